@@ -1,0 +1,42 @@
+// `npm test`: installs what is missing, then type-checks, lints, builds and runs every test
+// (unit, integration, end to end) in one node:test run, so there is one summary.
+// `npm test -- test/unit` runs only the tests under the given paths.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ensureCodeServer } from './lib/codeServer.mjs';
+import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
+
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e'];
+
+/** @param {string} path @returns {string[]} */
+function testFiles(path) {
+  const full = join(repoRoot, path);
+  if (statSync(full).isFile()) return [full];
+  return readdirSync(full, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => join(full, file))
+    .sort();
+}
+
+ensureNodeModules();
+const bin = (/** @type {string} */ name) => join(repoRoot, 'node_modules', '.bin', name);
+say('type-checking (tsc --noEmit)');
+run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: repoRoot });
+run(bin('tsc'), ['--noEmit', '-p', 'webview-ui'], { cwd: repoRoot });
+say('linting (eslint)');
+run(bin('eslint'), ['--max-warnings', '0', '.'], { cwd: repoRoot });
+build();
+
+const files = roots.flatMap(testFiles);
+if (files.some((file) => file.includes(`${join('test', 'e2e')}`))) {
+  const codeServer = ensureCodeServer();
+  if (!codeServer.ok) say(`end-to-end tests cannot start code-server: ${codeServer.reason}`);
+}
+say(`running ${files.length} test files: ${files.map((file) => relative(repoRoot, file)).join(', ')}`);
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+  { cwd: repoRoot, stdio: 'inherit' },
+);
+process.exitCode = result.status ?? 1;

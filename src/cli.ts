@@ -1,0 +1,13 @@
+// Entry point of the `mlops` command line (dist/cli.js).
+import { version } from '../package.json';
+import { runCli } from './cli/program';
+import { doctorCommand } from './environment/doctorCommand';
+
+const program = { name: 'mlops', version, commands: [doctorCommand] };
+
+void runCli(program, process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+}).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,24 @@
+// The composition root: build the services, register views and commands. Each area registers
+// its own; heavy modules (Docker, Kubernetes, DuckDB) are loaded by the commands that use them.
+import * as vscode from 'vscode';
+import { datasetsSource, watchDatasets } from './datasets/datasetsView';
+import { registerEnvironmentCommands } from './environment/commands';
+import { recordActivation } from './host/activationTiming';
+import { createOutputLog } from './host/output';
+import { noItems, registerTree } from './host/treeView';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
+  const log = createOutputLog(context);
+
+  const datasets = registerTree(context, 'mlops.datasets', 'mlops.refreshDatasets', datasetsSource);
+  context.subscriptions.push(watchDatasets(datasets.refresh));
+  registerTree(context, 'mlops.experiments', 'mlops.refreshExperiments', noItems);
+  registerTree(context, 'mlops.deployments', 'mlops.refreshDeployments', noItems);
+  registerEnvironmentCommands(context, log);
+
+  const timing = recordActivation(started);
+  log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle loaded in ${timing.loadMs.toFixed(1)} ms)`);
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,102 @@
+// Drives a real VS Code (code-server) in Debian's Chromium with playwright-core.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { codeServerReady, ensureCodeServer, startCodeServer } from '../../scripts/lib/codeServer.mjs';
+import { repoRoot } from '../../scripts/lib/setup.mjs';
+
+export const screenshotDir = join(repoRoot, 'test-results', 'screenshots');
+
+export interface Workbench {
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Installs code-server if it can; returns why it cannot run otherwise. */
+export function workbenchUnavailableReason(): string | undefined {
+  if (codeServerReady()) return undefined;
+  const result = ensureCodeServer();
+  return result.ok ? undefined : result.reason;
+}
+
+export async function openWorkbench(workspace: string, env: NodeJS.ProcessEnv = {}): Promise<Workbench> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const server = await startCodeServer({ workspace, env, logFile: join(repoRoot, 'test-results', 'code-server.log') });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const opened = browser;
+    return {
+      page,
+      close: async () => {
+        await opened.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.stop();
+    throw error;
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** Opens the MLOps container from the activity bar. */
+export async function openMlopsContainer(page: Page): Promise<void> {
+  const item = page.locator('.activitybar .action-item a[aria-label^="MLOps"], .activitybar .action-label[aria-label^="MLOps"]').first();
+  await item.waitFor({ timeout: 30_000 });
+  await item.click();
+  await page.locator('.pane-header[aria-label^="Datasets"]').first().waitFor({ timeout: 30_000 });
+}
+
+/** Opens the command palette with a query and returns the labels it lists. */
+export async function paletteEntries(page: Page, query: string): Promise<string[]> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${query}`);
+  await page.waitForTimeout(500);
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ timeout: 10_000 });
+  return rows.evaluateAll((nodes) => nodes.map((node) => (node.getAttribute('aria-label') ?? node.textContent ?? '').trim()));
+}
+
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Finds the frame of a webview panel by a selector that only its content has. */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame shows ${selector}`);
+}
