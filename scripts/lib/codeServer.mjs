@@ -79,6 +79,15 @@ export function freePort() {
   });
 }
 
+/** @param {number} port @returns {Promise<boolean>} */
+export function portIsFree(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** The folder name VS Code expects for an unpacked extension: publisher.name-version. */
 export function extensionFolderName() {
   const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));

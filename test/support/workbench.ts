@@ -7,6 +7,17 @@ import { repoRoot } from '../../scripts/lib/setup.mjs';
 
 export const screenshotDir = join(repoRoot, 'test-results', 'screenshots');
 
+// Without the background-networking flags Chromium keeps reaching for hosts this network refuses.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 export interface Workbench {
   page: Page;
   close(): Promise<void>;
@@ -26,15 +37,7 @@ export async function openWorkbench(workspace: string, env: NodeJS.ProcessEnv = 
   try {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(server.url);

@@ -1,0 +1,23 @@
+// @ts-check
+// The sample workspace of `npm run demo`: demo/ copied out of the repository and made a git
+// repository of its own, so dataset history has commits to show.
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, run, say } from './setup.mjs';
+
+/** @param {string} target */
+export function createDemoWorkspace(target) {
+  if (existsSync(join(target, '.git'))) {
+    say(`using the demo workspace at ${target} (run with --fresh to start over)`);
+    return target;
+  }
+  say(`creating the demo workspace at ${target}`);
+  mkdirSync(target, { recursive: true });
+  cpSync(join(repoRoot, 'demo'), target, { recursive: true });
+  const git = (/** @type {string[]} */ ...args) =>
+    run('git', ['-c', 'user.name=MLOps Demo', '-c', 'user.email=demo@example.invalid', ...args], { cwd: target, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'Customer churn: data and notebook');
+  return target;
+}
