@@ -12,7 +12,7 @@ const output = join(repoRoot, 'out', `${name}-${version}-${target}.vsix`);
 ensureNodeModules();
 mkdirSync(join(repoRoot, 'out'), { recursive: true });
 say(`packaging ${output}`);
-run(join(repoRoot, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--out', output], {
+run(join(repoRoot, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', output], {
   cwd: repoRoot,
 });
 console.log(output);

@@ -17,7 +17,7 @@ const vsix = join(repoRoot, 'out', `${name}-${version}-linux-x64.vsix`);
 
 before(() => {
   rmSync(vsix, { force: true });
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, stdio: 'pipe', encoding: 'utf8' });
 });
 
 test('the .vsix holds the bundles, icons and manifest, and no sources, tests or dependencies', () => {
