@@ -20,5 +20,3 @@ export function activate(context: vscode.ExtensionContext): void {
   const timing = recordActivation(started);
   log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle loaded in ${timing.loadMs.toFixed(1)} ms)`);
 }
-
-export function deactivate(): void {}
