@@ -26,3 +26,68 @@ export type EnvironmentRequest = v.InferOutput<typeof EnvironmentRequest>;
 export type EnvironmentUpdate =
   | { type: 'running' }
   | { type: 'checks'; checks: EnvironmentCheck[]; checkedAt: string };
+
+/** A run as the experiment panels show it. */
+export interface PanelRun {
+  runId: string;
+  runName: string;
+  experimentId: string;
+  status: string;
+  startTime: number | null;
+}
+
+export interface ChartPoint {
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+/** One metric of one run, downsampled on the host: the full history never reaches the webview. */
+export interface MetricSeries {
+  runId: string;
+  key: string;
+  totalPoints: number;
+  points: ChartPoint[];
+}
+
+/** Metrics panel: host -> webview. */
+export type MetricsUpdate =
+  | { type: 'init'; runs: PanelRun[]; keys: string[]; selectedKeys: string[] }
+  | { type: 'series'; series: MetricSeries[]; live: boolean }
+  | { type: 'error'; message: string };
+
+const MAX_PNG_DATA_URL = 20 * 1024 * 1024;
+
+/** Metrics panel: webview -> host. */
+export const MetricsRequest = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('selectKeys'), keys: v.pipe(v.array(v.pipe(v.string(), v.maxLength(500))), v.maxLength(200)) }),
+  v.object({
+    type: v.literal('exportPng'),
+    dataUrl: v.pipe(v.string(), v.startsWith('data:image/png;base64,'), v.maxLength(MAX_PNG_DATA_URL)),
+  }),
+  v.object({ type: v.literal('exportCsv') }),
+]);
+export type MetricsRequest = v.InferOutput<typeof MetricsRequest>;
+
+export interface MetricSummary {
+  last: number;
+  min: number;
+  max: number;
+}
+
+export interface CompareRun extends PanelRun {
+  params: Record<string, string>;
+  metrics: Record<string, MetricSummary>;
+}
+
+/** Compare panel: host -> webview. */
+export type CompareUpdate = { type: 'runs'; runs: CompareRun[] } | { type: 'error'; message: string };
+
+/** Compare panel: webview -> host. The webview builds the CSV of the table as shown. */
+export const CompareRequest = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('exportCsv'), csv: v.pipe(v.string(), v.maxLength(50 * 1024 * 1024)) }),
+  v.object({ type: v.literal('openMetrics'), runIds: v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.maxLength(100)) }),
+]);
+export type CompareRequest = v.InferOutput<typeof CompareRequest>;
