@@ -24,7 +24,8 @@ const node = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['vscode'],
+  // The SQLite binding is native: it ships as a node_module beside the bundle.
+  external: ['vscode', '@photostructure/sqlite'],
 };
 
 // Each folder in webview-ui/src with a main.ts is one panel, bundled on its own.

@@ -1,7 +1,8 @@
 // @ts-check
-// `npm run package`: a .vsix for linux-x64 in out/. vsce runs the production build first
-// (vscode:prepublish). Everything is bundled, so node_modules is not shipped.
-import { mkdirSync, readFileSync } from 'node:fs';
+// `npm run package`: a .vsix for one platform in out/ (linux-x64 unless MLOPS_VSIX_TARGET says
+// otherwise). vsce runs the production build first (vscode:prepublish). Everything is bundled
+// but the native SQLite binding, which ships with the prebuild of the target platform only.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
 
@@ -11,8 +12,15 @@ const output = join(repoRoot, 'out', `${name}-${version}-${target}.vsix`);
 
 ensureNodeModules();
 mkdirSync(join(repoRoot, 'out'), { recursive: true });
+const ignoreFile = join(repoRoot, 'out', `.vscodeignore-${target}`);
+writeFileSync(
+  ignoreFile,
+  `${readFileSync(join(repoRoot, '.vscodeignore'), 'utf8')}!node_modules/@photostructure/sqlite/prebuilds/${target}/**\n`,
+);
 say(`packaging ${output}`);
-run(join(repoRoot, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', output], {
-  cwd: repoRoot,
-});
+run(
+  join(repoRoot, 'node_modules', '.bin', 'vsce'),
+  ['package', '--target', target, '--allow-missing-repository', '--no-rewrite-relative-links', '--ignoreFile', ignoreFile, '--out', output],
+  { cwd: repoRoot },
+);
 console.log(output);

@@ -2,8 +2,9 @@
 import { version } from '../package.json';
 import { runCli } from './cli/program';
 import { doctorCommand } from './environment/doctorCommand';
+import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
 
-const program = { name: 'mlops', version, commands: [doctorCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -42,7 +42,7 @@ const ATTRIBUTE_ALIASES: Record<string, string> = {
 };
 const NUMERIC_ATTRIBUTES = new Set(['start_time', 'end_time']);
 
-const TOKEN = /\s*(?:(`[^`]*`|"[^"]*"|'(?:[^']|'')*')|(<=|>=|!=|=|<|>)|(\()|(\))|(,)|([A-Za-z_][\w.\-/]*(?:\.(?:`[^`]*`|"[^"]*"))?)|(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))/y;
+const TOKEN = /\s*(?:(`[^`]*`|"[^"]*"|'(?:[^']|'')*')|(<=|>=|!=|=|<|>)|(\()|(\))|(,)|([A-Za-z_][\w\-/]*(?:\.(?:`[^`]*`|"[^"]*"|[\w.\-/]+))?)|(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))/y;
 
 interface Token {
   kind: 'string' | 'op' | 'lparen' | 'rparen' | 'comma' | 'word' | 'number';

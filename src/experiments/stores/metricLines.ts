@@ -1,0 +1,74 @@
+// Metric files of the mlruns/ store: one point a line, "<timestamp_ms> <value> [<step>]".
+import type { MetricPoint } from '../model';
+
+/** Python writes non-finite floats as nan, inf and -inf. */
+export function parsePythonFloat(text: string): number {
+  switch (text.toLowerCase()) {
+    case 'nan':
+    case '-nan':
+      return NaN;
+    case 'inf':
+    case '+inf':
+    case 'infinity':
+      return Infinity;
+    case '-inf':
+    case '-infinity':
+      return -Infinity;
+  }
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value)) throw new Error(`'${text}' is not a number`);
+  return value;
+}
+
+export interface ParsedMetricFile {
+  points: MetricPoint[];
+  /** Lines that are not metric points, 1-based, with what is wrong. */
+  badLines: string[];
+}
+
+export function parseMetricFile(text: string): ParsedMetricFile {
+  const points: MetricPoint[] = [];
+  const badLines: string[] = [];
+  let start = 0;
+  let lineNumber = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNumber++;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (!line) continue;
+    const fields = line.split(/\s+/);
+    try {
+      if (fields.length < 2 || fields.length > 3) throw new Error(`expected 2 or 3 fields, found ${fields.length}`);
+      const timestamp = Number(fields[0]);
+      // MLflow's FileStore reads a line without a step as step 0.
+      const step = fields.length === 3 ? Number(fields[2]) : 0;
+      if (!Number.isFinite(timestamp) || !Number.isFinite(step)) throw new Error('timestamp and step must be integers');
+      points.push({ step, timestamp, value: parsePythonFloat(fields[1]) });
+    } catch (error) {
+      badLines.push(`line ${lineNumber}: ${(error as Error).message}`);
+    }
+  }
+  return { points, badLines };
+}
+
+/** MLflow's "latest" value: the max by (step, timestamp, value). */
+export function latestPoint(points: MetricPoint[]): MetricPoint | undefined {
+  let best: MetricPoint | undefined;
+  for (const point of points) {
+    if (!best || isAfter(point, best)) best = point;
+  }
+  return best;
+}
+
+function isAfter(a: MetricPoint, b: MetricPoint): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+/** History order: by step, then timestamp, as MLflow returns it. */
+export function byStepThenTime(a: MetricPoint, b: MetricPoint): number {
+  return a.step - b.step || a.timestamp - b.timestamp;
+}

@@ -1,0 +1,210 @@
+// mlflow.db, MLflow's SQLite store, read-only. @photostructure/sqlite is an N-API module with
+// prebuilt binaries, so it loads in VS Code's Electron without a rebuild, opens the file
+// read-only, sees rows still in the WAL, and waits on a writer's lock (busy timeout, then retries).
+import { statSync } from 'node:fs';
+import type { DatabaseSyncInstance as DatabaseSync, StatementSyncInstance as StatementSync } from '@photostructure/sqlite';
+import { MlopsError } from '../../shared/errors';
+import { downsample } from '../downsample';
+import {
+  DEFAULT_MAX_POINTS,
+  RUN_STATUSES,
+  type Experiment,
+  type LifecycleStage,
+  type MetricHistory,
+  type RegisteredModel,
+  type Run,
+  type RunPage,
+  type RunSearch,
+  type RunStatus,
+  type TrackingStore,
+} from '../model';
+import { searchInMemory } from '../runQuery';
+
+const BUSY_TIMEOUT_MS = 5000;
+const BUSY_RETRIES = 20;
+
+type Row = unknown[];
+
+function isBusy(error: unknown): boolean {
+  return /SQLITE_BUSY|SQLITE_LOCKED|database is locked/i.test(String((error as Error)?.message));
+}
+
+export class SqliteTrackingStore implements TrackingStore {
+  readonly kind = 'sqlite';
+  private db: DatabaseSync | undefined;
+  private readonly statements = new Map<string, StatementSync>();
+  /** Runs per experiment, kept while no other connection has committed (PRAGMA data_version). */
+  private readonly runCache = new Map<string, Run[]>();
+  private cachedVersion = -1;
+
+  constructor(readonly location: string) {}
+
+  private open(): DatabaseSync {
+    if (this.db) return this.db;
+    try {
+      statSync(this.location);
+    } catch {
+      throw new MlopsError(`${this.location} does not exist.`);
+    }
+    // Loaded on first use: the native module is not needed until a store is read.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sqlite = require('@photostructure/sqlite') as typeof import('@photostructure/sqlite');
+    try {
+      this.db = new sqlite.DatabaseSync(this.location, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+      return this.db;
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  private explain(error: unknown): MlopsError {
+    const message = (error as Error)?.message ?? String(error);
+    if (/not a database|malformed|corrupt/i.test(message)) {
+      return new MlopsError(`${this.location} is not a readable MLflow database: ${message}.`, 'Restore it from a backup, or point mlops.trackingUri at another store.', { cause: error });
+    }
+    if (/no such table/i.test(message)) {
+      return new MlopsError(`${this.location} is not an MLflow tracking database (${message}).`, undefined, { cause: error });
+    }
+    if (isBusy(error)) {
+      return new MlopsError(`${this.location} stayed locked by another process for too long.`, 'Try again when MLflow has finished writing.', { cause: error });
+    }
+    return new MlopsError(`${this.location}: ${message}`, undefined, { cause: error });
+  }
+
+  /** Runs a read-only query, retrying while a writer holds the lock. Rows come back as arrays. */
+  private async query(sql: string, ...params: (string | number)[]): Promise<Row[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let statement = this.statements.get(sql);
+        if (!statement) {
+          statement = this.open().prepare(sql);
+          statement.setReturnArrays(true);
+          this.statements.set(sql, statement);
+        }
+        return statement.all(...params) as unknown as Row[];
+      } catch (error) {
+        if (isBusy(error) && attempt < BUSY_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+          continue;
+        }
+        throw this.explain(error);
+      }
+    }
+  }
+
+  async listExperiments(): Promise<Experiment[]> {
+    const rows = await this.query('SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments ORDER BY experiment_id');
+    const tags = await this.query('SELECT experiment_id, key, value FROM experiment_tags');
+    const tagsById = new Map<string, Record<string, string>>();
+    for (const [id, key, value] of tags) {
+      const record = tagsById.get(String(id)) ?? {};
+      record[String(key)] = String(value ?? '');
+      tagsById.set(String(id), record);
+    }
+    return rows.map(([id, name, artifactLocation, stage, created, updated]) => ({
+      id: String(id),
+      name: String(name),
+      lifecycleStage: stage === 'deleted' ? 'deleted' : 'active',
+      artifactLocation: artifactLocation == null ? undefined : String(artifactLocation),
+      creationTime: created == null ? undefined : Number(created),
+      lastUpdateTime: updated == null ? undefined : Number(updated),
+      tags: tagsById.get(String(id)) ?? {},
+    }));
+  }
+
+  private async dataVersion(): Promise<number> {
+    const [[version]] = await this.query('PRAGMA data_version');
+    return Number(version);
+  }
+
+  private async runsOf(experimentId: string): Promise<Run[]> {
+    const cached = this.runCache.get(experimentId);
+    if (cached) return cached;
+    const byId = new Map<string, Run>();
+    const runs = await this.query(
+      'SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, artifact_uri FROM runs WHERE experiment_id = ?',
+      Number(experimentId),
+    );
+    for (const [runId, name, status, start, end, stage, artifactUri] of runs) {
+      byId.set(String(runId), {
+        runId: String(runId),
+        runName: name == null ? '' : String(name),
+        experimentId,
+        status: (RUN_STATUSES as readonly unknown[]).includes(status) ? (status as RunStatus) : 'FINISHED',
+        startTime: start == null ? null : Number(start),
+        endTime: end == null ? null : Number(end),
+        lifecycleStage: (stage === 'deleted' ? 'deleted' : 'active') as LifecycleStage,
+        artifactUri: artifactUri == null ? undefined : String(artifactUri),
+        params: {},
+        metrics: {},
+        tags: {},
+      });
+    }
+    const ofExperiment = 'run_uuid IN (SELECT run_uuid FROM runs WHERE experiment_id = ?)';
+    for (const [runId, key, value, isNan] of await this.query(`SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE ${ofExperiment}`, Number(experimentId))) {
+      const run = byId.get(String(runId));
+      if (run) run.metrics[String(key)] = isNan ? NaN : Number(value);
+    }
+    for (const [runId, key, value] of await this.query(`SELECT run_uuid, key, value FROM params WHERE ${ofExperiment}`, Number(experimentId))) {
+      const run = byId.get(String(runId));
+      if (run) run.params[String(key)] = String(value ?? '');
+    }
+    for (const [runId, key, value] of await this.query(`SELECT run_uuid, key, value FROM tags WHERE ${ofExperiment}`, Number(experimentId))) {
+      const run = byId.get(String(runId));
+      if (run) run.tags[String(key)] = String(value ?? '');
+    }
+    const result = [...byId.values()];
+    this.runCache.set(experimentId, result);
+    return result;
+  }
+
+  async searchRuns(search: RunSearch): Promise<RunPage> {
+    const version = await this.dataVersion();
+    if (version !== this.cachedVersion) {
+      this.runCache.clear();
+      this.cachedVersion = version;
+    }
+    const runs = (await Promise.all(search.experimentIds.map((id) => this.runsOf(id)))).flat();
+    return searchInMemory(runs, search);
+  }
+
+  async metricHistory(runId: string, key: string, maxPoints = DEFAULT_MAX_POINTS): Promise<MetricHistory> {
+    const rows = await this.query('SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp', runId, key);
+    const points = rows.map(([step, timestamp, value, isNan]) => ({ step: Number(step), timestamp: Number(timestamp), value: isNan ? NaN : Number(value) }));
+    return { runId, key, totalPoints: points.length, points: downsample(points, maxPoints) };
+  }
+
+  async listRegisteredModels(): Promise<RegisteredModel[]> {
+    const models = await this.query('SELECT name, description, creation_time, last_updated_time FROM registered_models ORDER BY name');
+    const versions = await this.query('SELECT name, version, run_id, source, status, current_stage, creation_time FROM model_versions ORDER BY name, version');
+    const aliases = await this.query('SELECT name, alias, version FROM registered_model_aliases');
+    return models.map(([name, description, created, updated]) => {
+      const modelAliases = Object.fromEntries(aliases.filter((a) => a[0] === name).map(([, alias, version]) => [String(alias), String(version)]));
+      return {
+        name: String(name),
+        description: description ? String(description) : undefined,
+        creationTime: created == null ? undefined : Number(created),
+        lastUpdatedTime: updated == null ? undefined : Number(updated),
+        aliases: modelAliases,
+        versions: versions
+          .filter((v) => v[0] === name)
+          .map(([, version, runId, source, status, stage, creationTime]) => ({
+            name: String(name),
+            version: String(version),
+            runId: runId ? String(runId) : undefined,
+            source: source ? String(source) : undefined,
+            status: status ? String(status) : undefined,
+            stage: stage ? String(stage) : undefined,
+            creationTime: creationTime == null ? undefined : Number(creationTime),
+            aliases: Object.entries(modelAliases).filter(([, v]) => v === String(version)).map(([alias]) => alias),
+          })),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    this.db?.close();
+    this.db = undefined;
+  }
+}
