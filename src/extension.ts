@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { datasetsSource, watchDatasets } from './datasets/datasetsView';
 import { registerEnvironmentCommands } from './environment/commands';
+import { registerExperiments } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';
 import { createOutputLog } from './host/output';
 import { noItems, registerTree } from './host/treeView';
@@ -13,8 +14,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const datasets = registerTree(context, 'mlops.datasets', 'mlops.refreshDatasets', datasetsSource);
   context.subscriptions.push(watchDatasets(datasets.refresh));
-  registerTree(context, 'mlops.experiments', 'mlops.refreshExperiments', noItems);
   registerTree(context, 'mlops.deployments', 'mlops.refreshDeployments', noItems);
+  registerExperiments(context, log);
   registerEnvironmentCommands(context, log);
 
   const timing = recordActivation(started);

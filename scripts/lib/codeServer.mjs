@@ -94,15 +94,19 @@ export function extensionFolderName() {
   return `${manifest.publisher}.${manifest.name}-${manifest.version}`;
 }
 
+// What the .vsix ships besides the bundles: the native SQLite binding and its loader.
+const RUNTIME_MODULES = ['@photostructure/sqlite', 'node-gyp-build'];
+
 /**
- * Copies the built extension (package.json, dist, media, README) into an extensions folder.
+ * Copies the built extension (package.json, dist, media, README and the runtime modules) into an
+ * extensions folder, laid out as the .vsix installs it.
  * @param {string} extensionsDir
  */
 export function installBuiltExtension(extensionsDir) {
   const target = join(extensionsDir, extensionFolderName());
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
-  for (const entry of ['package.json', 'dist', 'media', 'README.md', 'LICENSE']) {
+  for (const entry of ['package.json', 'dist', 'media', 'README.md', 'LICENSE', ...RUNTIME_MODULES.map((m) => join('node_modules', m))]) {
     cpSync(join(repoRoot, entry), join(target, entry), { recursive: true });
   }
   return target;

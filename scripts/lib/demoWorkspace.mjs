@@ -1,8 +1,10 @@
 // @ts-check
 // The sample workspace of `npm run demo`: demo/ copied out of the repository and made a git
 // repository of its own, so dataset history has commits to show.
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureMlflow } from './mlflow.mjs';
 import { repoRoot, run, say } from './setup.mjs';
 
 /** @param {string} target */
@@ -19,5 +21,18 @@ export function createDemoWorkspace(target) {
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'Customer churn: data and notebook');
+  logDemoRuns(target);
   return target;
+}
+
+/** Logs the demo's runs with the real MLflow client, so the Experiments view has something to show. @param {string} target */
+function logDemoRuns(target) {
+  const mlflow = ensureMlflow();
+  if (!mlflow.ok) {
+    say(`the demo has no MLflow runs: ${mlflow.reason}`);
+    return;
+  }
+  say('logging the demo runs into mlflow.db with MLflow');
+  const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: target, encoding: 'utf8' }).stdout.trim();
+  run(mlflow.python, [join(target, 'make_runs.py'), target, commit], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -21,14 +21,14 @@ import {
   type TrackingStore,
 } from '../model';
 import { searchInMemory } from '../runQuery';
-import { parseFlatYaml, type Scalar } from './flatYaml';
+import { parseFlatYaml, type YamlValue } from './flatYaml';
 import { byStepThenTime, latestPoint, parseMetricFile } from './metricLines';
 
 const IO_PARALLELISM = 64;
 const NOT_EXPERIMENTS = new Set(['.trash', 'models', '.mlops']);
 const NOT_RUNS = new Set(['tags', 'datasets', 'traces', 'meta.yaml']);
 
-type Meta = Record<string, Scalar | string[]>;
+type Meta = Record<string, YamlValue>;
 
 async function listDirectories(dir: string): Promise<string[]> {
   try {
@@ -60,21 +60,21 @@ async function readKeyedFiles(dir: string): Promise<Map<string, string>> {
   return files;
 }
 
-function text(value: Scalar | string[] | undefined): string | undefined {
-  return value === null || value === undefined || Array.isArray(value) ? undefined : String(value);
+function text(value: YamlValue | undefined): string | undefined {
+  return value === null || value === undefined || typeof value === 'object' ? undefined : String(value);
 }
 
-function time(value: Scalar | string[] | undefined): number | null {
+function time(value: YamlValue | undefined): number | null {
   return typeof value === 'number' ? value : null;
 }
 
-function status(value: Scalar | string[] | undefined): RunStatus {
+function status(value: YamlValue | undefined): RunStatus {
   if (typeof value === 'number' && value >= 1 && value <= RUN_STATUSES.length) return RUN_STATUSES[value - 1];
   const name = String(value ?? '').toUpperCase();
   return (RUN_STATUSES as readonly string[]).includes(name) ? (name as RunStatus) : 'FINISHED';
 }
 
-function stage(value: Scalar | string[] | undefined): LifecycleStage {
+function stage(value: YamlValue | undefined): LifecycleStage {
   return value === 'deleted' ? 'deleted' : 'active';
 }
 

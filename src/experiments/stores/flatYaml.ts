@@ -1,14 +1,16 @@
-// MLflow's meta.yaml files are flat maps of scalars (written by PyYAML). This reads exactly that
-// and rejects anything else, so a garbled file is reported rather than half-read.
+// MLflow's meta.yaml files are maps of scalars (written by PyYAML), with at most one level of
+// nesting (a registered model's aliases). This reads exactly that and rejects anything else, so a
+// garbled file is reported rather than half-read.
 
 export type Scalar = string | number | boolean | null;
+export type YamlValue = Scalar | string[] | Record<string, Scalar | string[]>;
 
 export class YamlError extends Error {}
 
 function scalar(raw: string, line: number): Scalar | string[] {
   const text = raw.trim();
   if (text === '' || text === '~' || text === 'null') return null;
-  if (text === '[]') return [];
+  if (text === '[]' || text === '{}') return [];
   if (text === 'true' || text === 'false') return text === 'true';
   if (text.startsWith("'")) {
     if (!text.endsWith("'") || text.length < 2) throw new YamlError(`line ${line}: unterminated quoted value`);
@@ -21,14 +23,15 @@ function scalar(raw: string, line: number): Scalar | string[] {
       throw new YamlError(`line ${line}: unterminated quoted value`);
     }
   }
-  if (/^[-+]?\d+$/.test(text)) return Number(text);
+  // Experiment ids are 18-digit integers: beyond 2^53 they stay strings, or they would change.
+  if (/^[-+]?\d+$/.test(text)) return Number.isSafeInteger(Number(text)) ? Number(text) : text;
   if (/^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(text)) return Number(text);
   if (/^[[{]|[{}[\]]$/.test(text)) throw new YamlError(`line ${line}: unexpected collection '${text}'`);
   return text;
 }
 
-export function parseFlatYaml(text: string): Record<string, Scalar | string[]> {
-  const result: Record<string, Scalar | string[]> = {};
+export function parseFlatYaml(text: string): Record<string, YamlValue> {
+  const result: Record<string, YamlValue> = {};
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -42,9 +45,21 @@ export function parseFlatYaml(text: string): Record<string, Scalar | string[]> {
       result[lastKey] = list;
       continue;
     }
+    // An indented entry of the map that the previous key opened.
+    const nested = /^\s+([A-Za-z_][\w.-]*):(?:\s+(.*))?$/.exec(line);
+    if (nested && lastKey !== undefined && (result[lastKey] === null || isMap(result[lastKey]))) {
+      const map = isMap(result[lastKey]) ? (result[lastKey] as Record<string, Scalar | string[]>) : {};
+      map[nested[1]] = scalar(nested[2] ?? '', i + 1);
+      result[lastKey] = map;
+      continue;
+    }
     const match = /^([A-Za-z_][\w.-]*):(?:\s+(.*))?$/.exec(line);
     if (!match) throw new YamlError(`line ${i + 1}: expected 'key: value', found '${line.slice(0, 40)}'`);
     result[match[1]] = scalar(match[2] ?? '', i + 1);
   }
   return result;
+}
+
+function isMap(value: YamlValue | undefined): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

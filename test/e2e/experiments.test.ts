@@ -1,0 +1,70 @@
+// The Experiments view and its panels in a real VS Code, on the demo workspace whose runs were
+// logged by the real MLflow: experiments, nested runs, registered models, metric charts and the
+// comparison of two runs.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createDemoWorkspace } from '../../scripts/lib/demoWorkspace.mjs';
+import { mlflowUnavailableReason } from '../support/mlflow';
+import { needService } from '../support/services';
+import { openMlopsContainer, openWorkbench, runCommand, screenshot, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+
+const unavailable = workbenchUnavailableReason() ?? mlflowUnavailableReason();
+
+describe('the Experiments view on the demo runs', { timeout: 300_000 }, () => {
+  let workbench: Workbench | undefined;
+
+  before(async () => {
+    if (unavailable) return;
+    const workspace = createDemoWorkspace(join(mkdtempSync(join(tmpdir(), 'mlops-e2e-runs-')), 'workspace'));
+    workbench = await openWorkbench(workspace);
+  });
+  after(() => workbench?.close());
+
+  const row = (label: string) => workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: label }).first();
+
+  test('shows experiments, nested runs with their metrics, and registered models', async (t) => {
+    if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    await openMlopsContainer(page);
+    await row('churn-model').waitFor({ timeout: 30_000 });
+    await row('churn-model').click();
+    await row('gbm-tuned').waitFor({ timeout: 30_000 });
+    assert.match(await row('gbm-tuned').innerText(), /val\/accuracy=0\.8/);
+    await row('rf-sweep').locator('.monaco-tl-twistie').click();
+    await row('rf-400-trees').waitFor({ timeout: 10_000 });
+    assert.equal(await row('rf-100-trees').count(), 1, 'child runs sit under their parent');
+    await row('Registered Models').click();
+    await row('churn-classifier').waitFor();
+    assert.match(await row('churn-classifier').innerText(), /@champion → v1/);
+    await screenshot(page, 'experiments-view');
+  });
+
+  test('charts the metrics of a run in the metrics panel', async (t) => {
+    if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    await row('gbm-tuned').click();
+    const frame = await webviewFrame(page, '.chart-grid canvas', 60_000);
+    await page.waitForTimeout(1000);
+    await screenshot(page, 'metrics-panel');
+    assert.ok((await frame.locator('.chart-grid canvas').count()) >= 2, 'one chart per metric');
+    assert.match(await frame.locator('body').innerText(), /val\/accuracy/);
+    await page.waitForTimeout(500);
+    await screenshot(page, 'metrics-panel');
+  });
+
+  test('compares two selected runs side by side', async (t) => {
+    if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    await row('gbm-tuned').click();
+    await row('logreg-baseline').click({ modifiers: ['Control'] });
+    await runCommand(page, 'MLOps: Compare Runs');
+    const frame = await webviewFrame(page, 'table.compare', 60_000);
+    const text = await frame.locator('table.compare').innerText();
+    for (const expected of ['gbm-tuned', 'logreg-baseline', 'learning_rate', 'val/accuracy']) assert.ok(text.includes(expected), `${expected} in the table`);
+    await page.waitForTimeout(500);
+    await screenshot(page, 'compare-panel');
+  });
+});
