@@ -5,9 +5,10 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { activationSuite } from './activation';
+import { experimentsSuite } from './experiments';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite];
 
 async function main(only: string[]): Promise<void> {
   const sections: string[] = [];

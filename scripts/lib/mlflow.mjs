@@ -83,7 +83,7 @@ export async function startMlflowServer(options) {
       MLFLOW_DISABLE_TELEMETRY: 'true',
       DO_NOT_TRACK: 'true',
       // No background job workers (huey consumers, periodic tasks that write to the store):
-      // tests only read, and the server starts faster.
+      // tests only read.
       MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
       ...options.env,
     },

@@ -67,13 +67,18 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       watcher = fsWatcher;
     }, () => undefined);
   };
-  // Running runs are polled too: a tracking server cannot be watched, and file events may be missed.
-  const poll = setInterval(() => {
-    if (view.visible && tree.loadedRuns().some((run) => run.status === 'RUNNING')) refresh();
-  }, Math.max(2, setting('experiments.pollSeconds', 5)) * 1000);
+  let poll: NodeJS.Timeout | undefined;
   context.subscriptions.push({ dispose: () => (clearInterval(poll), clearTimeout(debounce), watcher?.dispose()) });
-  watchStore();
-  void describeView();
+  // Finding the store scans the workspace and reading settings is slow the first time: both
+  // happen after activation, not during it.
+  setImmediate(() => {
+    watchStore();
+    void describeView();
+    // Running runs are polled too: a tracking server cannot be watched, and file events may be missed.
+    poll = setInterval(() => {
+      if (view.visible && tree.loadedRuns().some((run) => run.status === 'RUNNING')) refresh();
+    }, Math.max(2, setting('experiments.pollSeconds', 5)) * 1000);
+  });
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

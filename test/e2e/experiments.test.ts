@@ -2,11 +2,13 @@
 // logged by the real MLflow: experiments, nested runs, registered models, metric charts and the
 // comparison of two runs.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createDemoWorkspace } from '../../scripts/lib/demoWorkspace.mjs';
+import { mlflowPaths } from '../../scripts/lib/mlflow.mjs';
 import { mlflowUnavailableReason } from '../support/mlflow';
 import { needService } from '../support/services';
 import { openMlopsContainer, openWorkbench, runCommand, screenshot, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
@@ -15,10 +17,11 @@ const unavailable = workbenchUnavailableReason() ?? mlflowUnavailableReason();
 
 describe('the Experiments view on the demo runs', { timeout: 300_000 }, () => {
   let workbench: Workbench | undefined;
+  let workspace = '';
 
   before(async () => {
     if (unavailable) return;
-    const workspace = createDemoWorkspace(join(mkdtempSync(join(tmpdir(), 'mlops-e2e-runs-')), 'workspace'));
+    workspace = createDemoWorkspace(join(mkdtempSync(join(tmpdir(), 'mlops-e2e-runs-')), 'workspace'));
     workbench = await openWorkbench(workspace);
   });
   after(() => workbench?.close());
@@ -40,6 +43,21 @@ describe('the Experiments view on the demo runs', { timeout: 300_000 }, () => {
     await row('churn-classifier').waitFor();
     assert.match(await row('churn-classifier').innerText(), /@champion → v1/);
     await screenshot(page, 'experiments-view');
+  });
+
+  test('shows a run that MLflow logs while the view is open, without a refresh', async (t) => {
+    if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
+    execFileSync(
+      mlflowPaths().python,
+      ['-c', `import mlflow, sys
+mlflow.set_tracking_uri('sqlite:///' + sys.argv[1])
+mlflow.set_experiment('churn-model')
+with mlflow.start_run(run_name='late-run'):
+    mlflow.log_metric('val/accuracy', 0.9)`, join(workspace, 'mlflow.db')],
+      { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' }, stdio: 'pipe' },
+    );
+    await row('late-run').waitFor({ timeout: 20_000 });
+    assert.match(await row('late-run').innerText(), /val\/accuracy=0\.9/);
   });
 
   test('charts the metrics of a run in the metrics panel', async (t) => {

@@ -93,6 +93,27 @@ describe('mlflow.db (SQLite)', () => {
       assert.equal(run.status, runs[i].status);
     }
   });
+
+  test('mlops experiments and metric-history print what MLflow has', async (t) => {
+    if (!needService(t, !unavailable, why)) return;
+    const { sqliteUri, expectedSqlite } = await mlflowStores();
+    const cli = (...args: string[]) => {
+      const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args, '--tracking-uri', sqliteUri, '--json'], { encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      return JSON.parse(result.stdout);
+    };
+    const experiments = cli('experiments') as { id: string; name: string; lifecycleStage: string; runCount: number }[];
+    for (const [experimentId, runs] of Object.entries(expectedSqlite.runsByExperiment)) {
+      assert.equal(experiments.find((e) => e.id === experimentId)?.runCount, runs.length, `active runs of ${experimentId}`);
+    }
+    const [runId, key, points] = Object.entries(expectedSqlite.histories)
+      .flatMap(([id, keys]) => Object.entries(keys).map(([k, p]) => [id, k, p] as const))
+      .sort((a, b) => b[2].length - a[2].length)[0];
+    const history = cli('metric-history', '--run', runId, '--key', key, '--max-points', '300');
+    assert.equal(history.totalPoints, points.length);
+    assert.ok(history.points.length <= 300);
+    assert.deepEqual(history.points[0], points[0]);
+  });
 });
 
 describe('mlruns/ (file store)', () => {

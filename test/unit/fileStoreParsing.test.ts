@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFlatYaml } from '../../src/experiments/stores/flatYaml';
-import { latestPoint, parseMetricFile } from '../../src/experiments/stores/metricLines';
+import { latestInMetricFile, parseMetricFile } from '../../src/experiments/stores/metricLines';
 
 test("meta.yaml as MLflow writes it", () => {
   const meta = parseFlatYaml(
@@ -33,6 +33,7 @@ test('metric lines: with and without a step, non-finite values, garbage reported
 });
 
 test('the latest value is the max by (step, timestamp), not the last line', () => {
-  const { points } = parseMetricFile('1000 0.1 5\n2000 0.2 3\n900 0.3 5\n');
-  assert.equal(latestPoint(points)?.value, 0.1);
+  const { latest, badLines } = latestInMetricFile('1000 0.1 5\n2000 0.2 3\n900 0.3 5\ngarbage\n');
+  assert.equal(latest?.value, 0.1);
+  assert.deepEqual(badLines, ['line 4: expected 2 or 3 fields, found 1']);
 });

@@ -28,6 +28,24 @@ export interface ParsedMetricFile {
 
 export function parseMetricFile(text: string): ParsedMetricFile {
   const points: MetricPoint[] = [];
+  const badLines = eachMetricLine(text, (point) => points.push(point));
+  return { points, badLines };
+}
+
+/**
+ * The latest point of a metric file, the max by (step, timestamp, value) as MLflow defines it,
+ * without keeping every point: listing runs needs no more.
+ */
+export function latestInMetricFile(text: string): { latest: MetricPoint | undefined; badLines: string[] } {
+  let latest: MetricPoint | undefined;
+  const badLines = eachMetricLine(text, (point) => {
+    if (!latest || isAfter(point, latest)) latest = point;
+  });
+  return { latest, badLines };
+}
+
+/** Calls `onPoint` for each point line and returns the lines that are not points, 1-based, with what is wrong. */
+function eachMetricLine(text: string, onPoint: (point: MetricPoint) => void): string[] {
   const badLines: string[] = [];
   let start = 0;
   let lineNumber = 0;
@@ -45,23 +63,15 @@ export function parseMetricFile(text: string): ParsedMetricFile {
       // MLflow's FileStore reads a line without a step as step 0.
       const step = fields.length === 3 ? Number(fields[2]) : 0;
       if (!Number.isFinite(timestamp) || !Number.isFinite(step)) throw new Error('timestamp and step must be integers');
-      points.push({ step, timestamp, value: parsePythonFloat(fields[1]) });
+      onPoint({ step, timestamp, value: parsePythonFloat(fields[1]) });
     } catch (error) {
       badLines.push(`line ${lineNumber}: ${(error as Error).message}`);
     }
   }
-  return { points, badLines };
+  return badLines;
 }
 
-/** MLflow's "latest" value: the max by (step, timestamp, value). */
-export function latestPoint(points: MetricPoint[]): MetricPoint | undefined {
-  let best: MetricPoint | undefined;
-  for (const point of points) {
-    if (!best || isAfter(point, best)) best = point;
-  }
-  return best;
-}
-
+/** MLflow's "latest": a is after b by (step, timestamp, value). */
 function isAfter(a: MetricPoint, b: MetricPoint): boolean {
   if (a.step !== b.step) return a.step > b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;

@@ -120,42 +120,32 @@ export class SqliteTrackingStore implements TrackingStore {
   private async runsOf(experimentId: string): Promise<Run[]> {
     const cached = this.runCache.get(experimentId);
     if (cached) return cached;
-    const byId = new Map<string, Run>();
-    const runs = await this.query(
-      'SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, artifact_uri FROM runs WHERE experiment_id = ?',
+    // One row per run, its metrics, params and tags folded into JSON objects by SQLite: building
+    // 100,000 rows is several times faster than building the million rows of latest_metrics.
+    const rows = await this.query(
+      `SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time, r.lifecycle_stage, r.artifact_uri,
+         (SELECT json_group_object(key, CASE WHEN is_nan THEN NULL ELSE value END) FROM latest_metrics m WHERE m.run_uuid = r.run_uuid),
+         (SELECT json_group_object(key, value) FROM params p WHERE p.run_uuid = r.run_uuid),
+         (SELECT json_group_object(key, value) FROM tags t WHERE t.run_uuid = r.run_uuid)
+       FROM runs r WHERE r.experiment_id = ?`,
       Number(experimentId),
     );
-    for (const [runId, name, status, start, end, stage, artifactUri] of runs) {
-      byId.set(String(runId), {
-        runId: String(runId),
-        runName: name == null ? '' : String(name),
-        experimentId,
-        status: (RUN_STATUSES as readonly unknown[]).includes(status) ? (status as RunStatus) : 'FINISHED',
-        startTime: start == null ? null : Number(start),
-        endTime: end == null ? null : Number(end),
-        lifecycleStage: (stage === 'deleted' ? 'deleted' : 'active') as LifecycleStage,
-        artifactUri: artifactUri == null ? undefined : String(artifactUri),
-        params: {},
-        metrics: {},
-        tags: {},
-      });
-    }
-    const ofExperiment = 'run_uuid IN (SELECT run_uuid FROM runs WHERE experiment_id = ?)';
-    for (const [runId, key, value, isNan] of await this.query(`SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE ${ofExperiment}`, Number(experimentId))) {
-      const run = byId.get(String(runId));
-      if (run) run.metrics[String(key)] = isNan ? NaN : Number(value);
-    }
-    for (const [runId, key, value] of await this.query(`SELECT run_uuid, key, value FROM params WHERE ${ofExperiment}`, Number(experimentId))) {
-      const run = byId.get(String(runId));
-      if (run) run.params[String(key)] = String(value ?? '');
-    }
-    for (const [runId, key, value] of await this.query(`SELECT run_uuid, key, value FROM tags WHERE ${ofExperiment}`, Number(experimentId))) {
-      const run = byId.get(String(runId));
-      if (run) run.tags[String(key)] = String(value ?? '');
-    }
-    const result = [...byId.values()];
-    this.runCache.set(experimentId, result);
-    return result;
+    const runs = rows.map(([runId, name, status, start, end, stage, artifactUri, metrics, params, tags]): Run => ({
+      runId: String(runId),
+      runName: name == null ? '' : String(name),
+      experimentId,
+      status: (RUN_STATUSES as readonly unknown[]).includes(status) ? (status as RunStatus) : 'FINISHED',
+      startTime: start == null ? null : Number(start),
+      endTime: end == null ? null : Number(end),
+      lifecycleStage: (stage === 'deleted' ? 'deleted' : 'active') as LifecycleStage,
+      artifactUri: artifactUri == null ? undefined : String(artifactUri),
+      // MLflow keeps NaN as is_nan with a placeholder value; it arrives here as null.
+      metrics: jsonObject<number>(metrics, NaN),
+      params: jsonObject<string>(params, ''),
+      tags: jsonObject<string>(tags, ''),
+    }));
+    this.runCache.set(experimentId, runs);
+    return runs;
   }
 
   async searchRuns(search: RunSearch): Promise<RunPage> {
@@ -207,4 +197,12 @@ export class SqliteTrackingStore implements TrackingStore {
     this.db?.close();
     this.db = undefined;
   }
+}
+
+/** Parses a JSON object from SQLite, replacing nulls in place (no copy: there are 300,000 of them). */
+function jsonObject<T>(json: unknown, whenNull: T): Record<string, T> {
+  if (typeof json !== 'string') return {};
+  const record = JSON.parse(json) as Record<string, T | null>;
+  for (const key in record) if (record[key] === null) record[key] = whenNull;
+  return record as Record<string, T>;
 }

@@ -227,7 +227,9 @@ function fillScatterPickers(): void {
     picker.replaceChildren(...values.map((value) => option(value, value, value === chosen)));
     return chosen;
   };
-  const differing = state.columns.find((column) => column.id.startsWith('param:') && columnDiffers(column, state.runs));
+  // Prefer a parameter that every run has and that varies: the scatter then shows every run.
+  const varying = state.columns.filter((column) => column.id.startsWith('param:') && columnDiffers(column, state.runs));
+  const differing = varying.find((column) => state.runs.every((run) => column.label in run.params)) ?? varying[0];
   state.scatter.param = choose(paramPicker, params, state.scatter.param, differing?.label);
   state.scatter.metric = choose(metricPicker, metrics, state.scatter.metric, metrics.find((key) => /loss|acc/i.test(key)));
   renderScatter();

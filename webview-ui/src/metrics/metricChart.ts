@@ -103,7 +103,8 @@ export class MetricChart {
       title: { display: true, text: AXIS_TITLES[options.xAxis] },
       ticks: { maxRotation: 0, autoSkipPadding: 16, ...ticks },
     };
-    scales.y = { type: options.logScale ? 'logarithmic' : 'linear', ticks: { autoSkipPadding: 8 } };
+    // Rounded labels: a flat series otherwise shows floating-point noise such as 0.8100000000000002.
+    scales.y = { type: options.logScale ? 'logarithmic' : 'linear', ticks: { autoSkipPadding: 8, callback: (value) => formatNumber(Number(value)) } };
     this.chart.update('none');
   }
 
