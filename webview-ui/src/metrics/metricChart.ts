@@ -118,7 +118,8 @@ export class MetricChart {
     const label = run.status === 'RUNNING' ? `${run.runName} (running)` : run.runName;
     return [
       { label, data: raw, hidden, borderColor: withAlpha(color, 0.25), backgroundColor: color, borderWidth: 1, borderDash: dash, pointHoverRadius: 0 },
-      { label, data: main, hidden, borderColor: color, backgroundColor: color, borderDash: dash },
+      // A series of a few points (a final score) has no line to speak of: mark its points.
+      { label, data: main, hidden, borderColor: color, backgroundColor: color, borderDash: dash, pointRadius: main.length <= 3 ? 3 : 0 },
     ];
   }
 
