@@ -43,7 +43,15 @@ function bigStore(python: string, kind: 'sqlite' | 'mlruns'): Manifest {
   return JSON.parse(readFileSync(manifest, 'utf8')) as Manifest;
 }
 
+const REPEATS = 3;
+
+/** Our measurement, repeated in fresh processes: the median by time, to ride out noisy neighbours. */
 function ours(what: 'search' | 'history', store: Manifest): Measure {
+  const runs = Array.from({ length: REPEATS }, () => oursOnce(what, store)).sort((a, b) => a.seconds - b.seconds);
+  return runs[Math.floor(REPEATS / 2)];
+}
+
+function oursOnce(what: 'search' | 'history', store: Manifest): Measure {
   const output = execFileSync(
     process.execPath,
     ['--import', 'tsx', join(repoRoot, 'bench', 'experimentsProbe.ts'), what, store.tracking_uri, store.experiment_id, store.history_run_id, store.key],
@@ -60,7 +68,7 @@ function peer(python: string, store: Manifest): PeerResult {
   return JSON.parse(output.trim().split('\n').at(-1)!) as PeerResult;
 }
 
-function section(title: string, store: Manifest, python: string): string {
+function section(title: string, store: Manifest, python: string, goals: { list?: number; history?: number }): string {
   say(`${title}: our readers`);
   const search = ours('search', store);
   const history = ours('history', store);
@@ -68,9 +76,10 @@ function section(title: string, store: Manifest, python: string): string {
   const mlflow = peer(python, store);
   if (search.count !== mlflow.runs) throw new Error(`we listed ${search.count} runs, MLflow ${mlflow.runs}`);
   if (history.count !== mlflow.points) throw new Error(`we read ${history.count} points, MLflow ${mlflow.points}`);
-  const row = (what: string, ourSeconds: number, theirSeconds: number, goal: number) => {
+  const row = (what: string, ourSeconds: number, theirSeconds: number, goal: number | undefined) => {
     const speedup = theirSeconds / ourSeconds;
-    return `| ${what} | ${ourSeconds.toFixed(2)} s | ${theirSeconds.toFixed(1)} s | ${(ourSeconds / theirSeconds).toFixed(3)} | **${speedup.toFixed(0)}×** | ≥ ${goal}× ${speedup >= goal ? '✓' : '✗'} |`;
+    const verdict = goal === undefined ? 'reported' : `≥ ${goal}× ${speedup >= goal ? '✓' : '✗'}`;
+    return `| ${what} | ${ourSeconds.toFixed(2)} s | ${theirSeconds.toFixed(1)} s | ${(ourSeconds / theirSeconds).toFixed(3)} | **${speedup.toFixed(0)}×** | ${verdict} |`;
   };
   return [
     `### ${title}`,
@@ -79,8 +88,8 @@ function section(title: string, store: Manifest, python: string): string {
     '',
     '| measure | ours | MLflow | ratio (ours / MLflow) | speed-up | goal |',
     '| --- | --- | --- | --- | --- | --- |',
-    row(`list all ${search.count.toLocaleString('en')} runs with latest metrics, params and tags`, search.seconds, mlflow.search_runs_seconds, 20),
-    row(`chart series of ${history.count.toLocaleString('en')} points, downsampled to ≤ 2,000`, history.seconds, mlflow.metric_history_seconds, 10),
+    row(`list all ${search.count.toLocaleString('en')} runs with latest metrics, params and tags`, search.seconds, mlflow.search_runs_seconds, goals.list),
+    row(`chart series of ${history.count.toLocaleString('en')} points, downsampled to ≤ 2,000`, history.seconds, mlflow.metric_history_seconds, goals.history),
     '',
     '| peak memory (RSS) | ours | MLflow |',
     '| --- | --- | --- |',
@@ -98,10 +107,10 @@ export const experimentsSuite: BenchSuite = {
     return [
       '## Experiments at scale',
       '',
-      `Our readers (\`searchRuns\`, \`metricHistory\`) against MLflow ${MLFLOW_VERSION}'s \`MlflowClient.search_runs\` (paging by 50,000) and \`get_metric_history\` on the same store. Each measurement runs in a fresh process; opening the store is included in ours, importing MLflow is not included in theirs.`,
+      `Our readers (\`searchRuns\`, \`metricHistory\`) against MLflow ${MLFLOW_VERSION}'s \`MlflowClient.search_runs\` (paging by 50,000) and \`get_metric_history\` on the same store. Each measurement runs in a fresh process (ours three times, the median shown); opening the store is included in ours, importing MLflow is not included in theirs. The mlruns/ backend has no goal in the issue: its figures are reported.`,
       '',
-      section('mlflow.db (SQLite)', bigStore(mlflow.python, 'sqlite'), mlflow.python),
-      section('mlruns/ (file store)', bigStore(mlflow.python, 'mlruns'), mlflow.python),
+      section('mlflow.db (SQLite)', bigStore(mlflow.python, 'sqlite'), mlflow.python, { list: 20, history: 10 }),
+      section('mlruns/ (file store)', bigStore(mlflow.python, 'mlruns'), mlflow.python, {}),
     ].join('\n');
   },
 };

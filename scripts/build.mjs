@@ -24,8 +24,8 @@ const node = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // The SQLite binding is native: it ships as a node_module beside the bundle.
-  external: ['vscode', '@photostructure/sqlite'],
+  // The SQLite and DuckDB bindings are native: they ship as node_modules beside the bundle.
+  external: ['vscode', '@photostructure/sqlite', '@duckdb/node-api'],
 };
 
 // Each folder in webview-ui/src with a main.ts is one panel, bundled on its own.

@@ -1,7 +1,7 @@
 // @ts-check
 // `npm run package`: a .vsix for one platform in out/ (linux-x64 unless MLOPS_VSIX_TARGET says
 // otherwise). vsce runs the production build first (vscode:prepublish). Everything is bundled
-// but the native SQLite binding, which ships with the prebuild of the target platform only.
+// but the native SQLite and DuckDB bindings, which ship with the binaries of the target platform only.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
@@ -15,7 +15,12 @@ mkdirSync(join(repoRoot, 'out'), { recursive: true });
 const ignoreFile = join(repoRoot, 'out', `.vscodeignore-${target}`);
 writeFileSync(
   ignoreFile,
-  `${readFileSync(join(repoRoot, '.vscodeignore'), 'utf8')}!node_modules/@photostructure/sqlite/prebuilds/${target}/**\n`,
+  [
+    readFileSync(join(repoRoot, '.vscodeignore'), 'utf8').trimEnd(),
+    `!node_modules/@photostructure/sqlite/prebuilds/${target}/**`,
+    `!node_modules/@duckdb/node-bindings-${target}/**`,
+    '',
+  ].join('\n'),
 );
 say(`packaging ${output}`);
 run(

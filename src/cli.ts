@@ -2,9 +2,11 @@
 import { version } from '../package.json';
 import { runCli } from './cli/program';
 import { doctorCommand } from './environment/doctorCommand';
+import { lakeCommand } from './datasets/lake/lakeCommands';
+import { pipelineCommand } from './datasets/pipelines/pipelineCommands';
 import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
 
-const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, lakeCommand, pipelineCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -94,8 +94,8 @@ export function extensionFolderName() {
   return `${manifest.publisher}.${manifest.name}-${manifest.version}`;
 }
 
-// What the .vsix ships besides the bundles: the native SQLite binding and its loader.
-const RUNTIME_MODULES = ['@photostructure/sqlite', 'node-gyp-build'];
+// What the .vsix ships besides the bundles: the native SQLite and DuckDB bindings and their loaders.
+const RUNTIME_MODULES = ['@photostructure/sqlite', 'node-gyp-build', '@duckdb/node-api', '@duckdb/node-bindings', `@duckdb/node-bindings-${process.platform}-${process.arch}`, 'detect-libc'];
 
 /**
  * Copies the built extension (package.json, dist, media, README and the runtime modules) into an

@@ -61,11 +61,14 @@ export function helpText(program: Program, command?: CliCommand): string {
 export async function runCli(program: Program, argv: string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
   try {
-    const name = argv.find((arg) => !arg.startsWith('-'));
+    const at = argv.findIndex((arg) => !arg.startsWith('-'));
+    const name = at < 0 ? undefined : argv[at];
     const command = program.commands.find((c) => c.name === name);
     if (name && !command) throw new UsageError(`unknown command '${name}'. Run '${program.name} --help' for the list.`);
-    const parsed = parse(argv.filter((arg) => arg !== name), { ...GLOBAL_OPTIONS, ...command?.options });
-    if (parsed.values.version) {
+    // Only the command name itself is taken out: its arguments may repeat it (mlops lake tables --lake lake).
+    const parsed = parse([...argv.slice(0, Math.max(at, 0)), ...argv.slice(at + 1)], { ...GLOBAL_OPTIONS, ...command?.options });
+    // --version is the program's only before a command; after one, it belongs to the command.
+    if (parsed.values.version && (!command || !('version' in command.options))) {
       io.stdout(json ? `${JSON.stringify({ version: program.version })}\n` : `${program.version}\n`);
       return 0;
     }

@@ -28,11 +28,15 @@ test('the .vsix holds the bundles, icons and manifest, and no sources, tests or 
   for (const entry of entries) {
     assert.doesNotMatch(entry, /^extension\/(src|test|webview-ui|scripts|\.ci|demo|bench)\//, entry);
     assert.doesNotMatch(entry, /\.(ts|map)$/, entry);
-    // The only dependency shipped is the native SQLite binding (and its loader), for this platform.
-    if (entry.startsWith('extension/node_modules/')) assert.match(entry, /^extension\/node_modules\/(@photostructure\/sqlite|node-gyp-build)\//, entry);
+    // The only dependencies shipped are the native SQLite and DuckDB bindings (and their loaders), for this platform.
+    if (entry.startsWith('extension/node_modules/')) {
+      assert.match(entry, /^extension\/node_modules\/(@photostructure\/sqlite|node-gyp-build|@duckdb\/node-api|@duckdb\/node-bindings|@duckdb\/node-bindings-linux-x64|detect-libc)\//, entry);
+    }
     if (entry.includes('/prebuilds/')) assert.match(entry, /\/prebuilds\/linux-x64\//, entry);
   }
   assert.ok(entries.includes('extension/node_modules/@photostructure/sqlite/prebuilds/linux-x64/@photostructure+sqlite.glibc.node'));
+  assert.ok(entries.includes('extension/node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'));
+  assert.ok(entries.includes('extension/node_modules/@duckdb/node-api/lib/index.js'));
 });
 
 test('code-server installs the .vsix', (t) => {

@@ -57,6 +57,12 @@ test('a command runs with its options and --json', async () => {
   assert.deepEqual(JSON.parse(json.out.stdout), { text: 'hi' });
 });
 
+test("a command's arguments may repeat its name", async () => {
+  const out = capture();
+  assert.equal(await runCli(program, ['echo', 'echo', 'twice', 'echo'], out.io), 0);
+  assert.equal(out.out.stdout, 'echo twice echo\n');
+});
+
 test('usage errors exit with 2 and say what was wrong', async () => {
   const none = capture();
   assert.equal(await runCli(program, [], none.io), 2);

@@ -1,0 +1,304 @@
+// The lake: versioned Parquet tables (see catalog.ts for the layout and how a version is
+// committed), written and queried with a fresh in-memory DuckDB per operation. Nothing is held
+// open between operations, so any number of processes can read while one writes each table.
+import { rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { MlopsError } from '../../shared/errors';
+import type { Column, IngestOptions, Lake, LakeTable, LakeTableVersion, QueryResult, SchemaChange, SourceFile } from '../model';
+import { checkTableName, commit, lockTable, makeStaging, parquetFiles, publicVersion, readManifest, sweep, tableNames, versionNumbers, type Manifest } from './catalog';
+import { cells, columnsOf, describe, openSession, sqlIdentifier, sqlList, sqlString, type Session } from './duckdb';
+import { hashFiles, stampOf, type FileStamp } from './fileHash';
+import { formatOf, resolveSources } from './globs';
+import { schemaChangeError, schemaChanges } from './schemaChanges';
+import { diagnoseCsv, isSnifferFailure, readError, selectSources } from './sources';
+
+export const DEFAULT_QUERY_LIMIT = 10_000;
+const PART = 'part-0.parquet';
+
+export function defaultLakeRoot(folder: string): string {
+  return join(folder, '.mlops', 'lake');
+}
+
+/** Opens the lake in `root` (created on the first write). Relative paths, the root's and the sources', resolve against `cwd`. */
+export function openLake(root: string, options: { cwd?: string } = {}): Lake {
+  const cwd = options.cwd ?? process.cwd();
+  return new DuckDbLake(resolve(cwd, root), cwd);
+}
+
+/** What a write reads: a SELECT set up in the session, and the sources to record. */
+interface WriteInput {
+  prepare(connection: DuckDBConnection): Promise<string>;
+  sources(signal: AbortSignal): Promise<SourceFile[]>;
+  /** Turns a failure of the SELECT into the user's error. */
+  explain(error: unknown, connection: DuckDBConnection): Promise<MlopsError>;
+  /** Throws when the inputs changed while they were read. */
+  verify(): void;
+}
+
+export class DuckDbLake implements Lake {
+  private readonly sessions = new Set<Session>();
+  private closed = false;
+
+  constructor(
+    readonly root: string,
+    private readonly cwd: string,
+  ) {}
+
+  async ingest(table: string, sources: string[], options: IngestOptions = {}): Promise<LakeTableVersion> {
+    checkTableName(table);
+    const files = resolveSources(sources, this.cwd).map((path) => ({ path, format: formatOf(path) }));
+    const stamps = new Map<string, FileStamp>(files.map(({ path }) => [path, stampOf(path)]));
+    for (const [path, stamp] of stamps) if (stamp.bytes === 0) throw new MlopsError(`Cannot ingest ${path}: the file is empty.`, 'Remove it from the sources; the lake was not changed.');
+    const paths = files.map((f) => f.path);
+    let delimiter = ',';
+    return this.write(table, options, {
+      async prepare(connection) {
+        const read = await selectSources(connection, files);
+        delimiter = read.csvDelimiter;
+        return read.select;
+      },
+      sources: (signal) => hashFiles(paths, { signal }),
+      async explain(error, connection) {
+        return (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) || readError(error, paths);
+      },
+      verify() {
+        for (const [path, stamp] of stamps) {
+          const now = stampOf(path);
+          if (now.bytes !== stamp.bytes || now.mtimeMs !== stamp.mtimeMs) {
+            throw new MlopsError(`${path} changed while it was being ingested.`, 'Ingest it again once it is no longer being written.');
+          }
+        }
+      },
+    });
+  }
+
+  async writeQuery(table: string, sql: string, options: IngestOptions = {}): Promise<LakeTableVersion> {
+    checkTableName(table);
+    const select = sql.trim().replace(/;\s*$/, '');
+    return this.write(table, options, {
+      prepare: async (connection) => {
+        await this.createViews(connection, select, {});
+        return select;
+      },
+      sources: async () => [],
+      explain: async (error) => this.sqlError(error),
+      verify() {},
+    });
+  }
+
+  async tables(): Promise<LakeTable[]> {
+    return tableNames(this.root).map((name) => {
+      const versions = versionNumbers(this.root, name);
+      return { name, latest: publicVersion(readManifest(this.root, name, versions.at(-1)!)), versions: versions.length };
+    });
+  }
+
+  async versions(table: string): Promise<LakeTableVersion[]> {
+    checkTableName(table);
+    const numbers = versionNumbers(this.root, table);
+    if (numbers.length === 0) throw this.noTable(table);
+    return numbers.map((version) => publicVersion(readManifest(this.root, table, version)));
+  }
+
+  async query(sql: string, options: { versions?: Record<string, number>; limit?: number } = {}): Promise<QueryResult> {
+    const limit = options.limit ?? DEFAULT_QUERY_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1) throw new MlopsError(`The row limit must be a whole number above 0, not ${limit}.`);
+    return this.withSession(join(tmpdir(), `mlops-lake-${process.pid}`), async ({ connection }) => {
+      await this.createViews(connection, sql, options.versions ?? {});
+      try {
+        const statements = await connection.extractStatements(sql);
+        if (statements.count === 0) throw new MlopsError('The query is empty.', 'Write a SELECT over the lake tables.');
+        for (let i = 0; i < statements.count - 1; i++) await (await statements.prepare(i)).run();
+        const reader = await (await statements.prepare(statements.count - 1)).streamAndReadUntil(limit + 1);
+        const rows = cells(reader);
+        return { columns: columnsOf(reader), rows: rows.slice(0, limit), truncated: rows.length > limit };
+      } catch (error) {
+        throw error instanceof MlopsError ? error : this.sqlError(error);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const session of this.sessions) session.connection.interrupt();
+  }
+
+  private async withSession<T>(tempDirectory: string, use: (session: Session) => Promise<T>): Promise<T> {
+    if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
+    const session = await openSession(tempDirectory);
+    this.sessions.add(session);
+    try {
+      return await use(session);
+    } finally {
+      this.sessions.delete(session);
+      session.close();
+    }
+  }
+
+  private noTable(table: string): MlopsError {
+    const names = tableNames(this.root);
+    return new MlopsError(`The lake ${this.root} has no table ${table}.`, names.length ? `Its tables: ${names.join(', ')}.` : 'It has no tables yet: ingest files first (mlops lake ingest FILE --table NAME).');
+  }
+
+  /**
+   * One view per lake table that the SQL may mention, over the pinned or the latest version.
+   * Views over tables the SQL cannot mention are skipped: each one reads its Parquet footers.
+   */
+  private async createViews(connection: DuckDBConnection, sql: string, pins: Record<string, number>): Promise<void> {
+    const names = tableNames(this.root);
+    for (const [table, version] of Object.entries(pins)) {
+      if (!names.includes(table)) throw this.noTable(table);
+      const versions = versionNumbers(this.root, table);
+      if (!versions.includes(version)) throw new MlopsError(`Table ${table} has no version ${version}.`, `Its versions: ${versions.join(', ')}.`);
+    }
+    const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
+    for (const table of names.filter((name) => words.has(name.toLowerCase()))) {
+      const version = pins[table] ?? versionNumbers(this.root, table).at(-1)!;
+      const files = parquetFiles(this.root, table, version);
+      try {
+        await connection.run(`CREATE VIEW ${sqlIdentifier(table)} AS SELECT * FROM read_parquet(${sqlList(files)})`);
+      } catch (error) {
+        throw new MlopsError(`Table ${table} version ${version} cannot be read: ${(error as Error).message.split('\n')[0]}`, 'Its files were changed or damaged outside the lake; pin another version, or write a new one.', { cause: error });
+      }
+    }
+  }
+
+  private sqlError(error: unknown): MlopsError {
+    const message = (error as Error)?.message ?? String(error);
+    const missingTable = /Table with name (\S+) does not exist/.exec(message)?.[1];
+    const names = tableNames(this.root);
+    const remedy = missingTable ? (names.length ? `The lake tables are: ${names.join(', ')}.` : `The lake ${this.root} has no tables yet.`) : undefined;
+    const cleaned = message.replace(/^Failed to extract statements: /, '').replace(/\nDid you mean "[^"]*"\?/, '');
+    return new MlopsError(`SQL error: ${cleaned}`, remedy, { cause: error });
+  }
+
+  private async write(table: string, options: IngestOptions, input: WriteInput): Promise<LakeTableVersion> {
+    const { signal, onProgress } = options;
+    const cancelled = () => new MlopsError(`Writing ${table} was cancelled; the lake was not changed.`);
+    if (signal?.aborted) throw cancelled();
+    if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
+    const release = lockTable(this.root, table);
+    let staging: string | undefined;
+    try {
+      sweep(this.root, table);
+      const clash = tableNames(this.root).find((name) => name !== table && name.toLowerCase() === table.toLowerCase());
+      if (clash) throw new MlopsError(`Table ${table} would clash with table ${clash}: SQL does not tell names apart by case.`, `Write to ${clash}, or choose another name.`);
+      const previousNumber = versionNumbers(this.root, table).at(-1);
+      const previous = previousNumber === undefined ? undefined : readManifest(this.root, table, previousNumber);
+      const version = (previousNumber ?? 0) + 1;
+      const check = (schema: Column[]) => {
+        const changes = schemaChanges(previous?.schema, schema);
+        if (changes.length && !options.allowSchemaChange) throw schemaChangeError(table, previousNumber!, changes);
+        return changes;
+      };
+      staging = makeStaging(this.root, table);
+      const part = join(staging, PART);
+      const written = await this.withSession(join(staging, 'tmp'), (session) => this.writeParquet(session, { table, version, part, input, check, signal, onProgress, cancelled }));
+      input.verify();
+      if (signal?.aborted) throw cancelled();
+      onProgress?.(`Committing ${table} version ${version}`);
+      rmSync(join(staging, 'tmp'), { recursive: true, force: true });
+      const manifest: Manifest = {
+        format: 1,
+        table,
+        version,
+        createdAt: new Date().toISOString(),
+        sources: written.sources,
+        ...(options.producedBy ? { producedBy: options.producedBy } : {}),
+        rows: written.rows,
+        schema: written.schema,
+        schemaChanges: written.schemaChanges,
+        files: [{ name: PART, bytes: statSync(part).size }],
+      };
+      commit(this.root, staging, manifest);
+      staging = undefined;
+      return publicVersion(manifest);
+    } finally {
+      if (staging) rmSync(staging, { recursive: true, force: true });
+      release();
+    }
+  }
+
+  /** Checks the schema, then writes the Parquet file while the sources are hashed alongside. */
+  private async writeParquet(
+    { connection }: Session,
+    job: {
+      table: string;
+      version: number;
+      part: string;
+      input: WriteInput;
+      check: (schema: Column[]) => SchemaChange[];
+      signal?: AbortSignal;
+      onProgress?: IngestOptions['onProgress'];
+      cancelled: () => MlopsError;
+    },
+  ): Promise<{ rows: number; sources: SourceFile[]; schema: Column[]; schemaChanges: SchemaChange[] }> {
+    const { input, signal, onProgress, cancelled } = job;
+    // DuckDB's interrupt applies to the statement running, so it is only sent while one of ours runs.
+    let running = false;
+    const hashStop = new AbortController();
+    const onAbort = () => {
+      hashStop.abort();
+      if (running) connection.interrupt();
+    };
+    signal?.addEventListener('abort', onAbort);
+    const duck = async <T>(work: () => Promise<T>): Promise<T> => {
+      if (signal?.aborted || this.closed) throw cancelled();
+      running = true;
+      try {
+        return await work();
+      } catch (error) {
+        running = false;
+        if (signal?.aborted || this.closed) throw cancelled();
+        throw error instanceof MlopsError ? error : await input.explain(error, connection);
+      } finally {
+        running = false;
+      }
+    };
+    try {
+      const select = await duck(() => input.prepare(connection));
+      onProgress?.('Reading the schema');
+      job.check(await duck(() => describe(connection, select)));
+      let hashFailure: unknown;
+      const hashing = input.sources(hashStop.signal).catch((error: unknown) => {
+        if (hashStop.signal.aborted) return [];
+        hashFailure = error;
+        if (running) connection.interrupt();
+        return [];
+      });
+      const writing = `Writing Parquet for ${job.table} version ${job.version}`;
+      onProgress?.(writing, 0);
+      const timer = setInterval(() => {
+        // Again and again: an interrupt sent as the statement starts can be lost.
+        if (signal?.aborted) connection.interrupt();
+        const { percentage } = connection.progress;
+        if (percentage >= 0) onProgress?.(writing, percentage / 100);
+      }, 250);
+      let rows: number;
+      try {
+        const result = await duck(() => connection.runAndReadAll(`COPY (${select}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd)`));
+        rows = Number(result.getRows()[0][0]);
+      } catch (error) {
+        hashStop.abort();
+        await hashing;
+        throw hashFailure && !signal?.aborted ? sourceError(hashFailure) : error;
+      } finally {
+        clearInterval(timer);
+      }
+      onProgress?.('Hashing the sources');
+      const sources = await hashing;
+      if (signal?.aborted) throw cancelled();
+      if (hashFailure) throw sourceError(hashFailure);
+      const schema = await describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`);
+      return { rows, sources, schema, schemaChanges: job.check(schema) };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function sourceError(error: unknown): MlopsError {
+  return new MlopsError(`Cannot read a source file: ${(error as Error)?.message ?? String(error)}.`, 'Check that the file is readable; the lake was not changed.', { cause: error });
+}
