@@ -1,7 +1,7 @@
 // The composition root: build the services, register views and commands. Each area registers
 // its own; heavy modules (Docker, Kubernetes, DuckDB) are loaded by the commands that use them.
 import * as vscode from 'vscode';
-import { datasetsSource, watchDatasets } from './datasets/datasetsView';
+import { registerDatasets } from './datasets/commands';
 import { registerEnvironmentCommands } from './environment/commands';
 import { registerExperiments } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';
@@ -12,8 +12,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createOutputLog(context);
 
-  const datasets = registerTree(context, 'mlops.datasets', 'mlops.refreshDatasets', datasetsSource);
-  context.subscriptions.push(watchDatasets(datasets.refresh));
+  registerDatasets(context, log);
   registerTree(context, 'mlops.deployments', 'mlops.refreshDeployments', noItems);
   registerExperiments(context, log);
   registerEnvironmentCommands(context, log);

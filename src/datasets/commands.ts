@@ -1,0 +1,196 @@
+// The Datasets view and its commands: ingest a file into the lake, run a pipeline or one step.
+// Long work runs under a cancellable progress notification and logs to the MLOps channel.
+import { basename, extname, join, relative } from 'node:path';
+import * as vscode from 'vscode';
+import { setting, workspaceRoot } from '../host/settings';
+import { describeError, MlopsError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { DatasetsTree, type DatasetNode, type DatasetSources } from './datasetsView';
+import { DATASET_GLOB } from './discovery';
+import type { Lake } from './model';
+
+type Log = vscode.LogOutputChannel & Logger;
+
+function lakeRoot(root: string): string {
+  const configured = setting('lake.path', '.mlops/lake');
+  return configured.startsWith('/') ? configured : join(root, configured);
+}
+
+async function openWorkspaceLake(root: string): Promise<Lake> {
+  const { openLake } = await import('./lake/duckdbLake');
+  return openLake(lakeRoot(root), { cwd: root });
+}
+
+function sources(): DatasetSources {
+  const root = () => {
+    const folder = workspaceRoot();
+    if (!folder) throw new MlopsError('Open a folder to use the lake and pipelines.');
+    return folder;
+  };
+  return {
+    // Listing reads small manifest files only: DuckDB is not loaded for it.
+    lakeTables: async () => (await openWorkspaceLake(root())).tables(),
+    lakeVersions: async (table) => (await openWorkspaceLake(root())).versions(table),
+    pipelineFiles: async () => (await import('./pipelines/findPipelines')).findPipelines(root()),
+    pipelineSteps: async (file) => {
+      const [{ loadPipeline }, { readState }, { listRuns }, { pipelineOverview }] = await Promise.all([
+        import('./pipelines/loadPipeline'),
+        import('./pipelines/pipelineState'),
+        import('./pipelines/runHistory'),
+        import('./pipelines/pipelineOverview'),
+      ]);
+      const pipeline = await loadPipeline(file, root());
+      return pipelineOverview(pipeline, await readState(root()), await listRuns(root(), { pipeline: pipeline.relativeFile }));
+    },
+  };
+}
+
+export function registerDatasets(context: vscode.ExtensionContext, log: Log): void {
+  const tree = new DatasetsTree(sources());
+  const view = vscode.window.createTreeView('mlops.datasets', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(view);
+
+  // Data files, lake commits (a folder rename) and pipeline runs all refresh the view, coalesced.
+  let debounce: NodeJS.Timeout | undefined;
+  const scheduleRefresh = () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => tree.refresh(), 500);
+  };
+  for (const pattern of [DATASET_GLOB, '**/.mlops/**', '**/mlops.pipeline.yaml', '**/pipelines/*.{yaml,yml}']) {
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    watcher.onDidCreate(scheduleRefresh);
+    watcher.onDidChange(scheduleRefresh);
+    watcher.onDidDelete(scheduleRefresh);
+    context.subscriptions.push(watcher);
+  }
+  context.subscriptions.push({ dispose: () => clearTimeout(debounce) });
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('mlops.refreshDatasets', () => tree.refresh()),
+    vscode.commands.registerCommand('mlops.ingestDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
+      const file = node?.kind === 'file' ? node.uri : uri ?? vscode.window.activeTextEditor?.document.uri;
+      const root = workspaceRoot();
+      if (!file || !root) {
+        void vscode.window.showInformationMessage('Choose a dataset file in the Datasets view to ingest it into the lake.');
+        return;
+      }
+      const suggested = basename(file.fsPath, extname(file.fsPath)).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+      const table = await vscode.window.showInputBox({
+        title: `Ingest ${basename(file.fsPath)} into the lake`,
+        prompt: 'Table name: a new version is added if the table exists',
+        value: suggested,
+        validateInput: (text) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? undefined : 'Letters, digits and _, not starting with a digit'),
+      });
+      if (!table) return;
+      await ingest(log, root, file.fsPath, table, false);
+      tree.refresh();
+    }),
+    vscode.commands.registerCommand('mlops.openLakeQuery', async (node?: DatasetNode) => {
+      const root = workspaceRoot();
+      if (!root) return;
+      const lake = await openWorkspaceLake(root);
+      const { showQueryPanel } = await import('./queryPanel');
+      const { sqlIdentifier, sqlString } = await import('./lake/duckdb');
+      const sql = node?.kind === 'table' ? `SELECT * FROM ${sqlIdentifier(node.table.name)} LIMIT 100` : undefined;
+      // Exports run the query again in DuckDB without the row limit, so nothing is cut.
+      const exportResult = async (format: 'csv' | 'parquet', query: string, versions: Record<string, number>, target: string) => {
+        const options = format === 'csv' ? 'FORMAT csv, HEADER' : 'FORMAT parquet';
+        await lake.query(`COPY (${query.trim().replace(/;+$/, '')}) TO ${sqlString(target)} (${options})`, { versions });
+        log.info(`lake: exported the query result to ${target}`);
+      };
+      showQueryPanel(context, log, lake, exportResult, sql);
+    }),
+    vscode.commands.registerCommand('mlops.runPipeline', async (node?: DatasetNode) => {
+      const root = workspaceRoot();
+      if (!root) return;
+      const file = node?.kind === 'pipeline' ? node.file : await pickPipeline(root);
+      if (!file) return;
+      await runPipelineWithProgress(log, root, file, undefined);
+      tree.refresh();
+    }),
+    vscode.commands.registerCommand('mlops.runPipelineStep', async (node?: DatasetNode) => {
+      const root = workspaceRoot();
+      if (!root || node?.kind !== 'step') return;
+      await runPipelineWithProgress(log, root, node.file, node.step.name);
+      tree.refresh();
+    }),
+  );
+}
+
+async function pickPipeline(root: string): Promise<string | undefined> {
+  const files = await (await import('./pipelines/findPipelines')).findPipelines(root);
+  if (files.length <= 1) {
+    if (!files.length) void vscode.window.showInformationMessage('No mlops.pipeline.yaml (or pipelines/*.yaml) in this workspace.');
+    return files[0];
+  }
+  return (await vscode.window.showQuickPick(files.map((file) => ({ label: relative(root, file), file })), { title: 'Run which pipeline?' }))?.file;
+}
+
+async function ingest(log: Log, root: string, file: string, table: string, allowSchemaChange: boolean): Promise<void> {
+  try {
+    const version = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Ingesting ${basename(file)} into ${table}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const lake = await openWorkspaceLake(root);
+        let reported = 0;
+        return lake.ingest(table, [file], {
+          allowSchemaChange,
+          signal: abort.signal,
+          onProgress: (message, fraction) => {
+            log.info(`lake: ${message}`);
+            const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - reported);
+            if (fraction !== undefined) reported = fraction * 100;
+            progress.report({ message, increment });
+          },
+        });
+      },
+    );
+    log.info(`lake: ${table} version ${version.version}: ${version.rows} rows from ${file}`);
+    void vscode.window.showInformationMessage(`${table} version ${version.version}: ${version.rows.toLocaleString('en')} rows.`);
+  } catch (error) {
+    const message = describeError(error);
+    log.error(`lake: ${message}`);
+    if (!allowSchemaChange && /schema/i.test(message)) {
+      const choice = await vscode.window.showErrorMessage(message, 'Allow the schema change');
+      if (choice) await ingest(log, root, file, table, true);
+    } else void vscode.window.showErrorMessage(message);
+  }
+}
+
+async function runPipelineWithProgress(log: Log, root: string, file: string, step: string | undefined): Promise<void> {
+  try {
+    const run = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: step ? `Running step ${step}` : `Running ${relative(root, file)}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const [{ loadPipeline }, { runPipeline }] = await Promise.all([import('./pipelines/loadPipeline'), import('./pipelines/runPipeline')]);
+        const pipeline = await loadPipeline(file, root);
+        let reported = 0;
+        return runPipeline(pipeline, {
+          root,
+          lake: await openWorkspaceLake(root),
+          python: setting('pythonPath', '') || undefined,
+          step,
+          signal: abort.signal,
+          onProgress: (event) => {
+            const text = event.event === 'finished' ? `${event.step}: ${event.status}${event.message ? ` (${event.message})` : ''}` : event.event === 'skipped' ? `${event.step}: skipped, ${event.message}` : `${event.step}…`;
+            log.info(`pipeline: ${text}`);
+            progress.report({ message: text, increment: Math.max(0, event.fraction * 100 - reported) });
+            reported = Math.max(reported, event.fraction * 100);
+          },
+        });
+      },
+    );
+    for (const stepRun of run.steps) for (const line of stepRun.logs) log.info(`pipeline: ${stepRun.step}: ${line}`);
+    const failed = run.steps.filter((s) => s.status === 'failed');
+    if (failed.length) {
+      void vscode.window.showErrorMessage(`${failed.map((s) => `${s.step}: ${s.message ?? 'failed'}`).join('\n')}`, 'Show Log').then((choice) => choice && log.show());
+    } else void vscode.window.showInformationMessage(`Pipeline ${run.status}: ${run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}.`);
+  } catch (error) {
+    log.error(`pipeline: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(describeError(error));
+  }
+}
