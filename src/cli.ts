@@ -2,11 +2,12 @@
 import { version } from '../package.json';
 import { runCli } from './cli/program';
 import { doctorCommand } from './environment/doctorCommand';
+import { datasetsCommand, profileCommand } from './datasets/datasetCommands';
 import { lakeCommand } from './datasets/lake/lakeCommands';
 import { pipelineCommand } from './datasets/pipelines/pipelineCommands';
 import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
 
-const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, lakeCommand, pipelineCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

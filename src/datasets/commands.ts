@@ -68,22 +68,31 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
   context.subscriptions.push(
     vscode.commands.registerCommand('mlops.refreshDatasets', () => tree.refresh()),
     vscode.commands.registerCommand('mlops.ingestDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
-      const file = node?.kind === 'file' ? node.uri : uri ?? vscode.window.activeTextEditor?.document.uri;
+      const path = datasetFile(node, uri);
       const root = workspaceRoot();
-      if (!file || !root) {
-        void vscode.window.showInformationMessage('Choose a dataset file in the Datasets view to ingest it into the lake.');
-        return;
-      }
-      const suggested = basename(file.fsPath, extname(file.fsPath)).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+      if (!path || !root) return;
+      const suggested = basename(path, extname(path)).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
       const table = await vscode.window.showInputBox({
-        title: `Ingest ${basename(file.fsPath)} into the lake`,
+        title: `Ingest ${basename(path)} into the lake`,
         prompt: 'Table name: a new version is added if the table exists',
         value: suggested,
         validateInput: (text) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? undefined : 'Letters, digits and _, not starting with a digit'),
       });
       if (!table) return;
-      await ingest(log, root, file.fsPath, table, false);
+      await ingest(log, root, path, table, false);
       tree.refresh();
+    }),
+    vscode.commands.registerCommand('mlops.previewDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
+      const file = datasetFile(node, uri);
+      if (!file) return;
+      const [{ showPreviewPanel }, { preview }] = await Promise.all([import('./previewPanel'), import('./preview')]);
+      showPreviewPanel(context, log, file, (path, offset, limit) => preview(path, offset, limit));
+    }),
+    vscode.commands.registerCommand('mlops.profileDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
+      const file = datasetFile(node, uri);
+      if (!file) return;
+      const [{ showProfilePanel }, { profile }] = await Promise.all([import('./profilePanel'), import('./profile')]);
+      showProfilePanel(context, log, file, (path, signal, onStep) => profile(path, { signal, onProgress: onStep }));
     }),
     vscode.commands.registerCommand('mlops.openLakeQuery', async (node?: DatasetNode) => {
       const root = workspaceRoot();
@@ -115,6 +124,16 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       tree.refresh();
     }),
   );
+}
+
+/** The dataset a command is about: the node it was run on, the file's explorer entry, or the active editor. */
+function datasetFile(node: DatasetNode | undefined, uri: vscode.Uri | undefined): string | undefined {
+  const file = node?.kind === 'file' ? node.uri : (uri ?? vscode.window.activeTextEditor?.document.uri);
+  if (!file || file.scheme !== 'file') {
+    void vscode.window.showInformationMessage('Choose a dataset file in the Datasets view.');
+    return undefined;
+  }
+  return file.fsPath;
 }
 
 async function pickPipeline(root: string): Promise<string | undefined> {

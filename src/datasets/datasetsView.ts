@@ -3,11 +3,9 @@
 import { posix } from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../shared/errors';
-import { DATASET_GLOB, DISCOVERY_EXCLUDE_GLOB, formatBytes, isDatasetFileName } from './discovery';
+import { formatBytes } from './discovery';
 import type { LakeTable, LakeTableVersion } from './model';
 import type { StepOverview } from './pipelines/pipelineOverview';
-
-const MAX_DATASETS = 5000;
 
 export type DatasetNode =
   | { kind: 'file'; uri: vscode.Uri; size: number }
@@ -65,13 +63,12 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   }
 
   private async roots(): Promise<DatasetNode[]> {
-    if (!vscode.workspace.workspaceFolders?.length) return [];
-    const uris = await vscode.workspace.findFiles(DATASET_GLOB, DISCOVERY_EXCLUDE_GLOB, MAX_DATASETS);
-    const files = await Promise.all(
-      uris
-        .filter((uri) => isDatasetFileName(posix.basename(uri.path)))
-        .map(async (uri): Promise<DatasetNode> => ({ kind: 'file', uri, size: (await vscode.workspace.fs.stat(uri)).size })),
-    );
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (!root) return [];
+    // Honours .gitignore and skips virtual environments, walking in slices so a huge workspace never freezes.
+    const { discoverDatasets } = await import('./discover');
+    const { datasets } = await discoverDatasets(root);
+    const files = datasets.map((d): DatasetNode => ({ kind: 'file', uri: vscode.Uri.file(d.path), size: d.bytes }));
     const relative = (n: DatasetNode) => (n.kind === 'file' ? vscode.workspace.asRelativePath(n.uri) : '');
     files.sort((a, b) => relative(a).localeCompare(relative(b)));
     const nodes: DatasetNode[] = [...files];
@@ -90,7 +87,8 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
         item.tooltip = `${node.uri.fsPath}\n${formatBytes(node.size)}`;
         item.iconPath = new vscode.ThemeIcon('table');
         item.contextValue = 'mlops.datasetFile';
-        item.command = { command: 'vscode.open', title: 'Open', arguments: [node.uri] };
+        // A preview reads one page; opening a 10 GB CSV in the editor would not.
+        item.command = { command: 'mlops.previewDataset', title: 'Preview', arguments: [node] };
         return item;
       }
       case 'lake': {

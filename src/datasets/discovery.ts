@@ -3,10 +3,6 @@ export const DATASET_EXTENSIONS = ['csv', 'tsv', 'parquet', 'json', 'jsonl'];
 
 export const DATASET_GLOB = `**/*.{${DATASET_EXTENSIONS.join(',')}}`;
 
-/** Folders that hold tooling, not data: dependencies, virtual environments, caches. */
-export const DISCOVERY_EXCLUDE_GLOB =
-  '**/{node_modules,.git,.venv,venv,env,__pycache__,.ipynb_checkpoints,.mlops,.vscode,mlruns,dist,build,site-packages}/**';
-
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

@@ -38,6 +38,13 @@ export interface ColumnProfile extends Column {
 export interface DatasetProfile {
   rows: number;
   columns: ColumnProfile[];
+  /**
+   * Set when the file is bigger than the profile's sample (about 50 MB of text, or 5 million
+   * Parquet values): quantiles, histograms and top values then come from a uniform random sample
+   * of about this many rows, their counts scaled to the whole file, and a distinct count is
+   * DuckDB's HyperLogLog estimate unless the sample saw every value. Everything else is exact.
+   */
+  sampledRows?: number;
 }
 
 /** One page of rows, read without reading the rest of the file. */

@@ -31,6 +31,25 @@ describe('the Datasets view on the demo workspace', { timeout: 300_000 }, () => 
     assert.match(await row('features').innerText(), /sql · → churn_features .*never run/);
   });
 
+  test('previews a dataset page by page, and profiles it with charts', async (t) => {
+    if (!needService(t, !unavailable, `code-server cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    await row('customers.csv').click();
+    const grid = await webviewFrame(page, '[role="grid"]', 60_000);
+    await grid.locator('[role="columnheader"]', { hasText: 'monthly_charges' }).first().waitFor({ timeout: 30_000 });
+    assert.ok((await grid.locator('[role="gridcell"]', { hasText: 'C0001' }).count()) > 0, 'the first row is shown');
+    await screenshot(page, 'preview-panel');
+
+    await row('customers.csv').hover();
+    await row('customers.csv').locator('.action-label[aria-label="Profile Dataset"]').click();
+    const profile = await webviewFrame(page, 'canvas', 90_000);
+    await profile.getByText('tenure_months').first().waitFor({ timeout: 30_000 });
+    assert.match(await profile.locator('body').innerText(), /500 rows/);
+    assert.ok((await profile.locator('canvas').count()) >= 3, 'a chart per column');
+    await page.waitForTimeout(500);
+    await screenshot(page, 'profile-panel');
+  });
+
   test('runs the pipeline from the palette: the steps succeed and the lake shows the tables', async (t) => {
     if (!needService(t, !unavailable, `code-server cannot run: ${unavailable}`)) return;
     const { page } = workbench!;

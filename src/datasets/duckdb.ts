@@ -1,0 +1,136 @@
+// An in-memory DuckDB for reading dataset files. The native module loads on first use, never at
+// activation, and each operation gets a fresh instance: a fatal error (DuckDB invalidates the
+// database on some read errors) never outlives the operation, and no file is ever held open.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBConnection, DuckDBResultReader, DuckDBValue, DuckDBValueConverter, Json } from '@duckdb/node-api';
+import type { Column } from './model';
+
+type DuckDbApi = typeof import('@duckdb/node-api');
+
+let api: DuckDbApi | undefined;
+
+function duckdbApi(): DuckDbApi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  api ??= require('@duckdb/node-api') as DuckDbApi;
+  return api;
+}
+
+export interface DuckDbOptions {
+  /** Worker threads; DuckDB's default is one per core. */
+  threads?: number;
+  /** For example '1GB'. Beyond it DuckDB spills to a temporary folder outside the workspace. */
+  memoryLimit?: string;
+  /**
+   * Keep rows in file order (DuckDB's default). Aggregates over big files are faster without it;
+   * pages of rows need it.
+   */
+  preserveInsertionOrder?: boolean;
+  /** Interrupts the running query; it then rejects with the signal's reason (an AbortError). */
+  signal?: AbortSignal;
+}
+
+export interface Rows {
+  columns: Column[];
+  rows: Json[][];
+}
+
+export interface DuckDb {
+  readonly connection: DuckDBConnection;
+  /** Runs one statement; `$1`, `$2`... in the SQL take `params`. */
+  query(sql: string, params?: DuckDBValue[]): Promise<Rows>;
+  close(): void;
+}
+
+export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDb> {
+  options.signal?.throwIfAborted();
+  const { DuckDBInstance } = duckdbApi();
+  const config: Record<string, string> = {
+    // Spills go to the system's temporary folder, not DuckDB's default ./.tmp in the workspace.
+    temp_directory: join(tmpdir(), 'mlops-duckdb'),
+    // Only the built-in readers (CSV, Parquet, JSON) are used; never reach for the network.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  };
+  if (options.threads) config.threads = String(options.threads);
+  if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+  if (options.preserveInsertionOrder === false) config.preserve_insertion_order = 'false';
+  const instance = await DuckDBInstance.create(':memory:', config);
+  const connection = await instance.connect();
+  const interrupt = () => connection.interrupt();
+  options.signal?.addEventListener('abort', interrupt);
+  let closed = false;
+  return {
+    connection,
+    async query(sql, params) {
+      options.signal?.throwIfAborted();
+      try {
+        const reader = await connection.runAndReadAll(sql, params);
+        return { columns: columnsOf(reader), rows: cells(reader) };
+      } catch (error) {
+        options.signal?.throwIfAborted();
+        throw error;
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      options.signal?.removeEventListener('abort', interrupt);
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Opens a database for the length of `use`, and closes it whatever happens. */
+export async function withDuckDb<T>(options: DuckDbOptions, use: (db: DuckDb) => Promise<T>): Promise<T> {
+  const db = await openDuckDb(options);
+  try {
+    return await use(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** A SQL string literal: paths, values. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A quoted SQL identifier: column names as the file spells them. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function sqlList(values: string[]): string {
+  return `[${values.map(sqlString).join(', ')}]`;
+}
+
+function columnsOf(reader: DuckDBResultReader): Column[] {
+  const types = reader.columnTypes();
+  return reader.columnNames().map((name, i) => ({ name, type: types[i].toString() }));
+}
+
+let cellConverter: DuckDBValueConverter<Json> | undefined;
+
+/**
+ * JSON-ready cells. DuckDB's JSON converter writes every BIGINT and DECIMAL as a string; counts,
+ * ids and amounts read better as numbers, so those that a double holds exactly become numbers.
+ */
+function cells(reader: DuckDBResultReader): Json[][] {
+  if (!cellConverter) {
+    const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdbApi();
+    const bigIntegers = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+    cellConverter = (value, type, self) => {
+      if (value !== null && bigIntegers.has(type.typeId)) {
+        const big = value as bigint;
+        return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();
+      }
+      if (value !== null && type.typeId === DuckDBTypeId.DECIMAL && (type as { width: number }).width <= 15) {
+        return (value as { toDouble(): number }).toDouble();
+      }
+      return JsonDuckDBValueConverter(value, type, self);
+    };
+  }
+  return reader.convertRows(cellConverter) as Json[][];
+}
