@@ -94,6 +94,43 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       const [{ showProfilePanel }, { profile }] = await Promise.all([import('./profilePanel'), import('./profile')]);
       showProfilePanel(context, log, file, (path, signal, onStep) => profile(path, { signal, onProgress: onStep }));
     }),
+    vscode.commands.registerCommand('mlops.showDatasetHistory', async (node?: DatasetNode, uri?: vscode.Uri) => {
+      const file = datasetFile(node, uri);
+      const root = workspaceRoot();
+      if (!file || !root) return;
+      try {
+        const { datasetAtCommit, datasetCommits } = await import('./gitHistory');
+        const commits = await datasetCommits(root, file);
+        if (!commits.length) {
+          void vscode.window.showInformationMessage(`${relative(root, file)} has no commits yet.`);
+          return;
+        }
+        const picked = await vscode.window.showQuickPick(
+          commits.map((c) => ({ label: c.message.split('\n')[0], description: `${c.hash.slice(0, 8)} · ${c.author} · ${new Date(c.date).toLocaleString()}`, commit: c })),
+          { title: `History of ${relative(root, file)}`, placeHolder: 'Compare the working copy with the version of a commit' },
+        );
+        if (!picked) return;
+        const markdown = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Comparing ${basename(file)} with ${picked.commit.hash.slice(0, 8)}`, cancellable: true },
+          async (_progress, token) => {
+            const abort = new AbortController();
+            token.onCancellationRequested(() => abort.abort());
+            const [{ profile }, { compareVersionsMarkdown }] = await Promise.all([import('./profile'), import('./versionComparison')]);
+            const old = await datasetAtCommit(root, file, picked.commit.hash);
+            return compareVersionsMarkdown(
+              relative(root, file),
+              { label: picked.commit.hash.slice(0, 8), profile: await profile(old, { signal: abort.signal }) },
+              { label: 'working copy', profile: await profile(file, { signal: abort.signal }) },
+            );
+          },
+        );
+        const document = await vscode.workspace.openTextDocument({ content: markdown, language: 'markdown' });
+        await vscode.commands.executeCommand('markdown.showPreview', document.uri);
+      } catch (error) {
+        log.error(`history: ${describeError(error)}`);
+        void vscode.window.showErrorMessage(describeError(error));
+      }
+    }),
     vscode.commands.registerCommand('mlops.openLakeQuery', async (node?: DatasetNode) => {
       const root = workspaceRoot();
       if (!root) return;

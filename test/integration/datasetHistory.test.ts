@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { datasetAtCommit, datasetCommits } from '../../src/datasets/gitHistory';
+import { profile } from '../../src/datasets/profile';
+import { compareVersionsMarkdown } from '../../src/datasets/versionComparison';
 import { MlopsError } from '../../src/shared/errors';
 
 function repositoryWithHistory() {
@@ -41,4 +43,13 @@ test('gives the dataset as it was at a commit', async () => {
   assert.equal(readFileSync(copy, 'utf8'), 'id,age\n1,34\n2,51\n');
   await assert.rejects(datasetAtCommit(dir, join(dir, 'data', 'missing.csv'), first), (error: unknown) => error instanceof MlopsError && /does not exist at commit/.test(error.message));
   await assert.rejects(datasetAtCommit(dir, file, '--output=/tmp/x'), /not a git commit id/);
+});
+
+test('compares a past version with the working copy: rows, schema and statistics', async () => {
+  const { dir, file, first } = repositoryWithHistory();
+  const old = await datasetAtCommit(dir, file, first);
+  const markdown = compareVersionsMarkdown('data/customers.csv', { label: first.slice(0, 8), profile: await profile(old) }, { label: 'working copy', profile: await profile(file) });
+  assert.match(markdown, /\| rows \| 2 \| 3 \(\+1\) \|/);
+  assert.match(markdown, /churned added \(BIGINT\)/);
+  assert.match(markdown, /\| age \| mean \| 42\.5 \| \*\*38\*\* \|/);
 });
