@@ -28,6 +28,7 @@ function sources(): DatasetSources {
     return folder;
   };
   return {
+    inspect: async (path) => (await import('./inspect')).inspect(path),
     // Listing reads small manifest files only: DuckDB is not loaded for it.
     lakeTables: async () => (await openWorkspaceLake(root())).tables(),
     lakeVersions: async (table) => (await openWorkspaceLake(root())).versions(table),

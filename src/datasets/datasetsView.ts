@@ -4,11 +4,12 @@ import { posix } from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../shared/errors';
 import { formatBytes } from './discovery';
-import type { LakeTable, LakeTableVersion } from './model';
+import type { Column, DatasetSummary, LakeTable, LakeTableVersion } from './model';
 import type { StepOverview } from './pipelines/pipelineOverview';
 
 export type DatasetNode =
   | { kind: 'file'; uri: vscode.Uri; size: number }
+  | { kind: 'column'; column: Column }
   | { kind: 'lake' }
   | { kind: 'table'; table: LakeTable }
   | { kind: 'version'; version: LakeTableVersion }
@@ -18,6 +19,7 @@ export type DatasetNode =
   | { kind: 'problem'; message: string };
 
 export interface DatasetSources {
+  inspect(path: string): Promise<DatasetSummary>;
   lakeTables(): Promise<LakeTable[]>;
   lakeVersions(table: string): Promise<LakeTableVersion[]>;
   pipelineFiles(): Promise<string[]>;
@@ -32,9 +34,15 @@ const STEP_ICONS: Record<string, { icon: string; color?: string }> = {
 };
 const STEP_KIND_ICONS: Record<string, string> = { ingest: 'cloud-download', sql: 'symbol-operator', python: 'symbol-method', validate: 'checklist' };
 
+// Counting the rows of a CSV reads it (about 2 s a GB): larger files are counted when expanded.
+const AUTO_INSPECT_BYTES = 256 * 1024 * 1024;
+
 export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   private readonly changed = new vscode.EventEmitter<DatasetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** Row and column counts, read one file at a time in the background, kept until the file changes. */
+  private readonly summaries = new Map<string, { size: number; summary: Promise<DatasetSummary>; done?: DatasetSummary }>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly sources: DatasetSources) {}
 
@@ -42,10 +50,30 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
     this.changed.fire(undefined);
   }
 
+  private summary(node: Extract<DatasetNode, { kind: 'file' }>): Promise<DatasetSummary> {
+    const cached = this.summaries.get(node.uri.fsPath);
+    if (cached && cached.size === node.size) return cached.summary;
+    const entry: { size: number; summary: Promise<DatasetSummary>; done?: DatasetSummary } = { size: node.size, summary: Promise.resolve() as never };
+    entry.summary = this.queue.then(async () => {
+      const summary = await this.sources.inspect(node.uri.fsPath).catch((error: unknown): DatasetSummary => ({ path: node.uri.fsPath, format: 'csv', rows: 0, columns: [], bytes: node.size, problem: describeError(error) }));
+      entry.done = summary;
+      this.changed.fire(node);
+      return summary;
+    });
+    this.queue = entry.summary;
+    this.summaries.set(node.uri.fsPath, entry);
+    return entry.summary;
+  }
+
   async getChildren(node?: DatasetNode): Promise<DatasetNode[]> {
     try {
       if (!node) return await this.roots();
       switch (node.kind) {
+        case 'file': {
+          const summary = await this.summary(node);
+          if (summary.problem) return [{ kind: 'problem', message: summary.problem }];
+          return summary.columns.map((column) => ({ kind: 'column', column }));
+        }
         case 'lake':
           return (await this.sources.lakeTables()).map((table) => ({ kind: 'table', table }));
         case 'table':
@@ -81,14 +109,24 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   getTreeItem(node: DatasetNode): vscode.TreeItem {
     switch (node.kind) {
       case 'file': {
-        const item = new vscode.TreeItem(node.uri, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(node.uri, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `file:${node.uri.fsPath}`;
         const folder = posix.dirname(vscode.workspace.asRelativePath(node.uri, false));
-        item.description = folder === '.' ? formatBytes(node.size) : `${formatBytes(node.size)} · ${folder}`;
-        item.tooltip = `${node.uri.fsPath}\n${formatBytes(node.size)}`;
-        item.iconPath = new vscode.ThemeIcon('table');
+        const known = this.summaries.get(node.uri.fsPath);
+        if (!known && (node.size <= AUTO_INSPECT_BYTES || node.uri.path.endsWith('.parquet'))) void this.summary(node);
+        const counts = known?.done && !known.done.problem ? `${known.done.rows.toLocaleString('en')} × ${known.done.columns.length}` : undefined;
+        item.description = [counts, formatBytes(node.size), folder === '.' ? '' : folder].filter(Boolean).join(' · ');
+        item.tooltip = `${node.uri.fsPath}\n${formatBytes(node.size)}${counts ? `\n${counts.replace(' × ', ' rows × ')} columns` : ''}${known?.done?.problem ? `\n${known.done.problem}` : ''}`;
+        item.iconPath = known?.done?.problem ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('table');
         item.contextValue = 'mlops.datasetFile';
         // A preview reads one page; opening a 10 GB CSV in the editor would not.
         item.command = { command: 'mlops.previewDataset', title: 'Preview', arguments: [node] };
+        return item;
+      }
+      case 'column': {
+        const item = new vscode.TreeItem(node.column.name);
+        item.description = node.column.type;
+        item.iconPath = new vscode.ThemeIcon(/INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/i.test(node.column.type) ? 'symbol-number' : /DATE|TIME/i.test(node.column.type) ? 'calendar' : /BOOL/i.test(node.column.type) ? 'symbol-boolean' : 'symbol-string');
         return item;
       }
       case 'lake': {

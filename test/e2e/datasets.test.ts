@@ -27,6 +27,12 @@ describe('the Datasets view on the demo workspace', { timeout: 300_000 }, () => 
     const { page } = workbench!;
     await openMlopsContainer(page);
     await row('customers.csv').waitFor({ timeout: 30_000 });
+    // Row and column counts arrive in the background; the columns are listed under the file.
+    await workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: /customers\.csv.*500 × 6/ }).first().waitFor({ timeout: 30_000 });
+    await row('customers.csv').locator('.monaco-tl-twistie').click();
+    await row('monthly_charges').waitFor({ timeout: 30_000 });
+    assert.match(await row('monthly_charges').innerText(), /DOUBLE/);
+    await row('customers.csv').locator('.monaco-tl-twistie').click();
     await row('mlops.pipeline.yaml').waitFor({ timeout: 30_000 });
     assert.match(await row('features').innerText(), /sql · → churn_features .*never run/);
   });

@@ -22,6 +22,7 @@ import { searchInMemory } from '../runQuery';
 
 const BUSY_TIMEOUT_MS = 5000;
 const BUSY_RETRIES = 20;
+const PAGE_CACHE_KB = 128 * 1024;
 
 type Row = unknown[];
 
@@ -51,6 +52,8 @@ export class SqliteTrackingStore implements TrackingStore {
     const sqlite = require('@photostructure/sqlite') as typeof import('@photostructure/sqlite');
     try {
       this.db = new sqlite.DatabaseSync(this.location, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+      // Listing 100,000 runs makes ~400,000 index lookups: a larger page cache saves most of their reads.
+      this.db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KB}`);
       return this.db;
     } catch (error) {
       throw this.explain(error);
