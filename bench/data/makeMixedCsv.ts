@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, say } from '../../scripts/lib/setup.mjs';
-import { openSession, sqlString } from '../../src/datasets/lake/duckdb';
+import { openSession } from '../../src/datasets/lake/duckdb';
+import { sqlString } from '../../src/datasets/sql';
 
 /** Bump when the generator changes, so a stale cached file is not used. */
 export const MIXED_CSV_VERSION = '1';

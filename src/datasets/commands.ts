@@ -137,7 +137,7 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       if (!root) return;
       const lake = await openWorkspaceLake(root);
       const { showQueryPanel } = await import('./queryPanel');
-      const { sqlIdentifier, sqlString } = await import('./lake/duckdb');
+      const { sqlIdentifier, sqlString } = await import('./sql');
       const sql = node?.kind === 'table' ? `SELECT * FROM ${sqlIdentifier(node.table.name)} LIMIT 100` : undefined;
       // Exports run the query again in DuckDB without the row limit, so nothing is cut.
       const exportResult = async (format: 'csv' | 'parquet', query: string, versions: Record<string, number>, target: string) => {

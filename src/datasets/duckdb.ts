@@ -92,20 +92,6 @@ export async function withDuckDb<T>(options: DuckDbOptions, use: (db: DuckDb) =>
   }
 }
 
-/** A SQL string literal: paths, values. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-/** A quoted SQL identifier: column names as the file spells them. */
-export function sqlIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function sqlList(values: string[]): string {
-  return `[${values.map(sqlString).join(', ')}]`;
-}
-
 function columnsOf(reader: DuckDBResultReader): Column[] {
   const types = reader.columnTypes();
   return reader.columnNames().map((name, i) => ({ name, type: types[i].toString() }));

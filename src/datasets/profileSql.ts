@@ -7,7 +7,7 @@
 // A second pass over a big file would cost as much as the first (parsing the file dominates),
 // for histograms and top values that a sample of half a million rows draws as well.
 import type { Json } from '@duckdb/node-api';
-import { sqlIdentifier } from './duckdb';
+import { sqlIdentifier } from './sql';
 import type { Column, ColumnProfile } from './model';
 
 const HISTOGRAM_BINS = 30;

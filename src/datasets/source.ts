@@ -7,7 +7,7 @@ import { extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MlopsError } from '../shared/errors';
 import { decodeHead, detectDelimiter, detectEncoding, firstRaggedRow, scanUtf8, type TextEncoding } from './csvSniff';
-import { sqlString } from './duckdb';
+import { sqlString } from './sql';
 import type { DatasetFormat } from './model';
 
 const FORMATS: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'tsv', '.parquet': 'parquet', '.json': 'json', '.jsonl': 'jsonl' };

@@ -1,5 +1,6 @@
 // Data for the lake tests, written by DuckDB itself into the test's temp folder.
-import { openSession, sqlString } from '../../src/datasets/lake/duckdb';
+import { openSession } from '../../src/datasets/lake/duckdb';
+import { sqlString } from '../../src/datasets/sql';
 
 /** `rows` rows of (id BIGINT, x DOUBLE, name VARCHAR, day DATE), with `first` as the first id. */
 export async function writeEventsCsv(path: string, rows: number, first = 0): Promise<void> {

@@ -2,6 +2,7 @@
 // in-memory instance per operation so no process ever holds a lock on the lake.
 import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader, DuckDBValueConverter, Json } from '@duckdb/node-api';
 import type { Column } from '../model';
+import { sqlString } from '../sql';
 
 type DuckDbApi = typeof import('@duckdb/node-api');
 
@@ -32,18 +33,6 @@ export async function openSession(tempDirectory?: string): Promise<Session> {
       instance.closeSync();
     },
   };
-}
-
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-export function sqlIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function sqlList(values: string[]): string {
-  return `[${values.map(sqlString).join(', ')}]`;
 }
 
 export function columnsOf(reader: DuckDBResultReader): Column[] {

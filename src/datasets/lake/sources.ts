@@ -4,7 +4,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MlopsError } from '../../shared/errors';
 import type { DatasetFormat } from '../model';
-import { sqlIdentifier, sqlList, sqlString } from './duckdb';
+import { sqlIdentifier, sqlList, sqlString } from '../sql';
 
 const READERS: Record<DatasetFormat, (files: string[], delimiter: string) => string> = {
   // skip=0: left to itself the sniffer may skip the top lines of a ragged file and read the rest.

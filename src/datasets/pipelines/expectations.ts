@@ -1,7 +1,7 @@
 // The checks of a validate step, as SQL over one pinned version of a lake table. Each failed
 // check names its rule and column and shows up to five offending rows. Nulls only fail notNull:
 // unique, range and allowedValues look at the values that are there.
-import { sqlIdentifier as identifier, sqlString } from '../lake/duckdb';
+import { sqlIdentifier as identifier, sqlString } from '../sql';
 import type { Column, Lake, QueryResult } from '../model';
 import type { Expectation, ExpectationValue, TableRef } from './pipelineModel';
 

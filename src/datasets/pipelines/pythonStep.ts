@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MlopsError } from '../../shared/errors';
-import { sqlIdentifier, sqlString } from '../lake/duckdb';
+import { sqlIdentifier, sqlString } from '../sql';
 import type { Lake, LakeTableVersion } from '../model';
 import type { PythonStep, TableRef } from './pipelineModel';
 
