@@ -88,8 +88,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor();
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  // The list filters as it is typed into; waiting for the row with the title (not just any first
+  // row) keeps a slow machine from running whatever the unfiltered list showed first.
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
 }
 
 /** Finds the frame of a webview panel by a selector that only its content has. */
@@ -101,5 +104,13 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
     }
     await page.waitForTimeout(250);
   }
-  throw new Error(`no webview frame shows ${selector}`);
+  throw new Error(`no webview frame shows ${selector}; ${await workbenchState(page)}`);
+}
+
+/** What the workbench shows, for messages of failed waits: the editor tabs and notifications. */
+async function workbenchState(page: Page): Promise<string> {
+  const tabs = await page.locator('.tabs-container .tab').allInnerTexts().catch(() => []);
+  const notes = await page.locator('.notification-toast, .notifications-list-container .monaco-list-row').allInnerTexts().catch(() => []);
+  await screenshot(page, 'failed-wait').catch(() => undefined);
+  return `tabs: [${tabs.join(' | ')}], notifications: [${notes.join(' | ').replace(/\s+/g, ' ')}]`;
 }
