@@ -5,12 +5,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { activationSuite } from './activation';
+import { containerizeSuite } from './containerize';
 import { datasetsSuite } from './datasets';
 import { experimentsSuite } from './experiments';
 import { lakeIngestSuite } from './lakeIngest';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 

@@ -25,7 +25,9 @@ const node = {
   format: 'cjs',
   target: 'node20',
   // The SQLite and DuckDB bindings are native: they ship as node_modules beside the bundle.
-  external: ['vscode', '@photostructure/sqlite', '@duckdb/node-api'],
+  // ssh2 (under dockerode) loads its optional native speed-ups in try/catch and falls back to
+  // JavaScript, so they stay out.
+  external: ['vscode', '@photostructure/sqlite', '@duckdb/node-api', 'cpu-features', '*.node'],
 };
 
 // Each folder in webview-ui/src with a main.ts is one panel, bundled on its own.

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureCodeServer } from './lib/codeServer.mjs';
+import { ensureBaseImage, ensureDockerEngine } from './lib/docker.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
 import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
 
@@ -38,6 +39,13 @@ if (files.some((file) => file.includes(`${join('test', 'e2e')}`))) {
 if (files.some((file) => !file.includes(join('test', 'unit')))) {
   const mlflow = ensureMlflow();
   if (!mlflow.ok) say(`tests against MLflow cannot run: ${mlflow.reason}`);
+  // A real Docker Engine (Debian's docker.io) and the Python base image, built offline since no
+  // registry is reachable: minutes the first time, then cached.
+  say('checking the Docker Engine and the Python base image of the deployment tests');
+  const engine = await ensureDockerEngine();
+  const image = engine.ok ? await ensureBaseImage() : engine;
+  if (!engine.ok) say(`tests against Docker cannot run: ${engine.reason}`);
+  else if (!image.ok) say(`tests that build Python images cannot run: ${image.reason}`);
 }
 say(`running ${files.length} test files: ${files.map((file) => relative(repoRoot, file)).join(', ')}`);
 const result = spawnSync(

@@ -5,9 +5,10 @@ import { doctorCommand } from './environment/doctorCommand';
 import { datasetsCommand, profileCommand } from './datasets/datasetCommands';
 import { lakeCommand } from './datasets/lake/lakeCommands';
 import { pipelineCommand } from './datasets/pipelines/pipelineCommands';
+import { containerizeCommand } from './deploy/containerizeCommand';
 import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
 
-const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

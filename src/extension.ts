@@ -2,6 +2,7 @@
 // its own; heavy modules (Docker, Kubernetes, DuckDB) are loaded by the commands that use them.
 import * as vscode from 'vscode';
 import { registerDatasets } from './datasets/commands';
+import { registerDeployCommands } from './deploy/commands';
 import { registerEnvironmentCommands } from './environment/commands';
 import { registerExperiments } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';
@@ -15,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerDatasets(context, log);
   registerTree(context, 'mlops.deployments', 'mlops.refreshDeployments', noItems);
   registerExperiments(context, log);
+  registerDeployCommands(context, log);
   registerEnvironmentCommands(context, log);
 
   const timing = recordActivation(started);

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, say } from '../../scripts/lib/setup.mjs';
-import { openSession } from '../../src/datasets/lake/duckdb';
+import { openDuckDb } from '../../src/datasets/duckdb';
 import { sqlString } from '../../src/datasets/sql';
 
 /** Bump when the generator changes, so a stale cached file is not used. */
@@ -16,7 +16,7 @@ export const MIXED_CSV_VERSION = '1';
 export const MIXED_CSV_ROWS = Number(process.env.MLOPS_BENCH_CSV_ROWS) || 10_000_000;
 
 export async function writeMixedCsv(path: string, rows: number): Promise<void> {
-  const session = await openSession(join(cacheDir(), 'duckdb-tmp'));
+  const session = await openDuckDb({ tempDirectory: join(cacheDir(), 'duckdb-tmp') });
   try {
     await session.connection.run(`
       COPY (

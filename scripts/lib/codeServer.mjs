@@ -98,7 +98,8 @@ export function extensionFolderName() {
 const RUNTIME_MODULES = ['@photostructure/sqlite', 'node-gyp-build', '@duckdb/node-api', '@duckdb/node-bindings', `@duckdb/node-bindings-${process.platform}-${process.arch}`, 'detect-libc'];
 
 /**
- * Copies the built extension (package.json, dist, media, README and the runtime modules) into an
+ * Copies the built extension (package.json, dist, media, schemas, the Python model server, README
+ * and the runtime node modules) into an
  * extensions folder, laid out as the .vsix installs it.
  * @param {string} extensionsDir
  */
@@ -106,8 +107,9 @@ export function installBuiltExtension(extensionsDir) {
   const target = join(extensionsDir, extensionFolderName());
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
-  for (const entry of ['package.json', 'dist', 'media', 'README.md', 'LICENSE', ...RUNTIME_MODULES.map((m) => join('node_modules', m))]) {
-    cpSync(join(repoRoot, entry), join(target, entry), { recursive: true });
+  const entries = ['package.json', 'dist', 'media', 'schemas', join('runtime', 'mlops_runtime'), 'README.md', 'LICENSE', ...RUNTIME_MODULES.map((m) => join('node_modules', m))];
+  for (const entry of entries) {
+    cpSync(join(repoRoot, entry), join(target, entry), { recursive: true, filter: (source) => !source.includes('__pycache__') });
   }
   return target;
 }

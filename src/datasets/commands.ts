@@ -1,4 +1,4 @@
-// The Datasets view and its commands: ingest a file into the lake, run a pipeline or one step.
+// The Datasets view and its commands: ingest a file or a glob into the lake, run a pipeline or one step.
 // Long work runs under a cancellable progress notification and logs to the MLOps channel.
 import { basename, extname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
@@ -6,7 +6,7 @@ import { setting, workspaceRoot } from '../host/settings';
 import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { DatasetsTree, type DatasetNode, type DatasetSources } from './datasetsView';
-import { DATASET_GLOB } from './discovery';
+import { DATASET_EXTENSIONS, DATASET_GLOB } from './discovery';
 import type { Lake } from './model';
 
 type Log = vscode.LogOutputChannel & Logger;
@@ -64,23 +64,28 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
     watcher.onDidDelete(scheduleRefresh);
     context.subscriptions.push(watcher);
   }
-  context.subscriptions.push({ dispose: () => clearTimeout(debounce) });
+  context.subscriptions.push(
+    { dispose: () => clearTimeout(debounce) },
+    vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('files.exclude') && tree.refresh()),
+  );
 
   context.subscriptions.push(
     vscode.commands.registerCommand('mlops.refreshDatasets', () => tree.refresh()),
+    // On a file (in the Datasets view or the explorer) it ingests that file; from the palette, a path or glob typed in.
     vscode.commands.registerCommand('mlops.ingestDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
-      const path = datasetFile(node, uri);
       const root = workspaceRoot();
-      if (!path || !root) return;
-      const suggested = basename(path, extname(path)).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+      if (!root) return;
+      const source = node || uri ? datasetFile(node, uri) : await askIngestSource(root);
+      if (!source) return;
+      const { suggestTableName } = await import('./lake/ingestPattern');
       const table = await vscode.window.showInputBox({
-        title: `Ingest ${basename(path)} into the lake`,
+        title: `Ingest ${basename(source)} into the lake`,
         prompt: 'Table name: a new version is added if the table exists',
-        value: suggested,
+        value: suggestTableName(source),
         validateInput: (text) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? undefined : 'Letters, digits and _, not starting with a digit'),
       });
       if (!table) return;
-      await ingest(log, root, path, table, false);
+      await ingest(log, root, source, table, false);
       tree.refresh();
     }),
     vscode.commands.registerCommand('mlops.previewDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
@@ -174,6 +179,30 @@ function datasetFile(node: DatasetNode | undefined, uri: vscode.Uri | undefined)
   return file.fsPath;
 }
 
+/** A path or glob relative to the workspace, checked as it is typed: the box counts the files it matches. */
+async function askIngestSource(root: string): Promise<string | undefined> {
+  const { checkIngestPattern } = await import('./lake/ingestPattern');
+  const active = vscode.window.activeTextEditor?.document.uri;
+  let latest: AbortController | undefined;
+  return vscode.window.showInputBox({
+    title: 'Ingest into the lake',
+    prompt: 'A file or a glob, relative to the workspace: * within a folder, ** across folders, {a,b} for either',
+    placeHolder: 'data/events-*.jsonl',
+    value: active?.scheme === 'file' && DATASET_EXTENSIONS.includes(extname(active.fsPath).slice(1).toLowerCase()) ? relative(root, active.fsPath) : '',
+    validateInput: async (text) => {
+      // The box keeps only the answer for the latest text; an older walk of the folders is stopped.
+      latest?.abort();
+      const typing = (latest = new AbortController());
+      try {
+        const check = await checkIngestPattern(text, root, typing.signal);
+        return 'problem' in check ? check.problem : { message: check.summary, severity: vscode.InputBoxValidationSeverity.Info };
+      } catch (error) {
+        return typing.signal.aborted ? undefined : describeError(error);
+      }
+    },
+  });
+}
+
 async function pickPipeline(root: string): Promise<string | undefined> {
   const files = await (await import('./pipelines/findPipelines')).findPipelines(root);
   if (files.length <= 1) {
@@ -183,16 +212,17 @@ async function pickPipeline(root: string): Promise<string | undefined> {
   return (await vscode.window.showQuickPick(files.map((file) => ({ label: relative(root, file), file })), { title: 'Run which pipeline?' }))?.file;
 }
 
-async function ingest(log: Log, root: string, file: string, table: string, allowSchemaChange: boolean): Promise<void> {
+/** `source` is a file or a glob, relative to `root` or absolute. */
+async function ingest(log: Log, root: string, source: string, table: string, allowSchemaChange: boolean): Promise<void> {
   try {
     const version = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Ingesting ${basename(file)} into ${table}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `Ingesting ${basename(source)} into ${table}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         const lake = await openWorkspaceLake(root);
         let reported = 0;
-        return lake.ingest(table, [file], {
+        return lake.ingest(table, [source], {
           allowSchemaChange,
           signal: abort.signal,
           onProgress: (message, fraction) => {
@@ -204,14 +234,14 @@ async function ingest(log: Log, root: string, file: string, table: string, allow
         });
       },
     );
-    log.info(`lake: ${table} version ${version.version}: ${version.rows} rows from ${file}`);
+    log.info(`lake: ${table} version ${version.version}: ${version.rows} rows from ${source}`);
     void vscode.window.showInformationMessage(`${table} version ${version.version}: ${version.rows.toLocaleString('en')} rows.`);
   } catch (error) {
     const message = describeError(error);
     log.error(`lake: ${message}`);
     if (!allowSchemaChange && /schema/i.test(message)) {
       const choice = await vscode.window.showErrorMessage(message, 'Allow the schema change');
-      if (choice) await ingest(log, root, file, table, true);
+      if (choice) await ingest(log, root, source, table, true);
     } else void vscode.window.showErrorMessage(message);
   }
 }

@@ -91,11 +91,11 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   }
 
   private async roots(): Promise<DatasetNode[]> {
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    if (!root) return [];
-    // Honours .gitignore and skips virtual environments, walking in slices so a huge workspace never freezes.
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return [];
+    // Honours .gitignore and files.exclude and skips virtual environments, walking in slices so a huge workspace never freezes.
     const { discoverDatasets } = await import('./discover');
-    const { datasets } = await discoverDatasets(root);
+    const { datasets } = await discoverDatasets(folder.uri.fsPath, { exclude: filesExclude(folder) });
     const files = datasets.map((d): DatasetNode => ({ kind: 'file', uri: vscode.Uri.file(d.path), size: d.bytes }));
     const relative = (n: DatasetNode) => (n.kind === 'file' ? vscode.workspace.asRelativePath(n.uri) : '');
     files.sort((a, b) => relative(a).localeCompare(relative(b)));
@@ -182,6 +182,14 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
       }
     }
   }
+}
+
+/** The globs of the folder's files.exclude that are on; those that depend on a `when` clause are left out. */
+function filesExclude(folder: vscode.WorkspaceFolder): string[] {
+  const setting = vscode.workspace.getConfiguration('files', folder).get<Record<string, unknown>>('exclude') ?? {};
+  return Object.entries(setting)
+    .filter(([, on]) => on === true)
+    .map(([glob]) => glob);
 }
 
 function stepItem(file: string, step: StepOverview): vscode.TreeItem {

@@ -1,14 +1,15 @@
 // The dataset files of a folder, found by walking it: asynchronous, a few directories at a time,
 // so a workspace of a hundred thousand files never blocks the extension host. It honours
-// .gitignore files at every level, as git does, and never enters dependencies, virtual
-// environments or caches. It stops at a number of datasets and a number of entries looked at,
-// and says so.
+// .gitignore files at every level, as git does, leaves out what the editor's files.exclude
+// globs match, and never enters dependencies, virtual environments or caches. It stops at a
+// number of datasets and a number of entries looked at, and says so.
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore, { type Ignore } from 'ignore';
 import { isDatasetFileName } from './discovery';
+import { globMatcher } from './glob';
 import type { DatasetFormat } from './model';
 import { formatOf } from './source';
 
@@ -33,6 +34,8 @@ export interface DiscoverOptions {
   limit?: number;
   /** Stop after looking at this many files and folders (1,000,000 by default). */
   entryBudget?: number;
+  /** Globs relative to the root, as in VS Code's files.exclude: a folder matched is not entered, a file matched is left out. */
+  exclude?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -61,6 +64,8 @@ export async function discoverDatasets(root: string, options: DiscoverOptions = 
   const queue: Folder[] = [{ path: root, rules: [] }];
   let entries = 0;
   let stoppedAt: Discovery['stoppedAt'];
+  const matchesExclude = options.exclude?.length ? globMatcher(options.exclude) : undefined;
+  const excluded = (path: string) => matchesExclude?.(relative(root, path).split(sep).join('/')) ?? false;
 
   const visit = async ({ path, rules }: Folder): Promise<void> => {
     const children = await listFolder(path);
@@ -76,11 +81,11 @@ export async function discoverDatasets(root: string, options: DiscoverOptions = 
       if (entries % ENTRIES_BETWEEN_YIELDS === 0) await yieldToEventLoop();
       const childPath = join(path, child.name);
       if (child.isDirectory()) {
-        if (!SKIPPED_FOLDERS.has(child.name) && !ignored(applying, childPath, true)) queue.push({ path: childPath, rules: applying });
+        if (!SKIPPED_FOLDERS.has(child.name) && !ignored(applying, childPath, true) && !excluded(childPath)) queue.push({ path: childPath, rules: applying });
         continue;
       }
       const format = formatOf(child.name);
-      if (!format || !isDatasetFileName(child.name) || ignored(applying, childPath, false)) continue;
+      if (!format || !isDatasetFileName(child.name) || ignored(applying, childPath, false) || excluded(childPath)) continue;
       // Symbolic links to files count; links to folders are not followed (they can loop).
       const stats = await stat(childPath).catch(() => undefined);
       if (!stats?.isFile()) continue;

@@ -1,6 +1,7 @@
-// An in-memory DuckDB for reading dataset files. The native module loads on first use, never at
-// activation, and each operation gets a fresh instance: a fatal error (DuckDB invalidates the
-// database on some read errors) never outlives the operation, and no file is ever held open.
+// An in-memory DuckDB for reading dataset files and for the lake. The native module loads on first
+// use, never at activation, and each operation gets a fresh instance: a fatal error (DuckDB
+// invalidates the database on some read errors) never outlives the operation, no file is ever held
+// open, and no process holds a lock on the lake.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBResultReader, DuckDBValue, DuckDBValueConverter, Json } from '@duckdb/node-api';
@@ -26,6 +27,10 @@ export interface DuckDbOptions {
    * pages of rows need it.
    */
   preserveInsertionOrder?: boolean;
+  /** Where spills go; by default a folder in the system's temporary folder, never DuckDB's ./.tmp in the workspace. */
+  tempDirectory?: string;
+  /** Keeps `connection.progress` up to date while a statement runs. */
+  reportProgress?: boolean;
   /** Interrupts the running query; it then rejects with the signal's reason (an AbortError). */
   signal?: AbortSignal;
 }
@@ -46,8 +51,7 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDb> {
   options.signal?.throwIfAborted();
   const { DuckDBInstance } = duckdbApi();
   const config: Record<string, string> = {
-    // Spills go to the system's temporary folder, not DuckDB's default ./.tmp in the workspace.
-    temp_directory: join(tmpdir(), 'mlops-duckdb'),
+    temp_directory: options.tempDirectory ?? join(tmpdir(), 'mlops-duckdb'),
     // Only the built-in readers (CSV, Parquet, JSON) are used; never reach for the network.
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
@@ -57,6 +61,8 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDb> {
   if (options.preserveInsertionOrder === false) config.preserve_insertion_order = 'false';
   const instance = await DuckDBInstance.create(':memory:', config);
   const connection = await instance.connect();
+  // A setting of the connection, not of the database: it cannot go in the config above.
+  if (options.reportProgress) await connection.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
   const interrupt = () => connection.interrupt();
   options.signal?.addEventListener('abort', interrupt);
   let closed = false;
@@ -92,9 +98,15 @@ export async function withDuckDb<T>(options: DuckDbOptions, use: (db: DuckDb) =>
   }
 }
 
-function columnsOf(reader: DuckDBResultReader): Column[] {
+export function columnsOf(reader: DuckDBResultReader): Column[] {
   const types = reader.columnTypes();
   return reader.columnNames().map((name, i) => ({ name, type: types[i].toString() }));
+}
+
+/** The columns of a SELECT, as `DESCRIBE` gives them. */
+export async function describe(connection: DuckDBConnection, select: string): Promise<Column[]> {
+  const reader = await connection.runAndReadAll(`DESCRIBE ${select}`);
+  return reader.getRowObjectsJson().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
 }
 
 let cellConverter: DuckDBValueConverter<Json> | undefined;
@@ -103,7 +115,7 @@ let cellConverter: DuckDBValueConverter<Json> | undefined;
  * JSON-ready cells. DuckDB's JSON converter writes every BIGINT and DECIMAL as a string; counts,
  * ids and amounts read better as numbers, so those that a double holds exactly become numbers.
  */
-function cells(reader: DuckDBResultReader): Json[][] {
+export function cells(reader: DuckDBResultReader): Json[][] {
   if (!cellConverter) {
     const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdbApi();
     const bigIntegers = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);

@@ -4,7 +4,7 @@
 import { basename, extname } from 'node:path';
 import * as vscode from 'vscode';
 import { saveWithDialog } from '../host/saveFile';
-import { showWebviewPanel, type OpenPanel } from '../host/webviewPanel';
+import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { ProfileRequest, type DatasetFile, type ProfileUpdate } from '../shared/protocol';
@@ -15,27 +15,21 @@ import { profileCsv, profileJson } from './profileExport';
 /** `onStep` names each pass over the file as it starts, for the progress notification and the panel. */
 export type ComputeProfile = (path: string, signal: AbortSignal, onStep: (step: string) => void) => Promise<DatasetProfile>;
 
-let current: ProfileSession | undefined;
-
 /** Opens the panel and profiles the file at `path`; a profile of another file still running is cancelled. */
 export function showProfilePanel(context: vscode.ExtensionContext, log: Logger, path: string, computeProfile: ComputeProfile): void {
-  if (current) {
-    current.show(path, computeProfile);
-    return;
-  }
-  const session = new ProfileSession(log, computeProfile, (onMessage) =>
-    showWebviewPanel<ProfileRequest, ProfileUpdate>(context, log, { viewType: 'mlops.profile', title: profileTitle(path), bundle: 'profile', incoming: ProfileRequest, onMessage }),
-  );
-  current = session;
-  session.panel.webview.onDidDispose(
-    () => {
-      session.dispose();
-      if (current === session) current = undefined;
+  showPanelSession<ProfileRequest, ProfileUpdate, ProfileSession>(
+    context,
+    log,
+    { viewType: 'mlops.profile', title: profileTitle(path), bundle: 'profile', incoming: ProfileRequest },
+    {
+      create: (panel) => {
+        const session = new ProfileSession(log, computeProfile, panel);
+        session.start(path);
+        return session;
+      },
+      reuse: (session) => session.show(path, computeProfile),
     },
-    undefined,
-    context.subscriptions,
   );
-  session.start(path);
 }
 
 function profileTitle(path: string): string {
@@ -54,21 +48,15 @@ interface ProfileJob {
 
 class ProfileSession {
   private job: ProfileJob | undefined;
-  private disposed = false;
-
-  readonly panel: OpenPanel<ProfileUpdate>;
 
   constructor(
     private readonly log: Logger,
     private computeProfile: ComputeProfile,
-    open: (onMessage: (message: ProfileRequest) => Promise<void>) => OpenPanel<ProfileUpdate>,
-  ) {
-    this.panel = open((message) => this.handle(message));
-  }
+    private readonly panel: OpenPanel<ProfileUpdate>,
+  ) {}
 
   show(path: string, computeProfile: ComputeProfile): void {
     this.computeProfile = computeProfile;
-    this.panel.webview.reveal();
     const job = this.job;
     const keep = job?.file.path === path && (job.outcome === undefined || job.outcome.type === 'profile');
     if (keep) void this.sendState();
@@ -76,7 +64,6 @@ class ProfileSession {
   }
 
   dispose(): void {
-    this.disposed = true;
     this.job?.controller.abort();
   }
 
@@ -137,7 +124,7 @@ class ProfileSession {
   private sendState(): Promise<void> {
     const job = this.job;
     if (!job) return Promise.resolve();
-    return this.post(job.outcome ?? { type: 'profiling', file: job.file, elapsedMs: Math.round(performance.now() - job.startedAt), step: job.step });
+    return this.panel.post(job.outcome ?? { type: 'profiling', file: job.file, elapsedMs: Math.round(performance.now() - job.startedAt), step: job.step });
   }
 
   private async export(format: 'json' | 'csv'): Promise<void> {
@@ -155,9 +142,5 @@ class ProfileSession {
       this.log.error(`profile: export of ${file.path}: ${describeError(error)}`);
       void vscode.window.showErrorMessage(`Could not export the profile: ${describeError(error)}`);
     }
-  }
-
-  private async post(message: ProfileUpdate): Promise<void> {
-    if (!this.disposed) await this.panel.post(message);
   }
 }

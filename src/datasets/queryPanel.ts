@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { askSaveLocation, saveWithDialog, type SaveRequest } from '../host/saveFile';
-import { showWebviewPanel, type OpenPanel } from '../host/webviewPanel';
+import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { QUERY_ROW_LIMIT, QueryRequest, type QueryResultView, type QueryTable, type QueryUpdate } from '../shared/protocol';
@@ -17,25 +17,13 @@ export type ExportFormat = 'csv' | 'parquet';
 /** Runs `sql` over the lake again, without a row limit, and writes its whole result to `targetPath`. */
 export type ExportResult = (format: ExportFormat, sql: string, versions: Record<string, number>, targetPath: string) => Promise<void>;
 
-let current: QuerySession | undefined;
-
 /** Opens the panel on `lake`, or shows the panel already open; `sql`, when given, replaces the query in the editor. */
 export function showQueryPanel(context: vscode.ExtensionContext, log: Logger, lake: QuerySource, exportResult: ExportResult, sql?: string): void {
-  if (current) {
-    current.show(lake, exportResult, sql);
-    return;
-  }
-  const session = new QuerySession(log, lake, exportResult, sql ?? '', (onMessage) =>
-    showWebviewPanel<QueryRequest, QueryUpdate>(context, log, { viewType: 'mlops.query', title: 'MLOps: Query', bundle: 'query', incoming: QueryRequest, onMessage }),
-  );
-  current = session;
-  session.panel.webview.onDidDispose(
-    () => {
-      session.dispose();
-      if (current === session) current = undefined;
-    },
-    undefined,
-    context.subscriptions,
+  showPanelSession<QueryRequest, QueryUpdate, QuerySession>(
+    context,
+    log,
+    { viewType: 'mlops.query', title: 'MLOps: Query', bundle: 'query', incoming: QueryRequest },
+    { create: (panel) => new QuerySession(log, lake, exportResult, sql ?? '', panel), reuse: (session) => session.show(lake, exportResult, sql) },
   );
 }
 
@@ -51,41 +39,32 @@ class QuerySession {
   private shown: (QueryRun & { result: QueryResult; view: QueryResultView }) | undefined;
   /** Bumped by every run, so that a slower, older result never replaces a newer one. */
   private runs = 0;
-  private disposed = false;
-
-  readonly panel: OpenPanel<QueryUpdate>;
 
   constructor(
     private readonly log: Logger,
     private lake: QuerySource,
     private exportResult: ExportResult,
     sql: string,
-    open: (onMessage: (message: QueryRequest) => Promise<void>) => OpenPanel<QueryUpdate>,
+    private readonly panel: OpenPanel<QueryUpdate>,
   ) {
     this.query = { sql, versions: {} };
-    this.panel = open((message) => this.handle(message));
   }
 
   show(lake: QuerySource, exportResult: ExportResult, sql: string | undefined): void {
     this.lake = lake;
     this.exportResult = exportResult;
-    this.panel.webview.reveal();
     void this.guard(() => this.sendTables());
     if (sql === undefined) return;
     this.query = { sql, versions: {} };
-    void this.post({ type: 'setQuery', ...this.query });
-  }
-
-  dispose(): void {
-    this.disposed = true;
+    void this.panel.post({ type: 'setQuery', ...this.query });
   }
 
   handle(message: QueryRequest): Promise<void> {
     return this.guard(async () => {
       switch (message.type) {
         case 'ready':
-          await this.post({ type: 'setQuery', ...this.query });
-          if (this.shown) await this.post({ type: 'result', result: this.shown.view });
+          await this.panel.post({ type: 'setQuery', ...this.query });
+          if (this.shown) await this.panel.post({ type: 'result', result: this.shown.view });
           return this.sendTables();
         case 'refreshTables':
           return this.sendTables();
@@ -111,7 +90,7 @@ class QuerySession {
         };
       }),
     );
-    await this.post({ type: 'tables', tables: listed.sort((a, b) => a.name.localeCompare(b.name)) });
+    await this.panel.post({ type: 'tables', tables: listed.sort((a, b) => a.name.localeCompare(b.name)) });
   }
 
   private async run(query: QueryRun): Promise<void> {
@@ -124,11 +103,11 @@ class QuerySession {
       const view = { columns: result.columns, rows: toGridRows(result.rows), truncated: result.truncated, elapsedMs: Math.round(performance.now() - started) };
       this.shown = { ...query, result, view };
       this.log.info(`query: ${result.rows.length}${result.truncated ? '+' : ''} rows in ${view.elapsedMs} ms`);
-      await this.post({ type: 'result', result: view });
+      await this.panel.post({ type: 'result', result: view });
     } catch (error) {
       if (run !== this.runs) return;
       this.shown = undefined;
-      await this.post({ type: 'queryError', message: describeError(error) });
+      await this.panel.post({ type: 'queryError', message: describeError(error) });
     }
   }
 
@@ -154,7 +133,7 @@ class QuerySession {
     }
     if (!target) return;
     this.log.info(`query: exported the result as ${format} to ${target.fsPath}`);
-    await this.post({ type: 'exported', format, path: target.fsPath });
+    await this.panel.post({ type: 'exported', format, path: target.fsPath });
   }
 
   /** Runs `work`; a failure is logged and shown in the panel, never thrown. */
@@ -164,11 +143,7 @@ class QuerySession {
     } catch (error) {
       const message = describeError(error);
       this.log.error(`query: ${message}`);
-      await this.post({ type: 'error', message });
+      await this.panel.post({ type: 'error', message });
     }
-  }
-
-  private async post(message: QueryUpdate): Promise<void> {
-    if (!this.disposed) await this.panel.post(message);
   }
 }

@@ -1,13 +1,11 @@
 // The Compare panel: runs side by side, their params and the range of each metric.
 import * as vscode from 'vscode';
 import { saveWithDialog } from '../host/saveFile';
-import { showWebviewPanel, type OpenPanel } from '../host/webviewPanel';
+import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import { CompareRequest, type CompareRun, type CompareUpdate } from '../shared/protocol';
 import { loadCompareRuns } from './compareRuns';
 import type { Run, TrackingStore } from './model';
-
-let current: CompareSession | undefined;
 
 /** Opens the panel on `runs`, or shows these runs in the panel already open. */
 export function showComparePanel(
@@ -17,52 +15,32 @@ export function showComparePanel(
   runs: Run[],
   openMetrics: (runs: Run[]) => void,
 ): void {
-  if (current) {
-    current.show(store, runs, openMetrics);
-    return;
-  }
-  const session = new CompareSession(log, store, runs, openMetrics, (onMessage) =>
-    showWebviewPanel<CompareRequest, CompareUpdate>(context, log, { viewType: 'mlops.compare', title: 'MLOps: Compare Runs', bundle: 'compare', incoming: CompareRequest, onMessage }),
-  );
-  current = session;
-  session.panel.webview.onDidDispose(
-    () => {
-      session.dispose();
-      if (current === session) current = undefined;
-    },
-    undefined,
-    context.subscriptions,
+  showPanelSession<CompareRequest, CompareUpdate, CompareSession>(
+    context,
+    log,
+    { viewType: 'mlops.compare', title: 'MLOps: Compare Runs', bundle: 'compare', incoming: CompareRequest },
+    { create: (panel) => new CompareSession(log, store, runs, openMetrics, panel), reuse: (session) => session.show(store, runs, openMetrics) },
   );
 }
 
 class CompareSession {
   /** Read once per selection of runs: the webview asks again each time the panel is shown. */
   private compared: Promise<CompareRun[]> | undefined;
-  private disposed = false;
-
-  readonly panel: OpenPanel<CompareUpdate>;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private store: TrackingStore,
     private runs: Run[],
     private openMetrics: (runs: Run[]) => void,
-    open: (onMessage: (message: CompareRequest) => Promise<void>) => OpenPanel<CompareUpdate>,
-  ) {
-    this.panel = open((message) => this.handle(message));
-  }
+    private readonly panel: OpenPanel<CompareUpdate>,
+  ) {}
 
   show(store: TrackingStore, runs: Run[], openMetrics: (runs: Run[]) => void): void {
     this.store = store;
     this.runs = runs;
     this.openMetrics = openMetrics;
     this.compared = undefined;
-    this.panel.webview.reveal();
     void this.guard(() => this.sendRuns());
-  }
-
-  dispose(): void {
-    this.disposed = true;
   }
 
   handle(message: CompareRequest): Promise<void> {
@@ -84,7 +62,7 @@ class CompareSession {
     const runs = this.runs;
     this.compared ??= this.load(runs);
     const compared = await this.compared;
-    if (runs === this.runs) await this.post({ type: 'runs', runs: compared });
+    if (runs === this.runs) await this.panel.post({ type: 'runs', runs: compared });
   }
 
   private async load(runs: Run[]): Promise<CompareRun[]> {
@@ -112,11 +90,7 @@ class CompareSession {
     } catch (error) {
       const message = describeError(error);
       this.log.error(`compare: ${message}`);
-      await this.post({ type: 'error', message });
+      await this.panel.post({ type: 'error', message });
     }
-  }
-
-  private async post(message: CompareUpdate): Promise<void> {
-    if (!this.disposed) await this.panel.post(message);
   }
 }

@@ -1,7 +1,7 @@
 // The Metrics panel: charts of the metric histories of some runs, live while any of them runs.
 import * as vscode from 'vscode';
 import { saveWithDialog } from '../host/saveFile';
-import { showWebviewPanel, type OpenPanel } from '../host/webviewPanel';
+import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import { MetricsRequest, type MetricsUpdate } from '../shared/protocol';
 import { defaultMetricKeys, historiesCsv, metricKeysOf, readHistories, toSeries } from './metricsData';
@@ -11,25 +11,13 @@ import { isRunning, rereadRuns, toPanelRun } from './panelRuns';
 const POLL_MS = 3000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-let current: MetricsSession | undefined;
-
 /** Opens the panel on `runs`, or shows these runs in the panel already open. */
 export function showMetricsPanel(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: TrackingStore, runs: Run[]): void {
-  if (current) {
-    current.show(store, runs);
-    return;
-  }
-  const session = new MetricsSession(log, store, runs, (onMessage) =>
-    showWebviewPanel<MetricsRequest, MetricsUpdate>(context, log, { viewType: 'mlops.metrics', title: 'MLOps: Metrics', bundle: 'metrics', incoming: MetricsRequest, onMessage }),
-  );
-  current = session;
-  session.panel.webview.onDidDispose(
-    () => {
-      session.dispose();
-      if (current === session) current = undefined;
-    },
-    undefined,
-    context.subscriptions,
+  showPanelSession<MetricsRequest, MetricsUpdate, MetricsSession>(
+    context,
+    log,
+    { viewType: 'mlops.metrics', title: 'MLOps: Metrics', bundle: 'metrics', incoming: MetricsRequest },
+    { create: (panel) => new MetricsSession(log, store, runs, panel), reuse: (session) => session.show(store, runs) },
   );
 }
 
@@ -43,22 +31,18 @@ class MetricsSession {
   private lastError: string | undefined;
   private disposed = false;
 
-  readonly panel: OpenPanel<MetricsUpdate>;
-
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private store: TrackingStore,
     private runs: Run[],
-    open: (onMessage: (message: MetricsRequest) => Promise<void>) => OpenPanel<MetricsUpdate>,
+    private readonly panel: OpenPanel<MetricsUpdate>,
   ) {
     this.chooseRuns(runs);
-    this.panel = open((message) => this.handle(message));
   }
 
   show(store: TrackingStore, runs: Run[]): void {
     this.store = store;
     this.chooseRuns(runs);
-    this.panel.webview.reveal();
     void this.guard(() => this.sendAll());
   }
 
@@ -98,14 +82,14 @@ class MetricsSession {
   }
 
   private postInit(): Promise<void> {
-    return this.post({ type: 'init', runs: this.runs.map(toPanelRun), keys: this.keys, selectedKeys: this.selectedKeys });
+    return this.panel.post({ type: 'init', runs: this.runs.map(toPanelRun), keys: this.keys, selectedKeys: this.selectedKeys });
   }
 
   private async sendSeries(live: boolean): Promise<void> {
     const fetch = ++this.fetches;
     const histories = await readHistories(this.store, this.runs, this.selectedKeys, DEFAULT_MAX_POINTS);
     if (fetch !== this.fetches) return;
-    await this.post({ type: 'series', series: histories.map(toSeries), live });
+    await this.panel.post({ type: 'series', series: histories.map(toSeries), live });
     this.lastError = undefined;
   }
 
@@ -154,11 +138,7 @@ class MetricsSession {
       const message = describeError(error);
       if (message !== this.lastError) this.log.error(`metrics: ${message}`);
       this.lastError = message;
-      await this.post({ type: 'error', message });
+      await this.panel.post({ type: 'error', message });
     }
-  }
-
-  private async post(message: MetricsUpdate): Promise<void> {
-    if (!this.disposed) await this.panel.post(message);
   }
 }

@@ -102,6 +102,24 @@ test('discovery honours nested .gitignore files and skips dependencies, environm
   assert.equal(datasets.find((d) => d.path.endsWith('train.csv'))!.bytes, 4);
 });
 
+test("discovery leaves out what the editor's files.exclude globs match, folders and files", async () => {
+  const root = tempDir();
+  write(root, {
+    'train.csv': 'a\n1\n',
+    'data/events.jsonl': '{"a":1}\n',
+    'data/events.tmp.jsonl': '{"a":1}\n',
+    'data/archive/2020.csv': 'a\n',
+    'out/result.csv': 'a\n',
+    'nested/out/result.csv': 'a\n',
+    'exports/a.parquet': 'x',
+    'exports/b.tsv': 'a\tb\n',
+  });
+  const found = async (exclude: string[]) => (await discoverDatasets(root, { exclude })).datasets.map((d) => d.path.slice(root.length + 1));
+  assert.equal((await found([])).length, 8);
+  assert.deepEqual(await found(['**/*.tmp.*', 'data/archive', 'out', 'exports/*.{parquet,json}']), ['data/events.jsonl', 'exports/b.tsv', 'nested/out/result.csv', 'train.csv']);
+  assert.deepEqual(await found(['**/out']), ['data/archive/2020.csv', 'data/events.jsonl', 'data/events.tmp.jsonl', 'exports/a.parquet', 'exports/b.tsv', 'train.csv']);
+});
+
 test('discovery stops at its limit and its entry budget, and can be cancelled', async () => {
   const root = tempDir();
   write(root, Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`d${i % 5}/f${i}.csv`, 'a\n'])));

@@ -22,12 +22,13 @@ before(() => {
 
 test('the .vsix holds the bundles, icons and manifest, and no sources, tests or dependencies', () => {
   const entries = zipEntryNames(vsix);
-  for (const expected of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/webview/environment.js', 'extension/media/mlops.svg', 'extension/readme.md', 'extension.vsixmanifest']) {
+  for (const expected of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/webview/environment.js', 'extension/media/mlops.svg', 'extension/readme.md', 'extension/runtime/mlops_runtime/server.py', 'extension/runtime/mlops_runtime/train.py', 'extension.vsixmanifest']) {
     assert.ok(entries.includes(expected), `${expected} in ${entries.join(', ')}`);
   }
   for (const entry of entries) {
     assert.doesNotMatch(entry, /^extension\/(src|test|webview-ui|scripts|\.ci|demo|bench)\//, entry);
-    assert.doesNotMatch(entry, /\.(ts|map)$/, entry);
+    assert.doesNotMatch(entry, /\.(ts|map|pyc)$/, entry);
+    assert.doesNotMatch(entry, /^extension\/runtime\/tests\//, entry);
     // The only dependencies shipped are the native SQLite and DuckDB bindings (and their loaders), for this platform.
     if (entry.startsWith('extension/node_modules/')) {
       assert.match(entry, /^extension\/node_modules\/(@photostructure\/sqlite|node-gyp-build|@duckdb\/node-api|@duckdb\/node-bindings|@duckdb\/node-bindings-linux-x64|detect-libc)\//, entry);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ColumnProfile } from '../../src/shared/protocol';
-import { histogramBars, topValueBars } from '../../webview-ui/src/profile/chartData';
+import { binLabels, columnDistribution, histogramBars, topValueBars } from '../../webview-ui/src/profile/chartData';
 import { columnFlags, columnStats, formatPercent, formatStat, formatTick } from '../../webview-ui/src/profile/stats';
 
 const age: ColumnProfile = { name: 'age', type: 'INTEGER', nulls: 18240, distinct: 72, min: 18, max: 89, mean: 41.27, std: 12.9, quantiles: { q25: 31, q50: 40, q75: 51 } };
@@ -71,7 +71,36 @@ test('histogram bars: short labels, intervals in the tooltips, the last one clos
     { start: 0, end: 1500, count: 3 },
     { start: 1500, end: 3000, count: 5 },
   ]);
-  assert.deepEqual(bars, { labels: ['0', '1.5K'], counts: [3, 5], titles: ['[0, 1,500)', '[1,500, 3,000]'] });
+  assert.deepEqual(bars, { labels: ['0', '1,500'], counts: [3, 5], titles: ['[0, 1,500)', '[1,500, 3,000]'] });
+});
+
+test('histogram labels: three significant digits with thousands separators, more only where neighbours would read the same', () => {
+  assert.deepEqual(binLabels([0, 1234.5678, 2469.1356, 3703.7034]), ['0', '1,230', '2,470', '3,700']);
+  assert.deepEqual(binLabels([0.1, 0.2, 0.30000000000000004]), ['0.1', '0.2', '0.3']);
+  assert.deepEqual(binLabels([3.14159, 4.2831853, 5.4247779]), ['3.14', '4.28', '5.42']);
+  assert.deepEqual(binLabels([-12_345_678, 0, 12_345_678]), ['-12,300,000', '0', '12,300,000']);
+  assert.deepEqual(binLabels([2001, 2002, 2003]), ['2,001', '2,002', '2,003']);
+  assert.deepEqual(binLabels([1000.1, 1000.2, 1000.3]), ['1,000.1', '1,000.2', '1,000.3']);
+  assert.deepEqual(binLabels([-1, -0.5, 1.1e-16, 0.5]), ['-1', '-0.5', '0', '0.5'], 'rounding noise beside zero is zero');
+  assert.deepEqual(binLabels([0.000012345, 0.000024691]), ['1.23e-5', '2.47e-5']);
+  assert.deepEqual(binLabels([4.2e12, 8.4e12]), ['4.2e+12', '8.4e+12']);
+  assert.deepEqual(binLabels([7]), ['7']);
+  assert.deepEqual(binLabels([]), []);
+});
+
+test('a column draws a histogram, its top values, or a line saying why it draws neither', () => {
+  const histogram = [{ start: 18, end: 89, count: 10 }];
+  assert.equal(columnDistribution({ ...age, histogram }, 100).kind, 'histogram');
+  assert.equal(columnDistribution({ ...age, histogram, distinct: 100, nulls: 0 }, 100).kind, 'histogram', 'a unique numeric column keeps its histogram');
+  const topValues = [
+    { value: 'basic', count: 6 },
+    { value: 'premium', count: 4 },
+  ];
+  assert.equal(columnDistribution({ ...plan, topValues }, 10).kind, 'topValues');
+  const ids = [0, 1, 2].map((i) => ({ value: `id${i}`, count: 1 }));
+  assert.deepEqual(columnDistribution({ ...plan, distinct: 3, topValues: ids }, 3), { kind: 'note', text: 'Every value is distinct: no value is more frequent than another.' });
+  assert.deepEqual(columnDistribution({ ...plan, nulls: 10, distinct: 0 }, 10), { kind: 'note', text: 'Every value is NULL.' });
+  assert.deepEqual(columnDistribution(plan, 10), { kind: 'note', text: 'No distribution for this column.' });
 });
 
 test('top values: most frequent first, at most ten, long ones shortened, empty text named', () => {

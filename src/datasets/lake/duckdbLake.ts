@@ -9,7 +9,7 @@ import { MlopsError } from '../../shared/errors';
 import type { Column, IngestOptions, Lake, LakeTable, LakeTableVersion, QueryResult, SchemaChange, SourceFile } from '../model';
 import { checkTableName, commit, lockTable, makeStaging, parquetFiles, publicVersion, readManifest, sweep, tableNames, versionNumbers, type Manifest } from './catalog';
 import { sqlIdentifier, sqlList, sqlString } from '../sql';
-import { cells, columnsOf, describe, openSession, type Session } from './duckdb';
+import { cells, columnsOf, describe, openDuckDb, type DuckDb } from '../duckdb';
 import { hashFiles, stampOf, type FileStamp } from './fileHash';
 import { formatOf, resolveSources } from './globs';
 import { schemaChangeError, schemaChanges } from './schemaChanges';
@@ -39,7 +39,7 @@ interface WriteInput {
 }
 
 export class DuckDbLake implements Lake {
-  private readonly sessions = new Set<Session>();
+  private readonly sessions = new Set<DuckDb>();
   private closed = false;
 
   constructor(
@@ -49,7 +49,7 @@ export class DuckDbLake implements Lake {
 
   async ingest(table: string, sources: string[], options: IngestOptions = {}): Promise<LakeTableVersion> {
     checkTableName(table);
-    const files = resolveSources(sources, this.cwd).map((path) => ({ path, format: formatOf(path) }));
+    const files = (await resolveSources(sources, this.cwd)).map((path) => ({ path, format: formatOf(path) }));
     const stamps = new Map<string, FileStamp>(files.map(({ path }) => [path, stampOf(path)]));
     for (const [path, stamp] of stamps) if (stamp.bytes === 0) throw new MlopsError(`Cannot ingest ${path}: the file is empty.`, 'Remove it from the sources; the lake was not changed.');
     const paths = files.map((f) => f.path);
@@ -126,9 +126,9 @@ export class DuckDbLake implements Lake {
     for (const session of this.sessions) session.connection.interrupt();
   }
 
-  private async withSession<T>(tempDirectory: string, use: (session: Session) => Promise<T>): Promise<T> {
+  private async withSession<T>(tempDirectory: string, use: (session: DuckDb) => Promise<T>): Promise<T> {
     if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
-    const session = await openSession(tempDirectory);
+    const session = await openDuckDb({ tempDirectory, reportProgress: true });
     this.sessions.add(session);
     try {
       return await use(session);
@@ -224,7 +224,7 @@ export class DuckDbLake implements Lake {
 
   /** Checks the schema, then writes the Parquet file while the sources are hashed alongside. */
   private async writeParquet(
-    { connection }: Session,
+    { connection }: DuckDb,
     job: {
       table: string;
       version: number;

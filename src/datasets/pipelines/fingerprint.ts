@@ -52,7 +52,7 @@ export async function gatherInputs(
   const { root, pipelineOutputs, lakeTables, signal } = context;
   if (step.kind === 'ingest') {
     // The lake's own expansion, so that the files hashed are the files it would ingest.
-    const sourceFiles = resolveSources(step.from, root);
+    const sourceFiles = await resolveSources(step.from, root);
     const files: { path: string; sha256: string }[] = [];
     for (const file of sourceFiles) files.push({ path: relative(root, file), sha256: await sha256File(file, { signal }) });
     return { inputs: { files }, sourceFiles, tables: [] };

@@ -11,7 +11,7 @@ import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
 import { formatCount, formatDuration } from '../shared/format';
 import { connectToHost } from '../shared/host';
 import { applyTheme, el } from '../shared/theme';
-import { histogramBars, topValueBars } from './chartData';
+import { columnDistribution } from './chartData';
 import { columnChart } from './columnChart';
 import { columnFlags, columnStats } from './stats';
 
@@ -199,15 +199,14 @@ function columnCard(column: ColumnProfile, rows: number): Card {
 function drawChart(card: Card): void {
   if (card.chart || !state.profile) return;
   const { column } = card;
-  const bars = column.histogram?.length ? histogramBars(column.histogram) : column.topValues?.length ? topValueBars(column.topValues) : undefined;
-  if (!bars) {
-    const flags = columnFlags(column, state.profile.rows);
-    const reason = flags.includes('all null') ? 'Every value is NULL.' : flags.includes('unique') ? 'Every value is distinct.' : 'No distribution for this column.';
+  const distribution = columnDistribution(column, state.profile.rows);
+  if (distribution.kind === 'note') {
     card.chartBox.classList.add('empty');
-    card.chartBox.replaceChildren(el('span', { className: 'none', text: reason }));
+    card.chartBox.replaceChildren(el('span', { className: 'none', text: distribution.text }));
     return;
   }
-  const horizontal = !column.histogram?.length;
+  const { bars } = distribution;
+  const horizontal = distribution.kind === 'topValues';
   if (horizontal) card.chartBox.style.height = `${Math.max(60, bars.labels.length * 20 + 28)}px`;
   const canvas = el('canvas');
   canvas.setAttribute('role', 'img');

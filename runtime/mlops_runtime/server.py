@@ -1,0 +1,371 @@
+"""The HTTP model server: MLflow's scoring protocol, health, version and Prometheus metrics.
+
+`python3 -m mlops_runtime` serves the model in MLOPS_MODEL_DIR; runtime/README.md lists the
+environment variables and the endpoints.
+"""
+import contextlib
+import datetime
+import http.server
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+from . import scoring
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import Metrics
+from .request_log import RequestLog
+
+log = logging.getLogger("mlops_runtime")
+MIB = 1024 * 1024
+REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, safe to send back in a header
+
+
+class ConfigError(Exception):
+    pass
+
+
+class RequestError(Exception):
+    """A request answered with an error status before it reaches the model."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class Config:
+    """The settings, from environment variables."""
+
+    def __init__(self, env):
+        self.model_dir = env.get("MLOPS_MODEL_DIR") or "/opt/mlops/model"
+        self.labels_file = env.get("MLOPS_LABELS_FILE") or "/opt/mlops/labels.json"
+        self.model_version = env.get("MLOPS_MODEL_VERSION") or None
+        self.host = env.get("MLOPS_HOST") or "0.0.0.0"
+        self.port = _setting(env, "PORT", 8080, int)
+        self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", 50 * MIB, int)
+        self.drain_seconds = _setting(env, "MLOPS_DRAIN_SECONDS", 20.0, float)
+        self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
+        self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
+        self.log_backups = _setting(env, "MLOPS_REQUEST_LOG_BACKUPS", 5, int)
+
+
+def _setting(env, name, default, parse):
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = parse(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {'number' if parse is float else 'whole number'}, not {text!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, not {text!r}")
+    return value
+
+
+def read_labels(path):
+    """The image's labels; none when the file is absent (a server started outside an image)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            labels = json.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path} cannot be read as JSON: {error}") from None
+    if not isinstance(labels, dict):
+        raise ConfigError(f"{path} must hold a JSON object of image labels")
+    return labels
+
+
+def model_version(configured, labels):
+    if configured:
+        return configured
+    if labels.get("mlops.version"):
+        return str(labels["mlops.version"])
+    if labels.get("mlops.context.hash"):
+        return str(labels["mlops.context.hash"])[:12]
+    return "unknown"
+
+
+class Runtime:
+    """What the request handlers share: the model, its metrics and request log, the drain state."""
+
+    def __init__(self, config, model, labels):
+        self.config, self.model, self.labels = config, model, labels
+        self.version = model_version(config.model_version, labels)
+        self.metrics = Metrics(self.version, model)
+        self.request_log = RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
+        self.started = time.monotonic()
+        self.draining = threading.Event()
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._log_warned = False
+
+    @contextlib.contextmanager
+    def handling(self):
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def in_flight(self):
+        with self._idle:
+            return self._in_flight
+
+    def wait_idle(self, timeout):
+        """Waits up to timeout seconds for the requests in flight; returns how many still are."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+            return self._in_flight
+
+    def prepare_log_dir(self):
+        if self.request_log is None:
+            return
+        try:
+            os.makedirs(self.config.log_dir, exist_ok=True)
+        except OSError as error:
+            self._warn_log_failure(error)
+
+    def record(self, entry):
+        """Appends to the request log; a failure is counted and never fails the request."""
+        if self.request_log is None:
+            return
+        try:
+            self.request_log.write(entry)
+        except (OSError, ValueError) as error:
+            self.metrics.observe_log_error()
+            self._warn_log_failure(error)
+
+    def _warn_log_failure(self, error):
+        if not self._log_warned:  # once: a full or read-only volume would otherwise flood the log
+            self._log_warned = True
+            log.warning(
+                "cannot write the request log in %s: %s; requests are still served, failures are counted in mlops_request_log_errors_total",
+                self.config.log_dir, error,
+            )
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse their connections
+    server_version = "mlops-runtime"
+    timeout = 60  # seconds a connection may stay idle or stall mid-request
+    routes = {
+        "/invocations": ("POST", "_invocations"),
+        "/ping": ("GET", "_ping"),
+        "/health": ("GET", "_health"),
+        "/version": ("GET", "_version"),
+        "/metrics": ("GET", "_metrics"),
+    }
+
+    def _dispatch(self):
+        runtime = self.server.runtime
+        given = self.headers.get("X-Request-Id", "")
+        self.request_id = given if REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+        # A body nobody reads would be taken for the next request on this connection.
+        self._unread_body = bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() != "0"
+        path = urlsplit(self.path).path
+        with runtime.handling():
+            route = self.routes.get(path)
+            if route is None:
+                self._send_error(RequestError(404, "ENDPOINT_NOT_FOUND", f"no endpoint {path}; there are {', '.join(self.routes)}"))
+            elif route[0] != self.command:
+                error = RequestError(405, "METHOD_NOT_ALLOWED", f"{path} takes {route[0]}, not {self.command}")
+                self._send_error(error, [("Allow", route[0])])
+            else:
+                getattr(self, route[1])(runtime)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    def _ping(self, runtime):
+        if runtime.draining.is_set():
+            self._send(503, b"draining\n", "text/plain; charset=utf-8")
+        else:
+            self._send(200, b"\n", "text/plain; charset=utf-8")  # as MLflow's /ping
+
+    def _health(self, runtime):
+        draining = runtime.draining.is_set()
+        self._send_json(503 if draining else 200, {
+            "status": "draining" if draining else "ok",
+            "version": runtime.version,
+            "uptime_seconds": round(time.monotonic() - runtime.started, 3),
+            "requests": runtime.metrics.request_count,
+            "in_flight": runtime.in_flight() - 1,  # not counting this request
+        })
+
+    def _version(self, runtime):
+        self._send_json(200, {"version": runtime.version, "labels": runtime.labels, "model": runtime.model.describe()})
+
+    def _metrics(self, runtime):
+        self._send(200, runtime.metrics.render().encode("utf-8"), METRICS_CONTENT_TYPE)
+
+    def _invocations(self, runtime):
+        started = time.perf_counter()
+        timestamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        status, payload, rows = self._score(runtime)
+        seconds = time.perf_counter() - started
+        predictions = payload.get("predictions")
+        runtime.metrics.observe_request(status, seconds, len(predictions) if predictions else 0)
+        if predictions is not None:
+            runtime.metrics.observe_inputs(rows)
+            runtime.metrics.observe_predictions(predictions)
+        entry = {
+            "ts": timestamp, "request_id": self.request_id, "version": runtime.version, "inputs": rows,
+            "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status,
+        }
+        if "message" in payload:
+            entry["error"] = payload["message"]
+        runtime.record(entry)
+        self._send_json(status, payload)
+
+    def _score(self, runtime):
+        """(status, response payload, rows read) of a scoring request."""
+        try:
+            body = self._read_body(runtime.config.max_body_bytes)
+            rows = scoring.parse_request(body, self._media(), runtime.model)
+        except RequestError as error:
+            return error.status, _error(error.code, str(error)), None
+        except scoring.BadRequest as error:
+            return 400, _error("BAD_REQUEST", str(error)), None
+        try:
+            return 200, {"predictions": runtime.model.predict(rows)}, rows
+        except Exception as error:
+            log.exception("request %s: the model failed", self.request_id)
+            return 500, _error("INTERNAL_ERROR", f"the model failed: {type(error).__name__}: {error}"), rows
+
+    def _read_body(self, limit):
+        if self.headers.get("Transfer-Encoding"):
+            raise RequestError(411, "LENGTH_REQUIRED", "chunked bodies are not supported; send a Content-Length")
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            raise RequestError(411, "LENGTH_REQUIRED", "a Content-Length header is required") from None
+        if length < 0:
+            raise RequestError(400, "BAD_REQUEST", f"invalid Content-Length {length}")
+        if length > limit:
+            message = f"the body has {length} bytes, more than the limit of {limit} (MLOPS_MAX_REQUEST_BYTES)"
+            raise RequestError(413, "REQUEST_TOO_LARGE", message)
+        body = self.rfile.read(length)
+        self._unread_body = False
+        if len(body) < length:
+            raise RequestError(400, "BAD_REQUEST", f"the body ended after {len(body)} of {length} bytes")
+        return body
+
+    def _media(self):
+        media = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if media == "text/csv":
+            return "csv"
+        if media == "application/json" or media.endswith("+json"):
+            return "json"
+        raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media} is not supported; send application/json or text/csv")
+
+    def _send_error(self, error, headers=()):
+        self._send_json(error.status, _error(error.code, str(error)), headers)
+
+    def _send_json(self, status, payload, headers=()):
+        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json", headers)
+
+    def _send(self, status, body, content_type, headers=()):
+        if self.server.runtime.draining.is_set() or self._unread_body:
+            self.close_connection = True
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Request-Id", self.request_id)
+            for name, value in headers:
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away; nobody is left to answer
+
+    def log_message(self, format, *args):
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True  # idle keep-alive connections must not keep the process from exiting
+    request_queue_size = 128  # the listen backlog; socketserver's 5 refuses bursts of clients
+
+    def __init__(self, address, runtime):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.runtime = runtime
+        super().__init__(address, Handler)
+
+
+def _error(code, message):
+    return {"error_code": code, "message": message}
+
+
+def warm_up(runtime):
+    """Predicts sample.json once, so the first request does not pay for lazy imports; a failure is only logged."""
+    path = os.path.join(runtime.config.model_dir, "sample.json")
+    if not os.path.exists(path):
+        return
+    try:
+        with open(path, encoding="utf-8") as f:
+            sample = json.load(f)
+        if not isinstance(sample, list):
+            raise ValueError("it is not a list of records")
+        runtime.model.predict(scoring.rows_for(sample, runtime.model))
+    except Exception as error:
+        log.warning("predicting %s at startup failed: %s: %s", path, type(error).__name__, error)
+
+
+def main():
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = Config(os.environ)
+        labels = read_labels(config.labels_file)
+        model = scoring.load_model(config.model_dir)
+    except (ConfigError, scoring.ModelLoadError) as error:
+        log.error("cannot start: %s", error)
+        return 1
+    runtime = Runtime(config, model, labels)
+    runtime.prepare_log_dir()
+    warm_up(runtime)
+    try:
+        server = Server((config.host, config.port), runtime)
+    except OSError as error:
+        log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
+        return 1
+
+    def drain(signum, _frame):
+        if runtime.draining.is_set():
+            return
+        runtime.draining.set()
+        log.info(
+            "%s: closing the port, waiting up to %g s for %d requests in flight",
+            signal.Signals(signum).name, config.drain_seconds, runtime.in_flight(),
+        )
+        # shutdown() waits for serve_forever(), which runs in this thread: call it from another one.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, drain)
+    signal.signal(signal.SIGINT, drain)
+    log.info(
+        "serving %s %r (%s) version %s on %s port %d",
+        model.mode, model.variable, model.task, runtime.version, config.host, server.server_address[1],
+    )
+    server.serve_forever(poll_interval=0.1)  # how soon a signal closes the port
+    server.server_close()
+    left = runtime.wait_idle(config.drain_seconds)
+    if left:
+        log.warning("%d requests still running after %g s; exiting without them", left, config.drain_seconds)
+        logging.shutdown()
+        os._exit(0)  # skips the interpreter's cleanup, which threads still in the model could crash
+    log.info("stopped")
+    return 0

@@ -1,0 +1,166 @@
+// Containerise from the notebook toolbar, the Explorer's context menu and the palette. The
+// build runs under a cancellable progress notification and logs every step to the MLOps channel.
+import { basename, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { ExperimentNode } from '../experiments/experimentsView';
+import { locateStore } from '../experiments/storeLocator';
+import { setting, workspaceRoot } from '../host/settings';
+import { describeError, MlopsError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { ContainerizeResult } from './containerize';
+import { mlflowTrackingUri } from './mlflow/trackingUri';
+import { describeChoice, servingCandidates, type ServeChoice } from './notebook/chooseModel';
+import type { NotebookAnalysis } from './notebook/notebookAnalysis';
+
+type Log = vscode.LogOutputChannel & Logger;
+
+export function registerDeployCommands(context: vscode.ExtensionContext, log: Log): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) => containerizeWithProgress(log, notebookUri(target))),
+    vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) => containerizeModelWithProgress(log, node)),
+  );
+}
+
+/** The notebook a command was invoked on: the Explorer's file, the toolbar's editor, or the active one. */
+function notebookUri(target: unknown): vscode.Uri | undefined {
+  if (target instanceof vscode.Uri) return target;
+  const fromToolbar = (target as { notebookEditor?: { notebookUri?: vscode.Uri } } | undefined)?.notebookEditor?.notebookUri;
+  return fromToolbar ?? vscode.window.activeNotebookEditor?.notebook.uri;
+}
+
+async function containerizeWithProgress(log: Log, uri: vscode.Uri | undefined): Promise<void> {
+  try {
+    if (!uri) {
+      const [picked] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Notebooks: ['ipynb'] }, openLabel: 'Containerise' })) ?? [];
+      if (!picked) return;
+      uri = picked;
+    }
+    const open = vscode.workspace.notebookDocuments.find((doc) => doc.uri.toString() === uri!.toString());
+    if (open?.isDirty) await open.save();
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder) throw new MlopsError(`${uri.fsPath} is not in an open workspace folder.`, 'Open the folder that holds the notebook and its data.');
+    const notebook = uri.fsPath;
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Containerising ${basename(notebook)}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const { containerizeNotebook } = await import('./containerize');
+        log.info(`containerize: ${notebook}`);
+        return containerizeNotebook({
+          notebook,
+          workspaceRoot: folder.uri.fsPath,
+          ...buildSettings(),
+          signal: abort.signal,
+          choose: (analysis, proposed) => pickModel(notebook, analysis, proposed, log),
+          onProgress: progressReporter(progress),
+          onLine: (line) => log.info(`build: ${line}`),
+        });
+      },
+    );
+    await reportResult(log, result);
+  } catch (error) {
+    await showFailure(log, error);
+  }
+}
+
+function buildSettings(): { python: string; baseImage: string; dockerHost: string } {
+  return { python: setting('pythonPath', '') || 'python3', baseImage: setting('baseImage', ''), dockerHost: setting('dockerHost', '') };
+}
+
+function progressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>): (message: string, fraction: number) => void {
+  let reported = 0;
+  return (message, fraction) => {
+    progress.report({ message, increment: Math.max(0, fraction * 100 - reported) });
+    reported = Math.max(reported, fraction * 100);
+  };
+}
+
+/** The error in a notification; the whole of it (the build log's tail included) in the log. */
+async function showFailure(log: Log, error: unknown): Promise<void> {
+  log.error(`containerize: ${describeError(error)}`);
+  const choice = await vscode.window.showErrorMessage(error instanceof MlopsError ? error.message : describeError(error), 'Show Log');
+  if (choice) log.show();
+}
+
+/** The model of a run (runs:/ID/model) or a registered version (models:/NAME/VERSION), or one typed in. */
+async function containerizeModelWithProgress(log: Log, node: ExperimentNode | undefined): Promise<void> {
+  try {
+    const root = workspaceRoot();
+    if (!root) throw new MlopsError('Open a folder to containerise a model into.');
+    const modelUri =
+      node?.kind === 'run'
+        ? `runs:/${node.run.runId}/model`
+        : node?.kind === 'version'
+          ? `models:/${node.version.name}/${node.version.version}`
+          : await vscode.window.showInputBox({
+              title: 'Containerise an MLflow model',
+              prompt: 'A runs:/ or models:/ URI, or a folder with an MLmodel file',
+              placeHolder: 'models:/churn-classifier/1',
+              ignoreFocusOut: true,
+            });
+    if (!modelUri) return;
+    const located = locateStore({ setting: setting('trackingUri', ''), env: process.env, workspaceRoot: root });
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Containerising ${modelUri}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const { containerizeModel } = await import('./containerize');
+        log.info(`containerize: ${modelUri}`);
+        return containerizeModel({
+          modelUri,
+          ...(located ? { trackingUri: mlflowTrackingUri(located.uri, root) } : {}),
+          ...buildSettings(),
+          workspaceRoot: root,
+          signal: abort.signal,
+          onProgress: progressReporter(progress),
+          onLine: (line) => log.info(`build: ${line}`),
+        });
+      },
+    );
+    await reportResult(log, result);
+  } catch (error) {
+    await showFailure(log, error);
+  }
+}
+
+/** Shows what was detected and lets the user choose what serves; the default is preselected. */
+async function pickModel(notebook: string, analysis: NotebookAnalysis, proposed: ServeChoice, log: Log): Promise<ServeChoice | undefined> {
+  const dropped = analysis.cells.filter((cell) => cell.role === 'dropped').map((cell) => `cell ${cell.index}`);
+  const notes = analysis.cells.flatMap((cell) => cell.notes.map((note) => `cell ${cell.index}: ${note}`));
+  log.info(`containerize: data files: ${analysis.dataFiles.join(', ') || 'none'}`);
+  log.info(`containerize: requirements: ${analysis.requirements.map((r) => r.version ? `${r.distribution}==${r.version}` : r.distribution).join(', ') || 'none'}`);
+  for (const note of notes) log.info(`containerize: ${note}`);
+  const candidates = servingCandidates(analysis);
+  const detail = [
+    `data: ${analysis.dataFiles.join(', ') || 'none'}`,
+    `packages: ${analysis.requirements.map((r) => r.distribution).join(', ') || 'none'}`,
+    dropped.length ? `left out: ${dropped.join(', ')}` : '',
+  ].filter(Boolean).join(' · ');
+  type Item = vscode.QuickPickItem & { choice: ServeChoice };
+  const items: Item[] = candidates.map((choice) => ({
+    label: `$(${choice.mode === 'function' ? 'symbol-function' : 'symbol-variable'}) ${choice.mode === 'function' ? 'predict(records)' : choice.variable}`,
+    description: describeChoice(choice) + (choice === candidates[0] ? ' · default' : ''),
+    detail,
+    choice,
+  }));
+  if (items.length === 1) return proposed;
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Containerise ${basename(notebook)}: which model serves predictions?`,
+    placeHolder: `${candidates.length} candidates; the last fitted model is the default`,
+    ignoreFocusOut: true,
+  });
+  return picked?.choice;
+}
+
+async function reportResult(log: Log, result: ContainerizeResult): Promise<void> {
+  const smoke = result.smoke;
+  log.info(`containerize: ${result.reused ? 'reused' : 'built'} ${result.image} (context ${result.contextDir}, hash ${result.contextHash})`);
+  if (smoke) log.info(`containerize: smoke test ${smoke.ok ? 'passed' : 'failed'}: ${smoke.message}`);
+  const summary = `${result.reused ? 'Reused' : 'Built'} ${result.image}` + (smoke ? (smoke.ok ? ` — smoke test passed: ${smoke.message}` : ` — smoke test FAILED: ${smoke.message}`) : '');
+  const show = smoke && !smoke.ok ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
+  const choice = await show(summary, 'Open Dockerfile', 'Copy Image Tag');
+  if (choice === 'Open Dockerfile') await vscode.window.showTextDocument(vscode.Uri.file(join(result.contextDir, 'Dockerfile')));
+  if (choice === 'Copy Image Tag' && result.image) await vscode.env.clipboard.writeText(result.image);
+}

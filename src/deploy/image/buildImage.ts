@@ -1,0 +1,81 @@
+// Builds a context folder into an image through the engine's API, streaming the steps. A failed
+// or cancelled build never leaves an image under the final tag: the engine tags only on success,
+// and intermediate containers are always removed.
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type Docker from 'dockerode';
+import { MlopsError } from '../../shared/errors';
+
+export interface BuildEvents {
+  /** Every line of the build log. */
+  onLine?(line: string): void;
+  /** A Dockerfile step started: "Step 3/12 : RUN ...". */
+  onStep?(step: number, total: number, instruction: string): void;
+  signal?: AbortSignal;
+  /** Rebuild every layer, as after `docker builder prune`. */
+  noCache?: boolean;
+}
+
+interface BuildMessage {
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+export async function buildImage(docker: Docker, contextDir: string, tag: string, events: BuildEvents = {}): Promise<string> {
+  const files = (await readdir(contextDir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(contextDir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+  events.signal?.throwIfAborted();
+  const stream = await docker.buildImage({ context: contextDir, src: files }, { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true });
+  const log: string[] = [];
+  let lastStep = '';
+  let imageId = '';
+  let engineError: string | undefined;
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      reject(new MlopsError(`The build of ${tag} was cancelled; no image was tagged.`));
+    };
+    events.signal?.addEventListener('abort', abort, { once: true });
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null) => {
+        events.signal?.removeEventListener('abort', abort);
+        if (events.signal?.aborted) return;
+        const failure = error?.message ?? engineError ?? (imageId ? undefined : 'the engine ended the build without an image');
+        if (failure) reject(buildFailure(tag, failure, lastStep, log));
+        else resolve(imageId);
+      },
+      (message: BuildMessage) => {
+        const text = message.stream ?? (message.error ? `ERROR: ${message.errorDetail?.message ?? message.error}\n` : '');
+        for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
+          log.push(line);
+          events.onLine?.(line);
+          const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+          if (step) {
+            lastStep = step[3]!;
+            events.onStep?.(Number(step[1]), Number(step[2]), step[3]!);
+          }
+        }
+        if (message.aux?.ID) imageId = message.aux.ID;
+        if (message.error) engineError = message.errorDetail?.message ?? message.error;
+      },
+    );
+  });
+}
+
+/** The failing step and what it printed, with the notebook's own error first when there is one. */
+function buildFailure(tag: string, error: string, step: string, log: string[]): MlopsError {
+  const ownError = log.map((line) => /MLOPS-ERROR: (.*)$/.exec(line)?.[1]).find(Boolean);
+  const tail = log.slice(-12).join('\n');
+  if (ownError) return new MlopsError(`Building ${tag} failed: ${ownError}`, `The step was: ${step}\n${tail}`);
+  if (step.startsWith('FROM ') && /registry|pull|no such host|not found/i.test(error)) {
+    return new MlopsError(
+      `Building ${tag} failed: the base image ${step.slice(5).trim()} is not in the engine and could not be pulled (${error.trim()}).`,
+      'Pull or load the base image first, or choose another one with mlops.baseImage (--base-image).',
+    );
+  }
+  return new MlopsError(`Building ${tag} failed at '${step}': ${error.trim()}`, `The end of the build log:\n${tail}`);
+}

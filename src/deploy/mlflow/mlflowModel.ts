@@ -1,0 +1,98 @@
+// An MLflow logged model as the source of an image: a local folder with an MLmodel file, or a
+// runs:/ or models:/ URI that MLflow itself resolves and downloads (so every store and artifact
+// backend MLflow knows works). Only the scikit-learn flavour can be served.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { MlopsError } from '../../shared/errors';
+import { runProgram } from '../../shared/process';
+import { fromRequirementsTxt } from '../image/requirements';
+
+export interface MlflowModel {
+  dir: string;
+  uri: string;
+  runId: string | null;
+  /** The model file, relative to `dir`, and how it was serialised. */
+  modelFile: string;
+  serialization: 'pickle' | 'cloudpickle' | 'skops';
+  features: { name: string; dtype: string }[] | null;
+  sample: Record<string, unknown>[] | null;
+  requirements: string[];
+  sklearnVersion: string | null;
+}
+
+const RESOLVE = `import sys, mlflow
+if sys.argv[2]:
+    mlflow.set_tracking_uri(sys.argv[2])
+print(mlflow.artifacts.download_artifacts(artifact_uri=sys.argv[1]))`;
+
+/** A local folder holding the model, downloading it with the workspace's MLflow when it is a URI. */
+export async function resolveModelDir(uri: string, python: string, trackingUri?: string): Promise<string> {
+  const local = uri.startsWith('file://') ? new URL(uri).pathname : uri;
+  if (existsSync(join(local, 'MLmodel'))) return local;
+  if (!/^(runs|models):\//.test(uri)) throw new MlopsError(`${uri} is neither a folder with an MLmodel file nor a runs:/ or models:/ URI.`);
+  const result = await runProgram(python, ['-c', RESOLVE, uri, trackingUri ?? ''], { timeoutMs: 120_000 }).catch((error: Error) => {
+    throw new MlopsError(`Python (${python}) could not start to resolve ${uri}: ${error.message}`, 'Set mlops.pythonPath to an interpreter with mlflow installed.');
+  });
+  if (result.code !== 0) {
+    const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.code}`;
+    throw new MlopsError(`MLflow could not resolve ${uri}: ${last}`, /No module named 'mlflow'/.test(last) ? `Install mlflow for ${python}, or set mlops.pythonPath.` : undefined);
+  }
+  const dir = result.stdout.trim().split('\n').pop()!;
+  if (!existsSync(join(dir, 'MLmodel'))) throw new MlopsError(`${uri} has no MLmodel file: it is not a logged model.`);
+  return dir;
+}
+
+interface MlmodelFile {
+  run_id?: string;
+  flavors?: Record<string, { pickled_model?: string; serialization_format?: string; sklearn_version?: string }>;
+  signature?: { inputs?: string };
+  saved_input_example_info?: { artifact_path?: string; pandas_orient?: string };
+}
+
+export async function readMlflowModel(dir: string, uri: string): Promise<MlflowModel> {
+  const file = join(dir, 'MLmodel');
+  let mlmodel: MlmodelFile;
+  try {
+    mlmodel = parse(await readFile(file, 'utf8')) as MlmodelFile;
+  } catch (error) {
+    throw new MlopsError(`${file} is not readable YAML: ${(error as Error).message}`);
+  }
+  const sklearn = mlmodel.flavors?.sklearn;
+  if (!sklearn?.pickled_model) {
+    const flavors = Object.keys(mlmodel.flavors ?? {}).join(', ') || 'none';
+    throw new MlopsError(`${uri} is not a scikit-learn model (its flavours: ${flavors}).`, 'Log the model with mlflow.sklearn.log_model, or containerise the notebook that trains it.');
+  }
+  const serialization = (sklearn.serialization_format ?? 'cloudpickle') as MlflowModel['serialization'];
+  if (!['pickle', 'cloudpickle', 'skops'].includes(serialization)) throw new MlopsError(`${file}: serialization_format ${serialization} is not supported.`);
+  const requirementsText = await readFile(join(dir, 'requirements.txt'), 'utf8').catch(() => '');
+  // The server unpickles with the standard library: MLflow itself is not needed in the image.
+  const dropped = new Set(['mlflow', 'mlflow-skinny', ...(serialization === 'skops' ? [] : ['cloudpickle'])]);
+  return {
+    dir,
+    uri,
+    runId: mlmodel.run_id ?? null,
+    modelFile: sklearn.pickled_model,
+    serialization,
+    features: signatureFeatures(mlmodel.signature?.inputs),
+    sample: await inputExample(dir, mlmodel.saved_input_example_info),
+    requirements: fromRequirementsTxt(requirementsText).filter((line) => !dropped.has(line.split(/[=<>~![ ;]/)[0]!.toLowerCase())),
+    sklearnVersion: sklearn.sklearn_version ?? null,
+  };
+}
+
+function signatureFeatures(inputs: string | undefined): MlflowModel['features'] {
+  if (!inputs) return null;
+  const columns = JSON.parse(inputs) as { name?: string; type?: string }[];
+  return columns.every((c) => c.name) ? columns.map((c) => ({ name: c.name!, dtype: c.type ?? 'unknown' })) : null;
+}
+
+/** The logged input example as records (MLflow saves DataFrames split-oriented). */
+async function inputExample(dir: string, info: MlmodelFile['saved_input_example_info']): Promise<Record<string, unknown>[] | null> {
+  if (!info?.artifact_path) return null;
+  const example = JSON.parse(await readFile(join(dir, info.artifact_path), 'utf8')) as { columns?: string[]; data?: unknown[][] } | Record<string, unknown>[];
+  if (Array.isArray(example)) return example;
+  if (example.columns && example.data) return example.data.map((row) => Object.fromEntries(example.columns!.map((c, i) => [c, row[i]])));
+  return null;
+}
