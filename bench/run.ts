@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { activationSuite } from './activation';
 import { containerizeSuite } from './containerize';
 import { datasetsSuite } from './datasets';
+import { deploySuite } from './deploy';
 import { experimentsSuite } from './experiments';
 import { lakeIngestSuite } from './lakeIngest';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, freePort, portIsFree, startCodeServer } from './lib/codeServer.mjs';
+import { prepareDemoDocker } from './lib/demoDocker.mjs';
 import { createDemoWorkspace } from './lib/demoWorkspace.mjs';
 import { build, ensureNodeModules, repoRoot, say } from './lib/setup.mjs';
 
@@ -27,6 +28,7 @@ if (!codeServer.ok) {
 const workspace = String(values.workspace);
 if (values.fresh) rmSync(workspace, { recursive: true, force: true });
 createDemoWorkspace(workspace);
+await prepareDemoDocker(workspace);
 
 const port = values.port ? Number(values.port) : (await portIsFree(8080)) ? 8080 : await freePort();
 const server = await startCodeServer({ workspace, port, host: values.host });

@@ -6,9 +6,10 @@ import { datasetsCommand, profileCommand } from './datasets/datasetCommands';
 import { lakeCommand } from './datasets/lake/lakeCommands';
 import { pipelineCommand } from './datasets/pipelines/pipelineCommands';
 import { containerizeCommand } from './deploy/containerizeCommand';
+import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCommand } from './deploy/deployCliCommands';
 import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
 
-const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand, deployCommand, statusCommand, historyCommand, rollbackCommand, removeCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

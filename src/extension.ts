@@ -3,20 +3,22 @@
 import * as vscode from 'vscode';
 import { registerDatasets } from './datasets/commands';
 import { registerDeployCommands } from './deploy/commands';
+import { registerDeployments } from './deploy/deployments/commands';
+import { registerRegistryCommands } from './deploy/registry/commands';
 import { registerEnvironmentCommands } from './environment/commands';
 import { registerExperiments } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';
 import { createOutputLog } from './host/output';
-import { noItems, registerTree } from './host/treeView';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createOutputLog(context);
 
   registerDatasets(context, log);
-  registerTree(context, 'mlops.deployments', 'mlops.refreshDeployments', noItems);
+  registerDeployments(context, log);
   registerExperiments(context, log);
   registerDeployCommands(context, log);
+  registerRegistryCommands(context);
   registerEnvironmentCommands(context, log);
 
   const timing = recordActivation(started);

@@ -157,6 +157,9 @@ class Runtime:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse their connections
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits for a
+    # delayed ACK (about 40 ms) before the body arrives.
+    disable_nagle_algorithm = True
     server_version = "mlops-runtime"
     timeout = 60  # seconds a connection may stay idle or stall mid-request
     routes = {
@@ -296,14 +299,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Server(http.server.ThreadingHTTPServer):
+    """The HTTP server of the model server and the router; `state` becomes its attributes
+    (runtime=..., router=...), which their handlers read."""
+
     daemon_threads = True  # idle keep-alive connections must not keep the process from exiting
     request_queue_size = 128  # the listen backlog; socketserver's 5 refuses bursts of clients
 
-    def __init__(self, address, runtime):
+    def __init__(self, address, handler, **state):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        self.runtime = runtime
-        super().__init__(address, Handler)
+        self.__dict__.update(state)
+        super().__init__(address, handler)
 
 
 def _error(code, message):
@@ -338,7 +344,7 @@ def main():
     runtime.prepare_log_dir()
     warm_up(runtime)
     try:
-        server = Server((config.host, config.port), runtime)
+        server = Server((config.host, config.port), Handler, runtime=runtime)
     except OSError as error:
         log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
         return 1

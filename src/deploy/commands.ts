@@ -16,8 +16,8 @@ type Log = vscode.LogOutputChannel & Logger;
 
 export function registerDeployCommands(context: vscode.ExtensionContext, log: Log): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) => containerizeWithProgress(log, notebookUri(target))),
-    vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) => containerizeModelWithProgress(log, node)),
+    vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) => containerizeWithProgress(context, log, notebookUri(target))),
+    vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) => containerizeModelWithProgress(context, log, node)),
   );
 }
 
@@ -28,7 +28,7 @@ function notebookUri(target: unknown): vscode.Uri | undefined {
   return fromToolbar ?? vscode.window.activeNotebookEditor?.notebook.uri;
 }
 
-async function containerizeWithProgress(log: Log, uri: vscode.Uri | undefined): Promise<void> {
+async function containerizeWithProgress(context: vscode.ExtensionContext, log: Log, uri: vscode.Uri | undefined): Promise<void> {
   try {
     if (!uri) {
       const [picked] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Notebooks: ['ipynb'] }, openLabel: 'Containerise' })) ?? [];
@@ -58,7 +58,7 @@ async function containerizeWithProgress(log: Log, uri: vscode.Uri | undefined): 
         });
       },
     );
-    await reportResult(log, result);
+    await reportResult(context, log, result);
   } catch (error) {
     await showFailure(log, error);
   }
@@ -84,7 +84,7 @@ async function showFailure(log: Log, error: unknown): Promise<void> {
 }
 
 /** The model of a run (runs:/ID/model) or a registered version (models:/NAME/VERSION), or one typed in. */
-async function containerizeModelWithProgress(log: Log, node: ExperimentNode | undefined): Promise<void> {
+async function containerizeModelWithProgress(context: vscode.ExtensionContext, log: Log, node: ExperimentNode | undefined): Promise<void> {
   try {
     const root = workspaceRoot();
     if (!root) throw new MlopsError('Open a folder to containerise a model into.');
@@ -119,7 +119,7 @@ async function containerizeModelWithProgress(log: Log, node: ExperimentNode | un
         });
       },
     );
-    await reportResult(log, result);
+    await reportResult(context, log, result);
   } catch (error) {
     await showFailure(log, error);
   }
@@ -141,26 +141,34 @@ async function pickModel(notebook: string, analysis: NotebookAnalysis, proposed:
   type Item = vscode.QuickPickItem & { choice: ServeChoice };
   const items: Item[] = candidates.map((choice) => ({
     label: `$(${choice.mode === 'function' ? 'symbol-function' : 'symbol-variable'}) ${choice.mode === 'function' ? 'predict(records)' : choice.variable}`,
-    description: describeChoice(choice) + (choice === candidates[0] ? ' · default' : ''),
+    description: describeChoice(choice) + (choice.mode === proposed.mode && choice.variable === proposed.variable ? ' · default' : ''),
     detail,
     choice,
   }));
-  if (items.length === 1) return proposed;
+  // Shown even for one candidate: it is where the user sees what was detected before the build.
   const picked = await vscode.window.showQuickPick(items, {
     title: `Containerise ${basename(notebook)}: which model serves predictions?`,
-    placeHolder: `${candidates.length} candidates; the last fitted model is the default`,
+    placeHolder: candidates.length > 1 ? `${candidates.length} candidates; the last fitted model is the default` : 'Enter builds the image with this model',
     ignoreFocusOut: true,
   });
   return picked?.choice;
 }
 
-async function reportResult(log: Log, result: ContainerizeResult): Promise<void> {
+/** The last image built: the notebook toolbar's Deploy and the deploy command's first pick. */
+export const LAST_BUILT_IMAGE = 'mlops.lastBuiltImage';
+
+async function reportResult(context: vscode.ExtensionContext, log: Log, result: ContainerizeResult): Promise<void> {
   const smoke = result.smoke;
   log.info(`containerize: ${result.reused ? 'reused' : 'built'} ${result.image} (context ${result.contextDir}, hash ${result.contextHash})`);
   if (smoke) log.info(`containerize: smoke test ${smoke.ok ? 'passed' : 'failed'}: ${smoke.message}`);
+  if (result.image) {
+    await context.workspaceState.update(LAST_BUILT_IMAGE, result.image);
+    await vscode.commands.executeCommand('setContext', 'mlops.hasBuiltImage', true);
+  }
   const summary = `${result.reused ? 'Reused' : 'Built'} ${result.image}` + (smoke ? (smoke.ok ? ` — smoke test passed: ${smoke.message}` : ` — smoke test FAILED: ${smoke.message}`) : '');
   const show = smoke && !smoke.ok ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
-  const choice = await show(summary, 'Open Dockerfile', 'Copy Image Tag');
+  const choice = await show(summary, 'Deploy', 'Open Dockerfile', 'Copy Image Tag');
+  if (choice === 'Deploy') await vscode.commands.executeCommand('mlops.deploy', { image: result.image });
   if (choice === 'Open Dockerfile') await vscode.window.showTextDocument(vscode.Uri.file(join(result.contextDir, 'Dockerfile')));
   if (choice === 'Copy Image Tag' && result.image) await vscode.env.clipboard.writeText(result.image);
 }

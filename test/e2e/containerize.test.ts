@@ -40,6 +40,12 @@ describe('Containerise on the notebook toolbar', { timeout: 420_000 }, () => {
     await button.waitFor({ timeout: 60_000 });
     await screenshot(page, 'notebook-toolbar');
     await button.click();
+    // What was detected, before anything is built: the model, its data and its packages.
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'clf' }).first();
+    await pick.waitFor({ timeout: 60_000 });
+    assert.match(await pick.innerText(), /RandomForestClassifier.*cell 8[\s\S]*data\/customers\.csv/);
+    await screenshot(page, 'containerize-detected');
+    await page.keyboard.press('Enter');
     const done = page.locator('.notification-toast', { hasText: /smoke test (passed|FAILED)/ }).first();
     await done.waitFor({ timeout: 300_000 });
     const text = await done.innerText();

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
 import { MlopsError } from '../../shared/errors';
+import { frameText } from '../docker/logFrames';
 import { MODEL_PORT } from './dockerfile';
 
 export interface SmokeResult {
@@ -66,8 +67,8 @@ async function waitHealthy(container: Docker.Container, base: string, timeoutMs:
     if (ping?.status === 200) return;
     const state = (await container.inspect()).State;
     if (!state.Running) {
-      const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8');
-      throw new MlopsError(`The model server exited with code ${state.ExitCode} before it was healthy.`, `Its log ends:\n${stripFrames(logs)}`);
+      const logs = await container.logs({ stdout: true, stderr: true, tail: 20 });
+      throw new MlopsError(`The model server exited with code ${state.ExitCode} before it was healthy.`, `Its log ends:\n${frameText(logs)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -111,12 +112,6 @@ export function samePredictions(actual: unknown[], expected: unknown[]): boolean
     return JSON.stringify(a) === JSON.stringify(b);
   };
   return close(actual, expected);
-}
-
-/** Docker multiplexes stdout and stderr with 8-byte frame headers; keep only the text. */
-function stripFrames(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008]\u0000\u0000\u0000[\s\S]{4}/g, '');
 }
 
 /**

@@ -1,0 +1,422 @@
+"""The router in front of a deployment's model service: `python3 -m mlops_runtime.router`.
+
+It holds the deployment's published port and forwards each request to a task of the model
+service, found by DNS (in Docker Swarm `tasks.NAME` resolves to one address per running task),
+so that replacing the model's tasks never closes the port. A request that finds a task gone
+(connection refused, or closed before an answer) or draining (503) is sent again to another one.
+Backends are weighted groups, for A/B splits. runtime/README.md describes the settings.
+"""
+import collections
+import contextlib
+import http.client
+import http.server
+import json
+import logging
+import math
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import Counter
+from .server import ConfigError, RequestError, Server, _setting
+
+log = logging.getLogger("mlops_runtime.router")
+GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+ADDRESS = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):([0-9]{1,5})")  # host:port, [ipv6]:port
+CONNECT_SECONDS = 2.0  # a task that is gone may leave a connection unanswered rather than refuse it
+AVOID_SECONDS = 2.0  # how long an address that failed is passed over
+FIRST_PAUSE, LONGEST_PAUSE = 0.05, 0.2  # seconds between two attempts, doubling
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+# Content-Length is set from the body read, and Expect was answered by the router itself.
+NOT_FORWARDED = HOP_BY_HOP | {"content-length", "expect"}
+
+GroupSpec = collections.namedtuple("GroupSpec", "name addresses weight")
+Answer = collections.namedtuple("Answer", "status reason headers body")
+
+
+class AttemptFailed(Exception):
+    """The backend gave no answer: the request may be sent again."""
+
+
+class Config:
+    """The settings, from environment variables."""
+
+    def __init__(self, env):
+        self.host = env.get("MLOPS_HOST") or "0.0.0.0"
+        self.port = _setting(env, "PORT", 8080, int)
+        self.groups = parse_backends(env.get("MLOPS_ROUTER_BACKENDS"))
+        self.resolve_seconds = _setting(env, "MLOPS_ROUTER_RESOLVE_SECONDS", 1.0, float)
+        self.timeout_seconds = _setting(env, "MLOPS_ROUTER_TIMEOUT_SECONDS", 30.0, float)
+        self.retry_seconds = _setting(env, "MLOPS_ROUTER_RETRY_SECONDS", 10.0, float)
+        if not self.timeout_seconds:
+            raise ConfigError("MLOPS_ROUTER_TIMEOUT_SECONDS must be more than 0")
+
+
+def parse_backends(text):
+    """The groups of MLOPS_ROUTER_BACKENDS, a JSON list of {"name", "addresses", "weight"}."""
+    example = '[{"name": "churn", "addresses": ["tasks.churn:8080"], "weight": 100}]'
+    if not text:
+        raise ConfigError(f"MLOPS_ROUTER_BACKENDS is required, e.g. {example}")
+    try:
+        groups = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"MLOPS_ROUTER_BACKENDS is not JSON ({error}); e.g. {example}") from None
+    if not isinstance(groups, list) or not groups:
+        raise ConfigError(f"MLOPS_ROUTER_BACKENDS must be a non-empty list of groups, e.g. {example}")
+    specs = [_group_spec(group) for group in groups]
+    names = [spec.name for spec in specs]
+    if len(set(names)) < len(names):
+        raise ConfigError(f"MLOPS_ROUTER_BACKENDS names a group twice: {', '.join(names)}")
+    if not any(spec.weight > 0 for spec in specs):
+        raise ConfigError("MLOPS_ROUTER_BACKENDS needs a group with a weight above 0")
+    return specs
+
+
+def _group_spec(group):
+    where = f"MLOPS_ROUTER_BACKENDS group {json.dumps(group)}"
+    if not isinstance(group, dict) or not set(group) <= {"name", "addresses", "weight"}:
+        raise ConfigError(f"{where} must be an object with name, addresses and weight")
+    name, addresses, weight = group.get("name"), group.get("addresses"), group.get("weight", 1)
+    if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
+        raise ConfigError(f"{where}: the name must be letters, digits, '.', '_' or '-'")
+    if not isinstance(addresses, list) or not addresses:
+        raise ConfigError(f"{where}: addresses must be a non-empty list of host:port")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < math.inf:
+        raise ConfigError(f"{where}: the weight must be a number, 0 or more")
+    return GroupSpec(name, [_address(address, where) for address in addresses], weight)
+
+
+def _address(text, where):
+    match = ADDRESS.fullmatch(text) if isinstance(text, str) else None
+    if not match or not 0 < int(match.group(3)) < 65536:
+        raise ConfigError(f"{where}: {json.dumps(text)} is not host:port")
+    return match.group(1) or match.group(2), int(match.group(3))
+
+
+def endpoint_text(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def resolve(addresses):
+    """(sorted (ip, port) endpoints, the errors of the hosts that did not resolve, or None)."""
+    endpoints, errors = set(), []
+    for host, port in addresses:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as error:
+            errors.append(f"{host} cannot be resolved: {reason(error)}")
+        else:
+            endpoints.update((info[4][0], info[4][1]) for info in infos)
+    return sorted(endpoints), "; ".join(errors) or None
+
+
+def reason(error):
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+class Group:
+    """A weighted group of backends: the endpoints its addresses resolve to, taken in turn."""
+
+    def __init__(self, spec, resolve_seconds):
+        self.name, self.addresses, self.weight = spec
+        self.resolve_seconds = resolve_seconds
+        self._resolving = threading.Lock()
+        self._resolved_at, self._endpoints, self._error = -math.inf, [], None
+        self._lock = threading.Lock()
+        self._turn = 0
+        self._avoided = {}  # endpoint -> until when it is passed over
+
+    def resolve(self, fresher_than=-math.inf):
+        """(endpoints, error), resolved again when older than resolve_seconds or than fresher_than.
+        One thread resolves at a time; those waiting for it take its result."""
+        with self._resolving:
+            now = time.monotonic()
+            if self._resolved_at < fresher_than or now - self._resolved_at >= self.resolve_seconds:
+                self._endpoints, self._error = resolve(self.addresses)
+                self._resolved_at = now
+            return self._endpoints, self._error
+
+    def pick(self, fresher_than):
+        """The next endpoint in turn, passing over those that failed lately unless all did."""
+        endpoints, error = self.resolve(fresher_than)
+        if not endpoints:
+            raise AttemptFailed(f"{self.name}: {error}")
+        now = time.monotonic()
+        with self._lock:
+            usable = [e for e in endpoints if self._avoided.get(e, now) <= now] or endpoints
+            self._turn += 1
+            return usable[self._turn % len(usable)]
+
+    def avoid(self, endpoint):
+        """Passes over endpoint for AVOID_SECONDS; False when it already was."""
+        now = time.monotonic()
+        with self._lock:
+            self._avoided = {e: until for e, until in self._avoided.items() if until > now}
+            fresh = endpoint not in self._avoided
+            self._avoided[endpoint] = now + AVOID_SECONDS
+            return fresh
+
+    def describe(self):
+        endpoints, error = self.resolve()
+        return {
+            "name": self.name, "weight": self.weight, "addresses": [endpoint_text(*a) for a in self.addresses],
+            "backends": [endpoint_text(*e) for e in endpoints], "error": error,
+        }
+
+
+class RouterMetrics:
+    """Requests, retries and failures per group, in Prometheus' text format; thread-safe."""
+
+    def __init__(self, groups):
+        self._lock = threading.Lock()
+        self._counters = {
+            "requests": Counter("mlops_router_requests_total", "Requests forwarded to the group.", ("group",)),
+            "retries": Counter("mlops_router_retries_total", "Attempts after the first, when a backend gave no answer or answered 503.", ("group",)),
+            "failures": Counter("mlops_router_failures_total", "Requests the router answered itself with an error: mostly 502, no backend answered, or 504, too slow.", ("group",)),
+        }
+        for counter in self._counters.values():
+            for group in groups:
+                counter.inc(group.name, amount=0)
+
+    def count(self, kind, group):
+        with self._lock:
+            self._counters[kind].inc(group.name)
+
+    def render(self):
+        lines = []
+        with self._lock:
+            for counter in self._counters.values():
+                lines += [f"# HELP {counter.name} {counter.help}", f"# TYPE {counter.name} counter"]
+                lines += [f'{name}{{group="{labels[0][1]}"}} {value}' for name, labels, value in counter.samples()]
+        return "\n".join(lines) + "\n"
+
+
+class Router:
+    """What the handlers share: the groups, the settings, the metrics and the drain state."""
+
+    def __init__(self, config):
+        self.config = config
+        self.groups = [Group(spec, config.resolve_seconds) for spec in config.groups]
+        self.metrics = RouterMetrics(self.groups)
+        self.draining = threading.Event()
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def handling(self):
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout):
+        """Waits up to timeout seconds for the requests in flight; returns how many still are."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+            return self._in_flight
+
+    def forward(self, method, target, headers, body):
+        """(group, endpoint, answer) from a group chosen by weight, trying its backends in turn
+        until one answers other than 503 or MLOPS_ROUTER_RETRY_SECONDS have passed."""
+        group = random.choices(self.groups, [g.weight for g in self.groups])[0]
+        self.metrics.count("requests", group)
+        deadline = time.monotonic() + self.config.retry_seconds
+        pause, failed_at = FIRST_PAUSE, -math.inf
+        while True:
+            endpoint = None
+            try:
+                endpoint = group.pick(failed_at)
+                answer = self._attempt(group, endpoint, method, target, headers, body)
+                if answer.status != 503:
+                    return group, endpoint, answer
+                error = f"{group.name}/{endpoint_text(*endpoint)} answered 503"
+            except AttemptFailed as failure:
+                error = str(failure)
+            except RequestError:
+                self.metrics.count("failures", group)
+                raise
+            failed_at = time.monotonic()
+            if endpoint is not None and group.avoid(endpoint):
+                log.info("%s; passing it over for %g s", error, AVOID_SECONDS)
+            if failed_at + pause > deadline:
+                self.metrics.count("failures", group)
+                message = f"no backend of group {group.name} answered within {self.config.retry_seconds:g} s; the last error: {error}"
+                log.warning("%s %s: %s", method, target, message)
+                raise RequestError(502, "BAD_GATEWAY", message)
+            self.metrics.count("retries", group)
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
+
+    def _attempt(self, group, endpoint, method, target, headers, body):
+        """One exchange on a new connection. AttemptFailed when nothing was answered; RequestError
+        when waiting or the answer failed, which is not retried as the backend may have acted."""
+        where = f"{group.name}/{endpoint_text(*endpoint)}"
+        connection = http.client.HTTPConnection(*endpoint, timeout=min(CONNECT_SECONDS, self.config.timeout_seconds))
+        try:
+            try:
+                connection.connect()
+                connection.sock.settimeout(self.config.timeout_seconds)
+                response = _exchange(connection, method, target, headers, body)
+            except socket.timeout:
+                if connection.sock is None:  # not connected: nothing was sent
+                    raise AttemptFailed(f"{where}: cannot connect within {connection.timeout:g} s") from None
+                raise RequestError(504, "GATEWAY_TIMEOUT", f"{where} did not answer within {self.config.timeout_seconds:g} s") from None
+            except OSError as error:  # refused, reset, or closed before an answer
+                raise AttemptFailed(f"{where}: {reason(error)}") from None
+            except (http.client.InvalidURL, ValueError) as error:  # control characters in the target or a header
+                raise RequestError(400, "BAD_REQUEST", str(error)) from None
+            except http.client.HTTPException as error:
+                raise RequestError(502, "BAD_GATEWAY", f"{where} did not answer in HTTP: {reason(error)}") from None
+            try:
+                return Answer(response.status, response.reason, response.getheaders(), response.read())
+            except (OSError, http.client.HTTPException) as error:
+                raise RequestError(502, "BAD_GATEWAY", f"{where} broke off its answer: {reason(error)}") from None
+        finally:
+            connection.close()
+
+
+def _exchange(connection, method, target, headers, body):
+    connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)  # the client's own go along
+    for name, value in headers:
+        connection.putheader(name, value)
+    connection.endheaders(body)
+    return connection.getresponse()
+
+
+def end_to_end(headers):
+    """The (name, value) pairs to pass on: not hop-by-hop, nor named by Connection, nor NOT_FORWARDED."""
+    named = {token.strip().lower() for name, value in headers if name.lower() == "connection" for token in value.split(",")}
+    return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED and name.lower() not in named]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse their connections
+    server_version = "mlops-router"
+    timeout = 60  # seconds a connection may stay idle or stall mid-request
+    disable_nagle_algorithm = True  # the body, written after the headers, must not wait for their ACK
+
+    def _dispatch(self):
+        router = self.server.router
+        path = urlsplit(self.path).path
+        with router.handling():
+            try:
+                body = self._read_body()
+                if self.command == "GET" and path == "/router/health":
+                    self._health(router)
+                elif self.command == "GET" and path == "/router/metrics":
+                    self._reply(200, router.metrics.render().encode("utf-8"), METRICS_CONTENT_TYPE)
+                else:
+                    self._forward(router, body)
+            except RequestError as error:
+                self._reply_json(error.status, {"error_code": error.code, "message": str(error)})
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
+
+    def _read_body(self):
+        """The whole body, kept to be sent again; None when the request has none."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # the body is left unread
+            raise RequestError(411, "LENGTH_REQUIRED", "chunked bodies are not supported; send a Content-Length")
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return None
+        if not re.fullmatch(r"\s*[0-9]+\s*", length):
+            self.close_connection = True
+            raise RequestError(400, "BAD_REQUEST", f"invalid Content-Length {length!r}")
+        body = self.rfile.read(int(length))
+        if len(body) < int(length):
+            self.close_connection = True
+            raise RequestError(400, "BAD_REQUEST", f"the body ended after {len(body)} of {int(length)} bytes")
+        return body
+
+    def _forward(self, router, body):
+        headers = end_to_end(self.headers.items())
+        if body is not None:
+            headers.append(("Content-Length", str(len(body))))
+        group, endpoint, answer = router.forward(self.command, self.path, headers, body)
+        self.log_request(answer.status)
+        self.send_response_only(answer.status, answer.reason)  # the backend's own Server and Date go along
+        self._finish(answer.body, end_to_end(answer.headers) + [("X-Mlops-Backend", f"{group.name}/{endpoint[0]}")])
+
+    def _health(self, router):
+        groups = [group.describe() for group in router.groups]
+        if router.draining.is_set():
+            status = "draining"
+        else:
+            status = "ok" if any(group["backends"] for group in groups) else "no backends"
+        self._reply_json(200 if status == "ok" else 503, {"status": status, "groups": groups})
+
+    def _reply_json(self, status, payload):
+        self._reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json")
+
+    def _reply(self, status, body, content_type):
+        self.send_response(status)
+        self._finish(body, [("Content-Type", content_type)])
+
+    def _finish(self, body, headers):
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.server.router.draining.is_set() or self.close_connection:
+            self.send_header("Connection", "close")
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away; nobody is left to answer
+
+    def log_message(self, format, *args):
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def main():
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = Config(os.environ)
+    except ConfigError as error:
+        log.error("cannot start: %s", error)
+        return 1
+    router = Router(config)
+    try:
+        server = Server((config.host, config.port), Handler, router=router)
+    except OSError as error:
+        log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
+        return 1
+    # The longest a request can take: its last attempt starts just before the retry budget ends.
+    drain_seconds = config.retry_seconds + CONNECT_SECONDS + config.timeout_seconds
+
+    def drain(signum, _frame):
+        if router.draining.is_set():
+            return
+        router.draining.set()
+        log.info("%s: closing the port, waiting up to %g s for the requests in flight", signal.Signals(signum).name, drain_seconds)
+        # shutdown() waits for serve_forever(), which runs in this thread: call it from another one.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, drain)
+    signal.signal(signal.SIGINT, drain)
+    total = sum(group.weight for group in router.groups)
+    targets = ", ".join(f"{g.name} {g.weight / total:.0%} ({' '.join(endpoint_text(*a) for a in g.addresses)})" for g in router.groups)
+    log.info("routing to %s on %s port %d", targets, config.host, server.server_address[1])
+    server.serve_forever(poll_interval=0.1)  # how soon a signal closes the port
+    server.server_close()
+    left = router.wait_idle(drain_seconds)
+    if left:
+        log.warning("%d requests still running after %g s; exiting without them", left, drain_seconds)
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+// `mlops deploy | status | history | rollback | remove --target swarm`: deployments from a
+// terminal or a CI job, with --json output.
+import type { CliCommand, CliContext } from '../cli/program';
+import { UsageError } from '../cli/program';
+import { credentialsFor } from './registry/registryAuth';
+import type { DeployResult, DeployTarget } from './targets/deployTarget';
+
+const TARGET_OPTIONS = { target: { type: 'string' }, name: { type: 'string' }, 'docker-host': { type: 'string' } } as const;
+
+async function openTarget(context: CliContext): Promise<DeployTarget> {
+  const kind = (context.values.target as string | undefined) ?? 'swarm';
+  if (kind !== 'swarm') throw new UsageError(`--target ${kind} is not supported; use --target swarm`);
+  const { openSwarmTarget } = await import('./targets/swarm/swarmTarget');
+  const dockerHost = context.values['docker-host'] as string | undefined;
+  return openSwarmTarget({ ...(dockerHost ? { dockerHost } : {}), credentials: (registry) => credentialsFor(registry) });
+}
+
+function requiredName(context: CliContext): string {
+  const name = context.values.name;
+  if (typeof name !== 'string' || !name) throw new UsageError('--name NAME is required');
+  return name;
+}
+
+function wholeNumber(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new UsageError(`${flag} takes a whole number, not '${String(value)}'`);
+  return number;
+}
+
+function progress(context: CliContext) {
+  return { onProgress: ({ message }: { message: string }) => !context.json && context.io.stderr(`${message}\n`) };
+}
+
+function report(context: CliContext, result: DeployResult): number {
+  if (context.json) context.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  else if (result.rolledBack) context.io.stdout(`Swarm rolled ${result.status.name} back: ${result.status.message ?? ''}. Revision ${result.status.revision} still serves.\n`);
+  else context.io.stdout(`${result.status.name} runs revision ${result.status.revision} (${result.status.image}), ${result.status.replicas.running}/${result.status.replicas.desired} ${result.status.health}${result.status.endpoints[0] ? ` at ${result.status.endpoints[0].url}` : ''}\n`);
+  return result.rolledBack ? 1 : 0;
+}
+
+export const deployCommand: CliCommand = {
+  name: 'deploy',
+  summary: 'Deploy an image as a service that rolls out start-first and rolls back on failure',
+  usage: 'deploy --target swarm --image IMAGE --name NAME [--replicas N] [--port P] [--host-port] [--registry HOST[:PORT]] [--change-cause TEXT] [--env KEY=VALUE]... [--json]',
+  options: {
+    ...TARGET_OPTIONS,
+    image: { type: 'string' },
+    replicas: { type: 'string' },
+    port: { type: 'string' },
+    'host-port': { type: 'boolean' },
+    registry: { type: 'string' },
+    'change-cause': { type: 'string' },
+    env: { type: 'string', multiple: true },
+  },
+  async run(context) {
+    const { values } = context;
+    if (typeof values.image !== 'string') throw new UsageError('--image IMAGE is required');
+    const env = Object.fromEntries(((values.env as string[] | undefined) ?? []).map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new UsageError(`--env takes KEY=VALUE, not '${pair}'`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }));
+    const target = await openTarget(context);
+    const port = wholeNumber(values.port, '--port');
+    const replicas = wholeNumber(values.replicas, '--replicas');
+    const result = await target.deploy(
+      {
+        name: requiredName(context),
+        image: values.image,
+        ...(replicas !== undefined ? { replicas } : {}),
+        ...(port !== undefined ? { publishedPort: port, publishMode: values['host-port'] === true ? 'host' : 'ingress' } : {}),
+        ...(typeof values.registry === 'string' ? { registry: values.registry } : {}),
+        ...(typeof values['change-cause'] === 'string' ? { changeCause: values['change-cause'] } : {}),
+        env,
+      },
+      progress(context),
+    );
+    return report(context, result);
+  },
+};
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: 'Show a deployment: image, revision, replicas, health and endpoints',
+  usage: 'status --target swarm --name NAME [--json]',
+  options: TARGET_OPTIONS,
+  async run(context) {
+    const status = await (await openTarget(context)).status(requiredName(context));
+    if (context.json) context.io.stdout(`${JSON.stringify(status, null, 2)}\n`);
+    else context.io.stdout(`${status.name}: revision ${status.revision}, ${status.image}, ${status.replicas.running}/${status.replicas.desired} ${status.health}${status.endpoints.map((e) => `, ${e.url}`).join('')}\n`);
+  },
+};
+
+export const historyCommand: CliCommand = {
+  name: 'history',
+  summary: 'List the revisions of a deployment, marking the current and the stable one',
+  usage: 'history --target swarm --name NAME [--json]',
+  options: TARGET_OPTIONS,
+  async run(context) {
+    const revisions = await (await openTarget(context)).history(requiredName(context));
+    if (context.json) {
+      context.io.stdout(`${JSON.stringify(revisions.map(({ revision, image, createdAt, changeCause, current, stable }) => ({ revision, image, createdAt, changeCause, current, stable })), null, 2)}\n`);
+      return;
+    }
+    for (const r of revisions) context.io.stdout(`${r.current ? '*' : ' '} ${r.revision}  ${r.createdAt}  ${r.image}  ${r.changeCause}${r.stable ? '  (stable)' : ''}\n`);
+  },
+};
+
+export const rollbackCommand: CliCommand = {
+  name: 'rollback',
+  summary: 'Roll a deployment back to its previous revision, or to revision N',
+  usage: 'rollback --target swarm --name NAME [--to-revision N] [--json]',
+  options: { ...TARGET_OPTIONS, 'to-revision': { type: 'string' } },
+  async run(context) {
+    const to = wholeNumber(context.values['to-revision'], '--to-revision');
+    return report(context, await (await openTarget(context)).rollback(requiredName(context), to, progress(context)));
+  },
+};
+
+export const removeCommand: CliCommand = {
+  name: 'remove',
+  summary: 'Remove a deployment, its router and its revision history',
+  usage: 'remove --target swarm --name NAME',
+  options: TARGET_OPTIONS,
+  async run(context) {
+    const name = requiredName(context);
+    await (await openTarget(context)).remove(name);
+    context.io.stdout(context.json ? `${JSON.stringify({ removed: name })}\n` : `Removed ${name}\n`);
+  },
+};

@@ -1,0 +1,107 @@
+// What the Deployments view, the commands and the CLI know about a deployment target. Docker
+// Swarm implements it (swarm/); Kubernetes is the second implementation.
+
+export interface DeploySpec {
+  /** The service name: lower case letters, digits and dashes. */
+  name: string;
+  /** The image to run, as built locally or already in a registry. */
+  image: string;
+  replicas?: number;
+  /** The container port the model server listens on (8080 for our images). */
+  containerPort?: number;
+  /** The port published on the host; none when absent. */
+  publishedPort?: number;
+  /** `host` publishes on each node directly; `ingress` uses the routing mesh. */
+  publishMode?: 'host' | 'ingress';
+  env?: Record<string, string>;
+  /** CPU cores and memory (MiB) limits per replica. */
+  limits?: { cpus?: number; memoryMb?: number };
+  /** Why this revision exists ("retrained on November data"); shown in the history. */
+  changeCause?: string;
+  /** A registry (host[:port]) to push the image to and deploy it from by digest. */
+  registry?: string;
+}
+
+export type Health = 'healthy' | 'converging' | 'degraded' | 'failed' | 'unknown';
+
+export interface Revision {
+  revision: number;
+  image: string;
+  /** The image digest (repo@sha256:...) when the image came from a registry. */
+  digest: string | null;
+  createdAt: string;
+  changeCause: string;
+  deployedBy: string;
+  gitCommit: string | null;
+  mlflowRunId: string | null;
+  current: boolean;
+  stable: boolean;
+}
+
+export interface Task {
+  id: string;
+  state: string;
+  desiredState: string;
+  node: string;
+  image: string;
+  revision: number | null;
+  error: string | null;
+  updatedAt: string;
+}
+
+export interface Endpoint {
+  url: string;
+  publishMode: 'host' | 'ingress';
+}
+
+export interface DeploymentStatus {
+  name: string;
+  image: string;
+  revision: number;
+  replicas: { running: number; desired: number };
+  health: Health;
+  /** What the orchestrator says about the last update (rollback reasons included). */
+  message: string | null;
+  endpoints: Endpoint[];
+}
+
+export interface DeployProgress {
+  message: string;
+  /** 0..1 when known. */
+  fraction?: number;
+}
+
+export interface DeployOptions {
+  signal?: AbortSignal;
+  onProgress?(progress: DeployProgress): void;
+  /** How long to wait for convergence before reporting failure. */
+  timeoutMs?: number;
+}
+
+export interface DeployResult {
+  status: DeploymentStatus;
+  revision: Revision;
+  /** True when the orchestrator rolled the update back (the previous revision still serves). */
+  rolledBack: boolean;
+}
+
+export interface DeployTarget {
+  /** "swarm", "kubernetes". */
+  readonly kind: string;
+  /** Where it deploys, for messages: the engine's host, or the cluster context. */
+  readonly location: string;
+  deploy(spec: DeploySpec, options?: DeployOptions): Promise<DeployResult>;
+  list(): Promise<DeploymentStatus[]>;
+  status(name: string): Promise<DeploymentStatus>;
+  history(name: string): Promise<Revision[]>;
+  /** To the previous revision, or to revision `toRevision`. */
+  rollback(name: string, toRevision?: number, options?: DeployOptions): Promise<DeployResult>;
+  /** Marks a revision as the one "Revert to stable" returns to. */
+  pinStable(name: string, revision: number): Promise<void>;
+  scale(name: string, replicas: number, options?: DeployOptions): Promise<DeploymentStatus>;
+  tasks(name: string): Promise<Task[]>;
+  /** Streams log lines until the signal aborts (with follow) or the logs end. */
+  logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void>;
+  remove(name: string): Promise<void>;
+  endpoints(name: string): Promise<Endpoint[]>;
+}

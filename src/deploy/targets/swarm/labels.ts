@@ -1,0 +1,26 @@
+// The labels that tie services and revision configs to a deployment. They are the only state:
+// the history lives on the cluster, so it survives the loss of the workspace.
+export const NETWORK = 'mlops';
+export const LABEL = {
+  deployment: 'mlops.deployment',
+  role: 'mlops.role',
+  revision: 'mlops.revision',
+  stable: 'mlops.stable-revision',
+  publishedPort: 'mlops.published-port',
+  publishMode: 'mlops.publish-mode',
+} as const;
+
+export function routerName(name: string): string {
+  return `${name}-router`;
+}
+
+export function revisionConfigName(name: string, revision: number): string {
+  return `mlops-${name}-rev-${revision}`;
+}
+
+/** Service names Swarm and DNS both accept. */
+export function checkServiceName(name: string): string | undefined {
+  if (!/^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/.test(name)) return `'${name}' is not a valid deployment name: use 1–48 lower-case letters, digits and dashes, not starting or ending with a dash.`;
+  if (name.endsWith('-router')) return `'${name}' ends with -router, which names the router of a deployment.`;
+  return undefined;
+}

@@ -1,0 +1,99 @@
+// The Swarm service specs of a deployment. A model image from Containerise runs behind a small
+// router (runtime/mlops_runtime/router.py) that publishes the port and forwards to the model's
+// tasks by DNS, so a rolling update (start-first) never leaves the port without a server, even
+// when ports are published in host mode. Any other image is published directly.
+import type Docker from 'dockerode';
+import type { DeploySpec } from '../deployTarget';
+import { LABEL, NETWORK, routerName } from './labels';
+
+const SECOND = 1_000_000_000;
+const PING = "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ping' % os.environ.get('PORT', '8080'), timeout=2)";
+const ROUTER_PING = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/router/health', timeout=2)";
+
+export interface SpecInput {
+  spec: DeploySpec;
+  /** The image reference the tasks run: a digest when pushed to a registry. */
+  imageRef: string;
+  revision: number;
+  stableRevision: number | null;
+  /** Whether the image is a model server from Containerise (it can run the router). */
+  modelImage: boolean;
+  networkId: string;
+}
+
+export function modelServiceSpec(input: SpecInput): Docker.ServiceSpec {
+  const { spec } = input;
+  const port = spec.containerPort ?? 8080;
+  const routed = input.modelImage && spec.publishMode !== 'ingress';
+  const published = spec.publishedPort !== undefined;
+  return {
+    Name: spec.name,
+    Labels: {
+      [LABEL.deployment]: spec.name,
+      [LABEL.role]: 'model',
+      [LABEL.revision]: String(input.revision),
+      ...(input.stableRevision !== null ? { [LABEL.stable]: String(input.stableRevision) } : {}),
+      ...(published ? { [LABEL.publishedPort]: String(spec.publishedPort), [LABEL.publishMode]: spec.publishMode ?? 'host' } : {}),
+    },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: input.imageRef,
+        Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        // On the task template, so that every revision change rolls the tasks.
+        Labels: { [LABEL.deployment]: spec.name, [LABEL.revision]: String(input.revision) },
+        ...(input.modelImage ? { HealthCheck: { Test: ['CMD', 'python3', '-c', PING], Interval: 2 * SECOND, Timeout: 2 * SECOND, Retries: 3, StartPeriod: 60 * SECOND } } : {}),
+        // Longer than the server's drain time, so in-flight requests finish.
+        StopGracePeriod: 30 * SECOND,
+      },
+      Resources: {
+        Limits: {
+          ...(spec.limits?.cpus ? { NanoCPUs: Math.round(spec.limits.cpus * 1e9) } : {}),
+          ...(spec.limits?.memoryMb ? { MemoryBytes: spec.limits.memoryMb * 1024 * 1024 } : {}),
+        },
+      },
+      RestartPolicy: { Condition: 'any', Delay: 2 * SECOND },
+      Networks: [{ Target: input.networkId, Aliases: [spec.name] }],
+    },
+    Mode: { Replicated: { Replicas: spec.replicas ?? 1 } },
+    UpdateConfig: {
+      Parallelism: 1,
+      Delay: 1 * SECOND,
+      // Two tasks cannot publish one host port: without the router the old task stops first.
+      Order: routed || !published || spec.publishMode === 'ingress' ? 'start-first' : 'stop-first',
+      FailureAction: 'rollback',
+      Monitor: 10 * SECOND,
+      MaxFailureRatio: 0,
+    },
+    RollbackConfig: { Parallelism: 1, Delay: 0, Order: routed || !published || spec.publishMode === 'ingress' ? 'start-first' : 'stop-first', FailureAction: 'pause', Monitor: 5 * SECOND, MaxFailureRatio: 0 },
+    EndpointSpec: routed || !published
+      ? { Mode: 'dnsrr' }
+      : { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: port, PublishedPort: spec.publishedPort, PublishMode: spec.publishMode ?? 'host' }] },
+  };
+}
+
+/** The router of a deployment: published on the host port, forwarding to tasks.NAME. */
+export function routerServiceSpec(input: { name: string; image: string; containerPort: number; publishedPort: number; networkId: string }): Docker.ServiceSpec {
+  return {
+    Name: routerName(input.name),
+    Labels: { [LABEL.deployment]: input.name, [LABEL.role]: 'router' },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: input.image,
+        Command: ['python3', '-m', 'mlops_runtime.router'],
+        Env: [`MLOPS_ROUTER_BACKENDS=${routerBackends(input.name, input.containerPort)}`, 'PORT=8080'],
+        HealthCheck: { Test: ['CMD', 'python3', '-c', ROUTER_PING], Interval: 2 * SECOND, Timeout: 2 * SECOND, Retries: 3, StartPeriod: 30 * SECOND },
+        StopGracePeriod: 30 * SECOND,
+      },
+      RestartPolicy: { Condition: 'any', Delay: 1 * SECOND },
+      Networks: [{ Target: input.networkId }],
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+    EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: input.publishedPort, PublishMode: 'host' }] },
+  };
+}
+
+export function routerBackends(name: string, port: number): string {
+  return JSON.stringify([{ name, addresses: [`tasks.${name}:${port}`], weight: 100 }]);
+}
+
+export { NETWORK };

@@ -1,0 +1,353 @@
+// DeployTarget on Docker Swarm, through dockerode: the local engine, or a remote manager through
+// DOCKER_HOST (tcp with TLS, or ssh). Rolling updates are start-first with automatic rollback;
+// every revision is kept as a Swarm config beside the service.
+import { hostname, userInfo } from 'node:os';
+import type Docker from 'dockerode';
+import { MlopsError } from '../../../shared/errors';
+import { connectDocker, dockerOptions } from '../../docker/dockerClient';
+import { frameText } from '../../docker/logFrames';
+import type { RegistryCredentials } from '../../registry/registryAuth';
+import type { DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, Revision, Task } from '../deployTarget';
+import { listTasks, waitForConvergence } from './convergence';
+import { checkServiceName, LABEL, NETWORK, routerName } from './labels';
+import { listRevisions, removeRevisions, saveRevision, type RevisionRecord } from './revisionStore';
+import { modelServiceSpec, routerServiceSpec } from './serviceSpec';
+
+export interface SwarmTargetOptions {
+  dockerHost?: string;
+  /** Registry credentials, from SecretStorage or the Docker config; never logged. */
+  credentials?(registry: string): Promise<RegistryCredentials | undefined>;
+}
+
+export async function openSwarmTarget(options: SwarmTargetOptions = {}): Promise<SwarmTarget> {
+  return new SwarmTarget(await connectDocker(options.dockerHost), options);
+}
+
+export class SwarmTarget implements DeployTarget {
+  readonly kind = 'swarm';
+  readonly location: string;
+
+  constructor(
+    readonly docker: Docker,
+    private readonly options: SwarmTargetOptions,
+  ) {
+    const target = dockerOptions(options.dockerHost);
+    this.location = target.socketPath ?? `${target.protocol}://${target.host}:${target.port}`;
+  }
+
+  /** Fails with what to do unless this engine manages a swarm. */
+  async requireSwarm(): Promise<void> {
+    const info = (await this.docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+    const state = info.Swarm?.LocalNodeState ?? 'inactive';
+    if (state !== 'active') {
+      throw new MlopsError(`The Docker Engine at ${this.location} is not part of a swarm (swarm: ${state}).`, 'Run MLOps: Initialise Swarm, or docker swarm init --advertise-addr 127.0.0.1.');
+    }
+    if (!info.Swarm?.ControlAvailable) throw new MlopsError(`The Docker Engine at ${this.location} is a swarm worker; deploy through a manager.`, 'Point mlops.dockerHost at a manager node.');
+  }
+
+  async initSwarm(): Promise<void> {
+    await this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '127.0.0.1' });
+  }
+
+  async deploy(spec: DeploySpec, options: DeployOptions = {}): Promise<DeployResult> {
+    const invalid = checkServiceName(spec.name);
+    if (invalid) throw new MlopsError(invalid);
+    await this.requireSwarm();
+    const image = await this.imageFacts(spec.image);
+    const imageRef = await this.publishImage(spec, options);
+    const existing = await this.service(spec.name);
+    const revisions = await listRevisions(this.docker, spec.name);
+    const revision = Math.max(0, ...revisions.map((r) => r.revision)) + 1;
+    const record: RevisionRecord = {
+      revision,
+      image: spec.image,
+      imageRef,
+      digest: imageRef.includes('@sha256:') ? imageRef : null,
+      createdAt: new Date().toISOString(),
+      changeCause: spec.changeCause ?? (existing ? `deploy ${spec.image}` : `first deploy of ${spec.image}`),
+      deployedBy: `${userInfo().username}@${hostname()}`,
+      gitCommit: image.labels['mlops.git.commit'] || null,
+      mlflowRunId: image.labels['mlops.mlflow.run_id'] || null,
+      modelImage: image.modelImage,
+      spec,
+    };
+    await saveRevision(this.docker, record);
+    return this.apply(record, existing, options);
+  }
+
+  async rollback(name: string, toRevision?: number, options: DeployOptions = {}): Promise<DeployResult> {
+    await this.requireSwarm();
+    const service = await this.requireService(name);
+    const current = Number(service.Spec?.Labels?.[LABEL.revision] ?? 0);
+    const revisions = await listRevisions(this.docker, name);
+    const target = toRevision ?? revisions.filter((r) => r.revision < current).at(-1)?.revision;
+    const record = revisions.find((r) => r.revision === target);
+    if (!record) {
+      const known = revisions.map((r) => r.revision).join(', ') || 'none';
+      throw new MlopsError(target === undefined ? `${name} has no revision before ${current} to roll back to.` : `${name} has no revision ${target} (revisions: ${known}).`);
+    }
+    if (record.revision === current) throw new MlopsError(`${name} already runs revision ${current}.`);
+    return this.apply(record, service, options);
+  }
+
+  async pinStable(name: string, revision: number): Promise<void> {
+    const service = await this.requireService(name);
+    if (!(await listRevisions(this.docker, name)).some((r) => r.revision === revision)) throw new MlopsError(`${name} has no revision ${revision}.`);
+    const spec = service.Spec!;
+    await this.docker.getService(service.ID).update({ ...spec, Labels: { ...spec.Labels, [LABEL.stable]: String(revision) }, version: service.Version?.Index });
+  }
+
+  async scale(name: string, replicas: number, options: DeployOptions = {}): Promise<DeploymentStatus> {
+    if (!Number.isInteger(replicas) || replicas < 0) throw new MlopsError(`Replicas must be a whole number, not ${replicas}.`);
+    const service = await this.requireService(name);
+    await this.docker.getService(service.ID).update({ ...service.Spec, Mode: { Replicated: { Replicas: replicas } }, version: service.Version?.Index });
+    // A new replica count is no rolling update (the task template is the same): wait for the tasks.
+    await waitForConvergence(this.docker, name, options);
+    return this.status(name);
+  }
+
+  async list(): Promise<DeploymentStatus[]> {
+    await this.requireSwarm();
+    const services = await this.docker.listServices({ filters: { label: [`${LABEL.role}=model`] } });
+    return Promise.all(services.map((service) => this.statusOf(service as Docker.Service)));
+  }
+
+  async status(name: string): Promise<DeploymentStatus> {
+    return this.statusOf(await this.requireService(name));
+  }
+
+  async history(name: string): Promise<Revision[]> {
+    const service = await this.service(name);
+    const revisions = await listRevisions(this.docker, name);
+    if (!service && revisions.length === 0) throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
+    const current = Number(service?.Spec?.Labels?.[LABEL.revision] ?? NaN);
+    const stable = Number(service?.Spec?.Labels?.[LABEL.stable] ?? NaN);
+    return revisions.map((r) => ({
+      revision: r.revision,
+      image: r.image,
+      digest: r.digest,
+      createdAt: r.createdAt,
+      changeCause: r.changeCause,
+      deployedBy: r.deployedBy,
+      gitCommit: r.gitCommit,
+      mlflowRunId: r.mlflowRunId,
+      current: r.revision === current,
+      stable: r.revision === stable,
+    }));
+  }
+
+  async tasks(name: string): Promise<Task[]> {
+    const [tasks, nodes] = await Promise.all([listTasks(this.docker, { service: [name] }), this.docker.listNodes()]);
+    const nodeNames = new Map(nodes.map((node) => [node.ID, node.Description?.Hostname ?? node.ID]));
+    return tasks
+      .map((task) => {
+        const spec = task.Spec;
+        return {
+          id: task.ID ?? '',
+          state: task.Status?.State ?? 'unknown',
+          desiredState: task.DesiredState ?? 'unknown',
+          node: nodeNames.get(task.NodeID ?? '') ?? task.NodeID ?? '',
+          image: spec?.ContainerSpec?.Image ?? '',
+          revision: spec?.ContainerSpec?.Labels?.[LABEL.revision] ? Number(spec.ContainerSpec.Labels[LABEL.revision]) : null,
+          error: task.Status?.Err ?? null,
+          updatedAt: task.UpdatedAt ?? '',
+        };
+      })
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  async logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void> {
+    await this.requireService(name);
+    const output = (await this.docker.getService(name).logs({ stdout: true, stderr: true, follow: options.follow ?? false, tail: options.tail ?? 200, timestamps: true } as never)) as unknown;
+    // Without follow the engine's answer arrives whole, as a buffer; with follow, as a stream.
+    if (Buffer.isBuffer(output)) {
+      for (const line of frameText(output).split('\n')) if (line) options.onLine(line);
+      return;
+    }
+    const stream = output as NodeJS.ReadableStream;
+    const { PassThrough } = await import('node:stream');
+    const out = new PassThrough();
+    // Service logs are multiplexed (stdout and stderr frames) unless the service has a TTY.
+    this.docker.modem.demuxStream(stream, out, out);
+    let rest = '';
+    out.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line);
+    });
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+        resolve();
+      };
+      options.signal?.addEventListener('abort', stop, { once: true });
+      stream.on('end', () => {
+        if (rest) options.onLine(rest);
+        resolve();
+      });
+      stream.on('error', () => resolve());
+    });
+  }
+
+  async remove(name: string): Promise<void> {
+    const service = await this.service(name);
+    const router = await this.service(routerName(name));
+    if (!service && !router && (await listRevisions(this.docker, name)).length === 0) throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
+    if (router) await this.docker.getService(router.ID).remove();
+    if (service) await this.docker.getService(service.ID).remove();
+    // Configs stay in use until the tasks are gone; a few retries cover that.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await removeRevisions(this.docker, name);
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  async endpoints(name: string): Promise<Endpoint[]> {
+    const service = await this.requireService(name);
+    const port = service.Spec?.Labels?.[LABEL.publishedPort];
+    if (!port) return [];
+    const host = this.location.startsWith('/') ? '127.0.0.1' : new URL(this.location).hostname;
+    return [{ url: `http://${host}:${port}`, publishMode: (service.Spec?.Labels?.[LABEL.publishMode] as Endpoint['publishMode'] | undefined) ?? 'host' }];
+  }
+
+  /** Creates or updates the services for a revision and waits for Swarm's verdict. */
+  private async apply(record: RevisionRecord, existing: Docker.Service | undefined, options: DeployOptions): Promise<DeployResult> {
+    const { spec } = record;
+    const network = await this.network();
+    const stable = existing?.Spec?.Labels?.[LABEL.stable];
+    const serviceSpec = modelServiceSpec({ spec, imageRef: record.imageRef, revision: record.revision, stableRevision: stable ? Number(stable) : null, modelImage: record.modelImage, networkId: network });
+    const auth = await this.authFor(spec);
+    const updatedAfter = existing ? new Date() : undefined;
+    options.onProgress?.({ message: `${existing ? 'Updating' : 'Creating'} ${spec.name} (revision ${record.revision}, ${record.image})` });
+    if (existing) await this.docker.getService(existing.ID).update({ ...serviceSpec, version: existing.Version?.Index, ...(auth ? { authconfig: auth } : {}) });
+    else await this.docker.createService({ ...serviceSpec, ...(auth ? { authconfig: auth } : {}) });
+    if (record.modelImage && spec.publishMode !== 'ingress' && spec.publishedPort !== undefined) await this.ensureRouter(spec, record.imageRef, network);
+    const convergence = await waitForConvergence(this.docker, spec.name, { ...options, ...(updatedAfter ? { updatedAfter } : {}) });
+    const status = await this.status(spec.name);
+    const revision = (await this.history(spec.name)).find((r) => r.revision === record.revision)!;
+    const message = convergence.rolledBack ? await this.failureReason(spec.name, record.revision, convergence.message) : (convergence.message ?? status.message);
+    return { status: { ...status, message }, revision, rolledBack: convergence.rolledBack };
+  }
+
+  /** Why a revision was rolled back: its failed task's error and the last lines its container printed. */
+  private async failureReason(name: string, revision: number, swarmMessage: string | null): Promise<string> {
+    const failed = (await listTasks(this.docker, { service: [name] }))
+      .filter((task) => task.Spec?.ContainerSpec?.Labels?.[LABEL.revision] === String(revision) && task.Status?.Err)
+      .sort((a, b) => (b.UpdatedAt ?? '').localeCompare(a.UpdatedAt ?? ''))[0];
+    const container = failed?.Status?.ContainerStatus?.ContainerID;
+    const logs = container ? await this.docker.getContainer(container).logs({ stdout: true, stderr: true, tail: 3 }).then((buffer) => oneLine(frameText(buffer)), () => '') : '';
+    const error = failed?.Status?.Err ?? swarmMessage ?? 'its tasks did not become healthy';
+    return `revision ${revision} failed (${error})${logs ? `: ${logs}` : ''}`;
+  }
+
+  /** The router is created once and left alone by model updates, so its port never closes. */
+  private async ensureRouter(spec: DeploySpec, image: string, network: string): Promise<void> {
+    const name = routerName(spec.name);
+    const wanted = routerServiceSpec({ name: spec.name, image, containerPort: spec.containerPort ?? 8080, publishedPort: spec.publishedPort!, networkId: network });
+    const router = await this.service(name);
+    const port = router?.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
+    if (router && port === spec.publishedPort) return;
+    if (router) await this.docker.getService(router.ID).update({ ...router.Spec, EndpointSpec: wanted.EndpointSpec, version: router.Version?.Index });
+    else await this.docker.createService(wanted);
+    await waitForConvergence(this.docker, name, { timeoutMs: 120_000 });
+  }
+
+  private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
+    if (!spec.registry) {
+      options.onProgress?.({ message: `No registry set: the swarm runs the local image ${spec.image}, which only works on this node` });
+      return spec.image;
+    }
+    const { pushImage } = await import('../../registry/pushImage');
+    const credentials = await this.options.credentials?.(spec.registry);
+    const pushed = await pushImage(this.docker, spec.image, spec.registry, {
+      ...(credentials ? { credentials } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (message, fraction) => options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
+    });
+    return pushed.digest;
+  }
+
+  private async authFor(spec: DeploySpec): Promise<Docker.AuthConfig | undefined> {
+    if (!spec.registry) return undefined;
+    const credentials = await this.options.credentials?.(spec.registry);
+    return credentials ? { username: credentials.username, password: credentials.password, serveraddress: credentials.serveraddress } : undefined;
+  }
+
+  private async imageFacts(image: string): Promise<{ labels: Record<string, string>; modelImage: boolean }> {
+    try {
+      const inspected = await this.docker.getImage(image).inspect();
+      const labels = inspected.Config.Labels ?? {};
+      return { labels, modelImage: Boolean(labels['mlops.context.hash']) };
+    } catch {
+      throw new MlopsError(`No image ${image} in the Docker Engine at ${this.location}.`, 'Build it first (MLOps: Containerise Notebook), or check the name and tag.');
+    }
+  }
+
+  private async network(): Promise<string> {
+    const [existing] = await this.docker.listNetworks({ filters: { name: [NETWORK] } });
+    if (existing?.Name === NETWORK) return existing.Id;
+    const created = (await this.docker.createNetwork({ Name: NETWORK, Driver: 'overlay', Attachable: true, Labels: { [LABEL.role]: 'network' } })) as { id: string };
+    return created.id;
+  }
+
+  private async service(name: string): Promise<Docker.Service | undefined> {
+    try {
+      return (await this.docker.getService(name).inspect()) as Docker.Service;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async requireService(name: string): Promise<Docker.Service> {
+    const service = await this.service(name);
+    if (!service) throw new MlopsError(`No deployment named ${name} on ${this.location}.`, 'Deploy it first, or pick one from the Deployments view.');
+    return service;
+  }
+
+  private async statusOf(service: Docker.Service): Promise<DeploymentStatus> {
+    const name = service.Spec?.Name ?? service.ID;
+    const desired = service.Spec?.Mode?.Replicated?.Replicas ?? 1;
+    const tasks = await listTasks(this.docker, { service: [name], 'desired-state': ['running'] });
+    const running = tasks.filter((task) => task.Status?.State === 'running').length;
+    const update = service.UpdateStatus?.State;
+    const health: Health = update === 'updating' || update === 'rollback_started' ? 'converging' : running >= desired ? 'healthy' : running > 0 ? 'degraded' : desired === 0 ? 'healthy' : 'failed';
+    return {
+      name,
+      image: service.Spec?.TaskTemplate && 'ContainerSpec' in service.Spec.TaskTemplate ? ((service.Spec.TaskTemplate as { ContainerSpec?: { Image?: string } }).ContainerSpec?.Image ?? '') : '',
+      revision: Number(service.Spec?.Labels?.[LABEL.revision] ?? 0),
+      replicas: { running, desired },
+      health,
+      message: service.UpdateStatus?.Message ?? null,
+      endpoints: await this.endpoints(name).catch(() => []),
+    };
+  }
+}
+
+/** Calls `onChange` (debounced) on service, task, container and config events; false when the stream is unavailable. */
+export async function watchSwarmEvents(target: SwarmTarget, onChange: () => void, signal: AbortSignal): Promise<boolean> {
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await target.docker.getEvents({ filters: JSON.stringify({ type: ['service', 'container', 'config', 'node'] }) })) as NodeJS.ReadableStream;
+  } catch {
+    return false;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  stream.on('data', () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 500);
+  });
+  signal.addEventListener('abort', () => {
+    clearTimeout(timer);
+    (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+  }, { once: true });
+  return true;
+}
+
+function oneLine(text: string): string {
+  return text.trim().split('\n').map((line) => line.trim()).filter(Boolean).join(' | ');
+}
