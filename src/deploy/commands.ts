@@ -9,7 +9,7 @@ import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ContainerizeResult } from './containerize';
 import { mlflowTrackingUri } from './mlflow/trackingUri';
-import { describeChoice, servingCandidates, type ServeChoice } from './notebook/chooseModel';
+import { describeOrigin, servingCandidates, type ServeChoice } from './notebook/chooseModel';
 import type { NotebookAnalysis } from './notebook/notebookAnalysis';
 
 type Log = vscode.LogOutputChannel & Logger;
@@ -141,7 +141,7 @@ async function pickModel(notebook: string, analysis: NotebookAnalysis, proposed:
   type Item = vscode.QuickPickItem & { choice: ServeChoice };
   const items: Item[] = candidates.map((choice) => ({
     label: `$(${choice.mode === 'function' ? 'symbol-function' : 'symbol-variable'}) ${choice.mode === 'function' ? 'predict(records)' : choice.variable}`,
-    description: describeChoice(choice) + (choice.mode === proposed.mode && choice.variable === proposed.variable ? ' · default' : ''),
+    description: describeOrigin(choice) + (choice.mode === proposed.mode && choice.variable === proposed.variable ? ' · default' : ''),
     detail,
     choice,
   }));

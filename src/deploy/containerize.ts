@@ -58,6 +58,7 @@ export async function containerizeNotebook(options: ContainerizeOptions): Promis
   checkAnalysis(options.notebook, analysis);
   let choice = chooseServing(options.notebook, analysis, options.variable);
   if (options.choose) {
+    progress('Choose the model to serve', 0.02);
     const picked = await options.choose(analysis, choice);
     if (!picked) throw new MlopsError('Containerise was cancelled.');
     choice = picked;

@@ -43,8 +43,9 @@ export function chooseServing(notebook: string, analysis: NotebookAnalysis, vari
   return first;
 }
 
-export function describeChoice(choice: ServeChoice): string {
-  if (choice.mode === 'function') return `predict(records) from the ${choice.source} (cell ${choice.cell})`;
+/** Where the choice comes from, without its name: "(RandomForestClassifier), fitted in cell 8, line 2". */
+export function describeOrigin(choice: ServeChoice): string {
+  if (choice.mode === 'function') return `from the ${choice.source} (cell ${choice.cell})`;
   const { model } = choice;
-  return `${model.variable}${model.estimator ? ` (${model.estimator})` : ''}, fitted in cell ${model.cell}, line ${model.line}`;
+  return `${model.estimator ? `(${model.estimator}), ` : ''}fitted in cell ${model.cell}, line ${model.line}`;
 }
