@@ -7,7 +7,6 @@ so that replacing the model's tasks never closes the port. A request that finds 
 Backends are weighted groups, for A/B splits. runtime/README.md describes the settings.
 """
 import collections
-import contextlib
 import http.client
 import http.server
 import json
@@ -23,6 +22,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Counter
 from .server import ConfigError, RequestError, Server, _setting
@@ -198,33 +198,14 @@ class RouterMetrics:
         return "\n".join(lines) + "\n"
 
 
-class Router:
+class Router(Draining):
     """What the handlers share: the groups, the settings, the metrics and the drain state."""
 
     def __init__(self, config):
+        super().__init__()
         self.config = config
         self.groups = [Group(spec, config.resolve_seconds) for spec in config.groups]
         self.metrics = RouterMetrics(self.groups)
-        self.draining = threading.Event()
-        self._in_flight = 0
-        self._idle = threading.Condition()
-
-    @contextlib.contextmanager
-    def handling(self):
-        with self._idle:
-            self._in_flight += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
-
-    def wait_idle(self, timeout):
-        """Waits up to timeout seconds for the requests in flight; returns how many still are."""
-        with self._idle:
-            self._idle.wait_for(lambda: self._in_flight == 0, timeout)
-            return self._in_flight
 
     def forward(self, method, target, headers, body):
         """(group, endpoint, answer) from a group chosen by weight, trying its backends in turn

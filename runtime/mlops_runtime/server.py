@@ -3,7 +3,6 @@
 `python3 -m mlops_runtime` serves the model in MLOPS_MODEL_DIR; runtime/README.md lists the
 environment variables and the endpoints.
 """
-import contextlib
 import datetime
 import http.server
 import json
@@ -19,6 +18,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from . import scoring
+from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
 from .request_log import RequestLog
@@ -93,40 +93,17 @@ def model_version(configured, labels):
     return "unknown"
 
 
-class Runtime:
+class Runtime(Draining):
     """What the request handlers share: the model, its metrics and request log, the drain state."""
 
     def __init__(self, config, model, labels):
+        super().__init__()
         self.config, self.model, self.labels = config, model, labels
         self.version = model_version(config.model_version, labels)
         self.metrics = Metrics(self.version, model)
         self.request_log = RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
         self.started = time.monotonic()
-        self.draining = threading.Event()
-        self._in_flight = 0
-        self._idle = threading.Condition()
         self._log_warned = False
-
-    @contextlib.contextmanager
-    def handling(self):
-        with self._idle:
-            self._in_flight += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
-
-    def in_flight(self):
-        with self._idle:
-            return self._in_flight
-
-    def wait_idle(self, timeout):
-        """Waits up to timeout seconds for the requests in flight; returns how many still are."""
-        with self._idle:
-            self._idle.wait_for(lambda: self._in_flight == 0, timeout)
-            return self._in_flight
 
     def prepare_log_dir(self):
         if self.request_log is None:
