@@ -220,12 +220,9 @@ class Exposition:
 
 
 class ServerTestCase(unittest.TestCase):
-    """Starts one server per model directory written by model_dirs(); stops them at the end."""
-
-    @classmethod
-    def model_dirs(cls, root):
-        """{name: (model directory written under root, environment settings)}"""
-        raise NotImplementedError
+    """Starts one server per model directory; stops them at the end. Each subclass defines the
+    class method model_dirs(root) -> {name: (model directory written under root, environment settings)}.
+    (This class has no tests of its own, so unittest never sets it up.)"""
 
     @classmethod
     def setUpClass(cls):
