@@ -21,11 +21,13 @@ const common = {
 // dockerode (with ssh2 and gRPC under it) is most of the code the deploy commands need: it goes
 // into a bundle of its own, dist/vendor/dockerode.js, which is required on first use, so the
 // extension's own bundle stays small and quick to load.
+// @kubernetes/client-node gets the same treatment, in dist/vendor/kubernetes.js.
 /** @type {esbuild.Plugin} */
 const vendorDockerode = {
   name: 'vendor-dockerode',
   setup(build) {
     build.onResolve({ filter: /^dockerode$/ }, () => ({ path: './vendor/dockerode.js', external: true }));
+    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: './vendor/kubernetes.js', external: true }));
   },
 };
 
@@ -49,6 +51,7 @@ const panels = readdirSync(join(repoRoot, 'webview-ui', 'src'), { withFileTypes:
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
   { ...node, entryPoints: { 'vendor/dockerode': 'node_modules/dockerode/lib/docker.js' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'vendor/kubernetes': 'node_modules/@kubernetes/client-node/dist/index.js' }, outdir: 'dist' },
   {
     ...node,
     plugins: [vendorDockerode],

@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureCodeServer } from './lib/codeServer.mjs';
 import { ensureBaseImage, ensureDockerEngine } from './lib/docker.mjs';
+import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
 import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
 
@@ -46,6 +47,10 @@ if (files.some((file) => !file.includes(join('test', 'unit')))) {
   const image = engine.ok ? await ensureBaseImage() : engine;
   if (!engine.ok) say(`tests against Docker cannot run: ${engine.reason}`);
   else if (!image.ok) say(`tests that build Python images cannot run: ${image.reason}`);
+  // A real Kubernetes control plane, built from its Go modules once (15 to 30 minutes), then cached.
+  say('checking the Kubernetes control plane binaries of the deployment tests');
+  const kubernetes = ensureKubernetesBinaries();
+  if (!kubernetes.ok) say(`tests against Kubernetes cannot run: ${kubernetes.reason}`);
 }
 say(`running ${files.length} test files: ${files.map((file) => relative(repoRoot, file)).join(', ')}`);
 const result = spawnSync(

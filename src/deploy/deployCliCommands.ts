@@ -1,18 +1,33 @@
-// `mlops deploy | status | history | rollback | remove --target swarm`: deployments from a
-// terminal or a CI job, with --json output.
+// `mlops deploy | status | history | rollback | remove --target swarm|kubernetes`: deployments
+// from a terminal or a CI job, with the same --json output on both targets.
 import type { CliCommand, CliContext } from '../cli/program';
 import { UsageError } from '../cli/program';
 import { credentialsFor } from './registry/registryAuth';
 import type { DeployResult, DeployTarget } from './targets/deployTarget';
 
-const TARGET_OPTIONS = { target: { type: 'string' }, name: { type: 'string' }, 'docker-host': { type: 'string' } } as const;
+const TARGET_OPTIONS = {
+  target: { type: 'string' },
+  name: { type: 'string' },
+  'docker-host': { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string' },
+  kubeconfig: { type: 'string' },
+} as const;
+const TARGET_USAGE = '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
 
 async function openTarget(context: CliContext): Promise<DeployTarget> {
   const kind = (context.values.target as string | undefined) ?? 'swarm';
-  if (kind !== 'swarm') throw new UsageError(`--target ${kind} is not supported; use --target swarm`);
+  const text = (key: string) => (typeof context.values[key] === 'string' && context.values[key] ? (context.values[key] as string) : undefined);
+  const dockerHost = text('docker-host');
+  const credentials = (registry: string) => credentialsFor(registry);
+  if (kind === 'kubernetes') {
+    const { openKubernetesTarget } = await import('./targets/kubernetes/kubernetesTarget');
+    const [kubeconfig, kubeContext, namespace] = [text('kubeconfig'), text('context'), text('namespace')];
+    return openKubernetesTarget({ ...(kubeconfig ? { kubeconfig } : {}), ...(kubeContext ? { context: kubeContext } : {}), ...(namespace ? { namespace } : {}), ...(dockerHost ? { dockerHost } : {}), credentials });
+  }
+  if (kind !== 'swarm') throw new UsageError(`--target ${kind} is not supported; use --target swarm or --target kubernetes`);
   const { openSwarmTarget } = await import('./targets/swarm/swarmTarget');
-  const dockerHost = context.values['docker-host'] as string | undefined;
-  return openSwarmTarget({ ...(dockerHost ? { dockerHost } : {}), credentials: (registry) => credentialsFor(registry) });
+  return openSwarmTarget({ ...(dockerHost ? { dockerHost } : {}), credentials });
 }
 
 function requiredName(context: CliContext): string {
@@ -34,7 +49,7 @@ function progress(context: CliContext) {
 
 function report(context: CliContext, result: DeployResult): number {
   if (context.json) context.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (result.rolledBack) context.io.stdout(`Swarm rolled ${result.status.name} back: ${result.status.message ?? ''}. Revision ${result.status.revision} still serves.\n`);
+  else if (result.rolledBack) context.io.stdout(`${result.status.name} was rolled back: ${result.status.message ?? ''}. Revision ${result.status.revision} still serves.\n`);
   else context.io.stdout(`${result.status.name} runs revision ${result.status.revision} (${result.status.image}), ${result.status.replicas.running}/${result.status.replicas.desired} ${result.status.health}${result.status.endpoints[0] ? ` at ${result.status.endpoints[0].url}` : ''}\n`);
   return result.rolledBack ? 1 : 0;
 }
@@ -42,7 +57,7 @@ function report(context: CliContext, result: DeployResult): number {
 export const deployCommand: CliCommand = {
   name: 'deploy',
   summary: 'Deploy an image as a service that rolls out start-first and rolls back on failure',
-  usage: 'deploy --target swarm --image IMAGE --name NAME [--replicas N] [--port P] [--host-port] [--registry HOST[:PORT]] [--change-cause TEXT] [--env KEY=VALUE]... [--json]',
+  usage: `deploy ${TARGET_USAGE} --image IMAGE --name NAME [--replicas N] [--port P] [--host-port] [--registry HOST[:PORT]] [--change-cause TEXT] [--progress-deadline SECONDS] [--env KEY=VALUE]... [--json]`,
   options: {
     ...TARGET_OPTIONS,
     image: { type: 'string' },
@@ -51,6 +66,7 @@ export const deployCommand: CliCommand = {
     'host-port': { type: 'boolean' },
     registry: { type: 'string' },
     'change-cause': { type: 'string' },
+    'progress-deadline': { type: 'string' },
     env: { type: 'string', multiple: true },
   },
   async run(context) {
@@ -64,6 +80,7 @@ export const deployCommand: CliCommand = {
     const target = await openTarget(context);
     const port = wholeNumber(values.port, '--port');
     const replicas = wholeNumber(values.replicas, '--replicas');
+    const progressDeadlineSeconds = wholeNumber(values['progress-deadline'], '--progress-deadline');
     const result = await target.deploy(
       {
         name: requiredName(context),
@@ -72,6 +89,7 @@ export const deployCommand: CliCommand = {
         ...(port !== undefined ? { publishedPort: port, publishMode: values['host-port'] === true ? 'host' : 'ingress' } : {}),
         ...(typeof values.registry === 'string' ? { registry: values.registry } : {}),
         ...(typeof values['change-cause'] === 'string' ? { changeCause: values['change-cause'] } : {}),
+        ...(progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds } : {}),
         env,
       },
       progress(context),
@@ -83,7 +101,7 @@ export const deployCommand: CliCommand = {
 export const statusCommand: CliCommand = {
   name: 'status',
   summary: 'Show a deployment: image, revision, replicas, health and endpoints',
-  usage: 'status --target swarm --name NAME [--json]',
+  usage: `status ${TARGET_USAGE} --name NAME [--json]`,
   options: TARGET_OPTIONS,
   async run(context) {
     const status = await (await openTarget(context)).status(requiredName(context));
@@ -95,7 +113,7 @@ export const statusCommand: CliCommand = {
 export const historyCommand: CliCommand = {
   name: 'history',
   summary: 'List the revisions of a deployment, marking the current and the stable one',
-  usage: 'history --target swarm --name NAME [--json]',
+  usage: `history ${TARGET_USAGE} --name NAME [--json]`,
   options: TARGET_OPTIONS,
   async run(context) {
     const revisions = await (await openTarget(context)).history(requiredName(context));
@@ -110,7 +128,7 @@ export const historyCommand: CliCommand = {
 export const rollbackCommand: CliCommand = {
   name: 'rollback',
   summary: 'Roll a deployment back to its previous revision, or to revision N',
-  usage: 'rollback --target swarm --name NAME [--to-revision N] [--json]',
+  usage: `rollback ${TARGET_USAGE} --name NAME [--to-revision N] [--json]`,
   options: { ...TARGET_OPTIONS, 'to-revision': { type: 'string' } },
   async run(context) {
     const to = wholeNumber(context.values['to-revision'], '--to-revision');
@@ -120,8 +138,8 @@ export const rollbackCommand: CliCommand = {
 
 export const removeCommand: CliCommand = {
   name: 'remove',
-  summary: 'Remove a deployment, its router and its revision history',
-  usage: 'remove --target swarm --name NAME',
+  summary: 'Remove a deployment with what belongs to it (router, Service, revision history)',
+  usage: `remove ${TARGET_USAGE} --name NAME`,
   options: TARGET_OPTIONS,
   async run(context) {
     const name = requiredName(context);

@@ -1,8 +1,9 @@
-// The Deployments view: targets (the local swarm, then remote managers from settings), their
-// services with health, replicas, image and revision, and under each service its revisions
-// (current and stable marked) and tasks (state, node, errors). A target that cannot be read says
-// why, and offers to initialise a swarm when that is what is missing. Also the status bar item
-// for the health of the focused deployment.
+// The Deployments view: targets (the local swarm, remote managers and Kubernetes contexts from
+// settings), their services with health, replicas, image and revision, and under each service its
+// revisions (current and stable marked) and tasks or pods (state, node, errors). A Kubernetes
+// target shows its namespaces first, its own expanded, and its deployments' events. A target that
+// cannot be read says why, and offers to initialise a swarm when that is what is missing. Also the
+// status bar item for the health of the focused deployment.
 import * as vscode from 'vscode';
 import { describeError } from '../shared/errors';
 import type { DeploymentNode } from './deployments/nodes';
@@ -26,7 +27,7 @@ import {
   taskTooltip,
 } from './deployments/presentation';
 import type { TargetSnapshot } from './deployments/targets';
-import type { DeploymentStatus, Revision, Task } from './targets/deployTarget';
+import type { DeploymentEvent, DeploymentStatus, Revision, Task } from './targets/deployTarget';
 
 /** Where the tree reads from; commands.ts backs it with the configured DeployTargets. */
 export interface DeploymentsSource {
@@ -34,6 +35,9 @@ export interface DeploymentsSource {
   loadTargets(): Promise<TargetSnapshot[]>;
   history(targetId: string, name: string): Promise<Revision[]>;
   tasks(targetId: string, name: string): Promise<Task[]>;
+  /** Kubernetes: the deployments of a namespace other than the target's own. */
+  deploymentsIn(targetId: string, namespace: string): Promise<{ targetId: string; deployments: DeploymentStatus[] }>;
+  events(targetId: string, name: string): Promise<DeploymentEvent[]>;
 }
 
 export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>, vscode.Disposable {
@@ -56,11 +60,22 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
       switch (node.kind) {
         case 'target':
           return targetChildren(node.snapshot);
-        case 'service':
-          return [
-            { kind: 'revisions', targetId: node.targetId, name: node.status.name },
-            { kind: 'tasks', targetId: node.targetId, name: node.status.name },
-          ];
+        case 'namespace': {
+          if (node.primary) return serviceNodes(node.snapshot, node.targetId, node.snapshot.deployments);
+          const listed = await this.source.deploymentsIn(node.targetId, node.namespace);
+          if (!listed.deployments.length) return [{ kind: 'problem', message: `No MLOps deployments in ${node.namespace}.` }];
+          return serviceNodes(node.snapshot, listed.targetId, listed.deployments);
+        }
+        case 'service': {
+          const name = node.status.name;
+          if (node.targetKind !== 'kubernetes') return [{ kind: 'revisions', targetId: node.targetId, name }, { kind: 'tasks', targetId: node.targetId, name }];
+          return [{ kind: 'revisions', targetId: node.targetId, name }, { kind: 'tasks', targetId: node.targetId, name, label: 'Pods' }, { kind: 'events', targetId: node.targetId, name }];
+        }
+        case 'events': {
+          const events = (await this.source.events(node.targetId, node.name)).slice(-50).reverse();
+          if (!events.length) return [{ kind: 'problem', message: 'No events: Kubernetes keeps them for an hour.' }];
+          return events.map((event) => ({ kind: 'event', targetId: node.targetId, name: node.name, event }));
+        }
         case 'revisions': {
           const revisions = sortRevisions(await this.source.history(node.targetId, node.name));
           if (!revisions.length) return [{ kind: 'problem', message: 'No revision history was found for this service.' }];
@@ -94,7 +109,7 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
       case 'target':
         return targetItem(node.snapshot);
       case 'service':
-        return serviceItem(node.targetId, node.targetName, node.status);
+        return serviceItem(node.targetId, node.targetName, node.status, node.targetKind);
       case 'revisions': {
         const item = new vscode.TreeItem('Revisions', vscode.TreeItemCollapsibleState.Expanded);
         item.id = `revisions:${node.targetId}/${node.name}`;
@@ -103,9 +118,26 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
         return item;
       }
       case 'tasks': {
-        const item = new vscode.TreeItem('Tasks', vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(node.label ?? 'Tasks', vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `tasks:${node.targetId}/${node.name}`;
-        item.iconPath = new vscode.ThemeIcon('list-unordered');
+        item.iconPath = new vscode.ThemeIcon(node.label === 'Pods' ? 'symbol-namespace' : 'list-unordered');
+        return item;
+      }
+      case 'events': {
+        const item = new vscode.TreeItem('Events', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `events:${node.targetId}/${node.name}`;
+        item.iconPath = new vscode.ThemeIcon('bell');
+        return item;
+      }
+      case 'event':
+        return eventItem(node.event);
+      case 'namespace': {
+        const item = new vscode.TreeItem(node.namespace, node.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `namespace:${node.targetId}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.description = node.primary ? `deploys here · ${countText(node.snapshot.deployments.length)}` : undefined;
+        item.tooltip = node.primary ? `Deploy Image puts new deployments in ${node.namespace}.` : `Browse ${node.namespace} without switching context.`;
+        item.contextValue = 'mlops.kubernetesNamespace';
         return item;
       }
       case 'revision':
@@ -139,10 +171,26 @@ function targetChildren(snapshot: TargetSnapshot): DeploymentNode[] {
     const command = snapshot.problem.kind === 'notSwarm' ? { id: 'mlops.initSwarm', title: 'Initialise a swarm…', targetId } : undefined;
     return [{ kind: 'problem', message: snapshot.problem.message, ...(command ? { command } : {}) }];
   }
+  if (snapshot.config.kind === 'kubernetes') {
+    const [own, ...others] = snapshot.namespaces ?? [];
+    return [
+      { kind: 'namespace', targetId, namespace: own ?? 'default', primary: true, snapshot },
+      ...others.map((namespace): DeploymentNode => ({ kind: 'namespace', targetId: `${targetId.split('#')[0]}#${namespace}`, namespace, primary: false, snapshot })),
+    ];
+  }
   if (!snapshot.deployments.length) return [{ kind: 'empty', targetId }];
-  return [...snapshot.deployments]
+  return serviceNodes(snapshot, targetId, snapshot.deployments);
+}
+
+function serviceNodes(snapshot: TargetSnapshot, targetId: string, deployments: DeploymentStatus[]): DeploymentNode[] {
+  if (!deployments.length) return [{ kind: 'empty', targetId }];
+  return [...deployments]
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((status) => ({ kind: 'service', targetId, targetName: snapshot.config.name, status }));
+    .map((status) => ({ kind: 'service', targetId, targetName: snapshot.config.name, status, targetKind: snapshot.config.kind }));
+}
+
+function countText(count: number): string {
+  return `${count} deployment${count === 1 ? '' : 's'}`;
 }
 
 function themeIcon(spec: IconSpec): vscode.ThemeIcon {
@@ -164,23 +212,34 @@ function targetItem(snapshot: TargetSnapshot): vscode.TreeItem {
     item.iconPath = themeIcon(problem.kind === 'unreachable' || problem.kind === 'error' ? { icon: 'error', color: 'problemsErrorIcon.foreground' } : { icon: 'warning', color: 'problemsWarningIcon.foreground' });
     item.description = problem.kind === 'unreachable' ? 'unreachable' : problem.kind === 'notSwarm' ? 'not a swarm' : problem.kind === 'notManager' ? 'not a manager' : 'cannot list services';
     item.tooltip = `${where}\n\n${problem.message}`;
+  } else if (config.kind === 'kubernetes') {
+    item.iconPath = new vscode.ThemeIcon('cloud');
+    item.description = `${snapshot.location} · ${countText(snapshot.deployments.length)}`;
+    item.tooltip = `Kubernetes: ${snapshot.location}\n\nNamespaces below; Deploy Image deploys to the first.`;
   } else {
     item.iconPath = new vscode.ThemeIcon(config.local ? 'vm' : 'remote');
-    const count = snapshot.deployments.length;
-    item.description = `${where} · ${count} deployment${count === 1 ? '' : 's'}`;
+    item.description = `${where} · ${countText(snapshot.deployments.length)}`;
     item.tooltip = `Docker Swarm at ${where}`;
   }
   item.contextValue = problem ? (problem.kind === 'notSwarm' ? 'mlops.deployTarget.noSwarm' : 'mlops.deployTarget.problem') : 'mlops.deployTarget';
   return item;
 }
 
-function serviceItem(targetId: string, targetName: string, status: DeploymentStatus): vscode.TreeItem {
+function serviceItem(targetId: string, targetName: string, status: DeploymentStatus, targetKind: 'swarm' | 'kubernetes' = 'swarm'): vscode.TreeItem {
   const item = new vscode.TreeItem(status.name, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `service:${targetId}/${status.name}`;
   item.iconPath = themeIcon(HEALTH_ICONS[status.health] ?? HEALTH_ICONS.unknown);
   item.description = serviceDescription(status);
   item.tooltip = markdown(serviceTooltip(status, targetName));
-  item.contextValue = status.endpoints.length ? 'mlops.deployment.endpoint' : 'mlops.deployment';
+  item.contextValue = `mlops.deployment${status.endpoints.length ? '.endpoint' : ''}${targetKind === 'kubernetes' ? '.kubernetes' : ''}`;
+  return item;
+}
+
+function eventItem(event: DeploymentEvent): vscode.TreeItem {
+  const item = new vscode.TreeItem(`${event.reason}: ${event.message.split('\n')[0] ?? ''}`);
+  item.iconPath = themeIcon(event.type === 'Warning' ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : { icon: 'info' });
+  item.description = `${event.object}${event.count > 1 ? ` ×${event.count}` : ''}`;
+  item.tooltip = markdown(`**${event.type} ${event.reason}** on \`${event.object}\`${event.count > 1 ? ` (${event.count} times)` : ''}, last at ${event.time}\n\n${event.message}`);
   return item;
 }
 

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { classifySwarm } from '../../src/deploy/deployments/engine';
-import { LiveUpdates } from '../../src/deploy/deployments/live';
+import { LiveUpdates, type WatchEvents } from '../../src/deploy/deployments/live';
 import { isDeploymentNode, nodeDeployment, nodeTargetId } from '../../src/deploy/deployments/nodes';
-import { deployTargets, targetKey } from '../../src/deploy/deployments/targetConfig';
-import { TargetRegistry, withTimeout, type WatchEvents } from '../../src/deploy/deployments/targets';
+import { deployTargets, inNamespace, targetKey } from '../../src/deploy/deployments/targetConfig';
+import { TargetRegistry, withTimeout } from '../../src/deploy/deployments/targets';
 import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { MlopsError } from '../../src/shared/errors';
 import { revision, status } from '../support/deployments';
@@ -19,18 +19,25 @@ test('the local swarm comes first, then the valid remote targets; the others are
     { name: '', dockerHost: 'tcp://x:2375' },
     { name: 'bad', dockerHost: 'x:2375' },
     'nope',
+    { name: 'gke', kubernetes: { context: 'gke_prod', namespace: 'models' } },
+    { name: 'kind', kubernetes: { context: 7 } },
   ]);
   assert.deepEqual(targets, [
-    { id: 'local', name: 'Local swarm', dockerHost: 'unix:///run/docker.sock', local: true },
-    { id: 'remote:staging', name: 'staging', dockerHost: 'ssh://deploy@staging', local: false },
-    { id: 'remote:prod', name: 'prod', dockerHost: 'tcp://10.0.0.5:2376', local: false },
+    { id: 'local', name: 'Local swarm', kind: 'swarm', dockerHost: 'unix:///run/docker.sock', local: true },
+    { id: 'remote:staging', name: 'staging', kind: 'swarm', dockerHost: 'ssh://deploy@staging', local: false },
+    { id: 'remote:prod', name: 'prod', kind: 'swarm', dockerHost: 'tcp://10.0.0.5:2376', local: false },
+    { id: 'kubernetes:gke', name: 'gke', kind: 'kubernetes', dockerHost: '', local: false, kubernetes: { context: 'gke_prod', namespace: 'models', kubeconfig: '' } },
   ]);
-  assert.equal(problems.length, 4);
+  assert.equal(problems.length, 5);
+  assert.match(problems[4]!, /\[7\] \(kind\): "kubernetes\.context" must be text/);
+  const browsed = inNamespace(targets[3]!, 'team-b');
+  assert.deepEqual([browsed.id, browsed.kubernetes?.namespace, browsed.kubernetes?.context], ['kubernetes:gke#team-b', 'team-b', 'gke_prod']);
+  assert.notEqual(targetKey(browsed), targetKey(targets[3]!));
   assert.match(problems[0]!, /mlops\.deployTargets\[2\].*"Staging" is used twice/);
   assert.match(problems[1]!, /\[3\] has no "name"/);
   assert.match(problems[2]!, /\[4\] \(bad\): "dockerHost" must be/);
   assert.match(problems[3]!, /\[5\] is not an object/);
-  assert.deepEqual(deployTargets('', undefined), { targets: [{ id: 'local', name: 'Local swarm', dockerHost: '', local: true }], problems: [] });
+  assert.deepEqual(deployTargets('', undefined), { targets: [{ id: 'local', name: 'Local swarm', kind: 'swarm', dockerHost: '', local: true }], problems: [] });
   assert.match(deployTargets('', { name: 'x' }).problems[0]!, /not a list/);
 });
 
@@ -88,7 +95,7 @@ function live(t: TestContext, watch: WatchEvents, wanted = () => true) {
   const changes: number[] = [];
   const warnings: string[] = [];
   const updates = new LiveUpdates({
-    loadWatcher: async () => watch,
+    watchEvents: watch,
     onChange: () => changes.push(Date.now()),
     pollMs: () => 10_000,
     wanted,
@@ -145,7 +152,7 @@ test('without events the view is polled while someone looks, and events are trie
   await settle();
   assert.equal(updates.followsEvents('local'), false);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /no Docker events from Local swarm \(the engine offers no event stream\); polling every 10 s/);
+  assert.match(warnings[0]!, /no change events from Local swarm \(the target offers no change stream\); polling every 10 s/);
   t.mock.timers.tick(10_000);
   assert.equal(changes.length, 1);
   looking = false;

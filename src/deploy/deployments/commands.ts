@@ -1,7 +1,8 @@
 // The Deployments view and its commands: deploy, roll back (to the previous revision or any
 // revision N), revert to stable, pin stable, scale, logs, remove, open endpoint, initialise a
-// swarm. They use only the DeployTarget interface; the Swarm implementation behind it (and
-// dockerode) loads when the view first lists its targets or a command first needs one.
+// swarm. They use only the DeployTarget interface; the Swarm and Kubernetes implementations
+// behind it load when the view first lists its targets or a command first needs one. The
+// Kubernetes-only commands (add a context, export and apply YAML) are in kubernetesCommands.ts.
 import * as vscode from 'vscode';
 import { setting } from '../../host/settings';
 import { describeError, MlopsError } from '../../shared/errors';
@@ -26,13 +27,16 @@ import {
   serviceNameFromImage,
   suggestHostPort,
   validateHostPort,
+  validateNodePort,
   validateReplicas,
   validateServiceName,
 } from './picks';
 import { replicasText, shortImage } from './presentation';
 import { deployTargets, targetKey, type TargetConfig } from './targetConfig';
 import { registryCredentials } from '../registry/commands';
-import { deploymentKey, loadSwarmWatcher, swarmOpener, TargetRegistry, type TargetSnapshot, withTimeout } from './targets';
+import { registerKubernetesCommands } from './kubernetes/commands';
+import { kubernetesNamespaces } from './kubernetes/namespaces';
+import { deploymentKey, targetOpener, TargetRegistry, type TargetSnapshot, withTimeout } from './targets';
 
 type Log = vscode.LogOutputChannel & Logger;
 
@@ -52,7 +56,9 @@ interface Resolved {
 class CancelledError extends MlopsError {}
 
 export function registerDeployments(context: vscode.ExtensionContext, log: Log): void {
-  const registry = new TargetRegistry(swarmOpener(registryCredentials(context.secrets)));
+  const registry = new TargetRegistry(
+    targetOpener({ credentials: registryCredentials(context.secrets), kubeconfig: () => setting('kubeconfig', ''), dockerHost: () => setting('dockerHost', '') }),
+  );
   let configured = false;
   const configure = () => {
     const { targets, problems } = deployTargets(setting('dockerHost', ''), setting<unknown>('deployTargets', []));
@@ -79,17 +85,22 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
 
   const snapshotOf = async (config: TargetConfig): Promise<TargetSnapshot> => {
     let target: DeployTarget | undefined;
+    const kubernetes = config.kind === 'kubernetes';
     try {
       target = await registry.get(config);
       live.watch(targetKey(config), config.name, target);
-      const deployments = await withTimeout(target.list(), LIST_TIMEOUT_MS, `The Docker Engine of ${config.name} (${target.location})`);
+      const what = kubernetes ? `The Kubernetes API server of ${config.name} (${target.location})` : `The Docker Engine of ${config.name} (${target.location})`;
+      const deployments = await withTimeout(target.list(), LIST_TIMEOUT_MS, what);
+      const namespaces = kubernetes ? await kubernetesNamespaces(target) : undefined;
       if (reportedProblems.delete(config.id)) log.info(`deployments: ${config.name} answers again`);
-      return { config, location: target.location, deployments, problem: null };
+      return { config, location: target.location, deployments, problem: null, ...(namespaces ? { namespaces } : {}) };
     } catch (error) {
-      const location = target?.location ?? config.dockerHost;
-      const problem = await diagnoseTarget(config.dockerHost, location || 'DOCKER_HOST or /var/run/docker.sock', error);
+      const location = target?.location ?? (kubernetes ? (config.kubernetes?.context || 'the current context') : config.dockerHost);
+      const problem = kubernetes
+        ? { kind: /cannot be reached|did not answer/.test(describeError(error)) ? ('unreachable' as const) : ('error' as const), message: describeError(error) }
+        : await diagnoseTarget(config.dockerHost, location || 'DOCKER_HOST or /var/run/docker.sock', error);
       // No engine, no events: poll, so the view recovers when the engine comes back.
-      if (!target) live.unreachable(targetKey(config), config.name, problem.message);
+      if (!target || kubernetes) live.unreachable(targetKey(config), config.name, problem.message);
       // Polling repeats the same failure: say it once, and again when it changes.
       if (reportedProblems.get(config.id) !== problem.message) log.warn(`deployments: ${config.name}: ${problem.message}`);
       reportedProblems.set(config.id, problem.message);
@@ -101,6 +112,7 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     snapshots = fresh;
     const only = fresh.length === 1 ? fresh[0] : undefined;
     void vscode.commands.executeCommand('setContext', 'mlops.deployments.engine', only ? (only.problem?.kind ?? 'ready') : 'ready');
+    void vscode.commands.executeCommand('setContext', 'mlops.hasKubernetesTarget', fresh.some((s) => s.config.kind === 'kubernetes'));
     updateStatusBar();
   };
 
@@ -113,6 +125,15 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     },
     history: async (targetId, name) => (await registry.get(requireConfig(targetId))).history(name),
     tasks: async (targetId, name) => (await registry.get(requireConfig(targetId))).tasks(name),
+    deploymentsIn: async (targetId, namespace) => {
+      const config = requireConfig(targetId);
+      const target = await registry.get(config);
+      return { targetId: config.id, deployments: await withTimeout(target.list(), LIST_TIMEOUT_MS, `${config.name} (${namespace})`) };
+    },
+    events: async (targetId, name) => {
+      const target = await registry.get(requireConfig(targetId));
+      return target.events ? target.events(name) : [];
+    },
   };
 
   const tree = new DeploymentsTree(source);
@@ -137,7 +158,6 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     refreshTimer = setTimeout(refresh, 1000);
   };
   const live = new LiveUpdates({
-    loadWatcher: loadSwarmWatcher,
     onChange: refresh,
     pollMs: () => Math.max(2, setting('deployments.pollSeconds', 10)) * 1000,
     wanted: () => view.visible || allDeployments().length > 0,
@@ -162,7 +182,7 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       updateStatusBar();
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (configured && (event.affectsConfiguration('mlops.dockerHost') || event.affectsConfiguration('mlops.deployTargets'))) {
+      if (configured && ['mlops.dockerHost', 'mlops.deployTargets', 'mlops.kubeconfig'].some((key) => event.affectsConfiguration(key))) {
         configure();
         tree.refresh();
       }
@@ -261,11 +281,11 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     const all = configs();
     if (all.length === 1) return all[0];
     const items = all.map((config) => ({
-      label: `$(${config.local ? 'vm' : 'remote'}) ${config.name}`,
-      description: config.dockerHost || 'DOCKER_HOST or the local socket',
+      label: `$(${config.kind === 'kubernetes' ? 'cloud' : config.local ? 'vm' : 'remote'}) ${config.name}`,
+      description: config.kind === 'kubernetes' ? `Kubernetes ${config.kubernetes?.context || 'current context'} · ${config.kubernetes?.namespace || 'its namespace'}` : config.dockerHost || 'DOCKER_HOST or the local socket',
       config,
     }));
-    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Which swarm?', ignoreFocusOut: true }))?.config;
+    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Which swarm or cluster?', ignoreFocusOut: true }))?.config;
   }
 
   /** A revision from the history; for a rollback, the newest one that is not current is highlighted. */
@@ -336,7 +356,7 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       const given = !node ? (arg as { image?: unknown } | undefined)?.image : undefined;
       const image = typeof given === 'string' && given.trim() ? given.trim() : await pickImage(notebookOf(arg));
       if (!image) return;
-      const config = node ? requireConfig(nodeTargetId(node)) : await pickTarget(`Deploy ${shortImage(image)} to which swarm?`);
+      const config = node ? requireConfig(nodeTargetId(node)) : await pickTarget(`Deploy ${shortImage(image)} to which swarm or cluster?`);
       if (!config) return;
       const target = await registry.get(config);
       const existing = await withTimeout(target.list(), LIST_TIMEOUT_MS, `The Docker Engine of ${config.name}`).catch((error: unknown) => {
@@ -374,16 +394,19 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       if (replicasInput === undefined) return;
 
       const others = publishedPorts(existing.filter((d) => d.name !== name));
-      const currentPort = current?.endpoints[0] ? endpointPort(current.endpoints[0].url) : undefined;
-      const localEngine = config.local && (config.dockerHost || process.env.DOCKER_HOST || 'unix://').startsWith('unix://');
-      const suggested = currentPort ?? (await suggestHostPort(others, localEngine ? hostPortIsFree : async () => true));
+      const currentPort = current?.endpoints[0] && current.endpoints[0].publishMode !== 'cluster' ? endpointPort(current.endpoints[0].url) : undefined;
+      const kubernetes = config.kind === 'kubernetes';
+      const localEngine = !kubernetes && config.local && (config.dockerHost || process.env.DOCKER_HOST || 'unix://').startsWith('unix://');
+      const suggested = kubernetes ? currentPort : (currentPort ?? (await suggestHostPort(others, localEngine ? hostPortIsFree : async () => true)));
       const portInput = await vscode.window.showInputBox({
         title: `${title} as ${name}`,
-        prompt: 'Host port: the model answers on http://HOST:PORT/ of the swarm. Empty publishes no port.',
+        prompt: kubernetes
+          ? 'NodePort (30000–32767) to reach the model from outside the cluster. Empty: a ClusterIP Service on port 80, reached inside the cluster.'
+          : 'Host port: the model answers on http://HOST:PORT/ of the swarm. Empty publishes no port.',
         value: suggested === undefined ? '' : String(suggested),
         ignoreFocusOut: true,
         validateInput: (text) => {
-          const problem = validateHostPort(text);
+          const problem = kubernetes ? validateNodePort(text) : validateHostPort(text);
           if (problem) return problem;
           const port = parseHostPort(text);
           const user = port === undefined ? undefined : existing.find((d) => d.name !== name && d.endpoints.some((e) => endpointPort(e.url) === port));
@@ -544,6 +567,8 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       show({ severity: 'info', message: `${config.name} is a swarm manager now: deploy an image to it.` }, [{ label: 'Deploy Image', run: () => vscode.commands.executeCommand('mlops.deploy') }]);
     }),
   );
+
+  registerKubernetesCommands(context, { log, configs, open: (config) => registry.get(config), resolveDeployment, refresh: () => tree.refresh() });
 }
 
 /** The notebook the command came from (toolbar or Explorer), relative to its workspace folder, as images label it. */

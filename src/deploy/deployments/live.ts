@@ -1,15 +1,15 @@
-// Keeps the Deployments view current: one Docker event stream per target (the Swarm helper
-// debounces it), polling for targets whose events are unavailable, and a slow re-read even with
-// events, since a stream that dies with its daemon says nothing. No vscode, so the fallback is
-// unit-tested with fake timers.
+// Keeps the Deployments view current: one change stream per target (Docker events for a swarm,
+// watches for Kubernetes; the target debounces it), polling for targets whose stream is
+// unavailable, and a slow re-read even with one, since a stream that dies with its daemon says
+// nothing. No vscode, so the fallback is unit-tested with fake timers.
 import { describeError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { DeployTarget } from '../targets/deployTarget';
-import type { WatchEvents } from './targets';
+/** Follows a target's changes; the default asks the target itself (DeployTarget.watch). */
+export type WatchEvents = (target: DeployTarget, onChange: () => void, signal: AbortSignal) => unknown;
 
 export interface LiveUpdatesOptions {
-  /** Loads the event helper (lazily: it lives with the Swarm implementation). */
-  loadWatcher: () => Promise<WatchEvents>;
+  watchEvents?: WatchEvents;
   /** Called when something changed on a target (coalesced), or on each poll. */
   onChange: () => void;
   /** Milliseconds between polls of targets without events; read at each poll. */
@@ -48,37 +48,36 @@ export class LiveUpdates {
     const fallBack = (why: string) => {
       if (state.abort.signal.aborted || this.watches.get(key) !== state) return;
       state.mode = 'polling';
-      if (!state.warned) this.options.log?.warn(`deployments: no Docker events from ${label} (${why}); polling every ${Math.round(this.options.pollMs() / 1000)} s instead`);
+      if (!state.warned) this.options.log?.warn(`deployments: no change events from ${label} (${why}); polling every ${Math.round(this.options.pollMs() / 1000)} s instead`);
       state.warned = true;
       this.ensurePolling();
     };
     const signal = state.abort.signal;
-    this.options
-      .loadWatcher()
-      .then((watchEvents) => {
-        if (signal.aborted) return;
-        const running = watchEvents(
-          target,
-          () => {
-            // The first event after a fallback proves the stream works again.
-            if (state.warned) this.options.log?.info(`deployments: following Docker events from ${label} again`);
-            state.warned = false;
-            this.changed();
-          },
-          signal,
+    try {
+      const watchEvents = this.options.watchEvents ?? ((watched, onChange, abort) => watched.watch(onChange, abort));
+      const running = watchEvents(
+        target,
+        () => {
+          // The first change after a fallback proves the stream works again.
+          if (state.warned) this.options.log?.info(`deployments: following the changes of ${label} again`);
+          state.warned = false;
+          this.changed();
+        },
+        signal,
+      );
+      if (state.mode === 'starting') state.mode = 'events';
+      this.ensureSafety();
+      // The target answers false (or fails) when it offers no change stream.
+      if (running === false) fallBack('the target offers no change stream');
+      else if (isThenable(running)) {
+        running.then(
+          (started) => started === false && fallBack('the target offers no change stream'),
+          (error: unknown) => fallBack(describeError(error)),
         );
-        if (state.mode === 'starting') state.mode = 'events';
-        this.ensureSafety();
-        // The helper answers false (or fails) when the engine offers no event stream.
-        if (running === false) fallBack('the engine offers no event stream');
-        else if (isThenable(running)) {
-          running.then(
-            (started) => started === false && fallBack('the engine offers no event stream'),
-            (error: unknown) => fallBack(describeError(error)),
-          );
-        }
-      })
-      .catch((error: unknown) => fallBack(describeError(error)));
+      }
+    } catch (error) {
+      fallBack(describeError(error));
+    }
   }
 
   /**

@@ -1,12 +1,15 @@
 // The nodes of the Deployments view, shared by the tree and the commands its menus run.
-import type { DeploymentStatus, Revision, Task } from '../targets/deployTarget';
+import type { DeploymentEvent, DeploymentStatus, Revision, Task } from '../targets/deployTarget';
 import type { TargetSnapshot } from './targets';
 
 export type DeploymentNode =
   | { kind: 'target'; snapshot: TargetSnapshot }
-  | { kind: 'service'; targetId: string; targetName: string; status: DeploymentStatus }
+  | { kind: 'namespace'; targetId: string; namespace: string; primary: boolean; snapshot: TargetSnapshot }
+  | { kind: 'service'; targetId: string; targetName: string; status: DeploymentStatus; targetKind?: 'swarm' | 'kubernetes' }
   | { kind: 'revisions'; targetId: string; name: string }
-  | { kind: 'tasks'; targetId: string; name: string }
+  | { kind: 'tasks'; targetId: string; name: string; label?: string }
+  | { kind: 'events'; targetId: string; name: string }
+  | { kind: 'event'; targetId: string; name: string; event: DeploymentEvent }
   | { kind: 'revision'; targetId: string; name: string; revision: Revision }
   | { kind: 'task'; targetId: string; name: string; task: Task }
   | { kind: 'empty'; targetId: string }
@@ -20,8 +23,10 @@ export function nodeDeployment(node: DeploymentNode | undefined): { targetId: st
       return { targetId: node.targetId, name: node.status.name };
     case 'revisions':
     case 'tasks':
+    case 'events':
     case 'revision':
     case 'task':
+    case 'event':
       return { targetId: node.targetId, name: node.name };
     default:
       return undefined;
@@ -32,6 +37,7 @@ export function nodeDeployment(node: DeploymentNode | undefined): { targetId: st
 export function nodeTargetId(node: DeploymentNode | undefined): string | undefined {
   if (!node) return undefined;
   if (node.kind === 'target') return node.snapshot.config.id;
+  if (node.kind === 'namespace') return node.targetId;
   if (node.kind === 'problem') return node.command?.targetId;
   return node.targetId;
 }
@@ -39,5 +45,5 @@ export function nodeTargetId(node: DeploymentNode | undefined): string | undefin
 /** True for a value the tree passed to a command (as opposed to `{ image }` or a notebook toolbar's context). */
 export function isDeploymentNode(value: unknown): value is DeploymentNode {
   const kind = (value as { kind?: unknown } | undefined)?.kind;
-  return typeof kind === 'string' && ['target', 'service', 'revisions', 'tasks', 'revision', 'task', 'empty', 'problem'].includes(kind);
+  return typeof kind === 'string' && ['target', 'namespace', 'service', 'revisions', 'tasks', 'events', 'revision', 'task', 'event', 'empty', 'problem'].includes(kind);
 }

@@ -110,6 +110,14 @@ export function validateHostPort(text: string): string | undefined {
   return undefined;
 }
 
+/** A NodePort: empty for a ClusterIP Service, else 30000–32767 (the API server's default range). */
+export function validateNodePort(text: string): string | undefined {
+  const value = text.trim();
+  if (!value) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 30000 || Number(value) > 32767) return 'A NodePort from 30000 to 32767, or empty for a ClusterIP Service.';
+  return undefined;
+}
+
 export function parseHostPort(text: string): number | undefined {
   const value = text.trim();
   return value ? Number(value) : undefined;

@@ -1,32 +1,50 @@
 // The deploy targets the Deployments view and commands talk to, opened on first use and kept
-// until their settings change. The Swarm implementation (and dockerode under it) is loaded only
-// when a target is first opened, never at activation.
+// until their settings change. The Swarm and Kubernetes implementations (and dockerode and
+// @kubernetes/client-node under them) are loaded only when a target is first opened, never at
+// activation.
 import { MlopsError } from '../../shared/errors';
 import type { RegistryCredentials } from '../registry/registryAuth';
 import type { DeployTarget, DeploymentStatus } from '../targets/deployTarget';
-import { targetKey, type TargetConfig } from './targetConfig';
+import { inNamespace, targetKey, type TargetConfig } from './targetConfig';
 
 export type OpenTarget = (config: TargetConfig) => Promise<DeployTarget>;
 
-/** The helper of the Swarm implementation that reports Docker events (debounced). */
-export type WatchEvents = (target: DeployTarget, onChange: () => void, signal: AbortSignal) => unknown;
-
-async function swarmModule() {
-  return import('../targets/swarm/swarmTarget');
+export interface OpenerOptions {
+  /** Registry credentials (SecretStorage, then the Docker config). */
+  credentials?: (registry: string) => Promise<RegistryCredentials | undefined>;
+  /** mlops.kubeconfig, for Kubernetes targets that name no kubeconfig of their own. */
+  kubeconfig?: () => string;
+  /** mlops.dockerHost: where locally built images are, for Kubernetes targets. */
+  dockerHost?: () => string;
 }
 
-/** Opens Swarm targets whose registry credentials come from `credentials` (SecretStorage, then the Docker config). */
-export function swarmOpener(credentials?: (registry: string) => Promise<RegistryCredentials | undefined>): OpenTarget {
-  return async (config) => (await swarmModule()).openSwarmTarget({ dockerHost: config.dockerHost || undefined, ...(credentials ? { credentials } : {}) });
+/** Opens Swarm and Kubernetes targets. */
+export function targetOpener(options: OpenerOptions = {}): OpenTarget {
+  const credentials = options.credentials ? { credentials: options.credentials } : {};
+  return async (config) => {
+    if (config.kind === 'kubernetes') {
+      const { openKubernetesTarget } = await import('../targets/kubernetes/kubernetesTarget');
+      const place = config.kubernetes;
+      const kubeconfig = place?.kubeconfig || options.kubeconfig?.() || '';
+      const dockerHost = options.dockerHost?.() || '';
+      return openKubernetesTarget({
+        ...(kubeconfig ? { kubeconfig } : {}),
+        ...(place?.context ? { context: place.context } : {}),
+        ...(place?.namespace ? { namespace: place.namespace } : {}),
+        ...(dockerHost ? { dockerHost } : {}),
+        ...credentials,
+      });
+    }
+    const { openSwarmTarget } = await import('../targets/swarm/swarmTarget');
+    return openSwarmTarget({ dockerHost: config.dockerHost || undefined, ...credentials });
+  };
 }
-
-export const loadSwarmWatcher = async (): Promise<WatchEvents> => (await swarmModule()).watchSwarmEvents as WatchEvents;
 
 export class TargetRegistry {
   private readonly opened = new Map<string, Promise<DeployTarget>>();
   private configs: TargetConfig[] = [];
 
-  constructor(private readonly open: OpenTarget = swarmOpener()) {}
+  constructor(private readonly open: OpenTarget = targetOpener()) {}
 
   /** Replaces the configured targets; targets whose host is unchanged stay open. */
   configure(configs: TargetConfig[]): void {
@@ -39,8 +57,11 @@ export class TargetRegistry {
     return this.configs;
   }
 
+  /** A configured target, or a Kubernetes one looking at another namespace (`ID#NAMESPACE`). */
   find(id: string): TargetConfig | undefined {
-    return this.configs.find((config) => config.id === id);
+    const [base, namespace] = id.split('#');
+    const config = this.configs.find((candidate) => candidate.id === base);
+    return config && namespace !== undefined && config.kind === 'kubernetes' ? inNamespace(config, namespace) : config;
   }
 
   /** The opened target; a failed open is forgotten, so the next call tries again. */
@@ -84,4 +105,6 @@ export interface TargetSnapshot {
   location: string;
   deployments: DeploymentStatus[];
   problem: { kind: 'unreachable' | 'notSwarm' | 'notManager' | 'error'; message: string } | null;
+  /** Kubernetes: the namespaces the user may browse (the target's own first). */
+  namespaces?: string[];
 }

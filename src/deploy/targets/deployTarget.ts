@@ -20,6 +20,10 @@ export interface DeploySpec {
   changeCause?: string;
   /** A registry (host[:port]) to push the image to and deploy it from by digest. */
   registry?: string;
+  /** Kubernetes: seconds a rollout may make no progress before it is rolled back. */
+  progressDeadlineSeconds?: number;
+  /** Kubernetes: a HorizontalPodAutoscaler on CPU use. */
+  autoscale?: { minReplicas: number; maxReplicas: number; cpuPercent?: number };
 }
 
 export type Health = 'healthy' | 'converging' | 'degraded' | 'failed' | 'unknown';
@@ -51,7 +55,8 @@ export interface Task {
 
 export interface Endpoint {
   url: string;
-  publishMode: 'host' | 'ingress';
+  /** Swarm: `host` or `ingress` publishing; Kubernetes: a NodePort, or a ClusterIP reached in the cluster. */
+  publishMode: 'host' | 'ingress' | 'nodePort' | 'cluster';
 }
 
 export interface DeploymentStatus {
@@ -104,4 +109,22 @@ export interface DeployTarget {
   logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void>;
   remove(name: string): Promise<void>;
   endpoints(name: string): Promise<Endpoint[]>;
+  /**
+   * Calls `onChange` (debounced) when something of the target's deployments changes, until the
+   * signal aborts; false when the target offers no change stream (the caller then polls).
+   */
+  watch(onChange: () => void, signal: AbortSignal): Promise<boolean>;
+  /** What the orchestrator recorded about a deployment (Kubernetes events), oldest first. */
+  events?(name: string): Promise<DeploymentEvent[]>;
+}
+
+export interface DeploymentEvent {
+  time: string;
+  /** `Normal` or `Warning`. */
+  type: string;
+  reason: string;
+  /** `Kind/name` of the object the event is about. */
+  object: string;
+  message: string;
+  count: number;
 }

@@ -214,6 +214,26 @@ export class SwarmTarget implements DeployTarget {
     return [{ url: `http://${host}:${port}`, publishMode: (service.Spec?.Labels?.[LABEL.publishMode] as Endpoint['publishMode'] | undefined) ?? 'host' }];
   }
 
+  /** Calls `onChange` (debounced) on service, task, container and config events; false when the stream is unavailable. */
+  async watch(onChange: () => void, signal: AbortSignal): Promise<boolean> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await this.docker.getEvents({ filters: JSON.stringify({ type: ['service', 'container', 'config', 'node'] }) })) as NodeJS.ReadableStream;
+    } catch {
+      return false;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    stream.on('data', () => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, 500);
+    });
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+    }, { once: true });
+    return true;
+  }
+
   /** Creates or updates the services for a revision and waits for Swarm's verdict. */
   private async apply(record: RevisionRecord, existing: Docker.Service | undefined, options: DeployOptions): Promise<DeployResult> {
     const { spec } = record;
@@ -326,26 +346,6 @@ export class SwarmTarget implements DeployTarget {
       endpoints: await this.endpoints(name).catch(() => []),
     };
   }
-}
-
-/** Calls `onChange` (debounced) on service, task, container and config events; false when the stream is unavailable. */
-export async function watchSwarmEvents(target: SwarmTarget, onChange: () => void, signal: AbortSignal): Promise<boolean> {
-  let stream: NodeJS.ReadableStream;
-  try {
-    stream = (await target.docker.getEvents({ filters: JSON.stringify({ type: ['service', 'container', 'config', 'node'] }) })) as NodeJS.ReadableStream;
-  } catch {
-    return false;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  stream.on('data', () => {
-    clearTimeout(timer);
-    timer = setTimeout(onChange, 500);
-  });
-  signal.addEventListener('abort', () => {
-    clearTimeout(timer);
-    (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
-  }, { once: true });
-  return true;
 }
 
 function oneLine(text: string): string {

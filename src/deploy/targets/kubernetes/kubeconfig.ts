@@ -1,0 +1,96 @@
+// Which cluster a Kubernetes target talks to: the kubeconfig files (mlops.kubeconfig, then
+// KUBECONFIG, which may list several files, then ~/.kube/config), one of their contexts and a
+// namespace. Each failure names the file or the context at fault.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { MlopsError } from '../../../shared/errors';
+import { kubernetesClient } from './client';
+
+export interface ClusterChoice {
+  /** One path, or several joined with the path delimiter as in KUBECONFIG; empty for the default. */
+  kubeconfig?: string;
+  /** Empty for the kubeconfig's current context. */
+  context?: string;
+  /** Empty for the context's namespace, then `default`. */
+  namespace?: string;
+}
+
+export interface Cluster {
+  config: KubeConfig;
+  files: string[];
+  context: string;
+  namespace: string;
+  server: string;
+  user: string;
+}
+
+/** The kubeconfig files in the order kubectl merges them (the first file's values win). */
+export function kubeconfigFiles(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const list = (kubeconfig?.trim() || env.KUBECONFIG || '').split(delimiter).map((file) => file.trim()).filter(Boolean);
+  return list.length ? list : [join(homedir(), '.kube', 'config')];
+}
+
+/** Loads and merges the kubeconfig files; a missing or unreadable file is named. */
+export async function loadKubeConfig(kubeconfig?: string): Promise<{ config: KubeConfig; files: string[] }> {
+  const k8s = await kubernetesClient();
+  const files = kubeconfigFiles(kubeconfig);
+  const present = files.filter((file) => existsSync(file));
+  if (!present.length) {
+    throw new MlopsError(`No kubeconfig was found (looked for ${files.join(', ')}).`, 'Set mlops.kubeconfig or KUBECONFIG to the file your cluster gave you.');
+  }
+  const merged = new k8s.KubeConfig();
+  for (const [index, file] of present.entries()) {
+    const config = new k8s.KubeConfig();
+    try {
+      config.loadFromFile(file);
+    } catch (error) {
+      throw new MlopsError(`The kubeconfig ${file} cannot be read: ${firstLine(error)}`, 'Fix the file (kubectl config view shows what kubectl makes of it).', { cause: error });
+    }
+    if (index === 0) merged.loadFromOptions({ clusters: config.clusters, users: config.users, contexts: config.contexts, currentContext: config.currentContext });
+    else mergeInto(merged, config);
+  }
+  return { config: merged, files: present };
+}
+
+/** kubectl's merge: entries already defined by an earlier file win; the current context comes from the first file that sets one. */
+function mergeInto(target: KubeConfig, extra: KubeConfig): void {
+  const missing = <T extends { name: string }>(have: T[], more: T[]) => more.filter((item) => !have.some((existing) => existing.name === item.name));
+  target.loadFromOptions({
+    clusters: [...target.clusters, ...missing(target.clusters, extra.clusters)],
+    users: [...target.users, ...missing(target.users, extra.users)],
+    contexts: [...target.contexts, ...missing(target.contexts, extra.contexts)],
+    currentContext: target.currentContext || extra.currentContext,
+  });
+}
+
+/** The contexts of the kubeconfig, with their cluster's server and namespace, for the pickers. */
+export async function listContexts(kubeconfig?: string): Promise<{ name: string; server: string; namespace: string; current: boolean }[]> {
+  const { config } = await loadKubeConfig(kubeconfig);
+  return config.contexts.map((context) => ({
+    name: context.name,
+    server: config.clusters.find((cluster) => cluster.name === context.cluster)?.server ?? '',
+    namespace: context.namespace ?? 'default',
+    current: context.name === config.currentContext,
+  }));
+}
+
+/** A client configuration set to the chosen context, with the namespace it deploys to. */
+export async function openCluster(choice: ClusterChoice = {}): Promise<Cluster> {
+  const { config, files } = await loadKubeConfig(choice.kubeconfig);
+  const name = choice.context?.trim() || config.currentContext;
+  const known = config.contexts.map((context) => context.name);
+  if (!name) throw new MlopsError(`The kubeconfig ${files.join(', ')} sets no current context.`, `Pick one of: ${known.join(', ') || 'none (the file defines no context)'}.`);
+  const context = config.contexts.find((candidate) => candidate.name === name);
+  if (!context) throw new MlopsError(`The kubeconfig ${files.join(', ')} has no context "${name}".`, `Its contexts are: ${known.join(', ') || 'none'}.`);
+  const cluster = config.clusters.find((candidate) => candidate.name === context.cluster);
+  if (!cluster) throw new MlopsError(`The context "${name}" names the cluster "${context.cluster}", which ${files.join(', ')} does not define.`);
+  if (!config.users.some((user) => user.name === context.user)) throw new MlopsError(`The context "${name}" names the user "${context.user}", which ${files.join(', ')} does not define.`);
+  config.setCurrentContext(name);
+  return { config, files, context: name, namespace: choice.namespace?.trim() || context.namespace || 'default', server: cluster.server, user: context.user };
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}

@@ -1,0 +1,573 @@
+// DeployTarget on Kubernetes, through @kubernetes/client-node: server-side apply (field manager
+// "mlops") of a Deployment, a Service and an optional autoscaler; rollouts followed by a watch,
+// never a polling loop; history from the ReplicaSets; rollback as `kubectl rollout undo` does it;
+// and an automatic rollback when a rollout passes its progress deadline, with the events that
+// explain why.
+import { hostname, userInfo } from 'node:os';
+import { PassThrough } from 'node:stream';
+import type { CoreV1Event, KubeConfig, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import { MlopsError } from '../../../shared/errors';
+import type { RegistryCredentials } from '../../registry/registryAuth';
+import type { DeploymentEvent, DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, Revision, Task } from '../deployTarget';
+import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
+import { openCluster, type Cluster, type ClusterChoice } from './kubeconfig';
+import { ANNOTATION, autoscalerManifest, cleanForExport, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, serviceManifest } from './manifests';
+import { planUndo, revisionOf, revisionsFromReplicaSets, templateHashOf, toIso } from './rolloutHistory';
+import { deadlineConditionTime, rolloutState, type RolloutState } from './rolloutStatus';
+
+export interface KubernetesTargetOptions extends ClusterChoice {
+  /** The Docker Engine that holds locally built images (to read their labels and push them). */
+  dockerHost?: string;
+  /** Registry credentials, from SecretStorage or the Docker config; never logged. */
+  credentials?(registry: string): Promise<RegistryCredentials | undefined>;
+}
+
+export interface AppliedObject {
+  kind: string;
+  name: string;
+  namespace: string;
+  /** The live object before, cleaned for a diff; null when it does not exist yet. */
+  before: KubernetesObject | null;
+  /** What the server says the object becomes (a dry run), cleaned the same way. */
+  after: KubernetesObject;
+}
+
+export async function openKubernetesTarget(options: KubernetesTargetOptions = {}): Promise<KubernetesTarget> {
+  const [k8s, cluster] = await Promise.all([kubernetesClient(), openCluster(options)]);
+  return new KubernetesTarget(k8s, cluster, options);
+}
+
+/** Names a Service accepts (DNS-1035 labels), which Deployments accept too. */
+export function checkDeploymentName(name: string): string | undefined {
+  return /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) ? undefined : `'${name}' is not a valid Kubernetes name: use 1–63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.`;
+}
+
+const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
+
+export class KubernetesTarget implements DeployTarget {
+  readonly kind = 'kubernetes';
+  readonly location: string;
+  readonly namespace: string;
+  /** API requests made (watches count once each), for the benchmark. */
+  apiCalls = 0;
+  private readonly apps;
+  private readonly core;
+  private readonly autoscaling;
+  private readonly objects;
+
+  constructor(
+    private readonly k8s: KubernetesClient,
+    readonly cluster: Cluster,
+    private readonly options: KubernetesTargetOptions,
+    namespace?: string,
+  ) {
+    this.namespace = namespace ?? cluster.namespace;
+    this.location = `${cluster.context} · ${this.namespace}`;
+    this.apps = cluster.config.makeApiClient(k8s.AppsV1Api);
+    this.core = cluster.config.makeApiClient(k8s.CoreV1Api);
+    this.autoscaling = cluster.config.makeApiClient(k8s.AutoscalingV2Api);
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(cluster.config);
+  }
+
+  get kubeConfig(): KubeConfig {
+    return this.cluster.config;
+  }
+
+  /** The same cluster and credentials, looking at another namespace. */
+  inNamespace(namespace: string): KubernetesTarget {
+    return namespace === this.namespace ? this : new KubernetesTarget(this.k8s, this.cluster, this.options, namespace);
+  }
+
+  /** The namespaces the user may list; only this target's when RBAC does not allow listing them. */
+  async namespaces(): Promise<string[]> {
+    try {
+      const list = await this.call('list namespaces', () => this.core.listNamespace());
+      const names = list.items.map((item) => item.metadata?.name ?? '').filter(Boolean);
+      return names.includes(this.namespace) ? names : [this.namespace, ...names];
+    } catch (error) {
+      if (statusCode((error as { cause?: unknown }).cause) === 403) return [this.namespace];
+      throw error;
+    }
+  }
+
+  async deploy(spec: DeploySpec, options: DeployOptions = {}): Promise<DeployResult> {
+    const invalid = checkDeploymentName(spec.name);
+    if (invalid) throw new MlopsError(invalid);
+    if (spec.publishedPort !== undefined && (spec.publishedPort < 30000 || spec.publishedPort > 32767)) {
+      throw new MlopsError(`Port ${spec.publishedPort} cannot be a NodePort: Kubernetes publishes ports 30000–32767.`, 'Pick a port in that range, or none for a ClusterIP Service.');
+    }
+    const facts = await this.imageFacts(spec.image, options);
+    const imageRef = await this.publishImage(spec, options);
+    const pullSecret = await this.ensurePullSecret(spec.registry);
+    const before = await this.readDeployment(spec.name);
+    const manifests = this.manifests(spec, { imageRef, modelImage: facts.modelImage, labels: facts.labels, pullSecret });
+    options.onProgress?.({ message: `Applying ${spec.name} to ${this.location} (${spec.image})` });
+    const applied = (await this.apply(manifests.deployment)) as V1Deployment;
+    await this.apply(manifests.service);
+    if (manifests.autoscaler) await this.apply(manifests.autoscaler);
+    else await this.deleteIfPresent('delete the autoscaler', () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: spec.name, namespace: this.namespace }));
+    const outcome = await this.waitForRollout(applied, spec.name, options);
+    if (outcome.kind !== 'deadlineExceeded') return this.result(spec.name, false, null);
+    const why = await this.explainFailure(spec.name, `no progress within its progress deadline of ${applied.spec?.progressDeadlineSeconds ?? 600} s: ${outcome.message}`);
+    const failed = revisionOf(await this.requireDeployment(spec.name));
+    if (!before || revisionOf(before) === 0) {
+      throw new MlopsError(`${spec.name} did not become ready on ${this.location}: ${why}`, 'Nothing served before, so there is nothing to roll back to: fix the image and deploy again.');
+    }
+    options.onProgress?.({ message: `Revision ${failed} passed its progress deadline: rolling back` });
+    await this.undo(spec.name, undefined, options);
+    return this.result(spec.name, true, `revision ${failed} failed (${why})`);
+  }
+
+  async rollback(name: string, toRevision?: number, options: DeployOptions = {}): Promise<DeployResult> {
+    await this.undo(name, toRevision, options);
+    return this.result(name, false, null);
+  }
+
+  async pinStable(name: string, revision: number): Promise<void> {
+    const deployment = await this.requireDeployment(name);
+    const hash = templateHashOf(deployment, await this.replicaSets(name), revision);
+    if (!hash) throw new MlopsError(`${name} has no revision ${revision}.`);
+    const body = { metadata: { annotations: { [ANNOTATION.stableTemplate]: hash } } };
+    await this.call(`annotate deployment ${name}`, () =>
+      this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch)),
+    );
+  }
+
+  async scale(name: string, replicas: number, options: DeployOptions = {}): Promise<DeploymentStatus> {
+    if (!Number.isInteger(replicas) || replicas < 0) throw new MlopsError(`Replicas must be a whole number, not ${replicas}.`);
+    await this.requireDeployment(name);
+    await this.call(`scale deployment ${name}`, () =>
+      this.apps.patchNamespacedDeploymentScale({ name, namespace: this.namespace, body: { spec: { replicas } } }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch)),
+    );
+    await this.waitForRollout(await this.requireDeployment(name), name, options);
+    return this.status(name);
+  }
+
+  async list(): Promise<DeploymentStatus[]> {
+    const deployments = await this.call(`list deployments in ${this.namespace}`, () => this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: MANAGED }));
+    const services = await this.call(`list services in ${this.namespace}`, () => this.core.listNamespacedService({ namespace: this.namespace, labelSelector: MANAGED }));
+    const nodeAddress = services.items.some((service) => service.spec?.type === 'NodePort') ? await this.nodeAddress() : '';
+    return deployments.items.map((deployment) => statusOf(deployment, services.items.find((s) => s.metadata?.name === deployment.metadata?.name), nodeAddress));
+  }
+
+  async status(name: string): Promise<DeploymentStatus> {
+    const deployment = await this.requireDeployment(name);
+    const service = await this.readService(name);
+    return statusOf(deployment, service, service?.spec?.type === 'NodePort' ? await this.nodeAddress() : '');
+  }
+
+  async history(name: string): Promise<Revision[]> {
+    const deployment = await this.requireDeployment(name);
+    return revisionsFromReplicaSets(deployment, await this.replicaSets(name));
+  }
+
+  async tasks(name: string): Promise<Task[]> {
+    const [pods, replicaSets] = await Promise.all([this.pods(name), this.replicaSets(name)]);
+    const revisions = new Map(replicaSets.map((rs) => [rs.metadata?.name ?? '', revisionOf(rs)]));
+    return pods.map((pod) => podTask(pod, revisions)).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /** The events of the deployment, its ReplicaSets and its pods, newest last. */
+  async events(name: string): Promise<DeploymentEvent[]> {
+    const list = await this.call(`list events in ${this.namespace}`, () => this.core.listNamespacedEvent({ namespace: this.namespace }));
+    const ours = (event: CoreV1Event) => {
+      const object = event.involvedObject?.name ?? '';
+      return object === name || object.startsWith(`${name}-`);
+    };
+    return list.items
+      .filter(ours)
+      .map((event) => ({
+        time: toIso(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp),
+        type: event.type ?? 'Normal',
+        reason: event.reason ?? '',
+        object: `${event.involvedObject?.kind ?? ''}/${event.involvedObject?.name ?? ''}`,
+        message: (event.message ?? '').trim(),
+        count: event.count ?? 1,
+      }))
+      .sort((a, b) => a.time.localeCompare(b.time));
+  }
+
+  async logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void> {
+    const pods = (await this.pods(name)).filter((pod) => !pod.metadata?.deletionTimestamp);
+    if (!pods.length) return void options.onLine(`— ${name} has no pods —`);
+    const log = new this.k8s.Log(this.cluster.config);
+    await Promise.all(
+      pods.map(async (pod) => {
+        const podName = pod.metadata?.name ?? '';
+        const prefix = pods.length > 1 ? `[${podName}] ` : '';
+        const out = new PassThrough();
+        let rest = '';
+        out.on('data', (chunk: Buffer) => {
+          const lines = (rest + chunk.toString('utf8')).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) options.onLine(prefix + line);
+        });
+        const ended = new Promise<void>((resolve) => {
+          out.on('end', resolve);
+          out.on('finish', resolve);
+          options.signal?.addEventListener('abort', () => resolve(), { once: true });
+        });
+        try {
+          this.apiCalls++;
+          const request = await log.log(this.namespace, podName, 'model', out, { follow: options.follow ?? false, tailLines: options.tail ?? 200, timestamps: true });
+          options.signal?.addEventListener('abort', () => request.abort(), { once: true });
+          await ended;
+          if (rest) options.onLine(prefix + rest);
+        } catch (error) {
+          const problem = kubernetesError(error, `read the logs of pod ${podName}`, this.cluster);
+          options.onLine(`${prefix}— no logs from ${podName}: ${problem.message} (a node whose runtime keeps no logs, as kwok's, gives none) —`);
+        }
+      }),
+    );
+  }
+
+  async remove(name: string): Promise<void> {
+    const removed = await Promise.all([
+      this.deleteIfPresent(`delete deployment ${name}`, () => this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' })),
+      this.deleteIfPresent(`delete service ${name}`, () => this.core.deleteNamespacedService({ name, namespace: this.namespace })),
+      this.deleteIfPresent(`delete autoscaler ${name}`, () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace })),
+    ]);
+    if (!removed.some(Boolean)) throw new MlopsError(`No deployment named ${name} in ${this.location}.`);
+  }
+
+  async endpoints(name: string): Promise<Endpoint[]> {
+    const service = await this.readService(name);
+    return service ? serviceEndpoints(service, service.spec?.type === 'NodePort' ? await this.nodeAddress() : '') : [];
+  }
+
+  /** The live manifests of a deployment, cleaned of what the server adds, for GitOps. */
+  async exportManifests(name: string): Promise<KubernetesObject[]> {
+    const deployment = await this.requireDeployment(name);
+    const service = await this.readService(name);
+    const autoscaler = await this.autoscaling.readNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace }).catch(() => undefined);
+    this.apiCalls += 1;
+    return [deployment, service, autoscaler]
+      .filter((object): object is NonNullable<typeof object> => Boolean(object))
+      .map((object, index) => cleanForExport({ ...object, apiVersion: ['apps/v1', 'v1', 'autoscaling/v2'][index], kind: ['Deployment', 'Service', 'HorizontalPodAutoscaler'][index] } as KubernetesObject & { status?: unknown }));
+  }
+
+  /**
+   * Server-side applies objects from a YAML file (field manager mlops). With `dryRun` nothing
+   * changes: each object comes back as it is and as it would be, for a diff before the real apply.
+   */
+  async applyObjects(objects: KubernetesObject[], dryRun: boolean): Promise<AppliedObject[]> {
+    const results: AppliedObject[] = [];
+    for (const object of objects) {
+      const kind = object.kind ?? '';
+      const name = object.metadata?.name ?? '';
+      if (!kind || !object.apiVersion || !name) throw new MlopsError(`A document in the YAML has no ${!object.apiVersion ? 'apiVersion' : !kind ? 'kind' : 'metadata.name'}.`, 'Every object needs apiVersion, kind and metadata.name.');
+      const namespaced = { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? this.namespace } };
+      const namespace = namespaced.metadata.namespace;
+      const before = await this.objects.read({ apiVersion: object.apiVersion, kind, metadata: { name, namespace } }).then(
+        (live) => cleanForExport(live as KubernetesObject & { status?: unknown }),
+        (error: unknown) => {
+          if (statusCode(error) === 404) return null;
+          throw kubernetesError(error, `read ${kind} ${name}`, this.cluster);
+        },
+      );
+      this.apiCalls++;
+      const after = await this.apply(namespaced, dryRun);
+      results.push({ kind, name, namespace, before, after: cleanForExport(after as KubernetesObject & { status?: unknown }) });
+    }
+    return results;
+  }
+
+  /** Calls `onChange` (debounced) when a managed deployment, ReplicaSet or pod of the namespace changes. */
+  async watch(onChange: () => void, signal: AbortSignal): Promise<boolean> {
+    const watcher = new this.k8s.Watch(this.cluster.config);
+    let timer: NodeJS.Timeout | undefined;
+    const changed = () => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, 300);
+    };
+    const paths = [`/apis/apps/v1/namespaces/${this.namespace}/deployments`, `/apis/apps/v1/namespaces/${this.namespace}/replicasets`, `/api/v1/namespaces/${this.namespace}/pods`];
+    const follow = async (path: string, attempt: number): Promise<void> => {
+      if (signal.aborted) return;
+      this.apiCalls++;
+      const request = await watcher.watch(path, { labelSelector: MANAGED, allowWatchBookmarks: true }, (phase) => phase !== 'BOOKMARK' && changed(), () => {
+        // A watch ends when the server closes it (every few minutes) or the cluster goes away.
+        if (!signal.aborted) setTimeout(() => void follow(path, attempt + 1).catch(() => undefined), Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)));
+      });
+      signal.addEventListener('abort', () => request.abort(), { once: true });
+    };
+    try {
+      await Promise.all(paths.map((path) => follow(path, 0)));
+    } catch {
+      return false;
+    }
+    signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    return true;
+  }
+
+  // --- the parts ---------------------------------------------------------------------------
+
+  private manifests(spec: DeploySpec, input: { imageRef: string; modelImage: boolean; labels: Record<string, string>; pullSecret: string | null }) {
+    const deployment = deploymentManifest({
+      spec,
+      namespace: this.namespace,
+      imageRef: input.imageRef,
+      modelImage: input.modelImage,
+      gitCommit: input.labels['mlops.git.commit'] || null,
+      mlflowRunId: input.labels['mlops.mlflow.run_id'] || null,
+      deployedBy: `${userInfo().username}@${hostname()}`,
+      deployedAt: new Date().toISOString(),
+      pullSecret: input.pullSecret,
+    });
+    return { deployment, service: serviceManifest(spec, this.namespace), autoscaler: autoscalerManifest(spec, this.namespace) };
+  }
+
+  private async apply(object: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
+    const what = `${dryRun ? 'dry-run apply' : 'apply'} ${object.kind} ${object.metadata?.name}`;
+    return this.call(what, () => this.objects.patch(object, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER, true, this.k8s.PatchStrategy.ServerSideApply));
+  }
+
+  /** Applies `kubectl rollout undo` to `name` and waits for the rollout. */
+  private async undo(name: string, toRevision: number | undefined, options: DeployOptions): Promise<void> {
+    const deployment = await this.requireDeployment(name);
+    const plan = planUndo(deployment, await this.replicaSets(name), toRevision);
+    if (plan.kind !== 'patch') throw new MlopsError(plan.message);
+    options.onProgress?.({ message: `Rolling ${name} back from revision ${plan.from} to the template of revision ${plan.to}` });
+    const patched = await this.call(`roll back deployment ${name}`, () =>
+      this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body: plan.patch }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.JsonPatch)),
+    );
+    const outcome = await this.waitForRollout(patched, name, options);
+    if (outcome.kind === 'deadlineExceeded') throw new MlopsError(`The rollback of ${name} to revision ${plan.to} did not become ready: ${await this.explainFailure(name, outcome.message)}`);
+  }
+
+  /**
+   * Follows the Deployment with a watch until its rollout completes or passes its deadline. The
+   * watch starts at the resource version the change returned, so no update is missed.
+   */
+  private async waitForRollout(start: V1Deployment, name: string, options: DeployOptions): Promise<RolloutState> {
+    const deadlineSeconds = start.spec?.progressDeadlineSeconds ?? 600;
+    const timeoutMs = options.timeoutMs ?? (deadlineSeconds + 60) * 1000;
+    // The object a change returns still has the old status: a deadline there is a past rollout's.
+    const stale = deadlineConditionTime(start);
+    let state = rolloutState(start, stale);
+    if (state.kind !== 'progressing') return state;
+    options.onProgress?.({ message: state.message, fraction: state.fraction });
+    let resourceVersion = start.metadata?.resourceVersion;
+    const watcher = new this.k8s.Watch(this.cluster.config);
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => stop.abort(), timeoutMs);
+    try {
+      while (!stop.signal.aborted) {
+        state = await new Promise<RolloutState>((resolve, reject) => {
+          this.apiCalls++;
+          let settled = false;
+          const settle = (value: RolloutState | Error) => {
+            if (settled) return;
+            settled = true;
+            if (value instanceof Error) reject(value);
+            else resolve(value);
+          };
+          watcher
+            .watch(
+              `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
+              { fieldSelector: `metadata.name=${name}`, ...(resourceVersion ? { resourceVersion } : {}), allowWatchBookmarks: true },
+              (phase, object: V1Deployment) => {
+                if (object?.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+                if (phase === 'BOOKMARK') return;
+                if (phase === 'DELETED') return settle(new MlopsError(`${name} was deleted during its rollout.`));
+                const next = rolloutState(object, stale);
+                if (next.kind === 'progressing') options.onProgress?.({ message: next.message, fraction: next.fraction });
+                else settle(next);
+              },
+              // The server ends watches now and then: the loop starts another from the last version seen.
+              (error: unknown) => (statusCode(error) === 410 ? ((resourceVersion = undefined), settle(state)) : error ? settle(kubernetesError(error, `watch deployment ${name}`, this.cluster)) : settle(state)),
+            )
+            .then((request) => {
+              if (stop.signal.aborted) request.abort();
+              else stop.signal.addEventListener('abort', () => (request.abort(), settle(state)), { once: true });
+            }, (error: unknown) => settle(kubernetesError(error, `watch deployment ${name}`, this.cluster)));
+        });
+        if (state.kind !== 'progressing') return state;
+        if (!resourceVersion) state = rolloutState(await this.requireDeployment(name), stale);
+        if (state.kind !== 'progressing') return state;
+      }
+      if (options.signal?.aborted) throw new MlopsError(`Stopped waiting for ${name}'s rollout: ${state.message}.`);
+      throw new MlopsError(`${name}'s rollout did not finish within ${Math.round(timeoutMs / 1000)} s: ${state.message}.`, 'It may still finish: watch it in the Deployments view.');
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
+  /** The deadline message, what the new pods wait for, and the latest warning events. */
+  private async explainFailure(name: string, deadlineMessage: string): Promise<string> {
+    const [events, tasks] = await Promise.all([this.events(name).catch(() => []), this.tasks(name).catch(() => [])]);
+    const warnings = events.filter((event) => event.type === 'Warning').slice(-3).map((event) => `${event.object}: ${event.reason}: ${event.message}`);
+    const waiting = [...new Set(tasks.filter((task) => task.error).map((task) => task.error!))].slice(0, 2);
+    return [deadlineMessage, ...waiting, ...warnings].join('; ');
+  }
+
+  private async result(name: string, rolledBack: boolean, message: string | null): Promise<DeployResult> {
+    const status = await this.status(name);
+    const history = await this.history(name);
+    const revision = history.find((r) => r.current) ?? history.at(-1);
+    if (!revision) throw new MlopsError(`${name} has no revision on ${this.location} yet.`);
+    return { status: { ...status, message: message ?? status.message }, revision, rolledBack };
+  }
+
+  private async imageFacts(image: string, options: DeployOptions): Promise<{ labels: Record<string, string>; modelImage: boolean }> {
+    try {
+      const { connectDocker } = await import('../../docker/dockerClient');
+      const docker = await connectDocker(this.options.dockerHost);
+      const labels = (await docker.getImage(image).inspect()).Config.Labels ?? {};
+      return { labels, modelImage: Boolean(labels['mlops.context.hash']) };
+    } catch {
+      options.onProgress?.({ message: `${image} is not in a local Docker Engine: taking it for a model server from Containerise (probes on /health and /ping)` });
+      return { labels: {}, modelImage: true };
+    }
+  }
+
+  private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
+    if (!spec.registry) return spec.image;
+    const [{ connectDocker }, { pushImage }] = await Promise.all([import('../../docker/dockerClient'), import('../../registry/pushImage')]);
+    const credentials = await this.options.credentials?.(spec.registry);
+    const pushed = await pushImage(await connectDocker(this.options.dockerHost), spec.image, spec.registry, {
+      ...(credentials ? { credentials } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (message, fraction) => options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
+    });
+    return pushed.digest;
+  }
+
+  /** A dockerconfigjson secret from the stored credentials, when the registry has any. */
+  private async ensurePullSecret(registry: string | undefined): Promise<string | null> {
+    if (!registry) return null;
+    const credentials = await this.options.credentials?.(registry);
+    if (!credentials) return null;
+    const name = pullSecretName(registry);
+    await this.apply(pullSecretManifest(name, this.namespace, registry, credentials));
+    return name;
+  }
+
+  private async readDeployment(name: string): Promise<V1Deployment | undefined> {
+    try {
+      this.apiCalls++;
+      return await this.apps.readNamespacedDeployment({ name, namespace: this.namespace });
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw kubernetesError(error, `read deployment ${name} in ${this.namespace}`, this.cluster);
+    }
+  }
+
+  private async requireDeployment(name: string): Promise<V1Deployment> {
+    const deployment = await this.readDeployment(name);
+    if (!deployment) throw new MlopsError(`No deployment named ${name} in ${this.location}.`, 'Deploy it first, or pick one from the Deployments view.');
+    return deployment;
+  }
+
+  private async readService(name: string): Promise<V1Service | undefined> {
+    try {
+      this.apiCalls++;
+      return await this.core.readNamespacedService({ name, namespace: this.namespace });
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw kubernetesError(error, `read service ${name} in ${this.namespace}`, this.cluster);
+    }
+  }
+
+  private async replicaSets(name: string): Promise<V1ReplicaSet[]> {
+    const list = await this.call(`list replicasets of ${name}`, () => this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector: `${LABEL.deployment}=${name}` }));
+    return list.items;
+  }
+
+  private async pods(name: string): Promise<V1Pod[]> {
+    const list = await this.call(`list pods of ${name}`, () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL.deployment}=${name}` }));
+    return list.items;
+  }
+
+  /** An address of a node for NodePort URLs: its InternalIP, else the API server's host. */
+  private async nodeAddress(): Promise<string> {
+    try {
+      const nodes = await this.call('list nodes', () => this.core.listNode());
+      const address = nodes.items.flatMap((node) => node.status?.addresses ?? []).find((a) => a.type === 'InternalIP' || a.type === 'ExternalIP');
+      if (address) return address.address;
+    } catch {
+      // Listing nodes needs a ClusterRole many users lack.
+    }
+    return new URL(this.cluster.server).hostname;
+  }
+
+  private async deleteIfPresent(what: string, remove: () => Promise<unknown>): Promise<boolean> {
+    try {
+      this.apiCalls++;
+      await remove();
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw kubernetesError(error, what, this.cluster);
+    }
+  }
+
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    this.apiCalls++;
+    try {
+      return await request();
+    } catch (error) {
+      throw kubernetesError(error, what, this.cluster);
+    }
+  }
+}
+
+function serviceEndpoints(service: V1Service, nodeAddress: string): Endpoint[] {
+  const port = service.spec?.ports?.[0];
+  if (!port) return [];
+  if (service.spec?.type === 'NodePort' && port.nodePort) return [{ url: `http://${nodeAddress}:${port.nodePort}`, publishMode: 'nodePort' }];
+  return [{ url: `http://${service.metadata?.name}.${service.metadata?.namespace}.svc.cluster.local${port.port === 80 ? '' : `:${port.port}`}`, publishMode: 'cluster' }];
+}
+
+function statusOf(deployment: V1Deployment, service: V1Service | undefined, nodeAddress: string): DeploymentStatus {
+  const name = deployment.metadata?.name ?? '';
+  const desired = deployment.spec?.replicas ?? 1;
+  const available = deployment.status?.availableReplicas ?? 0;
+  const state = rolloutState(deployment);
+  const availableCondition = deployment.status?.conditions?.find((c) => c.type === 'Available');
+  const health: Health =
+    state.kind === 'deadlineExceeded' ? 'failed' : state.kind === 'progressing' ? 'converging' : available >= desired ? 'healthy' : available > 0 ? 'degraded' : 'failed';
+  return {
+    name,
+    image: deployment.metadata?.annotations?.[ANNOTATION.image] ?? deployment.spec?.template?.spec?.containers?.[0]?.image ?? '',
+    revision: revisionOf(deployment),
+    replicas: { running: available, desired },
+    health,
+    message: state.kind === 'complete' ? (availableCondition?.status === 'False' ? (availableCondition.message ?? null) : null) : state.message,
+    endpoints: service ? serviceEndpoints(service, nodeAddress) : [],
+  };
+}
+
+/** A pod as a task: its phase (or why it waits), node, image, revision and error. */
+function podTask(pod: V1Pod, revisions: Map<string, number>): Task {
+  const container = pod.status?.containerStatuses?.[0];
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  const waiting = container?.state?.waiting;
+  const terminated = container?.state?.terminated;
+  const phase = pod.status?.phase ?? 'Pending';
+  const state = pod.metadata?.deletionTimestamp
+    ? 'shutdown'
+    : phase === 'Running'
+      ? ready?.status === 'True'
+        ? 'running'
+        : 'starting'
+      : phase === 'Succeeded'
+        ? 'complete'
+        : phase.toLowerCase();
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name ?? '';
+  const error = waiting?.reason && waiting.reason !== 'ContainerCreating' ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` : terminated && terminated.exitCode ? `${terminated.reason ?? 'exited'} (exit ${terminated.exitCode})` : ready?.status === 'False' && ready.message ? ready.message : null;
+  const times = (pod.status?.conditions ?? []).map((c) => toIso(c.lastTransitionTime)).filter(Boolean).sort();
+  return {
+    id: pod.metadata?.name ?? '',
+    state,
+    desiredState: pod.metadata?.deletionTimestamp ? 'shutdown' : 'running',
+    node: pod.spec?.nodeName ?? '',
+    image: pod.spec?.containers?.[0]?.image ?? '',
+    revision: revisions.get(owner) ?? null,
+    error,
+    updatedAt: times.at(-1) ?? toIso(pod.metadata?.creationTimestamp),
+  };
+}
