@@ -231,7 +231,9 @@ function serviceItem(targetId: string, targetName: string, status: DeploymentSta
   item.iconPath = themeIcon(HEALTH_ICONS[status.health] ?? HEALTH_ICONS.unknown);
   item.description = serviceDescription(status);
   item.tooltip = markdown(serviceTooltip(status, targetName));
-  item.contextValue = `mlops.deployment${status.endpoints.length ? '.endpoint' : ''}${targetKind === 'kubernetes' ? '.kubernetes' : ''}`;
+  // A ClusterIP address only answers inside the cluster: nothing to open from here.
+  const reachable = status.endpoints.some((endpoint) => endpoint.publishMode !== 'cluster');
+  item.contextValue = `mlops.deployment${reachable ? '.endpoint' : ''}${targetKind === 'kubernetes' ? '.kubernetes' : ''}`;
   return item;
 }
 

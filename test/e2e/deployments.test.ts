@@ -6,7 +6,6 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Locator } from 'playwright-core';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
 import { ensureSwarm } from '../../scripts/lib/docker.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
@@ -16,7 +15,7 @@ import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { testBaseImage } from '../support/docker';
 import { needService } from '../support/services';
-import { openMlopsContainer, openWorkbench, runCommand, screenshot, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import { openWorkbench, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
 
 describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
   const name = `e2e-churn-${Date.now().toString(36)}`;
@@ -81,45 +80,18 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
     }
   });
 
-  const rows = () => workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row');
-  const pickRows = () => workbench!.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
-  /** Rows whose label is exactly `label` (the description follows the label with no space in the text). */
-  const labelled = (list: () => Locator, label: string) => list().filter({ has: workbench!.page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) });
-  /** The first row with `text` (or the exact label), once it shows; a timeout names the rows that did show. */
-  const shown = async (list: () => Locator, text: string | RegExp | { label: string }, timeout = 30_000): Promise<Locator> => {
-    const found = (typeof text === 'object' && 'label' in text ? labelled(list, text.label) : list().filter({ hasText: text })).first();
-    try {
-      await found.waitFor({ timeout });
-    } catch (error) {
-      await screenshot(workbench!.page, 'failed-wait').catch(() => undefined);
-      const texts = await list().allInnerTexts().catch(() => []);
-      throw new Error(`no row with ${JSON.stringify(text) ?? text} in [${texts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}]: ${(error as Error).message.split('\n')[0]}`);
-    }
-    return found;
-  };
-  const row = (text: string | RegExp | { label: string }, timeout?: number) => shown(rows, text, timeout);
-  const pickRow = (text: string | RegExp | { label: string }, timeout?: number) => shown(pickRows, text, timeout);
+  const find = () => rowFinder(workbench!.page);
+  const rows = () => find().rows();
+  const pickRows = () => find().pickRows();
+  const labelled: ReturnType<typeof rowFinder>['labelled'] = (list, label) => find().labelled(list, label);
+  const shown: ReturnType<typeof rowFinder>['shown'] = (list, text, timeout) => find().shown(list, text, timeout);
+  const row = (text: string | RegExp | { label: string }, timeout?: number) => find().row(text, timeout);
+  const pickRow = (text: string | RegExp | { label: string }, timeout?: number) => find().pickRow(text, timeout);
 
   test('shows the deployed service with its two revisions, the current one marked', async (t) => {
     if (!needService(t, !unavailable, `the deployments end-to-end test cannot run: ${unavailable}`)) return;
     const { page } = workbench!;
-    await openMlopsContainer(page);
-    // Room for the Deployments view: the other two views collapse, and the side bar widens so
-    // that descriptions show whole.
-    for (const [view, expanded] of [['Datasets', 'false'], ['Experiments', 'false'], ['Deployments', 'true']] as const) {
-      const header = page.locator(`.pane-header[aria-label^="${view}"]`).first();
-      for (let attempt = 0; attempt < 3 && (await header.getAttribute('aria-expanded')) !== expanded; attempt++) {
-        await header.click();
-        await page.waitForTimeout(300);
-      }
-    }
-    const sidebar = await page.locator('.part.sidebar').boundingBox();
-    if (sidebar) {
-      await page.mouse.move(sidebar.x + sidebar.width + 1, sidebar.y + 300);
-      await page.mouse.down();
-      await page.mouse.move(sidebar.x + 820, sidebar.y + 300, { steps: 10 });
-      await page.mouse.up();
-    }
+    await showDeploymentsView(page);
 
     const service = await row(name, 60_000);
     assert.match(await service.innerText(), /1\/1 healthy · rev 2/);

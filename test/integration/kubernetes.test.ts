@@ -104,6 +104,7 @@ describe('deploy, history and rollback on a real control plane', { timeout: 300_
     await target.deploy({ name: 'deadline', image: 'mlops-test/churn:1' });
     const result = await target.deploy({ name: 'deadline', image: UNPULLABLE_IMAGE, progressDeadlineSeconds: 5, changeCause: 'broken' });
     assert.equal(result.rolledBack, true);
+    assert.deepEqual([result.revision.revision, result.revision.image, result.status.revision], [2, UNPULLABLE_IMAGE, 3], 'the failed revision is reported; the first template serves as revision 3');
     assert.match(result.status.message ?? '', /revision 2 failed \(.*progress deadline.*ImagePullBackOff.*Failed to pull image/s);
     assert.equal(await templateImage('deadline'), 'mlops-test/churn:1', 'the previous template serves again');
     assert.equal(result.status.health, 'healthy');

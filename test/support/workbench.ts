@@ -1,7 +1,7 @@
 // Drives a real VS Code (code-server) in Debian's Chromium with playwright-core.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { codeServerReady, ensureCodeServer, startCodeServer } from '../../scripts/lib/codeServer.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 
@@ -113,4 +113,51 @@ async function workbenchState(page: Page): Promise<string> {
   const notes = await page.locator('.notification-toast, .notifications-list-container .monaco-list-row').allInnerTexts().catch(() => []);
   await screenshot(page, 'failed-wait').catch(() => undefined);
   return `tabs: [${tabs.join(' | ')}], notifications: [${notes.join(' | ').replace(/\s+/g, ' ')}]`;
+}
+
+/** Rows of the MLOps views and of the quick pick, found by text or by exact label. */
+export function rowFinder(page: Page) {
+  const rows = () => page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row');
+  const pickRows = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  /** Rows whose label is exactly `label` (the description follows the label with no space in the text). */
+  const labelled = (list: () => Locator, label: string) => list().filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) });
+  /** The first row with `text` (or the exact label), once it shows; a timeout names the rows that did show. */
+  const shown = async (list: () => Locator, text: string | RegExp | { label: string }, timeout = 30_000): Promise<Locator> => {
+    const found = (typeof text === 'object' && 'label' in text ? labelled(list, text.label) : list().filter({ hasText: text })).first();
+    try {
+      await found.waitFor({ timeout });
+    } catch (error) {
+      await screenshot(page, 'failed-wait').catch(() => undefined);
+      const texts = await list().allInnerTexts().catch(() => []);
+      throw new Error(`no row with ${JSON.stringify(text) ?? text} in [${texts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}]: ${(error as Error).message.split('\n')[0]}`);
+    }
+    return found;
+  };
+  return {
+    rows,
+    pickRows,
+    labelled,
+    shown,
+    row: (text: string | RegExp | { label: string }, timeout?: number) => shown(rows, text, timeout),
+    pickRow: (text: string | RegExp | { label: string }, timeout?: number) => shown(pickRows, text, timeout),
+  };
+}
+
+/** Opens the MLOps container with only the Deployments view expanded, in a side bar wide enough for its descriptions. */
+export async function showDeploymentsView(page: Page): Promise<void> {
+  await openMlopsContainer(page);
+  for (const [view, expanded] of [['Datasets', 'false'], ['Experiments', 'false'], ['Deployments', 'true']] as const) {
+    const header = page.locator(`.pane-header[aria-label^="${view}"]`).first();
+    for (let attempt = 0; attempt < 3 && (await header.getAttribute('aria-expanded')) !== expanded; attempt++) {
+      await header.click();
+      await page.waitForTimeout(300);
+    }
+  }
+  const sidebar = await page.locator('.part.sidebar').boundingBox();
+  if (sidebar) {
+    await page.mouse.move(sidebar.x + sidebar.width + 1, sidebar.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(sidebar.x + 820, sidebar.y + 300, { steps: 10 });
+    await page.mouse.up();
+  }
 }

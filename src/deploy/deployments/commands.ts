@@ -245,8 +245,10 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     void showMessage(outcome.message, ...all.map((b) => b.label)).then((choice) => all.find((b) => b.label === choice)?.run());
   }
 
-  const openEndpointButton = (status: DeploymentStatus) =>
-    status.endpoints[0] ? [{ label: 'Open Endpoint', run: () => vscode.env.openExternal(vscode.Uri.parse(status.endpoints[0]!.url)) }] : [];
+  const openEndpointButton = (status: DeploymentStatus) => {
+    const endpoint = status.endpoints.find((e) => e.publishMode !== 'cluster');
+    return endpoint ? [{ label: 'Open Endpoint', run: () => vscode.env.openExternal(vscode.Uri.parse(endpoint.url)) }] : [];
+  };
 
   /** Every deployment of every target, listed afresh. */
   async function pickDeployment(title: string): Promise<Resolved | undefined> {
@@ -539,10 +541,12 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       const resolved = await resolveDeployment(arg, 'Open the endpoint of which deployment?');
       if (!resolved) return;
       const endpoints = resolved.status?.endpoints.length ? resolved.status.endpoints : await resolved.target.endpoints(resolved.name);
-      if (!endpoints[0]) {
-        return void vscode.window.showInformationMessage(`${resolved.name} publishes no port. Deploy it again with a host port to reach it.`);
+      const reachable = endpoints.find((endpoint) => endpoint.publishMode !== 'cluster');
+      if (!reachable) {
+        const inside = endpoints[0] ? ` It answers at ${endpoints[0].url} inside the cluster only.` : '';
+        return void vscode.window.showInformationMessage(`${resolved.name} publishes no port.${inside} Deploy it again with a ${resolved.config.kind === 'kubernetes' ? 'NodePort' : 'host port'} to reach it from here.`);
       }
-      await vscode.env.openExternal(vscode.Uri.parse(endpoints[0].url));
+      await vscode.env.openExternal(vscode.Uri.parse(reachable.url));
     }),
 
     command('mlops.initSwarm', async (arg?: unknown) => {

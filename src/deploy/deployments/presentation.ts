@@ -123,12 +123,13 @@ export function taskLabel(task: Task): string {
 
 /** `node-1 · rev 2 · 2025-06-01 14:05 · task 3kd9x0a1b2 · error text`. */
 export function taskDescription(task: Task): string {
-  return [task.error ?? '', task.node, task.revision !== null ? `rev ${task.revision}` : '', formatWhen(task.updatedAt), `task ${task.id.slice(0, 10)}`].filter(Boolean).join(' · ');
+  const id = task.kind === 'pod' ? `pod ${task.id}` : `task ${task.id.slice(0, 10)}`;
+  return [task.error ?? '', task.node, task.revision !== null ? `rev ${task.revision}` : '', formatWhen(task.updatedAt), id].filter(Boolean).join(' · ');
 }
 
 export function taskTooltip(task: Task): string {
   return [
-    `**Task ${task.id}** · ${task.state} (desired: ${task.desiredState})`,
+    `**${task.kind === 'pod' ? 'Pod' : 'Task'} ${task.id}** · ${task.state} (desired: ${task.desiredState})`,
     `Node: ${task.node || 'not scheduled'}`,
     `Image: \`${task.image}\`${task.revision !== null ? ` (revision ${task.revision})` : ''}`,
     `Updated: ${formatWhen(task.updatedAt)}`,

@@ -43,7 +43,10 @@ export interface Revision {
 }
 
 export interface Task {
+  /** A Swarm task's id, or a Kubernetes pod's name. */
   id: string;
+  /** `pod` on Kubernetes; a Swarm task otherwise. */
+  kind?: 'task' | 'pod';
   state: string;
   desiredState: string;
   node: string;

@@ -115,7 +115,7 @@ export class KubernetesTarget implements DeployTarget {
     }
     options.onProgress?.({ message: `Revision ${failed} passed its progress deadline: rolling back` });
     await this.undo(spec.name, undefined, options);
-    return this.result(spec.name, true, `revision ${failed} failed (${why})`);
+    return this.result(spec.name, true, `revision ${failed} failed (${why})`, failed);
   }
 
   async rollback(name: string, toRevision?: number, options: DeployOptions = {}): Promise<DeployResult> {
@@ -404,10 +404,11 @@ export class KubernetesTarget implements DeployTarget {
     return [deadlineMessage, ...waiting, ...warnings].join('; ');
   }
 
-  private async result(name: string, rolledBack: boolean, message: string | null): Promise<DeployResult> {
+  /** The status, and the revision deployed: the current one, or `failedRevision` after an automatic rollback. */
+  private async result(name: string, rolledBack: boolean, message: string | null, failedRevision?: number): Promise<DeployResult> {
     const status = await this.status(name);
     const history = await this.history(name);
-    const revision = history.find((r) => r.current) ?? history.at(-1);
+    const revision = history.find((r) => (failedRevision === undefined ? r.current : r.revision === failedRevision)) ?? history.at(-1);
     if (!revision) throw new MlopsError(`${name} has no revision on ${this.location} yet.`);
     return { status: { ...status, message: message ?? status.message }, revision, rolledBack };
   }
@@ -562,6 +563,7 @@ function podTask(pod: V1Pod, revisions: Map<string, number>): Task {
   const times = (pod.status?.conditions ?? []).map((c) => toIso(c.lastTransitionTime)).filter(Boolean).sort();
   return {
     id: pod.metadata?.name ?? '',
+    kind: 'pod',
     state,
     desiredState: pod.metadata?.deletionTimestamp ? 'shutdown' : 'running',
     node: pod.spec?.nodeName ?? '',
