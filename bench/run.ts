@@ -9,10 +9,11 @@ import { containerizeSuite } from './containerize';
 import { datasetsSuite } from './datasets';
 import { deploySuite } from './deploy';
 import { experimentsSuite } from './experiments';
+import { kubernetesSuite } from './kubernetes';
 import { lakeIngestSuite } from './lakeIngest';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, freePort, portIsFree, startCodeServer } from './lib/codeServer.mjs';
 import { prepareDemoDocker } from './lib/demoDocker.mjs';
+import { prepareDemoKubernetes } from './lib/demoKubernetes.mjs';
 import { createDemoWorkspace } from './lib/demoWorkspace.mjs';
 import { build, ensureNodeModules, repoRoot, say } from './lib/setup.mjs';
 
@@ -29,6 +30,7 @@ const workspace = String(values.workspace);
 if (values.fresh) rmSync(workspace, { recursive: true, force: true });
 createDemoWorkspace(workspace);
 await prepareDemoDocker(workspace);
+const stopCluster = await prepareDemoKubernetes(workspace).catch((/** @type {Error} */ error) => void say(`no local Kubernetes cluster in the demo: ${error.message}`));
 
 const port = values.port ? Number(values.port) : (await portIsFree(8080)) ? 8080 : await freePort();
 const server = await startCodeServer({ workspace, port, host: values.host });
@@ -37,6 +39,7 @@ console.log(`\nMLOps demo: open ${server.url} in a browser (Ctrl+C stops it).\n`
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(signal, async () => {
     await server.stop();
+    await stopCluster?.();
     process.exit(0);
   });
 }

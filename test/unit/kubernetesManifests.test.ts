@@ -55,6 +55,9 @@ test('the Service is ClusterIP unless a NodePort is asked for; the autoscaler on
   const hpa = autoscalerManifest({ ...input.spec, autoscale: { minReplicas: 2, maxReplicas: 6 } }, 'ml');
   assert.equal(hpa?.spec?.maxReplicas, 6);
   assert.equal(hpa?.spec?.metrics?.[0]?.resource?.target.averageUtilization, 70);
+  const autoscaled = deploymentManifest({ ...input, spec: { ...input.spec, autoscale: { minReplicas: 2, maxReplicas: 6 } } });
+  assert.equal(autoscaled.metadata?.annotations?.['mlops.dev/autoscaled'], 'true', 'so that a later deploy without one removes the autoscaler');
+  assert.equal(deploymentManifest(input).metadata?.annotations?.['mlops.dev/autoscaled'], undefined);
 });
 
 test('pull secrets are dockerconfigjson with a DNS-safe name', () => {

@@ -105,7 +105,9 @@ export class KubernetesTarget implements DeployTarget {
     const applied = (await this.apply(manifests.deployment)) as V1Deployment;
     await this.apply(manifests.service);
     if (manifests.autoscaler) await this.apply(manifests.autoscaler);
-    else await this.deleteIfPresent('delete the autoscaler', () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: spec.name, namespace: this.namespace }));
+    else if (before?.metadata?.annotations?.[ANNOTATION.autoscaled]) {
+      await this.deleteIfPresent('delete the autoscaler', () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: spec.name, namespace: this.namespace }));
+    }
     const outcome = await this.waitForRollout(applied, spec.name, options);
     if (outcome.kind !== 'deadlineExceeded') return this.result(spec.name, false, null);
     const why = await this.explainFailure(spec.name, `no progress within its progress deadline of ${applied.spec?.progressDeadlineSeconds ?? 600} s: ${outcome.message}`);
@@ -406,8 +408,11 @@ export class KubernetesTarget implements DeployTarget {
 
   /** The status, and the revision deployed: the current one, or `failedRevision` after an automatic rollback. */
   private async result(name: string, rolledBack: boolean, message: string | null, failedRevision?: number): Promise<DeployResult> {
-    const status = await this.status(name);
-    const history = await this.history(name);
+    // One read of each object, not one per question: deploys stay at a handful of requests.
+    const deployment = await this.requireDeployment(name);
+    const [service, replicaSets] = await Promise.all([this.readService(name), this.replicaSets(name)]);
+    const status = statusOf(deployment, service, service?.spec?.type === 'NodePort' ? await this.nodeAddress() : '');
+    const history = revisionsFromReplicaSets(deployment, replicaSets);
     const revision = history.find((r) => (failedRevision === undefined ? r.current : r.revision === failedRevision)) ?? history.at(-1);
     if (!revision) throw new MlopsError(`${name} has no revision on ${this.location} yet.`);
     return { status: { ...status, message: message ?? status.message }, revision, rolledBack };

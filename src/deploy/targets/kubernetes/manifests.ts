@@ -26,6 +26,8 @@ export const ANNOTATION = {
   deployedAt: 'mlops.dev/deployed-at',
   /** The pod-template-hash of the stable revision: numbers change on rollback, the template does not. */
   stableTemplate: 'mlops.dev/stable-template-hash',
+  /** Set while an autoscaler belongs to the deployment, so a deploy without one knows to remove it. */
+  autoscaled: 'mlops.dev/autoscaled',
 } as const;
 
 /** The default time a rollout may make no progress before it counts as failed (kubectl's is 600 s). */
@@ -64,6 +66,7 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
     ...(input.imageRef.includes('@sha256:') ? { [ANNOTATION.imageDigest]: input.imageRef } : {}),
     ...(input.gitCommit ? { [ANNOTATION.gitCommit]: input.gitCommit } : {}),
     ...(input.mlflowRunId ? { [ANNOTATION.mlflowRunId]: input.mlflowRunId } : {}),
+    ...(spec.autoscale ? { [ANNOTATION.autoscaled]: 'true' } : {}),
   };
   const probe = (path: string, period: number, failures: number) => ({ httpGet: { path, port: 'http' }, periodSeconds: period, timeoutSeconds: 2, failureThreshold: failures });
   return {
