@@ -129,6 +129,19 @@ describe('namespaces, YAML apply and watches', { timeout: 300_000 }, () => {
     assert.deepEqual(await teamB.list(), []);
   });
 
+  test('an autoscaler comes and goes with the deploy, and logs say plainly when the node keeps none', async (t) => {
+    if (!ready(t)) return;
+    await target.deploy({ name: 'scaled', image: 'mlops-test/churn:1', autoscale: { minReplicas: 1, maxReplicas: 4, cpuPercent: 60 } });
+    assert.deepEqual((await target.exportManifests('scaled')).map((object) => object.kind), ['Deployment', 'Service', 'HorizontalPodAutoscaler']);
+    await target.deploy({ name: 'scaled', image: 'mlops-test/churn:2' });
+    assert.deepEqual((await target.exportManifests('scaled')).map((object) => object.kind), ['Deployment', 'Service']);
+    const lines: string[] = [];
+    await target.logs('scaled', { tail: 10, onLine: (line) => lines.push(line) });
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /no logs from scaled-[a-z0-9]+-[a-z0-9]+: .*kwok's, gives none/);
+    await target.remove('scaled');
+  });
+
   test('a dry run shows an object before and after, and changes nothing until applied', async (t) => {
     if (!ready(t)) return;
     const config: KubernetesObject & { data: Record<string, string> } = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'thresholds' }, data: { churn: '0.5' } };
