@@ -36,12 +36,24 @@ export function kubernetesBinDir() {
   return join(cacheDir(), `kubernetes-v${KUBERNETES_VERSION}-etcd-v${ETCD_VERSION}-kwok-v${KWOK_VERSION}`, 'bin');
 }
 
+// What a release build stamps into the binaries, so that /version and --version say 1.35.4.
+const [MAJOR, MINOR] = KUBERNETES_VERSION.split('.');
+const VERSION_FLAGS = [
+  `-X k8s.io/component-base/version.gitVersion=v${KUBERNETES_VERSION}`,
+  `-X k8s.io/component-base/version.gitMajor=${MAJOR}`,
+  `-X k8s.io/component-base/version.gitMinor=${MINOR}`,
+  '-X k8s.io/component-base/version.gitTreeState=clean',
+].join(' ');
+/** Changes when the way the binaries are built does, so that a cache built otherwise is rebuilt. */
+const RECIPE = `go build -trimpath -ldflags "-s -w ${VERSION_FLAGS}"`;
+
 /** kubectl is the benchmark's peer, and a way to look at the test clusters by hand. */
 const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'];
 
 /** @returns {boolean} */
 export function kubernetesBinariesReady() {
-  return BINARIES.every((binary) => existsSync(join(kubernetesBinDir(), binary)));
+  const recipe = join(kubernetesBinDir(), '.recipe');
+  return existsSync(recipe) && readFileSync(recipe, 'utf8') === RECIPE && BINARIES.every((binary) => existsSync(join(kubernetesBinDir(), binary)));
 }
 
 /**
@@ -82,6 +94,9 @@ export function ensureKubernetesBinaries() {
     const go = ensureGo();
     const src = join(bin, '..', 'src');
     mkdirSync(src, { recursive: true });
+    // Binaries of another recipe are built again.
+    if (existsSync(bin) && (!existsSync(join(bin, '.recipe')) || readFileSync(join(bin, '.recipe'), 'utf8') !== RECIPE)) rmSync(bin, { recursive: true, force: true });
+    mkdirSync(bin, { recursive: true });
     say(`building Kubernetes ${KUBERNETES_VERSION} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl), etcd ${ETCD_VERSION} and kwok ${KWOK_VERSION} from their Go modules into ${bin}: 15 to 30 minutes once, then cached`);
     const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
     const goRun = (/** @type {string[]} */ args, /** @type {Record<string, string>} */ extra = {}) => {
@@ -117,7 +132,7 @@ export function ensureKubernetesBinaries() {
     for (const [name, pkg] of targets) {
       if (existsSync(join(bin, name))) continue;
       say(`building ${name}`);
-      goRun(['build', '-trimpath', '-ldflags', '-s -w', '-o', join(bin, `${name}.part`), pkg]);
+      goRun(['build', '-trimpath', '-ldflags', `-s -w ${VERSION_FLAGS}`, '-o', join(bin, `${name}.part`), pkg]);
       renameSync(join(bin, `${name}.part`), join(bin, name));
     }
     if (!existsSync(join(bin, 'kwok'))) {
@@ -127,6 +142,7 @@ export function ensureKubernetesBinaries() {
       renameSync(join(gobin, 'kwok'), join(bin, 'kwok'));
       rmSync(gobin, { recursive: true, force: true });
     }
+    writeFileSync(join(bin, '.recipe'), RECIPE);
     return { ok: true, dir: bin };
   } catch (error) {
     return { ok: false, reason: `the Kubernetes control plane could not be built: ${/** @type {Error} */ (error).message}` };

@@ -43,6 +43,14 @@ function wholeNumber(value: unknown, flag: string): number | undefined {
   return number;
 }
 
+/** `--autoscale 2:6` or `2:6:70` (min replicas, max replicas, target CPU %). */
+function autoscaleOption(value: unknown): { minReplicas: number; maxReplicas: number; cpuPercent?: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+):(\d+)(?::(\d+))?$/.exec(String(value));
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1])) throw new UsageError(`--autoscale takes MIN:MAX[:CPU%] with 1 <= MIN <= MAX, not '${String(value)}'`);
+  return { minReplicas: Number(match[1]), maxReplicas: Number(match[2]), ...(match[3] ? { cpuPercent: Number(match[3]) } : {}) };
+}
+
 function progress(context: CliContext) {
   return { onProgress: ({ message }: { message: string }) => !context.json && context.io.stderr(`${message}\n`) };
 }
@@ -57,7 +65,7 @@ function report(context: CliContext, result: DeployResult): number {
 export const deployCommand: CliCommand = {
   name: 'deploy',
   summary: 'Deploy an image as a service that rolls out start-first and rolls back on failure',
-  usage: `deploy ${TARGET_USAGE} --image IMAGE --name NAME [--replicas N] [--port P] [--host-port] [--registry HOST[:PORT]] [--change-cause TEXT] [--progress-deadline SECONDS] [--env KEY=VALUE]... [--json]`,
+  usage: `deploy ${TARGET_USAGE} --image IMAGE --name NAME [--replicas N] [--port P] [--host-port] [--registry HOST[:PORT]] [--change-cause TEXT] [--progress-deadline SECONDS] [--autoscale MIN:MAX[:CPU%]] [--env KEY=VALUE]... [--json]`,
   options: {
     ...TARGET_OPTIONS,
     image: { type: 'string' },
@@ -67,6 +75,7 @@ export const deployCommand: CliCommand = {
     registry: { type: 'string' },
     'change-cause': { type: 'string' },
     'progress-deadline': { type: 'string' },
+    autoscale: { type: 'string' },
     env: { type: 'string', multiple: true },
   },
   async run(context) {
@@ -81,6 +90,7 @@ export const deployCommand: CliCommand = {
     const port = wholeNumber(values.port, '--port');
     const replicas = wholeNumber(values.replicas, '--replicas');
     const progressDeadlineSeconds = wholeNumber(values['progress-deadline'], '--progress-deadline');
+    const autoscale = autoscaleOption(values.autoscale);
     const result = await target.deploy(
       {
         name: requiredName(context),
@@ -90,6 +100,7 @@ export const deployCommand: CliCommand = {
         ...(typeof values.registry === 'string' ? { registry: values.registry } : {}),
         ...(typeof values['change-cause'] === 'string' ? { changeCause: values['change-cause'] } : {}),
         ...(progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds } : {}),
+        ...(autoscale ? { autoscale } : {}),
         env,
       },
       progress(context),

@@ -29,6 +29,9 @@ import {
 import type { TargetSnapshot } from './deployments/targets';
 import type { DeploymentEvent, DeploymentStatus, Revision, Task } from './targets/deployTarget';
 
+/** The newest events a deployment shows; the log of a failed rollout names the ones that matter. */
+const EVENTS_SHOWN = 20;
+
 /** Where the tree reads from; commands.ts backs it with the configured DeployTargets. */
 export interface DeploymentsSource {
   /** Every configured target with its deployments, or the problem that kept it from listing them. */
@@ -72,7 +75,7 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
           return [{ kind: 'revisions', targetId: node.targetId, name }, { kind: 'tasks', targetId: node.targetId, name, label: 'Pods' }, { kind: 'events', targetId: node.targetId, name }];
         }
         case 'events': {
-          const events = (await this.source.events(node.targetId, node.name)).slice(-50).reverse();
+          const events = (await this.source.events(node.targetId, node.name)).slice(-EVENTS_SHOWN).reverse();
           if (!events.length) return [{ kind: 'problem', message: 'No events: Kubernetes keeps them for an hour.' }];
           return events.map((event) => ({ kind: 'event', targetId: node.targetId, name: node.name, event }));
         }

@@ -1,16 +1,19 @@
 // What this machine offers the MLOps workflow: Python and its ML packages, a Docker Engine
 // (and whether it is a swarm manager), Kubernetes contexts and git. Used by the environment
 // panel and `mlops doctor`.
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter } from 'node:path';
 import type { EnvironmentCheck } from '../shared/protocol';
+import { kubernetesClient, kubernetesError } from '../deploy/targets/kubernetes/client';
+import { kubeconfigFiles, openCluster } from '../deploy/targets/kubernetes/kubeconfig';
+import { describeError } from '../shared/errors';
 import { runProgram } from '../shared/process';
 import { pingDockerEngine, resolveDockerHost } from './dockerPing';
 
 export interface EnvironmentOptions {
   pythonPath?: string;
   dockerHost?: string;
+  /** mlops.kubeconfig: one file, or several joined as in KUBECONFIG. */
+  kubeconfig?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -22,7 +25,7 @@ export async function checkEnvironment(options: EnvironmentOptions = {}): Promis
   const [python, docker, kubernetes, git] = await Promise.all([
     checkPython(options.pythonPath || 'python3'),
     checkDocker(resolveDockerHost(options.dockerHost, env)),
-    checkKubeconfig(env),
+    checkKubernetes(options.kubeconfig, env),
     checkGit(options.cwd),
   ]);
   return [...python, ...docker, kubernetes, git];
@@ -92,34 +95,35 @@ async function checkDocker(host: string): Promise<EnvironmentCheck[]> {
   }
 }
 
-async function checkKubeconfig(env: NodeJS.ProcessEnv): Promise<EnvironmentCheck> {
-  const files = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(homedir(), '.kube', 'config')];
-  const found: string[] = [];
-  let currentContext: string | undefined;
-  for (const file of files) {
-    try {
-      const text = await readFile(file, 'utf8');
-      found.push(file);
-      currentContext ??= /^current-context:\s*"?([^"\n]+?)"?\s*$/m.exec(text)?.[1];
-    } catch {
-      /* a missing file in KUBECONFIG is allowed, as kubectl allows it */
-    }
+/**
+ * The kubeconfig files (mlops.kubeconfig, else every file of KUBECONFIG, else ~/.kube/config),
+ * their current context, and whether its API server answers (a few seconds at most).
+ */
+async function checkKubernetes(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): Promise<EnvironmentCheck> {
+  const files = kubeconfigFiles(kubeconfig, env);
+  const check = { id: 'kubernetes', label: 'Kubernetes' } as const;
+  const { existsSync } = await import('node:fs');
+  if (!files.some((file) => existsSync(file))) {
+    return { ...check, status: 'warning', detail: `no kubeconfig at ${files.join(delimiter)}`, remedy: 'Optional: set KUBECONFIG (or mlops.kubeconfig) to deploy to Kubernetes.' };
   }
-  if (found.length === 0) {
-    return {
-      id: 'kubernetes',
-      label: 'Kubernetes',
-      status: 'warning',
-      detail: `no kubeconfig at ${files.join(delimiter)}`,
-      remedy: 'Optional: set KUBECONFIG to deploy to Kubernetes.',
-    };
+  let cluster: Awaited<ReturnType<typeof openCluster>>;
+  try {
+    // A missing file in KUBECONFIG is passed over, as kubectl does.
+    cluster = await openCluster({ kubeconfig: files.join(delimiter) });
+  } catch (error) {
+    return { ...check, status: 'warning', detail: describeError(error), remedy: 'kubectl config use-context NAME picks a context that exists.' };
   }
-  return {
-    id: 'kubernetes',
-    label: 'Kubernetes',
-    status: 'ok',
-    detail: `${found.join(delimiter)}${currentContext ? `, current context ${currentContext}` : ', no current context'}`,
-  };
+  const where = `${cluster.files.join(delimiter)}, current context ${cluster.context} (${cluster.server})`;
+  try {
+    const { VersionApi } = await kubernetesClient();
+    const version = await Promise.race([
+      cluster.config.makeApiClient(VersionApi).getCode(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000).unref()),
+    ]);
+    return { ...check, status: 'ok', detail: `${where}, Kubernetes ${version.gitVersion}` };
+  } catch (error) {
+    return { ...check, status: 'warning', detail: `${where}: ${kubernetesError(error, 'read its version', cluster).message}`, remedy: 'Start the cluster or check the network, or pick another context.' };
+  }
 }
 
 async function checkGit(cwd: string | undefined): Promise<EnvironmentCheck> {

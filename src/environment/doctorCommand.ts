@@ -6,12 +6,13 @@ const MARKS = { ok: '✓', warning: '!', missing: '✗' } as const;
 export const doctorCommand: CliCommand = {
   name: 'doctor',
   summary: 'Check Python and its ML packages, Docker and Swarm, Kubernetes and git.',
-  usage: 'doctor [--python PATH] [--docker-host HOST] [--json]',
-  options: { python: { type: 'string' }, 'docker-host': { type: 'string' } },
+  usage: 'doctor [--python PATH] [--docker-host HOST] [--kubeconfig FILE] [--json]',
+  options: { python: { type: 'string' }, 'docker-host': { type: 'string' }, kubeconfig: { type: 'string' } },
   async run({ values, json, io }) {
     const checks = await checkEnvironment({
       pythonPath: values.python as string | undefined,
       dockerHost: values['docker-host'] as string | undefined,
+      kubeconfig: values.kubeconfig as string | undefined,
       cwd: process.cwd(),
     });
     if (json) {

@@ -30,6 +30,7 @@ async function runChecks(panel: OpenPanel<EnvironmentUpdate>, log: Logger): Prom
   const checks = await checkEnvironment({
     pythonPath: setting('pythonPath', ''),
     dockerHost: setting('dockerHost', ''),
+    kubeconfig: setting('kubeconfig', ''),
     cwd: workspaceRoot(),
   });
   for (const check of checks) log.info(`environment: ${check.label}: ${check.status}: ${check.detail}`);

@@ -37,6 +37,7 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
         join(workspace, '.vscode', 'settings.json'),
         JSON.stringify({ 'mlops.kubeconfig': plane.kubeconfig, 'mlops.deployTargets': [{ name: 'kwok cluster', kubernetes: { context: 'mlops-test', namespace: 'default' } }] }, null, 2),
       );
+      writeFileSync(join(workspace, 'thresholds.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: churn-thresholds\ndata:\n  alert: "0.7"\n');
       workbench = await openWorkbench(workspace);
     },
     { timeout: 300_000 },
@@ -61,8 +62,12 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     assert.match(await (await row({ label: 'Revision 1' })).innerText(), /first model/);
     await (await row({ label: 'Pods' })).click();
     await row(/running/);
-    await (await row({ label: 'Events' })).click();
+    const events = await row({ label: 'Events' });
+    await events.click();
     await row(/ScalingReplicaSet/);
+    await screenshot(page, 'deployments-kubernetes-events');
+    // The tree renders only the rows in sight: the events fold away to bring team-b into view.
+    await events.click();
     await (await row({ label: 'team-b' })).click();
     assert.match(await (await row({ label: 'fraud' })).innerText(), /1\/1 healthy · rev 1/);
     await screenshot(page, 'deployments-kubernetes');
@@ -88,6 +93,25 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     await screenshot(page, 'deployments-kubernetes-rollback');
     const [deployment] = await target.exportManifests('churn');
     assert.equal((deployment as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]!.image, 'registry.example/churn:1');
+  });
+
+  test('"Apply Kubernetes YAML" shows the dry run as a diff and applies after the confirmation', async (t) => {
+    if (!needService(t, !unavailable, `the Kubernetes end-to-end test cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('thresholds.yaml');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'thresholds.yaml' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'thresholds.yaml' }).waitFor({ timeout: 30_000 });
+    await runCommand(page, 'MLOps: Apply Kubernetes YAML');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Apply thresholds.yaml to mlops-test · default?' });
+    await dialog.waitFor({ timeout: 60_000 });
+    assert.match(await dialog.innerText(), /1 created/);
+    await page.locator('.tabs-container .tab', { hasText: /thresholds\.yaml: live ↔ after apply/ }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'deployments-kubernetes-apply');
+    await dialog.locator('.monaco-button', { hasText: 'Apply' }).click();
+    await page.locator('.notification-toast', { hasText: /Applied thresholds\.yaml to mlops-test · default: 1 created/ }).first().waitFor({ timeout: 60_000 });
+    const [applied] = await target.applyObjects([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'churn-thresholds' } }], true);
+    assert.deepEqual((applied!.before as { data?: unknown } | null)?.data, { alert: '0.7' }, 'the ConfigMap exists after the confirmation');
   });
 
   test('"Export Manifests as YAML" opens the live manifests, cleaned for GitOps', async (t) => {

@@ -32,16 +32,18 @@ test('a wrong interpreter is reported with the path and a remedy', async () => {
   assert.match(python.remedy ?? '', /mlops\.pythonPath/);
 });
 
-test('a multi-file KUBECONFIG is read, and its current context found', async () => {
+test('a multi-file KUBECONFIG is read; a current context that no file defines is named', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-kube-'));
   writeFileSync(join(dir, 'clusters'), 'apiVersion: v1\nkind: Config\nclusters: []\n');
   writeFileSync(join(dir, 'contexts'), 'apiVersion: v1\nkind: Config\ncurrent-context: "staging"\n');
   const env = { KUBECONFIG: [join(dir, 'missing'), join(dir, 'clusters'), join(dir, 'contexts')].join(delimiter) };
   const checks = await checkEnvironment({ dockerHost: 'tcp://127.0.0.1:9', env });
   const kube = checks.find((check) => check.id === 'kubernetes')!;
-  assert.equal(kube.status, 'ok');
-  assert.match(kube.detail, /current context staging/);
+  assert.equal(kube.status, 'warning');
+  assert.match(kube.detail, new RegExp(`The kubeconfig ${join(dir, 'clusters')}, ${join(dir, 'contexts')} has no context "staging"`));
   assert.ok(!kube.detail.includes('missing'), 'a listed file that does not exist is passed over');
+  const none = (await checkEnvironment({ dockerHost: 'tcp://127.0.0.1:9', env: { KUBECONFIG: join(dir, 'missing') } })).find((check) => check.id === 'kubernetes')!;
+  assert.deepEqual([none.status, none.detail], ['warning', `no kubeconfig at ${join(dir, 'missing')}`]);
 });
 
 test('mlops doctor --json prints the checks as JSON on stdout', () => {

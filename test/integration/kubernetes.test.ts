@@ -15,6 +15,7 @@ import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCo
 import type { DeploymentStatus } from '../../src/deploy/targets/deployTarget';
 import { listContexts } from '../../src/deploy/targets/kubernetes/kubeconfig';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
+import { checkEnvironment } from '../../src/environment/checks';
 import { describeError } from '../../src/shared/errors';
 import { testBusyboxImage } from '../support/docker';
 import { controlPlane, writeKubeconfig, type ControlPlane } from '../support/kubernetes';
@@ -230,6 +231,17 @@ describe('errors users meet', { timeout: 120_000 }, () => {
     await assert.rejects(offline.list(), new RegExp(`The Kubernetes API server of context "offline" \\(${nowhere.replace(/[.]/g, '\\.')}\\) cannot be reached \\(ECONNREFUSED`));
   });
 
+  test('the environment check (mlops doctor) reaches the API server of the current context', async (t) => {
+    if (!ready(t)) return;
+    const kube = (await checkEnvironment({ kubeconfig: plane!.kubeconfig, dockerHost: 'tcp://127.0.0.1:9', env: {} })).find((check) => check.id === 'kubernetes')!;
+    assert.equal(kube.status, 'ok', kube.detail);
+    assert.match(kube.detail, /current context mlops-test \(https:\/\/127\.0\.0\.1:\d+\), Kubernetes v1\.35\.4/);
+    const offline = writeKubeconfig(plane!, 'doctor-offline.yaml', `https://127.0.0.1:${await freePort()}`, 'x', 'gone');
+    const unreachable = (await checkEnvironment({ kubeconfig: offline, dockerHost: 'tcp://127.0.0.1:9', env: {} })).find((check) => check.id === 'kubernetes')!;
+    assert.equal(unreachable.status, 'warning');
+    assert.match(unreachable.detail, /current context gone .*cannot be reached \(ECONNREFUSED/);
+  });
+
   test('a multi-file KUBECONFIG lists the contexts of every file', async (t) => {
     if (!ready(t)) return;
     const second = writeKubeconfig(plane!, 'second.yaml', plane!.server, plane!.adminToken, 'second', 'team-c');
@@ -255,7 +267,8 @@ describe('the command line against the control plane', { timeout: 300_000 }, () 
     const deployed = await cli('deploy', '--name', 'cli-model', '--image', 'mlops-test/churn:1');
     assert.equal(deployed.code, 0, deployed.err);
     assert.deepEqual(Object.keys(deployed.json as object).sort(), ['revision', 'rolledBack', 'status']);
-    assert.equal((await cli('deploy', '--name', 'cli-model', '--image', 'mlops-test/churn:2', '--change-cause', 'v2')).code, 0);
+    assert.equal((await cli('deploy', '--name', 'cli-model', '--image', 'mlops-test/churn:2', '--change-cause', 'v2', '--autoscale', '1:3:60')).code, 0);
+    assert.match((await cli('deploy', '--name', 'cli-model', '--image', 'x:1', '--autoscale', '3:1')).err, /--autoscale takes MIN:MAX\[:CPU%\] with 1 <= MIN <= MAX, not '3:1'/);
     const history = (await cli('history', '--name', 'cli-model')).json as { revision: number; changeCause: string; current: boolean }[];
     assert.deepEqual(history.map((r) => Object.keys(r).sort()), [0, 1].map(() => ['changeCause', 'createdAt', 'current', 'image', 'revision', 'stable']));
     assert.deepEqual(history.map((r) => [r.revision, r.changeCause, r.current]), [[1, 'deploy mlops-test/churn:1', false], [2, 'v2', true]]);

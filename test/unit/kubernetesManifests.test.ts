@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { delimiter } from 'node:path';
 import { test } from 'node:test';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import { changeSummary } from '../../src/deploy/deployments/kubernetes/changeSummary';
 import { kubernetesError } from '../../src/deploy/targets/kubernetes/client';
 import { kubeconfigFiles } from '../../src/deploy/targets/kubernetes/kubeconfig';
 import { checkDeploymentName } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
@@ -154,4 +155,15 @@ test('deployment names are DNS-1035 labels', () => {
   assert.equal(checkDeploymentName('churn-v2'), undefined);
   assert.match(checkDeploymentName('2churn') ?? '', /starting with a letter/);
   assert.match(checkDeploymentName('Churn') ?? '', /not a valid Kubernetes name/);
+});
+
+test('a dry run is summed up as created, changed and unchanged objects', () => {
+  const object = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: String(Math.random()) }, data });
+  const planned = [
+    { kind: 'ConfigMap', name: 'a', namespace: 'ml', before: null, after: object({ x: '1' }) },
+    { kind: 'ConfigMap', name: 'b', namespace: 'ml', before: object({ x: '1' }), after: object({ x: '2' }) },
+    { kind: 'ConfigMap', name: 'c', namespace: 'ml', before: object({ x: '1' }), after: object({ x: '1' }) },
+  ];
+  assert.equal(changeSummary(planned), '1 created, 1 changed, 1 unchanged');
+  assert.equal(changeSummary([]), 'nothing to apply');
 });

@@ -59,7 +59,10 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
         { title: `Add ${picked.context.name}: deploy to which namespace?`, placeHolder: 'Other namespaces can still be browsed in the view', ignoreFocusOut: true },
       );
       if (!namespace) return;
-      const existing = setting<unknown[]>('deployTargets', []);
+      // The entry goes where the list is already set (workspace or user), so that it shows.
+      const inspected = vscode.workspace.getConfiguration('mlops').inspect<unknown[]>('deployTargets');
+      const scope = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      const existing = (scope === vscode.ConfigurationTarget.Workspace ? inspected?.workspaceValue : inspected?.globalValue) ?? [];
       const taken = new Set([...deps.configs().map((c) => c.name.toLowerCase())]);
       const name = await vscode.window.showInputBox({
         title: `Add ${picked.context.name} · ${namespace.name}`,
@@ -70,7 +73,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
       });
       if (!name) return;
       const entry = { name: name.trim(), kubernetes: { context: picked.context.name, namespace: namespace.name } };
-      await vscode.workspace.getConfiguration('mlops').update('deployTargets', [...(Array.isArray(existing) ? existing : []), entry], vscode.ConfigurationTarget.Global);
+      await vscode.workspace.getConfiguration('mlops').update('deployTargets', [...(Array.isArray(existing) ? existing : []), entry], scope);
       log.info(`deployments: added the Kubernetes target ${JSON.stringify(entry)}`);
       deps.refresh();
       void vscode.window.showInformationMessage(`${entry.name} (${picked.context.name} · ${namespace.name}) is in the Deployments view.`);
