@@ -8,12 +8,13 @@ import { activationSuite } from './activation';
 import { containerizeSuite } from './containerize';
 import { datasetsSuite } from './datasets';
 import { deploySuite } from './deploy';
+import { driftSuite } from './drift';
 import { experimentsSuite } from './experiments';
 import { kubernetesSuite } from './kubernetes';
 import { lakeIngestSuite } from './lakeIngest';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite, driftSuite];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 

@@ -15,7 +15,7 @@ import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { testBaseImage } from '../support/docker';
 import { needService } from '../support/services';
-import { openWorkbench, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import { openWorkbench, quickInput, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
 
 describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
   const name = `e2e-churn-${Date.now().toString(36)}`;
@@ -129,14 +129,7 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
   test('"MLOps: Deploy Image" deploys through its quick picks and reports the endpoint', async (t) => {
     if (!needService(t, !unavailable, `the deployments end-to-end test cannot run: ${unavailable}`)) return;
     const { page } = workbench!;
-    const widget = page.locator('.quick-input-widget');
-    const input = widget.locator('input').first();
-    /** Waits for the input box that says `prompt`, types `value` (when given) and accepts it. */
-    const answer = async (prompt: RegExp, value?: string) => {
-      await widget.filter({ hasText: prompt }).waitFor({ timeout: 30_000 });
-      if (value !== undefined) await input.fill(value);
-      await input.press('Enter');
-    };
+    const { widget, input, answer } = quickInput(page);
     await runCommand(page, 'MLOps: Deploy Image');
     await widget.filter({ hasText: 'Deploy: which image?' }).waitFor({ timeout: 30_000 });
     await input.fill(images[1]!);
@@ -150,7 +143,8 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
     await done.waitFor({ timeout: 300_000 });
     assert.match(await done.innerText(), /1\/1 healthy/);
     assert.equal(await done.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(), 1);
-    assert.match(await (await row(`${name}-ui`)).innerText(), /1\/1 healthy · rev 1/);
+    // The view re-lists when the deploy ends: its row may still show the deploy in progress for a moment.
+    assert.match(await (await row(new RegExp(`${name}-ui[\\s\\S]*1/1 healthy · rev 1`))).innerText(), /1\/1 healthy · rev 1/);
     const history = await target!.history(`${name}-ui`);
     assert.deepEqual(history.map((r) => [r.revision, r.image, r.changeCause, r.current]), [[1, images[1], 'from the palette', true]]);
   });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
 import { controlPlane, type ControlPlane } from '../support/kubernetes';
 import { needService } from '../support/services';
-import { openWorkbench, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import { openWorkbench, quickInput, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
 
 describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
   let unavailable = workbenchUnavailableReason();
@@ -112,6 +112,42 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     await page.locator('.notification-toast', { hasText: /Applied thresholds\.yaml to mlops-test · default: 1 created/ }).first().waitFor({ timeout: 60_000 });
     const [applied] = await target.applyObjects([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'churn-thresholds' } }], true);
     assert.deepEqual((applied!.before as { data?: unknown } | null)?.data, { alert: '0.7' }, 'the ConfigMap exists after the confirmation');
+  });
+
+  test('"Deploy Image" to the cluster through its quick picks, then Scale and Remove from the tree', async (t) => {
+    if (!needService(t, !unavailable, `the Kubernetes end-to-end test cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    const { row, pickRow } = rowFinder(page);
+    const { widget, input, answer } = quickInput(page);
+    await runCommand(page, 'MLOps: Deploy Image');
+    await widget.filter({ hasText: 'Deploy: which image?' }).waitFor({ timeout: 30_000 });
+    await input.fill('Enter an image name');
+    await (await pickRow(/Enter an image name/)).click();
+    await answer(/An image the target can run/, 'registry.example/scorer:1');
+    await (await pickRow({ label: 'kwok cluster' })).click();
+    await answer(/Service name/, 'scorer');
+    await answer(/Replicas/, '2');
+    await answer(/NodePort \(30000–32767\)/, '30080');
+    await answer(/Change cause/, 'from the palette');
+    const deployed = page.locator('.notification-toast', { hasText: /Deployed scorer revision 1/ }).first();
+    await deployed.waitFor({ timeout: 120_000 });
+    assert.match(await deployed.innerText(), /on kwok cluster: 2\/2 healthy/);
+    assert.equal(await deployed.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(), 1, 'a NodePort can be opened');
+    assert.deepEqual((await target.endpoints('scorer')).map((e) => [e.url, e.publishMode]), [['http://127.0.0.1:30080', 'nodePort']]);
+
+    await (await row({ label: 'scorer' }, 60_000)).click({ button: 'right' });
+    await page.locator('.context-view .action-label', { hasText: 'Scale Deployment' }).click();
+    await answer(/Replicas \(now 2 running of 2\)/, '3');
+    await page.locator('.notification-toast', { hasText: /scorer: 3\/3 healthy/ }).first().waitFor({ timeout: 120_000 });
+    assert.deepEqual((await target.status('scorer')).replicas, { running: 3, desired: 3 });
+
+    await (await row({ label: 'scorer' })).click({ button: 'right' });
+    await page.locator('.context-view .action-label', { hasText: 'Remove Deployment' }).click();
+    const confirm = page.locator('.monaco-dialog-box', { hasText: 'Remove the deployment "scorer" from kwok cluster?' });
+    await confirm.waitFor({ timeout: 30_000 });
+    await confirm.locator('.monaco-button', { hasText: 'Remove' }).click();
+    await page.locator('.notification-toast', { hasText: /Removed scorer from kwok cluster/ }).first().waitFor({ timeout: 60_000 });
+    await assert.rejects(target.status('scorer'), /No deployment named scorer/);
   });
 
   test('"Export Manifests as YAML" opens the live manifests, cleaned for GitOps', async (t) => {

@@ -161,3 +161,15 @@ export async function showDeploymentsView(page: Page): Promise<void> {
     await page.mouse.up();
   }
 }
+
+/** The quick input: waits for the box that says `prompt`, types `value` (when given) and accepts it. */
+export function quickInput(page: Page) {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input').first();
+  const answer = async (prompt: RegExp | string, value?: string) => {
+    await widget.filter({ hasText: prompt }).waitFor({ timeout: 30_000 });
+    if (value !== undefined) await input.fill(value);
+    await input.press('Enter');
+  };
+  return { widget, input, answer };
+}
