@@ -114,7 +114,7 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     assert.deepEqual((applied!.before as { data?: unknown } | null)?.data, { alert: '0.7' }, 'the ConfigMap exists after the confirmation');
   });
 
-  test('"Deploy Image" to the cluster through its quick picks, then Scale and Remove from the tree', async (t) => {
+  test('"Deploy Image" to the cluster through its quick picks, then Scale and Remove', async (t) => {
     if (!needService(t, !unavailable, `the Kubernetes end-to-end test cannot run: ${unavailable}`)) return;
     const { page } = workbench!;
     const { row, pickRow } = rowFinder(page);
@@ -135,14 +135,16 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     assert.equal(await deployed.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(), 1, 'a NodePort can be opened');
     assert.deepEqual((await target.endpoints('scorer')).map((e) => [e.url, e.publishMode]), [['http://127.0.0.1:30080', 'nodePort']]);
 
-    await (await row({ label: 'scorer' }, 60_000)).click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Scale Deployment' }).click();
-    await answer(/Replicas \(now 2 running of 2\)/, '3');
+    // From the palette, which asks which deployment: the tree re-renders as the watches report.
+    await row({ label: 'scorer' }, 60_000);
+    await runCommand(page, 'MLOps: Scale Deployment');
+    await (await pickRow(/scorer/)).click();
+    await answer(/Replicas \(now \d running of 2\)/, '3');
     await page.locator('.notification-toast', { hasText: /scorer: 3\/3 healthy/ }).first().waitFor({ timeout: 120_000 });
     assert.deepEqual((await target.status('scorer')).replicas, { running: 3, desired: 3 });
 
-    await (await row({ label: 'scorer' })).click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Remove Deployment' }).click();
+    await runCommand(page, 'MLOps: Remove Deployment');
+    await (await pickRow(/scorer/)).click();
     const confirm = page.locator('.monaco-dialog-box', { hasText: 'Remove the deployment "scorer" from kwok cluster?' });
     await confirm.waitFor({ timeout: 30_000 });
     await confirm.locator('.monaco-button', { hasText: 'Remove' }).click();
@@ -153,10 +155,12 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
   test('"Export Manifests as YAML" opens the live manifests, cleaned for GitOps', async (t) => {
     if (!needService(t, !unavailable, `the Kubernetes end-to-end test cannot run: ${unavailable}`)) return;
     const { page } = workbench!;
-    const { row } = rowFinder(page);
-    await (await row({ label: 'churn' })).click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Export Manifests as YAML' }).click();
+    const { pickRows } = rowFinder(page);
+    await runCommand(page, 'MLOps: Export Manifests as YAML');
     const editor = page.locator('.editor-instance .view-lines').first();
+    // Deployments of other targets make the command ask which one first.
+    await pickRows().filter({ hasText: 'churn' }).or(editor.filter({ hasText: 'kind: Deployment' })).first().waitFor({ timeout: 30_000 });
+    if (await pickRows().filter({ hasText: 'churn' }).count()) await pickRows().filter({ hasText: 'churn' }).first().click();
     await editor.filter({ hasText: 'kind: Deployment' }).waitFor({ timeout: 30_000 });
     const text = await editor.innerText();
     assert.match(text, /kubernetes\.io\/change-cause/);

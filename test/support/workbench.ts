@@ -167,7 +167,11 @@ export function quickInput(page: Page) {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('input').first();
   const answer = async (prompt: RegExp | string, value?: string) => {
-    await widget.filter({ hasText: prompt }).waitFor({ timeout: 30_000 });
+    try {
+      await widget.filter({ hasText: prompt }).waitFor({ timeout: 30_000 });
+    } catch (error) {
+      throw new Error(`no input box says ${String(prompt)}; ${await workbenchState(page)}`, { cause: error });
+    }
     if (value !== undefined) await input.fill(value);
     await input.press('Enter');
   };
