@@ -292,6 +292,22 @@ const FAKE_NODE = {
   },
 };
 
+// The parts of kwok's status templates that several stages share: a node's conditions, refreshed
+// with a heartbeat, and the addresses kwok gives a pod.
+const NODE_CONDITIONS = `      {{ $now := Now }}
+      {{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
+      conditions:
+      {{ range NodeConditions }}
+      - lastHeartbeatTime: {{ $now | Quote }}
+        lastTransitionTime: {{ $lastTransitionTime | Quote }}
+        message: {{ .message | Quote }}
+        reason: {{ .reason | Quote }}
+        status: {{ .status | Quote }}
+        type: {{ .type | Quote }}
+      {{ end }}`;
+const POD_ADDRESSES = `      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}`;
+
 // kwok's stages: a node that initialises and heartbeats every few seconds (well within the node
 // monitor's 40 s grace), its "fast" pod stages, and one for an image that cannot be pulled: its
 // pods stay Pending with ImagePullBackOff and a Warning event, the way a kubelet reports it.
@@ -310,17 +326,7 @@ spec:
       values: ['True']
   next:
     statusTemplate: |
-      {{ $now := Now }}
-      {{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
-      conditions:
-      {{ range NodeConditions }}
-      - lastHeartbeatTime: {{ $now | Quote }}
-        lastTransitionTime: {{ $lastTransitionTime | Quote }}
-        message: {{ .message | Quote }}
-        reason: {{ .reason | Quote }}
-        status: {{ .status | Quote }}
-        type: {{ .type  | Quote}}
-      {{ end }}
+${NODE_CONDITIONS}
       addresses:
       - address: 127.0.0.1
         type: InternalIP
@@ -353,17 +359,7 @@ spec:
     jitterDurationMilliseconds: 2000
   next:
     statusTemplate: |
-      {{ $now := Now }}
-      {{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
-      conditions:
-      {{ range NodeConditions }}
-      - lastHeartbeatTime: {{ $now | Quote }}
-        lastTransitionTime: {{ $lastTransitionTime | Quote }}
-        message: {{ .message | Quote }}
-        reason: {{ .reason | Quote }}
-        status: {{ .status | Quote }}
-        type: {{ .type | Quote }}
-      {{ end }}
+${NODE_CONDITIONS}
   immediateNextStage: true
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -406,8 +402,7 @@ spec:
             reason: ImagePullBackOff
             message: 'Back-off pulling image {{ .image }}'
       {{ end }}
-      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+${POD_ADDRESSES}
       phase: Pending
       startTime: {{ $now | Quote }}
 ---
@@ -454,8 +449,7 @@ spec:
           running:
             startedAt: {{ $now | Quote }}
       {{ end }}
-      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+${POD_ADDRESSES}
       phase: Running
       startTime: {{ $now | Quote }}
 ---

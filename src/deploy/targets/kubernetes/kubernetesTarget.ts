@@ -260,14 +260,8 @@ export class KubernetesTarget implements DeployTarget {
       if (!kind || !object.apiVersion || !name) throw new MlopsError(`A document in the YAML has no ${!object.apiVersion ? 'apiVersion' : !kind ? 'kind' : 'metadata.name'}.`, 'Every object needs apiVersion, kind and metadata.name.');
       const namespaced = { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? this.namespace } };
       const namespace = namespaced.metadata.namespace;
-      const before = await this.objects.read({ apiVersion: object.apiVersion, kind, metadata: { name, namespace } }).then(
-        (live) => cleanForExport(live as KubernetesObject & { status?: unknown }),
-        (error: unknown) => {
-          if (statusCode(error) === 404) return null;
-          throw kubernetesError(error, `read ${kind} ${name}`, this.cluster);
-        },
-      );
-      this.apiCalls++;
+      const live = await this.unlessMissing(`read ${kind} ${name}`, () => this.objects.read({ apiVersion: object.apiVersion!, kind, metadata: { name, namespace } }));
+      const before = live ? cleanForExport(live as KubernetesObject & { status?: unknown }) : null;
       const after = await this.apply(namespaced, dryRun);
       results.push({ kind, name, namespace, before, after: cleanForExport(after as KubernetesObject & { status?: unknown }) });
     }
@@ -452,14 +446,8 @@ export class KubernetesTarget implements DeployTarget {
     return name;
   }
 
-  private async readDeployment(name: string): Promise<V1Deployment | undefined> {
-    try {
-      this.apiCalls++;
-      return await this.apps.readNamespacedDeployment({ name, namespace: this.namespace });
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw kubernetesError(error, `read deployment ${name} in ${this.namespace}`, this.cluster);
-    }
+  private readDeployment(name: string): Promise<V1Deployment | undefined> {
+    return this.unlessMissing(`read deployment ${name} in ${this.namespace}`, () => this.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
   }
 
   private async requireDeployment(name: string): Promise<V1Deployment> {
@@ -468,14 +456,8 @@ export class KubernetesTarget implements DeployTarget {
     return deployment;
   }
 
-  private async readService(name: string): Promise<V1Service | undefined> {
-    try {
-      this.apiCalls++;
-      return await this.core.readNamespacedService({ name, namespace: this.namespace });
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw kubernetesError(error, `read service ${name} in ${this.namespace}`, this.cluster);
-    }
+  private readService(name: string): Promise<V1Service | undefined> {
+    return this.unlessMissing(`read service ${name} in ${this.namespace}`, () => this.core.readNamespacedService({ name, namespace: this.namespace }));
   }
 
   private async replicaSets(name: string): Promise<V1ReplicaSet[]> {
@@ -500,13 +482,18 @@ export class KubernetesTarget implements DeployTarget {
     return new URL(this.cluster.server).hostname;
   }
 
+  /** True when something was deleted, false when there was nothing to delete. */
   private async deleteIfPresent(what: string, remove: () => Promise<unknown>): Promise<boolean> {
+    return (await this.unlessMissing(what, async () => (await remove(), true))) ?? false;
+  }
+
+  /** A request whose 404 means "there is none": undefined then, any other failure explained. */
+  private async unlessMissing<T>(what: string, request: () => Promise<T>): Promise<T | undefined> {
+    this.apiCalls++;
     try {
-      this.apiCalls++;
-      await remove();
-      return true;
+      return await request();
     } catch (error) {
-      if (statusCode(error) === 404) return false;
+      if (statusCode(error) === 404) return undefined;
       throw kubernetesError(error, what, this.cluster);
     }
   }
