@@ -12,9 +12,11 @@ import { driftSuite } from './drift';
 import { experimentsSuite } from './experiments';
 import { kubernetesSuite } from './kubernetes';
 import { lakeIngestSuite } from './lakeIngest';
+import { monitorSeriesSuite } from './monitorSeries';
+import { requestsDriftSuite } from './requestsDrift';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite, driftSuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite, driftSuite, requestsDriftSuite, monitorSeriesSuite];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 

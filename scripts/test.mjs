@@ -8,6 +8,7 @@ import { ensureCodeServer } from './lib/codeServer.mjs';
 import { ensureBaseImage, ensureDockerEngine } from './lib/docker.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
+import { ensurePrometheus } from './lib/prometheus.mjs';
 import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e'];
@@ -40,6 +41,9 @@ if (files.some((file) => file.includes(`${join('test', 'e2e')}`))) {
 if (files.some((file) => !file.includes(join('test', 'unit')))) {
   const mlflow = ensureMlflow();
   if (!mlflow.ok) say(`tests against MLflow cannot run: ${mlflow.reason}`);
+  // Debian's Prometheus (with promtool): the monitoring tests scrape a model server with it.
+  const prometheus = ensurePrometheus();
+  if (!prometheus.ok) say(`tests against Prometheus cannot run: ${prometheus.reason}`);
   // A real Docker Engine (Debian's docker.io) and the Python base image, built offline since no
   // registry is reachable: minutes the first time, then cached.
   say('checking the Docker Engine and the Python base image of the deployment tests');

@@ -9,8 +9,10 @@ import { containerizeCommand } from './deploy/containerizeCommand';
 import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCommand } from './deploy/deployCliCommands';
 import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
 import { driftCommand } from './monitor/driftCommand';
+import { exportCommand } from './monitor/export/exportCommand';
+import { monitorCommand } from './monitor/monitorCommand';
 
-const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand, driftCommand, deployCommand, statusCommand, historyCommand, rollbackCommand, removeCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand, driftCommand, monitorCommand, exportCommand, deployCommand, statusCommand, historyCommand, rollbackCommand, removeCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -20,10 +20,8 @@ def psi(pb, pc):
     return float(np.sum((pc - pb) * np.log(pc / pb)))
 
 
-def main():
-    started = time.perf_counter()
-    baseline, current = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
-    read = time.perf_counter() - started
+def measure(baseline, current):
+    """{feature: {psi, ks}} for every column of the baseline."""
     features = {}
     for column in baseline.columns:
         b, c = baseline[column].dropna(), current[column].dropna()
@@ -37,6 +35,14 @@ def main():
             shares_b, shares_c = b.value_counts(normalize=True), c.value_counts(normalize=True)
             categories = shares_b.index.union(shares_c.index)
             features[column] = {"psi": psi(shares_b.reindex(categories, fill_value=0).to_numpy(), shares_c.reindex(categories, fill_value=0).to_numpy()), "ks": None}
+    return features
+
+
+def main():
+    started = time.perf_counter()
+    baseline, current = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
+    read = time.perf_counter() - started
+    features = measure(baseline, current)
     print(json.dumps({"seconds": time.perf_counter() - started, "read_seconds": read, "features": features}))
 
 

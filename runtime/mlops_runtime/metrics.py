@@ -8,10 +8,12 @@ histogram (shape), per categorical feature a count per value, and missing values
 import bisect
 import math
 import threading
+import time
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OTHER = "__other__"
 MAX_CATEGORIES = 50  # distinct values counted per categorical feature (and classes); the rest is OTHER
+COMMON_ERROR_CODES = ("400", "413", "415", "500")
 MAX_FEATURES = 200  # features summarised when model.json does not list them and requests choose the names
 
 
@@ -96,6 +98,11 @@ class Metrics:
         self._seen = {}  # group -> the label values admitted so far, for the caps
         self.requests = Counter("mlops_requests_total", "Scoring requests (POST /invocations) answered.")
         self.errors = Counter("mlops_request_errors_total", "Scoring requests answered with an error, by HTTP status code.", ("code",))
+        # Present from the start, so rate() over the first errors sees them rise from 0.
+        for code in COMMON_ERROR_CODES:
+            self.errors.inc(code, amount=0)
+        self.started = Gauge("mlops_server_start_time_seconds", "When the server started, in seconds since the epoch: counters count from then.")
+        self.started.set(time.time())
         self.latency = Histogram(
             "mlops_request_latency_seconds", "Time to answer a scoring request, from its headers to its response.", LATENCY_BUCKETS
         )
@@ -123,7 +130,7 @@ class Metrics:
         )
         for name in self.kinds:
             self.feature_missing.inc(name, amount=0)
-        self._families = [self.requests, self.errors, self.latency, self.predictions, self.log_errors, self.info]
+        self._families = [self.requests, self.errors, self.latency, self.predictions, self.log_errors, self.info, self.started]
         if self.task != "classification":
             self._families += [self.prediction_value, self.prediction_squares]
         if self.task != "regression":

@@ -5,8 +5,12 @@ service, found by DNS (in Docker Swarm `tasks.NAME` resolves to one address per 
 so that replacing the model's tasks never closes the port. A request that finds a task gone
 (connection refused, or closed before an answer) or draining (503) is sent again to another one.
 Backends are weighted groups, for A/B splits. runtime/README.md describes the settings.
+
+/router/backends/metrics and /router/backends/requests read every backend at once, so that
+monitoring sees each task through the one published port.
 """
 import collections
+import concurrent.futures
 import http.client
 import http.server
 import json
@@ -20,11 +24,12 @@ import socket
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from .metrics import Counter
+from .metrics import Counter, _escape
+from .request_log import TIMESTAMP, parse_query
 from .server import ConfigError, RequestError, Server, _setting
 
 log = logging.getLogger("mlops_runtime.router")
@@ -33,12 +38,19 @@ ADDRESS = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):([0-9]{1,5})")  # 
 CONNECT_SECONDS = 2.0  # a task that is gone may leave a connection unanswered rather than refuse it
 AVOID_SECONDS = 2.0  # how long an address that failed is passed over
 FIRST_PAUSE, LONGEST_PAUSE = 0.05, 0.2  # seconds between two attempts, doubling
+FAN_OUT_SECONDS = 3.0  # how long /router/backends/metrics waits for a backend's answer
+MAX_FAN_OUT_THREADS = 32  # backends asked at once; the others wait for a thread
+# A sample line of Prometheus' text format: name, labels (braces may be quoted in them), the rest.
+SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?([ \t].*)')
+LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
+FAMILY_SUFFIXES = ("_bucket", "_sum", "_count", "_total", "_created")  # samples of a family named without them
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
 # Content-Length is set from the body read, and Expect was answered by the router itself.
 NOT_FORWARDED = HOP_BY_HOP | {"content-length", "expect"}
 
 GroupSpec = collections.namedtuple("GroupSpec", "name addresses weight")
 Answer = collections.namedtuple("Answer", "status reason headers body")
+Page = collections.namedtuple("Page", "lines more complete_before")  # a backend's /requests: (ts, line) pairs
 
 
 class AttemptFailed(Exception):
@@ -239,6 +251,21 @@ class Router(Draining):
             time.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
 
+    def fan_out(self, target, timeout):
+        """GET target from every backend of every group in parallel: ([(group, endpoint, Answer or
+        the reason there is none)], ["name (error)" of each group whose hosts did not resolve])."""
+        backends, unresolved = [], []
+        for group in self.groups:
+            endpoints, error = group.resolve()
+            backends += [(group, endpoint) for endpoint in endpoints]
+            if error:
+                unresolved.append(f"{group.name} ({error})")
+        if not backends:
+            return [], unresolved
+        with concurrent.futures.ThreadPoolExecutor(min(len(backends), MAX_FAN_OUT_THREADS)) as pool:
+            answers = list(pool.map(lambda backend: _get(backend[1], target, timeout), backends))
+        return [(group, endpoint, answer) for (group, endpoint), answer in zip(backends, answers)], unresolved
+
     def _attempt(self, group, endpoint, method, target, headers, body):
         """One exchange on a new connection. AttemptFailed when nothing was answered; RequestError
         when waiting or the answer failed, which is not retried as the backend may have acted."""
@@ -265,6 +292,144 @@ class Router(Draining):
                 raise RequestError(502, "BAD_GATEWAY", f"{where} broke off its answer: {reason(error)}") from None
         finally:
             connection.close()
+
+
+def _get(endpoint, target, timeout):
+    """GET target on a new connection: an Answer (its headers an http.client.HTTPMessage), or a
+    string saying why there is none."""
+    connection = http.client.HTTPConnection(*endpoint, timeout=CONNECT_SECONDS)
+    try:
+        connection.connect()
+        connection.sock.settimeout(timeout)
+        connection.request("GET", target)
+        response = connection.getresponse()
+        return Answer(response.status, response.reason, response.headers, response.read())
+    except socket.timeout:
+        return f"cannot connect within {CONNECT_SECONDS:g} s" if connection.sock is None else f"no answer within {timeout:g} s"
+    except (OSError, http.client.HTTPException) as error:
+        return reason(error)
+    finally:
+        connection.close()
+
+
+def _failure(answer):
+    """Why a backend's answer to a fan-out is of no use: the reason there is none, or its status and message."""
+    if isinstance(answer, str):
+        return answer
+    try:
+        message = json.loads(answer.body)["message"]
+    except (ValueError, TypeError, KeyError):
+        message = answer.reason
+    return f"answered {answer.status}: {message}"
+
+
+def _error_code(answer):
+    try:
+        return json.loads(answer.body).get("error_code")
+    except (ValueError, AttributeError):
+        return None
+
+
+def listed(name, entries):
+    """A header listing entries separated by "; " (so a ";" in one becomes ","), in printable
+    ASCII; none when there are no entries."""
+    if not entries:
+        return []
+    return [(name, "; ".join(re.sub(r"[^\x20-\x7e]+", " ", entry).replace(";", ",") for entry in entries))]
+
+
+class MergedMetrics:
+    """The metrics of several backends in one exposition: each family's HELP and TYPE once, then
+    the samples of every backend, labelled with its group and instance, and mlops_backend_up."""
+
+    def __init__(self):
+        self.families = {}  # name -> [HELP line, TYPE line, sample lines], in the order first seen
+        self.family("mlops_backend_up")[:2] = [
+            "# HELP mlops_backend_up Whether the router could read the backend's /metrics: 1, or 0 (X-Mlops-Unreachable says why).",
+            "# TYPE mlops_backend_up gauge",
+        ]
+
+    def family(self, name):
+        return self.families.setdefault(name, [None, None, []])
+
+    def add(self, group, instance, text):
+        """Adds a backend's exposition, or None when it could not be read."""
+        own = [("group", _escape(group)), ("instance", _escape(instance))]
+        self.family("mlops_backend_up")[2].append(f"mlops_backend_up{_label_text(own)} {0 if text is None else 1}")
+        current = None  # the family of the HELP or TYPE line before
+        for line in (text or "").split("\n"):  # not splitlines(), which also splits on characters a label value may hold
+            if line.startswith("#"):
+                words = line.split(None, 3)
+                if len(words) > 2 and words[1] in ("HELP", "TYPE"):
+                    current = words[2]
+                    family = self.family(current)
+                    index = 0 if words[1] == "HELP" else 1
+                    family[index] = family[index] or line
+                continue  # other comments are left out
+            match = SAMPLE.fullmatch(line)
+            labels = _labels(match.group(2) or "") if match else None
+            if labels is None:
+                continue  # a blank line, or one that is not a sample: left out rather than break the exposition
+            name = match.group(1)
+            if current is None or name not in [current] + [current + suffix for suffix in FAMILY_SUFFIXES]:
+                current = name  # a sample without HELP or TYPE is a family of its own
+            # As Prometheus does, a backend's own group or instance label is kept as exported_<name>.
+            labels = [("exported_" + key if key in ("group", "instance") else key, value) for key, value in labels]
+            self.family(current)[2].append(f"{name}{_label_text(labels + own)}{match.group(3)}")
+
+    def render(self):
+        lines = []
+        for help_line, type_line, samples in self.families.values():
+            lines += [line for line in (help_line, type_line) if line] + samples
+        return "\n".join(lines) + "\n"
+
+
+def _labels(text):
+    """The (name, escaped value) pairs between a sample's braces; None when they cannot be read."""
+    pairs, position = [], 0
+    while text[position:].strip():
+        match = LABEL.match(text, position)
+        if not match:
+            return None
+        pairs.append(match.group(1, 2))
+        position = match.end()
+    return pairs
+
+
+def _label_text(pairs):
+    """{name="value",...} of (name, escaped value) pairs."""
+    return "{" + ",".join(f'{key}="{value}"' for key, value in pairs) + "}"
+
+
+def request_page(answer, instance):
+    """The Page of a backend's answer to /requests, "instance" added to each line."""
+    lines = []
+    for text in answer.body.split(b"\n"):
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            continue  # the empty string after the last line
+        if isinstance(entry, dict) and isinstance(entry.get("ts"), str):
+            entry["instance"] = instance
+            lines.append((entry["ts"], json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"))
+    complete_before = answer.headers.get("X-Mlops-Complete-Before", "")
+    return Page(lines, answer.headers.get("X-Mlops-More") == "1", complete_before if TIMESTAMP.fullmatch(complete_before) else None)
+
+
+def merge_pages(pages):
+    """(lines sorted by ts, more, complete_before) of several backends' pages. Lines after the
+    last ts of a page that was cut short, or at or after the earliest complete_before (the clocks
+    of the backends differ), are left for a later call, so that a client that asks again from the
+    largest ts it got misses none."""
+    cut = [page.lines[-1][0] for page in pages if page.more and page.lines]
+    cutoff = min(cut) if cut else None
+    bounds = [page.complete_before for page in pages if page.complete_before]
+    complete_before = min(bounds) if bounds else None
+    kept = [
+        line for page in pages for line in page.lines
+        if (cutoff is None or line[0] <= cutoff) and (complete_before is None or line[0] < complete_before)
+    ]
+    return [text for _, text in sorted(kept, key=lambda line: line[0])], cutoff is not None, complete_before
 
 
 def _exchange(connection, method, target, headers, body):
@@ -297,6 +462,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self._health(router)
                 elif self.command == "GET" and path == "/router/metrics":
                     self._reply(200, router.metrics.render().encode("utf-8"), METRICS_CONTENT_TYPE)
+                elif self.command == "GET" and path == "/router/backends/metrics":
+                    self._backend_metrics(router)
+                elif self.command == "GET" and path == "/router/backends/requests":
+                    self._backend_requests(router, urlsplit(self.path).query)
                 else:
                     self._forward(router, body)
             except RequestError as error:
@@ -338,12 +507,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status = "ok" if any(group["backends"] for group in groups) else "no backends"
         self._reply_json(200 if status == "ok" else 503, {"status": status, "groups": groups})
 
+    def _backend_metrics(self, router):
+        """Every backend's /metrics, labelled with its group and instance."""
+        answers, unreachable = router.fan_out("/metrics", FAN_OUT_SECONDS)
+        merged = MergedMetrics()
+        for group, endpoint, answer in answers:
+            instance = endpoint_text(*endpoint)
+            if isinstance(answer, Answer) and answer.status == 200:
+                merged.add(group.name, instance, answer.body.decode("utf-8", "replace"))
+            else:
+                merged.add(group.name, instance, None)
+                unreachable.append(f"{instance} ({_failure(answer)})")
+        self._reply(200, merged.render().encode("utf-8"), METRICS_CONTENT_TYPE, listed("X-Mlops-Unreachable", unreachable))
+
+    def _backend_requests(self, router, query):
+        """Every backend's request log lines after ?since=, merged by ts, each with its instance."""
+        try:
+            since, limit = parse_query(query)
+        except ValueError as error:
+            raise RequestError(400, "BAD_REQUEST", str(error)) from None
+        target = "/requests?" + urlencode({"limit": limit, **({"since": since} if since else {})})
+        answers, unreachable = router.fan_out(target, router.config.timeout_seconds)
+        pages, disabled = [], []
+        for _group, endpoint, answer in answers:
+            instance = endpoint_text(*endpoint)
+            if isinstance(answer, Answer) and answer.status == 200:
+                pages.append(request_page(answer, instance))
+            elif isinstance(answer, Answer) and answer.status == 404 and _error_code(answer) == "REQUEST_LOG_DISABLED":
+                disabled.append(instance)  # no lines, not a failure
+            else:
+                unreachable.append(f"{instance} ({_failure(answer)})")
+        lines, more, complete_before = merge_pages(pages)
+        headers = [("X-Mlops-More", "1")] if more else []
+        headers += [("X-Mlops-Complete-Before", complete_before)] if complete_before else []
+        headers += listed("X-Mlops-Unreachable", unreachable) + listed("X-Mlops-Log-Disabled", disabled)
+        self._reply(200, b"".join(lines), "application/x-ndjson", headers)
+
     def _reply_json(self, status, payload):
         self._reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json")
 
-    def _reply(self, status, body, content_type):
+    def _reply(self, status, body, content_type, headers=()):
         self.send_response(status)
-        self._finish(body, [("Content-Type", content_type)])
+        self._finish(body, [("Content-Type", content_type), *headers])
 
     def _finish(self, body, headers):
         for name, value in headers:

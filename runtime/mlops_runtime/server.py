@@ -3,7 +3,7 @@
 `python3 -m mlops_runtime` serves the model in MLOPS_MODEL_DIR; runtime/README.md lists the
 environment variables and the endpoints.
 """
-import datetime
+import contextlib
 import http.server
 import json
 import logging
@@ -21,7 +21,7 @@ from . import scoring
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
-from .request_log import RequestLog
+from .request_log import RequestLog, parse_query
 
 log = logging.getLogger("mlops_runtime")
 MIB = 1024 * 1024
@@ -145,6 +145,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         "/health": ("GET", "_health"),
         "/version": ("GET", "_version"),
         "/metrics": ("GET", "_metrics"),
+        "/requests": ("GET", "_requests"),
     }
 
     def _dispatch(self):
@@ -188,9 +189,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _metrics(self, runtime):
         self._send(200, runtime.metrics.render().encode("utf-8"), METRICS_CONTENT_TYPE)
 
+    def _requests(self, runtime):
+        """The request log's lines after ?since=, oldest first, streamed from the files."""
+        if runtime.request_log is None:
+            message = "this server keeps no request log; set MLOPS_REQUEST_LOG_DIR to the directory to write requests.jsonl in (images set /var/log/mlops)"
+            self._send_error(RequestError(404, "REQUEST_LOG_DISABLED", message))
+            return
+        try:
+            since, limit = parse_query(urlsplit(self.path).query)
+        except ValueError as error:
+            self._send_error(RequestError(400, "BAD_REQUEST", str(error)))
+            return
+        try:
+            selection = runtime.request_log.read(since, limit)
+        except OSError as error:
+            log.warning("cannot read the request log in %s: %s", runtime.config.log_dir, error)
+            self._send_error(RequestError(500, "INTERNAL_ERROR", f"cannot read the request log in {runtime.config.log_dir}: {error}"))
+            return
+        with contextlib.closing(selection):
+            headers = [("X-Mlops-Complete-Before", selection.complete_before)] + ([("X-Mlops-More", "1")] if selection.more else [])
+            self._send_chunks(200, selection.length, selection.chunks(), "application/x-ndjson", headers)
+
     def _invocations(self, runtime):
         started = time.perf_counter()
-        timestamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         status, payload, rows = self._score(runtime)
         seconds = time.perf_counter() - started
         predictions = payload.get("predictions")
@@ -199,7 +220,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             runtime.metrics.observe_inputs(rows)
             runtime.metrics.observe_predictions(predictions)
         entry = {
-            "ts": timestamp, "request_id": self.request_id, "version": runtime.version, "inputs": rows,
+            "request_id": self.request_id, "version": runtime.version, "inputs": rows,
             "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status,
         }
         if "message" in payload:
@@ -255,21 +276,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json", headers)
 
     def _send(self, status, body, content_type, headers=()):
+        self._send_chunks(status, len(body), [body], content_type, headers)
+
+    def _send_chunks(self, status, length, chunks, content_type, headers=()):
+        """Sends the answer of length bytes chunk by chunk, so a large one is never held whole."""
         if self.server.runtime.draining.is_set() or self._unread_body:
             self.close_connection = True
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             self.send_header("X-Request-Id", self.request_id)
             for name, value in headers:
                 self.send_header(name, value)
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(body)
+            for chunk in chunks:
+                self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away; nobody is left to answer
+        except OSError as error:  # a chunk could not be read: the answer breaks off, as it must end here
+            log.warning("request %s: the answer broke off: %s", self.request_id, error)
+            self.close_connection = True
 
     def log_message(self, format, *args):
         log.debug("%s %s", self.address_string(), format % args)

@@ -1,6 +1,7 @@
 """The router (`python -m mlops_runtime.router`) in a subprocess, in front of backends on 127.0.0.1:
 test backends in this process that echo what they receive, and real model servers for the
-rolling-update cases (a server stopped while clients keep sending requests)."""
+rolling-update cases (a server stopped while clients keep sending requests) and for reading every
+backend's metrics and request log through the router."""
 import collections
 import http.client
 import http.server
@@ -15,12 +16,13 @@ import tempfile
 import threading
 import time
 import unittest
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
-from mlops_runtime.router import Config, parse_backends
+from mlops_runtime.router import Config, Page, merge_pages, parse_backends
 from mlops_runtime.server import ConfigError
 
 from .serving import RUNTIME_DIR, Exposition, Server, write_model
+from .test_server_requests import line, ts, write_files
 
 
 class Backend(http.server.ThreadingHTTPServer):
@@ -387,6 +389,166 @@ class RollingUpdate(unittest.TestCase):
         metrics = self.routed.metrics()
         self.assertEqual(metrics.get("mlops_router_failures_total", group="model"), 0)
         self.assertGreaterEqual(metrics.get("mlops_router_retries_total", group="model"), 1, "requests met the stopped server")
+
+
+def closed_port(cls):
+    """host:port of a bound socket that does not listen, for a whole test class."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    cls.addClassCleanup(sock.close)
+    return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+class ModelServers(unittest.TestCase):
+    """Real model servers behind one router. Subclasses define servers(root) -> {name: (source,
+    environment settings)} and groups(addresses) -> the router's groups, addresses by server name."""
+
+    @classmethod
+    def setUpClass(cls):
+        root = tempfile.mkdtemp(prefix="mlops-router-test-")
+        cls.addClassCleanup(shutil.rmtree, root, ignore_errors=True)
+        cls.root, cls.models = root, {}
+        for name, (source, settings) in cls.servers(root).items():
+            server = Server(write_model(os.path.join(root, name), "function", source=source), **settings)
+            cls.addClassCleanup(server.close)
+            cls.models[name] = server
+        for server in cls.models.values():
+            server.wait_ready()
+        cls.addresses = {name: f"127.0.0.1:{server.port}" for name, server in cls.models.items()}
+        cls.addresses["gone"] = closed_port(cls)
+        cls.routed = Router(cls.groups(cls.addresses)).wait_ready()
+        cls.addClassCleanup(cls.routed.close)
+
+
+class BackendMetrics(ModelServers):
+    @classmethod
+    def servers(cls, root):
+        source = "def predict(records):\n    return [r['label'] for r in records]\n"
+        return {"a": (source, {"MLOPS_MODEL_VERSION": "v1"}), "b": (source, {"MLOPS_MODEL_VERSION": "v2"})}
+
+    @classmethod
+    def groups(cls, addresses):
+        return [group("churn-a", addresses["a"]), group("churn-b", addresses["b"]), group("old", addresses["gone"], weight=0)]
+
+    def backend_metrics(self):
+        status, headers, body = self.routed.request("GET", "/router/backends/metrics")
+        self.assertEqual((status, headers["Content-Type"]), (200, "text/plain; version=0.0.4; charset=utf-8"))
+        return Exposition(body.decode("utf-8")), headers, body.decode("utf-8")
+
+    def test_every_backends_samples_labelled_with_group_and_instance(self):
+        awkward = 'a } "b", c\\d'
+        sent = collections.Counter()
+        for _ in range(20):
+            status, _, headers = self.routed.post({"dataframe_records": [{"label": awkward}]})
+            self.assertEqual(status, 200)
+            sent[headers["X-Mlops-Backend"].split("/")[0]] += 1
+        metrics, headers, text = self.backend_metrics()
+        a, b, gone = self.addresses["a"], self.addresses["b"], self.addresses["gone"]
+        requests = {(labels["group"], labels["instance"], labels["version"]): value for labels, value in metrics.series("mlops_requests_total")}
+        self.assertEqual(requests, {("churn-a", a, "v1"): sent["churn-a"], ("churn-b", b, "v2"): sent["churn-b"]})
+        self.assertEqual(sum(requests.values()), 20)
+        self.assertEqual(text.count("# HELP mlops_requests_total "), 1)
+        self.assertEqual(text.count("# TYPE mlops_request_latency_seconds histogram"), 1)
+        for labels, _ in metrics.series("mlops_feature_category_total"):
+            self.assertEqual((labels["feature"], labels["value"]), ("label", awkward), "label values with braces and quotes read back")
+        self.assertEqual(sum(value for _, value in metrics.series("mlops_feature_category_total")), 20)
+        self.assertEqual(metrics.get("mlops_request_latency_seconds_count", instance=a), sent["churn-a"])
+        self.assertEqual({labels["instance"] for _, labels, _ in metrics.samples}, {a, b, gone})
+        up = {(labels["group"], labels["instance"]): value for labels, value in metrics.series("mlops_backend_up")}
+        self.assertEqual(up, {("churn-a", a): 1, ("churn-b", b): 1, ("old", gone): 0})
+        self.assertEqual(headers["X-Mlops-Unreachable"], f"{gone} (Connection refused)")
+        router = self.routed.metrics()
+        self.assertEqual(sum(value for _, value in router.series("mlops_router_requests_total")), 20, "fan-outs are not forwarded requests")
+
+    def test_backends_that_answer_no_metrics_are_down_and_say_why(self):
+        unavailable, hang_up = Backend("unavailable", "unavailable"), Backend("hang up", "hang up")
+        for backend in (unavailable, hang_up):
+            self.addCleanup(backend.close)
+        routed = Router([group("m", self.addresses["a"]), group("draining", unavailable, hang_up), group("nowhere", "no-such-host.invalid:8080")]).wait_ready()
+        self.addCleanup(routed.close)
+        status, headers, body = routed.request("GET", "/router/backends/metrics")
+        metrics = Exposition(body.decode("utf-8"))
+        up = {labels["instance"]: value for labels, value in metrics.series("mlops_backend_up")}
+        self.assertEqual((status, up), (200, {self.addresses["a"]: 1, unavailable.address: 0, hang_up.address: 0}))
+        self.assertGreater(len(metrics.series("mlops_requests_total")), 0)
+        unreachable = headers["X-Mlops-Unreachable"].split("; ")
+        self.assertRegex(unreachable[0], r"^nowhere \(no-such-host\.invalid cannot be resolved: [^;]+\)$", "groups that do not resolve come first")
+        self.assertEqual(sorted(unreachable[1:]), sorted([f"{unavailable.address} (answered 503: Service Unavailable)", f"{hang_up.address} (Remote end closed connection without response)"]))
+
+
+# Two request logs whose times interleave, with ties within each and across both: ids name the log.
+LOG_A = [(1, "a1"), (3, "a2"), (3, "a3"), (3, "a4"), (6, "a5"), (8, "a6")]
+LOG_B = [(2, "b1"), (3, "b2"), (4, "b3"), (5, "b4"), (6, "b5"), (6, "b6"), (9, "b7")]
+
+
+class BackendRequests(ModelServers):
+    @classmethod
+    def servers(cls, root):
+        source = "def predict(records):\n    return [1 for r in records]\n"
+        for name, lines in (("a", LOG_A), ("b", LOG_B)):
+            write_files(os.path.join(root, f"log-{name}"), {"requests.jsonl": "".join(line(ms, request_id) for ms, request_id in lines)})
+        return {
+            "a": (source, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "log-a")}),
+            "b": (source, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "log-b")}),
+            "no log": (source, {}),
+        }
+
+    @classmethod
+    def groups(cls, addresses):
+        return [group("churn-a", addresses["a"]), group("churn-b", addresses["b"], addresses["no log"], addresses["gone"])]
+
+    def read(self, since=None, limit=None):
+        """(entries, headers) of /router/backends/requests."""
+        query = "&".join(f"{name}={quote(str(value))}" for name, value in (("since", since), ("limit", limit)) if value is not None)
+        status, headers, body = self.routed.request("GET", "/router/backends/requests?" + query)
+        self.assertEqual((status, headers["Content-Type"]), (200, "application/x-ndjson"), body)
+        return [json.loads(text) for text in body.decode("utf-8").splitlines()], headers
+
+    def test_every_backends_lines_merged_by_time_with_their_instance(self):
+        entries, headers = self.read()
+        self.assertEqual([e["request_id"] for e in entries][:3], ["a1", "b1", "a2"])
+        self.assertEqual(sorted(e["request_id"] for e in entries), sorted(i for _, i in LOG_A + LOG_B))
+        self.assertEqual([e["ts"] for e in entries], sorted(ts(ms) for ms, _ in LOG_A + LOG_B))
+        instances = {e["request_id"][0]: e["instance"] for e in entries}
+        self.assertEqual(instances, {"a": self.addresses["a"], "b": self.addresses["b"]})
+        self.assertEqual(set(entries[0]), {"ts", "request_id", "status", "instance"})
+        self.assertIsNone(headers["X-Mlops-More"])
+        self.assertEqual(headers["X-Mlops-Log-Disabled"], self.addresses["no log"])
+        self.assertEqual(headers["X-Mlops-Unreachable"], f"{self.addresses['gone']} (Connection refused)")
+        self.assertEqual([e["request_id"] for e in self.read(ts(5))[0]], ["a5", "b5", "b6", "a6", "b7"])
+        self.assertEqual(sum(value for _, value in self.routed.metrics().series("mlops_router_requests_total")), 0, "nor are these forwarded requests")
+
+    def test_a_client_continuing_from_the_last_time_gets_every_line_once(self):
+        for limit in (1, 2, 3, 5):
+            with self.subTest(limit=limit):
+                pages, since = [], None
+                while True:
+                    entries, headers = self.read(since, limit)
+                    pages.append([e["request_id"] for e in entries])
+                    since = entries[-1]["ts"] if entries else since
+                    if headers["X-Mlops-More"] is None:
+                        break
+                received = [request_id for page in pages for request_id in page]
+                self.assertEqual(sorted(received), sorted(i for _, i in LOG_A + LOG_B), pages)
+                self.assertEqual(len(received), len(set(received)), pages)
+                if limit == 2:
+                    # a: a1-a4 (a2-a4 share a ts), cut at .003; b: b1 b2, cut at .003; then b cut at .005, then at .006
+                    self.assertEqual(pages, [["a1", "b1", "a2", "a3", "a4", "b2"], ["b3", "b4"], ["a5", "b5", "b6"], ["a6", "b7"]])
+
+    def test_bad_parameters_are_400_naming_them(self):
+        status, _, body = self.routed.request("GET", "/router/backends/requests?limit=0")
+        self.assertEqual((status, json.loads(body)["error_code"]), (400, "BAD_REQUEST"))
+        self.assertIn("limit must be a whole number from 1 to 100000", json.loads(body)["message"])
+
+
+class Merging(unittest.TestCase):
+    def test_lines_that_a_backend_whose_clock_is_behind_may_still_precede_wait(self):
+        ahead = Page([(ts(1), b"a1\n"), (ts(5), b"a5\n")], False, ts(6))
+        behind = Page([(ts(2), b"b2\n")], False, ts(3))  # it may still write lines at .003 and .004
+        self.assertEqual(merge_pages([ahead, behind]), ([b"a1\n", b"b2\n"], False, ts(3)))
+        cut_short = Page([(ts(2), b"c2\n")], True, ts(9))
+        self.assertEqual(merge_pages([ahead, cut_short]), ([b"a1\n", b"c2\n"], True, ts(6)))
+        self.assertEqual(merge_pages([]), ([], False, None))
 
 
 if __name__ == "__main__":

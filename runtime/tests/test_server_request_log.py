@@ -85,9 +85,9 @@ class RotationWithoutBackups(unittest.TestCase):
         log = RequestLog(directory, max_bytes=100, backups=0)
         log.write({"n": 1})
         log.write({"n": 2, "padding": "x" * 200})
-        self.assertEqual(read_lines(log.path), [{"n": 2, "padding": "x" * 200}])
+        self.assertEqual([{k: v for k, v in line.items() if k != "ts"} for line in read_lines(log.path)], [{"n": 2, "padding": "x" * 200}])
         log.write({"n": 3})
-        self.assertEqual(read_lines(log.path), [{"n": 3}])
+        self.assertEqual([line["n"] for line in read_lines(log.path)], [3])
         self.assertEqual(os.listdir(directory), ["requests.jsonl"])
 
 

@@ -305,8 +305,12 @@ const NODE_CONDITIONS = `      {{ $now := Now }}
         status: {{ .status | Quote }}
         type: {{ .type | Quote }}
       {{ end }}`;
+// A pod annotated with POD_IP_ANNOTATION gets that address: tests point it at a real model server
+// container, so the API server's pod proxy reaches a real /metrics.
+export const POD_IP_ANNOTATION = 'mlops.test/pod-ip';
 const POD_ADDRESSES = `      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}`;
+      {{ $ip := "" }}{{ with .metadata.annotations }}{{ $ip = index . "${POD_IP_ANNOTATION}" }}{{ end }}
+      podIP: {{ if $ip }}{{ $ip | Quote }}{{ else }}{{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}{{ end }}`;
 
 // kwok's stages: a node that initialises and heartbeats every few seconds (well within the node
 // monitor's 40 s grace), its "fast" pod stages, and one for an image that cannot be pulled: its

@@ -104,6 +104,28 @@ export interface IngestOptions {
   producedBy?: string;
 }
 
+export interface AppendOptions {
+  /**
+   * Columns that identify a row: a row whose key is already in the table, or earlier in the same
+   * append, is skipped, so appending the same rows twice adds them once. Nulls match nulls.
+   */
+  key?: string[];
+  signal?: AbortSignal;
+  onProgress?: (message: string, fraction?: number) => void;
+  producedBy?: string;
+}
+
+export interface LakeAppend {
+  /** The version committed; the previous one, unchanged, when there was no row to add. */
+  version: LakeTableVersion;
+  /** Rows added. */
+  appended: number;
+  /** Rows skipped because their key was already there (see `key`). */
+  skipped: number;
+  /** True when the table reached its part limit and the version was rewritten as one part. */
+  compacted: boolean;
+}
+
 /**
  * A data lake of versioned Parquet tables under one folder (`.mlops/lake/` by default), with a
  * DuckDB catalog. Every write is a new version; a failed or interrupted write leaves the previous
@@ -115,6 +137,13 @@ export interface Lake {
   ingest(table: string, sources: string[], options?: IngestOptions): Promise<LakeTableVersion>;
   /** Writes the result of a SQL query over lake tables as a new version of `table` (pipeline outputs). */
   writeQuery(table: string, sql: string, options?: IngestOptions & { producedBy?: string }): Promise<LakeTableVersion>;
+  /**
+   * Appends the rows of a SQL query (over lake tables and files) to `table` as a new version: the
+   * previous version's Parquet parts, hard-linked, plus one new part. The rows must have the
+   * previous version's columns and types, or the append is refused. An append that would make
+   * more than 32 parts rewrites the table as one part instead. Creates the table when it has none.
+   */
+  append(table: string, sql: string, options?: AppendOptions): Promise<LakeAppend>;
   tables(): Promise<LakeTable[]>;
   versions(table: string): Promise<LakeTableVersion[]>;
   /** SQL over tables by name; `versions` pins tables to a version (time travel), others read their latest. */

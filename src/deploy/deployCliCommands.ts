@@ -5,7 +5,7 @@ import { UsageError } from '../cli/program';
 import { credentialsFor } from './registry/registryAuth';
 import type { DeployResult, DeployTarget } from './targets/deployTarget';
 
-const TARGET_OPTIONS = {
+export const TARGET_OPTIONS = {
   target: { type: 'string' },
   name: { type: 'string' },
   'docker-host': { type: 'string' },
@@ -13,9 +13,9 @@ const TARGET_OPTIONS = {
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
 } as const;
-const TARGET_USAGE = '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
+export const TARGET_USAGE = '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
 
-async function openTarget(context: CliContext): Promise<DeployTarget> {
+export async function openTarget(context: CliContext): Promise<DeployTarget> {
   const kind = (context.values.target as string | undefined) ?? 'swarm';
   const text = (key: string) => (typeof context.values[key] === 'string' && context.values[key] ? (context.values[key] as string) : undefined);
   const dockerHost = text('docker-host');
@@ -30,7 +30,7 @@ async function openTarget(context: CliContext): Promise<DeployTarget> {
   return openSwarmTarget({ ...(dockerHost ? { dockerHost } : {}), credentials });
 }
 
-function requiredName(context: CliContext): string {
+export function requiredName(context: CliContext): string {
   const name = context.values.name;
   if (typeof name !== 'string' || !name) throw new UsageError('--name NAME is required');
   return name;

@@ -28,6 +28,7 @@ import {
 } from './deployments/presentation';
 import type { TargetSnapshot } from './deployments/targets';
 import type { DeploymentEvent, DeploymentStatus, Revision, Task } from './targets/deployTarget';
+import type { AuditEntry } from '../monitor/model';
 
 /** The newest events a deployment shows; the log of a failed rollout names the ones that matter. */
 const EVENTS_SHOWN = 20;
@@ -41,6 +42,8 @@ export interface DeploymentsSource {
   /** Kubernetes: the deployments of a namespace other than the target's own. */
   deploymentsIn(targetId: string, namespace: string): Promise<{ targetId: string; deployments: DeploymentStatus[] }>;
   events(targetId: string, name: string): Promise<DeploymentEvent[]>;
+  /** The monitor's alerts and the reverts, newest first. */
+  audit(targetId: string, name: string): Promise<AuditEntry[]>;
 }
 
 export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>, vscode.Disposable {
@@ -71,13 +74,18 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
         }
         case 'service': {
           const name = node.status.name;
-          if (node.targetKind !== 'kubernetes') return [{ kind: 'revisions', targetId: node.targetId, name }, { kind: 'tasks', targetId: node.targetId, name }];
-          return [{ kind: 'revisions', targetId: node.targetId, name }, { kind: 'tasks', targetId: node.targetId, name, label: 'Pods' }, { kind: 'events', targetId: node.targetId, name }];
+          const audit: DeploymentNode[] = (await this.source.audit(node.targetId, name).catch(() => [])).length ? [{ kind: 'audit', targetId: node.targetId, name }] : [];
+          if (node.targetKind !== 'kubernetes') return [{ kind: 'revisions', targetId: node.targetId, name }, ...audit, { kind: 'tasks', targetId: node.targetId, name }];
+          return [{ kind: 'revisions', targetId: node.targetId, name }, ...audit, { kind: 'tasks', targetId: node.targetId, name, label: 'Pods' }, { kind: 'events', targetId: node.targetId, name }];
         }
         case 'events': {
           const events = (await this.source.events(node.targetId, node.name)).slice(-EVENTS_SHOWN).reverse();
           if (!events.length) return [{ kind: 'problem', message: 'No events: Kubernetes keeps them for an hour.' }];
           return events.map((event) => ({ kind: 'event', targetId: node.targetId, name: node.name, event }));
+        }
+        case 'audit': {
+          const entries = (await this.source.audit(node.targetId, node.name)).slice(0, EVENTS_SHOWN);
+          return entries.map((entry) => ({ kind: 'auditEntry', targetId: node.targetId, name: node.name, entry }));
         }
         case 'revisions': {
           const revisions = sortRevisions(await this.source.history(node.targetId, node.name));
@@ -134,6 +142,15 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
       }
       case 'event':
         return eventItem(node.event);
+      case 'audit': {
+        const item = new vscode.TreeItem('Alerts & Reverts', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `audit:${node.targetId}/${node.name}`;
+        item.iconPath = new vscode.ThemeIcon('pulse');
+        item.tooltip = 'What the monitor saw and did: alerts, and reverts to the stable revision';
+        return item;
+      }
+      case 'auditEntry':
+        return auditItem(node.entry);
       case 'namespace': {
         const item = new vscode.TreeItem(node.namespace, node.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `namespace:${node.targetId}`;
@@ -294,4 +311,12 @@ export class DeploymentStatusBar implements vscode.Disposable {
   dispose(): void {
     this.item.dispose();
   }
+}
+
+function auditItem(entry: AuditEntry): vscode.TreeItem {
+  const item = new vscode.TreeItem(entry.kind === 'alert' ? (entry.alert?.rule === 'psi' ? `Drift on ${entry.alert.feature}` : entry.alert?.rule === 'errorRate' ? 'Error rate' : 'Latency') : entry.kind === 'revert' ? `Reverted to revision ${entry.toRevision ?? '?'}` : 'Revert failed');
+  item.description = `${new Date(entry.at).toLocaleString()} · ${entry.by}`;
+  item.tooltip = entry.message;
+  item.iconPath = themeIcon(entry.kind === 'alert' ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : entry.kind === 'revert' ? { icon: 'discard', color: 'charts.blue' } : { icon: 'error', color: 'problemsErrorIcon.foreground' });
+  return item;
 }

@@ -4,7 +4,9 @@
 // - PSI over ten bins cut at the baseline's deciles (numeric) or over the categories
 //   (categorical), with empty bins floored at 1e-6 so the logarithm stays finite;
 // - for numeric features, the two-sample Kolmogorov–Smirnov statistic, the largest gap between
-//   the two empirical distribution functions (what scipy.stats.ks_2samp reports as its statistic).
+//   the two empirical distribution functions (what scipy.stats.ks_2samp reports as its statistic);
+// - given time slices of the current data, the PSI of each slice against the whole baseline (a
+//   trend), from the same binning pass.
 import type { DuckDb } from '../datasets/duckdb';
 import { sqlIdentifier } from '../datasets/sql';
 
@@ -23,6 +25,8 @@ export interface FeatureDrift {
   /** Rows with a value (nulls are left out of both sides). */
   baselineRows: number;
   currentRows: number;
+  /** With slices: the PSI of each slice of the current data against the whole baseline; NaN for a slice without a value. */
+  trend?: number[];
 }
 
 const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/i;
@@ -49,28 +53,46 @@ export async function commonFeatures(db: DuckDb, baseline: string, current: stri
   });
 }
 
-export async function featureDrift(db: DuckDb, baseline: string, current: string, feature: { name: string; kind: FeatureDrift['kind'] }): Promise<FeatureDrift> {
+const valueOf = (feature: { name: string; kind: FeatureDrift['kind'] }) => `CAST(${sqlIdentifier(feature.name)} AS ${feature.kind === 'numeric' ? 'DOUBLE' : 'VARCHAR'})`;
+
+/** Time slices of the current data, for a trend: `slice` numbers a row of `current` from 0 to `slices` - 1. */
+export interface Slices {
+  slice: string;
+  slices: number;
+}
+
+export async function featureDrift(db: DuckDb, baseline: string, current: string, feature: { name: string; kind: FeatureDrift['kind'] }, trend?: Slices): Promise<FeatureDrift> {
   const column = sqlIdentifier(feature.name);
   const sides = `
     sides AS (
-      SELECT ${feature.kind === 'numeric' ? `CAST(${column} AS DOUBLE)` : `CAST(${column} AS VARCHAR)`} AS v, 1 AS b, 0 AS c FROM ${baseline} WHERE ${column} IS NOT NULL
+      SELECT ${valueOf(feature)} AS v, 1 AS b, 0 AS c, CAST(NULL AS BIGINT) AS s FROM ${baseline} WHERE ${column} IS NOT NULL
       UNION ALL
-      SELECT ${feature.kind === 'numeric' ? `CAST(${column} AS DOUBLE)` : `CAST(${column} AS VARCHAR)`}, 0, 1 FROM ${current} WHERE ${column} IS NOT NULL
+      SELECT ${valueOf(feature)}, 0, 1, ${trend ? `CAST(${trend.slice} AS BIGINT)` : 'NULL'} FROM ${current} WHERE ${column} IS NOT NULL
     ),
     totals AS (SELECT sum(b) AS nb, sum(c) AS nc FROM sides)`;
   const bins =
     feature.kind === 'numeric'
       ? `edges AS (SELECT quantile_cont(v, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) AS e FROM sides WHERE b = 1),
-         binned AS (SELECT ${DECILE_BIN} AS bin, b, c FROM sides, edges)`
-      : `binned AS (SELECT v AS bin, b, c FROM sides)`;
+         binned AS (SELECT ${DECILE_BIN} AS bin, b, c, s FROM sides, edges)`
+      : `binned AS (SELECT v AS bin, b, c, s FROM sides)`;
+  const term = (c: string, b: string) => `(greatest(${c}, ${PSI_FLOOR}) - greatest(${b}, ${PSI_FLOOR})) * ln(greatest(${c}, ${PSI_FLOOR}) / greatest(${b}, ${PSI_FLOOR}))`;
+  // One pass bins both sides; the counts per bin and slice are few, and give the PSI of the whole
+  // window (s = -1) and of each slice (against the whole baseline).
   const psiSql = `
     WITH ${sides}, ${bins},
-    counts AS (SELECT bin, sum(b) AS cb, sum(c) AS cc FROM binned GROUP BY bin)
-    SELECT
-      sum((greatest(cc / nc, ${PSI_FLOOR}) - greatest(cb / nb, ${PSI_FLOOR})) * ln(greatest(cc / nc, ${PSI_FLOOR}) / greatest(cb / nb, ${PSI_FLOOR}))),
-      any_value(nb), any_value(nc)
-    FROM counts, totals`;
-  const [psi, nb, nc] = (await db.query(psiSql)).rows[0] ?? [];
+    slice_counts AS (SELECT bin, s, sum(b) AS cb, sum(c) AS cc FROM binned GROUP BY bin, s),
+    counts AS (SELECT bin, sum(cb) AS cb, sum(cc) AS cc FROM slice_counts GROUP BY bin),
+    slice_totals AS (SELECT s, sum(cc) AS n FROM slice_counts WHERE s IS NOT NULL GROUP BY s),
+    grid AS (SELECT slice_totals.s, n, counts.bin, counts.cb FROM slice_totals, counts)
+    SELECT -1, sum(${term('cc / nc', 'cb / nb')}), any_value(nb), any_value(nc) FROM counts, totals
+    UNION ALL
+    SELECT grid.s, sum(${term('coalesce(slice_counts.cc, 0) / grid.n', 'grid.cb / nb')}), NULL, NULL
+    FROM grid LEFT JOIN slice_counts ON slice_counts.s = grid.s AND slice_counts.bin = grid.bin, totals
+    GROUP BY grid.s`;
+  const results = (await db.query(psiSql)).rows;
+  const [, psi, nb, nc] = results.find((row) => Number(row[0]) === -1) ?? [];
+  const slicePsi = trend ? new Array<number>(trend.slices).fill(NaN) : undefined;
+  for (const [s, value] of results) if (slicePsi && Number(s) >= 0 && Number(s) < slicePsi.length) slicePsi[Number(s)] = Number(value);
   let ks: number | null = null;
   if (feature.kind === 'numeric' && Number(nb) > 0 && Number(nc) > 0) {
     // Both distribution functions must move past all the ties of a value at once, as scipy's do.
@@ -89,13 +111,22 @@ export async function featureDrift(db: DuckDb, baseline: string, current: string
     ks = Number((await db.query(ksSql)).rows[0]?.[0] ?? 0);
   }
   const value = Number(psi ?? 0);
-  return { feature: feature.name, kind: feature.kind, psi: value, ks, severity: severityOf(value), baselineRows: Number(nb ?? 0), currentRows: Number(nc ?? 0) };
+  return {
+    feature: feature.name,
+    kind: feature.kind,
+    psi: value,
+    ks,
+    severity: severityOf(value),
+    baselineRows: Number(nb ?? 0),
+    currentRows: Number(nc ?? 0),
+    ...(slicePsi ? { trend: slicePsi } : {}),
+  };
 }
 
 /** Drift of every feature, the most drifted first. */
-export async function drift(db: DuckDb, baseline: string, current: string, only?: string[]): Promise<FeatureDrift[]> {
+export async function drift(db: DuckDb, baseline: string, current: string, only?: string[], trend?: Slices): Promise<FeatureDrift[]> {
   const features = await commonFeatures(db, baseline, current, only);
   const results: FeatureDrift[] = [];
-  for (const feature of features) results.push(await featureDrift(db, baseline, current, feature));
+  for (const feature of features) results.push(await featureDrift(db, baseline, current, feature, trend));
   return results.sort((a, b) => b.psi - a.psi);
 }

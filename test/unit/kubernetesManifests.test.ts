@@ -43,12 +43,16 @@ test('the Deployment has probes, resources, maxUnavailable 0 and the provenance 
   assert.deepEqual(container.env, [{ name: 'LOG_LEVEL', value: 'info' }]);
   const plain = deploymentManifest({ ...input, modelImage: false, imageRef: 'busybox:1', gitCommit: null, pullSecret: null });
   assert.equal(plain.spec!.template.spec!.containers[0]!.readinessProbe, undefined, 'an image that is no model server gets no probes');
+  // Prometheus' pod discovery (mlops export prometheus --mode annotations) finds model servers by these.
+  assert.deepEqual(deployment.spec!.template.metadata?.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+  assert.equal(plain.spec!.template.metadata?.annotations, undefined, 'an image that is no model server is not scraped');
   assert.equal(plain.metadata?.annotations?.['mlops.dev/image-digest'], undefined);
   assert.equal(plain.metadata?.annotations?.['mlops.dev/git-commit'], undefined);
 });
 
 test('the Service is ClusterIP unless a NodePort is asked for; the autoscaler only when asked', () => {
   assert.equal(serviceManifest(input.spec, 'ml').spec?.type, 'ClusterIP');
+  assert.equal(serviceManifest(input.spec, 'ml').spec?.ports?.[0]?.name, 'http', 'a ServiceMonitor selects the port by name');
   const nodePort = serviceManifest({ ...input.spec, publishedPort: 30080 }, 'ml');
   assert.equal(nodePort.spec?.type, 'NodePort');
   assert.equal(nodePort.spec?.ports?.[0]?.nodePort, 30080);

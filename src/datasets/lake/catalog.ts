@@ -2,15 +2,19 @@
 // `_manifest.json`:
 //
 //   <root>/tables/<table>/v<N>/part-0.parquet
-//   <root>/tables/<table>/v<N>/_manifest.json   what the version is (sources, rows, schema, ...)
+//   <root>/tables/<table>/v<N>/part-1.parquet    ... after appends (at most MAX_PARTS parts)
+//   <root>/tables/<table>/v<N>/_manifest.json   what the version is (sources, rows, schema, files...)
 //   <root>/tables/<table>/.lock                 held by the one process writing the table
 //   <root>/.staging/<table>.<pid>.<random>/     a version being written
 //
 // A version is written whole in .staging, manifest included, fsynced, then renamed to v<N> in one
 // step: readers see all of it or none of it, and need no lock. A folder without a manifest is
 // never a version; interrupted writes are swept by the next writer.
+//
+// An append makes a version of the previous version's parts, hard-linked (no copy, and no later
+// write can change them: a part is never written in place), plus one new part.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MlopsError } from '../../shared/errors';
@@ -20,6 +24,9 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const VERSION_FOLDER = /^v([1-9][0-9]*)$/;
 const MANIFEST = '_manifest.json';
 const MANIFEST_FORMAT = 1;
+
+/** An append past this many parts rewrites the table as one part (a read opens every part). */
+export const MAX_PARTS = 32;
 
 export interface Manifest extends LakeTableVersion {
   format: typeof MANIFEST_FORMAT;
@@ -185,6 +192,17 @@ export function sweep(root: string, table: string): void {
   }
   for (const name of readDir(tableDir(root, table))) {
     if (name.startsWith('.lock.') && !isAlive(Number(name.split('.')[2]))) rmSync(join(tableDir(root, table), name), { force: true });
+  }
+}
+
+/** Puts a committed part into a staged version: a hard link, or a copy where links are not supported. */
+export function linkPart(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK') throw error;
+    copyFileSync(from, to);
   }
 }
 

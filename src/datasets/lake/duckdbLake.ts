@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MlopsError } from '../../shared/errors';
-import type { Column, IngestOptions, Lake, LakeTable, LakeTableVersion, QueryResult, SchemaChange, SourceFile } from '../model';
-import { checkTableName, commit, lockTable, makeStaging, parquetFiles, publicVersion, readManifest, sweep, tableNames, versionNumbers, type Manifest } from './catalog';
+import type { AppendOptions, Column, IngestOptions, Lake, LakeAppend, LakeTable, LakeTableVersion, QueryResult, SchemaChange, SourceFile } from '../model';
+import { checkTableName, commit, linkPart, lockTable, makeStaging, MAX_PARTS, parquetFiles, publicVersion, readManifest, sweep, tableNames, versionDir, versionNumbers, type Manifest } from './catalog';
 import { sqlIdentifier, sqlList, sqlString } from '../sql';
 import { cells, columnsOf, describe, openDuckDb, type DuckDb } from '../duckdb';
 import { hashFiles, stampOf, type FileStamp } from './fileHash';
 import { formatOf, resolveSources } from './globs';
-import { schemaChangeError, schemaChanges } from './schemaChanges';
+import { describeChange, schemaChangeError, schemaChanges } from './schemaChanges';
 import { diagnoseCsv, isSnifferFailure, readError, selectSources } from './sources';
 
 export const DEFAULT_QUERY_LIMIT = 10_000;
@@ -89,6 +89,57 @@ export class DuckDbLake implements Lake {
     });
   }
 
+  async append(table: string, sql: string, options: AppendOptions = {}): Promise<LakeAppend> {
+    checkTableName(table);
+    const select = sql.trim().replace(/;\s*$/, '');
+    const { signal, onProgress } = options;
+    const cancelled = () => new MlopsError(`Appending to ${table} was cancelled; the lake was not changed.`);
+    if (signal?.aborted) throw cancelled();
+    if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
+    const release = lockTable(this.root, table);
+    let staging: string | undefined;
+    try {
+      sweep(this.root, table);
+      this.checkClash(table);
+      const previousNumber = versionNumbers(this.root, table).at(-1);
+      const previous = previousNumber === undefined ? undefined : readManifest(this.root, table, previousNumber);
+      const version = (previousNumber ?? 0) + 1;
+      const compacted = previous !== undefined && previous.files.length + 1 > MAX_PARTS;
+      staging = makeStaging(this.root, table);
+      // The previous parts first, so that a version never lists a part it does not hold.
+      const kept = previous && !compacted ? previous.files : [];
+      for (const file of kept) linkPart(join(versionDir(this.root, table, previousNumber!), file.name), join(staging, file.name));
+      const partName = compacted || !previous ? PART : nextPart(previous.files);
+      const part = join(staging, partName);
+      const previousFiles = previous ? parquetFiles(this.root, table, previousNumber!) : [];
+      const written = await this.withSession(join(staging, 'tmp'), (session) =>
+        this.writeAppend(session, { table, version, select, part, previous, previousFiles, compacted, key: options.key ?? [], signal, onProgress, cancelled }),
+      );
+      if (signal?.aborted) throw cancelled();
+      rmSync(join(staging, 'tmp'), { recursive: true, force: true });
+      if (previous && written.appended === 0) return { version: publicVersion(previous), appended: 0, skipped: written.skipped, compacted: false };
+      onProgress?.(`Committing ${table} version ${version}`);
+      const manifest: Manifest = {
+        format: 1,
+        table,
+        version,
+        createdAt: new Date().toISOString(),
+        sources: [],
+        ...(options.producedBy ? { producedBy: options.producedBy } : {}),
+        rows: (compacted ? 0 : (previous?.rows ?? 0)) + written.rows,
+        schema: written.schema,
+        schemaChanges: [],
+        files: [...kept, { name: partName, bytes: statSync(part).size }],
+      };
+      commit(this.root, staging, manifest);
+      staging = undefined;
+      return { version: publicVersion(manifest), appended: written.appended, skipped: written.skipped, compacted };
+    } finally {
+      if (staging) rmSync(staging, { recursive: true, force: true });
+      release();
+    }
+  }
+
   async tables(): Promise<LakeTable[]> {
     return tableNames(this.root).map((name) => {
       const versions = versionNumbers(this.root, name);
@@ -138,6 +189,104 @@ export class DuckDbLake implements Lake {
     }
   }
 
+  private checkClash(table: string): void {
+    const clash = tableNames(this.root).find((name) => name !== table && name.toLowerCase() === table.toLowerCase());
+    if (clash) throw new MlopsError(`Table ${table} would clash with table ${clash}: SQL does not tell names apart by case.`, `Write to ${clash}, or choose another name.`);
+  }
+
+  /**
+   * Writes the rows an append adds as one Parquet part (with the previous parts when compacting),
+   * after checking their schema. `rows` is what the part holds.
+   */
+  private async writeAppend(
+    { connection }: DuckDb,
+    job: {
+      table: string;
+      version: number;
+      select: string;
+      part: string;
+      previous?: Manifest;
+      previousFiles: string[];
+      compacted: boolean;
+      key: string[];
+      signal?: AbortSignal;
+      onProgress?: AppendOptions['onProgress'];
+      cancelled: () => MlopsError;
+    },
+  ): Promise<{ rows: number; appended: number; skipped: number; schema: Column[] }> {
+    const { table, previous, signal, onProgress, cancelled } = job;
+    let running = false;
+    const onAbort = () => {
+      if (running) connection.interrupt();
+    };
+    signal?.addEventListener('abort', onAbort);
+    const duck = async <T>(work: () => Promise<T>): Promise<T> => {
+      if (signal?.aborted || this.closed) throw cancelled();
+      running = true;
+      try {
+        return await work();
+      } catch (error) {
+        if (signal?.aborted || this.closed) throw cancelled();
+        throw error instanceof MlopsError ? error : this.sqlError(error);
+      } finally {
+        running = false;
+      }
+    };
+    const count = async (sql: string) => Number((await duck(() => connection.runAndReadAll(sql))).getRows()[0][0]);
+    try {
+      await duck(() => this.createViews(connection, job.select, {}));
+      onProgress?.('Reading the schema');
+      const schema = await duck(() => describe(connection, job.select));
+      if (previous) {
+        const changes = schemaChanges(previous.schema, schema);
+        if (changes.length) {
+          throw new MlopsError(
+            `Cannot append to ${table}: the rows do not have the columns of version ${previous.version}: ${changes.map(describeChange).join('; ')}.`,
+            'Select the same columns with the same types (CAST them in the query), or write the whole table as a new version with ingest or writeQuery.',
+          );
+        }
+      }
+      const names = (previous?.schema ?? schema).map((column) => column.name);
+      for (const column of job.key) if (!names.includes(column)) throw new MlopsError(`Cannot append to ${table}: the key column ${column} is not one of its columns (${names.join(', ')}).`);
+      const columns = names.map(sqlIdentifier).join(', ');
+      const key = job.key.map(sqlIdentifier);
+      // With a key, the rows are materialised once: counted, then filtered, without running the query twice.
+      let offered: number | undefined;
+      if (key.length) {
+        await duck(() => connection.run(`CREATE TEMP TABLE incoming AS SELECT ${columns} FROM (${job.select})`));
+        offered = await count('SELECT count(*) FROM incoming');
+      }
+      const incoming = key.length ? 'incoming' : `(${job.select}) AS incoming`;
+      const known =
+        key.length && job.previousFiles.length
+          ? ` WHERE NOT EXISTS (SELECT 1 FROM read_parquet(${sqlList(job.previousFiles)}) AS p WHERE ${key.map((k) => `p.${k} IS NOT DISTINCT FROM incoming.${k}`).join(' AND ')})`
+          : '';
+      const once = key.length ? ` QUALIFY row_number() OVER (PARTITION BY ${key.join(', ')}) = 1` : '';
+      const fresh = `SELECT ${columns} FROM ${incoming}${known}${once}`;
+      const rows = job.compacted ? `SELECT ${columns} FROM read_parquet(${sqlList(job.previousFiles)}) UNION ALL (${fresh})` : fresh;
+      const writing = `Writing Parquet for ${table} version ${job.version}${job.compacted ? ' (compacting its parts into one)' : ''}`;
+      onProgress?.(writing, 0);
+      const timer = setInterval(() => {
+        if (signal?.aborted) connection.interrupt();
+        const { percentage } = connection.progress;
+        if (percentage >= 0) onProgress?.(writing, percentage / 100);
+      }, 250);
+      let written: number;
+      try {
+        // zstd's fastest level: appends are frequent (request logs), and compaction rewrites them anyway.
+        written = await count(`COPY (${rows}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`);
+      } finally {
+        clearInterval(timer);
+      }
+      const appended = job.compacted ? written - previous!.rows : written;
+      // A first version's schema is what its Parquet reads back as, as for other writes.
+      const stored = previous?.schema ?? (await duck(() => describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`)));
+      return { rows: written, appended, skipped: (offered ?? appended) - appended, schema: stored };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   private noTable(table: string): MlopsError {
     const names = tableNames(this.root);
     return new MlopsError(`The lake ${this.root} has no table ${table}.`, names.length ? `Its tables: ${names.join(', ')}.` : 'It has no tables yet: ingest files first (mlops lake ingest FILE --table NAME).');
@@ -184,8 +333,7 @@ export class DuckDbLake implements Lake {
     let staging: string | undefined;
     try {
       sweep(this.root, table);
-      const clash = tableNames(this.root).find((name) => name !== table && name.toLowerCase() === table.toLowerCase());
-      if (clash) throw new MlopsError(`Table ${table} would clash with table ${clash}: SQL does not tell names apart by case.`, `Write to ${clash}, or choose another name.`);
+      this.checkClash(table);
       const previousNumber = versionNumbers(this.root, table).at(-1);
       const previous = previousNumber === undefined ? undefined : readManifest(this.root, table, previousNumber);
       const version = (previousNumber ?? 0) + 1;
@@ -298,6 +446,12 @@ export class DuckDbLake implements Lake {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** The name of the part an append adds: one past the highest part number. */
+function nextPart(files: { name: string }[]): string {
+  const numbers = files.map((file) => Number(/^part-(\d+)\.parquet$/.exec(file.name)?.[1] ?? -1));
+  return `part-${Math.max(files.length - 1, ...numbers) + 1}.parquet`;
 }
 
 function sourceError(error: unknown): MlopsError {

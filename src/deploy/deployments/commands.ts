@@ -4,7 +4,7 @@
 // behind it load when the view first lists its targets or a command first needs one. The
 // Kubernetes-only commands (add a context, export and apply YAML) are in kubernetesCommands.ts.
 import * as vscode from 'vscode';
-import { setting } from '../../host/settings';
+import { setting, workspaceRoot } from '../../host/settings';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { LAST_BUILT_IMAGE } from '../commands';
@@ -35,6 +35,11 @@ import { replicasText, shortImage } from './presentation';
 import { deployTargets, targetKey, type TargetConfig } from './targetConfig';
 import { registryCredentials } from '../registry/commands';
 import { registerKubernetesCommands } from './kubernetes/commands';
+import { registerMonitorCommands } from '../../monitor/ui/commands';
+import { monitoringDir } from '../../monitor/countsLog';
+import { auditManualRevert } from '../../monitor/respond';
+import { readAudit } from '../../monitor/audit';
+import { targetKey as monitorTargetKey } from '../../monitor/targetKey';
 import { kubernetesNamespaces } from './kubernetes/namespaces';
 import { deploymentKey, targetOpener, TargetRegistry, type TargetSnapshot, withTimeout } from './targets';
 
@@ -129,6 +134,12 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       const config = requireConfig(targetId);
       const target = await registry.get(config);
       return { targetId: config.id, deployments: await withTimeout(target.list(), LIST_TIMEOUT_MS, `${config.name} (${namespace})`) };
+    },
+    audit: async (targetId, name) => {
+      const workspace = workspaceRoot();
+      if (!workspace) return [];
+      const target = await registry.get(requireConfig(targetId));
+      return readAudit(monitoringDir(workspace, monitorTargetKey(target), name));
     },
     events: async (targetId, name) => {
       const target = await registry.get(requireConfig(targetId));
@@ -319,6 +330,14 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     show(rollbackOutcome(result, toRevision), openEndpointButton(result.status));
   }
 
+  /** Reverts go to the deployment's audit log, beside the monitor's alerts and automatic reverts. */
+  function recordRevert(target: DeployTarget, name: string, from: number, to: number): void {
+    const workspace = workspaceRoot();
+    if (!workspace) return;
+    const targetId = monitorTargetKey(target);
+    auditManualRevert(monitoringDir(workspace, targetId, name), { targetId, name, from, to, by: 'you', message: `${name} was reverted from revision ${from} to its stable revision ${to}.` });
+  }
+
   async function pickImage(notebook: string | undefined): Promise<string | undefined> {
     const lastBuilt = context.workspaceState.get<string>(LAST_BUILT_IMAGE);
     const items = listLocalImages(setting('dockerHost', '')).then(
@@ -464,7 +483,9 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
         throw new MlopsError(`${resolved.name} has no stable revision.`, 'Pin one first: right-click a revision in the Deployments view and choose "Pin as Stable Revision".');
       }
       if (stable.current) return void vscode.window.showInformationMessage(`${resolved.name} already serves its stable revision ${stable.revision}.`);
+      const from = (await resolved.target.history(resolved.name)).find((r) => r.current)?.revision ?? 0;
       await rollbackTo(resolved, stable.revision);
+      recordRevert(resolved.target, resolved.name, from, stable.revision);
     }),
 
     command('mlops.pinStableRevision', async (arg?: unknown) => {
@@ -572,7 +593,9 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     }),
   );
 
-  registerKubernetesCommands(context, { log, configs, open: (config) => registry.get(config), resolveDeployment, refresh: () => tree.refresh() });
+  const deps = { log, configs, open: (config: TargetConfig) => registry.get(config), resolveDeployment, refresh: () => tree.refresh() };
+  registerKubernetesCommands(context, deps);
+  registerMonitorCommands(context, deps);
 }
 
 /** The notebook the command came from (toolbar or Explorer), relative to its workspace folder, as images label it. */

@@ -1,5 +1,6 @@
 // The nodes of the Deployments view, shared by the tree and the commands its menus run.
 import type { DeploymentEvent, DeploymentStatus, Revision, Task } from '../targets/deployTarget';
+import type { AuditEntry } from '../../monitor/model';
 import type { TargetSnapshot } from './targets';
 
 export type DeploymentNode =
@@ -10,6 +11,8 @@ export type DeploymentNode =
   | { kind: 'tasks'; targetId: string; name: string; label?: string }
   | { kind: 'events'; targetId: string; name: string }
   | { kind: 'event'; targetId: string; name: string; event: DeploymentEvent }
+  | { kind: 'audit'; targetId: string; name: string }
+  | { kind: 'auditEntry'; targetId: string; name: string; entry: AuditEntry }
   | { kind: 'revision'; targetId: string; name: string; revision: Revision }
   | { kind: 'task'; targetId: string; name: string; task: Task }
   | { kind: 'empty'; targetId: string }
@@ -27,6 +30,8 @@ export function nodeDeployment(node: DeploymentNode | undefined): { targetId: st
     case 'revision':
     case 'task':
     case 'event':
+    case 'audit':
+    case 'auditEntry':
       return { targetId: node.targetId, name: node.name };
     default:
       return undefined;
@@ -45,5 +50,5 @@ export function nodeTargetId(node: DeploymentNode | undefined): string | undefin
 /** True for a value the tree passed to a command (as opposed to `{ image }` or a notebook toolbar's context). */
 export function isDeploymentNode(value: unknown): value is DeploymentNode {
   const kind = (value as { kind?: unknown } | undefined)?.kind;
-  return typeof kind === 'string' && ['target', 'namespace', 'service', 'revisions', 'tasks', 'events', 'revision', 'task', 'event', 'empty', 'problem'].includes(kind);
+  return typeof kind === 'string' && ['target', 'namespace', 'service', 'revisions', 'tasks', 'events', 'revision', 'task', 'event', 'audit', 'auditEntry', 'empty', 'problem'].includes(kind);
 }

@@ -22,6 +22,8 @@ export interface DeploySpec {
   registry?: string;
   /** Kubernetes: seconds a rollout may make no progress before it is rolled back. */
   progressDeadlineSeconds?: number;
+  /** Kubernetes: annotations of the pods (a service mesh's, a secrets injector's...). */
+  podAnnotations?: Record<string, string>;
   /** Kubernetes: a HorizontalPodAutoscaler on CPU use. */
   autoscale?: { minReplicas: number; maxReplicas: number; cpuPercent?: number };
 }

@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { CoreV1Event, KubeConfig, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { MlopsError } from '../../../shared/errors';
+import { httpGet, type HttpAnswer } from '../../../shared/httpGet';
 import type { RegistryCredentials } from '../../registry/registryAuth';
 import type { DeploymentEvent, DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, Revision, Task } from '../deployTarget';
 import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
@@ -167,6 +168,33 @@ export class KubernetesTarget implements DeployTarget {
     const [pods, replicaSets] = await Promise.all([this.pods(name), this.replicaSets(name)]);
     const revisions = new Map(replicaSets.map((rs) => [rs.metadata?.name ?? '', revisionOf(rs)]));
     return pods.map((pod) => podTask(pod, revisions)).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /**
+   * The running pods of a deployment, each with a GET through the API server's pod proxy: how
+   * monitoring reads a model server's /metrics and /requests from outside the cluster.
+   */
+  async podProxies(name: string): Promise<{ pod: string; get(path: string, signal?: AbortSignal): Promise<HttpAnswer> }[]> {
+    const pods = (await this.pods(name)).filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && !pod.metadata?.deletionTimestamp);
+    const server = this.cluster.config.getCurrentCluster()?.server ?? '';
+    return pods.map((pod) => {
+      const podName = pod.metadata?.name ?? '';
+      const port = pod.spec?.containers?.[0]?.ports?.[0]?.containerPort ?? 8080;
+      const base = `${server.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(`${podName}:${port}`)}/proxy`;
+      return {
+        pod: podName,
+        get: async (path: string, signal?: AbortSignal) => {
+          const requestOptions: Parameters<KubeConfig['applyToHTTPSOptions']>[0] = {};
+          await this.cluster.config.applyToHTTPSOptions(requestOptions);
+          this.apiCalls++;
+          try {
+            return await httpGet(`${base}${path}`, { signal, requestOptions: requestOptions as Record<string, unknown> });
+          } catch (error) {
+            throw kubernetesError(error, `reach pod ${podName} through the API server`, this.cluster);
+          }
+        },
+      };
+    });
   }
 
   /** The events of the deployment, its ReplicaSets and its pods, newest last. */

@@ -80,7 +80,13 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
       selector: { matchLabels: selectorLabels(spec.name) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: commonLabels(spec.name) },
+        metadata: {
+          labels: commonLabels(spec.name),
+          // A model server's metrics, for Prometheus' pod discovery (mlops export prometheus --mode annotations).
+          ...(input.modelImage || spec.podAnnotations
+            ? { annotations: { ...(input.modelImage ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' } : {}), ...spec.podAnnotations } }
+            : {}),
+        },
         spec: {
           ...(input.pullSecret ? { imagePullSecrets: [{ name: input.pullSecret }] } : {}),
           // Longer than the model server's drain on SIGTERM, so requests in flight finish.

@@ -1,0 +1,199 @@
+// The monitoring export commands, from a deployment in the Deployments view or the palette:
+// a Grafana dashboard and a Prometheus scrape config opened as untitled documents, the dashboard
+// pushed to the Grafana of mlops.grafanaUrl, and the Grafana token kept in SecretStorage (never
+// in settings or the log). The generators, the deploy targets and the HTTP client load on first use.
+import * as vscode from 'vscode';
+import type { DeployTarget, DeploymentStatus, Endpoint } from '../../deploy/targets/deployTarget';
+import type { TargetConfig } from '../../deploy/deployments/targetConfig';
+import { isDeploymentNode, nodeDeployment } from '../../deploy/deployments/nodes';
+import { registryCredentials } from '../../deploy/registry/commands';
+import { setting } from '../../host/settings';
+import { describeError, MlopsError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import type { ScrapeConfigOptions, ScrapeMode } from './prometheusConfig';
+
+const GRAFANA_TOKEN_SECRET = 'mlops.grafanaToken';
+const LIST_TIMEOUT_MS = 15_000;
+
+interface Resolved {
+  config: TargetConfig;
+  name: string;
+  status?: DeploymentStatus;
+  target(): Promise<DeployTarget>;
+}
+
+type Log = Logger & { show(): void };
+
+/** Runs a command body; errors become a message with "Show Log". */
+function guarded(id: string, log: Log, body: (...args: unknown[]) => Promise<void>): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      await body(...args);
+    } catch (error) {
+      log.error(`${id}: ${describeError(error)}`);
+      void vscode.window.showErrorMessage(describeError(error), 'Show Log').then((choice) => choice && log.show());
+    }
+  });
+}
+
+async function openUntitled(language: 'json' | 'yaml', content: string): Promise<void> {
+  const document = await vscode.workspace.openTextDocument({ language, content });
+  await vscode.window.showTextDocument(document, { preview: false });
+}
+
+export function registerExportCommands(context: vscode.ExtensionContext, log: Log): void {
+  // The deploy targets, opened on first use as the Deployments view opens them.
+  let registry: Promise<import('../../deploy/deployments/targets').TargetRegistry> | undefined;
+  const targets = () =>
+    (registry ??= (async () => {
+      const [{ TargetRegistry, targetOpener }, { deployTargets }] = await Promise.all([import('../../deploy/deployments/targets'), import('../../deploy/deployments/targetConfig')]);
+      const created = new TargetRegistry(targetOpener({ credentials: registryCredentials(context.secrets), kubeconfig: () => setting('kubeconfig', ''), dockerHost: () => setting('dockerHost', '') }));
+      const configure = () => {
+        const { targets: configs, problems } = deployTargets(setting('dockerHost', ''), setting<unknown>('deployTargets', []));
+        for (const problem of problems) log.warn(`monitoring export: ${problem}`);
+        created.configure(configs);
+      };
+      configure();
+      context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('mlops') && configure()));
+      return created;
+    })());
+
+  /** The deployment of a Deployments view node, or one picked among every target's deployments. */
+  async function resolveDeployment(arg: unknown, title: string): Promise<Resolved | undefined> {
+    const registered = await targets();
+    const fromNode = isDeploymentNode(arg) ? nodeDeployment(arg) : undefined;
+    if (fromNode) {
+      const config = registered.find(fromNode.targetId);
+      if (!config) throw new MlopsError('That deploy target is no longer configured.', 'Refresh the Deployments view.');
+      const status = isDeploymentNode(arg) && arg.kind === 'service' ? arg.status : undefined;
+      return { config, name: fromNode.name, ...(status ? { status } : {}), target: () => registered.get(config) };
+    }
+    const [{ withTimeout }, { deploymentPicks }] = await Promise.all([import('../../deploy/deployments/targets'), import('../../deploy/deployments/picks')]);
+    const listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Listing deployments' }, () =>
+      Promise.all(
+        registered.list().map(async (config) => {
+          try {
+            const target = await registered.get(config);
+            return { config, deployments: await withTimeout(target.list(), LIST_TIMEOUT_MS, config.name) };
+          } catch (error) {
+            log.warn(`monitoring export: ${config.name}: ${describeError(error)}`);
+            return { config, deployments: [] };
+          }
+        }),
+      ),
+    );
+    const refs = listed.flatMap(({ config, deployments }) => deployments.map((status) => ({ targetId: config.id, targetName: config.name, status, config })));
+    if (!refs.length) {
+      void vscode.window.showInformationMessage('No deployments found: deploy an image first (MLOps: Deploy Image), or check the Deployments view.');
+      return undefined;
+    }
+    const picked = refs.length === 1 ? { ref: refs[0]! } : await vscode.window.showQuickPick(deploymentPicks(refs), { title, placeHolder: 'Which deployment?', ignoreFocusOut: true, matchOnDescription: true });
+    if (!picked) return undefined;
+    const ref = picked.ref as (typeof refs)[number];
+    return { config: ref.config, name: ref.status.name, status: ref.status, target: () => registered.get(ref.config) };
+  }
+
+  async function grafanaUrl(): Promise<string | undefined> {
+    const configured = setting('grafanaUrl', '').trim();
+    if (configured) return configured;
+    const entered = await vscode.window.showInputBox({
+      title: 'Push to Grafana: where is it?',
+      prompt: 'The Grafana root URL; it is saved in the mlops.grafanaUrl setting',
+      placeHolder: 'http://localhost:3000',
+      ignoreFocusOut: true,
+      validateInput: (value) => (/^https?:\/\/[^/\s]+/.test(value.trim()) ? undefined : 'An http:// or https:// URL, please.'),
+    });
+    if (!entered) return undefined;
+    await vscode.workspace.getConfiguration('mlops').update('grafanaUrl', entered.trim(), vscode.ConfigurationTarget.Global);
+    return entered.trim();
+  }
+
+  async function askToken(): Promise<string | undefined> {
+    const token = await vscode.window.showInputBox({
+      title: 'Grafana service account token',
+      prompt: 'A token of a service account with the Editor role (Administration › Service accounts). It is kept in VS Code’s secret storage. Leave empty to forget the stored one.',
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (token === undefined) return undefined;
+    if (!token.trim()) {
+      await context.secrets.delete(GRAFANA_TOKEN_SECRET);
+      void vscode.window.showInformationMessage('The Grafana token was removed from secret storage.');
+      return undefined;
+    }
+    await context.secrets.store(GRAFANA_TOKEN_SECRET, token.trim());
+    log.info('monitoring export: a Grafana token was stored in secret storage');
+    return token.trim();
+  }
+
+  async function scrapeOptions(resolved: Resolved): Promise<{ options: ScrapeConfigOptions; full: boolean } | undefined> {
+    const kubernetes = resolved.config.kind === 'kubernetes';
+    type ModeItem = vscode.QuickPickItem & { mode: ScrapeMode; full: boolean };
+    const items: ModeItem[] = kubernetes
+      ? [
+          { label: '$(symbol-property) Pod annotations: scrape job', description: 'kubernetes_sd_configs, role pod', detail: 'A scrape_configs entry for a Prometheus with RBAC to list pods in the namespace', mode: 'annotations', full: false },
+          { label: '$(file) Pod annotations: whole prometheus.yml', description: 'kubernetes_sd_configs, role pod', mode: 'annotations', full: true },
+          { label: '$(eye) ServiceMonitor', description: 'monitoring.coreos.com/v1', detail: 'For the Prometheus Operator (kube-prometheus-stack)', mode: 'servicemonitor', full: false },
+        ]
+      : [
+          { label: "$(plug) Router's published port: scrape job", description: 'static_configs, /router/backends/metrics', detail: 'A scrape_configs entry for a Prometheus outside the swarm', mode: 'static', full: false },
+          { label: "$(file) Router's published port: whole prometheus.yml", description: 'static_configs', mode: 'static', full: true },
+          { label: '$(globe) DNS discovery of the tasks: scrape job', description: 'dns_sd_configs, tasks.NAME', detail: "For a Prometheus attached to the deployment's overlay network", mode: 'dns', full: false },
+          { label: '$(file) DNS discovery of the tasks: whole prometheus.yml', description: 'dns_sd_configs', mode: 'dns', full: true },
+        ];
+    const picked = await vscode.window.showQuickPick(items, { title: `Prometheus config for ${resolved.name}`, placeHolder: 'How will Prometheus find it?', ignoreFocusOut: true, matchOnDescription: true });
+    if (!picked) return undefined;
+    const options: ScrapeConfigOptions = { name: resolved.name, target: kubernetes ? 'kubernetes' : 'swarm', mode: picked.mode };
+    if (picked.mode === 'static') {
+      let endpoints: Endpoint[] = resolved.status?.endpoints ?? [];
+      if (!endpoints.length) endpoints = await (await resolved.target()).endpoints(resolved.name);
+      if (!endpoints.length) throw new MlopsError(`${resolved.name} publishes no port, so a Prometheus outside the swarm cannot reach it.`, 'Deploy it with a published port, or pick DNS discovery for a Prometheus inside the overlay network.');
+      const { endpointAddress } = await import('./prometheusConfig');
+      options.address = endpointAddress(endpoints[0]!.url);
+    }
+    if (kubernetes) options.namespace = resolved.config.kubernetes?.namespace || ((await resolved.target()) as DeployTarget & { namespace?: string }).namespace || 'default';
+    return { options, full: picked.full };
+  }
+
+  context.subscriptions.push(
+    guarded('mlops.exportGrafanaDashboard', log, async (arg?: unknown) => {
+      const resolved = await resolveDeployment(arg, 'Export a Grafana dashboard for which deployment?');
+      if (!resolved) return;
+      const { grafanaDashboard } = await import('./grafanaDashboard');
+      await openUntitled('json', `${JSON.stringify(grafanaDashboard({ name: resolved.name }), null, 2)}\n`);
+    }),
+
+    guarded('mlops.exportPrometheusConfig', log, async (arg?: unknown) => {
+      const resolved = await resolveDeployment(arg, 'Export a Prometheus config for which deployment?');
+      if (!resolved) return;
+      const chosen = await scrapeOptions(resolved);
+      if (!chosen) return;
+      const { prometheusYaml, scrapeConfigYaml } = await import('./prometheusConfig');
+      await openUntitled('yaml', chosen.full ? prometheusYaml(chosen.options) : scrapeConfigYaml(chosen.options));
+    }),
+
+    guarded('mlops.pushGrafanaDashboard', log, async (arg?: unknown) => {
+      const resolved = await resolveDeployment(arg, 'Push a Grafana dashboard for which deployment?');
+      if (!resolved) return;
+      const url = await grafanaUrl();
+      if (!url) return;
+      const token = (await context.secrets.get(GRAFANA_TOKEN_SECRET)) ?? (await askToken());
+      if (!token) return;
+      const [{ grafanaDashboard }, { pushDashboard }] = await Promise.all([import('./grafanaDashboard'), import('./grafanaPush')]);
+      const dashboard = grafanaDashboard({ name: resolved.name });
+      log.info(`monitoring export: pushing the dashboard ${dashboard.uid} of ${resolved.name} to ${url}`);
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${dashboard.title} to ${url}`, cancellable: true }, (_progress, cancel) => {
+        const abort = new AbortController();
+        cancel.onCancellationRequested(() => abort.abort());
+        return pushDashboard({ grafanaUrl: url, token, dashboard: { ...dashboard }, signal: abort.signal, message: `Pushed from VS Code (MLOps) for ${resolved.name}` });
+      });
+      log.info(`monitoring export: ${dashboard.uid} is version ${result.version} at ${result.url}`);
+      const choice = await vscode.window.showInformationMessage(`${dashboard.title} is in Grafana (version ${result.version}).`, 'Open in Browser');
+      if (choice) await vscode.env.openExternal(vscode.Uri.parse(result.url));
+    }),
+
+    guarded('mlops.setGrafanaToken', log, async () => {
+      if (await askToken()) void vscode.window.showInformationMessage('The Grafana token is kept in VS Code’s secret storage.');
+    }),
+  );
+}
