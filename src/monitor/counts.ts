@@ -139,10 +139,11 @@ function histogramDifference(current: Histogram | null, before: Histogram | null
 }
 
 /** The sum of several instances' histograms (same buckets, as one server version writes them). */
-function addHistograms(histograms: (Histogram | null)[]): Histogram | null {
+export function addHistograms(histograms: (Histogram | null)[]): Histogram | null {
   const present = histograms.filter((h): h is Histogram => h !== null && h.bounds.length > 0);
   if (!present.length) return null;
   const [first] = present;
+  if (present.length === 1) return first;
   return {
     bounds: first.bounds,
     cumulative: first.bounds.map((_, i) => present.reduce((total, h) => total + (h.cumulative[i] ?? 0), 0)),

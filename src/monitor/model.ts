@@ -1,6 +1,9 @@
 // What monitoring knows about a deployed model: the numbers of a time window per version, the
 // series the monitor panel charts, drift, thresholds and alerts. The CLI (`mlops monitor`), the
 // panel and the alert watcher all speak these types; nothing here imports vscode.
+import type { ResourceUse } from '../deploy/targets/deployTarget';
+
+export type { ResourceUse };
 
 /** One sample of Prometheus' text format. */
 export interface Sample {
@@ -50,6 +53,21 @@ export interface DriftRow {
   severity: 'none' | 'moderate' | 'major';
   /** PSI per time slice of the window, oldest first, for a sparkline; null (NaN before JSON) for a slice without requests. */
   trend?: (number | null)[];
+}
+
+/** Output drift: the predictions of one version against another's, or of the window against the one before. */
+export interface OutputDrift {
+  comparison: 'versions' | 'window';
+  /** A version, or "the window before". */
+  reference: string;
+  /** A version, or "this window". */
+  current: string;
+  kind: 'numeric' | 'categorical';
+  psi: number;
+  ks: number | null;
+  severity: 'none' | 'moderate' | 'major';
+  referenceRows: number;
+  currentRows: number;
 }
 
 /** Per-deployment thresholds; an absent one is not checked. */
@@ -113,6 +131,12 @@ export interface MonitorSummary {
   drift: DriftRow[];
   /** Why drift is empty, when it is (no baseline, no logged requests...). */
   driftNote?: string;
+  /** Output drift between versions and against the window before. */
+  outputDrift: OutputDrift[];
+  /** CPU and memory of each task or pod now, where the orchestrator measures them. */
+  resources: ResourceUse[];
+  /** Why `resources` is empty, when it is. */
+  resourcesNote?: string;
   alerts: Alert[];
 }
 
@@ -128,8 +152,10 @@ export type SeriesMetric = 'requestRate' | 'errorRate' | 'latencyP50' | 'latency
 export interface MonitorSeries {
   metric: SeriesMetric;
   version: string;
-  /** For `prediction`: the class, or the bucket's upper bound. */
+  /** For `prediction`: the class (values are its share, 0..1), or with `bucket` a value bucket's upper bound. */
   key?: string;
+  /** The key is a regression bucket's upper bound; values count predictions up to it, as Prometheus' `le`. */
+  bucket?: boolean;
   /** Points before downsampling. */
   totalPoints: number;
   points: SeriesPoint[];

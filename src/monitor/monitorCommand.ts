@@ -7,6 +7,7 @@ import { UsageError } from '../cli/program';
 import { openTarget, requiredName, TARGET_OPTIONS, TARGET_USAGE } from '../deploy/deployCliCommands';
 import { monitoringDir } from './countsLog';
 import type { MonitorSummary, Thresholds } from './model';
+import { baselineFor } from './baseline';
 import { baselineOf, monitoringFor } from './monitoringConfig';
 import { observe } from './observe';
 import { respondToAlerts } from './respond';
@@ -73,8 +74,9 @@ export const monitorCommand: CliCommand = {
     if (psi !== undefined) flags.psi = psi;
     if (values['auto-revert'] === true) flags.autoRevert = true;
     const thresholds = { ...configured.thresholds, ...flags };
-    const baseline = typeof values.baseline === 'string' ? baselineOf(values.baseline, workspace) : configured.baseline;
     const target = await openTarget(context);
+    const given = typeof values.baseline === 'string' ? baselineOf(values.baseline, workspace) : configured.baseline;
+    const baseline = await baselineFor(target, name, workspace, given, typeof values['docker-host'] === 'string' ? values['docker-host'] : undefined);
     const targetId = targetKey(target);
     const { openLake, defaultLakeRoot } = await import('../datasets/lake/duckdbLake');
     const lake = values['no-drift'] === true ? undefined : openLake(defaultLakeRoot(workspace));

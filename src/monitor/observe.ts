@@ -2,13 +2,13 @@
 // numbers per version, bring the request log into the lake and measure input drift against the
 // training data, then check the thresholds. The CLI's `mlops monitor`, the monitor panel and
 // the alert watcher all call this.
-import type { DeployTarget } from '../deploy/targets/deployTarget';
+import type { DeployTarget, ResourceUse } from '../deploy/targets/deployTarget';
 import type { Lake } from '../datasets/model';
 import { describeError } from '../shared/errors';
 import { evaluateThresholds } from './alerts';
 import { countsOf, type CountsRecord } from './counts';
 import { appendCounts, countsAtOrBefore, monitoringDir, readCounts } from './countsLog';
-import type { DriftRow, MonitorSeries, MonitorSummary, Thresholds, VersionHealth } from './model';
+import type { DriftRow, MonitorSeries, MonitorSummary, OutputDrift, Thresholds, VersionHealth } from './model';
 import { redactedUrl, type PrometheusConnection } from './prometheusApi';
 import { prometheusSeries, prometheusTotals } from './prometheusWindow';
 import { deploymentSource, type MonitorSource } from './sources';
@@ -81,13 +81,25 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
 
   let drift: DriftRow[] = [];
   let driftNote: string | undefined;
+  let answers: OutputDrift[] = [];
   if (request.drift) {
     try {
       ({ rows: drift, note: driftNote } = await measureDrift(request, source, request.drift, from, record.at));
+      const { outputDrift } = await import('./outputDrift');
+      answers = await outputDrift(request.drift.lake, { target: request.targetId, deployment: name, from, to: record.at });
     } catch (error) {
       driftNote = `Drift was not measured: ${describeError(error)}`;
     }
   }
+  let resources: ResourceUse[] = [];
+  let resourcesNote: string | undefined;
+  if (target.resources) {
+    try {
+      resources = await target.resources(name);
+    } catch (error) {
+      resourcesNote = describeError(error);
+    }
+  } else resourcesNote = `${target.kind} does not report CPU and memory.`;
   const alerts = evaluateThresholds(name, totals.versions, drift, request.thresholds);
   const summary: MonitorSummary = {
     target: request.targetId,
@@ -104,6 +116,9 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
     versions: totals.versions,
     drift,
     ...(driftNote ? { driftNote } : {}),
+    outputDrift: answers,
+    resources,
+    ...(resourcesNote ? { resourcesNote } : {}),
     alerts,
   };
   return { summary, series, record };

@@ -2,7 +2,7 @@
 // minus the one at the window's start) and, for the charts, one point per pair of consecutive
 // records, downsampled to the point budget.
 import { downsample } from '../experiments/downsample';
-import { differences, healthByVersion, healthOf, latencyQuantiles, type CountsRecord, type Histogram, type InstanceCounts } from './counts';
+import { addHistograms, differences, healthByVersion, healthOf, latencyQuantiles, type CountsRecord, type Histogram, type InstanceCounts } from './counts';
 import { POINT_BUDGET, type LatencyQuantiles, type MonitorSeries, type SeriesMetric, type SeriesPoint, type VersionHealth } from './model';
 
 export interface WindowTotals {
@@ -21,7 +21,7 @@ export function windowTotals(start: CountsRecord | undefined, end: CountsRecord,
   const last = new Map<string, InstanceCounts>();
   for (const record of [...between, end]) for (const instance of record.instances) last.set(instance.instance, instance);
   const instances = differences(start, { ...end, instances: [...last.values()] });
-  const starts = end.instances.map((i) => (i.startedAt ?? 0) * 1000).filter((t) => t > 0);
+  const starts = [...last.values()].map((i) => (i.startedAt ?? 0) * 1000).filter((t) => t > 0);
   return {
     from: start?.at ?? (starts.length ? Math.min(...starts) : -Infinity),
     versions: healthByVersion(instances),
@@ -36,8 +36,7 @@ interface StepTotals {
   latency: Histogram | null;
   classes: Record<string, number>;
   predicted: number;
-  valueSum: number;
-  valueCount: number;
+  values: Histogram | null;
 }
 
 interface Step {
@@ -47,17 +46,13 @@ interface Step {
 }
 
 function stepTotals(group: InstanceCounts[]): StepTotals {
-  const totals: StepTotals = { requests: 0, errors: 0, latency: sumHistograms(group, 'latency'), classes: {}, predicted: 0, valueSum: 0, valueCount: 0 };
+  const totals: StepTotals = { requests: 0, errors: 0, latency: addHistograms(group.map((i) => i.latency)), classes: {}, predicted: 0, values: addHistograms(group.map((i) => i.values)) };
   for (const instance of group) {
     totals.requests += instance.requests;
     totals.errors += instance.errors;
     for (const [label, count] of Object.entries(instance.classes)) {
       totals.classes[label] = (totals.classes[label] ?? 0) + count;
       totals.predicted += count;
-    }
-    if (instance.values) {
-      totals.valueSum += instance.values.sum;
-      totals.valueCount += instance.values.cumulative.at(-1) ?? 0;
     }
   }
   return totals;
@@ -79,24 +74,17 @@ function stepsOf(records: CountsRecord[]): Step[] {
   return steps;
 }
 
-function sumHistograms(group: InstanceCounts[], key: 'latency' | 'values'): Histogram | null {
-  const present = group.map((i) => i[key]).filter((h): h is Histogram => h !== null && h.bounds.length > 0);
-  if (!present.length) return null;
-  if (present.length === 1) return present[0];
-  return { bounds: present[0].bounds, cumulative: present[0].bounds.map((_, i) => present.reduce((t, h) => t + (h.cumulative[i] ?? 0), 0)), sum: present.reduce((t, h) => t + h.sum, 0) };
-}
-
 /** Chart series per version over consecutive records, each within `budget` points. */
 export function windowSeries(records: CountsRecord[], budget = POINT_BUDGET): MonitorSeries[] {
   const steps = stepsOf(records);
   const versions = [...new Set(steps.flatMap((s) => [...s.byVersion.keys()]))].sort();
   const series: MonitorSeries[] = [];
-  const add = (metric: SeriesMetric, version: string, value: (totals: StepTotals, step: Step) => number | null, key?: string) => {
+  const add = (metric: SeriesMetric, version: string, value: (totals: StepTotals, step: Step) => number | null, key?: string, bucket = false) => {
     const points: SeriesPoint[] = steps.map((step) => {
       const totals = step.byVersion.get(version);
       return { t: step.t, v: totals ? value(totals, step) : null };
     });
-    series.push({ metric, version, ...(key !== undefined ? { key } : {}), totalPoints: points.length, points: thin(points, budget) });
+    series.push({ metric, version, ...(key !== undefined ? { key } : {}), ...(bucket ? { bucket } : {}), totalPoints: points.length, points: thin(points, budget) });
   };
   for (const version of versions) {
     const quantiles = new Map<StepTotals, LatencyQuantiles>();
@@ -112,7 +100,9 @@ export function windowSeries(records: CountsRecord[], budget = POINT_BUDGET): Mo
     add('latencyP99', version, (totals) => latency(totals).p99);
     const classes = [...new Set(steps.flatMap((s) => Object.keys(s.byVersion.get(version)?.classes ?? {})))].sort();
     for (const label of classes) add('prediction', version, (totals) => (totals.predicted > 0 ? (totals.classes[label] ?? 0) / totals.predicted : null), label);
-    if (!classes.length) add('prediction', version, (totals) => (totals.valueCount > 0 ? totals.valueSum / totals.valueCount : null), 'mean');
+    // Regression: the predictions per value bucket of each step, cumulative as the server counts them.
+    const bounds = classes.length ? [] : (steps.map((s) => s.byVersion.get(version)?.values).find((h) => h)?.bounds ?? []);
+    bounds.forEach((bound, i) => add('prediction', version, (totals) => totals.values?.cumulative[i] ?? null, bound === Infinity ? '+Inf' : String(bound), true));
   }
   return series;
 }

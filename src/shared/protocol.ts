@@ -194,7 +194,7 @@ export type QueryUpdate =
 
 // The Monitor panel: the health of one deployment over a time window.
 import type { AuditEntry, MonitorSeries, MonitorSummary, Thresholds } from '../monitor/model';
-export type { Alert, AuditEntry, DriftRow, MonitorSeries, MonitorSummary, PredictionSummary, SeriesPoint, Thresholds, VersionHealth } from '../monitor/model';
+export type { Alert, AuditEntry, DriftRow, MonitorSeries, OutputDrift, ResourceUse, MonitorSummary, PredictionSummary, SeriesPoint, Thresholds, VersionHealth } from '../monitor/model';
 
 /** The windows the panel offers, in seconds: 5 min, 15 min, 1 h, 6 h, 24 h, 7 days. */
 export const MONITOR_RANGES = [300, 900, 3600, 21600, 86400, 604800] as const;

@@ -4,7 +4,7 @@
 // input drift checked against scipy, and an alert whose autoRevert really rolls the service back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,9 @@ before(async () => {
   ({ v1, v2 } = images);
   target = await openSwarmTarget();
   cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace', 'data', 'customers.csv'), baselineFile);
+  // Where the notebook read it: the image's mlops.data.sha256 label names data/customers.csv.
+  mkdirSync(join(workspace, 'data'), { recursive: true });
+  cpSync(baselineFile, join(workspace, 'data', 'customers.csv'));
 });
 
 after(async () => {
@@ -137,6 +140,8 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     assert.equal(new Set((await observe({ ...base, thresholds: {} })).record.instances.map((i) => i.instance)).size, 2, 'both tasks are read through the router');
     assert.ok(summary.latencyMs.p95 !== null && summary.latencyMs.p95 > 0);
     assert.equal(summary.predictions.kind, 'classes');
+    assert.equal(summary.resources.length, 2, summary.resourcesNote);
+    assert.ok(summary.resources.every((r) => (r.memoryMb ?? 0) > 10 && r.cpuPercent !== null), JSON.stringify(summary.resources));
     assert.ok(summary.drift.length >= 3, summary.driftNote);
 
     // The same numbers through a real Prometheus scraping the router with the exported config.
@@ -193,10 +198,19 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     // The same breach at the next look is not new: no second revert.
     const again = await respondToAlerts({ dir, target, targetId, name, alerts: drifted.summary.alerts, thresholds, by: 'test' });
     assert.equal(again.fresh.length, 0);
+
+    // Output drift: the stable version's answers against the candidate's, both in the window.
+    await send(port, rows(30, 0, 13));
+    const after = await observe({ ...base, thresholds: {} });
+    const [candidate, stable] = [drifted.summary.versions[0]!.version, after.summary.versions.find((v) => v.version !== drifted.summary.versions[0]!.version)!.version];
+    const versions = after.summary.outputDrift.find((d) => d.comparison === 'versions');
+    assert.deepEqual([versions?.reference, versions?.current, versions?.referenceRows, versions?.currentRows], [candidate, stable, 60 + 10 + 120, 30], JSON.stringify(after.summary.outputDrift));
+    assert.ok(versions!.psi >= 0 && versions!.ks !== null, 'the classes are numbers: KS too');
+    assert.deepEqual(after.summary.versions.map((v) => v.requests).sort((a, b) => a - b), [30, 67 + 10 + 120], 'the candidate keeps its requests in the window after its tasks are gone');
     await lake.close();
   });
 
-  test('mlops monitor --json prints the window, drift and alerts', async (t) => {
+  test('mlops monitor --json prints the window, drift against the training data the image names, and alerts', async (t) => {
     if (!ready(t)) return;
     const name = `cli-watched-${Date.now().toString(36)}`;
     names.push(name);
@@ -209,7 +223,7 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     const cwd = process.cwd();
     process.chdir(workspace);
     try {
-      const code = await runCli({ name: 'mlops', version: '0', commands: [monitorCommand] }, ['monitor', '--name', name, '--since', '1h', '--baseline', 'customers.csv', '--max-error-rate', '0.01', '--json'], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+      const code = await runCli({ name: 'mlops', version: '0', commands: [monitorCommand] }, ['monitor', '--name', name, '--since', '1h', '--max-error-rate', '0.01', '--json'], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
       assert.equal(code, 0, err.join(''));
     } finally {
       process.chdir(cwd);
@@ -218,7 +232,7 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     assert.equal(printed.requests, 31, 'a fresh server counts from its start');
     assert.ok(Math.abs(printed.errorRate - 1 / 31) < 1e-12);
     assert.deepEqual(Object.keys(printed.latencyMs), ['p50', 'p95', 'p99']);
-    assert.deepEqual(printed.drift.map((d) => d.feature).sort(), ['monthly_charges', 'support_calls', 'tenure_months']);
+    assert.deepEqual(printed.drift.map((d) => d.feature).sort(), ['monthly_charges', 'support_calls', 'tenure_months'], 'the baseline comes from the image labels');
     assert.deepEqual(printed.alerts.map((a) => a.rule), ['errorRate']);
     assert.ok(readFileSync(join(monitoringDir(workspace, targetKey(target), name), 'audit.jsonl'), 'utf8').includes('error rate'));
   });

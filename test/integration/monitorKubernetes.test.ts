@@ -97,6 +97,7 @@ describe('monitoring a deployment on a real control plane', { timeout: 300_000 }
     const logged = await lake.query("SELECT count(*), count(*) FILTER (WHERE status = 400), count(DISTINCT instance) FROM requests WHERE deployment = 'watched'");
     assert.deepEqual(logged.rows[0].map(Number), [29, 4, 1]);
     assert.match(summary.driftNote ?? '', /No training data is known/);
+    assert.match(summary.resourcesNote ?? '', /has no metrics API \(metrics\.k8s\.io\)/, 'kwok runs no metrics-server, and the panel says so');
     t.diagnostic(`read through ${target.apiCalls} API requests`);
     await lake.close();
   });

@@ -114,6 +114,14 @@ export function sampleMonitorData(options: { end?: number; seed?: number } = {})
     predictions: { kind: 'classes', counts: sumCounts(versions) },
     versions,
     drift,
+    outputDrift: [
+      { comparison: 'versions', reference: 'v3', current: 'v4', kind: 'categorical', psi: 0.031, ks: null, severity: 'none', referenceRows: 1200, currentRows: 310 },
+      { comparison: 'window', reference: 'the window before', current: 'this window', kind: 'categorical', psi: 0.012, ks: null, severity: 'none', referenceRows: 1480, currentRows: 1510 },
+    ],
+    resources: [
+      { instance: 'churn.1.x3k9', cpuPercent: 12.5, memoryMb: 182.4 },
+      { instance: 'churn.2.p0q7', cpuPercent: 9.1, memoryMb: 176.9 },
+    ],
     alerts: [],
   };
   summary.alerts = alertsOf(summary, SAMPLE_THRESHOLDS);

@@ -128,3 +128,34 @@ test('request pages from several instances merge by time, and stop where a cut-s
   ]);
   assert.deepEqual(settling.lines.map((l) => JSON.parse(l).request_id), ['a1', 'b2'], 'a5 waits until b is complete past it');
 });
+
+test('CPU and memory read as docker stats and the Kubernetes metrics API give them', async () => {
+  const { resourceUse } = await import('../../src/deploy/targets/swarm/swarmTarget');
+  const { bytesOf, cpuCores } = await import('../../src/deploy/targets/kubernetes/kubernetesTarget');
+  const use = resourceUse({
+    cpu_stats: { cpu_usage: { total_usage: 3_000_000_000 }, system_cpu_usage: 20_000_000_000, online_cpus: 2 },
+    precpu_stats: { cpu_usage: { total_usage: 2_000_000_000 }, system_cpu_usage: 10_000_000_000 },
+    memory_stats: { usage: 300 * 1024 * 1024, stats: { inactive_file: 100 * 1024 * 1024 } },
+  });
+  assert.deepEqual(use, { cpuPercent: 20, memoryMb: 200 });
+  assert.equal(resourceUse({}).cpuPercent, null);
+  assert.equal(cpuCores('250m'), 0.25);
+  assert.ok(Math.abs(cpuCores('1234567n') - 0.001234567) < 1e-15);
+  assert.equal(bytesOf('64Mi'), 64 * 1024 * 1024);
+  assert.equal(bytesOf('1G'), 1e9);
+  assert.ok(Number.isNaN(bytesOf('lots')));
+});
+
+test('a regression model charts its predictions per value bucket, cumulative as the server counts them', () => {
+  const text = (count: number, low: number) =>
+    [
+      `mlops_requests_total{version="r1"} ${count}`,
+      `mlops_prediction_value_bucket{version="r1",le="10"} ${low}`,
+      `mlops_prediction_value_bucket{version="r1",le="100"} ${count}`,
+      `mlops_prediction_value_bucket{version="r1",le="+Inf"} ${count}`,
+      `mlops_prediction_value_sum{version="r1"} ${count * 20}`,
+    ].join('\n');
+  const series = windowSeries([record(0, text(0, 0)), record(10_000, text(10, 4))]).filter((s) => s.metric === 'prediction');
+  assert.deepEqual(series.map((s) => [s.key, s.bucket, s.points[0].v]), [['10', true, 4], ['100', true, 10], ['+Inf', true, 10]]);
+  assert.deepEqual(windowTotals(undefined, record(10_000, text(10, 4))).versions[0].predictions, { kind: 'values', count: 10, mean: 20, buckets: [{ le: 10, count: 4 }, { le: 100, count: 10 }, { le: Infinity, count: 10 }] });
+});

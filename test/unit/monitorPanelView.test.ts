@@ -181,8 +181,15 @@ test('past the band budget, the rarest classes are summed as "other"', () => {
   assert.equal(Math.round(bands[2].points[0].y * 100) / 100, Math.round(((8 + 7 + 6) / 40) * 10000) / 100);
 });
 
+const asBucket = (one: MonitorSeries): MonitorSeries => ({ ...one, bucket: true });
+
+test('numeric class labels (0 and 1) are classes, not value buckets', () => {
+  const bands = predictionBands([series('prediction', 'v1', [0.6], '0'), series('prediction', 'v1', [0.4], '1')], 'v1');
+  assert.deepEqual(bands.map((band) => band.label), ['0', '1']);
+});
+
 test('value buckets are ordered by bound, labelled by range, and cumulative counts are differenced', () => {
-  const perBucket = [series('prediction', 'v1', [1, 0], '+Inf'), series('prediction', 'v1', [2, 1], '10'), series('prediction', 'v1', [1, 3], '5'), series('prediction', 'v1', [0, 0], '1')];
+  const perBucket = [series('prediction', 'v1', [1, 0], '+Inf'), series('prediction', 'v1', [2, 1], '10'), series('prediction', 'v1', [1, 3], '5'), series('prediction', 'v1', [0, 0], '1')].map(asBucket);
   const bands = predictionBands(perBucket, 'v1');
   assert.deepEqual(
     bands.map((band) => band.label),
@@ -194,13 +201,13 @@ test('value buckets are ordered by bound, labelled by range, and cumulative coun
     [25, 50, 25],
   );
   // The same counts as Prometheus keeps them: each bucket counts everything up to its bound.
-  const cumulative = [series('prediction', 'v1', [4, 4], '+Inf'), series('prediction', 'v1', [3, 4], '10'), series('prediction', 'v1', [1, 3], '5'), series('prediction', 'v1', [0, 0], '1')];
+  const cumulative = [series('prediction', 'v1', [4, 4], '+Inf'), series('prediction', 'v1', [3, 4], '10'), series('prediction', 'v1', [1, 3], '5'), series('prediction', 'v1', [0, 0], '1')].map(asBucket);
   assert.deepEqual(predictionBands(cumulative, 'v1'), bands);
 });
 
 test('many value buckets are merged into adjacent ranges', () => {
   const counts = { '1': 1, '2': 2, '3': 1, '4': 2, '5': 1, '6': 2, '+Inf': 1 };
-  const all = Object.entries(counts).map(([le, count]) => series('prediction', 'v1', [count], le));
+  const all = Object.entries(counts).map(([le, count]) => asBucket(series('prediction', 'v1', [count], le)));
   const bands = predictionBands(all, 'v1', 3);
   assert.deepEqual(
     bands.map((band) => band.label),
@@ -211,7 +218,7 @@ test('many value buckets are merged into adjacent ranges', () => {
     [40, 50, 10],
   );
   // Equal counts in every bucket are taken as they come, not as cumulative ones.
-  const flat = predictionBands(Object.keys(counts).map((le) => series('prediction', 'v1', [1], le)), 'v1', 7);
+  const flat = predictionBands(Object.keys(counts).map((le) => asBucket(series('prediction', 'v1', [1], le))), 'v1', 7);
   assert.equal(flat.length, 7);
 });
 

@@ -93,19 +93,8 @@ export class DuckDbLake implements Lake {
     checkTableName(table);
     const select = sql.trim().replace(/;\s*$/, '');
     const { signal, onProgress } = options;
-    const cancelled = () => new MlopsError(`Appending to ${table} was cancelled; the lake was not changed.`);
-    if (signal?.aborted) throw cancelled();
-    if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
-    const release = lockTable(this.root, table);
-    let staging: string | undefined;
-    try {
-      sweep(this.root, table);
-      this.checkClash(table);
-      const previousNumber = versionNumbers(this.root, table).at(-1);
-      const previous = previousNumber === undefined ? undefined : readManifest(this.root, table, previousNumber);
-      const version = (previousNumber ?? 0) + 1;
+    return this.locked(table, 'Appending to', signal, async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
       const compacted = previous !== undefined && previous.files.length + 1 > MAX_PARTS;
-      staging = makeStaging(this.root, table);
       // The previous parts first, so that a version never lists a part it does not hold.
       const kept = previous && !compacted ? previous.files : [];
       for (const file of kept) linkPart(join(versionDir(this.root, table, previousNumber!), file.name), join(staging, file.name));
@@ -131,13 +120,9 @@ export class DuckDbLake implements Lake {
         schemaChanges: [],
         files: [...kept, { name: partName, bytes: statSync(part).size }],
       };
-      commit(this.root, staging, manifest);
-      staging = undefined;
+      commit(manifest);
       return { version: publicVersion(manifest), appended: written.appended, skipped: written.skipped, compacted };
-    } finally {
-      if (staging) rmSync(staging, { recursive: true, force: true });
-      release();
-    }
+    });
   }
 
   async tables(): Promise<LakeTable[]> {
@@ -326,23 +311,12 @@ export class DuckDbLake implements Lake {
 
   private async write(table: string, options: IngestOptions, input: WriteInput): Promise<LakeTableVersion> {
     const { signal, onProgress } = options;
-    const cancelled = () => new MlopsError(`Writing ${table} was cancelled; the lake was not changed.`);
-    if (signal?.aborted) throw cancelled();
-    if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
-    const release = lockTable(this.root, table);
-    let staging: string | undefined;
-    try {
-      sweep(this.root, table);
-      this.checkClash(table);
-      const previousNumber = versionNumbers(this.root, table).at(-1);
-      const previous = previousNumber === undefined ? undefined : readManifest(this.root, table, previousNumber);
-      const version = (previousNumber ?? 0) + 1;
+    return this.locked(table, 'Writing', signal, async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
       const check = (schema: Column[]) => {
         const changes = schemaChanges(previous?.schema, schema);
         if (changes.length && !options.allowSchemaChange) throw schemaChangeError(table, previousNumber!, changes);
         return changes;
       };
-      staging = makeStaging(this.root, table);
       const part = join(staging, PART);
       const written = await this.withSession(join(staging, 'tmp'), (session) => this.writeParquet(session, { table, version, part, input, check, signal, onProgress, cancelled }));
       input.verify();
@@ -361,9 +335,44 @@ export class DuckDbLake implements Lake {
         schemaChanges: written.schemaChanges,
         files: [{ name: PART, bytes: statSync(part).size }],
       };
-      commit(this.root, staging, manifest);
-      staging = undefined;
+      commit(manifest);
       return publicVersion(manifest);
+    });
+  }
+
+  /**
+   * The frame of every write: the table's writer lock, an interrupted write swept, the previous
+   * version read, and a staging folder that is removed unless `body` commits it.
+   */
+  private async locked<T>(
+    table: string,
+    verb: string,
+    signal: AbortSignal | undefined,
+    body: (frame: { previous: Manifest | undefined; previousNumber: number | undefined; version: number; staging: string; cancelled: () => MlopsError; commit(manifest: Manifest): void }) => Promise<T>,
+  ): Promise<T> {
+    const cancelled = () => new MlopsError(`${verb} ${table} was cancelled; the lake was not changed.`);
+    if (signal?.aborted) throw cancelled();
+    if (this.closed) throw new MlopsError(`The lake ${this.root} is closed.`);
+    const release = lockTable(this.root, table);
+    let staging: string | undefined;
+    try {
+      sweep(this.root, table);
+      this.checkClash(table);
+      const previousNumber = versionNumbers(this.root, table).at(-1);
+      const previous = previousNumber === undefined ? undefined : readManifest(this.root, table, previousNumber);
+      const folder = makeStaging(this.root, table);
+      staging = folder;
+      return await body({
+        previous,
+        previousNumber,
+        version: (previousNumber ?? 0) + 1,
+        staging: folder,
+        cancelled,
+        commit: (manifest) => {
+          commit(this.root, folder, manifest);
+          staging = undefined;
+        },
+      });
     } finally {
       if (staging) rmSync(staging, { recursive: true, force: true });
       release();

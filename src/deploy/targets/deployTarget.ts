@@ -121,6 +121,15 @@ export interface DeployTarget {
   watch(onChange: () => void, signal: AbortSignal): Promise<boolean>;
   /** What the orchestrator recorded about a deployment (Kubernetes events), oldest first. */
   events?(name: string): Promise<DeploymentEvent[]>;
+  /** CPU and memory of the running tasks or pods, where the orchestrator measures them. */
+  resources?(name: string): Promise<ResourceUse[]>;
+}
+
+/** What a task or pod uses now: CPU in % of one core, memory in MiB. */
+export interface ResourceUse {
+  instance: string;
+  cpuPercent: number | null;
+  memoryMb: number | null;
 }
 
 export interface DeploymentEvent {

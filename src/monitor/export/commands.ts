@@ -11,6 +11,7 @@ import { setting } from '../../host/settings';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ScrapeConfigOptions, ScrapeMode } from './prometheusConfig';
+import { guardedCommand } from '../../host/guardedCommand';
 
 const GRAFANA_TOKEN_SECRET = 'mlops.grafanaToken';
 const LIST_TIMEOUT_MS = 15_000;
@@ -23,18 +24,6 @@ interface Resolved {
 }
 
 type Log = Logger & { show(): void };
-
-/** Runs a command body; errors become a message with "Show Log". */
-function guarded(id: string, log: Log, body: (...args: unknown[]) => Promise<void>): vscode.Disposable {
-  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      await body(...args);
-    } catch (error) {
-      log.error(`${id}: ${describeError(error)}`);
-      void vscode.window.showErrorMessage(describeError(error), 'Show Log').then((choice) => choice && log.show());
-    }
-  });
-}
 
 async function openUntitled(language: 'json' | 'yaml', content: string): Promise<void> {
   const document = await vscode.workspace.openTextDocument({ language, content });
@@ -156,14 +145,14 @@ export function registerExportCommands(context: vscode.ExtensionContext, log: Lo
   }
 
   context.subscriptions.push(
-    guarded('mlops.exportGrafanaDashboard', log, async (arg?: unknown) => {
+    guardedCommand('mlops.exportGrafanaDashboard', log, async (arg?: unknown) => {
       const resolved = await resolveDeployment(arg, 'Export a Grafana dashboard for which deployment?');
       if (!resolved) return;
       const { grafanaDashboard } = await import('./grafanaDashboard');
       await openUntitled('json', `${JSON.stringify(grafanaDashboard({ name: resolved.name }), null, 2)}\n`);
     }),
 
-    guarded('mlops.exportPrometheusConfig', log, async (arg?: unknown) => {
+    guardedCommand('mlops.exportPrometheusConfig', log, async (arg?: unknown) => {
       const resolved = await resolveDeployment(arg, 'Export a Prometheus config for which deployment?');
       if (!resolved) return;
       const chosen = await scrapeOptions(resolved);
@@ -172,7 +161,7 @@ export function registerExportCommands(context: vscode.ExtensionContext, log: Lo
       await openUntitled('yaml', chosen.full ? prometheusYaml(chosen.options) : scrapeConfigYaml(chosen.options));
     }),
 
-    guarded('mlops.pushGrafanaDashboard', log, async (arg?: unknown) => {
+    guardedCommand('mlops.pushGrafanaDashboard', log, async (arg?: unknown) => {
       const resolved = await resolveDeployment(arg, 'Push a Grafana dashboard for which deployment?');
       if (!resolved) return;
       const url = await grafanaUrl();
@@ -192,7 +181,7 @@ export function registerExportCommands(context: vscode.ExtensionContext, log: Lo
       if (choice) await vscode.env.openExternal(vscode.Uri.parse(result.url));
     }),
 
-    guarded('mlops.setGrafanaToken', log, async () => {
+    guardedCommand('mlops.setGrafanaToken', log, async () => {
       if (await askToken()) void vscode.window.showInformationMessage('The Grafana token is kept in VS Code’s secret storage.');
     }),
   );

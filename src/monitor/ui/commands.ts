@@ -5,12 +5,14 @@
 import * as vscode from 'vscode';
 import type { TargetConfig } from '../../deploy/deployments/targetConfig';
 import type { DeployTarget } from '../../deploy/targets/deployTarget';
+import { guardedCommand } from '../../host/guardedCommand';
 import { setting, workspaceRoot } from '../../host/settings';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { Lake } from '../../datasets/model';
 import { revertToStable } from '../alerts';
 import { readAudit } from '../audit';
+import { baselineFor } from '../baseline';
 import { monitoringDir } from '../countsLog';
 import type { AuditEntry } from '../model';
 import { monitoringFor, readConfigSection } from '../monitoringConfig';
@@ -52,7 +54,9 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
   async function look(target: DeployTarget, name: string, options: { sinceMs: number; sinceText: string; series: boolean; signal?: AbortSignal }) {
     const workspace = requireWorkspace();
     const { observe } = await import('../observe');
-    const { thresholds, baseline } = monitoringFor(name, workspace, monitoringSetting());
+    const configured = monitoringFor(name, workspace, monitoringSetting());
+    const { thresholds } = configured;
+    const baseline = await baselineFor(target, name, workspace, configured.baseline, setting('dockerHost', '') || undefined);
     const targetId = targetKey(target);
     const prometheusUrl = setting('prometheusUrl', '').trim();
     const observation = await observe({
@@ -72,7 +76,7 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
 
   function announce(target: DeployTarget, name: string, response: Response): void {
     for (const entry of response.entries) log[entry.kind === 'alert' ? 'warn' : entry.kind === 'revert' ? 'info' : 'error'](`monitor: ${entry.message}`);
-    if (response.entries.some((e) => e.kind !== 'alert')) deps.refresh();
+    if (response.entries.length) deps.refresh();
     if (!response.fresh.length) return;
     const reverted = response.entries.find((e) => e.kind === 'revert');
     const failed = response.entries.find((e) => e.kind === 'revert-failed');
@@ -157,14 +161,9 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
 
   context.subscriptions.push(
     { dispose: () => (clearInterval(timer), void lake?.close()) },
-    vscode.commands.registerCommand('mlops.openMonitor', async (arg?: unknown) => {
-      try {
-        const resolved = await deps.resolveDeployment(arg, 'Monitor which deployment?');
-        if (resolved) await openFor(resolved.target, resolved.name);
-      } catch (error) {
-        log.error(`mlops.openMonitor: ${describeError(error)}`);
-        void vscode.window.showErrorMessage(describeError(error), 'Show Log').then((choice) => choice && log.show());
-      }
+    guardedCommand('mlops.openMonitor', log, async (arg?: unknown) => {
+      const resolved = await deps.resolveDeployment(arg, 'Monitor which deployment?');
+      if (resolved) await openFor(resolved.target, resolved.name);
     }),
   );
 }

@@ -2,6 +2,7 @@
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import { Chart, type ChartDataset, type LegendItem, type Scale, type Tick, type TooltipItem } from 'chart.js';
 import type { MetricSeries, PanelRun } from '../../../src/shared/protocol';
+import { lineChartBase } from '../shared/chartTheme';
 import { formatClock, formatDuration, formatNumber } from '../shared/format';
 import { seriesStyle, withAlpha } from '../shared/palette';
 import { el } from '../shared/theme';
@@ -57,14 +58,7 @@ export class MetricChart {
       type: 'line',
       data: { datasets: [] },
       options: {
-        animation: false,
-        parsing: false,
-        normalized: true,
-        spanGaps: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        elements: { point: { radius: 0, hoverRadius: 3, hitRadius: 4 }, line: { borderWidth: 1.5 } },
+        ...lineChartBase(),
         scales: { x: { type: 'linear' }, y: { type: 'linear' } },
         plugins: {
           legend: {

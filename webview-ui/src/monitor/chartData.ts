@@ -121,7 +121,7 @@ export function predictionBands(series: readonly MonitorSeries[], version: strin
   const all = series.filter((s) => s.metric === 'prediction' && s.key !== undefined);
   const keys = [...new Set(all.map((s) => s.key!))];
   if (keys.length === 0) return [];
-  const buckets = keys.every((key) => !Number.isNaN(bucketBound(key)));
+  const buckets = all.every((s) => s.bucket);
   const mine = all.filter((s) => s.version === version);
   const times = [...new Set(mine.flatMap((s) => s.points.map((point) => point.t)))].sort((a, b) => a - b);
   const column = new Map(times.map((t, i) => [t, i]));

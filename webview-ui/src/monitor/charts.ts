@@ -3,6 +3,7 @@
 // stacked areas of shares.
 import { Chart, type ChartDataset, type LegendItem, type Scale, type TooltipItem } from 'chart.js';
 import { timeTicks } from '../metrics/timeTicks';
+import { lineChartBase } from '../shared/chartTheme';
 import { formatClock } from '../shared/format';
 import { withAlpha } from '../shared/palette';
 import { el } from '../shared/theme';
@@ -61,14 +62,7 @@ export class ChartCard {
       type: 'line',
       data: { datasets: [] },
       options: {
-        animation: false,
-        parsing: false,
-        normalized: true,
-        spanGaps: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        elements: { point: { radius: 0, hoverRadius: 3, hitRadius: 4 }, line: { borderWidth: 1.5 } },
+        ...lineChartBase(),
         plugins: {
           legend: {
             position: 'bottom',

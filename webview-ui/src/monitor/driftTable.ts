@@ -1,6 +1,6 @@
 // The drift table: per input feature, PSI and KS between the baseline and the window's requests,
 // a severity badge and a sparkline of PSI over the window.
-import type { DriftRow } from '../../../src/shared/protocol';
+import type { DriftRow, OutputDrift } from '../../../src/shared/protocol';
 import { el } from '../shared/theme';
 import { sortDrift } from './drift';
 import { sparklineGeometry } from './sparkline';
@@ -64,4 +64,21 @@ function sparkline(values: readonly number[], label: string, width = 96, height 
     svg.append(dot);
   }
   return svg;
+}
+
+/** Output drift: which predictions are compared, PSI, KS and a severity badge. */
+export function outputDriftTable(rows: readonly OutputDrift[]): HTMLTableElement {
+  const head = el('tr', {}, el('th', { text: 'Compared' }), el('th', { className: 'num', text: 'Predictions' }), el('th', { className: 'num', text: 'PSI' }), el('th', { className: 'num', text: 'KS' }), el('th', { text: 'Severity' }));
+  const body = rows.map((row) =>
+    el(
+      'tr',
+      {},
+      el('td', { text: row.comparison === 'versions' ? `${row.current} against ${row.reference}` : 'this window against the one before' }),
+      el('td', { className: 'num muted', text: `${row.currentRows.toLocaleString()} / ${row.referenceRows.toLocaleString()}` }),
+      el('td', { className: 'num', text: row.psi.toFixed(3) }),
+      el('td', { className: 'num', text: row.ks === null ? '—' : row.ks.toFixed(3) }),
+      el('td', {}, el('span', { className: `badge severity-${row.severity}`, text: row.severity })),
+    ),
+  );
+  return el('table', { className: 'grid drift' }, el('thead', {}, head), el('tbody', {}, ...body));
 }

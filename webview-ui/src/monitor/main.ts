@@ -17,7 +17,8 @@ import { applyTheme, el } from '../shared/theme';
 import { auditList } from './auditList';
 import { bandColor, downsamplingNote, latencyLines, predictionBands, thresholdLine, versionLines, versionOrder, type LineSpec } from './chartData';
 import { ChartCard, type CardDataset } from './charts';
-import { driftTable } from './driftTable';
+import { driftTable, outputDriftTable } from './driftTable';
+import { resourcesTable } from './resourcesTable';
 import { DEFAULT_RANGE, isMonitorRange, RANGE_CHOICES, windowLength } from './ranges';
 import { formatMs, formatPercent, statTiles, type Level } from './tiles';
 import { versionsTable } from './versionsTable';
@@ -164,9 +165,13 @@ const predictionGrid = el('div', { className: 'chart-grid' });
 const predictionsSection = block('Prediction mix', el('p', { className: 'lead', text: 'The share of each predicted class (or value range) over time, per version.' }), predictionGrid);
 const driftBody = el('div');
 const driftSection = block('Input drift', driftBody);
+const resourcesBody = el('div');
+const resourcesSection = block('Resources', resourcesBody);
+const outputDriftBody = el('div');
+const outputDriftSection = block('Output drift', el('p', { className: 'lead', text: 'The predictions of each version against the busiest one, and of this window against the one before.' }), outputDriftBody);
 const auditBody = el('div');
 const auditSection = block('Alerts and reverts', auditBody);
-for (const section of [versionsSection, chartsSection, predictionsSection, driftSection]) section.hidden = true;
+for (const section of [versionsSection, resourcesSection, chartsSection, predictionsSection, driftSection, outputDriftSection]) section.hidden = true;
 
 app.append(
   progress,
@@ -186,9 +191,11 @@ app.append(
   tiles,
   emptyState,
   versionsSection,
+  resourcesSection,
   chartsSection,
   predictionsSection,
   driftSection,
+  outputDriftSection,
   auditSection,
 );
 renderAudit();
@@ -246,6 +253,8 @@ function renderAll(): void {
   }
   renderCharts();
   renderDrift();
+  renderOutputDrift();
+  renderResources();
 }
 
 function renderLead(): void {
@@ -428,6 +437,28 @@ function renderDrift(): void {
     return;
   }
   driftBody.replaceChildren(driftTable(summary.drift, state.thresholds.psi));
+}
+
+function renderResources(): void {
+  const summary = state.summary;
+  resourcesSection.hidden = !summary;
+  if (!summary) return;
+  if (summary.resources.length === 0) {
+    resourcesBody.replaceChildren(el('p', { className: 'muted', text: summary.resourcesNote ?? 'No running task or pod reports its CPU and memory.' }));
+    return;
+  }
+  resourcesBody.replaceChildren(resourcesTable(summary.resources));
+}
+
+function renderOutputDrift(): void {
+  const summary = state.summary;
+  outputDriftSection.hidden = !summary;
+  if (!summary) return;
+  if (summary.outputDrift.length === 0) {
+    outputDriftBody.replaceChildren(el('p', { className: 'muted', text: 'Too few logged predictions to compare versions or windows yet.' }));
+    return;
+  }
+  outputDriftBody.replaceChildren(outputDriftTable(summary.outputDrift));
 }
 
 function renderAudit(): void {

@@ -56,3 +56,20 @@ export function followTheme(redraw: () => void): void {
   observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
   observer.observe(document.body, { attributes: true, attributeFilter: ['class'] });
 }
+
+/**
+ * What every line chart of the panels shares: points already downsampled on the host (no parsing,
+ * no animation), gaps kept, the nearest point along x under the pointer, and thin lines.
+ */
+export function lineChartBase() {
+  return {
+    animation: false,
+    parsing: false,
+    normalized: true,
+    spanGaps: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    interaction: { mode: 'nearest', axis: 'x', intersect: false },
+    elements: { point: { radius: 0, hoverRadius: 3, hitRadius: 4 }, line: { borderWidth: 1.5 } },
+  } as const;
+}

@@ -10,6 +10,7 @@ import type { DeployTarget } from '../../targets/deployTarget';
 import { asKubernetes, kubernetesNamespaces } from './namespaces';
 import { changeSummary } from './changeSummary';
 import type { TargetConfig } from '../targetConfig';
+import { guardedCommand } from '../../../host/guardedCommand';
 
 export interface KubernetesCommandDeps {
   log: Logger & { show(): void };
@@ -17,18 +18,6 @@ export interface KubernetesCommandDeps {
   open(config: TargetConfig): Promise<DeployTarget>;
   resolveDeployment(arg: unknown, title: string): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
   refresh(): void;
-}
-
-/** Runs a command body; errors become a message with "Show Log". */
-function guarded(id: string, log: KubernetesCommandDeps['log'], body: (...args: unknown[]) => Promise<void>): vscode.Disposable {
-  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      await body(...args);
-    } catch (error) {
-      log.error(`${id}: ${describeError(error)}`);
-      void vscode.window.showErrorMessage(describeError(error), 'Show Log').then((choice) => choice && log.show());
-    }
-  });
 }
 
 export function registerKubernetesCommands(context: vscode.ExtensionContext, deps: KubernetesCommandDeps): void {
@@ -39,7 +28,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
     previewEvents,
     vscode.workspace.registerTextDocumentContentProvider('mlops-kubernetes', { onDidChange: previewEvents.event, provideTextDocumentContent: (uri) => previews.get(uri.toString()) ?? '' }),
 
-    guarded('mlops.addKubernetesTarget', log, async () => {
+    guardedCommand('mlops.addKubernetesTarget', log, async () => {
       const kubeconfig = setting('kubeconfig', '');
       const { listContexts } = await import('../../targets/kubernetes/kubeconfig');
       const contexts = await listContexts(kubeconfig || undefined);
@@ -79,7 +68,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
       void vscode.window.showInformationMessage(`${entry.name} (${picked.context.name} · ${namespace.name}) is in the Deployments view.`);
     }),
 
-    guarded('mlops.exportKubernetesManifests', log, async (arg?: unknown) => {
+    guardedCommand('mlops.exportKubernetesManifests', log, async (arg?: unknown) => {
       const resolved = await deps.resolveDeployment(arg, 'Export the manifests of which deployment?');
       if (!resolved) return;
       const kubernetes = asKubernetes(resolved.target);
@@ -90,7 +79,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
       await vscode.window.showTextDocument(document);
     }),
 
-    guarded('mlops.applyKubernetesYaml', log, async (arg?: unknown) => {
+    guardedCommand('mlops.applyKubernetesYaml', log, async (arg?: unknown) => {
       const document = arg instanceof vscode.Uri ? await vscode.workspace.openTextDocument(arg) : vscode.window.activeTextEditor?.document;
       if (!document) throw new MlopsError('No YAML file is open.', 'Open the manifests to apply, then run MLOps: Apply Kubernetes YAML.');
       const file = vscode.workspace.asRelativePath(document.uri, false);

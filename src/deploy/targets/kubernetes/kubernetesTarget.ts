@@ -9,7 +9,7 @@ import type { CoreV1Event, KubeConfig, KubernetesObject, V1Deployment, V1Pod, V1
 import { MlopsError } from '../../../shared/errors';
 import { httpGet, type HttpAnswer } from '../../../shared/httpGet';
 import type { RegistryCredentials } from '../../registry/registryAuth';
-import type { DeploymentEvent, DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, Revision, Task } from '../deployTarget';
+import type { DeploymentEvent, DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, ResourceUse, Revision, Task } from '../deployTarget';
 import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
 import { openCluster, type Cluster, type ClusterChoice } from './kubeconfig';
 import { ANNOTATION, autoscalerManifest, cleanForExport, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, serviceManifest } from './manifests';
@@ -194,6 +194,19 @@ export class KubernetesTarget implements DeployTarget {
           }
         },
       };
+    });
+  }
+
+  /** CPU and memory of the pods from the metrics API (metrics-server); an error when the cluster has none. */
+  async resources(name: string): Promise<ResourceUse[]> {
+    const metrics = this.cluster.config.makeApiClient(this.k8s.CustomObjectsApi);
+    const list = (await this.unlessMissing('read pod metrics (metrics.k8s.io)', () =>
+      metrics.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: this.namespace, plural: 'pods', labelSelector: `${LABEL.deployment}=${name}` }),
+    )) as { items?: { metadata?: { name?: string }; containers?: { usage?: { cpu?: string; memory?: string } }[] }[] } | undefined;
+    if (!list) throw new MlopsError(`${this.cluster.context} has no metrics API (metrics.k8s.io), so pods' CPU and memory are unknown.`, 'Install metrics-server in the cluster to see them.');
+    return (list.items ?? []).map((pod) => {
+      const usage = pod.containers?.[0]?.usage ?? {};
+      return { instance: pod.metadata?.name ?? '', cpuPercent: usage.cpu ? cpuCores(usage.cpu) * 100 : null, memoryMb: usage.memory ? bytesOf(usage.memory) / 1024 / 1024 : null };
     });
   }
 
@@ -592,4 +605,19 @@ function podTask(pod: V1Pod, revisions: Map<string, number>): Task {
     error,
     updatedAt: times.at(-1) ?? toIso(pod.metadata?.creationTimestamp),
   };
+}
+
+const CPU_UNITS: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1 };
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A CPU quantity in cores: "250m" is 0.25, "1234567n" 0.0012. */
+export function cpuCores(quantity: string): number {
+  const match = /^([0-9.]+)([num]?)$/.exec(quantity);
+  return match ? Number(match[1]) * CPU_UNITS[match[2]] : Number.NaN;
+}
+
+/** A memory quantity in bytes: "64Mi", "12345Ki", "1G". */
+export function bytesOf(quantity: string): number {
+  const match = /^([0-9.]+)(Ki|Mi|Gi|k|M|G)?$/.exec(quantity);
+  return match ? Number(match[1]) * BYTE_UNITS[match[2] ?? ''] : Number.NaN;
 }

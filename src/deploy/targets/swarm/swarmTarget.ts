@@ -7,7 +7,7 @@ import { MlopsError } from '../../../shared/errors';
 import { connectDocker, dockerOptions } from '../../docker/dockerClient';
 import { frameText } from '../../docker/logFrames';
 import type { RegistryCredentials } from '../../registry/registryAuth';
-import type { DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, Revision, Task } from '../deployTarget';
+import type { DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, ResourceUse, Revision, Task } from '../deployTarget';
 import { listTasks, waitForConvergence } from './convergence';
 import { checkServiceName, LABEL, NETWORK, routerName } from './labels';
 import { listRevisions, removeRevisions, saveRevision, type RevisionRecord } from './revisionStore';
@@ -154,6 +154,20 @@ export class SwarmTarget implements DeployTarget {
         };
       })
       .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /** Docker's stats of the running tasks' containers on this engine (tasks on other nodes are left out). */
+  async resources(name: string): Promise<ResourceUse[]> {
+    const running = (await listTasks(this.docker, { service: [name], 'desired-state': ['running'] })).filter((task) => task.Status?.State === 'running');
+    const uses = await Promise.all(
+      running.map(async (task): Promise<ResourceUse | undefined> => {
+        const id = task.Status?.ContainerStatus?.ContainerID;
+        if (!id) return undefined;
+        const stats = (await this.docker.getContainer(id).stats({ stream: false }).catch(() => undefined)) as ContainerStats | undefined;
+        return stats ? { instance: task.ID ?? id, ...resourceUse(stats) } : undefined;
+      }),
+    );
+    return uses.filter((use): use is ResourceUse => use !== undefined);
   }
 
   async logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void> {
@@ -350,4 +364,23 @@ export class SwarmTarget implements DeployTarget {
 
 function oneLine(text: string): string {
   return text.trim().split('\n').map((line) => line.trim()).filter(Boolean).join(' | ');
+}
+
+interface ContainerStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number; cache?: number } };
+}
+
+/** CPU % and memory as `docker stats` computes them (memory without the reclaimable page cache). */
+export function resourceUse(stats: ContainerStats): { cpuPercent: number | null; memoryMb: number | null } {
+  const cpu = (stats.cpu_stats?.cpu_usage?.total_usage ?? 0) - (stats.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const system = (stats.cpu_stats?.system_cpu_usage ?? 0) - (stats.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = stats.cpu_stats?.online_cpus ?? 1;
+  const usage = stats.memory_stats?.usage;
+  const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.total_inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+  return {
+    cpuPercent: system > 0 && cpu >= 0 ? (cpu / system) * cpus * 100 : null,
+    memoryMb: usage === undefined ? null : Math.max(0, usage - cache) / 1024 / 1024,
+  };
 }
