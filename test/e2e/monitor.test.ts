@@ -14,6 +14,7 @@ import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { modelImages } from '../support/modelImages';
 import { needService } from '../support/services';
+import type { Locator } from 'playwright-core';
 import { openWorkbench, rowFinder, runCommand, screenshot, showDeploymentsView, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
 
 describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
@@ -129,9 +130,14 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 
     // The alert and the revert are in the deployment's history in the Deployments view.
-    await (await finder.row(name, 60_000)).click();
-    await (await finder.row({ label: 'Alerts & Reverts' }, 60_000)).click();
-    await page.keyboard.press('ArrowRight');
+    // A row is expanded by the keyboard, and only when it is not already (a click would toggle it).
+    const expand = async (row: Locator) => {
+      if ((await row.getAttribute('aria-expanded')) === 'true') return;
+      await row.click();
+      if ((await row.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
+    };
+    await expand(await finder.row(name, 60_000));
+    await expand(await finder.row({ label: 'Alerts & Reverts' }, 60_000));
     await finder.row(/Drift on monthly_charges/, 30_000);
     await finder.row(/Reverted to revision 1/, 30_000);
     assert.equal(await finder.rows().filter({ hasText: 'Drift on monthly_charges' }).count(), 1, 'one alert per breach, however often the monitor looks');

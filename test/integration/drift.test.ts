@@ -13,6 +13,9 @@ import { driftBetweenFiles, driftCommand } from '../../src/monitor/driftCommand'
 import { describeError } from '../../src/shared/errors';
 import { needService } from '../support/services';
 
+/** Where drift_reference.py, the numpy PSI both drift tests compare with, lives. */
+const SUPPORT = join(import.meta.dirname, '..', 'support');
+
 // numpy writes the data and the reference: deciles with linear interpolation, bins by
 // searchsorted (edges below the value), proportions floored at 1e-6, scipy's ks_2samp statistic.
 const GENERATE = String.raw`
@@ -37,17 +40,7 @@ frames = {
 }
 for name, df in frames.items():
     df.to_csv(f"{out}/{name}.csv", index=False)
-def psi_numeric(b, c):
-    edges = np.quantile(b, np.arange(1, 10) / 10)
-    pb = np.bincount(np.searchsorted(edges, b, side="left"), minlength=10) / len(b)
-    pc = np.bincount(np.searchsorted(edges, c, side="left"), minlength=10) / len(c)
-    pb, pc = np.maximum(pb, 1e-6), np.maximum(pc, 1e-6)
-    return float(np.sum((pc - pb) * np.log(pc / pb)))
-def psi_categorical(b, c):
-    cats = sorted(set(b) | set(c))
-    pb = np.array([np.mean(b == x) for x in cats]); pc = np.array([np.mean(c == x) for x in cats])
-    pb, pc = np.maximum(pb, 1e-6), np.maximum(pc, 1e-6)
-    return float(np.sum((pc - pb) * np.log(pc / pb)))
+from drift_reference import psi_numeric, psi_categorical
 reference = {}
 for name in ("shifted", "same"):
     b, c = frames["baseline"], frames[name]
@@ -70,7 +63,7 @@ describe('input drift against numpy and scipy', { timeout: 300_000 }, () => {
   before(() => {
     const mlflow = ensureMlflow();
     if (!mlflow.ok) return void (unavailable = `numpy, pandas and scipy come with the MLflow virtualenv, which is missing: ${mlflow.reason}`);
-    reference = JSON.parse(execFileSync(mlflow.python, ['-c', GENERATE, dir], { encoding: 'utf8', maxBuffer: 1 << 24 })) as Reference;
+    reference = JSON.parse(execFileSync(mlflow.python, ['-c', GENERATE, dir], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, PYTHONPATH: SUPPORT } })) as Reference;
   });
 
   test('PSI and KS of every feature match the reference; the shifted ages are a major drift, the resample none', async (t) => {

@@ -95,21 +95,18 @@ after(async () => {
   for (const name of names) await target.remove(name).catch(() => undefined);
 });
 
-/** PSI over the baseline's deciles and the KS statistic, as numpy and scipy compute them. */
+/** PSI over the baseline's deciles (test/support/drift_reference.py) and scipy's KS statistic. */
 function reference(baseline: string, current: Row[], feature: keyof Row): { psi: number; ks: number } {
   const script = `
 import json, sys
 import numpy as np, pandas as pd
 from scipy.stats import ks_2samp
+from drift_reference import psi_numeric
 base = pd.read_csv(sys.argv[1])[sys.argv[2]].dropna().to_numpy(dtype=float)
 cur = np.array(json.load(sys.stdin), dtype=float)
-edges = np.quantile(base, np.linspace(0.1, 0.9, 9))
-b = np.bincount(np.searchsorted(edges, base, side='left'), minlength=10) / len(base)
-c = np.bincount(np.searchsorted(edges, cur, side='left'), minlength=10) / len(cur)
-b, c = np.maximum(b, 1e-6), np.maximum(c, 1e-6)
-print(json.dumps({"psi": float(np.sum((c - b) * np.log(c / b))), "ks": float(ks_2samp(base, cur).statistic)}))
+print(json.dumps({"psi": psi_numeric(base, cur), "ks": float(ks_2samp(base, cur).statistic)}))
 `;
-  const result = spawnSync(python, ['-c', script, baseline, feature], { input: JSON.stringify(current.map((r) => r[feature])), encoding: 'utf8' });
+  const result = spawnSync(python, ['-c', script, baseline, feature], { input: JSON.stringify(current.map((r) => r[feature])), encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'support') } });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as { psi: number; ks: number };
 }

@@ -16,6 +16,9 @@ import { baselineFromImageLabels, ingestRequestFile, ingestRequestLines, request
 import { MlopsError } from '../../src/shared/errors';
 import { needService } from '../support/services';
 
+/** Where drift_reference.py, the numpy PSI both drift tests compare with, lives. */
+const SUPPORT = join(import.meta.dirname, '..', 'support');
+
 // numpy writes the training data and the log lines, then the reference: deciles with linear
 // interpolation, bins by searchsorted, proportions floored at 1e-6, scipy's ks_2samp statistic;
 // each input row typed as the baseline's column (a number sent as a string is a number, any other
@@ -82,17 +85,7 @@ malformed = [
 for index, line in malformed:
     given.insert(index, line)
 
-def psi_numeric(b, c):
-    edges = np.quantile(b, np.arange(1, 10) / 10)
-    pb = np.bincount(np.searchsorted(edges, b, side="left"), minlength=10) / len(b)
-    pc = np.bincount(np.searchsorted(edges, c, side="left"), minlength=10) / len(c)
-    pb, pc = np.maximum(pb, 1e-6), np.maximum(pc, 1e-6)
-    return float(np.sum((pc - pb) * np.log(pc / pb)))
-def psi_categorical(b, c):
-    cats = sorted(set(b) | set(c))
-    pb = np.array([np.mean(b == x) for x in cats]); pc = np.array([np.mean(c == x) for x in cats])
-    pb, pc = np.maximum(pb, 1e-6), np.maximum(pc, 1e-6)
-    return float(np.sum((pc - pb) * np.log(pc / pb)))
+from drift_reference import psi_numeric, psi_categorical
 def number(v):
     try:
         return None if v is None else float(v)
@@ -184,7 +177,7 @@ describe('the requests table and the drift of logged requests, against numpy and
     lake = openLake(join(dir, 'lake'));
     const mlflow = ensureMlflow();
     if (!mlflow.ok) return void (unavailable = `numpy, pandas and scipy come with the MLflow virtualenv, which is missing: ${mlflow.reason}`);
-    reference = JSON.parse(execFileSync(mlflow.python, ['-c', GENERATE, dir], { encoding: 'utf8', maxBuffer: 1 << 26 })) as Reference;
+    reference = JSON.parse(execFileSync(mlflow.python, ['-c', GENERATE, dir], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, PYTHONPATH: SUPPORT } })) as Reference;
   });
 
   after(async () => {

@@ -200,23 +200,8 @@ export class DuckDbLake implements Lake {
     },
   ): Promise<{ rows: number; appended: number; skipped: number; schema: Column[] }> {
     const { table, previous, signal, onProgress, cancelled } = job;
-    let running = false;
-    const onAbort = () => {
-      if (running) connection.interrupt();
-    };
-    signal?.addEventListener('abort', onAbort);
-    const duck = async <T>(work: () => Promise<T>): Promise<T> => {
-      if (signal?.aborted || this.closed) throw cancelled();
-      running = true;
-      try {
-        return await work();
-      } catch (error) {
-        if (signal?.aborted || this.closed) throw cancelled();
-        throw error instanceof MlopsError ? error : this.sqlError(error);
-      } finally {
-        running = false;
-      }
-    };
+    const statements = interruptible(connection, { signal, stopped: () => this.closed, cancelled, explain: (error) => this.sqlError(error) });
+    const duck = statements.run;
     const count = async (sql: string) => Number((await duck(() => connection.runAndReadAll(sql))).getRows()[0][0]);
     try {
       await duck(() => this.createViews(connection, job.select, {}));
@@ -268,7 +253,7 @@ export class DuckDbLake implements Lake {
       const stored = previous?.schema ?? (await duck(() => describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`)));
       return { rows: written, appended, skipped: (offered ?? appended) - appended, schema: stored };
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      statements.dispose();
     }
   }
 
@@ -394,27 +379,9 @@ export class DuckDbLake implements Lake {
     },
   ): Promise<{ rows: number; sources: SourceFile[]; schema: Column[]; schemaChanges: SchemaChange[] }> {
     const { input, signal, onProgress, cancelled } = job;
-    // DuckDB's interrupt applies to the statement running, so it is only sent while one of ours runs.
-    let running = false;
     const hashStop = new AbortController();
-    const onAbort = () => {
-      hashStop.abort();
-      if (running) connection.interrupt();
-    };
-    signal?.addEventListener('abort', onAbort);
-    const duck = async <T>(work: () => Promise<T>): Promise<T> => {
-      if (signal?.aborted || this.closed) throw cancelled();
-      running = true;
-      try {
-        return await work();
-      } catch (error) {
-        running = false;
-        if (signal?.aborted || this.closed) throw cancelled();
-        throw error instanceof MlopsError ? error : await input.explain(error, connection);
-      } finally {
-        running = false;
-      }
-    };
+    const statements = interruptible(connection, { signal, stopped: () => this.closed, cancelled, explain: (error) => input.explain(error, connection), onAbort: () => hashStop.abort() });
+    const duck = statements.run;
     try {
       const select = await duck(() => input.prepare(connection));
       onProgress?.('Reading the schema');
@@ -423,7 +390,7 @@ export class DuckDbLake implements Lake {
       const hashing = input.sources(hashStop.signal).catch((error: unknown) => {
         if (hashStop.signal.aborted) return [];
         hashFailure = error;
-        if (running) connection.interrupt();
+        statements.interrupt();
         return [];
       });
       const writing = `Writing Parquet for ${job.table} version ${job.version}`;
@@ -452,7 +419,7 @@ export class DuckDbLake implements Lake {
       const schema = await describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`);
       return { rows, sources, schema, schemaChanges: job.check(schema) };
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      statements.dispose();
     }
   }
 }
@@ -465,4 +432,42 @@ function nextPart(files: { name: string }[]): string {
 
 function sourceError(error: unknown): MlopsError {
   return new MlopsError(`Cannot read a source file: ${(error as Error)?.message ?? String(error)}.`, 'Check that the file is readable; the lake was not changed.', { cause: error });
+}
+
+/**
+ * Runs the DuckDB statements of one write. DuckDB's interrupt applies to the statement running,
+ * so the signal (or `interrupt()`) interrupts only while one of ours runs; a failure once
+ * cancelled is the cancellation, any other failure is explained.
+ */
+function interruptible(
+  connection: DuckDBConnection,
+  options: { signal?: AbortSignal; stopped(): boolean; cancelled(): MlopsError; explain(error: unknown): MlopsError | Promise<MlopsError>; onAbort?(): void },
+) {
+  const { signal } = options;
+  let running = false;
+  const interrupt = () => {
+    if (running) connection.interrupt();
+  };
+  const onAbort = () => {
+    options.onAbort?.();
+    interrupt();
+  };
+  signal?.addEventListener('abort', onAbort);
+  return {
+    interrupt,
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (signal?.aborted || options.stopped()) throw options.cancelled();
+      running = true;
+      try {
+        return await work();
+      } catch (error) {
+        running = false;
+        if (signal?.aborted || options.stopped()) throw options.cancelled();
+        throw error instanceof MlopsError ? error : await options.explain(error);
+      } finally {
+        running = false;
+      }
+    },
+    dispose: () => signal?.removeEventListener('abort', onAbort),
+  };
 }
