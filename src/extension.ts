@@ -9,7 +9,6 @@ import { registerEnvironmentCommands } from './environment/commands';
 import { registerExperiments } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';
 import { createOutputLog } from './host/output';
-import { registerExportCommands } from './monitor/export/commands';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
@@ -21,7 +20,6 @@ export function activate(context: vscode.ExtensionContext): void {
   registerDeployCommands(context, log);
   registerRegistryCommands(context);
   registerEnvironmentCommands(context, log);
-  registerExportCommands(context, log);
 
   const timing = recordActivation(started);
   log.info(`activated in ${timing.activateMs.toFixed(1)} ms (bundle loaded in ${timing.loadMs.toFixed(1)} ms)`);

@@ -11,11 +11,11 @@
 // seconds; a line already stored is skipped by its key.
 import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openDuckDb, type DuckDb } from '../datasets/duckdb';
 import { parquetFiles, versionNumbers } from '../datasets/lake/catalog';
 import type { Lake, LakeTableVersion } from '../datasets/model';
-import { formatOf, openSource, readDataset } from '../datasets/source';
+import { openSource, readDataset } from '../datasets/source';
 import { sqlIdentifier, sqlList, sqlString } from '../datasets/sql';
 import { MlopsError } from '../shared/errors';
 import { drift } from './drift';
@@ -382,27 +382,3 @@ export async function requestDrift(lake: Lake, options: RequestDriftOptions): Pr
   }
 }
 
-/**
- * The training data of a model image, from its labels: the first data file recorded in
- * `mlops.data.sha256` (workspace-relative paths) that exists and that drift can read (CSV, TSV,
- * Parquet, JSON, JSONL), looked for in the workspace, then beside the notebook (`mlops.notebook`).
- */
-export function baselineFromImageLabels(labels: Record<string, string>, workspaceFolder: string): string | undefined {
-  let files: unknown;
-  try {
-    files = JSON.parse(labels['mlops.data.sha256'] ?? '{}');
-  } catch {
-    return undefined;
-  }
-  if (typeof files !== 'object' || files === null || Array.isArray(files)) return undefined;
-  const notebook = labels['mlops.notebook'];
-  const folders = [workspaceFolder, ...(notebook ? [dirname(resolve(workspaceFolder, notebook))] : [])];
-  for (const file of Object.keys(files)) {
-    if (!formatOf(file)) continue;
-    for (const folder of folders) {
-      const path = resolve(folder, file);
-      if (existsSync(path) && statSync(path).isFile()) return path;
-    }
-  }
-  return undefined;
-}

@@ -12,7 +12,8 @@ import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { openLake } from '../../src/datasets/lake/duckdbLake';
 import type { Lake } from '../../src/datasets/model';
 import type { DriftRow } from '../../src/monitor/model';
-import { baselineFromImageLabels, ingestRequestFile, ingestRequestLines, requestDrift, requestsCursor } from '../../src/monitor/requestsTable';
+import { baselineFromImageLabels } from '../../src/monitor/baseline';
+import { ingestRequestFile, ingestRequestLines, requestDrift, requestsCursor } from '../../src/monitor/requestsTable';
 import { MlopsError } from '../../src/shared/errors';
 import { needService } from '../support/services';
 

@@ -235,19 +235,8 @@ export class DuckDbLake implements Lake {
       const fresh = `SELECT ${columns} FROM ${incoming}${known}${once}`;
       const rows = job.compacted ? `SELECT ${columns} FROM read_parquet(${sqlList(job.previousFiles)}) UNION ALL (${fresh})` : fresh;
       const writing = `Writing Parquet for ${table} version ${job.version}${job.compacted ? ' (compacting its parts into one)' : ''}`;
-      onProgress?.(writing, 0);
-      const timer = setInterval(() => {
-        if (signal?.aborted) connection.interrupt();
-        const { percentage } = connection.progress;
-        if (percentage >= 0) onProgress?.(writing, percentage / 100);
-      }, 250);
-      let written: number;
-      try {
-        // zstd's fastest level: appends are frequent (request logs), and compaction rewrites them anyway.
-        written = await count(`COPY (${rows}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`);
-      } finally {
-        clearInterval(timer);
-      }
+      // zstd's fastest level: appends are frequent (request logs), and compaction rewrites them anyway.
+      const written = await statements.reporting(writing, onProgress, () => count(`COPY (${rows}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`));
       const appended = job.compacted ? written - previous!.rows : written;
       // A first version's schema is what its Parquet reads back as, as for other writes.
       const stored = previous?.schema ?? (await duck(() => describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`)));
@@ -394,23 +383,14 @@ export class DuckDbLake implements Lake {
         return [];
       });
       const writing = `Writing Parquet for ${job.table} version ${job.version}`;
-      onProgress?.(writing, 0);
-      const timer = setInterval(() => {
-        // Again and again: an interrupt sent as the statement starts can be lost.
-        if (signal?.aborted) connection.interrupt();
-        const { percentage } = connection.progress;
-        if (percentage >= 0) onProgress?.(writing, percentage / 100);
-      }, 250);
       let rows: number;
       try {
-        const result = await duck(() => connection.runAndReadAll(`COPY (${select}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd)`));
+        const result = await statements.reporting(writing, onProgress, () => duck(() => connection.runAndReadAll(`COPY (${select}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd)`)));
         rows = Number(result.getRows()[0][0]);
       } catch (error) {
         hashStop.abort();
         await hashing;
         throw hashFailure && !signal?.aborted ? sourceError(hashFailure) : error;
-      } finally {
-        clearInterval(timer);
       }
       onProgress?.('Hashing the sources');
       const sources = await hashing;
@@ -466,6 +446,20 @@ function interruptible(
         throw error instanceof MlopsError ? error : await options.explain(error);
       } finally {
         running = false;
+      }
+    },
+    /** Runs a long statement, reporting DuckDB's progress; an abort is sent again and again, since one sent as the statement starts can be lost. */
+    async reporting<T>(message: string, onProgress: ((message: string, fraction?: number) => void) | undefined, work: () => Promise<T>): Promise<T> {
+      onProgress?.(message, 0);
+      const timer = setInterval(() => {
+        if (signal?.aborted) connection.interrupt();
+        const { percentage } = connection.progress;
+        if (percentage >= 0) onProgress?.(message, percentage / 100);
+      }, 250);
+      try {
+        return await work();
+      } finally {
+        clearInterval(timer);
       }
     },
     dispose: () => signal?.removeEventListener('abort', onAbort),

@@ -35,6 +35,7 @@ import { replicasText, shortImage } from './presentation';
 import { deployTargets, targetKey, type TargetConfig } from './targetConfig';
 import { registryCredentials } from '../registry/commands';
 import { registerKubernetesCommands } from './kubernetes/commands';
+import { registerExportCommands } from '../../monitor/export/commands';
 import { registerMonitorCommands } from '../../monitor/ui/commands';
 import { monitoringDir } from '../../monitor/countsLog';
 import { auditManualRevert } from '../../monitor/respond';
@@ -596,6 +597,7 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
   const deps = { log, configs, open: (config: TargetConfig) => registry.get(config), resolveDeployment, refresh: () => tree.refresh() };
   registerKubernetesCommands(context, deps);
   registerMonitorCommands(context, deps);
+  registerExportCommands(context, deps);
 }
 
 /** The notebook the command came from (toolbar or Explorer), relative to its workspace folder, as images label it. */

@@ -5,22 +5,19 @@
 import * as vscode from 'vscode';
 import type { DeployTarget, DeploymentStatus, Endpoint } from '../../deploy/targets/deployTarget';
 import type { TargetConfig } from '../../deploy/deployments/targetConfig';
-import { isDeploymentNode, nodeDeployment } from '../../deploy/deployments/nodes';
-import { registryCredentials } from '../../deploy/registry/commands';
 import { setting } from '../../host/settings';
-import { describeError, MlopsError } from '../../shared/errors';
+import { MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ScrapeConfigOptions, ScrapeMode } from './prometheusConfig';
 import { guardedCommand } from '../../host/guardedCommand';
 
 const GRAFANA_TOKEN_SECRET = 'mlops.grafanaToken';
-const LIST_TIMEOUT_MS = 15_000;
 
 interface Resolved {
   config: TargetConfig;
   name: string;
   status?: DeploymentStatus;
-  target(): Promise<DeployTarget>;
+  target: DeployTarget;
 }
 
 type Log = Logger & { show(): void };
@@ -30,57 +27,14 @@ async function openUntitled(language: 'json' | 'yaml', content: string): Promise
   await vscode.window.showTextDocument(document, { preview: false });
 }
 
-export function registerExportCommands(context: vscode.ExtensionContext, log: Log): void {
-  // The deploy targets, opened on first use as the Deployments view opens them.
-  let registry: Promise<import('../../deploy/deployments/targets').TargetRegistry> | undefined;
-  const targets = () =>
-    (registry ??= (async () => {
-      const [{ TargetRegistry, targetOpener }, { deployTargets }] = await Promise.all([import('../../deploy/deployments/targets'), import('../../deploy/deployments/targetConfig')]);
-      const created = new TargetRegistry(targetOpener({ credentials: registryCredentials(context.secrets), kubeconfig: () => setting('kubeconfig', ''), dockerHost: () => setting('dockerHost', '') }));
-      const configure = () => {
-        const { targets: configs, problems } = deployTargets(setting('dockerHost', ''), setting<unknown>('deployTargets', []));
-        for (const problem of problems) log.warn(`monitoring export: ${problem}`);
-        created.configure(configs);
-      };
-      configure();
-      context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('mlops') && configure()));
-      return created;
-    })());
+export interface ExportCommandDeps {
+  log: Log;
+  /** The Deployments view's: the deployment of a tree node, or one picked from every target. */
+  resolveDeployment(arg: unknown, title: string): Promise<Resolved | undefined>;
+}
 
-  /** The deployment of a Deployments view node, or one picked among every target's deployments. */
-  async function resolveDeployment(arg: unknown, title: string): Promise<Resolved | undefined> {
-    const registered = await targets();
-    const fromNode = isDeploymentNode(arg) ? nodeDeployment(arg) : undefined;
-    if (fromNode) {
-      const config = registered.find(fromNode.targetId);
-      if (!config) throw new MlopsError('That deploy target is no longer configured.', 'Refresh the Deployments view.');
-      const status = isDeploymentNode(arg) && arg.kind === 'service' ? arg.status : undefined;
-      return { config, name: fromNode.name, ...(status ? { status } : {}), target: () => registered.get(config) };
-    }
-    const [{ withTimeout }, { deploymentPicks }] = await Promise.all([import('../../deploy/deployments/targets'), import('../../deploy/deployments/picks')]);
-    const listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Listing deployments' }, () =>
-      Promise.all(
-        registered.list().map(async (config) => {
-          try {
-            const target = await registered.get(config);
-            return { config, deployments: await withTimeout(target.list(), LIST_TIMEOUT_MS, config.name) };
-          } catch (error) {
-            log.warn(`monitoring export: ${config.name}: ${describeError(error)}`);
-            return { config, deployments: [] };
-          }
-        }),
-      ),
-    );
-    const refs = listed.flatMap(({ config, deployments }) => deployments.map((status) => ({ targetId: config.id, targetName: config.name, status, config })));
-    if (!refs.length) {
-      void vscode.window.showInformationMessage('No deployments found: deploy an image first (MLOps: Deploy Image), or check the Deployments view.');
-      return undefined;
-    }
-    const picked = refs.length === 1 ? { ref: refs[0]! } : await vscode.window.showQuickPick(deploymentPicks(refs), { title, placeHolder: 'Which deployment?', ignoreFocusOut: true, matchOnDescription: true });
-    if (!picked) return undefined;
-    const ref = picked.ref as (typeof refs)[number];
-    return { config: ref.config, name: ref.status.name, status: ref.status, target: () => registered.get(ref.config) };
-  }
+export function registerExportCommands(context: vscode.ExtensionContext, deps: ExportCommandDeps): void {
+  const { log, resolveDeployment } = deps;
 
   async function grafanaUrl(): Promise<string | undefined> {
     const configured = setting('grafanaUrl', '').trim();
@@ -135,12 +89,12 @@ export function registerExportCommands(context: vscode.ExtensionContext, log: Lo
     const options: ScrapeConfigOptions = { name: resolved.name, target: kubernetes ? 'kubernetes' : 'swarm', mode: picked.mode };
     if (picked.mode === 'static') {
       let endpoints: Endpoint[] = resolved.status?.endpoints ?? [];
-      if (!endpoints.length) endpoints = await (await resolved.target()).endpoints(resolved.name);
+      if (!endpoints.length) endpoints = await resolved.target.endpoints(resolved.name);
       if (!endpoints.length) throw new MlopsError(`${resolved.name} publishes no port, so a Prometheus outside the swarm cannot reach it.`, 'Deploy it with a published port, or pick DNS discovery for a Prometheus inside the overlay network.');
       const { endpointAddress } = await import('./prometheusConfig');
       options.address = endpointAddress(endpoints[0]!.url);
     }
-    if (kubernetes) options.namespace = resolved.config.kubernetes?.namespace || ((await resolved.target()) as DeployTarget & { namespace?: string }).namespace || 'default';
+    if (kubernetes) options.namespace = resolved.config.kubernetes?.namespace || (resolved.target as DeployTarget & { namespace?: string }).namespace || 'default';
     return { options, full: picked.full };
   }
 
