@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { activationSuite } from './activation';
+import { backtestSuite } from './backtest';
 import { containerizeSuite } from './containerize';
 import { datasetsSuite } from './datasets';
 import { deploySuite } from './deploy';
@@ -14,9 +15,10 @@ import { kubernetesSuite } from './kubernetes';
 import { lakeIngestSuite } from './lakeIngest';
 import { monitorSeriesSuite } from './monitorSeries';
 import { requestsDriftSuite } from './requestsDrift';
+import { routerSuite } from './router';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite, driftSuite, requestsDriftSuite, monitorSeriesSuite];
+const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite, driftSuite, requestsDriftSuite, monitorSeriesSuite, backtestSuite, routerSuite];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { ensureCodeServer } from './lib/codeServer.mjs';
 import { ensureBaseImage, ensureDockerEngine } from './lib/docker.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
+import { ensureCheckJsonschema } from './lib/checkJsonschema.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
 import { ensurePrometheus } from './lib/prometheus.mjs';
 import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
@@ -41,6 +42,9 @@ if (files.some((file) => file.includes(`${join('test', 'e2e')}`))) {
 if (files.some((file) => !file.includes(join('test', 'unit')))) {
   const mlflow = ensureMlflow();
   if (!mlflow.ok) say(`tests against MLflow cannot run: ${mlflow.reason}`);
+  // check-jsonschema from PyPI: the GitHub Actions and GitLab CI schemas the generated workflows are checked against.
+  const checkJsonschema = ensureCheckJsonschema();
+  if (!checkJsonschema.ok) say(`the CI workflow schema tests cannot run: ${checkJsonschema.reason}`);
   // Debian's Prometheus (with promtool): the monitoring tests scrape a model server with it.
   const prometheus = ensurePrometheus();
   if (!prometheus.ok) say(`tests against Prometheus cannot run: ${prometheus.reason}`);

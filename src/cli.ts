@@ -11,8 +11,12 @@ import { experimentsCommand, metricHistoryCommand, runsCommand } from './experim
 import { driftCommand } from './monitor/driftCommand';
 import { exportCommand } from './monitor/export/exportCommand';
 import { monitorCommand } from './monitor/monitorCommand';
+import { reviewCommand } from './release/review/reviewCommand';
+import { workflowCommand } from './release/workflow/workflowCommand';
+import { backtestCommand } from './release/backtest/backtestCommand';
+import { abtestCommand, promoteCommand, splitCommand } from './release/releaseCliCommands';
 
-const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand, driftCommand, monitorCommand, exportCommand, deployCommand, statusCommand, historyCommand, rollbackCommand, removeCommand] };
+const program = { name: 'mlops', version, commands: [doctorCommand, experimentsCommand, runsCommand, metricHistoryCommand, datasetsCommand, profileCommand, lakeCommand, pipelineCommand, containerizeCommand, driftCommand, monitorCommand, exportCommand, splitCommand, abtestCommand, promoteCommand, reviewCommand, workflowCommand, backtestCommand, deployCommand, statusCommand, historyCommand, rollbackCommand, removeCommand] };
 
 void runCli(program, process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -4,7 +4,9 @@ It holds the deployment's published port and forwards each request to a task of 
 service, found by DNS (in Docker Swarm `tasks.NAME` resolves to one address per running task),
 so that replacing the model's tasks never closes the port. A request that finds a task gone
 (connection refused, or closed before an answer) or draining (503) is sent again to another one.
-Backends are weighted groups, for A/B splits. runtime/README.md describes the settings.
+Backends are weighted groups, for A/B splits: a request goes to the group its sticky key hashes
+to (assignment.py), and shadow groups get a share of the requests again once the client has its
+answer (mirroring.py). runtime/README.md describes the settings.
 
 /router/backends/metrics and /router/backends/requests read every backend at once, so that
 monitoring sees each task through the one published port.
@@ -17,38 +19,41 @@ import json
 import logging
 import math
 import os
-import random
 import re
 import signal
 import socket
 import sys
 import threading
 import time
+import uuid
 from urllib.parse import urlencode, urlsplit
 
+from .assignment import Split, feedback_request_id, mirrored, parse_sticky_key
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Counter, _escape
+from .mirroring import MirrorPool
 from .request_log import TIMESTAMP, parse_query
-from .server import ConfigError, RequestError, Server, _setting
+from .server import GROUP_NAME, REQUEST_ID, ConfigError, RequestError, Server, _setting
 
 log = logging.getLogger("mlops_runtime.router")
-GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 ADDRESS = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):([0-9]{1,5})")  # host:port, [ipv6]:port
 CONNECT_SECONDS = 2.0  # a task that is gone may leave a connection unanswered rather than refuse it
 AVOID_SECONDS = 2.0  # how long an address that failed is passed over
 FIRST_PAUSE, LONGEST_PAUSE = 0.05, 0.2  # seconds between two attempts, doubling
 FAN_OUT_SECONDS = 3.0  # how long /router/backends/metrics waits for a backend's answer
 MAX_FAN_OUT_THREADS = 32  # backends asked at once; the others wait for a thread
+MIRROR_THREADS, MIRROR_QUEUE = 4, 100  # shadow requests sent at once, and waiting; more are dropped
 # A sample line of Prometheus' text format: name, labels (braces may be quoted in them), the rest.
 SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?([ \t].*)')
 LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
 FAMILY_SUFFIXES = ("_bucket", "_sum", "_count", "_total", "_created")  # samples of a family named without them
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-# Content-Length is set from the body read, and Expect was answered by the router itself.
-NOT_FORWARDED = HOP_BY_HOP | {"content-length", "expect"}
+# Content-Length is set from the body read, and Expect was answered by the router itself, which
+# also sets the request id and the variant, and says which requests are shadows.
+NOT_FORWARDED = HOP_BY_HOP | {"content-length", "expect", "x-request-id", "x-mlops-variant", "x-mlops-shadow"}
 
-GroupSpec = collections.namedtuple("GroupSpec", "name addresses weight")
+GroupSpec = collections.namedtuple("GroupSpec", "name addresses weight shadow")
 Answer = collections.namedtuple("Answer", "status reason headers body")
 Page = collections.namedtuple("Page", "lines more complete_before")  # a backend's /requests: (ts, line) pairs
 
@@ -64,6 +69,7 @@ class Config:
         self.host = env.get("MLOPS_HOST") or "0.0.0.0"
         self.port = _setting(env, "PORT", 8080, int)
         self.groups = parse_backends(env.get("MLOPS_ROUTER_BACKENDS"))
+        self.sticky_key = parse_sticky_key(env.get("MLOPS_ROUTER_STICKY_KEY"))
         self.resolve_seconds = _setting(env, "MLOPS_ROUTER_RESOLVE_SECONDS", 1.0, float)
         self.timeout_seconds = _setting(env, "MLOPS_ROUTER_TIMEOUT_SECONDS", 30.0, float)
         self.retry_seconds = _setting(env, "MLOPS_ROUTER_RETRY_SECONDS", 10.0, float)
@@ -72,7 +78,7 @@ class Config:
 
 
 def parse_backends(text):
-    """The groups of MLOPS_ROUTER_BACKENDS, a JSON list of {"name", "addresses", "weight"}."""
+    """The groups of MLOPS_ROUTER_BACKENDS, a JSON list of {"name", "addresses", "weight", "shadow"}."""
     example = '[{"name": "churn", "addresses": ["tasks.churn:8080"], "weight": 100}]'
     if not text:
         raise ConfigError(f"MLOPS_ROUTER_BACKENDS is required, e.g. {example}")
@@ -86,23 +92,27 @@ def parse_backends(text):
     names = [spec.name for spec in specs]
     if len(set(names)) < len(names):
         raise ConfigError(f"MLOPS_ROUTER_BACKENDS names a group twice: {', '.join(names)}")
-    if not any(spec.weight > 0 for spec in specs):
-        raise ConfigError("MLOPS_ROUTER_BACKENDS needs a group with a weight above 0")
+    if not any(spec.weight > 0 and not spec.shadow for spec in specs):
+        raise ConfigError("MLOPS_ROUTER_BACKENDS needs a group that is not a shadow with a weight above 0")
     return specs
 
 
 def _group_spec(group):
     where = f"MLOPS_ROUTER_BACKENDS group {json.dumps(group)}"
-    if not isinstance(group, dict) or not set(group) <= {"name", "addresses", "weight"}:
-        raise ConfigError(f"{where} must be an object with name, addresses and weight")
-    name, addresses, weight = group.get("name"), group.get("addresses"), group.get("weight", 1)
+    if not isinstance(group, dict) or not set(group) <= {"name", "addresses", "weight", "shadow"}:
+        raise ConfigError(f"{where} must be an object with name, addresses, weight and shadow")
+    name, addresses, weight, shadow = group.get("name"), group.get("addresses"), group.get("weight", 1), group.get("shadow", False)
     if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
         raise ConfigError(f"{where}: the name must be letters, digits, '.', '_' or '-'")
     if not isinstance(addresses, list) or not addresses:
         raise ConfigError(f"{where}: addresses must be a non-empty list of host:port")
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < math.inf:
         raise ConfigError(f"{where}: the weight must be a number, 0 or more")
-    return GroupSpec(name, [_address(address, where) for address in addresses], weight)
+    if not isinstance(shadow, bool):
+        raise ConfigError(f"{where}: shadow must be true or false")
+    if shadow and weight > 100:
+        raise ConfigError(f"{where}: the weight of a shadow group is the percent of requests mirrored to it, from 0 to 100")
+    return GroupSpec(name, [_address(address, where) for address in addresses], weight, shadow)
 
 
 def _address(text, where):
@@ -134,10 +144,11 @@ def reason(error):
 
 
 class Group:
-    """A weighted group of backends: the endpoints its addresses resolve to, taken in turn."""
+    """A weighted group of backends: the endpoints its addresses resolve to, taken in turn. A shadow
+    group's weight is the percent of requests mirrored to it."""
 
     def __init__(self, spec, resolve_seconds):
-        self.name, self.addresses, self.weight = spec
+        self.name, self.addresses, self.weight, self.shadow = spec
         self.resolve_seconds = resolve_seconds
         self._resolving = threading.Lock()
         self._resolved_at, self._endpoints, self._error = -math.inf, [], None
@@ -178,13 +189,14 @@ class Group:
     def describe(self):
         endpoints, error = self.resolve()
         return {
-            "name": self.name, "weight": self.weight, "addresses": [endpoint_text(*a) for a in self.addresses],
+            "name": self.name, "weight": self.weight, "shadow": self.shadow, "addresses": [endpoint_text(*a) for a in self.addresses],
             "backends": [endpoint_text(*e) for e in endpoints], "error": error,
         }
 
 
 class RouterMetrics:
-    """Requests, retries and failures per group, in Prometheus' text format; thread-safe."""
+    """Requests, retries and failures per group, and the requests mirrored to each shadow group,
+    in Prometheus' text format; thread-safe."""
 
     def __init__(self, groups):
         self._lock = threading.Lock()
@@ -192,10 +204,14 @@ class RouterMetrics:
             "requests": Counter("mlops_router_requests_total", "Requests forwarded to the group.", ("group",)),
             "retries": Counter("mlops_router_retries_total", "Attempts after the first, when a backend gave no answer or answered 503.", ("group",)),
             "failures": Counter("mlops_router_failures_total", "Requests the router answered itself with an error: mostly 502, no backend answered, or 504, too slow.", ("group",)),
+            "shadow": Counter("mlops_router_shadow_total", "Requests queued to be mirrored to the shadow group.", ("group",)),
+            "shadow_dropped": Counter("mlops_router_shadow_dropped_total", "Requests not mirrored to the shadow group because the queue was full.", ("group",)),
+            "shadow_failures": Counter("mlops_router_shadow_failures_total", "Mirrored requests the shadow group gave no answer to or answered with a 5xx status.", ("group",)),
         }
-        for counter in self._counters.values():
+        for kind, counter in self._counters.items():
             for group in groups:
-                counter.inc(group.name, amount=0)
+                if group.shadow == kind.startswith("shadow"):
+                    counter.inc(group.name, amount=0)
 
     def count(self, kind, group):
         with self._lock:
@@ -217,12 +233,14 @@ class Router(Draining):
         super().__init__()
         self.config = config
         self.groups = [Group(spec, config.resolve_seconds) for spec in config.groups]
+        self.split = Split([group for group in self.groups if not group.shadow])
+        self.shadows = [group for group in self.groups if group.shadow and group.weight > 0]
         self.metrics = RouterMetrics(self.groups)
+        self.mirrors = MirrorPool(self._mirror, MIRROR_THREADS, MIRROR_QUEUE) if self.shadows else None
 
-    def forward(self, method, target, headers, body):
-        """(group, endpoint, answer) from a group chosen by weight, trying its backends in turn
-        until one answers other than 503 or MLOPS_ROUTER_RETRY_SECONDS have passed."""
-        group = random.choices(self.groups, [g.weight for g in self.groups])[0]
+    def forward(self, group, method, target, headers, body):
+        """(endpoint, answer) from group, trying its backends in turn until one answers other
+        than 503 or MLOPS_ROUTER_RETRY_SECONDS have passed."""
         self.metrics.count("requests", group)
         deadline = time.monotonic() + self.config.retry_seconds
         pause, failed_at = FIRST_PAUSE, -math.inf
@@ -232,7 +250,7 @@ class Router(Draining):
                 endpoint = group.pick(failed_at)
                 answer = self._attempt(group, endpoint, method, target, headers, body)
                 if answer.status != 503:
-                    return group, endpoint, answer
+                    return endpoint, answer
                 error = f"{group.name}/{endpoint_text(*endpoint)} answered 503"
             except AttemptFailed as failure:
                 error = str(failure)
@@ -250,6 +268,29 @@ class Router(Draining):
             self.metrics.count("retries", group)
             time.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
+
+    def mirror(self, request_id, method, target, headers, body):
+        """Queues the request for each shadow group whose share of the requests its id falls in."""
+        for group in self.shadows:
+            if mirrored(request_id, group.weight):
+                shadow_headers = headers + [("X-Mlops-Variant", group.name), ("X-Mlops-Shadow", "1")]
+                queued = self.mirrors.submit(group, method, target, shadow_headers, body)
+                self.metrics.count("shadow" if queued else "shadow_dropped", group)
+
+    def _mirror(self, group, method, target, headers, body):
+        """One attempt at a mirrored request, in a thread of the pool; the answer is dropped."""
+        endpoint = None
+        try:
+            endpoint = group.pick(-math.inf)
+            status = self._attempt(group, endpoint, method, target, headers, body).status
+            if status < 500:
+                return
+            error = f"{group.name}/{endpoint_text(*endpoint)} answered {status}"
+        except (AttemptFailed, RequestError) as failure:
+            error = str(failure)
+        self.metrics.count("shadow_failures", group)
+        if endpoint is None or group.avoid(endpoint):  # logged once per address every AVOID_SECONDS
+            log.info("a request mirrored to shadow group %s failed: %s", group.name, error)
 
     def fan_out(self, target, timeout):
         """GET target from every backend of every group in parallel: ([(group, endpoint, Answer or
@@ -401,8 +442,9 @@ def _label_text(pairs):
     return "{" + ",".join(f'{key}="{value}"' for key, value in pairs) + "}"
 
 
-def request_page(answer, instance):
-    """The Page of a backend's answer to /requests, "instance" added to each line."""
+def request_page(answer, instance, shadow=False):
+    """The Page of a backend's answer to /requests, "instance" added to each line, and "shadow":
+    true to each line of a shadow group's backend."""
     lines = []
     for text in answer.body.split(b"\n"):
         try:
@@ -411,6 +453,8 @@ def request_page(answer, instance):
             continue  # the empty string after the last line
         if isinstance(entry, dict) and isinstance(entry.get("ts"), str):
             entry["instance"] = instance
+            if shadow:
+                entry["shadow"] = True
             lines.append((entry["ts"], json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"))
     complete_before = answer.headers.get("X-Mlops-Complete-Before", "")
     return Page(lines, answer.headers.get("X-Mlops-More") == "1", complete_before if TIMESTAMP.fullmatch(complete_before) else None)
@@ -454,6 +498,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _dispatch(self):
         router = self.server.router
+        given = self.headers.get("X-Request-Id", "")
+        self.request_id = given if REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
         path = urlsplit(self.path).path
         with router.handling():
             try:
@@ -467,7 +513,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 elif self.command == "GET" and path == "/router/backends/requests":
                     self._backend_requests(router, urlsplit(self.path).query)
                 else:
-                    self._forward(router, body)
+                    self._forward(router, path, body)
             except RequestError as error:
                 self._reply_json(error.status, {"error_code": error.code, "message": str(error)})
 
@@ -490,21 +536,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(400, "BAD_REQUEST", f"the body ended after {len(body)} of {int(length)} bytes")
         return body
 
-    def _forward(self, router, body):
-        headers = end_to_end(self.headers.items())
+    def _forward(self, router, path, body):
+        scoring = self.command == "POST" and path == "/invocations"
+        if self.command == "POST" and path == "/feedback":
+            key = feedback_request_id(body)  # the group that served the request, unless a sticky key chose it
+        else:
+            key = router.config.sticky_key.value(self.headers, body) if router.config.sticky_key else None
+        group = router.split.pick(key or self.request_id)
+        headers = end_to_end(self.headers.items()) + [("X-Request-Id", self.request_id)]
         if body is not None:
             headers.append(("Content-Length", str(len(body))))
-        group, endpoint, answer = router.forward(self.command, self.path, headers, body)
+        endpoint, answer = router.forward(group, self.command, self.path, headers + [("X-Mlops-Variant", group.name)], body)
         self.log_request(answer.status)
         self.send_response_only(answer.status, answer.reason)  # the backend's own Server and Date go along
-        self._finish(answer.body, end_to_end(answer.headers) + [("X-Mlops-Backend", f"{group.name}/{endpoint[0]}")])
+        own = [("X-Mlops-Backend", f"{group.name}/{endpoint[0]}"), ("X-Mlops-Variant", group.name)]
+        self._finish(answer.body, end_to_end(answer.headers) + own)
+        if scoring and router.shadows:
+            router.mirror(self.request_id, self.command, self.path, headers, body)
 
     def _health(self, router):
         groups = [group.describe() for group in router.groups]
         if router.draining.is_set():
             status = "draining"
         else:
-            status = "ok" if any(group["backends"] for group in groups) else "no backends"
+            status = "ok" if any(group["backends"] and not group["shadow"] for group in groups) else "no backends"
         self._reply_json(200 if status == "ok" else 503, {"status": status, "groups": groups})
 
     def _backend_metrics(self, router):
@@ -529,10 +584,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         target = "/requests?" + urlencode({"limit": limit, **({"since": since} if since else {})})
         answers, unreachable = router.fan_out(target, router.config.timeout_seconds)
         pages, disabled = [], []
-        for _group, endpoint, answer in answers:
+        for group, endpoint, answer in answers:
             instance = endpoint_text(*endpoint)
             if isinstance(answer, Answer) and answer.status == 200:
-                pages.append(request_page(answer, instance))
+                pages.append(request_page(answer, instance, group.shadow))
             elif isinstance(answer, Answer) and answer.status == 404 and _error_code(answer) == "REQUEST_LOG_DISABLED":
                 disabled.append(instance)  # no lines, not a failure
             else:
@@ -553,6 +608,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _finish(self, body, headers):
         for name, value in headers:
             self.send_header(name, value)
+        self.send_header("X-Request-Id", self.request_id)
         self.send_header("Content-Length", str(len(body)))
         if self.server.router.draining.is_set() or self.close_connection:
             self.send_header("Connection", "close")
@@ -592,9 +648,10 @@ def main():
 
     signal.signal(signal.SIGTERM, drain)
     signal.signal(signal.SIGINT, drain)
-    total = sum(group.weight for group in router.groups)
-    targets = ", ".join(f"{g.name} {g.weight / total:.0%} ({' '.join(endpoint_text(*a) for a in g.addresses)})" for g in router.groups)
-    log.info("routing to %s on %s port %d", targets, config.host, server.server_address[1])
+    live = [group for group in router.groups if not group.shadow]
+    targets = ", ".join(f"{g.name} {g.weight / router.split.total:.0%} ({' '.join(endpoint_text(*a) for a in g.addresses)})" for g in live)
+    shadows = "".join(f", mirroring {g.weight:g}% to {g.name} ({' '.join(endpoint_text(*a) for a in g.addresses)})" for g in router.shadows)
+    log.info("routing to %s%s on %s port %d", targets, shadows, config.host, server.server_address[1])
     server.serve_forever(poll_interval=0.1)  # how soon a signal closes the port
     server.server_close()
     left = router.wait_idle(drain_seconds)

@@ -35,9 +35,11 @@ def feature_kind(dtype):
 
 
 class Model:
-    """A loaded model: the fields of model.json and predict(rows) -> one prediction per row."""
+    """A loaded model: the fields of model.json and predict(rows) -> one prediction per row; an
+    estimator with predict_proba also has scores(rows) -> one probability per class (score_classes,
+    None for other models) per row."""
 
-    def __init__(self, meta, predict_rows):
+    def __init__(self, meta, predict_rows, score_rows=None, score_classes=None):
         self.mode = meta["mode"]
         self.variable = meta.get("variable")
         self.task = meta.get("task") or "unknown"
@@ -46,6 +48,8 @@ class Model:
         self.names = [f["name"] for f in self.features] if self.features is not None else None
         self.kinds = {f["name"]: feature_kind(f.get("dtype")) for f in self.features or []}
         self._predict_rows = predict_rows
+        self._score_rows = score_rows
+        self.score_classes = score_classes
 
     def describe(self):
         return {"mode": self.mode, "variable": self.variable, "task": self.task, "classes": self.classes, "features": self.features}
@@ -56,6 +60,12 @@ class Model:
             got = f"{len(predictions)} predictions" if isinstance(predictions, list) else f"a {type(predictions).__name__}"
             raise ValueError(f"the model returned {got} for {len(rows)} rows; it must return one prediction per row")
         return predictions
+
+    def scores(self, rows):
+        scores = to_json_value(self._score_rows(rows))
+        if not isinstance(scores, list) or len(scores) != len(rows):
+            raise ValueError(f"predict_proba did not return one row of probabilities for each of the {len(rows)} rows")
+        return scores
 
 
 def load_model(model_dir):
@@ -68,7 +78,7 @@ def load_model(model_dir):
     if features is not None and not named:
         raise ModelLoadError(f"{path}: features must be null or a list of {{\"name\", \"dtype\"}} objects")
     if meta.get("mode") == "estimator":
-        return Model(meta, _estimator(model_dir, [f["name"] for f in features] if features is not None else None))
+        return Model(meta, *_estimator(model_dir, [f["name"] for f in features] if features is not None else None))
     if meta.get("mode") == "function":
         return Model(meta, _function(model_dir))
     raise ModelLoadError(f"{path}: mode must be \"estimator\" or \"function\", not {meta.get('mode')!r}")
@@ -107,17 +117,28 @@ def _estimator(model_dir, names):
     except ImportError:
         pandas = None
 
-    def predict_rows(rows):
+    def features(rows):
+        """X as the model takes it."""
         if not isinstance(rows[0], dict):
-            return estimator.predict(rows)  # positional rows of a model trained without column names
+            return rows  # positional rows of a model trained without column names
         columns = names or list(dict.fromkeys(key for row in rows for key in row))
         if pandas is None:
-            return estimator.predict([[row.get(c) for c in columns] for row in rows])
+            return [[row.get(c) for c in columns] for row in rows]
         # NaN, not None, marks a missing value, as in the frames the model was trained on.
         data = [[math.nan if row.get(c) is None else row[c] for c in columns] for row in rows]
-        return estimator.predict(pandas.DataFrame(data, columns=columns))
+        return pandas.DataFrame(data, columns=columns)
 
-    return predict_rows
+    def predict_rows(rows):
+        return estimator.predict(features(rows))
+
+    # A Pipeline has predict_proba only when its last step does; getattr() asks it.
+    if not callable(getattr(estimator, "predict_proba", None)) or getattr(estimator, "classes_", None) is None:
+        return predict_rows, None, None
+
+    def score_rows(rows):
+        return estimator.predict_proba(features(rows))
+
+    return predict_rows, score_rows, to_json_value(estimator.classes_)
 
 
 def _function(model_dir):

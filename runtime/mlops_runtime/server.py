@@ -1,4 +1,5 @@
-"""The HTTP model server: MLflow's scoring protocol, health, version and Prometheus metrics.
+"""The HTTP model server: MLflow's scoring protocol, health, version, Prometheus metrics, and
+the request log with the outcomes sent to POST /feedback.
 
 `python3 -m mlops_runtime` serves the model in MLOPS_MODEL_DIR; runtime/README.md lists the
 environment variables and the endpoints.
@@ -7,6 +8,7 @@ import contextlib
 import http.server
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -26,6 +28,8 @@ from .request_log import RequestLog, parse_query
 log = logging.getLogger("mlops_runtime")
 MIB = 1024 * 1024
 REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, safe to send back in a header
+GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a router's group, sent as X-Mlops-Variant
+FEEDBACK_KEYS = ("request_id", "label", "reward")
 
 
 class ConfigError(Exception):
@@ -146,6 +150,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         "/version": ("GET", "_version"),
         "/metrics": ("GET", "_metrics"),
         "/requests": ("GET", "_requests"),
+        "/feedback": ("POST", "_feedback"),
     }
 
     def _dispatch(self):
@@ -219,10 +224,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if predictions is not None:
             runtime.metrics.observe_inputs(rows)
             runtime.metrics.observe_predictions(predictions)
-        entry = {
-            "request_id": self.request_id, "version": runtime.version, "inputs": rows,
-            "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status,
-        }
+        entry = {"request_id": self.request_id, "version": runtime.version}
+        variant = self.headers.get("X-Mlops-Variant", "")
+        if GROUP_NAME.fullmatch(variant):
+            entry["variant"] = variant
+        if self.headers.get("X-Mlops-Shadow") == "1":
+            entry["shadow"] = True
+        entry.update({"inputs": rows, "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status})
         if "message" in payload:
             entry["error"] = payload["message"]
         runtime.record(entry)
@@ -238,10 +246,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except scoring.BadRequest as error:
             return 400, _error("BAD_REQUEST", str(error)), None
         try:
-            return 200, {"predictions": runtime.model.predict(rows)}, rows
+            payload = {"predictions": runtime.model.predict(rows)}
+            if self.headers.get("X-Mlops-Scores") == "1" and runtime.model.score_classes is not None:
+                payload.update(scores=runtime.model.scores(rows), classes=runtime.model.score_classes)
+            return 200, payload, rows
         except Exception as error:
             log.exception("request %s: the model failed", self.request_id)
             return 500, _error("INTERNAL_ERROR", f"the model failed: {type(error).__name__}: {error}"), rows
+
+    def _feedback(self, runtime):
+        """Records what really happened to requests: one log line per {request_id, label, reward}."""
+        if runtime.request_log is None:
+            message = "this server keeps no request log to record feedback in; set MLOPS_REQUEST_LOG_DIR (images set /var/log/mlops)"
+            self._send_error(RequestError(404, "REQUEST_LOG_DISABLED", message))
+            return
+        try:
+            body = self._read_body(runtime.config.max_body_bytes)
+            outcomes, batch = parse_feedback(body)
+            entries = [dict(kind="feedback", **outcome, version=runtime.version) for outcome in outcomes]
+        except RequestError as error:
+            self._send_error(error)
+            return
+        try:
+            for entry in entries:
+                runtime.request_log.write(entry)
+        except (OSError, ValueError) as error:
+            runtime.metrics.observe_log_error()
+            log.warning("cannot write feedback to the request log in %s: %s", runtime.config.log_dir, error)
+            self._send_error(RequestError(500, "INTERNAL_ERROR", f"cannot write the request log in {runtime.config.log_dir}: {error}"))
+            return
+        if batch:
+            self._send_json(202, {"status": "recorded", "count": len(entries)})
+        else:
+            self._send_json(202, {"status": "recorded", "request_id": entries[0]["request_id"]})
 
     def _read_body(self, limit):
         if self.headers.get("Transfer-Encoding"):
@@ -320,6 +357,47 @@ class Server(http.server.ThreadingHTTPServer):
 
 def _error(code, message):
     return {"error_code": code, "message": message}
+
+
+def parse_feedback(body):
+    """([{request_id, label, reward}], whether the body is a list) of a POST /feedback body, one
+    object or a list of them, label or reward None when not given; RequestError 400 naming what
+    is wrong."""
+    try:
+        payload = json.loads(body.decode("utf-8-sig"), parse_constant=_not_a_number)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise RequestError(400, "BAD_REQUEST", f"the feedback is not JSON: {error}") from None
+    if isinstance(payload, dict):
+        return [_outcome(payload, "the feedback")], False
+    if not isinstance(payload, list) or not payload:
+        raise RequestError(400, "BAD_REQUEST", 'the feedback must be an object {"request_id": ..., "label": ... or "reward": ...} or a non-empty list of them')
+    return [_outcome(item, f"feedback[{index}]") for index, item in enumerate(payload)], True
+
+
+def _not_a_number(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _outcome(item, where):
+    if not isinstance(item, dict):
+        raise RequestError(400, "BAD_REQUEST", f"{where} must be an object with request_id and label or reward")
+    unknown = [key for key in item if key not in FEEDBACK_KEYS]
+    if unknown:
+        raise RequestError(400, "BAD_REQUEST", f"{where} has unknown key {', '.join(repr(k) for k in unknown)}; it takes request_id, label and reward")
+    request_id, label, reward = item.get("request_id"), item.get("label"), item.get("reward")
+    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
+        raise RequestError(400, "BAD_REQUEST", f"{where}: request_id must be the X-Request-Id of a request (1 to 200 printable ASCII characters), not {json.dumps(request_id)[:80]}")
+    if label is None and reward is None:
+        raise RequestError(400, "BAD_REQUEST", f"{where} needs a label or a reward")
+    if label is not None and not (isinstance(label, (str, bool)) or _finite_number(label)):
+        raise RequestError(400, "BAD_REQUEST", f"{where}: label must be a string, a number or a boolean, not {json.dumps(label)[:80]}")
+    if reward is not None and not _finite_number(reward):
+        raise RequestError(400, "BAD_REQUEST", f"{where}: reward must be a number, not {json.dumps(reward)[:80]}")
+    return {"request_id": request_id, "label": label, "reward": reward}
+
+
+def _finite_number(value):
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and math.isfinite(value))
 
 
 def warm_up(runtime):

@@ -183,7 +183,7 @@ class Forwarding(unittest.TestCase):
         status, _, health = self.routed.get("/router/health")
         self.assertEqual(status, 200)
         self.assertEqual(health, {"status": "ok", "groups": [{
-            "name": "model", "weight": 1, "addresses": [self.a.address, self.b.address],
+            "name": "model", "weight": 1, "shadow": False, "addresses": [self.a.address, self.b.address],
             "backends": sorted([self.a.address, self.b.address]), "error": None,
         }]})
         self.assertEqual(self.a.hits + self.b.hits, hits, "/router/health is the router's own")
@@ -273,19 +273,19 @@ class Failures(RouterTestCase):
 class Settings(unittest.TestCase):
     def test_backends(self):
         groups = parse_backends('[{"name": "a", "addresses": ["tasks.a:8080", "[::1]:81"], "weight": 90}, {"name": "b.2", "addresses": ["10.0.0.1:1"]}]')
-        self.assertEqual(groups, [("a", [("tasks.a", 8080), ("::1", 81)], 90), ("b.2", [("10.0.0.1", 1)], 1)])
+        self.assertEqual(groups, [("a", [("tasks.a", 8080), ("::1", 81)], 90, False), ("b.2", [("10.0.0.1", 1)], 1, False)])
 
     def test_bad_backends(self):
         cases = {
             "": "MLOPS_ROUTER_BACKENDS is required",
             "[1": "MLOPS_ROUTER_BACKENDS is not JSON",
             "[]": "MLOPS_ROUTER_BACKENDS must be a non-empty list of groups",
-            '[{"name": "m", "address": ["a:1"]}]': 'group {"name": "m", "address": ["a:1"]} must be an object with name, addresses and weight',
+            '[{"name": "m", "address": ["a:1"]}]': 'group {"name": "m", "address": ["a:1"]} must be an object with name, addresses, weight and shadow',
             '[{"name": "m n", "addresses": ["a:1"]}]': "the name must be letters, digits",
             '[{"name": "m", "addresses": []}]': "addresses must be a non-empty list of host:port",
             '[{"name": "m", "addresses": ["a:0"]}]': '"a:0" is not host:port',
             '[{"name": "m", "addresses": ["a:1"], "weight": -1}]': "the weight must be a number, 0 or more",
-            '[{"name": "m", "addresses": ["a:1"], "weight": 0}]': "MLOPS_ROUTER_BACKENDS needs a group with a weight above 0",
+            '[{"name": "m", "addresses": ["a:1"], "weight": 0}]': "MLOPS_ROUTER_BACKENDS needs a group that is not a shadow with a weight above 0",
             '[{"name": "m", "addresses": ["a:1"]}, {"name": "m", "addresses": ["b:1"]}]': "names a group twice: m, m",
         }
         for text, message in cases.items():

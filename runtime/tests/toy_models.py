@@ -41,6 +41,14 @@ class Threshold:
         return ["yes" if row[0] > self.threshold else "no" for row in rows_of(X)]
 
 
+class Probabilities(Threshold):
+    """Threshold with predict_proba: the chance of "yes" rises from 0 to 1 between threshold - 1 and threshold + 1."""
+
+    def predict_proba(self, X):
+        chances = [min(1.0, max(0.0, (row[0] - self.threshold + 1) / 2)) for row in rows_of(X)]
+        return [[1 - chance, chance] for chance in chances]
+
+
 class Echo:
     """Answers each row with the columns and values it was given, to show what the model sees."""
 

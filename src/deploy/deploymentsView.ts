@@ -143,10 +143,10 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
       case 'event':
         return eventItem(node.event);
       case 'audit': {
-        const item = new vscode.TreeItem('Alerts & Reverts', vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem('Release History', vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `audit:${node.targetId}/${node.name}`;
         item.iconPath = new vscode.ThemeIcon('pulse');
-        item.tooltip = 'What the monitor saw and did: alerts, and reverts to the stable revision';
+        item.tooltip = 'Alerts and reverts, traffic splits, reviews and promotions, newest first';
         return item;
       }
       case 'auditEntry':
@@ -313,10 +313,36 @@ export class DeploymentStatusBar implements vscode.Disposable {
   }
 }
 
+const AUDIT_ICONS: Record<AuditEntry['kind'], { icon: string; color: string }> = {
+  alert: { icon: 'warning', color: 'problemsWarningIcon.foreground' },
+  revert: { icon: 'discard', color: 'charts.blue' },
+  'revert-failed': { icon: 'error', color: 'problemsErrorIcon.foreground' },
+  review: { icon: 'feedback', color: 'charts.green' },
+  split: { icon: 'split-horizontal', color: 'charts.purple' },
+  promotion: { icon: 'rocket', color: 'charts.green' },
+};
+
+function auditLabel(entry: AuditEntry): string {
+  switch (entry.kind) {
+    case 'alert':
+      return entry.alert?.rule === 'psi' ? `Drift on ${entry.alert.feature}` : entry.alert?.rule === 'errorRate' ? 'Error rate' : 'Latency';
+    case 'revert':
+      return `Reverted to revision ${entry.toRevision ?? '?'}`;
+    case 'revert-failed':
+      return 'Revert failed';
+    case 'review':
+      return 'Review';
+    case 'split':
+      return 'Traffic split';
+    case 'promotion':
+      return `Promoted as revision ${entry.toRevision ?? '?'}`;
+  }
+}
+
 function auditItem(entry: AuditEntry): vscode.TreeItem {
-  const item = new vscode.TreeItem(entry.kind === 'alert' ? (entry.alert?.rule === 'psi' ? `Drift on ${entry.alert.feature}` : entry.alert?.rule === 'errorRate' ? 'Error rate' : 'Latency') : entry.kind === 'revert' ? `Reverted to revision ${entry.toRevision ?? '?'}` : 'Revert failed');
+  const item = new vscode.TreeItem(auditLabel(entry));
   item.description = `${new Date(entry.at).toLocaleString()} · ${entry.by}`;
   item.tooltip = entry.message;
-  item.iconPath = themeIcon(entry.kind === 'alert' ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : entry.kind === 'revert' ? { icon: 'discard', color: 'charts.blue' } : { icon: 'error', color: 'problemsErrorIcon.foreground' });
+  item.iconPath = themeIcon(AUDIT_ICONS[entry.kind]);
   return item;
 }

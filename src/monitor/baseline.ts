@@ -15,9 +15,8 @@ export async function baselineFor(
   if (configured) return configured;
   try {
     const { image } = await target.status(name);
-    const { connectDocker } = await import('../deploy/docker/dockerClient');
-    const labels = (await (await connectDocker(dockerHost)).getImage(image).inspect()).Config.Labels ?? {};
-    const file = baselineFromImageLabels(labels, workspace);
+    const { imageLabels } = await import('../deploy/docker/imageLabels');
+    const file = baselineFromImageLabels(await imageLabels(image, dockerHost), workspace);
     return file ? { file } : undefined;
   } catch {
     // An image only in a registry, or no engine here: drift says no baseline is known.

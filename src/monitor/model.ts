@@ -102,7 +102,7 @@ export interface AuditEntry {
   at: string;
   target: string;
   deployment: string;
-  kind: 'alert' | 'revert' | 'revert-failed';
+  kind: 'alert' | 'revert' | 'revert-failed' | 'review' | 'split' | 'promotion';
   message: string;
   alert?: Alert;
   /** For a revert: from which revision to which. */

@@ -33,8 +33,8 @@ function checkEntry(entry: unknown, where: string): Record<string, unknown> {
   return record;
 }
 
-/** The `monitoring` section of the workspace's mlops.config.json ({} when there is none). */
-export function readConfigSection(workspace: string): Section {
+/** A section of the workspace's mlops.config.json, `monitoring` by default ({} when there is none). */
+export function readConfigSection(workspace: string, name = 'monitoring'): Section {
   const file = join(workspace, CONFIG_FILE);
   if (!existsSync(file)) return {};
   let parsed: unknown;
@@ -43,9 +43,9 @@ export function readConfigSection(workspace: string): Section {
   } catch (error) {
     throw new MlopsError(`${file} is not valid JSON: ${(error as Error).message}.`, 'Fix the file; monitoring runs without thresholds until then.');
   }
-  const section = (parsed as { monitoring?: unknown } | null)?.monitoring;
+  const section = (parsed as Record<string, unknown> | null)?.[name];
   if (section === undefined) return {};
-  if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new MlopsError(`${file}: "monitoring" must be an object keyed by deployment name.`);
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new MlopsError(`${file}: "${name}" must be an object keyed by deployment name.`);
   return section as Section;
 }
 

@@ -124,20 +124,26 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
   return { summary, series, record };
 }
 
-/** Reads the request log from where the lake's `requests` table ends, then measures drift. */
-async function measureDrift(request: ObserveRequest, source: MonitorSource, setup: DriftSetup, from: number, to: number): Promise<{ rows: DriftRow[]; note?: string }> {
-  const { ingestRequestLines, requestDrift, requestsCursor } = await import('./requestsTable');
-  let since: string | null = (await requestsCursor(setup.lake, request.targetId, request.name)) ?? null;
+/** Brings the request log into the lake, from where its `requests` table ends. */
+export async function pullRequestLog(lake: Lake, source: MonitorSource, at: { targetId: string; name: string; signal?: AbortSignal; onProgress?(message: string): void }): Promise<void> {
+  const { ingestRequestLines, requestsCursor } = await import('./requestsTable');
+  let since: string | null = (await requestsCursor(lake, at.targetId, at.name)) ?? null;
   for (let page = 0; page < MAX_PAGES; page++) {
-    request.onProgress?.('Reading the request log');
-    const { lines, more } = await source.requestLines(since, PAGE_LINES, request.signal);
+    at.onProgress?.('Reading the request log');
+    const { lines, more } = await source.requestLines(since, PAGE_LINES, at.signal);
     if (!lines.length) break;
-    await ingestRequestLines(setup.lake, lines, { target: request.targetId, deployment: request.name, signal: request.signal });
+    await ingestRequestLines(lake, lines, { target: at.targetId, deployment: at.name, signal: at.signal });
     since = /"ts":"([^"]*)"/.exec(lines.at(-1)!)?.[1] ?? since;
     if (!more) break;
   }
+}
+
+/** Reads the request log into the lake, then measures drift. */
+async function measureDrift(request: ObserveRequest, source: MonitorSource, setup: DriftSetup, from: number, to: number): Promise<{ rows: DriftRow[]; note?: string }> {
+  await pullRequestLog(setup.lake, source, request);
   if (!setup.baseline?.file && !setup.baseline?.table) return { rows: [], note: 'No training data is known for this deployment: set a baseline (a lake table or a dataset file) in its monitoring settings.' };
   request.onProgress?.('Measuring input drift');
+  const { requestDrift } = await import('./requestsTable');
   const result = await requestDrift(setup.lake, { target: request.targetId, deployment: request.name, from: new Date(from), to: new Date(to), baseline: setup.baseline });
   return { rows: result.rows, ...(result.note ? { note: result.note } : {}) };
 }

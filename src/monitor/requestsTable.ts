@@ -5,7 +5,11 @@
 // `instance`):
 //   {"ts": "2026-11-27T21:45:32.123Z", "request_id": "...", "version": "3f2a9c1d0e7b",
 //    "inputs": [{"age": 42, ...}] or [[42, ...]] or null, "predictions": [...] or null,
-//    "latency_ms": 12.5, "status": 200, "error": "..."}
+//    "latency_ms": 12.5, "status": 200, "error": "...", "variant": "candidate", "shadow": true}
+// `variant` is the router group that sent the request (during a traffic split), and `shadow` marks
+// an answer to a mirrored request, logged but never returned. A line with "kind": "feedback"
+// records an outcome (POST /feedback) and goes to the `feedback` table instead:
+//   {"ts": "...", "kind": "feedback", "request_id": "...", "label": "yes" or 1, "reward": 0.5}
 // Lines go through DuckDB (a JSON Lines file read with explicit columns), not through JSON.parse
 // (which only looks for the first few malformed lines to name them), so a million lines take
 // seconds; a line already stored is skipped by its key.
@@ -37,10 +41,26 @@ export const REQUEST_COLUMNS = [
   { name: 'rows', type: 'INTEGER' },
   { name: 'inputs', type: 'JSON' },
   { name: 'predictions', type: 'JSON' },
+  { name: 'variant', type: 'VARCHAR' },
+  { name: 'shadow', type: 'BOOLEAN' },
+] as const;
+
+export const FEEDBACK_TABLE = 'feedback';
+
+/** The outcomes of requests, joined to them by request_id. `label` holds the JSON text of the label. */
+export const FEEDBACK_COLUMNS = [
+  { name: 'ts', type: 'TIMESTAMP' },
+  { name: 'request_id', type: 'VARCHAR' },
+  { name: 'target', type: 'VARCHAR' },
+  { name: 'deployment', type: 'VARCHAR' },
+  { name: 'instance', type: 'VARCHAR' },
+  { name: 'label', type: 'JSON' },
+  { name: 'reward', type: 'DOUBLE' },
 ] as const;
 
 /** A line is stored once per deployment: a re-read of the log adds nothing. */
 const KEY = ['target', 'deployment', 'request_id', 'version', 'ts'];
+const FEEDBACK_KEY = ['target', 'deployment', 'request_id', 'ts'];
 /** DuckDB's limit on one line (its default is 16 MB; the server's own limit on a request body is 50 MiB). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const EXAMPLES = 5;
@@ -53,7 +73,9 @@ export interface RequestIngest {
   appended: number;
   /** Lines already in the table, or repeated in the batch. */
   duplicates: number;
-  /** Lines that are not a request record (not JSON, no ts, request_id or status, inputs not a list); never stored. */
+  /** Feedback lines stored in the `feedback` table (those already there are counted in `duplicates`). */
+  feedback: number;
+  /** Lines that are not a request or feedback record (not JSON, no ts, request_id or status, inputs not a list); never stored. */
   malformed: number;
   /** The first few malformed lines: their 1-based number in `lines` and what is wrong. */
   malformedExamples: { line: number; reason: string }[];
@@ -96,6 +118,11 @@ function lineProblem(line: string): string | undefined {
   const record = value as Record<string, unknown>;
   if (typeof record.ts !== 'string' || Number.isNaN(Date.parse(record.ts))) return `no valid ts (${JSON.stringify(record.ts ?? null)})`;
   if (record.request_id === undefined || record.request_id === null) return 'no request_id';
+  if (record.kind === 'feedback') {
+    const hasReward = typeof record.reward === 'number' && Number.isFinite(record.reward);
+    return (record.label === undefined || record.label === null) && !hasReward ? 'feedback without a label or a numeric reward' : undefined;
+  }
+  if (record.kind !== undefined && record.kind !== null && record.kind !== 'request') return `unknown kind ${JSON.stringify(record.kind)}`;
   if (record.status === null || record.status === undefined || record.status === '' || !Number.isFinite(Number(record.status))) return `no numeric status (${JSON.stringify(record.status ?? null)})`;
   if (record.inputs !== undefined && record.inputs !== null && !Array.isArray(record.inputs)) return 'inputs is not a list';
   return undefined;
@@ -107,31 +134,46 @@ export interface RequestIngestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Tables written before `variant` and `shadow` existed get them (as nulls) in a new version, so
+ * that appends keep one schema.
+ */
+async function addSplitColumns(lake: Lake, signal?: AbortSignal): Promise<void> {
+  const versions = versionNumbers(lake.root, REQUESTS_TABLE);
+  if (versions.length === 0) return;
+  const latest = (await lake.versions(REQUESTS_TABLE)).at(-1)!;
+  const names = new Set(latest.schema.map((column) => column.name));
+  const missing = REQUEST_COLUMNS.filter(({ name }) => !names.has(name));
+  if (missing.length === 0) return;
+  const columns = REQUEST_COLUMNS.map(({ name, type }) => (names.has(name) ? sqlIdentifier(name) : `CAST(NULL AS ${type}) AS ${sqlIdentifier(name)}`));
+  await lake.writeQuery(REQUESTS_TABLE, `SELECT ${columns.join(', ')} FROM ${REQUESTS_TABLE}`, { signal, allowSchemaChange: true, producedBy: `adding ${missing.map((c) => c.name).join(' and ')}` });
+}
+
 /** Appends the lines of a JSON Lines file holding `lines` non-blank lines, and counts what was not stored. */
-async function appendLog(lake: Lake, file: string, lines: number, options: RequestIngestOptions): Promise<RequestIngest> {
-  const columns = `{ts: 'VARCHAR', request_id: 'VARCHAR', version: 'VARCHAR', instance: 'VARCHAR', status: 'INTEGER', latency_ms: 'DOUBLE', error: 'VARCHAR', inputs: 'JSON', predictions: 'JSON'}`;
+async function appendLog(lake: Lake, file: string, lines: number, options: RequestIngestOptions, mayHaveFeedback: boolean): Promise<RequestIngest> {
+  await addSplitColumns(lake, options.signal);
+  const columns = `{ts: 'VARCHAR', kind: 'VARCHAR', request_id: 'VARCHAR', version: 'VARCHAR', instance: 'VARCHAR', status: 'INTEGER', latency_ms: 'DOUBLE', error: 'VARCHAR', inputs: 'JSON', predictions: 'JSON', variant: 'VARCHAR', shadow: 'BOOLEAN', label: 'JSON', reward: 'DOUBLE'}`;
   // ignore_errors: a line that is not JSON reads as nulls, as does a field of the wrong type.
   const read = `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${columns}, ignore_errors = true, maximum_object_size = ${MAX_LINE_BYTES})`;
-  const values: Record<(typeof REQUEST_COLUMNS)[number]['name'], string> = {
-    ts: 'parsed',
-    request_id: 'request_id',
-    target: sqlString(options.target),
-    deployment: sqlString(options.deployment),
-    version: 'version',
-    instance: 'instance',
-    status: 'status',
-    latency_ms: 'latency_ms',
-    error: 'error',
-    rows: 'coalesce(json_array_length(inputs), 0)',
-    inputs: 'inputs',
-    predictions: 'predictions',
-  };
-  const select = `
-    SELECT ${REQUEST_COLUMNS.map(({ name, type }) => `CAST(${values[name]} AS ${type}) AS ${sqlIdentifier(name)}`).join(', ')}
-    FROM (SELECT *, ${TS_SQL} AS parsed FROM ${read})
-    WHERE parsed IS NOT NULL AND request_id IS NOT NULL AND status IS NOT NULL AND (inputs IS NULL OR json_type(inputs) = 'ARRAY')`;
-  const result = await lake.append(REQUESTS_TABLE, select, { key: KEY, signal: options.signal, producedBy: `request log of ${options.target}/${options.deployment}` });
-  return { lines, appended: result.appended, duplicates: result.skipped, malformed: lines - result.appended - result.skipped, malformedExamples: [], version: result.version };
+  const parsed = `(SELECT *, ${TS_SQL} AS parsed FROM ${read})`;
+  const select = (definitions: readonly { name: string; type: string }[], values: Record<string, string>) =>
+    definitions.map(({ name, type }) => `CAST(${values[name] ?? sqlIdentifier(name)} AS ${type}) AS ${sqlIdentifier(name)}`).join(', ');
+  const own = { ts: 'parsed', target: sqlString(options.target), deployment: sqlString(options.deployment) };
+  const requests = `
+    SELECT ${select(REQUEST_COLUMNS, { ...own, rows: 'coalesce(json_array_length(inputs), 0)' })}
+    FROM ${parsed}
+    WHERE parsed IS NOT NULL AND request_id IS NOT NULL AND coalesce(kind, 'request') = 'request' AND status IS NOT NULL AND (inputs IS NULL OR json_type(inputs) = 'ARRAY')`;
+  const producedBy = `request log of ${options.target}/${options.deployment}`;
+  const result = await lake.append(REQUESTS_TABLE, requests, { key: KEY, signal: options.signal, producedBy });
+  const feedbackRows = `
+    SELECT ${select(FEEDBACK_COLUMNS, own)}
+    FROM ${parsed}
+    WHERE parsed IS NOT NULL AND request_id IS NOT NULL AND kind = 'feedback' AND (label IS NOT NULL OR reward IS NOT NULL)`;
+  // Skipped when no line can be feedback, so that a lake without outcomes gets no empty table.
+  const feedback = mayHaveFeedback ? await lake.append(FEEDBACK_TABLE, feedbackRows, { key: FEEDBACK_KEY, signal: options.signal, producedBy }) : { appended: 0, skipped: 0 };
+  const stored = result.appended + feedback.appended;
+  const duplicates = result.skipped + feedback.skipped;
+  return { lines, appended: result.appended, duplicates, feedback: feedback.appended, malformed: lines - stored - duplicates, malformedExamples: [], version: result.version };
 }
 
 /** The first few malformed lines; rare, so found again in JavaScript rather than marked on every line. */
@@ -155,13 +197,13 @@ function examples(lines: Iterable<string>, wanted: number): RequestIngest['malfo
 export async function ingestRequestLines(lake: Lake, lines: string[], options: RequestIngestOptions): Promise<RequestIngest> {
   options.signal?.throwIfAborted();
   const given = lines.filter((line) => line.trim() !== '');
-  if (given.length === 0) return { lines: 0, appended: 0, duplicates: 0, malformed: 0, malformedExamples: [] };
+  if (given.length === 0) return { lines: 0, appended: 0, duplicates: 0, feedback: 0, malformed: 0, malformedExamples: [] };
   const dir = mkdtempSync(join(tmpdir(), 'mlops-request-log-'));
   let result: RequestIngest;
   try {
     const file = join(dir, 'lines.jsonl');
     writeLines(file, given);
-    result = await appendLog(lake, file, given.length, options);
+    result = await appendLog(lake, file, given.length, options, given.some((line) => line.includes('"feedback"')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -222,8 +264,8 @@ export async function ingestRequestFile(lake: Lake, file: string, options: Reque
   const path = resolve(file);
   if (!existsSync(path)) throw new MlopsError(`The request log ${path} does not exist.`);
   const lines = countLines(path);
-  if (lines === 0) return { lines: 0, appended: 0, duplicates: 0, malformed: 0, malformedExamples: [] };
-  const result = await appendLog(lake, path, lines, options);
+  if (lines === 0) return { lines: 0, appended: 0, duplicates: 0, feedback: 0, malformed: 0, malformedExamples: [] };
+  const result = await appendLog(lake, path, lines, options, true);
   if (result.malformed > 0) result.malformedExamples = examples(fileLines(path), result.malformed);
   return result;
 }
@@ -316,8 +358,10 @@ export async function requestDrift(lake: Lake, options: RequestDriftOptions): Pr
     if (baselineNote) notes.push(baselineNote);
 
     const window = [options.from ? `ts >= ${sqlTimestamp(options.from)}` : '', options.to ? `ts <= ${sqlTimestamp(options.to)}` : ''].filter(Boolean);
-    const where = [`target = ${sqlString(options.target)}`, `deployment = ${sqlString(options.deployment)}`, ...(options.version ? [`version = ${sqlString(options.version)}`] : []), ...window, '"rows" > 0'];
     const requests = hasTable(lake, REQUESTS_TABLE) ? latestRelation(lake, REQUESTS_TABLE) : undefined;
+    // A shadow's answers repeat inputs already counted from production.
+    const shadow = requests && (await lake.versions(REQUESTS_TABLE)).at(-1)!.schema.some((column) => column.name === 'shadow') ? ['shadow IS NOT TRUE'] : [];
+    const where = [`target = ${sqlString(options.target)}`, `deployment = ${sqlString(options.deployment)}`, ...(options.version ? [`version = ${sqlString(options.version)}`] : []), ...window, '"rows" > 0', ...shadow];
     const logged = requests ? Number((await db.query(`SELECT coalesce(sum("rows"), 0) FROM ${requests} WHERE ${where.join(' AND ')}`)).rows[0]?.[0] ?? 0) : 0;
     if (logged === 0) {
       const between = options.from || options.to ? ` between ${options.from?.toISOString() ?? 'the first'} and ${options.to?.toISOString() ?? 'the last'}` : '';

@@ -223,3 +223,75 @@ export type MonitorUpdate =
   | { type: 'busy'; on: boolean }
   | { type: 'error'; message: string }
   | { type: 'notice'; message: string };
+
+// The A/B test panel: a deployment's traffic split, per-variant figures and their significance.
+import type { SplitStatus } from '../deploy/targets/deployTarget';
+import type { AbReport, ReviewGateState } from '../release/model';
+export type { AbReport, AbSeriesPoint, AbVerdict, ReviewGateState, VariantComparison, VariantFigures } from '../release/model';
+export type { SplitStatus, SplitVariantStatus } from '../deploy/targets/deployTarget';
+
+const variantName = v.pipe(v.string(), v.regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/));
+
+/** A/B panel: webview -> host. Weights are shares of the live traffic, by variant. */
+export const AbRequest = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('refresh') }),
+  v.object({ type: v.literal('setLive'), on: v.boolean() }),
+  v.object({ type: v.literal('setWeights'), weights: v.pipe(v.record(variantName, v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100))), v.check((w) => Object.keys(w).length > 0, 'no weights')) }),
+  v.object({ type: v.literal('stop') }),
+  v.object({ type: v.literal('promote'), variant: variantName }),
+  v.object({ type: v.literal('showLog') }),
+]);
+export type AbRequest = v.InferOutput<typeof AbRequest>;
+
+/** A/B panel: host -> webview. `gate` is the deployment's review gate, null when it has none. */
+export type AbUpdate =
+  | { type: 'init'; title: string; live: boolean }
+  | { type: 'data'; split: SplitStatus | null; report: AbReport; gate: ReviewGateState | null; refreshedAt: string }
+  | { type: 'busy'; on: boolean }
+  | { type: 'error'; message: string }
+  | { type: 'notice'; message: string };
+
+// The Back-test Report panel: a saved or fresh back-test of a candidate against a baseline.
+import type { BacktestReport } from '../release/backtest/model';
+export type { BacktestReport, Comparison as BacktestComparison, DisagreementRow, GateVerdict, VersionResult as BacktestVersion } from '../release/backtest/model';
+
+/** Back-test panel: webview -> host. */
+export const BacktestRequest = v.variant('type', [v.object({ type: v.literal('ready') }), v.object({ type: v.literal('save') }), v.object({ type: v.literal('showLog') })]);
+export type BacktestRequest = v.InferOutput<typeof BacktestRequest>;
+
+/** Back-test panel: host -> webview. `file` is where the report is saved, null until it is. */
+export type BacktestUpdate = { type: 'report'; report: BacktestReport; file: string | null } | { type: 'error'; message: string } | { type: 'notice'; message: string };
+
+// The Review panel: a deployment's candidate answers beside production's, judged one at a time.
+import type { ReviewGate, ReviewSample, ReviewTally, Verdict } from '../release/review/model';
+export type { ReviewGate, ReviewSample, ReviewTally, Verdict } from '../release/review/model';
+import { VERDICTS } from '../release/review/model';
+
+/** Review panel: webview -> host. */
+export const ReviewRequest = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('refresh') }),
+  v.object({
+    type: v.literal('decide'),
+    requestId: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+    verdict: v.picklist(VERDICTS),
+    comment: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  }),
+  v.object({ type: v.literal('promote') }),
+  v.object({ type: v.literal('showLog') }),
+]);
+export type ReviewRequest = v.InferOutput<typeof ReviewRequest>;
+
+/**
+ * Review panel: host -> webview. `samples` are the ones not judged yet, disagreements first;
+ * `gate` follows every decision.
+ */
+export type ReviewUpdate =
+  | { type: 'init'; title: string }
+  | { type: 'samples'; samples: ReviewSample[] }
+  | { type: 'gate'; gate: ReviewGate; tally: ReviewTally }
+  | { type: 'decided'; requestId: string; verdict: Verdict }
+  | { type: 'busy'; on: boolean }
+  | { type: 'error'; message: string }
+  | { type: 'notice'; message: string };

@@ -137,7 +137,7 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
       if ((await row.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
     };
     await expand(await finder.row(name, 60_000));
-    await expand(await finder.row({ label: 'Alerts & Reverts' }, 60_000));
+    await expand(await finder.row({ label: 'Release History' }, 60_000));
     await finder.row(/Drift on monthly_charges/, 30_000);
     await finder.row(/Reverted to revision 1/, 30_000);
     assert.equal(await finder.rows().filter({ hasText: 'Drift on monthly_charges' }).count(), 1, 'one alert per breach, however often the monitor looks');

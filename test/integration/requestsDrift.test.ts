@@ -230,7 +230,7 @@ describe('the requests table and the drift of logged requests, against numpy and
     assert.deepEqual([fromFile.lines, fromFile.appended, fromFile.duplicates, fromFile.malformed], [given.length - 1, 4000, 0, 5]);
     assert.deepEqual(fromFile.malformedExamples.map((e) => e.line), reference!.examples);
     assert.equal(await requestsCursor(lake, target, 'from-file'), reference!.cursor);
-    assert.deepEqual(await ingestRequestLines(lake, ['', '  '], { target, deployment }), { lines: 0, appended: 0, duplicates: 0, malformed: 0, malformedExamples: [] });
+    assert.deepEqual(await ingestRequestLines(lake, ['', '  '], { target, deployment }), { lines: 0, appended: 0, duplicates: 0, feedback: 0, malformed: 0, malformedExamples: [] });
   });
 
   test('PSI, KS and the trend of every feature match the reference: the whole log, a window, a version, a lake table as baseline', async (t) => {

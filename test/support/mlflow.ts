@@ -268,3 +268,21 @@ function toExpected(json: unknown): ExpectedStore {
     runIdsByName: raw.run_ids_by_name,
   };
 }
+
+/** Registers `versions` versions of a model on a tracking server, each logged from a run of its own; returns the runs' ids. */
+export async function registerModelVersions(url: string, model: string, versions: number): Promise<string[]> {
+  const rest = async <T>(endpoint: string, body: unknown): Promise<T> => {
+    const response = await fetch(`${url}/api/2.0/mlflow/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`${endpoint}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const { experiment_id } = await rest<{ experiment_id: string }>('experiments/create', { name: `${model}-${Date.now()}` });
+  await rest('registered-models/create', { name: model });
+  const runs: string[] = [];
+  for (let i = 0; i < versions; i++) {
+    const { run } = await rest<{ run: { info: { run_id: string } } }>('runs/create', { experiment_id, start_time: Date.now() });
+    runs.push(run.info.run_id);
+    await rest('model-versions/create', { name: model, source: `runs:/${run.info.run_id}/model`, run_id: run.info.run_id });
+  }
+  return runs;
+}

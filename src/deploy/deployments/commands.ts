@@ -36,7 +36,11 @@ import { deployTargets, targetKey, type TargetConfig } from './targetConfig';
 import { registryCredentials } from '../registry/commands';
 import { registerKubernetesCommands } from './kubernetes/commands';
 import { registerExportCommands } from '../../monitor/export/commands';
+import { registerReleaseCommands } from '../../release/ui/commands';
 import { registerMonitorCommands } from '../../monitor/ui/commands';
+import { registerBacktestCommands } from '../../release/backtest/commands';
+import { registerReviewCommands } from '../../release/review/ui/commands';
+import { registerWorkflowCommands } from '../../release/workflow/commands';
 import { monitoringDir } from '../../monitor/countsLog';
 import { auditManualRevert } from '../../monitor/respond';
 import { readAudit } from '../../monitor/audit';
@@ -339,7 +343,7 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     auditManualRevert(monitoringDir(workspace, targetId, name), { targetId, name, from, to, by: 'you', message: `${name} was reverted from revision ${from} to its stable revision ${to}.` });
   }
 
-  async function pickImage(notebook: string | undefined): Promise<string | undefined> {
+  async function pickImage(notebook: string | undefined, title = 'Deploy: which image?'): Promise<string | undefined> {
     const lastBuilt = context.workspaceState.get<string>(LAST_BUILT_IMAGE);
     const items = listLocalImages(setting('dockerHost', '')).then(
       (images) => imagePicks(images, { ...(notebook ? { notebook } : {}), ...(lastBuilt ? { lastBuilt } : {}) }),
@@ -350,7 +354,7 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       },
     );
     const picked = await vscode.window.showQuickPick(items, {
-      title: 'Deploy: which image?',
+      title,
       placeHolder: 'Model images from Containerise first, newest first; or enter any image name',
       matchOnDescription: true,
       matchOnDetail: true,
@@ -597,7 +601,11 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
   const deps = { log, configs, open: (config: TargetConfig) => registry.get(config), resolveDeployment, refresh: () => tree.refresh() };
   registerKubernetesCommands(context, deps);
   registerMonitorCommands(context, deps);
+  registerBacktestCommands(context, deps);
+  registerReviewCommands(context, deps);
+  registerWorkflowCommands(context, deps);
   registerExportCommands(context, deps);
+  registerReleaseCommands(context, { ...deps, pickImage: (title) => pickImage(undefined, title) });
 }
 
 /** The notebook the command came from (toolbar or Explorer), relative to its workspace folder, as images label it. */

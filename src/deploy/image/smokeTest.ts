@@ -59,7 +59,8 @@ export async function smokeTest(docker: Docker, image: string, options: { signal
   }
 }
 
-async function waitHealthy(container: Docker.Container, base: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+/** Waits for /ping to answer 200; fails early with the log tail when the server exits. */
+export async function waitHealthy(container: Docker.Container, base: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();

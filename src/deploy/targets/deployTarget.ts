@@ -123,6 +123,60 @@ export interface DeployTarget {
   events?(name: string): Promise<DeploymentEvent[]>;
   /** CPU and memory of the running tasks or pods, where the orchestrator measures them. */
   resources?(name: string): Promise<ResourceUse[]>;
+  /**
+   * Starts or changes a traffic split (A/B test or shadow) of a deployment: its production version
+   * keeps serving as the variant named `production`, each other variant runs as a service (Swarm)
+   * or Deployment (Kubernetes) of its own, and a router or an HTTPRoute shares the traffic.
+   */
+  split(name: string, split: TrafficSplit, options?: DeployOptions): Promise<SplitStatus>;
+  /** The split of a deployment, or null when all its traffic goes to production. */
+  splitStatus(name: string): Promise<SplitStatus | null>;
+  /** Ends the split: production takes all traffic again and the other variants are removed. */
+  endSplit(name: string, options?: DeployOptions): Promise<void>;
+}
+
+/** The variant every split has: the deployment's own (production) version. */
+export const PRODUCTION_VARIANT = 'production';
+
+export interface SplitVariant {
+  /** `production`, or a name of lower-case letters, digits and dashes (`candidate`, `b`). */
+  name: string;
+  /** The image; for `production`, the deployment's current image (ignored when given). */
+  image?: string;
+  /** A share of the traffic, relative to the other live variants' weights. */
+  weight: number;
+  /** A shadow variant gets a mirrored copy of `weight` % of requests; its answers are logged, never returned. */
+  shadow?: boolean;
+  replicas?: number;
+}
+
+export interface TrafficSplit {
+  variants: SplitVariant[];
+  /**
+   * What keeps a client on one variant: `header:X-User-Id` (a request header) or `field:user_id`
+   * (a field of the request's first row). Hashed, so the same value always reaches the same variant.
+   * Without it (or when a request lacks it) the request id is hashed.
+   */
+  stickyKey?: string;
+}
+
+export interface SplitVariantStatus {
+  name: string;
+  image: string;
+  weight: number;
+  shadow: boolean;
+  /** The service (Swarm) or Deployment (Kubernetes) that runs it. */
+  workload: string;
+  replicas: { running: number; desired: number };
+}
+
+export interface SplitStatus {
+  deployment: string;
+  variants: SplitVariantStatus[];
+  stickyKey: string | null;
+  /** What shares the traffic: our router, or a Gateway API HTTPRoute. */
+  via: 'router' | 'httproute';
+  startedAt: string | null;
 }
 
 /** What a task or pod uses now: CPU in % of one core, memory in MiB. */

@@ -7,6 +7,9 @@ const KINDS: Record<AuditEntry['kind'], { icon: string; text: string }> = {
   alert: { icon: 'warning', text: 'Alert' },
   revert: { icon: 'history', text: 'Revert' },
   'revert-failed': { icon: 'error', text: 'Revert failed' },
+  review: { icon: 'feedback', text: 'Review' },
+  split: { icon: 'split-horizontal', text: 'Traffic split' },
+  promotion: { icon: 'rocket', text: 'Promotion' },
 };
 
 /** "revision 7 → 5" for a revert that names them. */

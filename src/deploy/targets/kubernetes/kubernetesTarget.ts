@@ -6,21 +6,25 @@
 import { hostname, userInfo } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { CoreV1Event, KubeConfig, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
-import { MlopsError } from '../../../shared/errors';
+import { describeError, MlopsError } from '../../../shared/errors';
 import { httpGet, type HttpAnswer } from '../../../shared/httpGet';
 import type { RegistryCredentials } from '../../registry/registryAuth';
-import type { DeploymentEvent, DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, ResourceUse, Revision, Task } from '../deployTarget';
+import { PRODUCTION_VARIANT, type DeploymentEvent, type DeployOptions, type DeployResult, type DeploySpec, type DeploymentStatus, type DeployTarget, type Endpoint, type Health, type ResourceUse, type Revision, type SplitStatus, type Task, type TrafficSplit } from '../deployTarget';
+import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload, type SplitRecord } from '../splitPlan';
 import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
 import { openCluster, type Cluster, type ClusterChoice } from './kubeconfig';
 import { ANNOTATION, autoscalerManifest, cleanForExport, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, serviceManifest } from './manifests';
 import { planUndo, revisionOf, revisionsFromReplicaSets, templateHashOf, toIso } from './rolloutHistory';
 import { deadlineConditionTime, rolloutState, type RolloutState } from './rolloutStatus';
+import { GATEWAY_GROUP, HTTPROUTE_CRD, httpRouteManifest, routerDeploymentManifest, routerWorkload, serviceAddress, splitServiceManifest, variantDeploymentManifest } from './splitManifests';
 
 export interface KubernetesTargetOptions extends ClusterChoice {
   /** The Docker Engine that holds locally built images (to read their labels and push them). */
   dockerHost?: string;
   /** Registry credentials, from SecretStorage or the Docker config; never logged. */
   credentials?(registry: string): Promise<RegistryCredentials | undefined>;
+  /** The Gateway (in the target's namespace) that a split's HTTPRoute attaches to; `mlops` by default. */
+  gateway?: string;
 }
 
 export interface AppliedObject {
@@ -40,10 +44,16 @@ export async function openKubernetesTarget(options: KubernetesTargetOptions = {}
 
 /** Names a Service accepts (DNS-1035 labels), which Deployments accept too. */
 export function checkDeploymentName(name: string): string | undefined {
-  return /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) ? undefined : `'${name}' is not a valid Kubernetes name: use 1–63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.`;
+  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) return `'${name}' is not a valid Kubernetes name: use 1–63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.`;
+  if (name.includes('--')) return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
+  if (name.endsWith('-router')) return `'${name}' ends with -router, which names the router of a split.`;
+  return undefined;
 }
 
 const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
+/** Deployments and Services of ours that are not a split's variants or router. */
+const DEPLOYMENTS = `${MANAGED},!${LABEL.splitOf}`;
+const HTTPROUTES = { group: GATEWAY_GROUP, version: 'v1', plural: 'httproutes' } as const;
 
 export class KubernetesTarget implements DeployTarget {
   readonly kind = 'kubernetes';
@@ -55,6 +65,7 @@ export class KubernetesTarget implements DeployTarget {
   private readonly core;
   private readonly autoscaling;
   private readonly objects;
+  private readonly custom;
 
   constructor(
     private readonly k8s: KubernetesClient,
@@ -68,6 +79,7 @@ export class KubernetesTarget implements DeployTarget {
     this.core = cluster.config.makeApiClient(k8s.CoreV1Api);
     this.autoscaling = cluster.config.makeApiClient(k8s.AutoscalingV2Api);
     this.objects = k8s.KubernetesObjectApi.makeApiClient(cluster.config);
+    this.custom = cluster.config.makeApiClient(k8s.CustomObjectsApi);
   }
 
   get kubeConfig(): KubeConfig {
@@ -147,8 +159,8 @@ export class KubernetesTarget implements DeployTarget {
   }
 
   async list(): Promise<DeploymentStatus[]> {
-    const deployments = await this.call(`list deployments in ${this.namespace}`, () => this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: MANAGED }));
-    const services = await this.call(`list services in ${this.namespace}`, () => this.core.listNamespacedService({ namespace: this.namespace, labelSelector: MANAGED }));
+    const deployments = await this.call(`list deployments in ${this.namespace}`, () => this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: DEPLOYMENTS }));
+    const services = await this.call(`list services in ${this.namespace}`, () => this.core.listNamespacedService({ namespace: this.namespace, labelSelector: DEPLOYMENTS }));
     const nodeAddress = services.items.some((service) => service.spec?.type === 'NodePort') ? await this.nodeAddress() : '';
     return deployments.items.map((deployment) => statusOf(deployment, services.items.find((s) => s.metadata?.name === deployment.metadata?.name), nodeAddress));
   }
@@ -265,12 +277,104 @@ export class KubernetesTarget implements DeployTarget {
   }
 
   async remove(name: string): Promise<void> {
+    await this.removeSplitObjects(name);
     const removed = await Promise.all([
       this.deleteIfPresent(`delete deployment ${name}`, () => this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' })),
       this.deleteIfPresent(`delete service ${name}`, () => this.core.deleteNamespacedService({ name, namespace: this.namespace })),
       this.deleteIfPresent(`delete autoscaler ${name}`, () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace })),
     ]);
     if (!removed.some(Boolean)) throw new MlopsError(`No deployment named ${name} in ${this.location}.`);
+  }
+
+  /**
+   * Starts or changes a split. Each variant runs as a Deployment and Service NAME--VARIANT; once
+   * they are ready, an HTTPRoute NAME shares the traffic when the cluster serves the Gateway API,
+   * and otherwise our router does, as the Deployment and Service NAME-router (clients reach the
+   * split through that Service). A variant that does not become ready fails the split with
+   * production serving as before.
+   */
+  async split(name: string, split: TrafficSplit, options: DeployOptions = {}): Promise<SplitStatus> {
+    checkSplit(name, split, 63);
+    const production = await this.requireDeployment(name);
+    const existing = await this.variantDeployments(name);
+    const images = new Map([[PRODUCTION_VARIANT, deploymentImage(production)]]);
+    for (const variant of candidates(split)) {
+      const current = existing.get(variant.name);
+      const image = variant.image ?? (current ? deploymentImage(current) : undefined);
+      if (!image) throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
+      images.set(variant.name, image);
+    }
+    const gatewayApi = await this.gatewayApi();
+    const previous = await this.splitRecord(name, gatewayApi.served);
+
+    const started: string[] = [];
+    try {
+      for (const variant of candidates(split)) {
+        const workload = variantWorkload(name, variant.name);
+        const replicas = variant.replicas ?? 1;
+        options.onProgress?.({ message: `Applying variant ${variant.name} of ${name} (${images.get(variant.name)}, ${replicas} replica${replicas === 1 ? '' : 's'})` });
+        const applied = (await this.apply(variantDeploymentManifest(production, { deployment: name, variant: variant.name, image: images.get(variant.name)!, replicas, namespace: this.namespace }))) as V1Deployment;
+        if (!existing.has(variant.name)) started.push(workload);
+        await this.apply(splitServiceManifest({ deployment: name, workload, variant: variant.name, namespace: this.namespace }));
+        const outcome = await this.waitForRollout(applied, workload, options);
+        if (outcome.kind === 'deadlineExceeded') throw new MlopsError(`${workload} did not become ready: ${await this.explainFailure(workload, outcome.message)}`);
+      }
+    } catch (error) {
+      await this.removeWorkloads(started);
+      throw new MlopsError(`The split of ${name} did not start, and production serves all its traffic as before: ${describeError(error)}`, 'Look at the variant\'s events and logs, fix its image and split again.', { cause: error });
+    }
+
+    const record = splitRecord(split, images, previous?.record.startedAt ?? new Date().toISOString());
+    if (gatewayApi.served) {
+      options.onProgress?.({ message: `Applying HTTPRoute ${name} (parent Gateway ${this.gateway})` });
+      await this.apply(httpRouteManifest({ deployment: name, namespace: this.namespace, gateway: this.gateway, record, sessionPersistence: gatewayApi.sessionPersistence }));
+      await this.removeWorkloads([routerWorkload(name)]);
+    } else {
+      const router = routerWorkload(name);
+      // The last variant listed is the newest version, so its image has the current router code.
+      const image = images.get(candidates(split).at(-1)!.name)!;
+      const backends = splitBackends(name, record, (workload) => serviceAddress(workload, this.namespace));
+      options.onProgress?.({ message: `No Gateway API in ${this.location}: applying the router ${router} (${image})` });
+      await this.apply(splitServiceManifest({ deployment: name, workload: router, namespace: this.namespace }));
+      const applied = (await this.apply(routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }))) as V1Deployment;
+      const outcome = await this.waitForRollout(applied, router, options);
+      if (outcome.kind === 'deadlineExceeded') {
+        await this.removeWorkloads([...started, ...(previous ? [] : [router])]);
+        throw new MlopsError(`The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`, 'Production serves through its own Service as before.');
+      }
+    }
+    const kept = new Set(candidates(split).map((variant) => variant.name));
+    await this.removeWorkloads([...existing.keys()].filter((variant) => !kept.has(variant)).map((variant) => variantWorkload(name, variant)));
+    return (await this.splitStatus(name))!;
+  }
+
+  /** The split, read back from the HTTPRoute's or the router's annotation. */
+  async splitStatus(name: string): Promise<SplitStatus | null> {
+    await this.requireDeployment(name);
+    const found = await this.splitRecord(name, (await this.gatewayApi()).served);
+    if (!found) return null;
+    const variants = await Promise.all(
+      found.record.variants.map(async (variant) => {
+        const workload = variantWorkload(name, variant.name);
+        const deployment = await this.readDeployment(workload);
+        return {
+          name: variant.name,
+          image: deployment ? deploymentImage(deployment) : variant.image,
+          weight: variant.weight,
+          shadow: variant.shadow,
+          workload,
+          replicas: { running: deployment?.status?.availableReplicas ?? 0, desired: deployment?.spec?.replicas ?? 0 },
+        };
+      }),
+    );
+    return { deployment: name, variants, stickyKey: found.record.stickyKey, via: found.via, startedAt: found.record.startedAt };
+  }
+
+  /** Removes the HTTPRoute or router first, so production's Service takes all traffic, then the variants. */
+  async endSplit(name: string, options: DeployOptions = {}): Promise<void> {
+    await this.requireDeployment(name);
+    options.onProgress?.({ message: `Routing all traffic of ${name} to production and removing its variants` });
+    if (!(await this.removeSplitObjects(name))) throw new MlopsError(`${name} has no traffic split to end.`);
   }
 
   async endpoints(name: string): Promise<Endpoint[]> {
@@ -487,6 +591,62 @@ export class KubernetesTarget implements DeployTarget {
     return name;
   }
 
+  private get gateway(): string {
+    return this.options.gateway ?? 'mlops';
+  }
+
+  /**
+   * Whether the namespace serves HTTPRoutes, and whether the installed CRD's schema knows
+   * `sessionPersistence` (reading CRDs is cluster-wide; without that right, it is taken as no).
+   */
+  private async gatewayApi(): Promise<{ served: boolean; sessionPersistence: boolean }> {
+    const listed = await this.unlessMissing('look for HTTPRoutes (Gateway API)', () => this.custom.listNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, limit: 1 }));
+    if (listed === undefined) return { served: false, sessionPersistence: false };
+    this.apiCalls++;
+    const extensions = this.cluster.config.makeApiClient(this.k8s.ApiextensionsV1Api);
+    const crd = await extensions.readCustomResourceDefinition({ name: HTTPROUTE_CRD }).catch(() => undefined);
+    const schema = crd?.spec.versions.find((version) => version.name === 'v1')?.schema?.openAPIV3Schema;
+    const rule = (schema?.properties?.spec?.properties?.rules?.items as { properties?: Record<string, unknown> } | undefined)?.properties;
+    return { served: true, sessionPersistence: Boolean(rule?.sessionPersistence) };
+  }
+
+  /** The split's record and what runs it: the HTTPRoute NAME, or else the router Deployment. */
+  private async splitRecord(name: string, gatewayApiServed: boolean): Promise<{ record: SplitRecord; via: SplitStatus['via'] } | null> {
+    if (gatewayApiServed) {
+      const route = (await this.unlessMissing(`read HTTPRoute ${name}`, () => this.custom.getNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }))) as KubernetesObject | undefined;
+      const record = parseSplitRecord(route?.metadata?.annotations?.[ANNOTATION.split]);
+      if (record) return { record, via: 'httproute' };
+    }
+    const router = await this.readDeployment(routerWorkload(name));
+    const record = parseSplitRecord(router?.metadata?.annotations?.[ANNOTATION.split]);
+    return record ? { record, via: 'router' } : null;
+  }
+
+  /** The variants' Deployments by variant name. */
+  private async variantDeployments(name: string): Promise<Map<string, V1Deployment>> {
+    const list = await this.call(`list the variants of ${name}`, () => this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}` }));
+    return new Map(list.items.map((deployment) => [deployment.metadata?.labels?.[LABEL.variant] ?? '', deployment]));
+  }
+
+  /** Deletes the HTTPRoute, the router and the variants of a split; false when there were none. */
+  private async removeSplitObjects(name: string): Promise<boolean> {
+    const route = await this.deleteIfPresent(`delete HTTPRoute ${name}`, () => this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }));
+    const variants = [...(await this.variantDeployments(name)).keys()].map((variant) => variantWorkload(name, variant));
+    const workloads = await this.removeWorkloads([routerWorkload(name), ...variants]);
+    return route || workloads;
+  }
+
+  /** Deletes the Deployments and Services of these names; true when something was deleted. */
+  private async removeWorkloads(names: string[]): Promise<boolean> {
+    const removed = await Promise.all(
+      names.flatMap((name) => [
+        this.deleteIfPresent(`delete deployment ${name}`, () => this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' })),
+        this.deleteIfPresent(`delete service ${name}`, () => this.core.deleteNamespacedService({ name, namespace: this.namespace })),
+      ]),
+    );
+    return removed.some(Boolean);
+  }
+
   private readDeployment(name: string): Promise<V1Deployment | undefined> {
     return this.unlessMissing(`read deployment ${name} in ${this.namespace}`, () => this.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
   }
@@ -549,6 +709,10 @@ export class KubernetesTarget implements DeployTarget {
   }
 }
 
+function deploymentImage(deployment: V1Deployment): string {
+  return deployment.metadata?.annotations?.[ANNOTATION.image] ?? deployment.spec?.template?.spec?.containers?.[0]?.image ?? '';
+}
+
 function serviceEndpoints(service: V1Service, nodeAddress: string): Endpoint[] {
   const port = service.spec?.ports?.[0];
   if (!port) return [];
@@ -566,7 +730,7 @@ function statusOf(deployment: V1Deployment, service: V1Service | undefined, node
     state.kind === 'deadlineExceeded' ? 'failed' : state.kind === 'progressing' ? 'converging' : available >= desired ? 'healthy' : available > 0 ? 'degraded' : 'failed';
   return {
     name,
-    image: deployment.metadata?.annotations?.[ANNOTATION.image] ?? deployment.spec?.template?.spec?.containers?.[0]?.image ?? '',
+    image: deploymentImage(deployment),
     revision: revisionOf(deployment),
     replicas: { running: available, desired },
     health,

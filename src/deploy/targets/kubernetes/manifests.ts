@@ -13,6 +13,9 @@ export const LABEL = {
   managedBy: 'app.kubernetes.io/managed-by',
   deployment: 'mlops.dev/deployment',
   podTemplateHash: 'pod-template-hash',
+  /** On a split's variants and router: the deployment whose traffic they share. */
+  splitOf: 'mlops.dev/split-of',
+  variant: 'mlops.dev/variant',
 } as const;
 
 export const ANNOTATION = {
@@ -28,6 +31,8 @@ export const ANNOTATION = {
   stableTemplate: 'mlops.dev/stable-template-hash',
   /** Set while an autoscaler belongs to the deployment, so a deploy without one knows to remove it. */
   autoscaled: 'mlops.dev/autoscaled',
+  /** On the HTTPRoute or the router of a split: the split, as a SplitRecord in JSON. */
+  split: 'mlops.dev/split',
 } as const;
 
 /** The default time a rollout may make no progress before it counts as failed (kubectl's is 600 s). */
@@ -51,7 +56,7 @@ export function selectorLabels(name: string): Record<string, string> {
   return { [LABEL.deployment]: name };
 }
 
-function commonLabels(name: string): Record<string, string> {
+export function commonLabels(name: string): Record<string, string> {
   return { [LABEL.name]: name, [LABEL.managedBy]: FIELD_MANAGER, [LABEL.deployment]: name };
 }
 

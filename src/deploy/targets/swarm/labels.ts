@@ -8,6 +8,10 @@ export const LABEL = {
   stable: 'mlops.stable-revision',
   publishedPort: 'mlops.published-port',
   publishMode: 'mlops.publish-mode',
+  /** On a variant's service: the variant's name in the split. */
+  variant: 'mlops.variant',
+  /** On the router: the split it runs, as a SplitRecord in JSON. */
+  split: 'mlops.split',
 } as const;
 
 export function routerName(name: string): string {
@@ -22,5 +26,6 @@ export function revisionConfigName(name: string, revision: number): string {
 export function checkServiceName(name: string): string | undefined {
   if (!/^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/.test(name)) return `'${name}' is not a valid deployment name: use 1–48 lower-case letters, digits and dashes, not starting or ending with a dash.`;
   if (name.endsWith('-router')) return `'${name}' ends with -router, which names the router of a deployment.`;
+  if (name.includes('--')) return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
   return undefined;
 }

@@ -4,6 +4,7 @@
 // when ports are published in host mode. Any other image is published directly.
 import type Docker from 'dockerode';
 import type { DeploySpec } from '../deployTarget';
+import { variantWorkload } from '../splitPlan';
 import { LABEL, NETWORK, routerName } from './labels';
 
 const SECOND = 1_000_000_000;
@@ -92,8 +93,49 @@ export function routerServiceSpec(input: { name: string; image: string; containe
   };
 }
 
+/**
+ * A variant of a split: the production service's task template (network, health check, env,
+ * limits) with the variant's image, its own name as the DNS alias, and its own replicas.
+ */
+export function variantServiceSpec(production: Docker.ServiceSpec, input: { deployment: string; variant: string; image: string; replicas: number }): Docker.ServiceSpec {
+  const name = variantWorkload(input.deployment, input.variant);
+  const template = production.TaskTemplate as Docker.ContainerTaskSpec;
+  return {
+    Name: name,
+    Labels: { [LABEL.deployment]: input.deployment, [LABEL.role]: 'variant', [LABEL.variant]: input.variant },
+    TaskTemplate: {
+      ...template,
+      ContainerSpec: { ...template.ContainerSpec, Image: input.image, Labels: { [LABEL.deployment]: input.deployment, [LABEL.variant]: input.variant } },
+      Networks: (template.Networks ?? []).map((network) => ({ ...network, Aliases: [name] })),
+    },
+    Mode: { Replicated: { Replicas: input.replicas } },
+    ...(production.UpdateConfig ? { UpdateConfig: production.UpdateConfig } : {}),
+    ...(production.RollbackConfig ? { RollbackConfig: production.RollbackConfig } : {}),
+    EndpointSpec: { Mode: 'dnsrr' },
+  };
+}
+
 export function routerBackends(name: string, port: number): string {
   return JSON.stringify([{ name, addresses: [`tasks.${name}:${port}`], weight: 100 }]);
+}
+
+/** The router's spec with other backends, sticky key (none: null) and split label; an image when given. */
+export function routerWithBackends(router: Docker.ServiceSpec, input: { backends: string; stickyKey: string | null; split: string | null; image?: string }): Docker.ServiceSpec {
+  const template = router.TaskTemplate as Docker.ContainerTaskSpec;
+  const kept = (template.ContainerSpec?.Env ?? []).filter((entry) => !/^MLOPS_ROUTER_(BACKENDS|STICKY_KEY)=/.test(entry));
+  const { [LABEL.split]: _previous, ...labels } = router.Labels ?? {};
+  return {
+    ...router,
+    Labels: { ...labels, ...(input.split ? { [LABEL.split]: input.split } : {}) },
+    TaskTemplate: {
+      ...template,
+      ContainerSpec: {
+        ...template.ContainerSpec,
+        ...(input.image ? { Image: input.image } : {}),
+        Env: [`MLOPS_ROUTER_BACKENDS=${input.backends}`, ...(input.stickyKey ? [`MLOPS_ROUTER_STICKY_KEY=${input.stickyKey}`] : []), ...kept],
+      },
+    },
+  };
 }
 
 export { NETWORK };

@@ -3,15 +3,19 @@
 // every revision is kept as a Swarm config beside the service.
 import { hostname, userInfo } from 'node:os';
 import type Docker from 'dockerode';
-import { MlopsError } from '../../../shared/errors';
+import { describeError, MlopsError } from '../../../shared/errors';
 import { connectDocker, dockerOptions } from '../../docker/dockerClient';
 import { frameText } from '../../docker/logFrames';
 import type { RegistryCredentials } from '../../registry/registryAuth';
-import type { DeployOptions, DeployResult, DeploySpec, DeploymentStatus, DeployTarget, Endpoint, Health, ResourceUse, Revision, Task } from '../deployTarget';
+import { PRODUCTION_VARIANT, type DeployOptions, type DeployResult, type DeploySpec, type DeploymentStatus, type DeployTarget, type Endpoint, type Health, type ResourceUse, type Revision, type SplitStatus, type Task, type TrafficSplit } from '../deployTarget';
+import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload } from '../splitPlan';
 import { listTasks, waitForConvergence } from './convergence';
 import { checkServiceName, LABEL, NETWORK, routerName } from './labels';
 import { listRevisions, removeRevisions, saveRevision, type RevisionRecord } from './revisionStore';
-import { modelServiceSpec, routerServiceSpec } from './serviceSpec';
+import { modelServiceSpec, routerBackends, routerServiceSpec, routerWithBackends, variantServiceSpec } from './serviceSpec';
+
+/** The longest service name Swarm accepts. */
+const MAX_SERVICE_NAME = 63;
 
 export interface SwarmTargetOptions {
   dockerHost?: string;
@@ -206,8 +210,10 @@ export class SwarmTarget implements DeployTarget {
   async remove(name: string): Promise<void> {
     const service = await this.service(name);
     const router = await this.service(routerName(name));
-    if (!service && !router && (await listRevisions(this.docker, name)).length === 0) throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
+    const variants = await this.variantServices(name);
+    if (!service && !router && !variants.length && (await listRevisions(this.docker, name)).length === 0) throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
     if (router) await this.docker.getService(router.ID).remove();
+    for (const variant of variants) await this.docker.getService(variant.ID).remove();
     if (service) await this.docker.getService(service.ID).remove();
     // Configs stay in use until the tasks are gone; a few retries cover that.
     for (let attempt = 0; ; attempt++) {
@@ -218,6 +224,122 @@ export class SwarmTarget implements DeployTarget {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+  }
+
+  /**
+   * Starts or changes a split. The variants' services start first, and only once they serve does
+   * the router get the new groups (and the newest variant image, so that it runs the current
+   * router code). A variant that cannot start, or a router that does not come up with the split,
+   * fails it with production serving as before. The router holds a host-mode port, so a change of
+   * its groups restarts it stop-first: the port does not answer for a second or two.
+   */
+  async split(name: string, split: TrafficSplit, options: DeployOptions = {}): Promise<SplitStatus> {
+    checkSplit(name, split, MAX_SERVICE_NAME);
+    await this.requireSwarm();
+    const production = await this.requireService(name);
+    const router = await this.requireRouter(name);
+    const port = await this.containerPort(name, production);
+    const existing = new Map((await this.variantServices(name)).map((service) => [service.Spec?.Labels?.[LABEL.variant] ?? '', service]));
+    const images = new Map([[PRODUCTION_VARIANT, serviceImage(production)]]);
+    let newest = { image: '', created: '' };
+    for (const variant of candidates(split)) {
+      const current = existing.get(variant.name);
+      const image = variant.image ?? (current ? serviceImage(current) : undefined);
+      if (!image) throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
+      const facts = await this.imageFacts(image);
+      if (!facts.modelImage) throw new MlopsError(`${image} is not a model image from Containerise, so it cannot serve as variant '${variant.name}' behind the router.`, 'Containerise the notebook and split with that image.');
+      images.set(variant.name, image);
+      if (facts.created >= newest.created) newest = { image, created: facts.created };
+    }
+
+    const started: string[] = [];
+    try {
+      for (const variant of candidates(split)) {
+        const workload = variantWorkload(name, variant.name);
+        const image = images.get(variant.name)!;
+        const replicas = variant.replicas ?? 1;
+        const current = existing.get(variant.name);
+        const wanted = variantServiceSpec(production.Spec!, { deployment: name, variant: variant.name, image, replicas });
+        options.onProgress?.({ message: `${current ? 'Updating' : 'Starting'} variant ${variant.name} of ${name} (${image}, ${replicas} replica${replicas === 1 ? '' : 's'})` });
+        let updatedAfter: Date | undefined;
+        if (!current) {
+          await this.docker.createService(wanted);
+          started.push(workload);
+        } else if (serviceImage(current) !== image) {
+          updatedAfter = new Date();
+          await this.docker.getService(current.ID).update({ ...wanted, version: current.Version?.Index });
+        } else if (current.Spec?.Mode?.Replicated?.Replicas !== replicas) {
+          await this.docker.getService(current.ID).update({ ...current.Spec, Mode: { Replicated: { Replicas: replicas } }, version: current.Version?.Index });
+        }
+        const convergence = await waitForConvergence(this.docker, workload, { ...options, ...(updatedAfter ? { updatedAfter } : {}) });
+        if (convergence.rolledBack) throw new MlopsError(`Swarm rolled the update of ${workload} back: ${convergence.message}`);
+      }
+    } catch (error) {
+      await this.removeServices(started);
+      throw new MlopsError(`The split of ${name} did not start, and production serves all its traffic as before: ${describeError(error)}`, 'Look at the variant\'s logs, fix its image and split again.', { cause: error });
+    }
+
+    const previous = router.Spec!;
+    const record = splitRecord(split, images, parseSplitRecord(previous.Labels?.[LABEL.split])?.startedAt ?? new Date().toISOString());
+    const wanted = routerWithBackends(previous, {
+      backends: splitBackends(name, record, (workload) => `tasks.${workload}:${port}`),
+      stickyKey: record.stickyKey,
+      split: JSON.stringify(record),
+      image: newest.image,
+    });
+    options.onProgress?.({ message: `Routing ${record.variants.map((v) => `${v.name} ${v.weight}${v.shadow ? ' % shadow' : ''}`).join(', ')} through ${routerName(name)}` });
+    try {
+      await this.updateRouter(router, wanted, options);
+    } catch (error) {
+      options.onProgress?.({ message: `The router did not come up with the split: restoring its previous groups` });
+      const now = await this.requireRouter(name);
+      await this.updateRouter(now, previous, { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }).catch(() => undefined);
+      await this.removeServices(started);
+      throw new MlopsError(`The router of ${name} did not start with the split, so its previous routing was restored: ${describeError(error)}`, `Look at the logs of ${routerName(name)}.`, { cause: error });
+    }
+    const kept = new Set(candidates(split).map((variant) => variant.name));
+    await this.removeServices([...existing].filter(([variant]) => !kept.has(variant)).map(([, service]) => service.Spec?.Name ?? service.ID));
+    return (await this.splitStatus(name))!;
+  }
+
+  /** The split the router runs, read from its label: the cluster is the only state. */
+  async splitStatus(name: string): Promise<SplitStatus | null> {
+    const router = await this.service(routerName(name));
+    if (!router) {
+      await this.requireService(name);
+      return null;
+    }
+    const record = parseSplitRecord(router.Spec?.Labels?.[LABEL.split]);
+    if (!record) return null;
+    const variants = await Promise.all(
+      record.variants.map(async (variant) => {
+        const workload = variantWorkload(name, variant.name);
+        const service = await this.service(workload);
+        const tasks = service ? await listTasks(this.docker, { service: [workload], 'desired-state': ['running'] }) : [];
+        return {
+          name: variant.name,
+          image: service ? serviceImage(service) : variant.image,
+          weight: variant.weight,
+          shadow: variant.shadow,
+          workload,
+          replicas: { running: tasks.filter((task) => task.Status?.State === 'running').length, desired: service?.Spec?.Mode?.Replicated?.Replicas ?? 0 },
+        };
+      }),
+    );
+    return { deployment: name, variants, stickyKey: record.stickyKey, via: 'router', startedAt: record.startedAt };
+  }
+
+  /** The router back to the production service alone, then the variants' services removed. */
+  async endSplit(name: string, options: DeployOptions = {}): Promise<void> {
+    await this.requireSwarm();
+    const router = await this.requireRouter(name);
+    const variants = await this.variantServices(name);
+    if (!router.Spec?.Labels?.[LABEL.split] && !variants.length) throw new MlopsError(`${name} has no traffic split to end.`);
+    const port = await this.containerPort(name, await this.requireService(name));
+    options.onProgress?.({ message: `Routing all traffic of ${name} to production` });
+    await this.updateRouter(router, routerWithBackends(router.Spec!, { backends: routerBackends(name, port), stickyKey: null, split: null }), options);
+    options.onProgress?.({ message: `Removing ${variants.map((variant) => variant.Spec?.Name).join(', ') || 'no variant services'}` });
+    await this.removeServices(variants.map((variant) => variant.Spec?.Name ?? variant.ID));
   }
 
   async endpoints(name: string): Promise<Endpoint[]> {
@@ -290,6 +412,42 @@ export class SwarmTarget implements DeployTarget {
     await waitForConvergence(this.docker, name, { timeoutMs: 120_000 });
   }
 
+  /** The services of a split's variants (all but production). */
+  private async variantServices(name: string): Promise<Docker.Service[]> {
+    return (await this.docker.listServices({ filters: { label: [`${LABEL.deployment}=${name}`, `${LABEL.role}=variant`] } })) as Docker.Service[];
+  }
+
+  private async removeServices(names: string[]): Promise<void> {
+    for (const name of names) await this.docker.getService(name).remove().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
+  }
+
+  private async requireRouter(name: string): Promise<Docker.Service> {
+    const router = await this.service(routerName(name));
+    if (router) return router;
+    await this.requireService(name);
+    throw new MlopsError(`${name} has no router, so its traffic cannot be split.`, 'Deploy it from a model image built by Containerise, with a published port in host mode (ingress publishing serves the model directly).');
+  }
+
+  /**
+   * Applies a router spec and waits for the router to serve. Only a change of image or env restarts
+   * its task; a label alone does not, and an update that changes nothing is never waited for.
+   */
+  private async updateRouter(router: Docker.Service, wanted: Docker.ServiceSpec, options: DeployOptions): Promise<void> {
+    const container = (spec: Docker.ServiceSpec | undefined) => (spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec;
+    const restarts = container(router.Spec)?.Image !== container(wanted)?.Image || JSON.stringify([...(container(router.Spec)?.Env ?? [])].sort()) !== JSON.stringify([...(container(wanted)?.Env ?? [])].sort());
+    const updatedAfter = new Date();
+    await this.docker.getService(router.ID).update({ ...wanted, version: router.Version?.Index });
+    if (!restarts) return;
+    const convergence = await waitForConvergence(this.docker, router.Spec?.Name ?? router.ID, { ...options, updatedAfter });
+    if (convergence.rolledBack) throw new MlopsError(`Swarm rolled the router's update back: ${convergence.message}`);
+  }
+
+  /** The model server's port, from the revision the service runs. */
+  private async containerPort(name: string, service: Docker.Service): Promise<number> {
+    const revision = Number(service.Spec?.Labels?.[LABEL.revision] ?? 0);
+    return (await listRevisions(this.docker, name)).find((record) => record.revision === revision)?.spec.containerPort ?? 8080;
+  }
+
   private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
     if (!spec.registry) {
       options.onProgress?.({ message: `No registry set: the swarm runs the local image ${spec.image}, which only works on this node` });
@@ -311,11 +469,11 @@ export class SwarmTarget implements DeployTarget {
     return credentials ? { username: credentials.username, password: credentials.password, serveraddress: credentials.serveraddress } : undefined;
   }
 
-  private async imageFacts(image: string): Promise<{ labels: Record<string, string>; modelImage: boolean }> {
+  private async imageFacts(image: string): Promise<{ labels: Record<string, string>; modelImage: boolean; created: string }> {
     try {
       const inspected = await this.docker.getImage(image).inspect();
       const labels = inspected.Config.Labels ?? {};
-      return { labels, modelImage: Boolean(labels['mlops.context.hash']) };
+      return { labels, modelImage: Boolean(labels['mlops.context.hash']), created: inspected.Created };
     } catch {
       throw new MlopsError(`No image ${image} in the Docker Engine at ${this.location}.`, 'Build it first (MLOps: Containerise Notebook), or check the name and tag.');
     }
@@ -352,7 +510,7 @@ export class SwarmTarget implements DeployTarget {
     const health: Health = update === 'updating' || update === 'rollback_started' ? 'converging' : running >= desired ? 'healthy' : running > 0 ? 'degraded' : desired === 0 ? 'healthy' : 'failed';
     return {
       name,
-      image: service.Spec?.TaskTemplate && 'ContainerSpec' in service.Spec.TaskTemplate ? ((service.Spec.TaskTemplate as { ContainerSpec?: { Image?: string } }).ContainerSpec?.Image ?? '') : '',
+      image: serviceImage(service),
       revision: Number(service.Spec?.Labels?.[LABEL.revision] ?? 0),
       replicas: { running, desired },
       health,
@@ -360,6 +518,10 @@ export class SwarmTarget implements DeployTarget {
       endpoints: await this.endpoints(name).catch(() => []),
     };
   }
+}
+
+function serviceImage(service: Docker.Service): string {
+  return (service.Spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.Image ?? '';
 }
 
 function oneLine(text: string): string {

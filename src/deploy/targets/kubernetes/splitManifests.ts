@@ -1,0 +1,143 @@
+// The objects of a traffic split on Kubernetes, as plain manifests: a Deployment and a Service
+// per variant (NAME--VARIANT, their own selector, so the production Service never reaches them),
+// and either a Gateway API HTTPRoute with weighted backendRefs and RequestMirror filters, or our
+// router as a Deployment and Service (NAME-router) when the cluster has no Gateway API.
+import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
+import { variantWorkload, type SplitRecord } from '../splitPlan';
+import { ANNOTATION, commonLabels, LABEL, selectorLabels } from './manifests';
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+export const HTTPROUTE_CRD = `httproutes.${GATEWAY_GROUP}`;
+/** Where the Services of a deployment and of its variants listen. */
+const SERVICE_PORT = 80;
+
+export function routerWorkload(deployment: string): string {
+  return `${deployment}-router`;
+}
+
+function splitLabels(workload: string, deployment: string, variant?: string): Record<string, string> {
+  return { ...commonLabels(workload), [LABEL.splitOf]: deployment, ...(variant ? { [LABEL.variant]: variant } : {}) };
+}
+
+/**
+ * A variant's Deployment: the production pod template (ports, env, resources, probes, pull secret)
+ * with the variant's image and replicas, selected by its own name.
+ */
+export function variantDeploymentManifest(production: V1Deployment, input: { deployment: string; variant: string; image: string; replicas: number; namespace: string }): V1Deployment {
+  const workload = variantWorkload(input.deployment, input.variant);
+  const template = production.spec?.template;
+  const model = template?.spec?.containers?.[0];
+  const container: V1Container = {
+    name: 'model',
+    image: input.image,
+    ...(model?.ports ? { ports: model.ports } : {}),
+    ...(model?.env ? { env: model.env } : {}),
+    ...(model?.resources ? { resources: model.resources } : {}),
+    ...(model?.readinessProbe ? { readinessProbe: model.readinessProbe } : {}),
+    ...(model?.livenessProbe ? { livenessProbe: model.livenessProbe } : {}),
+    ...(model?.startupProbe ? { startupProbe: model.startupProbe } : {}),
+  };
+  const labels = splitLabels(workload, input.deployment, input.variant);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: workload, namespace: input.namespace, labels, annotations: { [ANNOTATION.image]: input.image, [ANNOTATION.changeCause]: `variant ${input.variant} of ${input.deployment}` } },
+    spec: {
+      replicas: input.replicas,
+      ...(production.spec?.progressDeadlineSeconds ? { progressDeadlineSeconds: production.spec.progressDeadlineSeconds } : {}),
+      selector: { matchLabels: selectorLabels(workload) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels, ...(template?.metadata?.annotations ? { annotations: template.metadata.annotations } : {}) },
+        spec: {
+          ...(template?.spec?.imagePullSecrets ? { imagePullSecrets: template.spec.imagePullSecrets } : {}),
+          terminationGracePeriodSeconds: template?.spec?.terminationGracePeriodSeconds ?? 30,
+          containers: [container],
+        },
+      },
+    },
+  };
+}
+
+/** A ClusterIP Service on port 80 for a variant or the router. */
+export function splitServiceManifest(input: { deployment: string; workload: string; variant?: string; namespace: string }): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: input.workload, namespace: input.namespace, labels: splitLabels(input.workload, input.deployment, input.variant) },
+    spec: { type: 'ClusterIP', selector: selectorLabels(input.workload), ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }] },
+  };
+}
+
+/**
+ * The HTTPRoute of a split: live variants as weighted backendRefs, shadow ones as RequestMirror
+ * filters with their percentage. Gateway API weights and percentages are whole numbers. A header
+ * sticky key becomes `sessionPersistence` when the installed CRD knows it; hashing is otherwise
+ * up to the gateway.
+ */
+export function httpRouteManifest(input: { deployment: string; namespace: string; gateway: string; record: SplitRecord; sessionPersistence: boolean }): KubernetesObject & { spec: unknown } {
+  const { deployment, record } = input;
+  const ref = (variant: string) => ({ name: variantWorkload(deployment, variant), port: SERVICE_PORT });
+  const live = record.variants.filter((variant) => !variant.shadow);
+  const mirrors = record.variants.filter((variant) => variant.shadow).map((variant) => ({ type: 'RequestMirror', requestMirror: { backendRef: ref(variant.name), percent: Math.round(variant.weight) } }));
+  const header = record.stickyKey?.startsWith('header:') ? record.stickyKey.slice('header:'.length) : null;
+  return {
+    apiVersion: `${GATEWAY_GROUP}/v1`,
+    kind: 'HTTPRoute',
+    metadata: { name: deployment, namespace: input.namespace, labels: splitLabels(deployment, deployment), annotations: { [ANNOTATION.split]: JSON.stringify(record) } },
+    spec: {
+      parentRefs: [{ group: GATEWAY_GROUP, kind: 'Gateway', name: input.gateway }],
+      rules: [
+        {
+          backendRefs: live.map((variant) => ({ ...ref(variant.name), weight: Math.round(variant.weight) })),
+          ...(mirrors.length ? { filters: mirrors } : {}),
+          ...(input.sessionPersistence && header ? { sessionPersistence: { type: 'Header', sessionName: header } } : {}),
+        },
+      ],
+    },
+  };
+}
+
+/** Our router as a Deployment, with the split's groups at the variants' Services and the record as an annotation. */
+export function routerDeploymentManifest(input: { deployment: string; namespace: string; image: string; record: SplitRecord; backends: string }): V1Deployment {
+  const workload = routerWorkload(input.deployment);
+  const labels = splitLabels(workload, input.deployment);
+  const env = [
+    { name: 'MLOPS_ROUTER_BACKENDS', value: input.backends },
+    ...(input.record.stickyKey ? [{ name: 'MLOPS_ROUTER_STICKY_KEY', value: input.record.stickyKey }] : []),
+    { name: 'PORT', value: '8080' },
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: workload, namespace: input.namespace, labels, annotations: { [ANNOTATION.split]: JSON.stringify(input.record), [ANNOTATION.image]: input.image } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: selectorLabels(workload) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          // Longer than the router's longest request (retries and timeout), so requests in flight finish.
+          terminationGracePeriodSeconds: 45,
+          containers: [
+            {
+              name: 'router',
+              image: input.image,
+              command: ['python3', '-m', 'mlops_runtime.router'],
+              ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+              env,
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              readinessProbe: { httpGet: { path: '/router/health', port: 'http' }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The router's address for a workload's Service in the namespace. */
+export function serviceAddress(workload: string, namespace: string): string {
+  return `${workload}.${namespace}.svc:${SERVICE_PORT}`;
+}

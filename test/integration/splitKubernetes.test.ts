@@ -1,0 +1,163 @@
+// Traffic splits on a real Kubernetes control plane (kwok as the kubelet): without the Gateway
+// API, our router as a Deployment with the split's groups; with the Gateway API CRDs applied
+// from test/fixtures/gateway-api, an HTTPRoute with weighted backendRefs and a mirror filter;
+// weights changed, the split read back, ended, and a variant that never gets ready.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { apiRequest, UNPULLABLE_IMAGE } from '../../scripts/lib/kubernetes.mjs';
+import { repoRoot } from '../../scripts/lib/setup.mjs';
+import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
+import { controlPlane, type ControlPlane } from '../support/kubernetes';
+import { needService } from '../support/services';
+
+const CRDS = ['httproutes.yaml', 'gateways.yaml'].map((file) => parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'gateway-api', file), 'utf8')) as { metadata: { name: string } });
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+let plane: ControlPlane | undefined;
+let unavailable = '';
+let target: KubernetesTarget;
+
+before(async () => {
+  const started = await controlPlane();
+  if (!started.ok) return void (unavailable = started.reason);
+  plane = started.plane;
+  target = await openKubernetesTarget({ kubeconfig: plane.kubeconfig });
+});
+
+after(async () => {
+  await plane?.stop();
+});
+
+function ready(t: TestContext): boolean {
+  return needService(t, Boolean(plane), unavailable);
+}
+
+async function get<T>(path: string): Promise<{ status: number; body: T }> {
+  const answer = await apiRequest(plane!.server, plane!.adminToken, 'GET', path);
+  return { status: answer.status, body: (answer.status === 200 ? JSON.parse(answer.text) : undefined) as T };
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Creates the Gateway API CRDs of the fixture and waits until HTTPRoutes are served. */
+async function installGatewayApi(): Promise<void> {
+  for (const crd of CRDS) {
+    const created = await apiRequest(plane!.server, plane!.adminToken, 'POST', CRD_PATH, crd);
+    assert.equal(created.status, 201, created.text);
+  }
+  await until('HTTPRoutes to be served', async () => (await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes')).status === 200);
+}
+
+async function removeGatewayApi(): Promise<void> {
+  for (const crd of CRDS) await apiRequest(plane!.server, plane!.adminToken, 'DELETE', `${CRD_PATH}/${crd.metadata.name}`);
+  await until('HTTPRoutes to be gone', async () => (await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes')).status === 404);
+}
+
+const deployment = (namespace: string, name: string) => get<V1Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+const service = (namespace: string, name: string) => get<V1Service>(`/api/v1/namespaces/${namespace}/services/${name}`);
+
+describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
+  test('without the Gateway API: the router Deployment runs the split with the variants\' Service addresses', async (t) => {
+    if (!ready(t)) return;
+    await target.deploy({ name: 'churn', image: 'mlops-test/churn:1' });
+    const status = await target.split('churn', { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: 'mlops-test/churn:2', weight: 30 }], stickyKey: 'field:user_id' });
+    assert.equal(status.via, 'router');
+    assert.deepEqual(status.variants.map((v) => [v.name, v.image, v.weight, v.workload, v.replicas.running]), [
+      ['production', 'mlops-test/churn:1', 70, 'churn', 1],
+      ['candidate', 'mlops-test/churn:2', 30, 'churn--candidate', 1],
+    ]);
+
+    const router = (await deployment('default', 'churn-router')).body;
+    const container = router.spec!.template.spec!.containers[0]!;
+    assert.equal(container.image, 'mlops-test/churn:2', 'the router runs the newest variant image');
+    assert.deepEqual(container.command, ['python3', '-m', 'mlops_runtime.router']);
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    assert.deepEqual(JSON.parse(env.MLOPS_ROUTER_BACKENDS!), [
+      { name: 'production', addresses: ['churn.default.svc:80'], weight: 70 },
+      { name: 'candidate', addresses: ['churn--candidate.default.svc:80'], weight: 30 },
+    ]);
+    assert.equal(env.MLOPS_ROUTER_STICKY_KEY, 'field:user_id');
+    assert.deepEqual((await service('default', 'churn-router')).body.spec?.selector, { 'mlops.dev/deployment': 'churn-router' });
+    assert.deepEqual((await service('default', 'churn--candidate')).body.spec?.selector, { 'mlops.dev/deployment': 'churn--candidate' });
+    assert.deepEqual((await target.list()).map((d) => d.name), ['churn'], 'variants and the router are not deployments');
+    assert.deepEqual(await target.splitStatus('churn'), status);
+
+    await target.endSplit('churn');
+    assert.equal(await target.splitStatus('churn'), null);
+    for (const name of ['churn-router', 'churn--candidate']) {
+      assert.equal((await service('default', name)).status, 404, name);
+      await until(`${name} to be deleted`, async () => (await deployment('default', name)).status === 404);
+    }
+    await target.remove('churn');
+  });
+
+  test('with the Gateway API CRDs: an HTTPRoute weighs production and the candidate and mirrors to the shadow; weights change; the split ends', async (t) => {
+    if (!ready(t)) return;
+    await installGatewayApi();
+    t.after(removeGatewayApi);
+    const gateway = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'mlops', namespace: 'default' }, spec: { gatewayClassName: 'test', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
+    await target.applyObjects([gateway], false);
+
+    await target.deploy({ name: 'fraud', image: 'mlops-test/fraud:1' });
+    const split = { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: 'mlops-test/fraud:2', weight: 30 }, { name: 'shadow', image: 'mlops-test/fraud:3', weight: 25, shadow: true }], stickyKey: 'header:X-User-Id' };
+    const status = await target.split('fraud', split);
+    assert.equal(status.via, 'httproute');
+    assert.deepEqual(status.variants.map((v) => [v.name, v.image, v.weight, v.shadow, v.replicas.running]), [
+      ['production', 'mlops-test/fraud:1', 70, false, 1],
+      ['candidate', 'mlops-test/fraud:2', 30, false, 1],
+      ['shadow', 'mlops-test/fraud:3', 25, true, 1],
+    ]);
+    const route = (await get<{ spec: { parentRefs: unknown; rules: Record<string, unknown>[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).body;
+    assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
+    assert.deepEqual(route.spec.rules[0], {
+      backendRefs: [{ name: 'fraud', port: 80, weight: 70 }, { name: 'fraud--candidate', port: 80, weight: 30 }],
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'fraud--shadow', port: 80 }, percent: 25 } }],
+      sessionPersistence: { type: 'Header', sessionName: 'X-User-Id' },
+    });
+    for (const variant of ['candidate', 'shadow']) {
+      const variantDeployment = (await deployment('default', `fraud--${variant}`)).body;
+      assert.equal(variantDeployment.metadata?.labels?.['mlops.dev/variant'], variant);
+      assert.equal(variantDeployment.spec?.template.spec?.containers[0]?.image, `mlops-test/fraud:${variant === 'candidate' ? 2 : 3}`);
+      assert.equal((await service('default', `fraud--${variant}`)).status, 200);
+    }
+    assert.equal((await deployment('default', 'fraud-router')).status, 404, 'no router beside an HTTPRoute');
+    assert.deepEqual(await target.splitStatus('fraud'), status);
+
+    // New weights and no shadow: the route changes, the shadow's objects go, the start time stays.
+    const changed = await target.split('fraud', { variants: [{ name: 'production', weight: 50 }, { name: 'candidate', weight: 50 }], stickyKey: 'header:X-User-Id' });
+    assert.deepEqual(changed.variants.map((v) => [v.name, v.image, v.weight]), [['production', 'mlops-test/fraud:1', 50], ['candidate', 'mlops-test/fraud:2', 50]]);
+    assert.equal(changed.startedAt, status.startedAt);
+    const rule = (await get<{ spec: { rules: Record<string, unknown>[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).body.spec.rules[0]!;
+    assert.deepEqual(rule.backendRefs, [{ name: 'fraud', port: 80, weight: 50 }, { name: 'fraud--candidate', port: 80, weight: 50 }]);
+    assert.equal(rule.filters, undefined, 'server-side apply dropped the mirror filter it no longer asks for');
+    assert.equal((await service('default', 'fraud--shadow')).status, 404);
+
+    await target.endSplit('fraud');
+    assert.equal((await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).status, 404);
+    assert.equal(await target.splitStatus('fraud'), null);
+    await until('the variant Deployment to be deleted', async () => (await deployment('default', 'fraud--candidate')).status === 404);
+    await assert.rejects(target.endSplit('fraud'), /has no traffic split to end/);
+    await target.remove('fraud');
+  });
+
+  test('a variant that never gets ready fails the split and leaves production alone', async (t) => {
+    if (!ready(t)) return;
+    await target.deploy({ name: 'late', image: 'mlops-test/churn:1', progressDeadlineSeconds: 5 });
+    await assert.rejects(target.split('late', { variants: [{ name: 'production', weight: 50 }, { name: 'bad', image: UNPULLABLE_IMAGE, weight: 50 }] }), /The split of late did not start, and production serves all its traffic as before: late--bad did not become ready: .*ImagePullBackOff/s);
+    assert.equal(await target.splitStatus('late'), null);
+    assert.equal((await service('default', 'late--bad')).status, 404);
+    assert.equal((await deployment('default', 'late-router')).status, 404);
+    assert.equal((await target.status('late')).health, 'healthy');
+    await assert.rejects(target.split('missing', { variants: [{ name: 'production', weight: 1 }, { name: 'b', image: 'x', weight: 1 }] }), /No deployment named missing/);
+    await target.remove('late');
+  });
+});
