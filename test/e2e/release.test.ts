@@ -2,7 +2,7 @@
 // runs between two versions with live per-variant charts; then the candidate shadows production,
 // a reviewer judges its answers in the review panel by keyboard, the gate holds promotion until
 // the reviews meet it, the decisions survive a restart of the extension host, and the candidate
-// is promoted from the review panel.
+// is promoted from the review panel; a back-test of it against the version it replaced opens its report.
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -196,5 +196,17 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await finder.row(/Promoted as revision 2/, 30_000);
     assert.equal(await finder.rows().filter({ hasText: /^Review/ }).count() >= 3, true, 'each review is in the history');
     await screenshot(page, 'release-history-tree');
+
+    // 6. Back-test the promoted version against the one it replaced; the report opens.
+    await runCommand(page, 'MLOps: Back-test a Candidate Image');
+    await (await finder.pickRow(images.v2, 60_000)).click();
+    await (await finder.pickRow('customers.csv', 60_000)).click();
+    await (await finder.pickRow({ label: 'churned' }, 60_000)).click();
+    await (await finder.pickRow(images.v1, 60_000)).click();
+    const report = await webviewFrame(page, '.tiles', 600_000);
+    await report.locator('text=F1').first().waitFor({ timeout: 60_000 });
+    await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+    await page.waitForTimeout(1500);
+    await screenshot(page, 'backtest-report');
   });
 });
