@@ -58,6 +58,12 @@ class Config:
         self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
         self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
         self.log_backups = _setting(env, "MLOPS_REQUEST_LOG_BACKUPS", 5, int)
+        # The variant this server runs as in a traffic split, for requests that come without a
+        # router's X-Mlops-Variant (a Gateway API HTTPRoute sends none), and whether it is a shadow.
+        self.variant = env.get("MLOPS_VARIANT") or None
+        if self.variant is not None and not GROUP_NAME.fullmatch(self.variant):
+            raise ConfigError(f"MLOPS_VARIANT must be letters, digits, '.', '_' or '-', not {self.variant!r}")
+        self.shadow = env.get("MLOPS_SHADOW") == "1"
 
 
 def _setting(env, name, default, parse):
@@ -226,9 +232,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             runtime.metrics.observe_predictions(predictions)
         entry = {"request_id": self.request_id, "version": runtime.version}
         variant = self.headers.get("X-Mlops-Variant", "")
-        if GROUP_NAME.fullmatch(variant):
+        variant = variant if GROUP_NAME.fullmatch(variant) else runtime.config.variant
+        if variant:
             entry["variant"] = variant
-        if self.headers.get("X-Mlops-Shadow") == "1":
+        if self.headers.get("X-Mlops-Shadow") == "1" or runtime.config.shadow:
             entry["shadow"] = True
         entry.update({"inputs": rows, "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status})
         if "message" in payload:

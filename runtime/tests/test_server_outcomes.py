@@ -25,6 +25,8 @@ class Outcomes(ServerTestCase):
         return {
             "logged": (model, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "logs"), "MLOPS_MODEL_VERSION": "v7"}),
             "no log": (model, {}),
+            # A variant of a split that an HTTPRoute mirrors to: no router headers come with its requests.
+            "shadow variant": (model, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "variant-logs"), "MLOPS_VARIANT": "candidate", "MLOPS_SHADOW": "1"}),
         }
 
     def feedback(self, body, server="logged"):
@@ -91,6 +93,14 @@ class Outcomes(ServerTestCase):
         self.assertEqual(set(self.logged("odd-headers")[0]), REQUEST_KEYS, "a variant that is not a group name, and a shadow flag other than 1, are left out")
         self.assertEqual(set(self.logged("direct")[0]), REQUEST_KEYS)
         self.assertEqual(server.metrics().get("mlops_requests_total"), before + 3, "shadow requests are counted as any other")
+
+    def test_a_variant_without_a_router_logs_its_own_variant_and_shadow_flag(self):
+        server = self.servers["shadow variant"]
+        server.post({"instances": [{"x": 2}]}, headers={"X-Request-Id": "mirrored-by-gateway"})
+        server.post({"instances": [{"x": 2}]}, headers={"X-Request-Id": "routed", "X-Mlops-Variant": "b"})
+        lines = {entry["request_id"]: entry for entry in read_lines(os.path.join(self.root, "variant-logs", "requests.jsonl"))}
+        self.assertEqual((lines["mirrored-by-gateway"]["variant"], lines["mirrored-by-gateway"]["shadow"]), ("candidate", True))
+        self.assertEqual(lines["routed"]["variant"], "b", "a router's header wins over the setting")
 
 
 class Scores(ServerTestCase):

@@ -53,10 +53,10 @@ export async function abReport(lake: Lake, request: AbReportRequest): Promise<Ab
       : 'SELECT NULL::VARCHAR AS request_id, NULL::VARCHAR AS label, NULL::DOUBLE AS reward WHERE false';
     await db.query(`
       CREATE TABLE answers AS
-      SELECT r.ts, r.variant, coalesce(r.shadow, false) AS shadow, r.version, r.status, r.latency_ms,
+      SELECT r.ts, coalesce(r.variant, ${sqlString(PRODUCTION_VARIANT)}) AS variant, coalesce(r.shadow, false) AS shadow, r.version, r.status, r.latency_ms,
         CAST(json_extract(r.predictions, '$[0]') AS VARCHAR) AS prediction, o.label, o.reward
       FROM ${requests} AS r LEFT JOIN (${outcomes}) AS o USING (request_id)
-      WHERE r.target = ${sqlString(request.target)} AND r.deployment = ${sqlString(request.deployment)} AND r.variant IS NOT NULL
+      WHERE r.target = ${sqlString(request.target)} AND r.deployment = ${sqlString(request.deployment)}
         AND r.ts >= ${sqlTimestamp(request.from)} AND r.ts <= ${sqlTimestamp(request.to)}`);
     const variants = await figures(db);
     if (variants.length === 0) return empty;

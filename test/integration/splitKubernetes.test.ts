@@ -82,18 +82,22 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     assert.deepEqual(container.command, ['python3', '-m', 'mlops_runtime.router']);
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
     assert.deepEqual(JSON.parse(env.MLOPS_ROUTER_BACKENDS!), [
-      { name: 'production', addresses: ['churn.default.svc:80'], weight: 70 },
+      { name: 'production', addresses: ['churn--production.default.svc:80'], weight: 70 },
       { name: 'candidate', addresses: ['churn--candidate.default.svc:80'], weight: 30 },
     ]);
     assert.equal(env.MLOPS_ROUTER_STICKY_KEY, 'field:user_id');
     assert.deepEqual((await service('default', 'churn-router')).body.spec?.selector, { 'mlops.dev/deployment': 'churn-router' });
     assert.deepEqual((await service('default', 'churn--candidate')).body.spec?.selector, { 'mlops.dev/deployment': 'churn--candidate' });
+    // Clients keep the deployment's address: its Service selects the router, which reaches production directly.
+    assert.deepEqual((await service('default', 'churn')).body.spec?.selector, { 'mlops.dev/deployment': 'churn-router' });
+    assert.deepEqual((await service('default', 'churn--production')).body.spec?.selector, { 'mlops.dev/deployment': 'churn' });
     assert.deepEqual((await target.list()).map((d) => d.name), ['churn'], 'variants and the router are not deployments');
     assert.deepEqual(await target.splitStatus('churn'), status);
 
     await target.endSplit('churn');
     assert.equal(await target.splitStatus('churn'), null);
-    for (const name of ['churn-router', 'churn--candidate']) {
+    assert.deepEqual((await service('default', 'churn')).body.spec?.selector, { 'mlops.dev/deployment': 'churn' }, 'production takes its Service back');
+    for (const name of ['churn-router', 'churn--candidate', 'churn--production']) {
       assert.equal((await service('default', name)).status, 404, name);
       await until(`${name} to be deleted`, async () => (await deployment('default', name)).status === 404);
     }

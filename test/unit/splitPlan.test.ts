@@ -53,12 +53,12 @@ test('the router gets one group per variant, shadows flagged, and the record rea
 
 test('a Swarm variant runs the production task template under its own name and image; the router env changes and comes back', () => {
   const production = modelServiceSpec({ spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, limits: { cpus: 1 }, publishedPort: 9000 }, imageRef: 'churn:v1', revision: 3, stableRevision: null, modelImage: true, networkId: 'net1' });
-  const variant = variantServiceSpec(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2 });
+  const variant = variantServiceSpec(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2, shadow: true });
   const container = (variant.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!;
   assert.equal(variant.Name, 'churn--candidate');
+  assert.deepEqual(container.Env, ['A=1', 'MLOPS_VARIANT=candidate', 'MLOPS_SHADOW=1'], 'the variant logs its name and shadow flag without the router too');
   assert.deepEqual(variant.Labels, { [LABEL.deployment]: 'churn', [LABEL.role]: 'variant', [LABEL.variant]: 'candidate' });
   assert.equal(container.Image, 'churn:v2');
-  assert.deepEqual(container.Env, ['A=1']);
   assert.ok(container.HealthCheck, 'the model health check is kept');
   assert.deepEqual((variant.TaskTemplate as Docker.ContainerTaskSpec).Networks, [{ Target: 'net1', Aliases: ['churn--candidate'] }]);
   assert.equal((variant.TaskTemplate as Docker.ContainerTaskSpec).Resources?.Limits?.NanoCPUs, 1e9);
@@ -79,7 +79,7 @@ test('a Swarm variant runs the production task template under its own name and i
 
 test('Kubernetes: a variant Deployment and Service select only the variant; the HTTPRoute weighs and mirrors; the router gets the groups', () => {
   const production = deploymentManifest({ spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, progressDeadlineSeconds: 30 }, namespace: 'ml', imageRef: 'churn:v1', modelImage: true, gitCommit: null, mlflowRunId: null, deployedBy: 'a@b', deployedAt: 'now', pullSecret: 'secret' });
-  const variant = variantDeploymentManifest(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2, namespace: 'ml' });
+  const variant = variantDeploymentManifest(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2, shadow: false, namespace: 'ml' });
   assert.equal(variant.metadata?.name, 'churn--candidate');
   assert.deepEqual(variant.spec?.selector.matchLabels, { 'mlops.dev/deployment': 'churn--candidate' });
   assert.equal(variant.spec?.template.metadata?.labels?.['mlops.dev/deployment'], 'churn--candidate', 'the production Service (mlops.dev/deployment=churn) never selects a variant pod');
@@ -87,7 +87,10 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   assert.equal(variant.metadata?.labels?.['mlops.dev/variant'], 'candidate');
   const container = variant.spec?.template.spec?.containers[0];
   assert.equal(container?.image, 'churn:v2');
-  assert.deepEqual(container?.env, [{ name: 'A', value: '1' }]);
+  assert.deepEqual(container?.env, [
+    { name: 'A', value: '1' },
+    { name: 'MLOPS_VARIANT', value: 'candidate' },
+  ]);
   assert.ok(container?.readinessProbe && container.startupProbe);
   assert.deepEqual(variant.spec?.template.spec?.imagePullSecrets, [{ name: 'secret' }]);
   assert.equal(variant.spec?.progressDeadlineSeconds, 30);

@@ -82,3 +82,11 @@ export function parseSplitRecord(text: string | undefined): SplitRecord | null {
     return null;
   }
 }
+
+/**
+ * What a variant's model server is told about itself, so that its request log names the variant
+ * (and marks a shadow) even for requests that come without the router's headers.
+ */
+export function variantEnv(input: { variant: string; shadow: boolean }): { name: string; value: string }[] {
+  return [{ name: 'MLOPS_VARIANT', value: input.variant }, ...(input.shadow ? [{ name: 'MLOPS_SHADOW', value: '1' }] : [])];
+}

@@ -13,10 +13,10 @@ import { PRODUCTION_VARIANT, type DeploymentEvent, type DeployOptions, type Depl
 import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload, type SplitRecord } from '../splitPlan';
 import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
 import { openCluster, type Cluster, type ClusterChoice } from './kubeconfig';
-import { ANNOTATION, autoscalerManifest, cleanForExport, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, serviceManifest } from './manifests';
+import { ANNOTATION, autoscalerManifest, cleanForExport, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, selectorLabels, serviceManifest } from './manifests';
 import { planUndo, revisionOf, revisionsFromReplicaSets, templateHashOf, toIso } from './rolloutHistory';
 import { deadlineConditionTime, rolloutState, type RolloutState } from './rolloutStatus';
-import { GATEWAY_GROUP, HTTPROUTE_CRD, httpRouteManifest, routerDeploymentManifest, routerWorkload, serviceAddress, splitServiceManifest, variantDeploymentManifest } from './splitManifests';
+import { GATEWAY_GROUP, HTTPROUTE_CRD, httpRouteManifest, productionDirectService, routerDeploymentManifest, routerWorkload, serviceAddress, splitServiceManifest, variantDeploymentManifest } from './splitManifests';
 
 export interface KubernetesTargetOptions extends ClusterChoice {
   /** The Docker Engine that holds locally built images (to read their labels and push them). */
@@ -187,7 +187,9 @@ export class KubernetesTarget implements DeployTarget {
    * monitoring reads a model server's /metrics and /requests from outside the cluster.
    */
   async podProxies(name: string): Promise<{ pod: string; get(path: string, signal?: AbortSignal): Promise<HttpAnswer> }[]> {
-    const pods = (await this.pods(name)).filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && !pod.metadata?.deletionTimestamp);
+    // The model servers of a split's variants too (not its router, which keeps no request log).
+    const variants = await this.call(`list pods of the variants of ${name}`, () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}` }));
+    const pods = [...(await this.pods(name)), ...variants.items].filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && !pod.metadata?.deletionTimestamp);
     const server = this.cluster.config.getCurrentCluster()?.server ?? '';
     return pods.map((pod) => {
       const podName = pod.metadata?.name ?? '';
@@ -313,7 +315,7 @@ export class KubernetesTarget implements DeployTarget {
         const workload = variantWorkload(name, variant.name);
         const replicas = variant.replicas ?? 1;
         options.onProgress?.({ message: `Applying variant ${variant.name} of ${name} (${images.get(variant.name)}, ${replicas} replica${replicas === 1 ? '' : 's'})` });
-        const applied = (await this.apply(variantDeploymentManifest(production, { deployment: name, variant: variant.name, image: images.get(variant.name)!, replicas, namespace: this.namespace }))) as V1Deployment;
+        const applied = (await this.apply(variantDeploymentManifest(production, { deployment: name, variant: variant.name, image: images.get(variant.name)!, replicas, shadow: Boolean(variant.shadow), namespace: this.namespace }))) as V1Deployment;
         if (!existing.has(variant.name)) started.push(workload);
         await this.apply(splitServiceManifest({ deployment: name, workload, variant: variant.name, namespace: this.namespace }));
         const outcome = await this.waitForRollout(applied, workload, options);
@@ -333,15 +335,19 @@ export class KubernetesTarget implements DeployTarget {
       const router = routerWorkload(name);
       // The last variant listed is the newest version, so its image has the current router code.
       const image = images.get(candidates(split).at(-1)!.name)!;
-      const backends = splitBackends(name, record, (workload) => serviceAddress(workload, this.namespace));
+      const direct = productionDirectService(name);
+      const backends = splitBackends(name, record, (workload) => serviceAddress(workload === name ? direct : workload, this.namespace));
       options.onProgress?.({ message: `No Gateway API in ${this.location}: applying the router ${router} (${image})` });
+      await this.apply(splitServiceManifest({ deployment: name, workload: direct, variant: PRODUCTION_VARIANT, selects: name, namespace: this.namespace }));
       await this.apply(splitServiceManifest({ deployment: name, workload: router, namespace: this.namespace }));
       const applied = (await this.apply(routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }))) as V1Deployment;
       const outcome = await this.waitForRollout(applied, router, options);
       if (outcome.kind === 'deadlineExceeded') {
-        await this.removeWorkloads([...started, ...(previous ? [] : [router])]);
+        await this.removeWorkloads([...started, ...(previous ? [] : [router, direct])]);
         throw new MlopsError(`The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`, 'Production serves through its own Service as before.');
       }
+      options.onProgress?.({ message: `Sending the traffic of Service ${name} through ${router}` });
+      await this.selectPods(name, router);
     }
     const kept = new Set(candidates(split).map((variant) => variant.name));
     await this.removeWorkloads([...existing.keys()].filter((variant) => !kept.has(variant)).map((variant) => variantWorkload(name, variant)));
@@ -631,9 +637,18 @@ export class KubernetesTarget implements DeployTarget {
   /** Deletes the HTTPRoute, the router and the variants of a split; false when there were none. */
   private async removeSplitObjects(name: string): Promise<boolean> {
     const route = await this.deleteIfPresent(`delete HTTPRoute ${name}`, () => this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }));
+    // The deployment's Service selects production's pods again before the router goes.
+    if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === routerWorkload(name)) await this.selectPods(name, name);
     const variants = [...(await this.variantDeployments(name)).keys()].map((variant) => variantWorkload(name, variant));
-    const workloads = await this.removeWorkloads([routerWorkload(name), ...variants]);
+    const workloads = await this.removeWorkloads([routerWorkload(name), productionDirectService(name), ...variants]);
     return route || workloads;
+  }
+
+  /** Points the deployment's Service at the pods of `workload` (its own, or the router's). */
+  private async selectPods(name: string, workload: string): Promise<void> {
+    await this.call(`point service ${name} at ${workload}`, () =>
+      this.core.patchNamespacedService({ name, namespace: this.namespace, body: { spec: { selector: selectorLabels(workload) } } }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch)),
+    );
   }
 
   /** Deletes the Deployments and Services of these names; true when something was deleted. */

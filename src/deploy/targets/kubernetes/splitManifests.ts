@@ -3,7 +3,7 @@
 // and either a Gateway API HTTPRoute with weighted backendRefs and RequestMirror filters, or our
 // router as a Deployment and Service (NAME-router) when the cluster has no Gateway API.
 import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
-import { variantWorkload, type SplitRecord } from '../splitPlan';
+import { variantEnv, variantWorkload, type SplitRecord } from '../splitPlan';
 import { ANNOTATION, commonLabels, LABEL, selectorLabels } from './manifests';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -23,7 +23,7 @@ function splitLabels(workload: string, deployment: string, variant?: string): Re
  * A variant's Deployment: the production pod template (ports, env, resources, probes, pull secret)
  * with the variant's image and replicas, selected by its own name.
  */
-export function variantDeploymentManifest(production: V1Deployment, input: { deployment: string; variant: string; image: string; replicas: number; namespace: string }): V1Deployment {
+export function variantDeploymentManifest(production: V1Deployment, input: { deployment: string; variant: string; image: string; replicas: number; shadow: boolean; namespace: string }): V1Deployment {
   const workload = variantWorkload(input.deployment, input.variant);
   const template = production.spec?.template;
   const model = template?.spec?.containers?.[0];
@@ -31,7 +31,7 @@ export function variantDeploymentManifest(production: V1Deployment, input: { dep
     name: 'model',
     image: input.image,
     ...(model?.ports ? { ports: model.ports } : {}),
-    ...(model?.env ? { env: model.env } : {}),
+    env: [...(model?.env ?? []).filter((e) => e.name !== 'MLOPS_VARIANT' && e.name !== 'MLOPS_SHADOW'), ...variantEnv(input)],
     ...(model?.resources ? { resources: model.resources } : {}),
     ...(model?.readinessProbe ? { readinessProbe: model.readinessProbe } : {}),
     ...(model?.livenessProbe ? { livenessProbe: model.livenessProbe } : {}),
@@ -60,13 +60,22 @@ export function variantDeploymentManifest(production: V1Deployment, input: { dep
 }
 
 /** A ClusterIP Service on port 80 for a variant or the router. */
-export function splitServiceManifest(input: { deployment: string; workload: string; variant?: string; namespace: string }): V1Service {
+export function splitServiceManifest(input: { deployment: string; workload: string; variant?: string; namespace: string; selects?: string }): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: input.workload, namespace: input.namespace, labels: splitLabels(input.workload, input.deployment, input.variant) },
-    spec: { type: 'ClusterIP', selector: selectorLabels(input.workload), ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }] },
+    spec: { type: 'ClusterIP', selector: selectorLabels(input.selects ?? input.workload), ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }] },
   };
+}
+
+/**
+ * While our router splits the traffic, the deployment's own Service (and its NodePort) selects the
+ * router's pods, so clients keep their address; the router reaches production's pods through this
+ * Service instead.
+ */
+export function productionDirectService(deployment: string): string {
+  return `${deployment}--production`;
 }
 
 /**

@@ -3,8 +3,8 @@
 // tasks by DNS, so a rolling update (start-first) never leaves the port without a server, even
 // when ports are published in host mode. Any other image is published directly.
 import type Docker from 'dockerode';
-import type { DeploySpec } from '../deployTarget';
-import { variantWorkload } from '../splitPlan';
+import { PRODUCTION_VARIANT, type DeploySpec } from '../deployTarget';
+import { variantEnv, variantWorkload } from '../splitPlan';
 import { LABEL, NETWORK, routerName } from './labels';
 
 const SECOND = 1_000_000_000;
@@ -97,15 +97,16 @@ export function routerServiceSpec(input: { name: string; image: string; containe
  * A variant of a split: the production service's task template (network, health check, env,
  * limits) with the variant's image, its own name as the DNS alias, and its own replicas.
  */
-export function variantServiceSpec(production: Docker.ServiceSpec, input: { deployment: string; variant: string; image: string; replicas: number }): Docker.ServiceSpec {
+export function variantServiceSpec(production: Docker.ServiceSpec, input: { deployment: string; variant: string; image: string; replicas: number; shadow: boolean }): Docker.ServiceSpec {
   const name = variantWorkload(input.deployment, input.variant);
   const template = production.TaskTemplate as Docker.ContainerTaskSpec;
+  const env = [...(template.ContainerSpec?.Env ?? []).filter((entry) => !/^MLOPS_(VARIANT|SHADOW)=/.test(entry)), ...variantEnv(input).map(({ name: key, value }) => `${key}=${value}`)];
   return {
     Name: name,
     Labels: { [LABEL.deployment]: input.deployment, [LABEL.role]: 'variant', [LABEL.variant]: input.variant },
     TaskTemplate: {
       ...template,
-      ContainerSpec: { ...template.ContainerSpec, Image: input.image, Labels: { [LABEL.deployment]: input.deployment, [LABEL.variant]: input.variant } },
+      ContainerSpec: { ...template.ContainerSpec, Image: input.image, Env: env, Labels: { [LABEL.deployment]: input.deployment, [LABEL.variant]: input.variant } },
       Networks: (template.Networks ?? []).map((network) => ({ ...network, Aliases: [name] })),
     },
     Mode: { Replicated: { Replicas: input.replicas } },
@@ -115,8 +116,9 @@ export function variantServiceSpec(production: Docker.ServiceSpec, input: { depl
   };
 }
 
+/** The router's one group outside a split: production, so request logs name the variant the same way during a split and outside one. */
 export function routerBackends(name: string, port: number): string {
-  return JSON.stringify([{ name, addresses: [`tasks.${name}:${port}`], weight: 100 }]);
+  return JSON.stringify([{ name: PRODUCTION_VARIANT, addresses: [`tasks.${name}:${port}`], weight: 100 }]);
 }
 
 /** The router's spec with other backends, sticky key (none: null) and split label; an image when given. */

@@ -259,13 +259,13 @@ export class SwarmTarget implements DeployTarget {
         const image = images.get(variant.name)!;
         const replicas = variant.replicas ?? 1;
         const current = existing.get(variant.name);
-        const wanted = variantServiceSpec(production.Spec!, { deployment: name, variant: variant.name, image, replicas });
+        const wanted = variantServiceSpec(production.Spec!, { deployment: name, variant: variant.name, image, replicas, shadow: Boolean(variant.shadow) });
         options.onProgress?.({ message: `${current ? 'Updating' : 'Starting'} variant ${variant.name} of ${name} (${image}, ${replicas} replica${replicas === 1 ? '' : 's'})` });
         let updatedAfter: Date | undefined;
         if (!current) {
           await this.docker.createService(wanted);
           started.push(workload);
-        } else if (serviceImage(current) !== image) {
+        } else if (serviceImage(current) !== image || !sameEnv(current, wanted)) {
           updatedAfter = new Date();
           await this.docker.getService(current.ID).update({ ...wanted, version: current.Version?.Index });
         } else if (current.Spec?.Mode?.Replicated?.Replicas !== replicas) {
@@ -545,4 +545,10 @@ export function resourceUse(stats: ContainerStats): { cpuPercent: number | null;
     cpuPercent: system > 0 && cpu >= 0 ? (cpu / system) * cpus * 100 : null,
     memoryMb: usage === undefined ? null : Math.max(0, usage - cache) / 1024 / 1024,
   };
+}
+
+/** Whether a service's tasks already have the environment a spec asks for (a variant turned shadow has another). */
+function sameEnv(service: Docker.Service, spec: Docker.ServiceSpec): boolean {
+  const env = (task: Docker.TaskSpec | undefined) => [...((task as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.Env ?? [])].sort().join('\n');
+  return env(service.Spec?.TaskTemplate) === env(spec.TaskTemplate);
 }
