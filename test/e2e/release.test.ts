@@ -1,9 +1,10 @@
 // A release in a real VS Code, on a real single-node swarm: an A/B test started from the palette
 // runs between two versions with live per-variant charts; then the candidate shadows production,
 // a reviewer judges its answers in the review panel by keyboard, the gate holds promotion until
-// the reviews meet it, the decisions survive a restart of the extension host, and the candidate
+// the reviews meet it, the decisions survive a new extension host (a reloaded window), and the candidate
 // is promoted from the review panel; a back-test of it against the version it replaced opens its report.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,12 @@ import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { modelImages } from '../support/modelImages';
 import { needService } from '../support/services';
 import { openWorkbench, quickInput, rowFinder, runCommand, screenshot, showDeploymentsView, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+
+/** The process ids of code-server's extension hosts. */
+function extensionHosts(): Set<string> {
+  const lines = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
+  return new Set(lines.filter((line) => line.includes('--type=extensionHost')).map((line) => line.trim().split(/\s+/)[0]!));
+}
 
 describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, () => {
   const name = `e2e-release-${Date.now().toString(36)}`;
@@ -80,6 +87,17 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await target?.remove(name).catch(() => undefined);
   });
 
+  /** What the router on the published port says of itself. */
+  const routerHealth = () =>
+    new Promise<string>((resolve) => {
+      request({ host: '127.0.0.1', port, path: '/router/health' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+      })
+        .on('error', () => resolve(''))
+        .end();
+    });
+
   /** Runs a palette command that picks a deployment, and picks ours when it asks. */
   async function onDeployment(page: Page, command: string): Promise<void> {
     await runCommand(page, command);
@@ -135,17 +153,19 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await (await rowFinder(page).pickRow(images.v2, 60_000)).click();
     await ask.answer('Variant name', 'candidate');
     await ask.answer('Share of requests mirrored', '100');
-    await page.locator('.notification-toast', { hasText: /Starting a shadow/ }).waitFor({ state: 'detached', timeout: 300_000 }).catch(() => undefined);
-    await page.waitForTimeout(15_000);
+    // The router restarts with the shadow group: wait until it serves with it.
+    const deadline = Date.now() + 300_000;
+    while (!/"shadow":\s*true/.test(await routerHealth()) && Date.now() < deadline) await page.waitForTimeout(2000);
     assert.equal((await target!.splitStatus!(name))?.variants.find((v) => v.name === 'candidate')?.shadow, true);
+    await page.waitForTimeout(10_000);
 
     // 3. Review by keyboard: the gate (3 reviews, 60 %) holds promotion until the third verdict.
     await onDeployment(page, 'MLOps: Review Candidate Answers');
-    const review = await webviewFrame(page, '.gate-text', 120_000);
-    const refresh = review.locator('vscode-button', { hasText: 'Refresh' });
+    let review = await webviewFrame(page, '.gate-text', 120_000);
     for (let attempt = 0; attempt < 20 && !(await review.locator('h2', { hasText: /^Request / }).count()); attempt++) {
-      await refresh.click();
+      await review.locator('vscode-button', { hasText: 'Refresh' }).click({ timeout: 10_000 }).catch(() => undefined);
       await page.waitForTimeout(3000);
+      review = await webviewFrame(page, '.gate-text', 60_000);
     }
     await review.locator('h2', { hasText: /^Request / }).waitFor({ timeout: 30_000 });
     const promoteCandidate = review.locator('vscode-button', { hasText: 'Promote candidate' });
@@ -162,12 +182,16 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     assert.equal(await promoteCandidate.getAttribute('disabled'), null, 'the gate is open');
     await screenshot(page, 'review-gate-open');
 
-    // 4. The decisions survive a restart of the extension host.
-    await runCommand(page, 'Developer: Restart Extension Host');
-    await page.waitForTimeout(8000);
+    // 4. The decisions survive a new extension host: code-server starts one for the reloaded window.
+    const hostsBefore = extensionHosts();
+    await page.locator('.tabs-container .tab.active').click();
+    await runCommand(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(5000);
     await onDeployment(page, 'MLOps: Review Candidate Answers');
     const reopened = await webviewFrame(page, '.gate-text', 120_000);
     await reopened.locator('.gate-text', { hasText: /3 of 3 reviews/ }).waitFor({ timeout: 60_000 });
+    assert.ok([...extensionHosts()].some((pid) => !hostsBefore.has(pid)), 'the panel was read by a new extension host');
 
     // 5. Promote from the review panel: a modal with the evidence, then revision 2 is stable.
     await reopened.locator('vscode-button', { hasText: 'Promote candidate' }).click();

@@ -112,6 +112,9 @@ test('the significance table judges each metric in its own direction', () => {
   assert.equal(pValueText(0.0004), '< 0.001');
   assert.equal(pValueText(0.0312), '0.031');
   assert.equal(pValueText(NaN), 'n/a');
+  assert.equal(pValueText(null), 'n/a', 'NaN arrives as null in the webview');
+  const noSpread = comparisonRows([{ variant: 'b', accuracy: null, reward: null, latency: null, errorRate: JSON.parse(JSON.stringify(twoProportionTest(0, 100, 0, 100))) }]);
+  assert.deepEqual([noSpread[0].judgement, pValueText(noSpread[0].pValue)], ['', 'n/a'], 'no errors on either side is no finding');
 });
 
 test('chart lines give requests per second, error rate in % and p95 per variant', () => {

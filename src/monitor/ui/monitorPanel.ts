@@ -3,12 +3,12 @@
 // Live, it reloads every 5 s while it is visible; a new load cancels the one still running.
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import { LiveSession } from '../../host/liveSession';
 import { showPanelSession, type OpenPanel } from '../../host/webviewPanel';
 import { describeError } from '../../shared/errors';
 import { DEFAULT_MONITOR_RANGE, MonitorRequest, type MonitorRange, type MonitorUpdate } from '../../shared/protocol';
 import type { MonitorFeed } from './monitorFeed';
 
-export const LIVE_REFRESH_MS = 5000;
 /** The newest audit entries the panel gets; the log itself stays on disk. */
 const AUDIT_LIMIT = 200;
 
@@ -41,31 +41,18 @@ export function monitorViewType(title: string): string {
   return `mlops.monitor.${createHash('sha256').update(title).digest('hex').slice(0, 16)}`;
 }
 
-class MonitorSession {
+class MonitorSession extends LiveSession<MonitorUpdate> {
   private range: MonitorRange = DEFAULT_MONITOR_RANGE;
-  private live = true;
-  private timer: NodeJS.Timeout | undefined;
-  /** The load in flight; a newer load, hiding the panel or closing it aborts it. */
-  private loading: AbortController | undefined;
   private reverting = false;
-  private busy = false;
-  /** The last error shown, so that a live refresh failing every 5 s logs it once. */
-  private lastError: string | undefined;
   /** The alerts of the last load: when they change, the audit log has news too. */
   private alertsSeen: string | undefined;
-  private disposed = false;
-  private readonly subscriptions: vscode.Disposable[];
 
   constructor(
-    private readonly log: vscode.LogOutputChannel,
+    log: vscode.LogOutputChannel,
     private feed: MonitorFeed,
-    private readonly panel: OpenPanel<MonitorUpdate>,
+    panel: OpenPanel<MonitorUpdate>,
   ) {
-    this.subscriptions = [panel.webview.onDidChangeViewState(() => this.visibilityChanged())];
-  }
-
-  get webviewPanel(): vscode.WebviewPanel {
-    return this.panel.webview;
+    super(log, panel, () => `monitor: ${this.feed.title}`);
   }
 
   /** Opened again for the same deployment: its feed may carry new thresholds. */
@@ -82,9 +69,7 @@ class MonitorSession {
         this.range = message.seconds;
         return this.load();
       case 'setLive':
-        this.live = message.on;
-        if (this.live) return this.load();
-        return this.stopTimer();
+        return this.setLive(message.on);
       case 'refresh':
         await Promise.all([this.load(), this.sendAudit()]);
         return;
@@ -95,10 +80,17 @@ class MonitorSession {
     }
   }
 
-  dispose(): void {
-    this.disposed = true;
-    this.pause();
-    for (const subscription of this.subscriptions) subscription.dispose();
+  protected async fetch(signal: AbortSignal): Promise<void> {
+    const { summary, series } = await this.feed.load(this.range, signal);
+    if (signal.aborted) return;
+    await this.panel.post({ type: 'data', summary, series, refreshedAt: new Date().toISOString() });
+    const alerts = summary.alerts.map((alert) => alert.message).join('\n');
+    if (this.alertsSeen !== undefined && alerts !== this.alertsSeen) void this.sendAudit();
+    this.alertsSeen = alerts;
+  }
+
+  protected override working(): boolean {
+    return this.reverting;
   }
 
   /** The page (re)loaded: it gets the settings, the data and the audit log. */
@@ -106,32 +98,6 @@ class MonitorSession {
     const { title, thresholds } = this.feed;
     await this.panel.post({ type: 'init', title, thresholds, rangeSeconds: this.range, live: this.live });
     await Promise.all([this.load(), this.sendAudit()]);
-  }
-
-  private async load(): Promise<void> {
-    this.stopTimer();
-    this.loading?.abort();
-    const controller = new AbortController();
-    this.loading = controller;
-    this.updateBusy();
-    try {
-      const { summary, series } = await this.feed.load(this.range, controller.signal);
-      if (controller.signal.aborted) return;
-      await this.panel.post({ type: 'data', summary, series, refreshedAt: new Date().toISOString() });
-      this.lastError = undefined;
-      const alerts = summary.alerts.map((alert) => alert.message).join('\n');
-      if (this.alertsSeen !== undefined && alerts !== this.alertsSeen) void this.sendAudit();
-      this.alertsSeen = alerts;
-    } catch (error) {
-      // A load that was superseded or paused fails as it likes: nobody waits for it.
-      if (!controller.signal.aborted) await this.showError(error);
-    } finally {
-      if (this.loading === controller) {
-        this.loading = undefined;
-        this.updateBusy();
-        this.schedule();
-      }
-    }
   }
 
   private async sendAudit(): Promise<void> {
@@ -172,44 +138,5 @@ class MonitorSession {
       this.updateBusy();
     }
     if (!this.disposed) await Promise.all([this.load(), this.sendAudit()]);
-  }
-
-  /** The next live refresh, 5 s after the last load ended, while live is on and the panel shows. */
-  private schedule(): void {
-    this.stopTimer();
-    if (this.disposed || !this.live || !this.panel.webview.visible) return;
-    this.timer = setTimeout(() => void this.load(), LIVE_REFRESH_MS);
-  }
-
-  private stopTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Hidden, the panel stops refreshing; shown again, its page reloads and asks for the data. */
-  private visibilityChanged(): void {
-    if (!this.panel.webview.visible) this.pause();
-    else if (!this.timer && !this.loading) this.schedule();
-  }
-
-  private pause(): void {
-    this.stopTimer();
-    this.loading?.abort();
-    this.loading = undefined;
-    this.updateBusy();
-  }
-
-  private updateBusy(): void {
-    const on = this.loading !== undefined || this.reverting;
-    if (on === this.busy) return;
-    this.busy = on;
-    void this.panel.post({ type: 'busy', on });
-  }
-
-  private async showError(error: unknown): Promise<void> {
-    const message = describeError(error);
-    if (message !== this.lastError) this.log.error(`monitor: ${this.feed.title}: ${message}`);
-    this.lastError = message;
-    await this.panel.post({ type: 'error', message });
   }
 }

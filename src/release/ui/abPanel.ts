@@ -3,8 +3,8 @@
 // weights, stop it, promote the winner). Live, it reloads every 5 s while it is visible.
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import { LiveSession } from '../../host/liveSession';
 import { showPanelSession, type OpenPanel } from '../../host/webviewPanel';
-import { describeError } from '../../shared/errors';
 import { AbRequest, type AbUpdate } from '../../shared/protocol';
 import type { AbState } from '../abFeed';
 
@@ -17,8 +17,6 @@ export interface AbFeed {
   promote(variant: string): Promise<string | undefined>;
 }
 
-export const AB_REFRESH_MS = 5000;
-
 export function openAbPanel(context: vscode.ExtensionContext, feed: AbFeed, log: vscode.LogOutputChannel): void {
   showPanelSession<AbRequest, AbUpdate, AbSession>(
     context,
@@ -28,26 +26,16 @@ export function openAbPanel(context: vscode.ExtensionContext, feed: AbFeed, log:
   );
 }
 
-class AbSession {
-  private live = true;
-  private timer: NodeJS.Timeout | undefined;
-  private loading: AbortController | undefined;
+class AbSession extends LiveSession<AbUpdate> {
   /** An action (weights, stop, promote) in progress: one at a time. */
   private acting = false;
-  private busy = false;
-  private lastError: string | undefined;
-  private disposed = false;
-  private readonly subscription: vscode.Disposable;
 
   constructor(
-    private readonly log: vscode.LogOutputChannel,
+    log: vscode.LogOutputChannel,
     private feed: AbFeed,
-    private readonly panel: OpenPanel<AbUpdate>,
+    panel: OpenPanel<AbUpdate>,
   ) {
-    this.subscription = panel.webview.onDidChangeViewState(() => {
-      if (!panel.webview.visible) this.pause();
-      else if (!this.timer && !this.loading) this.schedule();
-    });
+    super(log, panel, () => `A/B test: ${this.feed.title}`);
   }
 
   show(feed: AbFeed): void {
@@ -62,8 +50,7 @@ class AbSession {
       case 'refresh':
         return this.load();
       case 'setLive':
-        this.live = message.on;
-        return this.live ? this.load() : this.stopTimer();
+        return this.setLive(message.on);
       case 'setWeights':
         return this.act(() => this.feed.setWeights(message.weights));
       case 'stop':
@@ -75,37 +62,18 @@ class AbSession {
     }
   }
 
-  dispose(): void {
-    this.disposed = true;
-    this.pause();
-    this.subscription.dispose();
+  protected async fetch(signal: AbortSignal): Promise<void> {
+    const { split, report, gate } = await this.feed.load(signal);
+    if (!signal.aborted) await this.panel.post({ type: 'data', split, report, gate, refreshedAt: new Date().toISOString() });
+  }
+
+  protected override working(): boolean {
+    return this.acting;
   }
 
   private async start(): Promise<void> {
     await this.panel.post({ type: 'init', title: this.feed.title, live: this.live });
     await this.load();
-  }
-
-  private async load(): Promise<void> {
-    this.stopTimer();
-    this.loading?.abort();
-    const controller = new AbortController();
-    this.loading = controller;
-    this.updateBusy();
-    try {
-      const { split, report, gate } = await this.feed.load(controller.signal);
-      if (controller.signal.aborted) return;
-      await this.panel.post({ type: 'data', split, report, gate, refreshedAt: new Date().toISOString() });
-      this.lastError = undefined;
-    } catch (error) {
-      if (!controller.signal.aborted) await this.showError(error);
-    } finally {
-      if (this.loading === controller) {
-        this.loading = undefined;
-        this.updateBusy();
-        this.schedule();
-      }
-    }
   }
 
   /** Runs an action of the test; its outcome (undefined when the user backed out) becomes a notice. */
@@ -123,37 +91,5 @@ class AbSession {
       this.updateBusy();
     }
     if (!this.disposed) await this.load();
-  }
-
-  private schedule(): void {
-    this.stopTimer();
-    if (this.disposed || !this.live || !this.panel.webview.visible) return;
-    this.timer = setTimeout(() => void this.load(), AB_REFRESH_MS);
-  }
-
-  private stopTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private pause(): void {
-    this.stopTimer();
-    this.loading?.abort();
-    this.loading = undefined;
-    this.updateBusy();
-  }
-
-  private updateBusy(): void {
-    const on = this.loading !== undefined || this.acting;
-    if (on === this.busy) return;
-    this.busy = on;
-    void this.panel.post({ type: 'busy', on });
-  }
-
-  private async showError(error: unknown): Promise<void> {
-    const message = describeError(error);
-    if (message !== this.lastError) this.log.error(`A/B test: ${this.feed.title}: ${message}`);
-    this.lastError = message;
-    await this.panel.post({ type: 'error', message });
   }
 }

@@ -12,7 +12,7 @@ import { monitoringDir } from '../../monitor/countsLog';
 import { targetKey } from '../../monitor/targetKey';
 import { MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { abState, candidateGate, type AbState } from '../abFeed';
+import type { AbState } from '../abFeed';
 import type { PromotionEvidence } from '../promote';
 import { formatWeights, parseWeights, validateStickyKey, validateVariantName, weightsAfter } from '../splitInput';
 import { openAbPanel, type AbFeed } from './abPanel';
@@ -70,7 +70,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, deps: 
     return split;
   };
   const state = async (s: Subject, signal?: AbortSignal): Promise<AbState> =>
-    abState({ workspace: s.workspace, lake: await lakeOf(s.workspace), target: s.target, targetId: s.targetId, name: s.name, gateSetting: gateSetting(), ...(signal ? { signal } : {}) });
+    (await import('../abFeed')).abState({ workspace: s.workspace, lake: await lakeOf(s.workspace), target: s.target, targetId: s.targetId, name: s.name, gateSetting: gateSetting(), ...(signal ? { signal } : {}) });
 
   /** Long work under a cancellable notification, logged to the MLOps channel. */
   async function withProgress<T>(title: string, work: (options: DeployOptions) => Promise<T>): Promise<T> {
@@ -118,6 +118,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, deps: 
     if (!current.split) throw new MlopsError(`${s.name} has no A/B test or shadow running, so there is nothing to promote.`);
     const choice = variant ?? (await pickVariant(current));
     if (!choice) return undefined;
+    const { candidateGate } = await import('../abFeed');
     const gate = choice === PRODUCTION_VARIANT ? null : candidateGate({ ...s, gateSetting: gateSetting() }, current.report, choice);
     if (gate && !gate.open) throw new MlopsError(`${s.name} cannot promote ${choice} yet: ${gate.reason}.`, 'Review its answers first (MLOps: Review Candidate Answers).');
     const reviewed = gate && !extra.some((e) => e.source === 'review') ? [{ source: 'review' as const, summary: gate.reason }] : [];

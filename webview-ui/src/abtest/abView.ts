@@ -9,7 +9,7 @@ export interface ComparisonRow {
   candidate: string;
   difference: string;
   interval: string;
-  pValue: number;
+  pValue: number | null;
   /** Significant (p < 0.05) and in the variant's favour, against it, or neither. */
   judgement: 'better' | 'worse' | '';
 }
@@ -19,16 +19,19 @@ const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 const points = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} pts`;
 const signed = (value: number, digits: number) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 
-export function pValueText(p: number): string {
-  if (Number.isNaN(p)) return 'n/a';
+/** A p-value that could not be computed (no spread) is NaN on the host and null once posted as JSON. */
+const known = (p: number | null): p is number => p !== null && Number.isFinite(p);
+
+export function pValueText(p: number | null): string {
+  if (!known(p)) return 'n/a';
   return p < 0.001 ? '< 0.001' : p.toFixed(3);
 }
 
 /** One row per variant and metric that has data; higher accuracy and reward are better, lower errors and latency. */
 export function comparisonRows(comparisons: readonly VariantComparison[]): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
-  const judge = (estimate: number, p: number, higherIsBetter: boolean): ComparisonRow['judgement'] =>
-    !(p < ALPHA) || estimate === 0 ? '' : estimate > 0 === higherIsBetter ? 'better' : 'worse';
+  const judge = (estimate: number, p: number | null, higherIsBetter: boolean): ComparisonRow['judgement'] =>
+    !known(p) || p >= ALPHA || estimate === 0 ? '' : estimate > 0 === higherIsBetter ? 'better' : 'worse';
   for (const c of comparisons) {
     if (c.accuracy) {
       const t = c.accuracy;

@@ -45,7 +45,7 @@ export function registerReviewCommands(context: vscode.ExtensionContext, deps: R
     const dir = monitoringDir(workspace, targetId, name);
     const reviewer = await reviewerName(workspace);
     return {
-      title: `${name} on ${target.kind === 'kubernetes' ? 'Kubernetes' : 'Swarm'} (${target.location})`,
+      title: `${name} on ${config.name}`,
       async samples(signal) {
         const [{ pullRequestLog }, { deploymentSource }] = await Promise.all([import('../../../monitor/observe'), import('../../../monitor/sources')]);
         // The newest answers into the lake first; when the deployment cannot be reached, the samples already there remain.
