@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET, ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
 import { startMlflowServer } from '../../scripts/lib/mlflow.mjs';
 import { openLake } from '../../src/datasets/lake/duckdbLake';
 import type { Lake } from '../../src/datasets/model';
@@ -23,9 +23,8 @@ import { abState, candidateGate } from '../../src/release/abFeed';
 import { promote } from '../../src/release/promote';
 import { appendDecision } from '../../src/release/review/decisions';
 import { MlopsError } from '../../src/shared/errors';
-import { dockerAvailable } from '../support/docker';
 import { mlflowUnavailableReason, registerModelVersions } from '../support/mlflow';
-import { modelImages } from '../support/modelImages';
+import { swarmWithModelImages } from '../support/modelImages';
 import { needService } from '../support/services';
 
 const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
@@ -62,13 +61,9 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
   const folder = mkdtempSync(join(tmpdir(), 'mlops-promote-'));
 
   before(async () => {
-    const engine = await dockerAvailable();
-    if (!engine.ok) return void (unavailable = engine.reason);
-    const swarm = await ensureSwarm();
-    if (!swarm.ok) return void (unavailable = `no swarm: ${swarm.reason}`);
     const noMlflow = mlflowUnavailableReason();
     if (noMlflow) return void (unavailable = `MLflow is not available: ${noMlflow}`);
-    const built = await modelImages();
+    const built = await swarmWithModelImages();
     if (!built.ok) return void (unavailable = built.reason);
     ({ v1, v2 } = built);
     target = await openSwarmTarget();

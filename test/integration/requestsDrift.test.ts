@@ -216,8 +216,8 @@ describe('the requests table and the drift of logged requests, against numpy and
     assert.deepEqual(
       (await lake.query(`SELECT columns, types FROM (SELECT list(column_name) AS columns, list(column_type) AS types FROM (DESCRIBE SELECT * FROM requests))`)).rows[0],
       [
-        ['ts', 'request_id', 'target', 'deployment', 'version', 'instance', 'status', 'latency_ms', 'error', 'rows', 'inputs', 'predictions'],
-        ['TIMESTAMP', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'INTEGER', 'DOUBLE', 'VARCHAR', 'INTEGER', 'JSON', 'JSON'],
+        ['ts', 'request_id', 'target', 'deployment', 'version', 'instance', 'status', 'latency_ms', 'error', 'rows', 'inputs', 'predictions', 'variant', 'shadow'],
+        ['TIMESTAMP', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'INTEGER', 'DOUBLE', 'VARCHAR', 'INTEGER', 'JSON', 'JSON', 'VARCHAR', 'BOOLEAN'],
       ],
     );
     assert.equal(await requestsCursor(lake, target, deployment), reference!.cursor);

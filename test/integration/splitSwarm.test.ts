@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET, ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
 import { buildImage } from '../../src/deploy/image/buildImage';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
-import { dockerAvailable } from '../support/docker';
-import { modelImages } from '../support/modelImages';
+import { swarmWithModelImages } from '../support/modelImages';
 import { needService } from '../support/services';
 
 const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
@@ -110,11 +109,7 @@ function ready(t: TestContext): boolean {
 }
 
 before(async () => {
-  const engine = await dockerAvailable();
-  if (!engine.ok) return void (unavailable = engine.reason);
-  const swarm = await ensureSwarm();
-  if (!swarm.ok) return void (unavailable = `no swarm: ${swarm.reason}`);
-  const built = await modelImages();
+  const built = await swarmWithModelImages();
   if (!built.ok) return void (unavailable = built.reason);
   ({ v1, v2 } = built);
   target = await openSwarmTarget();

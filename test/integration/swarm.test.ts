@@ -14,8 +14,7 @@ import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCo
 import type { DeploymentStatus } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { describeError, MlopsError } from '../../src/shared/errors';
-import { dockerAvailable } from '../support/docker';
-import { modelImages } from '../support/modelImages';
+import { swarmWithModelImages } from '../support/modelImages';
 import { registryAvailable } from '../support/registry';
 import { needService } from '../support/services';
 
@@ -73,11 +72,7 @@ function ready(t: TestContext): boolean {
 }
 
 before(async () => {
-  const engine = await dockerAvailable();
-  if (!engine.ok) return void (unavailable = engine.reason);
-  const swarm = await ensureSwarm();
-  if (!swarm.ok) return void (unavailable = `no swarm: ${swarm.reason}`);
-  const images = await modelImages();
+  const images = await swarmWithModelImages();
   if (!images.ok) return void (unavailable = images.reason);
   ({ v1, v2 } = images);
   target = await openSwarmTarget();

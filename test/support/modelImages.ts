@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import { containerizeNotebook } from '../../src/deploy/containerize';
-import { testBaseImage } from './docker';
+import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { dockerAvailable, testBaseImage } from './docker';
 
 export interface ModelImages {
   ok: boolean;
@@ -35,4 +36,13 @@ async function build(): Promise<ModelImages> {
   writeFileSync(notebook, readFileSync(notebook, 'utf8').replace('n_estimators=50', 'n_estimators=80'));
   const v2 = (await containerizeNotebook({ ...options, tag: 'mlops-test-deploy/churn:v2' })).image!;
   return { ok: true, reason: '', v1, v2 };
+}
+
+/** The engine, a single-node swarm on it and the two model images, or why a test cannot have them. */
+export async function swarmWithModelImages(): Promise<ModelImages> {
+  const engine = await dockerAvailable();
+  if (!engine.ok) return { ok: false, reason: engine.reason, v1: '', v2: '' };
+  const swarm = await ensureSwarm();
+  if (!swarm.ok) return { ok: false, reason: `no swarm: ${swarm.reason}`, v1: '', v2: '' };
+  return modelImages();
 }
