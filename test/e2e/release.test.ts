@@ -98,6 +98,13 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
         .end();
     });
 
+  /** Picks an image by its exact tag: typed first, since the list only renders the rows in view (other tags of the same image may come first). */
+  async function pickImage(page: Page, title: RegExp, tag: string): Promise<void> {
+    await page.locator('.quick-input-widget', { hasText: title }).waitFor({ timeout: 60_000 });
+    await page.locator('.quick-input-widget input').first().fill(tag);
+    await (await rowFinder(page).pickRow({ label: tag }, 60_000)).click();
+  }
+
   /** Runs a palette command that picks a deployment, and picks ours when it asks. */
   async function onDeployment(page: Page, command: string): Promise<void> {
     await runCommand(page, command);
@@ -120,7 +127,7 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     // 1. Start the A/B test from the palette: the candidate answers half of the users.
     await onDeployment(page, 'MLOps: Start A/B Test or Shadow');
     await (await rowFinder(page).pickRow('A/B test', 30_000)).click();
-    await (await rowFinder(page).pickRow(images.v2, 60_000)).click();
+    await pickImage(page, /which candidate image/, images.v2);
     await ask.answer('Variant name', 'candidate');
     await ask.answer('Share of the traffic the candidate answers', '50');
     await ask.answer('What keeps a user on one variant', 'header:X-User-Id');
@@ -150,7 +157,7 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     // 2. The candidate shadows production instead: its answers are logged beside production's.
     await onDeployment(page, 'MLOps: Start A/B Test or Shadow');
     await (await rowFinder(page).pickRow('Shadow', 30_000)).click();
-    await (await rowFinder(page).pickRow(images.v2, 60_000)).click();
+    await pickImage(page, /which candidate image/, images.v2);
     await ask.answer('Variant name', 'candidate');
     await ask.answer('Share of requests mirrored', '100');
     // The router restarts with the shadow group: wait until it serves with it.
@@ -223,10 +230,10 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
 
     // 6. Back-test the promoted version against the one it replaced; the report opens.
     await runCommand(page, 'MLOps: Back-test a Candidate Image');
-    await (await finder.pickRow(images.v2, 60_000)).click();
+    await pickImage(page, /which candidate image/, images.v2);
     await (await finder.pickRow('customers.csv', 60_000)).click();
     await (await finder.pickRow({ label: 'churned' }, 60_000)).click();
-    await (await finder.pickRow(images.v1, 60_000)).click();
+    await pickImage(page, /compare with which baseline/, images.v1);
     const report = await webviewFrame(page, '.tiles', 600_000);
     await report.locator('text=F1').first().waitFor({ timeout: 60_000 });
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
