@@ -9,7 +9,7 @@ import { classSetting, compareVersions, detectTask, gateVerdict, versionResult, 
 import type { BacktestReport } from './model';
 import { startModelContainer, type ModelContainer } from './modelContainer';
 import { replay, selectColumns, type ReplayResult } from './replay';
-import { loadReplayData, type ReplayData } from './replayData';
+import { loadReplayData, type ReplayData, type ReplayDataOptions } from './replayData';
 
 export interface BacktestProgress {
   message: string;
@@ -18,19 +18,13 @@ export interface BacktestProgress {
   total: number;
 }
 
-export interface BacktestOptions {
+/** What to replay (as loadReplayData reads it), against which versions, and how. */
+export interface BacktestOptions extends ReplayDataOptions {
   candidate: string;
   /** An image, or a deployment name that `resolveBaseline` turns into its image. */
   baseline?: string;
   /** The image of a deployment; undefined when there is no deployment of that name (the baseline is then an image). */
   resolveBaseline?: (name: string) => Promise<string | undefined>;
-  /** A dataset file, `lake:TABLE`, or a table of the workspace's lake. */
-  data: string;
-  label: string;
-  workspace: string;
-  lakeRoot?: string;
-  limit?: number;
-  sample?: number;
   /** Rows per request (100) and requests in flight (4). */
   batchSize?: number;
   parallelism?: number;
@@ -40,7 +34,6 @@ export interface BacktestOptions {
   top?: number;
   dockerHost?: string;
   docker?: Docker;
-  signal?: AbortSignal;
   onProgress?: (progress: BacktestProgress) => void;
 }
 
