@@ -1,0 +1,79 @@
+// The bad-input catalogue's one check: the built `mlops` command line is run on a bad input, and
+// the case holds when it exits with the expected code, its stderr names the problem (the file,
+// field, rule or host), it does not crash (no stack trace, no signal) and no file it was given
+// changed. Each area keeps its cases in test/integration/badInputs/<area>.test.ts.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../scripts/lib/setup.mjs';
+
+export const cliPath = join(repoRoot, 'dist', 'cli.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `node dist/cli.js ...args` with an argument array, killed after `timeoutMs`. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: options.cwd ?? repoRoot, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A fingerprint of every file under the given paths (content hashes), to prove nothing changed. */
+export function fingerprint(paths: string[]): Map<string, string> {
+  const hashes = new Map<string, string>();
+  const visit = (path: string) => {
+    if (!existsSync(path)) return hashes.set(path, 'absent');
+    if (statSync(path).isDirectory()) {
+      hashes.set(path, 'dir');
+      for (const entry of readdirSync(path).sort()) visit(join(path, entry));
+    } else hashes.set(path, createHash('sha256').update(readFileSync(path)).digest('hex'));
+  };
+  paths.forEach(visit);
+  return hashes;
+}
+
+export interface BadInputCase {
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Exit code expected; 1 for every bad input unless said otherwise. */
+  exitCode?: number;
+  /** What stderr must say: every pattern must match. */
+  message: RegExp | RegExp[];
+  /** Files and folders that must be byte for byte the same afterwards. */
+  unchanged?: string[];
+}
+
+/** Runs one catalogue case and asserts its message, exit code, no crash and no data changed. */
+export async function expectRefused(testCase: BadInputCase): Promise<CliResult> {
+  const before = fingerprint(testCase.unchanged ?? []);
+  const result = await runCli(testCase.args, testCase);
+  const shown = `mlops ${testCase.args.join(' ')}\nexit ${result.code} signal ${result.signal}\nstderr: ${result.stderr}\nstdout: ${result.stdout.slice(0, 2000)}`;
+  assert.equal(result.signal, null, `killed by a signal:\n${shown}`);
+  assert.equal(result.code, testCase.exitCode ?? 1, shown);
+  for (const pattern of [testCase.message].flat()) assert.match(result.stderr, pattern, shown);
+  assert.doesNotMatch(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace instead of a message:\n${shown}`);
+  assert.deepEqual(fingerprint(testCase.unchanged ?? []), before, `data changed:\n${shown}`);
+  return result;
+}
