@@ -254,7 +254,7 @@ export function baseImageTarball() {
 
 /**
  * The Debian mirror this machine's apt uses for the main archive (sources.list or deb822
- * .sources files), or deb.debian.org.
+ * .sources files). No mirror is written into the code: a machine without one is told so.
  */
 export function debianMirror() {
   /** @type {{ uri: string, suites: string[] }[]} */
@@ -296,7 +296,8 @@ export function debianMirror() {
   }
   const suite = BASE_IMAGE_RECIPE.suite;
   const mirror = entries.find((e) => e.suites.includes(suite)) ?? entries.find((e) => e.suites.some((s) => /^(bookworm|stable|trixie|testing|sid|unstable)$/.test(s)));
-  return (mirror?.uri ?? 'http://deb.debian.org/debian').replace(/\/$/, '');
+  if (!mirror) throw new Error(`apt has no source for Debian ${suite} (/etc/apt/sources.list, /etc/apt/sources.list.d): debootstrap needs one to build the Python base image`);
+  return mirror.uri.replace(/\/$/, '');
 }
 
 /** Removes the builds (temp tarballs, root file systems) that a killed process left behind. */

@@ -57,6 +57,18 @@ export function kubernetesBinariesReady() {
 }
 
 /**
+ * The first module proxy of the machine's configuration (`GOPROXY`, else an older `go env GOPROXY`):
+ * no proxy is written into the code.
+ * @returns {string}
+ */
+function goProxy() {
+  const configured = process.env.GOPROXY || spawnSync('go', ['env', 'GOPROXY'], { encoding: 'utf8' }).stdout?.trim() || '';
+  const proxy = configured.split(/[,|]/).map((entry) => entry.trim()).find((entry) => /^https?:\/\//.test(entry));
+  if (!proxy) throw new Error('no Go module proxy is configured (GOPROXY, or `go env GOPROXY`): it is needed to fetch the Go toolchain that builds the Kubernetes control plane');
+  return proxy.replace(/\/$/, '');
+}
+
+/**
  * A `go` command of version 1.25 or newer: the machine's, else the toolchain from the Go module
  * proxy (the same archive the go command fetches for GOTOOLCHAIN), unpacked into the cache.
  * @returns {string} the path of the go binary
@@ -73,7 +85,7 @@ function ensureGo() {
   say(`installing Go ${GO_TOOLCHAIN} from the Go module proxy into ${root}: it builds the Kubernetes control plane of the tests`);
   const zip = `${root}.zip`;
   mkdirSync(root, { recursive: true });
-  const url = `https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go${GO_TOOLCHAIN}.linux-amd64.zip`;
+  const url = `${goProxy()}/golang.org/toolchain/@v/v0.0.1-go${GO_TOOLCHAIN}.linux-amd64.zip`;
   const fetched = spawnSync(process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then(async (r) => { if (!r.ok) throw new Error(r.status + ' ' + r.statusText); require('fs').writeFileSync(${JSON.stringify(zip)}, Buffer.from(await r.arrayBuffer())); })`], { stdio: 'inherit' });
   if (fetched.status !== 0) throw new Error(`Go ${GO_TOOLCHAIN} could not be downloaded from ${url}`);
   const unpacked = spawnSync('python3', ['-m', 'zipfile', '-e', zip, root], { stdio: 'inherit' });
