@@ -219,7 +219,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
                 self.send_error(500, "the server failed on this request; its log has the traceback")
 
     def send_response_only(self, code, message=None):
-        self.answering = True
+        self.answering = self.answering or code >= 200  # a 100 Continue is no answer yet
         super().send_response_only(code, message)
 
     def send_error(self, code, message=None, explain=None):
