@@ -3,7 +3,8 @@
 It holds the deployment's published port and forwards each request to a task of the model
 service, found by DNS (in Docker Swarm `tasks.NAME` resolves to one address per running task),
 so that replacing the model's tasks never closes the port. A request that finds a task gone
-(connection refused, or closed before an answer) or draining (503) is sent again to another one.
+(connection refused) or draining (503) is sent again to another one; one that a task closed the
+connection on before answering is sent again once, as the request itself may be what failed.
 Backends are weighted groups, for A/B splits: a request goes to the group its sticky key hashes
 to (assignment.py), and shadow groups get a share of the requests again once the client has its
 answer (mirroring.py). runtime/README.md describes the settings.
@@ -14,7 +15,6 @@ monitoring sees each task through the one published port.
 import collections
 import concurrent.futures
 import http.client
-import http.server
 import json
 import logging
 import math
@@ -28,13 +28,14 @@ import time
 import uuid
 from urllib.parse import urlencode, urlsplit
 
+from . import connections
 from .assignment import Split, feedback_request_id, mirrored, parse_sticky_key
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Counter, _escape
 from .mirroring import MirrorPool
 from .request_log import TIMESTAMP, parse_query
-from .server import GROUP_NAME, REQUEST_ID, ConfigError, RequestError, Server, _setting
+from .server import GROUP_NAME, REQUEST_ID, ConfigError, RequestError, _setting
 
 log = logging.getLogger("mlops_runtime.router")
 ADDRESS = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):([0-9]{1,5})")  # host:port, [ipv6]:port
@@ -62,6 +63,11 @@ class AttemptFailed(Exception):
     """The backend gave no answer: the request may be sent again."""
 
 
+class HungUp(AttemptFailed):
+    """The backend took the request and closed the connection without an answer: it may have
+    stopped, or the request may be what made it fail, so it is sent again only once."""
+
+
 class Config:
     """The settings, from environment variables."""
 
@@ -73,8 +79,13 @@ class Config:
         self.resolve_seconds = _setting(env, "MLOPS_ROUTER_RESOLVE_SECONDS", 1.0, float)
         self.timeout_seconds = _setting(env, "MLOPS_ROUTER_TIMEOUT_SECONDS", 30.0, float)
         self.retry_seconds = _setting(env, "MLOPS_ROUTER_RETRY_SECONDS", 10.0, float)
-        if not self.timeout_seconds:
-            raise ConfigError("MLOPS_ROUTER_TIMEOUT_SECONDS must be more than 0")
+        self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", connections.MAX_REQUEST_BYTES, int)
+        self.max_connections = _setting(env, "MLOPS_MAX_CONNECTIONS", connections.MAX_CONNECTIONS, int)
+        self.read_seconds = _setting(env, "MLOPS_REQUEST_READ_SECONDS", connections.READ_SECONDS, float)
+        positive = ("MLOPS_ROUTER_TIMEOUT_SECONDS", self.timeout_seconds), ("MLOPS_MAX_CONNECTIONS", self.max_connections), ("MLOPS_REQUEST_READ_SECONDS", self.read_seconds)
+        for name, value in positive:
+            if not value:
+                raise ConfigError(f"{name} must be more than 0")
 
 
 def parse_backends(text):
@@ -240,10 +251,11 @@ class Router(Draining):
 
     def forward(self, group, method, target, headers, body):
         """(endpoint, answer) from group, trying its backends in turn until one answers other
-        than 503 or MLOPS_ROUTER_RETRY_SECONDS have passed."""
+        than 503 or MLOPS_ROUTER_RETRY_SECONDS have passed; a request that a backend took and
+        closed the connection on without answering is tried once more, not again."""
         self.metrics.count("requests", group)
         deadline = time.monotonic() + self.config.retry_seconds
-        pause, failed_at = FIRST_PAUSE, -math.inf
+        pause, failed_at, hung_up = FIRST_PAUSE, -math.inf, None
         while True:
             endpoint = None
             try:
@@ -252,6 +264,13 @@ class Router(Draining):
                 if answer.status != 503:
                     return endpoint, answer
                 error = f"{group.name}/{endpoint_text(*endpoint)} answered 503"
+            except HungUp as failure:
+                if hung_up is not None:
+                    self.metrics.count("failures", group)
+                    message = f"{hung_up}, then {failure}; the request is not sent again, as it may be what makes the backends fail"
+                    log.warning("%s %s: %s", method, target, message)
+                    raise RequestError(502, "BAD_GATEWAY", message) from None
+                error = hung_up = str(failure)
             except AttemptFailed as failure:
                 error = str(failure)
             except RequestError:
@@ -308,21 +327,24 @@ class Router(Draining):
         return [(group, endpoint, answer) for (group, endpoint), answer in zip(backends, answers)], unresolved
 
     def _attempt(self, group, endpoint, method, target, headers, body):
-        """One exchange on a new connection. AttemptFailed when nothing was answered; RequestError
-        when waiting or the answer failed, which is not retried as the backend may have acted."""
+        """One exchange on a new connection. AttemptFailed when it could not be opened, HungUp when
+        it was closed before an answer; RequestError when waiting or the answer failed, which is
+        not retried as the backend may have acted."""
         where = f"{group.name}/{endpoint_text(*endpoint)}"
         connection = http.client.HTTPConnection(*endpoint, timeout=min(CONNECT_SECONDS, self.config.timeout_seconds))
+        connected = False
         try:
             try:
                 connection.connect()
+                connected = True
                 connection.sock.settimeout(self.config.timeout_seconds)
                 response = _exchange(connection, method, target, headers, body)
             except socket.timeout:
-                if connection.sock is None:  # not connected: nothing was sent
+                if not connected:  # nothing was sent
                     raise AttemptFailed(f"{where}: cannot connect within {connection.timeout:g} s") from None
                 raise RequestError(504, "GATEWAY_TIMEOUT", f"{where} did not answer within {self.config.timeout_seconds:g} s") from None
-            except OSError as error:  # refused, reset, or closed before an answer
-                raise AttemptFailed(f"{where}: {reason(error)}") from None
+            except OSError as error:  # refused or unreachable; or reset, or closed before an answer
+                raise (HungUp if connected else AttemptFailed)(f"{where}: {reason(error)}") from None
             except (http.client.InvalidURL, ValueError) as error:  # control characters in the target or a header
                 raise RequestError(400, "BAD_REQUEST", str(error)) from None
             except http.client.HTTPException as error:
@@ -490,10 +512,10 @@ def end_to_end(headers):
     return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED and name.lower() not in named]
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(connections.RequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse their connections
     server_version = "mlops-router"
-    timeout = 60  # seconds a connection may stay idle or stall mid-request
+    timeout = 60  # seconds a kept-alive connection waits for its next request
     disable_nagle_algorithm = True  # the body, written after the headers, must not wait for their ACK
 
     def _dispatch(self):
@@ -527,9 +549,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             return None
-        if not re.fullmatch(r"\s*[0-9]+\s*", length):
+        if not connections.CONTENT_LENGTH.fullmatch(length):
             self.close_connection = True
-            raise RequestError(400, "BAD_REQUEST", f"invalid Content-Length {length!r}")
+            raise RequestError(400, "BAD_REQUEST", f"invalid Content-Length {length[:40]!r}")
+        limit = self.server.router.config.max_body_bytes
+        if int(length) > limit:
+            self.close_connection = True
+            raise RequestError(413, "REQUEST_TOO_LARGE", f"the body has {int(length)} bytes, more than the limit of {limit} (MLOPS_MAX_REQUEST_BYTES)")
         body = self.rfile.read(int(length))
         if len(body) < int(length):
             self.close_connection = True
@@ -631,7 +657,7 @@ def main():
         return 1
     router = Router(config)
     try:
-        server = Server((config.host, config.port), Handler, router=router)
+        server = connections.Server((config.host, config.port), Handler, config.max_connections, config.read_seconds, router=router)
     except OSError as error:
         log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
         return 1

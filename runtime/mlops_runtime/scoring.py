@@ -10,12 +10,22 @@ import json
 import math
 import os
 import pickle
+import re
+import sys
 import traceback
 
 FORMATS = ("dataframe_records", "dataframe_split", "instances", "inputs")
 # Cells that read_csv would also take as missing.
 CSV_MISSING = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"}
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+MAX_DEPTH = 100  # JSON nesting; a row is an object or a list of values, a value may be a tensor
+LARGEST = sys.float_info.max  # numbers must fit a float64, as in the frames models are trained on
+NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'[]{}"')  # UTF-8 puts no ASCII byte in a character
+BRACKETS = bytes.maketrans(b"{}", b"[]")
+OPENINGS = b"[" * (MAX_DEPTH + 1)
+# A number that may not fit a float64: checked one by one only then, as that halves parsing's speed.
+LARGE_NUMBER = re.compile(rb"[eE][+-]?0*[0-9]{3}|[0-9]{300}")
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # in JSON text, \ud800 to \udfff
 
 
 class BadRequest(Exception):
@@ -194,16 +204,23 @@ def parse_request(body, media, model):
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BadRequest(f"the body is not UTF-8: {error}") from None
-    rows = _csv_rows(text, model.names is None) if media == "csv" else _json_rows(text, model.names)
+    rows = _csv_rows(text, model.names is None) if media == "csv" else _json_rows(body, text, model.names)
     return rows_for(rows, model)
 
 
-def _json_rows(text, names):
+def _json_rows(body, text, names):
+    expected = ", ".join(FORMATS)
+    if not text.strip():
+        raise BadRequest(f"the body is empty; send a JSON object with one of the keys {expected}")
+    if _too_deep(body):
+        raise BadRequest(f"the JSON nests more than {MAX_DEPTH} levels of lists and objects; a row is an object or a list of values")
+    numbers = {"parse_float": _float, "parse_int": _integer} if LARGE_NUMBER.search(body) else {}
     try:
-        payload = json.loads(text, parse_constant=_constant)
+        payload = json.loads(text, parse_constant=_constant, **numbers)
     except json.JSONDecodeError as error:
         raise BadRequest(f"invalid JSON: {error}") from None
-    expected = ", ".join(FORMATS)
+    if SURROGATE_ESCAPE.search(text):
+        _check_characters(payload)
     if not isinstance(payload, dict):
         raise BadRequest(f"expected a JSON object with one of the keys {expected}")
     unknown = [key for key in payload if key not in FORMATS]
@@ -221,10 +238,57 @@ def _json_rows(text, names):
     return value
 
 
+def _too_deep(body):
+    """Whether the lists and objects of a JSON body nest more than MAX_DEPTH levels (or leave
+    more than that open), found without recursion, so that json.loads never recurses into 100,000
+    brackets. Bytes, as they are faster to sift than text."""
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")  # escapes first: what remains of them is no quote
+    structure = body.translate(None, NOT_STRUCTURE).replace(b'""', b"")  # the strings without brackets go
+    brackets = b"".join(structure.split(b'"')[0::2]).translate(BRACKETS)  # the brackets outside strings
+    for _ in range(MAX_DEPTH):  # each turn takes away the innermost pairs: one level
+        if OPENINGS in brackets:
+            return True
+        fewer = brackets.replace(b"[]", b"")
+        if len(fewer) == len(brackets):
+            return False
+        brackets = fewer
+    return b"[]" in brackets or OPENINGS in brackets
+
+
 def _constant(name):
     if name == "NaN":
         return None  # what json.dumps writes for a pandas NaN: a missing value
     raise BadRequest(f"{name} is not a value a model can take; send null for a missing value")
+
+
+def _float(text):
+    value = float(text)
+    if math.isinf(value):
+        raise BadRequest(f"{_shortened(text)} is too large a number: numbers must be within ±{LARGEST:.4g}")
+    return value
+
+
+def _integer(text):
+    # Past 4300 digits int() itself refuses; long before that, the number is no float64.
+    value = int(text) if len(text) < 400 else math.inf
+    if abs(value) > LARGEST:
+        raise BadRequest(f"{_shortened(text)} is too large a number: numbers must be within ±{LARGEST:.4g}")
+    return value
+
+
+def _shortened(text):
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} characters)"
+
+
+def _check_characters(payload):
+    """Refuses strings holding half of a UTF-16 surrogate pair (\\ud800 alone), which no UTF-8
+    text can hold: the answer and the request log could not be written."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(error.object[error.start])
+        raise BadRequest(f"the JSON holds \\u{code:04x}, half of a UTF-16 surrogate pair without its other half, which is not a character") from None
 
 
 def _split_rows(value, names):
@@ -290,10 +354,10 @@ def _csv_value(cell, infer_types):
 def _number(text):
     text = text.strip()
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         value = float(text)
-    if not math.isfinite(value):
+    if not abs(value) <= LARGEST:  # NaN fails this too
         raise ValueError(f"{text} is not a finite number")
     return value
 
@@ -339,7 +403,7 @@ def _typed(value, name, kind, index):
             return _number(value) if kind == "number" else BOOLEANS[value.strip().lower()]
         except (ValueError, KeyError):
             pass
-    elif kind == "number" and isinstance(value, (int, float)):
+    elif kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     elif kind == "bool" and value in (0, 1) and not isinstance(value, float):
         return bool(value)

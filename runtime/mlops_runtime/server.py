@@ -5,21 +5,19 @@ the request log with the outcomes sent to POST /feedback.
 environment variables and the endpoints.
 """
 import contextlib
-import http.server
 import json
 import logging
 import math
 import os
 import re
 import signal
-import socket
 import sys
 import threading
 import time
 import uuid
 from urllib.parse import urlsplit
 
-from . import scoring
+from . import connections, scoring
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
@@ -53,7 +51,12 @@ class Config:
         self.model_version = env.get("MLOPS_MODEL_VERSION") or None
         self.host = env.get("MLOPS_HOST") or "0.0.0.0"
         self.port = _setting(env, "PORT", 8080, int)
-        self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", 50 * MIB, int)
+        self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", connections.MAX_REQUEST_BYTES, int)
+        self.max_connections = _setting(env, "MLOPS_MAX_CONNECTIONS", connections.MAX_CONNECTIONS, int)
+        self.read_seconds = _setting(env, "MLOPS_REQUEST_READ_SECONDS", connections.READ_SECONDS, float)
+        for name, value in (("MLOPS_MAX_CONNECTIONS", self.max_connections), ("MLOPS_REQUEST_READ_SECONDS", self.read_seconds)):
+            if not value:
+                raise ConfigError(f"{name} must be more than 0")
         self.drain_seconds = _setting(env, "MLOPS_DRAIN_SECONDS", 20.0, float)
         self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
         self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
@@ -142,13 +145,13 @@ class Runtime(Draining):
             )
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(connections.RequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse their connections
     # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits for a
     # delayed ACK (about 40 ms) before the body arrives.
     disable_nagle_algorithm = True
     server_version = "mlops-runtime"
-    timeout = 60  # seconds a connection may stay idle or stall mid-request
+    timeout = 60  # seconds a kept-alive connection waits for its next request
     routes = {
         "/invocations": ("POST", "_invocations"),
         "/ping": ("GET", "_ping"),
@@ -290,12 +293,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _read_body(self, limit):
         if self.headers.get("Transfer-Encoding"):
             raise RequestError(411, "LENGTH_REQUIRED", "chunked bodies are not supported; send a Content-Length")
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise RequestError(411, "LENGTH_REQUIRED", "a Content-Length header is required") from None
-        if length < 0:
-            raise RequestError(400, "BAD_REQUEST", f"invalid Content-Length {length}")
+        text = self.headers.get("Content-Length")
+        if text is None:
+            raise RequestError(411, "LENGTH_REQUIRED", "a Content-Length header is required")
+        if not connections.CONTENT_LENGTH.fullmatch(text):
+            raise RequestError(400, "BAD_REQUEST", f"invalid Content-Length {text[:40]!r}")
+        length = int(text)
         if length > limit:
             message = f"the body has {length} bytes, more than the limit of {limit} (MLOPS_MAX_REQUEST_BYTES)"
             raise RequestError(413, "REQUEST_TOO_LARGE", message)
@@ -346,20 +349,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         log.debug("%s %s", self.address_string(), format % args)
-
-
-class Server(http.server.ThreadingHTTPServer):
-    """The HTTP server of the model server and the router; `state` becomes its attributes
-    (runtime=..., router=...), which their handlers read."""
-
-    daemon_threads = True  # idle keep-alive connections must not keep the process from exiting
-    request_queue_size = 128  # the listen backlog; socketserver's 5 refuses bursts of clients
-
-    def __init__(self, address, handler, **state):
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self.__dict__.update(state)
-        super().__init__(address, handler)
 
 
 def _error(code, message):
@@ -435,7 +424,7 @@ def main():
     runtime.prepare_log_dir()
     warm_up(runtime)
     try:
-        server = Server((config.host, config.port), Handler, runtime=runtime)
+        server = connections.Server((config.host, config.port), Handler, config.max_connections, config.read_seconds, runtime=runtime)
     except OSError as error:
         log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
         return 1

@@ -225,6 +225,18 @@ class Failures(RouterTestCase):
         self.assertEqual(metrics.get("mlops_router_failures_total", group="model"), 0)
         self.assertRegex(routed.stderr(), r"model/127\.0\.0\.1:\d+: Connection refused; passing it over for 2 s")
 
+    def test_a_request_two_backends_hang_up_on_is_not_sent_again(self):
+        first, second = self.backend("first", "hang up"), self.backend("second", "hang up")
+        routed = self.router(group("model", first, second))
+        status, answer, _ = routed.post({"instances": [[1]]})
+        self.assertEqual((status, answer["error_code"]), (502, "BAD_GATEWAY"))
+        hung_up = r"model/127\.0\.0\.1:\d+: Remote end closed connection without response"
+        self.assertRegex(answer["message"], f"^{hung_up}, then {hung_up}; the request is not sent again, as it may be what makes the backends fail$")
+        self.assertEqual((first.hits, second.hits), (1, 1), "sent once more, to the other backend")
+        metrics = routed.metrics()
+        self.assertEqual(metrics.get("mlops_router_retries_total", group="model"), 1)
+        self.assertEqual(metrics.get("mlops_router_failures_total", group="model"), 1)
+
     def test_a_backend_answering_503_is_passed_over(self):
         unavailable = self.backend("unavailable", "unavailable")
         routed = self.router(group("model", unavailable, self.backend("good")))
@@ -297,8 +309,10 @@ class Settings(unittest.TestCase):
         backends = '[{"name": "m", "addresses": ["a:1"]}]'
         config = Config({"MLOPS_ROUTER_BACKENDS": backends})
         self.assertEqual((config.host, config.port, config.resolve_seconds, config.timeout_seconds, config.retry_seconds), ("0.0.0.0", 8080, 1, 30, 10))
-        with self.assertRaisesRegex(ConfigError, "MLOPS_ROUTER_TIMEOUT_SECONDS must be more than 0"):
-            Config({"MLOPS_ROUTER_BACKENDS": backends, "MLOPS_ROUTER_TIMEOUT_SECONDS": "0"})
+        self.assertEqual((config.max_body_bytes, config.max_connections, config.read_seconds), (50 * 1024 * 1024, 256, 20))
+        for name in ("MLOPS_ROUTER_TIMEOUT_SECONDS", "MLOPS_MAX_CONNECTIONS", "MLOPS_REQUEST_READ_SECONDS"):
+            with self.assertRaisesRegex(ConfigError, f"{name} must be more than 0"):
+                Config({"MLOPS_ROUTER_BACKENDS": backends, name: "0"})
         with self.assertRaisesRegex(ConfigError, "MLOPS_ROUTER_RETRY_SECONDS must be a number, not 'x'"):
             Config({"MLOPS_ROUTER_BACKENDS": backends, "MLOPS_ROUTER_RETRY_SECONDS": "x"})
 

@@ -69,6 +69,8 @@ class StartupFailures(unittest.TestCase):
         write_model(self.dir, "function", source="def predict(records):\n    return records\n")
         self.assert_fails("PORT must be a whole number, not 'http'", PORT="http")
         self.assert_fails("MLOPS_DRAIN_SECONDS must not be negative", MLOPS_DRAIN_SECONDS="-1")
+        self.assert_fails("MLOPS_MAX_CONNECTIONS must be more than 0", MLOPS_MAX_CONNECTIONS="0")
+        self.assert_fails("MLOPS_REQUEST_READ_SECONDS must be more than 0", MLOPS_REQUEST_READ_SECONDS="0")
         self.write("labels.json", "[1, 2]")
         self.assert_fails("labels.json must hold a JSON object", MLOPS_LABELS_FILE=os.path.join(self.dir, "labels.json"))
         with socket.socket() as taken:
