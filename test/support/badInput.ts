@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 
@@ -76,4 +77,43 @@ export async function expectRefused(testCase: BadInputCase): Promise<CliResult> 
   assert.doesNotMatch(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace instead of a message:\n${shown}`);
   assert.deepEqual(fingerprint(testCase.unchanged ?? []), before, `data changed:\n${shown}`);
   return result;
+}
+
+export interface AcceptedCase {
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** What stdout must say: every pattern must match. */
+  output: RegExp | RegExp[];
+  /** Files and folders that must be byte for byte the same afterwards. */
+  unchanged?: string[];
+}
+
+/**
+ * For an input that looks bad but is read as users mean it (a latin-1 CSV, a lock that a writer
+ * soon lets go): exit code 0, the expected output, nothing on stderr that looks like a crash, and
+ * the given files unchanged.
+ */
+export async function expectAccepted(testCase: AcceptedCase): Promise<CliResult> {
+  const before = fingerprint(testCase.unchanged ?? []);
+  const result = await runCli(testCase.args, testCase);
+  const shown = `mlops ${testCase.args.join(' ')}\nexit ${result.code} signal ${result.signal}\nstderr: ${result.stderr}\nstdout: ${result.stdout.slice(0, 2000)}`;
+  assert.equal(result.code, 0, shown);
+  for (const pattern of [testCase.output].flat()) assert.match(result.stdout, pattern, shown);
+  assert.doesNotMatch(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace:\n${shown}`);
+  assert.deepEqual(fingerprint(testCase.unchanged ?? []), before, `data changed:\n${shown}`);
+  return result;
+}
+
+/** A loopback port that nothing listens on: one the system just gave out, closed again. */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
