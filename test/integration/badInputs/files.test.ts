@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openDuckDb } from '../../../src/datasets/duckdb';
+import { openLake } from '../../../src/datasets/lake/duckdbLake';
 import { sqlString } from '../../../src/datasets/sql';
 import { expectAccepted, expectRefused } from '../../support/badInput';
 
@@ -43,8 +44,18 @@ before(async () => {
   // Whole, but its closing magic (PAR1) is not Parquet's.
   writeFileSync(file('wrong-magic.parquet'), Buffer.concat([parquet.subarray(0, parquet.length - 4), Buffer.from('NOPE')]));
 
-  await expectAccepted({ args: ['lake', 'ingest', file('good.csv'), '--table', 't', '--lake', lake], output: /t version 1: 2 rows, 3 columns/ });
+  await lakeWithVersions(lake, 1);
 });
+
+/** Setup, not a case: ingests good.csv into table `t` of the lake `versions` times, in this process. */
+async function lakeWithVersions(root: string, versions: number): Promise<void> {
+  const opened = openLake(root);
+  try {
+    for (let version = 1; version <= versions; version++) assert.equal((await opened.ingest('t', [file('good.csv')])).version, version);
+  } finally {
+    await opened.close();
+  }
+}
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -143,8 +154,7 @@ test('a missing file: profile and lake ingest name it', async () => {
 
 test("a lake version whose Parquet was cut short: query names the version and the file; the version before still reads", async () => {
   const damaged = join(dir, 'lake-damaged');
-  const csv = file('good.csv');
-  for (const version of [1, 2]) await expectAccepted({ args: ['lake', 'ingest', csv, '--table', 't', '--lake', damaged], output: new RegExp(`t version ${version}:`) });
+  await lakeWithVersions(damaged, 2);
   const part = join(damaged, 'tables', 't', 'v2', 'part-0.parquet');
   truncateSync(part, 100);
   await expectRefused({
@@ -157,13 +167,12 @@ test("a lake version whose Parquet was cut short: query names the version and th
 
 test("a lake version whose manifest is garbled: every lake command names the manifest and the remedy", async () => {
   const damaged = join(dir, 'lake-manifest');
-  const csv = file('good.csv');
-  for (const version of [1, 2]) await expectAccepted({ args: ['lake', 'ingest', csv, '--table', 't', '--lake', damaged], output: new RegExp(`t version ${version}:`) });
+  await lakeWithVersions(damaged, 2);
   const manifest = join(damaged, 'tables', 't', 'v2', '_manifest.json');
   writeFileSync(manifest, readFileSync(manifest, 'utf8').slice(0, 40));
   const message = [/v2\/_manifest\.json cannot be read: .*JSON/, /Restore the file, or delete its version folder to drop the version/];
   for (const args of [['tables'], ['versions', 't'], ['query', 'SELECT * FROM t']]) await expectRefused({ args: ['lake', ...args, '--lake', damaged], message, unchanged: [damaged] });
-  await expectRefused({ args: ['lake', 'ingest', csv, '--table', 't', '--lake', damaged], message, unchanged: [damaged, csv] });
+  await expectRefused({ args: ['lake', 'ingest', file('good.csv'), '--table', 't', '--lake', damaged], message, unchanged: [damaged, file('good.csv')] });
 });
 
 test('several bad files in one ingest: the first bad one is named and nothing is written', async () => {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { openLake } from '../../../src/datasets/lake/duckdbLake';
 import { expectAccepted, expectRefused, fingerprint, startCli, type RunningCli } from '../../support/badInput';
 import { writeEventsCsv } from '../../support/lakeData';
 
@@ -25,10 +26,15 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A lake whose table `events` holds the 100 small rows at version 1. */
+/** Setup, not a case: a lake whose table `events` holds the 100 small rows at version 1, made in this process. */
 async function lakeAtVersion1(name: string): Promise<string> {
   const lake = join(dir, name);
-  await expectAccepted({ args: ['lake', 'ingest', smallCsv, '--table', 'events', '--lake', lake], output: /events version 1: 100 rows, 4 columns/ });
+  const opened = openLake(lake);
+  try {
+    assert.equal((await opened.ingest('events', [smallCsv])).version, 1);
+  } finally {
+    await opened.close();
+  }
   return lake;
 }
 
