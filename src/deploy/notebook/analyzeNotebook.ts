@@ -1,5 +1,6 @@
 // Reads a notebook with the workspace's Python (runtime/mlops_runtime/analyze.py): the script
 // it becomes, the models it fits, the data it reads and the packages it imports.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
@@ -8,6 +9,7 @@ import { runtimeDir } from '../runtimeFiles';
 import { AnalysisOutput, type NotebookAnalysis } from './notebookAnalysis';
 
 export async function analyzeNotebook(notebook: string, python = 'python3'): Promise<NotebookAnalysis> {
+  if (!existsSync(notebook)) throw new MlopsError(`${notebook} does not exist.`, 'Check the path of the notebook.');
   const script = join(runtimeDir(), 'mlops_runtime', 'analyze.py');
   let result;
   try {

@@ -86,7 +86,17 @@ export async function openCluster(choice: ClusterChoice = {}): Promise<Cluster> 
   if (!context) throw new MlopsError(`The kubeconfig ${files.join(', ')} has no context "${name}".`, `Its contexts are: ${known.join(', ') || 'none'}.`);
   const cluster = config.clusters.find((candidate) => candidate.name === context.cluster);
   if (!cluster) throw new MlopsError(`The context "${name}" names the cluster "${context.cluster}", which ${files.join(', ')} does not define.`);
-  if (!config.users.some((user) => user.name === context.user)) throw new MlopsError(`The context "${name}" names the user "${context.user}", which ${files.join(', ')} does not define.`);
+  const user = config.users.find((candidate) => candidate.name === context.user);
+  if (!user) throw new MlopsError(`The context "${name}" names the user "${context.user}", which ${files.join(', ')} does not define.`);
+  // The client would otherwise fail each request with a bare ENOENT, as if the server were down.
+  const referenced: [string, string | undefined][] = [
+    [`certificate-authority of the cluster "${cluster.name}"`, cluster.caFile],
+    [`client-certificate of the user "${user.name}"`, user.certFile],
+    [`client-key of the user "${user.name}"`, user.keyFile],
+  ];
+  for (const [field, file] of referenced) {
+    if (file && !existsSync(file)) throw new MlopsError(`The ${field} in ${files.join(', ')} is ${file}, which does not exist.`, 'Correct the path in the kubeconfig, or get a fresh kubeconfig from your cluster.');
+  }
   config.setCurrentContext(name);
   return { config, files, context: name, namespace: choice.namespace?.trim() || context.namespace || 'default', server: cluster.server, user: context.user };
 }
