@@ -182,8 +182,9 @@ export const isGateMetric = (name: string): name is GateMetric => Object.hasOwn(
 
 /**
  * The metric a gate judges: the one asked for when it fits the task, otherwise accuracy for
- * classes and RMSE for values, which no model hides a collapse from (F1 of a class the labels
- * lack is 0 for every model).
+ * classes and RMSE for values, which count every row (F1 counts one class, and is 0 for every
+ * model when the labels lack it). A collapse to one class that accuracy would not show on
+ * unbalanced labels is failed on its own (see gateVerdict).
  */
 export function gateMetric(task: BacktestTask, asked?: GateMetric): GateMetric {
   const fitting: readonly GateMetric[] = task === 'classification' ? CLASSIFICATION_GATE_METRICS : REGRESSION_GATE_METRICS;
