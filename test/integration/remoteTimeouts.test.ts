@@ -13,7 +13,7 @@ import { listLocalImages } from '../../src/deploy/deployments/engine';
 import { connectDocker } from '../../src/deploy/docker/dockerClient';
 import { buildImage } from '../../src/deploy/image/buildImage';
 import { openKubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
-import { openSwarmTarget, SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
+import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { checkEnvironment } from '../../src/environment/checks';
 import { dockerAvailable, testBusyboxImage } from '../support/docker';
 import { needService } from '../support/services';
@@ -145,16 +145,22 @@ test('with a 1 s timeout on the real engine, a log follow waits 3 s for its line
     });
     assert.match(text, /late/);
 
-    // The swarm target's event stream (the Deployments view's live updates): quiet for 3 s, then a container event.
-    const target = new SwarmTarget(docker, {});
-    let changes = 0;
-    assert.equal(await target.watch(() => changes++, abort.signal), true);
+    // The event stream (the Deployments view's live updates come from it), of this test's containers only: quiet for 3 s, then an event.
+    const label = `mlops.test=${name}`;
+    const events = (await docker.getEvents({ filters: JSON.stringify({ label: [label] }) })) as NodeJS.ReadableStream & { destroy(): void };
+    abort.signal.addEventListener('abort', () => events.destroy(), { once: true });
+    let seen = '';
+    let closed = false;
+    events.on('data', (chunk: Buffer) => (seen += chunk.toString('utf8')));
+    events.on('close', () => (closed = true));
+    events.on('error', () => (closed = true));
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    assert.equal(changes, 0, 'nothing happened yet');
-    const other = await docker.createContainer({ Image: busybox, name: `${name}-event`, Cmd: ['true'] });
+    assert.equal(closed, false, 'the event stream is open after 3 s of quiet');
+    assert.equal(seen, '');
+    const other = await docker.createContainer({ Image: busybox, name: `${name}-event`, Labels: { 'mlops.test': name }, Cmd: ['true'] });
     await other.remove({ force: true });
-    for (let i = 0; i < 50 && changes === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.ok(changes > 0, 'the event stream outlived the timeout');
+    for (let i = 0; i < 50 && !seen.includes('"create"'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.match(seen, /"Action":"create"/, 'the event stream outlived the timeout');
   } finally {
     abort.abort();
     await container.remove({ force: true }).catch(() => undefined);
