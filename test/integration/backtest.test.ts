@@ -291,7 +291,7 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
       assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
       assert.match(result.stdout, /positive class 1\b/);
       assert.match(result.stdout, /gate metric accuracy \(higher is better\): candidate 0\.0000, baseline 1\.0000, regression 1\.0000 \(at most 0\.01\)/);
-      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/answers-2:v1: the candidate answers the class 2, which no label holds \(the labels hold 1\)/);
+      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/answers-2:v1: the candidate answers the class 2, which no label holds \(the labels hold 1; .*\); accuracy 0\.0000 vs 1\.0000 \(-1\.0000\)\./);
       // A positive class the labels do not hold is refused before any container starts.
       const refused = await gated('--candidate', two, '--baseline', one, '--data', data, '--label', 'label', '--positive-class', '2');
       assert.equal(refused.code, 1);

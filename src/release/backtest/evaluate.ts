@@ -225,7 +225,9 @@ export function gateVerdict(input: GateInput): GateVerdict {
   const labelClasses = input.labelClasses ?? [];
   const answered = predictedClasses(candidate, classes);
   const unknownClasses = task === 'classification' ? answered.filter((cls) => !labelClasses.includes(cls)) : [];
-  const verdict = (passed: boolean, reason: string, regression: number | null = null): GateVerdict => ({
+  // Points lost, or the relative increase of an error: positive when the candidate is worse.
+  const regression = c === null || b === null ? null : spec.kind === 'points' ? b - c : b === 0 ? (c === 0 ? 0 : Infinity) : (c - b) / b;
+  const verdict = (passed: boolean, reason: string): GateVerdict => ({
     metric,
     regressionKind: spec.kind,
     maxRegression,
@@ -236,27 +238,29 @@ export function gateVerdict(input: GateInput): GateVerdict {
     regression,
     unknownClasses,
   });
+  const change =
+    c === null || b === null || regression === null
+      ? null
+      : spec.kind === 'points'
+        ? `${spec.name} ${c.toFixed(4)} vs ${b.toFixed(4)} (${c - b < 0 ? '-' : '+'}${Math.abs(c - b).toFixed(4)})`
+        : `${spec.name} ${c.toPrecision(6)} vs ${b.toPrecision(6)} (${regression < 0 ? '-' : '+'}${(Math.abs(regression) * 100).toFixed(2)} %)`;
+  const withChange = (reason: string) => (change ? `${reason}; ${change}` : reason);
   if (candidate.failedRequests) return verdict(false, `the candidate failed ${candidate.failedRequests} of ${candidate.requests} requests: ${candidate.errors[0] ?? ''}`);
   if (unknownClasses.length) {
     const which = unknownClasses.length === 1 ? `the class ${unknownClasses[0]}, which no label holds` : `the classes ${listClasses(unknownClasses)}, which no label holds`;
-    return verdict(false, `the candidate answers ${which} (the labels hold ${listClasses(labelClasses)}); if the data misses classes the model knows, replay more rows`);
+    return verdict(false, withChange(`the candidate answers ${which} (the labels hold ${listClasses(labelClasses)}; if the data misses classes the model knows, replay more rows)`));
   }
   const baselineAnswered = baseline ? predictedClasses(baseline, classes) : [];
   if (answered.length === 1 && labelClasses.length > 1 && baselineAnswered.length > 1) {
-    return verdict(false, `the candidate answers ${answered[0]} for every row, where the labels hold ${listClasses(labelClasses)} and the baseline answers ${baselineAnswered.length} classes: it has collapsed to one class`);
+    return verdict(false, withChange(`the candidate answers ${answered[0]} for every row, where the labels hold ${listClasses(labelClasses)} and the baseline answers ${baselineAnswered.length} classes: it has collapsed to one class`));
   }
   if (!baseline) return verdict(true, 'no baseline to compare with');
-  if (c === null || b === null) {
+  if (change === null || regression === null) {
     const missing = `no ${spec.name} for the ${c === null ? 'candidate' : 'baseline'}${metric === 'roc_auc' ? ' (its server sends no class probabilities)' : ''}`;
     return maxRegression === null ? verdict(true, missing) : verdict(false, `${missing}, so the gate cannot compare`);
   }
-  const regression = spec.kind === 'points' ? b - c : b === 0 ? (c === 0 ? 0 : Infinity) : (c - b) / b;
-  const change =
-    spec.kind === 'points'
-      ? `${spec.name} ${c.toFixed(4)} vs ${b.toFixed(4)} (${c - b < 0 ? '-' : '+'}${Math.abs(c - b).toFixed(4)})`
-      : `${spec.name} ${c.toPrecision(6)} vs ${b.toPrecision(6)} (${regression < 0 ? '-' : '+'}${(Math.abs(regression) * 100).toFixed(2)} %)`;
-  if (maxRegression === null) return verdict(true, `${change}; no --max-regression set`, regression);
+  if (maxRegression === null) return verdict(true, `${change}; no --max-regression set`);
   // A tolerance for the float error of equal models.
   const passed = regression <= maxRegression + 1e-12;
-  return verdict(passed, `${change}: ${passed ? 'within' : 'worse than'} the allowed regression of ${spec.kind === 'points' ? maxRegression : `${maxRegression * 100} %`}`, regression);
+  return verdict(passed, `${change}: ${passed ? 'within' : 'worse than'} the allowed regression of ${spec.kind === 'points' ? maxRegression : `${maxRegression * 100} %`}`);
 }
