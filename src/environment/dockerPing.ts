@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { secondsText } from '../shared/remoteTimeout';
 
 export interface DockerEngineInfo {
   version: string;
@@ -45,7 +46,7 @@ function getJson(host: string, path: string, timeoutMs: number): Promise<Record<
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`${host} did not answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${secondsText(timeoutMs)}`)));
     req.on('error', reject);
     req.end();
   });

@@ -1,11 +1,12 @@
 // Back-tests against the real Docker Engine: the churn model's two versions replay the customer
 // table and their metrics are checked against scikit-learn's on the same predictions; a
-// regression model against sklearn's MAE, RMSE and R²; the CLI gate fails a model that always
-// answers one class and passes an equal one; the lake's logged requests labelled by feedback; and
+// regression model against sklearn's MAE, RMSE and R²; the CLI gate fails collapsed, inverted and
+// random candidates (and one answering a class no label holds) and passes an equal one; the lake's
+// logged requests labelled by feedback; and
 // a cancelled back-test leaves no container behind.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
@@ -26,7 +27,7 @@ import type { ReplayResult } from '../../src/release/backtest/replay';
 import { dataColumns } from '../../src/release/backtest/replayData';
 import { runBacktest } from '../../src/release/backtest/runBacktest';
 import { testBaseImage } from '../support/docker';
-import { modelImages } from '../support/modelImages';
+import { modelImages, notebookImage } from '../support/modelImages';
 import { needService } from '../support/services';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace');
@@ -197,42 +198,105 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
     assert.ok(run.report.candidate.regression!.r2 > 0.5);
   });
 
-  test('the CLI gate exits 1 for a model that always answers one class and 0 for an equal one', async (t) => {
-    if (!haveImages(t)) return;
-    const base = await testBaseImage();
-    const root = mkdtempSync(join(tmpdir(), 'mlops-backtest-constant-'));
-    mkdirSync(join(root, 'data'));
-    cpSync(customers, join(root, 'data', 'customers.csv'));
-    const cells = [
-      'import pandas as pd\nfrom sklearn.dummy import DummyClassifier',
-      "df = pd.read_csv('data/customers.csv')\nfeatures = ['tenure_months', 'monthly_charges', 'support_calls']\nclf = DummyClassifier(strategy='constant', constant=0)\nclf.fit(df[features], df['churned'])",
-    ];
-    const notebook = { cells: cells.map((source) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null })), metadata: {}, nbformat: 4, nbformat_minor: 5 };
-    writeFileSync(join(root, 'constant.ipynb'), JSON.stringify(notebook));
-    const { image } = await containerizeNotebook({ notebook: join(root, 'constant.ipynb'), workspaceRoot: root, python, baseImage: base.image, smoke: false, tag: 'mlops-test-backtest/constant:v1' });
-    const program = { name: 'mlops', version: '0', commands: [backtestCommand] };
-    const run = async (...args: string[]) => {
+  describe('the CLI gate on real model images', () => {
+    const load = "import pandas as pd\nfrom sklearn.dummy import DummyClassifier\nfrom sklearn.ensemble import RandomForestClassifier\ndf = pd.read_csv('data/customers.csv')\nfeatures = ['tenure_months', 'monthly_charges', 'support_calls']";
+    const gated = async (...args: string[]) => {
       const out = { stdout: '', stderr: '' };
-      const code = await runCli(program, ['backtest', '--data', customers, '--label', 'churned', '--max-regression', '0.01', ...args], { stdout: (s) => (out.stdout += s), stderr: (s) => (out.stderr += s) });
+      const program = { name: 'mlops', version: '0', commands: [backtestCommand] };
+      const code = await runCli(program, ['backtest', '--max-regression', '0.01', ...args], { stdout: (s) => (out.stdout += s), stderr: (s) => (out.stderr += s) });
       return { code, ...out };
     };
-    const worse = await run('--candidate', image!, '--baseline', v1, '--json');
-    assert.equal(worse.code, 1, worse.stderr);
-    const report = JSON.parse(worse.stdout) as BacktestReport;
-    assert.equal(report.gate.passed, false);
-    assert.equal(report.candidate.classification!.f1, 0);
-    assert.ok(report.gate.regression! > 0.01);
-    // Every row the constant model calls 0 and v1 calls 1 disagrees.
-    assert.ok(report.comparison!.disagreements > 0);
+    const churnGate = (candidate: string, ...args: string[]) => gated('--candidate', candidate, '--baseline', v1, '--data', customers, '--label', 'churned', ...args);
 
-    const out = join(mkdtempSync(join(tmpdir(), 'mlops-backtest-out-')), 'report.json');
-    const equal = await run('--candidate', v1, '--baseline', v1, '--out', out);
-    assert.equal(equal.code, 0, equal.stderr);
-    assert.match(equal.stdout, /gate PASSED: F1 /);
-    assert.match(equal.stdout, /disagreement: 0 of 240 rows/);
-    const saved = JSON.parse(readFileSync(out, 'utf8')) as BacktestReport;
-    assert.equal(saved.kind, 'mlops.backtest');
-    assert.equal(saved.gate.regression, 0);
+    test('a collapsed candidate (always 0) fails with exit 1 and says so', async (t) => {
+      if (!haveImages(t)) return;
+      const image = await notebookImage('mlops-test-backtest/collapsed:v1', [load, "clf = DummyClassifier(strategy='constant', constant=0)\nclf.fit(df[features], df['churned'])"]);
+      const text = await churnGate(image);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /gate metric accuracy \(higher is better\): candidate 0\.\d{4}, baseline 0\.\d{4}, regression 0\.\d{4} \(at most 0\.01\)/);
+      assert.match(text.stdout, /gate FAILED: the candidate answers 0 for every row, where the labels hold 0 and 1 and the baseline answers 2 classes: it has collapsed to one class/);
+      assert.match(text.stderr, /The back-test gate failed for mlops-test-backtest\/collapsed:v1: the candidate answers 0 for every row/);
+      const json = await churnGate(image, '--json');
+      assert.equal(json.code, 1);
+      const report = JSON.parse(json.stdout) as BacktestReport;
+      assert.equal(report.gate.passed, false);
+      assert.equal(report.gate.metric, 'accuracy');
+      assert.equal(report.positiveClass, '1');
+      assert.equal(report.candidate.classification!.f1, 0);
+      assert.ok(report.gate.regression! > 0.01);
+      // Every row the constant model calls 0 and v1 calls 1 disagrees.
+      assert.ok(report.comparison!.disagreements > 0);
+    });
+
+    test('an inverted candidate (trained on flipped labels) fails with exit 1 and says by how much', async (t) => {
+      if (!haveImages(t)) return;
+      const image = await notebookImage('mlops-test-backtest/inverted:v1', [load, "clf = RandomForestClassifier(n_estimators=50, max_depth=5, random_state=0)\nclf.fit(df[features], 1 - df['churned'])"]);
+      const result = await churnGate(image, '--json');
+      assert.equal(result.code, 1, result.stderr);
+      const report = JSON.parse(result.stdout) as BacktestReport;
+      assert.equal(report.gate.passed, false);
+      // Right where v1 is wrong: far below the baseline, and both answer 0 and 1.
+      assert.ok(report.gate.candidate! < 0.5 && report.gate.baseline! > 0.7, `accuracy ${report.gate.candidate} vs ${report.gate.baseline}`);
+      assert.deepEqual(report.gate.unknownClasses, []);
+      assert.match(report.gate.reason, /^accuracy 0\.\d{4} vs 0\.\d{4} \(-0\.\d{4}\): worse than the allowed regression of 0\.01$/);
+      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/inverted:v1: accuracy .* worse than the allowed regression of 0\.01/);
+    });
+
+    test('a random candidate fails with exit 1', async (t) => {
+      if (!haveImages(t)) return;
+      const image = await notebookImage('mlops-test-backtest/random:v1', [load, "clf = DummyClassifier(strategy='uniform', random_state=0)\nclf.fit(df[features], df['churned'])"]);
+      const result = await churnGate(image, '--json');
+      assert.equal(result.code, 1, result.stderr);
+      const report = JSON.parse(result.stdout) as BacktestReport;
+      assert.equal(report.gate.passed, false);
+      assert.ok(report.gate.candidate! < 0.65, `a random model's accuracy ${report.gate.candidate}`);
+      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/random:v1: accuracy .* worse than the allowed regression/);
+    });
+
+    test('an equal candidate passes with exit 0, and --out keeps the report', async (t) => {
+      if (!haveImages(t)) return;
+      const out = join(mkdtempSync(join(tmpdir(), 'mlops-backtest-out-')), 'report.json');
+      const equal = await churnGate(v1, '--out', out);
+      assert.equal(equal.code, 0, equal.stderr);
+      assert.match(equal.stdout, /gate metric accuracy \(higher is better\): candidate (0\.\d{4}), baseline \1, regression 0\.0000 \(at most 0\.01\)/);
+      assert.match(equal.stdout, /gate PASSED: accuracy /);
+      assert.match(equal.stdout, /disagreement: 0 of 240 rows/);
+      assert.equal(equal.stderr.includes('gate failed'), false);
+      const saved = JSON.parse(readFileSync(out, 'utf8')) as BacktestReport;
+      assert.equal(saved.kind, 'mlops.backtest');
+      assert.equal(saved.gate.regression, 0);
+      assert.equal(saved.gate.passed, true);
+      // By another metric, named: F1 of the positive class, equal too.
+      const f1 = await churnGate(v1, '--metric', 'f1', '--positive-class', '0', '--json');
+      assert.equal(f1.code, 0, f1.stderr);
+      const byF1 = JSON.parse(f1.stdout) as BacktestReport;
+      assert.equal(byF1.gate.metric, 'f1');
+      assert.equal(byF1.positiveClass, '0');
+      assert.equal(byF1.gate.candidate, byF1.candidate.classification!.f1);
+    });
+
+    test('issue 15: labels all 1, the baseline answering 1 and the candidate answering 2 fails, naming class 2', async (t) => {
+      if (!haveImages(t)) return;
+      const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 7) % 13},1`);
+      const ones = `x1,x2,label\n${rows.join('\n')}\n`;
+      // DummyClassifier's constant must be a class it was fitted on: one row labelled 2 in training.
+      const cells = (constant: number) => [
+        "import pandas as pd\nfrom sklearn.dummy import DummyClassifier\ndf = pd.read_csv('data/ones.csv')\ny = df['label'].copy()\ny.iloc[0] = 2",
+        `clf = DummyClassifier(strategy='constant', constant=${constant})\nclf.fit(df[['x1', 'x2']], y)`,
+      ];
+      const [one, two] = await Promise.all([notebookImage('mlops-test-backtest/answers-1:v1', cells(1), { 'data/ones.csv': ones }), notebookImage('mlops-test-backtest/answers-2:v1', cells(2), { 'data/ones.csv': ones })]);
+      const data = join(mkdtempSync(join(tmpdir(), 'mlops-backtest-ones-')), 'ones.csv');
+      writeFileSync(data, ones);
+      const result = await gated('--candidate', two, '--baseline', one, '--data', data, '--label', 'label');
+      assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /positive class 1\b/);
+      assert.match(result.stdout, /gate metric accuracy \(higher is better\): candidate 0\.0000, baseline 1\.0000, regression 1\.0000 \(at most 0\.01\)/);
+      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/answers-2:v1: the candidate answers the class 2, which no label holds \(the labels hold 1; .*\); accuracy 0\.0000 vs 1\.0000 \(-1\.0000\)\./);
+      // A positive class the labels do not hold is refused before any container starts.
+      const refused = await gated('--candidate', two, '--baseline', one, '--data', data, '--label', 'label', '--positive-class', '2');
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /The positive class '2' is not a class of the labels, which hold 1/);
+    });
   });
 
   test('a baseline that names a deployment on the swarm is back-tested as the image it runs', async (t) => {

@@ -173,6 +173,35 @@ describe('namespaces, YAML apply and watches', { timeout: 300_000 }, () => {
   });
 });
 
+describe('a short remote timeout on a real control plane', { timeout: 300_000 }, () => {
+  test('with a 1 s timeout, calls are answered, a rollout is followed past it, and a watch outlives it', async (t) => {
+    if (!ready(t)) return;
+    const quick = await openKubernetesTarget({ kubeconfig: plane!.kubeconfig, timeoutMs: 1000 });
+    // The rollout is followed by a watch, which waits for the pods longer than the timeout.
+    const deployed = await quick.deploy({ name: 'patient', image: 'mlops-test/churn:1', replicas: 2 });
+    assert.equal(deployed.rolledBack, false);
+    assert.equal(deployed.status.health, 'healthy');
+    assert.ok(Array.isArray(await quick.list()));
+    const abort = new AbortController();
+    let changes = 0;
+    try {
+      assert.equal(await quick.watch(() => changes++, abort.signal), true);
+      // Three times the timeout with nothing to report: no watch is cut (each would be opened again, one more call).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const calls = quick.apiCalls;
+      const before = changes;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.equal(quick.apiCalls, calls, 'no watch was opened again');
+      await target.scale('patient', 1);
+      for (let i = 0; i < 50 && changes === before; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(changes > before, 'the watch still reports a change after 3 s of quiet');
+    } finally {
+      abort.abort();
+      await target.remove('patient');
+    }
+  });
+});
+
 describe('registry, credentials and a pull secret', { timeout: 300_000 }, () => {
   test('the image is pushed, the pods run it by digest, and a pull secret holds the stored credentials', async (t) => {
     if (!ready(t)) return;

@@ -7,7 +7,7 @@ import * as v from 'valibot';
 import type { BacktestReport, VersionResult } from '../../src/release/backtest/model';
 import { readReport, saveReport } from '../../src/release/backtest/reportFile';
 import { BacktestRequest } from '../../src/shared/protocol';
-import { formatDelta, formatTileValue, metricTiles } from '../../webview-ui/src/backtest/tiles';
+import { formatDelta, formatTileValue, gateSummary, metricTiles } from '../../webview-ui/src/backtest/tiles';
 
 function version(role: 'candidate' | 'baseline', f1: number, p95: number): VersionResult {
   return {
@@ -45,7 +45,7 @@ function report(baseline: VersionResult | null): BacktestReport {
     candidate: version('candidate', 0.75, 20),
     baseline,
     comparison: null,
-    gate: { metric: 'f1', maxRegression: 0.01, passed: true, reason: 'ok', candidate: 0.75, baseline: 0.7, regression: -0.05 },
+    gate: { metric: 'f1', regressionKind: 'points', maxRegression: 0.01, passed: true, reason: 'ok', candidate: 0.75, baseline: 0.7, regression: -0.05, unknownClasses: [] },
   };
 }
 
@@ -62,6 +62,18 @@ test('tiles judge each change: a higher F1 is better, a higher latency worse, eq
   assert.equal(formatTileValue(0.8, byLabel.get('Precision')!), '80.0 %');
   // Without a baseline nothing is judged.
   assert.ok(metricTiles(report(null)).every((t) => t.delta === null && t.better === null));
+});
+
+test('the gate in numbers: its metric marked on its tile, the values, the regression and the limit', () => {
+  const shown = report(version('baseline', 0.7, 10));
+  assert.deepEqual(metricTiles(shown).filter((t) => t.gate).map((t) => t.label), ['F1']);
+  assert.equal(gateSummary(shown.gate), 'F1 (higher is better): candidate 75.0 %, baseline 70.0 %, regression -5.0 pts, at most 1.0 pts');
+  const accuracy = { ...shown.gate, metric: 'accuracy' as const, candidate: 0, baseline: 1, regression: 1, passed: false };
+  assert.equal(gateSummary(accuracy), 'Accuracy (higher is better): candidate 0.0 %, baseline 100.0 %, regression 100.0 pts, at most 1.0 pts');
+  assert.equal(gateSummary({ ...shown.gate, metric: 'rmse', regressionKind: 'relative', candidate: 12, baseline: 10, regression: 0.2, maxRegression: null }), 'RMSE (lower is better): candidate 12, baseline 10, regression 20 %, no limit set');
+  // A report from before the gate named its regression kind: RMSE was relative.
+  const older = { metric: 'rmse' as const, maxRegression: 0.05, passed: true, reason: 'ok', candidate: 10, baseline: 10, regression: 0 };
+  assert.equal(gateSummary(older), 'RMSE (lower is better): candidate 10, baseline 10, regression 0 %, at most 5 %');
 });
 
 test('the panel accepts its three messages and nothing else', () => {

@@ -5,7 +5,7 @@ import { delimiter } from 'node:path';
 import { test } from 'node:test';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { changeSummary } from '../../src/deploy/deployments/kubernetes/changeSummary';
-import { kubernetesError } from '../../src/deploy/targets/kubernetes/client';
+import { kubernetesError, NO_ANSWER } from '../../src/deploy/targets/kubernetes/client';
 import { kubeconfigFiles } from '../../src/deploy/targets/kubernetes/kubeconfig';
 import { checkDeploymentName } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
 import { autoscalerManifest, cleanForExport, deploymentManifest, pullSecretManifest, pullSecretName, serviceManifest } from '../../src/deploy/targets/kubernetes/manifests';
@@ -147,6 +147,9 @@ test('API failures become messages naming the context, the user and what was ref
   const refused = kubernetesError(Object.assign(new Error('request to https://k8s:6443 failed'), { cause: { code: 'ECONNREFUSED' } }), 'list deployments', site);
   assert.match(describeError(refused), /cannot be reached \(ECONNREFUSED: nothing listens there\)/);
   assert.match(describeError(kubernetesError({ code: 401, body: {} }, 'list', site)), /did not accept the credentials of "ana" \(401 Unauthorized\)/);
+  // node-fetch copies the code of the error a timed-out request was destroyed with.
+  const silent = kubernetesError(Object.assign(new Error('request to https://k8s:6443/apis failed, reason: no answer within 30 s'), { code: NO_ANSWER }), 'list deployments in ml', { ...site, timeoutMs: 30_000 });
+  assert.match(describeError(silent), /^The Kubernetes API server of context "prod" \(https:\/\/k8s:6443\) did not answer within 30 s when trying to list deployments in ml\. Check that the cluster runs/);
 });
 
 test('kubeconfig files come from the setting, then KUBECONFIG (several files), then ~/.kube/config', () => {

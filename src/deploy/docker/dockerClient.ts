@@ -1,10 +1,14 @@
 // A dockerode client for the engine the user configured: mlops.dockerHost, then DOCKER_HOST
 // (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), then the local socket. dockerode is loaded on
-// first use, so activation does not pay for it.
+// first use, so activation does not pay for it. Every call must be answered within the remote
+// timeout (30 s); a stream (a build's output, a push, a log follow, events) only has to start
+// within it, and an upload (a build context) is timed from its last byte.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import type DockerModem from 'docker-modem';
 import { MlopsError } from '../../shared/errors';
+import { remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
 
 export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
   const target = host || env.DOCKER_HOST;
@@ -32,18 +36,61 @@ export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv =
   }
 }
 
+/** The engine for messages: its socket, or its address as the user wrote it (tcp://host:2375). */
+export function dockerHostText(host: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return dockerOptions(host, env).socketPath ?? (host || env.DOCKER_HOST || '');
+}
+
+export function noAnswerError(where: string, timeoutMs: number): MlopsError {
+  return new MlopsError(
+    `The Docker Engine at ${where} did not answer within ${secondsText(timeoutMs)}.`,
+    'Check that the engine runs and is not stuck (docker info on that machine) and that no firewall drops the connection, or point mlops.dockerHost or DOCKER_HOST at another engine.',
+  );
+}
+
+/**
+ * Makes each call of `modem` fail with `noAnswerError` when the engine has not answered within
+ * `timeoutMs`: the whole answer of a plain call, the start of a stream or of a hijacked
+ * connection. A call's own abort signal still works.
+ */
+export function answerWithin(modem: DockerModem, timeoutMs: number, where: string): void {
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    const controller = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const start = () => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+    };
+    const upload = typeof options.file === 'object' && !Buffer.isBuffer(options.file) ? options.file : undefined;
+    if (upload) upload.once('end', start);
+    else start();
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, controller.signal]) : controller.signal;
+    dial({ ...options, abortSignal }, (error, result) => {
+      clearTimeout(timer);
+      upload?.removeListener('end', start);
+      callback?.(timedOut ? noAnswerError(where, timeoutMs) : error, result);
+    });
+  };
+}
+
 /** A client whose engine has answered a ping; a clear error names the host otherwise. */
-export async function connectDocker(host?: string): Promise<Docker> {
+export async function connectDocker(host?: string, options: { timeoutMs?: number } = {}): Promise<Docker> {
   const { default: Dockerode } = await import('dockerode');
-  const options = dockerOptions(host);
-  const docker = new Dockerode(options);
+  const docker = new Dockerode(dockerOptions(host));
+  const where = dockerHostText(host);
+  answerWithin(docker.modem, options.timeoutMs ?? remoteTimeoutMs(), where);
   try {
     await docker.ping();
   } catch (error) {
-    const where = options.socketPath ?? `${options.protocol}://${options.host}:${options.port}`;
+    if (error instanceof MlopsError) throw error;
     throw new MlopsError(
       `No Docker Engine answered at ${where}: ${(error as Error).message}.`,
       'Start Docker (systemctl start docker, or dockerd), or point mlops.dockerHost or DOCKER_HOST at a running engine.',
+      { cause: error },
     );
   }
   return docker;

@@ -1,12 +1,15 @@
 // `mlops backtest --candidate IMAGE --data TABLE_OR_FILE --label COL [--baseline IMAGE_OR_DEPLOYMENT]`:
 // replays labelled rows against the candidate (and the baseline) in local containers and prints
-// the metrics; with --max-regression it is a CI gate that exits 1 when the candidate is worse.
+// the metrics and the gate's verdict; the exit code is 1 when the gate fails: a failed request, a
+// class no label holds, a collapse to one class, or (with --max-regression) a metric worse than
+// the baseline's.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliCommand, CliContext } from '../../cli/program';
 import { UsageError } from '../../cli/program';
 import { openTarget } from '../../deploy/deployCliCommands';
-import type { BacktestReport, VersionResult } from './model';
+import { isGateMetric } from './evaluate';
+import { CLASSIFICATION_GATE_METRICS, REGRESSION_GATE_METRICS, type BacktestReport, type GateMetric, type GateVerdict, type VersionResult } from './model';
 import { runBacktest } from './runBacktest';
 
 function wholeNumber(value: unknown, flag: string): number | undefined {
@@ -53,14 +56,32 @@ export function printReport(report: BacktestReport, write: (text: string) => voi
   write(`${'rows/s'.padEnd(14)}${versions.map((v) => number(v.rowsPerSecond, 0).padStart(12)).join('')}\n`);
   write(`${'failed req.'.padEnd(14)}${versions.map((v) => String(v.failedRequests).padStart(12)).join('')}\n`);
   if (report.comparison) write(`disagreement: ${report.comparison.disagreements} of ${report.comparison.compared} rows (${(report.comparison.rate * 100).toFixed(2)} %)\n`);
+  write(`${gateLine(report.gate)}\n`);
   write(`gate ${report.gate.passed ? 'PASSED' : 'FAILED'}: ${report.gate.reason}\n`);
+}
+
+/** The gate's metric, both values, the regression and the limit, on one line. */
+function gateLine(gate: GateVerdict): string {
+  const relative = gate.regressionKind === 'relative';
+  const regression = gate.regression === null ? '-' : relative ? `${(gate.regression * 100).toFixed(2)} %` : gate.regression.toFixed(4);
+  const allowed = gate.maxRegression === null ? 'no limit' : relative ? `at most ${gate.maxRegression * 100} %` : `at most ${gate.maxRegression}`;
+  return `gate metric ${gate.metric} (${relative ? 'lower' : 'higher'} is better): candidate ${number(gate.candidate)}, baseline ${number(gate.baseline)}, regression ${regression} (${allowed})`;
+}
+
+const GATE_METRICS: readonly string[] = [...CLASSIFICATION_GATE_METRICS, ...REGRESSION_GATE_METRICS];
+
+function metricOption(value: unknown): GateMetric | undefined {
+  if (value === undefined) return undefined;
+  const name = String(value);
+  if (!isGateMetric(name)) throw new UsageError(`--metric takes one of ${GATE_METRICS.join(', ')}, not '${name}'`);
+  return name;
 }
 
 export const backtestCommand: CliCommand = {
   name: 'backtest',
   summary: 'Replay labelled rows (a dataset, a lake table, or logged requests with feedback) against a candidate image and a baseline; a CI gate with --max-regression',
   usage:
-    'backtest --candidate IMAGE --data FILE|lake:TABLE --label COL [--baseline IMAGE|DEPLOYMENT] [--target swarm|kubernetes [--context C] [--namespace N] [--kubeconfig FILE]] [--max-regression 0.01] [--limit N] [--sample N] [--batch-size 100] [--parallelism 4] [--out report.json] [--lake DIR] [--docker-host H] [--json]',
+    'backtest --candidate IMAGE --data FILE|lake:TABLE --label COL [--baseline IMAGE|DEPLOYMENT] [--target swarm|kubernetes [--context C] [--namespace N] [--kubeconfig FILE]] [--max-regression 0.01] [--metric accuracy|f1|precision|recall|roc_auc|rmse|mae|r2] [--positive-class CLASS] [--limit N] [--sample N] [--batch-size 100] [--parallelism 4] [--out report.json] [--lake DIR] [--docker-host H] [--json]',
   options: {
     candidate: { type: 'string' },
     data: { type: 'string' },
@@ -68,6 +89,8 @@ export const backtestCommand: CliCommand = {
     baseline: { type: 'string' },
     target: { type: 'string' },
     'max-regression': { type: 'string' },
+    metric: { type: 'string' },
+    'positive-class': { type: 'string' },
     limit: { type: 'string' },
     sample: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -89,6 +112,8 @@ export const backtestCommand: CliCommand = {
       if (!Number.isFinite(maxRegression) || maxRegression < 0) throw new UsageError(`--max-regression takes a number, 0 or more, not '${String(values['max-regression'])}'`);
       if (!baseline) throw new UsageError('--max-regression compares with a baseline: give --baseline IMAGE or DEPLOYMENT');
     }
+    const metric = metricOption(values.metric);
+    const positiveClass = typeof values['positive-class'] === 'string' ? values['positive-class'] : undefined;
     const limit = wholeNumber(values.limit, '--limit');
     const sample = wholeNumber(values.sample, '--sample');
     const batchSize = wholeNumber(values['batch-size'], '--batch-size');
@@ -117,6 +142,8 @@ export const backtestCommand: CliCommand = {
       ...(batchSize ? { batchSize } : {}),
       ...(parallelism ? { parallelism } : {}),
       ...(maxRegression !== undefined ? { maxRegression } : {}),
+      ...(metric ? { metric } : {}),
+      ...(positiveClass !== undefined ? { positiveClass } : {}),
       ...(dockerHost ? { dockerHost } : {}),
       onProgress: ({ message }) => {
         if (!context.json && message !== last) context.io.stderr(`${message}\n`);
@@ -127,6 +154,9 @@ export const backtestCommand: CliCommand = {
     if (typeof values.out === 'string') writeFileSync(resolve(workspace, values.out), `${JSON.stringify(report, null, 2)}\n`);
     if (context.json) context.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else printReport(report, context.io.stdout);
-    return report.gate.passed ? 0 : 1;
+    if (report.gate.passed) return 0;
+    // The verdict on stderr too, where a CI log shows failures, --json or not.
+    context.io.stderr(`The back-test gate failed for ${candidate}: ${report.gate.reason}.\n`);
+    return 1;
   },
 };

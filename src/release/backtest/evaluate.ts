@@ -1,7 +1,8 @@
 // From replayed predictions to the report's parts: the task, each version's metrics, the rows
 // where the versions disagree, and the gate's verdict.
 import { classificationMetrics, classKey, confusionMatrix, quantile, regressionMetrics, sortClasses } from './metrics';
-import type { BacktestTask, Comparison, DisagreementRow, GateVerdict, VersionResult } from './model';
+import { MlopsError } from '../../shared/errors';
+import { CLASSIFICATION_GATE_METRICS, REGRESSION_GATE_METRICS, type BacktestTask, type Comparison, type DisagreementRow, type GateMetric, type GateVerdict, type VersionResult } from './model';
 import type { ReplayResult } from './replay';
 
 /** Distinct numeric labels above this many, or any fraction, make a regression. */
@@ -16,17 +17,50 @@ export function detectTask(labels: unknown[], modelTask: string | null): Backtes
 }
 
 export interface ClassSetting {
+  /** Every class seen: in the labels, the predictions and the model's own list. */
   classes: string[];
-  /** The positive class with two classes (the model's last class, or the second sorted); null for macro averages. */
+  /** The classes the labels hold. */
+  labelClasses: string[];
+  /** The class whose precision, recall and F1 are reported; null for macro averages over more than two classes. */
   positive: string | null;
 }
 
-export function classSetting(labels: unknown[], replays: ReplayResult[], modelClasses: string[] | null): ClassSetting {
-  const seen = [...labels, ...replays.flatMap((r) => r.predictions.filter((p) => p !== null))].map(classKey);
-  const classes = sortClasses([...seen, ...(modelClasses ?? [])]);
-  if (classes.length > 2) return { classes, positive: null };
+/** The classes the labels hold, sorted. */
+export function labelClassesOf(labels: unknown[]): string[] {
+  return sortClasses(labels.map(classKey));
+}
+
+/** Refuses a positive class that no label holds: its precision, recall and F1 would be 0 for every model. */
+export function checkPositiveClass(labelClasses: string[], positive: string): void {
+  if (!labelClasses.includes(positive)) {
+    throw new MlopsError(`The positive class '${positive}' is not a class of the labels, which hold ${listClasses(labelClasses)}.`, 'Give --positive-class one of the labels\' classes.');
+  }
+}
+
+/**
+ * The classes and the positive class. The positive class is one of the labels' classes: the one
+ * asked for; with two classes or one, the model's positive (its last) class when the labels hold
+ * it, otherwise the second sorted (or the only) class; with more, none (macro averages). A class
+ * only a model answers is never positive, so a wrong model cannot make every F1 zero.
+ */
+export function classSetting(labels: unknown[], replays: ReplayResult[], modelClasses: string[] | null, positiveClass?: string): ClassSetting {
+  const labelClasses = labelClassesOf(labels);
+  const predicted = replays.flatMap((r) => r.predictions.filter((p) => p !== null)).map(classKey);
+  const classes = sortClasses([...labelClasses, ...predicted, ...(modelClasses ?? [])]);
+  if (positiveClass !== undefined) {
+    checkPositiveClass(labelClasses, positiveClass);
+    return { classes, labelClasses, positive: positiveClass };
+  }
+  if (labelClasses.length > 2) return { classes, labelClasses, positive: null };
   const declared = replays.find((r) => r.classes?.length === 2)?.classes ?? (modelClasses?.length === 2 ? modelClasses : null);
-  return { classes, positive: declared ? declared[1] : (classes[1] ?? classes[0] ?? null) };
+  const modelPositive = declared?.[1];
+  const positive = modelPositive !== undefined && labelClasses.includes(modelPositive) ? modelPositive : (labelClasses[1] ?? labelClasses[0] ?? null);
+  return { classes, labelClasses, positive };
+}
+
+/** "0 and 1", "a, b and c". */
+export function listClasses(classes: string[]): string {
+  return classes.length < 2 ? (classes[0] ?? 'no class') : `${classes.slice(0, -1).join(', ')} and ${classes.at(-1)}`;
 }
 
 const SERIES_POINTS = 2000;
@@ -125,22 +159,108 @@ export function compareVersions(task: BacktestTask, columns: string[], rows: unk
   return { compared, disagreements: disagreeing.length, rate: compared ? disagreeing.length / compared : 0, top: ordered };
 }
 
+interface MetricSpec {
+  /** As the messages name it. */
+  name: string;
+  read(version: VersionResult): number | null | undefined;
+  /** Points lost of a metric where higher is better; the relative increase of an error. */
+  kind: 'points' | 'relative';
+}
+
+const GATE_METRICS: Record<GateMetric, MetricSpec> = {
+  accuracy: { name: 'accuracy', read: (v) => v.classification?.accuracy, kind: 'points' },
+  f1: { name: 'F1', read: (v) => v.classification?.f1, kind: 'points' },
+  precision: { name: 'precision', read: (v) => v.classification?.precision, kind: 'points' },
+  recall: { name: 'recall', read: (v) => v.classification?.recall, kind: 'points' },
+  roc_auc: { name: 'ROC AUC', read: (v) => v.classification?.rocAuc, kind: 'points' },
+  rmse: { name: 'RMSE', read: (v) => v.regression?.rmse, kind: 'relative' },
+  mae: { name: 'MAE', read: (v) => v.regression?.mae, kind: 'relative' },
+  r2: { name: 'R²', read: (v) => v.regression?.r2, kind: 'points' },
+};
+
+export const isGateMetric = (name: string): name is GateMetric => Object.hasOwn(GATE_METRICS, name);
+
 /**
- * The gate: the candidate fails when a request failed, or when its primary metric is worse than
- * the baseline's by more than `maxRegression`: F1 points lost for classification (binary F1 of the
- * positive class, or macro F1), the relative RMSE increase for regression.
+ * The metric a gate judges: the one asked for when it fits the task, otherwise accuracy for
+ * classes and RMSE for values, which count every row (F1 counts one class, and is 0 for every
+ * model when the labels lack it). A collapse to one class that accuracy would not show on
+ * unbalanced labels is failed on its own (see gateVerdict).
  */
-export function gateVerdict(task: BacktestTask, candidate: VersionResult, baseline: VersionResult | null, maxRegression: number | null): GateVerdict {
-  const metric = task === 'classification' ? 'f1' : 'rmse';
-  const value = (v: VersionResult | null) => (v ? (task === 'classification' ? v.classification?.f1 : v.regression?.rmse) ?? null : null);
-  const [c, b] = [value(candidate), value(baseline)];
-  const verdict = (passed: boolean, reason: string, regression: number | null = null): GateVerdict => ({ metric, maxRegression, passed, reason, candidate: c, baseline: b, regression });
+export function gateMetric(task: BacktestTask, asked?: GateMetric): GateMetric {
+  const fitting: readonly GateMetric[] = task === 'classification' ? CLASSIFICATION_GATE_METRICS : REGRESSION_GATE_METRICS;
+  if (asked === undefined) return fitting[0];
+  if (!fitting.includes(asked)) throw new MlopsError(`The gate metric ${asked} does not fit this back-test, which is a ${task}.`, `Give --metric one of ${fitting.join(', ')}.`);
+  return asked;
+}
+
+export interface GateInput {
+  task: BacktestTask;
+  metric: GateMetric;
+  maxRegression: number | null;
+  candidate: VersionResult;
+  baseline: VersionResult | null;
+  /** Classification: every class, in the order of the confusion matrices, and the labels' classes. */
+  classes: string[] | null;
+  labelClasses: string[] | null;
+}
+
+/** The classes a version answered, from the columns of its confusion matrix. */
+function predictedClasses(version: VersionResult, classes: string[]): string[] {
+  const confusion = version.confusion ?? [];
+  return classes.filter((_, column) => confusion.some((row) => (row[column] ?? 0) > 0));
+}
+
+/**
+ * The gate. The candidate fails when a request failed; when it answers a class no label holds;
+ * when it answers one class for every row where the labels hold several and the baseline answered
+ * several; and, with `maxRegression`, when its metric is worse than the baseline's by more than
+ * that: points lost of accuracy, F1, precision, recall, ROC AUC or R², the relative increase of
+ * RMSE or MAE. A gate asked to compare a metric that a version lacks fails.
+ */
+export function gateVerdict(input: GateInput): GateVerdict {
+  const { task, metric, maxRegression, candidate, baseline } = input;
+  const spec = GATE_METRICS[metric];
+  const [c, b] = [spec.read(candidate) ?? null, baseline ? (spec.read(baseline) ?? null) : null];
+  const classes = task === 'classification' ? (input.classes ?? []) : [];
+  const labelClasses = input.labelClasses ?? [];
+  const answered = predictedClasses(candidate, classes);
+  const unknownClasses = task === 'classification' ? answered.filter((cls) => !labelClasses.includes(cls)) : [];
+  // Points lost, or the relative increase of an error: positive when the candidate is worse.
+  const regression = c === null || b === null ? null : spec.kind === 'points' ? b - c : b === 0 ? (c === 0 ? 0 : Infinity) : (c - b) / b;
+  const verdict = (passed: boolean, reason: string): GateVerdict => ({
+    metric,
+    regressionKind: spec.kind,
+    maxRegression,
+    passed,
+    reason,
+    candidate: c,
+    baseline: b,
+    regression,
+    unknownClasses,
+  });
+  const change =
+    c === null || b === null || regression === null
+      ? null
+      : spec.kind === 'points'
+        ? `${spec.name} ${c.toFixed(4)} vs ${b.toFixed(4)} (${c - b < 0 ? '-' : '+'}${Math.abs(c - b).toFixed(4)})`
+        : `${spec.name} ${c.toPrecision(6)} vs ${b.toPrecision(6)} (${regression < 0 ? '-' : '+'}${(Math.abs(regression) * 100).toFixed(2)} %)`;
+  const withChange = (reason: string) => (change ? `${reason}; ${change}` : reason);
   if (candidate.failedRequests) return verdict(false, `the candidate failed ${candidate.failedRequests} of ${candidate.requests} requests: ${candidate.errors[0] ?? ''}`);
-  if (c === null || b === null) return verdict(true, baseline ? 'no metric to compare' : 'no baseline to compare with');
-  const regression = task === 'classification' ? b - c : b === 0 ? (c === 0 ? 0 : Infinity) : (c - b) / b;
-  const change = task === 'classification' ? `F1 ${c.toFixed(4)} vs ${b.toFixed(4)} (${regression > 0 ? '-' : '+'}${Math.abs(regression).toFixed(4)})` : `RMSE ${c.toPrecision(6)} vs ${b.toPrecision(6)} (${regression > 0 ? '+' : '-'}${(Math.abs(regression) * 100).toFixed(2)} %)`;
-  if (maxRegression === null) return verdict(true, `${change}; no --max-regression set`, regression);
+  if (unknownClasses.length) {
+    const which = unknownClasses.length === 1 ? `the class ${unknownClasses[0]}, which no label holds` : `the classes ${listClasses(unknownClasses)}, which no label holds`;
+    return verdict(false, withChange(`the candidate answers ${which} (the labels hold ${listClasses(labelClasses)}; if the data misses classes the model knows, replay more rows)`));
+  }
+  const baselineAnswered = baseline ? predictedClasses(baseline, classes) : [];
+  if (answered.length === 1 && labelClasses.length > 1 && baselineAnswered.length > 1) {
+    return verdict(false, withChange(`the candidate answers ${answered[0]} for every row, where the labels hold ${listClasses(labelClasses)} and the baseline answers ${baselineAnswered.length} classes: it has collapsed to one class`));
+  }
+  if (!baseline) return verdict(true, 'no baseline to compare with');
+  if (change === null || regression === null) {
+    const missing = `no ${spec.name} for the ${c === null ? 'candidate' : 'baseline'}${metric === 'roc_auc' ? ' (its server sends no class probabilities)' : ''}`;
+    return maxRegression === null ? verdict(true, missing) : verdict(false, `${missing}, so the gate cannot compare`);
+  }
+  if (maxRegression === null) return verdict(true, `${change}; no --max-regression set`);
   // A tolerance for the float error of equal models.
   const passed = regression <= maxRegression + 1e-12;
-  return verdict(passed, `${change}: ${passed ? 'within' : 'worse than'} the allowed regression of ${task === 'classification' ? maxRegression : `${maxRegression * 100} %`}`, regression);
+  return verdict(passed, `${change}: ${passed ? 'within' : 'worse than'} the allowed regression of ${spec.kind === 'points' ? maxRegression : `${maxRegression * 100} %`}`);
 }

@@ -60,16 +60,29 @@ export interface Comparison {
   top: DisagreementRow[];
 }
 
+/** The metrics a gate can judge by: of classes (higher is better), and of values (RMSE and MAE lower, R² higher). */
+export const CLASSIFICATION_GATE_METRICS = ['accuracy', 'f1', 'precision', 'recall', 'roc_auc'] as const;
+export const REGRESSION_GATE_METRICS = ['rmse', 'mae', 'r2'] as const;
+export type GateMetric = (typeof CLASSIFICATION_GATE_METRICS)[number] | (typeof REGRESSION_GATE_METRICS)[number];
+
 export interface GateVerdict {
-  /** `f1` for classification, `rmse` for regression. */
-  metric: 'f1' | 'rmse';
+  /** The metric judged: accuracy for classes and RMSE for values unless another was asked for. */
+  metric: GateMetric;
+  /**
+   * How a regression is measured: `points` lost (baseline minus candidate) of a metric where higher
+   * is better, or the `relative` increase of an error (RMSE, MAE). Absent in older reports.
+   */
+  regressionKind?: 'points' | 'relative';
   maxRegression: number | null;
   passed: boolean;
+  /** Why it passed or failed, in words. */
   reason: string;
   candidate: number | null;
   baseline: number | null;
-  /** Classification: baseline F1 minus candidate F1 (points lost); regression: relative RMSE increase. */
+  /** Points lost, or the relative error increase (see `regressionKind`); negative when the candidate is better. */
   regression: number | null;
+  /** Classes the candidate predicted that no label holds (each one fails the gate). */
+  unknownClasses?: string[];
 }
 
 export interface BacktestReport {
@@ -86,7 +99,10 @@ export interface BacktestReport {
     columns: string[];
   };
   task: BacktestTask;
-  /** Classification: every class seen, sorted; the positive class when there are two, and how precision, recall and F1 average. */
+  /**
+   * Classification: every class seen (labels, predictions, the model's own), sorted; the positive
+   * class (one of the labels' classes, or --positive-class), and how precision, recall and F1 average.
+   */
   classes: string[] | null;
   positiveClass: string | null;
   averaging: 'binary' | 'macro' | null;

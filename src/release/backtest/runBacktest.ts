@@ -5,8 +5,8 @@
 import type Docker from 'dockerode';
 import { connectDocker } from '../../deploy/docker/dockerClient';
 import { MlopsError } from '../../shared/errors';
-import { classSetting, compareVersions, detectTask, gateVerdict, versionResult, type VersionRun } from './evaluate';
-import type { BacktestReport } from './model';
+import { checkPositiveClass, classSetting, compareVersions, detectTask, gateMetric, gateVerdict, labelClassesOf, versionResult, type VersionRun } from './evaluate';
+import type { BacktestReport, GateMetric } from './model';
 import { startModelContainer, type ModelContainer } from './modelContainer';
 import { replay, selectColumns, type ReplayResult } from './replay';
 import { loadReplayData, type ReplayData, type ReplayDataOptions } from './replayData';
@@ -28,8 +28,12 @@ export interface BacktestOptions extends ReplayDataOptions {
   /** Rows per request (100) and requests in flight (4). */
   batchSize?: number;
   parallelism?: number;
-  /** See `gateVerdict`; without it the gate only fails on failed requests. */
+  /** See `gateVerdict`; without it the gate fails only on failed requests, unknown classes and a collapse. */
   maxRegression?: number;
+  /** The metric the gate judges (accuracy for classes, RMSE for values). */
+  metric?: GateMetric;
+  /** The class whose precision, recall and F1 are reported; one of the labels' classes. */
+  positiveClass?: string;
   /** Disagreeing rows to keep (20). */
   top?: number;
   dockerHost?: string;
@@ -58,6 +62,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     progress(`Reading ${options.data}`);
     const data = await loadReplayData({ data: options.data, label: options.label, workspace: options.workspace, ...pick(options, 'lakeRoot', 'limit', 'sample', 'signal') });
     if (!data.rows.length) throw new MlopsError(`${data.source} has no labelled rows to replay${data.skippedReason ? `: ${data.skippedReason}` : ''}.`);
+    if (options.positiveClass !== undefined) checkPositiveClass(labelClassesOf(data.labels), options.positiveClass);
     const baselineImage = options.baseline === undefined ? undefined : ((await options.resolveBaseline?.(options.baseline)) ?? options.baseline);
     const docker = options.docker ?? (await connectDocker(options.dockerHost));
     const images = [{ role: 'candidate' as const, image: options.candidate }, ...(baselineImage ? [{ role: 'baseline' as const, image: baselineImage }] : [])];
@@ -66,6 +71,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     for (const result of started) if (result.status === 'fulfilled') containers.push(result.value);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+
+    // The task is known once the candidate says what it is: a metric of the other task is refused before any row is sent.
+    const task = detectTask(data.labels, containers[0].info.task);
+    const metric = gateMetric(task, options.metric);
+    if (task === 'regression' && options.positiveClass !== undefined) throw new MlopsError(`A positive class (${options.positiveClass}) is for classes, and this back-test is a regression.`, 'Leave --positive-class out.');
 
     const total = data.rows.length * images.length;
     let done = 0;
@@ -84,9 +94,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       runs.push({ role, image, version: container.info.version, healthyAfterMs: container.healthyAfterMs, replay: result });
     }
 
-    const info = containers[0].info;
-    const task = detectTask(data.labels, info.task);
-    const setting = task === 'classification' ? classSetting(data.labels, runs.map((r) => r.replay), info.classes) : null;
+    const setting = task === 'classification' ? classSetting(data.labels, runs.map((r) => r.replay), containers[0].info.classes, options.positiveClass) : null;
     const [candidate, baseline = null] = runs.map((run) => versionResult(run, data.labels, task, setting));
     const comparison = runs[1] ? compareVersions(task, data.columns, data.rows, data.labels, runs[0].replay, runs[1].replay, options.top ?? 20) : null;
     const report: BacktestReport = {
@@ -102,7 +110,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       candidate,
       baseline,
       comparison,
-      gate: gateVerdict(task, candidate, baseline, options.maxRegression ?? null),
+      gate: gateVerdict({ task, metric, maxRegression: options.maxRegression ?? null, candidate, baseline, classes: setting?.classes ?? null, labelClasses: setting?.labelClasses ?? null }),
     };
     return { report, data, candidate: runs[0].replay, baseline: runs[1]?.replay ?? null };
   } catch (error) {

@@ -10,7 +10,7 @@ import { formatNumber } from '../shared/format';
 import { connectToHost } from '../shared/host';
 import { seriesStyle, withAlpha } from '../shared/palette';
 import { applyTheme, el } from '../shared/theme';
-import { formatDelta, formatTileValue, metricTiles, qualitySpecs } from './tiles';
+import { formatDelta, formatTileValue, gateSummary, metricTiles, qualitySpecs } from './tiles';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 applyTheme(`${CONTROLS_CSS}
@@ -103,7 +103,10 @@ function render(report: BacktestReport, file: string | null): void {
     ...(file ? [file] : []),
   ].join(' · ');
   gate.className = `banner ${report.gate.passed ? 'gate-passed' : 'gate-failed'}`;
-  gate.replaceChildren(icon(report.gate.passed ? 'pass' : 'error'), el('span', {}, el('strong', { text: report.gate.passed ? 'Gate passed: ' : 'Gate failed: ' }), report.gate.reason));
+  gate.replaceChildren(
+    icon(report.gate.passed ? 'pass' : 'error'),
+    el('div', {}, el('div', {}, el('strong', { text: report.gate.passed ? 'Gate passed: ' : 'Gate failed: ' }), report.gate.reason), el('div', { className: 'gate-numbers muted', text: gateSummary(report.gate) })),
+  );
   renderTiles(report);
   renderCharts(report);
   renderDetail(report, versions);
@@ -120,7 +123,7 @@ function renderTiles(report: BacktestReport): void {
     ...all.map((tile) => {
       const detail = report.baseline ? el('div', { className: 'tile-detail muted' }, el('span', { text: `baseline ${formatTileValue(tile.baseline, tile)}` }), el('span', { className: 'delta', text: formatDelta(tile) })) : el('div', { className: 'tile-detail muted', text: 'no baseline' });
       const judged = tile.better === null ? '' : tile.better ? 'better' : 'worse';
-      return el('div', { className: `tile ${judged}`, title: tile.better === null ? '' : `The candidate is ${judged} than the baseline` }, el('div', { className: 'tile-label', text: tile.label }), el('div', { className: 'tile-value', text: formatTileValue(tile.candidate, tile), title: formatTileValue(tile.candidate, tile) }), detail);
+      return el('div', { className: `tile ${judged}`, title: tile.better === null ? '' : `The candidate is ${judged} than the baseline` }, el('div', { className: 'tile-label', text: tile.gate ? `${tile.label} · gate` : tile.label }), el('div', { className: 'tile-value', text: formatTileValue(tile.candidate, tile), title: formatTileValue(tile.candidate, tile) }), detail);
     }),
     ...(comparison
       ? [

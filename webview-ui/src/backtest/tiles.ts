@@ -1,6 +1,7 @@
 // The metric tiles of the Back-test Report: each metric of the task, the candidate's value beside
-// the baseline's, and whether the change is for the better (higher F1 or R², lower RMSE or latency).
-import type { BacktestReport, BacktestVersion } from '../../../src/shared/protocol';
+// the baseline's, and whether the change is for the better (higher F1 or R², lower RMSE or latency);
+// and the gate's metric, values, regression and limit in words.
+import type { BacktestReport, BacktestVersion, GateVerdict } from '../../../src/shared/protocol';
 
 export interface MetricTile {
   label: string;
@@ -13,10 +14,14 @@ export interface MetricTile {
   /** Whether the value reads as a share (0..1, shown in %). */
   share: boolean;
   unit: string;
+  /** Whether the gate judges by this metric. */
+  gate: boolean;
 }
 
 interface MetricSpec {
   label: string;
+  /** The gate's name for it (GateVerdict.metric). */
+  metric?: GateVerdict['metric'];
   read(version: BacktestVersion): number | null | undefined;
   higherIsBetter: boolean;
   share?: boolean;
@@ -24,17 +29,17 @@ interface MetricSpec {
 }
 
 const CLASSIFICATION: MetricSpec[] = [
-  { label: 'Accuracy', read: (v) => v.classification?.accuracy, higherIsBetter: true, share: true },
-  { label: 'Precision', read: (v) => v.classification?.precision, higherIsBetter: true, share: true },
-  { label: 'Recall', read: (v) => v.classification?.recall, higherIsBetter: true, share: true },
-  { label: 'F1', read: (v) => v.classification?.f1, higherIsBetter: true, share: true },
-  { label: 'ROC AUC', read: (v) => v.classification?.rocAuc, higherIsBetter: true },
+  { label: 'Accuracy', metric: 'accuracy', read: (v) => v.classification?.accuracy, higherIsBetter: true, share: true },
+  { label: 'Precision', metric: 'precision', read: (v) => v.classification?.precision, higherIsBetter: true, share: true },
+  { label: 'Recall', metric: 'recall', read: (v) => v.classification?.recall, higherIsBetter: true, share: true },
+  { label: 'F1', metric: 'f1', read: (v) => v.classification?.f1, higherIsBetter: true, share: true },
+  { label: 'ROC AUC', metric: 'roc_auc', read: (v) => v.classification?.rocAuc, higherIsBetter: true },
 ];
 
 const REGRESSION: MetricSpec[] = [
-  { label: 'MAE', read: (v) => v.regression?.mae, higherIsBetter: false },
-  { label: 'RMSE', read: (v) => v.regression?.rmse, higherIsBetter: false },
-  { label: 'R²', read: (v) => v.regression?.r2, higherIsBetter: true },
+  { label: 'MAE', metric: 'mae', read: (v) => v.regression?.mae, higherIsBetter: false },
+  { label: 'RMSE', metric: 'rmse', read: (v) => v.regression?.rmse, higherIsBetter: false },
+  { label: 'R²', metric: 'r2', read: (v) => v.regression?.r2, higherIsBetter: true },
 ];
 
 const SERVING: MetricSpec[] = [
@@ -54,7 +59,7 @@ export function metricTiles(report: BacktestReport): MetricTile[] {
     const baseline = report.baseline ? (spec.read(report.baseline) ?? null) : null;
     const delta = candidate !== null && baseline !== null ? candidate - baseline : null;
     const better = delta === null || delta === 0 ? null : spec.higherIsBetter === delta > 0;
-    return { label: spec.label, candidate, baseline, delta, better, share: spec.share ?? false, unit: spec.unit ?? '' };
+    return { label: spec.label, candidate, baseline, delta, better, share: spec.share ?? false, unit: spec.unit ?? '', gate: spec.metric !== undefined && spec.metric === report.gate.metric };
   });
 }
 
@@ -73,4 +78,23 @@ export function formatDelta(tile: MetricTile): string {
   const size = Math.abs(tile.delta);
   const text = tile.share ? `${(size * 100).toFixed(1)} pts` : `${Number(size.toPrecision(3))}${tile.unit ? ` ${tile.unit}` : ''}`;
   return `${sign}${text}`;
+}
+
+/**
+ * The gate's judgement in numbers: "Accuracy (higher is better): candidate 0.0 %, baseline
+ * 100.0 %, regression 100.0 pts, at most 1.0 pts". Older reports name no regression kind: RMSE and
+ * MAE were relative, the rest points.
+ */
+export function gateSummary(gate: GateVerdict): string {
+  const spec = [...CLASSIFICATION, ...REGRESSION].find((s) => s.metric === gate.metric);
+  const relative = gate.regressionKind ? gate.regressionKind === 'relative' : gate.metric === 'rmse' || gate.metric === 'mae';
+  const share = spec?.share ?? false;
+  const value = (x: number | null) => formatTileValue(x, { share, unit: '' });
+  const amount = (x: number) => (relative ? `${Number((x * 100).toPrecision(3))} %` : share ? `${(x * 100).toFixed(1)} pts` : String(Number(x.toPrecision(3))));
+  return [
+    `${spec?.label ?? gate.metric} (${relative ? 'lower' : 'higher'} is better): candidate ${value(gate.candidate)}`,
+    `baseline ${value(gate.baseline)}`,
+    ...(gate.regression === null ? [] : [`regression ${amount(gate.regression)}`]),
+    gate.maxRegression === null ? 'no limit set' : `at most ${amount(gate.maxRegression)}`,
+  ].join(', ');
 }
