@@ -157,7 +157,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
       : new vscode.ThemeIcon(status.icon, status.color ? new vscode.ThemeColor(status.color) : undefined);
     const sortMetric = this.query.orderBy ? parseOrderBy([this.query.orderBy])[0] : undefined;
-    item.description = runDescription(run, Date.now(), sortMetric?.entity === 'metrics' ? [sortMetric.key] : []);
+    const description = runDescription(run, Date.now(), sortMetric?.entity === 'metrics' ? [sortMetric.key] : []);
+    item.description = run.problem ? [run.problem.split('\n')[0], description].filter(Boolean).join(' · ') : description;
     item.tooltip = runTooltip(run);
     item.contextValue = run.tags[GIT_COMMIT_TAG] ? 'mlops.run.git' : 'mlops.run';
     item.command = { command: 'mlops.openMetrics', title: 'Chart Metrics', arguments: [{ kind: 'run', run }] };
