@@ -36,7 +36,7 @@ async function withStore<T>(context: CliContext, use: (store: TrackingStore) => 
 function reportProblems(context: CliContext, what: (count: number) => string, problems: { id: string; problem: string }[]): number {
   if (problems.length === 0) return 0;
   const error = `${what(problems.length)} could not be read fully; what could be read is on stdout.`;
-  const remedy = 'Repair or remove the files named here (MLflow itself skips such runs and experiments).';
+  const remedy = 'Repair or remove the files named here; MLflow itself cannot read them either.';
   if (context.json) context.io.stderr(`${JSON.stringify({ error, remedy, problems })}\n`);
   else context.io.stderr(`mlops: ${error}\n${problems.map((p) => `  ${p.id}: ${p.problem.replace(/\n/g, '\n    ')}\n`).join('')}${remedy}\n`);
   return 1;
