@@ -2,6 +2,7 @@
 // contributes its subcommands as CliCommand objects (see src/cli.ts).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MlopsError } from '../shared/errors';
+import { redactUserInfo } from '../shared/redact';
 
 export class UsageError extends Error {}
 
@@ -79,7 +80,7 @@ export async function runCli(program: Program, argv: string[], io: CliIo): Promi
     return (await command.run({ values: parsed.values, positionals: parsed.positionals, json, io })) ?? 0;
   } catch (error) {
     const usage = error instanceof UsageError;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactUserInfo(error instanceof Error ? error.message : String(error));
     const remedy = error instanceof MlopsError ? error.remedy : undefined;
     io.stderr(
       json ? `${JSON.stringify({ error: message, ...(remedy ? { remedy } : {}) })}\n` : `${program.name}: ${message}${remedy ? `\n${remedy}` : ''}\n`,

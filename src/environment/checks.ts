@@ -7,6 +7,7 @@ import { kubernetesClient, kubernetesError } from '../deploy/targets/kubernetes/
 import { kubeconfigFiles, openCluster } from '../deploy/targets/kubernetes/kubeconfig';
 import { describeError } from '../shared/errors';
 import { runProgram } from '../shared/process';
+import { redactUserInfo } from '../shared/redact';
 import { pingDockerEngine, resolveDockerHost } from './dockerPing';
 
 export interface EnvironmentOptions {
@@ -29,7 +30,8 @@ export async function checkEnvironment(options: EnvironmentOptions = {}): Promis
     checkKubernetes(options.kubeconfig, env),
     checkGit(options.cwd),
   ]);
-  return [...python, ...docker, kubernetes, git];
+  // A Docker host or API server may hold credentials (tcp://user:pw@host): details never show them.
+  return [...python, ...docker, kubernetes, git].map((check) => ({ ...check, detail: redactUserInfo(check.detail) }));
 }
 
 async function checkPython(python: string): Promise<EnvironmentCheck[]> {

@@ -3,7 +3,9 @@ import type { CliCommand, CliContext } from '../cli/program';
 import { UsageError } from '../cli/program';
 import { MlopsError } from '../shared/errors';
 import type { TrackingStore } from './model';
+import { parseOrderBy } from './runQuery';
 import { locateStore, openStore } from './storeLocator';
+import { trackingCredentials } from './trackingAuth';
 
 const trackingUriOption = { 'tracking-uri': { type: 'string' } } as const;
 
@@ -19,12 +21,25 @@ async function withStore<T>(context: CliContext, use: (store: TrackingStore) => 
   if (!located) {
     throw new MlopsError('No MLflow tracking store found here.', 'Pass --tracking-uri, set MLFLOW_TRACKING_URI, or run in a folder with mlflow.db or mlruns/.');
   }
-  const store = openStore(located.uri, { rest: { token: process.env.MLFLOW_TRACKING_TOKEN, username: process.env.MLFLOW_TRACKING_USERNAME, password: process.env.MLFLOW_TRACKING_PASSWORD } });
+  const store = openStore(located.uri, { rest: await trackingCredentials(located.uri, { env: process.env }) });
   try {
     return await use(store);
   } finally {
     await store.close();
   }
+}
+
+/**
+ * What could not be read goes to stderr, and the exit code is 1, so that a script notices; what
+ * could be read is on stdout all the same.
+ */
+function reportProblems(context: CliContext, what: (count: number) => string, problems: { id: string; problem: string }[]): number {
+  if (problems.length === 0) return 0;
+  const error = `${what(problems.length)} could not be read fully; what could be read is on stdout.`;
+  const remedy = 'Repair or remove the files named here; MLflow itself cannot read them either.';
+  if (context.json) context.io.stderr(`${JSON.stringify({ error, remedy, problems })}\n`);
+  else context.io.stderr(`mlops: ${error}\n${problems.map((p) => `  ${p.id}: ${p.problem.replace(/\n/g, '\n    ')}\n`).join('')}${remedy}\n`);
+  return 1;
 }
 
 function positiveInteger(value: unknown, option: string): number | undefined {
@@ -52,7 +67,8 @@ export const experimentsCommand: CliCommand = {
         })),
       );
       if (context.json) context.io.stdout(`${toJson(rows)}\n`);
-      else for (const row of rows) context.io.stdout(`${row.id}\t${row.name}\t${row.lifecycleStage}\t${row.runCount} runs${row.problem ? `\t${row.problem}` : ''}\n`);
+      else for (const row of rows) context.io.stdout(`${row.id}\t${row.name}\t${row.lifecycleStage}\t${row.problem ? 'unreadable' : `${row.runCount} runs`}\n`);
+      return reportProblems(context, (n) => `${n} experiment${n === 1 ? '' : 's'}`, experiments.flatMap((e) => (e.problem ? [{ id: e.id, problem: e.problem }] : [])));
     }),
 };
 
@@ -65,16 +81,19 @@ export const runsCommand: CliCommand = {
     const wanted = context.values.experiment;
     if (typeof wanted !== 'string') throw new UsageError('runs needs --experiment ID_OR_NAME');
     const maxResults = positiveInteger(context.values['max-results'], 'max-results');
+    const orderBy = context.values['order-by'] as string[] | undefined;
+    // Checked here too, not only by local stores: a tracking server's answer would name no rule.
+    parseOrderBy(orderBy);
     return withStore(context, async (store) => {
       const experiment = (await store.listExperiments()).find((e) => e.id === wanted || e.name === wanted);
       if (!experiment) throw new MlopsError(`No experiment '${wanted}' in ${store.location}.`, "Run 'mlops experiments' for the list.");
       const { runs } = await store.searchRuns({
         experimentIds: [experiment.id],
         filter: context.values.filter as string | undefined,
-        orderBy: context.values['order-by'] as string[] | undefined,
+        orderBy,
         maxResults,
       });
-      const rows = runs.map(({ runId, runName, experimentId, status, startTime, endTime, lifecycleStage, params, metrics, tags }) => ({
+      const rows = runs.map(({ runId, runName, experimentId, status, startTime, endTime, lifecycleStage, params, metrics, tags, problem }) => ({
         runId,
         runName,
         experimentId,
@@ -85,9 +104,11 @@ export const runsCommand: CliCommand = {
         params,
         metrics,
         tags,
+        ...(problem ? { problem } : {}),
       }));
       if (context.json) context.io.stdout(`${toJson(rows)}\n`);
       else for (const run of runs) context.io.stdout(`${run.runId}\t${run.runName}\t${run.status}\t${Object.entries(run.metrics).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      return reportProblems(context, (n) => `${n} run${n === 1 ? '' : 's'} of experiment '${experiment.name}'`, runs.flatMap((r) => (r.problem ? [{ id: r.runId, problem: r.problem }] : [])));
     });
   },
 };
@@ -105,6 +126,7 @@ export const metricHistoryCommand: CliCommand = {
       const history = await store.metricHistory(run, key, maxPoints);
       if (context.json) context.io.stdout(`${toJson(history)}\n`);
       else for (const p of history.points) context.io.stdout(`${p.step}\t${p.timestamp}\t${p.value}\n`);
+      return reportProblems(context, () => `The history of '${key}'`, history.problem ? [{ id: run, problem: history.problem }] : []);
     });
   },
 };

@@ -4,12 +4,14 @@ import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { setting, workspaceRoot } from '../host/settings';
 import { describeError } from '../shared/errors';
+import { secretOrigin, setHostSecret } from '../shared/hostSecrets';
+import { redactUserInfo } from '../shared/redact';
 import type { Logger } from '../shared/logger';
 import { ExperimentsTree, type ExperimentNode } from './experimentsView';
 import type { Run } from './model';
 import { parseFilter, parseOrderBy } from './runQuery';
 import { GIT_COMMIT_TAG } from './runPresentation';
-import { StoreHolder, TOKEN_SECRET } from '../host/trackingStoreHolder';
+import { StoreHolder } from '../host/trackingStoreHolder';
 import { findStores } from './storeLocator';
 
 type Log = vscode.LogOutputChannel & Logger;
@@ -20,14 +22,14 @@ function selectedRuns(node: ExperimentNode | undefined, selection: readonly Expe
 }
 
 export function registerExperiments(context: vscode.ExtensionContext, log: Log): void {
-  const holder = new StoreHolder(context.secrets);
+  const holder = new StoreHolder(context.secrets, log);
   const tree = new ExperimentsTree(async () => (await holder.current())?.store);
   const view = vscode.window.createTreeView('mlops.experiments', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   context.subscriptions.push(holder, view);
 
   const describeView = async () => {
     const current = await holder.current().catch(() => undefined);
-    const parts = [current ? `${current.store.kind === 'rest' ? current.located.uri : vscode.workspace.asRelativePath(current.store.location)}` : ''];
+    const parts = [current ? `${current.store.kind === 'rest' ? current.store.location : vscode.workspace.asRelativePath(current.store.location)}` : ''];
     if (tree.query.filter) parts.push(`filter: ${tree.query.filter}`);
     if (tree.query.orderBy) parts.push(`by ${tree.query.orderBy}`);
     view.description = parts.filter(Boolean).join(' · ');
@@ -91,7 +93,7 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       const found = root ? findStores(root) : [];
       const items: (vscode.QuickPickItem & { uri?: string; enter?: boolean })[] = [
         ...found.map((path) => ({ label: vscode.workspace.asRelativePath(path), description: path.endsWith('.db') ? 'SQLite store' : 'mlruns/ file store', uri: path })),
-        ...(process.env.MLFLOW_TRACKING_URI ? [{ label: process.env.MLFLOW_TRACKING_URI, description: 'MLFLOW_TRACKING_URI', uri: '' }] : []),
+        ...(process.env.MLFLOW_TRACKING_URI ? [{ label: redactUserInfo(process.env.MLFLOW_TRACKING_URI), description: 'MLFLOW_TRACKING_URI', uri: '' }] : []),
         { label: '$(edit) Enter a tracking URI…', description: 'sqlite:///path, a folder, or http(s)://server', enter: true },
       ];
       const picked = await vscode.window.showQuickPick(items, { title: 'MLflow tracking store', placeHolder: 'Where the Experiments view reads runs from' });
@@ -104,10 +106,35 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       log.info(`experiments: reading ${uri || 'MLFLOW_TRACKING_URI or the workspace'}`);
     }),
     vscode.commands.registerCommand('mlops.setTrackingToken', async () => {
-      const token = await vscode.window.showInputBox({ title: 'MLflow tracking server token', prompt: 'Kept in VS Code SecretStorage; MLFLOW_TRACKING_TOKEN takes precedence.', password: true, ignoreFocusOut: true });
+      await holder.migrateToken();
+      const current = await holder.current().catch(() => undefined);
+      const server = await vscode.window.showInputBox({
+        title: 'Set Tracking Server Token (1/2): for which server?',
+        prompt: 'The token is sent to this server (scheme, host and port) only.',
+        value: current?.store.kind === 'rest' ? secretOrigin(current.store.location) : '',
+        placeHolder: 'https://mlflow.example.com',
+        ignoreFocusOut: true,
+        validateInput: (text) => {
+          try {
+            secretOrigin(text);
+            return undefined;
+          } catch (error) {
+            return describeError(error);
+          }
+        },
+      });
+      if (!server) return;
+      const origin = secretOrigin(server);
+      const token = await vscode.window.showInputBox({
+        title: `Set Tracking Server Token (2/2): the token for ${origin}`,
+        prompt: 'Kept in VS Code SecretStorage for this server only; MLFLOW_TRACKING_TOKEN, when set for this server, takes precedence. Leave empty to forget the stored one.',
+        password: true,
+        ignoreFocusOut: true,
+      });
       if (token === undefined) return;
-      if (token) await context.secrets.store(TOKEN_SECRET, token);
-      else await context.secrets.delete(TOKEN_SECRET);
+      await setHostSecret(context.secrets, 'trackingToken', origin, token.trim());
+      log.info(`experiments: ${token.trim() ? 'a token is stored' : 'the token was removed'} for ${origin}`);
+      void vscode.window.showInformationMessage(token.trim() ? `The token for ${origin} is kept in VS Code's secret storage and sent to ${origin} only.` : `The token for ${origin} was removed.`);
       await reopen();
     }),
     vscode.commands.registerCommand('mlops.filterRuns', async () => {

@@ -1,5 +1,6 @@
 // The Experiments view: experiments, their runs (nested under their parents), and registered
 // models with their versions and aliases. A node that cannot be read says why and which file.
+import { sep } from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../shared/errors';
 import type { Experiment, ModelVersion, RegisteredModel, Run, TrackingStore } from './model';
@@ -157,7 +158,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
       : new vscode.ThemeIcon(status.icon, status.color ? new vscode.ThemeColor(status.color) : undefined);
     const sortMetric = this.query.orderBy ? parseOrderBy([this.query.orderBy])[0] : undefined;
-    item.description = runDescription(run, Date.now(), sortMetric?.entity === 'metrics' ? [sortMetric.key] : []);
+    const description = runDescription(run, Date.now(), sortMetric?.entity === 'metrics' ? [sortMetric.key] : []);
+    item.description = run.problem ? [shortProblem(run.problem), description].filter(Boolean).join(' · ') : description;
     item.tooltip = runTooltip(run);
     item.contextValue = run.tags[GIT_COMMIT_TAG] ? 'mlops.run.git' : 'mlops.run';
     item.command = { command: 'mlops.openMetrics', title: 'Chart Metrics', arguments: [{ kind: 'run', run }] };
@@ -171,10 +173,17 @@ function experimentItem(experiment: Experiment): vscode.TreeItem {
   item.iconPath = experiment.problem
     ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
     : new vscode.ThemeIcon('beaker');
-  item.description = experiment.problem ? experiment.problem : `#${experiment.id}`;
+  item.description = experiment.problem ? shortProblem(experiment.problem) : `#${experiment.id}`;
   item.tooltip = experiment.problem ?? experiment.artifactLocation;
   item.contextValue = 'mlops.experiment';
   return item;
+}
+
+/** A problem's first line, with paths inside the workspace made relative: the tooltip has the rest. */
+function shortProblem(problem: string): string {
+  const first = problem.split('\n')[0];
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return root ? first.split(`${root}${sep}`).join('') : first;
 }
 
 function escapeMarkdown(text: string): string {

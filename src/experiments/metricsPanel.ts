@@ -90,7 +90,16 @@ class MetricsSession {
     const histories = await readHistories(this.store, this.runs, this.selectedKeys, DEFAULT_MAX_POINTS);
     if (fetch !== this.fetches) return;
     await this.panel.post({ type: 'series', series: histories.map(toSeries), live });
-    this.lastError = undefined;
+    const problems = histories.flatMap((history) => (history.problem ? [history.problem] : []));
+    if (problems.length === 0) {
+      this.lastError = undefined;
+      return;
+    }
+    // The charts stay; the notice says which lines they skip.
+    const message = `Some lines could not be read and are not charted: ${problems.join('; ')}`;
+    if (message !== this.lastError) this.log.warn(`metrics: ${message}`);
+    this.lastError = message;
+    await this.panel.post({ type: 'error', message });
   }
 
   private schedulePoll(): void {

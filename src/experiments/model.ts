@@ -1,7 +1,8 @@
 // What every tracking store returns, whatever MLflow format it reads.
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+/** MLflow's statuses, and UNKNOWN when the store does not say (a run whose meta.yaml cannot be read). */
+export type RunStatus = (typeof RUN_STATUSES)[number] | 'UNKNOWN';
 export type LifecycleStage = 'active' | 'deleted';
 
 export interface Experiment {
@@ -46,6 +47,8 @@ export interface MetricHistory {
   totalPoints: number;
   /** In step order (then timestamp), downsampled when there were more than the budget. */
   points: MetricPoint[];
+  /** Set when some of the history could not be read (and was skipped); names the file and lines. */
+  problem?: string;
 }
 
 export interface ModelVersion {
@@ -99,3 +102,6 @@ export interface TrackingStore {
 }
 
 export const DEFAULT_MAX_POINTS = 2000;
+
+/** What to do when a run id is not in the store. */
+export const RUN_IDS_REMEDY = "Run 'mlops runs --experiment ID' for the run ids, or pick the run in the Experiments view.";

@@ -8,6 +8,7 @@ export const STATUS_ICONS: Record<RunStatus, { icon: string; color?: string }> =
   FINISHED: { icon: 'pass', color: 'testing.iconPassed' },
   FAILED: { icon: 'error', color: 'testing.iconFailed' },
   KILLED: { icon: 'circle-slash', color: 'disabledForeground' },
+  UNKNOWN: { icon: 'question' },
 };
 
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';

@@ -229,11 +229,18 @@ export interface OrderClause {
   ascending: boolean;
 }
 
+// A key, quoted when it holds spaces (metrics.`my key`), then at most one more word: the direction.
+const ORDER_CLAUSE = /^\s*([A-Za-z_][\w\-/]*(?:\.(?:`[^`]*`|"[^"]*"|\S+?))?)(?:\s+(\S+))?\s*$/;
+
 export function parseOrderBy(orderBy: string[] | undefined): OrderClause[] {
   return (orderBy ?? []).map((clause) => {
-    const match = /^\s*(.+?)(?:\s+(ASC|DESC))?\s*$/i.exec(clause);
-    if (!match) throw new MlopsError(`Cannot read the order '${clause}'.`, 'Write it like metrics.acc DESC or attributes.start_time.');
-    return { ...parseIdentifier(match[1]), ascending: (match[2] ?? 'ASC').toUpperCase() === 'ASC' };
+    const match = ORDER_CLAUSE.exec(clause);
+    if (!match) throw new MlopsError(`Cannot read the order '${clause}'.`, 'Write it like metrics.acc DESC or attributes.start_time, one key and an optional direction.');
+    const direction = (match[2] ?? 'ASC').toUpperCase();
+    if (direction !== 'ASC' && direction !== 'DESC') {
+      throw new MlopsError(`'${match[2]}' is not a direction in the order '${clause}'.`, `Use ASC or DESC after the key, e.g. ${match[1]} DESC.`);
+    }
+    return { ...parseIdentifier(match[1]), ascending: direction === 'ASC' };
   });
 }
 

@@ -8,3 +8,8 @@ export function setting<T>(key: string, fallback: T): T {
 export function workspaceRoot(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
+
+/** The user's own value of an `mlops.*` setting (user settings), never one a workspace sets. */
+export function userSetting<T>(key: string): T | undefined {
+  return vscode.workspace.getConfiguration('mlops').inspect<T>(key)?.globalValue;
+}

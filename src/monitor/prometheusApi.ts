@@ -3,6 +3,7 @@
 // failure is an MlopsError naming the endpoint: unreachable, an HTTP status, Prometheus' own
 // errorType and error, or an answer that is not Prometheus'. Credentials never appear in messages.
 import { MlopsError } from '../shared/errors';
+import { redactUserInfo } from '../shared/redact';
 
 export interface PrometheusConnection {
   /** The server root, e.g. http://prometheus:9090 (a path prefix such as /prometheus is kept). */
@@ -67,16 +68,9 @@ function timeParam(time: TimeArg): string {
   return time;
 }
 
-/** The URL without user:password, for messages. */
+/** The URL without user:password or a trailing slash, for messages. */
 export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/+$/, '');
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//');
-  }
+  return redactUserInfo(url).replace(/\/+$/, '');
 }
 
 /** Instant query: the value of `expr` at `time` (default: now). */

@@ -1,5 +1,6 @@
 // Moving a registered model's alias (`champion`) to the version a promotion put in production,
 // through the tracking server's REST API, so that MLflow's registry and the cluster agree.
+import { serverRequest, type TrackingCredentials } from '../experiments/trackingAuth';
 import { MlopsError } from '../shared/errors';
 
 export interface RegisteredVersion {
@@ -13,10 +14,9 @@ export interface AliasMove extends RegisteredVersion {
   previous: string | null;
 }
 
-export interface TrackingServer {
+export interface TrackingServer extends TrackingCredentials {
   /** http(s)://host:port of `mlflow server`. */
   url: string;
-  token?: string;
   timeoutMs?: number;
 }
 
@@ -59,11 +59,12 @@ export async function moveAlias(server: TrackingServer, target: RegisteredVersio
 }
 
 async function call<T>(server: TrackingServer, method: 'GET' | 'POST', endpoint: string, request: { query?: Record<string, string>; body?: unknown }): Promise<T> {
-  const url = new URL(`api/2.0/mlflow/${endpoint}`, server.url.endsWith('/') ? server.url : `${server.url}/`);
+  const { base, authorization } = serverRequest(server.url.endsWith('/') ? server.url : `${server.url}/`, server);
+  const url = new URL(`api/2.0/mlflow/${endpoint}`, base);
   for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
-  if (server.token) headers.authorization = `Bearer ${server.token}`;
+  if (authorization) headers.authorization = authorization;
   let response: Response;
   try {
     response = await fetch(url, {

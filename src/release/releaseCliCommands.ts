@@ -4,6 +4,7 @@ import type { CliCommand, CliContext } from '../cli/program';
 import { UsageError } from '../cli/program';
 import { openTarget, requiredName, TARGET_OPTIONS, TARGET_USAGE } from '../deploy/deployCliCommands';
 import { PRODUCTION_VARIANT, type DeployTarget, type TrafficSplit } from '../deploy/targets/deployTarget';
+import { trackingCredentials } from '../experiments/trackingAuth';
 import { appendAudit } from '../monitor/audit';
 import { monitoringDir } from '../monitor/countsLog';
 import { targetKey } from '../monitor/targetKey';
@@ -148,7 +149,7 @@ export const promoteCommand: CliCommand = {
         ? {
             mlflow: {
               // The token comes from the environment, never a flag that shell history would keep.
-              server: { url: mlflowUrl, ...(process.env.MLFLOW_TRACKING_TOKEN ? { token: process.env.MLFLOW_TRACKING_TOKEN } : {}) },
+              server: { url: mlflowUrl, ...(await trackingCredentials(mlflowUrl, { env: process.env })) },
               alias: typeof values.alias === 'string' ? values.alias : 'champion',
               imageLabels: (image: string) => imageLabels(image, typeof values['docker-host'] === 'string' ? values['docker-host'] : undefined),
             },

@@ -1,3 +1,5 @@
+import { redactUserInfo } from './redact';
+
 /** Where the core writes what it does. The extension backs it with the "MLOps" output channel. */
 export interface Logger {
   info(message: string): void;
@@ -7,7 +9,7 @@ export interface Logger {
 
 /** A logger for the CLI: diagnostics go to stderr so that stdout stays machine-readable. */
 export const stderrLogger: Logger = {
-  info: (message) => process.stderr.write(`${message}\n`),
-  warn: (message) => process.stderr.write(`warning: ${message}\n`),
-  error: (message) => process.stderr.write(`error: ${message}\n`),
+  info: (message) => process.stderr.write(`${redactUserInfo(message)}\n`),
+  warn: (message) => process.stderr.write(`warning: ${redactUserInfo(message)}\n`),
+  error: (message) => process.stderr.write(`error: ${redactUserInfo(message)}\n`),
 };

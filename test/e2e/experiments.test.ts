@@ -1,15 +1,16 @@
 // The Experiments view and its panels in a real VS Code, on the demo workspace whose runs were
 // logged by the real MLflow: experiments, nested runs, registered models, metric charts and the
-// comparison of two runs.
+// comparison of two runs; and on a store MLflow made and something then damaged, whose problems
+// show on the nodes they belong to.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createDemoWorkspace } from '../../scripts/lib/demoWorkspace.mjs';
 import { mlflowPaths } from '../../scripts/lib/mlflow.mjs';
-import { mlflowUnavailableReason } from '../support/mlflow';
+import { brokenStores, mlflowUnavailableReason } from '../support/mlflow';
 import { needService } from '../support/services';
 import { openMlopsContainer, openWorkbench, runCommand, screenshot, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
 
@@ -84,5 +85,37 @@ with mlflow.start_run(run_name='late-run'):
     for (const expected of ['gbm-tuned', 'logreg-baseline', 'learning_rate', 'val/accuracy']) assert.ok(text.includes(expected), `${expected} in the table`);
     await page.waitForTimeout(500);
     await screenshot(page, 'compare-panel');
+  });
+});
+
+describe('the Experiments view on a damaged mlruns/', { timeout: 300_000 }, () => {
+  let workbench: Workbench | undefined;
+
+  before(async () => {
+    if (unavailable) return;
+    const broken = await brokenStores();
+    const workspace = join(mkdtempSync(join(tmpdir(), 'mlops-e2e-broken-')), 'workspace');
+    mkdirSync(workspace);
+    cpSync(broken.mlrunsPath, join(workspace, 'mlruns'), { recursive: true });
+    writeFileSync(join(workspace, 'mlruns', broken.healthyExperimentId, broken.runIdsByName['good-run']!, 'meta.yaml'), 'run_id: [unclosed\n');
+    workbench = await openWorkbench(workspace);
+  });
+  after(() => workbench?.close());
+
+  const row = (label: string) => workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: label }).first();
+
+  test('an unreadable experiment, run meta.yaml and metric file are named on their own nodes', async (t) => {
+    if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
+    const { page } = workbench!;
+    await openMlopsContainer(page);
+    await row('111111111111111111').waitFor({ timeout: 30_000 });
+    assert.match(await row('111111111111111111').innerText(), /meta\.yaml is missing/);
+    assert.match(await row('222222222222222222').innerText(), /meta\.yaml is not valid: line 1/);
+    await row('healthy').click();
+    await row('bad-metric-run').waitFor({ timeout: 30_000 });
+    assert.match(await row('bad-metric-run').innerText(), /metrics\/loss has lines that are not '<timestamp_ms> <value> \[<step>\]', skipped: line 11/);
+    assert.match(await row('good-run').innerText(), /meta\.yaml is not valid: line 1/);
+    assert.equal(await row('good-run').locator('.codicon-warning').count(), 1, 'a warning icon, not FINISHED');
+    await screenshot(page, 'experiments-view-damaged-store');
   });
 });

@@ -38,6 +38,8 @@ test('a garbage metric line is named with its file and line; the valid points st
   assert.match(bad.problem!, new RegExp(`line ${broken.garbageMetric.lineNumber}:`));
   const history = await store.metricHistory(bad.runId, broken.garbageMetric.key, Number.MAX_SAFE_INTEGER);
   assert.equal(history.points.length, broken.garbageMetric.validPoints);
+  assert.ok(history.problem?.includes(broken.garbageMetric.path), 'the history says which lines it skipped');
+  assert.match(history.problem!, new RegExp(`line ${broken.garbageMetric.lineNumber}:`));
   assert.ok(!runs.find((r) => r.runId !== bad.runId)!.problem, 'the good run has no problem');
 });
 
@@ -56,25 +58,42 @@ test('a corrupt or truncated mlflow.db is reported with its path, not thrown raw
   }
 });
 
-test('a database locked by a writer is read once the writer lets go', async (t) => {
-  if (!needService(t, !unavailable, why)) return;
-  const { sqlitePath, expectedSqlite } = await mlflowStores();
+/** A copy of the fixture's mlflow.db, and a writer holding an exclusive lock on it for `seconds`, as MLflow does during a long log_batch. */
+async function lockedCopy(seconds: number): Promise<string> {
+  const { sqlitePath } = await mlflowStores();
   const copy = join(mkdtempSync(join(tmpdir(), 'mlops-locked-')), 'mlflow.db');
   copyFileSync(sqlitePath, copy);
-  // A writer that holds an exclusive lock for 1.5 s, as MLflow does during a long log_batch.
   const writer = spawn(mlflowPaths().python, ['-c', `import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute('BEGIN EXCLUSIVE'); c.execute("UPDATE experiments SET name = name")
-print('locked', flush=True); time.sleep(1.5); c.execute('COMMIT')`, copy]);
+print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')`, copy, String(seconds)]);
   await new Promise<void>((resolve, reject) => {
     writer.stdout.once('data', () => resolve());
     writer.once('exit', (code) => reject(new Error(`the writer exited with ${code}`)));
   });
-  const store = openStore(copy);
+  return copy;
+}
+
+test('a database locked by a writer is read once the writer lets go', async (t) => {
+  if (!needService(t, !unavailable, why)) return;
+  const { expectedSqlite } = await mlflowStores();
+  const store = openStore(await lockedCopy(1.5));
   const started = Date.now();
   const experiments = await store.listExperiments();
   await store.close();
   assert.ok(Date.now() - started >= 500, 'it waited for the lock');
+  assert.equal(experiments.length, expectedSqlite.experiments.length);
+});
+
+test("a lock held at open, beyond SQLite's busy timeout, gets the retries later reads get", { timeout: 60_000 }, async (t) => {
+  if (!needService(t, !unavailable, why)) return;
+  const { expectedSqlite } = await mlflowStores();
+  // Longer than the 5 s busy timeout of one try: the open itself must retry, as reads do.
+  const store = openStore(await lockedCopy(7));
+  const started = Date.now();
+  const experiments = await store.listExperiments();
+  await store.close();
+  assert.ok(Date.now() - started >= 6000, `it waited for the lock (${Date.now() - started} ms)`);
   assert.equal(experiments.length, expectedSqlite.experiments.length);
 });
 

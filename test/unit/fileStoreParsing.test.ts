@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFlatYaml } from '../../src/experiments/stores/flatYaml';
-import { latestInMetricFile, parseMetricFile } from '../../src/experiments/stores/metricLines';
+import { latestInMetricFile, metricFileProblem, parseMetricFile } from '../../src/experiments/stores/metricLines';
 
 test("meta.yaml as MLflow writes it", () => {
   const meta = parseFlatYaml(
@@ -35,5 +35,12 @@ test('metric lines: with and without a step, non-finite values, garbage reported
 test('the latest value is the max by (step, timestamp), not the last line', () => {
   const { latest, badLines } = latestInMetricFile('1000 0.1 5\n2000 0.2 3\n900 0.3 5\ngarbage\n');
   assert.equal(latest?.value, 0.1);
-  assert.deepEqual(badLines, ['line 4: expected 2 or 3 fields, found 1']);
+  assert.deepEqual(badLines, ["line 4: expected 2 or 3 fields, found 1 ('garbage')"]);
+});
+
+test("a metric file's problem names the file, the rule, the first bad lines and how many more", () => {
+  const { badLines } = parseMetricFile(['x', '1 2 3', 'y', 'z z z z', '2 2 2', 'w'].join('\n'));
+  assert.equal(badLines.length, 4);
+  const problem = metricFileProblem('/store/1/abc/metrics/loss', badLines);
+  assert.match(problem, /^\/store\/1\/abc\/metrics\/loss has lines that are not '<timestamp_ms> <value> \[<step>\]', skipped: line 1: .*\('x'\); line 3: .*; line 4: .* \(and 1 more\)$/);
 });

@@ -65,3 +65,20 @@ test('the CLI is the package bin and the extension keeps vscode external', () =>
   assert.equal(manifest.main, './dist/extension.js');
   assert.ok(manifest.engines.vscode.startsWith('^1.'));
 });
+
+test('untrusted and virtual workspaces are declared: settings naming programs or hosts are restricted, code-running commands need trust', () => {
+  const { untrustedWorkspaces, virtualWorkspaces } = manifest.capabilities;
+  assert.equal(untrustedWorkspaces.supported, 'limited');
+  assert.match(untrustedWorkspaces.description, /Restricted Mode/);
+  const settings = Object.keys(contributes.configuration.properties);
+  // Every setting that names a program, a host or a credentials file: the workspace cannot set it.
+  const namesProgramOrHost = settings.filter((key) => /(Path|Host|Uri|Url)$|kubeconfig|registry|deployTargets|baseImage/.test(key));
+  assert.deepEqual([...untrustedWorkspaces.restrictedConfigurations].sort(), namesProgramOrHost.sort());
+  for (const key of ['mlops.pythonPath', 'mlops.dockerHost', 'mlops.trackingUri', 'mlops.kubeconfig', 'mlops.grafanaUrl', 'mlops.prometheusUrl', 'mlops.registry']) {
+    assert.ok(untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+  }
+  const needTrust = contributes.commands.filter((c: { enablement?: string }) => c.enablement === 'isWorkspaceTrusted').map((c: { command: string }) => c.command);
+  assert.deepEqual(needTrust.sort(), ['mlops.containerizeModel', 'mlops.containerizeNotebook', 'mlops.openRunCommit', 'mlops.runPipeline', 'mlops.runPipelineStep', 'mlops.showDatasetHistory']);
+  assert.equal(virtualWorkspaces.supported, false);
+  assert.ok(virtualWorkspaces.description.length > 40);
+});

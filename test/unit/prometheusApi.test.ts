@@ -19,8 +19,8 @@ test('sample values: numbers, NaN and the infinities as Prometheus writes them',
 });
 
 test('credentials in a URL never reach a message', () => {
-  assert.equal(redactedUrl('https://ana:pw@prom.example.com/prometheus/'), 'https://prom.example.com/prometheus');
-  assert.equal(redactedUrl('not a url://ana:pw@x'), 'not a url://x');
+  assert.equal(redactedUrl('https://ana:pw@prom.example.com/prometheus/'), 'https://***@prom.example.com/prometheus');
+  assert.equal(redactedUrl('not a url://ana:pw@x'), 'not a url://***@x');
 });
 
 let seen: { url: string; headers: IncomingHttpHeaders }[] = [];

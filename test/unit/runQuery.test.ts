@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Run } from '../../src/experiments/model';
-import { parseFilter, searchInMemory } from '../../src/experiments/runQuery';
+import { parseFilter, parseOrderBy, searchInMemory } from '../../src/experiments/runQuery';
 import { MlopsError } from '../../src/shared/errors';
 
 function run(id: string, fields: Partial<Run> = {}): Run {
@@ -53,6 +53,21 @@ test('ordering: by the clause with missing values last, then start time descendi
   assert.deepEqual(ids(undefined, ['metrics.loss']), ['a', 'd', 'b', 'c'], 'NaN sorts with the missing values');
   assert.deepEqual(ids(), ['d', 'a', 'b', 'c']);
   assert.deepEqual(ids(undefined, ['attributes.start_time ASC']), ['c', 'b', 'a', 'd']);
+});
+
+test('an order is a key and at most a direction, ASC or DESC; anything else is refused by name', () => {
+  assert.deepEqual(parseOrderBy(['metrics.acc desc', 'metrics.`my key`', 'params."a b" ASC', 'start_time']), [
+    { entity: 'metrics', key: 'acc', ascending: false },
+    { entity: 'metrics', key: 'my key', ascending: true },
+    { entity: 'params', key: 'a b', ascending: true },
+    { entity: 'attributes', key: 'start_time', ascending: true },
+  ]);
+  assert.throws(
+    () => parseOrderBy(['metrics.acc sideways']),
+    (error: unknown) => error instanceof MlopsError && /'sideways' is not a direction in the order 'metrics.acc sideways'/.test(error.message) && /ASC or DESC/.test(error.remedy ?? ''),
+  );
+  assert.throws(() => parseOrderBy(['metrics.acc DESC again']), /Cannot read the order 'metrics.acc DESC again'/);
+  assert.throws(() => searchInMemory(runs, { experimentIds: ['1'], orderBy: ['metrics.acc upward'] }), /not a direction/);
 });
 
 test('pages carry on where the last one stopped', () => {

@@ -9,6 +9,7 @@ import { MlopsError } from '../../shared/errors';
 import { downsample } from '../downsample';
 import {
   DEFAULT_MAX_POINTS,
+  RUN_IDS_REMEDY,
   RUN_STATUSES,
   type Experiment,
   type LifecycleStage,
@@ -23,7 +24,7 @@ import {
 } from '../model';
 import { searchInMemory } from '../runQuery';
 import { parseFlatYaml, type YamlValue } from './flatYaml';
-import { byStepThenTime, latestInMetricFile, parseMetricFile } from './metricLines';
+import { byStepThenTime, latestInMetricFile, metricFileProblem, parseMetricFile } from './metricLines';
 
 const IO_PARALLELISM = 64;
 const RUNS_PER_SLICE = 200;
@@ -75,7 +76,7 @@ function time(value: YamlValue | undefined): number | null {
 function status(value: YamlValue | undefined): RunStatus {
   if (typeof value === 'number' && value >= 1 && value <= RUN_STATUSES.length) return RUN_STATUSES[value - 1];
   const name = String(value ?? '').toUpperCase();
-  return (RUN_STATUSES as readonly string[]).includes(name) ? (name as RunStatus) : 'FINISHED';
+  return (RUN_STATUSES as readonly string[]).includes(name) ? (name as RunStatus) : 'UNKNOWN';
 }
 
 function stage(value: YamlValue | undefined): LifecycleStage {
@@ -148,7 +149,7 @@ export class FileTrackingStore implements TrackingStore {
     const metrics: Record<string, number> = {};
     for (const [key, content] of metricFiles) {
       const { latest, badLines } = latestInMetricFile(content);
-      if (badLines.length) problems.push(`${join(folder, 'metrics', key)}: ${badLines.slice(0, 3).join('; ')}`);
+      if (badLines.length) problems.push(metricFileProblem(join(folder, 'metrics', key), badLines));
       if (latest) metrics[key] = latest.value;
     }
     const meta: Meta = metaResult instanceof Error ? {} : metaResult;
@@ -200,19 +201,22 @@ export class FileTrackingStore implements TrackingStore {
         return join(folder, runId);
       }
     }
-    throw new MlopsError(`Run ${runId} is not in ${this.location}.`);
+    throw new MlopsError(`Run ${runId} is not in ${this.location}.`, RUN_IDS_REMEDY);
   }
 
   async metricHistory(runId: string, key: string, maxPoints = DEFAULT_MAX_POINTS): Promise<MetricHistory> {
-    const file = join(await this.findRunFolder(runId), 'metrics', ...key.split('/'));
+    const folder = await this.findRunFolder(runId);
+    const file = join(folder, 'metrics', ...key.split('/'));
     let content: string;
     try {
       content = await readFile(file, 'utf8');
     } catch {
-      throw new MlopsError(`Run ${runId} has no metric '${key}' (${file} is missing).`);
+      const logged = [...readKeyedFiles(join(folder, 'metrics')).keys()].sort();
+      throw new MlopsError(`Run ${runId} has no metric '${key}' (${file} is missing).`, logged.length ? `It logged ${logged.join(', ')}.` : 'It logged no metrics.');
     }
-    const points = parseMetricFile(content).points.sort(byStepThenTime);
-    return { runId, key, totalPoints: points.length, points: downsample(points, maxPoints) };
+    const { points, badLines } = parseMetricFile(content);
+    points.sort(byStepThenTime);
+    return { runId, key, totalPoints: points.length, points: downsample(points, maxPoints), ...(badLines.length ? { problem: metricFileProblem(file, badLines) } : {}) };
   }
 
   async listRegisteredModels(): Promise<RegisteredModel[]> {

@@ -65,10 +65,16 @@ function eachMetricLine(text: string, onPoint: (point: MetricPoint) => void): st
       if (!Number.isFinite(timestamp) || !Number.isFinite(step)) throw new Error('timestamp and step must be integers');
       onPoint({ step, timestamp, value: parsePythonFloat(fields[1]) });
     } catch (error) {
-      badLines.push(`line ${lineNumber}: ${(error as Error).message}`);
+      badLines.push(`line ${lineNumber}: ${(error as Error).message} ('${line.length > 40 ? `${line.slice(0, 40)}…` : line}')`);
     }
   }
   return badLines;
+}
+
+/** What a metric file's bad lines make of it: the file, the first lines that are wrong and the rule they break. */
+export function metricFileProblem(file: string, badLines: string[]): string {
+  const more = badLines.length > 3 ? ` (and ${badLines.length - 3} more)` : '';
+  return `${file} has lines that are not '<timestamp_ms> <value> [<step>]', skipped: ${badLines.slice(0, 3).join('; ')}${more}`;
 }
 
 /** MLflow's "latest": a is after b by (step, timestamp, value). */

@@ -16,6 +16,7 @@ import {
   type RunStatus,
   type TrackingStore,
 } from '../model';
+import { serverRequest, type TrackingCredentials } from '../trackingAuth';
 import { parsePythonFloat } from './metricLines';
 
 const RUNS_PAGE = 50_000;
@@ -40,10 +41,7 @@ interface RestRun {
   data?: { metrics?: { key: string; value: number | string; timestamp?: string | number; step?: string | number }[]; params?: KeyValue[]; tags?: KeyValue[] };
 }
 
-export interface RestOptions {
-  token?: string;
-  username?: string;
-  password?: string;
+export interface RestOptions extends TrackingCredentials {
   timeoutMs?: number;
 }
 
@@ -63,21 +61,27 @@ function record(items: KeyValue[] | undefined): Record<string, string> {
 
 export class RestTrackingStore implements TrackingStore {
   readonly kind = 'rest';
+  /** The server's URL without user info, for requests and messages. */
+  readonly location: string;
   private readonly base: string;
+  private readonly authorization: string | undefined;
 
+  /** User info in the URL (http://user:password@host) is basic auth when no other credentials are given. */
   constructor(
-    readonly location: string,
+    url: string,
     private readonly options: RestOptions = {},
   ) {
-    this.base = location.replace(/\/+$/, '');
+    const { base, authorization } = serverRequest(url, options);
+    this.base = base.href.replace(/\/+$/, '');
+    this.location = this.base;
+    this.authorization = authorization;
   }
 
   private async call<T>(path: string, init: { method?: 'GET' | 'POST'; query?: Record<string, string | number | undefined>; body?: unknown } = {}): Promise<T> {
     const url = new URL(`${this.base}/api/2.0/mlflow/${path}`);
     for (const [key, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    else if (this.options.username) headers.authorization = `Basic ${Buffer.from(`${this.options.username}:${this.options.password ?? ''}`).toString('base64')}`;
+    if (this.authorization) headers.authorization = this.authorization;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     let response: Response;
@@ -96,7 +100,7 @@ export class RestTrackingStore implements TrackingStore {
     if (response.status === 401 || response.status === 403) {
       throw new MlopsError(
         `The tracking server at ${this.base} refused the request (HTTP ${response.status}).`,
-        'Set MLFLOW_TRACKING_TOKEN, or run "MLOps: Set Tracking Server Token".',
+        `Set MLFLOW_TRACKING_TOKEN, or run "MLOps: Set Tracking Server Token" for ${new URL(this.base).origin}.`,
       );
     }
     if (!response.ok) {
@@ -147,7 +151,7 @@ export class RestTrackingStore implements TrackingStore {
       runId: info.run_id,
       runName: info.run_name ?? record(data?.tags)['mlflow.runName'] ?? '',
       experimentId: info.experiment_id,
-      status: (RUN_STATUSES as readonly string[]).includes(status) ? (status as RunStatus) : 'FINISHED',
+      status: (RUN_STATUSES as readonly string[]).includes(status) ? (status as RunStatus) : 'UNKNOWN',
       startTime: optionalTime(info.start_time),
       endTime: optionalTime(info.end_time),
       lifecycleStage: info.lifecycle_stage === 'deleted' ? 'deleted' : 'active',

@@ -7,6 +7,7 @@ import { MlopsError } from '../../shared/errors';
 import { downsample } from '../downsample';
 import {
   DEFAULT_MAX_POINTS,
+  RUN_IDS_REMEDY,
   RUN_STATUSES,
   type Experiment,
   type LifecycleStage,
@@ -22,6 +23,9 @@ import { searchInMemory } from '../runQuery';
 
 const BUSY_TIMEOUT_MS = 5000;
 const BUSY_RETRIES = 20;
+const retryDelayMs = (attempt: number) => 50 * (attempt + 1);
+/** How long a query waits for a writer's lock in all: SQLite's busy timeout on each try, and the pauses between. */
+const BUSY_BUDGET_MS = (BUSY_RETRIES + 1) * BUSY_TIMEOUT_MS + Array.from({ length: BUSY_RETRIES }, (_, i) => retryDelayMs(i)).reduce((a, b) => a + b, 0);
 const PAGE_CACHE_KB = 128 * 1024;
 
 type Row = unknown[];
@@ -50,14 +54,17 @@ export class SqliteTrackingStore implements TrackingStore {
     // Loaded on first use: the native module is not needed until a store is read.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sqlite = require('@photostructure/sqlite') as typeof import('@photostructure/sqlite');
+    const db = new sqlite.DatabaseSync(this.location, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
     try {
-      this.db = new sqlite.DatabaseSync(this.location, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
-      // Listing 100,000 runs makes ~400,000 index lookups: a larger page cache saves most of their reads.
-      this.db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KB}`);
-      return this.db;
+      // Listing 100,000 runs makes ~400,000 index lookups: a larger page cache saves most of their
+      // reads. Setting it reads the schema, so a writer's lock may already hold it up here.
+      db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KB}`);
     } catch (error) {
-      throw this.explain(error);
+      db.close();
+      throw error;
     }
+    this.db = db;
+    return db;
   }
 
   private explain(error: unknown): MlopsError {
@@ -69,12 +76,15 @@ export class SqliteTrackingStore implements TrackingStore {
       return new MlopsError(`${this.location} is not an MLflow tracking database (${message}).`, undefined, { cause: error });
     }
     if (isBusy(error)) {
-      return new MlopsError(`${this.location} stayed locked by another process for too long.`, 'Try again when MLflow has finished writing.', { cause: error });
+      return new MlopsError(`${this.location} stayed locked by another process for ${Math.round(BUSY_BUDGET_MS / 1000)} s.`, 'Try again when MLflow has finished writing.', { cause: error });
     }
     return new MlopsError(`${this.location}: ${message}`, undefined, { cause: error });
   }
 
-  /** Runs a read-only query, retrying while a writer holds the lock. Rows come back as arrays. */
+  /**
+   * Runs a read-only query, opening the database first if need be, and retrying while a writer
+   * holds the lock: at open as at any later read. Rows come back as arrays.
+   */
   private async query(sql: string, ...params: (string | number)[]): Promise<Row[]> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -87,10 +97,10 @@ export class SqliteTrackingStore implements TrackingStore {
         return statement.all(...params) as unknown as Row[];
       } catch (error) {
         if (isBusy(error) && attempt < BUSY_RETRIES) {
-          await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+          await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
           continue;
         }
-        throw this.explain(error);
+        throw error instanceof MlopsError ? error : this.explain(error);
       }
     }
   }
@@ -137,7 +147,7 @@ export class SqliteTrackingStore implements TrackingStore {
       runId: String(runId),
       runName: name == null ? '' : String(name),
       experimentId,
-      status: (RUN_STATUSES as readonly unknown[]).includes(status) ? (status as RunStatus) : 'FINISHED',
+      status: (RUN_STATUSES as readonly unknown[]).includes(status) ? (status as RunStatus) : 'UNKNOWN',
       startTime: start == null ? null : Number(start),
       endTime: end == null ? null : Number(end),
       lifecycleStage: (stage === 'deleted' ? 'deleted' : 'active') as LifecycleStage,
@@ -163,8 +173,18 @@ export class SqliteTrackingStore implements TrackingStore {
 
   async metricHistory(runId: string, key: string, maxPoints = DEFAULT_MAX_POINTS): Promise<MetricHistory> {
     const rows = await this.query('SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp', runId, key);
+    if (rows.length === 0) await this.explainNoHistory(runId, key);
     const points = rows.map(([step, timestamp, value, isNan]) => ({ step: Number(step), timestamp: Number(timestamp), value: isNan ? NaN : Number(value) }));
     return { runId, key, totalPoints: points.length, points: downsample(points, maxPoints) };
+  }
+
+  /** A history with no point: the run is not in the store, or it never logged that metric. */
+  private async explainNoHistory(runId: string, key: string): Promise<void> {
+    if ((await this.query('SELECT 1 FROM runs WHERE run_uuid = ?', runId)).length === 0) {
+      throw new MlopsError(`Run ${runId} is not in ${this.location}.`, RUN_IDS_REMEDY);
+    }
+    const logged = (await this.query('SELECT DISTINCT key FROM metrics WHERE run_uuid = ? ORDER BY key', runId)).map(([name]) => String(name));
+    throw new MlopsError(`Run ${runId} has no metric '${key}' in ${this.location}.`, logged.length ? `It logged ${logged.join(', ')}.` : 'It logged no metrics.');
   }
 
   async listRegisteredModels(): Promise<RegisteredModel[]> {

@@ -1,17 +1,18 @@
 // The monitoring export commands, from a deployment in the Deployments view or the palette:
 // a Grafana dashboard and a Prometheus scrape config opened as untitled documents, the dashboard
-// pushed to the Grafana of mlops.grafanaUrl, and the Grafana token kept in SecretStorage (never
-// in settings or the log). The generators, the deploy targets and the HTTP client load on first use.
+// pushed to the Grafana of mlops.grafanaUrl, and the Grafana token kept in SecretStorage for that
+// Grafana's origin only (never in settings or the log). The generators, the deploy targets and the
+// HTTP client load on first use.
 import * as vscode from 'vscode';
 import type { DeployTarget, DeploymentStatus, Endpoint } from '../../deploy/targets/deployTarget';
 import type { TargetConfig } from '../../deploy/deployments/targetConfig';
-import { setting } from '../../host/settings';
+import { setting, userSetting } from '../../host/settings';
 import { MlopsError } from '../../shared/errors';
+import { hostSecret, migrateUnkeyedSecret, secretOrigin, setHostSecret } from '../../shared/hostSecrets';
+import { redactUserInfo } from '../../shared/redact';
 import type { Logger } from '../../shared/logger';
 import type { ScrapeConfigOptions, ScrapeMode } from './prometheusConfig';
 import { guardedCommand } from '../../host/guardedCommand';
-
-const GRAFANA_TOKEN_SECRET = 'mlops.grafanaToken';
 
 interface Resolved {
   config: TargetConfig;
@@ -35,6 +36,9 @@ export interface ExportCommandDeps {
 
 export function registerExportCommands(context: vscode.ExtensionContext, deps: ExportCommandDeps): void {
   const { log, resolveDeployment } = deps;
+  let migrated: Promise<void> | undefined;
+  /** A token kept before tokens were per host goes to the Grafana of the user's own settings, once. */
+  const migrateToken = () => (migrated ??= migrateUnkeyedSecret(context.secrets, 'grafanaToken', userSetting<string>('grafanaUrl'), log));
 
   async function grafanaUrl(): Promise<string | undefined> {
     const configured = setting('grafanaUrl', '').trim();
@@ -51,21 +55,21 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
     return entered.trim();
   }
 
-  async function askToken(): Promise<string | undefined> {
+  async function askToken(url: string): Promise<string | undefined> {
+    const origin = secretOrigin(url);
     const token = await vscode.window.showInputBox({
-      title: 'Grafana service account token',
-      prompt: 'A token of a service account with the Editor role (Administration › Service accounts). It is kept in VS Code’s secret storage. Leave empty to forget the stored one.',
+      title: `Grafana service account token for ${origin}`,
+      prompt: `A token of a service account with the Editor role (Administration › Service accounts). It is kept in VS Code’s secret storage and sent to ${origin} only. Leave empty to forget the stored one.`,
       password: true,
       ignoreFocusOut: true,
     });
     if (token === undefined) return undefined;
+    await setHostSecret(context.secrets, 'grafanaToken', origin, token.trim());
     if (!token.trim()) {
-      await context.secrets.delete(GRAFANA_TOKEN_SECRET);
-      void vscode.window.showInformationMessage('The Grafana token was removed from secret storage.');
+      void vscode.window.showInformationMessage(`The Grafana token for ${origin} was removed from secret storage.`);
       return undefined;
     }
-    await context.secrets.store(GRAFANA_TOKEN_SECRET, token.trim());
-    log.info('monitoring export: a Grafana token was stored in secret storage');
+    log.info(`monitoring export: a Grafana token for ${origin} was stored in secret storage`);
     return token.trim();
   }
 
@@ -120,12 +124,13 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
       if (!resolved) return;
       const url = await grafanaUrl();
       if (!url) return;
-      const token = (await context.secrets.get(GRAFANA_TOKEN_SECRET)) ?? (await askToken());
+      await migrateToken();
+      const token = (await hostSecret(context.secrets, 'grafanaToken', url)) ?? (await askToken(url));
       if (!token) return;
       const [{ grafanaDashboard }, { pushDashboard }] = await Promise.all([import('./grafanaDashboard'), import('./grafanaPush')]);
       const dashboard = grafanaDashboard({ name: resolved.name });
       log.info(`monitoring export: pushing the dashboard ${dashboard.uid} of ${resolved.name} to ${url}`);
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${dashboard.title} to ${url}`, cancellable: true }, (_progress, cancel) => {
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${dashboard.title} to ${redactUserInfo(url)}`, cancellable: true }, (_progress, cancel) => {
         const abort = new AbortController();
         cancel.onCancellationRequested(() => abort.abort());
         return pushDashboard({ grafanaUrl: url, token, dashboard: { ...dashboard }, signal: abort.signal, message: `Pushed from VS Code (MLOps) for ${resolved.name}` });
@@ -136,7 +141,10 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
     }),
 
     guardedCommand('mlops.setGrafanaToken', log, async () => {
-      if (await askToken()) void vscode.window.showInformationMessage('The Grafana token is kept in VS Code’s secret storage.');
+      await migrateToken();
+      const url = await grafanaUrl();
+      if (!url) return;
+      if (await askToken(url)) void vscode.window.showInformationMessage(`The Grafana token for ${secretOrigin(url)} is kept in VS Code’s secret storage.`);
     }),
   );
 }

@@ -11,6 +11,7 @@ import { appendAudit } from '../../monitor/audit';
 import { monitoringDir } from '../../monitor/countsLog';
 import { targetKey } from '../../monitor/targetKey';
 import { MlopsError } from '../../shared/errors';
+import { hostSecret } from '../../shared/hostSecrets';
 import type { Logger } from '../../shared/logger';
 import type { AbState } from '../abFeed';
 import type { PromotionEvidence } from '../promote';
@@ -151,7 +152,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, deps: 
   }
 
   async function mlflowFor(url: string) {
-    const token = await context.secrets.get('mlops.trackingToken');
+    const token = await hostSecret(context.secrets, 'trackingToken', url);
     const { imageLabels } = await import('../../deploy/docker/imageLabels');
     return { server: { url, ...(token ? { token } : {}) }, alias: setting('release.mlflowAlias', 'champion'), imageLabels: (image: string) => imageLabels(image, setting('dockerHost', '')) };
   }

@@ -6,6 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { setting } from '../../../host/settings';
 import { describeError, MlopsError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/logger';
+import { redactUserInfo } from '../../../shared/redact';
 import type { DeployTarget } from '../../targets/deployTarget';
 import { asKubernetes, kubernetesNamespaces } from './namespaces';
 import { changeSummary } from './changeSummary';
@@ -34,7 +35,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
       const contexts = await listContexts(kubeconfig || undefined);
       if (!contexts.length) throw new MlopsError('The kubeconfig defines no context.', 'Add one with kubectl config set-context, or set mlops.kubeconfig to another file.');
       const picked = await vscode.window.showQuickPick(
-        contexts.map((c) => ({ label: `$(cloud) ${c.name}`, description: c.server, detail: `namespace ${c.namespace}${c.current ? ' · current context' : ''}`, context: c })),
+        contexts.map((c) => ({ label: `$(cloud) ${c.name}`, description: redactUserInfo(c.server), detail: `namespace ${c.namespace}${c.current ? ' · current context' : ''}`, context: c })),
         { title: 'Add a Kubernetes target: which context?', placeHolder: 'From mlops.kubeconfig, KUBECONFIG (every file) or ~/.kube/config', ignoreFocusOut: true, matchOnDescription: true },
       );
       if (!picked) return;
