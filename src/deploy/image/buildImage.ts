@@ -24,11 +24,9 @@ interface BuildMessage {
 }
 
 export async function buildImage(docker: Docker, contextDir: string, tag: string, events: BuildEvents = {}): Promise<string> {
-  const files = (await readdir(contextDir, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(contextDir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+  const entries = await contextEntries(contextDir);
   events.signal?.throwIfAborted();
-  const stream = await docker.buildImage({ context: contextDir, src: files }, { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true });
+  const stream = await docker.buildImage({ context: contextDir, src: entries }, { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true });
   const log: string[] = [];
   let lastStep = '';
   let imageId = '';
@@ -64,6 +62,18 @@ export async function buildImage(docker: Docker, contextDir: string, tag: string
       },
     );
   });
+}
+
+/**
+ * What the engine receives: every file, and every empty folder (a folder named in the list is sent
+ * with all it holds, so only empty ones are named). A notebook's folder with nothing else in it is
+ * still where its training runs.
+ */
+export async function contextEntries(contextDir: string): Promise<string[]> {
+  const entries = await readdir(contextDir, { recursive: true, withFileTypes: true });
+  const path = (dir: string, name = '') => relative(contextDir, join(dir, name)).split(sep).join('/');
+  const holders = new Set(entries.map((entry) => path(entry.parentPath)));
+  return entries.filter((entry) => entry.isFile() || (entry.isDirectory() && !holders.has(path(entry.parentPath, entry.name)))).map((entry) => path(entry.parentPath, entry.name));
 }
 
 /** The failing step and what it printed, with the notebook's own error first when there is one. */
