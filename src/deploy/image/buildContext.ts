@@ -13,7 +13,7 @@ import { DOCKERIGNORE, renderDockerfile } from './dockerfile';
 import type { GitState } from './gitState';
 import type { MlflowModel } from '../mlflow/mlflowModel';
 import type { Requirements } from './requirements';
-import { copyFromWorkspace, insideWorkspace, openWorkspace, realPathInWorkspace } from './workspaceFiles';
+import { copiesFromWorkspace, copyAll, insideWorkspace, openWorkspace, realPathInWorkspace, type Copy, type Workspace } from './workspaceFiles';
 
 export interface NotebookContextInput {
   notebook: string;
@@ -47,6 +47,23 @@ export async function writeNotebookContext(input: NotebookContextInput): Promise
     );
   }
   const notebookRel = posix.join(notebookDirRel, basename(input.notebook));
+  const workdir = join(input.outDir, 'workdir');
+  const { copies, dataFiles } = await planCopies(input, workspace, notebookDirRel, workdir);
+
+  await rm(input.outDir, { recursive: true, force: true });
+  // The notebook's folder is where training runs, even when nothing else is in it.
+  await mkdir(join(workdir, notebookDirRel), { recursive: true });
+  await copyAll(copies);
+  const build = { mode: input.choice.mode, variable: input.choice.variable, x: input.choice.x, notebookDir: notebookDirRel };
+  await writeFile(join(input.outDir, 'notebook.py'), input.analysis.script);
+  const labelsFor = (hash: string) => imageLabels({ ...input, notebookRel, hash, dataFiles });
+  const { hash, labels } = await completeContext(input.outDir, input.baseImage, input.runtimeDir, build, input.requirements, labelsFor, build.notebookDir);
+  return { dir: input.outDir, hash, labels, dataFiles };
+}
+
+/** What goes into workdir/: the data files and local modules, every one checked before anything is written. */
+async function planCopies(input: NotebookContextInput, workspace: Workspace, notebookDirRel: string, workdir: string): Promise<{ copies: Copy[]; dataFiles: Record<string, string> }> {
+  const notebookDir = dirname(resolve(input.notebook));
   const realNotebook = await realpath(input.notebook);
   // Paths as the container resolves them: from the notebook's folder, which has no links there.
   const inContext = (file: string) => {
@@ -56,29 +73,23 @@ export async function writeNotebookContext(input: NotebookContextInput): Promise
     }
     return rel;
   };
-
-  await rm(input.outDir, { recursive: true, force: true });
-  // The notebook's folder is where training runs, even when nothing else is in it.
-  await mkdir(join(input.outDir, 'workdir', notebookDirRel), { recursive: true });
+  const copies: Copy[] = [];
   const dataFiles: Record<string, string> = {};
   for (const file of input.analysis.dataFiles) {
-    const real = await realPathInWorkspace(workspace, `${notebookDir}${sep}${file}`, input.notebook, file);
+    const source = `${notebookDir}${sep}${file}`;
+    const real = await realPathInWorkspace(workspace, source, input.notebook, file);
     // A notebook that names itself (a glob over its folder) is in the image already, as notebook.py.
     if (real === realNotebook) continue;
     const rel = inContext(file);
-    await copyFromWorkspace(workspace, `${notebookDir}${sep}${file}`, join(input.outDir, 'workdir', rel), input.notebook, file);
+    copies.push(...(await copiesFromWorkspace(workspace, source, join(workdir, rel), input.notebook, file)));
     dataFiles[rel] = await sha256File(real);
   }
   for (const module of input.analysis.localModules) {
     // A local module is a file beside the notebook or a package folder.
     const file = existsSync(join(notebookDir, `${module}.py`)) ? `${module}.py` : module;
-    await copyFromWorkspace(workspace, `${notebookDir}${sep}${file}`, join(input.outDir, 'workdir', inContext(file)), input.notebook, file);
+    copies.push(...(await copiesFromWorkspace(workspace, `${notebookDir}${sep}${file}`, join(workdir, inContext(file)), input.notebook, file)));
   }
-  const build = { mode: input.choice.mode, variable: input.choice.variable, x: input.choice.x, notebookDir: notebookDirRel };
-  await writeFile(join(input.outDir, 'notebook.py'), input.analysis.script);
-  const labelsFor = (hash: string) => imageLabels({ ...input, notebookRel, hash, dataFiles });
-  const { hash, labels } = await completeContext(input.outDir, input.baseImage, input.runtimeDir, build, input.requirements, labelsFor, build.notebookDir);
-  return { dir: input.outDir, hash, labels, dataFiles };
+  return { copies, dataFiles };
 }
 
 /**

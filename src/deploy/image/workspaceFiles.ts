@@ -60,19 +60,32 @@ async function linkLeaving(workspace: Workspace, path: string): Promise<{ path: 
   return undefined;
 }
 
-/** Copies a file, or a folder and everything in it, by content; every entry must be inside the workspace. */
-export async function copyFromWorkspace(workspace: Workspace, source: string, target: string, reader: string, shown: string, seen = new Set<string>()): Promise<void> {
+export interface Copy {
+  /** The real path of the content. */
+  from: string;
+  to: string;
+}
+
+/**
+ * The copies that bring a file, or a folder and everything in it, into a context, by content;
+ * every entry is checked before anything is written, so a refusal leaves no half-made context.
+ */
+export async function copiesFromWorkspace(workspace: Workspace, source: string, target: string, reader: string, shown: string, seen = new Set<string>()): Promise<Copy[]> {
   const real = await realPathInWorkspace(workspace, source, reader, shown);
-  if (!(await stat(real)).isDirectory()) {
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(real, target);
-    return;
-  }
+  if (!(await stat(real)).isDirectory()) return [{ from: real, to: target }];
   // A link back to a folder already being copied would never end.
-  if (seen.has(real)) return;
+  if (seen.has(real)) return [];
   seen.add(real);
-  await mkdir(target, { recursive: true });
+  const copies: Copy[] = [];
   for (const entry of await readdir(source)) {
-    await copyFromWorkspace(workspace, `${source}${sep}${entry}`, join(target, entry), reader, `${shown}/${entry}`, seen);
+    copies.push(...(await copiesFromWorkspace(workspace, `${source}${sep}${entry}`, join(target, entry), reader, `${shown}/${entry}`, seen)));
+  }
+  return copies;
+}
+
+export async function copyAll(copies: Copy[]): Promise<void> {
+  for (const copy of copies) {
+    await mkdir(dirname(copy.to), { recursive: true });
+    await copyFile(copy.from, copy.to);
   }
 }
