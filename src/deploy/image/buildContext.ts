@@ -69,7 +69,7 @@ async function planCopies(input: NotebookContextInput, workspace: Workspace, not
   const inContext = (file: string) => {
     const rel = posix.normalize(posix.join(notebookDirRel, file.split(sep).join('/')));
     if (rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel)) {
-      throw new MlopsError(`${input.notebook} reads ${file}, which is outside the workspace ${input.workspaceRoot}.`, 'Move the file into the workspace, or choose a workspace that holds it.');
+      throw new MlopsError(`${input.notebook} reads ${file}, which is outside the workspace ${input.workspaceRoot}.`, 'Move the file into the workspace, or choose a workspace that holds it (mlops containerize --workspace DIR).');
     }
     return rel;
   };

@@ -2,7 +2,7 @@
 // resolved, so no link (to a file or to a folder) brings a file from outside the workspace into
 // an image; a link that stays inside is copied as the content it points to.
 import { copyFile, lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { MlopsError } from '../../shared/errors';
 
 export interface Workspace {
@@ -43,7 +43,7 @@ export async function realPathInWorkspace(workspace: Workspace, path: string, re
       : `${reader} reads ${shown}, which is outside the workspace ${workspace.root}.`,
     link
       ? 'Copy the data into the workspace instead of linking to it: an image takes nothing from outside its workspace.'
-      : 'Move the file into the workspace, or choose a workspace that holds it.',
+      : 'Move the file into the workspace, or choose a workspace that holds it (mlops containerize --workspace DIR).',
   );
 }
 
@@ -55,7 +55,9 @@ async function linkLeaving(workspace: Workspace, path: string): Promise<{ path: 
     if (!(await lstat(prefix).catch(() => undefined))?.isSymbolicLink()) continue;
     const target = await realpath(prefix).catch(() => undefined);
     const parent = await realpath(dirname(prefix)).catch(() => undefined);
-    if (target && parent && insideWorkspace(workspace, target) === undefined && insideWorkspace(workspace, parent) !== undefined) return { path: prefix, target };
+    const inside = parent === undefined ? undefined : insideWorkspace(workspace, parent);
+    // Named where it is in the workspace, as the user sees it (not as `notebooks/../shared`).
+    if (target && inside !== undefined && insideWorkspace(workspace, target) === undefined) return { path: join(workspace.root, inside, basename(prefix)), target };
   }
   return undefined;
 }

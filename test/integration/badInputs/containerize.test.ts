@@ -2,6 +2,7 @@
 // their workspace, links that lead out of the workspace, an engine that does not answer. Each
 // refusal names the file (and the link, cell or host), exits 1, changes nothing in the workspace
 // and builds nothing.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,9 @@ before(() => {
   readsCsv('climbs_out.ipynb', '../../outside/secret.csv');
   mkdirSync(notebook('folder.ipynb'));
   cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'bad'), join(workspace, 'bad'), { recursive: true });
+  cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace', 'data', 'customers.csv'), join(workspace, 'data', 'customers.csv'));
+  // A project in git, as most are: its repository is the workspace of every notebook in it.
+  spawnSync('git', ['init', '-q'], { cwd: workspace });
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +56,7 @@ test('a notebook that does not exist (nope.ipynb)', async () => {
 });
 
 test('a folder named like a notebook (folder.ipynb/)', async () => {
-  await refused([notebook('folder.ipynb')], /folder\.ipynb is a folder, not a notebook\. Give the path of an \.ipynb file\./);
+  await refused([notebook('folder.ipynb')], [/folder\.ipynb is a folder, not a notebook\./, /Give the path of an \.ipynb file\./]);
 });
 
 test('a notebook outside the workspace given with --workspace', async () => {
@@ -72,6 +76,15 @@ test('a data folder linked to a place outside the workspace (shared -> ../outsid
 
 test('a data file linked to a file outside the workspace (data/linked.csv -> outside/secret.csv)', async () => {
   await refused([notebook('via_file_link.ipynb')], /via_file_link\.ipynb reads \.\.\/data\/linked\.csv through the link .*data\/linked\.csv, which points to .*outside\/secret\.csv, outside the workspace/);
+});
+
+test('a notebook outside a git repository reads a file beside its own folder: the workspace is its folder', async () => {
+  const loose = join(dir, 'loose');
+  mkdirSync(join(loose, 'notebooks'), { recursive: true });
+  mkdirSync(join(loose, 'data'));
+  writeFileSync(join(loose, 'data', 'x.csv'), 'a,b\n1,2\n');
+  cpSync(notebook('good.ipynb'), join(loose, 'notebooks', 'good.ipynb'));
+  await refused([join(loose, 'notebooks', 'good.ipynb')], [/good\.ipynb reads \.\.\/data\/x\.csv, which is outside the workspace .*loose\/notebooks\./, /--workspace DIR/]);
 });
 
 test('a path that climbs out of the workspace (../../outside/secret.csv)', async () => {
