@@ -222,7 +222,7 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
     if (!ready(t)) return;
     const root = shape('project');
     const elsewhere = mkdtempSync(join(tmpdir(), 'mlops-cwd-'));
-    const cli = await runBuiltCli([join(root, 'notebooks', 'train_price.ipynb'), '--base-image', baseImage, '--python', python, '--tag', `mlops-test/elsewhere:${Date.now()}`, '--json'], { cwd: elsewhere });
+    const cli = await runBuiltCli(['containerize', join(root, 'notebooks', 'train_price.ipynb'), '--base-image', baseImage, '--python', python, '--tag', `mlops-test/elsewhere:${Date.now()}`, '--json'], { cwd: elsewhere });
     assert.equal(cli.code, 0, cli.stderr);
     const printed = JSON.parse(cli.stdout) as { image: string; contextDir: string; labels: Record<string, string>; smoke: { ok: boolean; message: string } };
     assert.ok(printed.smoke.ok, printed.smoke.message);
