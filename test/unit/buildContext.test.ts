@@ -1,12 +1,13 @@
 // The build context of a notebook on a real file system: every folder the image needs is sent,
-// even empty, and no link brings a file from outside the workspace into it.
+// even empty, and no link brings a file from outside the workspace into it; a failed model build
+// reports its own error whole.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { contextEntries } from '../../src/deploy/image/buildImage';
+import { contextEntries, notebookError } from '../../src/deploy/image/buildImage';
 import { writeNotebookContext, type NotebookContextInput } from '../../src/deploy/image/buildContext';
 import type { NotebookAnalysis } from '../../src/deploy/notebook/notebookAnalysis';
 import { notebookWorkspace } from '../../src/deploy/notebook/notebookWorkspace';
@@ -148,4 +149,22 @@ test("a notebook's workspace is the git repository that holds it, else its folde
   assert.equal(await notebookWorkspace(join(root, 'notebooks', 'churn.ipynb')), root);
   const loose = temp('mlops-unit-loose-');
   assert.equal(await notebookWorkspace(join(loose, 'model.ipynb')), loose);
+});
+
+test("the model build's own error is read whole when its text spans lines, and ends where the engine's lines start", () => {
+  const log = [
+    'Step 10/19 : RUN ["python3", "-m", "mlops_runtime.train", "/opt/mlops"]',
+    ' ---> Running in 7d550afed26d',
+    'MLOPS-ERROR: the MLflow model file model.pkl (cloudpickle) did not load: ValueError: node array from the pickle has an incompatible dtype:',
+    "- expected: [('left_child', '<i8')]",
+    "- got     : {'names': ['left_child', 'missing_go_to_left']}. The base image's packages may be older than the ones the model was saved with (its requirements.txt)",
+    '\u001b[91m/usr/lib/python3/dist-packages/sklearn/base.py:299: UserWarning: Trying to unpickle estimator',
+    'Removing intermediate container 7d550afed26d',
+  ];
+  assert.equal(
+    notebookError(log),
+    "the MLflow model file model.pkl (cloudpickle) did not load: ValueError: node array from the pickle has an incompatible dtype: - expected: [('left_child', '<i8')] - got : {'names': ['left_child', 'missing_go_to_left']}. The base image's packages may be older than the ones the model was saved with (its requirements.txt)",
+  );
+  assert.equal(notebookError(['MLOPS-ERROR: cell 3, line 2: NameError: x', 'Removing intermediate container 1']), 'cell 3, line 2: NameError: x');
+  assert.equal(notebookError(['Step 1/2 : FROM x']), undefined);
 });
