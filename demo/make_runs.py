@@ -1,19 +1,34 @@
 """Logs the demo's MLflow runs with the real MLflow client into mlflow.db beside this script.
 
 Synthetic but realistic training curves for the churn notebook: a random-forest sweep (a parent
-run with nested child runs), a logistic-regression baseline, a boosted model and a failed run,
-plus the registered model "churn-classifier" with a @champion alias.
+run with nested child runs), a logistic-regression baseline, a boosted model and a failed run.
+The baseline and the best forest are real models, trained on data/customers.csv the way
+notebooks/churn.ipynb trains, logged with mlflow.sklearn.log_model and registered as versions 1
+and 2 of "churn-classifier", so Containerise Model has logged models to build. The baseline is
+the @champion, the model in production; the forest is the challenger a release would promote.
 Usage: python make_runs.py WORKSPACE [GIT_COMMIT]
 """
+import logging
 import math
 import os
 import random
 import sys
+import warnings
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import mlflow  # noqa: E402
+import numpy  # noqa: E402
+import pandas as pd  # noqa: E402
+import sklearn  # noqa: E402
 from mlflow.entities import Metric  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+# The demo's console shows what the demo does, not MLflow's advice on pickles and schemas.
+logging.getLogger("mlflow").setLevel(logging.ERROR)
+warnings.filterwarnings("ignore", category=UserWarning)
 
 workspace = os.path.abspath(sys.argv[1])
 commit = sys.argv[2] if len(sys.argv) > 2 else None
@@ -66,8 +81,22 @@ client.set_terminated(sweep, "FINISHED", end_time=T0 + 1_400_000)
 run("gbm-tuned", {"model": "gbm", "learning_rate": "0.05", "max_depth": "4"}, 0.88, start=T0 + 2_000_000)
 run("gbm-lr-0.5", {"model": "gbm", "learning_rate": "0.5", "max_depth": "4"}, 0.61, steps=30, status="FAILED", start=T0 + 2_600_000)
 
+# The notebook's features and split, so the logged models are the ones its cells train.
+df = pd.read_csv(os.path.join(workspace, "data", "customers.csv"))
+X = pd.get_dummies(df[["tenure_months", "monthly_charges", "contract", "support_calls"]], columns=["contract"])
+X_train, X_test, y_train, y_test = train_test_split(X, df["churned"], test_size=0.25, random_state=42, stratify=df["churned"])
+# Pinned here rather than inferred (which loads each model in a new interpreter): the same pins.
+pins = [f"scikit-learn=={sklearn.__version__}", f"pandas=={pd.__version__}", f"numpy=={numpy.__version__}"]
 client.create_registered_model("churn-classifier", description="Predicts customer churn from the notebook's features.")
-client.create_model_version("churn-classifier", source=f"runs:/{best}/model", run_id=best)
-client.create_model_version("churn-classifier", source=f"runs:/{baseline}/model", run_id=baseline)
+mlflow.set_experiment(experiment_id=experiment_id)  # the logged models go beside their runs, into mlartifacts/
+for run_id, model in [
+    (baseline, LogisticRegression(C=1.0, max_iter=1000)),
+    (best, RandomForestClassifier(n_estimators=400, max_depth=6, random_state=42)),
+]:
+    model.fit(X_train, y_train)
+    mlflow.sklearn.log_model(
+        model, name="model", run_id=run_id, input_example=X_test.head(5), pip_requirements=pins,
+        serialization_format="cloudpickle", registered_model_name="churn-classifier",
+    )
 client.set_registered_model_alias("churn-classifier", "champion", "1")
 print(os.path.join(workspace, "mlflow.db"))

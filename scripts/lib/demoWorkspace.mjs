@@ -2,7 +2,7 @@
 // The sample workspace of `npm run demo`: demo/ copied out of the repository and made a git
 // repository of its own, so dataset history has commits to show.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureMlflow } from './mlflow.mjs';
 import { repoRoot, run, say } from './setup.mjs';
@@ -11,6 +11,9 @@ import { repoRoot, run, say } from './setup.mjs';
 export function createDemoWorkspace(target) {
   if (existsSync(join(target, '.git'))) {
     say(`using the demo workspace at ${target} (run with --fresh to start over)`);
+    if (existsSync(join(target, 'mlflow.db')) && !hasLoggedModel(join(target, 'mlartifacts'))) {
+      say(`the demo workspace at ${target} was made by an older demo: its registered model has no logged model, so Containerise Model cannot build it. Run with --fresh to make it again.`);
+    }
     return target;
   }
   say(`creating the demo workspace at ${target}`);
@@ -35,4 +38,9 @@ function logDemoRuns(target) {
   say('logging the demo runs into mlflow.db with MLflow');
   const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: target, encoding: 'utf8' }).stdout.trim();
   run(mlflow.python, [join(target, 'make_runs.py'), target, commit], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Whether MLflow logged a model (a folder with an MLmodel file) under the artifact root. @param {string} root */
+function hasLoggedModel(root) {
+  return existsSync(root) && readdirSync(root, { recursive: true }).some((path) => String(path).endsWith('MLmodel'));
 }

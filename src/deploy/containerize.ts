@@ -1,5 +1,6 @@
 // Notebook (or MLflow model) -> build context -> image -> smoke test: the one path shared by the
 // notebook toolbar, the Experiments view, the command palette and `mlops containerize`.
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { MlopsError } from '../shared/errors';
@@ -10,16 +11,19 @@ import { defaultImageName, writeModelContext, writeNotebookContext, type BuildCo
 import { readGitState } from './image/gitState';
 import { resolveRequirements, type Requirements } from './image/requirements';
 import { smokeTest, type SmokeResult } from './image/smokeTest';
+import { openWorkspace } from './image/workspaceFiles';
 import { analyzeNotebook, checkAnalysis } from './notebook/analyzeNotebook';
 import { chooseServing, type ServeChoice } from './notebook/chooseModel';
 import type { NotebookAnalysis } from './notebook/notebookAnalysis';
+import { notebookWorkspace } from './notebook/notebookWorkspace';
 import { runtimeDir } from './runtimeFiles';
 
 export const DEFAULT_BASE_IMAGE = 'python:3.11-slim';
 
 export interface ContainerizeOptions {
   notebook: string;
-  workspaceRoot: string;
+  /** Where the notebook's data may come from; by default the git repository that holds it, else its folder. */
+  workspaceRoot?: string;
   python?: string;
   /** The variable to serve; asked for with `choose` or defaulted when absent. */
   variable?: string;
@@ -52,6 +56,11 @@ export interface ContainerizeResult {
 
 export async function containerizeNotebook(options: ContainerizeOptions): Promise<ContainerizeResult> {
   const notebook = resolve(options.notebook);
+  const found = await stat(notebook).catch(() => undefined);
+  if (!found) throw new MlopsError(`The notebook ${options.notebook} does not exist.`, 'Check the path, or save the notebook first.');
+  if (!found.isFile()) throw new MlopsError(`${options.notebook} is a folder, not a notebook.`, 'Give the path of an .ipynb file.');
+  const workspaceRoot = options.workspaceRoot ? resolve(options.workspaceRoot) : await notebookWorkspace(notebook);
+  await openWorkspace(workspaceRoot);
   const progress = options.onProgress ?? (() => undefined);
   progress('Reading the notebook', 0);
   const analysis = await analyzeNotebook(notebook, options.python);
@@ -66,18 +75,18 @@ export async function containerizeNotebook(options: ContainerizeOptions): Promis
   options.signal?.throwIfAborted();
   progress('Writing the build context', 0.05);
   const [requirements, git] = await Promise.all([
-    resolveRequirements(dirname(notebook), options.workspaceRoot, analysis.requirements),
+    resolveRequirements(dirname(notebook), workspaceRoot, analysis.requirements),
     readGitState(dirname(notebook)),
   ]);
   const context = await writeNotebookContext({
     notebook,
-    workspaceRoot: options.workspaceRoot,
+    workspaceRoot,
     analysis,
     choice,
     requirements,
     baseImage: options.baseImage || DEFAULT_BASE_IMAGE,
     runtimeDir: runtimeDir(),
-    outDir: options.outDir ?? join(options.workspaceRoot, '.mlops', 'images', defaultImageName(notebook).split('/').pop()!),
+    outDir: options.outDir ?? join(workspaceRoot, '.mlops', 'images', defaultImageName(notebook).split('/').pop()!),
     git,
     ...(options.mlflowRunId ? { mlflowRunId: options.mlflowRunId } : {}),
   });
@@ -85,7 +94,9 @@ export async function containerizeNotebook(options: ContainerizeOptions): Promis
   return buildAndTest(options, context, defaultImageName(notebook), { model, requirements });
 }
 
-export interface ContainerizeModelOptions extends Omit<ContainerizeOptions, 'notebook' | 'variable' | 'choose'> {
+export interface ContainerizeModelOptions extends Omit<ContainerizeOptions, 'notebook' | 'variable' | 'choose' | 'workspaceRoot'> {
+  /** Where the build context goes (under .mlops/images) and whose git commit the labels name. */
+  workspaceRoot: string;
   /** A folder with an MLmodel file, or a runs:/ or models:/ URI. */
   modelUri: string;
   trackingUri?: string;

@@ -9,8 +9,9 @@ export const containerizeCommand: CliCommand = {
   name: 'containerize',
   summary: 'Build an image that serves the model a notebook fits (or an MLflow model), then smoke-test it',
   usage:
-    'containerize NOTEBOOK_OR_MODEL_URI [--model VAR] [--tag IMAGE] [--base-image IMG] [--out DIR] [--python PATH] [--no-build] [--smoke|--no-smoke] [--run-id ID] [--tracking-uri URI] [--json]',
+    'containerize NOTEBOOK_OR_MODEL_URI [--workspace DIR] [--model VAR] [--tag IMAGE] [--base-image IMG] [--out DIR] [--python PATH] [--no-build] [--smoke|--no-smoke] [--run-id ID] [--tracking-uri URI] [--json]',
   options: {
+    workspace: { type: 'string' },
     model: { type: 'string' },
     tag: { type: 'string' },
     'base-image': { type: 'string' },
@@ -29,8 +30,9 @@ export const containerizeCommand: CliCommand = {
     const cancel = () => controller.abort();
     process.once('SIGINT', cancel);
     try {
+      // A notebook's workspace is the repository that holds it (else its folder), wherever the command runs.
+      const workspace = typeof values.workspace === 'string' ? resolve(values.workspace) : undefined;
       const common = {
-        workspaceRoot: process.cwd(),
         ...(typeof values.python === 'string' ? { python: values.python } : {}),
         ...(typeof values.tag === 'string' ? { tag: values.tag } : {}),
         ...(typeof values['base-image'] === 'string' ? { baseImage: values['base-image'] } : {}),
@@ -45,12 +47,14 @@ export const containerizeCommand: CliCommand = {
         ? await containerizeNotebook({
             ...common,
             notebook: resolve(target),
+            ...(workspace ? { workspaceRoot: workspace } : {}),
             ...(typeof values.model === 'string' ? { variable: values.model } : {}),
             ...(typeof values['run-id'] === 'string' ? { mlflowRunId: values['run-id'] } : {}),
           })
         : await containerizeModel({
             ...common,
             modelUri: /^(runs|models):\//.test(target) ? target : resolve(target),
+            workspaceRoot: workspace ?? process.cwd(),
             ...(typeof values['tracking-uri'] === 'string' ? { trackingUri: values['tracking-uri'] } : {}),
           });
       if (json) {

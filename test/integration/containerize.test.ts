@@ -3,7 +3,7 @@
 // only the notebook reuses the dependency layers; bad input fails clearly and tags nothing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -13,7 +13,9 @@ import { repoRoot } from '../../scripts/lib/setup.mjs';
 import { runCli } from '../../src/cli/program';
 import { containerizeModel, containerizeNotebook, type ContainerizeOptions } from '../../src/deploy/containerize';
 import { containerizeCommand } from '../../src/deploy/containerizeCommand';
+import { waitHealthy } from '../../src/deploy/image/smokeTest';
 import { describeError, MlopsError } from '../../src/shared/errors';
+import { runCli as runBuiltCli } from '../support/badInput';
 import { dockerAvailable, testBaseImage } from '../support/docker';
 import { needService } from '../support/services';
 
@@ -28,10 +30,36 @@ function workspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-containerize-'));
   cpSync(join(fixtures, 'workspace'), dir, { recursive: true });
   cpSync(join(fixtures, 'bad'), join(dir, 'bad'), { recursive: true });
+  return commitAll(dir);
+}
+
+/** One of the shapes notebooks come in (test/fixtures/notebooks/shapes), as its own git repository. */
+function shape(name: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mlops-shape-')), name);
+  cpSync(join(fixtures, 'shapes', name), dir, { recursive: true });
+  return commitAll(dir);
+}
+
+function commitAll(dir: string): string {
   for (const args of [['init', '-q'], ['add', '.'], ['-c', 'user.email=t@example.org', '-c', 'user.name=t', 'commit', '-qm', 'notebooks']]) {
     spawnSync('git', args, { cwd: dir });
   }
   return dir;
+}
+
+/** Starts the image as a user would, sends records to /invocations, and removes the container. */
+async function invoke(image: string, records: Record<string, unknown>[]): Promise<{ status: number; body: { predictions?: unknown[] } }> {
+  const container = await docker.createContainer({ Image: image, HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } }, ExposedPorts: { '8080/tcp': {} } });
+  try {
+    await container.start();
+    const port = (await container.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
+    const base = `http://127.0.0.1:${port}`;
+    await waitHealthy(container, base, 90_000);
+    const response = await fetch(`${base}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: records }) });
+    return { status: response.status, body: (await response.json()) as { predictions?: unknown[] } };
+  } finally {
+    await container.remove({ force: true });
+  }
 }
 
 function options(root: string, notebook: string, extra: Partial<ContainerizeOptions> = {}): ContainerizeOptions {
@@ -145,6 +173,91 @@ describe('containerise a notebook', { timeout: 600_000 }, () => {
     assert.ok(result.smoke?.ok, result.smoke?.message);
     assert.equal(result.smoke.sample?.length, 3);
     assert.ok(result.smoke.predictions?.every((p) => typeof p === 'number' && p >= 0 && p <= 1));
+  });
+});
+
+describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () => {
+  test('a notebook in notebooks/ that reads ../data/houses.csv trains in its own folder and serves', async (t) => {
+    if (!ready(t)) return;
+    const root = shape('project');
+    const result = await containerizeNotebook(options(root, 'notebooks/train_price.ipynb', { tag: `mlops-test/train-price:${Date.now()}` }));
+    assert.deepEqual(result.model, { variable: 'model', kind: 'estimator', estimator: 'GradientBoostingRegressor' });
+    assert.ok(result.smoke?.ok, result.smoke?.message);
+    assert.ok(result.smoke.predictions?.every((p) => typeof p === 'number' && p > 50), JSON.stringify(result.smoke.predictions));
+    const { Config } = await docker.getImage(result.image!).inspect();
+    assert.equal(Config.WorkingDir, '/opt/mlops/workdir/notebooks');
+    assert.equal(Config.Labels['mlops.notebook'], 'notebooks/train_price.ipynb');
+    assert.deepEqual(Object.keys(JSON.parse(Config.Labels['mlops.data.sha256']!)), ['data/houses.csv']);
+  });
+
+  test('a notebook that trains on load_iris() and reads no file builds and answers /invocations', async (t) => {
+    if (!ready(t)) return;
+    const root = shape('iris');
+    const result = await containerizeNotebook(options(root, 'iris_classifier.ipynb', { tag: `mlops-test/iris:${Date.now()}` }));
+    assert.deepEqual(result.model, { variable: 'clf', kind: 'estimator', estimator: 'LogisticRegression' });
+    assert.ok(result.smoke?.ok, result.smoke?.message);
+    assert.equal(result.labels['mlops.data.sha256'], '{}');
+    // A setosa and a virginica from the iris table, as a client would send them.
+    const flowers = [
+      { 'sepal length (cm)': 5.1, 'sepal width (cm)': 3.5, 'petal length (cm)': 1.4, 'petal width (cm)': 0.2 },
+      { 'sepal length (cm)': 7.7, 'sepal width (cm)': 3.0, 'petal length (cm)': 6.1, 'petal width (cm)': 2.3 },
+    ];
+    const answer = await invoke(result.image!, flowers);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.predictions, [0, 2]);
+  });
+
+  test('a predict(records) notebook with no data and no fitted model builds and serves its function', async (t) => {
+    if (!ready(t)) return;
+    const root = shape('rules');
+    const result = await containerizeNotebook(options(root, 'predict_rules.ipynb', { tag: `mlops-test/rules:${Date.now()}` }));
+    assert.equal(result.model.kind, 'function');
+    assert.ok(result.smoke?.ok, result.smoke?.message);
+    assert.deepEqual(result.smoke.predictions, [20, 35]);
+    const answer = await invoke(result.image!, [{ support_calls: 2, contract: 'one-year' }]);
+    assert.deepEqual(answer.body.predictions, [25]);
+  });
+
+  test('mlops containerize on a notebook outside the current folder takes its repository as the workspace', async (t) => {
+    if (!ready(t)) return;
+    const root = shape('project');
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mlops-cwd-'));
+    const cli = await runBuiltCli(['containerize', join(root, 'notebooks', 'train_price.ipynb'), '--base-image', baseImage, '--python', python, '--tag', `mlops-test/elsewhere:${Date.now()}`, '--json'], { cwd: elsewhere });
+    assert.equal(cli.code, 0, cli.stderr);
+    const printed = JSON.parse(cli.stdout) as { image: string; contextDir: string; labels: Record<string, string>; smoke: { ok: boolean; message: string } };
+    assert.ok(printed.smoke.ok, printed.smoke.message);
+    assert.equal(printed.labels['mlops.notebook'], 'notebooks/train_price.ipynb');
+    assert.deepEqual(Object.keys(JSON.parse(printed.labels['mlops.data.sha256']!)), ['data/houses.csv']);
+    assert.equal(printed.contextDir, join(root, '.mlops', 'images', 'train_price'), 'the context is written in the notebook\'s repository');
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing is written where the command ran');
+    assert.ok(await imageExists(printed.image));
+  });
+
+  test('a data file linked inside the workspace goes into the context as its content', async () => {
+    const linked = shape('project');
+    renameSync(join(linked, 'data', 'houses.csv'), join(linked, 'data', 'houses-2024.csv'));
+    symlinkSync('houses-2024.csv', join(linked, 'data', 'houses.csv'));
+    const plain = await containerizeNotebook(options(shape('project'), 'notebooks/train_price.ipynb', { build: false }));
+    const viaLink = await containerizeNotebook(options(linked, 'notebooks/train_price.ipynb', { build: false }));
+    const copied = join(viaLink.contextDir, 'workdir', 'data', 'houses.csv');
+    assert.ok(lstatSync(copied).isFile(), 'a file, not a link');
+    assert.equal(viaLink.contextHash, plain.contextHash, 'the same context as with the file itself');
+  });
+
+  test('a data folder linked outside the workspace is refused, naming the file and the link, and nothing is built', async () => {
+    const root = shape('project');
+    const outside = mkdtempSync(join(tmpdir(), 'mlops-outside-'));
+    renameSync(join(root, 'data', 'houses.csv'), join(outside, 'houses.csv'));
+    rmSync(join(root, 'data'), { recursive: true });
+    symlinkSync(outside, join(root, 'data'));
+    const tag = `mlops-test/never-linked:${Date.now()}`;
+    await assert.rejects(containerizeNotebook(options(root, 'notebooks/train_price.ipynb', { tag })), (error: Error) => {
+      assert.ok(error instanceof MlopsError, error.stack);
+      assert.match(error.message, /train_price\.ipynb reads \.\.\/data\/houses\.csv through the link .*\/data, which points to .*mlops-outside-\w+, outside the workspace/);
+      return true;
+    });
+    if (unavailable) return;
+    assert.equal(await imageExists(tag), false);
   });
 });
 

@@ -2,8 +2,9 @@
 // script, the data it reads and the requirements. The context hash covers every input, so the
 // same notebook, data and base image give the same hash and the image can be reused.
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, posix, relative, resolve, sep } from 'node:path';
 import { sha256File } from '../../datasets/lake/fileHash';
 import { MlopsError } from '../../shared/errors';
 import type { ServeChoice } from '../notebook/chooseModel';
@@ -12,6 +13,7 @@ import { DOCKERIGNORE, renderDockerfile } from './dockerfile';
 import type { GitState } from './gitState';
 import type { MlflowModel } from '../mlflow/mlflowModel';
 import type { Requirements } from './requirements';
+import { copiesFromWorkspace, copyAll, insideWorkspace, openWorkspace, realPathInWorkspace, type Copy, type Workspace } from './workspaceFiles';
 
 export interface NotebookContextInput {
   notebook: string;
@@ -35,39 +37,59 @@ export interface BuildContext {
 }
 
 export async function writeNotebookContext(input: NotebookContextInput): Promise<BuildContext> {
+  const workspace = await openWorkspace(input.workspaceRoot);
   const notebookDir = dirname(resolve(input.notebook));
-  const inWorkspace = (path: string) => {
-    const rel = relative(input.workspaceRoot, path);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new MlopsError(`${input.notebook} reads ${path}, which is outside the workspace ${input.workspaceRoot}.`, 'Move the file into the workspace.');
-    }
-    return rel.split(sep).join('/');
-  };
-  const notebookRel = inWorkspace(resolve(input.notebook));
-  const copies = [
-    ...input.analysis.dataFiles.map((file) => resolve(notebookDir, file)),
-    ...input.analysis.localModules.map((module) => resolve(notebookDir, `${module}.py`)),
-  ];
+  const notebookDirRel = insideWorkspace(workspace, await realpath(notebookDir));
+  if (notebookDirRel === undefined) {
+    throw new MlopsError(
+      `The notebook ${input.notebook} is outside the workspace ${input.workspaceRoot}.`,
+      'Choose a workspace that holds the notebook and the data it reads (mlops containerize --workspace DIR).',
+    );
+  }
+  const notebookRel = posix.join(notebookDirRel, basename(input.notebook));
+  const workdir = join(input.outDir, 'workdir');
+  const { copies, dataFiles } = await planCopies(input, workspace, notebookDirRel, workdir);
 
   await rm(input.outDir, { recursive: true, force: true });
-  await mkdir(join(input.outDir, 'workdir', inWorkspace(notebookDir) || '.'), { recursive: true });
-  const dataFiles: Record<string, string> = {};
-  for (const source of copies) {
-    const rel = inWorkspace(source);
-    const target = join(input.outDir, 'workdir', rel);
-    await mkdir(dirname(target), { recursive: true });
-    await cp(source, target).catch(async (error: NodeJS.ErrnoException) => {
-      // A local module may be a package folder rather than a file.
-      if (error.code !== 'ENOENT' || extname(source) !== '.py') throw error;
-      await cp(source.slice(0, -3), target.slice(0, -3), { recursive: true });
-    });
-    if (input.analysis.dataFiles.some((file) => resolve(notebookDir, file) === source)) dataFiles[rel] = await sha256File(source);
-  }
-  const build = { mode: input.choice.mode, variable: input.choice.variable, x: input.choice.x, notebookDir: inWorkspace(notebookDir) };
+  // The notebook's folder is where training runs, even when nothing else is in it.
+  await mkdir(join(workdir, notebookDirRel), { recursive: true });
+  await copyAll(copies);
+  const build = { mode: input.choice.mode, variable: input.choice.variable, x: input.choice.x, notebookDir: notebookDirRel };
   await writeFile(join(input.outDir, 'notebook.py'), input.analysis.script);
   const labelsFor = (hash: string) => imageLabels({ ...input, notebookRel, hash, dataFiles });
   const { hash, labels } = await completeContext(input.outDir, input.baseImage, input.runtimeDir, build, input.requirements, labelsFor, build.notebookDir);
   return { dir: input.outDir, hash, labels, dataFiles };
+}
+
+/** What goes into workdir/: the data files and local modules, every one checked before anything is written. */
+async function planCopies(input: NotebookContextInput, workspace: Workspace, notebookDirRel: string, workdir: string): Promise<{ copies: Copy[]; dataFiles: Record<string, string> }> {
+  const notebookDir = dirname(resolve(input.notebook));
+  const realNotebook = await realpath(input.notebook);
+  // Paths as the container resolves them: from the notebook's folder, which has no links there.
+  const inContext = (file: string) => {
+    const rel = posix.normalize(posix.join(notebookDirRel, file.split(sep).join('/')));
+    if (rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel)) {
+      throw new MlopsError(`${input.notebook} reads ${file}, which is outside the workspace ${input.workspaceRoot}.`, 'Move the file into the workspace, or choose a workspace that holds it (mlops containerize --workspace DIR).');
+    }
+    return rel;
+  };
+  const copies: Copy[] = [];
+  const dataFiles: Record<string, string> = {};
+  for (const file of input.analysis.dataFiles) {
+    const source = `${notebookDir}${sep}${file}`;
+    const real = await realPathInWorkspace(workspace, source, input.notebook, file);
+    // A notebook that names itself (a glob over its folder) is in the image already, as notebook.py.
+    if (real === realNotebook) continue;
+    const rel = inContext(file);
+    copies.push(...(await copiesFromWorkspace(workspace, source, join(workdir, rel), input.notebook, file)));
+    dataFiles[rel] = await sha256File(real);
+  }
+  for (const module of input.analysis.localModules) {
+    // A local module is a file beside the notebook or a package folder.
+    const file = existsSync(join(notebookDir, `${module}.py`)) ? `${module}.py` : module;
+    copies.push(...(await copiesFromWorkspace(workspace, `${notebookDir}${sep}${file}`, join(workdir, inContext(file)), input.notebook, file)));
+  }
+  return { copies, dataFiles };
 }
 
 /**
@@ -167,7 +189,7 @@ export async function writeModelContext(input: ModelContextInput): Promise<Build
   const { model } = input;
   await rm(input.outDir, { recursive: true, force: true });
   await mkdir(join(input.outDir, 'workdir'), { recursive: true });
-  await cp(model.dir, join(input.outDir, 'workdir', 'mlflow_model'), { recursive: true });
+  await cp(model.dir, join(input.outDir, 'workdir', 'mlflow_model'), { recursive: true, dereference: true });
   await writeFile(join(input.outDir, 'notebook.py'), `# An MLflow model, ${model.uri}: nothing to run.\n`);
   const build = { mode: 'mlflow', modelFile: `mlflow_model/${model.modelFile}`, serialization: model.serialization, features: model.features, sample: model.sample, notebookDir: '' };
   const requirements = { source: `${model.uri} (requirements.txt)`, lines: model.requirements };

@@ -24,11 +24,9 @@ interface BuildMessage {
 }
 
 export async function buildImage(docker: Docker, contextDir: string, tag: string, events: BuildEvents = {}): Promise<string> {
-  const files = (await readdir(contextDir, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(contextDir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+  const entries = await contextEntries(contextDir);
   events.signal?.throwIfAborted();
-  const stream = await docker.buildImage({ context: contextDir, src: files }, { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true });
+  const stream = await docker.buildImage({ context: contextDir, src: entries }, { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true });
   const log: string[] = [];
   let lastStep = '';
   let imageId = '';
@@ -66,9 +64,21 @@ export async function buildImage(docker: Docker, contextDir: string, tag: string
   });
 }
 
+/**
+ * What the engine receives: every file, and every empty folder (a folder named in the list is sent
+ * with all it holds, so only empty ones are named). A notebook's folder with nothing else in it is
+ * still where its training runs.
+ */
+export async function contextEntries(contextDir: string): Promise<string[]> {
+  const entries = await readdir(contextDir, { recursive: true, withFileTypes: true });
+  const path = (dir: string, name = '') => relative(contextDir, join(dir, name)).split(sep).join('/');
+  const holders = new Set(entries.map((entry) => path(entry.parentPath)));
+  return entries.filter((entry) => entry.isFile() || (entry.isDirectory() && !holders.has(path(entry.parentPath, entry.name)))).map((entry) => path(entry.parentPath, entry.name));
+}
+
 /** The failing step and what it printed, with the notebook's own error first when there is one. */
 function buildFailure(tag: string, error: string, step: string, log: string[]): MlopsError {
-  const ownError = log.map((line) => /MLOPS-ERROR: (.*)$/.exec(line)?.[1]).find(Boolean);
+  const ownError = notebookError(log);
   const tail = log.slice(-12).join('\n');
   if (ownError) return new MlopsError(`Building ${tag} failed: ${ownError}`, `The step was: ${step}\n${tail}`);
   if (step.startsWith('FROM ') && /registry|pull|no such host|not found/i.test(error)) {
@@ -78,4 +88,18 @@ function buildFailure(tag: string, error: string, step: string, log: string[]): 
     );
   }
   return new MlopsError(`Building ${tag} failed at '${step}': ${error.trim()}`, `The end of the build log:\n${tail}`);
+}
+
+/**
+ * The model build's own error: the MLOPS-ERROR line and the lines of the same message after it
+ * (an exception text may span lines), up to what the engine or stderr prints next.
+ */
+export function notebookError(log: string[]): string | undefined {
+  // The engine colours what a step prints on stderr, starting with an escape sequence.
+  const ESC = String.fromCharCode(27);
+  const at = log.findIndex((line) => line.includes('MLOPS-ERROR: '));
+  if (at < 0) return undefined;
+  const rest = log.slice(at + 1);
+  const end = rest.findIndex((line) => line.startsWith(ESC) || /^(Removing intermediate container|ERROR:|MLOPS-|Step \d+\/\d+ :|\s*---> )/.test(line));
+  return [log[at]!.slice(log[at]!.indexOf('MLOPS-ERROR: ') + 'MLOPS-ERROR: '.length), ...rest.slice(0, end < 0 ? rest.length : end)].join(' ').replace(/\s+/g, ' ').trim();
 }
