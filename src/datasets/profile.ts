@@ -55,8 +55,12 @@ function profileSettings(signal: AbortSignal | undefined) {
   return { threads: availableParallelism(), memoryLimit: `${memoryMb}MB`, preserveInsertionOrder: false, signal };
 }
 
+/** The file's columns in their order: DESCRIBE gives its rows in order only while insertion order is kept (a wide file's came in chunks of 2,048, in any order). */
 async function describe(db: DuckDb, relation: string) {
-  return (await db.query(`DESCRIBE SELECT * FROM ${relation}`)).rows.map(([name, type]) => ({ name: String(name), type: String(type) }));
+  await db.query('SET preserve_insertion_order = true');
+  const { rows } = await db.query(`DESCRIBE SELECT * FROM ${relation}`);
+  await db.query('SET preserve_insertion_order = false');
+  return rows.map(([name, type]) => ({ name: String(name), type: String(type) }));
 }
 
 /** Parquet's row count, from its metadata. */

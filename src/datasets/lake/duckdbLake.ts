@@ -13,7 +13,7 @@ import { cells, columnsOf, countStatements, describe, openDuckDb, statementText,
 import { hashFiles, stampOf, type FileStamp } from './fileHash';
 import { formatOf, resolveSources } from './globs';
 import { describeChange, schemaChangeError, schemaChanges } from './schemaChanges';
-import { diagnoseCsv, isSnifferFailure, readError, selectSources } from './sources';
+import { diagnoseCsv, explainReadError, isSnifferFailure, selectSources } from './sources';
 
 export const DEFAULT_QUERY_LIMIT = 10_000;
 const PART = 'part-0.parquet';
@@ -76,7 +76,7 @@ export class DuckDbLake implements Lake {
       },
       sources: (signal) => hashFiles(paths, { signal }),
       async explain(error, connection) {
-        return (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) || readError(error, paths);
+        return (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) || explainReadError(error, files);
       },
       verify() {
         for (const [path, stamp] of stamps) {
