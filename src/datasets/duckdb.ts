@@ -109,6 +109,34 @@ export async function describe(connection: DuckDBConnection, select: string): Pr
   return reader.getRowObjectsJson().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
 }
 
+/**
+ * How many statements DuckDB's parser finds in `sql` (a ';' in a string or a comment ends none):
+ * 0 for blank text or comments only, undefined when it does not parse (running it then reports
+ * the syntax error).
+ */
+export async function countStatements(connection: DuckDBConnection, sql: string): Promise<number | undefined> {
+  try {
+    return (await connection.extractStatements(sql)).count;
+  } catch (error) {
+    if (/^Failed to extract statements/.test((error as Error).message)) return undefined;
+    // Text with no statement fails without a parser message.
+    return 0;
+  }
+}
+
+/**
+ * The one statement of `sql` without its closing ';' and the blanks and comments after it, and
+ * with a line break at its end, ready to be wrapped (DESCRIBE, COPY (...), a subquery) even when
+ * it ends in a comment. The parser finds the closing ';': the first one with exactly one
+ * statement before it and none after it.
+ */
+export async function statementText(connection: DuckDBConnection, sql: string): Promise<string> {
+  for (let at = sql.indexOf(';'); at >= 0; at = sql.indexOf(';', at + 1)) {
+    if ((await countStatements(connection, sql.slice(at + 1))) === 0 && (await countStatements(connection, sql.slice(0, at))) === 1) return `${sql.slice(0, at)}\n`;
+  }
+  return `${sql}\n`;
+}
+
 let cellConverter: DuckDBValueConverter<Json> | undefined;
 
 /**

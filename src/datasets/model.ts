@@ -135,7 +135,7 @@ export interface Lake {
   readonly root: string;
   /** Ingests files or globs into a new version of `table`. */
   ingest(table: string, sources: string[], options?: IngestOptions): Promise<LakeTableVersion>;
-  /** Writes the result of a SQL query over lake tables as a new version of `table` (pipeline outputs). */
+  /** Writes the result of a SQL query (one statement) over lake tables as a new version of `table` (pipeline outputs). */
   writeQuery(table: string, sql: string, options?: IngestOptions & { producedBy?: string }): Promise<LakeTableVersion>;
   /**
    * Appends the rows of a SQL query (over lake tables and files) to `table` as a new version: the

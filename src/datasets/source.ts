@@ -1,7 +1,7 @@
 // A dataset file as DuckDB reads it: the table expression (read_csv, read_parquet, read_json)
 // with the dialect settled, the recovery from a column whose type changes past DuckDB's sample,
 // and the errors users see, which name the file and the line or column at fault.
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,12 +38,14 @@ export async function openSource(file: string): Promise<DatasetSource> {
   const path = resolve(file);
   const format = formatOf(path);
   if (!format) throw new MlopsError(`${path} is not a dataset: CSV, TSV, Parquet, JSON and JSONL files are.`);
-  let bytes: number;
+  let stats: Stats;
   try {
-    bytes = (await stat(path)).size;
+    stats = await stat(path);
   } catch (error) {
     throw new MlopsError(`${path} cannot be read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}.`, undefined, { cause: error });
   }
+  if (stats.isDirectory()) throw new MlopsError(`${path} is a folder, not a dataset file, though its name ends in ${extname(path)}.`, 'Choose one of the files in it.');
+  const bytes = stats.size;
   if (bytes === 0) throw new MlopsError(`${path} is empty.`);
   if (format === 'parquet') return parquetSource(path, bytes);
   const head = await readHead(path, bytes);
@@ -148,9 +150,9 @@ function csvSource(path: string, format: 'csv' | 'tsv', bytes: number, encoding:
       if (/Invalid unicode|^INTERNAL Error/.test(message)) {
         // DuckDB reports bytes that are not UTF-8 with a line, or, in some aggregates, fails
         // with an internal error instead: find the line here.
-        const badLine = encoding === 'utf-8' ? await lineOfInvalidUtf8(path) : undefined;
+        const badLine = encoding === 'utf-8' ? await invalidUtf8Line(path) : undefined;
         if (badLine) {
-          return new MlopsError(`${path} line ${badLine} is not valid UTF-8, though the lines before it are.`, 'Save the file in one encoding: UTF-8, or UTF-16 with a byte-order mark.', { cause: error });
+          return new MlopsError(`${path} line ${badLine.line} is not valid UTF-8, though the lines before it are.`, 'Save the file in one encoding: UTF-8, or UTF-16 with a byte-order mark.', { cause: error });
         }
       }
       if (/Error when sniffing file/.test(message)) {
@@ -185,8 +187,8 @@ export async function readDataset<T>(source: DatasetSource, read: (relation: str
   }
 }
 
-/** The 1-based line of the first bytes that are not UTF-8, streaming through the file. */
-export async function lineOfInvalidUtf8(path: string): Promise<number | undefined> {
+/** The first line holding bytes that are not UTF-8 (1-based), with its text as an editor shows it, streaming through the file. */
+export async function invalidUtf8Line(path: string): Promise<{ line: number; text: string } | undefined> {
   let line = 1;
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
@@ -194,10 +196,19 @@ export async function lineOfInvalidUtf8(path: string): Promise<number | undefine
     const { invalidAt, validUpTo } = scanUtf8(bytes, false);
     const end = invalidAt ?? validUpTo;
     for (let i = bytes.indexOf(10); i !== -1 && i < end; i = bytes.indexOf(10, i + 1)) line++;
-    if (invalidAt !== undefined) return line;
+    if (invalidAt !== undefined) return { line, text: lineAround(bytes, invalidAt) };
     carry = bytes.subarray(validUpTo);
   }
-  return carry.length > 0 ? line : undefined;
+  return carry.length > 0 ? { line, text: lineAround(carry, 0) } : undefined;
+}
+
+/** The line of `bytes` that holds `at`, its invalid bytes shown as U+FFFD, cut to 200 characters. */
+function lineAround(bytes: Buffer, at: number): string {
+  const end = bytes.indexOf(10, at);
+  // Control characters (the NULs of UTF-16 text) left out.
+  // eslint-disable-next-line no-control-regex
+  const text = new TextDecoder().decode(bytes.subarray(bytes.lastIndexOf(10, at) + 1, end === -1 ? bytes.length : end)).replace(/[\x00-\x1f\x7f]/g, '');
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** The 1-based line of the first line that is not a JSON value, in newline-delimited JSON. */

@@ -1,5 +1,6 @@
 // The datasets core on real files made in a temporary folder: discovery (ignore rules, a
-// workspace of 100,000 files), inspection, paging, profiling, bad input, and the CLI.
+// workspace of 100,000 files), inspection, paging, profiling (histograms, wide files), bad
+// input, and the CLI (the wide files also through the built dist/cli.js).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +10,14 @@ import { runCli } from '../../src/cli/program';
 import { datasetsCommand, profileCommand } from '../../src/datasets/datasetCommands';
 import { discoverDatasets } from '../../src/datasets/discover';
 import { withDuckDb } from '../../src/datasets/duckdb';
-import { sqlString } from '../../src/datasets/sql';
+import { sqlIdentifier, sqlString } from '../../src/datasets/sql';
 import { inspect } from '../../src/datasets/inspect';
-import type { ColumnProfile } from '../../src/datasets/model';
+import type { ColumnProfile, DatasetProfile } from '../../src/datasets/model';
 import { preview } from '../../src/datasets/preview';
 import { profile } from '../../src/datasets/profile';
 import { MlopsError } from '../../src/shared/errors';
+import { repoRoot } from '../../scripts/lib/setup.mjs';
+import { runCli as runBuiltCli } from '../support/badInput';
 
 const tempDirs: string[] = [];
 after(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -265,8 +268,8 @@ test('a profile counts nulls and distinct values, and gives ranges, spreads, qua
   assert.deepEqual([amount.nulls, amount.distinct, amount.min, amount.max, amount.mean], [0, 1000, 0, 999, 499.5]);
   assert.ok(Math.abs(amount.std! - 288.8194) < 1e-3, String(amount.std));
   assert.deepEqual(amount.quantiles, { q25: 249.75, q50: 499.5, q75: 749.25 });
-  assert.equal(amount.histogram!.length, 30);
-  assert.deepEqual(amount.histogram![0], { start: 0, end: 33.3, count: 34 });
+  assert.equal(amount.histogram!.length, 20);
+  assert.deepEqual(amount.histogram![0], { start: 0, end: 50, count: 50 }, 'round edges: 0, 50, 100...');
   assert.equal(amount.histogram!.reduce((sum, bin) => sum + bin.count, 0), 1000);
   assert.equal(amount.topValues, undefined);
 
@@ -290,7 +293,7 @@ test('a profile counts nulls and distinct values, and gives ranges, spreads, qua
   assert.deepEqual([day.type, day.distinct, day.min, day.max, day.topValues![0]], ['DATE', 5, '2024-01-01', '2024-01-05', { value: '2024-01-01', count: 200 }]);
 });
 
-test('a file with more rows than the sample is profiled in one pass: exact counts and ranges, sampled shapes', async () => {
+test('a file with more rows than the sample: exact counts and ranges, sampled shapes', async () => {
   const root = tempDir();
   const path = join(root, 'big.parquet');
   await copyToFile(`SELECT range AS id, ['a', 'b', 'c', 'd'][1 + (range % 4)::INTEGER] AS letter, CASE WHEN range % 2 = 0 THEN NULL ELSE range / 10 END AS half FROM range(2000000)`, path, 'parquet');
@@ -301,11 +304,151 @@ test('a file with more rows than the sample is profiled in one pass: exact count
   assert.deepEqual([id.min, id.max, id.mean, id.nulls], [0, 1_999_999, 999_999.5, 0]);
   assert.ok(Math.abs(id.distinct - 2_000_000) / 2_000_000 < 0.2, `distinct ${id.distinct}`);
   assert.ok(Math.abs(id.quantiles!.q50 - 1_000_000) < 10_000, `median ${id.quantiles!.q50}`);
-  for (const bin of id.histogram!) assert.ok(Math.abs(bin.count - 2_000_000 / 30) < 3000, `bin ${JSON.stringify(bin)}`);
+  assert.equal(id.histogram!.length, 20);
+  for (const bin of id.histogram!) assert.ok(Math.abs(bin.count - 100_000) < 3000, `bin ${JSON.stringify(bin)}`);
+  assert.equal(id.histogram!.reduce((sum, bin) => sum + bin.count, 0), 2_000_000, 'scaled counts still add up to the rows');
   const letter = column(result.columns, 'letter');
   assert.equal(letter.distinct, 4, 'the sample has seen every letter: its exact count wins over HyperLogLog');
   for (const top of letter.topValues!) assert.ok(Math.abs(top.count - 500_000) < 15_000, `top ${JSON.stringify(top)}`);
-  assert.equal(column(result.columns, 'half').nulls, 1_000_000);
+  const half = column(result.columns, 'half');
+  assert.equal(half.nulls, 1_000_000);
+  assert.equal(half.histogram!.reduce((sum, bin) => sum + bin.count, 0), 1_000_000);
+});
+
+/** Counts the non-null values of `name` that lie in each bin, by the bins' own edges: [start, end), the last one closed. */
+async function countByEdges(path: string, name: string, bins: { start: number; end: number }[]): Promise<number[]> {
+  const v = `${sqlIdentifier(name)}::DOUBLE`;
+  const last = bins.length - 1;
+  const items = bins.map(({ start, end }, k) => `count(*) FILTER (WHERE ${v} >= ${start} AND ${v} ${k === last ? '<=' : '<'} ${end})`);
+  const { rows } = await withDuckDb({}, (db) => db.query(`SELECT ${items.join(', ')} FROM read_csv(${sqlString(path)})`));
+  return rows[0].map(Number);
+}
+
+async function assertBinsHoldEveryValue(path: string, result: DatasetProfile): Promise<void> {
+  for (const c of result.columns.filter((c) => c.histogram)) {
+    const counts = c.histogram!.map((bin) => bin.count);
+    assert.equal(
+      counts.reduce((sum, n) => sum + n, 0),
+      result.rows - c.nulls,
+      `${c.name}: the bins add up to the non-null rows`,
+    );
+    assert.deepEqual(counts, await countByEdges(path, c.name, c.histogram!), `${c.name}: each bin holds the values between its edges`);
+  }
+}
+
+test('histogram bins hold every non-null value once: integer, float, skewed and single-value columns', async () => {
+  const root = tempDir();
+  const path = join(root, 'shapes.csv');
+  await copyToFile(
+    `SELECT CASE WHEN range % 11 = 0 THEN NULL ELSE range % 7 END AS small_int,
+       (range * 37) % 1001 - 500 AS wide_int,
+       round((range % 41) * 0.05, 2) AS on_edges,
+       CASE WHEN range % 13 = 0 THEN NULL ELSE random() * 200 - 100 END AS float,
+       exp(random() * 20) AS skewed,
+       42.5 AS constant,
+       7 AS constant_int
+     FROM range(5000)`,
+    path,
+    'csv',
+  );
+  const result = await profile(path);
+  assert.deepEqual(
+    result.columns.map((c) => [c.name, Boolean(c.histogram)]),
+    ['small_int', 'wide_int', 'on_edges', 'float', 'skewed', 'constant', 'constant_int'].map((name) => [name, true]),
+  );
+  await assertBinsHoldEveryValue(path, result);
+  assert.deepEqual(
+    column(result.columns, 'small_int').histogram!.map((b) => [b.start, b.end]),
+    [0, 1, 2, 3, 4, 5, 6].map((v) => [v, v + 1]),
+    'one bin per integer',
+  );
+  const wide = column(result.columns, 'wide_int').histogram!;
+  assert.ok(
+    wide.every((b) => Number.isInteger(b.start) && b.end - b.start === wide[0].end - wide[0].start),
+    `integer bins of one whole width: ${JSON.stringify(wide.slice(0, 3))}`,
+  );
+  // 0.3 is on an edge: it counts in [0.3, 0.4), where its text says it is.
+  const onEdges = column(result.columns, 'on_edges').histogram!;
+  const fromPoint3 = onEdges.find((b) => b.start === 0.3)!;
+  assert.deepEqual([fromPoint3.end, fromPoint3.count], [0.4, 2 * Math.round(5000 / 41)]);
+  assert.deepEqual(column(result.columns, 'constant').histogram, [{ start: 42.5, end: 42.5, count: 5000 }]);
+  assert.deepEqual(column(result.columns, 'constant_int').histogram, [{ start: 7, end: 7, count: 5000 }]);
+  const skewed = column(result.columns, 'skewed').histogram!;
+  assert.ok(skewed[0].count > 4000, `most of a skewed column is in its first bin: ${skewed[0].count}`);
+});
+
+test("the demo's customers.csv: every row in one bin, tenure_months in whole steps", async () => {
+  const path = join(repoRoot, 'demo', 'data', 'customers.csv');
+  const result = await profile(path);
+  assert.equal(result.rows, 500);
+  await assertBinsHoldEveryValue(path, result);
+  const tenure = column(result.columns, 'tenure_months').histogram!;
+  assert.deepEqual(tenure.slice(0, 2).map((b) => [b.start, b.end]), [
+    [0, 5],
+    [5, 10],
+  ]);
+  const { rows } = await withDuckDb({}, (db) => db.query(`SELECT count(*) FILTER (WHERE tenure_months < 5), count(*) FILTER (WHERE tenure_months >= 5 AND tenure_months < 10) FROM read_csv(${sqlString(path)})`));
+  assert.deepEqual([tenure[0].count, tenure[1].count], rows[0].map(Number));
+});
+
+/** `width` columns: one-hot integers, floats with nulls, and text categories. */
+function wideSelect(width: number, rows: number): string {
+  const columns = Array.from({ length: width }, (_, i) =>
+    i % 3 === 0 ? `(random() < 0.2)::INTEGER AS onehot_${i}` : i % 3 === 1 ? `CASE WHEN random() < 0.05 THEN NULL ELSE random() * ${i} END AS x_${i}` : `'g' || (range % 5) AS cat_${i}`,
+  );
+  return `SELECT range AS id, ${columns.join(', ')} FROM range(${rows})`;
+}
+
+function assertEveryColumnProfiled(result: DatasetProfile, width: number): void {
+  assert.equal(result.columns.length, width + 1);
+  assert.deepEqual(
+    result.columns.map((c) => c.name),
+    ['id', ...Array.from({ length: width }, (_, i) => `${['onehot', 'x', 'cat'][i % 3]}_${i}`)],
+  );
+  for (const c of result.columns) {
+    assert.ok(c.histogram || c.topValues?.length, `${c.name} has no distribution`);
+    if (c.histogram) assert.equal(c.histogram.reduce((sum, bin) => sum + bin.count, 0), result.rows - c.nulls, `${c.name}: bins add up`);
+  }
+  const cat = column(result.columns, 'cat_2');
+  assert.deepEqual([cat.distinct, cat.nulls, cat.min, cat.max], [5, 0, 'g0', 'g4']);
+}
+
+test('wide CSVs (1,500, 3,000 and 5,000 columns) are profiled, every column, by the core and by the command line', async (t) => {
+  const root = tempDir();
+  for (const width of [1500, 3000, 5000]) {
+    const path = join(root, `wide-${width}.csv`);
+    await copyToFile(wideSelect(width, 300), path, 'csv');
+    const started = performance.now();
+    const result = await profile(path);
+    const coreMs = Math.round(performance.now() - started);
+    assert.equal(result.rows, 300);
+    assert.equal(result.sampledRows, undefined);
+    assertEveryColumnProfiled(result, width);
+    const cli = await runBuiltCli(['profile', path, '--json'], { timeoutMs: 300_000 });
+    assert.deepEqual([cli.code, cli.signal], [0, null], cli.stderr);
+    const printed = JSON.parse(cli.stdout) as DatasetProfile;
+    assertEveryColumnProfiled(printed, width);
+    t.diagnostic(`${width} columns × 300 rows: core ${coreMs} ms, command line ${cli.ms} ms`);
+    // Before batching: 1,500 columns gave nothing in two minutes, 3,000 crashed DuckDB.
+    assert.ok(coreMs < 90_000 && cli.ms < 90_000, `${width} columns took ${coreMs} ms (core), ${cli.ms} ms (command line)`);
+  }
+});
+
+test('a wide Parquet file bigger than the sample gets exact statistics in batches of columns', async (t) => {
+  const root = tempDir();
+  const path = join(root, 'wide.parquet');
+  // 5,001 columns × 2,000 rows: twice the sample's values, so half the rows are sampled.
+  await copyToFile(wideSelect(5000, 2000), path, 'parquet');
+  const started = performance.now();
+  const result = await profile(path);
+  t.diagnostic(`5,001 columns × 2,000 rows of Parquet, sampled: ${Math.round(performance.now() - started)} ms`);
+  assert.equal(result.rows, 2000);
+  assert.ok(result.sampledRows! > 500 && result.sampledRows! < 1500, `sampled ${result.sampledRows}`);
+  assertEveryColumnProfiled(result, 5000);
+  const id = column(result.columns, 'id');
+  assert.deepEqual([id.min, id.max, id.mean, id.nulls], [0, 1999, 999.5, 0], 'exact, from the whole file');
+  const last = column(result.columns, 'x_4999');
+  assert.ok(last.nulls > 40 && last.nulls < 170, `about 5% nulls: ${last.nulls}`);
 });
 
 test('ragged rows are named by file and line', async () => {

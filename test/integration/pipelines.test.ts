@@ -191,6 +191,35 @@ test('a YAML syntax error and a schema error name the file, line and column', as
   });
 });
 
+test("a SQL step is one statement: what follows a ';' is refused before anything runs, a ';' in a string is text", async (t) => {
+  const root = workspace(t, PIPELINE.replace('WHERE email IS NOT NULL', 'WHERE email IS NOT NULL; DROP TABLE customers_raw'));
+  await assert.rejects(loadPipeline(join(root, 'mlops.pipeline.yaml'), root), {
+    message: "mlops.pipeline.yaml:9:5: the sql of step 'clean' holds 2 statements; a transform step is one query, so nothing after its first ';' may follow",
+  });
+
+  const lake = openLake(join(root, '.mlops', 'lake'), { cwd: root });
+  t.after(() => lake.close());
+  await lake.ingest('customers_raw', ['data/customers.csv']);
+  const before = await lake.tables();
+  const copied = join(root, 'copied.csv');
+  for (const write of [
+    () => lake.writeQuery('customers', 'SELECT * FROM customers_raw; DROP TABLE customers_raw'),
+    () => lake.writeQuery('customers', `SELECT * FROM customers_raw; COPY (SELECT 42) TO '${copied}'`),
+    () => lake.append('customers', `SELECT * FROM customers_raw; COPY (SELECT 42) TO '${copied}'`),
+  ]) {
+    await assert.rejects(write(), { message: 'The SQL holds 2 statements, where a write takes one query; none of them was run.' });
+  }
+  assert.equal(existsSync(copied), false, 'the COPY after the ; did not run');
+  assert.deepEqual(await lake.tables(), before, 'no table dropped or written');
+  assert.equal((await lake.query('SELECT count(*) AS n FROM customers_raw')).rows[0][0], 4);
+
+  writeFileSync(join(root, 'mlops.pipeline.yaml'), `steps:\n  notes:\n    type: transform\n    sql: "SELECT id, 'a;b' AS note FROM customers_raw; -- and a comment; with semicolons"\n    output: notes\n`);
+  const pipeline = await loadPipeline(join(root, 'mlops.pipeline.yaml'), root);
+  const result = await runPipeline(pipeline, { root, lake });
+  assert.equal(result.status, 'succeeded', JSON.stringify(result.steps));
+  assert.deepEqual((await lake.query('SELECT DISTINCT note FROM notes')).rows, [['a;b']]);
+});
+
 test('pipeline files are mlops.pipeline.yaml at the root, then the YAML files of pipelines/', async (t) => {
   const root = workspace(t);
   mkdirSync(join(root, 'pipelines'));

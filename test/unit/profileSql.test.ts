@@ -1,25 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { distinctCount, histogramBins, planColumns, sampleFraction } from '../../src/datasets/profileSql';
-
-test('numeric columns get 30 equal-width bins from min to max', () => {
-  const bins = histogramBins('DOUBLE', 0, 30);
-  assert.equal(bins.length, 30);
-  assert.deepEqual(bins[0], { start: 0, end: 1, bound: 1 });
-  assert.deepEqual(bins[29], { start: 29, end: 30, bound: 30 });
-});
-
-test('an integer column with a short range gets one bin per value', () => {
-  const bins = histogramBins('BIGINT', 1, 12);
-  assert.equal(bins.length, 12);
-  assert.deepEqual(bins[0], { start: 1, end: 2, bound: 1 });
-  assert.deepEqual(bins[11], { start: 12, end: 13, bound: 12 });
-  assert.equal(histogramBins('INTEGER', 0, 1000).length, 30);
-});
-
-test('a constant column has one bin', () => {
-  assert.deepEqual(histogramBins('DOUBLE', 5, 5), [{ start: 5, end: 5, bound: 5 }]);
-});
+import { distinctCount, planColumns, sampleFraction, statsBatches, STATS_BATCH } from '../../src/datasets/profileSql';
 
 test('files up to the sample size are read whole; bigger ones are sampled to about 50 MB or 5 million values', () => {
   assert.equal(sampleFraction({ bytes: 1000 }), 1);
@@ -47,14 +28,27 @@ test('numbers are numeric; lists, structs and JSON are read as text', () => {
     { name: 'say "hi"', type: 'VARCHAR' },
   ]);
   assert.deepEqual(
-    plans.map((p) => [p.numeric, p.expr]),
+    plans.map((p) => [p.numeric, p.expr, p.sampleType]),
     [
-      [true, '"amount"'],
-      [true, '"n"'],
-      [false, '"day"'],
-      [false, 'CAST("tags" AS VARCHAR)'],
-      [false, 'CAST("meta" AS VARCHAR)'],
-      [false, '"say ""hi"""'],
+      [true, '"amount"', 'DECIMAL(18,3)'],
+      [true, '"n"', 'UBIGINT'],
+      [false, '"day"', 'DATE'],
+      [false, 'CAST("tags" AS VARCHAR)', 'VARCHAR'],
+      [false, 'CAST("meta" AS VARCHAR)', 'VARCHAR'],
+      [false, '"say ""hi"""', 'VARCHAR'],
     ],
+  );
+});
+
+test('the exact statistics of a wide file are computed in batches of columns, every column in one batch', () => {
+  const plans = planColumns(Array.from({ length: 2 * STATS_BATCH + 1 }, (_, i) => ({ name: `c${i}`, type: 'DOUBLE' })));
+  const batches = statsBatches(plans);
+  assert.deepEqual(
+    batches.map((batch) => batch.length),
+    [STATS_BATCH, STATS_BATCH, 1],
+  );
+  assert.deepEqual(
+    batches.flat().map((plan) => plan.index),
+    plans.map((_, i) => i),
   );
 });

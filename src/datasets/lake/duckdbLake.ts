@@ -9,14 +9,28 @@ import { MlopsError } from '../../shared/errors';
 import type { AppendOptions, Column, IngestOptions, Lake, LakeAppend, LakeTable, LakeTableVersion, QueryResult, SchemaChange, SourceFile } from '../model';
 import { checkTableName, commit, linkPart, lockTable, makeStaging, MAX_PARTS, parquetFiles, publicVersion, readManifest, sweep, tableNames, versionDir, versionNumbers, type Manifest } from './catalog';
 import { sqlIdentifier, sqlList, sqlString } from '../sql';
-import { cells, columnsOf, describe, openDuckDb, type DuckDb } from '../duckdb';
+import { cells, columnsOf, countStatements, describe, openDuckDb, statementText, type DuckDb } from '../duckdb';
 import { hashFiles, stampOf, type FileStamp } from './fileHash';
 import { formatOf, resolveSources } from './globs';
 import { describeChange, schemaChangeError, schemaChanges } from './schemaChanges';
-import { diagnoseCsv, isSnifferFailure, readError, selectSources } from './sources';
+import { diagnoseCsv, explainReadError, isSnifferFailure, selectSources } from './sources';
 
 export const DEFAULT_QUERY_LIMIT = 10_000;
 const PART = 'part-0.parquet';
+
+/**
+ * A write's SQL is one query: DESCRIBE and COPY wrap it, and would run what follows a ';' as
+ * statements of their own. Returns it ready to wrap; SQL that does not parse is returned as it
+ * is, for running it to report the syntax error.
+ */
+async function singleQuery(connection: DuckDBConnection, sql: string): Promise<string> {
+  const count = await countStatements(connection, sql);
+  if (count === 0) throw new MlopsError('The query is empty.', 'Write a SELECT over the lake tables.');
+  if (count !== undefined && count > 1) {
+    throw new MlopsError(`The SQL holds ${count} statements, where a write takes one query; none of them was run.`, "Keep the query and remove what follows its first ';'.");
+  }
+  return count === undefined ? sql : statementText(connection, sql);
+}
 
 export function defaultLakeRoot(folder: string): string {
   return join(folder, '.mlops', 'lake');
@@ -62,7 +76,7 @@ export class DuckDbLake implements Lake {
       },
       sources: (signal) => hashFiles(paths, { signal }),
       async explain(error, connection) {
-        return (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) || readError(error, paths);
+        return (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) || explainReadError(error, files);
       },
       verify() {
         for (const [path, stamp] of stamps) {
@@ -77,9 +91,9 @@ export class DuckDbLake implements Lake {
 
   async writeQuery(table: string, sql: string, options: IngestOptions = {}): Promise<LakeTableVersion> {
     checkTableName(table);
-    const select = sql.trim().replace(/;\s*$/, '');
     return this.write(table, options, {
       prepare: async (connection) => {
+        const select = await singleQuery(connection, sql);
         await this.createViews(connection, select, {});
         return select;
       },
@@ -91,7 +105,6 @@ export class DuckDbLake implements Lake {
 
   async append(table: string, sql: string, options: AppendOptions = {}): Promise<LakeAppend> {
     checkTableName(table);
-    const select = sql.trim().replace(/;\s*$/, '');
     const { signal, onProgress } = options;
     return this.locked(table, 'Appending to', signal, async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
       const compacted = previous !== undefined && previous.files.length + 1 > MAX_PARTS;
@@ -102,7 +115,7 @@ export class DuckDbLake implements Lake {
       const part = join(staging, partName);
       const previousFiles = previous ? parquetFiles(this.root, table, previousNumber!) : [];
       const written = await this.withSession(join(staging, 'tmp'), (session) =>
-        this.writeAppend(session, { table, version, select, part, previous, previousFiles, compacted, key: options.key ?? [], signal, onProgress, cancelled }),
+        this.writeAppend(session, { table, version, sql, part, previous, previousFiles, compacted, key: options.key ?? [], signal, onProgress, cancelled }),
       );
       if (signal?.aborted) throw cancelled();
       rmSync(join(staging, 'tmp'), { recursive: true, force: true });
@@ -188,7 +201,7 @@ export class DuckDbLake implements Lake {
     job: {
       table: string;
       version: number;
-      select: string;
+      sql: string;
       part: string;
       previous?: Manifest;
       previousFiles: string[];
@@ -204,9 +217,10 @@ export class DuckDbLake implements Lake {
     const duck = statements.run;
     const count = async (sql: string) => Number((await duck(() => connection.runAndReadAll(sql))).getRows()[0][0]);
     try {
-      await duck(() => this.createViews(connection, job.select, {}));
+      const select = await duck(() => singleQuery(connection, job.sql));
+      await duck(() => this.createViews(connection, select, {}));
       onProgress?.('Reading the schema');
-      const schema = await duck(() => describe(connection, job.select));
+      const schema = await duck(() => describe(connection, select));
       if (previous) {
         const changes = schemaChanges(previous.schema, schema);
         if (changes.length) {
@@ -223,10 +237,10 @@ export class DuckDbLake implements Lake {
       // With a key, the rows are materialised once: counted, then filtered, without running the query twice.
       let offered: number | undefined;
       if (key.length) {
-        await duck(() => connection.run(`CREATE TEMP TABLE incoming AS SELECT ${columns} FROM (${job.select})`));
+        await duck(() => connection.run(`CREATE TEMP TABLE incoming AS SELECT ${columns} FROM (${select})`));
         offered = await count('SELECT count(*) FROM incoming');
       }
-      const incoming = key.length ? 'incoming' : `(${job.select}) AS incoming`;
+      const incoming = key.length ? 'incoming' : `(${select}) AS incoming`;
       const known =
         key.length && job.previousFiles.length
           ? ` WHERE NOT EXISTS (SELECT 1 FROM read_parquet(${sqlList(job.previousFiles)}) AS p WHERE ${key.map((k) => `p.${k} IS NOT DISTINCT FROM incoming.${k}`).join(' AND ')})`

@@ -4,6 +4,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MlopsError } from '../../shared/errors';
 import type { DatasetFormat } from '../model';
+import { invalidUtf8Line, lineOfInvalidJson } from '../source';
 import { sqlIdentifier, sqlList, sqlString } from '../sql';
 
 const READERS: Record<DatasetFormat, (files: string[], delimiter: string) => string> = {
@@ -81,7 +82,7 @@ export async function diagnoseCsv(connection: DuckDBConnection, files: { path: s
         `SELECT count(*) FROM read_csv(${sqlString(path)}, delim = ${sqlString(delim)}, quote = '"', escape = '"', header = false, auto_detect = false, columns = {${columns}})`,
       );
     } catch (error) {
-      return readError(error, [path]);
+      return explainReadError(error, [{ path, format }]);
     }
   }
   return undefined;
@@ -89,6 +90,31 @@ export async function diagnoseCsv(connection: DuckDBConnection, files: { path: s
 
 export function isSnifferFailure(error: unknown): boolean {
   return /Error when sniffing file/.test((error as Error)?.message ?? '');
+}
+
+/**
+ * A read error as `readError` gives it, except where DuckDB's line is not the one at fault: bytes
+ * that are not UTF-8 (DuckDB quotes the line before them, the header on a short file) and
+ * malformed newline-delimited JSON (DuckDB's line can be one off). Those lines are found here.
+ */
+export async function explainReadError(error: unknown, files: { path: string; format: DatasetFormat }[]): Promise<MlopsError> {
+  const message = (error as Error)?.message ?? String(error);
+  const paths = files.map((f) => f.path);
+  const named = paths.find((path) => message.includes(path)) ?? (paths.length === 1 ? paths[0] : undefined);
+  if (/Invalid unicode/.test(message)) {
+    for (const { path, format } of files) {
+      if ((named && path !== named) || (format !== 'csv' && format !== 'tsv' && format !== 'json' && format !== 'jsonl')) continue;
+      const bad = await invalidUtf8Line(path);
+      if (bad) {
+        return new MlopsError(`Cannot ingest ${path}, line ${bad.line}: this file is not utf-8 encoded (the line reads: ${bad.text}).`, 'Save the file as UTF-8, the encoding the lake reads; the lake was not changed.', { cause: error });
+      }
+    }
+  }
+  const malformed = /Malformed JSON in file "(.*?)", at byte \d+ in line \d+: (.*?)\.?\s*$/m.exec(message);
+  const jsonl = malformed && files.find((f) => f.path === malformed[1] && f.format === 'jsonl');
+  const line = jsonl ? await lineOfInvalidJson(jsonl.path) : undefined;
+  if (jsonl && line) return new MlopsError(`Cannot ingest ${jsonl.path}, line ${line}: malformed JSON (${malformed[2]}).`, 'Fix or remove the file; the lake was not changed.', { cause: error });
+  return readError(error, paths);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The checks of a validate step, as SQL over one pinned version of a lake table. Each failed
 // check names its rule and column and shows up to five offending rows. Nulls only fail notNull:
 // unique, range and allowedValues look at the values that are there.
+import { MlopsError } from '../../shared/errors';
 import { sqlIdentifier as identifier, sqlString } from '../sql';
 import type { Column, Lake, QueryResult } from '../model';
 import type { Expectation, ExpectationValue, TableRef } from './pipelineModel';
@@ -25,16 +26,36 @@ interface Check {
   judge(rows: Record<string, unknown>[]): Omit<CheckResult, 'rule' | 'column'>;
 }
 
+/** The types a range compares: numbers, dates, times and intervals. */
+const ORDERED_TYPE = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIME WITH TIME ZONE|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|INTERVAL)$/;
+
+/** Each check's result; a check that cannot run fails with the reason, and the others still run. */
 export async function runExpectations(lake: Lake, target: TableRef, schema: readonly Column[], expectations: readonly Expectation[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of expectations.flatMap((e) => checksOf(e, target.table))) {
-    const missing = check.columns.filter((c) => !schema.some((s) => s.name.toLowerCase() === c.toLowerCase()));
-    const outcome = missing.length
-      ? { passed: false, detail: `no column ${missing.map((c) => `'${c}'`).join(', ')} in ${target.table} (columns: ${schema.map((s) => s.name).join(', ')})`, examples: [] }
-      : check.judge(records(await lake.query(check.sql, { versions: { [target.table]: target.version } })));
+    const outcome = unfit(check, target.table, schema) ?? (await judge(lake, check, target));
     results.push({ rule: check.rule, ...(check.column === undefined ? {} : { column: check.column }), ...outcome });
   }
   return results;
+}
+
+/** Why a check does not fit the table's columns: one is missing, or a range is asked of a column that is not ordered. */
+function unfit(check: Check, table: string, schema: readonly Column[]): Omit<CheckResult, 'rule' | 'column'> | undefined {
+  const find = (name: string) => schema.find((s) => s.name.toLowerCase() === name.toLowerCase());
+  const missing = check.columns.filter((c) => !find(c));
+  if (missing.length) return { passed: false, detail: `no column ${missing.map((c) => `'${c}'`).join(', ')} in ${table} (columns: ${schema.map((s) => s.name).join(', ')})`, examples: [] };
+  const type = check.rule === 'range' ? find(check.columns[0]!)!.type : undefined;
+  if (type !== undefined && !ORDERED_TYPE.test(type)) return { passed: false, detail: `the column is ${type}, and range compares numbers, dates and times only`, examples: [] };
+  return undefined;
+}
+
+async function judge(lake: Lake, check: Check, target: TableRef): Promise<Omit<CheckResult, 'rule' | 'column'>> {
+  try {
+    return check.judge(records(await lake.query(check.sql, { versions: { [target.table]: target.version } })));
+  } catch (error) {
+    if (!(error instanceof MlopsError)) throw error;
+    return { passed: false, detail: `could not be checked: ${error.message}`, examples: [] };
+  }
 }
 
 /** Judges a query of offending rows that carries their total in `__offending`. */

@@ -1,5 +1,6 @@
-// Reads a pipeline file: YAML syntax, then the fields of each step, then the DAG. Every problem
-// found points at the line and column of the node at fault, and all of them are reported at once.
+// Reads a pipeline file: YAML syntax, then the fields of each step, then the DAG, then that each
+// SQL step is one statement. Every problem found points at the line and column of the node at
+// fault, and all of them are reported at once.
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -8,6 +9,7 @@ import { analyzeDag } from './dag';
 import { PipelineFileError } from './pipelineError';
 import type { ExchangeFormat, Pipeline, PipelineStep } from './pipelineModel';
 import { readExpectations } from './readExpectations';
+import { sqlStatementProblems } from './sqlStatements';
 import { NodeReader } from './yamlNodeReader';
 
 /** The fields each step type accepts; the JSON schema in schemas/ lists the same ones. */
@@ -26,7 +28,10 @@ export async function loadPipeline(file: string, root: string): Promise<Pipeline
   } catch (error) {
     throw new MlopsError(`Cannot read the pipeline file ${file}: ${(error as Error).message}`, 'Create mlops.pipeline.yaml at the workspace root, or pass the file to run.', { cause: error });
   }
-  return parsePipeline(text, file, relative(root, file) || file);
+  const pipeline = parsePipeline(text, file, relative(root, file) || file);
+  const problems = await sqlStatementProblems(pipeline.steps);
+  if (problems.length) throw new PipelineFileError(pipeline.relativeFile, problems);
+  return pipeline;
 }
 
 export function parsePipeline(text: string, file: string, relativeFile: string): Pipeline {

@@ -33,10 +33,15 @@ async function run(context: CliContext, file: string | undefined): Promise<numbe
       force: context.values.force === true,
       signal: controller.signal,
       onProgress: (progress) => {
-        if (context.json || progress.event === 'started') return;
+        if (progress.event === 'started') return;
         const status = progress.event === 'skipped' ? 'skipped' : progress.status;
-        const remedy = progress.event === 'finished' && progress.remedy ? `\n  ${progress.remedy}` : '';
-        context.io.stdout(`${MARKS[status]} ${progress.step}: ${(progress.message ?? status).replace(/\n/g, '\n    ')}${remedy}\n`);
+        const message = (progress.message ?? status).replace(/\n/g, '\n    ');
+        const remedy = progress.event === 'finished' && progress.remedy ? progress.remedy : undefined;
+        // Failures are errors: stderr, as for every command; the rest is the run's report.
+        if (status === 'failed') {
+          const error = `${pipeline.relativeFile}, step ${progress.step}: ${message}`;
+          context.io.stderr(context.json ? `${JSON.stringify({ error, ...(remedy ? { remedy } : {}) })}\n` : `${MARKS.failed} ${error}${remedy ? `\n  ${remedy}` : ''}\n`);
+        } else if (!context.json) context.io.stdout(`${MARKS[status]} ${progress.step}: ${message}\n`);
       },
     });
   } finally {
