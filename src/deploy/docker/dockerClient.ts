@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { MlopsError } from '../../shared/errors';
-import { remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
+import { NoAnswerError, remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
 
 const EXPECTED_FORMS = 'Write it as unix:///var/run/docker.sock, tcp://HOST:2375 (tcp://HOST:2376 or https://HOST:2376 for TLS) or ssh://USER@HOST[:PORT]';
 
@@ -70,8 +70,8 @@ export function dockerHostText(host: string | undefined, env: NodeJS.ProcessEnv 
   return dockerOptions(host, env).socketPath ?? (host || env.DOCKER_HOST || '');
 }
 
-export function noAnswerError(where: string, timeoutMs: number): MlopsError {
-  return new MlopsError(
+export function noAnswerError(where: string, timeoutMs: number): NoAnswerError {
+  return new NoAnswerError(
     `The Docker Engine at ${where} did not answer within ${secondsText(timeoutMs)}.`,
     'Check that the engine runs and is not stuck (docker info on that machine) and that no firewall drops the connection, or point mlops.dockerHost or DOCKER_HOST at another engine.',
   );
