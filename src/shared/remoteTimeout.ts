@@ -20,3 +20,6 @@ export function remoteTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 export function secondsText(ms: number): string {
   return `${Number((ms / 1000).toPrecision(3))} s`;
 }
+
+/** A remote host that did not answer within the time allowed: callers can tell it from other failures without reading the text. */
+export class NoAnswerError extends MlopsError {}

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { dockerCli } from '../../scripts/lib/docker.mjs';
-import { listLocalImages } from '../../src/deploy/deployments/engine';
+import { diagnoseTarget, listLocalImages } from '../../src/deploy/deployments/engine';
 import { connectDocker } from '../../src/deploy/docker/dockerClient';
 import { buildImage } from '../../src/deploy/image/buildImage';
 import { openKubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
@@ -51,6 +51,28 @@ test('a silent Docker Engine is named with the time waited: the client, a swarm 
   try {
     await refusedInTime(openSwarmTarget({ dockerHost: where }), '1.5 s');
     await refusedInTime(listLocalImages(where), '1.5 s');
+  } finally {
+    if (previous === undefined) delete process.env.MLOPS_REMOTE_TIMEOUT_SECONDS;
+    else process.env.MLOPS_REMOTE_TIMEOUT_SECONDS = previous;
+  }
+});
+
+test('the Deployments view shows a silent swarm target as unreachable after one time limit, not two', async () => {
+  const previous = process.env.MLOPS_REMOTE_TIMEOUT_SECONDS;
+  process.env.MLOPS_REMOTE_TIMEOUT_SECONDS = '1.5';
+  try {
+    // As the view lists a target: open it (the ping times out), then ask why it failed.
+    const accepted = silent.accepted();
+    const started = Date.now();
+    const listError: unknown = await openSwarmTarget({ dockerHost: where }).then(
+      () => assert.fail('a silent engine opened'),
+      (error: unknown) => error,
+    );
+    const problem = await diagnoseTarget(where, where, listError);
+    const waited = Date.now() - started;
+    assert.deepEqual(problem, { kind: 'unreachable', message: `The Docker Engine at ${where} did not answer within 1.5 s. ${(listError as { remedy: string }).remedy}` });
+    assert.equal(silent.accepted() - accepted, 1, 'the diagnosis connected again');
+    assert.ok(waited >= 1500 && waited < 1500 + MARGIN_MS / 2, `unreachable after ${waited} ms`);
   } finally {
     if (previous === undefined) delete process.env.MLOPS_REMOTE_TIMEOUT_SECONDS;
     else process.env.MLOPS_REMOTE_TIMEOUT_SECONDS = previous;

@@ -3,6 +3,7 @@
 // the images it holds, and whether a host port is free. dockerode loads on first use.
 import { createServer } from 'node:net';
 import { describeError, MlopsError } from '../../shared/errors';
+import { NoAnswerError } from '../../shared/remoteTimeout';
 import { connectDocker } from '../docker/dockerClient';
 import type { LocalImage } from './picks';
 
@@ -33,6 +34,8 @@ export function classifySwarm(where: string, swarm: SwarmInfo | undefined, listE
 
 /** Why `listError` happened on the engine at `dockerHost`: no engine, no swarm, a worker, or the error itself. */
 export async function diagnoseTarget(dockerHost: string, location: string, listError: unknown): Promise<EngineProblem> {
+  // The engine already used up its time limit without answering: asking again would double the wait.
+  if (listError instanceof NoAnswerError) return { kind: 'unreachable', message: describeError(listError) };
   let docker: Awaited<ReturnType<typeof connectDocker>>;
   try {
     docker = await connectDocker(dockerHost || undefined);

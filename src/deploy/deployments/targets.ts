@@ -2,7 +2,7 @@
 // until their settings change. The Swarm and Kubernetes implementations (and dockerode and
 // @kubernetes/client-node under them) are loaded only when a target is first opened, never at
 // activation.
-import { MlopsError } from '../../shared/errors';
+import { NoAnswerError } from '../../shared/remoteTimeout';
 import type { RegistryCredentials } from '../registry/registryAuth';
 import type { DeployTarget, DeploymentStatus } from '../targets/deployTarget';
 import { inNamespace, targetKey, type TargetConfig } from './targetConfig';
@@ -79,11 +79,11 @@ export class TargetRegistry {
   }
 }
 
-/** Rejects with an MlopsError naming `what` when `promise` takes longer than `ms`. */
+/** Rejects with a NoAnswerError naming `what` when `promise` takes longer than `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MlopsError(`${what} did not answer within ${Math.round(ms / 1000)} s.`, 'Check that the engine is running and reachable, then refresh.')), ms);
+    timer = setTimeout(() => reject(new NoAnswerError(`${what} did not answer within ${Math.round(ms / 1000)} s.`, 'Check that the engine is running and reachable, then refresh.')), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

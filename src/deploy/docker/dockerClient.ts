@@ -8,18 +8,51 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { MlopsError } from '../../shared/errors';
-import { remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
+import { NoAnswerError, remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
+
+const EXPECTED_FORMS = 'Write it as unix:///var/run/docker.sock, tcp://HOST:2375 (tcp://HOST:2376 or https://HOST:2376 for TLS) or ssh://USER@HOST[:PORT]';
+
+/** The address for messages: a password (or, outside ssh://, any user info) replaced by ***; up to the last @, as a password may hold a / or an @. */
+export function redactedDockerHost(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_, scheme: string, user: string) =>
+    scheme.toLowerCase() === 'ssh://' ? `${scheme}${user.replace(/:.*$/, ':***')}@` : `${scheme}***@`,
+  );
+}
+
+/** Why `value` is not a Docker host of a form we reach, or undefined when it is one. */
+function hostProblem(value: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  if (!scheme) return 'it has no scheme';
+  if (!['unix', 'tcp', 'http', 'https', 'ssh'].includes(scheme)) return `${scheme}:// is not a scheme for a Docker Engine`;
+  if (scheme === 'unix') return value.slice('unix://'.length) ? undefined : 'it names no socket';
+  const authority = /^[^:]+:\/\/(?:(.*)@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/.exec(value)!;
+  const [, userInfo, hostname, port] = authority;
+  if (!hostname) return 'it names no host';
+  if (port && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return `the port '${port}' is not a number from 1 to 65535`;
+  if (userInfo !== undefined && scheme !== 'ssh') return `${scheme}:// takes no user name or password`;
+  if (userInfo?.includes(':')) return 'ssh:// takes no password (log in with a key or an ssh agent)';
+  if (!URL.canParse(value)) return 'it is not a valid URL';
+  return undefined;
+}
+
+/** Refuses `value` (--docker-host, mlops.dockerHost or DOCKER_HOST) unless it is a Docker host, with the forms it may take. */
+function checkDockerHost(value: string, fromEnvironment: boolean): void {
+  const problem = hostProblem(value);
+  if (!problem) return;
+  const where = fromEnvironment ? 'DOCKER_HOST' : '--docker-host or mlops.dockerHost';
+  throw new MlopsError(`The Docker host '${redactedDockerHost(value)}' (${where}) is not an address of a Docker Engine: ${problem}.`, `${EXPECTED_FORMS}, or leave it empty for the local engine.`);
+}
 
 export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
   const target = host || env.DOCKER_HOST;
   if (!target) return { socketPath: '/var/run/docker.sock' };
+  checkDockerHost(target, !host);
+  if (/^unix:/i.test(target)) return { socketPath: target.slice('unix://'.length) };
   const url = new URL(target);
   switch (url.protocol) {
-    case 'unix:':
-      return { socketPath: url.pathname };
-    case 'tcp:':
-    case 'http:':
-    case 'https:': {
+    case 'ssh:':
+      return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: decodeURIComponent(url.username) || undefined };
+    default: {
       const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') !== '' && env.DOCKER_TLS_VERIFY !== '0';
       const certs = env.DOCKER_CERT_PATH;
       return {
@@ -29,10 +62,6 @@ export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv =
         ...(tls && certs ? { ca: readFileSync(join(certs, 'ca.pem')), cert: readFileSync(join(certs, 'cert.pem')), key: readFileSync(join(certs, 'key.pem')) } : {}),
       };
     }
-    case 'ssh:':
-      return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username || undefined };
-    default:
-      throw new MlopsError(`Docker host '${target}' is not unix://, tcp:// or ssh://.`, 'Correct mlops.dockerHost or DOCKER_HOST.');
   }
 }
 
@@ -41,8 +70,8 @@ export function dockerHostText(host: string | undefined, env: NodeJS.ProcessEnv 
   return dockerOptions(host, env).socketPath ?? (host || env.DOCKER_HOST || '');
 }
 
-export function noAnswerError(where: string, timeoutMs: number): MlopsError {
-  return new MlopsError(
+export function noAnswerError(where: string, timeoutMs: number): NoAnswerError {
+  return new NoAnswerError(
     `The Docker Engine at ${where} did not answer within ${secondsText(timeoutMs)}.`,
     'Check that the engine runs and is not stuck (docker info on that machine) and that no firewall drops the connection, or point mlops.dockerHost or DOCKER_HOST at another engine.',
   );
@@ -77,10 +106,37 @@ export function answerWithin(modem: DockerModem, timeoutMs: number, where: strin
   };
 }
 
+/**
+ * docker-modem builds each request's address with url.parse(host), which makes "ssh:HOST:22HOST"
+ * of an ssh:// engine and Node's DEP0170 warning (docker-modem issue 184). It is given the host
+ * as a URL while it builds the address, and the bare name back when it opens the ssh connection;
+ * both happen within one dial, synchronously.
+ */
+export function sshAddressWithoutWarning(modem: DockerModem): void {
+  const internals = modem as unknown as { host: string; buildRequest: (...args: unknown[]) => void };
+  const host = internals.host;
+  const dial = modem.dial.bind(modem);
+  const buildRequest = internals.buildRequest.bind(modem);
+  modem.dial = (options, callback) => {
+    internals.host = `ssh://${host}`;
+    try {
+      dial(options, callback);
+    } finally {
+      internals.host = host;
+    }
+  };
+  internals.buildRequest = (...args) => {
+    internals.host = host;
+    buildRequest(...args);
+  };
+}
+
 /** A client whose engine has answered a ping; a clear error names the host otherwise. */
 export async function connectDocker(host?: string, options: { timeoutMs?: number } = {}): Promise<Docker> {
   const { default: Dockerode } = await import('dockerode');
-  const docker = new Dockerode(dockerOptions(host));
+  const target = dockerOptions(host);
+  const docker = new Dockerode(target);
+  if (target.protocol === 'ssh') sshAddressWithoutWarning(docker.modem);
   const where = dockerHostText(host);
   answerWithin(docker.modem, options.timeoutMs ?? remoteTimeoutMs(), where);
   try {

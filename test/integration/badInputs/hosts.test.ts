@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { repoRoot } from '../../../scripts/lib/setup.mjs';
-import { expectRefused } from '../../support/badInput';
+import { closedPort, expectRefused } from '../../support/badInput';
 import { startSilentHost, writeSilentKubeconfig, type SilentHost } from '../../support/silentHost';
 
 const SECONDS = 2;
@@ -57,6 +57,43 @@ test('a Kubernetes API server that never answers a listing (mlops history --targ
   const kubeconfig = join(dir, 'silent-kubeconfig-history');
   writeSilentKubeconfig(kubeconfig, silent.port);
   await silentCase(['history', '--target', 'kubernetes', '--kubeconfig', kubeconfig, '--name', 'churn'], new RegExp(`\\(https://127\\.0\\.0\\.1:${silent.port}\\) did not answer within ${SECONDS} s when trying to`));
+});
+
+const HOST_FORMS = /unix:\/\/\/var\/run\/docker\.sock, tcp:\/\/HOST:2375 .* or ssh:\/\/USER@HOST\[:PORT\]/;
+
+/** A Docker host the CLI must refuse before connecting, without Node's URL deprecation warning. */
+async function malformedHost(host: string, message: RegExp): Promise<void> {
+  const before = silent.accepted();
+  const result = await expectRefused({ args: ['status', '--docker-host', host, '--name', 'churn'], env, message: [message, HOST_FORMS] });
+  assert.doesNotMatch(result.stderr, /DEP0170|DeprecationWarning/);
+  assert.equal(silent.accepted(), before, 'the CLI connected to a host it should have refused');
+}
+
+test('a tcp:// Docker host with a port that is not a number (--docker-host tcp://127.0.0.1:notaport)', async () => {
+  await malformedHost('tcp://127.0.0.1:notaport', /The Docker host 'tcp:\/\/127\.0\.0\.1:notaport' \(--docker-host or mlops\.dockerHost\) is not an address of a Docker Engine: the port 'notaport' is not a number from 1 to 65535\./);
+});
+
+test('a Docker host of an unknown scheme (--docker-host ftp://engine:2375)', async () => {
+  await malformedHost('ftp://engine:2375', /The Docker host 'ftp:\/\/engine:2375' .* ftp:\/\/ is not a scheme for a Docker Engine\./);
+});
+
+test('an ssh:// Docker host with a port out of range (--docker-host ssh://deploy@127.0.0.1:99999)', async () => {
+  await malformedHost('ssh://deploy@127.0.0.1:99999', /The Docker host 'ssh:\/\/deploy@127\.0\.0\.1:99999' .* the port '99999' is not a number from 1 to 65535\./);
+});
+
+test('an ssh:// Docker host with a password (--docker-host ssh://deploy:secret@…)', async () => {
+  const result = await expectRefused({ args: ['status', '--docker-host', `ssh://deploy:s3cret@127.0.0.1:${silent.port}`, '--name', 'churn'], env, message: /'ssh:\/\/deploy:\*\*\*@127\.0\.0\.1:\d+' .* ssh:\/\/ takes no password/ });
+  assert.doesNotMatch(result.stderr, /s3cret/);
+});
+
+test('a malformed DOCKER_HOST (tcp://127.0.0.1:x)', async () => {
+  await expectRefused({ args: ['status', '--name', 'churn'], env: { ...env, DOCKER_HOST: 'tcp://127.0.0.1:x' }, message: [/The Docker host 'tcp:\/\/127\.0\.0\.1:x' \(DOCKER_HOST\) is not an address of a Docker Engine: the port 'x'/, HOST_FORMS] });
+});
+
+test('an ssh:// Docker host that refuses the connection (no DEP0170 warning)', async () => {
+  const port = await closedPort();
+  const result = await expectRefused({ args: ['status', '--docker-host', `ssh://deploy@127.0.0.1:${port}`, '--name', 'churn'], env, message: new RegExp(`No Docker Engine answered at ssh://deploy@127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`) });
+  assert.doesNotMatch(result.stderr, /DEP0170|DeprecationWarning/);
 });
 
 test('a remote timeout that is not a number of seconds (MLOPS_REMOTE_TIMEOUT_SECONDS=soon)', async () => {
