@@ -182,7 +182,7 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     await target.deploy({ name, image: v2, publishedPort: port, publishMode: 'host', replicas: 2 });
     await target.rollback(name);
     assert.deepEqual(await secretIds(name), [secret]);
-    assert.equal(await target.dataToken(name), token);
+    assert.equal(await (await openSwarmTarget()).dataToken(name), token, 'read again from a task of the new revision');
     assert.equal((await call(port, 'GET', '/router/backends/requests', { 'X-Mlops-Token': token })).status, 200);
 
     await target.remove(name);
