@@ -36,12 +36,18 @@ export async function ensureDataTokenSecret(docker: Docker, name: string): Promi
   const existing = await findSecret(docker, name);
   if (existing) return existing;
   const secretName = dataTokenSecretName(name);
-  const created = (await docker.createSecret({
-    Name: secretName,
-    Labels: { [LABEL.deployment]: name, [LABEL.role]: 'data-token' },
-    Data: Buffer.from(newDataToken()).toString('base64'),
-  })) as { id?: string; ID?: string };
-  return { id: created.id ?? created.ID ?? '', name: secretName };
+  try {
+    const created = (await docker.createSecret({
+      Name: secretName,
+      Labels: { [LABEL.deployment]: name, [LABEL.role]: 'data-token' },
+      Data: Buffer.from(newDataToken()).toString('base64'),
+    })) as Docker.Secret;
+    return { id: created.id, name: secretName };
+  } catch (error) {
+    const made = (error as { statusCode?: number }).statusCode === 409 ? await findSecret(docker, name) : undefined; // made meanwhile by another deploy
+    if (made) return made;
+    throw error;
+  }
 }
 
 /** Removes the secret; false when there was none. Fails while a task still uses it. */
