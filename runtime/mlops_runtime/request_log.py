@@ -18,6 +18,8 @@ from urllib.parse import parse_qs
 
 DEFAULT_LIMIT, MAX_LIMIT = 10000, 100000
 LEADING_TS = re.compile(rb'\{"ts":"([^"\\]*)"')  # how write() starts every line
+# A request line, as write() starts it: feedback lines have their kind before the request id.
+LEADING_REQUEST_ID = re.compile(rb'\{"ts":"[^"\\]*","request_id":("(?:[^"\\]|\\.)*")')
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")  # as timestamp() writes it
 CHUNK_BYTES = 64 * 1024
 
@@ -91,6 +93,19 @@ class RequestLog:
             if os.path.exists(older):
                 os.replace(older, f"{self.path}.{index + 1}")
         os.replace(self.path, f"{self.path}.1")
+
+    def logged_ids(self):
+        """The request ids of the request lines in the files, oldest first."""
+        for path in [f"{self.path}.{index}" for index in range(self.backups, 0, -1)] + [self.path]:
+            try:
+                with open(path, "rb") as f:
+                    for line in f:
+                        match = LEADING_REQUEST_ID.match(line)
+                        if match:
+                            with contextlib.suppress(ValueError):
+                                yield json.loads(match.group(1))
+            except FileNotFoundError:
+                continue
 
     def read(self, since, limit):
         """The lines with a ts after since (all when None), oldest first, as a Selection to close.

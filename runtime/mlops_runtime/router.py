@@ -25,17 +25,17 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from urllib.parse import urlencode, urlsplit
 
 from . import connections
 from .assignment import Split, feedback_request_id, mirrored, parse_sticky_key
+from .data_access import PROTECTED_PATHS, DataAccess, Denied
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Counter, _escape
 from .mirroring import MirrorPool
 from .request_log import TIMESTAMP, parse_query
-from .server import GROUP_NAME, REQUEST_ID, ConfigError, RequestError, _setting
+from .server import GROUP_NAME, REQUEST_ID, ConfigError, RequestError, _setting, data_token
 
 log = logging.getLogger("mlops_runtime.router")
 ADDRESS = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):([0-9]{1,5})")  # host:port, [ipv6]:port
@@ -86,6 +86,7 @@ class Config:
         for name, value in positive:
             if not value:
                 raise ConfigError(f"{name} must be more than 0")
+        self.data_token = data_token(env)
 
 
 def parse_backends(text):
@@ -248,6 +249,7 @@ class Router(Draining):
         self.shadows = [group for group in self.groups if group.shadow and group.weight > 0]
         self.metrics = RouterMetrics(self.groups)
         self.mirrors = MirrorPool(self._mirror, MIRROR_THREADS, MIRROR_QUEUE) if self.shadows else None
+        self.access = DataAccess(config.data_token)
 
     def forward(self, group, method, target, headers, body):
         """(endpoint, answer) from group, trying its backends in turn until one answers other
@@ -322,9 +324,28 @@ class Router(Draining):
                 unresolved.append(f"{group.name} ({error})")
         if not backends:
             return [], unresolved
+        headers = self.access.headers()
         with concurrent.futures.ThreadPoolExecutor(min(len(backends), MAX_FAN_OUT_THREADS)) as pool:
-            answers = list(pool.map(lambda backend: _get(backend[1], target, timeout), backends))
+            answers = list(pool.map(lambda backend: _get(backend[1], target, timeout, headers), backends))
         return [(group, endpoint, answer) for (group, endpoint), answer in zip(backends, answers)], unresolved
+
+    def feedback_elsewhere(self, answered, method, target, headers, body):
+        """(group, endpoint, answer) of the first other live backend that records feedback the
+        backend `answered` refused for request ids it never logged (a client's own ids, logged by
+        another task), asked one by one; None when none does."""
+        for group in self.groups:
+            if group.shadow:
+                continue
+            for endpoint in group.resolve()[0]:
+                if (group, endpoint) == answered:
+                    continue
+                try:
+                    answer = self._attempt(group, endpoint, method, target, headers + [("X-Mlops-Variant", group.name)], body)
+                except (AttemptFailed, RequestError):
+                    continue
+                if not unknown_ids_answer(answer):
+                    return group, endpoint, answer
+        return None
 
     def _attempt(self, group, endpoint, method, target, headers, body):
         """One exchange on a new connection. AttemptFailed when it could not be opened, HungUp when
@@ -357,14 +378,14 @@ class Router(Draining):
             connection.close()
 
 
-def _get(endpoint, target, timeout):
+def _get(endpoint, target, timeout, headers=()):
     """GET target on a new connection: an Answer (its headers an http.client.HTTPMessage), or a
     string saying why there is none."""
     connection = http.client.HTTPConnection(*endpoint, timeout=CONNECT_SECONDS)
     try:
         connection.connect()
         connection.sock.settimeout(timeout)
-        connection.request("GET", target)
+        connection.request("GET", target, headers=dict(headers))
         response = connection.getresponse()
         return Answer(response.status, response.reason, response.headers, response.read())
     except socket.timeout:
@@ -391,6 +412,11 @@ def _error_code(answer):
         return json.loads(answer.body).get("error_code")
     except (ValueError, AttributeError):
         return None
+
+
+def unknown_ids_answer(answer):
+    """Whether a backend refused feedback for request ids it did not log."""
+    return answer.status == 404 and _error_code(answer) == "UNKNOWN_REQUEST_ID"
 
 
 def listed(name, entries):
@@ -521,11 +547,13 @@ class Handler(connections.RequestHandler):
     def _dispatch(self):
         router = self.server.router
         given = self.headers.get("X-Request-Id", "")
-        self.request_id = given if REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+        self.request_id = given if REQUEST_ID.fullmatch(given) else router.access.new_request_id()
         path = urlsplit(self.path).path
         with router.handling():
             try:
                 body = self._read_body()
+                if path in PROTECTED_PATHS or path == "/router/backends/requests":
+                    self._check_access(router, path)
                 if self.command == "GET" and path == "/router/health":
                     self._health(router)
                 elif self.command == "GET" and path == "/router/metrics":
@@ -537,7 +565,7 @@ class Handler(connections.RequestHandler):
                 else:
                     self._forward(router, path, body)
             except RequestError as error:
-                self._reply_json(error.status, {"error_code": error.code, "message": str(error)})
+                self._reply_json(error.status, {"error_code": error.code, "message": str(error)}, error.headers)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
@@ -562,9 +590,18 @@ class Handler(connections.RequestHandler):
             raise RequestError(400, "BAD_REQUEST", f"the body ended after {len(body)} of {int(length)} bytes")
         return body
 
+    def _check_access(self, router, path):
+        """The backends check the token too; the router checks first, as to a backend the router's
+        own address may be loopback."""
+        try:
+            router.access.check(path, self.headers, self.client_address[0])
+        except Denied as denied:
+            raise RequestError(denied.status, denied.code, str(denied), denied.headers) from None
+
     def _forward(self, router, path, body):
         scoring = self.command == "POST" and path == "/invocations"
-        if self.command == "POST" and path == "/feedback":
+        feedback = self.command == "POST" and path == "/feedback"
+        if feedback:
             key = feedback_request_id(body)  # the group that served the request, unless a sticky key chose it
         else:
             key = router.config.sticky_key.value(self.headers, body) if router.config.sticky_key else None
@@ -573,6 +610,8 @@ class Handler(connections.RequestHandler):
         if body is not None:
             headers.append(("Content-Length", str(len(body))))
         endpoint, answer = router.forward(group, self.command, self.path, headers + [("X-Mlops-Variant", group.name)], body)
+        if feedback and unknown_ids_answer(answer):
+            group, endpoint, answer = router.feedback_elsewhere((group, endpoint), self.command, self.path, headers, body) or (group, endpoint, answer)
         self.log_request(answer.status)
         self.send_response_only(answer.status, answer.reason)  # the backend's own Server and Date go along
         own = [("X-Mlops-Backend", f"{group.name}/{endpoint[0]}"), ("X-Mlops-Variant", group.name)]
@@ -624,8 +663,8 @@ class Handler(connections.RequestHandler):
         headers += listed("X-Mlops-Unreachable", unreachable) + listed("X-Mlops-Log-Disabled", disabled)
         self._reply(200, b"".join(lines), "application/x-ndjson", headers)
 
-    def _reply_json(self, status, payload):
-        self._reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json")
+    def _reply_json(self, status, payload, headers=()):
+        self._reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json", headers)
 
     def _reply(self, status, body, content_type, headers=()):
         self.send_response(status)

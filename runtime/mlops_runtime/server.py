@@ -14,10 +14,10 @@ import signal
 import sys
 import threading
 import time
-import uuid
 from urllib.parse import urlsplit
 
 from . import connections, scoring
+from .data_access import PROTECTED_PATHS, DataAccess, Denied, KnownIds, TokenError, read_token
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
@@ -28,6 +28,7 @@ MIB = 1024 * 1024
 REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, safe to send back in a header
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a router's group, sent as X-Mlops-Variant
 FEEDBACK_KEYS = ("request_id", "label", "reward")
+KNOWN_IDS = 200_000  # client-chosen request ids remembered for feedback, about what a full default log holds
 
 
 class ConfigError(Exception):
@@ -37,9 +38,9 @@ class ConfigError(Exception):
 class RequestError(Exception):
     """A request answered with an error status before it reaches the model."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, headers=()):
         super().__init__(message)
-        self.status, self.code = status, code
+        self.status, self.code, self.headers = status, code, list(headers)
 
 
 class Config:
@@ -67,6 +68,14 @@ class Config:
         if self.variant is not None and not GROUP_NAME.fullmatch(self.variant):
             raise ConfigError(f"MLOPS_VARIANT must be letters, digits, '.', '_' or '-', not {self.variant!r}")
         self.shadow = env.get("MLOPS_SHADOW") == "1"
+        self.data_token = data_token(env)
+
+
+def data_token(env):
+    try:
+        return read_token(env)
+    except TokenError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _setting(env, name, default, parse):
@@ -115,6 +124,8 @@ class Runtime(Draining):
         self.version = model_version(config.model_version, labels)
         self.metrics = Metrics(self.version, model)
         self.request_log = RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
+        self.access = DataAccess(config.data_token)
+        self.known_ids = KnownIds(KNOWN_IDS)
         self.started = time.monotonic()
         self._log_warned = False
 
@@ -123,13 +134,26 @@ class Runtime(Draining):
             return
         try:
             os.makedirs(self.config.log_dir, exist_ok=True)
+            for request_id in self.request_log.logged_ids():  # a log kept on a volume outlives the container
+                self.note_request_id(request_id)
         except OSError as error:
             self._warn_log_failure(error)
+
+    def note_request_id(self, request_id):
+        """Remembers a logged request's id for feedback, unless its signature vouches for it."""
+        if not self.access.issued(request_id):
+            self.known_ids.add(request_id)
+
+    def unknown_ids(self, request_ids):
+        """The ids, in order and once each, of requests neither issued with this token nor logged here."""
+        unknown = [i for i in request_ids if not self.access.issued(i) and i not in self.known_ids]
+        return list(dict.fromkeys(unknown))
 
     def record(self, entry):
         """Appends to the request log; a failure is counted and never fails the request."""
         if self.request_log is None:
             return
+        self.note_request_id(entry["request_id"])
         try:
             self.request_log.write(entry)
         except (OSError, ValueError) as error:
@@ -165,7 +189,7 @@ class Handler(connections.RequestHandler):
     def _dispatch(self):
         runtime = self.server.runtime
         given = self.headers.get("X-Request-Id", "")
-        self.request_id = given if REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+        self.request_id = given if REQUEST_ID.fullmatch(given) else runtime.access.new_request_id()
         # A body nobody reads would be taken for the next request on this connection.
         self._unread_body = bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() != "0"
         path = urlsplit(self.path).path
@@ -176,8 +200,19 @@ class Handler(connections.RequestHandler):
             elif route[0] != self.command:
                 error = RequestError(405, "METHOD_NOT_ALLOWED", f"{path} takes {route[0]}, not {self.command}")
                 self._send_error(error, [("Allow", route[0])])
+            elif path in PROTECTED_PATHS and not self._allowed(runtime, path):
+                return
             else:
                 getattr(self, route[1])(runtime)
+
+    def _allowed(self, runtime, path):
+        """Whether the client may read the log or send feedback; answers it when not."""
+        try:
+            runtime.access.check(path, self.headers, self.client_address[0])
+            return True
+        except Denied as denied:
+            self._send_error(RequestError(denied.status, denied.code, str(denied), denied.headers))
+            return False
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
@@ -274,6 +309,9 @@ class Handler(connections.RequestHandler):
             body = self._read_body(runtime.config.max_body_bytes)
             outcomes, batch = parse_feedback(body)
             entries = [dict(kind="feedback", **outcome, version=runtime.version) for outcome in outcomes]
+            unknown = runtime.unknown_ids([outcome["request_id"] for outcome in outcomes])
+            if unknown:
+                raise RequestError(404, "UNKNOWN_REQUEST_ID", unknown_message(unknown))
         except RequestError as error:
             self._send_error(error)
             return
@@ -317,7 +355,7 @@ class Handler(connections.RequestHandler):
         raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media} is not supported; send application/json or text/csv")
 
     def _send_error(self, error, headers=()):
-        self._send_json(error.status, _error(error.code, str(error)), headers)
+        self._send_json(error.status, _error(error.code, str(error)), [*error.headers, *headers])
 
     def _send_json(self, status, payload, headers=()):
         self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json", headers)
@@ -368,6 +406,12 @@ def parse_feedback(body):
     if not isinstance(payload, list) or not payload:
         raise RequestError(400, "BAD_REQUEST", 'the feedback must be an object {"request_id": ..., "label": ... or "reward": ...} or a non-empty list of them')
     return [_outcome(item, f"feedback[{index}]") for index, item in enumerate(payload)], True
+
+
+def unknown_message(unknown):
+    """Why feedback for these request ids is refused."""
+    shown = ", ".join(json.dumps(i) for i in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+    return f"no request with id {shown} was answered here; send the X-Request-Id that an answer of this deployment carried (nothing was recorded)"
 
 
 def _not_a_number(name):

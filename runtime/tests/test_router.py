@@ -415,7 +415,8 @@ def closed_port(cls):
 
 class ModelServers(unittest.TestCase):
     """Real model servers behind one router. Subclasses define servers(root) -> {name: (source,
-    environment settings)} and groups(addresses) -> the router's groups, addresses by server name."""
+    environment settings)} and groups(addresses) -> the router's groups, addresses by server name,
+    and may define router_settings() -> the router's environment settings."""
 
     @classmethod
     def setUpClass(cls):
@@ -430,8 +431,12 @@ class ModelServers(unittest.TestCase):
             server.wait_ready()
         cls.addresses = {name: f"127.0.0.1:{server.port}" for name, server in cls.models.items()}
         cls.addresses["gone"] = closed_port(cls)
-        cls.routed = Router(cls.groups(cls.addresses)).wait_ready()
+        cls.routed = Router(cls.groups(cls.addresses), **cls.router_settings()).wait_ready()
         cls.addClassCleanup(cls.routed.close)
+
+    @classmethod
+    def router_settings(cls):
+        return {}
 
 
 class BackendMetrics(ModelServers):

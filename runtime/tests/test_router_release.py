@@ -254,14 +254,18 @@ class Feedback(ModelServers):
             self.assertEqual((entry["version"], entry["reward"]), (served[entry["request_id"]], 0.5))
 
     def test_a_batch_and_bad_feedback(self):
-        status, _, answer = self.send([{"request_id": "batch-1", "label": "yes"}, {"request_id": "batch-2", "reward": 1}])
+        # Two ids the same group serves, so that one backend has logged both.
+        ids = [i for i in (f"batch-{n}" for n in range(100)) if expected_group(i, [("a", 50), ("b", 50)]) == "a"][:2]
+        for request_id in ids:
+            self.assertEqual(self.routed.post({"instances": [[1]]}, headers={"X-Request-Id": request_id})[0], 200)
+        status, _, answer = self.send([{"request_id": ids[0], "label": "yes"}, {"request_id": ids[1], "reward": 1}])
         self.assertEqual((status, answer), (202, {"status": "recorded", "count": 2}))
         status, _, answer = self.send({"request_id": "bad", "lable": "yes"})
         self.assertEqual((status, answer["error_code"]), (400, "BAD_REQUEST"))
         self.assertIn("unknown key 'lable'", answer["message"])
         time.sleep(0.01)
-        batch = [e for e in self.lines() if e["request_id"].startswith("batch-")]
-        self.assertEqual(sorted((e["request_id"], e["label"], e["reward"]) for e in batch), [("batch-1", "yes", None), ("batch-2", None, 1)])
+        batch = [e for e in self.lines() if e["request_id"] in ids and e.get("kind") == "feedback"]
+        self.assertEqual(sorted((e["request_id"], e["label"], e["reward"]) for e in batch), sorted([(ids[0], "yes", None), (ids[1], None, 1)]))
         self.assertEqual(len({e["instance"] for e in batch}), 1, "a batch goes to one backend, by its first request id")
 
 

@@ -1,8 +1,9 @@
-// `mlops deploy | status | history | rollback | remove --target swarm|kubernetes`: deployments
-// from a terminal or a CI job, with the same --json output on both targets.
+// `mlops deploy | status | history | rollback | remove | token --target swarm|kubernetes`:
+// deployments from a terminal or a CI job, with the same --json output on both targets.
 import type { CliCommand, CliContext } from '../cli/program';
 import { UsageError } from '../cli/program';
 import { credentialsFor } from './registry/registryAuth';
+import { DATA_TOKEN_HEADER } from './targets/dataToken';
 import type { DeployResult, DeployTarget } from './targets/deployTarget';
 
 export const TARGET_OPTIONS = {
@@ -156,5 +157,17 @@ export const removeCommand: CliCommand = {
     const name = requiredName(context);
     await (await openTarget(context)).remove(name);
     context.io.stdout(context.json ? `${JSON.stringify({ removed: name })}\n` : `Removed ${name}\n`);
+  },
+};
+
+export const tokenCommand: CliCommand = {
+  name: 'token',
+  summary: "Print a deployment's data token, which its GET /requests and POST /feedback ask for",
+  usage: `token ${TARGET_USAGE} --name NAME [--json]`,
+  options: TARGET_OPTIONS,
+  async run(context) {
+    const name = requiredName(context);
+    const token = await (await openTarget(context)).dataToken(name);
+    context.io.stdout(context.json ? `${JSON.stringify({ name, token, header: DATA_TOKEN_HEADER })}\n` : `${token}\n`);
   },
 };

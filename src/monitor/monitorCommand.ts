@@ -30,6 +30,11 @@ function numberOption(value: unknown, flag: string): number | undefined {
   return number;
 }
 
+function dataTokenFromEnv(): (() => Promise<string>) | undefined {
+  const token = process.env.MLOPS_DATA_TOKEN;
+  return token ? async () => token : undefined;
+}
+
 const ms = (value: number | null) => (value === null ? '-' : `${value.toFixed(1)} ms`);
 
 function printSummary(summary: MonitorSummary, write: (text: string) => void): void {
@@ -89,7 +94,8 @@ export const monitorCommand: CliCommand = {
         sinceMs,
         sinceText,
         thresholds,
-        ...(typeof values.url === 'string' ? { source: serverSource(values.url) } : {}),
+        // A lone server's data token comes from the environment, as the Prometheus token does.
+        ...(typeof values.url === 'string' ? { source: serverSource(values.url, dataTokenFromEnv()) } : {}),
         // The token comes from the environment, never a flag that shell history would keep.
         ...(typeof values.prometheus === 'string' ? { prometheus: { url: values.prometheus, ...(process.env.PROMETHEUS_TOKEN ? { token: process.env.PROMETHEUS_TOKEN } : {}) } } : {}),
         ...(lake ? { drift: { lake, ...(baseline ? { baseline } : {}) } } : {}),

@@ -1,9 +1,11 @@
 // Where a deployment's numbers are read, without Prometheus: every instance's /metrics and
 // request log. On Swarm the router on the published port fans out to the tasks
 // (/router/backends/...); on Kubernetes each pod is reached through the API server's pod proxy;
-// a lone model server (a container run by hand, a test) is read directly.
+// a lone model server (a container run by hand, a test) is read directly. Request logs are read
+// with the deployment's data token; metrics need none.
 import { describeError, MlopsError } from '../shared/errors';
-import { httpGet, type HttpAnswer } from '../shared/httpGet';
+import { httpGet, type HttpAnswer, type HttpGetOptions } from '../shared/httpGet';
+import { DATA_TOKEN_HEADER } from '../deploy/targets/dataToken';
 import type { DeployTarget } from '../deploy/targets/deployTarget';
 import type { Scrape } from './model';
 import { parsePrometheusText } from './prometheusText';
@@ -25,6 +27,19 @@ export interface MonitorSource {
 }
 
 const LINES_LIMIT_HEADER = 'x-mlops-more';
+
+/** The data token, asked for when a request log is first read. */
+export type TokenSource = () => Promise<string>;
+
+async function tokenHeaders(token: TokenSource | undefined): Promise<Record<string, string>> {
+  return token ? { [DATA_TOKEN_HEADER]: await token() } : {};
+}
+
+/** A token source that asks once. */
+function once(token: TokenSource): TokenSource {
+  let asked: Promise<string> | undefined;
+  return () => (asked ??= token());
+}
 
 function requestsPath(base: string, since: string | null, limit: number): string {
   const query = new URLSearchParams({ limit: String(limit), ...(since ? { since } : {}) });
@@ -53,7 +68,7 @@ function listHeader(answer: HttpAnswer, name: string): string[] {
 }
 
 /** The router of a Swarm deployment, which fans out to its tasks. */
-export function routerSource(url: string): MonitorSource {
+export function routerSource(url: string, token?: TokenSource): MonitorSource {
   const base = url.replace(/\/$/, '');
   const description = `the router at ${base}`;
   return {
@@ -67,7 +82,8 @@ export function routerSource(url: string): MonitorSource {
       return { at, samples: samples.filter((s) => s.name !== 'mlops_backend_up'), unreachable: down.map((instance) => ({ instance, error: reasons.get(instance) ?? 'no answer' })) };
     },
     async requestLines(since, limit, signal) {
-      const answer = ensureOk(await reach(description, () => httpGet(`${base}${requestsPath('/router/backends/requests', since, limit)}`, { signal })), description);
+      const headers = await tokenHeaders(token);
+      const answer = ensureOk(await reach(description, () => httpGet(`${base}${requestsPath('/router/backends/requests', since, limit)}`, { signal, headers })), description);
       return { lines: splitLines(answer.body), more: answer.headers[LINES_LIMIT_HEADER] === '1', unreachable: listHeader(answer, 'x-mlops-unreachable') };
     },
   };
@@ -75,14 +91,14 @@ export function routerSource(url: string): MonitorSource {
 
 export interface InstanceReader {
   instance: string;
-  get(path: string, signal?: AbortSignal): Promise<HttpAnswer>;
+  get(path: string, options?: Pick<HttpGetOptions, 'signal' | 'headers'>): Promise<HttpAnswer>;
 }
 
 /**
  * Model servers read one by one (pods, or a single server): the scrape gets each one's
  * `instance` label here, and request lines are merged as the router merges them.
  */
-export function instancesSource(description: string, list: () => Promise<InstanceReader[]>): MonitorSource {
+export function instancesSource(description: string, list: () => Promise<InstanceReader[]>, token?: TokenSource): MonitorSource {
   return {
     description,
     async scrape(signal) {
@@ -91,7 +107,7 @@ export function instancesSource(description: string, list: () => Promise<Instanc
       const results = await Promise.all(
         readers.map(async (reader) => {
           try {
-            const answer = ensureOk(await reader.get('/metrics', signal), reader.instance);
+            const answer = ensureOk(await reader.get('/metrics', { signal }), reader.instance);
             return { reader, samples: parsePrometheusText(answer.body, `${reader.instance}/metrics`) };
           } catch (error) {
             return { reader, error: describeError(error) };
@@ -106,10 +122,11 @@ export function instancesSource(description: string, list: () => Promise<Instanc
     },
     async requestLines(since, limit, signal) {
       const readers = await list();
+      const headers = await tokenHeaders(token);
       const pages = await Promise.all(
         readers.map(async (reader) => {
           try {
-            const answer = await reader.get(requestsPath('/requests', since, limit), signal);
+            const answer = await reader.get(requestsPath('/requests', since, limit), { signal, headers });
             if (answer.status === 404 && answer.body.includes('REQUEST_LOG_DISABLED')) return { reader, lines: [] as string[], more: false };
             ensureOk(answer, reader.instance);
             const completeBefore = answer.headers['x-mlops-complete-before'];
@@ -150,10 +167,10 @@ export function mergePages(pages: { reader: { instance: string }; lines: string[
 }
 
 /** One model server at `url`, its instance named by its address. */
-export function serverSource(url: string): MonitorSource {
+export function serverSource(url: string, token?: TokenSource): MonitorSource {
   const base = url.replace(/\/$/, '');
   const instance = new URL(base).host;
-  return instancesSource(`the model server at ${base}`, async () => [{ instance, get: (path, signal) => httpGet(`${base}${path}`, { signal }) }]);
+  return instancesSource(`the model server at ${base}`, async () => [{ instance, get: (path, options) => httpGet(`${base}${path}`, options) }], token);
 }
 
 async function reach(description: string, request: () => Promise<HttpAnswer>): Promise<HttpAnswer> {
@@ -166,17 +183,18 @@ async function reach(description: string, request: () => Promise<HttpAnswer>): P
 
 /** The source of a deployment on its target: pods on Kubernetes, the router (or the service) on Swarm. */
 export async function deploymentSource(target: DeployTarget, name: string): Promise<MonitorSource> {
+  const token = once(() => target.dataToken(name));
   if (target.kind === 'kubernetes') {
     const kubernetes = target as import('../deploy/targets/kubernetes/kubernetesTarget').KubernetesTarget;
     return instancesSource(`the pods of ${name} on ${target.location}`, async () => {
       const proxies = await kubernetes.podProxies(name);
       if (!proxies.length) throw new MlopsError(`${name} on ${target.location} has no running pods to read metrics from.`);
       return proxies.map((proxy) => ({ instance: proxy.pod, get: proxy.get }));
-    });
+    }, token);
   }
   const status = await target.status(name);
   const endpoint = status.endpoints.find((e) => e.publishMode === 'host') ?? status.endpoints.find((e) => e.publishMode === 'ingress');
   if (!endpoint) throw new MlopsError(`${name} on ${target.location} publishes no port, so its metrics cannot be read from here.`, 'Deploy it with a published port: monitoring reads the tasks through its router.');
-  if (endpoint.publishMode === 'host') return routerSource(endpoint.url);
-  return serverSource(endpoint.url);
+  if (endpoint.publishMode === 'host') return routerSource(endpoint.url, token);
+  return serverSource(endpoint.url, token);
 }

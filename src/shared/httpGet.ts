@@ -17,6 +17,8 @@ export interface HttpGetOptions {
   maxBytes?: number;
   /** TLS and auth settings (a kubeconfig's), merged into the request. */
   requestOptions?: RequestOptions & Record<string, unknown>;
+  /** Request headers, added to those of `requestOptions`. */
+  headers?: Record<string, string>;
 }
 
 /** Resolves with any HTTP status; rejects when no answer arrives (network, timeout, abort, size). */
@@ -26,7 +28,8 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
     if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(target, { ...options.requestOptions, method: 'GET', timeout: timeoutMs, signal }, (response) => {
+    const headers = { ...(options.requestOptions?.headers as Record<string, string> | undefined), ...options.headers };
+    const request = send(target, { ...options.requestOptions, headers, method: 'GET', timeout: timeoutMs, signal }, (response) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
       response.on('data', (chunk: Buffer) => {

@@ -63,14 +63,16 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
       const workspace = join(mkdtempSync(join(tmpdir(), 'mlops-e2e-release-')), 'churn');
       cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace'), workspace, { recursive: true });
       writeFileSync(join(workspace, 'mlops.config.json'), JSON.stringify({ review: { [name]: { minReviews: 3, minAcceptance: 0.6 } } }, null, 2));
-      // Steady traffic from 500 users, each prediction followed by its real outcome.
+      // Steady traffic from 500 users, each prediction followed by its real outcome, sent as the
+      // user's app sends it: with the deployment's data token.
+      const auth = { 'X-Mlops-Token': await target.dataToken(name) };
       const rows = (await import('node:fs')).readFileSync(join(workspace, 'data', 'customers.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
       traffic = (async () => {
         for (let i = 0; running; i++) {
           const [, tenure, charges, , calls, churned] = rows[i % rows.length]!;
           const row = { tenure_months: Number(tenure), monthly_charges: Number(charges), support_calls: Number(calls) };
           const answer = await post('/invocations', JSON.stringify({ dataframe_records: [row] }), { 'X-User-Id': `user-${i % 500}` });
-          if (answer.status === 200) await post('/feedback', JSON.stringify({ request_id: answer.requestId, label: Number(churned) }));
+          if (answer.status === 200) await post('/feedback', JSON.stringify({ request_id: answer.requestId, label: Number(churned) }), auth);
           await new Promise((resolve) => setTimeout(resolve, answer.status === 200 ? 40 : 500));
         }
       })();

@@ -1,7 +1,9 @@
 // Monitoring on the real Kubernetes control plane: the pods' /metrics and request logs are read
 // through the API server's pod proxy. kwok runs no containers, so the pod is given the address
 // of a real model server container (the mlops.test/pod-ip annotation of the test cluster), and
-// the API server proxies to it as it would to a kubelet's pod.
+// the API server proxies to it as it would to a kubelet's pod. The container runs with the token
+// of a data token Secret made before the deploy (a user's own, which the deploy keeps), so the
+// request log is read through the proxy with X-Mlops-Token, the header the proxy passes on.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
@@ -10,9 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
-import { POD_IP_ANNOTATION } from '../../scripts/lib/kubernetes.mjs';
+import { apiRequest, POD_IP_ANNOTATION } from '../../scripts/lib/kubernetes.mjs';
 import { openLake } from '../../src/datasets/lake/duckdbLake';
+import { newDataToken } from '../../src/deploy/targets/dataToken';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
+import { dataTokenSecretManifest } from '../../src/deploy/targets/kubernetes/manifests';
 import { observe } from '../../src/monitor/observe';
 import { targetKey } from '../../src/monitor/targetKey';
 import { dockerAvailable } from '../support/docker';
@@ -26,6 +30,7 @@ let target: KubernetesTarget;
 let container: Dockerode.Container | undefined;
 let address = '';
 let image = '';
+const token = newDataToken();
 
 function post(body: string): Promise<number> {
   return new Promise((resolve) => {
@@ -59,8 +64,10 @@ before(async () => {
   if (!started.ok) return void (unavailable = started.reason);
   plane = started.plane;
   target = await openKubernetesTarget({ kubeconfig: plane.kubeconfig });
+  const secret = await apiRequest(plane.server, plane.adminToken, 'POST', '/api/v1/namespaces/default/secrets', dataTokenSecretManifest('watched', 'default', token));
+  assert.equal(secret.status, 201, secret.text);
   const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
-  container = await docker.createContainer({ Image: image, Labels: { 'mlops.test': 'monitor-kubernetes' } });
+  container = await docker.createContainer({ Image: image, Env: [`MLOPS_DATA_TOKEN=${token}`], Labels: { 'mlops.test': 'monitor-kubernetes' } });
   await container.start();
   address = (await container.inspect()).NetworkSettings.Networks.bridge?.IPAddress ?? '';
   await waitForServer();
@@ -82,6 +89,15 @@ describe('monitoring a deployment on a real control plane', { timeout: 300_000 }
     assert.equal(deployed.status.health, 'healthy');
     const proxies = await target.podProxies('watched');
     assert.equal(proxies.length, 1);
+    assert.equal(await target.dataToken('watched'), token, 'the deploy kept the Secret that was there');
+    const env = (await target.exportManifests('watched'))[0] as { spec: { template: { spec: { containers: { env?: unknown[] }[] } } } };
+    assert.deepEqual(env.spec.template.spec.containers[0]!.env, [{ name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'watched-mlops-data-token', key: 'token' } } }]);
+    // Through the API server's pod proxy: its own Authorization header never reaches the pod, X-Mlops-Token does.
+    const without = await proxies[0]!.get('/requests');
+    assert.equal(without.status, 401, without.body);
+    assert.match(without.body, /needs the deployment's data token/, 'the pod saw no token at all: the API server kept Authorization');
+    assert.equal((await proxies[0]!.get('/requests', { headers: { 'X-Mlops-Token': `${token}x` } })).status, 401);
+    assert.equal((await proxies[0]!.get('/requests', { headers: { 'X-Mlops-Token': token } })).status, 200);
 
     const workspace = mkdtempSync(join(tmpdir(), 'mlops-monitor-kubernetes-'));
     const lake = openLake(join(workspace, '.mlops', 'lake'));

@@ -30,9 +30,9 @@ import { needService } from '../support/services';
 const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
 const ROW = { tenure_months: 3, monthly_charges: 90, support_calls: 4 };
 
-function call(port: number, path: string, body: unknown, agent: Agent): Promise<{ status: number; headers: Record<string, string>; json: Record<string, unknown> }> {
+function call(port: number, path: string, body: unknown, agent: Agent, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; json: Record<string, unknown> }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
@@ -88,14 +88,16 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     await target.pinStable(name, 1);
     await target.split(name, { variants: [{ name: 'production', weight: 50 }, { name: 'candidate', image: v2, weight: 50 }], stickyKey: 'header:X-User-Id' });
 
-    // 120 users, each with one prediction and its real outcome sent back through the router.
+    // 120 users, each with one prediction and its real outcome sent back through the router, as
+    // the user's app does: with the deployment's data token.
+    const auth = { 'X-Mlops-Token': await target.dataToken(name) };
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const answered: { variant: string; requestId: string }[] = [];
     for (let user = 0; user < 120; user++) {
       const answer = await call(port, '/invocations', { dataframe_records: [{ ...ROW, tenure_months: user % 60 }] }, agent);
       assert.equal(answer.status, 200, JSON.stringify(answer.json));
       answered.push({ variant: answer.headers['x-mlops-variant']!, requestId: answer.headers['x-request-id']! });
-      const outcome = await call(port, '/feedback', { request_id: answer.headers['x-request-id'], label: user % 3 === 0 ? 1 : 0 }, agent);
+      const outcome = await call(port, '/feedback', { request_id: answer.headers['x-request-id'], label: user % 3 === 0 ? 1 : 0 }, agent, auth);
       assert.equal(outcome.status, 202, JSON.stringify(outcome.json));
     }
     agent.destroy();

@@ -1,12 +1,14 @@
 // Traffic splits on a real Kubernetes control plane (kwok as the kubelet): without the Gateway
 // API, our router as a Deployment with the split's groups; with the Gateway API CRDs applied
 // from test/fixtures/gateway-api, an HTTPRoute with weighted backendRefs and a mirror filter;
-// weights changed, the split read back, ended, and a variant that never gets ready.
+// weights changed, the split read back, ended, and a variant that never gets ready. Every
+// Deployment of a split (production, variants, router) reads the deployment's data token from its
+// Secret, which the first deploy makes, a redeploy keeps and removal deletes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { apiRequest, UNPULLABLE_IMAGE } from '../../scripts/lib/kubernetes.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
@@ -64,6 +66,8 @@ async function removeGatewayApi(): Promise<void> {
 
 const deployment = (namespace: string, name: string) => get<V1Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
 const service = (namespace: string, name: string) => get<V1Service>(`/api/v1/namespaces/${namespace}/services/${name}`);
+const secret = (namespace: string, name: string) => get<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
+const TOKEN_ENV = { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } } };
 
 describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
   test('without the Gateway API: the router Deployment runs the split with the variants\' Service addresses', async (t) => {
@@ -86,6 +90,17 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       { name: 'candidate', addresses: ['churn--candidate.default.svc:80'], weight: 30 },
     ]);
     assert.equal(env.MLOPS_ROUTER_STICKY_KEY, 'field:user_id');
+
+    // The data token: one Secret of the deployment, which production, the candidate and the router read.
+    const stored = (await secret('default', 'churn-mlops-data-token')).body;
+    assert.deepEqual([stored.type, stored.metadata?.labels?.['mlops.dev/deployment'], stored.metadata?.labels?.['app.kubernetes.io/managed-by']], ['Opaque', 'churn', 'mlops']);
+    const token = await target.dataToken('churn');
+    assert.equal(Buffer.from(stored.data!.token!, 'base64').toString(), token);
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    for (const name of ['churn', 'churn--candidate', 'churn-router']) {
+      const containers = (await deployment('default', name)).body.spec!.template.spec!.containers;
+      assert.deepEqual(containers[0]!.env?.filter((e) => e.name === 'MLOPS_DATA_TOKEN'), [TOKEN_ENV], name);
+    }
     assert.deepEqual((await service('default', 'churn-router')).body.spec?.selector, { 'mlops.dev/deployment': 'churn-router' });
     assert.deepEqual((await service('default', 'churn--candidate')).body.spec?.selector, { 'mlops.dev/deployment': 'churn--candidate' });
     // Clients keep the deployment's address: its Service selects the router, which reaches production directly.
@@ -101,7 +116,11 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       assert.equal((await service('default', name)).status, 404, name);
       await until(`${name} to be deleted`, async () => (await deployment('default', name)).status === 404);
     }
+    await target.deploy({ name: 'churn', image: 'mlops-test/churn:2' });
+    assert.equal(await target.dataToken('churn'), token, 'a redeploy keeps the token');
     await target.remove('churn');
+    assert.equal((await secret('default', 'churn-mlops-data-token')).status, 404, 'removal deletes the Secret');
+    await assert.rejects(target.dataToken('churn'), /churn in .* has no data token: there is no Secret churn-mlops-data-token/);
   });
 
   test('with the Gateway API CRDs: an HTTPRoute weighs production and the candidate and mirrors to the shadow; weights change; the split ends', async (t) => {

@@ -80,11 +80,11 @@ async function predictAll(port: number, headerSets: Record<string, string>[]): P
 }
 
 /** A GET through the router, sent again (up to 5 times) when the connection fails, as predictAll does. */
-async function getText(port: number, path: string): Promise<{ status: number; text: string }> {
+async function getText(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await new Promise((resolve, reject) => {
-        request({ host: '127.0.0.1', port, path }, (res) => {
+        request({ host: '127.0.0.1', port, path, headers }, (res) => {
           let text = '';
           res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
         })
@@ -185,10 +185,13 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
     assert.ok(answers.every((answer) => answer.status === 200 && answer.variant === 'production'), JSON.stringify(answers.filter((a) => a.variant !== 'production').slice(0, 3)));
     assert.deepEqual(answers.map((answer) => answer.requestId), ids);
 
-    // Mirrors are sent after the answer: wait for the shadow's log to hold them all.
+    // Mirrors are sent after the answer: wait for the shadow's log to hold them all. The log is
+    // read with the deployment's data token, which the variant's tasks share.
+    const auth = { 'X-Mlops-Token': await target.dataToken(name) };
     let lines: { request_id?: string; version?: string; shadow?: boolean }[] = [];
     for (let attempt = 0; attempt < 40; attempt++) {
-      const log = await getText(port, '/router/backends/requests?limit=1000');
+      const log = await getText(port, '/router/backends/requests?limit=1000', auth);
+      assert.equal(log.status, 200, log.text);
       lines = log.text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as (typeof lines)[number]);
       if (ids.every((id) => lines.some((line) => line.shadow && line.request_id === id))) break;
       await new Promise((resolve) => setTimeout(resolve, 500));

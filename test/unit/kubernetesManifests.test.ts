@@ -8,7 +8,7 @@ import { changeSummary } from '../../src/deploy/deployments/kubernetes/changeSum
 import { kubernetesError, NO_ANSWER } from '../../src/deploy/targets/kubernetes/client';
 import { kubeconfigFiles } from '../../src/deploy/targets/kubernetes/kubeconfig';
 import { checkDeploymentName } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
-import { autoscalerManifest, cleanForExport, deploymentManifest, pullSecretManifest, pullSecretName, serviceManifest } from '../../src/deploy/targets/kubernetes/manifests';
+import { autoscalerManifest, cleanForExport, dataTokenSecretManifest, deploymentManifest, pullSecretManifest, pullSecretName, serviceManifest } from '../../src/deploy/targets/kubernetes/manifests';
 import { planUndo, revisionsFromReplicaSets } from '../../src/deploy/targets/kubernetes/rolloutHistory';
 import { rolloutState } from '../../src/deploy/targets/kubernetes/rolloutStatus';
 import { describeError } from '../../src/shared/errors';
@@ -40,7 +40,12 @@ test('the Deployment has probes, resources, maxUnavailable 0 and the provenance 
   assert.equal(container.readinessProbe?.httpGet?.path, '/health');
   assert.equal(container.livenessProbe?.httpGet?.path, '/ping');
   assert.deepEqual(container.resources?.limits, { memory: '512Mi', cpu: '1.5' });
-  assert.deepEqual(container.env, [{ name: 'LOG_LEVEL', value: 'info' }]);
+  assert.deepEqual(container.env, [
+    { name: 'LOG_LEVEL', value: 'info' },
+    { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } } },
+  ]);
+  const own = deploymentManifest({ ...input, spec: { ...input.spec, env: { MLOPS_DATA_TOKEN: 'typed-in' } } });
+  assert.deepEqual(own.spec!.template.spec!.containers[0]!.env?.map((e) => e.name), ['MLOPS_DATA_TOKEN'], 'the token always comes from the Secret, once');
   const plain = deploymentManifest({ ...input, modelImage: false, imageRef: 'busybox:1', gitCommit: null, pullSecret: null });
   assert.equal(plain.spec!.template.spec!.containers[0]!.readinessProbe, undefined, 'an image that is no model server gets no probes');
   // Prometheus' pod discovery (mlops export prometheus --mode annotations) finds model servers by these.
@@ -63,6 +68,13 @@ test('the Service is ClusterIP unless a NodePort is asked for; the autoscaler on
   const autoscaled = deploymentManifest({ ...input, spec: { ...input.spec, autoscale: { minReplicas: 2, maxReplicas: 6 } } });
   assert.equal(autoscaled.metadata?.annotations?.['mlops.dev/autoscaled'], 'true', 'so that a later deploy without one removes the autoscaler');
   assert.equal(deploymentManifest(input).metadata?.annotations?.['mlops.dev/autoscaled'], undefined);
+});
+
+test("the data token Secret belongs to the deployment and holds the token under 'token'", () => {
+  const secret = dataTokenSecretManifest('churn', 'ml', 'tok-0123456789abcdef');
+  assert.deepEqual([secret.metadata?.name, secret.metadata?.namespace, secret.type], ['churn-mlops-data-token', 'ml', 'Opaque']);
+  assert.deepEqual(secret.metadata?.labels, { 'app.kubernetes.io/name': 'churn', 'app.kubernetes.io/managed-by': 'mlops', 'mlops.dev/deployment': 'churn' });
+  assert.equal(Buffer.from(secret.data!.token!, 'base64').toString(), 'tok-0123456789abcdef');
 });
 
 test('pull secrets are dockerconfigjson with a DNS-safe name', () => {

@@ -9,6 +9,7 @@ import { deploymentManifest } from '../../src/deploy/targets/kubernetes/manifest
 import { httpRouteManifest, routerDeploymentManifest, splitServiceManifest, variantDeploymentManifest } from '../../src/deploy/targets/kubernetes/splitManifests';
 import { checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload } from '../../src/deploy/targets/splitPlan';
 import { checkServiceName, LABEL } from '../../src/deploy/targets/swarm/labels';
+import { hasDataToken, withDataToken } from '../../src/deploy/targets/swarm/dataTokenSecret';
 import { modelServiceSpec, routerServiceSpec, routerWithBackends, variantServiceSpec } from '../../src/deploy/targets/swarm/serviceSpec';
 
 const AB: TrafficSplit = { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: 'churn:v2', weight: 30 }, { name: 'shadow', image: 'churn:v3', weight: 20, shadow: true }], stickyKey: 'header:X-User-Id' };
@@ -51,12 +52,16 @@ test('the router gets one group per variant, shadows flagged, and the record rea
   assert.equal(parseSplitRecord(undefined), null);
 });
 
+const dataToken = { id: 's1', name: 'mlops-churn-data-token' };
+const TOKEN_FILE = 'MLOPS_DATA_TOKEN_FILE=/run/secrets/mlops-data-token';
+
 test('a Swarm variant runs the production task template under its own name and image; the router env changes and comes back', () => {
-  const production = modelServiceSpec({ spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, limits: { cpus: 1 }, publishedPort: 9000 }, imageRef: 'churn:v1', revision: 3, stableRevision: null, modelImage: true, networkId: 'net1' });
+  const production = modelServiceSpec({ spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, limits: { cpus: 1 }, publishedPort: 9000 }, imageRef: 'churn:v1', revision: 3, stableRevision: null, modelImage: true, networkId: 'net1', dataToken });
   const variant = variantServiceSpec(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2, shadow: true });
   const container = (variant.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!;
   assert.equal(variant.Name, 'churn--candidate');
-  assert.deepEqual(container.Env, ['A=1', 'MLOPS_VARIANT=candidate', 'MLOPS_SHADOW=1'], 'the variant logs its name and shadow flag without the router too');
+  assert.deepEqual(container.Env, ['A=1', TOKEN_FILE, 'MLOPS_VARIANT=candidate', 'MLOPS_SHADOW=1'], 'the variant logs its name and shadow flag without the router too');
+  assert.deepEqual(container.Secrets, [{ SecretID: 's1', SecretName: 'mlops-churn-data-token', File: { Name: 'mlops-data-token', UID: '0', GID: '0', Mode: 0o444 } }], 'the variant reads the deployment\'s data token');
   assert.deepEqual(variant.Labels, { [LABEL.deployment]: 'churn', [LABEL.role]: 'variant', [LABEL.variant]: 'candidate' });
   assert.equal(container.Image, 'churn:v2');
   assert.ok(container.HealthCheck, 'the model health check is kept');
@@ -65,14 +70,16 @@ test('a Swarm variant runs the production task template under its own name and i
   assert.deepEqual(variant.Mode, { Replicated: { Replicas: 2 } });
   assert.deepEqual(variant.EndpointSpec, { Mode: 'dnsrr' });
 
-  const router = routerServiceSpec({ name: 'churn', image: 'churn:v1', containerPort: 8080, publishedPort: 9000, networkId: 'net1' });
+  const router = routerServiceSpec({ name: 'churn', image: 'churn:v1', containerPort: 8080, publishedPort: 9000, networkId: 'net1', dataToken });
+  assert.ok(hasDataToken(router) && hasDataToken(production));
+  assert.equal(hasDataToken(withDataToken(router, dataToken)) && (withDataToken(router, dataToken).TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Secrets!.length, 1, 'adding it again changes nothing');
   const routed = routerWithBackends(router, { backends: '[1]', stickyKey: 'header:X-User-Id', split: '{"s":1}', image: 'churn:v2' });
   const env = (spec: Docker.ServiceSpec) => (spec.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Env;
-  assert.deepEqual(env(routed), ['MLOPS_ROUTER_BACKENDS=[1]', 'MLOPS_ROUTER_STICKY_KEY=header:X-User-Id', 'PORT=8080']);
+  assert.deepEqual(env(routed), ['MLOPS_ROUTER_BACKENDS=[1]', 'MLOPS_ROUTER_STICKY_KEY=header:X-User-Id', 'PORT=8080', TOKEN_FILE]);
   assert.equal((routed.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Image, 'churn:v2');
   assert.equal(routed.Labels?.[LABEL.split], '{"s":1}');
   const back = routerWithBackends(routed, { backends: '[2]', stickyKey: null, split: null });
-  assert.deepEqual(env(back), ['MLOPS_ROUTER_BACKENDS=[2]', 'PORT=8080']);
+  assert.deepEqual(env(back), ['MLOPS_ROUTER_BACKENDS=[2]', 'PORT=8080', TOKEN_FILE]);
   assert.equal(back.Labels?.[LABEL.split], undefined);
   assert.equal((back.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Image, 'churn:v2', 'the router keeps its newer image');
 });
@@ -89,6 +96,7 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   assert.equal(container?.image, 'churn:v2');
   assert.deepEqual(container?.env, [
     { name: 'A', value: '1' },
+    { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } } },
     { name: 'MLOPS_VARIANT', value: 'candidate' },
   ]);
   assert.ok(container?.readinessProbe && container.startupProbe);
@@ -114,6 +122,7 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
     { name: 'MLOPS_ROUTER_BACKENDS', value: '[]' },
     { name: 'MLOPS_ROUTER_STICKY_KEY', value: 'header:X-User-Id' },
     { name: 'PORT', value: '8080' },
+    { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } } },
   ]);
   assert.deepEqual(parseSplitRecord(router.metadata?.annotations?.['mlops.dev/split']), record);
 });

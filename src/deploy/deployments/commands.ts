@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/logger';
 import { LAST_BUILT_IMAGE } from '../commands';
 import { DeploymentStatusBar, DeploymentsTree, type DeploymentsSource } from '../deploymentsView';
 import type { DeployOptions, DeployTarget, DeploymentStatus, Revision } from '../targets/deployTarget';
+import { DATA_TOKEN_HEADER } from '../targets/dataToken';
 import { diagnoseTarget, hostPortIsFree, initSwarm, listLocalImages } from './engine';
 import { LiveUpdates } from './live';
 import { isDeploymentNode, nodeDeployment, nodeTargetId } from './nodes';
@@ -573,6 +574,14 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
         return void vscode.window.showInformationMessage(`${resolved.name} publishes no port.${inside} Deploy it again with a ${resolved.config.kind === 'kubernetes' ? 'NodePort' : 'host port'} to reach it from here.`);
       }
       await vscode.env.openExternal(vscode.Uri.parse(reachable.url));
+    }),
+
+    command('mlops.copyDataToken', async (arg?: unknown) => {
+      const resolved = await resolveDeployment(arg, 'Copy the data token of which deployment?');
+      if (!resolved) return;
+      const token = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reading the data token of ${resolved.name}` }, () => resolved.target.dataToken(resolved.name));
+      await vscode.env.clipboard.writeText(token);
+      show({ severity: 'info', message: `Copied the data token of ${resolved.name}: your app sends it as ${DATA_TOKEN_HEADER} (or Authorization: Bearer) to POST /feedback and GET /requests.` });
     }),
 
     command('mlops.initSwarm', async (arg?: unknown) => {

@@ -115,6 +115,12 @@ export interface DeployTarget {
   remove(name: string): Promise<void>;
   endpoints(name: string): Promise<Endpoint[]>;
   /**
+   * The deployment's data token, which GET /requests, POST /feedback and the router's
+   * /router/backends/requests ask for: made at the first deploy, kept as a Swarm secret or a
+   * Kubernetes Secret, and removed with the deployment.
+   */
+  dataToken(name: string): Promise<string>;
+  /**
    * Calls `onChange` (debounced) when something of the target's deployments changes, until the
    * signal aborts; false when the target offers no change stream (the caller then polls).
    */

@@ -7,13 +7,14 @@ import { hostname, userInfo } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { CoreV1Event, KubeConfig, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import { describeError, MlopsError } from '../../../shared/errors';
-import { httpGet, type HttpAnswer } from '../../../shared/httpGet';
+import { httpGet, type HttpAnswer, type HttpGetOptions } from '../../../shared/httpGet';
 import type { RegistryCredentials } from '../../registry/registryAuth';
 import { PRODUCTION_VARIANT, type DeploymentEvent, type DeployOptions, type DeployResult, type DeploySpec, type DeploymentStatus, type DeployTarget, type Endpoint, type Health, type ResourceUse, type Revision, type SplitStatus, type Task, type TrafficSplit } from '../deployTarget';
+import { checkedDataToken, newDataToken } from '../dataToken';
 import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload, type SplitRecord } from '../splitPlan';
 import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
 import { openCluster, type Cluster, type ClusterChoice } from './kubeconfig';
-import { ANNOTATION, autoscalerManifest, cleanForExport, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, selectorLabels, serviceManifest } from './manifests';
+import { ANNOTATION, autoscalerManifest, cleanForExport, DATA_TOKEN_KEY, dataTokenSecretManifest, dataTokenSecretName, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, selectorLabels, serviceManifest } from './manifests';
 import { planUndo, revisionOf, revisionsFromReplicaSets, templateHashOf, toIso } from './rolloutHistory';
 import { deadlineConditionTime, rolloutState, type RolloutState } from './rolloutStatus';
 import { GATEWAY_GROUP, HTTPROUTE_CRD, httpRouteManifest, productionDirectService, routerDeploymentManifest, routerWorkload, serviceAddress, splitServiceManifest, variantDeploymentManifest } from './splitManifests';
@@ -112,6 +113,7 @@ export class KubernetesTarget implements DeployTarget {
     const facts = await this.imageFacts(spec.image, options);
     const imageRef = await this.publishImage(spec, options);
     const pullSecret = await this.ensurePullSecret(spec.registry);
+    await this.ensureDataToken(spec.name);
     const before = await this.readDeployment(spec.name);
     const manifests = this.manifests(spec, { imageRef, modelImage: facts.modelImage, labels: facts.labels, pullSecret });
     options.onProgress?.({ message: `Applying ${spec.name} to ${this.location} (${spec.image})` });
@@ -184,9 +186,10 @@ export class KubernetesTarget implements DeployTarget {
 
   /**
    * The running pods of a deployment, each with a GET through the API server's pod proxy: how
-   * monitoring reads a model server's /metrics and /requests from outside the cluster.
+   * monitoring reads a model server's /metrics and /requests from outside the cluster. The API
+   * server takes the Authorization header for itself, so the data token goes as X-Mlops-Token.
    */
-  async podProxies(name: string): Promise<{ pod: string; get(path: string, signal?: AbortSignal): Promise<HttpAnswer> }[]> {
+  async podProxies(name: string): Promise<{ pod: string; get(path: string, options?: Pick<HttpGetOptions, 'signal' | 'headers'>): Promise<HttpAnswer> }[]> {
     // The model servers of a split's variants too (not its router, which keeps no request log).
     const variants = await this.call(`list pods of the variants of ${name}`, () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}` }));
     const pods = [...(await this.pods(name)), ...variants.items].filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && !pod.metadata?.deletionTimestamp);
@@ -197,12 +200,12 @@ export class KubernetesTarget implements DeployTarget {
       const base = `${server.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(`${podName}:${port}`)}/proxy`;
       return {
         pod: podName,
-        get: async (path: string, signal?: AbortSignal) => {
+        get: async (path: string, options: Pick<HttpGetOptions, 'signal' | 'headers'> = {}) => {
           const requestOptions: Parameters<KubeConfig['applyToHTTPSOptions']>[0] = {};
           await this.cluster.config.applyToHTTPSOptions(requestOptions);
           this.apiCalls++;
           try {
-            return await httpGet(`${base}${path}`, { signal, requestOptions: requestOptions as Record<string, unknown> });
+            return await httpGet(`${base}${path}`, { ...options, requestOptions: requestOptions as Record<string, unknown> });
           } catch (error) {
             throw kubernetesError(error, `reach pod ${podName} through the API server`, this.cluster);
           }
@@ -280,7 +283,9 @@ export class KubernetesTarget implements DeployTarget {
 
   async remove(name: string): Promise<void> {
     await this.removeSplitObjects(name);
+    const secret = dataTokenSecretName(name);
     const removed = await Promise.all([
+      this.deleteIfPresent(`delete secret ${secret}`, () => this.core.deleteNamespacedSecret({ name: secret, namespace: this.namespace })),
       this.deleteIfPresent(`delete deployment ${name}`, () => this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' })),
       this.deleteIfPresent(`delete service ${name}`, () => this.core.deleteNamespacedService({ name, namespace: this.namespace })),
       this.deleteIfPresent(`delete autoscaler ${name}`, () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace })),
@@ -381,6 +386,16 @@ export class KubernetesTarget implements DeployTarget {
     await this.requireDeployment(name);
     options.onProgress?.({ message: `Routing all traffic of ${name} to production and removing its variants` });
     if (!(await this.removeSplitObjects(name))) throw new MlopsError(`${name} has no traffic split to end.`);
+  }
+
+  /** From the deployment's Secret (reading it takes the right to get Secrets in the namespace). */
+  async dataToken(name: string): Promise<string> {
+    const secretName = dataTokenSecretName(name);
+    const secret = await this.unlessMissing(`read secret ${secretName}`, () => this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }));
+    if (!secret) throw new MlopsError(`${name} in ${this.location} has no data token: there is no Secret ${secretName}.`, 'Deploy it again: deploys make one.');
+    const data = secret.data?.[DATA_TOKEN_KEY];
+    if (!data) throw new MlopsError(`Secret ${secretName} in ${this.location} has no key ${DATA_TOKEN_KEY}.`, `Put the token under ${DATA_TOKEN_KEY}, or delete the Secret and deploy again to make a new one.`);
+    return checkedDataToken(Buffer.from(data, 'base64').toString('utf8'), `Secret ${secretName} (key ${DATA_TOKEN_KEY})`);
   }
 
   async endpoints(name: string): Promise<Endpoint[]> {
@@ -585,6 +600,22 @@ export class KubernetesTarget implements DeployTarget {
       onProgress: (message, fraction) => options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
     });
     return pushed.digest;
+  }
+
+  /** The deployment's data token Secret, made the first time; one already there (the user's own) is kept. */
+  private async ensureDataToken(name: string): Promise<void> {
+    const secretName = dataTokenSecretName(name);
+    const existing = await this.unlessMissing(`read secret ${secretName}`, () => this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }));
+    if (existing) {
+      if (!existing.data?.[DATA_TOKEN_KEY]) throw new MlopsError(`Secret ${secretName} in ${this.location} has no key ${DATA_TOKEN_KEY}, so the pods of ${name} could not start.`, `Put the token under ${DATA_TOKEN_KEY}, or delete the Secret to have a new one made.`);
+      return;
+    }
+    this.apiCalls++;
+    try {
+      await this.core.createNamespacedSecret({ namespace: this.namespace, body: dataTokenSecretManifest(name, this.namespace, newDataToken()) });
+    } catch (error) {
+      if (statusCode(error) !== 409) throw kubernetesError(error, `create secret ${secretName}`, this.cluster); // 409: made meanwhile by another deploy
+    }
   }
 
   /** A dockerconfigjson secret from the stored credentials, when the registry has any. */

@@ -1,9 +1,9 @@
 // The objects a Kubernetes deployment is made of, as plain manifests: a Deployment (probes on
 // the model server, resources, maxUnavailable 0, the change cause, git commit, MLflow run and
 // image digest as annotations), a Service, optionally a HorizontalPodAutoscaler, and a pull
-// secret for a registry that needs credentials. Pure, so the manifests are unit-tested and the
+// secret for a registry that needs credentials, and the Secret of the deployment's data token. Pure, so the manifests are unit-tested and the
 // same ones are applied, exported as YAML and diffed.
-import type { V1Deployment, V1Secret, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { V1Deployment, V1EnvVar, V1Secret, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { DeploySpec } from '../deployTarget';
 
 export const FIELD_MANAGER = 'mlops';
@@ -101,7 +101,7 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
               name: 'model',
               image: input.imageRef,
               ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-              env: Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
+              env: [...Object.entries(spec.env ?? {}).filter(([name]) => name !== DATA_TOKEN_ENV).map(([name, value]) => ({ name, value })), dataTokenEnv(spec.name)],
               resources: {
                 requests: { cpu: '100m', memory: '256Mi' },
                 limits: {
@@ -123,6 +123,29 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
       },
     },
   };
+}
+
+/** The Secret of a deployment's data token, under the key `token`. */
+export function dataTokenSecretName(name: string): string {
+  return `${name}-mlops-data-token`;
+}
+
+export const DATA_TOKEN_KEY = 'token';
+const DATA_TOKEN_ENV = 'MLOPS_DATA_TOKEN';
+
+export function dataTokenSecretManifest(name: string, namespace: string, token: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: dataTokenSecretName(name), namespace, labels: commonLabels(name) },
+    data: { [DATA_TOKEN_KEY]: Buffer.from(token).toString('base64') },
+  };
+}
+
+/** MLOPS_DATA_TOKEN from the deployment's Secret, for the model server and the router. */
+export function dataTokenEnv(name: string): V1EnvVar {
+  return { name: DATA_TOKEN_ENV, valueFrom: { secretKeyRef: { name: dataTokenSecretName(name), key: DATA_TOKEN_KEY } } };
 }
 
 /** ClusterIP on port 80, or NodePort when a published port (30000–32767) is asked for. */

@@ -4,7 +4,7 @@
 // router as a Deployment and Service (NAME-router) when the cluster has no Gateway API.
 import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
 import { variantEnv, variantWorkload, type SplitRecord } from '../splitPlan';
-import { ANNOTATION, commonLabels, LABEL, selectorLabels } from './manifests';
+import { ANNOTATION, commonLabels, dataTokenEnv, LABEL, selectorLabels } from './manifests';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 export const HTTPROUTE_CRD = `httproutes.${GATEWAY_GROUP}`;
@@ -115,6 +115,7 @@ export function routerDeploymentManifest(input: { deployment: string; namespace:
     { name: 'MLOPS_ROUTER_BACKENDS', value: input.backends },
     ...(input.record.stickyKey ? [{ name: 'MLOPS_ROUTER_STICKY_KEY', value: input.record.stickyKey }] : []),
     { name: 'PORT', value: '8080' },
+    dataTokenEnv(input.deployment),
   ];
   return {
     apiVersion: 'apps/v1',

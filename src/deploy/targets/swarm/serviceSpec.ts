@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { PRODUCTION_VARIANT, type DeploySpec } from '../deployTarget';
 import { variantEnv, variantWorkload } from '../splitPlan';
+import { withDataToken, type SecretRef } from './dataTokenSecret';
 import { LABEL, NETWORK, routerName } from './labels';
 
 const SECOND = 1_000_000_000;
@@ -20,6 +21,8 @@ export interface SpecInput {
   /** Whether the image is a model server from Containerise (it can run the router). */
   modelImage: boolean;
   networkId: string;
+  /** The deployment's data token secret, which every service of it mounts. */
+  dataToken: SecretRef;
 }
 
 export function modelServiceSpec(input: SpecInput): Docker.ServiceSpec {
@@ -27,7 +30,7 @@ export function modelServiceSpec(input: SpecInput): Docker.ServiceSpec {
   const port = spec.containerPort ?? 8080;
   const routed = input.modelImage && spec.publishMode !== 'ingress';
   const published = spec.publishedPort !== undefined;
-  return {
+  return withDataToken({
     Name: spec.name,
     Labels: {
       [LABEL.deployment]: spec.name,
@@ -69,12 +72,12 @@ export function modelServiceSpec(input: SpecInput): Docker.ServiceSpec {
     EndpointSpec: routed || !published
       ? { Mode: 'dnsrr' }
       : { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: port, PublishedPort: spec.publishedPort, PublishMode: spec.publishMode ?? 'host' }] },
-  };
+  }, input.dataToken);
 }
 
 /** The router of a deployment: published on the host port, forwarding to tasks.NAME. */
-export function routerServiceSpec(input: { name: string; image: string; containerPort: number; publishedPort: number; networkId: string }): Docker.ServiceSpec {
-  return {
+export function routerServiceSpec(input: { name: string; image: string; containerPort: number; publishedPort: number; networkId: string; dataToken: SecretRef }): Docker.ServiceSpec {
+  return withDataToken({
     Name: routerName(input.name),
     Labels: { [LABEL.deployment]: input.name, [LABEL.role]: 'router' },
     TaskTemplate: {
@@ -90,7 +93,7 @@ export function routerServiceSpec(input: { name: string; image: string; containe
     },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: input.publishedPort, PublishMode: 'host' }] },
-  };
+  }, input.dataToken);
 }
 
 /**

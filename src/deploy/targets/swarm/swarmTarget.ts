@@ -10,12 +10,15 @@ import type { RegistryCredentials } from '../../registry/registryAuth';
 import { PRODUCTION_VARIANT, type DeployOptions, type DeployResult, type DeploySpec, type DeploymentStatus, type DeployTarget, type Endpoint, type Health, type ResourceUse, type Revision, type SplitStatus, type Task, type TrafficSplit } from '../deployTarget';
 import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload } from '../splitPlan';
 import { listTasks, waitForConvergence } from './convergence';
+import { ensureDataTokenSecret, hasDataToken, readDataToken, removeDataTokenSecret, withDataToken, type SecretRef } from './dataTokenSecret';
 import { checkServiceName, LABEL, NETWORK, routerName } from './labels';
 import { listRevisions, removeRevisions, saveRevision, type RevisionRecord } from './revisionStore';
 import { modelServiceSpec, routerBackends, routerServiceSpec, routerWithBackends, variantServiceSpec } from './serviceSpec';
 
 /** The longest service name Swarm accepts. */
 const MAX_SERVICE_NAME = 63;
+/** How long a data token read from a task is used before it is read again (a redeploy elsewhere may change it). */
+const TOKEN_CACHE_MS = 60_000;
 
 export interface SwarmTargetOptions {
   dockerHost?: string;
@@ -30,6 +33,7 @@ export async function openSwarmTarget(options: SwarmTargetOptions = {}): Promise
 export class SwarmTarget implements DeployTarget {
   readonly kind = 'swarm';
   readonly location: string;
+  private readonly tokens = new Map<string, { token: string; at: number }>();
 
   constructor(
     readonly docker: Docker,
@@ -215,10 +219,13 @@ export class SwarmTarget implements DeployTarget {
     if (router) await this.docker.getService(router.ID).remove();
     for (const variant of variants) await this.docker.getService(variant.ID).remove();
     if (service) await this.docker.getService(service.ID).remove();
-    // Configs stay in use until the tasks are gone; a few retries cover that.
+    this.tokens.delete(name);
+    // Configs and secrets stay in use until the tasks are gone; a few retries cover that.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await removeRevisions(this.docker, name);
+        await removeRevisions(this.docker, name);
+        await removeDataTokenSecret(this.docker, name);
+        return;
       } catch (error) {
         if (attempt >= 20) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -342,6 +349,16 @@ export class SwarmTarget implements DeployTarget {
     await this.removeServices(variants.map((variant) => variant.Spec?.Name ?? variant.ID));
   }
 
+  /** Read in a running task of the deployment on this engine, as Swarm never gives a secret back. */
+  async dataToken(name: string): Promise<string> {
+    const cached = this.tokens.get(name);
+    if (cached && Date.now() - cached.at < TOKEN_CACHE_MS) return cached.token;
+    await this.requireService(name);
+    const token = await readDataToken(this.docker, name, this.location);
+    this.tokens.set(name, { token, at: Date.now() });
+    return token;
+  }
+
   async endpoints(name: string): Promise<Endpoint[]> {
     const service = await this.requireService(name);
     const port = service.Spec?.Labels?.[LABEL.publishedPort];
@@ -375,13 +392,14 @@ export class SwarmTarget implements DeployTarget {
     const { spec } = record;
     const network = await this.network();
     const stable = existing?.Spec?.Labels?.[LABEL.stable];
-    const serviceSpec = modelServiceSpec({ spec, imageRef: record.imageRef, revision: record.revision, stableRevision: stable ? Number(stable) : null, modelImage: record.modelImage, networkId: network });
+    const dataToken = await ensureDataTokenSecret(this.docker, spec.name);
+    const serviceSpec = modelServiceSpec({ spec, imageRef: record.imageRef, revision: record.revision, stableRevision: stable ? Number(stable) : null, modelImage: record.modelImage, networkId: network, dataToken });
     const auth = await this.authFor(spec);
     const updatedAfter = existing ? new Date() : undefined;
     options.onProgress?.({ message: `${existing ? 'Updating' : 'Creating'} ${spec.name} (revision ${record.revision}, ${record.image})` });
     if (existing) await this.docker.getService(existing.ID).update({ ...serviceSpec, version: existing.Version?.Index, ...(auth ? { authconfig: auth } : {}) });
     else await this.docker.createService({ ...serviceSpec, ...(auth ? { authconfig: auth } : {}) });
-    if (record.modelImage && spec.publishMode !== 'ingress' && spec.publishedPort !== undefined) await this.ensureRouter(spec, record.imageRef, network);
+    if (record.modelImage && spec.publishMode !== 'ingress' && spec.publishedPort !== undefined) await this.ensureRouter(spec, record.imageRef, network, dataToken);
     const convergence = await waitForConvergence(this.docker, spec.name, { ...options, ...(updatedAfter ? { updatedAfter } : {}) });
     const status = await this.status(spec.name);
     const revision = (await this.history(spec.name)).find((r) => r.revision === record.revision)!;
@@ -400,14 +418,17 @@ export class SwarmTarget implements DeployTarget {
     return `revision ${revision} failed (${error})${logs ? `: ${logs}` : ''}`;
   }
 
-  /** The router is created once and left alone by model updates, so its port never closes. */
-  private async ensureRouter(spec: DeploySpec, image: string, network: string): Promise<void> {
+  /**
+   * The router is created once and left alone by model updates, so its port never closes; only a
+   * new port, or a router from before data tokens, changes it.
+   */
+  private async ensureRouter(spec: DeploySpec, image: string, network: string, dataToken: SecretRef): Promise<void> {
     const name = routerName(spec.name);
-    const wanted = routerServiceSpec({ name: spec.name, image, containerPort: spec.containerPort ?? 8080, publishedPort: spec.publishedPort!, networkId: network });
+    const wanted = routerServiceSpec({ name: spec.name, image, containerPort: spec.containerPort ?? 8080, publishedPort: spec.publishedPort!, networkId: network, dataToken });
     const router = await this.service(name);
     const port = router?.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
-    if (router && port === spec.publishedPort) return;
-    if (router) await this.docker.getService(router.ID).update({ ...router.Spec, EndpointSpec: wanted.EndpointSpec, version: router.Version?.Index });
+    if (router && port === spec.publishedPort && hasDataToken(router.Spec)) return;
+    if (router) await this.docker.getService(router.ID).update({ ...withDataToken(router.Spec!, dataToken), EndpointSpec: wanted.EndpointSpec, version: router.Version?.Index });
     else await this.docker.createService(wanted);
     await waitForConvergence(this.docker, name, { timeoutMs: 120_000 });
   }
