@@ -4,6 +4,7 @@
 // column of that type: a statement per column costs milliseconds, minutes for thousands of
 // columns.
 import type { Json } from '@duckdb/node-api';
+import type { ColumnProfile } from './model';
 import { defined, SAMPLE_TABLE, sampleColumn, type ColumnPlan } from './profileSql';
 
 const LONG_TABLE = 'mlops_long';
@@ -29,15 +30,9 @@ export function longTableSql(group: ColumnPlan[]): string {
 
 export const dropLongTableSql = `DROP TABLE IF EXISTS ${LONG_TABLE}`;
 
-export interface SampleSummary {
+export interface SampleSummary extends Pick<ColumnProfile, 'distinct' | 'min' | 'max' | 'mean' | 'std' | 'quantiles'> {
   /** Non-null values in the sample. */
   sampled: number;
-  distinct: number;
-  min?: number | string;
-  max?: number | string;
-  mean?: number;
-  std?: number;
-  quantiles?: { q25: number; q50: number; q75: number };
 }
 
 export function summarySql(numeric: boolean): string {
