@@ -1,7 +1,8 @@
 // The bad-input catalogue: damaged MLflow stores and tracking servers that answer wrongly,
 // through `mlops experiments` and `mlops runs`. A store that cannot be read is named with a
 // remedy and exit code 1, and is never written to; a store that is partly broken still lists what
-// is healthy, each broken experiment with its file; a lock that a writer soon lets go is waited for.
+// is healthy on stdout, each broken experiment with its file on stderr (exit 1); a lock that a
+// writer soon lets go is waited for.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DatabaseSync } from '@photostructure/sqlite';
 import { mlflowPaths } from '../../../scripts/lib/mlflow.mjs';
-import { expectAccepted, expectRefused, runCli } from '../../support/badInput';
+import { expectRefused, runCli } from '../../support/badInput';
 import { brokenStores, mlflowStores, mlflowUnavailableReason } from '../../support/mlflow';
 import { needService } from '../../support/services';
 
@@ -90,18 +91,22 @@ test('a truncated mlflow.db (its first 40 %): named as not a readable MLflow dat
   });
 });
 
-test('an mlruns/ with a missing and a garbled experiment meta.yaml: each is named beside the healthy experiment, which still lists its runs', async (t) => {
+test('an mlruns/ with a missing and a garbled experiment meta.yaml: each is named on stderr, exit 1, and the healthy experiment still lists its runs on stdout', async (t) => {
   if (!needService(t, !unavailable, why)) return;
   const broken = await brokenStores();
-  await expectAccepted({
+  const result = await expectRefused({
     args: ['experiments', '--tracking-uri', broken.mlrunsPath],
-    output: [
-      new RegExp(`^${broken.healthyExperimentId}\\thealthy\\tactive\\t2 runs$`, 'm'),
-      new RegExp(`^111111111111111111\\t.*\\t${broken.missingMeta} is missing\\.$`, 'm'),
-      new RegExp(`^222222222222222222\\t.*\\t${broken.garbledMeta} is not valid: line 1: `, 'm'),
+    message: [
+      /^mlops: 2 experiments could not be read fully; what could be read is on stdout\.$/m,
+      new RegExp(`^  111111111111111111: ${broken.missingMeta} is missing\\.$`, 'm'),
+      new RegExp(`^  222222222222222222: ${broken.garbledMeta} is not valid: line 1: `, 'm'),
+      /Repair or remove the files named here/,
     ],
     unchanged: [broken.mlrunsPath],
   });
+  assert.match(result.stdout, new RegExp(`^${broken.healthyExperimentId}\\thealthy\\tactive\\t2 runs$`, 'm'));
+  assert.match(result.stdout, /^111111111111111111\t.*\tunreadable$/m);
+  assert.match(result.stdout, /^222222222222222222\t.*\tunreadable$/m);
 });
 
 test('runs of an experiment the store does not have: named, with how to list them', async (t) => {
