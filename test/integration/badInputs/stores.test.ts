@@ -36,6 +36,11 @@ function corruptDb(name: string): string {
   return path;
 }
 
+/** The store's explanation is given once, not wrapped again by the code that opened the store. */
+function assertSaidOnce(stderr: string, text: string): void {
+  assert.equal(stderr.split(text).length - 1, 1, `'${text}' should appear once in:\n${stderr}`);
+}
+
 /** Runs `fn` against a local HTTP server that answers every request with `handler`. */
 async function withServer(handler: RequestListener, fn: (url: string) => Promise<void>): Promise<void> {
   const server = createServer(handler);
@@ -48,18 +53,20 @@ async function withServer(handler: RequestListener, fn: (url: string) => Promise
   }
 }
 
-test('a corrupt mlflow.db (random bytes): named as not a readable MLflow database, with a remedy', async () => {
+test('a corrupt mlflow.db (random bytes): named once as not a readable MLflow database, with a remedy', async () => {
   const db = corruptDb('corrupt');
-  await expectRefused({
+  const result = await expectRefused({
     args: ['experiments', '--tracking-uri', db],
     message: [new RegExp(`^mlops: ${db} is not a readable MLflow database: .*file is not a database`), /Restore it from a backup, or point mlops\.trackingUri at another store/],
     unchanged: [db],
   });
+  assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
 test('a corrupt mlflow.db given as sqlite:///: the same message', async () => {
   const db = corruptDb('corrupt-uri');
-  await expectRefused({ args: ['runs', '--experiment', '0', '--tracking-uri', `sqlite:///${db}`], message: new RegExp(`${db} is not a readable MLflow database`), unchanged: [db] });
+  const result = await expectRefused({ args: ['runs', '--experiment', '0', '--tracking-uri', `sqlite:///${db}`], message: new RegExp(`${db} is not a readable MLflow database`), unchanged: [db] });
+  assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
 test('a SQLite database that is not MLflow\'s (no experiments table): named as not an MLflow tracking database', async () => {
@@ -81,14 +88,15 @@ test('a folder with no tracking store and no MLFLOW_TRACKING_URI: says how to po
   await expectRefused({ args: ['experiments'], cwd: empty, env: { MLFLOW_TRACKING_URI: undefined }, message: [/No MLflow tracking store found here/, /Pass --tracking-uri, set MLFLOW_TRACKING_URI/], unchanged: [empty] });
 });
 
-test('a truncated mlflow.db (its first 40 %): named as not a readable MLflow database', async (t) => {
+test('a truncated mlflow.db (its first 40 %): named once as not a readable MLflow database', async (t) => {
   if (!needService(t, !unavailable, why)) return;
   const { truncatedDb } = await brokenStores();
-  await expectRefused({
+  const result = await expectRefused({
     args: ['runs', '--experiment', 'healthy', '--tracking-uri', truncatedDb],
     message: [new RegExp(`${truncatedDb} is not a readable MLflow database: .*malformed`), /Restore it from a backup/],
     unchanged: [truncatedDb],
   });
+  assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
 test('an mlruns/ with a missing and a garbled experiment meta.yaml: each is named on stderr, exit 1, and the healthy experiment still lists its runs on stdout', async (t) => {
