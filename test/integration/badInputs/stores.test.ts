@@ -181,3 +181,37 @@ test('a tracking server that closes the connection without an answer: named as u
     (url) => expectRefused({ args: ['experiments', '--tracking-uri', url], message: [new RegExp(`The tracking server at ${url} cannot be reached`), /Check that the server runs/] }).then(() => undefined),
   );
 });
+
+test('a tracking server answering JSON that is not MLflow\'s ({"experiments":[{"id":3}]}): the server, the endpoint and the field are named', async () => {
+  await withServer(
+    (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"experiments":[{"id":3}]}'),
+    async (url) => {
+      const withPassword = url.replace('http://', 'http://ana:s3cret-pw@');
+      const result = await expectRefused({
+        args: ['experiments', '--tracking-uri', withPassword],
+        message: [new RegExp(`The tracking server at ${url} gave an answer to experiments/search that is not MLflow's: experiments\\.0\\.experiment_id: `), /root URL of an MLflow tracking server/],
+      });
+      assert.ok(!`${result.stdout}${result.stderr}`.includes('s3cret-pw'), result.stderr);
+      assert.doesNotMatch(result.stdout, /undefined/);
+    },
+  );
+});
+
+test('a tracking server answering runs with a metric value that is not a number: the endpoint and the field are named', async () => {
+  await withServer(
+    (request, response) => {
+      const body = request.url?.includes('experiments/search')
+        ? { experiments: [{ experiment_id: '1', name: 'e' }] }
+        : { runs: [{ info: { run_id: 'r1', experiment_id: '1' }, data: { metrics: [{ key: 'loss', value: 'lots' }] } }] };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    },
+    (url) => expectRefused({ args: ['runs', '--experiment', '1', '--tracking-uri', url], message: new RegExp(`The tracking server at ${url} gave an answer to runs/search that is not MLflow's: runs\\.0\\.data\\.metrics\\.0\\.value: `) }).then(() => undefined),
+  );
+});
+
+test('a tracking URI on a port Node\'s fetch refuses (http://127.0.0.1:9): the URI is named, and why', async () => {
+  await expectRefused({
+    args: ['experiments', '--tracking-uri', 'http://127.0.0.1:9'],
+    message: [/The tracking server at http:\/\/127\.0\.0\.1:9 cannot be reached: port 9 is one that Node's fetch refuses/, /Run the tracking server on another port/],
+  });
+});
