@@ -1,5 +1,6 @@
 // A tracking server over MLflow's REST API (/api/2.0/mlflow/...), read-only, with paging,
 // a bearer token (MLFLOW_TRACKING_TOKEN or one kept in SecretStorage) and timeouts.
+import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
 import { downsample } from '../downsample';
 import {
@@ -22,40 +23,114 @@ import { parsePythonFloat } from './metricLines';
 const RUNS_PAGE = 50_000;
 const HISTORY_PAGE = 25_000;
 
-interface KeyValue {
-  key: string;
-  value: string;
-}
+// The parts of MLflow's answers that are read, loosely: extra fields pass, and what protobuf JSON
+// leaves out when unset is optional. int64 fields come as numbers or as strings of digits.
+const Int64 = v.optional(v.union([v.pipe(v.number(), v.integer()), v.pipe(v.string(), v.regex(/^-?\d+$/, 'Expected an integer'))]));
+/** Protobuf JSON writes non-finite doubles as "NaN" and "Infinity"; numbers may be strings too. */
+const Double = v.optional(v.union([v.number(), v.pipe(v.string(), v.check(isFloat, 'Expected a number'))]));
+const KeyValues = v.optional(v.array(v.looseObject({ key: v.string(), value: v.optional(v.string()) })));
+const PageToken = v.optional(v.string());
 
-interface RestRun {
-  info: {
-    run_id: string;
-    run_name?: string;
-    experiment_id: string;
-    status?: string;
-    start_time?: string | number;
-    end_time?: string | number;
-    lifecycle_stage?: string;
-    artifact_uri?: string;
-  };
-  data?: { metrics?: { key: string; value: number | string; timestamp?: string | number; step?: string | number }[]; params?: KeyValue[]; tags?: KeyValue[] };
-}
+const ExperimentsPage = v.looseObject({
+  experiments: v.optional(
+    v.array(
+      v.looseObject({
+        experiment_id: v.string(),
+        name: v.string(),
+        lifecycle_stage: v.optional(v.string()),
+        artifact_location: v.optional(v.string()),
+        creation_time: Int64,
+        last_update_time: Int64,
+        tags: KeyValues,
+      }),
+    ),
+  ),
+  next_page_token: PageToken,
+});
+
+const RestRun = v.looseObject({
+  info: v.looseObject({
+    run_id: v.string(),
+    run_name: v.optional(v.string()),
+    experiment_id: v.string(),
+    status: v.optional(v.string()),
+    start_time: Int64,
+    end_time: Int64,
+    lifecycle_stage: v.optional(v.string()),
+    artifact_uri: v.optional(v.string()),
+  }),
+  data: v.optional(v.looseObject({ metrics: v.optional(v.array(v.looseObject({ key: v.string(), value: Double }))), params: KeyValues, tags: KeyValues })),
+});
+type RestRun = v.InferOutput<typeof RestRun>;
+
+const RunsPage = v.looseObject({ runs: v.optional(v.array(RestRun)), next_page_token: PageToken });
+
+const HistoryPage = v.looseObject({ metrics: v.optional(v.array(v.looseObject({ value: Double, timestamp: Int64, step: Int64 }))), next_page_token: PageToken });
+
+const Version = v.union([v.string(), v.pipe(v.number(), v.integer())]);
+
+const RegisteredModelsPage = v.looseObject({
+  registered_models: v.optional(
+    v.array(
+      v.looseObject({
+        name: v.string(),
+        description: v.optional(v.string()),
+        creation_timestamp: Int64,
+        last_updated_timestamp: Int64,
+        aliases: v.optional(v.array(v.looseObject({ alias: v.string(), version: Version }))),
+      }),
+    ),
+  ),
+  next_page_token: PageToken,
+});
+
+const ModelVersionsPage = v.looseObject({
+  model_versions: v.optional(
+    v.array(
+      v.looseObject({
+        version: Version,
+        run_id: v.optional(v.string()),
+        source: v.optional(v.string()),
+        status: v.optional(v.string()),
+        current_stage: v.optional(v.string()),
+        creation_timestamp: Int64,
+      }),
+    ),
+  ),
+  next_page_token: PageToken,
+});
 
 export interface RestOptions extends TrackingCredentials {
   timeoutMs?: number;
 }
 
-/** Protobuf JSON writes non-finite doubles as "NaN" and "Infinity"; numbers may be strings too. */
+function isFloat(text: string): boolean {
+  try {
+    parsePythonFloat(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first problems valibot found, each with the field it is in (experiments.0.name). */
+function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => `${v.getDotPath(issue) ?? 'the answer'}: ${issue.message}`)
+    .join('; ');
+}
+
 function number(value: number | string | undefined): number {
   if (typeof value === 'number') return value;
   return value === undefined ? 0 : parsePythonFloat(value);
 }
 
 function optionalTime(value: string | number | undefined): number | null {
-  return value === undefined || value === null ? null : Number(value);
+  return value === undefined ? null : Number(value);
 }
 
-function record(items: KeyValue[] | undefined): Record<string, string> {
+function record(items: { key: string; value?: string }[] | undefined): Record<string, string> {
   return Object.fromEntries((items ?? []).map(({ key, value }) => [key, value ?? '']));
 }
 
@@ -77,7 +152,11 @@ export class RestTrackingStore implements TrackingStore {
     this.authorization = authorization;
   }
 
-  private async call<T>(path: string, init: { method?: 'GET' | 'POST'; query?: Record<string, string | number | undefined>; body?: unknown } = {}): Promise<T> {
+  private async call<S extends v.GenericSchema>(
+    path: string,
+    schema: S,
+    init: { method?: 'GET' | 'POST'; query?: Record<string, string | number | undefined>; body?: unknown } = {},
+  ): Promise<v.InferOutput<S>> {
     const url = new URL(`${this.base}/api/2.0/mlflow/${path}`);
     for (const [key, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -94,6 +173,13 @@ export class RestTrackingStore implements TrackingStore {
       });
     } catch (error) {
       const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message);
+      if (reason === 'bad port') {
+        throw new MlopsError(
+          `The tracking server at ${this.base} cannot be reached: port ${url.port} is one that Node's fetch refuses to connect to (a port reserved for another protocol).`,
+          'Run the tracking server on another port (MLflow\'s default is 5000), and change mlops.trackingUri or MLFLOW_TRACKING_URI to match.',
+          { cause: error },
+        );
+      }
       throw new MlopsError(`The tracking server at ${this.base} cannot be reached: ${reason}.`, 'Check that the server runs, or change mlops.trackingUri.', { cause: error });
     }
     const text = await response.text();
@@ -112,22 +198,31 @@ export class RestTrackingStore implements TrackingStore {
       }
       throw new MlopsError(`The tracking server at ${this.base} answered HTTP ${response.status} to ${path}: ${message}`);
     }
+    let answer: unknown;
     try {
       // Python's json writes bare NaN and Infinity, which JSON.parse rejects.
-      return JSON.parse(text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"$1"')) as T;
+      answer = JSON.parse(text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"$1"'));
     } catch {
       throw new MlopsError(`The tracking server at ${this.base} did not answer JSON to ${path}.`);
     }
+    const parsed = v.safeParse(schema, answer);
+    if (!parsed.success) {
+      throw new MlopsError(
+        `The tracking server at ${this.base} gave an answer to ${path} that is not MLflow's: ${describeIssues(parsed.issues)}.`,
+        'Check that mlops.trackingUri (or MLFLOW_TRACKING_URI) is the root URL of an MLflow tracking server, not a proxy or another service.',
+      );
+    }
+    return parsed.output;
   }
 
   async listExperiments(): Promise<Experiment[]> {
     const experiments: Experiment[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.call<{ experiments?: { experiment_id: string; name: string; lifecycle_stage: string; artifact_location?: string; creation_time?: string; last_update_time?: string; tags?: KeyValue[] }[]; next_page_token?: string }>(
-        'experiments/search',
-        { method: 'POST', body: { max_results: 1000, view_type: 'ALL', ...(pageToken ? { page_token: pageToken } : {}) } },
-      );
+      const page = await this.call('experiments/search', ExperimentsPage, {
+        method: 'POST',
+        body: { max_results: 1000, view_type: 'ALL', ...(pageToken ? { page_token: pageToken } : {}) },
+      });
       for (const e of page.experiments ?? []) {
         experiments.push({
           id: e.experiment_id,
@@ -168,7 +263,7 @@ export class RestTrackingStore implements TrackingStore {
     const runs: Run[] = [];
     let pageToken = search.pageToken;
     do {
-      const page = await this.call<{ runs?: RestRun[]; next_page_token?: string }>('runs/search', {
+      const page = await this.call('runs/search', RunsPage, {
         method: 'POST',
         body: {
           experiment_ids: search.experimentIds,
@@ -189,7 +284,7 @@ export class RestTrackingStore implements TrackingStore {
     const points: MetricPoint[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.call<{ metrics?: { value: number | string; timestamp?: string | number; step?: string | number }[]; next_page_token?: string }>('metrics/get-history', {
+      const page = await this.call('metrics/get-history', HistoryPage, {
         query: { run_id: runId, metric_key: key, max_results: HISTORY_PAGE, page_token: pageToken },
       });
       for (const m of page.metrics ?? []) points.push({ step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0), value: number(m.value) });
@@ -203,10 +298,7 @@ export class RestTrackingStore implements TrackingStore {
     const models: RegisteredModel[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.call<{ registered_models?: { name: string; description?: string; creation_timestamp?: string; last_updated_timestamp?: string; aliases?: { alias: string; version: string }[] }[]; next_page_token?: string }>(
-        'registered-models/search',
-        { query: { max_results: 1000, page_token: pageToken } },
-      );
+      const page = await this.call('registered-models/search', RegisteredModelsPage, { query: { max_results: 1000, page_token: pageToken } });
       for (const model of page.registered_models ?? []) {
         const aliases = Object.fromEntries((model.aliases ?? []).map(({ alias, version }) => [alias, String(version)]));
         models.push({
@@ -227,20 +319,19 @@ export class RestTrackingStore implements TrackingStore {
     const versions: ModelVersion[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.call<{ model_versions?: { version: string; run_id?: string; source?: string; status?: string; current_stage?: string; creation_timestamp?: string }[]; next_page_token?: string }>(
-        'model-versions/search',
-        { query: { filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: 1000, page_token: pageToken } },
-      );
-      for (const v of page.model_versions ?? []) {
+      const page = await this.call('model-versions/search', ModelVersionsPage, {
+        query: { filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: 1000, page_token: pageToken },
+      });
+      for (const modelVersion of page.model_versions ?? []) {
         versions.push({
           name,
-          version: String(v.version),
-          runId: v.run_id || undefined,
-          source: v.source,
-          status: v.status,
-          stage: v.current_stage,
-          creationTime: optionalTime(v.creation_timestamp) ?? undefined,
-          aliases: Object.entries(aliases).filter(([, version]) => version === String(v.version)).map(([alias]) => alias),
+          version: String(modelVersion.version),
+          runId: modelVersion.run_id || undefined,
+          source: modelVersion.source,
+          status: modelVersion.status,
+          stage: modelVersion.current_stage,
+          creationTime: optionalTime(modelVersion.creation_timestamp) ?? undefined,
+          aliases: Object.entries(aliases).filter(([, version]) => version === String(modelVersion.version)).map(([alias]) => alias),
         });
       }
       pageToken = page.next_page_token;

@@ -1,7 +1,8 @@
 // The bad-input catalogue: damaged MLflow stores and tracking servers that answer wrongly,
 // through `mlops experiments` and `mlops runs`. A store that cannot be read is named with a
 // remedy and exit code 1, and is never written to; a store that is partly broken still lists what
-// is healthy, each broken experiment with its file; a lock that a writer soon lets go is waited for.
+// is healthy on stdout, each broken experiment with its file on stderr (exit 1); a lock that a
+// writer soon lets go is waited for.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DatabaseSync } from '@photostructure/sqlite';
 import { mlflowPaths } from '../../../scripts/lib/mlflow.mjs';
-import { expectAccepted, expectRefused, runCli } from '../../support/badInput';
+import { expectRefused, runCli } from '../../support/badInput';
 import { brokenStores, mlflowStores, mlflowUnavailableReason } from '../../support/mlflow';
 import { needService } from '../../support/services';
 
@@ -35,6 +36,11 @@ function corruptDb(name: string): string {
   return path;
 }
 
+/** The store's explanation is given once, not wrapped again by the code that opened the store. */
+function assertSaidOnce(stderr: string, text: string): void {
+  assert.equal(stderr.split(text).length - 1, 1, `'${text}' should appear once in:\n${stderr}`);
+}
+
 /** Runs `fn` against a local HTTP server that answers every request with `handler`. */
 async function withServer(handler: RequestListener, fn: (url: string) => Promise<void>): Promise<void> {
   const server = createServer(handler);
@@ -47,18 +53,20 @@ async function withServer(handler: RequestListener, fn: (url: string) => Promise
   }
 }
 
-test('a corrupt mlflow.db (random bytes): named as not a readable MLflow database, with a remedy', async () => {
+test('a corrupt mlflow.db (random bytes): named once as not a readable MLflow database, with a remedy', async () => {
   const db = corruptDb('corrupt');
-  await expectRefused({
+  const result = await expectRefused({
     args: ['experiments', '--tracking-uri', db],
     message: [new RegExp(`^mlops: ${db} is not a readable MLflow database: .*file is not a database`), /Restore it from a backup, or point mlops\.trackingUri at another store/],
     unchanged: [db],
   });
+  assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
 test('a corrupt mlflow.db given as sqlite:///: the same message', async () => {
   const db = corruptDb('corrupt-uri');
-  await expectRefused({ args: ['runs', '--experiment', '0', '--tracking-uri', `sqlite:///${db}`], message: new RegExp(`${db} is not a readable MLflow database`), unchanged: [db] });
+  const result = await expectRefused({ args: ['runs', '--experiment', '0', '--tracking-uri', `sqlite:///${db}`], message: new RegExp(`${db} is not a readable MLflow database`), unchanged: [db] });
+  assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
 test('a SQLite database that is not MLflow\'s (no experiments table): named as not an MLflow tracking database', async () => {
@@ -80,28 +88,33 @@ test('a folder with no tracking store and no MLFLOW_TRACKING_URI: says how to po
   await expectRefused({ args: ['experiments'], cwd: empty, env: { MLFLOW_TRACKING_URI: undefined }, message: [/No MLflow tracking store found here/, /Pass --tracking-uri, set MLFLOW_TRACKING_URI/], unchanged: [empty] });
 });
 
-test('a truncated mlflow.db (its first 40 %): named as not a readable MLflow database', async (t) => {
+test('a truncated mlflow.db (its first 40 %): named once as not a readable MLflow database', async (t) => {
   if (!needService(t, !unavailable, why)) return;
   const { truncatedDb } = await brokenStores();
-  await expectRefused({
+  const result = await expectRefused({
     args: ['runs', '--experiment', 'healthy', '--tracking-uri', truncatedDb],
     message: [new RegExp(`${truncatedDb} is not a readable MLflow database: .*malformed`), /Restore it from a backup/],
     unchanged: [truncatedDb],
   });
+  assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
-test('an mlruns/ with a missing and a garbled experiment meta.yaml: each is named beside the healthy experiment, which still lists its runs', async (t) => {
+test('an mlruns/ with a missing and a garbled experiment meta.yaml: each is named on stderr, exit 1, and the healthy experiment still lists its runs on stdout', async (t) => {
   if (!needService(t, !unavailable, why)) return;
   const broken = await brokenStores();
-  await expectAccepted({
+  const result = await expectRefused({
     args: ['experiments', '--tracking-uri', broken.mlrunsPath],
-    output: [
-      new RegExp(`^${broken.healthyExperimentId}\\thealthy\\tactive\\t2 runs$`, 'm'),
-      new RegExp(`^111111111111111111\\t.*\\t${broken.missingMeta} is missing\\.$`, 'm'),
-      new RegExp(`^222222222222222222\\t.*\\t${broken.garbledMeta} is not valid: line 1: `, 'm'),
+    message: [
+      /^mlops: 2 experiments could not be read fully; what could be read is on stdout\.$/m,
+      new RegExp(`^  111111111111111111: ${broken.missingMeta} is missing\\.$`, 'm'),
+      new RegExp(`^  222222222222222222: ${broken.garbledMeta} is not valid: line 1: `, 'm'),
+      /Repair or remove the files named here/,
     ],
     unchanged: [broken.mlrunsPath],
   });
+  assert.match(result.stdout, new RegExp(`^${broken.healthyExperimentId}\\thealthy\\tactive\\t2 runs$`, 'm'));
+  assert.match(result.stdout, /^111111111111111111\t.*\tunreadable$/m);
+  assert.match(result.stdout, /^222222222222222222\t.*\tunreadable$/m);
 });
 
 test('runs of an experiment the store does not have: named, with how to list them', async (t) => {
@@ -167,4 +180,38 @@ test('a tracking server that closes the connection without an answer: named as u
     (request) => request.socket.destroy(),
     (url) => expectRefused({ args: ['experiments', '--tracking-uri', url], message: [new RegExp(`The tracking server at ${url} cannot be reached`), /Check that the server runs/] }).then(() => undefined),
   );
+});
+
+test('a tracking server answering JSON that is not MLflow\'s ({"experiments":[{"id":3}]}): the server, the endpoint and the field are named', async () => {
+  await withServer(
+    (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"experiments":[{"id":3}]}'),
+    async (url) => {
+      const withPassword = url.replace('http://', 'http://ana:s3cret-pw@');
+      const result = await expectRefused({
+        args: ['experiments', '--tracking-uri', withPassword],
+        message: [new RegExp(`The tracking server at ${url} gave an answer to experiments/search that is not MLflow's: experiments\\.0\\.experiment_id: `), /root URL of an MLflow tracking server/],
+      });
+      assert.ok(!`${result.stdout}${result.stderr}`.includes('s3cret-pw'), result.stderr);
+      assert.doesNotMatch(result.stdout, /undefined/);
+    },
+  );
+});
+
+test('a tracking server answering runs with a metric value that is not a number: the endpoint and the field are named', async () => {
+  await withServer(
+    (request, response) => {
+      const body = request.url?.includes('experiments/search')
+        ? { experiments: [{ experiment_id: '1', name: 'e' }] }
+        : { runs: [{ info: { run_id: 'r1', experiment_id: '1' }, data: { metrics: [{ key: 'loss', value: 'lots' }] } }] };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    },
+    (url) => expectRefused({ args: ['runs', '--experiment', '1', '--tracking-uri', url], message: new RegExp(`The tracking server at ${url} gave an answer to runs/search that is not MLflow's: runs\\.0\\.data\\.metrics\\.0\\.value: `) }).then(() => undefined),
+  );
+});
+
+test('a tracking URI on a port Node\'s fetch refuses (http://127.0.0.1:9): the URI is named, and why', async () => {
+  await expectRefused({
+    args: ['experiments', '--tracking-uri', 'http://127.0.0.1:9'],
+    message: [/The tracking server at http:\/\/127\.0\.0\.1:9 cannot be reached: port 9 is one that Node's fetch refuses/, /Run the tracking server on another port/],
+  });
 });
