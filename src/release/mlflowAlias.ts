@@ -1,7 +1,19 @@
 // Moving a registered model's alias (`champion`) to the version a promotion put in production,
 // through the tracking server's REST API, so that MLflow's registry and the cluster agree.
+import * as v from 'valibot';
 import { serverRequest, type TrackingCredentials } from '../experiments/trackingAuth';
 import { MlopsError } from '../shared/errors';
+import { redactUserInfo } from '../shared/redact';
+
+// MLflow's answers, checked loosely: extra fields pass, what MLflow leaves out is optional.
+const versionRef = v.looseObject({ name: v.string(), version: v.string() });
+const aliasAnswer = v.looseObject({ model_version: v.optional(v.looseObject({ version: v.string() })) });
+const versionsAnswer = v.looseObject({ model_versions: v.optional(v.array(versionRef)) });
+const modelAnswer = v.looseObject({
+  registered_model: v.optional(v.looseObject({ aliases: v.optional(v.array(v.looseObject({ alias: v.string(), version: v.string() }))) })),
+});
+const anyAnswer = v.unknown();
+const errorAnswer = v.looseObject({ message: v.optional(v.string()) });
 
 export interface RegisteredVersion {
   name: string;
@@ -32,14 +44,12 @@ export async function registeredVersionOf(server: TrackingServer, labels: Record
   const byAlias = /^models:\/([^/@]+)@(.+)$/.exec(uri);
   if (byAlias) {
     const name = decodeURIComponent(byAlias[1]);
-    const answer = await call<{ model_version?: { version: string } }>(server, 'GET', 'registered-models/alias', { query: { name, alias: byAlias[2] } });
+    const answer = await call(server, 'GET', 'registered-models/alias', { query: { name, alias: byAlias[2] } }, aliasAnswer);
     return answer.model_version ? { name, version: answer.model_version.version } : null;
   }
   const runId = labels['mlops.mlflow.run_id'];
   if (!runId || !/^[0-9a-f]{8,64}$/i.test(runId)) return null;
-  const found = await call<{ model_versions?: { name: string; version: string }[] }>(server, 'GET', 'model-versions/search', {
-    query: { filter: `run_id='${runId}'`, max_results: '10' },
-  });
+  const found = await call(server, 'GET', 'model-versions/search', { query: { filter: `run_id='${runId}'`, max_results: '10' } }, versionsAnswer);
   const versions = found.model_versions ?? [];
   if (versions.length > 1) {
     throw new MlopsError(`The run ${runId} is registered as ${versions.length} model versions (${versions.map((v) => `${v.name} ${v.version}`).join(', ')}): which alias to move is ambiguous.`);
@@ -52,13 +62,20 @@ export async function moveAlias(server: TrackingServer, target: RegisteredVersio
   if (!/^[A-Za-z0-9_-]+$/.test(alias) || /^(latest|v\d+)$/i.test(alias)) {
     throw new MlopsError(`'${alias}' cannot be an MLflow alias: use letters, digits, '_' or '-', and not 'latest' or v<number>.`);
   }
-  const model = await call<{ registered_model?: { aliases?: { alias: string; version: string }[] } }>(server, 'GET', 'registered-models/get', { query: { name: target.name } });
+  const model = await call(server, 'GET', 'registered-models/get', { query: { name: target.name } }, modelAnswer);
   const previous = model.registered_model?.aliases?.find((a) => a.alias === alias)?.version ?? null;
-  await call(server, 'POST', 'registered-models/alias', { body: { name: target.name, alias, version: target.version } });
+  await call(server, 'POST', 'registered-models/alias', { body: { name: target.name, alias, version: target.version } }, anyAnswer);
   return { ...target, alias, previous };
 }
 
-async function call<T>(server: TrackingServer, method: 'GET' | 'POST', endpoint: string, request: { query?: Record<string, string>; body?: unknown }): Promise<T> {
+async function call<T>(
+  server: TrackingServer,
+  method: 'GET' | 'POST',
+  endpoint: string,
+  request: { query?: Record<string, string>; body?: unknown },
+  schema: v.GenericSchema<unknown, T>,
+): Promise<T> {
+  const shown = redactUserInfo(server.url);
   const { base, authorization } = serverRequest(server.url.endsWith('/') ? server.url : `${server.url}/`, server);
   const url = new URL(`api/2.0/mlflow/${endpoint}`, base);
   for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
@@ -74,17 +91,30 @@ async function call<T>(server: TrackingServer, method: 'GET' | 'POST', endpoint:
       signal: AbortSignal.timeout(server.timeoutMs ?? 15_000),
     });
   } catch (error) {
-    throw new MlopsError(`The MLflow tracking server ${server.url} cannot be reached: ${(error as Error).message}.`, 'Check mlops.trackingUri and that `mlflow server` runs.', { cause: error });
+    const cause = error instanceof Error && error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : String(error instanceof Error ? error.message : error);
+    throw new MlopsError(`The MLflow tracking server ${shown} cannot be reached: ${cause}.`, 'Check mlops.trackingUri and that `mlflow server` runs.', { cause: error });
   }
   const text = await response.text();
   if (!response.ok) {
     let message = text.slice(0, 300);
     try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
+      const parsed = v.safeParse(errorAnswer, JSON.parse(text));
+      if (parsed.success && parsed.output.message) message = parsed.output.message;
     } catch {
       // not JSON: the text itself says it
     }
-    throw new MlopsError(`MLflow ${method} ${endpoint} answered ${response.status}: ${message}`);
+    throw new MlopsError(`MLflow ${method} ${endpoint} answered ${response.status} (the tracking server at ${shown}): ${message}`);
   }
-  return (text ? JSON.parse(text) : {}) as T;
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    throw new MlopsError(`The tracking server at ${shown} answered ${endpoint} with something that is not JSON: ${text.slice(0, 120)}`, 'Check that mlops.trackingUri points at `mlflow server`.');
+  }
+  const parsed = v.safeParse(schema, json);
+  if (!parsed.success) {
+    const issues = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? '(answer)'}: ${issue.message}`).join('; ');
+    throw new MlopsError(`The tracking server at ${shown} gave an answer to ${endpoint} that is not MLflow's: ${issues}`, 'Check that mlops.trackingUri points at `mlflow server`.');
+  }
+  return parsed.output;
 }
