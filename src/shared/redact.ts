@@ -8,3 +8,11 @@ const USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
 export function redactUserInfo(text: string): string {
   return text.replace(USER_INFO, '$1***@');
 }
+
+/**
+ * A value known to be one URI, with everything up to its last '@' before the host hidden: a
+ * password typed with a '/' in it (not percent-encoded) is hidden whole too.
+ */
+export function redactUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
+}

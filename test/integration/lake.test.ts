@@ -188,7 +188,7 @@ test('bad input is named with its file (and line) and leaves the lake untouched'
   writeFileSync(join(folder, 'late.csv'), `a,b,c\n${'1,x,2.5\n'.repeat(30_000)}oops,x,1\n`);
   await rejectsWith(lake.ingest('t', ['late.csv']), new RegExp(`late\\.csv, line 30002: .*Could not convert string "oops"`));
   writeFileSync(join(folder, 'broken.jsonl'), '{"a": 1}\n{"a": 2,\n');
-  await rejectsWith(lake.ingest('t', ['broken.jsonl']), /broken\.jsonl.*Malformed JSON/);
+  await rejectsWith(lake.ingest('t', ['broken.jsonl']), /broken\.jsonl, line 2: malformed JSON/);
 
   assert.deepEqual((await lake.versions('t')).map((v) => v.version), [1]);
   assert.deepEqual(await lake.query('SELECT * FROM t'), before);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dockerOptions, redactedDockerHost } from '../../src/deploy/docker/dockerClient';
+import { dockerOptions } from '../../src/deploy/docker/dockerClient';
 
 test('Docker hosts of every form are read as the engine they name', () => {
   assert.deepEqual(dockerOptions('unix:///run/user/1000/docker.sock', {}), { socketPath: '/run/user/1000/docker.sock' });
@@ -15,7 +15,7 @@ test('a malformed Docker host is refused with the value, the reason and the form
   const cases: [string, RegExp][] = [
     ['tcp://127.0.0.1:notaport', /'tcp:\/\/127\.0\.0\.1:notaport' .*: the port 'notaport' is not a number from 1 to 65535\./],
     ['tcp://127.0.0.1:0', /the port '0' is not a number from 1 to 65535/],
-    ['ssh://deploy@staging:99999', /'ssh:\/\/deploy@staging:99999' .*the port '99999'/],
+    ['ssh://deploy@staging:99999', /'ssh:\/\/\*\*\*@staging:99999' .*the port '99999'/],
     ['ftp://engine', /ftp:\/\/ is not a scheme for a Docker Engine/],
     ['localhost:2375', /'localhost:2375' .*: it has no scheme/],
     ['tcp://', /it names no host/],
@@ -26,7 +26,7 @@ test('a malformed Docker host is refused with the value, the reason and the form
       assert.equal(error.name, 'MlopsError');
       assert.match(error.message, message);
       assert.match(error.message, /\(--docker-host or mlops\.dockerHost\)/);
-      assert.match(error.remedy ?? '', /unix:\/\/\/var\/run\/docker\.sock, tcp:\/\/HOST:2375 .* or ssh:\/\/USER@HOST\[:PORT\]/);
+      assert.match(error.remedy ?? '', /unix:\/\/\/var\/run\/docker\.sock, tcp:\/\/HOST:2375 .* or ssh:\/\/ with USER@HOST\[:PORT\]/);
       return true;
     }, value);
   }
@@ -40,7 +40,4 @@ test('a password in a Docker host is refused and never shown', () => {
       return true;
     }, value);
   }
-  assert.equal(redactedDockerHost('ssh://deploy:s3cret@staging'), 'ssh://deploy:***@staging');
-  assert.equal(redactedDockerHost('tcp://token@engine:2375'), 'tcp://***@engine:2375');
-  assert.equal(redactedDockerHost('ssh://deploy@staging'), 'ssh://deploy@staging');
 });

@@ -8,16 +8,10 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { MlopsError } from '../../shared/errors';
+import { redactUri } from '../../shared/redact';
 import { NoAnswerError, remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
 
-const EXPECTED_FORMS = 'Write it as unix:///var/run/docker.sock, tcp://HOST:2375 (tcp://HOST:2376 or https://HOST:2376 for TLS) or ssh://USER@HOST[:PORT]';
-
-/** The address for messages: a password (or, outside ssh://, any user info) replaced by ***; up to the last @, as a password may hold a / or an @. */
-export function redactedDockerHost(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_, scheme: string, user: string) =>
-    scheme.toLowerCase() === 'ssh://' ? `${scheme}${user.replace(/:.*$/, ':***')}@` : `${scheme}***@`,
-  );
-}
+const EXPECTED_FORMS = 'Write it as unix:///var/run/docker.sock, tcp://HOST:2375 (tcp://HOST:2376 or https://HOST:2376 for TLS) or ssh:// with USER@HOST[:PORT]';
 
 /** Why `value` is not a Docker host of a form we reach, or undefined when it is one. */
 function hostProblem(value: string): string | undefined {
@@ -40,7 +34,7 @@ function checkDockerHost(value: string, fromEnvironment: boolean): void {
   const problem = hostProblem(value);
   if (!problem) return;
   const where = fromEnvironment ? 'DOCKER_HOST' : '--docker-host or mlops.dockerHost';
-  throw new MlopsError(`The Docker host '${redactedDockerHost(value)}' (${where}) is not an address of a Docker Engine: ${problem}.`, `${EXPECTED_FORMS}, or leave it empty for the local engine.`);
+  throw new MlopsError(`The Docker host '${redactUri(value)}' (${where}) is not an address of a Docker Engine: ${problem}.`, `${EXPECTED_FORMS}, or leave it empty for the local engine.`);
 }
 
 export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
