@@ -2,6 +2,7 @@
 // their workspace, links that lead out of the workspace, an engine that does not answer. Each
 // refusal names the file (and the link, cell or host), exits 1, changes nothing in the workspace
 // and builds nothing.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { repoRoot } from '../../../scripts/lib/setup.mjs';
 import { expectRefused } from '../../support/badInput';
 
+const NEVER_TAG = 'mlops-test/never:bad-input';
 let dir = '';
 /** A workspace of its own: notebooks/ with a notebook for each case, data/ with what they read. */
 let workspace = '';
@@ -45,11 +47,15 @@ before(() => {
   spawnSync('git', ['init', '-q'], { cwd: workspace });
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+  // Every case is refused before a build: the tag they all ask for never exists.
+  assert.notEqual(spawnSync('docker', ['image', 'inspect', NEVER_TAG]).status, 0, `${NEVER_TAG} was built`);
+});
 
 /** The CLI on one notebook, with the context written outside the workspace; nothing in the workspace may change. */
 const refused = (args: string[], message: RegExp | RegExp[], env?: NodeJS.ProcessEnv) =>
-  expectRefused({ args: ['containerize', ...args, '--out', join(dir, 'context'), '--tag', 'mlops-test/never:bad-input'], message, cwd: dir, env, unchanged: [workspace, outside] });
+  expectRefused({ args: ['containerize', ...args, '--out', join(dir, 'context'), '--tag', NEVER_TAG], message, cwd: dir, env, unchanged: [workspace, outside] });
 
 test('a notebook that does not exist (nope.ipynb)', async () => {
   await refused([notebook('nope.ipynb')], [/The notebook .*notebooks\/nope\.ipynb does not exist\./, /Check the path/]);

@@ -1,5 +1,6 @@
 // The bad-input catalogue: broken kubeconfigs, through `mlops status --target kubernetes`. Each
 // is refused before any request, naming the file and the entry at fault, and left as it was.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +59,8 @@ test('a kubeconfig with invalid YAML (an unclosed list): named with the line and
 
 test('a kubeconfig that does not exist: the path looked at is named', async () => {
   const file = join(dir, 'absent.yaml');
-  await expectRefused({ args: status(file), message: [/No kubeconfig was found \(looked for .*absent\.yaml\)/, /Set mlops\.kubeconfig or KUBECONFIG/], unchanged: [file] });
+  const result = await expectRefused({ args: status(file), message: [/No kubeconfig was found \(looked for .*absent\.yaml\)/, /Set mlops\.kubeconfig or KUBECONFIG/], unchanged: [file] });
+  assert.equal(result.stdout, '', 'no status is printed for a cluster that was never reached');
 });
 
 test('KUBECONFIG naming two files that do not exist: both are named', async () => {

@@ -1,6 +1,7 @@
 // The bad-input catalogue: hosts that nothing answers on (a closed port, a socket file that is not
 // there). Each is named with what to do, at once, with exit code 1. Hosts that accept and then
 // stay silent are in hosts.test.ts.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +30,12 @@ test('a Docker host on a closed port (tcp://127.0.0.1:PORT): named, with how to 
 });
 
 test('a Docker host on a closed port, with --json: the error is JSON on stderr', async () => {
-  await expectRefused({
+  const result = await expectRefused({
     args: ['history', '--target', 'swarm', '--docker-host', `tcp://127.0.0.1:${port}`, '--name', 'model', '--json'],
     message: new RegExp(`^\\{"error":"No Docker Engine answered at \\w+://127\\.0\\.0\\.1:${port}: [^"]*","remedy":"Start Docker[^"]*"\\}\\n$`),
     timeoutMs: FAST_MS,
   });
+  assert.equal(result.stdout, '', 'a script reading stdout gets nothing to mistake for history');
 });
 
 test('DOCKER_HOST naming a socket file that does not exist: the socket is named', async () => {
