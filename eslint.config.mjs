@@ -20,7 +20,21 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { console: 'readonly', process: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', Buffer: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', NodeJS: 'readonly' },
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        NodeJS: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -33,12 +47,22 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [...noShellStrings, { name: 'vscode', message: 'The core never imports vscode; put this in a *View.ts, *Panel.ts, commands.ts or src/host.' }] },
+        {
+          paths: [
+            ...noShellStrings,
+            {
+              name: 'vscode',
+              message: 'The core never imports vscode; put this in a *View.ts, *Panel.ts, commands.ts or src/host.',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['webview-ui/**/*.ts'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', customElements: 'readonly' } },
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', customElements: 'readonly' },
+    },
   },
 );

@@ -20,7 +20,11 @@ interface Timing {
 
 function readTimings(file: string): Timing[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Timing);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Timing);
 }
 
 async function waitForSamples(file: string, count: number): Promise<void> {

@@ -22,7 +22,11 @@ const RUNS = 3;
 function churnRows(count: number): unknown[][] {
   let state = 42;
   const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  return Array.from({ length: count }, () => [Math.round(random() * 72), Math.round((20 + random() * 100) * 100) / 100, Math.floor(random() * 8)]);
+  return Array.from({ length: count }, () => [
+    Math.round(random() * 72),
+    Math.round((20 + random() * 100) * 100) / 100,
+    Math.floor(random() * 8),
+  ]);
 }
 
 // The same requests as ours: dataframe_split bodies of BATCH rows with X-Mlops-Scores, one at a time.
@@ -69,12 +73,15 @@ export const backtestSuite: BenchSuite = {
         complete &&= result.failedRequests === 0 && result.predictions.every((p) => p !== null);
         ours.push(result.seconds);
         sequential.push((await replay(container.base, selection, rows, { batchSize: BATCH, parallelism: 1 })).seconds);
-        const answer = JSON.parse(execFileSync(mlflow.python, ['-c', PEER, container.base, data, String(BATCH)], { encoding: 'utf8' }).trim()) as { seconds: number; predicted: number };
+        const answer = JSON.parse(
+          execFileSync(mlflow.python, ['-c', PEER, container.base, data, String(BATCH)], { encoding: 'utf8' }).trim(),
+        ) as { seconds: number; predicted: number };
         complete &&= answer.predicted === ROWS;
         peer.push(answer.seconds);
       }
       const [o, s, p] = [median(ours), median(sequential), median(peer)];
-      const line = (name: string, seconds: number) => `| ${name} | ${seconds.toFixed(2)} s | ${Math.round(ROWS / seconds).toLocaleString('en')} | ${(requests / seconds).toFixed(1)} | ${(seconds / p).toFixed(2)} |`;
+      const line = (name: string, seconds: number) =>
+        `| ${name} | ${seconds.toFixed(2)} s | ${Math.round(ROWS / seconds).toLocaleString('en')} | ${(requests / seconds).toFixed(1)} | ${(seconds / p).toFixed(2)} |`;
       return [
         '## Back-test throughput',
         '',
@@ -86,7 +93,9 @@ export const backtestSuite: BenchSuite = {
         line('ours, 1 in flight', s),
         line('Python urllib, sequential', p),
         '',
-        complete ? `Every request of every run was answered with ${ROWS.toLocaleString('en')} predictions.` : '**Some requests failed**: the numbers above are not comparable.',
+        complete
+          ? `Every request of every run was answered with ${ROWS.toLocaleString('en')} predictions.`
+          : '**Some requests failed**: the numbers above are not comparable.',
         '',
       ].join('\n');
     } finally {

@@ -43,10 +43,24 @@ async function load(port: number, body: string): Promise<Load> {
   const once = () =>
     new Promise<number>((resolve, reject) => {
       const started = process.hrtime.bigint();
-      const req = request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/invocations',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(Number(process.hrtime.bigint() - started) / 1e6)
+              : reject(new Error(`HTTP ${res.statusCode}`)),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -74,7 +88,11 @@ async function serve(command: string, args: string[], env: NodeJS.ProcessEnv, po
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${command} exited: ${stderr.slice(-800)}`);
-    const ok = await new Promise<boolean>((resolve) => request({ host: '127.0.0.1', port, path: '/ping' }, (res) => (res.resume(), resolve(res.statusCode === 200))).on('error', () => resolve(false)).end());
+    const ok = await new Promise<boolean>((resolve) =>
+      request({ host: '127.0.0.1', port, path: '/ping' }, (res) => (res.resume(), resolve(res.statusCode === 200)))
+        .on('error', () => resolve(false))
+        .end(),
+    );
     if (ok) return child;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -89,20 +107,39 @@ async function stop(child: ChildProcess): Promise<void> {
 
 function predictions(port: number, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve(JSON.stringify((JSON.parse(text) as { predictions: unknown }).predictions)));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/invocations',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(JSON.stringify((JSON.parse(text) as { predictions: unknown }).predictions)));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function buildTimes(python: string, baseImage: string): Promise<{ first: number; rebuild: number; unchanged: number }> {
+async function buildTimes(
+  python: string,
+  baseImage: string,
+): Promise<{ first: number; rebuild: number; unchanged: number }> {
   const root = mkdtempSync(join(tmpdir(), 'mlops-bench-containerize-'));
   cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace'), root, { recursive: true });
-  const options = { notebook: join(root, 'churn_forest.ipynb'), workspaceRoot: root, python, baseImage, smoke: false, tag: `mlops-bench/churn:${Date.now()}` };
+  const options = {
+    notebook: join(root, 'churn_forest.ipynb'),
+    workspaceRoot: root,
+    python,
+    baseImage,
+    smoke: false,
+    tag: `mlops-bench/churn:${Date.now()}`,
+  };
   const timed = async (extra: object) => {
     const started = performance.now();
     await containerizeNotebook({ ...options, ...extra });
@@ -111,7 +148,10 @@ async function buildTimes(python: string, baseImage: string): Promise<{ first: n
   say('containerize: first build, every layer rebuilt');
   const first = await timed({ noCache: true });
   // A value no earlier run used, so the rebuild cannot reuse an image: only its layers.
-  writeFileSync(options.notebook, readFileSync(options.notebook, 'utf8').replace('n_estimators=50', `n_estimators=${50 + (Date.now() % 1000)}`));
+  writeFileSync(
+    options.notebook,
+    readFileSync(options.notebook, 'utf8').replace('n_estimators=50', `n_estimators=${50 + (Date.now() % 1000)}`),
+  );
   say('containerize: rebuild after editing the notebook');
   const rebuild = await timed({});
   say('containerize: the same inputs again');
@@ -132,19 +172,50 @@ export const containerizeSuite: BenchSuite = {
 
     say('containerize: logging a random forest with MLflow');
     const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-serve-'));
-    const logged = spawnSync(mlflow.python, ['-c', LOG_MODEL, `sqlite:///${join(dir, 'mlflow.db')}`, join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace', 'data', 'customers.csv')], { cwd: dir, encoding: 'utf8' });
+    const logged = spawnSync(
+      mlflow.python,
+      [
+        '-c',
+        LOG_MODEL,
+        `sqlite:///${join(dir, 'mlflow.db')}`,
+        join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace', 'data', 'customers.csv'),
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
     if (logged.status !== 0) throw new Error(logged.stderr);
     const modelDir = logged.stdout.trim().split('\n').at(-1)!;
     // Our server gets the model the image build would give it, trained nowhere: loaded from MLflow's files.
     const model = await readMlflowModel(modelDir, modelDir);
-    const context = await writeModelContext({ model, baseImage: image.image, runtimeDir: runtimeDir(), outDir: join(dir, 'context'), git: { commit: null, dirty: false, remote: null } });
-    const trained = spawnSync(mlflow.python, ['-m', 'mlops_runtime.train', context.dir], { env: { ...process.env, PYTHONPATH: join(context.dir, 'runtime') }, encoding: 'utf8' });
+    const context = await writeModelContext({
+      model,
+      baseImage: image.image,
+      runtimeDir: runtimeDir(),
+      outDir: join(dir, 'context'),
+      git: { commit: null, dirty: false, remote: null },
+    });
+    const trained = spawnSync(mlflow.python, ['-m', 'mlops_runtime.train', context.dir], {
+      env: { ...process.env, PYTHONPATH: join(context.dir, 'runtime') },
+      encoding: 'utf8',
+    });
     if (trained.status !== 0) throw new Error(trained.stdout + trained.stderr);
 
-    const body = JSON.stringify({ dataframe_split: { columns: ['tenure_months', 'monthly_charges', 'support_calls'], data: [[12, 80.5, 3]] } });
+    const body = JSON.stringify({
+      dataframe_split: { columns: ['tenure_months', 'monthly_charges', 'support_calls'], data: [[12, 80.5, 3]] },
+    });
     const oursPort = await freePort();
     say(`containerize: our server under ${CONCURRENCY} concurrent clients for ${SECONDS} s`);
-    const ours = await serve(mlflow.python, ['-m', 'mlops_runtime'], { PYTHONPATH: runtimeDir(), MLOPS_MODEL_DIR: join(context.dir, 'model'), PORT: String(oursPort), MLOPS_HOST: '127.0.0.1', MLOPS_REQUEST_LOG_DIR: join(dir, 'requests') }, oursPort);
+    const ours = await serve(
+      mlflow.python,
+      ['-m', 'mlops_runtime'],
+      {
+        PYTHONPATH: runtimeDir(),
+        MLOPS_MODEL_DIR: join(context.dir, 'model'),
+        PORT: String(oursPort),
+        MLOPS_HOST: '127.0.0.1',
+        MLOPS_REQUEST_LOG_DIR: join(dir, 'requests'),
+      },
+      oursPort,
+    );
     const oursAnswer = await predictions(oursPort, body);
     const oursLoad = await load(oursPort, body);
     await stop(ours);
@@ -153,13 +224,19 @@ export const containerizeSuite: BenchSuite = {
     const mlflowBin = join(mlflow.python, '..', 'mlflow');
     // MLflow starts uvicorn by name, so the virtualenv's bin goes first on the PATH (as when activated).
     const venvBin = join(mlflow.python, '..');
-    const peer = await serve(mlflowBin, ['models', 'serve', '-m', modelDir, '--env-manager', 'local', '--host', '127.0.0.1', '-p', String(peerPort)], { MLFLOW_DISABLE_TELEMETRY: 'true', PATH: `${venvBin}:${process.env.PATH}` }, peerPort);
+    const peer = await serve(
+      mlflowBin,
+      ['models', 'serve', '-m', modelDir, '--env-manager', 'local', '--host', '127.0.0.1', '-p', String(peerPort)],
+      { MLFLOW_DISABLE_TELEMETRY: 'true', PATH: `${venvBin}:${process.env.PATH}` },
+      peerPort,
+    );
     const peerAnswer = await predictions(peerPort, body);
     const peerLoad = await load(peerPort, body);
     await stop(peer);
     if (oursAnswer !== peerAnswer) throw new Error(`the servers disagree: ours ${oursAnswer}, MLflow ${peerAnswer}`);
 
-    const row = (name: string, l: Load) => `| ${name} | ${l.p50.toFixed(2)} ms | ${l.p99.toFixed(2)} ms | ${l.rps.toFixed(0)} | ${l.requests.toLocaleString('en')} | ${l.errors} |`;
+    const row = (name: string, l: Load) =>
+      `| ${name} | ${l.p50.toFixed(2)} ms | ${l.p99.toFixed(2)} ms | ${l.rps.toFixed(0)} | ${l.requests.toLocaleString('en')} | ${l.errors} |`;
     return [
       '## Containerise',
       '',

@@ -31,12 +31,20 @@ interface PandasResult {
 }
 
 function ours(what: 'profile' | 'preview' | 'inspect', path: string): Measure {
-  const output = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'datasetsProbe.ts'), what, path], { cwd: repoRoot, encoding: 'utf8' });
+  const output = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'bench', 'datasetsProbe.ts'), what, path],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
   return JSON.parse(output.trim().split('\n').at(-1)!) as Measure;
 }
 
 function medianOf(runs: Measure[]): Measure {
-  return { seconds: median(runs.map((r) => r.seconds)), rows: runs[0].rows, peakRssMb: median(runs.map((r) => r.peakRssMb)) };
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    rows: runs[0].rows,
+    peakRssMb: median(runs.map((r) => r.peakRssMb)),
+  };
 }
 
 function repeat(what: 'profile' | 'preview' | 'inspect', path: string): Measure {
@@ -44,7 +52,10 @@ function repeat(what: 'profile' | 'preview' | 'inspect', path: string): Measure 
 }
 
 function pandas(python: string, path: string): PandasResult {
-  const output = execFileSync(python, [join(repoRoot, 'bench', 'pandas', 'peer.py'), path], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const output = execFileSync(python, [join(repoRoot, 'bench', 'pandas', 'peer.py'), path], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return JSON.parse(output.trim().split('\n').at(-1)!) as PandasResult;
 }
 
@@ -69,7 +80,8 @@ async function tenfold(csv: string): Promise<string> {
 }
 
 async function firstLineBytes(path: string): Promise<number> {
-  for await (const chunk of createReadStream(path, { end: 64 * 1024 }) as AsyncIterable<Buffer>) return chunk.indexOf(10) + 1;
+  for await (const chunk of createReadStream(path, { end: 64 * 1024 }) as AsyncIterable<Buffer>)
+    return chunk.indexOf(10) + 1;
   throw new Error(`${path} is empty`);
 }
 

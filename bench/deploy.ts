@@ -32,7 +32,12 @@ export const deploySuite: BenchSuite = {
     const target = await openSwarmTarget();
     const ours = `bench-ours-${Date.now().toString(36)}`;
     const theirs = `bench-cli-${Date.now().toString(36)}`;
-    const times = { oursUpdate: [] as number[], oursRollback: [] as number[], cliUpdate: [] as number[], cliRollback: [] as number[] };
+    const times = {
+      oursUpdate: [] as number[],
+      oursRollback: [] as number[],
+      cliUpdate: [] as number[],
+      cliRollback: [] as number[],
+    };
     try {
       // Both services get the same spec (health check, start-first, automatic rollback) from the first deploy.
       await target.deploy({ name: ours, image: images.v1 });
@@ -42,8 +47,24 @@ export const deploySuite: BenchSuite = {
         times.oursUpdate.push(await seconds(() => target.deploy({ name: ours, image: images.v2 })));
         times.oursRollback.push(await seconds(() => target.rollback(ours)));
         // The CLI waits for convergence (--detach=false) as our deploy does.
-        times.cliUpdate.push(await seconds(() => docker(['service', 'update', '--detach=false', '--quiet', '--image', images.v2, '--container-label-add', `round=${round}`, theirs])));
-        times.cliRollback.push(await seconds(() => docker(['service', 'rollback', '--detach=false', '--quiet', theirs])));
+        times.cliUpdate.push(
+          await seconds(() =>
+            docker([
+              'service',
+              'update',
+              '--detach=false',
+              '--quiet',
+              '--image',
+              images.v2,
+              '--container-label-add',
+              `round=${round}`,
+              theirs,
+            ]),
+          ),
+        );
+        times.cliRollback.push(
+          await seconds(() => docker(['service', 'rollback', '--detach=false', '--quiet', theirs])),
+        );
       }
     } finally {
       await target.remove(ours).catch(() => undefined);

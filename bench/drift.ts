@@ -57,14 +57,24 @@ export const driftSuite: BenchSuite = {
       const started = performance.now();
       const results = await driftBetweenFiles(baseline, current);
       ours.push((performance.now() - started) / 1000);
-      const peer = JSON.parse(execFileSync(python, [join(import.meta.dirname, 'pandas', 'drift_peer.py'), baseline, current], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as {
+      const peer = JSON.parse(
+        execFileSync(python, [join(import.meta.dirname, 'pandas', 'drift_peer.py'), baseline, current], {
+          encoding: 'utf8',
+        })
+          .trim()
+          .split('\n')
+          .at(-1)!,
+      ) as {
         seconds: number;
         features: Record<string, { psi: number; ks: number | null }>;
       };
       theirs.push(peer.seconds);
       for (const result of results) {
         const expected = peer.features[result.feature];
-        agree &&= Boolean(expected) && Math.abs(result.psi - expected!.psi) < 1e-9 && (expected!.ks === null ? result.ks === null : Math.abs((result.ks ?? NaN) - expected!.ks) < 1e-12);
+        agree &&=
+          Boolean(expected) &&
+          Math.abs(result.psi - expected!.psi) < 1e-9 &&
+          (expected!.ks === null ? result.ks === null : Math.abs((result.ks ?? NaN) - expected!.ks) < 1e-12);
       }
     }
     const [o, t] = [median(ours), median(theirs)];
@@ -77,7 +87,9 @@ export const driftSuite: BenchSuite = {
       '| --- | --- | --- | --- |',
       `| drift of 5 features over 2 × ${ROWS.toLocaleString('en')} rows | ${o.toFixed(2)} s | ${t.toFixed(2)} s | ${(o / t).toFixed(2)} |`,
       '',
-      agree ? 'Every PSI agrees with the peer within 1e-9 and every KS statistic within 1e-12.' : '**The results disagree with the peer** (beyond 1e-9 for PSI or 1e-12 for KS).',
+      agree
+        ? 'Every PSI agrees with the peer within 1e-9 and every KS statistic within 1e-12.'
+        : '**The results disagree with the peer** (beyond 1e-9 for PSI or 1e-12 for KS).',
       '',
     ].join('\n');
   },

@@ -38,7 +38,15 @@ function bigStore(python: string, kind: 'sqlite' | 'mlruns'): Manifest {
   const manifest = join(dir, kind === 'sqlite' ? 'big-store.json' : 'big-mlruns.json');
   if (!existsSync(manifest)) {
     say(`building the ${kind} benchmark store in ${dir} (cached for later runs)`);
-    execFileSync(python, [join(repoRoot, 'bench', 'mlflow', 'make_big_store.py'), dir, ...(kind === 'mlruns' ? ['--mlruns', '10000'] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      python,
+      [
+        join(repoRoot, 'bench', 'mlflow', 'make_big_store.py'),
+        dir,
+        ...(kind === 'mlruns' ? ['--mlruns', '10000'] : []),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   }
   return JSON.parse(readFileSync(manifest, 'utf8')) as Manifest;
 }
@@ -54,17 +62,30 @@ function ours(what: 'search' | 'history', store: Manifest): Measure {
 function oursOnce(what: 'search' | 'history', store: Manifest): Measure {
   const output = execFileSync(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'bench', 'experimentsProbe.ts'), what, store.tracking_uri, store.experiment_id, store.history_run_id, store.key],
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench', 'experimentsProbe.ts'),
+      what,
+      store.tracking_uri,
+      store.experiment_id,
+      store.history_run_id,
+      store.key,
+    ],
     { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1024 * 1024 },
   );
   return JSON.parse(output.trim().split('\n').at(-1)!) as Measure;
 }
 
 function peer(python: string, store: Manifest): PeerResult {
-  const output = execFileSync(python, [join(repoRoot, 'bench', 'mlflow', 'peer.py'), store.tracking_uri, store.history_run_id, store.key], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const output = execFileSync(
+    python,
+    [join(repoRoot, 'bench', 'mlflow', 'peer.py'), store.tracking_uri, store.history_run_id, store.key],
+    {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return JSON.parse(output.trim().split('\n').at(-1)!) as PeerResult;
 }
 
@@ -88,8 +109,18 @@ function section(title: string, store: Manifest, python: string, goals: { list?:
     '',
     '| measure | ours | MLflow | ratio (ours / MLflow) | speed-up | goal |',
     '| --- | --- | --- | --- | --- | --- |',
-    row(`list all ${search.count.toLocaleString('en')} runs with latest metrics, params and tags`, search.seconds, mlflow.search_runs_seconds, goals.list),
-    row(`chart series of ${history.count.toLocaleString('en')} points, downsampled to ≤ 2,000`, history.seconds, mlflow.metric_history_seconds, goals.history),
+    row(
+      `list all ${search.count.toLocaleString('en')} runs with latest metrics, params and tags`,
+      search.seconds,
+      mlflow.search_runs_seconds,
+      goals.list,
+    ),
+    row(
+      `chart series of ${history.count.toLocaleString('en')} points, downsampled to ≤ 2,000`,
+      history.seconds,
+      mlflow.metric_history_seconds,
+      goals.history,
+    ),
     '',
     '| peak memory (RSS) | ours | MLflow |',
     '| --- | --- | --- |',

@@ -17,13 +17,23 @@ const ROUNDS = 5;
 function kubectl(kubeconfig: string, args: string[]): Promise<{ seconds: number; requests: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(join(kubernetesBinDir(), 'kubectl'), ['--kubeconfig', kubeconfig, '-v=6', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(join(kubernetesBinDir(), 'kubectl'), ['--kubeconfig', kubeconfig, '-v=6', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`kubectl ${args.join(' ')} exited with ${code}: ${log.split('\n').slice(-5).join('\n')}`));
-      resolve({ seconds: (performance.now() - started) / 1000, requests: log.split('\n').filter((line) => /"Response" verb=|round_trippers.*\b(GET|PUT|PATCH|POST|DELETE) https?:/.test(line)).length });
+      if (code !== 0)
+        return reject(
+          new Error(`kubectl ${args.join(' ')} exited with ${code}: ${log.split('\n').slice(-5).join('\n')}`),
+        );
+      resolve({
+        seconds: (performance.now() - started) / 1000,
+        requests: log
+          .split('\n')
+          .filter((line) => /"Response" verb=|round_trippers.*\b(GET|PUT|PATCH|POST|DELETE) https?:/.test(line)).length,
+      });
     });
   });
 }
@@ -37,19 +47,53 @@ export const kubernetesSuite: BenchSuite = {
       const images = ['bench/churn:1', 'bench/churn:2'];
       const peerFile = (image: string) => {
         const spec = { name: 'bench-kubectl', image, replicas: 2 };
-        const manifest = { apiVersion: 'v1', kind: 'List', items: [deploymentManifest({ spec, namespace: 'default', imageRef: image, modelImage: true, gitCommit: null, mlflowRunId: null, deployedBy: 'bench', deployedAt: new Date().toISOString(), pullSecret: null }), serviceManifest(spec, 'default')] };
+        const manifest = {
+          apiVersion: 'v1',
+          kind: 'List',
+          items: [
+            deploymentManifest({
+              spec,
+              namespace: 'default',
+              imageRef: image,
+              modelImage: true,
+              gitCommit: null,
+              mlflowRunId: null,
+              deployedBy: 'bench',
+              deployedAt: new Date().toISOString(),
+              pullSecret: null,
+            }),
+            serviceManifest(spec, 'default'),
+          ],
+        };
         const file = join(plane.dir, `peer-${image.replace(/\W/g, '-')}.json`);
         writeFileSync(file, JSON.stringify(manifest));
         return file;
       };
       const peerApply = async (image: string) => {
-        const applied = await kubectl(plane.kubeconfig, ['apply', '--server-side', '--force-conflicts', '--field-manager=kubectl-bench', '-f', peerFile(image)]);
-        const status = await kubectl(plane.kubeconfig, ['rollout', 'status', 'deployment/bench-kubectl', '--timeout=300s']);
+        const applied = await kubectl(plane.kubeconfig, [
+          'apply',
+          '--server-side',
+          '--force-conflicts',
+          '--field-manager=kubectl-bench',
+          '-f',
+          peerFile(image),
+        ]);
+        const status = await kubectl(plane.kubeconfig, [
+          'rollout',
+          'status',
+          'deployment/bench-kubectl',
+          '--timeout=300s',
+        ]);
         return { seconds: applied.seconds + status.seconds, requests: applied.requests + status.requests };
       };
       const peerUndo = async () => {
         const undone = await kubectl(plane.kubeconfig, ['rollout', 'undo', 'deployment/bench-kubectl']);
-        const status = await kubectl(plane.kubeconfig, ['rollout', 'status', 'deployment/bench-kubectl', '--timeout=300s']);
+        const status = await kubectl(plane.kubeconfig, [
+          'rollout',
+          'status',
+          'deployment/bench-kubectl',
+          '--timeout=300s',
+        ]);
         return { seconds: undone.seconds + status.seconds, requests: undone.requests + status.requests };
       };
       const ours = async (work: () => Promise<unknown>) => {
@@ -60,16 +104,24 @@ export const kubernetesSuite: BenchSuite = {
       };
       await target.deploy({ name: 'bench-ours', image: images[0]!, replicas: 2 });
       await peerApply(images[0]!);
-      const results = { oursDeploy: [] as { seconds: number; requests: number }[], oursUndo: [] as { seconds: number; requests: number }[], peerDeploy: [] as { seconds: number; requests: number }[], peerUndo: [] as { seconds: number; requests: number }[] };
+      const results = {
+        oursDeploy: [] as { seconds: number; requests: number }[],
+        oursUndo: [] as { seconds: number; requests: number }[],
+        peerDeploy: [] as { seconds: number; requests: number }[],
+        peerUndo: [] as { seconds: number; requests: number }[],
+      };
       for (let round = 1; round <= ROUNDS; round++) {
         say(`kubernetes: round ${round} of ${ROUNDS}`);
         const image = images[round % 2]!;
-        results.oursDeploy.push(await ours(() => target.deploy({ name: 'bench-ours', image: `${image}-r${round}`, replicas: 2 })));
+        results.oursDeploy.push(
+          await ours(() => target.deploy({ name: 'bench-ours', image: `${image}-r${round}`, replicas: 2 })),
+        );
         results.oursUndo.push(await ours(() => target.rollback('bench-ours')));
         results.peerDeploy.push(await peerApply(`${image}-r${round}`));
         results.peerUndo.push(await peerUndo());
       }
-      const m = (list: { seconds: number; requests: number }[], key: 'seconds' | 'requests') => median(list.map((entry) => entry[key]));
+      const m = (list: { seconds: number; requests: number }[], key: 'seconds' | 'requests') =>
+        median(list.map((entry) => entry[key]));
       const row = (what: string, ourList: typeof results.oursDeploy, peerList: typeof results.oursDeploy) =>
         `| ${what} | ${m(ourList, 'seconds').toFixed(2)} s | ${m(peerList, 'seconds').toFixed(2)} s | ${(m(ourList, 'seconds') / m(peerList, 'seconds')).toFixed(2)} | ${m(ourList, 'requests')} | ${m(peerList, 'requests')} |`;
       return [

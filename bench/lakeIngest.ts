@@ -22,11 +22,15 @@ interface Measure {
 function ingestOnce(csv: string): Measure {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-lake-'));
   try {
-    const output = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'lakeIngestChild.ts'), join(dir, 'lake'), 'sales', csv], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const output = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'test', 'support', 'lakeIngestChild.ts'), join(dir, 'lake'), 'sales', csv],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const last = JSON.parse(output.trim().split('\n').at(-1)!) as Omit<Measure, 'parquetBytes'> & { error?: string };
     if (last.error) throw new Error(last.error);
     return { ...last, parquetBytes: statSync(join(dir, 'lake', 'tables', 'sales', 'v1', 'part-0.parquet')).size };
@@ -49,7 +53,8 @@ export const lakeIngestSuite: BenchSuite = {
     const seconds = median(measures.map((m) => m.seconds));
     const peak = median(measures.map((m) => m.peakRssMb));
     const parquet = measures[0].parquetBytes;
-    const range = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+    const range = (values: number[], digits: number) =>
+      `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
     return [
       '## Lake ingest',
       '',
@@ -57,10 +62,16 @@ export const lakeIngestSuite: BenchSuite = {
       '',
       '| measure | median | range |',
       '| --- | --- | --- |',
-      `| time | ${seconds.toFixed(2)} s | ${range(measures.map((m) => m.seconds), 2)} s |`,
+      `| time | ${seconds.toFixed(2)} s | ${range(
+        measures.map((m) => m.seconds),
+        2,
+      )} s |`,
       `| throughput | ${(bytes / 1e6 / seconds).toFixed(0)} MB/s | |`,
       `| rows per second | ${Math.round(rows / seconds).toLocaleString('en')} | |`,
-      `| peak RSS of the process | ${peak.toFixed(0)} MB | ${range(measures.map((m) => m.peakRssMb), 0)} MB |`,
+      `| peak RSS of the process | ${peak.toFixed(0)} MB | ${range(
+        measures.map((m) => m.peakRssMb),
+        0,
+      )} MB |`,
       `| Parquet written | ${(parquet / 1e6).toFixed(0)} MB (${((parquet / bytes) * 100).toFixed(0)} % of the CSV) | |`,
       '',
     ].join('\n');

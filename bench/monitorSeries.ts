@@ -21,8 +21,19 @@ const BOUNDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 /** Two instances (one per version) serving a few requests a second, for a day. */
 function writeDay(dir: string, start: number): void {
   const totals = new Map<string, InstanceCounts>();
-  for (const [instance, version] of [['10.0.0.5:8080', 'v1'], ['10.0.0.6:8080', 'v2']]) {
-    totals.set(instance, { instance, version, requests: 0, errors: 0, latency: { bounds: BOUNDS, cumulative: BOUNDS.map(() => 0), sum: 0 }, classes: { yes: 0, no: 0 }, values: null });
+  for (const [instance, version] of [
+    ['10.0.0.5:8080', 'v1'],
+    ['10.0.0.6:8080', 'v2'],
+  ]) {
+    totals.set(instance, {
+      instance,
+      version,
+      requests: 0,
+      errors: 0,
+      latency: { bounds: BOUNDS, cumulative: BOUNDS.map(() => 0), sum: 0 },
+      classes: { yes: 0, no: 0 },
+      values: null,
+    });
   }
   for (let second = 0; second <= SECONDS; second++) {
     for (const counts of totals.values()) {
@@ -35,7 +46,11 @@ function writeDay(dir: string, start: number): void {
       counts.classes.yes += second % 3 === 0 ? served : 0;
       counts.classes.no += second % 3 === 0 ? 0 : served;
     }
-    const record: CountsRecord = { at: start + second * 1000, instances: [...totals.values()].map((c) => structuredClone(c)), unreachable: [] };
+    const record: CountsRecord = {
+      at: start + second * 1000,
+      instances: [...totals.values()].map((c) => structuredClone(c)),
+      unreachable: [],
+    };
     appendCounts(dir, record);
   }
 }
@@ -64,7 +79,16 @@ export const monitorSeriesSuite: BenchSuite = {
         largest = Math.max(...series.map((s) => s.points.length));
         total = series[0]!.totalPoints;
         lines = series.length;
-        const peer = JSON.parse(execFileSync(mlflow.python, [join(import.meta.dirname, 'pandas', 'monitor_series_peer.py'), dir, String(POINT_BUDGET)], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as { seconds: number };
+        const peer = JSON.parse(
+          execFileSync(
+            mlflow.python,
+            [join(import.meta.dirname, 'pandas', 'monitor_series_peer.py'), dir, String(POINT_BUDGET)],
+            { encoding: 'utf8' },
+          )
+            .trim()
+            .split('\n')
+            .at(-1)!,
+        ) as { seconds: number };
         theirs.push(peer.seconds);
       }
       const [o, t] = [median(ours), median(theirs)];

@@ -61,7 +61,14 @@ export const requestsDriftSuite: BenchSuite = {
   async run() {
     const { dir, baseline, current, python } = driftData();
     const log = await requestLog(dir, current);
-    const measures = { ingest: [] as number[], drift: [] as number[], again: [] as number[], lines: [] as number[], peerRead: [] as number[], peerDrift: [] as number[] };
+    const measures = {
+      ingest: [] as number[],
+      drift: [] as number[],
+      again: [] as number[],
+      lines: [] as number[],
+      peerRead: [] as number[],
+      peerDrift: [] as number[],
+    };
     let agree = true;
     let parquetBytes = 0;
     for (let run = 1; run <= RUNS; run++) {
@@ -72,7 +79,10 @@ export const requestsDriftSuite: BenchSuite = {
         let started = performance.now();
         const ingested = await ingestRequestFile(lake, log, { target, deployment });
         measures.ingest.push(seconds(started));
-        if (ingested.appended !== REQUESTS || ingested.malformed !== 0) throw new Error(`the ingest stored ${ingested.appended} requests and found ${ingested.malformed} malformed lines`);
+        if (ingested.appended !== REQUESTS || ingested.malformed !== 0)
+          throw new Error(
+            `the ingest stored ${ingested.appended} requests and found ${ingested.malformed} malformed lines`,
+          );
         parquetBytes = statSync(join(folder, 'lake', 'tables', 'requests', 'v1', 'part-0.parquet')).size;
 
         started = performance.now();
@@ -82,7 +92,8 @@ export const requestsDriftSuite: BenchSuite = {
         started = performance.now();
         const again = await ingestRequestFile(lake, log, { target, deployment });
         measures.again.push(seconds(started));
-        if (again.appended !== 0 || again.duplicates !== REQUESTS) throw new Error(`reading the log again stored ${again.appended} requests`);
+        if (again.appended !== 0 || again.duplicates !== REQUESTS)
+          throw new Error(`reading the log again stored ${again.appended} requests`);
 
         const linesLake = openLake(join(folder, 'lines-lake'));
         started = performance.now();
@@ -90,13 +101,24 @@ export const requestsDriftSuite: BenchSuite = {
         await ingestRequestLines(linesLake, lines, { target, deployment });
         measures.lines.push(seconds(started));
 
-        const peer = JSON.parse(execFileSync(python, [join(import.meta.dirname, 'pandas', 'requests_drift_peer.py'), baseline, log], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').at(-1)!) as Peer;
+        const peer = JSON.parse(
+          execFileSync(python, [join(import.meta.dirname, 'pandas', 'requests_drift_peer.py'), baseline, log], {
+            encoding: 'utf8',
+            maxBuffer: 1 << 24,
+          })
+            .trim()
+            .split('\n')
+            .at(-1)!,
+        ) as Peer;
         measures.peerRead.push(peer.read_seconds + peer.flatten_seconds);
         measures.peerDrift.push(peer.drift_seconds);
         agree &&= peer.rows === REQUESTS && drift.currentRows === REQUESTS && drift.rows.length === 5;
         for (const row of drift.rows) {
           const expected = peer.features[row.feature];
-          agree &&= Boolean(expected) && Math.abs(row.psi - expected!.psi) < 1e-9 && (expected!.ks === null ? row.ks === null : Math.abs((row.ks ?? NaN) - expected!.ks) < 1e-12);
+          agree &&=
+            Boolean(expected) &&
+            Math.abs(row.psi - expected!.psi) < 1e-9 &&
+            (expected!.ks === null ? row.ks === null : Math.abs((row.ks ?? NaN) - expected!.ks) < 1e-12);
         }
         await lake.close();
         await linesLake.close();
@@ -104,8 +126,12 @@ export const requestsDriftSuite: BenchSuite = {
         rmSync(folder, { recursive: true, force: true });
       }
     }
-    const m = Object.fromEntries(Object.entries(measures).map(([key, values]) => [key, median(values)])) as Record<keyof typeof measures, number>;
-    const row = (label: string, ours: number, peer: number) => `| ${label} | ${ours.toFixed(2)} s | ${peer.toFixed(2)} s | ${(ours / peer).toFixed(2)} |`;
+    const m = Object.fromEntries(Object.entries(measures).map(([key, values]) => [key, median(values)])) as Record<
+      keyof typeof measures,
+      number
+    >;
+    const row = (label: string, ours: number, peer: number) =>
+      `| ${label} | ${ours.toFixed(2)} s | ${peer.toFixed(2)} s | ${(ours / peer).toFixed(2)} |`;
     const n = REQUESTS.toLocaleString('en');
     return [
       '## Input drift over logged requests',
@@ -124,7 +150,9 @@ export const requestsDriftSuite: BenchSuite = {
       `| \`ingestRequestLines\` of the ${n} lines, the file read and split in Node included | ${m.lines.toFixed(2)} s |`,
       `| the \`requests\` table's Parquet | ${(parquetBytes / 1e6).toFixed(0)} MB |`,
       '',
-      agree ? 'Every PSI agrees with the peer within 1e-9 and every KS statistic within 1e-12.' : '**The results disagree with the peer** (beyond 1e-9 for PSI or 1e-12 for KS).',
+      agree
+        ? 'Every PSI agrees with the peer within 1e-9 and every KS statistic within 1e-12.'
+        : '**The results disagree with the peer** (beyond 1e-9 for PSI or 1e-12 for KS).',
       '',
     ].join('\n');
   },

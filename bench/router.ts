@@ -33,7 +33,9 @@ for seed, directory in enumerate(sys.argv[1:]):
     write_model(directory, model=model, task="classification", classes=[0, 1], features=features(*[(n, "float64") for n in names]), sample=X.head(1).to_dict("records"))
 `;
 
-const BODY = JSON.stringify({ dataframe_split: { columns: ['tenure_months', 'monthly_charges', 'support_calls'], data: [[14, 79.85, 3]] } });
+const BODY = JSON.stringify({
+  dataframe_split: { columns: ['tenure_months', 'monthly_charges', 'support_calls'], data: [[14, 79.85, 3]] },
+});
 
 interface Started {
   port: number;
@@ -42,7 +44,10 @@ interface Started {
 
 /** A Python server of the runtime on a free loopback port, read from the line it logs when it listens. */
 async function startServer(python: string, module: string, env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(python, ['-m', module], { env: { ...process.env, ...env, MLOPS_HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(python, ['-m', module], {
+    env: { ...process.env, ...env, MLOPS_HOST: '127.0.0.1', PORT: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
   const started = { port: 0, stop: () => stopProcess(child) };
@@ -72,13 +77,25 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 function invoke(agent: Agent, port: number, user: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const call = request(
-      { host: '127.0.0.1', port, path: '/invocations', method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(BODY), 'X-User-Id': `user-${user % USERS}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/invocations',
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(BODY),
+          'X-User-Id': `user-${user % USERS}`,
+        },
+      },
       (response) => {
         let text = '';
         response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
         response.on('end', () => {
           const variant = response.headers['x-mlops-variant'];
-          if (response.statusCode === 200 && (JSON.parse(text) as { predictions: unknown[] }).predictions.length === 1) resolve(typeof variant === 'string' ? variant : 'direct');
+          if (response.statusCode === 200 && (JSON.parse(text) as { predictions: unknown[] }).predictions.length === 1)
+            resolve(typeof variant === 'string' ? variant : 'direct');
           else reject(new Error(`port ${port} answered ${response.statusCode}: ${text}`));
         });
         response.on('error', reject);
@@ -147,7 +164,8 @@ export const routerSuite: BenchSuite = {
   name: 'router',
   async run() {
     const mlflow = ensureMlflow();
-    if (!mlflow.ok) throw new Error(`the model server serves scikit-learn from the MLflow virtualenv: ${mlflow.reason}`);
+    if (!mlflow.ok)
+      throw new Error(`the model server serves scikit-learn from the MLflow virtualenv: ${mlflow.reason}`);
     const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-router-'));
     const runtime = join(repoRoot, 'runtime');
     const env = { PYTHONPATH: [runtime, join(runtime, 'tests')].join(':'), PYTHONDONTWRITEBYTECODE: '1' };
@@ -156,10 +174,18 @@ export const routerSuite: BenchSuite = {
     const agents: Agent[] = [];
     try {
       const [modelA, modelB] = [join(dir, 'a'), join(dir, 'b')];
-      const written = spawnSync(mlflow.python, ['-c', WRITE_MODELS, modelA, modelB], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      const written = spawnSync(mlflow.python, ['-c', WRITE_MODELS, modelA, modelB], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
       if (written.status !== 0) throw new Error(`the models could not be written: ${written.stderr}`);
       const server = async (model: string) => {
-        const started = await startServer(mlflow.python, 'mlops_runtime', { ...env, MLOPS_MODEL_DIR: model, MLOPS_LABELS_FILE: join(dir, 'no-labels.json'), MLOPS_DRAIN_SECONDS: '0' });
+        const started = await startServer(mlflow.python, 'mlops_runtime', {
+          ...env,
+          MLOPS_MODEL_DIR: model,
+          MLOPS_LABELS_FILE: join(dir, 'no-labels.json'),
+          MLOPS_DRAIN_SECONDS: '0',
+        });
         processes.push(started);
         return started.port;
       };
@@ -167,7 +193,11 @@ export const routerSuite: BenchSuite = {
       const production = { name: 'production', addresses: [`127.0.0.1:${a}`], weight: 90 };
       const candidate = { name: 'candidate', addresses: [`127.0.0.1:${b}`], weight: 10 };
       const routed = async (backends: object[], sticky?: string) => {
-        const started = await startServer(mlflow.python, 'mlops_runtime.router', { ...env, MLOPS_ROUTER_BACKENDS: JSON.stringify(backends), ...(sticky ? { MLOPS_ROUTER_STICKY_KEY: sticky } : {}) });
+        const started = await startServer(mlflow.python, 'mlops_runtime.router', {
+          ...env,
+          MLOPS_ROUTER_BACKENDS: JSON.stringify(backends),
+          ...(sticky ? { MLOPS_ROUTER_STICKY_KEY: sticky } : {}),
+        });
         processes.push(started);
         return started.port;
       };
@@ -176,7 +206,13 @@ export const routerSuite: BenchSuite = {
         ['router, one group', await routed([{ ...production, weight: 100 }])],
         ['router, split 90/10 by request id', await routed([production, candidate])],
         ['router, split 90/10, sticky on `X-User-Id`', await routed([production, candidate], 'header:X-User-Id')],
-        ['router, one group + a shadow group mirroring 100%', await routed([{ ...production, weight: 100 }, { ...candidate, weight: 100, shadow: true }])],
+        [
+          'router, one group + a shadow group mirroring 100%',
+          await routed([
+            { ...production, weight: 100 },
+            { ...candidate, weight: 100, shadow: true },
+          ]),
+        ],
       ];
       const shadowPort = ports[4][1];
       const configurations: Configuration[] = ports.map(([name, port]) => {
@@ -207,7 +243,8 @@ export const routerSuite: BenchSuite = {
         const [q50, q99] = [percentile(c.latencies, 0.5), percentile(c.latencies, 0.99)];
         return `| ${c.name} | ${ms(q50)} | ${ms(q99)} | ${ms(q50 - p50)} | ${(q50 / p50).toFixed(2)} | ${(q99 / p99).toFixed(2)} |`;
       };
-      const share = (c: Configuration) => `${(((c.variants.get('candidate') ?? 0) / c.latencies.length) * 100).toFixed(1)}%`;
+      const share = (c: Configuration) =>
+        `${(((c.variants.get('candidate') ?? 0) / c.latencies.length) * 100).toFixed(1)}%`;
       const measured = ROUNDS * PER_ROUND;
       return [
         '## Router overhead',
@@ -222,7 +259,10 @@ export const routerSuite: BenchSuite = {
         `| configuration | requests/s (${IN_FLIGHT} in flight) | ratio (router / direct) |`,
         '| --- | --- | --- |',
         `| ${direct.name} | ${Math.round(direct.perSecond).toLocaleString('en')} | |`,
-        ...viaRouter.map((c) => `| ${c.name} | ${Math.round(c.perSecond).toLocaleString('en')} | ${(c.perSecond / direct.perSecond).toFixed(2)} |`),
+        ...viaRouter.map(
+          (c) =>
+            `| ${c.name} | ${Math.round(c.perSecond).toLocaleString('en')} | ${(c.perSecond / direct.perSecond).toFixed(2)} |`,
+        ),
         '',
         `Every answer was 200 with one prediction. The candidate answered ${share(viaRouter[1])} of the split's sequential requests by request id and ${share(viaRouter[2])} by sticky user. The shadow router queued ${mirrored.toLocaleString('en')} mirrored requests (${dropped.toLocaleString('en')} dropped because its queue of 100 was full, ${failed.toLocaleString('en')} failed); the shadow model server works on the same cores as the live one.`,
         '',

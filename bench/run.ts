@@ -18,7 +18,20 @@ import { requestsDriftSuite } from './requestsDrift';
 import { routerSuite } from './router';
 import type { BenchSuite } from './suite';
 
-const suites: BenchSuite[] = [activationSuite, experimentsSuite, datasetsSuite, lakeIngestSuite, containerizeSuite, deploySuite, kubernetesSuite, driftSuite, requestsDriftSuite, monitorSeriesSuite, backtestSuite, routerSuite];
+const suites: BenchSuite[] = [
+  activationSuite,
+  experimentsSuite,
+  datasetsSuite,
+  lakeIngestSuite,
+  containerizeSuite,
+  deploySuite,
+  kubernetesSuite,
+  driftSuite,
+  requestsDriftSuite,
+  monitorSeriesSuite,
+  backtestSuite,
+  routerSuite,
+];
 const RESULTS = join(import.meta.dirname, 'RESULTS.md');
 const marker = (name: string) => `<!-- suite: ${name} -->`;
 
@@ -44,7 +57,10 @@ async function main(only: string[]): Promise<void> {
     } catch (error) {
       body = `## ${suite.name}\n\nCould not run: ${(error as Error).message}\n`;
     }
-    sections.set(suite.name, `${marker(suite.name)}\n${body.trimEnd()}\n\n_Measured on ${new Date().toISOString()} (${machine})._`);
+    sections.set(
+      suite.name,
+      `${marker(suite.name)}\n${body.trimEnd()}\n\n_Measured on ${new Date().toISOString()} (${machine})._`,
+    );
   }
   const report = [
     '# Benchmark results',
@@ -52,7 +68,10 @@ async function main(only: string[]): Promise<void> {
     'Written by `npm run bench`. Ratios compare this project to its peer measured in the same run;',
     'below 1 means this project is faster. Each section says when and where it was measured.',
     '',
-    ...suites.map((s) => sections.get(s.name)).filter((section): section is string => Boolean(section)).flatMap((section) => [section, '']),
+    ...suites
+      .map((s) => sections.get(s.name))
+      .filter((section): section is string => Boolean(section))
+      .flatMap((section) => [section, '']),
   ].join('\n');
   writeFileSync(RESULTS, report);
   process.stdout.write(report);

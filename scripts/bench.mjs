@@ -11,8 +11,12 @@ say('building the production bundle');
 run(process.execPath, [join(repoRoot, 'scripts', 'build.mjs'), '--production'], { cwd: repoRoot });
 const codeServer = ensureCodeServer();
 if (!codeServer.ok) say(`the activation benchmark needs code-server: ${codeServer.reason}`);
-const result = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'run.ts'), ...process.argv.slice(2)], {
-  cwd: repoRoot,
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', join(repoRoot, 'bench', 'run.ts'), ...process.argv.slice(2)],
+  {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  },
+);
 process.exitCode = result.status ?? 1;

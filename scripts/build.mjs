@@ -27,7 +27,10 @@ const vendorDockerode = {
   name: 'vendor-dockerode',
   setup(build) {
     build.onResolve({ filter: /^dockerode$/ }, () => ({ path: './vendor/dockerode.js', external: true }));
-    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: './vendor/kubernetes.js', external: true }));
+    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({
+      path: './vendor/kubernetes.js',
+      external: true,
+    }));
   },
 };
 
@@ -51,7 +54,11 @@ const panels = readdirSync(join(repoRoot, 'webview-ui', 'src'), { withFileTypes:
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
   { ...node, entryPoints: { 'vendor/dockerode': 'node_modules/dockerode/lib/docker.js' }, outdir: 'dist' },
-  { ...node, entryPoints: { 'vendor/kubernetes': 'node_modules/@kubernetes/client-node/dist/index.js' }, outdir: 'dist' },
+  {
+    ...node,
+    entryPoints: { 'vendor/kubernetes': 'node_modules/@kubernetes/client-node/dist/index.js' },
+    outdir: 'dist',
+  },
   {
     ...node,
     plugins: [vendorDockerode],
@@ -61,7 +68,13 @@ const builds = [
     banner: { js: 'globalThis.__mlopsBundleStart = performance.now();' },
     footer: { js: 'globalThis.__mlopsBundleLoaded = performance.now();' },
   },
-  { ...node, plugins: [vendorDockerode], entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...node,
+    plugins: [vendorDockerode],
+    entryPoints: { cli: 'src/cli.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  },
   {
     ...common,
     platform: 'browser',

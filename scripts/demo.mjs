@@ -30,7 +30,9 @@ const workspace = String(values.workspace);
 if (values.fresh) rmSync(workspace, { recursive: true, force: true });
 createDemoWorkspace(workspace);
 await prepareDemoDocker(workspace);
-const stopCluster = await prepareDemoKubernetes(workspace).catch((/** @type {Error} */ error) => void say(`no local Kubernetes cluster in the demo: ${error.message}`));
+const stopCluster = await prepareDemoKubernetes(workspace).catch(
+  (/** @type {Error} */ error) => void say(`no local Kubernetes cluster in the demo: ${error.message}`),
+);
 
 const port = values.port ? Number(values.port) : (await portIsFree(8080)) ? 8080 : await freePort();
 const server = await startCodeServer({ workspace, port, host: values.host });

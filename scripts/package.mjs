@@ -25,7 +25,17 @@ writeFileSync(
 say(`packaging ${output}`);
 run(
   join(repoRoot, 'node_modules', '.bin', 'vsce'),
-  ['package', '--target', target, '--allow-missing-repository', '--no-rewrite-relative-links', '--ignoreFile', ignoreFile, '--out', output],
+  [
+    'package',
+    '--target',
+    target,
+    '--allow-missing-repository',
+    '--no-rewrite-relative-links',
+    '--ignoreFile',
+    ignoreFile,
+    '--out',
+    output,
+  ],
   { cwd: repoRoot },
 );
 console.log(output);

@@ -29,6 +29,8 @@ const bin = (/** @type {string} */ name) => join(repoRoot, 'node_modules', '.bin
 say('type-checking (tsc --noEmit)');
 run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: repoRoot });
 run(bin('tsc'), ['--noEmit', '-p', 'webview-ui'], { cwd: repoRoot });
+say('checking the formatting (prettier --check)');
+run(bin('prettier'), ['--check', '--log-level', 'warn', '.'], { cwd: repoRoot });
 say('linting (eslint)');
 run(bin('eslint'), ['--max-warnings', '0', '.'], { cwd: repoRoot });
 build();

@@ -44,7 +44,9 @@ export async function mixedCsv(): Promise<string> {
   const path = join(dir, `mixed-${MIXED_CSV_ROWS}.csv`);
   if (existsSync(path)) return path;
   mkdirSync(dir, { recursive: true });
-  say(`building the benchmark CSV ${path}: ${MIXED_CSV_ROWS.toLocaleString('en')} rows of mixed types with DuckDB (cached for later runs)`);
+  say(
+    `building the benchmark CSV ${path}: ${MIXED_CSV_ROWS.toLocaleString('en')} rows of mixed types with DuckDB (cached for later runs)`,
+  );
   // Written aside and renamed, so an interrupted build is never taken for the file.
   const partial = `${path}.partial`;
   rmSync(partial, { force: true });

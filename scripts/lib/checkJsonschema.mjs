@@ -20,14 +20,22 @@ export function ensureCheckJsonschema() {
   const checkJsonschema = join(home, 'bin', 'check-jsonschema');
   if (existsSync(marker)) return { ok: true, checkJsonschema };
   const python = process.env.MLOPS_PYTHON || 'python3';
-  if (!hasCommand(python) && !existsSync(python)) return { ok: false, reason: `${python} is not on the PATH (check-jsonschema needs Python 3.9+)` };
+  if (!hasCommand(python) && !existsSync(python))
+    return { ok: false, reason: `${python} is not on the PATH (check-jsonschema needs Python 3.9+)` };
   try {
-    say(`installing check-jsonschema==${CHECK_JSONSCHEMA_VERSION} into a virtualenv at ${home} (the GitHub Actions and GitLab CI schemas the generated workflows are checked against)`);
+    say(
+      `installing check-jsonschema==${CHECK_JSONSCHEMA_VERSION} into a virtualenv at ${home} (the GitHub Actions and GitLab CI schemas the generated workflows are checked against)`,
+    );
     rmSync(home, { recursive: true, force: true });
     run(python, ['-m', 'venv', home]);
-    run(join(home, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', `check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`], { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    run(
+      join(home, 'bin', 'python'),
+      ['-m', 'pip', 'install', '--quiet', `check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`],
+      { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+    );
     const check = spawnSync(checkJsonschema, ['--version'], { encoding: 'utf8' });
-    if (!check.stdout.includes(CHECK_JSONSCHEMA_VERSION)) throw new Error(`check-jsonschema --version gave ${JSON.stringify(check.stdout.trim())}: ${check.stderr}`);
+    if (!check.stdout.includes(CHECK_JSONSCHEMA_VERSION))
+      throw new Error(`check-jsonschema --version gave ${JSON.stringify(check.stdout.trim())}: ${check.stderr}`);
     writeFileSync(marker, new Date().toISOString());
     return { ok: true, checkJsonschema };
   } catch (error) {

@@ -40,7 +40,9 @@ export function ensureCodeServer() {
     rmSync(home, { recursive: true, force: true });
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, 'package.json'), JSON.stringify({ private: true }));
-    run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: home });
+    run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+      cwd: home,
+    });
     seedRipgrepDownload();
     const env = {
       ...process.env,
@@ -95,7 +97,14 @@ export function extensionFolderName() {
 }
 
 // What the .vsix ships besides the bundles: the native SQLite and DuckDB bindings and their loaders.
-const RUNTIME_MODULES = ['@photostructure/sqlite', 'node-gyp-build', '@duckdb/node-api', '@duckdb/node-bindings', `@duckdb/node-bindings-${process.platform}-${process.arch}`, 'detect-libc'];
+const RUNTIME_MODULES = [
+  '@photostructure/sqlite',
+  'node-gyp-build',
+  '@duckdb/node-api',
+  '@duckdb/node-bindings',
+  `@duckdb/node-bindings-${process.platform}-${process.arch}`,
+  'detect-libc',
+];
 
 /**
  * Copies the built extension (package.json, dist, media, schemas, the Python model server, README
@@ -107,9 +116,21 @@ export function installBuiltExtension(extensionsDir) {
   const target = join(extensionsDir, extensionFolderName());
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
-  const entries = ['package.json', 'dist', 'media', 'schemas', join('runtime', 'mlops_runtime'), 'README.md', 'LICENSE', ...RUNTIME_MODULES.map((m) => join('node_modules', m))];
+  const entries = [
+    'package.json',
+    'dist',
+    'media',
+    'schemas',
+    join('runtime', 'mlops_runtime'),
+    'README.md',
+    'LICENSE',
+    ...RUNTIME_MODULES.map((m) => join('node_modules', m)),
+  ];
   for (const entry of entries) {
-    cpSync(join(repoRoot, entry), join(target, entry), { recursive: true, filter: (source) => !source.includes('__pycache__') });
+    cpSync(join(repoRoot, entry), join(target, entry), {
+      recursive: true,
+      filter: (source) => !source.includes('__pycache__'),
+    });
   }
   return target;
 }
@@ -139,13 +160,17 @@ export async function startCodeServer(options) {
   installBuiltExtension(extensionsDir);
   const args = [
     codeServerBin(),
-    '--auth', 'none',
-    '--bind-addr', `${host}:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `${host}:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
-    '--user-data-dir', userDir,
-    '--extensions-dir', extensionsDir,
+    '--user-data-dir',
+    userDir,
+    '--extensions-dir',
+    extensionsDir,
     options.workspace,
   ];
   const child = spawn(process.execPath, args, {
@@ -157,7 +182,12 @@ export async function startCodeServer(options) {
   child.stdout?.on('data', (chunk) => (log += chunk));
   child.stderr?.on('data', (chunk) => (log += chunk));
   const url = `http://${host}:${port}/`;
-  await waitForHttp(url, 60_000, () => log, () => child.exitCode);
+  await waitForHttp(
+    url,
+    60_000,
+    () => log,
+    () => child.exitCode,
+  );
   return {
     url,
     dataDir,
@@ -166,7 +196,7 @@ export async function startCodeServer(options) {
     stop: async () => {
       if (child.exitCode === null) {
         try {
-          process.kill(-/** @type {number} */ (child.pid), 'SIGTERM');
+          process.kill(-(/** @type {number} */ (child.pid)), 'SIGTERM');
         } catch {
           /* already gone */
         }

@@ -14,13 +14,25 @@ import { repoRoot, say } from './setup.mjs';
  */
 export async function prepareDemoKubernetes(workspace) {
   if (!kubernetesBinariesReady()) {
-    say(`no local Kubernetes cluster in the demo: its binaries are not built in ${kubernetesBinDir()} (npm test builds them once, in 15 to 30 minutes)`);
+    say(
+      `no local Kubernetes cluster in the demo: its binaries are not built in ${kubernetesBinDir()} (npm test builds them once, in 15 to 30 minutes)`,
+    );
     return undefined;
   }
-  say('starting a local Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler, kwok as the kubelet)');
+  say(
+    'starting a local Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler, kwok as the kubelet)',
+  );
   const plane = await startControlPlane();
-  const cli = (/** @type {string[]} */ args) => spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args, '--target', 'kubernetes', '--kubeconfig', plane.kubeconfig], { encoding: 'utf8' });
-  for (const [image, cause] of [['mlops-demo/churn:1', 'first model'], ['mlops-demo/churn:2', 'retrained with more trees']]) {
+  const cli = (/** @type {string[]} */ args) =>
+    spawnSync(
+      process.execPath,
+      [join(repoRoot, 'dist', 'cli.js'), ...args, '--target', 'kubernetes', '--kubeconfig', plane.kubeconfig],
+      { encoding: 'utf8' },
+    );
+  for (const [image, cause] of [
+    ['mlops-demo/churn:1', 'first model'],
+    ['mlops-demo/churn:2', 'retrained with more trees'],
+  ]) {
     const result = cli(['deploy', '--name', 'churn', '--image', image, '--replicas', '2', '--change-cause', cause]);
     if (result.status !== 0) say(`the demo deployment did not go as planned: ${result.stderr.trim()}`);
   }
@@ -28,6 +40,9 @@ export async function prepareDemoKubernetes(workspace) {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   const settings = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const targets = [{ name: 'Local Kubernetes (kwok)', kubernetes: { context: 'mlops-test', namespace: 'default' } }];
-  writeFileSync(file, `${JSON.stringify({ ...settings, 'mlops.kubeconfig': plane.kubeconfig, 'mlops.deployTargets': targets }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ ...settings, 'mlops.kubeconfig': plane.kubeconfig, 'mlops.deployTargets': targets }, null, 2)}\n`,
+  );
   return plane.stop;
 }

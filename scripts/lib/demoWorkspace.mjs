@@ -12,7 +12,9 @@ export function createDemoWorkspace(target) {
   if (existsSync(join(target, '.git'))) {
     say(`using the demo workspace at ${target} (run with --fresh to start over)`);
     if (existsSync(join(target, 'mlflow.db')) && !hasLoggedModel(join(target, 'mlartifacts'))) {
-      say(`the demo workspace at ${target} was made by an older demo: its registered model has no logged model, so Containerise Model cannot build it. Run with --fresh to make it again.`);
+      say(
+        `the demo workspace at ${target} was made by an older demo: its registered model has no logged model, so Containerise Model cannot build it. Run with --fresh to make it again.`,
+      );
     }
     return target;
   }
@@ -20,7 +22,10 @@ export function createDemoWorkspace(target) {
   mkdirSync(target, { recursive: true });
   cpSync(join(repoRoot, 'demo'), target, { recursive: true });
   const git = (/** @type {string[]} */ ...args) =>
-    run('git', ['-c', 'user.name=MLOps Demo', '-c', 'user.email=demo@example.invalid', ...args], { cwd: target, stdio: 'ignore' });
+    run('git', ['-c', 'user.name=MLOps Demo', '-c', 'user.email=demo@example.invalid', ...args], {
+      cwd: target,
+      stdio: 'ignore',
+    });
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'Customer churn: data and notebook');

@@ -4,7 +4,23 @@
 // base image from debootstrap and a tiny busybox image.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +45,10 @@ export function engineRequest(method, path, options = {}) {
         socketPath: DOCKER_SOCKET,
         method,
         path,
-        headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+        headers:
+          payload === undefined
+            ? {}
+            : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
         timeout: timeoutMs,
       },
       (res) => {
@@ -50,7 +69,9 @@ export function engineRequest(method, path, options = {}) {
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`the Docker Engine did not answer ${method} ${path} within ${timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`the Docker Engine did not answer ${method} ${path} within ${timeoutMs} ms`)),
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -150,8 +171,15 @@ export async function ensureDockerEngine() {
 /** @returns {Promise<{ ok: true, socket: string } | { ok: false, reason: string }>} */
 async function startEngine() {
   if (!hasCommand('dockerd')) {
-    const missing = ensureDebianPackages({ 'docker.io': 'the Docker Engine (dockerd, containerd, runc and the docker CLI) that the deployment tests run against' });
-    if (missing.length > 0 || !hasCommand('dockerd')) return { ok: false, reason: `dockerd is not installed (missing Debian packages: ${missing.join(', ') || 'docker.io'})` };
+    const missing = ensureDebianPackages({
+      'docker.io':
+        'the Docker Engine (dockerd, containerd, runc and the docker CLI) that the deployment tests run against',
+    });
+    if (missing.length > 0 || !hasCommand('dockerd'))
+      return {
+        ok: false,
+        reason: `dockerd is not installed (missing Debian packages: ${missing.join(', ') || 'docker.io'})`,
+      };
   }
   // A dockerd that is still starting (or was started by someone else) is waited for, not doubled.
   const runningPid = existsSync(DOCKER_PID_FILE) ? Number(readFileSync(DOCKER_PID_FILE, 'utf8').trim()) : 0;
@@ -160,7 +188,11 @@ async function startEngine() {
   if (runningPid > 0 && processAlive(runningPid)) {
     say(`dockerd (pid ${runningPid}) is running but does not answer on ${DOCKER_SOCKET} yet; waiting for it`);
   } else {
-    if (process.getuid?.() !== 0) return { ok: false, reason: `the Docker Engine does not answer on ${DOCKER_SOCKET}, and starting dockerd needs root` };
+    if (process.getuid?.() !== 0)
+      return {
+        ok: false,
+        reason: `the Docker Engine does not answer on ${DOCKER_SOCKET}, and starting dockerd needs root`,
+      };
     logFile = dockerdLogFile();
     say(`starting dockerd (the Docker Engine), detached, logging to ${logFile}`);
     const log = openSync(logFile, 'a');
@@ -184,7 +216,10 @@ async function startEngine() {
     if (exited() !== null) return { ok: false, reason: `dockerd exited with ${exited()}:\n${logTail(logFile)}` };
     await sleep(250);
   }
-  return { ok: false, reason: `dockerd did not answer on ${DOCKER_SOCKET} within 60 s${logFile ? `:\n${logTail(logFile)}` : ''}` };
+  return {
+    ok: false,
+    reason: `dockerd did not answer on ${DOCKER_SOCKET} within 60 s${logFile ? `:\n${logTail(logFile)}` : ''}`,
+  };
 }
 
 function dockerdLogFile() {
@@ -217,7 +252,11 @@ export async function ensureSwarm() {
     const { body } = await engineRequest('GET', '/info');
     const state = body?.Swarm?.LocalNodeState;
     if (state === 'active') return { ok: true };
-    if (state !== 'inactive') return { ok: false, reason: `the engine's swarm state is ${JSON.stringify(state)}: ${body?.Swarm?.Error || 'not inactive, so it is left alone'}` };
+    if (state !== 'inactive')
+      return {
+        ok: false,
+        reason: `the engine's swarm state is ${JSON.stringify(state)}: ${body?.Swarm?.Error || 'not inactive, so it is left alone'}`,
+      };
     say('making the Docker Engine a single-node swarm manager (docker swarm init --advertise-addr 127.0.0.1)');
     check(await dockerCli(['swarm', 'init', '--advertise-addr', '127.0.0.1']), 'docker swarm init');
     return { ok: true };
@@ -278,7 +317,11 @@ export function debianMirror() {
   }
   for (const file of listFiles) {
     for (const line of read(file).split('\n')) {
-      const words = line.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+      const words = line
+        .replace(/#.*/, '')
+        .replace(/\[[^\]]*\]/, '')
+        .trim()
+        .split(/\s+/);
       if (words[0] === 'deb' && words.length >= 3) entries.push({ uri: words[1], suites: [words[2]] });
     }
   }
@@ -291,12 +334,18 @@ export function debianMirror() {
         if (match) fields[match[1].toLowerCase()] = match[2].trim();
       }
       if (!(fields.types ?? '').split(/\s+/).includes('deb') || fields.enabled === 'no') continue;
-      for (const uri of (fields.uris ?? '').split(/\s+/).filter(Boolean)) entries.push({ uri, suites: (fields.suites ?? '').split(/\s+/) });
+      for (const uri of (fields.uris ?? '').split(/\s+/).filter(Boolean))
+        entries.push({ uri, suites: (fields.suites ?? '').split(/\s+/) });
     }
   }
   const suite = BASE_IMAGE_RECIPE.suite;
-  const mirror = entries.find((e) => e.suites.includes(suite)) ?? entries.find((e) => e.suites.some((s) => /^(bookworm|stable|trixie|testing|sid|unstable)$/.test(s)));
-  if (!mirror) throw new Error(`apt has no source for Debian ${suite} (/etc/apt/sources.list, /etc/apt/sources.list.d): debootstrap needs one to build the Python base image`);
+  const mirror =
+    entries.find((e) => e.suites.includes(suite)) ??
+    entries.find((e) => e.suites.some((s) => /^(bookworm|stable|trixie|testing|sid|unstable)$/.test(s)));
+  if (!mirror)
+    throw new Error(
+      `apt has no source for Debian ${suite} (/etc/apt/sources.list, /etc/apt/sources.list.d): debootstrap needs one to build the Python base image`,
+    );
   return mirror.uri.replace(/\/$/, '');
 }
 
@@ -323,7 +372,9 @@ function removeRootfs(path) {
     .sort((a, b) => b.length - a.length);
   for (const point of mounts) spawnSync('umount', ['-l', point], { stdio: 'ignore' });
   if (mounts.length > 0) {
-    const left = readFileSync('/proc/self/mounts', 'utf8').split('\n').some((line) => (line.split(' ')[1] ?? '').startsWith(`${path}/`));
+    const left = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((line) => (line.split(' ')[1] ?? '').startsWith(`${path}/`));
     if (left) {
       say(`leaving ${path} in place: something is still mounted inside it`);
       return;
@@ -360,10 +411,15 @@ export async function ensureBaseImage() {
       rmSync(tarball, { force: true });
       throw error;
     }
-    say(`${image}: Python ${versions.python}, scikit-learn ${versions.sklearn}, pandas ${versions.pandas}, numpy ${versions.numpy}`);
+    say(
+      `${image}: Python ${versions.python}, scikit-learn ${versions.sklearn}, pandas ${versions.pandas}, numpy ${versions.numpy}`,
+    );
     return { ok: true, image, versions };
   } catch (error) {
-    return { ok: false, reason: `the Python base image ${image} could not be built: ${/** @type {Error} */ (error).message}` };
+    return {
+      ok: false,
+      reason: `the Python base image ${image} could not be built: ${/** @type {Error} */ (error).message}`,
+    };
   }
 }
 
@@ -373,7 +429,9 @@ export const PYTHON_VERSIONS =
 
 /** @param {string} tarball */
 async function buildBaseTarball(tarball) {
-  const missing = ensureDebianPackages({ debootstrap: 'builds the Python base image of the tests from Debian packages (no registry is reachable)' });
+  const missing = ensureDebianPackages({
+    debootstrap: 'builds the Python base image of the tests from Debian packages (no registry is reachable)',
+  });
   if (missing.length > 0 || !hasCommand('debootstrap')) throw new Error('debootstrap is not installed');
   if (process.getuid?.() !== 0) throw new Error('debootstrap needs root');
   const dir = cacheDir();
@@ -385,14 +443,21 @@ async function buildBaseTarball(tarball) {
   const mirror = debianMirror();
   const { suite, variant, packages } = BASE_IMAGE_RECIPE;
   try {
-    say(`building the Python base image with debootstrap (${suite}, ${packages.join(', ')}) from ${mirror}; this takes a few minutes once, then it is cached in ${tarball}`);
+    say(
+      `building the Python base image with debootstrap (${suite}, ${packages.join(', ')}) from ${mirror}; this takes a few minutes once, then it is cached in ${tarball}`,
+    );
     const started = Date.now();
-    check(await runAsync('debootstrap', [`--variant=${variant}`, `--include=${packages.join(',')}`, suite, rootfs, mirror]), 'debootstrap');
+    check(
+      await runAsync('debootstrap', [`--variant=${variant}`, `--include=${packages.join(',')}`, suite, rootfs, mirror]),
+      'debootstrap',
+    );
     say(`debootstrap finished in ${Math.round((Date.now() - started) / 1000)} s`);
     // What apt downloaded has no place in the image.
     for (const sub of ['var/cache/apt/archives', 'var/lib/apt/lists']) {
       const path = join(rootfs, sub);
-      if (existsSync(path)) for (const name of readdirSync(path)) if (name.endsWith('.deb') || name.endsWith('_Packages')) rmSync(join(path, name), { force: true });
+      if (existsSync(path))
+        for (const name of readdirSync(path))
+          if (name.endsWith('.deb') || name.endsWith('_Packages')) rmSync(join(path, name), { force: true });
     }
     check(await runAsync('tar', ['--numeric-owner', '-C', rootfs, '-cf', partial, '.']), 'tar');
     // The rename is the guard: a tarball under its final name is complete.
@@ -415,8 +480,11 @@ const BUSYBOX = '/bin/busybox';
  */
 export async function ensureBusyboxImage() {
   try {
-    const missing = ensureDebianPackages({ 'busybox-static': 'a static busybox, the whole of a tiny test image built without a registry' });
-    if (missing.length > 0 || !existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing (Debian package busybox-static)`);
+    const missing = ensureDebianPackages({
+      'busybox-static': 'a static busybox, the whole of a tiny test image built without a registry',
+    });
+    if (missing.length > 0 || !existsSync(BUSYBOX))
+      throw new Error(`${BUSYBOX} is missing (Debian package busybox-static)`);
     const binary = createHash('sha256').update(readFileSync(BUSYBOX)).digest('hex');
     const image = `mlops-test-busybox:${shortHash({ dockerfile: BUSYBOX_DOCKERFILE, binary })}`;
     if (await imageExists(image)) return { ok: true, image };
@@ -426,13 +494,18 @@ export async function ensureBusyboxImage() {
       const bin = join(context, 'rootfs', 'bin');
       mkdirSync(bin, { recursive: true });
       copyFileSync(BUSYBOX, join(bin, 'busybox'));
-      const applets = check(await runAsync(BUSYBOX, ['--list']), 'busybox --list').stdout.split('\n').filter((a) => /^[\w.[-]+$/.test(a) && a !== 'busybox');
+      const applets = check(await runAsync(BUSYBOX, ['--list']), 'busybox --list')
+        .stdout.split('\n')
+        .filter((a) => /^[\w.[-]+$/.test(a) && a !== 'busybox');
       for (const applet of applets) symlinkSync('busybox', join(bin, applet));
       mkdirSync(join(context, 'rootfs', 'tmp'));
       chmodSync(join(context, 'rootfs', 'tmp'), 0o1777);
       writeFileSync(join(context, 'Dockerfile'), BUSYBOX_DOCKERFILE);
       // The classic builder: Debian's docker.io has no buildx, and nothing is pulled.
-      check(await dockerCli(['build', '--quiet', '--tag', image, context], { env: { DOCKER_BUILDKIT: '0' } }), 'docker build');
+      check(
+        await dockerCli(['build', '--quiet', '--tag', image, context], { env: { DOCKER_BUILDKIT: '0' } }),
+        'docker build',
+      );
     } finally {
       rmSync(context, { recursive: true, force: true });
     }

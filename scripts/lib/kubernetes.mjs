@@ -6,7 +6,17 @@
 // on two cores; a control plane then starts in a few seconds.
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +32,36 @@ const GO_TOOLCHAIN = '1.26.8';
 
 /** The staging modules of k8s.io/kubernetes, which its go.mod replaces with local paths. */
 const STAGING_MODULES = [
-  'api', 'apiextensions-apiserver', 'apimachinery', 'apiserver', 'cli-runtime', 'client-go', 'cloud-provider', 'cluster-bootstrap',
-  'code-generator', 'component-base', 'component-helpers', 'controller-manager', 'cri-api', 'cri-client', 'csi-translation-lib',
-  'dynamic-resource-allocation', 'endpointslice', 'externaljwt', 'kms', 'kube-aggregator', 'kube-controller-manager', 'kube-proxy',
-  'kube-scheduler', 'kubectl', 'kubelet', 'metrics', 'mount-utils', 'pod-security-admission', 'sample-apiserver', 'sample-cli-plugin',
+  'api',
+  'apiextensions-apiserver',
+  'apimachinery',
+  'apiserver',
+  'cli-runtime',
+  'client-go',
+  'cloud-provider',
+  'cluster-bootstrap',
+  'code-generator',
+  'component-base',
+  'component-helpers',
+  'controller-manager',
+  'cri-api',
+  'cri-client',
+  'csi-translation-lib',
+  'dynamic-resource-allocation',
+  'endpointslice',
+  'externaljwt',
+  'kms',
+  'kube-aggregator',
+  'kube-controller-manager',
+  'kube-proxy',
+  'kube-scheduler',
+  'kubectl',
+  'kubelet',
+  'metrics',
+  'mount-utils',
+  'pod-security-admission',
+  'sample-apiserver',
+  'sample-cli-plugin',
   'sample-controller',
 ];
 
@@ -53,7 +89,11 @@ const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-sch
 /** @returns {boolean} */
 export function kubernetesBinariesReady() {
   const recipe = join(kubernetesBinDir(), '.recipe');
-  return existsSync(recipe) && readFileSync(recipe, 'utf8') === RECIPE && BINARIES.every((binary) => existsSync(join(kubernetesBinDir(), binary)));
+  return (
+    existsSync(recipe) &&
+    readFileSync(recipe, 'utf8') === RECIPE &&
+    BINARIES.every((binary) => existsSync(join(kubernetesBinDir(), binary)))
+  );
 }
 
 /**
@@ -62,9 +102,16 @@ export function kubernetesBinariesReady() {
  * @returns {string}
  */
 function goProxy() {
-  const configured = process.env.GOPROXY || spawnSync('go', ['env', 'GOPROXY'], { encoding: 'utf8' }).stdout?.trim() || '';
-  const proxy = configured.split(/[,|]/).map((entry) => entry.trim()).find((entry) => /^https?:\/\//.test(entry));
-  if (!proxy) throw new Error('no Go module proxy is configured (GOPROXY, or `go env GOPROXY`): it is needed to fetch the Go toolchain that builds the Kubernetes control plane');
+  const configured =
+    process.env.GOPROXY || spawnSync('go', ['env', 'GOPROXY'], { encoding: 'utf8' }).stdout?.trim() || '';
+  const proxy = configured
+    .split(/[,|]/)
+    .map((entry) => entry.trim())
+    .find((entry) => /^https?:\/\//.test(entry));
+  if (!proxy)
+    throw new Error(
+      'no Go module proxy is configured (GOPROXY, or `go env GOPROXY`): it is needed to fetch the Go toolchain that builds the Kubernetes control plane',
+    );
   return proxy.replace(/\/$/, '');
 }
 
@@ -82,16 +129,31 @@ function ensureGo() {
   const root = join(cacheDir(), `go-${GO_TOOLCHAIN}`);
   const go = join(root, `golang.org/toolchain@v0.0.1-go${GO_TOOLCHAIN}.linux-amd64`, 'bin', 'go');
   if (existsSync(go)) return go;
-  say(`installing Go ${GO_TOOLCHAIN} from the Go module proxy into ${root}: it builds the Kubernetes control plane of the tests`);
+  say(
+    `installing Go ${GO_TOOLCHAIN} from the Go module proxy into ${root}: it builds the Kubernetes control plane of the tests`,
+  );
   const zip = `${root}.zip`;
   mkdirSync(root, { recursive: true });
   const url = `${goProxy()}/golang.org/toolchain/@v/v0.0.1-go${GO_TOOLCHAIN}.linux-amd64.zip`;
-  const fetched = spawnSync(process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then(async (r) => { if (!r.ok) throw new Error(r.status + ' ' + r.statusText); require('fs').writeFileSync(${JSON.stringify(zip)}, Buffer.from(await r.arrayBuffer())); })`], { stdio: 'inherit' });
+  const fetched = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `fetch(${JSON.stringify(url)}).then(async (r) => { if (!r.ok) throw new Error(r.status + ' ' + r.statusText); require('fs').writeFileSync(${JSON.stringify(zip)}, Buffer.from(await r.arrayBuffer())); })`,
+    ],
+    { stdio: 'inherit' },
+  );
   if (fetched.status !== 0) throw new Error(`Go ${GO_TOOLCHAIN} could not be downloaded from ${url}`);
   const unpacked = spawnSync('python3', ['-m', 'zipfile', '-e', zip, root], { stdio: 'inherit' });
   rmSync(zip, { force: true });
-  if (unpacked.status !== 0) throw new Error(`the Go ${GO_TOOLCHAIN} archive could not be unpacked (python3 -m zipfile)`);
-  spawnSync('chmod', ['-R', 'u+x', join(root, `golang.org/toolchain@v0.0.1-go${GO_TOOLCHAIN}.linux-amd64`, 'bin'), join(root, `golang.org/toolchain@v0.0.1-go${GO_TOOLCHAIN}.linux-amd64`, 'pkg', 'tool')]);
+  if (unpacked.status !== 0)
+    throw new Error(`the Go ${GO_TOOLCHAIN} archive could not be unpacked (python3 -m zipfile)`);
+  spawnSync('chmod', [
+    '-R',
+    'u+x',
+    join(root, `golang.org/toolchain@v0.0.1-go${GO_TOOLCHAIN}.linux-amd64`, 'bin'),
+    join(root, `golang.org/toolchain@v0.0.1-go${GO_TOOLCHAIN}.linux-amd64`, 'pkg', 'tool'),
+  ]);
   return go;
 }
 
@@ -107,9 +169,12 @@ export function ensureKubernetesBinaries() {
     const src = join(bin, '..', 'src');
     mkdirSync(src, { recursive: true });
     // Binaries of another recipe are built again.
-    if (existsSync(bin) && (!existsSync(join(bin, '.recipe')) || readFileSync(join(bin, '.recipe'), 'utf8') !== RECIPE)) rmSync(bin, { recursive: true, force: true });
+    if (existsSync(bin) && (!existsSync(join(bin, '.recipe')) || readFileSync(join(bin, '.recipe'), 'utf8') !== RECIPE))
+      rmSync(bin, { recursive: true, force: true });
     mkdirSync(bin, { recursive: true });
-    say(`building Kubernetes ${KUBERNETES_VERSION} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl), etcd ${ETCD_VERSION} and kwok ${KWOK_VERSION} from their Go modules into ${bin}: 15 to 30 minutes once, then cached`);
+    say(
+      `building Kubernetes ${KUBERNETES_VERSION} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl), etcd ${ETCD_VERSION} and kwok ${KWOK_VERSION} from their Go modules into ${bin}: 15 to 30 minutes once, then cached`,
+    );
     const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
     const goRun = (/** @type {string[]} */ args, /** @type {Record<string, string>} */ extra = {}) => {
       const result = spawnSync(go, args, { cwd: src, env: { ...env, ...extra }, stdio: 'inherit' });
@@ -118,20 +183,30 @@ export function ensureKubernetesBinaries() {
     if (!existsSync(join(src, 'go.mod'))) goRun(['mod', 'init', 'local/k8sbin']);
     // `go install k8s.io/kubernetes/cmd/...@v` is refused (its go.mod has replace directives), so a
     // wrapper module requires it and points each staging module at its published version.
-    goRun(['mod', 'edit', `-require=k8s.io/kubernetes@v${KUBERNETES_VERSION}`, `-require=go.etcd.io/etcd/server/v3@v${ETCD_VERSION}`,
-      ...STAGING_MODULES.map((module) => `-replace=k8s.io/${module}=k8s.io/${module}@v0.${KUBERNETES_VERSION.slice(2)}`)]);
-    writeFileSync(join(src, 'tools.go'), [
-      '//go:build tools',
-      'package tools',
-      'import (',
-      '\t_ "go.etcd.io/etcd/server/v3"',
-      '\t_ "k8s.io/kubernetes/cmd/kube-apiserver"',
-      '\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"',
-      '\t_ "k8s.io/kubernetes/cmd/kube-scheduler"',
-      '\t_ "k8s.io/kubernetes/cmd/kubectl"',
-      ')',
-      '',
-    ].join('\n'));
+    goRun([
+      'mod',
+      'edit',
+      `-require=k8s.io/kubernetes@v${KUBERNETES_VERSION}`,
+      `-require=go.etcd.io/etcd/server/v3@v${ETCD_VERSION}`,
+      ...STAGING_MODULES.map(
+        (module) => `-replace=k8s.io/${module}=k8s.io/${module}@v0.${KUBERNETES_VERSION.slice(2)}`,
+      ),
+    ]);
+    writeFileSync(
+      join(src, 'tools.go'),
+      [
+        '//go:build tools',
+        'package tools',
+        'import (',
+        '\t_ "go.etcd.io/etcd/server/v3"',
+        '\t_ "k8s.io/kubernetes/cmd/kube-apiserver"',
+        '\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"',
+        '\t_ "k8s.io/kubernetes/cmd/kube-scheduler"',
+        '\t_ "k8s.io/kubernetes/cmd/kubectl"',
+        ')',
+        '',
+      ].join('\n'),
+    );
     goRun(['mod', 'tidy']);
     /** @type {[string, string][]} */
     const targets = [
@@ -150,14 +225,20 @@ export function ensureKubernetesBinaries() {
     if (!existsSync(join(bin, 'kwok'))) {
       say('building kwok');
       const gobin = join(bin, 'kwok-install');
-      goRun(['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@v${KWOK_VERSION}`], { GOBIN: gobin, GOFLAGS: '' });
+      goRun(['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@v${KWOK_VERSION}`], {
+        GOBIN: gobin,
+        GOFLAGS: '',
+      });
       renameSync(join(gobin, 'kwok'), join(bin, 'kwok'));
       rmSync(gobin, { recursive: true, force: true });
     }
     writeFileSync(join(bin, '.recipe'), RECIPE);
     return { ok: true, dir: bin };
   } catch (error) {
-    return { ok: false, reason: `the Kubernetes control plane could not be built: ${/** @type {Error} */ (error).message}` };
+    return {
+      ok: false,
+      reason: `the Kubernetes control plane could not be built: ${/** @type {Error} */ (error).message}`,
+    };
   }
 }
 
@@ -182,7 +263,14 @@ export async function startControlPlane() {
   if (!built.ok) throw new Error(built.reason);
   const bin = built.dir;
   const dir = mkdtempSync(join(tmpdir(), 'mlops-kube-'));
-  const [etcdClient, etcdPeer, apiPort, cmPort, schedPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [etcdClient, etcdPeer, apiPort, cmPort, schedPort, kwokPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const server = `https://127.0.0.1:${apiPort}`;
   const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
   const viewerToken = `viewer-${Math.random().toString(36).slice(2)}`;
@@ -210,52 +298,123 @@ export async function startControlPlane() {
   const log = (/** @type {string | undefined} */ component = undefined) =>
     components
       .filter((c) => !component || c.name === component)
-      .map((c) => `--- ${c.name}${existsSync(join(dir, `${c.name}.exit`)) ? ` (${readFileSync(join(dir, `${c.name}.exit`), 'utf8')})` : ''}\n${tail(c.logFile, 15)}`)
+      .map(
+        (c) =>
+          `--- ${c.name}${existsSync(join(dir, `${c.name}.exit`)) ? ` (${readFileSync(join(dir, `${c.name}.exit`), 'utf8')})` : ''}\n${tail(c.logFile, 15)}`,
+      )
       .join('\n');
   const stop = async () => {
     stopping = true;
     for (const { child } of [...components].reverse()) child.kill('SIGTERM');
-    await Promise.all(components.map(({ child }) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => {
-      const timer = setTimeout(() => (child.kill('SIGKILL'), resolve(undefined)), 5000);
-      child.once('exit', () => (clearTimeout(timer), resolve(undefined)));
-    }))));
+    await Promise.all(
+      components.map(({ child }) =>
+        child.exitCode !== null || child.signalCode !== null
+          ? undefined
+          : new Promise((resolve) => {
+              const timer = setTimeout(() => (child.kill('SIGKILL'), resolve(undefined)), 5000);
+              child.once('exit', () => (clearTimeout(timer), resolve(undefined)));
+            }),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
     start('etcd', [
-      '--name', 'mlops', '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', `http://127.0.0.1:${etcdClient}`, '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-      '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-      '--initial-cluster', `mlops=http://127.0.0.1:${etcdPeer}`, '--log-level', 'warn', '--quota-backend-bytes', String(1 << 30),
+      '--name',
+      'mlops',
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-cluster',
+      `mlops=http://127.0.0.1:${etcdPeer}`,
+      '--log-level',
+      'warn',
+      '--quota-backend-bytes',
+      String(1 << 30),
     ]);
-    await waitFor(() => httpGet(`http://127.0.0.1:${etcdClient}/health`).then((r) => r.status === 200), 30_000, 'etcd', log);
+    await waitFor(
+      () => httpGet(`http://127.0.0.1:${etcdClient}/health`).then((r) => r.status === 200),
+      30_000,
+      'etcd',
+      log,
+    );
     start('kube-apiserver', [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`, `--secure-port=${apiPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-      `--cert-dir=${join(dir, 'certs')}`, '--service-cluster-ip-range=10.96.0.0/16', '--authorization-mode=Node,RBAC',
-      `--token-auth-file=${join(dir, 'tokens.csv')}`, '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${join(dir, 'sa.pub')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      '--enable-priority-and-fairness=false', '--profiling=false', '--v=0',
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--cert-dir=${join(dir, 'certs')}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--authorization-mode=Node,RBAC',
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+      '--v=0',
     ]);
-    await waitFor(() => httpGet(`${server}/readyz`, adminToken).then((r) => r.status === 200), 90_000, 'kube-apiserver', log);
+    await waitFor(
+      () => httpGet(`${server}/readyz`, adminToken).then((r) => r.status === 200),
+      90_000,
+      'kube-apiserver',
+      log,
+    );
     start('kube-controller-manager', [
-      `--kubeconfig=${kubeconfig}`, '--leader-elect=false', `--secure-port=${cmPort}`, '--bind-address=127.0.0.1',
-      `--service-account-private-key-file=${join(dir, 'sa.key')}`, '--use-service-account-credentials=false', '--profiling=false',
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      `--secure-port=${cmPort}`,
+      '--bind-address=127.0.0.1',
+      `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+      '--use-service-account-credentials=false',
+      '--profiling=false',
       // The node lifecycle controller stays: it lifts the not-ready taint new nodes get.
       '--controllers=*,-nodeipam,-route,-service-lb-controller,-cloud-node-lifecycle',
     ]);
-    start('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', `--secure-port=${schedPort}`, '--bind-address=127.0.0.1', '--profiling=false']);
-    start('kwok', [`--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', `--config=${join(dir, 'kwok.yaml')}`, `--server-address=127.0.0.1:${kwokPort}`]);
+    start('kube-scheduler', [
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      `--secure-port=${schedPort}`,
+      '--bind-address=127.0.0.1',
+      '--profiling=false',
+    ]);
+    start('kwok', [
+      `--kubeconfig=${kubeconfig}`,
+      '--manage-all-nodes=true',
+      `--config=${join(dir, 'kwok.yaml')}`,
+      `--server-address=127.0.0.1:${kwokPort}`,
+    ]);
     const nodeCreated = await apiRequest(server, adminToken, 'POST', '/api/v1/nodes', FAKE_NODE);
-    if (nodeCreated.status !== 201) throw new Error(`the fake node could not be created: ${nodeCreated.status} ${nodeCreated.text}`);
-    await waitFor(async () => {
-      const node = await apiRequest(server, adminToken, 'GET', `/api/v1/nodes/${FAKE_NODE.metadata.name}`);
-      const parsed = JSON.parse(node.text);
-      const ready = parsed.status?.conditions?.find((/** @type {{type: string}} */ c) => c.type === 'Ready');
-      return ready?.status === 'True' && !(parsed.spec?.taints ?? []).length;
-    }, 60_000, 'the kwok node (Ready, without taints)', log);
+    if (nodeCreated.status !== 201)
+      throw new Error(`the fake node could not be created: ${nodeCreated.status} ${nodeCreated.text}`);
+    await waitFor(
+      async () => {
+        const node = await apiRequest(server, adminToken, 'GET', `/api/v1/nodes/${FAKE_NODE.metadata.name}`);
+        const parsed = JSON.parse(node.text);
+        const ready = parsed.status?.conditions?.find((/** @type {{type: string}} */ c) => c.type === 'Ready');
+        return ready?.status === 'True' && !(parsed.spec?.taints ?? []).length;
+      },
+      60_000,
+      'the kwok node (Ready, without taints)',
+      log,
+    );
     // Pods wait for their namespace's default service account, made by the controller manager.
-    await waitFor(async () => (await apiRequest(server, adminToken, 'GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, 'kube-controller-manager', log);
+    await waitFor(
+      async () =>
+        (await apiRequest(server, adminToken, 'GET', '/api/v1/namespaces/default/serviceaccounts/default')).status ===
+        200,
+      60_000,
+      'kube-controller-manager',
+      log,
+    );
   } catch (error) {
     const detail = log();
     await stop();
@@ -295,7 +454,11 @@ export function kubeconfigText(server, token, context, namespace = 'default') {
 const FAKE_NODE = {
   apiVersion: 'v1',
   kind: 'Node',
-  metadata: { name: 'kwok-node-0', labels: { 'kubernetes.io/hostname': 'kwok-node-0', 'kubernetes.io/os': 'linux', type: 'kwok' }, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+  metadata: {
+    name: 'kwok-node-0',
+    labels: { 'kubernetes.io/hostname': 'kwok-node-0', 'kubernetes.io/os': 'linux', type: 'kwok' },
+    annotations: { 'kwok.x-k8s.io/node': 'fake' },
+  },
   spec: {},
   status: {
     allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
@@ -496,15 +659,26 @@ spec:
 export function apiRequest(server, token, method, path, body) {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(`${server}${path}`, {
-      method,
-      rejectUnauthorized: false,
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}) },
-      timeout: 10_000,
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      `${server}${path}`,
+      {
+        method,
+        rejectUnauthorized: false,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: 'application/json',
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+        },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk) => (text += chunk))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
     req.end(payload);
@@ -517,7 +691,10 @@ async function httpGet(url, token) {
     const parsed = new URL(url);
     return apiRequest(parsed.origin, token ?? '', 'GET', parsed.pathname).catch(() => ({ status: 0, text: '' }));
   }
-  return fetch(url).then((r) => ({ status: r.status, text: '' }), () => ({ status: 0, text: '' }));
+  return fetch(url).then(
+    (r) => ({ status: r.status, text: '' }),
+    () => ({ status: 0, text: '' }),
+  );
 }
 
 /**
@@ -541,4 +718,3 @@ function tail(file, lines) {
     return '';
   }
 }
-

@@ -33,15 +33,19 @@ export function ensureMlflow() {
   const paths = mlflowPaths();
   if (existsSync(marker)) return { ok: true, ...paths };
   const python = process.env.MLOPS_PYTHON || 'python3';
-  if (!hasCommand(python) && !existsSync(python)) return { ok: false, reason: `${python} is not on the PATH (MLflow needs Python 3.10+)` };
+  if (!hasCommand(python) && !existsSync(python))
+    return { ok: false, reason: `${python} is not on the PATH (MLflow needs Python 3.10+)` };
   try {
-    say(`installing mlflow==${MLFLOW_VERSION} into a virtualenv at ${home} (the real MLflow client and server that the tests compare our readers with)`);
+    say(
+      `installing mlflow==${MLFLOW_VERSION} into a virtualenv at ${home} (the real MLflow client and server that the tests compare our readers with)`,
+    );
     rmSync(home, { recursive: true, force: true });
     run(python, ['-m', 'venv', home]);
     const quiet = { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } };
     run(paths.python, ['-m', 'pip', 'install', '--quiet', `mlflow==${MLFLOW_VERSION}`], quiet);
     const check = spawnSync(paths.python, ['-c', 'import mlflow; print(mlflow.__version__)'], { encoding: 'utf8' });
-    if (check.stdout.trim() !== MLFLOW_VERSION) throw new Error(`import mlflow gave ${JSON.stringify(check.stdout.trim())}: ${check.stderr}`);
+    if (check.stdout.trim() !== MLFLOW_VERSION)
+      throw new Error(`import mlflow gave ${JSON.stringify(check.stdout.trim())}: ${check.stderr}`);
     writeFileSync(marker, new Date().toISOString());
     return { ok: true, ...paths };
   } catch (error) {
@@ -66,12 +70,17 @@ export async function startMlflowServer(options) {
   const artifacts = mkdtempSync(join(tmpdir(), 'mlops-mlflow-artifacts-'));
   const args = [
     'server',
-    '--backend-store-uri', options.backendStoreUri,
+    '--backend-store-uri',
+    options.backendStoreUri,
     // A local artifact root, so the server never needs a separate artifact service.
-    '--default-artifact-root', artifacts,
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--workers', '1',
+    '--default-artifact-root',
+    artifacts,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--workers',
+    '1',
   ];
   const child = spawn(installed.mlflow, args, {
     // Anything the server writes beside itself (./mlartifacts) lands in the temp folder.
@@ -106,7 +115,12 @@ export async function startMlflowServer(options) {
     rmSync(artifacts, { recursive: true, force: true });
   };
   try {
-    await waitForMlflow(url, 90_000, () => log, () => child.exitCode);
+    await waitForMlflow(
+      url,
+      90_000,
+      () => log,
+      () => child.exitCode,
+    );
   } catch (error) {
     await stop();
     throw error;

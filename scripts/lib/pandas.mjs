@@ -20,14 +20,20 @@ export function ensurePandas() {
   const python = join(home, 'bin', 'python');
   if (existsSync(marker)) return { ok: true, python };
   const system = process.env.MLOPS_PYTHON || 'python3';
-  if (!hasCommand(system) && !existsSync(system)) return { ok: false, reason: `${system} is not on the PATH (pandas ${PANDAS_VERSION} needs Python 3.11+)` };
+  if (!hasCommand(system) && !existsSync(system))
+    return { ok: false, reason: `${system} is not on the PATH (pandas ${PANDAS_VERSION} needs Python 3.11+)` };
   try {
-    say(`installing pandas==${PANDAS_VERSION} into a virtualenv at ${home} (the peer the profiling benchmark compares DuckDB with)`);
+    say(
+      `installing pandas==${PANDAS_VERSION} into a virtualenv at ${home} (the peer the profiling benchmark compares DuckDB with)`,
+    );
     rmSync(home, { recursive: true, force: true });
     run(system, ['-m', 'venv', home]);
-    run(python, ['-m', 'pip', 'install', '--quiet', `pandas==${PANDAS_VERSION}`], { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    run(python, ['-m', 'pip', 'install', '--quiet', `pandas==${PANDAS_VERSION}`], {
+      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+    });
     const check = spawnSync(python, ['-c', 'import pandas; print(pandas.__version__)'], { encoding: 'utf8' });
-    if (check.stdout.trim() !== PANDAS_VERSION) throw new Error(`import pandas gave ${JSON.stringify(check.stdout.trim())}: ${check.stderr}`);
+    if (check.stdout.trim() !== PANDAS_VERSION)
+      throw new Error(`import pandas gave ${JSON.stringify(check.stdout.trim())}: ${check.stderr}`);
     writeFileSync(marker, new Date().toISOString());
     return { ok: true, python };
   } catch (error) {

@@ -26,15 +26,23 @@ export function ensurePrometheus() {
   let bin = findProgram('prometheus');
   if (!bin) {
     if (!hasCommand('apt-get') || process.getuid?.() !== 0) {
-      return { ok: false, reason: 'prometheus is not installed (install the Debian package prometheus as root, or put a prometheus binary on the PATH)' };
+      return {
+        ok: false,
+        reason:
+          'prometheus is not installed (install the Debian package prometheus as root, or put a prometheus binary on the PATH)',
+      };
     }
     try {
       const missing = ensureDebianPackages({
-        prometheus: 'the Prometheus server and promtool that the monitoring tests scrape the model server with and check generated scrape configs with (our own instance runs on a free port; a service the package starts on :9090 is left alone)',
+        prometheus:
+          'the Prometheus server and promtool that the monitoring tests scrape the model server with and check generated scrape configs with (our own instance runs on a free port; a service the package starts on :9090 is left alone)',
       });
       if (missing.length > 0) return { ok: false, reason: `missing Debian packages: ${missing.join(', ')}` };
     } catch (error) {
-      return { ok: false, reason: `the prometheus package could not be installed: ${/** @type {Error} */ (error).message}` };
+      return {
+        ok: false,
+        reason: `the prometheus package could not be installed: ${/** @type {Error} */ (error).message}`,
+      };
     }
     bin = findProgram('prometheus');
     if (!bin) return { ok: false, reason: 'prometheus is still missing after installing its Debian package' };
@@ -98,7 +106,9 @@ export async function startPrometheus(options) {
   child.stdout?.setEncoding('utf8').on('data', (chunk) => (log += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk) => (log += chunk));
   let exitCode = /** @type {number | null} */ (null);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exitCode = code ?? (signal ? 128 : 1)))));
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve((exitCode = code ?? (signal ? 128 : 1)))),
+  );
   child.on('error', (error) => {
     log += `\n${error.message}`;
     exitCode = 127;
@@ -114,7 +124,13 @@ export async function startPrometheus(options) {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForReady(`${url}/-/ready`, options.headers ?? {}, 60_000, () => log, () => exitCode);
+    await waitForReady(
+      `${url}/-/ready`,
+      options.headers ?? {},
+      60_000,
+      () => log,
+      () => exitCode,
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -127,7 +143,8 @@ export async function startPrometheus(options) {
     async reload(configYaml) {
       writeFileSync(configPath, configYaml);
       const response = await fetch(`${url}/-/reload`, { method: 'POST', headers: options.headers ?? {} });
-      if (!response.ok) throw new Error(`POST ${url}/-/reload answered ${response.status}: ${(await response.text()).trim()}\n${log}`);
+      if (!response.ok)
+        throw new Error(`POST ${url}/-/reload answered ${response.status}: ${(await response.text()).trim()}\n${log}`);
     },
   };
 }

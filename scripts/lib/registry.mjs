@@ -23,10 +23,14 @@ export function ensureRegistryPackages() {
       'apache2-utils': 'htpasswd, which makes the bcrypt password file of the registry with authentication',
     });
     if (missing.length > 0) return { ok: false, reason: `missing Debian packages: ${missing.join(', ')}` };
-    for (const binary of [REGISTRY_BIN, HTPASSWD_BIN]) if (!existsSync(binary)) return { ok: false, reason: `${binary} is missing after installing its package` };
+    for (const binary of [REGISTRY_BIN, HTPASSWD_BIN])
+      if (!existsSync(binary)) return { ok: false, reason: `${binary} is missing after installing its package` };
     return { ok: true };
   } catch (error) {
-    return { ok: false, reason: `the registry packages could not be installed: ${/** @type {Error} */ (error).message}` };
+    return {
+      ok: false,
+      reason: `the registry packages could not be installed: ${/** @type {Error} */ (error).message}`,
+    };
   }
 }
 
@@ -59,7 +63,9 @@ export async function startRegistry(options = {}) {
     storage: { filesystem: { rootdirectory: join(dir, 'storage') }, delete: { enabled: true } },
     // A secret of its own, or the registry warns that it made one up.
     http: { addr: host, secret: randomBytes(16).toString('hex') },
-    ...(options.auth ? { auth: { htpasswd: { realm: 'mlops-test-registry', path: writeHtpasswd(dir, options.auth) } } } : {}),
+    ...(options.auth
+      ? { auth: { htpasswd: { realm: 'mlops-test-registry', path: writeHtpasswd(dir, options.auth) } } }
+      : {}),
   };
   mkdirSync(config.storage.filesystem.rootdirectory);
   const configFile = join(dir, 'config.yml');
@@ -70,8 +76,13 @@ export async function startRegistry(options = {}) {
   child.stdout?.setEncoding('utf8').on('data', (chunk) => (log += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk) => (log += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const authorization = options.auth ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}` : undefined;
-  const headers = (/** @type {Record<string, string>} */ extra = {}) => ({ ...(authorization ? { Authorization: authorization } : {}), ...extra });
+  const authorization = options.auth
+    ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
+    : undefined;
+  const headers = (/** @type {Record<string, string>} */ extra = {}) => ({
+    ...(authorization ? { Authorization: authorization } : {}),
+    ...extra,
+  });
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -83,7 +94,12 @@ export async function startRegistry(options = {}) {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForRegistry(`http://${host}/v2/`, 20_000, () => log, () => child.exitCode);
+    await waitForRegistry(
+      `http://${host}/v2/`,
+      20_000,
+      () => log,
+      () => child.exitCode,
+    );
   } catch (error) {
     await stop();
     throw error;

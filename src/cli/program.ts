@@ -67,7 +67,10 @@ export async function runCli(program: Program, argv: string[], io: CliIo): Promi
     const command = program.commands.find((c) => c.name === name);
     if (name && !command) throw new UsageError(`unknown command '${name}'. Run '${program.name} --help' for the list.`);
     // Only the command name itself is taken out: its arguments may repeat it (mlops lake tables --lake lake).
-    const parsed = parse([...argv.slice(0, Math.max(at, 0)), ...argv.slice(at + 1)], { ...GLOBAL_OPTIONS, ...command?.options });
+    const parsed = parse([...argv.slice(0, Math.max(at, 0)), ...argv.slice(at + 1)], {
+      ...GLOBAL_OPTIONS,
+      ...command?.options,
+    });
     // --version is the program's only before a command; after one, it belongs to the command.
     if (parsed.values.version && (!command || !('version' in command.options))) {
       io.stdout(json ? `${JSON.stringify({ version: program.version })}\n` : `${program.version}\n`);
@@ -83,7 +86,9 @@ export async function runCli(program: Program, argv: string[], io: CliIo): Promi
     const message = redactUserInfo(error instanceof Error ? error.message : String(error));
     const remedy = error instanceof MlopsError ? error.remedy : undefined;
     io.stderr(
-      json ? `${JSON.stringify({ error: message, ...(remedy ? { remedy } : {}) })}\n` : `${program.name}: ${message}${remedy ? `\n${remedy}` : ''}\n`,
+      json
+        ? `${JSON.stringify({ error: message, ...(remedy ? { remedy } : {}) })}\n`
+        : `${program.name}: ${message}${remedy ? `\n${remedy}` : ''}\n`,
     );
     return usage ? 2 : 1;
   }

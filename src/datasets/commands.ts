@@ -41,7 +41,11 @@ function sources(): DatasetSources {
         import('./pipelines/pipelineOverview'),
       ]);
       const pipeline = await loadPipeline(file, root());
-      return pipelineOverview(pipeline, await readState(root()), await listRuns(root(), { pipeline: pipeline.relativeFile }));
+      return pipelineOverview(
+        pipeline,
+        await readState(root()),
+        await listRuns(root(), { pipeline: pipeline.relativeFile }),
+      );
     },
   };
 }
@@ -82,7 +86,8 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
         title: `Ingest ${basename(source)} into the lake`,
         prompt: 'Table name: a new version is added if the table exists',
         value: suggestTableName(source),
-        validateInput: (text) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? undefined : 'Letters, digits and _, not starting with a digit'),
+        validateInput: (text) =>
+          /^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? undefined : 'Letters, digits and _, not starting with a digit',
       });
       if (!table) return;
       await ingest(log, root, source, table, false);
@@ -112,16 +117,30 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
           return;
         }
         const picked = await vscode.window.showQuickPick(
-          commits.map((c) => ({ label: c.message.split('\n')[0], description: `${c.hash.slice(0, 8)} · ${c.author} · ${new Date(c.date).toLocaleString()}`, commit: c })),
-          { title: `History of ${relative(root, file)}`, placeHolder: 'Compare the working copy with the version of a commit' },
+          commits.map((c) => ({
+            label: c.message.split('\n')[0],
+            description: `${c.hash.slice(0, 8)} · ${c.author} · ${new Date(c.date).toLocaleString()}`,
+            commit: c,
+          })),
+          {
+            title: `History of ${relative(root, file)}`,
+            placeHolder: 'Compare the working copy with the version of a commit',
+          },
         );
         if (!picked) return;
         const markdown = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Comparing ${basename(file)} with ${picked.commit.hash.slice(0, 8)}`, cancellable: true },
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `Comparing ${basename(file)} with ${picked.commit.hash.slice(0, 8)}`,
+            cancellable: true,
+          },
           async (_progress, token) => {
             const abort = new AbortController();
             token.onCancellationRequested(() => abort.abort());
-            const [{ profile }, { compareVersionsMarkdown }] = await Promise.all([import('./profile'), import('./versionComparison')]);
+            const [{ profile }, { compareVersionsMarkdown }] = await Promise.all([
+              import('./profile'),
+              import('./versionComparison'),
+            ]);
             const old = await datasetAtCommit(root, file, picked.commit.hash);
             return compareVersionsMarkdown(
               relative(root, file),
@@ -145,9 +164,16 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       const { sqlIdentifier, sqlString } = await import('./sql');
       const sql = node?.kind === 'table' ? `SELECT * FROM ${sqlIdentifier(node.table.name)} LIMIT 100` : undefined;
       // Exports run the query again in DuckDB without the row limit, so nothing is cut.
-      const exportResult = async (format: 'csv' | 'parquet', query: string, versions: Record<string, number>, target: string) => {
+      const exportResult = async (
+        format: 'csv' | 'parquet',
+        query: string,
+        versions: Record<string, number>,
+        target: string,
+      ) => {
         const options = format === 'csv' ? 'FORMAT csv, HEADER' : 'FORMAT parquet';
-        await lake.query(`COPY (${query.trim().replace(/;+$/, '')}) TO ${sqlString(target)} (${options})`, { versions });
+        await lake.query(`COPY (${query.trim().replace(/;+$/, '')}) TO ${sqlString(target)} (${options})`, {
+          versions,
+        });
         log.info(`lake: exported the query result to ${target}`);
       };
       showQueryPanel(context, log, lake, exportResult, sql);
@@ -188,14 +214,19 @@ async function askIngestSource(root: string): Promise<string | undefined> {
     title: 'Ingest into the lake',
     prompt: 'A file or a glob, relative to the workspace: * within a folder, ** across folders, {a,b} for either',
     placeHolder: 'data/events-*.jsonl',
-    value: active?.scheme === 'file' && DATASET_EXTENSIONS.includes(extname(active.fsPath).slice(1).toLowerCase()) ? relative(root, active.fsPath) : '',
+    value:
+      active?.scheme === 'file' && DATASET_EXTENSIONS.includes(extname(active.fsPath).slice(1).toLowerCase())
+        ? relative(root, active.fsPath)
+        : '',
     validateInput: async (text) => {
       // The box keeps only the answer for the latest text; an older walk of the folders is stopped.
       latest?.abort();
       const typing = (latest = new AbortController());
       try {
         const check = await checkIngestPattern(text, root, typing.signal);
-        return 'problem' in check ? check.problem : { message: check.summary, severity: vscode.InputBoxValidationSeverity.Info };
+        return 'problem' in check
+          ? check.problem
+          : { message: check.summary, severity: vscode.InputBoxValidationSeverity.Info };
       } catch (error) {
         return typing.signal.aborted ? undefined : describeError(error);
       }
@@ -206,17 +237,33 @@ async function askIngestSource(root: string): Promise<string | undefined> {
 async function pickPipeline(root: string): Promise<string | undefined> {
   const files = await (await import('./pipelines/findPipelines')).findPipelines(root);
   if (files.length <= 1) {
-    if (!files.length) void vscode.window.showInformationMessage('No mlops.pipeline.yaml (or pipelines/*.yaml) in this workspace.');
+    if (!files.length)
+      void vscode.window.showInformationMessage('No mlops.pipeline.yaml (or pipelines/*.yaml) in this workspace.');
     return files[0];
   }
-  return (await vscode.window.showQuickPick(files.map((file) => ({ label: relative(root, file), file })), { title: 'Run which pipeline?' }))?.file;
+  return (
+    await vscode.window.showQuickPick(
+      files.map((file) => ({ label: relative(root, file), file })),
+      { title: 'Run which pipeline?' },
+    )
+  )?.file;
 }
 
 /** `source` is a file or a glob, relative to `root` or absolute. */
-async function ingest(log: Log, root: string, source: string, table: string, allowSchemaChange: boolean): Promise<void> {
+async function ingest(
+  log: Log,
+  root: string,
+  source: string,
+  table: string,
+  allowSchemaChange: boolean,
+): Promise<void> {
   try {
     const version = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Ingesting ${basename(source)} into ${table}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Ingesting ${basename(source)} into ${table}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
@@ -235,7 +282,9 @@ async function ingest(log: Log, root: string, source: string, table: string, all
       },
     );
     log.info(`lake: ${table} version ${version.version}: ${version.rows} rows from ${source}`);
-    void vscode.window.showInformationMessage(`${table} version ${version.version}: ${version.rows.toLocaleString('en')} rows.`);
+    void vscode.window.showInformationMessage(
+      `${table} version ${version.version}: ${version.rows.toLocaleString('en')} rows.`,
+    );
   } catch (error) {
     const message = describeError(error);
     log.error(`lake: ${message}`);
@@ -249,11 +298,18 @@ async function ingest(log: Log, root: string, source: string, table: string, all
 async function runPipelineWithProgress(log: Log, root: string, file: string, step: string | undefined): Promise<void> {
   try {
     const run = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: step ? `Running step ${step}` : `Running ${relative(root, file)}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: step ? `Running step ${step}` : `Running ${relative(root, file)}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        const [{ loadPipeline }, { runPipeline }] = await Promise.all([import('./pipelines/loadPipeline'), import('./pipelines/runPipeline')]);
+        const [{ loadPipeline }, { runPipeline }] = await Promise.all([
+          import('./pipelines/loadPipeline'),
+          import('./pipelines/runPipeline'),
+        ]);
         const pipeline = await loadPipeline(file, root);
         let reported = 0;
         return runPipeline(pipeline, {
@@ -263,7 +319,12 @@ async function runPipelineWithProgress(log: Log, root: string, file: string, ste
           step,
           signal: abort.signal,
           onProgress: (event) => {
-            const text = event.event === 'finished' ? `${event.step}: ${event.status}${event.message ? ` (${event.message})` : ''}` : event.event === 'skipped' ? `${event.step}: skipped, ${event.message}` : `${event.step}…`;
+            const text =
+              event.event === 'finished'
+                ? `${event.step}: ${event.status}${event.message ? ` (${event.message})` : ''}`
+                : event.event === 'skipped'
+                  ? `${event.step}: skipped, ${event.message}`
+                  : `${event.step}…`;
             log.info(`pipeline: ${text}`);
             progress.report({ message: text, increment: Math.max(0, event.fraction * 100 - reported) });
             reported = Math.max(reported, event.fraction * 100);
@@ -274,8 +335,13 @@ async function runPipelineWithProgress(log: Log, root: string, file: string, ste
     for (const stepRun of run.steps) for (const line of stepRun.logs) log.info(`pipeline: ${stepRun.step}: ${line}`);
     const failed = run.steps.filter((s) => s.status === 'failed');
     if (failed.length) {
-      void vscode.window.showErrorMessage(`${failed.map((s) => `${s.step}: ${s.message ?? 'failed'}`).join('\n')}`, 'Show Log').then((choice) => choice && log.show());
-    } else void vscode.window.showInformationMessage(`Pipeline ${run.status}: ${run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}.`);
+      void vscode.window
+        .showErrorMessage(`${failed.map((s) => `${s.step}: ${s.message ?? 'failed'}`).join('\n')}`, 'Show Log')
+        .then((choice) => choice && log.show());
+    } else
+      void vscode.window.showInformationMessage(
+        `Pipeline ${run.status}: ${run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}.`,
+      );
   } catch (error) {
     log.error(`pipeline: ${describeError(error)}`);
     void vscode.window.showErrorMessage(describeError(error));

@@ -63,7 +63,8 @@ export function firstRaggedRow(text: string, delimiter: string, complete: boolea
   const expected = judged[0]?.fields.length;
   for (const record of judged.slice(1)) {
     const blank = record.fields.length === 1 && record.fields[0] === '';
-    if (!blank && record.fields.length !== expected) return { line: record.line, fields: record.fields.length, expected: expected! };
+    if (!blank && record.fields.length !== expected)
+      return { line: record.line, fields: record.fields.length, expected: expected! };
   }
   return undefined;
 }

@@ -24,10 +24,14 @@ export const datasetsCommand: CliCommand = {
     const summaries: DatasetSummary[] = [];
     for (const dataset of datasets) summaries.push(await summarize(dataset));
     if (stoppedAt) {
-      context.io.stderr(`Stopped after ${datasets.length} datasets (${stoppedAt === 'limit' ? 'the dataset limit' : 'the limit on files and folders looked at'}): ${root} has more.\n`);
+      context.io.stderr(
+        `Stopped after ${datasets.length} datasets (${stoppedAt === 'limit' ? 'the dataset limit' : 'the limit on files and folders looked at'}): ${root} has more.\n`,
+      );
     }
     if (context.json) {
-      context.io.stdout(`${toJson(summaries.map(({ path, format, rows, columns, bytes, problem }) => ({ path, format, rows, columns, bytes, ...(problem ? { problem } : {}) })))}\n`);
+      context.io.stdout(
+        `${toJson(summaries.map(({ path, format, rows, columns, bytes, problem }) => ({ path, format, rows, columns, bytes, ...(problem ? { problem } : {}) })))}\n`,
+      );
       return;
     }
     for (const s of summaries) {
@@ -39,7 +43,8 @@ export const datasetsCommand: CliCommand = {
 
 export const profileCommand: CliCommand = {
   name: 'profile',
-  summary: 'Profile a dataset file: per column, its type, nulls, distinct values, range, mean, std, quantiles, and a histogram or top values.',
+  summary:
+    'Profile a dataset file: per column, its type, nulls, distinct values, range, mean, std, quantiles, and a histogram or top values.',
   usage: 'profile FILE [--json]',
   options: {},
   async run(context) {
@@ -52,17 +57,31 @@ export const profileCommand: CliCommand = {
 };
 
 function profileText(file: string, result: DatasetProfile): string {
-  const sampled = result.sampledRows ? ` (quantiles, histograms and top values from a sample of ${result.sampledRows.toLocaleString('en')} rows)` : '';
-  return [`${file}: ${result.rows.toLocaleString('en')} rows, ${result.columns.length} columns${sampled}`, ...result.columns.map(columnText), ''].join('\n');
+  const sampled = result.sampledRows
+    ? ` (quantiles, histograms and top values from a sample of ${result.sampledRows.toLocaleString('en')} rows)`
+    : '';
+  return [
+    `${file}: ${result.rows.toLocaleString('en')} rows, ${result.columns.length} columns${sampled}`,
+    ...result.columns.map(columnText),
+    '',
+  ].join('\n');
 }
 
 function columnText(column: ColumnProfile): string {
-  const parts = [`${column.name} (${column.type})`, `nulls ${column.nulls.toLocaleString('en')}`, `distinct ${column.distinct.toLocaleString('en')}`];
+  const parts = [
+    `${column.name} (${column.type})`,
+    `nulls ${column.nulls.toLocaleString('en')}`,
+    `distinct ${column.distinct.toLocaleString('en')}`,
+  ];
   if (column.min !== undefined) parts.push(`min ${column.min}`, `max ${column.max}`);
   if (column.mean !== undefined) parts.push(`mean ${round(column.mean)}`);
   if (column.std !== undefined) parts.push(`std ${round(column.std)}`);
-  if (column.quantiles) parts.push(`quartiles ${[column.quantiles.q25, column.quantiles.q50, column.quantiles.q75].map(round).join(' / ')}`);
-  if (column.topValues?.length) parts.push(`top ${column.topValues.map((t) => `${t.value} (${t.count.toLocaleString('en')})`).join(', ')}`);
+  if (column.quantiles)
+    parts.push(
+      `quartiles ${[column.quantiles.q25, column.quantiles.q50, column.quantiles.q75].map(round).join(' / ')}`,
+    );
+  if (column.topValues?.length)
+    parts.push(`top ${column.topValues.map((t) => `${t.value} (${t.count.toLocaleString('en')})`).join(', ')}`);
   return `  ${parts.join('  ')}`;
 }
 

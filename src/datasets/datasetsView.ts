@@ -32,7 +32,12 @@ const STEP_ICONS: Record<string, { icon: string; color?: string }> = {
   skipped: { icon: 'debug-step-over', color: 'disabledForeground' },
   cancelled: { icon: 'circle-slash', color: 'disabledForeground' },
 };
-const STEP_KIND_ICONS: Record<string, string> = { ingest: 'cloud-download', sql: 'symbol-operator', python: 'symbol-method', validate: 'checklist' };
+const STEP_KIND_ICONS: Record<string, string> = {
+  ingest: 'cloud-download',
+  sql: 'symbol-operator',
+  python: 'symbol-method',
+  validate: 'checklist',
+};
 
 // Counting the rows of a CSV reads it (about 2 s a GB): larger files are counted when expanded.
 const AUTO_INSPECT_BYTES = 256 * 1024 * 1024;
@@ -41,7 +46,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   private readonly changed = new vscode.EventEmitter<DatasetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   /** Row and column counts, read one file at a time in the background, kept until the file changes. */
-  private readonly summaries = new Map<string, { size: number; summary: Promise<DatasetSummary>; done?: DatasetSummary }>();
+  private readonly summaries = new Map<
+    string,
+    { size: number; summary: Promise<DatasetSummary>; done?: DatasetSummary }
+  >();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly sources: DatasetSources) {}
@@ -53,9 +61,19 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   private summary(node: Extract<DatasetNode, { kind: 'file' }>): Promise<DatasetSummary> {
     const cached = this.summaries.get(node.uri.fsPath);
     if (cached && cached.size === node.size) return cached.summary;
-    const entry: { size: number; summary: Promise<DatasetSummary>; done?: DatasetSummary } = { size: node.size, summary: Promise.resolve() as never };
+    const entry: { size: number; summary: Promise<DatasetSummary>; done?: DatasetSummary } = {
+      size: node.size,
+      summary: Promise.resolve() as never,
+    };
     entry.summary = this.queue.then(async () => {
-      const summary = await this.sources.inspect(node.uri.fsPath).catch((error: unknown): DatasetSummary => ({ path: node.uri.fsPath, format: 'csv', rows: 0, columns: [], bytes: node.size, problem: describeError(error) }));
+      const summary = await this.sources.inspect(node.uri.fsPath).catch((error: unknown): DatasetSummary => ({
+        path: node.uri.fsPath,
+        format: 'csv',
+        rows: 0,
+        columns: [],
+        bytes: node.size,
+        problem: describeError(error),
+      }));
       entry.done = summary;
       this.changed.fire(node);
       return summary;
@@ -77,7 +95,9 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
         case 'lake':
           return (await this.sources.lakeTables()).map((table) => ({ kind: 'table', table }));
         case 'table':
-          return (await this.sources.lakeVersions(node.table.name)).reverse().map((version) => ({ kind: 'version', version }));
+          return (await this.sources.lakeVersions(node.table.name))
+            .reverse()
+            .map((version) => ({ kind: 'version', version }));
         case 'pipelines':
           return node.files.map((file) => ({ kind: 'pipeline', file }));
         case 'pipeline':
@@ -114,10 +134,15 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
         const folder = posix.dirname(vscode.workspace.asRelativePath(node.uri, false));
         const known = this.summaries.get(node.uri.fsPath);
         if (!known && (node.size <= AUTO_INSPECT_BYTES || node.uri.path.endsWith('.parquet'))) void this.summary(node);
-        const counts = known?.done && !known.done.problem ? `${known.done.rows.toLocaleString('en')} × ${known.done.columns.length}` : undefined;
+        const counts =
+          known?.done && !known.done.problem
+            ? `${known.done.rows.toLocaleString('en')} × ${known.done.columns.length}`
+            : undefined;
         item.description = [counts, formatBytes(node.size), folder === '.' ? '' : folder].filter(Boolean).join(' · ');
         item.tooltip = `${node.uri.fsPath}\n${formatBytes(node.size)}${counts ? `\n${counts.replace(' × ', ' rows × ')} columns` : ''}${known?.done?.problem ? `\n${known.done.problem}` : ''}`;
-        item.iconPath = known?.done?.problem ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('table');
+        item.iconPath = known?.done?.problem
+          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon('table');
         item.contextValue = 'mlops.datasetFile';
         // A preview reads one page; opening a 10 GB CSV in the editor would not.
         item.command = { command: 'mlops.previewDataset', title: 'Preview', arguments: [node] };
@@ -126,7 +151,15 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
       case 'column': {
         const item = new vscode.TreeItem(node.column.name);
         item.description = node.column.type;
-        item.iconPath = new vscode.ThemeIcon(/INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/i.test(node.column.type) ? 'symbol-number' : /DATE|TIME/i.test(node.column.type) ? 'calendar' : /BOOL/i.test(node.column.type) ? 'symbol-boolean' : 'symbol-string');
+        item.iconPath = new vscode.ThemeIcon(
+          /INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/i.test(node.column.type)
+            ? 'symbol-number'
+            : /DATE|TIME/i.test(node.column.type)
+              ? 'calendar'
+              : /BOOL/i.test(node.column.type)
+                ? 'symbol-boolean'
+                : 'symbol-string',
+        );
         return item;
       }
       case 'lake': {
@@ -151,10 +184,20 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
         const { version } = node;
         const item = new vscode.TreeItem(`v${version.version}`);
         item.iconPath = new vscode.ThemeIcon(version.schemaChanges.length ? 'diff' : 'versions');
-        const changes = version.schemaChanges.map((c) => `${c.kind === 'added' ? '+' : c.kind === 'removed' ? '−' : '~'}${c.column}`).join(' ');
-        item.description = [new Date(version.createdAt).toLocaleString(), `${version.rows.toLocaleString('en')} rows`, changes].filter(Boolean).join(' · ');
+        const changes = version.schemaChanges
+          .map((c) => `${c.kind === 'added' ? '+' : c.kind === 'removed' ? '−' : '~'}${c.column}`)
+          .join(' ');
+        item.description = [
+          new Date(version.createdAt).toLocaleString(),
+          `${version.rows.toLocaleString('en')} rows`,
+          changes,
+        ]
+          .filter(Boolean)
+          .join(' · ');
         item.tooltip = [
-          version.producedBy ? `Written by ${version.producedBy}` : `From ${version.sources.map((s) => `${s.path} (${formatBytes(s.bytes)}, sha256 ${s.sha256.slice(0, 12)})`).join('\n')}`,
+          version.producedBy
+            ? `Written by ${version.producedBy}`
+            : `From ${version.sources.map((s) => `${s.path} (${formatBytes(s.bytes)}, sha256 ${s.sha256.slice(0, 12)})`).join('\n')}`,
           ...version.schemaChanges.map((c) => `${c.kind} ${c.column}${c.from ? ` ${c.from} → ${c.to}` : ''}`),
         ].join('\n');
         item.contextValue = 'mlops.lakeVersion';
@@ -166,7 +209,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
         return item;
       }
       case 'pipeline': {
-        const item = new vscode.TreeItem(vscode.workspace.asRelativePath(node.file), vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(
+          vscode.workspace.asRelativePath(node.file),
+          vscode.TreeItemCollapsibleState.Expanded,
+        );
         item.iconPath = new vscode.ThemeIcon('symbol-event');
         item.contextValue = 'mlops.pipeline';
         item.resourceUri = vscode.Uri.file(node.file);
@@ -206,7 +252,17 @@ function stepItem(file: string, step: StepOverview): vscode.TreeItem {
   item.command = {
     command: 'vscode.open',
     title: 'Go to step',
-    arguments: [vscode.Uri.file(file), { selection: new vscode.Range(step.position.line - 1, step.position.col - 1, step.position.line - 1, step.position.col - 1) }],
+    arguments: [
+      vscode.Uri.file(file),
+      {
+        selection: new vscode.Range(
+          step.position.line - 1,
+          step.position.col - 1,
+          step.position.line - 1,
+          step.position.col - 1,
+        ),
+      },
+    ],
   };
   return item;
 }

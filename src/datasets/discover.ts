@@ -14,7 +14,16 @@ import type { DatasetFormat } from './model';
 import { formatOf } from './source';
 
 /** Folders that hold tooling, not data. */
-const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.mlops', '__pycache__', '.venv', 'venv', 'site-packages', '.ipynb_checkpoints']);
+const SKIPPED_FOLDERS = new Set([
+  'node_modules',
+  '.git',
+  '.mlops',
+  '__pycache__',
+  '.venv',
+  'venv',
+  'site-packages',
+  '.ipynb_checkpoints',
+]);
 /** A folder holding one of these is a Python virtual environment (any name) or a conda environment. */
 const ENVIRONMENT_MARKERS = ['pyvenv.cfg', 'conda-meta'];
 
@@ -71,7 +80,12 @@ export async function discoverDatasets(root: string, options: DiscoverOptions = 
     const children = await listFolder(path);
     if (children.some((c) => ENVIRONMENT_MARKERS.includes(c.name))) return;
     const gitignore = children.find((c) => c.name === '.gitignore' && c.isFile());
-    const applying = gitignore ? [...rules, { base: path, ignore: ignore().add(await readFile(join(path, '.gitignore'), 'utf8').catch(() => '')) }] : rules;
+    const applying = gitignore
+      ? [
+          ...rules,
+          { base: path, ignore: ignore().add(await readFile(join(path, '.gitignore'), 'utf8').catch(() => '')) },
+        ]
+      : rules;
     for (const child of children) {
       if (stoppedAt) return;
       if (++entries > budget) {
@@ -81,11 +95,13 @@ export async function discoverDatasets(root: string, options: DiscoverOptions = 
       if (entries % ENTRIES_BETWEEN_YIELDS === 0) await yieldToEventLoop();
       const childPath = join(path, child.name);
       if (child.isDirectory()) {
-        if (!SKIPPED_FOLDERS.has(child.name) && !ignored(applying, childPath, true) && !excluded(childPath)) queue.push({ path: childPath, rules: applying });
+        if (!SKIPPED_FOLDERS.has(child.name) && !ignored(applying, childPath, true) && !excluded(childPath))
+          queue.push({ path: childPath, rules: applying });
         continue;
       }
       const format = formatOf(child.name);
-      if (!format || !isDatasetFileName(child.name) || ignored(applying, childPath, false) || excluded(childPath)) continue;
+      if (!format || !isDatasetFileName(child.name) || ignored(applying, childPath, false) || excluded(childPath))
+        continue;
       // Symbolic links to files count; links to folders are not followed (they can loop).
       const stats = await stat(childPath).catch(() => undefined);
       if (!stats?.isFile()) continue;

@@ -15,7 +15,8 @@ export function formatBytes(bytes: number): string {
 }
 
 // JSON is a dataset format, but most JSON files in a workspace are tool configuration.
-const CONFIG_JSON = /^(package(-lock)?|tsconfig(\..+)?|jsconfig|settings|launch|tasks|extensions|composer|manifest|\.?eslintrc|\.?prettierrc|renovate|turbo|lerna)\.json$|\.config\.json$/i;
+const CONFIG_JSON =
+  /^(package(-lock)?|tsconfig(\..+)?|jsconfig|settings|launch|tasks|extensions|composer|manifest|\.?eslintrc|\.?prettierrc|renovate|turbo|lerna)\.json$|\.config\.json$/i;
 
 export function isDatasetFileName(name: string): boolean {
   return !CONFIG_JSON.test(name);

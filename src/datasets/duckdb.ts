@@ -62,7 +62,8 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDb> {
   const instance = await DuckDBInstance.create(':memory:', config);
   const connection = await instance.connect();
   // A setting of the connection, not of the database: it cannot go in the config above.
-  if (options.reportProgress) await connection.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+  if (options.reportProgress)
+    await connection.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
   const interrupt = () => connection.interrupt();
   options.signal?.addEventListener('abort', interrupt);
   let closed = false;
@@ -132,7 +133,11 @@ export async function countStatements(connection: DuckDBConnection, sql: string)
  */
 export async function statementText(connection: DuckDBConnection, sql: string): Promise<string> {
   for (let at = sql.indexOf(';'); at >= 0; at = sql.indexOf(';', at + 1)) {
-    if ((await countStatements(connection, sql.slice(at + 1))) === 0 && (await countStatements(connection, sql.slice(0, at))) === 1) return `${sql.slice(0, at)}\n`;
+    if (
+      (await countStatements(connection, sql.slice(at + 1))) === 0 &&
+      (await countStatements(connection, sql.slice(0, at))) === 1
+    )
+      return `${sql.slice(0, at)}\n`;
   }
   return `${sql}\n`;
 }
@@ -146,11 +151,18 @@ let cellConverter: DuckDBValueConverter<Json> | undefined;
 export function cells(reader: DuckDBResultReader): Json[][] {
   if (!cellConverter) {
     const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdbApi();
-    const bigIntegers = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+    const bigIntegers = new Set<number>([
+      DuckDBTypeId.BIGINT,
+      DuckDBTypeId.UBIGINT,
+      DuckDBTypeId.HUGEINT,
+      DuckDBTypeId.UHUGEINT,
+    ]);
     cellConverter = (value, type, self) => {
       if (value !== null && bigIntegers.has(type.typeId)) {
         const big = value as bigint;
-        return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();
+        return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(big)
+          : big.toString();
       }
       if (value !== null && type.typeId === DuckDBTypeId.DECIMAL && (type as { width: number }).width <= 15) {
         return (value as { toDouble(): number }).toDouble();

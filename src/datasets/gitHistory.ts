@@ -42,7 +42,9 @@ export async function datasetAtCommit(repository: string, path: string, commit: 
   try {
     content = await (await git(repository)).showBuffer([`${commit}:${rel}`]);
   } catch (error) {
-    throw new MlopsError(`${rel} does not exist at commit ${commit.slice(0, 8)}: ${(error as Error).message.split('\n')[0]}`);
+    throw new MlopsError(
+      `${rel} does not exist at commit ${commit.slice(0, 8)}: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const copy = join(await mkdtemp(join(tmpdir(), `mlops-${commit.slice(0, 8)}-`)), basename(path));
   await writeFile(copy, content);

@@ -25,7 +25,10 @@ export function segmentRegex(segment: string): RegExp {
       const end = segment.indexOf(']', i + 2);
       if (end < 0) source += '\\[';
       else {
-        const body = segment.slice(i + 1, end).replace(/^!/, '^').replaceAll('\\', '\\\\');
+        const body = segment
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replaceAll('\\', '\\\\');
         source += `[${body}]`;
         i = end;
       }
@@ -56,7 +59,8 @@ function matchesFrom(segments: Segment[], s: number, names: string[], n: number)
   if (s === segments.length) return n === names.length;
   const segment = segments[s];
   if (segment === '**') {
-    for (let skipped = n; skipped <= names.length; skipped++) if (matchesFrom(segments, s + 1, names, skipped)) return true;
+    for (let skipped = n; skipped <= names.length; skipped++)
+      if (matchesFrom(segments, s + 1, names, skipped)) return true;
     return false;
   }
   return n < names.length && segment.test(names[n]) && matchesFrom(segments, s + 1, names, n + 1);

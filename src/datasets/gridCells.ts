@@ -13,8 +13,10 @@ export function cellText(value: unknown): string | null {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Array.from(value, (byte) => `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-  if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? String(item) : item));
+  if (value instanceof Uint8Array)
+    return Array.from(value, (byte) => `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)
+    return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? String(item) : item));
   // DuckDB's value classes (timestamps, decimals, lists, structs, ...) print themselves as DuckDB does.
   return String(value);
 }

@@ -55,7 +55,9 @@ export function scaleCounts(counts: number[], total: number): number[] {
   if (sampled === 0 || sampled === total) return counts;
   const exact = counts.map((n) => (n * total) / sampled);
   const scaled = exact.map(Math.floor);
-  const order = exact.map((value, i) => ({ i, remainder: value - scaled[i] })).sort((a, b) => b.remainder - a.remainder);
+  const order = exact
+    .map((value, i) => ({ i, remainder: value - scaled[i] }))
+    .sort((a, b) => b.remainder - a.remainder);
   let missing = total - scaled.reduce((sum, n) => sum + n, 0);
   for (const { i } of order) {
     if (missing-- <= 0) break;

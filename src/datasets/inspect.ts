@@ -25,11 +25,21 @@ export async function inspect(path: string, options: { signal?: AbortSignal } = 
 }
 
 /** Like inspect, but a file that cannot be read is summarized with its problem instead of throwing. */
-export async function summarize(file: { path: string; bytes: number }, options: { signal?: AbortSignal } = {}): Promise<DatasetSummary> {
+export async function summarize(
+  file: { path: string; bytes: number },
+  options: { signal?: AbortSignal } = {},
+): Promise<DatasetSummary> {
   try {
     return await inspect(file.path, options);
   } catch (error) {
     if (!(error instanceof MlopsError)) throw error;
-    return { path: resolve(file.path), format: formatOf(file.path)!, rows: 0, columns: [], bytes: file.bytes, problem: error.message };
+    return {
+      path: resolve(file.path),
+      format: formatOf(file.path)!,
+      rows: 0,
+      columns: [],
+      bytes: file.bytes,
+      problem: error.message,
+    };
   }
 }

@@ -11,13 +11,21 @@ import type { PreviewPage } from './model';
 export type ReadPreviewPage = (path: string, offset: number, limit: number) => Promise<PreviewPage>;
 
 /** Opens the panel on the file at `path`, or shows that file in the panel already open. */
-export function showPreviewPanel(context: vscode.ExtensionContext, log: Logger, path: string, readPage: ReadPreviewPage): void {
+export function showPreviewPanel(
+  context: vscode.ExtensionContext,
+  log: Logger,
+  path: string,
+  readPage: ReadPreviewPage,
+): void {
   const file = datasetFile(path);
   showPanelSession<PreviewRequest, PreviewUpdate, PreviewSession>(
     context,
     log,
     { viewType: 'mlops.preview', title: previewTitle(file), bundle: 'preview', incoming: PreviewRequest },
-    { create: (panel) => new PreviewSession(log, file, readPage, panel), reuse: (session) => session.show(file, readPage) },
+    {
+      create: (panel) => new PreviewSession(log, file, readPage, panel),
+      reuse: (session) => session.show(file, readPage),
+    },
   );
 }
 
@@ -62,7 +70,14 @@ class PreviewSession {
       const page = await this.readPage(file.path, offset, PREVIEW_PAGE_SIZE);
       if (read !== this.reads) return;
       this.offset = offset;
-      await this.panel.post({ type: 'page', file, columns: page.columns, rows: toGridRows(page.rows), offset: page.offset, totalRows: page.totalRows });
+      await this.panel.post({
+        type: 'page',
+        file,
+        columns: page.columns,
+        rows: toGridRows(page.rows),
+        offset: page.offset,
+        totalRows: page.totalRows,
+      });
     } catch (error) {
       const message = describeError(error);
       this.log.error(`preview: ${file.path}: ${message}`);

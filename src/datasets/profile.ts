@@ -22,7 +22,19 @@ import {
   type SampleSummary,
   type TopValues,
 } from './profileSampleSql';
-import { batchStatsSql, countSampleSql, defined, distinctCount, planColumns, readBatchStats, sampleFraction, sampleSql, statsBatches, type ColumnPlan, type ColumnStats } from './profileSql';
+import {
+  batchStatsSql,
+  countSampleSql,
+  defined,
+  distinctCount,
+  planColumns,
+  readBatchStats,
+  sampleFraction,
+  sampleSql,
+  statsBatches,
+  type ColumnPlan,
+  type ColumnStats,
+} from './profileSql';
 import { openSource, readDataset } from './source';
 
 export interface ProfileOptions {
@@ -36,7 +48,9 @@ export async function profile(path: string, options: ProfileOptions = {}): Promi
   return withDuckDb(profileSettings(options.signal), (db) =>
     readDataset(source, async (relation) => {
       const plans = planColumns(await describe(db, relation));
-      const fraction = sampleFraction(source.format === 'parquet' ? { rows: await countRows(db, relation), columns: plans.length } : source);
+      const fraction = sampleFraction(
+        source.format === 'parquet' ? { rows: await countRows(db, relation), columns: plans.length } : source,
+      );
       options.onProgress?.(`Reading ${source.path}`);
       const exact = await readRows(db, relation, plans, fraction, options.onProgress);
       options.onProgress?.('Computing quantiles, histograms and top values');
@@ -74,13 +88,20 @@ interface Exact {
   stats?: ColumnStats[];
 }
 
-async function readRows(db: DuckDb, relation: string, plans: ColumnPlan[], fraction: number, onProgress: ProfileOptions['onProgress']): Promise<Exact> {
+async function readRows(
+  db: DuckDb,
+  relation: string,
+  plans: ColumnPlan[],
+  fraction: number,
+  onProgress: ProfileOptions['onProgress'],
+): Promise<Exact> {
   await db.query(sampleSql(relation, plans, fraction));
   if (fraction === 1) return { rows: Number((await db.query(countSampleSql)).rows[0][0]) };
   let rows = 0;
   const stats: ColumnStats[] = [];
   for (const batch of statsBatches(plans)) {
-    if (plans.length > batch.length) onProgress?.(`Counting columns ${batch[0].index + 1} to ${batch[batch.length - 1].index + 1} of ${plans.length}`);
+    if (plans.length > batch.length)
+      onProgress?.(`Counting columns ${batch[0].index + 1} to ${batch[batch.length - 1].index + 1} of ${plans.length}`);
     const row = (await db.query(batchStatsSql(relation, batch))).rows[0];
     rows = Number(row[0]);
     stats.push(...readBatchStats(row, batch));
@@ -101,8 +122,14 @@ async function profileColumns(db: DuckDb, plans: ColumnPlan[], exact: Exact): Pr
     const tops = ranked.length === 0 ? new Map<number, TopValues>() : await topValues(db, ranked, exact, described);
     for (const { plan, profile, bins, ranked } of described) {
       if (bins) {
-        const binCounts = scaleCounts(bins.map((_, k) => counts.get(plan.index)?.get(k) ?? 0), exact.rows - profile.nulls);
-        columns[plan.index] = { ...profile, histogram: bins.map(({ start, end }, k) => ({ start, end, count: binCounts[k] })) };
+        const binCounts = scaleCounts(
+          bins.map((_, k) => counts.get(plan.index)?.get(k) ?? 0),
+          exact.rows - profile.nulls,
+        );
+        columns[plan.index] = {
+          ...profile,
+          histogram: bins.map(({ start, end }, k) => ({ start, end, count: binCounts[k] })),
+        };
       } else columns[plan.index] = ranked ? { ...profile, topValues: tops.get(plan.index) ?? [] } : profile;
     }
     await db.query(dropLongTableSql);
@@ -121,14 +148,32 @@ interface DescribedColumn {
 
 /** A column's exact statistics (from the file's pass, or from the sample when it is the whole file) and what its chart will be. */
 function describeColumn(plan: ColumnPlan, exact: Exact, summary: SampleSummary | undefined): DescribedColumn {
-  const stats: ColumnStats = exact.stats?.[plan.index] ?? { nonNull: summary?.sampled ?? 0, min: summary?.min, max: summary?.max, mean: summary?.mean, std: summary?.std };
+  const stats: ColumnStats = exact.stats?.[plan.index] ?? {
+    nonNull: summary?.sampled ?? 0,
+    min: summary?.min,
+    max: summary?.max,
+    mean: summary?.mean,
+    std: summary?.std,
+  };
   const { nonNull, distinct: estimate, ...ranges } = stats;
-  const distinct = estimate === undefined ? (summary?.distinct ?? 0) : summary ? distinctCount(estimate, summary.distinct) : estimate;
+  const distinct =
+    estimate === undefined ? (summary?.distinct ?? 0) : summary ? distinctCount(estimate, summary.distinct) : estimate;
   const profile: ColumnProfile = defined({ ...plan.column, nulls: exact.rows - nonNull, distinct, ...ranges });
   if (!summary) return { plan, profile, ranked: false };
   const { min, max } = stats;
-  if (plan.numeric && typeof min === 'number' && typeof max === 'number' && Number.isFinite(min) && Number.isFinite(max)) {
-    return { plan, profile: defined({ ...profile, quantiles: summary.quantiles }), bins: histogramBins(plan.column.type, min, max), ranked: false };
+  if (
+    plan.numeric &&
+    typeof min === 'number' &&
+    typeof max === 'number' &&
+    Number.isFinite(min) &&
+    Number.isFinite(max)
+  ) {
+    return {
+      plan,
+      profile: defined({ ...profile, quantiles: summary.quantiles }),
+      bins: histogramBins(plan.column.type, min, max),
+      ranked: false,
+    };
   }
   return { plan, profile, ranked: true };
 }
@@ -151,7 +196,12 @@ async function histogramCounts(db: DuckDb, described: DescribedColumn[]): Promis
   return readHistograms((await db.query(histogramSql)).rows);
 }
 
-async function topValues(db: DuckDb, columns: number[], exact: Exact, described: DescribedColumn[]): Promise<Map<number, TopValues>> {
+async function topValues(
+  db: DuckDb,
+  columns: number[],
+  exact: Exact,
+  described: DescribedColumn[],
+): Promise<Map<number, TopValues>> {
   const nonNull = new Map(described.map(({ plan, profile }) => [plan.index, exact.rows - profile.nulls]));
   const sql = exact.stats ? sampledTopValuesSql(columns) : exactTopValuesSql(columns);
   return readTopValues((await db.query(sql)).rows, (col) => nonNull.get(col)!);

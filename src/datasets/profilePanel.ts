@@ -13,10 +13,19 @@ import type { DatasetProfile } from './model';
 import { profileCsv, profileJson } from './profileExport';
 
 /** `onStep` names each pass over the file as it starts, for the progress notification and the panel. */
-export type ComputeProfile = (path: string, signal: AbortSignal, onStep: (step: string) => void) => Promise<DatasetProfile>;
+export type ComputeProfile = (
+  path: string,
+  signal: AbortSignal,
+  onStep: (step: string) => void,
+) => Promise<DatasetProfile>;
 
 /** Opens the panel and profiles the file at `path`; a profile of another file still running is cancelled. */
-export function showProfilePanel(context: vscode.ExtensionContext, log: Logger, path: string, computeProfile: ComputeProfile): void {
+export function showProfilePanel(
+  context: vscode.ExtensionContext,
+  log: Logger,
+  path: string,
+  computeProfile: ComputeProfile,
+): void {
   showPanelSession<ProfileRequest, ProfileUpdate, ProfileSession>(
     context,
     log,
@@ -83,20 +92,27 @@ class ProfileSession {
 
   start(path: string): void {
     this.job?.controller.abort();
-    const job: ProfileJob = { file: datasetFile(path), controller: new AbortController(), startedAt: performance.now() };
+    const job: ProfileJob = {
+      file: datasetFile(path),
+      controller: new AbortController(),
+      startedAt: performance.now(),
+    };
     this.job = job;
     this.panel.webview.title = profileTitle(path);
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Profiling ${job.file.name}`, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => job.controller.abort());
-      job.file = await withSize(job.file);
-      if (job !== this.job) return;
-      await this.sendState();
-      await this.profile(job, (step) => {
-        progress.report({ message: step });
-        job.step = step;
-        if (job === this.job) void this.sendState();
-      });
-    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Profiling ${job.file.name}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => job.controller.abort());
+        job.file = await withSize(job.file);
+        if (job !== this.job) return;
+        await this.sendState();
+        await this.profile(job, (step) => {
+          progress.report({ message: step });
+          job.step = step;
+          if (job === this.job) void this.sendState();
+        });
+      },
+    );
   }
 
   private async profile(job: ProfileJob, onStep: (step: string) => void): Promise<void> {
@@ -107,7 +123,9 @@ class ProfileSession {
       const elapsedMs = Math.round(performance.now() - job.startedAt);
       job.profile = profile;
       job.outcome = { type: 'profile', file, profile, elapsedMs };
-      this.log.info(`profile: ${file.path}: ${profile.rows} rows, ${profile.columns.length} columns in ${elapsedMs} ms`);
+      this.log.info(
+        `profile: ${file.path}: ${profile.rows} rows, ${profile.columns.length} columns in ${elapsedMs} ms`,
+      );
     } catch (error) {
       if (controller.signal.aborted) {
         job.outcome = { type: 'cancelled', file };
@@ -124,7 +142,14 @@ class ProfileSession {
   private sendState(): Promise<void> {
     const job = this.job;
     if (!job) return Promise.resolve();
-    return this.panel.post(job.outcome ?? { type: 'profiling', file: job.file, elapsedMs: Math.round(performance.now() - job.startedAt), step: job.step });
+    return this.panel.post(
+      job.outcome ?? {
+        type: 'profiling',
+        file: job.file,
+        elapsedMs: Math.round(performance.now() - job.startedAt),
+        step: job.step,
+      },
+    );
   }
 
   private async export(format: 'json' | 'csv'): Promise<void> {
@@ -134,7 +159,11 @@ class ProfileSession {
     const stem = basename(file.name, extname(file.name));
     try {
       const uri = await saveWithDialog(
-        { title: 'Export the profile', fileName: `${stem}.profile.${format}`, filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } },
+        {
+          title: 'Export the profile',
+          fileName: `${stem}.profile.${format}`,
+          filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
+        },
         () => Buffer.from(format === 'json' ? profileJson(file.path, profile) : profileCsv(profile), 'utf8'),
       );
       if (uri) this.log.info(`profile: exported the profile of ${file.path} to ${uri.fsPath}`);

@@ -36,7 +36,9 @@ export interface SampleSummary extends Pick<ColumnProfile, 'distinct' | 'min' | 
 }
 
 export function summarySql(numeric: boolean): string {
-  const items = numeric ? ['min(v)', 'max(v)', 'avg(v)', 'stddev_samp(v)', 'quantile_cont(v, [0.25, 0.5, 0.75])'] : ['min(v)::VARCHAR', 'max(v)::VARCHAR'];
+  const items = numeric
+    ? ['min(v)', 'max(v)', 'avg(v)', 'stddev_samp(v)', 'quantile_cont(v, [0.25, 0.5, 0.75])']
+    : ['min(v)::VARCHAR', 'max(v)::VARCHAR'];
   return `SELECT col, count(v), count(DISTINCT v), ${items.join(', ')} FROM ${LONG_TABLE} GROUP BY col`;
 }
 
@@ -46,8 +48,20 @@ export function readSummaries(rows: Json[][], numeric: boolean): Map<number, Sam
   return new Map(
     rows.map(([col, sampled, distinct, min, max, mean, std, q]) => {
       const quantiles = Array.isArray(q) ? { q25: Number(q[0]), q50: Number(q[1]), q75: Number(q[2]) } : undefined;
-      const range = numeric ? { min: number(min), max: number(max) } : { min: min === null ? undefined : String(min), max: max === null ? undefined : String(max) };
-      return [Number(col), defined({ sampled: Number(sampled), distinct: Number(distinct), ...range, mean: number(mean), std: number(std), quantiles })];
+      const range = numeric
+        ? { min: number(min), max: number(max) }
+        : { min: min === null ? undefined : String(min), max: max === null ? undefined : String(max) };
+      return [
+        Number(col),
+        defined({
+          sampled: Number(sampled),
+          distinct: Number(distinct),
+          ...range,
+          mean: number(mean),
+          std: number(std),
+          quantiles,
+        }),
+      ];
     }),
   );
 }

@@ -23,7 +23,8 @@ const SAMPLE_VALUES = 5_000_000;
 /** Columns whose exact statistics one aggregate computes. */
 export const STATS_BATCH = 1000;
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
 const NESTED = /\[\d*\]$|^(STRUCT|MAP|UNION|JSON)\b/;
 
 export const SAMPLE_TABLE = 'mlops_sample';
@@ -42,7 +43,13 @@ export function planColumns(columns: Column[]): ColumnPlan[] {
   return columns.map((column, index) => {
     const id = sqlIdentifier(column.name);
     const nested = NESTED.test(column.type);
-    return { column, index, numeric: NUMERIC.test(column.type), expr: nested ? `CAST(${id} AS VARCHAR)` : id, sampleType: nested ? 'VARCHAR' : column.type };
+    return {
+      column,
+      index,
+      numeric: NUMERIC.test(column.type),
+      expr: nested ? `CAST(${id} AS VARCHAR)` : id,
+      sampleType: nested ? 'VARCHAR' : column.type,
+    };
   });
 }
 
@@ -53,7 +60,8 @@ export function sampleColumn(plan: ColumnPlan): string {
 
 /** The share of rows to sample: all of them up to the sample size. */
 export function sampleFraction(file: { bytes: number } | { rows: number; columns: number }): number {
-  const fraction = 'rows' in file ? SAMPLE_VALUES / (file.rows * Math.max(file.columns, 1)) : SAMPLE_TEXT_BYTES / file.bytes;
+  const fraction =
+    'rows' in file ? SAMPLE_VALUES / (file.rows * Math.max(file.columns, 1)) : SAMPLE_TEXT_BYTES / file.bytes;
   return Math.min(1, fraction);
 }
 

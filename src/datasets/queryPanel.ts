@@ -6,7 +6,13 @@ import { askSaveLocation, saveWithDialog, type SaveRequest } from '../host/saveF
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { QUERY_ROW_LIMIT, QueryRequest, type QueryResultView, type QueryTable, type QueryUpdate } from '../shared/protocol';
+import {
+  QUERY_ROW_LIMIT,
+  QueryRequest,
+  type QueryResultView,
+  type QueryTable,
+  type QueryUpdate,
+} from '../shared/protocol';
 import { rowsCsv, toGridRows } from './gridCells';
 import type { Lake, QueryResult } from './model';
 
@@ -15,15 +21,29 @@ export type QuerySource = Pick<Lake, 'tables' | 'versions' | 'query'>;
 export type ExportFormat = 'csv' | 'parquet';
 
 /** Runs `sql` over the lake again, without a row limit, and writes its whole result to `targetPath`. */
-export type ExportResult = (format: ExportFormat, sql: string, versions: Record<string, number>, targetPath: string) => Promise<void>;
+export type ExportResult = (
+  format: ExportFormat,
+  sql: string,
+  versions: Record<string, number>,
+  targetPath: string,
+) => Promise<void>;
 
 /** Opens the panel on `lake`, or shows the panel already open; `sql`, when given, replaces the query in the editor. */
-export function showQueryPanel(context: vscode.ExtensionContext, log: Logger, lake: QuerySource, exportResult: ExportResult, sql?: string): void {
+export function showQueryPanel(
+  context: vscode.ExtensionContext,
+  log: Logger,
+  lake: QuerySource,
+  exportResult: ExportResult,
+  sql?: string,
+): void {
   showPanelSession<QueryRequest, QueryUpdate, QuerySession>(
     context,
     log,
     { viewType: 'mlops.query', title: 'MLOps: Query', bundle: 'query', incoming: QueryRequest },
-    { create: (panel) => new QuerySession(log, lake, exportResult, sql ?? '', panel), reuse: (session) => session.show(lake, exportResult, sql) },
+    {
+      create: (panel) => new QuerySession(log, lake, exportResult, sql ?? '', panel),
+      reuse: (session) => session.show(lake, exportResult, sql),
+    },
   );
 }
 
@@ -100,7 +120,12 @@ class QuerySession {
     try {
       const result = await this.lake.query(query.sql, { versions: query.versions, limit: QUERY_ROW_LIMIT });
       if (run !== this.runs) return;
-      const view = { columns: result.columns, rows: toGridRows(result.rows), truncated: result.truncated, elapsedMs: Math.round(performance.now() - started) };
+      const view = {
+        columns: result.columns,
+        rows: toGridRows(result.rows),
+        truncated: result.truncated,
+        elapsedMs: Math.round(performance.now() - started),
+      };
       this.shown = { ...query, result, view };
       this.log.info(`query: ${result.rows.length}${result.truncated ? '+' : ''} rows in ${view.elapsedMs} ms`);
       await this.panel.post({ type: 'result', result: view });
@@ -119,16 +144,23 @@ class QuerySession {
     const shown = this.shown;
     if (!shown) return;
     const label = format === 'csv' ? 'CSV' : 'Parquet';
-    const request: SaveRequest = { title: `Export the query result as ${label}`, fileName: `query.${format}`, filters: { [label]: [format] } };
+    const request: SaveRequest = {
+      title: `Export the query result as ${label}`,
+      fileName: `query.${format}`,
+      filters: { [label]: [format] },
+    };
     let target: vscode.Uri | undefined;
     if (format === 'csv' && !shown.result.truncated) {
-      target = await saveWithDialog(request, () => Buffer.from(rowsCsv(shown.result.columns, shown.result.rows), 'utf8'));
+      target = await saveWithDialog(request, () =>
+        Buffer.from(rowsCsv(shown.result.columns, shown.result.rows), 'utf8'),
+      );
     } else {
       target = await askSaveLocation(request);
       if (!target) return;
       const path = target.fsPath;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting the query result to ${basename(path)}` }, () =>
-        this.exportResult(format, shown.sql, shown.versions, path),
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Exporting the query result to ${basename(path)}` },
+        () => this.exportResult(format, shown.sql, shown.versions, path),
       );
     }
     if (!target) return;

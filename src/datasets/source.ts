@@ -10,7 +10,13 @@ import { decodeHead, detectDelimiter, detectEncoding, firstRaggedRow, scanUtf8, 
 import { sqlString } from './sql';
 import type { DatasetFormat } from './model';
 
-const FORMATS: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'tsv', '.parquet': 'parquet', '.json': 'json', '.jsonl': 'jsonl' };
+const FORMATS: Record<string, DatasetFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.parquet': 'parquet',
+  '.json': 'json',
+  '.jsonl': 'jsonl',
+};
 
 export function formatOf(path: string): DatasetFormat | undefined {
   return FORMATS[extname(path).toLowerCase()];
@@ -42,19 +48,31 @@ export async function openSource(file: string): Promise<DatasetSource> {
   try {
     stats = await stat(path);
   } catch (error) {
-    throw new MlopsError(`${path} cannot be read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}.`, undefined, { cause: error });
+    throw new MlopsError(
+      `${path} cannot be read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}.`,
+      undefined,
+      { cause: error },
+    );
   }
-  if (stats.isDirectory()) throw new MlopsError(`${path} is a folder, not a dataset file, though its name ends in ${extname(path)}.`, 'Choose one of the files in it.');
+  if (stats.isDirectory())
+    throw new MlopsError(
+      `${path} is a folder, not a dataset file, though its name ends in ${extname(path)}.`,
+      'Choose one of the files in it.',
+    );
   const bytes = stats.size;
   if (bytes === 0) throw new MlopsError(`${path} is empty.`);
   if (format === 'parquet') return parquetSource(path, bytes);
   const head = await readHead(path, bytes);
   const complete = head.length === bytes;
   const encoding = detectEncoding(head, complete);
-  if (encoding === 'utf-16be') throw new MlopsError(`${path} is UTF-16 big-endian, which DuckDB cannot read.`, 'Save it as UTF-8.');
+  if (encoding === 'utf-16be')
+    throw new MlopsError(`${path} is UTF-16 big-endian, which DuckDB cannot read.`, 'Save it as UTF-8.');
   const text = decodeHead(head, encoding);
-  if (complete && text.replace(/^\uFEFF/, '').trim() === '') throw new MlopsError(`${path} is empty: it holds only blank lines.`);
-  return format === 'json' || format === 'jsonl' ? jsonSource(path, format, bytes) : csvSource(path, format, bytes, encoding, text, complete);
+  if (complete && text.replace(/^\uFEFF/, '').trim() === '')
+    throw new MlopsError(`${path} is empty: it holds only blank lines.`);
+  return format === 'json' || format === 'jsonl'
+    ? jsonSource(path, format, bytes)
+    : csvSource(path, format, bytes, encoding, text, complete);
 }
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {
@@ -76,7 +94,11 @@ function parquetSource(path: string, bytes: number): DatasetSource {
     relation: () => `read_parquet(${sqlString(path)})`,
     adapt: () => false,
     explain: async (error) =>
-      new MlopsError(`${path} is not a readable Parquet file: ${duckdbMessage(error)}`, 'Write it again from its source: a Parquet file cut short loses its footer, and with it every row.', { cause: error }),
+      new MlopsError(
+        `${path} is not a readable Parquet file: ${duckdbMessage(error)}`,
+        'Write it again from its source: a Parquet file cut short loses its footer, and with it every row.',
+        { cause: error },
+      ),
   };
 }
 
@@ -87,7 +109,10 @@ function jsonSource(path: string, format: 'json' | 'jsonl', bytes: number): Data
     format,
     bytes,
     relation: () => {
-      const options = [format === 'jsonl' ? "format='newline_delimited'" : '', everyRecord ? 'sample_size=-1' : ''].filter(Boolean);
+      const options = [
+        format === 'jsonl' ? "format='newline_delimited'" : '',
+        everyRecord ? 'sample_size=-1' : '',
+      ].filter(Boolean);
       return `read_json(${[sqlString(path), ...options].join(', ')})`;
     },
     adapt(error) {
@@ -98,20 +123,35 @@ function jsonSource(path: string, format: 'json' | 'jsonl', bytes: number): Data
     },
     async explain(error) {
       const message = messageOf(error);
-      const malformed = /Malformed JSON in file ".*?", at byte \d+ in (line \d+|record\/value \d+): (.*?)\.?\s*$/m.exec(message);
+      const malformed = /Malformed JSON in file ".*?", at byte \d+ in (line \d+|record\/value \d+): (.*?)\.?\s*$/m.exec(
+        message,
+      );
       if (malformed) {
         // DuckDB's line numbers in newline-delimited JSON can be one off: find the line here.
-        const where = format === 'jsonl' ? `line ${(await lineOfInvalidJson(path)) ?? malformed[1].slice('line '.length)}` : malformed[1].replace('record/value', 'record');
+        const where =
+          format === 'jsonl'
+            ? `line ${(await lineOfInvalidJson(path)) ?? malformed[1].slice('line '.length)}`
+            : malformed[1].replace('record/value', 'record');
         return new MlopsError(`${path} ${where}: malformed JSON (${malformed[2]}).`, undefined, { cause: error });
       }
       const transform = /JSON transform error in file ".*?", in (line \d+|record\/value \d+): (.*)$/m.exec(message);
-      if (transform) return new MlopsError(`${path} ${transform[1].replace('record/value', 'record')}: ${transform[2]}`, undefined, { cause: error });
+      if (transform)
+        return new MlopsError(`${path} ${transform[1].replace('record/value', 'record')}: ${transform[2]}`, undefined, {
+          cause: error,
+        });
       return new MlopsError(`${path} could not be read as JSON: ${duckdbMessage(error)}`, undefined, { cause: error });
     },
   };
 }
 
-function csvSource(path: string, format: 'csv' | 'tsv', bytes: number, encoding: TextEncoding, head: string, complete: boolean): DatasetSource {
+function csvSource(
+  path: string,
+  format: 'csv' | 'tsv',
+  bytes: number,
+  encoding: TextEncoding,
+  head: string,
+  complete: boolean,
+): DatasetSource {
   const delimiter = format === 'tsv' ? '\t' : detectDelimiter(head.replace(/^\uFEFF/, ''));
   const asText = new Set<string>();
   return {
@@ -146,28 +186,50 @@ function csvSource(path: string, format: 'csv' | 'tsv', bytes: number, encoding:
       const message = messageOf(error);
       const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
       const columns = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
-      if (line && columns) return raggedError(path, { line: Number(line), expected: Number(columns[1]), fields: Number(columns[2]) }, error);
+      if (line && columns)
+        return raggedError(
+          path,
+          { line: Number(line), expected: Number(columns[1]), fields: Number(columns[2]) },
+          error,
+        );
       if (/Invalid unicode|^INTERNAL Error/.test(message)) {
         // DuckDB reports bytes that are not UTF-8 with a line, or, in some aggregates, fails
         // with an internal error instead: find the line here.
         const badLine = encoding === 'utf-8' ? await invalidUtf8Line(path) : undefined;
         if (badLine) {
-          return new MlopsError(`${path} line ${badLine.line} is not valid UTF-8, though the lines before it are.`, 'Save the file in one encoding: UTF-8, or UTF-16 with a byte-order mark.', { cause: error });
+          return new MlopsError(
+            `${path} line ${badLine.line} is not valid UTF-8, though the lines before it are.`,
+            'Save the file in one encoding: UTF-8, or UTF-16 with a byte-order mark.',
+            { cause: error },
+          );
         }
       }
       if (/Error when sniffing file/.test(message)) {
         const ragged = firstRaggedRow(head, delimiter, complete);
         if (ragged) return raggedError(path, ragged, error);
-        return new MlopsError(`${path}: the layout of this ${format.toUpperCase()} file could not be worked out (delimiter ${JSON.stringify(delimiter)}, quote '"').`, undefined, { cause: error });
+        return new MlopsError(
+          `${path}: the layout of this ${format.toUpperCase()} file could not be worked out (delimiter ${JSON.stringify(delimiter)}, quote '"').`,
+          undefined,
+          { cause: error },
+        );
       }
       const conversion = /Error when converting column "(.*?)"\. (.*)$/m.exec(message);
-      if (conversion) return new MlopsError(`${path}${line ? ` line ${line}` : ''}, column "${conversion[1]}": ${conversion[2]}`, undefined, { cause: error });
+      if (conversion)
+        return new MlopsError(
+          `${path}${line ? ` line ${line}` : ''}, column "${conversion[1]}": ${conversion[2]}`,
+          undefined,
+          { cause: error },
+        );
       return new MlopsError(`${path} could not be read: ${duckdbMessage(error)}`, undefined, { cause: error });
     },
   };
 }
 
-function raggedError(path: string, row: { line: number; fields: number; expected: number }, cause: unknown): MlopsError {
+function raggedError(
+  path: string,
+  row: { line: number; fields: number; expected: number },
+  cause: unknown,
+): MlopsError {
   return new MlopsError(
     `${path} line ${row.line} has ${row.fields} field${row.fields === 1 ? '' : 's'} where the header has ${row.expected}.`,
     'Give every row the same number of fields, and quote fields that contain the delimiter.',
@@ -206,8 +268,10 @@ export async function invalidUtf8Line(path: string): Promise<{ line: number; tex
 function lineAround(bytes: Buffer, at: number): string {
   const end = bytes.indexOf(10, at);
   // Control characters (the NULs of UTF-16 text) left out.
-  // eslint-disable-next-line no-control-regex
-  const text = new TextDecoder().decode(bytes.subarray(bytes.lastIndexOf(10, at) + 1, end === -1 ? bytes.length : end)).replace(/[\x00-\x1f\x7f]/g, '');
+  const text = new TextDecoder()
+    .decode(bytes.subarray(bytes.lastIndexOf(10, at) + 1, end === -1 ? bytes.length : end))
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x1f\x7f]/g, '');
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 

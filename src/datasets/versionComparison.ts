@@ -28,7 +28,9 @@ export function compareVersionsMarkdown(title: string, before: ProfiledVersion, 
     '',
     '## Schema',
     '',
-    ...(changes.length ? changes.map((change) => `- ${describeChange(change)}`) : ['No column was added, removed or retyped.']),
+    ...(changes.length
+      ? changes.map((change) => `- ${describeChange(change)}`)
+      : ['No column was added, removed or retyped.']),
     '',
     '## Column statistics',
     '',

@@ -16,32 +16,54 @@ type Log = vscode.LogOutputChannel & Logger;
 
 export function registerDeployCommands(context: vscode.ExtensionContext, log: Log): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) => containerizeWithProgress(context, log, notebookUri(target))),
-    vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) => containerizeModelWithProgress(context, log, node)),
+    vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) =>
+      containerizeWithProgress(context, log, notebookUri(target)),
+    ),
+    vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) =>
+      containerizeModelWithProgress(context, log, node),
+    ),
   );
 }
 
 /** The notebook a command was invoked on: the Explorer's file, the toolbar's editor, or the active one. */
 function notebookUri(target: unknown): vscode.Uri | undefined {
   if (target instanceof vscode.Uri) return target;
-  const fromToolbar = (target as { notebookEditor?: { notebookUri?: vscode.Uri } } | undefined)?.notebookEditor?.notebookUri;
+  const fromToolbar = (target as { notebookEditor?: { notebookUri?: vscode.Uri } } | undefined)?.notebookEditor
+    ?.notebookUri;
   return fromToolbar ?? vscode.window.activeNotebookEditor?.notebook.uri;
 }
 
-async function containerizeWithProgress(context: vscode.ExtensionContext, log: Log, uri: vscode.Uri | undefined): Promise<void> {
+async function containerizeWithProgress(
+  context: vscode.ExtensionContext,
+  log: Log,
+  uri: vscode.Uri | undefined,
+): Promise<void> {
   try {
     if (!uri) {
-      const [picked] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Notebooks: ['ipynb'] }, openLabel: 'Containerise' })) ?? [];
+      const [picked] =
+        (await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          filters: { Notebooks: ['ipynb'] },
+          openLabel: 'Containerise',
+        })) ?? [];
       if (!picked) return;
       uri = picked;
     }
     const open = vscode.workspace.notebookDocuments.find((doc) => doc.uri.toString() === uri!.toString());
     if (open?.isDirty) await open.save();
     const folder = vscode.workspace.getWorkspaceFolder(uri);
-    if (!folder) throw new MlopsError(`${uri.fsPath} is not in an open workspace folder.`, 'Open the folder that holds the notebook and its data.');
+    if (!folder)
+      throw new MlopsError(
+        `${uri.fsPath} is not in an open workspace folder.`,
+        'Open the folder that holds the notebook and its data.',
+      );
     const notebook = uri.fsPath;
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Containerising ${basename(notebook)}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Containerising ${basename(notebook)}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
@@ -65,10 +87,16 @@ async function containerizeWithProgress(context: vscode.ExtensionContext, log: L
 }
 
 function buildSettings(): { python: string; baseImage: string; dockerHost: string } {
-  return { python: setting('pythonPath', '') || 'python3', baseImage: setting('baseImage', ''), dockerHost: setting('dockerHost', '') };
+  return {
+    python: setting('pythonPath', '') || 'python3',
+    baseImage: setting('baseImage', ''),
+    dockerHost: setting('dockerHost', ''),
+  };
 }
 
-function progressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>): (message: string, fraction: number) => void {
+function progressReporter(
+  progress: vscode.Progress<{ message?: string; increment?: number }>,
+): (message: string, fraction: number) => void {
   let reported = 0;
   return (message, fraction) => {
     progress.report({ message, increment: Math.max(0, fraction * 100 - reported) });
@@ -79,12 +107,19 @@ function progressReporter(progress: vscode.Progress<{ message?: string; incremen
 /** The error in a notification; the whole of it (the build log's tail included) in the log. */
 async function showFailure(log: Log, error: unknown): Promise<void> {
   log.error(`containerize: ${describeError(error)}`);
-  const choice = await vscode.window.showErrorMessage(error instanceof MlopsError ? error.message : describeError(error), 'Show Log');
+  const choice = await vscode.window.showErrorMessage(
+    error instanceof MlopsError ? error.message : describeError(error),
+    'Show Log',
+  );
   if (choice) log.show();
 }
 
 /** The model of a run (runs:/ID/model) or a registered version (models:/NAME/VERSION), or one typed in. */
-async function containerizeModelWithProgress(context: vscode.ExtensionContext, log: Log, node: ExperimentNode | undefined): Promise<void> {
+async function containerizeModelWithProgress(
+  context: vscode.ExtensionContext,
+  log: Log,
+  node: ExperimentNode | undefined,
+): Promise<void> {
   try {
     const root = workspaceRoot();
     if (!root) throw new MlopsError('Open a folder to containerise a model into.');
@@ -126,29 +161,43 @@ async function containerizeModelWithProgress(context: vscode.ExtensionContext, l
 }
 
 /** Shows what was detected and lets the user choose what serves; the default is preselected. */
-async function pickModel(notebook: string, analysis: NotebookAnalysis, proposed: ServeChoice, log: Log): Promise<ServeChoice | undefined> {
+async function pickModel(
+  notebook: string,
+  analysis: NotebookAnalysis,
+  proposed: ServeChoice,
+  log: Log,
+): Promise<ServeChoice | undefined> {
   const dropped = analysis.cells.filter((cell) => cell.role === 'dropped').map((cell) => `cell ${cell.index}`);
   const notes = analysis.cells.flatMap((cell) => cell.notes.map((note) => `cell ${cell.index}: ${note}`));
   log.info(`containerize: data files: ${analysis.dataFiles.join(', ') || 'none'}`);
-  log.info(`containerize: requirements: ${analysis.requirements.map((r) => r.version ? `${r.distribution}==${r.version}` : r.distribution).join(', ') || 'none'}`);
+  log.info(
+    `containerize: requirements: ${analysis.requirements.map((r) => (r.version ? `${r.distribution}==${r.version}` : r.distribution)).join(', ') || 'none'}`,
+  );
   for (const note of notes) log.info(`containerize: ${note}`);
   const candidates = servingCandidates(analysis);
   const detail = [
     `data: ${analysis.dataFiles.join(', ') || 'none'}`,
     `packages: ${analysis.requirements.map((r) => r.distribution).join(', ') || 'none'}`,
     dropped.length ? `left out: ${dropped.join(', ')}` : '',
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   type Item = vscode.QuickPickItem & { choice: ServeChoice };
   const items: Item[] = candidates.map((choice) => ({
     label: `$(${choice.mode === 'function' ? 'symbol-function' : 'symbol-variable'}) ${choice.mode === 'function' ? 'predict(records)' : choice.variable}`,
-    description: describeOrigin(choice) + (choice.mode === proposed.mode && choice.variable === proposed.variable ? ' · default' : ''),
+    description:
+      describeOrigin(choice) +
+      (choice.mode === proposed.mode && choice.variable === proposed.variable ? ' · default' : ''),
     detail,
     choice,
   }));
   // Shown even for one candidate: it is where the user sees what was detected before the build.
   const picked = await vscode.window.showQuickPick(items, {
     title: `Containerise ${basename(notebook)}: which model serves predictions?`,
-    placeHolder: candidates.length > 1 ? `${candidates.length} candidates; the last fitted model is the default` : 'Enter builds the image with this model',
+    placeHolder:
+      candidates.length > 1
+        ? `${candidates.length} candidates; the last fitted model is the default`
+        : 'Enter builds the image with this model',
     ignoreFocusOut: true,
   });
   return picked?.choice;
@@ -159,16 +208,21 @@ export const LAST_BUILT_IMAGE = 'mlops.lastBuiltImage';
 
 async function reportResult(context: vscode.ExtensionContext, log: Log, result: ContainerizeResult): Promise<void> {
   const smoke = result.smoke;
-  log.info(`containerize: ${result.reused ? 'reused' : 'built'} ${result.image} (context ${result.contextDir}, hash ${result.contextHash})`);
+  log.info(
+    `containerize: ${result.reused ? 'reused' : 'built'} ${result.image} (context ${result.contextDir}, hash ${result.contextHash})`,
+  );
   if (smoke) log.info(`containerize: smoke test ${smoke.ok ? 'passed' : 'failed'}: ${smoke.message}`);
   if (result.image) {
     await context.workspaceState.update(LAST_BUILT_IMAGE, result.image);
     await vscode.commands.executeCommand('setContext', 'mlops.hasBuiltImage', true);
   }
-  const summary = `${result.reused ? 'Reused' : 'Built'} ${result.image}` + (smoke ? (smoke.ok ? ` — smoke test passed: ${smoke.message}` : ` — smoke test FAILED: ${smoke.message}`) : '');
+  const summary =
+    `${result.reused ? 'Reused' : 'Built'} ${result.image}` +
+    (smoke ? (smoke.ok ? ` — smoke test passed: ${smoke.message}` : ` — smoke test FAILED: ${smoke.message}`) : '');
   const show = smoke && !smoke.ok ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
   const choice = await show(summary, 'Deploy', 'Open Dockerfile', 'Copy Image Tag');
   if (choice === 'Deploy') await vscode.commands.executeCommand('mlops.deploy', { image: result.image });
-  if (choice === 'Open Dockerfile') await vscode.window.showTextDocument(vscode.Uri.file(join(result.contextDir, 'Dockerfile')));
+  if (choice === 'Open Dockerfile')
+    await vscode.window.showTextDocument(vscode.Uri.file(join(result.contextDir, 'Dockerfile')));
   if (choice === 'Copy Image Tag' && result.image) await vscode.env.clipboard.writeText(result.image);
 }

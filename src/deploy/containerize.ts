@@ -57,8 +57,13 @@ export interface ContainerizeResult {
 export async function containerizeNotebook(options: ContainerizeOptions): Promise<ContainerizeResult> {
   const notebook = resolve(options.notebook);
   const found = await stat(notebook).catch(() => undefined);
-  if (!found) throw new MlopsError(`The notebook ${options.notebook} does not exist.`, 'Check the path, or save the notebook first.');
-  if (!found.isFile()) throw new MlopsError(`${options.notebook} is a folder, not a notebook.`, 'Give the path of an .ipynb file.');
+  if (!found)
+    throw new MlopsError(
+      `The notebook ${options.notebook} does not exist.`,
+      'Check the path, or save the notebook first.',
+    );
+  if (!found.isFile())
+    throw new MlopsError(`${options.notebook} is a folder, not a notebook.`, 'Give the path of an .ipynb file.');
   const workspaceRoot = options.workspaceRoot ? resolve(options.workspaceRoot) : await notebookWorkspace(notebook);
   await openWorkspace(workspaceRoot);
   const progress = options.onProgress ?? (() => undefined);
@@ -90,11 +95,18 @@ export async function containerizeNotebook(options: ContainerizeOptions): Promis
     git,
     ...(options.mlflowRunId ? { mlflowRunId: options.mlflowRunId } : {}),
   });
-  const model = { variable: choice.variable, kind: choice.mode, estimator: choice.mode === 'estimator' ? choice.model.estimator : null };
+  const model = {
+    variable: choice.variable,
+    kind: choice.mode,
+    estimator: choice.mode === 'estimator' ? choice.model.estimator : null,
+  };
   return buildAndTest(options, context, defaultImageName(notebook), { model, requirements });
 }
 
-export interface ContainerizeModelOptions extends Omit<ContainerizeOptions, 'notebook' | 'variable' | 'choose' | 'workspaceRoot'> {
+export interface ContainerizeModelOptions extends Omit<
+  ContainerizeOptions,
+  'notebook' | 'variable' | 'choose' | 'workspaceRoot'
+> {
   /** Where the build context goes (under .mlops/images) and whose git commit the labels name. */
   workspaceRoot: string;
   /** A folder with an MLmodel file, or a runs:/ or models:/ URI. */
@@ -110,7 +122,13 @@ export async function containerizeModel(options: ContainerizeModelOptions): Prom
   const dir = await resolveModelDir(options.modelUri, python, options.trackingUri);
   const model = await readMlflowModel(dir, options.modelUri);
   progress('Writing the build context', 0.05);
-  const name = `mlops/${options.modelUri.replace(/^(runs|models):\/+/, '').replace(/[^a-z0-9._-]+/gi, '-').toLowerCase().replace(/^[._-]+|[._-]+$/g, '') || 'model'}`;
+  const name = `mlops/${
+    options.modelUri
+      .replace(/^(runs|models):\/+/, '')
+      .replace(/[^a-z0-9._-]+/gi, '-')
+      .toLowerCase()
+      .replace(/^[._-]+|[._-]+$/g, '') || 'model'
+  }`;
   const context = await writeModelContext({
     model,
     baseImage: options.baseImage || DEFAULT_BASE_IMAGE,
@@ -119,7 +137,10 @@ export async function containerizeModel(options: ContainerizeModelOptions): Prom
     git: await readGitState(options.workspaceRoot),
   });
   const requirements = { source: `${options.modelUri} (requirements.txt)`, lines: model.requirements };
-  return buildAndTest(options, context, name, { model: { variable: 'model', kind: 'mlflow', estimator: null }, requirements });
+  return buildAndTest(options, context, name, {
+    model: { variable: 'model', kind: 'mlflow', estimator: null },
+    requirements,
+  });
 }
 
 async function buildAndTest(
@@ -129,7 +150,15 @@ async function buildAndTest(
   described: Pick<ContainerizeResult, 'model' | 'requirements'>,
 ): Promise<ContainerizeResult> {
   const progress = options.onProgress ?? (() => undefined);
-  const result: ContainerizeResult = { image: null, reused: false, contextDir: context.dir, contextHash: context.hash, labels: context.labels, smoke: null, ...described };
+  const result: ContainerizeResult = {
+    image: null,
+    reused: false,
+    contextDir: context.dir,
+    contextHash: context.hash,
+    labels: context.labels,
+    smoke: null,
+    ...described,
+  };
   if (options.build === false) return result;
 
   const docker = await connectDocker(options.dockerHost);
@@ -142,7 +171,8 @@ async function buildAndTest(
       signal: options.signal,
       noCache: options.noCache,
       onLine: options.onLine,
-      onStep: (step, total, instruction) => progress(`Step ${step}/${total}: ${instruction.slice(0, 80)}`, 0.1 + (0.75 * (step - 1)) / total),
+      onStep: (step, total, instruction) =>
+        progress(`Step ${step}/${total}: ${instruction.slice(0, 80)}`, 0.1 + (0.75 * (step - 1)) / total),
     });
   }
   if (options.smoke !== false) {
@@ -156,7 +186,9 @@ async function buildAndTest(
 
 /** Tags an image built earlier from the same context hash, if there is one. */
 async function reuseImage(docker: Docker, context: BuildContext, tag: string): Promise<boolean> {
-  const [existing] = await docker.listImages({ filters: JSON.stringify({ label: [`mlops.context.hash=${context.hash}`] }) });
+  const [existing] = await docker.listImages({
+    filters: JSON.stringify({ label: [`mlops.context.hash=${context.hash}`] }),
+  });
   if (!existing) return false;
   const at = tag.lastIndexOf(':');
   const [repo, version] = at > tag.lastIndexOf('/') ? [tag.slice(0, at), tag.slice(at + 1)] : [tag, 'latest'];

@@ -25,7 +25,8 @@ export const containerizeCommand: CliCommand = {
   },
   async run({ values, positionals, json, io }) {
     const [target] = positionals;
-    if (!target || positionals.length > 1) throw new UsageError('containerize takes one notebook (.ipynb), model folder or runs:/ or models:/ URI');
+    if (!target || positionals.length > 1)
+      throw new UsageError('containerize takes one notebook (.ipynb), model folder or runs:/ or models:/ URI');
     const controller = new AbortController();
     const cancel = () => controller.abort();
     process.once('SIGINT', cancel);
@@ -59,9 +60,13 @@ export const containerizeCommand: CliCommand = {
           });
       if (json) {
         const { image, contextDir, contextHash, model, labels, smoke, reused, requirements } = result;
-        io.stdout(`${JSON.stringify({ image, contextDir, contextHash, model, labels, smoke, reused, requirements }, null, 2)}\n`);
+        io.stdout(
+          `${JSON.stringify({ image, contextDir, contextHash, model, labels, smoke, reused, requirements }, null, 2)}\n`,
+        );
       } else {
-        io.stdout(`${result.image ? `${result.reused ? 'Reused' : 'Built'} ${result.image}` : `Build context written`} (context ${result.contextDir})\n`);
+        io.stdout(
+          `${result.image ? `${result.reused ? 'Reused' : 'Built'} ${result.image}` : `Build context written`} (context ${result.contextDir})\n`,
+        );
         if (result.smoke) io.stdout(`Smoke test ${result.smoke.ok ? 'passed' : 'FAILED'}: ${result.smoke.message}\n`);
       }
       return result.smoke && !result.smoke.ok ? 1 : 0;

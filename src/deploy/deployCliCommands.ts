@@ -14,19 +14,28 @@ export const TARGET_OPTIONS = {
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
 } as const;
-export const TARGET_USAGE = '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
+export const TARGET_USAGE =
+  '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
 
 export async function openTarget(context: CliContext): Promise<DeployTarget> {
   const kind = (context.values.target as string | undefined) ?? 'swarm';
-  const text = (key: string) => (typeof context.values[key] === 'string' && context.values[key] ? (context.values[key] as string) : undefined);
+  const text = (key: string) =>
+    typeof context.values[key] === 'string' && context.values[key] ? (context.values[key] as string) : undefined;
   const dockerHost = text('docker-host');
   const credentials = (registry: string) => credentialsFor(registry);
   if (kind === 'kubernetes') {
     const { openKubernetesTarget } = await import('./targets/kubernetes/kubernetesTarget');
     const [kubeconfig, kubeContext, namespace] = [text('kubeconfig'), text('context'), text('namespace')];
-    return openKubernetesTarget({ ...(kubeconfig ? { kubeconfig } : {}), ...(kubeContext ? { context: kubeContext } : {}), ...(namespace ? { namespace } : {}), ...(dockerHost ? { dockerHost } : {}), credentials });
+    return openKubernetesTarget({
+      ...(kubeconfig ? { kubeconfig } : {}),
+      ...(kubeContext ? { context: kubeContext } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(dockerHost ? { dockerHost } : {}),
+      credentials,
+    });
   }
-  if (kind !== 'swarm') throw new UsageError(`--target ${kind} is not supported; use --target swarm or --target kubernetes`);
+  if (kind !== 'swarm')
+    throw new UsageError(`--target ${kind} is not supported; use --target swarm or --target kubernetes`);
   const { openSwarmTarget } = await import('./targets/swarm/swarmTarget');
   return openSwarmTarget({ ...(dockerHost ? { dockerHost } : {}), credentials });
 }
@@ -40,16 +49,24 @@ export function requiredName(context: CliContext): string {
 function wholeNumber(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new UsageError(`${flag} takes a whole number, not '${String(value)}'`);
+  if (!Number.isInteger(number) || number < 0)
+    throw new UsageError(`${flag} takes a whole number, not '${String(value)}'`);
   return number;
 }
 
 /** `--autoscale 2:6` or `2:6:70` (min replicas, max replicas, target CPU %). */
-function autoscaleOption(value: unknown): { minReplicas: number; maxReplicas: number; cpuPercent?: number } | undefined {
+function autoscaleOption(
+  value: unknown,
+): { minReplicas: number; maxReplicas: number; cpuPercent?: number } | undefined {
   if (value === undefined) return undefined;
   const match = /^(\d+):(\d+)(?::(\d+))?$/.exec(String(value));
-  if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1])) throw new UsageError(`--autoscale takes MIN:MAX[:CPU%] with 1 <= MIN <= MAX, not '${String(value)}'`);
-  return { minReplicas: Number(match[1]), maxReplicas: Number(match[2]), ...(match[3] ? { cpuPercent: Number(match[3]) } : {}) };
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < Number(match[1]))
+    throw new UsageError(`--autoscale takes MIN:MAX[:CPU%] with 1 <= MIN <= MAX, not '${String(value)}'`);
+  return {
+    minReplicas: Number(match[1]),
+    maxReplicas: Number(match[2]),
+    ...(match[3] ? { cpuPercent: Number(match[3]) } : {}),
+  };
 }
 
 function progress(context: CliContext) {
@@ -58,8 +75,14 @@ function progress(context: CliContext) {
 
 function report(context: CliContext, result: DeployResult): number {
   if (context.json) context.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (result.rolledBack) context.io.stdout(`${result.status.name} was rolled back: ${result.status.message ?? ''}. Revision ${result.status.revision} still serves.\n`);
-  else context.io.stdout(`${result.status.name} runs revision ${result.status.revision} (${result.status.image}), ${result.status.replicas.running}/${result.status.replicas.desired} ${result.status.health}${result.status.endpoints[0] ? ` at ${result.status.endpoints[0].url}` : ''}\n`);
+  else if (result.rolledBack)
+    context.io.stdout(
+      `${result.status.name} was rolled back: ${result.status.message ?? ''}. Revision ${result.status.revision} still serves.\n`,
+    );
+  else
+    context.io.stdout(
+      `${result.status.name} runs revision ${result.status.revision} (${result.status.image}), ${result.status.replicas.running}/${result.status.replicas.desired} ${result.status.health}${result.status.endpoints[0] ? ` at ${result.status.endpoints[0].url}` : ''}\n`,
+    );
   return result.rolledBack ? 1 : 0;
 }
 
@@ -82,11 +105,13 @@ export const deployCommand: CliCommand = {
   async run(context) {
     const { values } = context;
     if (typeof values.image !== 'string') throw new UsageError('--image IMAGE is required');
-    const env = Object.fromEntries(((values.env as string[] | undefined) ?? []).map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new UsageError(`--env takes KEY=VALUE, not '${pair}'`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }));
+    const env = Object.fromEntries(
+      ((values.env as string[] | undefined) ?? []).map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new UsageError(`--env takes KEY=VALUE, not '${pair}'`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    );
     const target = await openTarget(context);
     const port = wholeNumber(values.port, '--port');
     const replicas = wholeNumber(values.replicas, '--replicas');
@@ -97,7 +122,9 @@ export const deployCommand: CliCommand = {
         name: requiredName(context),
         image: values.image,
         ...(replicas !== undefined ? { replicas } : {}),
-        ...(port !== undefined ? { publishedPort: port, publishMode: values['host-port'] === true ? 'host' : 'ingress' } : {}),
+        ...(port !== undefined
+          ? { publishedPort: port, publishMode: values['host-port'] === true ? 'host' : 'ingress' }
+          : {}),
         ...(typeof values.registry === 'string' ? { registry: values.registry } : {}),
         ...(typeof values['change-cause'] === 'string' ? { changeCause: values['change-cause'] } : {}),
         ...(progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds } : {}),
@@ -118,7 +145,10 @@ export const statusCommand: CliCommand = {
   async run(context) {
     const status = await (await openTarget(context)).status(requiredName(context));
     if (context.json) context.io.stdout(`${JSON.stringify(status, null, 2)}\n`);
-    else context.io.stdout(`${status.name}: revision ${status.revision}, ${status.image}, ${status.replicas.running}/${status.replicas.desired} ${status.health}${status.endpoints.map((e) => `, ${e.url}`).join('')}\n`);
+    else
+      context.io.stdout(
+        `${status.name}: revision ${status.revision}, ${status.image}, ${status.replicas.running}/${status.replicas.desired} ${status.health}${status.endpoints.map((e) => `, ${e.url}`).join('')}\n`,
+      );
   },
 };
 
@@ -130,10 +160,26 @@ export const historyCommand: CliCommand = {
   async run(context) {
     const revisions = await (await openTarget(context)).history(requiredName(context));
     if (context.json) {
-      context.io.stdout(`${JSON.stringify(revisions.map(({ revision, image, createdAt, changeCause, current, stable }) => ({ revision, image, createdAt, changeCause, current, stable })), null, 2)}\n`);
+      context.io.stdout(
+        `${JSON.stringify(
+          revisions.map(({ revision, image, createdAt, changeCause, current, stable }) => ({
+            revision,
+            image,
+            createdAt,
+            changeCause,
+            current,
+            stable,
+          })),
+          null,
+          2,
+        )}\n`,
+      );
       return;
     }
-    for (const r of revisions) context.io.stdout(`${r.current ? '*' : ' '} ${r.revision}  ${r.createdAt}  ${r.image}  ${r.changeCause}${r.stable ? '  (stable)' : ''}\n`);
+    for (const r of revisions)
+      context.io.stdout(
+        `${r.current ? '*' : ' '} ${r.revision}  ${r.createdAt}  ${r.image}  ${r.changeCause}${r.stable ? '  (stable)' : ''}\n`,
+      );
   },
 };
 

@@ -69,14 +69,27 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
         case 'namespace': {
           if (node.primary) return serviceNodes(node.snapshot, node.targetId, node.snapshot.deployments);
           const listed = await this.source.deploymentsIn(node.targetId, node.namespace);
-          if (!listed.deployments.length) return [{ kind: 'problem', message: `No MLOps deployments in ${node.namespace}.` }];
+          if (!listed.deployments.length)
+            return [{ kind: 'problem', message: `No MLOps deployments in ${node.namespace}.` }];
           return serviceNodes(node.snapshot, listed.targetId, listed.deployments);
         }
         case 'service': {
           const name = node.status.name;
-          const audit: DeploymentNode[] = (await this.source.audit(node.targetId, name).catch(() => [])).length ? [{ kind: 'audit', targetId: node.targetId, name }] : [];
-          if (node.targetKind !== 'kubernetes') return [{ kind: 'revisions', targetId: node.targetId, name }, ...audit, { kind: 'tasks', targetId: node.targetId, name }];
-          return [{ kind: 'revisions', targetId: node.targetId, name }, ...audit, { kind: 'tasks', targetId: node.targetId, name, label: 'Pods' }, { kind: 'events', targetId: node.targetId, name }];
+          const audit: DeploymentNode[] = (await this.source.audit(node.targetId, name).catch(() => [])).length
+            ? [{ kind: 'audit', targetId: node.targetId, name }]
+            : [];
+          if (node.targetKind !== 'kubernetes')
+            return [
+              { kind: 'revisions', targetId: node.targetId, name },
+              ...audit,
+              { kind: 'tasks', targetId: node.targetId, name },
+            ];
+          return [
+            { kind: 'revisions', targetId: node.targetId, name },
+            ...audit,
+            { kind: 'tasks', targetId: node.targetId, name, label: 'Pods' },
+            { kind: 'events', targetId: node.targetId, name },
+          ];
         }
         case 'events': {
           const events = (await this.source.events(node.targetId, node.name)).slice(-EVENTS_SHOWN).reverse();
@@ -89,8 +102,14 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
         }
         case 'revisions': {
           const revisions = sortRevisions(await this.source.history(node.targetId, node.name));
-          if (!revisions.length) return [{ kind: 'problem', message: 'No revision history was found for this service.' }];
-          return revisions.map((revision) => ({ kind: 'revision', targetId: node.targetId, name: node.name, revision }));
+          if (!revisions.length)
+            return [{ kind: 'problem', message: 'No revision history was found for this service.' }];
+          return revisions.map((revision) => ({
+            kind: 'revision',
+            targetId: node.targetId,
+            name: node.name,
+            revision,
+          }));
         }
         case 'tasks': {
           const tasks = sortTasks(await this.source.tasks(node.targetId, node.name));
@@ -152,11 +171,16 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
       case 'auditEntry':
         return auditItem(node.entry);
       case 'namespace': {
-        const item = new vscode.TreeItem(node.namespace, node.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(
+          node.namespace,
+          node.primary ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+        );
         item.id = `namespace:${node.targetId}`;
         item.iconPath = new vscode.ThemeIcon('symbol-namespace');
         item.description = node.primary ? `deploys here · ${countText(node.snapshot.deployments.length)}` : undefined;
-        item.tooltip = node.primary ? `Deploy Image puts new deployments in ${node.namespace}.` : `Browse ${node.namespace} without switching context.`;
+        item.tooltip = node.primary
+          ? `Deploy Image puts new deployments in ${node.namespace}.`
+          : `Browse ${node.namespace} without switching context.`;
         item.contextValue = 'mlops.kubernetesNamespace';
         return item;
       }
@@ -188,14 +212,23 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
 function targetChildren(snapshot: TargetSnapshot): DeploymentNode[] {
   const targetId = snapshot.config.id;
   if (snapshot.problem) {
-    const command = snapshot.problem.kind === 'notSwarm' ? { id: 'mlops.initSwarm', title: 'Initialise a swarm…', targetId } : undefined;
+    const command =
+      snapshot.problem.kind === 'notSwarm'
+        ? { id: 'mlops.initSwarm', title: 'Initialise a swarm…', targetId }
+        : undefined;
     return [{ kind: 'problem', message: snapshot.problem.message, ...(command ? { command } : {}) }];
   }
   if (snapshot.config.kind === 'kubernetes') {
     const [own, ...others] = snapshot.namespaces ?? [];
     return [
       { kind: 'namespace', targetId, namespace: own ?? 'default', primary: true, snapshot },
-      ...others.map((namespace): DeploymentNode => ({ kind: 'namespace', targetId: `${targetId.split('#')[0]}#${namespace}`, namespace, primary: false, snapshot })),
+      ...others.map((namespace): DeploymentNode => ({
+        kind: 'namespace',
+        targetId: `${targetId.split('#')[0]}#${namespace}`,
+        namespace,
+        primary: false,
+        snapshot,
+      })),
     ];
   }
   if (!snapshot.deployments.length) return [{ kind: 'empty', targetId }];
@@ -206,7 +239,13 @@ function serviceNodes(snapshot: TargetSnapshot, targetId: string, deployments: D
   if (!deployments.length) return [{ kind: 'empty', targetId }];
   return [...deployments]
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((status) => ({ kind: 'service', targetId, targetName: snapshot.config.name, status, targetKind: snapshot.config.kind }));
+    .map((status) => ({
+      kind: 'service',
+      targetId,
+      targetName: snapshot.config.name,
+      status,
+      targetKind: snapshot.config.kind,
+    }));
 }
 
 function countText(count: number): string {
@@ -229,8 +268,19 @@ function targetItem(snapshot: TargetSnapshot): vscode.TreeItem {
   item.id = `target:${config.id}`;
   const where = snapshot.location || config.dockerHost || 'DOCKER_HOST or the local socket';
   if (problem) {
-    item.iconPath = themeIcon(problem.kind === 'unreachable' || problem.kind === 'error' ? { icon: 'error', color: 'problemsErrorIcon.foreground' } : { icon: 'warning', color: 'problemsWarningIcon.foreground' });
-    item.description = problem.kind === 'unreachable' ? 'unreachable' : problem.kind === 'notSwarm' ? 'not a swarm' : problem.kind === 'notManager' ? 'not a manager' : 'cannot list services';
+    item.iconPath = themeIcon(
+      problem.kind === 'unreachable' || problem.kind === 'error'
+        ? { icon: 'error', color: 'problemsErrorIcon.foreground' }
+        : { icon: 'warning', color: 'problemsWarningIcon.foreground' },
+    );
+    item.description =
+      problem.kind === 'unreachable'
+        ? 'unreachable'
+        : problem.kind === 'notSwarm'
+          ? 'not a swarm'
+          : problem.kind === 'notManager'
+            ? 'not a manager'
+            : 'cannot list services';
     item.tooltip = `${where}\n\n${problem.message}`;
   } else if (config.kind === 'kubernetes') {
     item.iconPath = new vscode.ThemeIcon('cloud');
@@ -241,11 +291,20 @@ function targetItem(snapshot: TargetSnapshot): vscode.TreeItem {
     item.description = `${where} · ${countText(snapshot.deployments.length)}`;
     item.tooltip = `Docker Swarm at ${where}`;
   }
-  item.contextValue = problem ? (problem.kind === 'notSwarm' ? 'mlops.deployTarget.noSwarm' : 'mlops.deployTarget.problem') : 'mlops.deployTarget';
+  item.contextValue = problem
+    ? problem.kind === 'notSwarm'
+      ? 'mlops.deployTarget.noSwarm'
+      : 'mlops.deployTarget.problem'
+    : 'mlops.deployTarget';
   return item;
 }
 
-function serviceItem(targetId: string, targetName: string, status: DeploymentStatus, targetKind: 'swarm' | 'kubernetes' = 'swarm'): vscode.TreeItem {
+function serviceItem(
+  targetId: string,
+  targetName: string,
+  status: DeploymentStatus,
+  targetKind: 'swarm' | 'kubernetes' = 'swarm',
+): vscode.TreeItem {
   const item = new vscode.TreeItem(status.name, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `service:${targetId}/${status.name}`;
   item.iconPath = themeIcon(HEALTH_ICONS[status.health] ?? HEALTH_ICONS.unknown);
@@ -259,9 +318,13 @@ function serviceItem(targetId: string, targetName: string, status: DeploymentSta
 
 function eventItem(event: DeploymentEvent): vscode.TreeItem {
   const item = new vscode.TreeItem(`${event.reason}: ${event.message.split('\n')[0] ?? ''}`);
-  item.iconPath = themeIcon(event.type === 'Warning' ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : { icon: 'info' });
+  item.iconPath = themeIcon(
+    event.type === 'Warning' ? { icon: 'warning', color: 'problemsWarningIcon.foreground' } : { icon: 'info' },
+  );
   item.description = `${event.object}${event.count > 1 ? ` ×${event.count}` : ''}`;
-  item.tooltip = markdown(`**${event.type} ${event.reason}** on \`${event.object}\`${event.count > 1 ? ` (${event.count} times)` : ''}, last at ${event.time}\n\n${event.message}`);
+  item.tooltip = markdown(
+    `**${event.type} ${event.reason}** on \`${event.object}\`${event.count > 1 ? ` (${event.count} times)` : ''}, last at ${event.time}\n\n${event.message}`,
+  );
   return item;
 }
 
@@ -287,7 +350,11 @@ function taskItem(targetId: string, name: string, task: Task): vscode.TreeItem {
 
 /** `$(pulse) churn: 2/2 healthy` for the focused deployment; a click shows the Deployments view. */
 export class DeploymentStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('mlops.deploymentHealth', vscode.StatusBarAlignment.Left, 20);
+  private readonly item = vscode.window.createStatusBarItem(
+    'mlops.deploymentHealth',
+    vscode.StatusBarAlignment.Left,
+    20,
+  );
 
   constructor() {
     this.item.name = 'MLOps Deployment Health';
@@ -304,7 +371,9 @@ export class DeploymentStatusBar implements vscode.Disposable {
     this.item.tooltip = statusBarTooltip(status, targetName);
     const background = statusBarBackground(status.health);
     this.item.backgroundColor = background ? new vscode.ThemeColor(background) : undefined;
-    this.item.accessibilityInformation = { label: `Deployment ${status.name}: ${status.replicas.running} of ${status.replicas.desired} replicas, ${status.health}` };
+    this.item.accessibilityInformation = {
+      label: `Deployment ${status.name}: ${status.replicas.running} of ${status.replicas.desired} replicas, ${status.health}`,
+    };
     this.item.show();
   }
 
@@ -325,7 +394,11 @@ const AUDIT_ICONS: Record<AuditEntry['kind'], { icon: string; color: string }> =
 function auditLabel(entry: AuditEntry): string {
   switch (entry.kind) {
     case 'alert':
-      return entry.alert?.rule === 'psi' ? `Drift on ${entry.alert.feature}` : entry.alert?.rule === 'errorRate' ? 'Error rate' : 'Latency';
+      return entry.alert?.rule === 'psi'
+        ? `Drift on ${entry.alert.feature}`
+        : entry.alert?.rule === 'errorRate'
+          ? 'Error rate'
+          : 'Latency';
     case 'revert':
       return `Reverted to revision ${entry.toRevision ?? '?'}`;
     case 'revert-failed':

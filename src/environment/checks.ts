@@ -59,12 +59,20 @@ async function checkPython(python: string): Promise<EnvironmentCheck[]> {
       },
     ];
   }
-  const checks: EnvironmentCheck[] = [{ id: 'python', label: 'Python', status: 'ok', detail: `${python}: Python ${lines[0]}` }];
+  const checks: EnvironmentCheck[] = [
+    { id: 'python', label: 'Python', status: 'ok', detail: `${python}: Python ${lines[0]}` },
+  ];
   for (const line of lines.slice(1)) {
     const [name, version] = line.split(' ');
     checks.push(
       version === '-'
-        ? { id: `python:${name}`, label: name, status: 'warning', detail: `not installed for ${python}`, remedy: `pip install ${name}` }
+        ? {
+            id: `python:${name}`,
+            label: name,
+            status: 'warning',
+            detail: `not installed for ${python}`,
+            remedy: `pip install ${name}`,
+          }
         : { id: `python:${name}`, label: name, status: 'ok', detail: version },
     );
   }
@@ -76,7 +84,12 @@ async function checkDocker(host: string): Promise<EnvironmentCheck[]> {
     const engine = await pingDockerEngine(host);
     const swarmActive = engine.swarm === 'active';
     return [
-      { id: 'docker', label: 'Docker Engine', status: 'ok', detail: `${engine.version} (API ${engine.apiVersion}) at ${host}` },
+      {
+        id: 'docker',
+        label: 'Docker Engine',
+        status: 'ok',
+        detail: `${engine.version} (API ${engine.apiVersion}) at ${host}`,
+      },
       {
         id: 'swarm',
         label: 'Docker Swarm',
@@ -107,14 +120,24 @@ async function checkKubernetes(kubeconfig: string | undefined, env: NodeJS.Proce
   const check = { id: 'kubernetes', label: 'Kubernetes' } as const;
   const { existsSync } = await import('node:fs');
   if (!files.some((file) => existsSync(file))) {
-    return { ...check, status: 'warning', detail: `no kubeconfig at ${files.join(delimiter)}`, remedy: 'Optional: set KUBECONFIG (or mlops.kubeconfig) to deploy to Kubernetes.' };
+    return {
+      ...check,
+      status: 'warning',
+      detail: `no kubeconfig at ${files.join(delimiter)}`,
+      remedy: 'Optional: set KUBECONFIG (or mlops.kubeconfig) to deploy to Kubernetes.',
+    };
   }
   let cluster: Awaited<ReturnType<typeof openCluster>>;
   try {
     // A missing file in KUBECONFIG is passed over, as kubectl does; a check waits a few seconds, not a call's 30.
     cluster = await openCluster({ kubeconfig: files.join(delimiter), timeoutMs: KUBERNETES_CHECK_MS });
   } catch (error) {
-    return { ...check, status: 'warning', detail: describeError(error), remedy: 'kubectl config use-context NAME picks a context that exists.' };
+    return {
+      ...check,
+      status: 'warning',
+      detail: describeError(error),
+      remedy: 'kubectl config use-context NAME picks a context that exists.',
+    };
   }
   const where = `${cluster.files.join(delimiter)}, current context ${cluster.context} (${cluster.server})`;
   try {
@@ -122,7 +145,12 @@ async function checkKubernetes(kubeconfig: string | undefined, env: NodeJS.Proce
     const version = await cluster.config.makeApiClient(VersionApi).getCode();
     return { ...check, status: 'ok', detail: `${where}, Kubernetes ${version.gitVersion}` };
   } catch (error) {
-    return { ...check, status: 'warning', detail: `${where}: ${kubernetesError(error, 'read its version', cluster).message}`, remedy: 'Start the cluster or check the network, or pick another context.' };
+    return {
+      ...check,
+      status: 'warning',
+      detail: `${where}: ${kubernetesError(error, 'read its version', cluster).message}`,
+      remedy: 'Start the cluster or check the network, or pick another context.',
+    };
   }
 }
 

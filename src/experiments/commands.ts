@@ -16,7 +16,11 @@ import { findStores } from './storeLocator';
 
 type Log = vscode.LogOutputChannel & Logger;
 
-function selectedRuns(node: ExperimentNode | undefined, selection: readonly ExperimentNode[] | undefined, view: vscode.TreeView<ExperimentNode>): Run[] {
+function selectedRuns(
+  node: ExperimentNode | undefined,
+  selection: readonly ExperimentNode[] | undefined,
+  view: vscode.TreeView<ExperimentNode>,
+): Run[] {
   const nodes = selection?.length ? selection : node ? [node] : view.selection;
   return nodes.filter((n): n is Extract<ExperimentNode, { kind: 'run' }> => n.kind === 'run').map((n) => n.run);
 }
@@ -24,16 +28,28 @@ function selectedRuns(node: ExperimentNode | undefined, selection: readonly Expe
 export function registerExperiments(context: vscode.ExtensionContext, log: Log): void {
   const holder = new StoreHolder(context.secrets, log);
   const tree = new ExperimentsTree(async () => (await holder.current())?.store);
-  const view = vscode.window.createTreeView('mlops.experiments', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
+  const view = vscode.window.createTreeView('mlops.experiments', {
+    treeDataProvider: tree,
+    canSelectMany: true,
+    showCollapseAll: true,
+  });
   context.subscriptions.push(holder, view);
 
   const describeView = async () => {
     const current = await holder.current().catch(() => undefined);
-    const parts = [current ? `${current.store.kind === 'rest' ? current.store.location : vscode.workspace.asRelativePath(current.store.location)}` : ''];
+    const parts = [
+      current
+        ? `${current.store.kind === 'rest' ? current.store.location : vscode.workspace.asRelativePath(current.store.location)}`
+        : '',
+    ];
     if (tree.query.filter) parts.push(`filter: ${tree.query.filter}`);
     if (tree.query.orderBy) parts.push(`by ${tree.query.orderBy}`);
     view.description = parts.filter(Boolean).join(' · ');
-    void vscode.commands.executeCommand('setContext', 'mlops.experiments.filtered', Boolean(tree.query.filter || tree.query.orderBy));
+    void vscode.commands.executeCommand(
+      'setContext',
+      'mlops.experiments.filtered',
+      Boolean(tree.query.filter || tree.query.orderBy),
+    );
   };
   const refresh = () => {
     tree.refresh();
@@ -54,20 +70,23 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
   };
   const watchStore = () => {
     watcher?.dispose();
-    void holder.current().then((current) => {
-      if (!current || current.store.kind === 'rest') return;
-      const location = current.store.location;
-      // mlflow.db changes through its -wal and -journal files as well.
-      const pattern =
-        current.store.kind === 'sqlite'
-          ? new vscode.RelativePattern(vscode.Uri.file(dirname(location)), `${basename(location)}*`)
-          : new vscode.RelativePattern(vscode.Uri.file(location), '**');
-      const fsWatcher = vscode.workspace.createFileSystemWatcher(pattern);
-      fsWatcher.onDidChange(scheduleRefresh);
-      fsWatcher.onDidCreate(scheduleRefresh);
-      fsWatcher.onDidDelete(scheduleRefresh);
-      watcher = fsWatcher;
-    }, () => undefined);
+    void holder.current().then(
+      (current) => {
+        if (!current || current.store.kind === 'rest') return;
+        const location = current.store.location;
+        // mlflow.db changes through its -wal and -journal files as well.
+        const pattern =
+          current.store.kind === 'sqlite'
+            ? new vscode.RelativePattern(vscode.Uri.file(dirname(location)), `${basename(location)}*`)
+            : new vscode.RelativePattern(vscode.Uri.file(location), '**');
+        const fsWatcher = vscode.workspace.createFileSystemWatcher(pattern);
+        fsWatcher.onDidChange(scheduleRefresh);
+        fsWatcher.onDidCreate(scheduleRefresh);
+        fsWatcher.onDidDelete(scheduleRefresh);
+        watcher = fsWatcher;
+      },
+      () => undefined,
+    );
   };
   let poll: NodeJS.Timeout | undefined;
   context.subscriptions.push({ dispose: () => (clearInterval(poll), clearTimeout(debounce), watcher?.dispose()) });
@@ -77,9 +96,12 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
     watchStore();
     void describeView();
     // Running runs are polled too: a tracking server cannot be watched, and file events may be missed.
-    poll = setInterval(() => {
-      if (view.visible && tree.loadedRuns().some((run) => run.status === 'RUNNING')) refresh();
-    }, Math.max(2, setting('experiments.pollSeconds', 5)) * 1000);
+    poll = setInterval(
+      () => {
+        if (view.visible && tree.loadedRuns().some((run) => run.status === 'RUNNING')) refresh();
+      },
+      Math.max(2, setting('experiments.pollSeconds', 5)) * 1000,
+    );
   });
 
   context.subscriptions.push(
@@ -92,14 +114,31 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       const root = workspaceRoot();
       const found = root ? findStores(root) : [];
       const items: (vscode.QuickPickItem & { uri?: string; enter?: boolean })[] = [
-        ...found.map((path) => ({ label: vscode.workspace.asRelativePath(path), description: path.endsWith('.db') ? 'SQLite store' : 'mlruns/ file store', uri: path })),
-        ...(process.env.MLFLOW_TRACKING_URI ? [{ label: redactUserInfo(process.env.MLFLOW_TRACKING_URI), description: 'MLFLOW_TRACKING_URI', uri: '' }] : []),
-        { label: '$(edit) Enter a tracking URI…', description: 'sqlite:///path, a folder, or http(s)://server', enter: true },
+        ...found.map((path) => ({
+          label: vscode.workspace.asRelativePath(path),
+          description: path.endsWith('.db') ? 'SQLite store' : 'mlruns/ file store',
+          uri: path,
+        })),
+        ...(process.env.MLFLOW_TRACKING_URI
+          ? [{ label: redactUserInfo(process.env.MLFLOW_TRACKING_URI), description: 'MLFLOW_TRACKING_URI', uri: '' }]
+          : []),
+        {
+          label: '$(edit) Enter a tracking URI…',
+          description: 'sqlite:///path, a folder, or http(s)://server',
+          enter: true,
+        },
       ];
-      const picked = await vscode.window.showQuickPick(items, { title: 'MLflow tracking store', placeHolder: 'Where the Experiments view reads runs from' });
+      const picked = await vscode.window.showQuickPick(items, {
+        title: 'MLflow tracking store',
+        placeHolder: 'Where the Experiments view reads runs from',
+      });
       if (!picked) return;
       const uri = picked.enter
-        ? await vscode.window.showInputBox({ title: 'MLflow tracking URI', prompt: 'sqlite:///path/mlflow.db, path/to/mlruns, or http://host:5000', value: setting('trackingUri', '') })
+        ? await vscode.window.showInputBox({
+            title: 'MLflow tracking URI',
+            prompt: 'sqlite:///path/mlflow.db, path/to/mlruns, or http://host:5000',
+            value: setting('trackingUri', ''),
+          })
         : picked.uri;
       if (uri === undefined) return;
       await vscode.workspace.getConfiguration('mlops').update('trackingUri', uri, vscode.ConfigurationTarget.Workspace);
@@ -127,14 +166,19 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       const origin = secretOrigin(server);
       const token = await vscode.window.showInputBox({
         title: `Set Tracking Server Token (2/2): the token for ${origin}`,
-        prompt: 'Kept in VS Code SecretStorage for this server only; MLFLOW_TRACKING_TOKEN, when set for this server, takes precedence. Leave empty to forget the stored one.',
+        prompt:
+          'Kept in VS Code SecretStorage for this server only; MLFLOW_TRACKING_TOKEN, when set for this server, takes precedence. Leave empty to forget the stored one.',
         password: true,
         ignoreFocusOut: true,
       });
       if (token === undefined) return;
       await setHostSecret(context.secrets, 'trackingToken', origin, token.trim());
       log.info(`experiments: ${token.trim() ? 'a token is stored' : 'the token was removed'} for ${origin}`);
-      void vscode.window.showInformationMessage(token.trim() ? `The token for ${origin} is kept in VS Code's secret storage and sent to ${origin} only.` : `The token for ${origin} was removed.`);
+      void vscode.window.showInformationMessage(
+        token.trim()
+          ? `The token for ${origin} is kept in VS Code's secret storage and sent to ${origin} only.`
+          : `The token for ${origin} was removed.`,
+      );
       await reopen();
     }),
     vscode.commands.registerCommand('mlops.filterRuns', async () => {
@@ -166,9 +210,18 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
         ...keys((r) => Object.keys(r.metrics)).map((k) => `metrics.\`${k}\``),
         ...keys((r) => Object.keys(r.params)).map((k) => `params.\`${k}\``),
       ];
-      const field = await vscode.window.showQuickPick([...fields, 'Enter another field…'], { title: 'Sort runs by', placeHolder: 'a metric, a param or an attribute' });
+      const field = await vscode.window.showQuickPick([...fields, 'Enter another field…'], {
+        title: 'Sort runs by',
+        placeHolder: 'a metric, a param or an attribute',
+      });
       if (!field) return;
-      const chosen = field === 'Enter another field…' ? await vscode.window.showInputBox({ title: 'Sort runs by', prompt: 'metrics.KEY, params.KEY, tags.KEY or attributes.NAME' }) : field;
+      const chosen =
+        field === 'Enter another field…'
+          ? await vscode.window.showInputBox({
+              title: 'Sort runs by',
+              prompt: 'metrics.KEY, params.KEY, tags.KEY or attributes.NAME',
+            })
+          : field;
       if (!chosen) return;
       const direction = await vscode.window.showQuickPick(['Descending', 'Ascending'], { title: `Sort by ${chosen}` });
       if (!direction) return;
@@ -186,26 +239,36 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       tree.query = {};
       refresh();
     }),
-    vscode.commands.registerCommand('mlops.openMetrics', async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
-      const runs = selectedRuns(node, selection, view);
-      const current = await holder.current();
-      if (!current || runs.length === 0) {
-        void vscode.window.showInformationMessage('Select one or more runs in the Experiments view to chart their metrics.');
-        return;
-      }
-      (await import('./metricsPanel')).showMetricsPanel(context, log, current.store, runs);
-    }),
-    vscode.commands.registerCommand('mlops.compareRuns', async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
-      const runs = selectedRuns(node, selection, view);
-      const current = await holder.current();
-      if (!current || runs.length < 2) {
-        void vscode.window.showInformationMessage('Select two or more runs (Ctrl or Shift click) to compare them.');
-        return;
-      }
-      const { showComparePanel } = await import('./comparePanel');
-      const { showMetricsPanel } = await import('./metricsPanel');
-      showComparePanel(context, log, current.store, runs, (chosen) => showMetricsPanel(context, log, current.store, chosen));
-    }),
+    vscode.commands.registerCommand(
+      'mlops.openMetrics',
+      async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
+        const runs = selectedRuns(node, selection, view);
+        const current = await holder.current();
+        if (!current || runs.length === 0) {
+          void vscode.window.showInformationMessage(
+            'Select one or more runs in the Experiments view to chart their metrics.',
+          );
+          return;
+        }
+        (await import('./metricsPanel')).showMetricsPanel(context, log, current.store, runs);
+      },
+    ),
+    vscode.commands.registerCommand(
+      'mlops.compareRuns',
+      async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
+        const runs = selectedRuns(node, selection, view);
+        const current = await holder.current();
+        if (!current || runs.length < 2) {
+          void vscode.window.showInformationMessage('Select two or more runs (Ctrl or Shift click) to compare them.');
+          return;
+        }
+        const { showComparePanel } = await import('./comparePanel');
+        const { showMetricsPanel } = await import('./metricsPanel');
+        showComparePanel(context, log, current.store, runs, (chosen) =>
+          showMetricsPanel(context, log, current.store, chosen),
+        );
+      },
+    ),
     vscode.commands.registerCommand('mlops.openRunCommit', async (node?: ExperimentNode) => {
       const run = node?.kind === 'run' ? node.run : undefined;
       const commit = run?.tags[GIT_COMMIT_TAG];
@@ -222,7 +285,9 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       try {
         const { showCommit } = await import('./gitCommit');
         const content = await showCommit(root, commit, against.value);
-        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content, language: 'diff' }), { preview: true });
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content, language: 'diff' }), {
+          preview: true,
+        });
       } catch (error) {
         void vscode.window.showErrorMessage(describeError(error));
       }

@@ -19,7 +19,10 @@ export function showComparePanel(
     context,
     log,
     { viewType: 'mlops.compare', title: 'MLOps: Compare Runs', bundle: 'compare', incoming: CompareRequest },
-    { create: (panel) => new CompareSession(log, store, runs, openMetrics, panel), reuse: (session) => session.show(store, runs, openMetrics) },
+    {
+      create: (panel) => new CompareSession(log, store, runs, openMetrics, panel),
+      reuse: (session) => session.show(store, runs, openMetrics),
+    },
   );
 }
 
@@ -69,7 +72,9 @@ class CompareSession {
     const started = performance.now();
     try {
       const compared = await loadCompareRuns(this.store, runs);
-      this.log.info(`compare: read the metric histories of ${runs.length} runs in ${Math.round(performance.now() - started)} ms`);
+      this.log.info(
+        `compare: read the metric histories of ${runs.length} runs in ${Math.round(performance.now() - started)} ms`,
+      );
       return compared;
     } catch (error) {
       // Read again next time rather than keep the failure.
@@ -79,7 +84,10 @@ class CompareSession {
   }
 
   private async exportCsv(csv: string): Promise<void> {
-    const uri = await saveWithDialog({ title: 'Export the comparison', fileName: 'runs.csv', filters: { CSV: ['csv'] } }, () => Buffer.from(csv, 'utf8'));
+    const uri = await saveWithDialog(
+      { title: 'Export the comparison', fileName: 'runs.csv', filters: { CSV: ['csv'] } },
+      () => Buffer.from(csv, 'utf8'),
+    );
     if (uri) this.log.info(`compare: exported the table to ${uri.fsPath}`);
   }
 

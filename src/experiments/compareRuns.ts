@@ -19,7 +19,9 @@ export function summarizeMetric(last: number, points: readonly MetricPoint[]): M
 
 /** `histories` are the run's full metric histories; a metric without one is summarised by its last value. */
 export function toCompareRun(run: Run, histories: readonly MetricHistory[]): CompareRun {
-  const byKey = new Map(histories.filter((history) => history.runId === run.runId).map((history) => [history.key, history.points]));
+  const byKey = new Map(
+    histories.filter((history) => history.runId === run.runId).map((history) => [history.key, history.points]),
+  );
   const metrics: Record<string, MetricSummary> = {};
   for (const [key, last] of Object.entries(run.metrics)) metrics[key] = summarizeMetric(last, byKey.get(key) ?? []);
   return { ...toPanelRun(run), params: { ...run.params }, metrics };

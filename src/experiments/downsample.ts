@@ -7,7 +7,11 @@ import type { MetricPoint } from './model';
  * coordinate (the step by default). Non-finite values are kept where LTTB selects them but do
  * not steer the selection.
  */
-export function downsample(points: MetricPoint[], budget: number, x: (p: MetricPoint) => number = (p) => p.step): MetricPoint[] {
+export function downsample(
+  points: MetricPoint[],
+  budget: number,
+  x: (p: MetricPoint) => number = (p) => p.step,
+): MetricPoint[] {
   const n = points.length;
   if (budget >= n || n <= 2) return points.slice();
   if (budget < 3) return [points[0], points[n - 1]].slice(0, Math.max(budget, 1));

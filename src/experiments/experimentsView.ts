@@ -46,7 +46,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
 
   /** Runs currently read, for live updates and panels. */
   loadedRuns(): Run[] {
-    return [...this.runsByExperiment.values()].flatMap(({ roots, children }) => [...roots, ...[...children.values()].flat()]);
+    return [...this.runsByExperiment.values()].flatMap(({ roots, children }) => [
+      ...roots,
+      ...[...children.values()].flat(),
+    ]);
   }
 
   get problem(): string | undefined {
@@ -63,7 +66,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
         case 'experiment':
           return node.experiment.problem ? [] : await this.experimentRuns(store, node.experiment.id);
         case 'run':
-          return (this.runsByExperiment.get(node.run.experimentId)?.children.get(node.run.runId) ?? []).map((run) => ({ kind: 'run', run }));
+          return (this.runsByExperiment.get(node.run.experimentId)?.children.get(node.run.runId) ?? []).map((run) => ({
+            kind: 'run',
+            run,
+          }));
         case 'models':
           return node.models.map((model) => ({ kind: 'model', model }));
         case 'model':
@@ -109,7 +115,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
       case 'run':
         return this.runItem(node.run);
       case 'more': {
-        const item = new vscode.TreeItem(`Show ${Math.min(PAGE, node.remaining)} more runs (${node.remaining} not shown)`);
+        const item = new vscode.TreeItem(
+          `Show ${Math.min(PAGE, node.remaining)} more runs (${node.remaining} not shown)`,
+        );
         item.iconPath = new vscode.ThemeIcon('ellipsis');
         item.command = { command: 'mlops.showMoreRuns', title: 'Show more', arguments: [node.experimentId] };
         return item;
@@ -133,7 +141,12 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
         const { version } = node;
         const item = new vscode.TreeItem(`v${version.version}`);
         item.iconPath = new vscode.ThemeIcon(version.aliases.length ? 'tag' : 'versions');
-        item.description = [...version.aliases.map((a) => `@${a}`), version.stage && version.stage !== 'None' ? version.stage : '', version.runId ? `run ${version.runId.slice(0, 8)}` : '', version.status ?? '']
+        item.description = [
+          ...version.aliases.map((a) => `@${a}`),
+          version.stage && version.stage !== 'None' ? version.stage : '',
+          version.runId ? `run ${version.runId.slice(0, 8)}` : '',
+          version.status ?? '',
+        ]
           .filter(Boolean)
           .join(' · ');
         item.tooltip = version.source;
@@ -151,7 +164,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
 
   private runItem(run: Run): vscode.TreeItem {
     const hasChildren = (this.runsByExperiment.get(run.experimentId)?.children.get(run.runId)?.length ?? 0) > 0;
-    const item = new vscode.TreeItem(runLabel(run), hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      runLabel(run),
+      hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `run:${run.runId}`;
     const status = STATUS_ICONS[run.status];
     item.iconPath = run.problem
@@ -168,7 +184,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode> 
 }
 
 function experimentItem(experiment: Experiment): vscode.TreeItem {
-  const item = new vscode.TreeItem(experiment.name, experiment.problem ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
+  const item = new vscode.TreeItem(
+    experiment.name,
+    experiment.problem ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed,
+  );
   item.id = `experiment:${experiment.id}`;
   item.iconPath = experiment.problem
     ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
@@ -192,12 +211,17 @@ function escapeMarkdown(text: string): string {
 
 function runTooltip(run: Run): vscode.MarkdownString {
   const table = (title: string, entries: [string, string][]) =>
-    entries.length ? `\n\n**${title}**\n\n| | |\n|---|---|\n${entries.map(([k, v]) => `| ${escapeMarkdown(k)} | ${escapeMarkdown(v.length > 80 ? `${v.slice(0, 77)}…` : v)} |`).join('\n')}` : '';
+    entries.length
+      ? `\n\n**${title}**\n\n| | |\n|---|---|\n${entries.map(([k, v]) => `| ${escapeMarkdown(k)} | ${escapeMarkdown(v.length > 80 ? `${v.slice(0, 77)}…` : v)} |`).join('\n')}`
+      : '';
   const userTags = Object.entries(run.tags).filter(([k]) => !k.startsWith('mlflow.') || k === GIT_COMMIT_TAG);
   const markdown = new vscode.MarkdownString(
     `**${escapeMarkdown(runLabel(run))}** · ${run.status}\n\n\`${run.runId}\`` +
       (run.problem ? `\n\n$(warning) ${escapeMarkdown(run.problem)}` : '') +
-      table('Metrics', Object.entries(run.metrics).map(([k, v]) => [k, String(v)])) +
+      table(
+        'Metrics',
+        Object.entries(run.metrics).map(([k, v]) => [k, String(v)]),
+      ) +
       table('Params', Object.entries(run.params)) +
       table('Tags', userTags),
     true,

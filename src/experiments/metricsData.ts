@@ -18,7 +18,12 @@ export function defaultMetricKeys(keys: readonly string[], limit = 4): string[] 
 }
 
 /** The history of each (run, key) pair where the run logged that key, at most `maxPoints` points each. */
-export async function readHistories(store: TrackingStore, runs: readonly Run[], keys: readonly string[], maxPoints: number): Promise<MetricHistory[]> {
+export async function readHistories(
+  store: TrackingStore,
+  runs: readonly Run[],
+  keys: readonly string[],
+  maxPoints: number,
+): Promise<MetricHistory[]> {
   const pairs = runs.flatMap((run) => keys.filter((key) => key in run.metrics).map((key) => ({ run, key })));
   return mapConcurrent(pairs, STORE_CONCURRENCY, ({ run, key }) => store.metricHistory(run.runId, key, maxPoints));
 }
@@ -32,7 +37,8 @@ export function historiesCsv(runs: readonly Run[], histories: readonly MetricHis
   const lines = [csvLine(['run_id', 'run_name', 'key', 'step', 'timestamp', 'value'])];
   for (const history of histories) {
     const name = names.get(history.runId) ?? '';
-    for (const point of history.points) lines.push(csvLine([history.runId, name, history.key, point.step, point.timestamp, point.value]));
+    for (const point of history.points)
+      lines.push(csvLine([history.runId, name, history.key, point.step, point.timestamp, point.value]));
   }
   return lines.join('');
 }

@@ -12,7 +12,12 @@ const POLL_MS = 3000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** Opens the panel on `runs`, or shows these runs in the panel already open. */
-export function showMetricsPanel(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: TrackingStore, runs: Run[]): void {
+export function showMetricsPanel(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  store: TrackingStore,
+  runs: Run[],
+): void {
   showPanelSession<MetricsRequest, MetricsUpdate, MetricsSession>(
     context,
     log,
@@ -82,7 +87,12 @@ class MetricsSession {
   }
 
   private postInit(): Promise<void> {
-    return this.panel.post({ type: 'init', runs: this.runs.map(toPanelRun), keys: this.keys, selectedKeys: this.selectedKeys });
+    return this.panel.post({
+      type: 'init',
+      runs: this.runs.map(toPanelRun),
+      keys: this.keys,
+      selectedKeys: this.selectedKeys,
+    });
   }
 
   private async sendSeries(live: boolean): Promise<void> {
@@ -125,17 +135,26 @@ class MetricsSession {
   private async exportCsv(): Promise<void> {
     const runs = this.runs;
     const keys = this.selectedKeys;
-    const uri = await saveWithDialog({ title: 'Export metric histories', fileName: 'metrics.csv', filters: { CSV: ['csv'] } }, async () => {
-      const histories = await readHistories(this.store, runs, keys, Number.MAX_SAFE_INTEGER);
-      return Buffer.from(historiesCsv(runs, histories), 'utf8');
-    });
-    if (uri) this.log.info(`metrics: exported the full histories of ${keys.join(', ')} for ${runs.length} runs to ${uri.fsPath}`);
+    const uri = await saveWithDialog(
+      { title: 'Export metric histories', fileName: 'metrics.csv', filters: { CSV: ['csv'] } },
+      async () => {
+        const histories = await readHistories(this.store, runs, keys, Number.MAX_SAFE_INTEGER);
+        return Buffer.from(historiesCsv(runs, histories), 'utf8');
+      },
+    );
+    if (uri)
+      this.log.info(
+        `metrics: exported the full histories of ${keys.join(', ')} for ${runs.length} runs to ${uri.fsPath}`,
+      );
   }
 
   private async exportPng(dataUrl: string): Promise<void> {
     const png = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
     if (!png.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) throw new Error('The chart image is not a PNG.');
-    const uri = await saveWithDialog({ title: 'Export chart', fileName: 'metrics.png', filters: { 'PNG image': ['png'] } }, () => png);
+    const uri = await saveWithDialog(
+      { title: 'Export chart', fileName: 'metrics.png', filters: { 'PNG image': ['png'] } },
+      () => png,
+    );
     if (uri) this.log.info(`metrics: saved a chart image to ${uri.fsPath}`);
   }
 

@@ -104,4 +104,5 @@ export interface TrackingStore {
 export const DEFAULT_MAX_POINTS = 2000;
 
 /** What to do when a run id is not in the store. */
-export const RUN_IDS_REMEDY = "Run 'mlops runs --experiment ID' for the run ids, or pick the run in the Experiments view.";
+export const RUN_IDS_REMEDY =
+  "Run 'mlops runs --experiment ID' for the run ids, or pick the run in the Experiments view.";

@@ -3,7 +3,13 @@ import type { PanelRun } from '../shared/protocol';
 import type { Run, TrackingStore } from './model';
 
 export function toPanelRun(run: Run): PanelRun {
-  return { runId: run.runId, runName: run.runName, experimentId: run.experimentId, status: run.status, startTime: run.startTime };
+  return {
+    runId: run.runId,
+    runName: run.runName,
+    experimentId: run.experimentId,
+    status: run.status,
+    startTime: run.startTime,
+  };
 }
 
 export function isRunning(run: Run): boolean {

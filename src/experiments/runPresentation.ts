@@ -30,7 +30,9 @@ export function formatDuration(ms: number): string {
 export function formatMetric(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 1000 || Math.abs(value) < 0.001 ? value.toExponential(2) : value.toPrecision(4).replace(/\.?0+$/, '');
+  return Math.abs(value) >= 1000 || Math.abs(value) < 0.001
+    ? value.toExponential(2)
+    : value.toPrecision(4).replace(/\.?0+$/, '');
 }
 
 /** The metrics worth showing beside a run: the one it is sorted by first, then the rest by name. */
@@ -46,7 +48,8 @@ export function keyMetrics(run: Run, preferred: string[] = [], count = 3): strin
 export function runDescription(run: Run, now: number, preferredMetrics: string[] = []): string {
   const parts: string[] = [];
   if (run.startTime !== null) parts.push(new Date(run.startTime).toISOString().slice(0, 16).replace('T', ' '));
-  if (run.startTime !== null) parts.push(formatDuration((run.endTime ?? now) - run.startTime) + (run.endTime === null ? '…' : ''));
+  if (run.startTime !== null)
+    parts.push(formatDuration((run.endTime ?? now) - run.startTime) + (run.endTime === null ? '…' : ''));
   const metrics = keyMetrics(run, preferredMetrics);
   if (metrics) parts.push(metrics);
   return parts.join(' · ');

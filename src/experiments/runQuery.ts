@@ -42,7 +42,8 @@ const ATTRIBUTE_ALIASES: Record<string, string> = {
 };
 const NUMERIC_ATTRIBUTES = new Set(['start_time', 'end_time']);
 
-const TOKEN = /\s*(?:(`[^`]*`|"[^"]*"|'(?:[^']|'')*')|(<=|>=|!=|=|<|>)|(\()|(\))|(,)|([A-Za-z_][\w\-/]*(?:\.(?:`[^`]*`|"[^"]*"|[\w.\-/]+))?)|(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))/y;
+const TOKEN =
+  /\s*(?:(`[^`]*`|"[^"]*"|'(?:[^']|'')*')|(<=|>=|!=|=|<|>)|(\()|(\))|(,)|([A-Za-z_][\w\-/]*(?:\.(?:`[^`]*`|"[^"]*"|[\w.\-/]+))?)|(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))/y;
 
 interface Token {
   kind: 'string' | 'op' | 'lparen' | 'rparen' | 'comma' | 'word' | 'number';
@@ -57,7 +58,10 @@ function tokenize(filter: string): Token[] {
     if (/^\s*$/.test(filter.slice(position))) break;
     TOKEN.lastIndex = position;
     const match = TOKEN.exec(filter);
-    if (!match) throw new MlopsError(`The filter has an unexpected character at position ${position + 1}: ${filter.slice(position, position + 12)}`);
+    if (!match)
+      throw new MlopsError(
+        `The filter has an unexpected character at position ${position + 1}: ${filter.slice(position, position + 12)}`,
+      );
     position = TOKEN.lastIndex;
     const [, quoted, op, lparen, rparen, comma, word, number] = match;
     if (quoted !== undefined) tokens.push({ kind: 'string', text: quoted });
@@ -83,15 +87,24 @@ export function parseIdentifier(identifier: string): { entity: Entity; key: stri
   const dot = identifier.indexOf('.');
   if (dot < 0) {
     const attribute = ATTRIBUTE_ALIASES[identifier.toLowerCase()];
-    if (!attribute) throw new MlopsError(`'${identifier}' is not a run attribute. Use metrics.KEY, params.KEY, tags.KEY or attributes.NAME.`);
+    if (!attribute)
+      throw new MlopsError(
+        `'${identifier}' is not a run attribute. Use metrics.KEY, params.KEY, tags.KEY or attributes.NAME.`,
+      );
     return { entity: 'attributes', key: attribute };
   }
   const entity = ENTITY_ALIASES[identifier.slice(0, dot).toLowerCase()];
-  if (!entity) throw new MlopsError(`'${identifier.slice(0, dot)}' is not a valid prefix in '${identifier}'. Use metrics., params., tags. or attributes.`);
+  if (!entity)
+    throw new MlopsError(
+      `'${identifier.slice(0, dot)}' is not a valid prefix in '${identifier}'. Use metrics., params., tags. or attributes.`,
+    );
   const key = unquote(identifier.slice(dot + 1));
   if (entity === 'attributes') {
     const attribute = ATTRIBUTE_ALIASES[key.toLowerCase()];
-    if (!attribute) throw new MlopsError(`'${key}' is not a run attribute (run_id, run_name, status, start_time, end_time, artifact_uri, user_id).`);
+    if (!attribute)
+      throw new MlopsError(
+        `'${key}' is not a run attribute (run_id, run_name, status, start_time, end_time, artifact_uri, user_id).`,
+      );
     return { entity, key: attribute };
   }
   return { entity, key };
@@ -105,22 +118,33 @@ export function parseFilter(filter: string | undefined): Comparison[] {
   let i = 0;
   const next = () => tokens[i++];
   const fail = (what: string): never => {
-    throw new MlopsError(`Cannot read the filter '${filter}': ${what}.`, "Write comparisons like metrics.acc > 0.9 AND params.model = 'rf'.");
+    throw new MlopsError(
+      `Cannot read the filter '${filter}': ${what}.`,
+      "Write comparisons like metrics.acc > 0.9 AND params.model = 'rf'.",
+    );
   };
   while (i < tokens.length) {
     const identifier = next();
-    if (identifier?.kind !== 'word') fail(`expected a metric, param, tag or attribute, found '${identifier?.text ?? 'the end'}'`);
+    if (identifier?.kind !== 'word')
+      fail(`expected a metric, param, tag or attribute, found '${identifier?.text ?? 'the end'}'`);
     const { entity, key } = parseIdentifier(identifier.text);
     let operatorToken = next();
     let operator: Operator;
     if (operatorToken?.kind === 'op') operator = operatorToken.text as Operator;
-    else if (operatorToken?.kind === 'word' && /^(I?LIKE|IN)$/i.test(operatorToken.text)) operator = operatorToken.text.toUpperCase() as Operator;
-    else if (operatorToken?.kind === 'word' && /^NOT$/i.test(operatorToken.text) && /^IN$/i.test(tokens[i]?.text ?? '')) {
+    else if (operatorToken?.kind === 'word' && /^(I?LIKE|IN)$/i.test(operatorToken.text))
+      operator = operatorToken.text.toUpperCase() as Operator;
+    else if (
+      operatorToken?.kind === 'word' &&
+      /^NOT$/i.test(operatorToken.text) &&
+      /^IN$/i.test(tokens[i]?.text ?? '')
+    ) {
       next();
       operator = 'NOT IN';
     } else {
       operatorToken ??= { kind: 'word', text: 'the end' };
-      return fail(`expected an operator (= != < > <= >= LIKE ILIKE IN) after ${identifier.text}, found '${operatorToken.text}'`);
+      return fail(
+        `expected an operator (= != < > <= >= LIKE ILIKE IN) after ${identifier.text}, found '${operatorToken.text}'`,
+      );
     }
     let value: Comparison['value'];
     if (operator === 'IN' || operator === 'NOT IN') {
@@ -137,14 +161,18 @@ export function parseFilter(filter: string | undefined): Comparison[] {
       value = values;
     } else {
       const literal = next();
-      if (!literal || (literal.kind !== 'string' && literal.kind !== 'number')) fail(`expected a value after ${identifier.text} ${operator}`);
+      if (!literal || (literal.kind !== 'string' && literal.kind !== 'number'))
+        fail(`expected a value after ${identifier.text} ${operator}`);
       value = literal.kind === 'number' ? Number(literal.text) : unquote(literal.text);
     }
     const numeric = entity === 'metrics' || (entity === 'attributes' && NUMERIC_ATTRIBUTES.has(key));
-    if (numeric && typeof value !== 'number') fail(`${identifier.text} is compared with a number, not ${JSON.stringify(value)}`);
+    if (numeric && typeof value !== 'number')
+      fail(`${identifier.text} is compared with a number, not ${JSON.stringify(value)}`);
     if (numeric && /LIKE|IN/.test(operator)) fail(`${operator} does not apply to the number ${identifier.text}`);
-    if (!numeric && typeof value === 'number') fail(`${identifier.text} is compared with a quoted string, not ${value}`);
-    if (!numeric && ['<', '>', '<=', '>='].includes(operator) && entity !== 'attributes') fail(`${operator} does not apply to ${entity}; use = != LIKE or ILIKE`);
+    if (!numeric && typeof value === 'number')
+      fail(`${identifier.text} is compared with a quoted string, not ${value}`);
+    if (!numeric && ['<', '>', '<=', '>='].includes(operator) && entity !== 'attributes')
+      fail(`${operator} does not apply to ${entity}; use = != LIKE or ILIKE`);
     comparisons.push({ entity, key, operator, value });
     const joiner = next();
     if (joiner === undefined) break;
@@ -155,7 +183,10 @@ export function parseFilter(filter: string | undefined): Comparison[] {
 }
 
 function likeToRegExp(pattern: string, caseInsensitive: boolean): RegExp {
-  const source = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const source = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${source}$`, caseInsensitive ? 'is' : 's');
 }
 
@@ -235,10 +266,17 @@ const ORDER_CLAUSE = /^\s*([A-Za-z_][\w\-/]*(?:\.(?:`[^`]*`|"[^"]*"|\S+?))?)(?:\
 export function parseOrderBy(orderBy: string[] | undefined): OrderClause[] {
   return (orderBy ?? []).map((clause) => {
     const match = ORDER_CLAUSE.exec(clause);
-    if (!match) throw new MlopsError(`Cannot read the order '${clause}'.`, 'Write it like metrics.acc DESC or attributes.start_time, one key and an optional direction.');
+    if (!match)
+      throw new MlopsError(
+        `Cannot read the order '${clause}'.`,
+        'Write it like metrics.acc DESC or attributes.start_time, one key and an optional direction.',
+      );
     const direction = (match[2] ?? 'ASC').toUpperCase();
     if (direction !== 'ASC' && direction !== 'DESC') {
-      throw new MlopsError(`'${match[2]}' is not a direction in the order '${clause}'.`, `Use ASC or DESC after the key, e.g. ${match[1]} DESC.`);
+      throw new MlopsError(
+        `'${match[2]}' is not a direction in the order '${clause}'.`,
+        `Use ASC or DESC after the key, e.g. ${match[1]} DESC.`,
+      );
     }
     return { ...parseIdentifier(match[1]), ascending: direction === 'ASC' };
   });
@@ -250,7 +288,8 @@ export function parseOrderBy(orderBy: string[] | undefined): OrderClause[] {
  */
 export function compareRuns(clauses: OrderClause[]): (a: Run, b: Run) => number {
   const all = [...clauses];
-  if (!all.some((c) => c.entity === 'attributes' && c.key === 'start_time')) all.push({ entity: 'attributes', key: 'start_time', ascending: false });
+  if (!all.some((c) => c.entity === 'attributes' && c.key === 'start_time'))
+    all.push({ entity: 'attributes', key: 'start_time', ascending: false });
   all.push({ entity: 'attributes', key: 'run_id', ascending: true });
   return (a, b) => {
     for (const { entity, key, ascending } of all) {

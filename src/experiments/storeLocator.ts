@@ -15,7 +15,16 @@ export interface LocatedStore {
   source: 'setting' | 'MLFLOW_TRACKING_URI' | 'workspace' | 'command line';
 }
 
-const SKIP = new Set(['node_modules', '.git', '.venv', 'venv', '.mlops', '__pycache__', '.ipynb_checkpoints', 'site-packages']);
+const SKIP = new Set([
+  'node_modules',
+  '.git',
+  '.venv',
+  'venv',
+  '.mlops',
+  '__pycache__',
+  '.ipynb_checkpoints',
+  'site-packages',
+]);
 
 /** The MLflow stores under a folder, nearest first, looking a few levels down. */
 export function findStores(root: string, depth = 3): string[] {
@@ -33,14 +42,19 @@ export function findStores(root: string, depth = 3): string[] {
     }
     if (level >= depth) return;
     for (const entry of entries) {
-      if (entry.isDirectory() && !entry.name.startsWith('.') && !SKIP.has(entry.name) && entry.name !== 'mlruns') visit(join(dir, entry.name), level + 1);
+      if (entry.isDirectory() && !entry.name.startsWith('.') && !SKIP.has(entry.name) && entry.name !== 'mlruns')
+        visit(join(dir, entry.name), level + 1);
     }
   };
   visit(root, 0);
   return found;
 }
 
-export function locateStore(options: { setting?: string; env?: NodeJS.ProcessEnv; workspaceRoot?: string }): LocatedStore | undefined {
+export function locateStore(options: {
+  setting?: string;
+  env?: NodeJS.ProcessEnv;
+  workspaceRoot?: string;
+}): LocatedStore | undefined {
   if (options.setting?.trim()) return { uri: options.setting.trim(), source: 'setting' };
   const fromEnv = (options.env ?? process.env).MLFLOW_TRACKING_URI;
   if (fromEnv?.trim()) return { uri: fromEnv.trim(), source: 'MLFLOW_TRACKING_URI' };
@@ -50,7 +64,10 @@ export function locateStore(options: { setting?: string; env?: NodeJS.ProcessEnv
 }
 
 /** Resolves an MLflow tracking URI to a local path or a server URL. */
-export function parseTrackingUri(uri: string, base = process.cwd()): { kind: 'sqlite' | 'file' | 'rest'; location: string } {
+export function parseTrackingUri(
+  uri: string,
+  base = process.cwd(),
+): { kind: 'sqlite' | 'file' | 'rest'; location: string } {
   if (/^https?:\/\//i.test(uri)) return { kind: 'rest', location: uri };
   if (uri.startsWith('sqlite:')) {
     // sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy writes them.
@@ -58,7 +75,10 @@ export function parseTrackingUri(uri: string, base = process.cwd()): { kind: 'sq
     return { kind: 'sqlite', location: isAbsolute(path) ? path : resolve(base, path) };
   }
   if (/^[a-z][\w+.-]*:/i.test(uri) && !uri.startsWith('file:')) {
-    throw new MlopsError(`The tracking URI '${uri}' is not supported.`, 'Use a sqlite:/// path, an mlruns/ folder (file:) or an http(s):// tracking server.');
+    throw new MlopsError(
+      `The tracking URI '${uri}' is not supported.`,
+      'Use a sqlite:/// path, an mlruns/ folder (file:) or an http(s):// tracking server.',
+    );
   }
   const path = uri.startsWith('file://') ? fileURLToPath(uri) : uri.replace(/^file:/, '');
   const location = isAbsolute(path) ? path : resolve(base, path);
@@ -66,7 +86,10 @@ export function parseTrackingUri(uri: string, base = process.cwd()): { kind: 'sq
   try {
     isDirectory = statSync(location).isDirectory();
   } catch {
-    throw new MlopsError(`The tracking store ${location} does not exist.`, 'Check mlops.trackingUri or MLFLOW_TRACKING_URI.');
+    throw new MlopsError(
+      `The tracking store ${location} does not exist.`,
+      'Check mlops.trackingUri or MLFLOW_TRACKING_URI.',
+    );
   }
   return { kind: isDirectory ? 'file' : 'sqlite', location };
 }

@@ -14,13 +14,17 @@ export interface TrackingCredentials {
 const isHttp = (uri: string | undefined): uri is string => /^https?:\/\//i.test(uri?.trim() ?? '');
 
 /** Credentials for the tracking server at `uri`; none for a local store. */
-export async function trackingCredentials(uri: string, sources: { env: NodeJS.ProcessEnv; secrets?: Pick<SecretStore, 'get'> }): Promise<TrackingCredentials> {
+export async function trackingCredentials(
+  uri: string,
+  sources: { env: NodeJS.ProcessEnv; secrets?: Pick<SecretStore, 'get'> },
+): Promise<TrackingCredentials> {
   if (!isHttp(uri)) return {};
   const { env } = sources;
   const envServer = env.MLFLOW_TRACKING_URI;
   const envMeantHere = !isHttp(envServer) || secretOrigin(envServer) === secretOrigin(uri);
   if (envMeantHere && env.MLFLOW_TRACKING_TOKEN) return { token: env.MLFLOW_TRACKING_TOKEN };
-  if (envMeantHere && env.MLFLOW_TRACKING_USERNAME) return { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? '' };
+  if (envMeantHere && env.MLFLOW_TRACKING_USERNAME)
+    return { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? '' };
   const token = sources.secrets ? await hostSecret(sources.secrets, 'trackingToken', uri) : undefined;
   return token ? { token } : {};
 }
@@ -34,13 +38,19 @@ export function serverRequest(url: string, credentials: TrackingCredentials): { 
   try {
     base = new URL(url);
   } catch {
-    throw new MlopsError(`The tracking URI '${url}' is not a valid URL.`, 'Give the server root, e.g. http://localhost:5000.');
+    throw new MlopsError(
+      `The tracking URI '${url}' is not a valid URL.`,
+      'Give the server root, e.g. http://localhost:5000.',
+    );
   }
-  const fromUrl: TrackingCredentials = base.username ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : {};
+  const fromUrl: TrackingCredentials = base.username
+    ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) }
+    : {};
   base.username = '';
   base.password = '';
   const { token, username, password } = credentials.token || credentials.username ? credentials : fromUrl;
   if (token) return { base, authorization: `Bearer ${token}` };
-  if (username) return { base, authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` };
+  if (username)
+    return { base, authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` };
   return { base };
 }

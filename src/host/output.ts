@@ -11,7 +11,12 @@ export function createOutputLog(context: vscode.ExtensionContext): vscode.LogOut
 
 /** The channel, writing every line without the user info of the URIs in it, whichever area logs it. */
 function redacting(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
-  const clean = (value: unknown): unknown => (typeof value === 'string' ? redactUserInfo(value) : value instanceof Error ? redactUserInfo(value.stack ?? value.message) : value);
+  const clean = (value: unknown): unknown =>
+    typeof value === 'string'
+      ? redactUserInfo(value)
+      : value instanceof Error
+        ? redactUserInfo(value.stack ?? value.message)
+        : value;
   const text = (value: string) => redactUserInfo(value);
   return {
     get name() {
@@ -30,7 +35,8 @@ function redacting(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
     appendLine: (value) => channel.appendLine(text(value)),
     replace: (value) => channel.replace(text(value)),
     clear: () => channel.clear(),
-    show: (columnOrFocus?: vscode.ViewColumn | boolean, preserveFocus?: boolean) => channel.show(columnOrFocus as vscode.ViewColumn, preserveFocus),
+    show: (columnOrFocus?: vscode.ViewColumn | boolean, preserveFocus?: boolean) =>
+      channel.show(columnOrFocus as vscode.ViewColumn, preserveFocus),
     hide: () => channel.hide(),
     dispose: () => channel.dispose(),
   };

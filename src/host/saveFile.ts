@@ -18,7 +18,10 @@ export function askSaveLocation(request: SaveRequest): Thenable<vscode.Uri | und
 }
 
 /** Asks where to save, then writes what `content` produces; undefined when the user cancels. */
-export async function saveWithDialog(request: SaveRequest, content: () => Promise<Uint8Array> | Uint8Array): Promise<vscode.Uri | undefined> {
+export async function saveWithDialog(
+  request: SaveRequest,
+  content: () => Promise<Uint8Array> | Uint8Array,
+): Promise<vscode.Uri | undefined> {
   const uri = await askSaveLocation(request);
   if (!uri) return undefined;
   await vscode.workspace.fs.writeFile(uri, await content());

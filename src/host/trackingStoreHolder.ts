@@ -25,14 +25,23 @@ export class StoreHolder implements vscode.Disposable {
 
   /** Moves a token kept before tokens were per host to the server of the user's own settings, once. */
   migrateToken(): Promise<void> {
-    this.migrated ??= migrateUnkeyedSecret(this.secrets, 'trackingToken', userSetting<string>('trackingUri') || process.env.MLFLOW_TRACKING_URI, this.log).catch((error: unknown) =>
+    this.migrated ??= migrateUnkeyedSecret(
+      this.secrets,
+      'trackingToken',
+      userSetting<string>('trackingUri') || process.env.MLFLOW_TRACKING_URI,
+      this.log,
+    ).catch((error: unknown) =>
       this.log.warn(`secrets: the tracking token could not be moved: ${(error as Error).message}`),
     );
     return this.migrated;
   }
 
   private async open(): Promise<{ store: TrackingStore; located: LocatedStore } | undefined> {
-    const located = locateStore({ setting: setting('trackingUri', ''), env: process.env, workspaceRoot: workspaceRoot() });
+    const located = locateStore({
+      setting: setting('trackingUri', ''),
+      env: process.env,
+      workspaceRoot: workspaceRoot(),
+    });
     if (!located) return undefined;
     await this.migrateToken();
     const credentials = await trackingCredentials(located.uri, { env: process.env, secrets: this.secrets });

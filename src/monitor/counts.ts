@@ -90,7 +90,10 @@ export function countsOf(samples: Sample[]): InstanceCounts[] {
     }
   }
   for (const [instance, counts] of byInstance) {
-    for (const [table, key] of [[latency, 'latency'], [values, 'values']] as const) {
+    for (const [table, key] of [
+      [latency, 'latency'],
+      [values, 'values'],
+    ] as const) {
       const buckets = table.get(instance);
       if (!buckets) continue;
       const bounds = [...buckets.keys()].sort((a, b) => a - b);
@@ -108,7 +111,11 @@ function histogramOf(counts: InstanceCounts, key: 'latency' | 'values'): Histogr
 }
 
 /** An instance's counters as of `before`, or zero when it is new or restarted since. */
-function baselineOf(current: InstanceCounts, before: InstanceCounts | undefined, from: number | undefined): InstanceCounts | undefined {
+function baselineOf(
+  current: InstanceCounts,
+  before: InstanceCounts | undefined,
+  from: number | undefined,
+): InstanceCounts | undefined {
   const started = current.startedAt !== undefined && from !== undefined && current.startedAt * 1000 >= from;
   if (!before || started || current.requests < before.requests || current.version !== before.version) return undefined;
   return before;
@@ -135,7 +142,11 @@ export function differences(start: CountsRecord | undefined, end: CountsRecord):
 
 function histogramDifference(current: Histogram | null, before: Histogram | null): Histogram | null {
   if (!current || !before || current.bounds.length !== before.bounds.length) return current;
-  return { bounds: current.bounds, cumulative: current.cumulative.map((c, i) => c - before.cumulative[i]), sum: current.sum - before.sum };
+  return {
+    bounds: current.bounds,
+    cumulative: current.cumulative.map((c, i) => c - before.cumulative[i]),
+    sum: current.sum - before.sum,
+  };
 }
 
 /** The sum of several instances' histograms (same buckets, as one server version writes them). */
@@ -182,7 +193,12 @@ export function latencyQuantiles(histogram: Histogram | null): LatencyQuantiles 
 function predictionsOf(classes: Record<string, number>, values: Histogram | null): PredictionSummary {
   const count = values?.cumulative.at(-1) ?? 0;
   if (values && count > 0) {
-    return { kind: 'values', count, mean: values.sum / count, buckets: values.bounds.map((le, i) => ({ le, count: values.cumulative[i] })) };
+    return {
+      kind: 'values',
+      count,
+      mean: values.sum / count,
+      buckets: values.bounds.map((le, i) => ({ le, count: values.cumulative[i] })),
+    };
   }
   if (Object.keys(classes).length) return { kind: 'classes', counts: classes };
   return { kind: 'none' };
@@ -191,7 +207,8 @@ function predictionsOf(classes: Record<string, number>, values: Histogram | null
 /** Sums instances per version: the health of each version over the window. */
 export function healthByVersion(instances: InstanceCounts[]): VersionHealth[] {
   const versions = new Map<string, InstanceCounts[]>();
-  for (const instance of instances) versions.set(instance.version, [...(versions.get(instance.version) ?? []), instance]);
+  for (const instance of instances)
+    versions.set(instance.version, [...(versions.get(instance.version) ?? []), instance]);
   return [...versions].sort(([a], [b]) => a.localeCompare(b)).map(([version, group]) => healthOf(version, group));
 }
 
@@ -199,7 +216,8 @@ export function healthOf(version: string, group: InstanceCounts[]): VersionHealt
   const requests = group.reduce((total, i) => total + i.requests, 0);
   const errors = group.reduce((total, i) => total + i.errors, 0);
   const classes: Record<string, number> = {};
-  for (const instance of group) for (const [key, value] of Object.entries(instance.classes)) classes[key] = (classes[key] ?? 0) + value;
+  for (const instance of group)
+    for (const [key, value] of Object.entries(instance.classes)) classes[key] = (classes[key] ?? 0) + value;
   return {
     version,
     requests,

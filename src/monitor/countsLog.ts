@@ -52,7 +52,8 @@ export function readCounts(dir: string, from: number, to: number): CountsRecord[
         const record = JSON.parse(line) as CountsRecord;
         if (record.at < from || record.at > to) continue;
         for (const instance of record.instances) {
-          for (const histogram of [instance.latency, instance.values]) if (histogram) histogram.bounds = histogram.bounds.map((b) => b ?? Infinity);
+          for (const histogram of [instance.latency, instance.values])
+            if (histogram) histogram.bounds = histogram.bounds.map((b) => b ?? Infinity);
         }
         records.push(record);
       } catch {

@@ -29,7 +29,8 @@ export interface FeatureDrift {
   trend?: number[];
 }
 
-const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/i;
+const NUMERIC_TYPES =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/i;
 
 /** The decile bin of v: how many of the nine edges lie below it (numpy's searchsorted, side left). */
 const DECILE_BIN = `CASE ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => `WHEN v <= e[${k}] THEN ${k - 1}`).join(' ')} ELSE 9 END`;
@@ -42,18 +43,26 @@ export function severityOf(psi: number): FeatureDrift['severity'] {
  * The features both relations have (or those named), numeric when the baseline's type is a
  * number. `baseline` and `current` are table expressions (read_parquet(...), a view name).
  */
-export async function commonFeatures(db: DuckDb, baseline: string, current: string, only?: string[]): Promise<{ name: string; kind: FeatureDrift['kind'] }[]> {
-  const describe = async (relation: string) => new Map((await db.query(`DESCRIBE SELECT * FROM ${relation}`)).rows.map((row) => [String(row[0]), String(row[1])]));
+export async function commonFeatures(
+  db: DuckDb,
+  baseline: string,
+  current: string,
+  only?: string[],
+): Promise<{ name: string; kind: FeatureDrift['kind'] }[]> {
+  const describe = async (relation: string) =>
+    new Map((await db.query(`DESCRIBE SELECT * FROM ${relation}`)).rows.map((row) => [String(row[0]), String(row[1])]));
   const [base, cur] = await Promise.all([describe(baseline), describe(current)]);
   const names = only ?? [...base.keys()].filter((name) => cur.has(name));
   return names.map((name) => {
     const type = base.get(name);
-    if (type === undefined || !cur.has(name)) throw new Error(`${name} is not a column of ${type === undefined ? 'the baseline' : 'the current data'}`);
+    if (type === undefined || !cur.has(name))
+      throw new Error(`${name} is not a column of ${type === undefined ? 'the baseline' : 'the current data'}`);
     return { name, kind: NUMERIC_TYPES.test(type) && NUMERIC_TYPES.test(cur.get(name)!) ? 'numeric' : 'categorical' };
   });
 }
 
-const valueOf = (feature: { name: string; kind: FeatureDrift['kind'] }) => `CAST(${sqlIdentifier(feature.name)} AS ${feature.kind === 'numeric' ? 'DOUBLE' : 'VARCHAR'})`;
+const valueOf = (feature: { name: string; kind: FeatureDrift['kind'] }) =>
+  `CAST(${sqlIdentifier(feature.name)} AS ${feature.kind === 'numeric' ? 'DOUBLE' : 'VARCHAR'})`;
 
 /** Time slices of the current data, for a trend: `slice` numbers a row of `current` from 0 to `slices` - 1. */
 export interface Slices {
@@ -61,7 +70,13 @@ export interface Slices {
   slices: number;
 }
 
-export async function featureDrift(db: DuckDb, baseline: string, current: string, feature: { name: string; kind: FeatureDrift['kind'] }, trend?: Slices): Promise<FeatureDrift> {
+export async function featureDrift(
+  db: DuckDb,
+  baseline: string,
+  current: string,
+  feature: { name: string; kind: FeatureDrift['kind'] },
+  trend?: Slices,
+): Promise<FeatureDrift> {
   const column = sqlIdentifier(feature.name);
   const sides = `
     sides AS (
@@ -75,7 +90,8 @@ export async function featureDrift(db: DuckDb, baseline: string, current: string
       ? `edges AS (SELECT quantile_cont(v, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) AS e FROM sides WHERE b = 1),
          binned AS (SELECT ${DECILE_BIN} AS bin, b, c, s FROM sides, edges)`
       : `binned AS (SELECT v AS bin, b, c, s FROM sides)`;
-  const term = (c: string, b: string) => `(greatest(${c}, ${PSI_FLOOR}) - greatest(${b}, ${PSI_FLOOR})) * ln(greatest(${c}, ${PSI_FLOOR}) / greatest(${b}, ${PSI_FLOOR}))`;
+  const term = (c: string, b: string) =>
+    `(greatest(${c}, ${PSI_FLOOR}) - greatest(${b}, ${PSI_FLOOR})) * ln(greatest(${c}, ${PSI_FLOOR}) / greatest(${b}, ${PSI_FLOOR}))`;
   // One pass bins both sides; the counts per bin and slice are few, and give the PSI of the whole
   // window (s = -1) and of each slice (against the whole baseline).
   const psiSql = `
@@ -92,13 +108,16 @@ export async function featureDrift(db: DuckDb, baseline: string, current: string
   const results = (await db.query(psiSql)).rows;
   const [, psi, nb, nc] = results.find((row) => Number(row[0]) === -1) ?? [];
   const slicePsi = trend ? new Array<number>(trend.slices).fill(NaN) : undefined;
-  for (const [s, value] of results) if (slicePsi && Number(s) >= 0 && Number(s) < slicePsi.length) slicePsi[Number(s)] = Number(value);
+  for (const [s, value] of results)
+    if (slicePsi && Number(s) >= 0 && Number(s) < slicePsi.length) slicePsi[Number(s)] = Number(value);
   let ks: number | null = null;
   if (feature.kind === 'numeric' && Number(nb) > 0 && Number(nc) > 0) {
     // Both distribution functions must move past all the ties of a value at once, as scipy's do.
     // With few distinct values, grouping them first is quickest; with mostly distinct ones, one
     // sort with a running sum, read at the last row of each value, is.
-    const distinct = Number((await db.query(`WITH ${sides} SELECT approx_count_distinct(v) FROM sides`)).rows[0]?.[0] ?? 0);
+    const distinct = Number(
+      (await db.query(`WITH ${sides} SELECT approx_count_distinct(v) FROM sides`)).rows[0]?.[0] ?? 0,
+    );
     const ksSql =
       distinct * 10 < Number(nb) + Number(nc)
         ? `WITH ${sides},
@@ -124,7 +143,13 @@ export async function featureDrift(db: DuckDb, baseline: string, current: string
 }
 
 /** Drift of every feature, the most drifted first. */
-export async function drift(db: DuckDb, baseline: string, current: string, only?: string[], trend?: Slices): Promise<FeatureDrift[]> {
+export async function drift(
+  db: DuckDb,
+  baseline: string,
+  current: string,
+  only?: string[],
+  trend?: Slices,
+): Promise<FeatureDrift[]> {
   const features = await commonFeatures(db, baseline, current, only);
   const results: FeatureDrift[] = [];
   for (const feature of features) results.push(await featureDrift(db, baseline, current, feature, trend));

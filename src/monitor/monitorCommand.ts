@@ -26,7 +26,8 @@ export function parseDuration(text: string): number {
 function numberOption(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new UsageError(`${flag} takes a number, 0 or more, not '${String(value)}'`);
+  if (!Number.isFinite(number) || number < 0)
+    throw new UsageError(`${flag} takes a number, 0 or more, not '${String(value)}'`);
   return number;
 }
 
@@ -39,9 +40,15 @@ const ms = (value: number | null) => (value === null ? '-' : `${value.toFixed(1)
 
 function printSummary(summary: MonitorSummary, write: (text: string) => void): void {
   const rate = summary.errorRate === null ? '-' : `${(summary.errorRate * 100).toFixed(2)} %`;
-  write(`${summary.deployment} since ${summary.from}: ${summary.requests} requests, ${summary.errors} errors (${rate}), latency p50 ${ms(summary.latencyMs.p50)} p95 ${ms(summary.latencyMs.p95)} p99 ${ms(summary.latencyMs.p99)}\n`);
-  for (const v of summary.versions) write(`  ${v.version}: ${v.requests} requests, ${v.errors} errors, p95 ${ms(v.latencyMs.p95)}\n`);
-  for (const d of summary.drift) write(`  drift ${d.feature}: PSI ${d.psi.toFixed(3)}${d.ks === null ? '' : ` KS ${d.ks.toFixed(3)}`} (${d.severity})\n`);
+  write(
+    `${summary.deployment} since ${summary.from}: ${summary.requests} requests, ${summary.errors} errors (${rate}), latency p50 ${ms(summary.latencyMs.p50)} p95 ${ms(summary.latencyMs.p95)} p99 ${ms(summary.latencyMs.p99)}\n`,
+  );
+  for (const v of summary.versions)
+    write(`  ${v.version}: ${v.requests} requests, ${v.errors} errors, p95 ${ms(v.latencyMs.p95)}\n`);
+  for (const d of summary.drift)
+    write(
+      `  drift ${d.feature}: PSI ${d.psi.toFixed(3)}${d.ks === null ? '' : ` KS ${d.ks.toFixed(3)}`} (${d.severity})\n`,
+    );
   if (summary.driftNote) write(`  ${summary.driftNote}\n`);
   for (const a of summary.alerts) write(`ALERT ${a.message}\n`);
 }
@@ -81,7 +88,13 @@ export const monitorCommand: CliCommand = {
     const thresholds = { ...configured.thresholds, ...flags };
     const target = await openTarget(context);
     const given = typeof values.baseline === 'string' ? baselineOf(values.baseline, workspace) : configured.baseline;
-    const baseline = await baselineFor(target, name, workspace, given, typeof values['docker-host'] === 'string' ? values['docker-host'] : undefined);
+    const baseline = await baselineFor(
+      target,
+      name,
+      workspace,
+      given,
+      typeof values['docker-host'] === 'string' ? values['docker-host'] : undefined,
+    );
     const targetId = targetKey(target);
     const { openLake, defaultLakeRoot } = await import('../datasets/lake/duckdbLake');
     const lake = values['no-drift'] === true ? undefined : openLake(defaultLakeRoot(workspace));
@@ -97,11 +110,26 @@ export const monitorCommand: CliCommand = {
         // A lone server's data token comes from the environment, as the Prometheus token does.
         ...(typeof values.url === 'string' ? { source: serverSource(values.url, dataTokenFromEnv()) } : {}),
         // The token comes from the environment, never a flag that shell history would keep.
-        ...(typeof values.prometheus === 'string' ? { prometheus: { url: values.prometheus, ...(process.env.PROMETHEUS_TOKEN ? { token: process.env.PROMETHEUS_TOKEN } : {}) } } : {}),
+        ...(typeof values.prometheus === 'string'
+          ? {
+              prometheus: {
+                url: values.prometheus,
+                ...(process.env.PROMETHEUS_TOKEN ? { token: process.env.PROMETHEUS_TOKEN } : {}),
+              },
+            }
+          : {}),
         ...(lake ? { drift: { lake, ...(baseline ? { baseline } : {}) } } : {}),
         onProgress: (message) => !context.json && context.io.stderr(`${message}\n`),
       });
-      const response = await respondToAlerts({ dir: monitoringDir(workspace, targetId, name), target, targetId, name, alerts: summary.alerts, thresholds, by: 'cli' });
+      const response = await respondToAlerts({
+        dir: monitoringDir(workspace, targetId, name),
+        target,
+        targetId,
+        name,
+        alerts: summary.alerts,
+        thresholds,
+        by: 'cli',
+      });
       const reverts = response.entries.filter((e) => e.kind !== 'alert');
       if (context.json) context.io.stdout(`${JSON.stringify({ ...summary, actions: reverts }, null, 2)}\n`);
       else {

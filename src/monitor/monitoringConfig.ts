@@ -21,15 +21,22 @@ type Section = Record<string, Record<string, unknown>>;
 const NUMBER_FIELDS = ['errorRate', 'p95LatencyMs', 'psi', 'minRequests'] as const;
 
 function checkEntry(entry: unknown, where: string): Record<string, unknown> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new MlopsError(`${where} must be an object of thresholds.`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new MlopsError(`${where} must be an object of thresholds.`);
   const record = entry as Record<string, unknown>;
   for (const field of NUMBER_FIELDS) {
     const value = record[field];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) throw new MlopsError(`${where}.${field} must be a number, 0 or more, not ${JSON.stringify(value)}.`);
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0))
+      throw new MlopsError(`${where}.${field} must be a number, 0 or more, not ${JSON.stringify(value)}.`);
   }
-  if (record.errorRate !== undefined && (record.errorRate as number) > 1) throw new MlopsError(`${where}.errorRate is a share between 0 and 1 (0.05 for 5 %), not ${String(record.errorRate)}.`);
-  if (record.autoRevert !== undefined && typeof record.autoRevert !== 'boolean') throw new MlopsError(`${where}.autoRevert must be true or false.`);
-  if (record.baseline !== undefined && typeof record.baseline !== 'string') throw new MlopsError(`${where}.baseline must be a file path or a lake table name.`);
+  if (record.errorRate !== undefined && (record.errorRate as number) > 1)
+    throw new MlopsError(
+      `${where}.errorRate is a share between 0 and 1 (0.05 for 5 %), not ${String(record.errorRate)}.`,
+    );
+  if (record.autoRevert !== undefined && typeof record.autoRevert !== 'boolean')
+    throw new MlopsError(`${where}.autoRevert must be true or false.`);
+  if (record.baseline !== undefined && typeof record.baseline !== 'string')
+    throw new MlopsError(`${where}.baseline must be a file path or a lake table name.`);
   return record;
 }
 
@@ -41,11 +48,15 @@ export function readConfigSection(workspace: string, name = 'monitoring'): Secti
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new MlopsError(`${file} is not valid JSON: ${(error as Error).message}.`, 'Fix the file; monitoring runs without thresholds until then.');
+    throw new MlopsError(
+      `${file} is not valid JSON: ${(error as Error).message}.`,
+      'Fix the file; monitoring runs without thresholds until then.',
+    );
   }
   const section = (parsed as Record<string, unknown> | null)?.[name];
   if (section === undefined) return {};
-  if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new MlopsError(`${file}: "${name}" must be an object keyed by deployment name.`);
+  if (typeof section !== 'object' || section === null || Array.isArray(section))
+    throw new MlopsError(`${file}: "${name}" must be an object keyed by deployment name.`);
   return section as Section;
 }
 
@@ -53,8 +64,12 @@ export function readConfigSection(workspace: string, name = 'monitoring'): Secti
 export function monitoringFor(name: string, workspace: string, setting: Section = {}): DeploymentMonitoring {
   const file = readConfigSection(workspace);
   const merged: Record<string, unknown> = {};
-  for (const [source, section] of [[CONFIG_FILE, file], ['mlops.monitoring.thresholds', setting]] as const) {
-    for (const key of ['*', name]) if (section[key] !== undefined) Object.assign(merged, checkEntry(section[key], `${source} monitoring["${key}"]`));
+  for (const [source, section] of [
+    [CONFIG_FILE, file],
+    ['mlops.monitoring.thresholds', setting],
+  ] as const) {
+    for (const key of ['*', name])
+      if (section[key] !== undefined) Object.assign(merged, checkEntry(section[key], `${source} monitoring["${key}"]`));
   }
   const thresholds: Thresholds = {};
   for (const field of NUMBER_FIELDS) if (typeof merged[field] === 'number') thresholds[field] = merged[field];

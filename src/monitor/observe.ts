@@ -62,7 +62,9 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
     record = { at: Date.now(), instances: [], unreachable: [] };
     const [window, charts] = await Promise.all([
       prometheusTotals(request.prometheus, name, record.at, request.sinceMs / 1000, signal),
-      request.series ? prometheusSeries(request.prometheus, name, record.at - request.sinceMs, record.at, signal) : Promise.resolve([]),
+      request.series
+        ? prometheusSeries(request.prometheus, name, record.at - request.sinceMs, record.at, signal)
+        : Promise.resolve([]),
     ]);
     totals = { from: record.at - request.sinceMs, ...window };
     series = charts;
@@ -86,7 +88,12 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
     try {
       ({ rows: drift, note: driftNote } = await measureDrift(request, source, request.drift, from, record.at));
       const { outputDrift } = await import('./outputDrift');
-      answers = await outputDrift(request.drift.lake, { target: request.targetId, deployment: name, from, to: record.at });
+      answers = await outputDrift(request.drift.lake, {
+        target: request.targetId,
+        deployment: name,
+        from,
+        to: record.at,
+      });
     } catch (error) {
       driftNote = `Drift was not measured: ${describeError(error)}`;
     }
@@ -125,7 +132,11 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
 }
 
 /** Brings the request log into the lake, from where its `requests` table ends. */
-export async function pullRequestLog(lake: Lake, source: MonitorSource, at: { targetId: string; name: string; signal?: AbortSignal; onProgress?(message: string): void }): Promise<void> {
+export async function pullRequestLog(
+  lake: Lake,
+  source: MonitorSource,
+  at: { targetId: string; name: string; signal?: AbortSignal; onProgress?(message: string): void },
+): Promise<void> {
   const { ingestRequestLines, requestsCursor } = await import('./requestsTable');
   let since: string | null = (await requestsCursor(lake, at.targetId, at.name)) ?? null;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -139,11 +150,27 @@ export async function pullRequestLog(lake: Lake, source: MonitorSource, at: { ta
 }
 
 /** Reads the request log into the lake, then measures drift. */
-async function measureDrift(request: ObserveRequest, source: MonitorSource, setup: DriftSetup, from: number, to: number): Promise<{ rows: DriftRow[]; note?: string }> {
+async function measureDrift(
+  request: ObserveRequest,
+  source: MonitorSource,
+  setup: DriftSetup,
+  from: number,
+  to: number,
+): Promise<{ rows: DriftRow[]; note?: string }> {
   await pullRequestLog(setup.lake, source, request);
-  if (!setup.baseline?.file && !setup.baseline?.table) return { rows: [], note: 'No training data is known for this deployment: set a baseline (a lake table or a dataset file) in its monitoring settings.' };
+  if (!setup.baseline?.file && !setup.baseline?.table)
+    return {
+      rows: [],
+      note: 'No training data is known for this deployment: set a baseline (a lake table or a dataset file) in its monitoring settings.',
+    };
   request.onProgress?.('Measuring input drift');
   const { requestDrift } = await import('./requestsTable');
-  const result = await requestDrift(setup.lake, { target: request.targetId, deployment: request.name, from: new Date(from), to: new Date(to), baseline: setup.baseline });
+  const result = await requestDrift(setup.lake, {
+    target: request.targetId,
+    deployment: request.name,
+    from: new Date(from),
+    to: new Date(to),
+    baseline: setup.baseline,
+  });
   return { rows: result.rows, ...(result.note ? { note: result.note } : {}) };
 }

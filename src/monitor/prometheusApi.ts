@@ -74,7 +74,11 @@ export function redactedUrl(url: string): string {
 }
 
 /** Instant query: the value of `expr` at `time` (default: now). */
-export function queryPrometheus(connection: PrometheusConnection, expr: string, options: { time?: TimeArg; signal?: AbortSignal } = {}): Promise<InstantResult> {
+export function queryPrometheus(
+  connection: PrometheusConnection,
+  expr: string,
+  options: { time?: TimeArg; signal?: AbortSignal } = {},
+): Promise<InstantResult> {
   const params = { query: expr, ...(options.time !== undefined ? { time: timeParam(options.time) } : {}) };
   return call(connection, 'query', params, options.signal, (data, warnings): InstantResult => {
     switch (data.resultType) {
@@ -102,13 +106,18 @@ export function queryPrometheusRange(
 ): Promise<RangeResult> {
   const params = { query: expr, start: timeParam(range.start), end: timeParam(range.end), step: String(range.step) };
   return call(connection, 'query_range', params, range.signal, (data, warnings) => {
-    if (data.resultType !== 'matrix') throw new Error(`a range query gave resultType ${JSON.stringify(data.resultType)}, not matrix`);
+    if (data.resultType !== 'matrix')
+      throw new Error(`a range query gave resultType ${JSON.stringify(data.resultType)}, not matrix`);
     return { series: list(data.result).map(rangeSeries), warnings };
   });
 }
 
 /** The samples of an instant query that must give a vector (what `sum by (…) (…)` gives). */
-export async function queryVector(connection: PrometheusConnection, expr: string, options: { time?: TimeArg; signal?: AbortSignal } = {}): Promise<InstantSample[]> {
+export async function queryVector(
+  connection: PrometheusConnection,
+  expr: string,
+  options: { time?: TimeArg; signal?: AbortSignal } = {},
+): Promise<InstantSample[]> {
   const result = await queryPrometheus(connection, expr, options);
   if (result.resultType === 'vector') return result.samples;
   if (result.resultType === 'scalar') return [{ metric: {}, ...result.value }];
@@ -130,7 +139,9 @@ async function call<T>(
   const { url, headers } = request(connection, endpoint, params);
   const where = `${redactedUrl(connection.url)}/api/v1/${endpoint}`;
   const timeoutMs = connection.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const signals = [AbortSignal.timeout(timeoutMs), connection.signal, signal].filter((s): s is AbortSignal => Boolean(s));
+  const signals = [AbortSignal.timeout(timeoutMs), connection.signal, signal].filter((s): s is AbortSignal =>
+    Boolean(s),
+  );
   let response: Response;
   let text: string;
   try {
@@ -138,14 +149,20 @@ async function call<T>(
     text = await response.text();
   } catch (error) {
     if ((connection.signal?.aborted || signal?.aborted) && !signals[0]!.aborted) throw error;
-    throw new MlopsError(`Prometheus at ${where} cannot be reached: ${networkReason(error, timeoutMs)}.`, 'Check that Prometheus runs and listens there, or change mlops.prometheusUrl.', { cause: error });
+    throw new MlopsError(
+      `Prometheus at ${where} cannot be reached: ${networkReason(error, timeoutMs)}.`,
+      'Check that Prometheus runs and listens there, or change mlops.prometheusUrl.',
+      { cause: error },
+    );
   }
   const body = parseJson(text);
   const isPrometheus = isApiAnswer(body);
   if (response.status === 401 || response.status === 403) {
     throw new MlopsError(
       `Prometheus at ${where} refused the credentials (HTTP ${response.status}${isPrometheus && body.error ? `: ${body.error}` : ''}).`,
-      connection.token || connection.username ? 'Check the token or user name and password it was given.' : 'It needs a bearer token or basic auth.',
+      connection.token || connection.username
+        ? 'Check the token or user name and password it was given.'
+        : 'It needs a bearer token or basic auth.',
     );
   }
   if (!isPrometheus) {
@@ -159,30 +176,50 @@ async function call<T>(
     const errorType = typeof body.errorType === 'string' ? body.errorType : 'error';
     throw new MlopsError(
       `Prometheus at ${where} answered HTTP ${response.status} (${errorType}): ${typeof body.error === 'string' ? body.error : snippet(text)}`,
-      errorType === 'bad_data' ? 'The query is not valid PromQL, or a parameter is malformed.' : errorType === 'timeout' ? 'Query a shorter range or a coarser step.' : undefined,
+      errorType === 'bad_data'
+        ? 'The query is not valid PromQL, or a parameter is malformed.'
+        : errorType === 'timeout'
+          ? 'Query a shorter range or a coarser step.'
+          : undefined,
     );
   }
-  if (!response.ok) throw new MlopsError(`Prometheus at ${where} answered HTTP ${response.status} with status success.`);
+  if (!response.ok)
+    throw new MlopsError(`Prometheus at ${where} answered HTTP ${response.status} with status success.`);
   const data = body.data as ApiData | undefined;
   if (!data || typeof data !== 'object') throw new MlopsError(`Prometheus at ${where} answered success without data.`);
   const warnings = Array.isArray(body.warnings) ? body.warnings.map(String) : [];
   try {
     return parse(data, warnings);
   } catch (error) {
-    throw new MlopsError(`Prometheus at ${where} answered data that is not a query result: ${(error as Error).message}.`);
+    throw new MlopsError(
+      `Prometheus at ${where} answered data that is not a query result: ${(error as Error).message}.`,
+    );
   }
 }
 
-function request(connection: PrometheusConnection, endpoint: string, params: Record<string, string>): { url: URL; headers: Record<string, string> } {
+function request(
+  connection: PrometheusConnection,
+  endpoint: string,
+  params: Record<string, string>,
+): { url: URL; headers: Record<string, string> } {
   let base: URL;
   try {
     base = new URL(connection.url);
   } catch {
-    throw new MlopsError(`${JSON.stringify(connection.url)} is not a Prometheus URL.`, 'Give the server root, e.g. http://localhost:9090.');
+    throw new MlopsError(
+      `${JSON.stringify(connection.url)} is not a Prometheus URL.`,
+      'Give the server root, e.g. http://localhost:9090.',
+    );
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new MlopsError(`${redactedUrl(connection.url)} is not an http(s) URL.`, 'Give the server root, e.g. http://localhost:9090.');
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new MlopsError(
+      `${redactedUrl(connection.url)} is not an http(s) URL.`,
+      'Give the server root, e.g. http://localhost:9090.',
+    );
   // fetch refuses URLs with credentials: they become basic auth.
-  const userInUrl = base.username ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : undefined;
+  const userInUrl = base.username
+    ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) }
+    : undefined;
   base.username = '';
   base.password = '';
   const url = new URL(`${base.pathname.replace(/\/+$/, '')}/api/v1/${endpoint}`, base);
@@ -191,7 +228,8 @@ function request(connection: PrometheusConnection, endpoint: string, params: Rec
   const username = connection.username ?? userInUrl?.username;
   const password = connection.username !== undefined ? connection.password : userInUrl?.password;
   if (connection.token) headers.authorization = `Bearer ${connection.token}`;
-  else if (username !== undefined) headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+  else if (username !== undefined)
+    headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   return { url, headers };
 }
 
@@ -200,7 +238,8 @@ function networkReason(error: unknown, timeoutMs: number): string {
   if (err.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   const cause = err.cause;
   if (cause?.code === 'ECONNREFUSED') return 'ECONNREFUSED: nothing listens there';
-  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return `${cause.code}: the host name does not resolve`;
+  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN')
+    return `${cause.code}: the host name does not resolve`;
   return cause?.message ?? err.message;
 }
 
@@ -212,8 +251,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isApiAnswer(body: unknown): body is { status: string; data?: unknown; errorType?: unknown; error?: unknown; warnings?: unknown } {
-  return typeof body === 'object' && body !== null && ((body as { status?: unknown }).status === 'success' || (body as { status?: unknown }).status === 'error');
+function isApiAnswer(
+  body: unknown,
+): body is { status: string; data?: unknown; errorType?: unknown; error?: unknown; warnings?: unknown } {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    ((body as { status?: unknown }).status === 'success' || (body as { status?: unknown }).status === 'error')
+  );
 }
 
 function snippet(text: string): string {
@@ -227,7 +272,8 @@ function list(value: unknown): unknown[] {
 }
 
 function pair(value: unknown): [unknown, unknown] {
-  if (!Array.isArray(value) || value.length !== 2) throw new Error(`${JSON.stringify(value)} is not a [time, value] pair`);
+  if (!Array.isArray(value) || value.length !== 2)
+    throw new Error(`${JSON.stringify(value)} is not a [time, value] pair`);
   return [value[0], value[1]];
 }
 

@@ -16,7 +16,9 @@ export function parsePrometheusText(text: string, source: string): Sample[] {
     try {
       samples.push(parseSample(line));
     } catch (error) {
-      throw new MlopsError(`${source} line ${index + 1} is not Prometheus text format: ${(error as Error).message} (${JSON.stringify(line.slice(0, 120))}).`);
+      throw new MlopsError(
+        `${source} line ${index + 1} is not Prometheus text format: ${(error as Error).message} (${JSON.stringify(line.slice(0, 120))}).`,
+      );
     }
   }
   return samples;

@@ -98,7 +98,9 @@ function writeLines(path: string, lines: string[]): void {
   try {
     const CHUNK = 20_000;
     for (let i = 0; i < lines.length; i += CHUNK) {
-      const chunk = lines.slice(i, i + CHUNK).map((line) => (/[\r\n]/.test(line) ? line.replace(/[\r\n]+/g, ' ') : line));
+      const chunk = lines
+        .slice(i, i + CHUNK)
+        .map((line) => (/[\r\n]/.test(line) ? line.replace(/[\r\n]+/g, ' ') : line));
       writeSync(fd, `${chunk.join('\n')}\n`);
     }
   } finally {
@@ -116,15 +118,26 @@ function lineProblem(line: string): string | undefined {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const record = value as Record<string, unknown>;
-  if (typeof record.ts !== 'string' || Number.isNaN(Date.parse(record.ts))) return `no valid ts (${JSON.stringify(record.ts ?? null)})`;
+  if (typeof record.ts !== 'string' || Number.isNaN(Date.parse(record.ts)))
+    return `no valid ts (${JSON.stringify(record.ts ?? null)})`;
   if (record.request_id === undefined || record.request_id === null) return 'no request_id';
   if (record.kind === 'feedback') {
     const hasReward = typeof record.reward === 'number' && Number.isFinite(record.reward);
-    return (record.label === undefined || record.label === null) && !hasReward ? 'feedback without a label or a numeric reward' : undefined;
+    return (record.label === undefined || record.label === null) && !hasReward
+      ? 'feedback without a label or a numeric reward'
+      : undefined;
   }
-  if (record.kind !== undefined && record.kind !== null && record.kind !== 'request') return `unknown kind ${JSON.stringify(record.kind)}`;
-  if (record.status === null || record.status === undefined || record.status === '' || !Number.isFinite(Number(record.status))) return `no numeric status (${JSON.stringify(record.status ?? null)})`;
-  if (record.inputs !== undefined && record.inputs !== null && !Array.isArray(record.inputs)) return 'inputs is not a list';
+  if (record.kind !== undefined && record.kind !== null && record.kind !== 'request')
+    return `unknown kind ${JSON.stringify(record.kind)}`;
+  if (
+    record.status === null ||
+    record.status === undefined ||
+    record.status === '' ||
+    !Number.isFinite(Number(record.status))
+  )
+    return `no numeric status (${JSON.stringify(record.status ?? null)})`;
+  if (record.inputs !== undefined && record.inputs !== null && !Array.isArray(record.inputs))
+    return 'inputs is not a list';
   return undefined;
 }
 
@@ -145,19 +158,33 @@ async function addSplitColumns(lake: Lake, signal?: AbortSignal): Promise<void> 
   const names = new Set(latest.schema.map((column) => column.name));
   const missing = REQUEST_COLUMNS.filter(({ name }) => !names.has(name));
   if (missing.length === 0) return;
-  const columns = REQUEST_COLUMNS.map(({ name, type }) => (names.has(name) ? sqlIdentifier(name) : `CAST(NULL AS ${type}) AS ${sqlIdentifier(name)}`));
-  await lake.writeQuery(REQUESTS_TABLE, `SELECT ${columns.join(', ')} FROM ${REQUESTS_TABLE}`, { signal, allowSchemaChange: true, producedBy: `adding ${missing.map((c) => c.name).join(' and ')}` });
+  const columns = REQUEST_COLUMNS.map(({ name, type }) =>
+    names.has(name) ? sqlIdentifier(name) : `CAST(NULL AS ${type}) AS ${sqlIdentifier(name)}`,
+  );
+  await lake.writeQuery(REQUESTS_TABLE, `SELECT ${columns.join(', ')} FROM ${REQUESTS_TABLE}`, {
+    signal,
+    allowSchemaChange: true,
+    producedBy: `adding ${missing.map((c) => c.name).join(' and ')}`,
+  });
 }
 
 /** Appends the lines of a JSON Lines file holding `lines` non-blank lines, and counts what was not stored. */
-async function appendLog(lake: Lake, file: string, lines: number, options: RequestIngestOptions, mayHaveFeedback: boolean): Promise<RequestIngest> {
+async function appendLog(
+  lake: Lake,
+  file: string,
+  lines: number,
+  options: RequestIngestOptions,
+  mayHaveFeedback: boolean,
+): Promise<RequestIngest> {
   await addSplitColumns(lake, options.signal);
   const columns = `{ts: 'VARCHAR', kind: 'VARCHAR', request_id: 'VARCHAR', version: 'VARCHAR', instance: 'VARCHAR', status: 'INTEGER', latency_ms: 'DOUBLE', error: 'VARCHAR', inputs: 'JSON', predictions: 'JSON', variant: 'VARCHAR', shadow: 'BOOLEAN', label: 'JSON', reward: 'DOUBLE'}`;
   // ignore_errors: a line that is not JSON reads as nulls, as does a field of the wrong type.
   const read = `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${columns}, ignore_errors = true, maximum_object_size = ${MAX_LINE_BYTES})`;
   const parsed = `(SELECT *, ${TS_SQL} AS parsed FROM ${read})`;
   const select = (definitions: readonly { name: string; type: string }[], values: Record<string, string>) =>
-    definitions.map(({ name, type }) => `CAST(${values[name] ?? sqlIdentifier(name)} AS ${type}) AS ${sqlIdentifier(name)}`).join(', ');
+    definitions
+      .map(({ name, type }) => `CAST(${values[name] ?? sqlIdentifier(name)} AS ${type}) AS ${sqlIdentifier(name)}`)
+      .join(', ');
   const own = { ts: 'parsed', target: sqlString(options.target), deployment: sqlString(options.deployment) };
   const requests = `
     SELECT ${select(REQUEST_COLUMNS, { ...own, rows: 'coalesce(json_array_length(inputs), 0)' })}
@@ -170,10 +197,20 @@ async function appendLog(lake: Lake, file: string, lines: number, options: Reque
     FROM ${parsed}
     WHERE parsed IS NOT NULL AND request_id IS NOT NULL AND kind = 'feedback' AND (label IS NOT NULL OR reward IS NOT NULL)`;
   // Skipped when no line can be feedback, so that a lake without outcomes gets no empty table.
-  const feedback = mayHaveFeedback ? await lake.append(FEEDBACK_TABLE, feedbackRows, { key: FEEDBACK_KEY, signal: options.signal, producedBy }) : { appended: 0, skipped: 0 };
+  const feedback = mayHaveFeedback
+    ? await lake.append(FEEDBACK_TABLE, feedbackRows, { key: FEEDBACK_KEY, signal: options.signal, producedBy })
+    : { appended: 0, skipped: 0 };
   const stored = result.appended + feedback.appended;
   const duplicates = result.skipped + feedback.skipped;
-  return { lines, appended: result.appended, duplicates, feedback: feedback.appended, malformed: lines - stored - duplicates, malformedExamples: [], version: result.version };
+  return {
+    lines,
+    appended: result.appended,
+    duplicates,
+    feedback: feedback.appended,
+    malformed: lines - stored - duplicates,
+    malformedExamples: [],
+    version: result.version,
+  };
 }
 
 /** The first few malformed lines; rare, so found again in JavaScript rather than marked on every line. */
@@ -194,16 +231,27 @@ function examples(lines: Iterable<string>, wanted: number): RequestIngest['malfo
  * the deployment (same request_id, version and ts) are skipped, so reading a log again is harmless;
  * malformed lines are counted and named, and never stop the others.
  */
-export async function ingestRequestLines(lake: Lake, lines: string[], options: RequestIngestOptions): Promise<RequestIngest> {
+export async function ingestRequestLines(
+  lake: Lake,
+  lines: string[],
+  options: RequestIngestOptions,
+): Promise<RequestIngest> {
   options.signal?.throwIfAborted();
   const given = lines.filter((line) => line.trim() !== '');
-  if (given.length === 0) return { lines: 0, appended: 0, duplicates: 0, feedback: 0, malformed: 0, malformedExamples: [] };
+  if (given.length === 0)
+    return { lines: 0, appended: 0, duplicates: 0, feedback: 0, malformed: 0, malformedExamples: [] };
   const dir = mkdtempSync(join(tmpdir(), 'mlops-request-log-'));
   let result: RequestIngest;
   try {
     const file = join(dir, 'lines.jsonl');
     writeLines(file, given);
-    result = await appendLog(lake, file, given.length, options, given.some((line) => line.includes('"feedback"')));
+    result = await appendLog(
+      lake,
+      file,
+      given.length,
+      options,
+      given.some((line) => line.includes('"feedback"')),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -259,7 +307,11 @@ function countLines(path: string): number {
  * Appends a request log file (`requests.jsonl` or a rotated `requests.jsonl.N`, copied out of a
  * container) to the `requests` table, as `ingestRequestLines` appends lines.
  */
-export async function ingestRequestFile(lake: Lake, file: string, options: RequestIngestOptions): Promise<RequestIngest> {
+export async function ingestRequestFile(
+  lake: Lake,
+  file: string,
+  options: RequestIngestOptions,
+): Promise<RequestIngest> {
   options.signal?.throwIfAborted();
   const path = resolve(file);
   if (!existsSync(path)) throw new MlopsError(`The request log ${path} does not exist.`);
@@ -324,7 +376,11 @@ export interface RequestDrift {
 const sqlTimestamp = (date: Date) => `TIMESTAMP ${sqlString(date.toISOString().replace('T', ' ').replace('Z', ''))}`;
 
 /** Loads the baseline into table `baseline`; returns why it cannot when it cannot. */
-async function loadBaseline(db: DuckDb, lake: Lake, baseline: RequestDriftOptions['baseline']): Promise<string | undefined> {
+async function loadBaseline(
+  db: DuckDb,
+  lake: Lake,
+  baseline: RequestDriftOptions['baseline'],
+): Promise<string | undefined> {
   if (baseline.table) {
     if (!hasTable(lake, baseline.table)) return `No baseline: the lake ${lake.root} has no table ${baseline.table}.`;
     await db.query(`CREATE TABLE baseline AS SELECT * FROM ${latestRelation(lake, baseline.table)}`);
@@ -349,7 +405,8 @@ async function loadBaseline(db: DuckDb, lake: Lake, baseline: RequestDriftOption
  */
 export async function requestDrift(lake: Lake, options: RequestDriftOptions): Promise<RequestDrift> {
   const slices = options.slices ?? 8;
-  if (!Number.isInteger(slices) || slices < 1) throw new MlopsError(`The number of slices must be a whole number above 0, not ${slices}.`);
+  if (!Number.isInteger(slices) || slices < 1)
+    throw new MlopsError(`The number of slices must be a whole number above 0, not ${slices}.`);
   const db = await openDuckDb({ preserveInsertionOrder: false, signal: options.signal });
   try {
     await db.query(`SET TimeZone = 'UTC'`);
@@ -357,34 +414,68 @@ export async function requestDrift(lake: Lake, options: RequestDriftOptions): Pr
     const baselineNote = await loadBaseline(db, lake, options.baseline);
     if (baselineNote) notes.push(baselineNote);
 
-    const window = [options.from ? `ts >= ${sqlTimestamp(options.from)}` : '', options.to ? `ts <= ${sqlTimestamp(options.to)}` : ''].filter(Boolean);
+    const window = [
+      options.from ? `ts >= ${sqlTimestamp(options.from)}` : '',
+      options.to ? `ts <= ${sqlTimestamp(options.to)}` : '',
+    ].filter(Boolean);
     const requests = hasTable(lake, REQUESTS_TABLE) ? latestRelation(lake, REQUESTS_TABLE) : undefined;
     // A shadow's answers repeat inputs already counted from production.
-    const shadow = requests && (await lake.versions(REQUESTS_TABLE)).at(-1)!.schema.some((column) => column.name === 'shadow') ? ['shadow IS NOT TRUE'] : [];
-    const where = [`target = ${sqlString(options.target)}`, `deployment = ${sqlString(options.deployment)}`, ...(options.version ? [`version = ${sqlString(options.version)}`] : []), ...window, '"rows" > 0', ...shadow];
-    const logged = requests ? Number((await db.query(`SELECT coalesce(sum("rows"), 0) FROM ${requests} WHERE ${where.join(' AND ')}`)).rows[0]?.[0] ?? 0) : 0;
+    const shadow =
+      requests && (await lake.versions(REQUESTS_TABLE)).at(-1)!.schema.some((column) => column.name === 'shadow')
+        ? ['shadow IS NOT TRUE']
+        : [];
+    const where = [
+      `target = ${sqlString(options.target)}`,
+      `deployment = ${sqlString(options.deployment)}`,
+      ...(options.version ? [`version = ${sqlString(options.version)}`] : []),
+      ...window,
+      '"rows" > 0',
+      ...shadow,
+    ];
+    const logged = requests
+      ? Number(
+          (await db.query(`SELECT coalesce(sum("rows"), 0) FROM ${requests} WHERE ${where.join(' AND ')}`))
+            .rows[0]?.[0] ?? 0,
+        )
+      : 0;
     if (logged === 0) {
-      const between = options.from || options.to ? ` between ${options.from?.toISOString() ?? 'the first'} and ${options.to?.toISOString() ?? 'the last'}` : '';
-      notes.push(`No logged requests: ${options.target}/${options.deployment}${options.version ? ` version ${options.version}` : ''} has no request with inputs in the lake${between}.`);
+      const between =
+        options.from || options.to
+          ? ` between ${options.from?.toISOString() ?? 'the first'} and ${options.to?.toISOString() ?? 'the last'}`
+          : '';
+      notes.push(
+        `No logged requests: ${options.target}/${options.deployment}${options.version ? ` version ${options.version}` : ''} has no request with inputs in the lake${between}.`,
+      );
     }
     if (notes.length) {
-      const baselineRows = baselineNote ? 0 : Number((await db.query('SELECT count(*) FROM baseline')).rows[0]?.[0] ?? 0);
+      const baselineRows = baselineNote
+        ? 0
+        : Number((await db.query('SELECT count(*) FROM baseline')).rows[0]?.[0] ?? 0);
       return { rows: [], baselineRows, currentRows: logged, note: notes.join(' ') };
     }
 
     const types = new Map((await db.query('DESCRIBE baseline')).rows.map((row) => [String(row[0]), String(row[1])]));
     for (const feature of options.features ?? []) {
-      if (!types.has(feature)) throw new MlopsError(`${feature} is not a column of the baseline.`, `Its columns: ${[...types.keys()].join(', ')}.`);
+      if (!types.has(feature))
+        throw new MlopsError(
+          `${feature} is not a column of the baseline.`,
+          `Its columns: ${[...types.keys()].join(', ')}.`,
+        );
     }
     const wanted = options.features ?? [...types.keys()];
-    const numeric = (type: string) => /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/i.test(type);
+    const numeric = (type: string) =>
+      /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/i.test(
+        type,
+      );
     const typeOf = (name: string) => (numeric(types.get(name)!) ? 'DOUBLE' : 'VARCHAR');
     // One JSON parse per request: json_transform types every member as the baseline's column (a
     // value that is not a number is null for a numeric feature). The stored JSON is minified, so
     // rows sent as lists start with [[; their features are named by position.
     const shape = JSON.stringify([Object.fromEntries(wanted.map((name) => [name, typeOf(name)]))]);
     const positional = (name: string) =>
-      /^(0|[1-9][0-9]*)$/.test(name) ? `TRY_CAST(__mlops_r[${Number(name) + 1}] AS ${typeOf(name)})` : `CAST(NULL AS ${typeOf(name)})`;
+      /^(0|[1-9][0-9]*)$/.test(name)
+        ? `TRY_CAST(__mlops_r[${Number(name) + 1}] AS ${typeOf(name)})`
+        : `CAST(NULL AS ${typeOf(name)})`;
     await db.query(`
       CREATE TABLE current AS
       WITH req AS (SELECT epoch_ms(ts) AS __mlops_ms, CAST(inputs AS VARCHAR) AS inputs FROM ${requests} WHERE ${where.join(' AND ')}),
@@ -393,7 +484,11 @@ export async function requestDrift(lake: Lake, options: RequestDriftOptions): Pr
       SELECT __mlops_ms, ${wanted.map((name) => `__mlops_r[${sqlString(name)}] AS ${sqlIdentifier(name)}`).join(', ')} FROM objects
       UNION ALL
       SELECT __mlops_ms, ${wanted.map((name) => `${positional(name)} AS ${sqlIdentifier(name)}`).join(', ')} FROM lists`);
-    const counts = (await db.query(`SELECT count(*), min(__mlops_ms), max(__mlops_ms), ${wanted.map((name) => `count(${sqlIdentifier(name)})`).join(', ')} FROM current`)).rows[0];
+    const counts = (
+      await db.query(
+        `SELECT count(*), min(__mlops_ms), max(__mlops_ms), ${wanted.map((name) => `count(${sqlIdentifier(name)})`).join(', ')} FROM current`,
+      )
+    ).rows[0];
     const [currentRows, firstMs, lastMs] = counts.slice(0, 3).map(Number);
     const present = wanted.filter((_, i) => Number(counts[i + 3]) > 0);
     const missing = wanted.filter((name) => !present.includes(name));
@@ -411,7 +506,14 @@ export async function requestDrift(lake: Lake, options: RequestDriftOptions): Pr
     const span = Math.max(end - start, 1);
     const slice = `least(greatest(CAST(floor((__mlops_ms - ${start}) * ${slices} / ${span}) AS BIGINT), 0), ${slices - 1})`;
     const results = await drift(db, 'baseline', 'current', present, { slice, slices });
-    const rows: DriftRow[] = results.map(({ feature, kind, psi, ks, severity, trend }) => ({ feature, kind, psi, ks, severity, trend }));
+    const rows: DriftRow[] = results.map(({ feature, kind, psi, ks, severity, trend }) => ({
+      feature,
+      kind,
+      psi,
+      ks,
+      severity,
+      trend,
+    }));
     return {
       rows,
       baselineRows,
@@ -419,10 +521,10 @@ export async function requestDrift(lake: Lake, options: RequestDriftOptions): Pr
       ...(missing.length ? { note: `Not in the logged inputs, so not measured: ${missing.join(', ')}.` } : {}),
     };
   } catch (error) {
-    if ((error as Error)?.name === 'AbortError') throw new MlopsError('Measuring drift was cancelled.', undefined, { cause: error });
+    if ((error as Error)?.name === 'AbortError')
+      throw new MlopsError('Measuring drift was cancelled.', undefined, { cause: error });
     throw error;
   } finally {
     db.close();
   }
 }
-

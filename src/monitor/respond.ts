@@ -27,7 +27,16 @@ function readFiring(dir: string): Set<string> {
   }
 }
 
-type RespondInput = { dir: string; target: DeployTarget; targetId: string; name: string; alerts: Alert[]; thresholds: Thresholds; by: string; signal?: AbortSignal };
+type RespondInput = {
+  dir: string;
+  target: DeployTarget;
+  targetId: string;
+  name: string;
+  alerts: Alert[];
+  thresholds: Thresholds;
+  by: string;
+  signal?: AbortSignal;
+};
 
 // Looks at one deployment can overlap (the panel's refresh, the watcher): one responds at a time,
 // so the second sees what the first recorded as firing.
@@ -57,9 +66,25 @@ async function respond(input: RespondInput): Promise<Response> {
   if (fresh.length && input.thresholds.autoRevert) {
     try {
       const { result, from, to, pinned } = await revertToStable(target, name, { signal: input.signal });
-      const what = pinned ? `the stable revision ${to}` : `the previous revision ${to} (no revision is pinned as stable)`;
-      if (result === null) write({ kind: 'revert', message: `Auto-revert: ${what} already serves ${name}.`, fromRevision: from, toRevision: to, by: 'auto' });
-      else write({ kind: 'revert', message: `Auto-revert: ${name} went back from revision ${from} to ${what} after: ${fresh.map((a) => a.message).join(' ')}`, fromRevision: from, toRevision: to, by: 'auto' });
+      const what = pinned
+        ? `the stable revision ${to}`
+        : `the previous revision ${to} (no revision is pinned as stable)`;
+      if (result === null)
+        write({
+          kind: 'revert',
+          message: `Auto-revert: ${what} already serves ${name}.`,
+          fromRevision: from,
+          toRevision: to,
+          by: 'auto',
+        });
+      else
+        write({
+          kind: 'revert',
+          message: `Auto-revert: ${name} went back from revision ${from} to ${what} after: ${fresh.map((a) => a.message).join(' ')}`,
+          fromRevision: from,
+          toRevision: to,
+          by: 'auto',
+        });
     } catch (error) {
       write({ kind: 'revert-failed', message: `Auto-revert of ${name} failed: ${describeError(error)}`, by: 'auto' });
     }
@@ -68,8 +93,20 @@ async function respond(input: RespondInput): Promise<Response> {
 }
 
 /** Records a revert the user asked for. */
-export function auditManualRevert(dir: string, entry: { targetId: string; name: string; from: number; to: number; by: string; message: string }): AuditEntry {
-  const full: AuditEntry = { at: new Date().toISOString(), target: entry.targetId, deployment: entry.name, kind: 'revert', message: entry.message, fromRevision: entry.from, toRevision: entry.to, by: entry.by };
+export function auditManualRevert(
+  dir: string,
+  entry: { targetId: string; name: string; from: number; to: number; by: string; message: string },
+): AuditEntry {
+  const full: AuditEntry = {
+    at: new Date().toISOString(),
+    target: entry.targetId,
+    deployment: entry.name,
+    kind: 'revert',
+    message: entry.message,
+    fromRevision: entry.from,
+    toRevision: entry.to,
+    by: entry.by,
+  };
   appendAudit(dir, full);
   return full;
 }

@@ -64,7 +64,10 @@ function splitLines(body: string): string[] {
 }
 
 function listHeader(answer: HttpAnswer, name: string): string[] {
-  return (answer.headers[name] ?? '').split(';').map((part) => part.trim()).filter(Boolean);
+  return (answer.headers[name] ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 /** The router of a Swarm deployment, which fans out to its tasks. */
@@ -75,16 +78,34 @@ export function routerSource(url: string, token?: TokenSource): MonitorSource {
     description,
     async scrape(signal) {
       const at = Date.now();
-      const answer = ensureOk(await reach(description, () => httpGet(`${base}/router/backends/metrics`, { signal })), description);
+      const answer = ensureOk(
+        await reach(description, () => httpGet(`${base}/router/backends/metrics`, { signal })),
+        description,
+      );
       const samples = parsePrometheusText(answer.body, `${base}/router/backends/metrics`);
-      const down = samples.filter((s) => s.name === 'mlops_backend_up' && s.value === 0).map((s) => s.labels.instance ?? '');
+      const down = samples
+        .filter((s) => s.name === 'mlops_backend_up' && s.value === 0)
+        .map((s) => s.labels.instance ?? '');
       const reasons = new Map(listHeader(answer, 'x-mlops-unreachable').map((entry) => [entry.split(' ')[0], entry]));
-      return { at, samples: samples.filter((s) => s.name !== 'mlops_backend_up'), unreachable: down.map((instance) => ({ instance, error: reasons.get(instance) ?? 'no answer' })) };
+      return {
+        at,
+        samples: samples.filter((s) => s.name !== 'mlops_backend_up'),
+        unreachable: down.map((instance) => ({ instance, error: reasons.get(instance) ?? 'no answer' })),
+      };
     },
     async requestLines(since, limit, signal) {
       const headers = await tokenHeaders(token);
-      const answer = ensureOk(await reach(description, () => httpGet(`${base}${requestsPath('/router/backends/requests', since, limit)}`, { signal, headers })), description);
-      return { lines: splitLines(answer.body), more: answer.headers[LINES_LIMIT_HEADER] === '1', unreachable: listHeader(answer, 'x-mlops-unreachable') };
+      const answer = ensureOk(
+        await reach(description, () =>
+          httpGet(`${base}${requestsPath('/router/backends/requests', since, limit)}`, { signal, headers }),
+        ),
+        description,
+      );
+      return {
+        lines: splitLines(answer.body),
+        more: answer.headers[LINES_LIMIT_HEADER] === '1',
+        unreachable: listHeader(answer, 'x-mlops-unreachable'),
+      };
     },
   };
 }
@@ -98,7 +119,11 @@ export interface InstanceReader {
  * Model servers read one by one (pods, or a single server): the scrape gets each one's
  * `instance` label here, and request lines are merged as the router merges them.
  */
-export function instancesSource(description: string, list: () => Promise<InstanceReader[]>, token?: TokenSource): MonitorSource {
+export function instancesSource(
+  description: string,
+  list: () => Promise<InstanceReader[]>,
+  token?: TokenSource,
+): MonitorSource {
   return {
     description,
     async scrape(signal) {
@@ -116,8 +141,12 @@ export function instancesSource(description: string, list: () => Promise<Instanc
       );
       return {
         at,
-        samples: results.flatMap((r) => (r.samples ?? []).map((s) => ({ ...s, labels: { ...s.labels, instance: r.reader.instance } }))),
-        unreachable: results.filter((r) => r.error !== undefined).map((r) => ({ instance: r.reader.instance, error: r.error! })),
+        samples: results.flatMap((r) =>
+          (r.samples ?? []).map((s) => ({ ...s, labels: { ...s.labels, instance: r.reader.instance } })),
+        ),
+        unreachable: results
+          .filter((r) => r.error !== undefined)
+          .map((r) => ({ instance: r.reader.instance, error: r.error! })),
       };
     },
     async requestLines(since, limit, signal) {
@@ -127,10 +156,16 @@ export function instancesSource(description: string, list: () => Promise<Instanc
         readers.map(async (reader) => {
           try {
             const answer = await reader.get(requestsPath('/requests', since, limit), { signal, headers });
-            if (answer.status === 404 && answer.body.includes('REQUEST_LOG_DISABLED')) return { reader, lines: [] as string[], more: false };
+            if (answer.status === 404 && answer.body.includes('REQUEST_LOG_DISABLED'))
+              return { reader, lines: [] as string[], more: false };
             ensureOk(answer, reader.instance);
             const completeBefore = answer.headers['x-mlops-complete-before'];
-            return { reader, lines: splitLines(answer.body).map((line) => withInstance(line, reader.instance)), more: answer.headers[LINES_LIMIT_HEADER] === '1', ...(completeBefore ? { completeBefore } : {}) };
+            return {
+              reader,
+              lines: splitLines(answer.body).map((line) => withInstance(line, reader.instance)),
+              more: answer.headers[LINES_LIMIT_HEADER] === '1',
+              ...(completeBefore ? { completeBefore } : {}),
+            };
           } catch (error) {
             return { reader, lines: [] as string[], more: false, error: describeError(error) };
           }
@@ -153,7 +188,9 @@ const tsOf = (line: string) => /"ts":"([^"]*)"/.exec(line)?.[1] ?? '';
  * are lines at or after the earliest time an instance says its log is complete before (its
  * current millisecond, or a clock behind the others'), as the router does.
  */
-export function mergePages(pages: { reader: { instance: string }; lines: string[]; more: boolean; completeBefore?: string; error?: string }[]): RequestLinesPage {
+export function mergePages(
+  pages: { reader: { instance: string }; lines: string[]; more: boolean; completeBefore?: string; error?: string }[],
+): RequestLinesPage {
   const truncated = pages.filter((p) => p.more && p.lines.length);
   const cutoff = truncated.length ? truncated.map((p) => tsOf(p.lines.at(-1)!)).sort()[0] : undefined;
   const settled = pages.flatMap((p) => (p.completeBefore ? [p.completeBefore] : [])).sort()[0];
@@ -163,21 +200,33 @@ export function mergePages(pages: { reader: { instance: string }; lines: string[
     .map((line) => ({ line, ts: tsOf(line) }))
     .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
     .map((entry) => entry.line);
-  return { lines, more: cutoff !== undefined, unreachable: pages.filter((p) => p.error).map((p) => `${p.reader.instance} (${p.error})`) };
+  return {
+    lines,
+    more: cutoff !== undefined,
+    unreachable: pages.filter((p) => p.error).map((p) => `${p.reader.instance} (${p.error})`),
+  };
 }
 
 /** One model server at `url`, its instance named by its address. */
 export function serverSource(url: string, token?: TokenSource): MonitorSource {
   const base = url.replace(/\/$/, '');
   const instance = new URL(base).host;
-  return instancesSource(`the model server at ${base}`, async () => [{ instance, get: (path, options) => httpGet(`${base}${path}`, options) }], token);
+  return instancesSource(
+    `the model server at ${base}`,
+    async () => [{ instance, get: (path, options) => httpGet(`${base}${path}`, options) }],
+    token,
+  );
 }
 
 async function reach(description: string, request: () => Promise<HttpAnswer>): Promise<HttpAnswer> {
   try {
     return await request();
   } catch (error) {
-    throw new MlopsError(`Cannot reach ${description}: ${describeError(error)}.`, 'Check that the deployment is running and its port is published.', { cause: error });
+    throw new MlopsError(
+      `Cannot reach ${description}: ${describeError(error)}.`,
+      'Check that the deployment is running and its port is published.',
+      { cause: error },
+    );
   }
 }
 
@@ -186,15 +235,25 @@ export async function deploymentSource(target: DeployTarget, name: string): Prom
   const token = once(() => target.dataToken(name));
   if (target.kind === 'kubernetes') {
     const kubernetes = target as import('../deploy/targets/kubernetes/kubernetesTarget').KubernetesTarget;
-    return instancesSource(`the pods of ${name} on ${target.location}`, async () => {
-      const proxies = await kubernetes.podProxies(name);
-      if (!proxies.length) throw new MlopsError(`${name} on ${target.location} has no running pods to read metrics from.`);
-      return proxies.map((proxy) => ({ instance: proxy.pod, get: proxy.get }));
-    }, token);
+    return instancesSource(
+      `the pods of ${name} on ${target.location}`,
+      async () => {
+        const proxies = await kubernetes.podProxies(name);
+        if (!proxies.length)
+          throw new MlopsError(`${name} on ${target.location} has no running pods to read metrics from.`);
+        return proxies.map((proxy) => ({ instance: proxy.pod, get: proxy.get }));
+      },
+      token,
+    );
   }
   const status = await target.status(name);
-  const endpoint = status.endpoints.find((e) => e.publishMode === 'host') ?? status.endpoints.find((e) => e.publishMode === 'ingress');
-  if (!endpoint) throw new MlopsError(`${name} on ${target.location} publishes no port, so its metrics cannot be read from here.`, 'Deploy it with a published port: monitoring reads the tasks through its router.');
+  const endpoint =
+    status.endpoints.find((e) => e.publishMode === 'host') ?? status.endpoints.find((e) => e.publishMode === 'ingress');
+  if (!endpoint)
+    throw new MlopsError(
+      `${name} on ${target.location} publishes no port, so its metrics cannot be read from here.`,
+      'Deploy it with a published port: monitoring reads the tasks through its router.',
+    );
   if (endpoint.publishMode === 'host') return routerSource(endpoint.url, token);
   return serverSource(endpoint.url, token);
 }

@@ -2,8 +2,24 @@
 // minus the one at the window's start) and, for the charts, one point per pair of consecutive
 // records, downsampled to the point budget.
 import { downsample } from '../experiments/downsample';
-import { addHistograms, differences, healthByVersion, healthOf, latencyQuantiles, type CountsRecord, type Histogram, type InstanceCounts } from './counts';
-import { POINT_BUDGET, type LatencyQuantiles, type MonitorSeries, type SeriesMetric, type SeriesPoint, type VersionHealth } from './model';
+import {
+  addHistograms,
+  differences,
+  healthByVersion,
+  healthOf,
+  latencyQuantiles,
+  type CountsRecord,
+  type Histogram,
+  type InstanceCounts,
+} from './counts';
+import {
+  POINT_BUDGET,
+  type LatencyQuantiles,
+  type MonitorSeries,
+  type SeriesMetric,
+  type SeriesPoint,
+  type VersionHealth,
+} from './model';
 
 export interface WindowTotals {
   /** When the window's numbers really start: the baseline record, the servers' start, or -Infinity when unknown. */
@@ -17,9 +33,14 @@ export interface WindowTotals {
  * An instance gone before `end` (a task replaced by a rollout) counts up to the last record of
  * `between` that saw it, so a version that stopped serving keeps its share of the window.
  */
-export function windowTotals(start: CountsRecord | undefined, end: CountsRecord, between: CountsRecord[] = []): WindowTotals {
+export function windowTotals(
+  start: CountsRecord | undefined,
+  end: CountsRecord,
+  between: CountsRecord[] = [],
+): WindowTotals {
   const last = new Map<string, InstanceCounts>();
-  for (const record of [...between, end]) for (const instance of record.instances) last.set(instance.instance, instance);
+  for (const record of [...between, end])
+    for (const instance of record.instances) last.set(instance.instance, instance);
   const instances = differences(start, { ...end, instances: [...last.values()] });
   const starts = [...last.values()].map((i) => (i.startedAt ?? 0) * 1000).filter((t) => t > 0);
   return {
@@ -46,7 +67,14 @@ interface Step {
 }
 
 function stepTotals(group: InstanceCounts[]): StepTotals {
-  const totals: StepTotals = { requests: 0, errors: 0, latency: addHistograms(group.map((i) => i.latency)), classes: {}, predicted: 0, values: addHistograms(group.map((i) => i.values)) };
+  const totals: StepTotals = {
+    requests: 0,
+    errors: 0,
+    latency: addHistograms(group.map((i) => i.latency)),
+    classes: {},
+    predicted: 0,
+    values: addHistograms(group.map((i) => i.values)),
+  };
   for (const instance of group) {
     totals.requests += instance.requests;
     totals.errors += instance.errors;
@@ -69,7 +97,11 @@ function stepsOf(records: CountsRecord[]): Step[] {
       if (group) group.push(instance);
       else groups.set(instance.version, [instance]);
     }
-    steps.push({ t: records[i].at, seconds, byVersion: new Map([...groups].map(([version, group]) => [version, stepTotals(group)])) });
+    steps.push({
+      t: records[i].at,
+      seconds,
+      byVersion: new Map([...groups].map(([version, group]) => [version, stepTotals(group)])),
+    });
   }
   return steps;
 }
@@ -79,12 +111,25 @@ export function windowSeries(records: CountsRecord[], budget = POINT_BUDGET): Mo
   const steps = stepsOf(records);
   const versions = [...new Set(steps.flatMap((s) => [...s.byVersion.keys()]))].sort();
   const series: MonitorSeries[] = [];
-  const add = (metric: SeriesMetric, version: string, value: (totals: StepTotals, step: Step) => number | null, key?: string, bucket = false) => {
+  const add = (
+    metric: SeriesMetric,
+    version: string,
+    value: (totals: StepTotals, step: Step) => number | null,
+    key?: string,
+    bucket = false,
+  ) => {
     const points: SeriesPoint[] = steps.map((step) => {
       const totals = step.byVersion.get(version);
       return { t: step.t, v: totals ? value(totals, step) : null };
     });
-    series.push({ metric, version, ...(key !== undefined ? { key } : {}), ...(bucket ? { bucket } : {}), totalPoints: points.length, points: thin(points, budget) });
+    series.push({
+      metric,
+      version,
+      ...(key !== undefined ? { key } : {}),
+      ...(bucket ? { bucket } : {}),
+      totalPoints: points.length,
+      points: thin(points, budget),
+    });
   };
   for (const version of versions) {
     const quantiles = new Map<StepTotals, LatencyQuantiles>();
@@ -99,10 +144,26 @@ export function windowSeries(records: CountsRecord[], budget = POINT_BUDGET): Mo
     add('latencyP95', version, (totals) => latency(totals).p95);
     add('latencyP99', version, (totals) => latency(totals).p99);
     const classes = [...new Set(steps.flatMap((s) => Object.keys(s.byVersion.get(version)?.classes ?? {})))].sort();
-    for (const label of classes) add('prediction', version, (totals) => (totals.predicted > 0 ? (totals.classes[label] ?? 0) / totals.predicted : null), label);
+    for (const label of classes)
+      add(
+        'prediction',
+        version,
+        (totals) => (totals.predicted > 0 ? (totals.classes[label] ?? 0) / totals.predicted : null),
+        label,
+      );
     // Regression: the predictions per value bucket of each step, cumulative as the server counts them.
-    const bounds = classes.length ? [] : (steps.map((s) => s.byVersion.get(version)?.values).find((h) => h)?.bounds ?? []);
-    bounds.forEach((bound, i) => add('prediction', version, (totals) => totals.values?.cumulative[i] ?? null, bound === Infinity ? '+Inf' : String(bound), true));
+    const bounds = classes.length
+      ? []
+      : (steps.map((s) => s.byVersion.get(version)?.values).find((h) => h)?.bounds ?? []);
+    bounds.forEach((bound, i) =>
+      add(
+        'prediction',
+        version,
+        (totals) => totals.values?.cumulative[i] ?? null,
+        bound === Infinity ? '+Inf' : String(bound),
+        true,
+      ),
+    );
   }
   return series;
 }
@@ -111,5 +172,8 @@ export function windowSeries(records: CountsRecord[], budget = POINT_BUDGET): Mo
 export function thin(points: SeriesPoint[], budget: number): SeriesPoint[] {
   if (points.length <= budget) return points;
   const asMetric = points.map((p, i) => ({ step: i, timestamp: p.t, value: p.v ?? Number.NaN }));
-  return downsample(asMetric, budget, (p) => p.timestamp).map((p) => ({ t: p.timestamp, v: Number.isNaN(p.value) ? null : p.value }));
+  return downsample(asMetric, budget, (p) => p.timestamp).map((p) => ({
+    t: p.timestamp,
+    v: Number.isNaN(p.value) ? null : p.value,
+  }));
 }

@@ -37,16 +37,31 @@ export async function abState(request: AbStateRequest): Promise<AbState> {
   const split = target.splitStatus ? await target.splitStatus(name) : null;
   const to = Date.now();
   const from = split?.startedAt ? Date.parse(split.startedAt) : to - NO_SPLIT_WINDOW_MS;
-  if (split) await pullRequestLog(lake, await deploymentSource(target, name), { targetId: request.targetId, name, signal: request.signal });
+  if (split)
+    await pullRequestLog(lake, await deploymentSource(target, name), {
+      targetId: request.targetId,
+      name,
+      signal: request.signal,
+    });
   const report = await abReport(lake, { target: request.targetId, deployment: name, from, to });
-  const candidate = report.verdict.leader && report.verdict.leader !== PRODUCTION_VARIANT ? report.verdict.leader : split?.variants.find((v) => v.name !== PRODUCTION_VARIANT)?.name;
+  const candidate =
+    report.verdict.leader && report.verdict.leader !== PRODUCTION_VARIANT
+      ? report.verdict.leader
+      : split?.variants.find((v) => v.name !== PRODUCTION_VARIANT)?.name;
   return { split, report, gate: candidate ? candidateGate(request, report, candidate) : null };
 }
 
 /** The review gate of a variant: the decisions about the version it runs. */
-export function candidateGate(request: Pick<AbStateRequest, 'workspace' | 'targetId' | 'name' | 'gateSetting'>, report: AbReport, variant: string): ReviewGateState {
+export function candidateGate(
+  request: Pick<AbStateRequest, 'workspace' | 'targetId' | 'name' | 'gateSetting'>,
+  report: AbReport,
+  variant: string,
+): ReviewGateState {
   const candidateVersion = report.variants.find((v) => v.variant === variant)?.versions.at(-1);
   const dir = monitoringDir(request.workspace, request.targetId, request.name);
-  const { gate } = deploymentGate(dir, request.name, request.workspace, { ...(request.gateSetting ? { setting: request.gateSetting } : {}), ...(candidateVersion ? { candidateVersion } : {}) });
+  const { gate } = deploymentGate(dir, request.name, request.workspace, {
+    ...(request.gateSetting ? { setting: request.gateSetting } : {}),
+    ...(candidateVersion ? { candidateVersion } : {}),
+  });
   return { open: gate.open, reason: `review gate of ${variant}: ${gate.reason}` };
 }

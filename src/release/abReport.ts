@@ -22,7 +22,8 @@ export interface AbReportRequest {
 }
 
 const ALPHA = 0.05;
-const sqlTimestamp = (at: number) => `TIMESTAMP ${sqlString(new Date(at).toISOString().replace('T', ' ').replace('Z', ''))}`;
+const sqlTimestamp = (at: number) =>
+  `TIMESTAMP ${sqlString(new Date(at).toISOString().replace('T', ' ').replace('Z', ''))}`;
 const latest = (lake: Lake, table: string) => {
   const version = versionNumbers(lake.root, table).at(-1);
   return version === undefined ? undefined : `read_parquet(${sqlList(parquetFiles(lake.root, table, version))})`;
@@ -61,7 +62,13 @@ export async function abReport(lake: Lake, request: AbReportRequest): Promise<Ab
     const variants = await figures(db);
     if (variants.length === 0) return empty;
     const comparisons = await compare(db, variants);
-    return { ...empty, variants, comparisons, series: await series(db, request), verdict: verdict(variants, comparisons) };
+    return {
+      ...empty,
+      variants,
+      comparisons,
+      series: await series(db, request),
+      verdict: verdict(variants, comparisons),
+    };
   } finally {
     db.close();
   }
@@ -102,13 +109,21 @@ async function compare(db: DuckDb, variants: VariantFigures[]): Promise<VariantC
   const production = variants.find((v) => v.variant === PRODUCTION_VARIANT);
   if (!production) return [];
   const moments = new Map(
-    (await db.query(`SELECT variant, count(reward), avg(reward), var_samp(reward), count(latency_ms), avg(latency_ms), var_samp(latency_ms) FROM answers GROUP BY variant`)).rows.map((row) => [
+    (
+      await db.query(
+        `SELECT variant, count(reward), avg(reward), var_samp(reward), count(latency_ms), avg(latency_ms), var_samp(latency_ms) FROM answers GROUP BY variant`,
+      )
+    ).rows.map((row) => [
       String(row[0]),
-      { reward: { n: Number(row[1]), mean: Number(row[2]), variance: Number(row[3] ?? NaN) }, latency: { n: Number(row[4]), mean: Number(row[5]), variance: Number(row[6] ?? NaN) } },
+      {
+        reward: { n: Number(row[1]), mean: Number(row[2]), variance: Number(row[3] ?? NaN) },
+        latency: { n: Number(row[4]), mean: Number(row[5]), variance: Number(row[6] ?? NaN) },
+      },
     ]),
   );
   const rates = (a: number, n: number, b: number, m: number) => (n > 0 && m > 0 ? twoProportionTest(a, n, b, m) : null);
-  const means = (a: { n: number; mean: number; variance: number }, b: { n: number; mean: number; variance: number }) => (a.n >= 2 && b.n >= 2 ? welchTest(a, b) : null);
+  const means = (a: { n: number; mean: number; variance: number }, b: { n: number; mean: number; variance: number }) =>
+    a.n >= 2 && b.n >= 2 ? welchTest(a, b) : null;
   const base = moments.get(PRODUCTION_VARIANT)!;
   return variants
     .filter((v) => v.variant !== PRODUCTION_VARIANT)
@@ -134,7 +149,12 @@ async function series(db: DuckDb, request: AbReportRequest): Promise<AbReport['s
   ).rows;
   const variants: Record<string, AbSeriesPoint[]> = {};
   for (const [variant, bucket, requests, errors, p95] of rows) {
-    (variants[String(variant)] ??= []).push({ t: request.from + Number(bucket) * bucketMs, requests: Number(requests), errors: Number(errors), p95: num(p95) });
+    (variants[String(variant)] ??= []).push({
+      t: request.from + Number(bucket) * bucketMs,
+      requests: Number(requests),
+      errors: Number(errors),
+      p95: num(p95),
+    });
   }
   return { bucketMs, variants };
 }
@@ -146,13 +166,31 @@ const pText = (p: number) => (Number.isNaN(p) ? 'p n/a' : p < 0.001 ? 'p < 0.001
 /** The decisive metric, the leader by it, and one sentence that says both. */
 export function verdict(variants: VariantFigures[], comparisons: VariantComparison[]): AbVerdict {
   const production = variants.find((v) => v.variant === PRODUCTION_VARIANT);
-  if (!production || comparisons.length === 0) return { metric: null, leader: null, significant: false, summary: 'No candidate has answered yet: only production is in the window.' };
-  const metric: AbVerdict['metric'] = comparisons.some((c) => c.accuracy) ? 'accuracy' : comparisons.some((c) => c.reward) ? 'reward' : 'errorRate';
-  const test = (c: VariantComparison) => (metric === 'accuracy' ? c.accuracy : metric === 'reward' ? c.reward : c.errorRate);
+  if (!production || comparisons.length === 0)
+    return {
+      metric: null,
+      leader: null,
+      significant: false,
+      summary: 'No candidate has answered yet: only production is in the window.',
+    };
+  const metric: AbVerdict['metric'] = comparisons.some((c) => c.accuracy)
+    ? 'accuracy'
+    : comparisons.some((c) => c.reward)
+      ? 'reward'
+      : 'errorRate';
+  const test = (c: VariantComparison) =>
+    metric === 'accuracy' ? c.accuracy : metric === 'reward' ? c.reward : c.errorRate;
   // Higher accuracy and reward are better; a lower error rate is.
-  const gain = (c: VariantComparison) => (metric === 'errorRate' ? -(test(c)?.estimate ?? 0) : (test(c)?.estimate ?? -Infinity));
+  const gain = (c: VariantComparison) =>
+    metric === 'errorRate' ? -(test(c)?.estimate ?? 0) : (test(c)?.estimate ?? -Infinity);
   const best = [...comparisons].filter((c) => test(c)).sort((a, b) => gain(b) - gain(a))[0];
-  if (!best) return { metric, leader: null, significant: false, summary: `Not enough ${metric === 'accuracy' ? 'labelled answers' : 'data'} to compare yet.` };
+  if (!best)
+    return {
+      metric,
+      leader: null,
+      significant: false,
+      summary: `Not enough ${metric === 'accuracy' ? 'labelled answers' : 'data'} to compare yet.`,
+    };
   const result = test(best)!;
   const significant = result.pValue < ALPHA;
   const leader = gain(best) > 0 ? best.variant : PRODUCTION_VARIANT;
@@ -161,6 +199,10 @@ export function verdict(variants: VariantFigures[], comparisons: VariantComparis
     result.test === 'welch t'
       ? `${result.meanB.toFixed(3)} vs ${result.meanA.toFixed(3)} (${result.estimate >= 0 ? '+' : ''}${result.estimate.toFixed(3)}, 95% CI ${result.ciLow.toFixed(3)} to ${result.ciHigh.toFixed(3)}, ${pText(result.pValue)})`
       : `${percent(result.rateB)} vs ${percent(result.rateA)} (${signedPoints(result.estimate)} points, 95% CI ${signedPoints(result.ciLow)} to ${signedPoints(result.ciHigh)}, ${pText(result.pValue)})`;
-  const outcome = significant ? (leader === PRODUCTION_VARIANT ? 'production is significantly better' : `${leader} is significantly better`) : 'no significant difference yet';
+  const outcome = significant
+    ? leader === PRODUCTION_VARIANT
+      ? 'production is significantly better'
+      : `${leader} is significantly better`
+    : 'no significant difference yet';
   return { metric, leader, significant, summary: `${best.variant}'s ${name} ${figure}: ${outcome}.` };
 }

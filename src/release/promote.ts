@@ -5,7 +5,13 @@
 import { appendAudit } from '../monitor/audit';
 import type { AuditEntry } from '../monitor/model';
 import { endpointPort } from '../deploy/deployments/picks';
-import { PRODUCTION_VARIANT, type DeployOptions, type DeploySpec, type DeployTarget, type Revision } from '../deploy/targets/deployTarget';
+import {
+  PRODUCTION_VARIANT,
+  type DeployOptions,
+  type DeploySpec,
+  type DeployTarget,
+  type Revision,
+} from '../deploy/targets/deployTarget';
 import { describeError, MlopsError } from '../shared/errors';
 import { moveAlias, registeredVersionOf, type AliasMove, type TrackingServer } from './mlflowAlias';
 import type { ReviewGateState } from './model';
@@ -49,10 +55,15 @@ export interface PromotionResult {
 export async function promote(input: PromoteInput): Promise<PromotionResult> {
   const { target, deployment: name, variant } = input;
   if (input.gate && !input.gate.open) {
-    throw new MlopsError(`${name} cannot be promoted yet: ${input.gate.reason}`, 'Review more samples in the review panel (MLOps: Review Candidate Answers).');
+    throw new MlopsError(
+      `${name} cannot be promoted yet: ${input.gate.reason}`,
+      'Review more samples in the review panel (MLOps: Review Candidate Answers).',
+    );
   }
-  if (!target.splitStatus || !target.endSplit) throw new MlopsError(`${target.kind} targets cannot split traffic, so there is nothing to promote.`);
-  const report = (message: string, fraction?: number) => input.options?.onProgress?.({ message, ...(fraction !== undefined ? { fraction } : {}) });
+  if (!target.splitStatus || !target.endSplit)
+    throw new MlopsError(`${target.kind} targets cannot split traffic, so there is nothing to promote.`);
+  const report = (message: string, fraction?: number) =>
+    input.options?.onProgress?.({ message, ...(fraction !== undefined ? { fraction } : {}) });
   const split = await target.splitStatus(name);
   const chosen = split?.variants.find((v) => v.name === variant);
   if (!chosen) {
@@ -64,9 +75,15 @@ export async function promote(input: PromoteInput): Promise<PromotionResult> {
   let revision: Revision | null = null;
   if (variant !== PRODUCTION_VARIANT) {
     report(`Deploying ${variant} (${chosen.image}) as ${name}`, 0.1);
-    const result = await target.deploy(await promotionSpec(target, name, chosen.image, `promote ${variant}: ${why}`), input.options);
+    const result = await target.deploy(
+      await promotionSpec(target, name, chosen.image, `promote ${variant}: ${why}`),
+      input.options,
+    );
     if (result.rolledBack) {
-      throw new MlopsError(`Promoting ${variant} failed and ${target.kind} rolled ${name} back: ${result.status.message ?? 'the new revision did not become healthy'}.`, 'The split is unchanged; production still serves.');
+      throw new MlopsError(
+        `Promoting ${variant} failed and ${target.kind} rolled ${name} back: ${result.status.message ?? 'the new revision did not become healthy'}.`,
+        'The split is unchanged; production still serves.',
+      );
     }
     revision = result.revision;
   }
@@ -92,13 +109,26 @@ export async function promote(input: PromoteInput): Promise<PromotionResult> {
     variant === PRODUCTION_VARIANT
       ? `${name}: production (revision ${stableRevision}) kept all the traffic; the split ended. ${why}.`
       : `${name}: ${variant} promoted as revision ${stableRevision} (${chosen.image}), pinned as stable; the split ended. ${why}.`;
-  const entry: AuditEntry = { at: new Date().toISOString(), target: input.targetId, deployment: name, kind: 'promotion', message: withAlias(message, alias), toRevision: stableRevision, by: input.by };
+  const entry: AuditEntry = {
+    at: new Date().toISOString(),
+    target: input.targetId,
+    deployment: name,
+    kind: 'promotion',
+    message: withAlias(message, alias),
+    toRevision: stableRevision,
+    by: input.by,
+  };
   appendAudit(input.auditDir, entry);
   return { deployment: name, variant, image: chosen.image, revision, stableRevision, alias, message: entry.message };
 }
 
 /** The deployment as it runs now (replicas, published port), with the winner's image. */
-async function promotionSpec(target: DeployTarget, name: string, image: string, changeCause: string): Promise<DeploySpec> {
+async function promotionSpec(
+  target: DeployTarget,
+  name: string,
+  image: string,
+  changeCause: string,
+): Promise<DeploySpec> {
   const status = await target.status(name);
   const published = status.endpoints.find((e) => e.publishMode !== 'cluster');
   const port = published ? endpointPort(published.url) : undefined;
@@ -108,7 +138,9 @@ async function promotionSpec(target: DeployTarget, name: string, image: string, 
     replicas: Math.max(1, status.replicas.desired),
     changeCause,
     ...(port !== undefined ? { publishedPort: port } : {}),
-    ...(published?.publishMode === 'host' || published?.publishMode === 'ingress' ? { publishMode: published.publishMode } : {}),
+    ...(published?.publishMode === 'host' || published?.publishMode === 'ingress'
+      ? { publishMode: published.publishMode }
+      : {}),
   };
 }
 

@@ -51,7 +51,10 @@ const nonZero = (value: number) => (Math.abs(value) < TINY ? TINY : value);
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms). */
 function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let sum = c[0];
@@ -143,12 +146,14 @@ function invertSurvival(survival: (x: number) => number, p: number): number {
 }
 
 function checkConfidence(confidence: number): number {
-  if (!(confidence > 0 && confidence < 1)) throw new MlopsError(`The confidence level must be between 0 and 1 (0.95), not ${confidence}.`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new MlopsError(`The confidence level must be between 0 and 1 (0.95), not ${confidence}.`);
   return confidence;
 }
 
 function checkCount(value: number, name: string): void {
-  if (!Number.isInteger(value) || value < 0) throw new MlopsError(`${name} must be a whole number, 0 or more, not ${value}.`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new MlopsError(`${name} must be a whole number, 0 or more, not ${value}.`);
 }
 
 /**
@@ -156,10 +161,26 @@ function checkCount(value: number, name: string): void {
  * (under the null hypothesis both groups share one rate); the interval of rateB - rateA uses the
  * unpooled standard error.
  */
-export function twoProportionTest(successesA: number, nA: number, successesB: number, nB: number, confidence = 0.95): ProportionTest {
-  for (const [value, name] of [[successesA, 'successesA'], [nA, 'nA'], [successesB, 'successesB'], [nB, 'nB']] as const) checkCount(value, name);
-  if (nA === 0 || nB === 0) throw new MlopsError(`Both groups need at least one observation to compare rates (A has ${nA}, B has ${nB}).`);
-  if (successesA > nA || successesB > nB) throw new MlopsError(`A group cannot have more successes than observations (A: ${successesA} of ${nA}, B: ${successesB} of ${nB}).`);
+export function twoProportionTest(
+  successesA: number,
+  nA: number,
+  successesB: number,
+  nB: number,
+  confidence = 0.95,
+): ProportionTest {
+  for (const [value, name] of [
+    [successesA, 'successesA'],
+    [nA, 'nA'],
+    [successesB, 'successesB'],
+    [nB, 'nB'],
+  ] as const)
+    checkCount(value, name);
+  if (nA === 0 || nB === 0)
+    throw new MlopsError(`Both groups need at least one observation to compare rates (A has ${nA}, B has ${nB}).`);
+  if (successesA > nA || successesB > nB)
+    throw new MlopsError(
+      `A group cannot have more successes than observations (A: ${successesA} of ${nA}, B: ${successesB} of ${nB}).`,
+    );
   checkConfidence(confidence);
   const rateA = successesA / nA;
   const rateB = successesB / nB;
@@ -170,7 +191,19 @@ export function twoProportionTest(successesA: number, nA: number, successesB: nu
   const pValue = Number.isNaN(statistic) ? NaN : Math.min(1, 2 * normalSurvival(Math.abs(statistic)));
   const se = Math.sqrt((rateA * (1 - rateA)) / nA + (rateB * (1 - rateB)) / nB);
   const margin = invertSurvival(normalSurvival, (1 - confidence) / 2) * se;
-  return { test: 'two-proportion z', estimate, ciLow: estimate - margin, ciHigh: estimate + margin, confidence, pValue, statistic, nA, nB, rateA, rateB };
+  return {
+    test: 'two-proportion z',
+    estimate,
+    ciLow: estimate - margin,
+    ciHigh: estimate + margin,
+    confidence,
+    pValue,
+    statistic,
+    nA,
+    nB,
+    rateA,
+    rateB,
+  };
 }
 
 /** The size, mean and sample variance of values (two passes: the deviations from the mean, so large means lose no digits). */
@@ -182,17 +215,32 @@ export function summarize(values: readonly number[]): MeanSummary {
 }
 
 /** Compares the mean of B with A's without assuming equal variances (Welch's t-test). */
-export function welchTest(a: MeanSummary | readonly number[], b: MeanSummary | readonly number[], confidence = 0.95): WelchTest {
+export function welchTest(
+  a: MeanSummary | readonly number[],
+  b: MeanSummary | readonly number[],
+  confidence = 0.95,
+): WelchTest {
   const groupA = 'n' in a ? a : summarize(a);
   const groupB = 'n' in b ? b : summarize(b);
-  if (groupA.n < 2 || groupB.n < 2) throw new MlopsError(`Welch's t-test needs at least 2 values in each group (A has ${groupA.n}, B has ${groupB.n}).`);
+  if (groupA.n < 2 || groupB.n < 2)
+    throw new MlopsError(
+      `Welch's t-test needs at least 2 values in each group (A has ${groupA.n}, B has ${groupB.n}).`,
+    );
   checkConfidence(confidence);
   const va = groupA.variance / groupA.n;
   const vb = groupB.variance / groupB.n;
   const se = Math.sqrt(va + vb);
   const estimate = groupB.mean - groupA.mean;
   const df = (va + vb) ** 2 / (va ** 2 / (groupA.n - 1) + vb ** 2 / (groupB.n - 1));
-  const base = { test: 'welch t' as const, estimate, confidence, nA: groupA.n, nB: groupB.n, meanA: groupA.mean, meanB: groupB.mean };
+  const base = {
+    test: 'welch t' as const,
+    estimate,
+    confidence,
+    nA: groupA.n,
+    nB: groupB.n,
+    meanA: groupA.mean,
+    meanB: groupB.mean,
+  };
   if (se === 0) return { ...base, ciLow: estimate, ciHigh: estimate, pValue: NaN, statistic: NaN, df: NaN };
   const statistic = estimate / se;
   const pValue = Math.min(1, 2 * studentSurvival(Math.abs(statistic), df));

@@ -22,7 +22,8 @@ export function secretOrigin(url: string): string {
   } catch {
     throw new MlopsError(`'${redactUserInfo(url)}' is not a URL.`, 'Give an http:// or https:// address.');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new MlopsError(`'${redactUserInfo(url)}' is not an http(s) URL.`, 'Give an http:// or https:// address.');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new MlopsError(`'${redactUserInfo(url)}' is not an http(s) URL.`, 'Give an http:// or https:// address.');
   return parsed.origin;
 }
 
@@ -32,12 +33,21 @@ export function hostSecretKey(kind: HostSecretKind, url: string): string {
 }
 
 /** The secret of this kind kept for the origin of `url`, if any. */
-export async function hostSecret(secrets: Pick<SecretStore, 'get'>, kind: HostSecretKind, url: string): Promise<string | undefined> {
+export async function hostSecret(
+  secrets: Pick<SecretStore, 'get'>,
+  kind: HostSecretKind,
+  url: string,
+): Promise<string | undefined> {
   return (await secrets.get(hostSecretKey(kind, url))) || undefined;
 }
 
 /** Keeps `value` for the origin of `url`, or forgets it when `value` is empty; returns the origin. */
-export async function setHostSecret(secrets: SecretStore, kind: HostSecretKind, url: string, value: string): Promise<string> {
+export async function setHostSecret(
+  secrets: SecretStore,
+  kind: HostSecretKind,
+  url: string,
+  value: string,
+): Promise<string> {
   const key = hostSecretKey(kind, url);
   if (value) await secrets.store(key, value);
   else await secrets.delete(key);
@@ -49,7 +59,12 @@ export async function setHostSecret(secrets: SecretStore, kind: HostSecretKind, 
  * host the user's own settings name (`userUrl`: user settings or the environment, never a
  * workspace's), or removed when there is none: which server it was meant for is unknown.
  */
-export async function migrateUnkeyedSecret(secrets: SecretStore, kind: HostSecretKind, userUrl: string | undefined, log: Logger): Promise<void> {
+export async function migrateUnkeyedSecret(
+  secrets: SecretStore,
+  kind: HostSecretKind,
+  userUrl: string | undefined,
+  log: Logger,
+): Promise<void> {
   const legacyKey = `mlops.${kind}`;
   const legacy = await secrets.get(legacyKey);
   if (legacy === undefined) return;
@@ -63,9 +78,13 @@ export async function migrateUnkeyedSecret(secrets: SecretStore, kind: HostSecre
     log.info(`secrets: the ${describeKind(kind)} stored without a host was removed; ${origin} has a token of its own.`);
   } else if (legacy && origin) {
     await secrets.store(hostSecretKey(kind, origin), legacy);
-    log.info(`secrets: the ${describeKind(kind)} stored without a host is now kept for ${origin}, the server your user settings name.`);
+    log.info(
+      `secrets: the ${describeKind(kind)} stored without a host is now kept for ${origin}, the server your user settings name.`,
+    );
   } else if (legacy) {
-    log.warn(`secrets: the ${describeKind(kind)} stored without a host was removed: which server it belongs to is unknown. Set it again for its server with "${setCommand(kind)}".`);
+    log.warn(
+      `secrets: the ${describeKind(kind)} stored without a host was removed: which server it belongs to is unknown. Set it again for its server with "${setCommand(kind)}".`,
+    );
   }
   await secrets.delete(legacyKey);
 }

@@ -29,21 +29,27 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers = { ...(options.requestOptions?.headers as Record<string, string> | undefined), ...options.headers };
-    const request = send(target, { ...options.requestOptions, headers, method: 'GET', timeout: timeoutMs, signal }, (response) => {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > maxBytes) request.destroy(new Error(`the answer is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB`));
-        else chunks.push(chunk);
-      });
-      response.on('end', () => {
-        const headers: Record<string, string> = {};
-        for (const [key, value] of Object.entries(response.headers)) if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-        resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      response.on('error', reject);
-    });
+    const request = send(
+      target,
+      { ...options.requestOptions, headers, method: 'GET', timeout: timeoutMs, signal },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > maxBytes)
+            request.destroy(new Error(`the answer is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB`));
+          else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const headers: Record<string, string> = {};
+          for (const [key, value] of Object.entries(response.headers))
+            if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+          resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     request.on('error', reject);
     request.end();

@@ -22,7 +22,9 @@ export function runProgram(
       { cwd: options.cwd, timeout: options.timeoutMs ?? 10_000, env: options.env, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
-          reject(error.killed ? new Error(`${command} did not finish within ${options.timeoutMs ?? 10_000} ms`) : error);
+          reject(
+            error.killed ? new Error(`${command} did not finish within ${options.timeoutMs ?? 10_000} ms`) : error,
+          );
           return;
         }
         resolve({ code: error ? Number(error.code) : 0, stdout, stderr });

@@ -24,9 +24,7 @@ export const EnvironmentRequest = v.variant('type', [
 export type EnvironmentRequest = v.InferOutput<typeof EnvironmentRequest>;
 
 /** Environment panel: host -> webview. */
-export type EnvironmentUpdate =
-  | { type: 'running' }
-  | { type: 'checks'; checks: EnvironmentCheck[]; checkedAt: string };
+export type EnvironmentUpdate = { type: 'running' } | { type: 'checks'; checks: EnvironmentCheck[]; checkedAt: string };
 
 /** A run as the experiment panels show it. */
 export interface PanelRun {
@@ -62,7 +60,10 @@ const MAX_PNG_DATA_URL = 20 * 1024 * 1024;
 /** Metrics panel: webview -> host. */
 export const MetricsRequest = v.variant('type', [
   v.object({ type: v.literal('ready') }),
-  v.object({ type: v.literal('selectKeys'), keys: v.pipe(v.array(v.pipe(v.string(), v.maxLength(500))), v.maxLength(200)) }),
+  v.object({
+    type: v.literal('selectKeys'),
+    keys: v.pipe(v.array(v.pipe(v.string(), v.maxLength(500))), v.maxLength(200)),
+  }),
   v.object({
     type: v.literal('exportPng'),
     dataUrl: v.pipe(v.string(), v.startsWith('data:image/png;base64,'), v.maxLength(MAX_PNG_DATA_URL)),
@@ -89,7 +90,10 @@ export type CompareUpdate = { type: 'runs'; runs: CompareRun[] } | { type: 'erro
 export const CompareRequest = v.variant('type', [
   v.object({ type: v.literal('ready') }),
   v.object({ type: v.literal('exportCsv'), csv: v.pipe(v.string(), v.maxLength(50 * 1024 * 1024)) }),
-  v.object({ type: v.literal('openMetrics'), runIds: v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.maxLength(100)) }),
+  v.object({
+    type: v.literal('openMetrics'),
+    runIds: v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.maxLength(100)),
+  }),
 ]);
 export type CompareRequest = v.InferOutput<typeof CompareRequest>;
 
@@ -115,13 +119,23 @@ export const PREVIEW_PAGE_SIZE = 100;
 const nonNegativeInteger = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 
 /** Preview panel: webview -> host. The host reads PREVIEW_PAGE_SIZE rows from `offset`. */
-export const PreviewRequest = v.variant('type', [v.object({ type: v.literal('ready') }), v.object({ type: v.literal('page'), offset: nonNegativeInteger })]);
+export const PreviewRequest = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('page'), offset: nonNegativeInteger }),
+]);
 export type PreviewRequest = v.InferOutput<typeof PreviewRequest>;
 
 /** Preview panel: host -> webview. `open` names the file and the row the webview should ask for. */
 export type PreviewUpdate =
   | { type: 'open'; file: DatasetFile; offset: number }
-  | { type: 'page'; file: DatasetFile; columns: DatasetColumn[]; rows: GridCell[][]; offset: number; totalRows?: number }
+  | {
+      type: 'page';
+      file: DatasetFile;
+      columns: DatasetColumn[];
+      rows: GridCell[][];
+      offset: number;
+      totalRows?: number;
+    }
   | { type: 'error'; file: DatasetFile; message: string };
 
 /** Profile panel: webview -> host. */
@@ -194,7 +208,19 @@ export type QueryUpdate =
 
 // The Monitor panel: the health of one deployment over a time window.
 import type { AuditEntry, MonitorSeries, MonitorSummary, Thresholds } from '../monitor/model';
-export type { Alert, AuditEntry, DriftRow, MonitorSeries, OutputDrift, ResourceUse, MonitorSummary, PredictionSummary, SeriesPoint, Thresholds, VersionHealth } from '../monitor/model';
+export type {
+  Alert,
+  AuditEntry,
+  DriftRow,
+  MonitorSeries,
+  OutputDrift,
+  ResourceUse,
+  MonitorSummary,
+  PredictionSummary,
+  SeriesPoint,
+  Thresholds,
+  VersionHealth,
+} from '../monitor/model';
 
 /** The windows the panel offers, in seconds: 5 min, 15 min, 1 h, 6 h, 24 h, 7 days. */
 export const MONITOR_RANGES = [300, 900, 3600, 21600, 86400, 604800] as const;
@@ -227,7 +253,14 @@ export type MonitorUpdate =
 // The A/B test panel: a deployment's traffic split, per-variant figures and their significance.
 import type { SplitStatus } from '../deploy/targets/deployTarget';
 import type { AbReport, ReviewGateState } from '../release/model';
-export type { AbReport, AbSeriesPoint, AbVerdict, ReviewGateState, VariantComparison, VariantFigures } from '../release/model';
+export type {
+  AbReport,
+  AbSeriesPoint,
+  AbVerdict,
+  ReviewGateState,
+  VariantComparison,
+  VariantFigures,
+} from '../release/model';
 export type { SplitStatus, SplitVariantStatus } from '../deploy/targets/deployTarget';
 
 const variantName = v.pipe(v.string(), v.regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/));
@@ -237,7 +270,13 @@ export const AbRequest = v.variant('type', [
   v.object({ type: v.literal('ready') }),
   v.object({ type: v.literal('refresh') }),
   v.object({ type: v.literal('setLive'), on: v.boolean() }),
-  v.object({ type: v.literal('setWeights'), weights: v.pipe(v.record(variantName, v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100))), v.check((w) => Object.keys(w).length > 0, 'no weights')) }),
+  v.object({
+    type: v.literal('setWeights'),
+    weights: v.pipe(
+      v.record(variantName, v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100))),
+      v.check((w) => Object.keys(w).length > 0, 'no weights'),
+    ),
+  }),
   v.object({ type: v.literal('stop') }),
   v.object({ type: v.literal('promote'), variant: variantName }),
   v.object({ type: v.literal('showLog') }),
@@ -254,14 +293,27 @@ export type AbUpdate =
 
 // The Back-test Report panel: a saved or fresh back-test of a candidate against a baseline.
 import type { BacktestReport } from '../release/backtest/model';
-export type { BacktestReport, Comparison as BacktestComparison, DisagreementRow, GateVerdict, VersionResult as BacktestVersion } from '../release/backtest/model';
+export type {
+  BacktestReport,
+  Comparison as BacktestComparison,
+  DisagreementRow,
+  GateVerdict,
+  VersionResult as BacktestVersion,
+} from '../release/backtest/model';
 
 /** Back-test panel: webview -> host. */
-export const BacktestRequest = v.variant('type', [v.object({ type: v.literal('ready') }), v.object({ type: v.literal('save') }), v.object({ type: v.literal('showLog') })]);
+export const BacktestRequest = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('save') }),
+  v.object({ type: v.literal('showLog') }),
+]);
 export type BacktestRequest = v.InferOutput<typeof BacktestRequest>;
 
 /** Back-test panel: host -> webview. `file` is where the report is saved, null until it is. */
-export type BacktestUpdate = { type: 'report'; report: BacktestReport; file: string | null } | { type: 'error'; message: string } | { type: 'notice'; message: string };
+export type BacktestUpdate =
+  | { type: 'report'; report: BacktestReport; file: string | null }
+  | { type: 'error'; message: string }
+  | { type: 'notice'; message: string };
 
 // The Review panel: a deployment's candidate answers beside production's, judged one at a time.
 import type { ReviewGate, ReviewSample, ReviewTally, Verdict } from '../release/review/model';

@@ -11,7 +11,10 @@ export function remoteTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   if (!text) return DEFAULT_REMOTE_TIMEOUT_MS;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new MlopsError(`${REMOTE_TIMEOUT_VARIABLE} is '${text}', which is not a number of seconds above 0.`, `Set it to a number such as 30, or unset it for ${DEFAULT_REMOTE_TIMEOUT_MS / 1000} s.`);
+    throw new MlopsError(
+      `${REMOTE_TIMEOUT_VARIABLE} is '${text}', which is not a number of seconds above 0.`,
+      `Set it to a number such as 30, or unset it for ${DEFAULT_REMOTE_TIMEOUT_MS / 1000} s.`,
+    );
   }
   return seconds * 1000;
 }

@@ -12,7 +12,14 @@ import { createDemoWorkspace } from '../../scripts/lib/demoWorkspace.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { testBaseImage } from '../support/docker';
 import { needService } from '../support/services';
-import { openMlopsContainer, openWorkbench, rowFinder, screenshot, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import {
+  openMlopsContainer,
+  openWorkbench,
+  rowFinder,
+  screenshot,
+  workbenchUnavailableReason,
+  type Workbench,
+} from '../support/workbench';
 
 describe('Containerise in the demo workspace', { timeout: 1_200_000 }, () => {
   let workbench: Workbench | undefined;
@@ -33,7 +40,11 @@ describe('Containerise in the demo workspace', { timeout: 1_200_000 }, () => {
   after(() => workbench?.close());
 
   /** The notification that ends a Containerise of `image`, once it shows. */
-  const finished = (image: RegExp) => workbench!.page.locator('.notification-toast', { hasText: image }).filter({ hasText: /smoke test (passed|FAILED)/ }).first();
+  const finished = (image: RegExp) =>
+    workbench!.page
+      .locator('.notification-toast', { hasText: image })
+      .filter({ hasText: /smoke test (passed|FAILED)/ })
+      .first();
 
   test("the notebook toolbar's Containerise builds notebooks/churn.ipynb, which reads ../data/customers.csv, and the smoke test passes", async (t) => {
     if (!needService(t, !unavailable, `containerise cannot run end to end: ${unavailable}`)) return;
@@ -43,7 +54,10 @@ describe('Containerise in the demo workspace', { timeout: 1_200_000 }, () => {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'churn.ipynb' }).first().click();
     const button = page.locator('.notebook-toolbar-container .action-item a[aria-label*="Containerise"]').first();
     await button.waitFor({ timeout: 60_000 });
-    await page.locator('.notebookOverlay .view-line', { hasText: 'RandomForestClassifier(' }).first().waitFor({ timeout: 30_000 });
+    await page
+      .locator('.notebookOverlay .view-line', { hasText: 'RandomForestClassifier(' })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await screenshot(page, 'notebook-toolbar');
     await button.click();
     // What was detected, before anything is built: the model, its data and its packages.
@@ -55,7 +69,10 @@ describe('Containerise in the demo workspace', { timeout: 1_200_000 }, () => {
     const done = finished(/mlops\/churn:/);
     await done.waitFor({ timeout: 600_000 });
     await screenshot(page, 'containerize-done');
-    assert.match(await done.innerText(), /(Built|Reused) mlops\/churn:[0-9a-f]{12} — smoke test passed: healthy after \d+ ms; 5 sample rows predicted \[[01](,[01]){4}\]/);
+    assert.match(
+      await done.innerText(),
+      /(Built|Reused) mlops\/churn:[0-9a-f]{12} — smoke test passed: healthy after \d+ ms; 5 sample rows predicted \[[01](,[01]){4}\]/,
+    );
   });
 
   test('Containerise Model on the registered model churn-classifier v1 in the Experiments view builds it, and the smoke test passes', async (t) => {
@@ -78,6 +95,9 @@ describe('Containerise in the demo workspace', { timeout: 1_200_000 }, () => {
     await done.waitFor({ timeout: 600_000 });
     await screenshot(page, 'containerize-model-done');
     // The sample is the input example MLflow logged with the model: five customers.
-    assert.match(await done.innerText(), /(Built|Reused) mlops\/churn-classifier-1:[0-9a-f]{12} — smoke test passed: healthy after \d+ ms; 5 sample rows predicted \[[01](,[01]){4}\]/);
+    assert.match(
+      await done.innerText(),
+      /(Built|Reused) mlops\/churn-classifier-1:[0-9a-f]{12} — smoke test passed: healthy after \d+ ms; 5 sample rows predicted \[[01](,[01]){4}\]/,
+    );
   });
 });

@@ -24,10 +24,14 @@ test('npm run demo opens the sample workspace in VS Code and prints its URL', { 
   if (!needService(t, !unavailable, `code-server cannot run: ${unavailable}`)) return;
   const workspace = join(mkdtempSync(join(tmpdir(), 'mlops-demo-')), 'workspace');
   const port = await freePort();
-  demo = spawn(process.execPath, [join(repoRoot, 'scripts', 'demo.mjs'), '--workspace', workspace, '--port', String(port)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  demo = spawn(
+    process.execPath,
+    [join(repoRoot, 'scripts', 'demo.mjs'), '--workspace', workspace, '--port', String(port)],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   demo.stderr?.on('data', (chunk) => (output += chunk));
   const url = await new Promise<string>((resolve, reject) => {
@@ -43,7 +47,8 @@ test('npm run demo opens the sample workspace in VS Code and prints its URL', { 
     demo!.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
   });
   assert.equal(url, `http://127.0.0.1:${port}/`);
-  for (const file of ['notebooks/churn.ipynb', 'data/customers.csv', '.git']) assert.ok(existsSync(join(workspace, file)), file);
+  for (const file of ['notebooks/churn.ipynb', 'data/customers.csv', '.git'])
+    assert.ok(existsSync(join(workspace, file)), file);
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -59,6 +64,9 @@ test('npm run demo opens the sample workspace in VS Code and prints its URL', { 
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
   await page.keyboard.press('Enter');
   // Notebook cells are Monaco editors; wait for the code of the model cell to be rendered.
-  await page.locator('.notebookOverlay .view-line', { hasText: 'RandomForestClassifier(' }).first().waitFor({ timeout: 30_000 });
+  await page
+    .locator('.notebookOverlay .view-line', { hasText: 'RandomForestClassifier(' })
+    .first()
+    .waitFor({ timeout: 30_000 });
   await screenshot(page, 'demo');
 });

@@ -15,7 +15,16 @@ import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { testBaseImage } from '../support/docker';
 import { needService } from '../support/services';
-import { openWorkbench, quickInput, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import {
+  openWorkbench,
+  quickInput,
+  rowFinder,
+  runCommand,
+  screenshot,
+  showDeploymentsView,
+  workbenchUnavailableReason,
+  type Workbench,
+} from '../support/workbench';
 
 describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
   const name = `e2e-churn-${Date.now().toString(36)}`;
@@ -63,7 +72,10 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
       const publishedPort = await freePort();
       deployed = true;
       for (const [index, changeCause] of ['first model', 'more trees'].entries()) {
-        const result = await target.deploy({ name, image: images[index]!, replicas: 1, publishedPort, publishMode: 'host', changeCause }, { timeoutMs: 300_000 });
+        const result = await target.deploy(
+          { name, image: images[index]!, replicas: 1, publishedPort, publishMode: 'host', changeCause },
+          { timeoutMs: 300_000 },
+        );
         assert.equal(result.rolledBack, false, `revision ${index + 1} converged: ${result.status.message}`);
         assert.equal(result.revision.revision, index + 1);
       }
@@ -76,7 +88,9 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
     await workbench?.close();
     if (!deployed) return;
     for (const service of [name, `${name}-ui`]) {
-      await target?.remove(service).catch((error: Error) => service === name && console.error(`removing ${service}: ${error.message}`));
+      await target
+        ?.remove(service)
+        .catch((error: Error) => service === name && console.error(`removing ${service}: ${error.message}`));
     }
   });
 
@@ -108,7 +122,11 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
     const { page } = workbench!;
     await runCommand(page, 'MLOps: Roll Back');
     // Other deployments on this engine make the command ask which one first.
-    await pickRows().filter({ hasText: name }).or(labelled(pickRows, 'Revision 1')).first().waitFor({ timeout: 60_000 });
+    await pickRows()
+      .filter({ hasText: name })
+      .or(labelled(pickRows, 'Revision 1'))
+      .first()
+      .waitFor({ timeout: 60_000 });
     if ((await labelled(pickRows, 'Revision 1').count()) === 0) await (await pickRow(name)).click();
     const target1 = await pickRow({ label: 'Revision 1' });
     assert.match(await (await pickRow({ label: 'Revision 2' })).innerText(), /current/);
@@ -144,8 +162,14 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
     assert.match(await done.innerText(), /1\/1 healthy/);
     assert.equal(await done.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(), 1);
     // The view re-lists when the deploy ends: its row may still show the deploy in progress for a moment.
-    assert.match(await (await row(new RegExp(`${name}-ui[\\s\\S]*1/1 healthy · rev 1`))).innerText(), /1\/1 healthy · rev 1/);
+    assert.match(
+      await (await row(new RegExp(`${name}-ui[\\s\\S]*1/1 healthy · rev 1`))).innerText(),
+      /1\/1 healthy · rev 1/,
+    );
     const history = await target!.history(`${name}-ui`);
-    assert.deepEqual(history.map((r) => [r.revision, r.image, r.changeCause, r.current]), [[1, images[1], 'from the palette', true]]);
+    assert.deepEqual(
+      history.map((r) => [r.revision, r.image, r.changeCause, r.current]),
+      [[1, images[1], 'from the palette', true]],
+    );
   });
 });

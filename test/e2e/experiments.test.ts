@@ -12,7 +12,15 @@ import { createDemoWorkspace } from '../../scripts/lib/demoWorkspace.mjs';
 import { mlflowPaths } from '../../scripts/lib/mlflow.mjs';
 import { brokenStores, mlflowUnavailableReason } from '../support/mlflow';
 import { needService } from '../support/services';
-import { openMlopsContainer, openWorkbench, runCommand, screenshot, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import {
+  openMlopsContainer,
+  openWorkbench,
+  runCommand,
+  screenshot,
+  webviewFrame,
+  workbenchUnavailableReason,
+  type Workbench,
+} from '../support/workbench';
 
 const unavailable = workbenchUnavailableReason() ?? mlflowUnavailableReason();
 
@@ -27,7 +35,8 @@ describe('the Experiments view on the demo runs', { timeout: 300_000 }, () => {
   });
   after(() => workbench?.close());
 
-  const row = (label: string) => workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: label }).first();
+  const row = (label: string) =>
+    workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: label }).first();
 
   test('shows experiments, nested runs with their metrics, and registered models', async (t) => {
     if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
@@ -50,11 +59,15 @@ describe('the Experiments view on the demo runs', { timeout: 300_000 }, () => {
     if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
     execFileSync(
       mlflowPaths().python,
-      ['-c', `import mlflow, sys
+      [
+        '-c',
+        `import mlflow, sys
 mlflow.set_tracking_uri('sqlite:///' + sys.argv[1])
 mlflow.set_experiment('churn-model')
 with mlflow.start_run(run_name='late-run'):
-    mlflow.log_metric('val/accuracy', 0.9)`, join(workspace, 'mlflow.db')],
+    mlflow.log_metric('val/accuracy', 0.9)`,
+        join(workspace, 'mlflow.db'),
+      ],
       { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' }, stdio: 'pipe' },
     );
     await row('late-run').waitFor({ timeout: 20_000 });
@@ -82,7 +95,8 @@ with mlflow.start_run(run_name='late-run'):
     await runCommand(page, 'MLOps: Compare Runs');
     const frame = await webviewFrame(page, 'table.compare', 60_000);
     const text = await frame.locator('table.compare').innerText();
-    for (const expected of ['gbm-tuned', 'logreg-baseline', 'learning_rate', 'val/accuracy']) assert.ok(text.includes(expected), `${expected} in the table`);
+    for (const expected of ['gbm-tuned', 'logreg-baseline', 'learning_rate', 'val/accuracy'])
+      assert.ok(text.includes(expected), `${expected} in the table`);
     await page.waitForTimeout(500);
     await screenshot(page, 'compare-panel');
   });
@@ -97,12 +111,16 @@ describe('the Experiments view on a damaged mlruns/', { timeout: 300_000 }, () =
     const workspace = join(mkdtempSync(join(tmpdir(), 'mlops-e2e-broken-')), 'workspace');
     mkdirSync(workspace);
     cpSync(broken.mlrunsPath, join(workspace, 'mlruns'), { recursive: true });
-    writeFileSync(join(workspace, 'mlruns', broken.healthyExperimentId, broken.runIdsByName['good-run']!, 'meta.yaml'), 'run_id: [unclosed\n');
+    writeFileSync(
+      join(workspace, 'mlruns', broken.healthyExperimentId, broken.runIdsByName['good-run']!, 'meta.yaml'),
+      'run_id: [unclosed\n',
+    );
     workbench = await openWorkbench(workspace);
   });
   after(() => workbench?.close());
 
-  const row = (label: string) => workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: label }).first();
+  const row = (label: string) =>
+    workbench!.page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row', { hasText: label }).first();
 
   test('an unreadable experiment, run meta.yaml and metric file are named on their own nodes', async (t) => {
     if (!needService(t, !unavailable, `code-server or MLflow cannot run: ${unavailable}`)) return;
@@ -113,7 +131,10 @@ describe('the Experiments view on a damaged mlruns/', { timeout: 300_000 }, () =
     assert.match(await row('222222222222222222').innerText(), /meta\.yaml is not valid: line 1/);
     await row('healthy').click();
     await row('bad-metric-run').waitFor({ timeout: 30_000 });
-    assert.match(await row('bad-metric-run').innerText(), /metrics\/loss has lines that are not '<timestamp_ms> <value> \[<step>\]', skipped: line 11/);
+    assert.match(
+      await row('bad-metric-run').innerText(),
+      /metrics\/loss has lines that are not '<timestamp_ms> <value> \[<step>\]', skipped: line 11/,
+    );
     assert.match(await row('good-run').innerText(), /meta\.yaml is not valid: line 1/);
     assert.equal(await row('good-run').locator('.codicon-warning').count(), 1, 'a warning icon, not FINISHED');
     await screenshot(page, 'experiments-view-damaged-store');

@@ -10,7 +10,16 @@ import { after, before, describe, test } from 'node:test';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
 import { controlPlane, type ControlPlane } from '../support/kubernetes';
 import { needService } from '../support/services';
-import { openWorkbench, quickInput, rowFinder, runCommand, screenshot, showDeploymentsView, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import {
+  openWorkbench,
+  quickInput,
+  rowFinder,
+  runCommand,
+  screenshot,
+  showDeploymentsView,
+  workbenchUnavailableReason,
+  type Workbench,
+} from '../support/workbench';
 
 describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
   let unavailable = workbenchUnavailableReason();
@@ -26,7 +35,12 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
       plane = started.plane;
       target = await openKubernetesTarget({ kubeconfig: plane.kubeconfig });
       // Two revisions in default, and a deployment in a second namespace to browse.
-      await target.deploy({ name: 'churn', image: 'registry.example/churn:1', replicas: 2, changeCause: 'first model' });
+      await target.deploy({
+        name: 'churn',
+        image: 'registry.example/churn:1',
+        replicas: 2,
+        changeCause: 'first model',
+      });
       await target.deploy({ name: 'churn', image: 'registry.example/churn:2', replicas: 2, changeCause: 'more trees' });
       await target.applyObjects([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b' } }], false);
       await target.inNamespace('team-b').deploy({ name: 'fraud', image: 'registry.example/fraud:1' });
@@ -35,9 +49,21 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
       mkdirSync(join(workspace, '.vscode'));
       writeFileSync(
         join(workspace, '.vscode', 'settings.json'),
-        JSON.stringify({ 'mlops.kubeconfig': plane.kubeconfig, 'mlops.deployTargets': [{ name: 'kwok cluster', kubernetes: { context: 'mlops-test', namespace: 'default' } }] }, null, 2),
+        JSON.stringify(
+          {
+            'mlops.kubeconfig': plane.kubeconfig,
+            'mlops.deployTargets': [
+              { name: 'kwok cluster', kubernetes: { context: 'mlops-test', namespace: 'default' } },
+            ],
+          },
+          null,
+          2,
+        ),
       );
-      writeFileSync(join(workspace, 'thresholds.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: churn-thresholds\ndata:\n  alert: "0.7"\n');
+      writeFileSync(
+        join(workspace, 'thresholds.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: churn-thresholds\ndata:\n  alert: "0.7"\n',
+      );
       workbench = await openWorkbench(workspace);
     },
     { timeout: 300_000 },
@@ -79,20 +105,32 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     const { row, pickRow, pickRows, labelled } = rowFinder(page);
     await runCommand(page, 'MLOps: Roll Back');
     // Deployments of other targets (the local swarm, team-b) make the command ask which one first.
-    await pickRows().filter({ hasText: 'churn' }).or(labelled(pickRows, 'Revision 1')).first().waitFor({ timeout: 60_000 });
+    await pickRows()
+      .filter({ hasText: 'churn' })
+      .or(labelled(pickRows, 'Revision 1'))
+      .first()
+      .waitFor({ timeout: 60_000 });
     if ((await labelled(pickRows, 'Revision 1').count()) === 0) await (await pickRow({ label: 'churn' })).click();
     await (await pickRow({ label: 'Revision 1' })).click();
     const done = page.locator('.notification-toast', { hasText: /Rolled back churn to revision 1/ }).first();
     await done.waitFor({ timeout: 120_000 });
     assert.match(await done.innerText(), /2\/2 healthy/);
-    assert.equal(await done.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(), 0, 'a ClusterIP answers inside the cluster only');
+    assert.equal(
+      await done.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(),
+      0,
+      'a ClusterIP answers inside the cluster only',
+    );
     // As with kubectl rollout undo, revision 1's template comes back as revision 3.
     // The watch brings the view up to date: the rollout is complete, revision 1's template is current.
     await row(/2\/2 healthy · rev 3/);
     assert.match(await (await row({ label: 'Revision 3' })).innerText(), /current[\s\S]*first model/);
     await screenshot(page, 'deployments-kubernetes-rollback');
     const [deployment] = await target.exportManifests('churn');
-    assert.equal((deployment as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]!.image, 'registry.example/churn:1');
+    assert.equal(
+      (deployment as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec
+        .containers[0]!.image,
+      'registry.example/churn:1',
+    );
   });
 
   test('"Apply Kubernetes YAML" shows the dry run as a diff and applies after the confirmation', async (t) => {
@@ -106,12 +144,24 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     const dialog = page.locator('.monaco-dialog-box', { hasText: 'Apply thresholds.yaml to mlops-test · default?' });
     await dialog.waitFor({ timeout: 60_000 });
     assert.match(await dialog.innerText(), /1 created/);
-    await page.locator('.tabs-container .tab', { hasText: /thresholds\.yaml: live ↔ after apply/ }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('.tabs-container .tab', { hasText: /thresholds\.yaml: live ↔ after apply/ })
+      .waitFor({ timeout: 30_000 });
     await screenshot(page, 'deployments-kubernetes-apply');
     await dialog.locator('.monaco-button', { hasText: 'Apply' }).click();
-    await page.locator('.notification-toast', { hasText: /Applied thresholds\.yaml to mlops-test · default: 1 created/ }).first().waitFor({ timeout: 60_000 });
-    const [applied] = await target.applyObjects([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'churn-thresholds' } }], true);
-    assert.deepEqual((applied!.before as { data?: unknown } | null)?.data, { alert: '0.7' }, 'the ConfigMap exists after the confirmation');
+    await page
+      .locator('.notification-toast', { hasText: /Applied thresholds\.yaml to mlops-test · default: 1 created/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    const [applied] = await target.applyObjects(
+      [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'churn-thresholds' } }],
+      true,
+    );
+    assert.deepEqual(
+      (applied!.before as { data?: unknown } | null)?.data,
+      { alert: '0.7' },
+      'the ConfigMap exists after the confirmation',
+    );
   });
 
   test('"Deploy Image" to the cluster through its quick picks, then Scale and Remove', async (t) => {
@@ -132,23 +182,38 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     const deployed = page.locator('.notification-toast', { hasText: /Deployed scorer revision 1/ }).first();
     await deployed.waitFor({ timeout: 120_000 });
     assert.match(await deployed.innerText(), /on kwok cluster: 2\/2 healthy/);
-    assert.equal(await deployed.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(), 1, 'a NodePort can be opened');
-    assert.deepEqual((await target.endpoints('scorer')).map((e) => [e.url, e.publishMode]), [['http://127.0.0.1:30080', 'nodePort']]);
+    assert.equal(
+      await deployed.locator('.monaco-button', { hasText: 'Open Endpoint' }).count(),
+      1,
+      'a NodePort can be opened',
+    );
+    assert.deepEqual(
+      (await target.endpoints('scorer')).map((e) => [e.url, e.publishMode]),
+      [['http://127.0.0.1:30080', 'nodePort']],
+    );
 
     // From the palette, which asks which deployment: the tree re-renders as the watches report.
     await row({ label: 'scorer' }, 60_000);
     await runCommand(page, 'MLOps: Scale Deployment');
     await (await pickRow(/scorer/)).click();
     await answer(/Replicas \(now \d running of 2\)/, '3');
-    await page.locator('.notification-toast', { hasText: /scorer: 3\/3 healthy/ }).first().waitFor({ timeout: 120_000 });
+    await page
+      .locator('.notification-toast', { hasText: /scorer: 3\/3 healthy/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
     assert.deepEqual((await target.status('scorer')).replicas, { running: 3, desired: 3 });
 
     await runCommand(page, 'MLOps: Remove Deployment');
     await (await pickRow(/scorer/)).click();
-    const confirm = page.locator('.monaco-dialog-box', { hasText: 'Remove the deployment "scorer" from kwok cluster?' });
+    const confirm = page.locator('.monaco-dialog-box', {
+      hasText: 'Remove the deployment "scorer" from kwok cluster?',
+    });
     await confirm.waitFor({ timeout: 30_000 });
     await confirm.locator('.monaco-button', { hasText: 'Remove' }).click();
-    await page.locator('.notification-toast', { hasText: /Removed scorer from kwok cluster/ }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator('.notification-toast', { hasText: /Removed scorer from kwok cluster/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await assert.rejects(target.status('scorer'), /No deployment named scorer/);
   });
 
@@ -159,8 +224,13 @@ describe('Kubernetes in the Deployments view', { timeout: 600_000 }, () => {
     await runCommand(page, 'MLOps: Export Manifests as YAML');
     const editor = page.locator('.editor-instance .view-lines').first();
     // Deployments of other targets make the command ask which one first.
-    await pickRows().filter({ hasText: 'churn' }).or(editor.filter({ hasText: 'kind: Deployment' })).first().waitFor({ timeout: 30_000 });
-    if (await pickRows().filter({ hasText: 'churn' }).count()) await pickRows().filter({ hasText: 'churn' }).first().click();
+    await pickRows()
+      .filter({ hasText: 'churn' })
+      .or(editor.filter({ hasText: 'kind: Deployment' }))
+      .first()
+      .waitFor({ timeout: 30_000 });
+    if (await pickRows().filter({ hasText: 'churn' }).count())
+      await pickRows().filter({ hasText: 'churn' }).first().click();
     await editor.filter({ hasText: 'kind: Deployment' }).waitFor({ timeout: 30_000 });
     const text = await editor.innerText();
     assert.match(text, /kubernetes\.io\/change-cause/);

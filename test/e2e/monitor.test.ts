@@ -15,7 +15,16 @@ import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { modelImages } from '../support/modelImages';
 import { needService } from '../support/services';
 import type { Locator } from 'playwright-core';
-import { openWorkbench, rowFinder, runCommand, screenshot, showDeploymentsView, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import {
+  openWorkbench,
+  rowFinder,
+  runCommand,
+  screenshot,
+  showDeploymentsView,
+  webviewFrame,
+  workbenchUnavailableReason,
+  type Workbench,
+} from '../support/workbench';
 
 describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
   const name = `e2e-watched-${Date.now().toString(36)}`;
@@ -30,10 +39,20 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
 
   const post = (body: string) =>
     new Promise<number>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/invocations',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', () => resolve(0));
       req.end(body);
     });
@@ -47,21 +66,52 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
       if (!images.ok) return void (unavailable = images.reason);
       target = await openSwarmTarget({});
       port = await freePort();
-      await target.deploy({ name, image: images.v1, publishedPort: port, publishMode: 'host', changeCause: 'the proven model' });
+      await target.deploy({
+        name,
+        image: images.v1,
+        publishedPort: port,
+        publishMode: 'host',
+        changeCause: 'the proven model',
+      });
       await target.pinStable(name, 1);
-      await target.deploy({ name, image: images.v2, publishedPort: port, publishMode: 'host', changeCause: 'more trees' });
+      await target.deploy({
+        name,
+        image: images.v2,
+        publishedPort: port,
+        publishMode: 'host',
+        changeCause: 'more trees',
+      });
 
       const workspace = join(mkdtempSync(join(tmpdir(), 'mlops-e2e-monitor-')), 'churn');
       cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace'), workspace, { recursive: true });
-      writeFileSync(join(workspace, 'mlops.config.json'), JSON.stringify({ monitoring: { [name]: { psi: 0.25, errorRate: 0.2, p95LatencyMs: 500, minRequests: 5, baseline: 'data/customers.csv' } } }, null, 2));
+      writeFileSync(
+        join(workspace, 'mlops.config.json'),
+        JSON.stringify(
+          {
+            monitoring: {
+              [name]: { psi: 0.25, errorRate: 0.2, p95LatencyMs: 500, minRequests: 5, baseline: 'data/customers.csv' },
+            },
+          },
+          null,
+          2,
+        ),
+      );
       // Steady traffic: the training rows again and again; `shift` raises monthly_charges later.
-      const training = readFileSync(join(workspace, 'data', 'customers.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+      const training = readFileSync(join(workspace, 'data', 'customers.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(','));
       traffic = (async () => {
         let i = 0;
         while (running) {
           i++;
           const [, tenure, charges, , calls] = training[i % training.length]!;
-          const row = { tenure_months: Number(tenure), monthly_charges: Number(charges) + shift, support_calls: Number(calls) };
+          const row = {
+            tenure_months: Number(tenure),
+            monthly_charges: Number(charges) + shift,
+            support_calls: Number(calls),
+          };
           await post(JSON.stringify({ dataframe_records: [row] }));
           if (i % 25 === 0) await post('{"dataframe_records": oops');
           await new Promise((resolve) => setTimeout(resolve, shift ? 5 : 40));
@@ -103,11 +153,18 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
     await page.waitForTimeout(1000);
     await screenshot(page, 'monitor-panel');
-    await frame.locator('h2', { hasText: 'Traffic, errors and latency' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+    await frame
+      .locator('h2', { hasText: 'Traffic, errors and latency' })
+      .evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'monitor-charts');
-    await frame.locator('h2', { hasText: 'Input drift' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+    await frame
+      .locator('h2', { hasText: 'Input drift' })
+      .evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'monitor-drift');
-    await frame.locator('h2').first().evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+    await frame
+      .locator('h2')
+      .first()
+      .evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
 
     // A price rise: the alert banner names the drifted feature.
     shift = 80;
@@ -121,7 +178,9 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
     const dialog = page.locator('.monaco-dialog-box', { hasText: `Revert ${name}` });
     await dialog.waitFor({ timeout: 30_000 });
     await dialog.locator('.monaco-button', { hasText: 'Revert' }).first().click();
-    const done = page.locator('.notification-toast', { hasText: /went back from revision 2 to the stable revision 1/ }).first();
+    const done = page
+      .locator('.notification-toast', { hasText: /went back from revision 2 to the stable revision 1/ })
+      .first();
     await done.waitFor({ timeout: 300_000 });
     const status = await target!.status(name);
     assert.equal(status.revision, 1);
@@ -140,7 +199,11 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
     await expand(await finder.row({ label: 'Release History' }, 60_000));
     await finder.row(/Drift on monthly_charges/, 30_000);
     await finder.row(/Reverted to revision 1/, 30_000);
-    assert.equal(await finder.rows().filter({ hasText: 'Drift on monthly_charges' }).count(), 1, 'one alert per breach, however often the monitor looks');
+    assert.equal(
+      await finder.rows().filter({ hasText: 'Drift on monthly_charges' }).count(),
+      1,
+      'one alert per breach, however often the monitor looks',
+    );
     await screenshot(page, 'monitor-audit-tree');
   });
 });

@@ -18,12 +18,24 @@ import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { modelImages } from '../support/modelImages';
 import { needService } from '../support/services';
-import { openWorkbench, quickInput, rowFinder, runCommand, screenshot, showDeploymentsView, webviewFrame, workbenchUnavailableReason, type Workbench } from '../support/workbench';
+import {
+  openWorkbench,
+  quickInput,
+  rowFinder,
+  runCommand,
+  screenshot,
+  showDeploymentsView,
+  webviewFrame,
+  workbenchUnavailableReason,
+  type Workbench,
+} from '../support/workbench';
 
 /** The process ids of code-server's extension hosts. */
 function extensionHosts(): Set<string> {
   const lines = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
-  return new Set(lines.filter((line) => line.includes('--type=extensionHost')).map((line) => line.trim().split(/\s+/)[0]!));
+  return new Set(
+    lines.filter((line) => line.includes('--type=extensionHost')).map((line) => line.trim().split(/\s+/)[0]!),
+  );
 }
 
 describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, () => {
@@ -39,10 +51,22 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
 
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
     new Promise<{ status: number; requestId: string }>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, requestId: String(res.headers['x-request-id'] ?? '') }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, requestId: String(res.headers['x-request-id'] ?? '') }),
+          );
+        },
+      );
       req.on('error', () => resolve({ status: 0, requestId: '' }));
       req.end(body);
     });
@@ -57,22 +81,39 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
       images = built;
       target = await openSwarmTarget({});
       port = await freePort();
-      await target.deploy({ name, image: images.v1, publishedPort: port, publishMode: 'host', changeCause: 'the proven model' });
+      await target.deploy({
+        name,
+        image: images.v1,
+        publishedPort: port,
+        publishMode: 'host',
+        changeCause: 'the proven model',
+      });
       await target.pinStable(name, 1);
 
       const workspace = join(mkdtempSync(join(tmpdir(), 'mlops-e2e-release-')), 'churn');
       cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace'), workspace, { recursive: true });
-      writeFileSync(join(workspace, 'mlops.config.json'), JSON.stringify({ review: { [name]: { minReviews: 3, minAcceptance: 0.6 } } }, null, 2));
+      writeFileSync(
+        join(workspace, 'mlops.config.json'),
+        JSON.stringify({ review: { [name]: { minReviews: 3, minAcceptance: 0.6 } } }, null, 2),
+      );
       // Steady traffic from 500 users, each prediction followed by its real outcome, sent as the
       // user's app sends it: with the deployment's data token.
       const auth = { 'X-Mlops-Token': await target.dataToken(name) };
-      const rows = (await import('node:fs')).readFileSync(join(workspace, 'data', 'customers.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+      const rows = (await import('node:fs'))
+        .readFileSync(join(workspace, 'data', 'customers.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(','));
       traffic = (async () => {
         for (let i = 0; running; i++) {
           const [, tenure, charges, , calls, churned] = rows[i % rows.length]!;
           const row = { tenure_months: Number(tenure), monthly_charges: Number(charges), support_calls: Number(calls) };
-          const answer = await post('/invocations', JSON.stringify({ dataframe_records: [row] }), { 'X-User-Id': `user-${i % 500}` });
-          if (answer.status === 200) await post('/feedback', JSON.stringify({ request_id: answer.requestId, label: Number(churned) }), auth);
+          const answer = await post('/invocations', JSON.stringify({ dataframe_records: [row] }), {
+            'X-User-Id': `user-${i % 500}`,
+          });
+          if (answer.status === 200)
+            await post('/feedback', JSON.stringify({ request_id: answer.requestId, label: Number(churned) }), auth);
           await new Promise((resolve) => setTimeout(resolve, answer.status === 200 ? 40 : 500));
         }
       })();
@@ -94,7 +135,10 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     new Promise<string>((resolve) => {
       request({ host: '127.0.0.1', port, path: '/router/health' }, (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (text += chunk))
+          .on('end', () => resolve(text));
       })
         .on('error', () => resolve(''))
         .end();
@@ -110,12 +154,19 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
   /** Runs a palette command that picks a deployment, and picks ours when it asks. */
   async function onDeployment(page: Page, command: string): Promise<void> {
     await runCommand(page, command);
-    const picked = await rowFinder(page).pickRow(name, 10_000).catch(() => undefined);
+    const picked = await rowFinder(page)
+      .pickRow(name, 10_000)
+      .catch(() => undefined);
     await picked?.click();
   }
 
   async function variantsTable(frame: Frame): Promise<string[][]> {
-    return frame.locator('section.block', { hasText: 'Variants' }).locator('tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').trim())));
+    return frame
+      .locator('section.block', { hasText: 'Variants' })
+      .locator('tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((row) => [...row.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').trim())),
+      );
   }
 
   test('an A/B test with live per-variant charts, then a shadow reviewed by keyboard, gated, and promoted', async (t) => {
@@ -135,24 +186,36 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await ask.answer('What keeps a user on one variant', 'header:X-User-Id');
     const frame = await webviewFrame(page, '.verdict', 300_000);
     const split = await target!.splitStatus!(name);
-    assert.deepEqual(split?.variants.map((v) => [v.name, v.weight]), [
-      ['production', 50],
-      ['candidate', 50],
-    ]);
+    assert.deepEqual(
+      split?.variants.map((v) => [v.name, v.weight]),
+      [
+        ['production', 50],
+        ['candidate', 50],
+      ],
+    );
 
     // Live: both variants answer, the charts draw them, the verdict compares their accuracy.
     await frame.locator('.chart-grid canvas').first().waitFor({ timeout: 120_000 });
     await frame.locator('.verdict', { hasText: /candidate's accuracy/ }).waitFor({ timeout: 120_000 });
     await page.waitForTimeout(11_000);
     const table = await variantsTable(frame);
-    assert.deepEqual(table.map((row) => row[0]), ['production', 'candidate']);
-    for (const row of table) assert.ok(Number(row[3]!.replace(/[^0-9]/g, '')) > 5, `answers of ${row[0]}: ${row.join(' | ')}`);
+    assert.deepEqual(
+      table.map((row) => row[0]),
+      ['production', 'candidate'],
+    );
+    for (const row of table)
+      assert.ok(Number(row[3]!.replace(/[^0-9]/g, '')) > 5, `answers of ${row[0]}: ${row.join(' | ')}`);
     const promote = frame.locator('vscode-button', { hasText: /^Promote/ });
-    assert.match((await promote.getAttribute('title')) ?? '', /gated: review gate of (candidate|production)|No variant leads|Move all traffic/);
+    assert.match(
+      (await promote.getAttribute('title')) ?? '',
+      /gated: review gate of (candidate|production)|No variant leads|Move all traffic/,
+    );
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
     await page.waitForTimeout(1500);
     await screenshot(page, 'abtest-panel');
-    await frame.locator('h2', { hasText: 'Live, per variant' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+    await frame
+      .locator('h2', { hasText: 'Live, per variant' })
+      .evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'abtest-charts');
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 
@@ -172,7 +235,10 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await onDeployment(page, 'MLOps: Review Candidate Answers');
     let review = await webviewFrame(page, '.gate-text', 120_000);
     for (let attempt = 0; attempt < 20 && !(await review.locator('h2', { hasText: /^Request / }).count()); attempt++) {
-      await review.locator('vscode-button', { hasText: 'Refresh' }).click({ timeout: 10_000 }).catch(() => undefined);
+      await review
+        .locator('vscode-button', { hasText: 'Refresh' })
+        .click({ timeout: 10_000 })
+        .catch(() => undefined);
       await page.waitForTimeout(3000);
       review = await webviewFrame(page, '.gate-text', 60_000);
     }
@@ -200,7 +266,10 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await onDeployment(page, 'MLOps: Review Candidate Answers');
     const reopened = await webviewFrame(page, '.gate-text', 120_000);
     await reopened.locator('.gate-text', { hasText: /3 of 3 reviews/ }).waitFor({ timeout: 60_000 });
-    assert.ok([...extensionHosts()].some((pid) => !hostsBefore.has(pid)), 'the panel was read by a new extension host');
+    assert.ok(
+      [...extensionHosts()].some((pid) => !hostsBefore.has(pid)),
+      'the panel was read by a new extension host',
+    );
 
     // 5. Promote from the review panel: a modal with the evidence, then revision 2 is stable.
     await reopened.locator('vscode-button', { hasText: 'Promote candidate' }).click();
@@ -208,7 +277,10 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await dialog.waitFor({ timeout: 60_000 });
     assert.match(await dialog.innerText(), /review: .*3 of 3 reviews/);
     await dialog.locator('.monaco-button', { hasText: 'Promote' }).first().click();
-    await page.locator('.notification-toast', { hasText: /candidate promoted as revision 2/ }).first().waitFor({ timeout: 300_000 });
+    await page
+      .locator('.notification-toast', { hasText: /candidate promoted as revision 2/ })
+      .first()
+      .waitFor({ timeout: 300_000 });
     const status = await target!.status(name);
     assert.deepEqual([status.revision, status.image], [2, images.v2]);
     assert.equal(await target!.splitStatus!(name), null, 'the split ended');
@@ -227,7 +299,14 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await expand(name);
     await expand({ label: 'Release History' });
     await finder.row(/Promoted as revision 2/, 30_000);
-    assert.equal(await finder.rows().filter({ hasText: /^Review/ }).count() >= 3, true, 'each review is in the history');
+    assert.equal(
+      (await finder
+        .rows()
+        .filter({ hasText: /^Review/ })
+        .count()) >= 3,
+      true,
+      'each review is in the history',
+    );
     await screenshot(page, 'release-history-tree');
 
     // 6. Back-test the promoted version against the one it replaced; the report opens.

@@ -41,10 +41,13 @@ describe('an empty workspace', { timeout: 240_000 }, () => {
     await welcome.nth(2).waitFor({ timeout: 20_000 });
     const texts = await welcome.allInnerTexts();
     await screenshot(page, 'views-welcome');
-    assert.ok(texts.some((text) => text.includes('No datasets found')), `datasets welcome in: ${texts.join(' | ')}`);
+    assert.ok(
+      texts.some((text) => text.includes('No datasets found')),
+      `datasets welcome in: ${texts.join(' | ')}`,
+    );
     assert.ok(texts.some((text) => text.includes('No MLflow experiments found')));
     assert.ok(texts.some((text) => text.includes('No deployments yet')));
-    assert.ok(await page.locator('.welcome-view-content .monaco-button', { hasText: 'Refresh' }).count() >= 3);
+    assert.ok((await page.locator('.welcome-view-content .monaco-button', { hasText: 'Refresh' }).count()) >= 3);
   });
 
   test('lists the MLOps commands in the palette', async (t) => {
@@ -54,11 +57,21 @@ describe('an empty workspace', { timeout: 240_000 }, () => {
     await screenshot(page, 'palette');
     await page.keyboard.press('Escape');
     // One query per title: the palette renders only the rows it has room for.
-    const titles = ['MLOps: Refresh Datasets', 'MLOps: Refresh Experiments', 'MLOps: Refresh Deployments', 'MLOps: Check Environment', 'MLOps: Show Log', 'MLOps: Containerise Notebook'];
+    const titles = [
+      'MLOps: Refresh Datasets',
+      'MLOps: Refresh Experiments',
+      'MLOps: Refresh Deployments',
+      'MLOps: Check Environment',
+      'MLOps: Show Log',
+      'MLOps: Containerise Notebook',
+    ];
     for (const title of titles) {
       const entries = await paletteEntries(page, title);
       await page.keyboard.press('Escape');
-      assert.ok(entries.some((entry) => entry.includes(title)), `${title} in ${entries.join(' | ')}`);
+      assert.ok(
+        entries.some((entry) => entry.includes(title)),
+        `${title} in ${entries.join(' | ')}`,
+      );
     }
   });
 });
@@ -85,7 +98,10 @@ describe('a workspace with data', { timeout: 240_000 }, () => {
     await rows.filter({ hasText: 'customers.csv' }).first().waitFor({ timeout: 30_000 });
     const labels = await rows.allInnerTexts();
     await screenshot(page, 'datasets');
-    assert.ok(labels.some((label) => label.includes('events.jsonl')), labels.join(' | '));
+    assert.ok(
+      labels.some((label) => label.includes('events.jsonl')),
+      labels.join(' | '),
+    );
     assert.ok(!labels.some((label) => label.includes('package.json')), labels.join(' | '));
   });
 
@@ -101,7 +117,13 @@ describe('a workspace with data', { timeout: 240_000 }, () => {
     );
     await screenshot(page, 'environment-panel');
     assert.ok(rows.includes('python:ok'), rows.join(' '));
-    assert.ok(rows.some((row) => row.startsWith('docker:')), rows.join(' '));
-    assert.ok(rows.some((row) => row.startsWith('git:')), rows.join(' '));
+    assert.ok(
+      rows.some((row) => row.startsWith('docker:')),
+      rows.join(' '),
+    );
+    assert.ok(
+      rows.some((row) => row.startsWith('git:')),
+      rows.join(' '),
+    );
   });
 });

@@ -29,7 +29,17 @@ function traffic(): string[] {
     const id = `r${i}`;
     const failed = !candidate && i % 10 === 0;
     const answer = (variant: string, version: string, prediction: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ ts: ts(i, extra.shadow ? 5 : 0), request_id: id, version, variant, inputs: [{ tenure: i }], predictions: failed && !extra.shadow ? null : [prediction], latency_ms: candidate ? 8 + (i % 5) : 10 + (i % 7), status: failed && !extra.shadow ? 500 : 200, ...extra });
+      JSON.stringify({
+        ts: ts(i, extra.shadow ? 5 : 0),
+        request_id: id,
+        version,
+        variant,
+        inputs: [{ tenure: i }],
+        predictions: failed && !extra.shadow ? null : [prediction],
+        latency_ms: candidate ? 8 + (i % 5) : 10 + (i % 7),
+        status: failed && !extra.shadow ? 500 : 200,
+        ...extra,
+      });
     const truth = 'yes';
     const k = Math.floor(i / 3) * 2 + (i % 3 === 1 ? 1 : 0); // 0..399 over production's requests
     if (candidate) lines.push(answer('candidate', 'v2', Math.floor(i / 3) % 10 === 0 ? 'no' : truth));
@@ -37,7 +47,15 @@ function traffic(): string[] {
       lines.push(answer('production', 'v1', k % 4 === 0 ? 'no' : truth));
       lines.push(answer('shadow', 'v3', k % 2 === 0 ? 'no' : truth, { shadow: true }));
     }
-    lines.push(JSON.stringify({ ts: ts(i, 500), kind: 'feedback', request_id: id, label: truth, ...(candidate ? { reward: 1 + (i % 2) } : {}) }));
+    lines.push(
+      JSON.stringify({
+        ts: ts(i, 500),
+        kind: 'feedback',
+        request_id: id,
+        label: truth,
+        ...(candidate ? { reward: 1 + (i % 2) } : {}),
+      }),
+    );
   }
   return lines;
 }
@@ -48,12 +66,21 @@ test('per-variant traffic, errors, accuracy and rewards, each compared with prod
   const report = await abReport(lake, { target, deployment, from: start, to: start + 600_000, buckets: 10 });
 
   const byName = Object.fromEntries(report.variants.map((v) => [v.variant, v]));
-  assert.deepEqual(report.variants.map((v) => v.variant), ['production', 'candidate', 'shadow'], 'production first');
-  assert.deepEqual([byName.production.requests, byName.production.errors, byName.production.versions], [400, 40, ['v1']]);
+  assert.deepEqual(
+    report.variants.map((v) => v.variant),
+    ['production', 'candidate', 'shadow'],
+    'production first',
+  );
+  assert.deepEqual(
+    [byName.production.requests, byName.production.errors, byName.production.versions],
+    [400, 40, ['v1']],
+  );
   assert.deepEqual([byName.candidate.requests, byName.candidate.errors, byName.candidate.shadow], [200, 0, false]);
   assert.equal(byName.shadow.shadow, true);
   // Failed answers are not judged: 360 labelled production answers.
-  const productionRight = Array.from({ length: 400 }, (_, k) => k).filter((k) => k % 4 !== 0 && !((Math.floor(k / 2) * 3 + (k % 2)) % 10 === 0)).length;
+  const productionRight = Array.from({ length: 400 }, (_, k) => k).filter(
+    (k) => k % 4 !== 0 && !((Math.floor(k / 2) * 3 + (k % 2)) % 10 === 0),
+  ).length;
   assert.deepEqual([byName.production.labelled, byName.production.correct], [360, productionRight]);
   assert.deepEqual([byName.candidate.labelled, byName.candidate.correct], [200, 180]);
   assert.deepEqual([byName.shadow.labelled, byName.shadow.correct], [400, 200]);
@@ -69,11 +96,18 @@ test('per-variant traffic, errors, accuracy and rewards, each compared with prod
   assert.equal(report.verdict.metric, 'accuracy');
   assert.equal(report.verdict.leader, 'candidate');
   assert.equal(report.verdict.significant, true);
-  assert.match(report.verdict.summary, /^candidate's accuracy 90\.0% vs \d+\.\d% \(\+\d+\.\d points, 95% CI .*p < 0\.001\): candidate is significantly better\.$/);
+  assert.match(
+    report.verdict.summary,
+    /^candidate's accuracy 90\.0% vs \d+\.\d% \(\+\d+\.\d points, 95% CI .*p < 0\.001\): candidate is significantly better\.$/,
+  );
 
   const points = Object.values(report.series.variants).flat();
   assert.equal(report.series.bucketMs, 60_000);
-  assert.equal(points.reduce((sum, p) => sum + p.requests, 0), 1000, 'every answer is in one bucket');
+  assert.equal(
+    points.reduce((sum, p) => sum + p.requests, 0),
+    1000,
+    'every answer is in one bucket',
+  );
 });
 
 test('a deployment without split traffic reports nothing to compare', async () => {

@@ -43,7 +43,11 @@ function sklearn(script: string, input: unknown): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-backtest-sklearn-'));
   const file = join(dir, 'input.json');
   writeFileSync(file, JSON.stringify(input));
-  const result = spawnSync(python, ['-c', `import json, sys\nfrom sklearn import metrics\nd = json.load(open(sys.argv[1]))\n${script}`, file], { encoding: 'utf8' });
+  const result = spawnSync(
+    python,
+    ['-c', `import json, sys\nfrom sklearn import metrics\nd = json.load(open(sys.argv[1]))\n${script}`, file],
+    { encoding: 'utf8' },
+  );
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as Record<string, number>;
 }
@@ -64,10 +68,18 @@ if d['scores'] is not None:
 print(json.dumps(out))`;
 
 function assertClose(actual: number | null | undefined, expected: number, what: string): void {
-  assert.ok(typeof actual === 'number' && Math.abs(actual - expected) <= TOLERANCE, `${what}: ours ${actual}, scikit-learn's ${expected}`);
+  assert.ok(
+    typeof actual === 'number' && Math.abs(actual - expected) <= TOLERANCE,
+    `${what}: ours ${actual}, scikit-learn's ${expected}`,
+  );
 }
 
-function checkClassification(report: BacktestReport, version: VersionResult, replay: ReplayResult, labels: unknown[]): void {
+function checkClassification(
+  report: BacktestReport,
+  version: VersionResult,
+  replay: ReplayResult,
+  labels: unknown[],
+): void {
   const input = {
     y: labels.map(classKey),
     p: replay.predictions.map(classKey),
@@ -76,7 +88,8 @@ function checkClassification(report: BacktestReport, version: VersionResult, rep
     classes: replay.classes,
   };
   const expected = sklearn(CLASSIFICATION_SCRIPT, input);
-  for (const key of ['accuracy', 'precision', 'recall', 'f1'] as const) assertClose(version.classification?.[key], expected[key], `${version.role} ${key}`);
+  for (const key of ['accuracy', 'precision', 'recall', 'f1'] as const)
+    assertClose(version.classification?.[key], expected[key], `${version.role} ${key}`);
   if (replay.scores) assertClose(version.classification?.rocAuc, expected.rocAuc, `${version.role} ROC AUC`);
   else assert.equal(version.classification?.rocAuc, null, 'a ROC AUC without scores');
 }
@@ -96,10 +109,10 @@ function ready(t: TestContext): boolean {
   return needService(t, !unavailable, unavailable);
 }
 
-test('the metrics equal scikit-learn\'s on random labels with tied scores, binary and multiclass', (t) => {
+test("the metrics equal scikit-learn's on random labels with tied scores, binary and multiclass", (t) => {
   if (!ready(t)) return;
   let state = 7;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const n = 500;
   const binaryLabels = Array.from({ length: n }, () => (random() < 0.3 ? 'yes' : 'no'));
   const binaryPredictions = binaryLabels.map((y) => (random() < 0.8 ? y : y === 'yes' ? 'no' : 'yes'));
@@ -108,9 +121,22 @@ test('the metrics equal scikit-learn\'s on random labels with tied scores, binar
     const p = Math.round(Math.min(1, Math.max(0, (y === 'yes' ? 0.6 : 0.4) + (random() - 0.5) * 0.8)) * 100) / 100;
     return [1 - p, p];
   });
-  const ours = classificationMetrics({ labels: binaryLabels, predictions: binaryPredictions, positive: 'yes', scores: binaryScores, classes: ['no', 'yes'] });
-  const theirs = sklearn(CLASSIFICATION_SCRIPT, { y: binaryLabels, p: binaryPredictions, pos: 'yes', scores: binaryScores, classes: ['no', 'yes'] });
-  for (const key of ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const) assertClose(ours[key], theirs[key], `binary ${key}`);
+  const ours = classificationMetrics({
+    labels: binaryLabels,
+    predictions: binaryPredictions,
+    positive: 'yes',
+    scores: binaryScores,
+    classes: ['no', 'yes'],
+  });
+  const theirs = sklearn(CLASSIFICATION_SCRIPT, {
+    y: binaryLabels,
+    p: binaryPredictions,
+    pos: 'yes',
+    scores: binaryScores,
+    classes: ['no', 'yes'],
+  });
+  for (const key of ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const)
+    assertClose(ours[key], theirs[key], `binary ${key}`);
 
   const classes = ['a', 'b', 'c', 'd'];
   const labels = Array.from({ length: n }, () => classes[Math.floor(random() * 4)]);
@@ -122,13 +148,17 @@ test('the metrics equal scikit-learn\'s on random labels with tied scores, binar
   });
   const multi = classificationMetrics({ labels, predictions, scores, classes });
   const expected = sklearn(CLASSIFICATION_SCRIPT, { y: labels, p: predictions, pos: null, scores, classes });
-  for (const key of ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const) assertClose(multi[key], expected[key], `multiclass ${key}`);
+  for (const key of ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const)
+    assertClose(multi[key], expected[key], `multiclass ${key}`);
   assert.equal(aucOf([true, false], [0.5, 0.5]), 0.5);
 
   const y = Array.from({ length: n }, () => random() * 100);
   const p = y.map((v) => v + (random() - 0.5) * 20);
   const regression = regressionMetrics(y, p);
-  const sk = sklearn(`print(json.dumps({'mae': metrics.mean_absolute_error(d['y'], d['p']), 'rmse': metrics.mean_squared_error(d['y'], d['p']) ** 0.5, 'r2': metrics.r2_score(d['y'], d['p'])}))`, { y, p });
+  const sk = sklearn(
+    `print(json.dumps({'mae': metrics.mean_absolute_error(d['y'], d['p']), 'rmse': metrics.mean_squared_error(d['y'], d['p']) ** 0.5, 'r2': metrics.r2_score(d['y'], d['p'])}))`,
+    { y, p },
+  );
   for (const key of ['mae', 'rmse', 'r2'] as const) assertClose(regression[key], sk[key], `regression ${key}`);
 });
 
@@ -143,14 +173,29 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
   });
   const haveImages = (t: TestContext) => ready(t) && needService(t, !imagesMissing, imagesMissing);
 
-  test('churn v2 against v1: each version\'s metrics equal scikit-learn\'s, with progress, disagreements and no container left', async (t) => {
+  test("churn v2 against v1: each version's metrics equal scikit-learn's, with progress, disagreements and no container left", async (t) => {
     if (!haveImages(t)) return;
     const progress: { done: number; total: number }[] = [];
-    const run = await runBacktest({ candidate: v2, baseline: v1, data: customers, label: 'churned', workspace: repoRoot, batchSize: 25, parallelism: 4, onProgress: (p) => progress.push(p) });
+    const run = await runBacktest({
+      candidate: v2,
+      baseline: v1,
+      data: customers,
+      label: 'churned',
+      workspace: repoRoot,
+      batchSize: 25,
+      parallelism: 4,
+      onProgress: (p) => progress.push(p),
+    });
     const { report } = run;
     assert.equal(report.task, 'classification');
     assert.equal(report.data.rows, 240);
-    assert.deepEqual(report.data.columns, ['customer_id', 'tenure_months', 'monthly_charges', 'contract', 'support_calls']);
+    assert.deepEqual(report.data.columns, [
+      'customer_id',
+      'tenure_months',
+      'monthly_charges',
+      'contract',
+      'support_calls',
+    ]);
     assert.equal(report.averaging, 'binary');
     assert.equal(report.positiveClass, '1');
     assert.ok(report.baseline);
@@ -159,7 +204,10 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
       assert.equal(version.requests, 10);
       assert.equal(version.latencySeries.length, 10);
       assert.ok(version.latencyMs.p50! > 0 && version.latencyMs.p95! >= version.latencyMs.p50!);
-      assert.equal(version.confusion!.flat().reduce((a, b) => a + b, 0), 240);
+      assert.equal(
+        version.confusion!.flat().reduce((a, b) => a + b, 0),
+        240,
+      );
     }
     checkClassification(report, report.candidate, run.candidate, run.data.labels);
     checkClassification(report, report.baseline, run.baseline!, run.data.labels);
@@ -168,7 +216,9 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
     assert.equal(last.done, 480);
     assert.equal(last.total, 480);
     assert.ok(progress.every((p, i) => i === 0 || p.done >= progress[i - 1].done));
-    const differing = run.candidate.predictions.filter((p, i) => classKey(p) !== classKey(run.baseline!.predictions[i])).length;
+    const differing = run.candidate.predictions.filter(
+      (p, i) => classKey(p) !== classKey(run.baseline!.predictions[i]),
+    ).length;
     assert.equal(report.comparison!.disagreements, differing);
     assert.equal(report.comparison!.top.length, Math.min(20, differing));
     for (const row of report.comparison!.top) {
@@ -178,44 +228,72 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
     assert.deepEqual(await backtestContainers(), []);
   });
 
-  test('a regression model: MAE, RMSE and R² equal scikit-learn\'s', async (t) => {
+  test("a regression model: MAE, RMSE and R² equal scikit-learn's", async (t) => {
     if (!haveImages(t)) return;
     const base = await testBaseImage();
     const root = mkdtempSync(join(tmpdir(), 'mlops-backtest-houses-'));
     cpSync(fixtures, root, { recursive: true });
-    const { image } = await containerizeNotebook({ notebook: join(root, 'house_prices.ipynb'), workspaceRoot: root, python, baseImage: base.image, smoke: false, tag: 'mlops-test-backtest/houses:v1' });
+    const { image } = await containerizeNotebook({
+      notebook: join(root, 'house_prices.ipynb'),
+      workspaceRoot: root,
+      python,
+      baseImage: base.image,
+      smoke: false,
+      tag: 'mlops-test-backtest/houses:v1',
+    });
     const run = await runBacktest({ candidate: image!, data: houses, label: 'price', workspace: root, batchSize: 64 });
     assert.equal(run.report.task, 'regression');
     assert.equal(run.report.candidate.predicted, 200);
     assert.equal(run.report.baseline, null);
     assert.equal(run.report.gate.passed, true);
-    const expected = sklearn(`print(json.dumps({'mae': metrics.mean_absolute_error(d['y'], d['p']), 'rmse': metrics.mean_squared_error(d['y'], d['p']) ** 0.5, 'r2': metrics.r2_score(d['y'], d['p'])}))`, {
-      y: run.data.labels,
-      p: run.candidate.predictions,
-    });
-    for (const key of ['mae', 'rmse', 'r2'] as const) assertClose(run.report.candidate.regression?.[key], expected[key], key);
+    const expected = sklearn(
+      `print(json.dumps({'mae': metrics.mean_absolute_error(d['y'], d['p']), 'rmse': metrics.mean_squared_error(d['y'], d['p']) ** 0.5, 'r2': metrics.r2_score(d['y'], d['p'])}))`,
+      {
+        y: run.data.labels,
+        p: run.candidate.predictions,
+      },
+    );
+    for (const key of ['mae', 'rmse', 'r2'] as const)
+      assertClose(run.report.candidate.regression?.[key], expected[key], key);
     // The notebook's model fits its training data: R² well above 0.
     assert.ok(run.report.candidate.regression!.r2 > 0.5);
   });
 
   describe('the CLI gate on real model images', () => {
-    const load = "import pandas as pd\nfrom sklearn.dummy import DummyClassifier\nfrom sklearn.ensemble import RandomForestClassifier\ndf = pd.read_csv('data/customers.csv')\nfeatures = ['tenure_months', 'monthly_charges', 'support_calls']";
+    const load =
+      "import pandas as pd\nfrom sklearn.dummy import DummyClassifier\nfrom sklearn.ensemble import RandomForestClassifier\ndf = pd.read_csv('data/customers.csv')\nfeatures = ['tenure_months', 'monthly_charges', 'support_calls']";
     const gated = async (...args: string[]) => {
       const out = { stdout: '', stderr: '' };
       const program = { name: 'mlops', version: '0', commands: [backtestCommand] };
-      const code = await runCli(program, ['backtest', '--max-regression', '0.01', ...args], { stdout: (s) => (out.stdout += s), stderr: (s) => (out.stderr += s) });
+      const code = await runCli(program, ['backtest', '--max-regression', '0.01', ...args], {
+        stdout: (s) => (out.stdout += s),
+        stderr: (s) => (out.stderr += s),
+      });
       return { code, ...out };
     };
-    const churnGate = (candidate: string, ...args: string[]) => gated('--candidate', candidate, '--baseline', v1, '--data', customers, '--label', 'churned', ...args);
+    const churnGate = (candidate: string, ...args: string[]) =>
+      gated('--candidate', candidate, '--baseline', v1, '--data', customers, '--label', 'churned', ...args);
 
     test('a collapsed candidate (always 0) fails with exit 1 and says so', async (t) => {
       if (!haveImages(t)) return;
-      const image = await notebookImage('mlops-test-backtest/collapsed:v1', [load, "clf = DummyClassifier(strategy='constant', constant=0)\nclf.fit(df[features], df['churned'])"]);
+      const image = await notebookImage('mlops-test-backtest/collapsed:v1', [
+        load,
+        "clf = DummyClassifier(strategy='constant', constant=0)\nclf.fit(df[features], df['churned'])",
+      ]);
       const text = await churnGate(image);
       assert.equal(text.code, 1, text.stderr);
-      assert.match(text.stdout, /gate metric accuracy \(higher is better\): candidate 0\.\d{4}, baseline 0\.\d{4}, regression 0\.\d{4} \(at most 0\.01\)/);
-      assert.match(text.stdout, /gate FAILED: the candidate answers 0 for every row, where the labels hold 0 and 1 and the baseline answers 2 classes: it has collapsed to one class/);
-      assert.match(text.stderr, /The back-test gate failed for mlops-test-backtest\/collapsed:v1: the candidate answers 0 for every row/);
+      assert.match(
+        text.stdout,
+        /gate metric accuracy \(higher is better\): candidate 0\.\d{4}, baseline 0\.\d{4}, regression 0\.\d{4} \(at most 0\.01\)/,
+      );
+      assert.match(
+        text.stdout,
+        /gate FAILED: the candidate answers 0 for every row, where the labels hold 0 and 1 and the baseline answers 2 classes: it has collapsed to one class/,
+      );
+      assert.match(
+        text.stderr,
+        /The back-test gate failed for mlops-test-backtest\/collapsed:v1: the candidate answers 0 for every row/,
+      );
       const json = await churnGate(image, '--json');
       assert.equal(json.code, 1);
       const report = JSON.parse(json.stdout) as BacktestReport;
@@ -230,27 +308,45 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
 
     test('an inverted candidate (trained on flipped labels) fails with exit 1 and says by how much', async (t) => {
       if (!haveImages(t)) return;
-      const image = await notebookImage('mlops-test-backtest/inverted:v1', [load, "clf = RandomForestClassifier(n_estimators=50, max_depth=5, random_state=0)\nclf.fit(df[features], 1 - df['churned'])"]);
+      const image = await notebookImage('mlops-test-backtest/inverted:v1', [
+        load,
+        "clf = RandomForestClassifier(n_estimators=50, max_depth=5, random_state=0)\nclf.fit(df[features], 1 - df['churned'])",
+      ]);
       const result = await churnGate(image, '--json');
       assert.equal(result.code, 1, result.stderr);
       const report = JSON.parse(result.stdout) as BacktestReport;
       assert.equal(report.gate.passed, false);
       // Right where v1 is wrong: far below the baseline, and both answer 0 and 1.
-      assert.ok(report.gate.candidate! < 0.5 && report.gate.baseline! > 0.7, `accuracy ${report.gate.candidate} vs ${report.gate.baseline}`);
+      assert.ok(
+        report.gate.candidate! < 0.5 && report.gate.baseline! > 0.7,
+        `accuracy ${report.gate.candidate} vs ${report.gate.baseline}`,
+      );
       assert.deepEqual(report.gate.unknownClasses, []);
-      assert.match(report.gate.reason, /^accuracy 0\.\d{4} vs 0\.\d{4} \(-0\.\d{4}\): worse than the allowed regression of 0\.01$/);
-      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/inverted:v1: accuracy .* worse than the allowed regression of 0\.01/);
+      assert.match(
+        report.gate.reason,
+        /^accuracy 0\.\d{4} vs 0\.\d{4} \(-0\.\d{4}\): worse than the allowed regression of 0\.01$/,
+      );
+      assert.match(
+        result.stderr,
+        /The back-test gate failed for mlops-test-backtest\/inverted:v1: accuracy .* worse than the allowed regression of 0\.01/,
+      );
     });
 
     test('a random candidate fails with exit 1', async (t) => {
       if (!haveImages(t)) return;
-      const image = await notebookImage('mlops-test-backtest/random:v1', [load, "clf = DummyClassifier(strategy='uniform', random_state=0)\nclf.fit(df[features], df['churned'])"]);
+      const image = await notebookImage('mlops-test-backtest/random:v1', [
+        load,
+        "clf = DummyClassifier(strategy='uniform', random_state=0)\nclf.fit(df[features], df['churned'])",
+      ]);
       const result = await churnGate(image, '--json');
       assert.equal(result.code, 1, result.stderr);
       const report = JSON.parse(result.stdout) as BacktestReport;
       assert.equal(report.gate.passed, false);
       assert.ok(report.gate.candidate! < 0.65, `a random model's accuracy ${report.gate.candidate}`);
-      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/random:v1: accuracy .* worse than the allowed regression/);
+      assert.match(
+        result.stderr,
+        /The back-test gate failed for mlops-test-backtest\/random:v1: accuracy .* worse than the allowed regression/,
+      );
     });
 
     test('an equal candidate passes with exit 0, and --out keeps the report', async (t) => {
@@ -258,7 +354,10 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
       const out = join(mkdtempSync(join(tmpdir(), 'mlops-backtest-out-')), 'report.json');
       const equal = await churnGate(v1, '--out', out);
       assert.equal(equal.code, 0, equal.stderr);
-      assert.match(equal.stdout, /gate metric accuracy \(higher is better\): candidate (0\.\d{4}), baseline \1, regression 0\.0000 \(at most 0\.01\)/);
+      assert.match(
+        equal.stdout,
+        /gate metric accuracy \(higher is better\): candidate (0\.\d{4}), baseline \1, regression 0\.0000 \(at most 0\.01\)/,
+      );
       assert.match(equal.stdout, /gate PASSED: accuracy /);
       assert.match(equal.stdout, /disagreement: 0 of 240 rows/);
       assert.equal(equal.stderr.includes('gate failed'), false);
@@ -284,16 +383,36 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
         "import pandas as pd\nfrom sklearn.dummy import DummyClassifier\ndf = pd.read_csv('data/ones.csv')\ny = df['label'].copy()\ny.iloc[0] = 2",
         `clf = DummyClassifier(strategy='constant', constant=${constant})\nclf.fit(df[['x1', 'x2']], y)`,
       ];
-      const [one, two] = await Promise.all([notebookImage('mlops-test-backtest/answers-1:v1', cells(1), { 'data/ones.csv': ones }), notebookImage('mlops-test-backtest/answers-2:v1', cells(2), { 'data/ones.csv': ones })]);
+      const [one, two] = await Promise.all([
+        notebookImage('mlops-test-backtest/answers-1:v1', cells(1), { 'data/ones.csv': ones }),
+        notebookImage('mlops-test-backtest/answers-2:v1', cells(2), { 'data/ones.csv': ones }),
+      ]);
       const data = join(mkdtempSync(join(tmpdir(), 'mlops-backtest-ones-')), 'ones.csv');
       writeFileSync(data, ones);
       const result = await gated('--candidate', two, '--baseline', one, '--data', data, '--label', 'label');
       assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
       assert.match(result.stdout, /positive class 1\b/);
-      assert.match(result.stdout, /gate metric accuracy \(higher is better\): candidate 0\.0000, baseline 1\.0000, regression 1\.0000 \(at most 0\.01\)/);
-      assert.match(result.stderr, /The back-test gate failed for mlops-test-backtest\/answers-2:v1: the candidate answers the class 2, which no label holds \(the labels hold 1; .*\); accuracy 0\.0000 vs 1\.0000 \(-1\.0000\)\./);
+      assert.match(
+        result.stdout,
+        /gate metric accuracy \(higher is better\): candidate 0\.0000, baseline 1\.0000, regression 1\.0000 \(at most 0\.01\)/,
+      );
+      assert.match(
+        result.stderr,
+        /The back-test gate failed for mlops-test-backtest\/answers-2:v1: the candidate answers the class 2, which no label holds \(the labels hold 1; .*\); accuracy 0\.0000 vs 1\.0000 \(-1\.0000\)\./,
+      );
       // A positive class the labels do not hold is refused before any container starts.
-      const refused = await gated('--candidate', two, '--baseline', one, '--data', data, '--label', 'label', '--positive-class', '2');
+      const refused = await gated(
+        '--candidate',
+        two,
+        '--baseline',
+        one,
+        '--data',
+        data,
+        '--label',
+        'label',
+        '--positive-class',
+        '2',
+      );
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /The positive class '2' is not a class of the labels, which hold 1/);
     });
@@ -310,10 +429,29 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
       const deployed = (await target.status(name)).image;
       const out = { stdout: '', stderr: '' };
       const program = { name: 'mlops', version: '0', commands: [backtestCommand] };
-      const code = await runCli(program, ['backtest', '--candidate', v2, '--baseline', name, '--target', 'swarm', '--data', customers, '--label', 'churned', '--limit', '50', '--json'], {
-        stdout: (text) => (out.stdout += text),
-        stderr: (text) => (out.stderr += text),
-      });
+      const code = await runCli(
+        program,
+        [
+          'backtest',
+          '--candidate',
+          v2,
+          '--baseline',
+          name,
+          '--target',
+          'swarm',
+          '--data',
+          customers,
+          '--label',
+          'churned',
+          '--limit',
+          '50',
+          '--json',
+        ],
+        {
+          stdout: (text) => (out.stdout += text),
+          stderr: (text) => (out.stderr += text),
+        },
+      );
       assert.equal(code, 0, out.stderr);
       const report = JSON.parse(out.stdout) as BacktestReport;
       assert.equal(report.baseline?.image, deployed);
@@ -324,25 +462,56 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
     }
   });
 
-  test('the lake\'s logged requests replay with the labels of their feedback; a request without feedback is skipped', async (t) => {
+  test("the lake's logged requests replay with the labels of their feedback; a request without feedback is skipped", async (t) => {
     if (!haveImages(t)) return;
     const workspace = mkdtempSync(join(tmpdir(), 'mlops-backtest-lake-'));
     const lake = openLake(join(workspace, '.mlops', 'lake'));
-    const table = readFileSync(customers, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
-    const row = (f: string[]) => ({ tenure_months: Number(f[1]), monthly_charges: Number(f[2]), support_calls: Number(f[4]) });
+    const table = readFileSync(customers, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
+    const row = (f: string[]) => ({
+      tenure_months: Number(f[1]),
+      monthly_charges: Number(f[2]),
+      support_calls: Number(f[4]),
+    });
     // 20 requests of one row and 10 of three rows; the last 5 single-row requests get no feedback.
     const requests = [
       ...table.slice(0, 20).map((f, i) => ({ id: `r${i}`, rows: [f] })),
       ...Array.from({ length: 10 }, (_, i) => ({ id: `m${i}`, rows: table.slice(20 + 3 * i, 23 + 3 * i) })),
     ];
-    const lines = requests.map((r, i) => JSON.stringify({ ts: `2026-12-01T10:00:${String(i).padStart(2, '0')}.000Z`, request_id: r.id, version: 'v1', status: 200, latency_ms: 1, inputs: r.rows.map(row), predictions: r.rows.map(() => 0) }));
+    const lines = requests.map((r, i) =>
+      JSON.stringify({
+        ts: `2026-12-01T10:00:${String(i).padStart(2, '0')}.000Z`,
+        request_id: r.id,
+        version: 'v1',
+        status: 200,
+        latency_ms: 1,
+        inputs: r.rows.map(row),
+        predictions: r.rows.map(() => 0),
+      }),
+    );
     // Feedback as the model server logs it (POST /feedback); a later line corrects r0's label.
     const feedback = requests
       .filter((r) => !/^r1[5-9]$/.test(r.id))
-      .map((r) => ({ ts: '2026-12-01T11:00:00.000Z', kind: 'feedback', request_id: r.id, label: r.rows.length === 1 ? Number(r.rows[0][5]) : r.rows.map((f) => Number(f[5])) }));
-    feedback.unshift({ ts: '2026-12-01T10:30:00.000Z', kind: 'feedback', request_id: 'r0', label: 1 - Number(table[0][5]) });
+      .map((r) => ({
+        ts: '2026-12-01T11:00:00.000Z',
+        kind: 'feedback',
+        request_id: r.id,
+        label: r.rows.length === 1 ? Number(r.rows[0][5]) : r.rows.map((f) => Number(f[5])),
+      }));
+    feedback.unshift({
+      ts: '2026-12-01T10:30:00.000Z',
+      kind: 'feedback',
+      request_id: 'r0',
+      label: 1 - Number(table[0][5]),
+    });
     try {
-      const ingest = await ingestRequestLines(lake, [...lines, ...feedback.map((f) => JSON.stringify(f))], { target: 'swarm', deployment: 'churn' });
+      const ingest = await ingestRequestLines(lake, [...lines, ...feedback.map((f) => JSON.stringify(f))], {
+        target: 'swarm',
+        deployment: 'churn',
+      });
       assert.equal(ingest.feedback, 26);
     } finally {
       await lake.close();
@@ -376,7 +545,14 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
     assert.deepEqual(await backtestContainers(), []);
     // Cancelled while the containers start.
     const early = new AbortController();
-    const starting = runBacktest({ candidate: v2, data: customers, label: 'churned', workspace: repoRoot, signal: early.signal, onProgress: ({ message }) => message.startsWith('Starting') && setTimeout(() => early.abort(), 300) });
+    const starting = runBacktest({
+      candidate: v2,
+      data: customers,
+      label: 'churned',
+      workspace: repoRoot,
+      signal: early.signal,
+      onProgress: ({ message }) => message.startsWith('Starting') && setTimeout(() => early.abort(), 300),
+    });
     await assert.rejects(starting, /The back-test was cancelled/);
     assert.deepEqual(await backtestContainers(), []);
   });

@@ -23,8 +23,14 @@ test('an mlruns/ with missing and garbled meta.yaml still lists the healthy expe
   const healthy = experiments.find((e) => e.id === broken.healthyExperimentId);
   assert.ok(healthy && !healthy.problem, 'the healthy experiment reads');
   const problems = experiments.filter((e) => e.problem).map((e) => e.problem!);
-  assert.ok(problems.some((p) => p.includes(broken.missingMeta) && /missing/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => p.includes(broken.garbledMeta) && /not valid/.test(p)), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.includes(broken.missingMeta) && /missing/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => p.includes(broken.garbledMeta) && /not valid/.test(p)),
+    problems.join('\n'),
+  );
 });
 
 test('a garbage metric line is named with its file and line; the valid points still read', async (t) => {
@@ -63,10 +69,15 @@ async function lockedCopy(seconds: number): Promise<string> {
   const { sqlitePath } = await mlflowStores();
   const copy = join(mkdtempSync(join(tmpdir(), 'mlops-locked-')), 'mlflow.db');
   copyFileSync(sqlitePath, copy);
-  const writer = spawn(mlflowPaths().python, ['-c', `import sqlite3, sys, time
+  const writer = spawn(mlflowPaths().python, [
+    '-c',
+    `import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute('BEGIN EXCLUSIVE'); c.execute("UPDATE experiments SET name = name")
-print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')`, copy, String(seconds)]);
+print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')`,
+    copy,
+    String(seconds),
+  ]);
   await new Promise<void>((resolve, reject) => {
     writer.stdout.once('data', () => resolve());
     writer.once('exit', (code) => reject(new Error(`the writer exited with ${code}`)));
@@ -85,17 +96,21 @@ test('a database locked by a writer is read once the writer lets go', async (t) 
   assert.equal(experiments.length, expectedSqlite.experiments.length);
 });
 
-test("a lock held at open, beyond SQLite's busy timeout, gets the retries later reads get", { timeout: 60_000 }, async (t) => {
-  if (!needService(t, !unavailable, why)) return;
-  const { expectedSqlite } = await mlflowStores();
-  // Longer than the 5 s busy timeout of one try: the open itself must retry, as reads do.
-  const store = openStore(await lockedCopy(7));
-  const started = Date.now();
-  const experiments = await store.listExperiments();
-  await store.close();
-  assert.ok(Date.now() - started >= 6000, `it waited for the lock (${Date.now() - started} ms)`);
-  assert.equal(experiments.length, expectedSqlite.experiments.length);
-});
+test(
+  "a lock held at open, beyond SQLite's busy timeout, gets the retries later reads get",
+  { timeout: 60_000 },
+  async (t) => {
+    if (!needService(t, !unavailable, why)) return;
+    const { expectedSqlite } = await mlflowStores();
+    // Longer than the 5 s busy timeout of one try: the open itself must retry, as reads do.
+    const store = openStore(await lockedCopy(7));
+    const started = Date.now();
+    const experiments = await store.listExperiments();
+    await store.close();
+    assert.ok(Date.now() - started >= 6000, `it waited for the lock (${Date.now() - started} ms)`);
+    assert.equal(experiments.length, expectedSqlite.experiments.length);
+  },
+);
 
 test('an unreachable tracking server and a 401 get messages that say what to do', async () => {
   await assert.rejects(openStore('http://127.0.0.1:9').listExperiments(), /cannot be reached/);
@@ -104,12 +119,15 @@ test('an unreachable tracking server and a 401 get messages that say what to do'
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   try {
-    await assert.rejects(openStore(`http://127.0.0.1:${port}`, { rest: { token: 'wrong' } }).listExperiments(), (error: unknown) => {
-      assert.ok(error instanceof MlopsError);
-      assert.match(error.message, /HTTP 401/);
-      assert.match(error.remedy ?? '', /MLFLOW_TRACKING_TOKEN/);
-      return true;
-    });
+    await assert.rejects(
+      openStore(`http://127.0.0.1:${port}`, { rest: { token: 'wrong' } }).listExperiments(),
+      (error: unknown) => {
+        assert.ok(error instanceof MlopsError);
+        assert.match(error.message, /HTTP 401/);
+        assert.match(error.remedy ?? '', /MLFLOW_TRACKING_TOKEN/);
+        return true;
+      },
+    );
   } finally {
     server.close();
   }

@@ -3,7 +3,17 @@
 // only the notebook reuses the dependency layers; bad input fails clearly and tags nothing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -41,21 +51,36 @@ function shape(name: string): string {
 }
 
 function commitAll(dir: string): string {
-  for (const args of [['init', '-q'], ['add', '.'], ['-c', 'user.email=t@example.org', '-c', 'user.name=t', 'commit', '-qm', 'notebooks']]) {
+  for (const args of [
+    ['init', '-q'],
+    ['add', '.'],
+    ['-c', 'user.email=t@example.org', '-c', 'user.name=t', 'commit', '-qm', 'notebooks'],
+  ]) {
     spawnSync('git', args, { cwd: dir });
   }
   return dir;
 }
 
 /** Starts the image as a user would, sends records to /invocations, and removes the container. */
-async function invoke(image: string, records: Record<string, unknown>[]): Promise<{ status: number; body: { predictions?: unknown[] } }> {
-  const container = await docker.createContainer({ Image: image, HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } }, ExposedPorts: { '8080/tcp': {} } });
+async function invoke(
+  image: string,
+  records: Record<string, unknown>[],
+): Promise<{ status: number; body: { predictions?: unknown[] } }> {
+  const container = await docker.createContainer({
+    Image: image,
+    HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    ExposedPorts: { '8080/tcp': {} },
+  });
   try {
     await container.start();
     const port = (await container.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
     const base = `http://127.0.0.1:${port}`;
     await waitHealthy(container, base, 90_000);
-    const response = await fetch(`${base}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: records }) });
+    const response = await fetch(`${base}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dataframe_records: records }),
+    });
     return { status: response.status, body: (await response.json()) as { predictions?: unknown[] } };
   } finally {
     await container.remove({ force: true });
@@ -63,11 +88,24 @@ async function invoke(image: string, records: Record<string, unknown>[]): Promis
 }
 
 function options(root: string, notebook: string, extra: Partial<ContainerizeOptions> = {}): ContainerizeOptions {
-  return { notebook: join(root, notebook), workspaceRoot: root, python, baseImage, outDir: mkdtempSync(join(tmpdir(), 'mlops-context-')), ...extra };
+  return {
+    notebook: join(root, notebook),
+    workspaceRoot: root,
+    python,
+    baseImage,
+    outDir: mkdtempSync(join(tmpdir(), 'mlops-context-')),
+    ...extra,
+  };
 }
 
 async function imageExists(tag: string): Promise<boolean> {
-  return docker.getImage(tag).inspect().then(() => true, () => false);
+  return docker
+    .getImage(tag)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 function ready(t: TestContext): boolean {
@@ -89,7 +127,11 @@ before(async () => {
 after(async () => {
   if (unavailable) return;
   const images = await docker.listImages({ filters: JSON.stringify({ reference: ['mlops-test/*'] }) });
-  for (const tag of images.flatMap((image) => image.RepoTags ?? [])) await docker.getImage(tag).remove({ noprune: true }).catch(() => undefined);
+  for (const tag of images.flatMap((image) => image.RepoTags ?? []))
+    await docker
+      .getImage(tag)
+      .remove({ noprune: true })
+      .catch(() => undefined);
 });
 
 describe('containerise a notebook', { timeout: 600_000 }, () => {
@@ -105,7 +147,10 @@ describe('containerise a notebook', { timeout: 600_000 }, () => {
     assert.ok(result.smoke?.ok, result.smoke?.message);
     assert.equal(result.smoke.sample?.length, 5);
     assert.deepEqual(result.smoke.predictions, result.smoke.expected);
-    assert.ok(result.smoke.predictions?.every((p) => p === 0 || p === 1), JSON.stringify(result.smoke.predictions));
+    assert.ok(
+      result.smoke.predictions?.every((p) => p === 0 || p === 1),
+      JSON.stringify(result.smoke.predictions),
+    );
 
     const image = await docker.getImage(tag).inspect();
     const labels = image.Config.Labels;
@@ -130,7 +175,9 @@ describe('containerise a notebook', { timeout: 600_000 }, () => {
     // A value no earlier run used, so that this build cannot be an image reused from one.
     writeFileSync(notebook, readFileSync(notebook, 'utf8').replace('alpha=1.0', `alpha=1.${Date.now()}`));
     const lines: string[] = [];
-    const second = await containerizeNotebook(options(root, 'house_prices.ipynb', { smoke: false, onLine: (line) => lines.push(line) }));
+    const second = await containerizeNotebook(
+      options(root, 'house_prices.ipynb', { smoke: false, onLine: (line) => lines.push(line) }),
+    );
     assert.notEqual(second.contextHash, first.contextHash);
     const requirementsStep = lines.findIndex((line) => /^Step \d+\/\d+ : RUN .*requirements_check\.py/.test(line));
     assert.ok(requirementsStep >= 0, lines.join('\n'));
@@ -149,19 +196,42 @@ describe('containerise a notebook', { timeout: 600_000 }, () => {
     process.chdir(root);
     let code: number;
     try {
-      code = await runCli({ name: 'mlops', version: '0', commands: [containerizeCommand] }, ['containerize', 'house_prices.ipynb', '--base-image', baseImage, '--python', python, '--out', mkdtempSync(join(tmpdir(), 'mlops-cli-')), '--json'], {
-        stdout: (text) => out.push(text),
-        stderr: (text) => out.push(text),
-      });
+      code = await runCli(
+        { name: 'mlops', version: '0', commands: [containerizeCommand] },
+        [
+          'containerize',
+          'house_prices.ipynb',
+          '--base-image',
+          baseImage,
+          '--python',
+          python,
+          '--out',
+          mkdtempSync(join(tmpdir(), 'mlops-cli-')),
+          '--json',
+        ],
+        {
+          stdout: (text) => out.push(text),
+          stderr: (text) => out.push(text),
+        },
+      );
     } finally {
       process.chdir(cwd);
     }
     assert.equal(code, 0, out.join(''));
-    const printed = JSON.parse(out.join('')) as { image: string; contextHash: string; model: { variable: string }; labels: Record<string, string>; smoke: { ok: boolean; predictions: number[] } };
+    const printed = JSON.parse(out.join('')) as {
+      image: string;
+      contextHash: string;
+      model: { variable: string };
+      labels: Record<string, string>;
+      smoke: { ok: boolean; predictions: number[] };
+    };
     assert.equal(printed.model.variable, 'model');
     assert.equal(printed.labels['mlops.context.hash'], printed.contextHash);
     assert.ok(printed.smoke.ok);
-    assert.ok(printed.smoke.predictions.every((p) => typeof p === 'number' && p > 50), JSON.stringify(printed.smoke.predictions));
+    assert.ok(
+      printed.smoke.predictions.every((p) => typeof p === 'number' && p > 50),
+      JSON.stringify(printed.smoke.predictions),
+    );
     assert.ok(await imageExists(printed.image));
   });
 
@@ -180,10 +250,15 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
   test('a notebook in notebooks/ that reads ../data/houses.csv trains in its own folder and serves', async (t) => {
     if (!ready(t)) return;
     const root = shape('project');
-    const result = await containerizeNotebook(options(root, 'notebooks/train_price.ipynb', { tag: `mlops-test/train-price:${Date.now()}` }));
+    const result = await containerizeNotebook(
+      options(root, 'notebooks/train_price.ipynb', { tag: `mlops-test/train-price:${Date.now()}` }),
+    );
     assert.deepEqual(result.model, { variable: 'model', kind: 'estimator', estimator: 'GradientBoostingRegressor' });
     assert.ok(result.smoke?.ok, result.smoke?.message);
-    assert.ok(result.smoke.predictions?.every((p) => typeof p === 'number' && p > 50), JSON.stringify(result.smoke.predictions));
+    assert.ok(
+      result.smoke.predictions?.every((p) => typeof p === 'number' && p > 50),
+      JSON.stringify(result.smoke.predictions),
+    );
     const { Config } = await docker.getImage(result.image!).inspect();
     assert.equal(Config.WorkingDir, '/opt/mlops/workdir/notebooks');
     assert.equal(Config.Labels['mlops.notebook'], 'notebooks/train_price.ipynb');
@@ -193,7 +268,9 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
   test('a notebook that trains on load_iris() and reads no file builds and answers /invocations', async (t) => {
     if (!ready(t)) return;
     const root = shape('iris');
-    const result = await containerizeNotebook(options(root, 'iris_classifier.ipynb', { tag: `mlops-test/iris:${Date.now()}` }));
+    const result = await containerizeNotebook(
+      options(root, 'iris_classifier.ipynb', { tag: `mlops-test/iris:${Date.now()}` }),
+    );
     assert.deepEqual(result.model, { variable: 'clf', kind: 'estimator', estimator: 'LogisticRegression' });
     assert.ok(result.smoke?.ok, result.smoke?.message);
     assert.equal(result.labels['mlops.data.sha256'], '{}');
@@ -210,7 +287,9 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
   test('a predict(records) notebook with no data and no fitted model builds and serves its function', async (t) => {
     if (!ready(t)) return;
     const root = shape('rules');
-    const result = await containerizeNotebook(options(root, 'predict_rules.ipynb', { tag: `mlops-test/rules:${Date.now()}` }));
+    const result = await containerizeNotebook(
+      options(root, 'predict_rules.ipynb', { tag: `mlops-test/rules:${Date.now()}` }),
+    );
     assert.equal(result.model.kind, 'function');
     assert.ok(result.smoke?.ok, result.smoke?.message);
     assert.deepEqual(result.smoke.predictions, [20, 35]);
@@ -222,13 +301,35 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
     if (!ready(t)) return;
     const root = shape('project');
     const elsewhere = mkdtempSync(join(tmpdir(), 'mlops-cwd-'));
-    const cli = await runBuiltCli(['containerize', join(root, 'notebooks', 'train_price.ipynb'), '--base-image', baseImage, '--python', python, '--tag', `mlops-test/elsewhere:${Date.now()}`, '--json'], { cwd: elsewhere });
+    const cli = await runBuiltCli(
+      [
+        'containerize',
+        join(root, 'notebooks', 'train_price.ipynb'),
+        '--base-image',
+        baseImage,
+        '--python',
+        python,
+        '--tag',
+        `mlops-test/elsewhere:${Date.now()}`,
+        '--json',
+      ],
+      { cwd: elsewhere },
+    );
     assert.equal(cli.code, 0, cli.stderr);
-    const printed = JSON.parse(cli.stdout) as { image: string; contextDir: string; labels: Record<string, string>; smoke: { ok: boolean; message: string } };
+    const printed = JSON.parse(cli.stdout) as {
+      image: string;
+      contextDir: string;
+      labels: Record<string, string>;
+      smoke: { ok: boolean; message: string };
+    };
     assert.ok(printed.smoke.ok, printed.smoke.message);
     assert.equal(printed.labels['mlops.notebook'], 'notebooks/train_price.ipynb');
     assert.deepEqual(Object.keys(JSON.parse(printed.labels['mlops.data.sha256']!)), ['data/houses.csv']);
-    assert.equal(printed.contextDir, join(root, '.mlops', 'images', 'train_price'), 'the context is written in the notebook\'s repository');
+    assert.equal(
+      printed.contextDir,
+      join(root, '.mlops', 'images', 'train_price'),
+      "the context is written in the notebook's repository",
+    );
     assert.deepEqual(readdirSync(elsewhere), [], 'nothing is written where the command ran');
     assert.ok(await imageExists(printed.image));
   });
@@ -237,7 +338,9 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
     const linked = shape('project');
     renameSync(join(linked, 'data', 'houses.csv'), join(linked, 'data', 'houses-2024.csv'));
     symlinkSync('houses-2024.csv', join(linked, 'data', 'houses.csv'));
-    const plain = await containerizeNotebook(options(shape('project'), 'notebooks/train_price.ipynb', { build: false }));
+    const plain = await containerizeNotebook(
+      options(shape('project'), 'notebooks/train_price.ipynb', { build: false }),
+    );
     const viaLink = await containerizeNotebook(options(linked, 'notebooks/train_price.ipynb', { build: false }));
     const copied = join(viaLink.contextDir, 'workdir', 'data', 'houses.csv');
     assert.ok(lstatSync(copied).isFile(), 'a file, not a link');
@@ -251,11 +354,17 @@ describe('containerise the shapes notebooks come in', { timeout: 900_000 }, () =
     rmSync(join(root, 'data'), { recursive: true });
     symlinkSync(outside, join(root, 'data'));
     const tag = `mlops-test/never-linked:${Date.now()}`;
-    await assert.rejects(containerizeNotebook(options(root, 'notebooks/train_price.ipynb', { tag })), (error: Error) => {
-      assert.ok(error instanceof MlopsError, error.stack);
-      assert.match(error.message, /train_price\.ipynb reads \.\.\/data\/houses\.csv through the link .*\/data, which points to .*mlops-outside-\w+, outside the workspace/);
-      return true;
-    });
+    await assert.rejects(
+      containerizeNotebook(options(root, 'notebooks/train_price.ipynb', { tag })),
+      (error: Error) => {
+        assert.ok(error instanceof MlopsError, error.stack);
+        assert.match(
+          error.message,
+          /train_price\.ipynb reads \.\.\/data\/houses\.csv through the link .*\/data, which points to .*mlops-outside-\w+, outside the workspace/,
+        );
+        return true;
+      },
+    );
     if (unavailable) return;
     assert.equal(await imageExists(tag), false);
   });
@@ -281,7 +390,14 @@ describe('containerise an MLflow model', { timeout: 300_000 }, () => {
     const logged = spawnSync(python, ['-c', LOG_MODEL, trackingUri], { cwd: root, encoding: 'utf8' });
     assert.equal(logged.status, 0, logged.stderr);
     const [runId, predicted] = logged.stdout.trim().split('\n').slice(-2);
-    const result = await containerizeModel({ modelUri: 'models:/churn-lr/1', trackingUri, workspaceRoot: root, python, baseImage, outDir: mkdtempSync(join(tmpdir(), 'mlops-model-')) });
+    const result = await containerizeModel({
+      modelUri: 'models:/churn-lr/1',
+      trackingUri,
+      workspaceRoot: root,
+      python,
+      baseImage,
+      outDir: mkdtempSync(join(tmpdir(), 'mlops-model-')),
+    });
     assert.equal(result.model.kind, 'mlflow');
     assert.equal(result.labels['mlops.mlflow.run_id'], runId);
     assert.equal(result.labels['mlops.mlflow.model_uri'], 'models:/churn-lr/1');
@@ -294,7 +410,13 @@ describe('containerise an MLflow model', { timeout: 300_000 }, () => {
     if (!ready(t)) return;
     const root = workspace();
     await assert.rejects(
-      containerizeModel({ modelUri: 'runs:/0123456789abcdef0123456789abcdef/model', trackingUri: `sqlite:///${join(root, 'mlflow.db')}`, workspaceRoot: root, python, baseImage }),
+      containerizeModel({
+        modelUri: 'runs:/0123456789abcdef0123456789abcdef/model',
+        trackingUri: `sqlite:///${join(root, 'mlflow.db')}`,
+        workspaceRoot: root,
+        python,
+        baseImage,
+      }),
       /MLflow could not resolve runs:\/0123456789abcdef0123456789abcdef\/model: /,
     );
   });
@@ -312,11 +434,14 @@ describe('containerise: bad input', { timeout: 300_000 }, () => {
     test(`${notebook} is refused with a message naming the problem`, async (t) => {
       if (!ready(t)) return;
       const root = workspace();
-      await assert.rejects(containerizeNotebook(options(root, notebook, { tag: 'mlops-test/never:bad' })), (error: Error) => {
-        assert.ok(error instanceof MlopsError, error.stack);
-        assert.match(error.message, message);
-        return true;
-      });
+      await assert.rejects(
+        containerizeNotebook(options(root, notebook, { tag: 'mlops-test/never:bad' })),
+        (error: Error) => {
+          assert.ok(error instanceof MlopsError, error.stack);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
       assert.equal(await imageExists('mlops-test/never:bad'), false);
     });
   }
@@ -325,17 +450,23 @@ describe('containerise: bad input', { timeout: 300_000 }, () => {
     if (!ready(t)) return;
     const root = workspace();
     const tag = `mlops-test/missing-import:${Date.now()}`;
-    await assert.rejects(containerizeNotebook(options(root, 'bad/missing_import.ipynb', { tag })), /lightgbm_is_not_installed, which the base image lacks/);
+    await assert.rejects(
+      containerizeNotebook(options(root, 'bad/missing_import.ipynb', { tag })),
+      /lightgbm_is_not_installed, which the base image lacks/,
+    );
     assert.equal(await imageExists(tag), false);
   });
 
   test('a daemon that does not answer is named, with what to do', async (t) => {
     if (!ready(t)) return;
     const root = workspace();
-    await assert.rejects(containerizeNotebook(options(root, 'churn_forest.ipynb', { dockerHost: 'unix:///tmp/no-such-docker.sock' })), (error: Error) => {
-      assert.match(describeError(error), /No Docker Engine answered at \/tmp\/no-such-docker\.sock.*Start Docker/s);
-      return true;
-    });
+    await assert.rejects(
+      containerizeNotebook(options(root, 'churn_forest.ipynb', { dockerHost: 'unix:///tmp/no-such-docker.sock' })),
+      (error: Error) => {
+        assert.match(describeError(error), /No Docker Engine answered at \/tmp\/no-such-docker\.sock.*Start Docker/s);
+        return true;
+      },
+    );
   });
 
   test('a build cancelled midway stops and leaves no image under the tag', async (t) => {
@@ -347,7 +478,10 @@ describe('containerise: bad input', { timeout: 300_000 }, () => {
     const onLine = (line: string) => line.includes('mlops_runtime.train') && controller.abort();
     const notebook = join(root, 'churn_forest.ipynb');
     writeFileSync(notebook, readFileSync(notebook, 'utf8').replace('n_estimators=50', 'n_estimators=51'));
-    await assert.rejects(containerizeNotebook(options(root, 'churn_forest.ipynb', { tag, signal: controller.signal, onLine })), /cancelled; no image was tagged/);
+    await assert.rejects(
+      containerizeNotebook(options(root, 'churn_forest.ipynb', { tag, signal: controller.signal, onLine })),
+      /cancelled; no image was tagged/,
+    );
     assert.equal(await imageExists(tag), false);
   });
 });

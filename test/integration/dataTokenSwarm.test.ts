@@ -41,21 +41,30 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
-function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let json: Record<string, unknown> = {};
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          // request log lines or a plain answer
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, text, json });
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // request log lines or a plain answer
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, text, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -84,7 +93,9 @@ except urllib.error.HTTPError as error:
 `;
 
 async function runningContainer(service: string): Promise<Dockerode.Container> {
-  const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [service], 'desired-state': ['running'] }) })) as { Status?: { ContainerStatus?: { ContainerID?: string } } }[];
+  const tasks = (await docker.listTasks({
+    filters: JSON.stringify({ service: [service], 'desired-state': ['running'] }),
+  })) as { Status?: { ContainerStatus?: { ContainerID?: string } } }[];
   const id = tasks.map((task) => task.Status?.ContainerStatus?.ContainerID).find(Boolean);
   assert.ok(id, `${service} has a running container`);
   return docker.getContainer(id);
@@ -122,7 +133,8 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
 
     const [secret] = await secretIds(name);
     assert.ok(secret, 'a Swarm secret holds the token');
-    for (const service of [name, `${name}-router`]) assert.ok(hasDataToken((await docker.getService(service).inspect()).Spec), `${service} mounts it`);
+    for (const service of [name, `${name}-router`])
+      assert.ok(hasDataToken((await docker.getService(service).inspect()).Spec), `${service} mounts it`);
     const token = await target.dataToken(name);
     assert.match(token, /^[A-Za-z0-9_-]{43}$/);
     const printed = await runCli(['token', '--target', 'swarm', '--name', name]);
@@ -137,12 +149,22 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     assert.match(issued, /^[0-9a-f-]{36}\.[0-9a-f]{16}$/);
     const own = await call(port, 'POST', '/invocations', { 'X-Request-Id': `order-${name}` }, ROW);
     assert.equal(own.status, 200);
-    for (const path of ['/ping', '/health', '/version', '/metrics', '/router/health', '/router/backends/metrics']) assert.equal((await call(port, 'GET', path)).status, 200, path);
+    for (const path of ['/ping', '/health', '/version', '/metrics', '/router/health', '/router/backends/metrics'])
+      assert.equal((await call(port, 'GET', path)).status, 200, path);
 
     // From the host, without the token or with a wrong one: 401, and nothing is recorded.
-    const feedback = (headers: Record<string, string>, requestId = issued) => call(port, 'POST', '/feedback', headers, JSON.stringify({ request_id: requestId, label: 1 }));
-    for (const headers of [{}, { 'X-Mlops-Token': 'not-the-token-0123456789' }, { Authorization: `Basic ${token}` }] as Record<string, string>[]) {
-      for (const answer of [await call(port, 'GET', '/router/backends/requests', headers), await call(port, 'GET', '/requests', headers), await feedback(headers)]) {
+    const feedback = (headers: Record<string, string>, requestId = issued) =>
+      call(port, 'POST', '/feedback', headers, JSON.stringify({ request_id: requestId, label: 1 }));
+    for (const headers of [
+      {},
+      { 'X-Mlops-Token': 'not-the-token-0123456789' },
+      { Authorization: `Basic ${token}` },
+    ] as Record<string, string>[]) {
+      for (const answer of [
+        await call(port, 'GET', '/router/backends/requests', headers),
+        await call(port, 'GET', '/requests', headers),
+        await feedback(headers),
+      ]) {
         assert.equal(answer.status, 401, answer.text);
         assert.equal(answer.json.error_code, 'UNAUTHORIZED');
         assert.match(answer.headers['www-authenticate'] ?? '', /^Bearer realm="mlops"/);
@@ -153,20 +175,39 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     assert.equal(log.status, 200);
     assert.equal(log.headers['x-mlops-unreachable'], undefined, 'the router reads both tasks with its token');
     assert.ok(log.text.includes(issued), 'the request is in the log');
-    assert.equal((await call(port, 'GET', '/router/backends/requests', { Authorization: `Bearer ${token}` })).status, 200);
+    assert.equal(
+      (await call(port, 'GET', '/router/backends/requests', { Authorization: `Bearer ${token}` })).status,
+      200,
+    );
     assert.equal((await feedback({ 'X-Mlops-Token': token })).status, 202);
-    assert.equal((await feedback({ Authorization: `Bearer ${token}` }, `order-${name}`)).status, 202, 'a client\'s own id is found on the task that logged it');
+    assert.equal(
+      (await feedback({ Authorization: `Bearer ${token}` }, `order-${name}`)).status,
+      202,
+      "a client's own id is found on the task that logged it",
+    );
     const unknown = await feedback({ 'X-Mlops-Token': token }, 'never-answered');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.error_code, 'UNKNOWN_REQUEST_ID');
     assert.match(String(unknown.json.message), /no request with id "never-answered" was answered here/);
     const forged = `${issued.split('.')[0]}.0123456789abcdef`;
-    assert.equal((await feedback({ 'X-Mlops-Token': token }, forged)).json.error_code, 'UNKNOWN_REQUEST_ID', 'an id made to look issued');
+    assert.equal(
+      (await feedback({ 'X-Mlops-Token': token }, forged)).json.error_code,
+      'UNKNOWN_REQUEST_ID',
+      'an id made to look issued',
+    );
 
     // A neighbour container on the overlay network reaches the model tasks directly: they ask for the token too.
     const router = await runningContainer(`${name}-router`);
-    assert.equal((await execPython(router, GET_STATUS(`http://tasks.${name}:8080/requests`))).output.trim(), '401 UNAUTHORIZED');
-    assert.equal((await execPython(router, GET_STATUS(`http://tasks.${name}:8080/requests`, { 'X-Mlops-Token': token }))).output.trim(), '200 -');
+    assert.equal(
+      (await execPython(router, GET_STATUS(`http://tasks.${name}:8080/requests`))).output.trim(),
+      '401 UNAUTHORIZED',
+    );
+    assert.equal(
+      (
+        await execPython(router, GET_STATUS(`http://tasks.${name}:8080/requests`, { 'X-Mlops-Token': token }))
+      ).output.trim(),
+      '200 -',
+    );
 
     // The monitor reads the log with the token and brings every request and outcome into the lake.
     const lake = openLake(join(folder, 'lake'));
@@ -195,7 +236,12 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
   test('a model server run without a token answers its log on loopback only', async (t) => {
     if (!ready(t)) return;
     const port = await freePort();
-    const container = await docker.createContainer({ Image: v1, Labels: { 'mlops.test': 'data-token' }, ExposedPorts: { '8080/tcp': {} }, HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } } });
+    const container = await docker.createContainer({
+      Image: v1,
+      Labels: { 'mlops.test': 'data-token' },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    });
     containers.push(container);
     await container.start();
     for (let attempt = 0; (await call(port, 'GET', '/ping').catch(() => ({ status: 0 }))).status !== 200; attempt++) {
@@ -205,9 +251,16 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     const outside = await call(port, 'GET', '/requests', { 'X-Mlops-Token': 'anything-0123456789abcdef' });
     assert.equal(outside.status, 403);
     assert.equal(outside.json.error_code, 'FORBIDDEN');
-    assert.match(String(outside.json.message), /answers on loopback only, as this server has no data token: set MLOPS_DATA_TOKEN_FILE/);
+    assert.match(
+      String(outside.json.message),
+      /answers on loopback only, as this server has no data token: set MLOPS_DATA_TOKEN_FILE/,
+    );
     assert.equal((await call(port, 'POST', '/feedback', {}, '{"request_id": "x", "label": 1}')).status, 403);
     assert.equal((await call(port, 'POST', '/invocations', {}, ROW)).status, 200, 'prediction stays open');
-    assert.equal((await execPython(container, GET_STATUS('http://127.0.0.1:8080/requests'))).output.trim(), '200 -', 'inside the container, on loopback');
+    assert.equal(
+      (await execPython(container, GET_STATUS('http://127.0.0.1:8080/requests'))).output.trim(),
+      '200 -',
+      'inside the container, on loopback',
+    );
   });
 });

@@ -13,7 +13,11 @@ import { MlopsError } from '../../src/shared/errors';
 
 function repositoryWithHistory() {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-data-history-'));
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.invalid', ...args], { cwd: dir, encoding: 'utf8' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.invalid', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
   git('init', '-q');
   mkdirSync(join(dir, 'data'));
   const file = join(dir, 'data', 'customers.csv');
@@ -32,7 +36,10 @@ function repositoryWithHistory() {
 test('lists the commits that touched a dataset, newest first', async () => {
   const { dir, file } = repositoryWithHistory();
   const commits = await datasetCommits(dir, file);
-  assert.deepEqual(commits.map((c) => c.message), ['Add churn labels', 'First customers']);
+  assert.deepEqual(
+    commits.map((c) => c.message),
+    ['Add churn labels', 'First customers'],
+  );
   assert.equal(commits[0].author, 'Ada');
   assert.match(commits[0].hash, /^[0-9a-f]{40}$/);
 });
@@ -41,14 +48,21 @@ test('gives the dataset as it was at a commit', async () => {
   const { dir, file, first } = repositoryWithHistory();
   const copy = await datasetAtCommit(dir, file, first);
   assert.equal(readFileSync(copy, 'utf8'), 'id,age\n1,34\n2,51\n');
-  await assert.rejects(datasetAtCommit(dir, join(dir, 'data', 'missing.csv'), first), (error: unknown) => error instanceof MlopsError && /does not exist at commit/.test(error.message));
+  await assert.rejects(
+    datasetAtCommit(dir, join(dir, 'data', 'missing.csv'), first),
+    (error: unknown) => error instanceof MlopsError && /does not exist at commit/.test(error.message),
+  );
   await assert.rejects(datasetAtCommit(dir, file, '--output=/tmp/x'), /not a git commit id/);
 });
 
 test('compares a past version with the working copy: rows, schema and statistics', async () => {
   const { dir, file, first } = repositoryWithHistory();
   const old = await datasetAtCommit(dir, file, first);
-  const markdown = compareVersionsMarkdown('data/customers.csv', { label: first.slice(0, 8), profile: await profile(old) }, { label: 'working copy', profile: await profile(file) });
+  const markdown = compareVersionsMarkdown(
+    'data/customers.csv',
+    { label: first.slice(0, 8), profile: await profile(old) },
+    { label: 'working copy', profile: await profile(file) },
+  );
   assert.match(markdown, /\| rows \| 2 \| 3 \(\+1\) \|/);
   assert.match(markdown, /churned added \(BIGINT\)/);
   assert.match(markdown, /\| age \| mean \| 42\.5 \| \*\*38\*\* \|/);

@@ -43,7 +43,8 @@ async function rejectsNaming(promise: Promise<unknown>, ...patterns: (string | R
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof MlopsError, `not an MlopsError: ${String(error)}`);
     for (const pattern of patterns) {
-      if (typeof pattern === 'string') assert.ok(error.message.includes(pattern), `${JSON.stringify(pattern)} not in: ${error.message}`);
+      if (typeof pattern === 'string')
+        assert.ok(error.message.includes(pattern), `${JSON.stringify(pattern)} not in: ${error.message}`);
       else assert.match(error.message, pattern);
     }
     return true;
@@ -117,10 +118,23 @@ test("discovery leaves out what the editor's files.exclude globs match, folders 
     'exports/a.parquet': 'x',
     'exports/b.tsv': 'a\tb\n',
   });
-  const found = async (exclude: string[]) => (await discoverDatasets(root, { exclude })).datasets.map((d) => d.path.slice(root.length + 1));
+  const found = async (exclude: string[]) =>
+    (await discoverDatasets(root, { exclude })).datasets.map((d) => d.path.slice(root.length + 1));
   assert.equal((await found([])).length, 8);
-  assert.deepEqual(await found(['**/*.tmp.*', 'data/archive', 'out', 'exports/*.{parquet,json}']), ['data/events.jsonl', 'exports/b.tsv', 'nested/out/result.csv', 'train.csv']);
-  assert.deepEqual(await found(['**/out']), ['data/archive/2020.csv', 'data/events.jsonl', 'data/events.tmp.jsonl', 'exports/a.parquet', 'exports/b.tsv', 'train.csv']);
+  assert.deepEqual(await found(['**/*.tmp.*', 'data/archive', 'out', 'exports/*.{parquet,json}']), [
+    'data/events.jsonl',
+    'exports/b.tsv',
+    'nested/out/result.csv',
+    'train.csv',
+  ]);
+  assert.deepEqual(await found(['**/out']), [
+    'data/archive/2020.csv',
+    'data/events.jsonl',
+    'data/events.tmp.jsonl',
+    'exports/a.parquet',
+    'exports/b.tsv',
+    'train.csv',
+  ]);
 });
 
 test('discovery stops at its limit and its entry budget, and can be cancelled', async () => {
@@ -164,10 +178,15 @@ test('discovery walks 100,000 files in seconds without blocking the event loop',
   const { datasets, stoppedAt } = await discoverDatasets(root);
   const seconds = (performance.now() - walkStarted) / 1000;
   clearInterval(ticker);
-  process.stderr.write(`# discovery: ${datasets.length} datasets in ${seconds.toFixed(2)} s; the event loop turned ${ticks} times, its longest stall ${Math.round(longestStall)} ms\n`);
+  process.stderr.write(
+    `# discovery: ${datasets.length} datasets in ${seconds.toFixed(2)} s; the event loop turned ${ticks} times, its longest stall ${Math.round(longestStall)} ms\n`,
+  );
   assert.equal(stoppedAt, undefined);
   assert.equal(datasets.length, 70 * 3);
-  assert.ok(datasets.every((d) => d.path.startsWith(join(root, 'src'))), 'nothing from node_modules or ignored folders');
+  assert.ok(
+    datasets.every((d) => d.path.startsWith(join(root, 'src'))),
+    'nothing from node_modules or ignored folders',
+  );
   assert.ok(seconds < 5, `took ${seconds} s`);
   assert.ok(ticks >= 5, `the timer fired only ${ticks} times in ${seconds} s`);
   assert.ok(longestStall < 1000, `the event loop stalled for ${longestStall} ms`);
@@ -176,13 +195,18 @@ test('discovery walks 100,000 files in seconds without blocking the event loop',
 test('inspect gives rows, DuckDB types and bytes for CSV, TSV, Parquet, JSON and JSONL', async () => {
   const root = tempDir();
   write(root, {
-    'people.csv': 'id,name,born,score,active\n1,Ann,1990-01-02,1.5,true\n2,Bob,1985-05-06,,false\n3,"Smith, Jo",2001-12-31,3.25,true\n',
+    'people.csv':
+      'id,name,born,score,active\n1,Ann,1990-01-02,1.5,true\n2,Bob,1985-05-06,,false\n3,"Smith, Jo",2001-12-31,3.25,true\n',
     'people.tsv': 'id\tname\n1\tAnn\n2\tBob\n',
     'semicolons.csv': 'id;amount\n1;2,5\n2;3,5\n',
     'events.jsonl': '{"id":1,"kind":"click"}\n{"id":2,"kind":"view"}\n{"id":3,"kind":null}\n',
     'array.json': '[{"id":1,"tags":["a","b"]},{"id":2,"tags":[]}]',
   });
-  await copyToFile('SELECT range AS id, range * 1.5 AS value, (range % 3)::VARCHAR AS bucket FROM range(12345)', join(root, 'table.parquet'), 'parquet');
+  await copyToFile(
+    'SELECT range AS id, range * 1.5 AS value, (range % 3)::VARCHAR AS bucket FROM range(12345)',
+    join(root, 'table.parquet'),
+    'parquet',
+  );
 
   const csv = await inspect(join(root, 'people.csv'));
   assert.equal(csv.format, 'csv');
@@ -195,14 +219,20 @@ test('inspect gives rows, DuckDB types and bytes for CSV, TSV, Parquet, JSON and
     { name: 'score', type: 'DOUBLE' },
     { name: 'active', type: 'BOOLEAN' },
   ]);
-  assert.deepEqual((await inspect(join(root, 'people.tsv'))).columns.map((c) => c.name), ['id', 'name']);
+  assert.deepEqual(
+    (await inspect(join(root, 'people.tsv'))).columns.map((c) => c.name),
+    ['id', 'name'],
+  );
   assert.deepEqual((await inspect(join(root, 'semicolons.csv'))).columns, [
     { name: 'id', type: 'BIGINT' },
     { name: 'amount', type: 'VARCHAR' },
   ]);
   const parquet = await inspect(join(root, 'table.parquet'));
   assert.equal(parquet.rows, 12345);
-  assert.deepEqual(parquet.columns.map((c) => c.type), ['BIGINT', 'DECIMAL(21,1)', 'VARCHAR']);
+  assert.deepEqual(
+    parquet.columns.map((c) => c.type),
+    ['BIGINT', 'DECIMAL(21,1)', 'VARCHAR'],
+  );
   const jsonl = await inspect(join(root, 'events.jsonl'));
   assert.equal(jsonl.rows, 3);
   assert.deepEqual(jsonl.columns, [
@@ -234,7 +264,7 @@ test('preview reads one page at the offset asked for; Parquet also tells its row
   assert.deepEqual((await preview(csv, 200_000, 10)).rows, []);
 
   const parquet = join(root, 'numbers.parquet');
-  await copyToFile('SELECT range AS n, DATE \'2024-01-01\' + range::INTEGER AS day FROM range(1000)', parquet, 'parquet');
+  await copyToFile("SELECT range AS n, DATE '2024-01-01' + range::INTEGER AS day FROM range(1000)", parquet, 'parquet');
   const parquetPage = await preview(parquet, 10, 2);
   assert.equal(parquetPage.totalRows, 1000);
   assert.deepEqual(parquetPage.rows, [
@@ -270,16 +300,29 @@ test('a profile counts nulls and distinct values, and gives ranges, spreads, qua
   assert.deepEqual(amount.quantiles, { q25: 249.75, q50: 499.5, q75: 749.25 });
   assert.equal(amount.histogram!.length, 20);
   assert.deepEqual(amount.histogram![0], { start: 0, end: 50, count: 50 }, 'round edges: 0, 50, 100...');
-  assert.equal(amount.histogram!.reduce((sum, bin) => sum + bin.count, 0), 1000);
+  assert.equal(
+    amount.histogram!.reduce((sum, bin) => sum + bin.count, 0),
+    1000,
+  );
   assert.equal(amount.topValues, undefined);
 
   const quantity = column(result.columns, 'quantity');
   assert.deepEqual([quantity.nulls, quantity.distinct, quantity.min, quantity.max], [100, 7, 0, 6]);
-  assert.deepEqual(quantity.histogram!.map((b) => b.start), [0, 1, 2, 3, 4, 5, 6], 'one bin per value');
-  assert.equal(quantity.histogram!.reduce((sum, bin) => sum + bin.count, 0), 900);
+  assert.deepEqual(
+    quantity.histogram!.map((b) => b.start),
+    [0, 1, 2, 3, 4, 5, 6],
+    'one bin per value',
+  );
+  assert.equal(
+    quantity.histogram!.reduce((sum, bin) => sum + bin.count, 0),
+    900,
+  );
 
   const region = column(result.columns, 'region');
-  assert.deepEqual([region.type, region.nulls, region.distinct, region.min, region.max], ['VARCHAR', 0, 4, 'east', 'west']);
+  assert.deepEqual(
+    [region.type, region.nulls, region.distinct, region.min, region.max],
+    ['VARCHAR', 0, 4, 'east', 'west'],
+  );
   assert.deepEqual(region.topValues, [
     { value: 'north', count: 400 },
     { value: 'south', count: 300 },
@@ -290,13 +333,20 @@ test('a profile counts nulls and distinct values, and gives ranges, spreads, qua
   assert.equal(region.mean, undefined);
 
   const day = column(result.columns, 'day');
-  assert.deepEqual([day.type, day.distinct, day.min, day.max, day.topValues![0]], ['DATE', 5, '2024-01-01', '2024-01-05', { value: '2024-01-01', count: 200 }]);
+  assert.deepEqual(
+    [day.type, day.distinct, day.min, day.max, day.topValues![0]],
+    ['DATE', 5, '2024-01-01', '2024-01-05', { value: '2024-01-01', count: 200 }],
+  );
 });
 
 test('a file with more rows than the sample: exact counts and ranges, sampled shapes', async () => {
   const root = tempDir();
   const path = join(root, 'big.parquet');
-  await copyToFile(`SELECT range AS id, ['a', 'b', 'c', 'd'][1 + (range % 4)::INTEGER] AS letter, CASE WHEN range % 2 = 0 THEN NULL ELSE range / 10 END AS half FROM range(2000000)`, path, 'parquet');
+  await copyToFile(
+    `SELECT range AS id, ['a', 'b', 'c', 'd'][1 + (range % 4)::INTEGER] AS letter, CASE WHEN range % 2 = 0 THEN NULL ELSE range / 10 END AS half FROM range(2000000)`,
+    path,
+    'parquet',
+  );
   const result = await profile(path);
   assert.equal(result.rows, 2_000_000);
   assert.equal(result.sampledRows, 1_666_667, 'five million values: 2,000,000 rows × 3 columns, sampled at 5/6');
@@ -306,21 +356,32 @@ test('a file with more rows than the sample: exact counts and ranges, sampled sh
   assert.ok(Math.abs(id.quantiles!.q50 - 1_000_000) < 10_000, `median ${id.quantiles!.q50}`);
   assert.equal(id.histogram!.length, 20);
   for (const bin of id.histogram!) assert.ok(Math.abs(bin.count - 100_000) < 3000, `bin ${JSON.stringify(bin)}`);
-  assert.equal(id.histogram!.reduce((sum, bin) => sum + bin.count, 0), 2_000_000, 'scaled counts still add up to the rows');
+  assert.equal(
+    id.histogram!.reduce((sum, bin) => sum + bin.count, 0),
+    2_000_000,
+    'scaled counts still add up to the rows',
+  );
   const letter = column(result.columns, 'letter');
   assert.equal(letter.distinct, 4, 'the sample has seen every letter: its exact count wins over HyperLogLog');
   for (const top of letter.topValues!) assert.ok(Math.abs(top.count - 500_000) < 15_000, `top ${JSON.stringify(top)}`);
   const half = column(result.columns, 'half');
   assert.equal(half.nulls, 1_000_000);
-  assert.equal(half.histogram!.reduce((sum, bin) => sum + bin.count, 0), 1_000_000);
+  assert.equal(
+    half.histogram!.reduce((sum, bin) => sum + bin.count, 0),
+    1_000_000,
+  );
 });
 
 /** Counts the non-null values of `name` that lie in each bin, by the bins' own edges: [start, end), the last one closed. */
 async function countByEdges(path: string, name: string, bins: { start: number; end: number }[]): Promise<number[]> {
   const v = `${sqlIdentifier(name)}::DOUBLE`;
   const last = bins.length - 1;
-  const items = bins.map(({ start, end }, k) => `count(*) FILTER (WHERE ${v} >= ${start} AND ${v} ${k === last ? '<=' : '<'} ${end})`);
-  const { rows } = await withDuckDb({}, (db) => db.query(`SELECT ${items.join(', ')} FROM read_csv(${sqlString(path)})`));
+  const items = bins.map(
+    ({ start, end }, k) => `count(*) FILTER (WHERE ${v} >= ${start} AND ${v} ${k === last ? '<=' : '<'} ${end})`,
+  );
+  const { rows } = await withDuckDb({}, (db) =>
+    db.query(`SELECT ${items.join(', ')} FROM read_csv(${sqlString(path)})`),
+  );
   return rows[0].map(Number);
 }
 
@@ -332,7 +393,11 @@ async function assertBinsHoldEveryValue(path: string, result: DatasetProfile): P
       result.rows - c.nulls,
       `${c.name}: the bins add up to the non-null rows`,
     );
-    assert.deepEqual(counts, await countByEdges(path, c.name, c.histogram!), `${c.name}: each bin holds the values between its edges`);
+    assert.deepEqual(
+      counts,
+      await countByEdges(path, c.name, c.histogram!),
+      `${c.name}: each bin holds the values between its edges`,
+    );
   }
 }
 
@@ -383,18 +448,29 @@ test("the demo's customers.csv: every row in one bin, tenure_months in whole ste
   assert.equal(result.rows, 500);
   await assertBinsHoldEveryValue(path, result);
   const tenure = column(result.columns, 'tenure_months').histogram!;
-  assert.deepEqual(tenure.slice(0, 2).map((b) => [b.start, b.end]), [
-    [0, 5],
-    [5, 10],
-  ]);
-  const { rows } = await withDuckDb({}, (db) => db.query(`SELECT count(*) FILTER (WHERE tenure_months < 5), count(*) FILTER (WHERE tenure_months >= 5 AND tenure_months < 10) FROM read_csv(${sqlString(path)})`));
+  assert.deepEqual(
+    tenure.slice(0, 2).map((b) => [b.start, b.end]),
+    [
+      [0, 5],
+      [5, 10],
+    ],
+  );
+  const { rows } = await withDuckDb({}, (db) =>
+    db.query(
+      `SELECT count(*) FILTER (WHERE tenure_months < 5), count(*) FILTER (WHERE tenure_months >= 5 AND tenure_months < 10) FROM read_csv(${sqlString(path)})`,
+    ),
+  );
   assert.deepEqual([tenure[0].count, tenure[1].count], rows[0].map(Number));
 });
 
 /** `width` columns: one-hot integers, floats with nulls, and text categories. */
 function wideSelect(width: number, rows: number): string {
   const columns = Array.from({ length: width }, (_, i) =>
-    i % 3 === 0 ? `(random() < 0.2)::INTEGER AS onehot_${i}` : i % 3 === 1 ? `CASE WHEN random() < 0.05 THEN NULL ELSE random() * ${i} END AS x_${i}` : `'g' || (range % 5) AS cat_${i}`,
+    i % 3 === 0
+      ? `(random() < 0.2)::INTEGER AS onehot_${i}`
+      : i % 3 === 1
+        ? `CASE WHEN random() < 0.05 THEN NULL ELSE random() * ${i} END AS x_${i}`
+        : `'g' || (range % 5) AS cat_${i}`,
   );
   return `SELECT range AS id, ${columns.join(', ')} FROM range(${rows})`;
 }
@@ -407,7 +483,12 @@ function assertEveryColumnProfiled(result: DatasetProfile, width: number): void 
   );
   for (const c of result.columns) {
     assert.ok(c.histogram || c.topValues?.length, `${c.name} has no distribution`);
-    if (c.histogram) assert.equal(c.histogram.reduce((sum, bin) => sum + bin.count, 0), result.rows - c.nulls, `${c.name}: bins add up`);
+    if (c.histogram)
+      assert.equal(
+        c.histogram.reduce((sum, bin) => sum + bin.count, 0),
+        result.rows - c.nulls,
+        `${c.name}: bins add up`,
+      );
   }
   const cat = column(result.columns, 'cat_2');
   assert.deepEqual([cat.distinct, cat.nulls, cat.min, cat.max], [5, 0, 'g0', 'g4']);
@@ -430,7 +511,10 @@ test('wide CSVs (1,500, 3,000 and 5,000 columns) are profiled, every column, by 
     assertEveryColumnProfiled(printed, width);
     t.diagnostic(`${width} columns × 300 rows: core ${coreMs} ms, command line ${cli.ms} ms`);
     // Before batching: 1,500 columns gave nothing in two minutes, 3,000 crashed DuckDB.
-    assert.ok(coreMs < 90_000 && cli.ms < 90_000, `${width} columns took ${coreMs} ms (core), ${cli.ms} ms (command line)`);
+    assert.ok(
+      coreMs < 90_000 && cli.ms < 90_000,
+      `${width} columns took ${coreMs} ms (core), ${cli.ms} ms (command line)`,
+    );
   }
 });
 
@@ -531,7 +615,11 @@ test('empty files, corrupt Parquet and malformed JSON are reported with the file
   await rejectsNaming(inspect(join(root, 'empty.csv')), join(root, 'empty.csv'), 'is empty');
   await rejectsNaming(profile(join(root, 'blank.csv')), join(root, 'blank.csv'), 'only blank lines');
   await rejectsNaming(inspect(join(root, 'empty.parquet')), 'is empty');
-  await rejectsNaming(inspect(join(root, 'garbage.parquet')), join(root, 'garbage.parquet'), 'not a readable Parquet file');
+  await rejectsNaming(
+    inspect(join(root, 'garbage.parquet')),
+    join(root, 'garbage.parquet'),
+    'not a readable Parquet file',
+  );
   await rejectsNaming(preview(join(root, 'broken.json'), 0, 10), join(root, 'broken.json'), 'malformed JSON');
   await rejectsNaming(inspect(join(root, 'broken.jsonl')), join(root, 'broken.jsonl'), 'line 3: malformed JSON');
   await rejectsNaming(inspect(join(root, 'missing.csv')), 'does not exist');
@@ -543,7 +631,10 @@ test('empty files, corrupt Parquet and malformed JSON are reported with the file
 
   const headerOnly = await inspect(join(root, 'header-only.csv'));
   assert.equal(headerOnly.rows, 0);
-  assert.deepEqual(headerOnly.columns.map((c) => c.name), ['a', 'b', 'c']);
+  assert.deepEqual(
+    headerOnly.columns.map((c) => c.name),
+    ['a', 'b', 'c'],
+  );
 });
 
 test('a cancelled profile stops with a clear error', async () => {
@@ -566,19 +657,34 @@ test('mlops datasets and mlops profile print JSON', async () => {
 
   assert.equal(await runCli(program, ['datasets', '--root', root, '--json'], io), 0);
   const listed = JSON.parse(out.join('')) as { path: string; rows: number; columns: unknown[]; problem?: string }[];
-  assert.deepEqual(listed[0], { path: join(root, 'ok.csv'), format: 'csv', rows: 2, columns: [{ name: 'id', type: 'BIGINT' }, { name: 'name', type: 'VARCHAR' }], bytes: 16 });
+  assert.deepEqual(listed[0], {
+    path: join(root, 'ok.csv'),
+    format: 'csv',
+    rows: 2,
+    columns: [
+      { name: 'id', type: 'BIGINT' },
+      { name: 'name', type: 'VARCHAR' },
+    ],
+    bytes: 16,
+  });
   assert.equal(listed[1].path, join(root, 'sub', 'bad.csv'));
   assert.equal(listed[1].problem, `${join(root, 'sub', 'bad.csv')} line 2 has 1 field where the header has 2.`);
   assert.equal(listed[2].rows, 2, "rows starting with '#' are rows, not comments");
 
   out.length = 0;
   assert.equal(await runCli(program, ['profile', join(root, 'ok.csv'), '--json'], io), 0);
-  const profiled = JSON.parse(out.join('')) as { rows: number; columns: { name: string; distinct: number; topValues?: unknown[]; histogram?: unknown[] }[] };
+  const profiled = JSON.parse(out.join('')) as {
+    rows: number;
+    columns: { name: string; distinct: number; topValues?: unknown[]; histogram?: unknown[] }[];
+  };
   assert.equal(profiled.rows, 2);
-  assert.deepEqual(profiled.columns.map((c) => [c.name, c.distinct, Boolean(c.histogram), Boolean(c.topValues)]), [
-    ['id', 2, true, false],
-    ['name', 2, false, true],
-  ]);
+  assert.deepEqual(
+    profiled.columns.map((c) => [c.name, c.distinct, Boolean(c.histogram), Boolean(c.topValues)]),
+    [
+      ['id', 2, true, false],
+      ['name', 2, false, true],
+    ],
+  );
 
   out.length = 0;
   assert.equal(await runCli(program, ['profile', join(root, 'sub', 'bad.csv'), '--json'], io), 1);

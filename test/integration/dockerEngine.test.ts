@@ -30,7 +30,8 @@ test('the Python base image runs python3 with scikit-learn, pandas and numpy', a
   const versions = JSON.parse(result.stdout) as Record<string, string>;
   if (process.env.MLOPS_TEST_BASE_IMAGE) {
     assert.match(versions.python, /^3\.\d+\.\d+$/);
-    for (const library of ['sklearn', 'pandas', 'numpy']) assert.match(versions[library], /^\d+\.\d+/, `${library} ${versions[library]}`);
+    for (const library of ['sklearn', 'pandas', 'numpy'])
+      assert.match(versions[library], /^\d+\.\d+/, `${library} ${versions[library]}`);
   } else {
     // Debian bookworm's packages, built offline by debootstrap.
     assert.match(base.image, /^mlops-test-python:[0-9a-f]{12}$/);

@@ -53,7 +53,10 @@ for name in ("shifted", "same"):
 print(json.dumps(reference))
 `;
 
-type Reference = Record<'shifted' | 'same', Record<'age' | 'income' | 'plan', { psi: number; ks: number | null; rows: [number, number] }>>;
+type Reference = Record<
+  'shifted' | 'same',
+  Record<'age' | 'income' | 'plan', { psi: number; ks: number | null; rows: [number, number] }>
+>;
 
 describe('input drift against numpy and scipy', { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-drift-'));
@@ -62,8 +65,15 @@ describe('input drift against numpy and scipy', { timeout: 300_000 }, () => {
 
   before(() => {
     const mlflow = ensureMlflow();
-    if (!mlflow.ok) return void (unavailable = `numpy, pandas and scipy come with the MLflow virtualenv, which is missing: ${mlflow.reason}`);
-    reference = JSON.parse(execFileSync(mlflow.python, ['-c', GENERATE, dir], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, PYTHONPATH: SUPPORT } })) as Reference;
+    if (!mlflow.ok)
+      return void (unavailable = `numpy, pandas and scipy come with the MLflow virtualenv, which is missing: ${mlflow.reason}`);
+    reference = JSON.parse(
+      execFileSync(mlflow.python, ['-c', GENERATE, dir], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+        env: { ...process.env, PYTHONPATH: SUPPORT },
+      }),
+    ) as Reference;
   });
 
   test('PSI and KS of every feature match the reference; the shifted ages are a major drift, the resample none', async (t) => {
@@ -73,15 +83,23 @@ describe('input drift against numpy and scipy', { timeout: 300_000 }, () => {
       assert.deepEqual(results.map((r) => r.feature).sort(), ['age', 'income', 'plan']);
       for (const result of results) {
         const expected = reference![name][result.feature as 'age' | 'income' | 'plan'];
-        assert.ok(Math.abs(result.psi - expected.psi) < 1e-9, `${name} ${result.feature}: PSI ${result.psi} vs ${expected.psi}`);
+        assert.ok(
+          Math.abs(result.psi - expected.psi) < 1e-9,
+          `${name} ${result.feature}: PSI ${result.psi} vs ${expected.psi}`,
+        );
         if (expected.ks === null) assert.equal(result.ks, null);
-        else assert.ok(Math.abs(result.ks! - expected.ks) < 1e-12, `${name} ${result.feature}: KS ${result.ks} vs ${expected.ks}`);
+        else
+          assert.ok(
+            Math.abs(result.ks! - expected.ks) < 1e-12,
+            `${name} ${result.feature}: KS ${result.ks} vs ${expected.ks}`,
+          );
         assert.deepEqual([result.baselineRows, result.currentRows], expected.rows, 'nulls are left out');
         assert.equal(result.kind, result.feature === 'plan' ? 'categorical' : 'numeric');
       }
       const severity = Object.fromEntries(results.map((r) => [r.feature, r.severity]));
       // A plan mix of 50/30/20 becoming 30/30/40 is a PSI of about 0.24: moderate.
-      if (name === 'shifted') assert.deepEqual([severity.age, severity.plan, severity.income], ['major', 'moderate', 'none']);
+      if (name === 'shifted')
+        assert.deepEqual([severity.age, severity.plan, severity.income], ['major', 'moderate', 'none']);
       else assert.deepEqual(Object.values(severity), ['none', 'none', 'none']);
     }
   });
@@ -99,15 +117,38 @@ describe('input drift against numpy and scipy', { timeout: 300_000 }, () => {
     assert.equal(gate.code, 1);
     assert.match(gate.out, /^feature\s+kind\s+PSI\s+KS\s+drift\n/);
     assert.match(gate.err, /drift at or above major in: age\n/);
-    assert.equal((await cli('drift', join(dir, 'baseline.csv'), join(dir, 'shifted.csv'), '--fail-on', 'moderate')).err, 'drift at or above moderate in: age, plan\n');
-    const calm = await cli('drift', join(dir, 'baseline.csv'), join(dir, 'same.csv'), '--fail-on', 'moderate', '--json');
+    assert.equal(
+      (await cli('drift', join(dir, 'baseline.csv'), join(dir, 'shifted.csv'), '--fail-on', 'moderate')).err,
+      'drift at or above moderate in: age, plan\n',
+    );
+    const calm = await cli(
+      'drift',
+      join(dir, 'baseline.csv'),
+      join(dir, 'same.csv'),
+      '--fail-on',
+      'moderate',
+      '--json',
+    );
     assert.equal(calm.code, 0);
-    const json = JSON.parse(calm.out) as { features: { feature: string; psi: number; ks: number | null; severity: string }[] };
-    assert.deepEqual(Object.keys(json.features[0]!).sort(), ['baselineRows', 'currentRows', 'feature', 'kind', 'ks', 'psi', 'severity']);
-    await assert.rejects(driftBetweenFiles(join(dir, 'baseline.csv'), join(dir, 'same.csv'), ['tenure']), (error: Error) => {
-      assert.match(describeError(error), /tenure is not a column of the baseline/);
-      return true;
-    });
+    const json = JSON.parse(calm.out) as {
+      features: { feature: string; psi: number; ks: number | null; severity: string }[];
+    };
+    assert.deepEqual(Object.keys(json.features[0]!).sort(), [
+      'baselineRows',
+      'currentRows',
+      'feature',
+      'kind',
+      'ks',
+      'psi',
+      'severity',
+    ]);
+    await assert.rejects(
+      driftBetweenFiles(join(dir, 'baseline.csv'), join(dir, 'same.csv'), ['tenure']),
+      (error: Error) => {
+        assert.match(describeError(error), /tenure is not a column of the baseline/);
+        return true;
+      },
+    );
     const missing = await cli('drift', join(dir, 'baseline.csv'), join(dir, 'nothing.csv'));
     assert.equal(missing.code, 1);
     assert.match(missing.err, /nothing\.csv cannot be read: it does not exist/);

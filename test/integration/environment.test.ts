@@ -14,7 +14,9 @@ const cli = join(repoRoot, 'dist', 'cli.js');
 test('the real Python and git are found, an unreachable engine is named', async () => {
   const checks = await checkEnvironment({ cwd: repoRoot, dockerHost: 'tcp://127.0.0.1:9', env: {} });
   const byId = Object.fromEntries(checks.map((check) => [check.id, check]));
-  const pythonVersion = execFileSync('python3', ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8' }).trim();
+  const pythonVersion = execFileSync('python3', ['-c', 'import sys; print(sys.version.split()[0])'], {
+    encoding: 'utf8',
+  }).trim();
   assert.equal(byId.python.status, 'ok');
   assert.ok(byId.python.detail.includes(pythonVersion), byId.python.detail);
   assert.ok(byId['python:mlflow'], 'reports mlflow');
@@ -25,7 +27,11 @@ test('the real Python and git are found, an unreachable engine is named', async 
 });
 
 test('a wrong interpreter is reported with the path and a remedy', async () => {
-  const checks = await checkEnvironment({ pythonPath: '/nonexistent/python', dockerHost: 'tcp://127.0.0.1:9', env: {} });
+  const checks = await checkEnvironment({
+    pythonPath: '/nonexistent/python',
+    dockerHost: 'tcp://127.0.0.1:9',
+    env: {},
+  });
   const python = checks.find((check) => check.id === 'python')!;
   assert.equal(python.status, 'missing');
   assert.match(python.detail, /\/nonexistent\/python/);
@@ -40,14 +46,21 @@ test('a multi-file KUBECONFIG is read; a current context that no file defines is
   const checks = await checkEnvironment({ dockerHost: 'tcp://127.0.0.1:9', env });
   const kube = checks.find((check) => check.id === 'kubernetes')!;
   assert.equal(kube.status, 'warning');
-  assert.match(kube.detail, new RegExp(`The kubeconfig ${join(dir, 'clusters')}, ${join(dir, 'contexts')} has no context "staging"`));
+  assert.match(
+    kube.detail,
+    new RegExp(`The kubeconfig ${join(dir, 'clusters')}, ${join(dir, 'contexts')} has no context "staging"`),
+  );
   assert.ok(!kube.detail.includes('missing'), 'a listed file that does not exist is passed over');
-  const none = (await checkEnvironment({ dockerHost: 'tcp://127.0.0.1:9', env: { KUBECONFIG: join(dir, 'missing') } })).find((check) => check.id === 'kubernetes')!;
+  const none = (
+    await checkEnvironment({ dockerHost: 'tcp://127.0.0.1:9', env: { KUBECONFIG: join(dir, 'missing') } })
+  ).find((check) => check.id === 'kubernetes')!;
   assert.deepEqual([none.status, none.detail], ['warning', `no kubeconfig at ${join(dir, 'missing')}`]);
 });
 
 test('mlops doctor --json prints the checks as JSON on stdout', () => {
-  const result = spawnSync(process.execPath, [cli, 'doctor', '--json', '--docker-host', 'tcp://127.0.0.1:9'], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [cli, 'doctor', '--json', '--docker-host', 'tcp://127.0.0.1:9'], {
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 0, result.stderr);
   const { checks } = JSON.parse(result.stdout);
   assert.ok(checks.some((check: { id: string; status: string }) => check.id === 'python' && check.status === 'ok'));

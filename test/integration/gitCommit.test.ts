@@ -11,7 +11,11 @@ import { MlopsError } from '../../src/shared/errors';
 
 function repository(): { dir: string; commit: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-git-'));
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd: dir, encoding: 'utf8' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
   git('init', '-q');
   writeFileSync(join(dir, 'train.py'), 'n_estimators = 100\n');
   git('add', '.');
@@ -37,6 +41,9 @@ test('the working tree is diffed against the commit of a run', async () => {
 
 test('an unknown or malformed commit says so', async () => {
   const { dir } = repository();
-  await assert.rejects(showCommit(dir, 'deadbeefdeadbeef', 'parent'), (error: unknown) => error instanceof MlopsError && /not in the repository/.test(error.message));
+  await assert.rejects(
+    showCommit(dir, 'deadbeefdeadbeef', 'parent'),
+    (error: unknown) => error instanceof MlopsError && /not in the repository/.test(error.message),
+  );
   await assert.rejects(showCommit(dir, '--output=/tmp/x', 'parent'), /not a git commit id/);
 });

@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -68,21 +77,36 @@ test('ingesting a CSV makes version 1, again version 2; queries read the latest 
     { name: 'score', type: 'DOUBLE' },
     { name: 'joined', type: 'DATE' },
   ]);
-  assert.deepEqual(v1.sources, [{ path: join(folder, 'people.csv'), sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length }]);
+  assert.deepEqual(v1.sources, [
+    {
+      path: join(folder, 'people.csv'),
+      sha256: createHash('sha256').update(content).digest('hex'),
+      bytes: content.length,
+    },
+  ]);
   assert.deepEqual(v1.schemaChanges, []);
   assert.ok(!Number.isNaN(Date.parse(v1.createdAt)));
-  assert.ok(phases.some((p) => /Writing Parquet/.test(p)) && phases.some((p) => /Committing/.test(p)), phases.join(', '));
+  assert.ok(
+    phases.some((p) => /Writing Parquet/.test(p)) && phases.some((p) => /Committing/.test(p)),
+    phases.join(', '),
+  );
   assert.ok(existsSync(join(folder, 'lake', 'tables', 'people', 'v1', '_manifest.json')));
   assert.ok(readdirSync(join(folder, 'lake', 'tables', 'people', 'v1')).some((name) => name.endsWith('.parquet')));
 
-  writeFileSync(join(folder, 'people.csv'), 'id,name,score,joined\n1,ann,2.5,2024-01-02\n2,bob,3.5,2024-02-03\n3,cy,4.5,2024-03-04\n');
+  writeFileSync(
+    join(folder, 'people.csv'),
+    'id,name,score,joined\n1,ann,2.5,2024-01-02\n2,bob,3.5,2024-02-03\n3,cy,4.5,2024-03-04\n',
+  );
   const v2 = await lake.ingest('people', ['people.csv']);
   assert.equal(v2.version, 2);
   assert.equal(v2.rows, 3);
   assert.notEqual(v2.sources[0].sha256, v1.sources[0].sha256);
 
   const latest = await lake.query('SELECT id, name, score, joined FROM people ORDER BY id');
-  assert.deepEqual(latest.columns.map((c) => c.type), ['BIGINT', 'VARCHAR', 'DOUBLE', 'DATE']);
+  assert.deepEqual(
+    latest.columns.map((c) => c.type),
+    ['BIGINT', 'VARCHAR', 'DOUBLE', 'DATE'],
+  );
   assert.deepEqual(latest.rows, [
     [1, 'ann', 2.5, '2024-01-02'],
     [2, 'bob', 3.5, '2024-02-03'],
@@ -93,8 +117,17 @@ test('ingesting a CSV makes version 1, again version 2; queries read the latest 
   assert.deepEqual(pinned.rows, [[2, 'bob']]);
 
   const tables = await lake.tables();
-  assert.deepEqual(tables.map((t) => [t.name, t.latest.version, t.versions]), [['people', 2, 2]]);
-  assert.deepEqual((await lake.versions('people')).map((v) => [v.version, v.rows]), [[1, 2], [2, 3]]);
+  assert.deepEqual(
+    tables.map((t) => [t.name, t.latest.version, t.versions]),
+    [['people', 2, 2]],
+  );
+  assert.deepEqual(
+    (await lake.versions('people')).map((v) => [v.version, v.rows]),
+    [
+      [1, 2],
+      [2, 3],
+    ],
+  );
 
   const cut = await lake.query('SELECT * FROM range(25000)', { limit: 100 });
   assert.equal(cut.rows.length, 100);
@@ -115,7 +148,10 @@ test('a glob of several files is unioned by column name; formats mix', async () 
   writeFileSync(join(folder, 'raw', 'notes.txt'), 'not data');
   const lake = openLake(join(folder, 'lake'), { cwd: folder });
   const version = await lake.ingest('cities', ['raw/*.csv']);
-  assert.deepEqual(version.sources.map((s) => s.path), [join(folder, 'raw', 'a.csv'), join(folder, 'raw', 'b.csv')]);
+  assert.deepEqual(
+    version.sources.map((s) => s.path),
+    [join(folder, 'raw', 'a.csv'), join(folder, 'raw', 'b.csv')],
+  );
   assert.equal(version.rows, 3);
   const result = await lake.query('SELECT id, city, zip FROM cities ORDER BY id');
   assert.deepEqual(result.rows, [
@@ -127,7 +163,10 @@ test('a glob of several files is unioned by column name; formats mix', async () 
   assert.equal(all.sources.length, 3);
   assert.deepEqual((await lake.query('SELECT id FROM cities ORDER BY id')).rows, [[1], [2], [3], [4]]);
   await rejectsWith(lake.ingest('cities', ['raw/*.xlsx']), /No files match raw\/\*\.xlsx/);
-  await rejectsWith(lake.ingest('cities', ['raw/notes.txt']), /notes\.txt is not a CSV, TSV, Parquet, JSON or JSONL file/);
+  await rejectsWith(
+    lake.ingest('cities', ['raw/notes.txt']),
+    /notes\.txt is not a CSV, TSV, Parquet, JSON or JSONL file/,
+  );
 });
 
 test('a schema change is refused, naming the columns, unless allowed; then it is recorded', async () => {
@@ -141,7 +180,11 @@ test('a schema change is refused, naming the columns, unless allowed; then it is
   assert.match(refused.message, /label removed \(was VARCHAR\)/);
   assert.match(refused.message, /price retyped from DOUBLE to VARCHAR/);
   assert.match(refused.remedy ?? '', /allow-schema-change/);
-  assert.deepEqual((await lake.versions('m')).map((v) => v.version), [1], 'nothing was written');
+  assert.deepEqual(
+    (await lake.versions('m')).map((v) => v.version),
+    [1],
+    'nothing was written',
+  );
   const allowed = await lake.ingest('m', ['m.csv'], { allowSchemaChange: true });
   assert.equal(allowed.version, 2);
   assert.deepEqual(
@@ -160,8 +203,15 @@ test('writeQuery writes a query over lake tables as a new version with producedB
   const lake = openLake(join(folder, 'lake'), { cwd: folder });
   writeFileSync(join(folder, 'o.csv'), 'customer,amount\na,10\nb,5\na,7\n');
   await lake.ingest('orders', ['o.csv']);
-  const totals = await lake.writeQuery('totals', 'SELECT customer, sum(amount) AS total FROM orders GROUP BY customer ORDER BY customer;', { producedBy: 'pipeline step totals' });
-  assert.deepEqual([totals.version, totals.rows, totals.producedBy, totals.sources], [1, 2, 'pipeline step totals', []]);
+  const totals = await lake.writeQuery(
+    'totals',
+    'SELECT customer, sum(amount) AS total FROM orders GROUP BY customer ORDER BY customer;',
+    { producedBy: 'pipeline step totals' },
+  );
+  assert.deepEqual(
+    [totals.version, totals.rows, totals.producedBy, totals.sources],
+    [1, 2, 'pipeline step totals', []],
+  );
   assert.deepEqual((await lake.query('SELECT * FROM totals ORDER BY customer')).rows, [
     ['a', 17],
     ['b', 5],
@@ -178,32 +228,58 @@ test('bad input is named with its file (and line) and leaves the lake untouched'
   const before = await lake.query('SELECT * FROM t');
 
   writeFileSync(join(folder, 'corrupt.parquet'), Buffer.from('PAR1 this is not really parquet'));
-  await rejectsWith(lake.ingest('t', ['corrupt.parquet']), new RegExp(`Cannot ingest ${join(folder, 'corrupt.parquet')}: .*magic bytes`));
+  await rejectsWith(
+    lake.ingest('t', ['corrupt.parquet']),
+    new RegExp(`Cannot ingest ${join(folder, 'corrupt.parquet')}: .*magic bytes`),
+  );
   writeFileSync(join(folder, 'empty.csv'), '');
-  await rejectsWith(lake.ingest('t', ['good.csv', 'empty.csv']), new RegExp(`${join(folder, 'empty.csv')}: the file is empty`));
+  await rejectsWith(
+    lake.ingest('t', ['good.csv', 'empty.csv']),
+    new RegExp(`${join(folder, 'empty.csv')}: the file is empty`),
+  );
   writeFileSync(join(folder, 'ragged.csv'), 'a,b,c\n1,x,2.5\n2,y,3.5\n3,z,1.5,9\n4,w,2.5\n');
-  const ragged = await rejectsWith(lake.ingest('t', ['good.csv', 'ragged.csv']), new RegExp(`Cannot ingest ${join(folder, 'ragged.csv')}, line 4: Expected Number of Columns: 3 Found: 4`));
+  const ragged = await rejectsWith(
+    lake.ingest('t', ['good.csv', 'ragged.csv']),
+    new RegExp(`Cannot ingest ${join(folder, 'ragged.csv')}, line 4: Expected Number of Columns: 3 Found: 4`),
+  );
   assert.match(ragged.message, /3,z,1\.5,9/);
   // Beyond the sniffer's sample the error comes from the reader itself.
   writeFileSync(join(folder, 'late.csv'), `a,b,c\n${'1,x,2.5\n'.repeat(30_000)}oops,x,1\n`);
-  await rejectsWith(lake.ingest('t', ['late.csv']), new RegExp(`late\\.csv, line 30002: .*Could not convert string "oops"`));
+  await rejectsWith(
+    lake.ingest('t', ['late.csv']),
+    new RegExp(`late\\.csv, line 30002: .*Could not convert string "oops"`),
+  );
   writeFileSync(join(folder, 'broken.jsonl'), '{"a": 1}\n{"a": 2,\n');
   await rejectsWith(lake.ingest('t', ['broken.jsonl']), /broken\.jsonl, line 2: malformed JSON/);
 
-  assert.deepEqual((await lake.versions('t')).map((v) => v.version), [1]);
+  assert.deepEqual(
+    (await lake.versions('t')).map((v) => v.version),
+    [1],
+  );
   assert.deepEqual(await lake.query('SELECT * FROM t'), before);
   assert.deepEqual(readdirSync(join(folder, 'lake', '.staging')), [], 'no staging leftovers');
   assert.deepEqual(readdirSync(join(folder, 'lake', 'tables', 't')), ['v1'], 'no lock or partial version left');
   assert.ok(!existsSync(join(folder, 'lake', 'tables', 'u')), 'a failed first write leaves no table folder');
 
-  const syntax = await rejectsWith(lake.query('SELECT a,\n  b FRM t'), /SQL error: Parser Error: syntax error at or near "t"/);
+  const syntax = await rejectsWith(
+    lake.query('SELECT a,\n  b FRM t'),
+    /SQL error: Parser Error: syntax error at or near "t"/,
+  );
   assert.match(syntax.message, /LINE 2:/);
   const missing = await rejectsWith(lake.query('SELECT * FROM nowhere'), /SQL error: .*nowhere does not exist/);
   assert.match(missing.remedy ?? '', /The lake tables are: t\./);
 });
 
-function startChild(root: string, table: string, source: string): { child: ChildProcess; lines: AsyncIterator<string> } {
-  const child = spawn(process.execPath, ['--import', tsx, join(repo, 'test', 'support', 'lakeIngestChild.ts'), root, table, source], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(
+  root: string,
+  table: string,
+  source: string,
+): { child: ChildProcess; lines: AsyncIterator<string> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, join(repo, 'test', 'support', 'lakeIngestChild.ts'), root, table, source],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
 }
 
@@ -216,7 +292,12 @@ async function waitFor(lines: AsyncIterator<string>, pattern: RegExp): Promise<v
   }
 }
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve(child.exitCode)
+      : child.once('exit', (code) => resolve(code)),
+  );
 
 test('an ingest killed while writing leaves the previous version intact; the next ingest gets the next version', async () => {
   const root = join(freshDir('killed'), 'lake');
@@ -229,7 +310,7 @@ test('an ingest killed while writing leaves the previous version intact; the nex
   await waitFor(lines, /Writing Parquet/);
   const [staged] = readdirSync(join(root, '.staging'));
   const part = join(root, '.staging', staged, 'part-0.parquet');
-  for (const deadline = Date.now() + 10_000; !(existsSync(part) && statSync(part).size > 0); ) {
+  for (const deadline = Date.now() + 10_000; !(existsSync(part) && statSync(part).size > 0);) {
     assert.ok(Date.now() < deadline, 'the child started writing Parquet');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -237,20 +318,33 @@ test('an ingest killed while writing leaves the previous version intact; the nex
   await exited(child);
   assert.equal(child.signalCode, 'SIGKILL', 'the child was killed, not finished');
 
-  assert.deepEqual((await lake.versions('events')).map((v) => v.version), [1]);
-  assert.deepEqual((await lake.tables()).map((t: LakeTable) => [t.name, t.latest.version, t.latest.rows]), [['events', 1, 100]]);
+  assert.deepEqual(
+    (await lake.versions('events')).map((v) => v.version),
+    [1],
+  );
+  assert.deepEqual(
+    (await lake.tables()).map((t: LakeTable) => [t.name, t.latest.version, t.latest.rows]),
+    [['events', 1, 100]],
+  );
   assert.deepEqual(await lake.query('SELECT * FROM events ORDER BY id'), before);
   assert.ok(!existsSync(join(root, 'tables', 'events', 'v2')));
   // A version folder without its manifest is not a version, whatever made it.
   mkdirSync(join(root, 'tables', 'events', 'v2'));
   writeFileSync(join(root, 'tables', 'events', 'v2', 'part-0.parquet'), 'half a file');
-  assert.deepEqual((await lake.versions('events')).map((v) => v.version), [1]);
+  assert.deepEqual(
+    (await lake.versions('events')).map((v) => v.version),
+    [1],
+  );
   assert.deepEqual(await lake.query('SELECT * FROM events ORDER BY id'), before);
 
   const next = await lake.ingest('events', [smallCsv]);
   assert.equal(next.version, 2);
-  assert.deepEqual(readdirSync(join(root, '.staging')), [], 'the dead writer\'s staging folder was swept');
-  assert.deepEqual(readdirSync(join(root, 'tables', 'events')).sort(), ['v1', 'v2'], 'its lock was taken over and released');
+  assert.deepEqual(readdirSync(join(root, '.staging')), [], "the dead writer's staging folder was swept");
+  assert.deepEqual(
+    readdirSync(join(root, 'tables', 'events')).sort(),
+    ['v1', 'v2'],
+    'its lock was taken over and released',
+  );
   assert.deepEqual((await lake.query('SELECT count(*) FROM events')).rows, [[100]]);
   assert.equal((await lake.versions('events'))[1].sources[0].path, smallCsv);
 });
@@ -270,8 +364,16 @@ test('queries and listings keep working while another process writes; they see t
   assert.equal(await exited(child), 0);
   for (const result of during) assert.deepEqual(result.rows, [[100, 99]]);
   const after: LakeTableVersion[] = await lake.versions('events');
-  assert.deepEqual(after.map((v) => [v.version, v.rows]), [[1, 100], [2, BIG_ROWS]]);
-  assert.deepEqual((await lake.query('SELECT count(*) AS n, max(id) AS top FROM events')).rows, [[BIG_ROWS, BIG_ROWS - 1]]);
+  assert.deepEqual(
+    after.map((v) => [v.version, v.rows]),
+    [
+      [1, 100],
+      [2, BIG_ROWS],
+    ],
+  );
+  assert.deepEqual((await lake.query('SELECT count(*) AS n, max(id) AS top FROM events')).rows, [
+    [BIG_ROWS, BIG_ROWS - 1],
+  ]);
 });
 
 test('cancelling an ingest through its signal stops the write and commits nothing', async () => {
@@ -287,17 +389,26 @@ test('cancelling an ingest through its signal stops the write and commits nothin
       controller.abort();
     }
   };
-  await rejectsWith(lake.ingest('events', [bigCsv], { signal: controller.signal, onProgress }), /cancelled; the lake was not changed/);
+  await rejectsWith(
+    lake.ingest('events', [bigCsv], { signal: controller.signal, onProgress }),
+    /cancelled; the lake was not changed/,
+  );
   assert.ok(abortedAt > 0, 'the write was under way');
   assert.ok(Date.now() - abortedAt < 1500, `the write stopped promptly (${Date.now() - abortedAt} ms)`);
-  assert.deepEqual((await lake.versions('events')).map((v) => v.version), [1]);
+  assert.deepEqual(
+    (await lake.versions('events')).map((v) => v.version),
+    [1],
+  );
   assert.deepEqual(readdirSync(join(root, '.staging')), []);
   assert.equal((await lake.ingest('events', [smallCsv])).version, 2);
 });
 
 function capture() {
   const out = { stdout: '', stderr: '' };
-  return { out, io: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text) } };
+  return {
+    out,
+    io: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text) },
+  };
 }
 
 const program = { name: 'mlops', version: '0.0.0', commands: [lakeCommand] };
@@ -312,7 +423,16 @@ test('mlops lake ingest, tables, versions and query print text and --json', asyn
     return { code, ...out };
   };
 
-  const ingested = await run('lake', 'ingest', join(folder, 'events.csv'), '--table', 'events', '--lake', root, '--json');
+  const ingested = await run(
+    'lake',
+    'ingest',
+    join(folder, 'events.csv'),
+    '--table',
+    'events',
+    '--lake',
+    root,
+    '--json',
+  );
   assert.equal(ingested.code, 0, ingested.stderr);
   const version = JSON.parse(ingested.stdout) as LakeTableVersion;
   assert.deepEqual([version.table, version.version, version.rows, version.schema.length], ['events', 1, 100, 4]);
@@ -321,11 +441,26 @@ test('mlops lake ingest, tables, versions and query print text and --json', asyn
   assert.match(plain.stderr, /Writing Parquet for events version 2/);
 
   const tables = await run('lake', 'tables', '--lake', root, '--json');
-  assert.deepEqual((JSON.parse(tables.stdout) as LakeTable[]).map((t) => [t.name, t.versions, t.latest.version]), [['events', 2, 2]]);
+  assert.deepEqual(
+    (JSON.parse(tables.stdout) as LakeTable[]).map((t) => [t.name, t.versions, t.latest.version]),
+    [['events', 2, 2]],
+  );
   const versions = await run('lake', 'versions', 'events', '--lake', root, '--json');
-  assert.deepEqual((JSON.parse(versions.stdout) as LakeTableVersion[]).map((v) => v.version), [1, 2]);
+  assert.deepEqual(
+    (JSON.parse(versions.stdout) as LakeTableVersion[]).map((v) => v.version),
+    [1, 2],
+  );
 
-  const query = await run('lake', 'query', 'SELECT id, name, day FROM events WHERE id < 2 ORDER BY id', '--at', 'events=1', '--lake', root, '--json');
+  const query = await run(
+    'lake',
+    'query',
+    'SELECT id, name, day FROM events WHERE id < 2 ORDER BY id',
+    '--at',
+    'events=1',
+    '--lake',
+    root,
+    '--json',
+  );
   assert.deepEqual(JSON.parse(query.stdout), {
     columns: [
       { name: 'id', type: 'BIGINT' },
@@ -355,7 +490,9 @@ test('mlops lake uses .mlops/lake under the current folder by default', async ()
   copyFileSync(smallCsv, join(folder, 'events.csv'));
   const cli = (...args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', tsx, join(repo, 'test', 'support', 'lakeCli.ts'), ...args], { cwd: folder });
+      const child = spawn(process.execPath, ['--import', tsx, join(repo, 'test', 'support', 'lakeCli.ts'), ...args], {
+        cwd: folder,
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -18,7 +18,11 @@ describe('moving an MLflow alias on promotion', () => {
   const runs: string[] = [];
 
   async function rest<T>(endpoint: string, body: unknown): Promise<T> {
-    const response = await fetch(`${server!.url}/api/2.0/mlflow/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${server!.url}/api/2.0/mlflow/${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.ok(response.ok, `${endpoint}: ${response.status} ${await response.clone().text()}`);
     return (await response.json()) as T;
   }
@@ -37,10 +41,26 @@ describe('moving an MLflow alias on promotion', () => {
   test('the version of an image is found by its model URI or its run', async (t) => {
     if (!needService(t, !unavailable, `MLflow is not available: ${unavailable}`)) return;
     const at = { url: server!.url };
-    assert.deepEqual(await registeredVersionOf(at, { 'mlops.mlflow.model_uri': 'models:/churn-model/2' }), { name: 'churn-model', version: '2' });
-    assert.deepEqual(await registeredVersionOf(at, { 'mlops.mlflow.model_uri': 'models:/churn-model@champion' }), { name: 'churn-model', version: '1' });
-    assert.deepEqual(await registeredVersionOf(at, { 'mlops.mlflow.model_uri': `runs:/${runs[1]}/model`, 'mlops.mlflow.run_id': runs[1] }), { name: 'churn-model', version: '2' });
-    assert.equal(await registeredVersionOf(at, { 'mlops.notebook': 'churn.ipynb' }), null, 'an image built from a notebook has no registered version');
+    assert.deepEqual(await registeredVersionOf(at, { 'mlops.mlflow.model_uri': 'models:/churn-model/2' }), {
+      name: 'churn-model',
+      version: '2',
+    });
+    assert.deepEqual(await registeredVersionOf(at, { 'mlops.mlflow.model_uri': 'models:/churn-model@champion' }), {
+      name: 'churn-model',
+      version: '1',
+    });
+    assert.deepEqual(
+      await registeredVersionOf(at, {
+        'mlops.mlflow.model_uri': `runs:/${runs[1]}/model`,
+        'mlops.mlflow.run_id': runs[1],
+      }),
+      { name: 'churn-model', version: '2' },
+    );
+    assert.equal(
+      await registeredVersionOf(at, { 'mlops.notebook': 'churn.ipynb' }),
+      null,
+      'an image built from a notebook has no registered version',
+    );
   });
 
   test('the alias moves to the promoted version, and the registry says so', async (t) => {
@@ -53,8 +73,17 @@ describe('moving an MLflow alias on promotion', () => {
 
   test('a bad alias and an unknown model are refused with a message naming them', async (t) => {
     if (!needService(t, !unavailable, `MLflow is not available: ${unavailable}`)) return;
-    await assert.rejects(moveAlias({ url: server!.url }, { name: 'churn-model', version: '2' }, 'latest'), /'latest' cannot be an MLflow alias/);
-    await assert.rejects(moveAlias({ url: server!.url }, { name: 'no-such-model', version: '1' }, 'champion'), (error: unknown) => error instanceof MlopsError && /registered-models\/get answered 404/.test(error.message));
-    await assert.rejects(moveAlias({ url: 'http://127.0.0.1:9' }, { name: 'churn-model', version: '1' }, 'champion'), /cannot be reached/);
+    await assert.rejects(
+      moveAlias({ url: server!.url }, { name: 'churn-model', version: '2' }, 'latest'),
+      /'latest' cannot be an MLflow alias/,
+    );
+    await assert.rejects(
+      moveAlias({ url: server!.url }, { name: 'no-such-model', version: '1' }, 'champion'),
+      (error: unknown) => error instanceof MlopsError && /registered-models\/get answered 404/.test(error.message),
+    );
+    await assert.rejects(
+      moveAlias({ url: 'http://127.0.0.1:9' }, { name: 'churn-model', version: '1' }, 'champion'),
+      /cannot be reached/,
+    );
   });
 });

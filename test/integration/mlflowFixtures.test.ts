@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { brokenStores, mlflowStores, mlflowUnavailableReason, runNamed, withMlflowServer, type ExpectedStore } from '../support/mlflow';
+import {
+  brokenStores,
+  mlflowStores,
+  mlflowUnavailableReason,
+  runNamed,
+  withMlflowServer,
+  type ExpectedStore,
+} from '../support/mlflow';
 import { needService } from '../support/services';
 
 const unavailable = mlflowUnavailableReason();
@@ -12,17 +19,40 @@ const MAX_DOUBLE = 1.7976931348623157e308;
 
 function checkCommonContent(expected: ExpectedStore, kind: string) {
   const experiments = Object.fromEntries(expected.experiments.map((e) => [e.name, e.lifecycleStage]));
-  assert.deepEqual(experiments, { Default: 'active', 'iris-classifier': 'active', 'mnist-cnn': 'active', 'abandoned-experiment': 'deleted' }, kind);
+  assert.deepEqual(
+    experiments,
+    { Default: 'active', 'iris-classifier': 'active', 'mnist-cnn': 'active', 'abandoned-experiment': 'deleted' },
+    kind,
+  );
 
   const names = expected.runs.map((r) => r.runName).sort();
-  assert.deepEqual(names, ['cnn-diverged', 'cnn-exploded', 'cnn-live', 'cnn-long', 'logreg', 'quick-check', 'rf-baseline', 'rf-shallow', 'svm', 'sweep', 'sweep-trial-1', 'sweep-trial-2']);
+  assert.deepEqual(names, [
+    'cnn-diverged',
+    'cnn-exploded',
+    'cnn-live',
+    'cnn-long',
+    'logreg',
+    'quick-check',
+    'rf-baseline',
+    'rf-shallow',
+    'svm',
+    'sweep',
+    'sweep-trial-1',
+    'sweep-trial-2',
+  ]);
 
   const sweep = runNamed(expected, 'sweep');
-  for (const child of ['sweep-trial-1', 'sweep-trial-2']) assert.equal(runNamed(expected, child).tags['mlflow.parentRunId'], sweep.runId, child);
+  for (const child of ['sweep-trial-1', 'sweep-trial-2'])
+    assert.equal(runNamed(expected, child).tags['mlflow.parentRunId'], sweep.runId, child);
 
   const deletedId = expected.runIdsByName['rf-deleted'];
-  assert.ok(deletedId && !expected.runs.some((r) => r.runId === deletedId), 'the deleted run is not in the active search');
-  const deletedSearch = expected.searches.find((s) => s.lifecycle === 'deleted' && s.experimentIds.length === 1 && s.runIds.length > 0);
+  assert.ok(
+    deletedId && !expected.runs.some((r) => r.runId === deletedId),
+    'the deleted run is not in the active search',
+  );
+  const deletedSearch = expected.searches.find(
+    (s) => s.lifecycle === 'deleted' && s.experimentIds.length === 1 && s.runIds.length > 0,
+  );
   assert.deepEqual(deletedSearch?.runIds, [deletedId]);
 
   const live = runNamed(expected, 'cnn-live');
@@ -39,7 +69,10 @@ function checkCommonContent(expected: ExpectedStore, kind: string) {
   const diverged = runNamed(expected, 'cnn-diverged');
   assert.ok(Number.isNaN(diverged.metrics.loss), 'the latest loss is NaN');
   assert.equal(diverged.metrics.val_loss, 3);
-  assert.ok(expected.histories[diverged.runId].val_loss.some((p) => Number.isNaN(p.value)), 'NaN inside a history');
+  assert.ok(
+    expected.histories[diverged.runId].val_loss.some((p) => Number.isNaN(p.value)),
+    'NaN inside a history',
+  );
 
   // Step 4999 is logged twice, first and with the earliest timestamps: latest is max by (step, timestamp).
   const long = runNamed(expected, 'cnn-long');
@@ -53,9 +86,15 @@ function checkCommonContent(expected: ExpectedStore, kind: string) {
   assert.ok(expected.histories[long.runId]['train/loss'].length === 100);
 
   const filtered = expected.searches.filter((s) => s.filter && s.experimentIds.length === 1).flatMap((s) => s.runIds);
-  assert.deepEqual(filtered.map((id) => expected.runs.find((r) => r.runId === id)?.runName).sort(), ['quick-check', 'rf-baseline', 'sweep-trial-1']);
+  assert.deepEqual(filtered.map((id) => expected.runs.find((r) => r.runId === id)?.runName).sort(), [
+    'quick-check',
+    'rf-baseline',
+    'sweep-trial-1',
+  ]);
 
-  const byLoss = expected.searches.find((s) => s.orderBy[0] === 'metrics.loss DESC' && s.experimentIds.length === 1 && s.runIds.includes(long.runId));
+  const byLoss = expected.searches.find(
+    (s) => s.orderBy[0] === 'metrics.loss DESC' && s.experimentIds.length === 1 && s.runIds.includes(long.runId),
+  );
   assert.deepEqual(
     byLoss?.runIds.map((id) => expected.runs.find((r) => r.runId === id)?.runName),
     ['cnn-exploded', 'cnn-live', 'cnn-long', 'cnn-diverged'],
@@ -66,10 +105,13 @@ function checkCommonContent(expected: ExpectedStore, kind: string) {
   const model = expected.registeredModels[0];
   assert.equal(model.name, 'iris-rf');
   assert.deepEqual(model.aliases, { baseline: '1', champion: '2' });
-  assert.deepEqual(model.versions.map((v) => [v.version, v.runId, v.aliases]), [
-    ['1', baseline.runId, ['baseline']],
-    ['2', runNamed(expected, 'sweep-trial-1').runId, ['champion']],
-  ]);
+  assert.deepEqual(
+    model.versions.map((v) => [v.version, v.runId, v.aliases]),
+    [
+      ['1', baseline.runId, ['baseline']],
+      ['2', runNamed(expected, 'sweep-trial-1').runId, ['champion']],
+    ],
+  );
 }
 
 test('both fixture stores hold what the reader tests rely on', { timeout: 600_000 }, async (t) => {
@@ -94,7 +136,14 @@ test('the file store has the hand-written edge cases, as MLflow reads them', { t
   const baseline = runNamed(expectedFile, 'rf-baseline');
   // Lines without a step are step 0: the latest is the max timestamp, not the last line.
   assert.equal(baseline.metrics.legacy_score, 0.5);
-  assert.deepEqual(expectedFile.histories[baseline.runId].legacy_score.map((p) => [p.step, p.value]), [[0, 0.7], [0, 0.6], [0, 0.5]]);
+  assert.deepEqual(
+    expectedFile.histories[baseline.runId].legacy_score.map((p) => [p.step, p.value]),
+    [
+      [0, 0.7],
+      [0, 0.6],
+      [0, 0.5],
+    ],
+  );
   assert.equal(expectedFile.histories[baseline.runId].accuracy.length, 4);
   assert.equal(baseline.metrics.accuracy, 0.93, 'a newer step-0 line does not become the latest');
   assert.equal(runNamed(expectedSqlite, 'rf-baseline').metrics.legacy_score, undefined);
@@ -116,7 +165,13 @@ test('the broken stores are broken the documented way', { timeout: 600_000 }, as
   assert.equal(lines.length, broken.garbageMetric.validPoints + 1);
   assert.ok(existsSync(broken.corruptDb) && existsSync(broken.truncatedDb));
   // MLflow itself fails on all of them: our readers must do better and show the rest.
-  for (const key of ['search_experiments', 'search_runs_healthy', 'get_metric_history_garbage', 'corrupt_db', 'truncated_db']) {
+  for (const key of [
+    'search_experiments',
+    'search_runs_healthy',
+    'get_metric_history_garbage',
+    'corrupt_db',
+    'truncated_db',
+  ]) {
     assert.ok(broken.mlflowSays[key]?.error, `MLflow fails on ${key}`);
   }
   assert.ok(broken.mlflowSays.get_run_good?.ok, 'the healthy run reads');
@@ -126,7 +181,9 @@ test('mlflow server serves the SQLite fixture on loopback', { timeout: 600_000 }
   if (!needService(t, !unavailable, why)) return;
   const { sqliteUri, expectedSqlite } = await mlflowStores();
   await withMlflowServer(sqliteUri, async (url) => {
-    const experiments = (await (await fetch(`${url}/api/2.0/mlflow/experiments/search?max_results=100&view_type=ALL`)).json()) as {
+    const experiments = (await (
+      await fetch(`${url}/api/2.0/mlflow/experiments/search?max_results=100&view_type=ALL`)
+    ).json()) as {
       experiments: { experiment_id: string; name: string }[];
     };
     assert.deepEqual(
@@ -140,6 +197,9 @@ test('mlflow server serves the SQLite fixture on loopback', { timeout: 600_000 }
       body: JSON.stringify({ experiment_ids: [iris.id], max_results: 1000 }),
     });
     const runs = (await response.json()) as { runs: { info: { run_id: string } }[] };
-    assert.deepEqual(runs.runs.map((r) => r.info.run_id), expectedSqlite.runsByExperiment[iris.id].map((r) => r.runId));
+    assert.deepEqual(
+      runs.runs.map((r) => r.info.run_id),
+      expectedSqlite.runsByExperiment[iris.id].map((r) => r.runId),
+    );
   });
 });

@@ -46,10 +46,19 @@ interface Row {
 
 function post(port: number, body: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/invocations',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
@@ -58,8 +67,12 @@ function post(port: number, body: string): Promise<number> {
 /** Rows like the training data, or shifted (a price rise). */
 function rows(count: number, shift: number, seed: number): Row[] {
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  return Array.from({ length: count }, () => ({ tenure_months: Math.floor(random() * 72), monthly_charges: Math.round((20 + random() * 100 + shift) * 100) / 100, support_calls: Math.floor(random() * 6) }));
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: count }, () => ({
+    tenure_months: Math.floor(random() * 72),
+    monthly_charges: Math.round((20 + random() * 100 + shift) * 100) / 100,
+    support_calls: Math.floor(random() * 6),
+  }));
 }
 
 async function send(port: number, batch: Row[]): Promise<void> {
@@ -106,7 +119,11 @@ base = pd.read_csv(sys.argv[1])[sys.argv[2]].dropna().to_numpy(dtype=float)
 cur = np.array(json.load(sys.stdin), dtype=float)
 print(json.dumps({"psi": psi_numeric(base, cur), "ks": float(ks_2samp(base, cur).statistic)}))
 `;
-  const result = spawnSync(python, ['-c', script, baseline, feature], { input: JSON.stringify(current.map((r) => r[feature])), encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'support') } });
+  const result = spawnSync(python, ['-c', script, baseline, feature], {
+    input: JSON.stringify(current.map((r) => r[feature])),
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'support') },
+  });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as { psi: number; ks: number };
 }
@@ -117,13 +134,35 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     const name = `watched-${Date.now().toString(36)}`;
     names.push(name);
     const port = await freePort();
-    await target.deploy({ name, image: v1, publishedPort: port, publishMode: 'host', replicas: 2, changeCause: 'stable model' });
+    await target.deploy({
+      name,
+      image: v1,
+      publishedPort: port,
+      publishMode: 'host',
+      replicas: 2,
+      changeCause: 'stable model',
+    });
     await target.pinStable(name, 1);
-    const second = await target.deploy({ name, image: v2, publishedPort: port, publishMode: 'host', replicas: 2, changeCause: 'candidate' });
+    const second = await target.deploy({
+      name,
+      image: v2,
+      publishedPort: port,
+      publishMode: 'host',
+      replicas: 2,
+      changeCause: 'candidate',
+    });
     assert.equal(second.status.revision, 2);
     const targetId = targetKey(target);
     const lake = openLake(join(workspace, '.mlops', 'lake'));
-    const base = { workspace, targetId, target, name, sinceMs: 3_600_000, sinceText: '1h', drift: { lake, baseline: { file: baselineFile } } };
+    const base = {
+      workspace,
+      targetId,
+      target,
+      name,
+      sinceMs: 3_600_000,
+      sinceText: '1h',
+      drift: { lake, baseline: { file: baselineFile } },
+    };
 
     // A first look records where the counters stand; the window's numbers are what follows.
     const first = await observe({ ...base, thresholds: {} });
@@ -131,18 +170,39 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     await send(port, normal);
     for (let i = 0; i < 7; i++) assert.equal(await post(port, '{"dataframe_records": not json'), 400);
     const { summary } = await observe({ ...base, thresholds: {}, series: true });
-    t.diagnostic(JSON.stringify({ requests: summary.requests, errors: summary.errors, versions: summary.versions.map((v) => [v.version, v.requests]) }));
+    t.diagnostic(
+      JSON.stringify({
+        requests: summary.requests,
+        errors: summary.errors,
+        versions: summary.versions.map((v) => [v.version, v.requests]),
+      }),
+    );
     assert.equal(summary.requests - first.summary.requests, 67, 'every request sent is counted');
     assert.equal(summary.errors - first.summary.errors, 7, 'every bad request is an error');
-    assert.equal(new Set((await observe({ ...base, thresholds: {} })).record.instances.map((i) => i.instance)).size, 2, 'both tasks are read through the router');
+    assert.equal(
+      new Set((await observe({ ...base, thresholds: {} })).record.instances.map((i) => i.instance)).size,
+      2,
+      'both tasks are read through the router',
+    );
     assert.ok(summary.latencyMs.p95 !== null && summary.latencyMs.p95 > 0);
     assert.equal(summary.predictions.kind, 'classes');
     assert.equal(summary.resources.length, 2, summary.resourcesNote);
-    assert.ok(summary.resources.every((r) => (r.memoryMb ?? 0) > 10 && r.cpuPercent !== null), JSON.stringify(summary.resources));
+    assert.ok(
+      summary.resources.every((r) => (r.memoryMb ?? 0) > 10 && r.cpuPercent !== null),
+      JSON.stringify(summary.resources),
+    );
     assert.ok(summary.drift.length >= 3, summary.driftNote);
 
     // The same numbers through a real Prometheus scraping the router with the exported config.
-    const prometheus = await startPrometheus({ configYaml: prometheusYaml({ name, target: 'swarm', mode: 'static', address: `127.0.0.1:${port}`, scrapeInterval: '1s' }) });
+    const prometheus = await startPrometheus({
+      configYaml: prometheusYaml({
+        name,
+        target: 'swarm',
+        mode: 'static',
+        address: `127.0.0.1:${port}`,
+        scrapeInterval: '1s',
+      }),
+    });
     try {
       const connection = { url: prometheus.url };
       const scraped = async (total: number) => {
@@ -161,14 +221,22 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
       assert.equal(through.summary.source, 'prometheus');
       assert.equal(through.summary.requests, summary.requests + 10, prometheus.log());
       assert.equal(through.summary.errors, summary.errors);
-      assert.deepEqual(through.summary.versions.map((v) => v.version), summary.versions.map((v) => v.version));
-      assert.ok(through.series.some((s) => s.metric === 'requestRate' && s.points.some((p) => (p.v ?? 0) > 0)), 'the rate chart has points');
+      assert.deepEqual(
+        through.summary.versions.map((v) => v.version),
+        summary.versions.map((v) => v.version),
+      );
+      assert.ok(
+        through.series.some((s) => s.metric === 'requestRate' && s.points.some((p) => (p.v ?? 0) > 0)),
+        'the rate chart has points',
+      );
     } finally {
       await prometheus.stop();
     }
 
     // The lake holds every logged request exactly once, bad ones included.
-    const logged = await lake.query(`SELECT count(*) AS n, count(*) FILTER (WHERE status = 400) AS bad FROM requests WHERE deployment = '${name}'`);
+    const logged = await lake.query(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE status = 400) AS bad FROM requests WHERE deployment = '${name}'`,
+    );
     assert.deepEqual(logged.rows[0].map(Number), [77, 7]);
 
     // A price rise: monthly_charges shifts, which the thresholds catch.
@@ -180,10 +248,21 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     const expected = reference(baselineFile, [...normal, ...rows(10, 0, 5), ...shifted], 'monthly_charges');
     assert.ok(Math.abs(charges.psi - expected.psi) < 1e-9, `PSI ${charges.psi} against scipy's ${expected.psi}`);
     assert.ok(Math.abs(charges.ks! - expected.ks) < 1e-12, `KS ${charges.ks} against scipy's ${expected.ks}`);
-    assert.ok(drifted.summary.alerts.some((a) => a.rule === 'psi' && a.feature === 'monthly_charges'), JSON.stringify(drifted.summary.alerts));
+    assert.ok(
+      drifted.summary.alerts.some((a) => a.rule === 'psi' && a.feature === 'monthly_charges'),
+      JSON.stringify(drifted.summary.alerts),
+    );
 
     const dir = monitoringDir(workspace, targetId, name);
-    const response = await respondToAlerts({ dir, target, targetId, name, alerts: drifted.summary.alerts, thresholds, by: 'test' });
+    const response = await respondToAlerts({
+      dir,
+      target,
+      targetId,
+      name,
+      alerts: drifted.summary.alerts,
+      thresholds,
+      by: 'test',
+    });
     assert.ok(response.fresh.length >= 1);
     const status = await target.status(name);
     assert.equal(status.revision, 1, 'autoRevert brought back the stable revision');
@@ -193,17 +272,36 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     assert.match(audit.find((e) => e.kind === 'revert')?.message ?? '', /from revision 2 to the stable revision 1/);
 
     // The same breach at the next look is not new: no second revert.
-    const again = await respondToAlerts({ dir, target, targetId, name, alerts: drifted.summary.alerts, thresholds, by: 'test' });
+    const again = await respondToAlerts({
+      dir,
+      target,
+      targetId,
+      name,
+      alerts: drifted.summary.alerts,
+      thresholds,
+      by: 'test',
+    });
     assert.equal(again.fresh.length, 0);
 
     // Output drift: the stable version's answers against the candidate's, both in the window.
     await send(port, rows(30, 0, 13));
     const after = await observe({ ...base, thresholds: {} });
-    const [candidate, stable] = [drifted.summary.versions[0]!.version, after.summary.versions.find((v) => v.version !== drifted.summary.versions[0]!.version)!.version];
+    const [candidate, stable] = [
+      drifted.summary.versions[0]!.version,
+      after.summary.versions.find((v) => v.version !== drifted.summary.versions[0]!.version)!.version,
+    ];
     const versions = after.summary.outputDrift.find((d) => d.comparison === 'versions');
-    assert.deepEqual([versions?.reference, versions?.current, versions?.referenceRows, versions?.currentRows], [candidate, stable, 60 + 10 + 120, 30], JSON.stringify(after.summary.outputDrift));
+    assert.deepEqual(
+      [versions?.reference, versions?.current, versions?.referenceRows, versions?.currentRows],
+      [candidate, stable, 60 + 10 + 120, 30],
+      JSON.stringify(after.summary.outputDrift),
+    );
     assert.ok(versions!.psi >= 0 && versions!.ks !== null, 'the classes are numbers: KS too');
-    assert.deepEqual(after.summary.versions.map((v) => v.requests).sort((a, b) => a - b), [30, 67 + 10 + 120], 'the candidate keeps its requests in the window after its tasks are gone');
+    assert.deepEqual(
+      after.summary.versions.map((v) => v.requests).sort((a, b) => a - b),
+      [30, 67 + 10 + 120],
+      'the candidate keeps its requests in the window after its tasks are gone',
+    );
     await lake.close();
   });
 
@@ -220,17 +318,38 @@ describe('monitoring a deployment on a single-node swarm', { timeout: 900_000 },
     const cwd = process.cwd();
     process.chdir(workspace);
     try {
-      const code = await runCli({ name: 'mlops', version: '0', commands: [monitorCommand] }, ['monitor', '--name', name, '--since', '1h', '--max-error-rate', '0.01', '--json'], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+      const code = await runCli(
+        { name: 'mlops', version: '0', commands: [monitorCommand] },
+        ['monitor', '--name', name, '--since', '1h', '--max-error-rate', '0.01', '--json'],
+        { stdout: (s) => out.push(s), stderr: (s) => err.push(s) },
+      );
       assert.equal(code, 0, err.join(''));
     } finally {
       process.chdir(cwd);
     }
-    const printed = JSON.parse(out.join('')) as Record<string, unknown> & { requests: number; errorRate: number; latencyMs: Record<string, number>; drift: { feature: string }[]; alerts: { rule: string }[] };
+    const printed = JSON.parse(out.join('')) as Record<string, unknown> & {
+      requests: number;
+      errorRate: number;
+      latencyMs: Record<string, number>;
+      drift: { feature: string }[];
+      alerts: { rule: string }[];
+    };
     assert.equal(printed.requests, 31, 'a fresh server counts from its start');
     assert.ok(Math.abs(printed.errorRate - 1 / 31) < 1e-12);
     assert.deepEqual(Object.keys(printed.latencyMs), ['p50', 'p95', 'p99']);
-    assert.deepEqual(printed.drift.map((d) => d.feature).sort(), ['monthly_charges', 'support_calls', 'tenure_months'], 'the baseline comes from the image labels');
-    assert.deepEqual(printed.alerts.map((a) => a.rule), ['errorRate']);
-    assert.ok(readFileSync(join(monitoringDir(workspace, targetKey(target), name), 'audit.jsonl'), 'utf8').includes('error rate'));
+    assert.deepEqual(
+      printed.drift.map((d) => d.feature).sort(),
+      ['monthly_charges', 'support_calls', 'tenure_months'],
+      'the baseline comes from the image labels',
+    );
+    assert.deepEqual(
+      printed.alerts.map((a) => a.rule),
+      ['errorRate'],
+    );
+    assert.ok(
+      readFileSync(join(monitoringDir(workspace, targetKey(target), name), 'audit.jsonl'), 'utf8').includes(
+        'error rate',
+      ),
+    );
   });
 });

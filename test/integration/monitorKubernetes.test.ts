@@ -34,10 +34,19 @@ const token = newDataToken();
 
 function post(body: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: address, port: 8080, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: address,
+        port: 8080,
+        path: '/invocations',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
@@ -46,7 +55,9 @@ function post(body: string): Promise<number> {
 async function waitForServer(): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const status = await new Promise<number>((resolve) => {
-      request({ host: address, port: 8080, path: '/ping' }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)).end();
+      request({ host: address, port: 8080, path: '/ping' }, (res) => (res.resume(), resolve(res.statusCode ?? 0)))
+        .on('error', () => resolve(0))
+        .end();
     });
     if (status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -64,10 +75,20 @@ before(async () => {
   if (!started.ok) return void (unavailable = started.reason);
   plane = started.plane;
   target = await openKubernetesTarget({ kubeconfig: plane.kubeconfig });
-  const secret = await apiRequest(plane.server, plane.adminToken, 'POST', '/api/v1/namespaces/default/secrets', dataTokenSecretManifest('watched', 'default', token));
+  const secret = await apiRequest(
+    plane.server,
+    plane.adminToken,
+    'POST',
+    '/api/v1/namespaces/default/secrets',
+    dataTokenSecretManifest('watched', 'default', token),
+  );
   assert.equal(secret.status, 201, secret.text);
   const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
-  container = await docker.createContainer({ Image: image, Env: [`MLOPS_DATA_TOKEN=${token}`], Labels: { 'mlops.test': 'monitor-kubernetes' } });
+  container = await docker.createContainer({
+    Image: image,
+    Env: [`MLOPS_DATA_TOKEN=${token}`],
+    Labels: { 'mlops.test': 'monitor-kubernetes' },
+  });
   await container.start();
   address = (await container.inspect()).NetworkSettings.Networks.bridge?.IPAddress ?? '';
   await waitForServer();
@@ -85,35 +106,77 @@ function ready(t: TestContext): boolean {
 describe('monitoring a deployment on a real control plane', { timeout: 300_000 }, () => {
   test('reads the pods through the API server: every request and error counted, the request log in the lake', async (t) => {
     if (!ready(t)) return;
-    const deployed = await target.deploy({ name: 'watched', image, replicas: 1, podAnnotations: { [POD_IP_ANNOTATION]: address } });
+    const deployed = await target.deploy({
+      name: 'watched',
+      image,
+      replicas: 1,
+      podAnnotations: { [POD_IP_ANNOTATION]: address },
+    });
     assert.equal(deployed.status.health, 'healthy');
     const proxies = await target.podProxies('watched');
     assert.equal(proxies.length, 1);
     assert.equal(await target.dataToken('watched'), token, 'the deploy kept the Secret that was there');
-    const env = (await target.exportManifests('watched'))[0] as { spec: { template: { spec: { containers: { env?: unknown[] }[] } } } };
-    assert.deepEqual(env.spec.template.spec.containers[0]!.env, [{ name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'watched-mlops-data-token', key: 'token' } } }]);
+    const env = (await target.exportManifests('watched'))[0] as {
+      spec: { template: { spec: { containers: { env?: unknown[] }[] } } };
+    };
+    assert.deepEqual(env.spec.template.spec.containers[0]!.env, [
+      { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'watched-mlops-data-token', key: 'token' } } },
+    ]);
     // Through the API server's pod proxy: its own Authorization header never reaches the pod, X-Mlops-Token does.
     const without = await proxies[0]!.get('/requests');
     assert.equal(without.status, 401, without.body);
-    assert.match(without.body, /needs the deployment's data token/, 'the pod saw no token at all: the API server kept Authorization');
+    assert.match(
+      without.body,
+      /needs the deployment's data token/,
+      'the pod saw no token at all: the API server kept Authorization',
+    );
     assert.equal((await proxies[0]!.get('/requests', { headers: { 'X-Mlops-Token': `${token}x` } })).status, 401);
     assert.equal((await proxies[0]!.get('/requests', { headers: { 'X-Mlops-Token': token } })).status, 200);
 
     const workspace = mkdtempSync(join(tmpdir(), 'mlops-monitor-kubernetes-'));
     const lake = openLake(join(workspace, '.mlops', 'lake'));
-    const base = { workspace, targetId: targetKey(target), target, name: 'watched', sinceMs: 3_600_000, sinceText: '1h', thresholds: { errorRate: 0.05, minRequests: 10 }, drift: { lake } };
+    const base = {
+      workspace,
+      targetId: targetKey(target),
+      target,
+      name: 'watched',
+      sinceMs: 3_600_000,
+      sinceText: '1h',
+      thresholds: { errorRate: 0.05, minRequests: 10 },
+      drift: { lake },
+    };
     const first = await observe(base);
-    for (let i = 0; i < 25; i++) assert.equal(await post(JSON.stringify({ dataframe_records: [{ tenure_months: i, monthly_charges: 50 + i, support_calls: i % 4 }] })), 200);
+    for (let i = 0; i < 25; i++)
+      assert.equal(
+        await post(
+          JSON.stringify({ dataframe_records: [{ tenure_months: i, monthly_charges: 50 + i, support_calls: i % 4 }] }),
+        ),
+        200,
+      );
     for (let i = 0; i < 4; i++) assert.equal(await post('[broken'), 400);
     const { summary, record } = await observe(base);
-    assert.deepEqual(record.instances.map((i) => i.instance), [proxies[0]!.pod], 'the pod is the instance');
+    assert.deepEqual(
+      record.instances.map((i) => i.instance),
+      [proxies[0]!.pod],
+      'the pod is the instance',
+    );
     assert.equal(summary.requests - first.summary.requests, 29);
     assert.equal(summary.errors - first.summary.errors, 4);
-    assert.deepEqual(summary.alerts.map((a) => a.rule), ['errorRate'], 'four bad requests in 29 break a 5 % threshold');
-    const logged = await lake.query("SELECT count(*), count(*) FILTER (WHERE status = 400), count(DISTINCT instance) FROM requests WHERE deployment = 'watched'");
+    assert.deepEqual(
+      summary.alerts.map((a) => a.rule),
+      ['errorRate'],
+      'four bad requests in 29 break a 5 % threshold',
+    );
+    const logged = await lake.query(
+      "SELECT count(*), count(*) FILTER (WHERE status = 400), count(DISTINCT instance) FROM requests WHERE deployment = 'watched'",
+    );
     assert.deepEqual(logged.rows[0].map(Number), [29, 4, 1]);
     assert.match(summary.driftNote ?? '', /No training data is known/);
-    assert.match(summary.resourcesNote ?? '', /has no metrics API \(metrics\.k8s\.io\)/, 'kwok runs no metrics-server, and the panel says so');
+    assert.match(
+      summary.resourcesNote ?? '',
+      /has no metrics API \(metrics\.k8s\.io\)/,
+      'kwok runs no metrics-server, and the panel says so',
+    );
     t.diagnostic(`read through ${target.apiCalls} API requests`);
     await lake.close();
   });

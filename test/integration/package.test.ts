@@ -17,12 +17,26 @@ const vsix = join(repoRoot, 'out', `${name}-${version}-linux-x64.vsix`);
 
 before(() => {
   rmSync(vsix, { force: true });
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, stdio: 'pipe', encoding: 'utf8' });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], {
+    cwd: repoRoot,
+    stdio: 'pipe',
+    encoding: 'utf8',
+  });
 });
 
 test('the .vsix holds the bundles, icons and manifest, and no sources, tests or dependencies', () => {
   const entries = zipEntryNames(vsix);
-  for (const expected of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/webview/environment.js', 'extension/media/mlops.svg', 'extension/readme.md', 'extension/runtime/mlops_runtime/server.py', 'extension/runtime/mlops_runtime/train.py', 'extension.vsixmanifest']) {
+  for (const expected of [
+    'extension/package.json',
+    'extension/dist/extension.js',
+    'extension/dist/cli.js',
+    'extension/dist/webview/environment.js',
+    'extension/media/mlops.svg',
+    'extension/readme.md',
+    'extension/runtime/mlops_runtime/server.py',
+    'extension/runtime/mlops_runtime/train.py',
+    'extension.vsixmanifest',
+  ]) {
     assert.ok(entries.includes(expected), `${expected} in ${entries.join(', ')}`);
   }
   for (const entry of entries) {
@@ -31,11 +45,19 @@ test('the .vsix holds the bundles, icons and manifest, and no sources, tests or 
     assert.doesNotMatch(entry, /^extension\/runtime\/tests\//, entry);
     // The only dependencies shipped are the native SQLite and DuckDB bindings (and their loaders), for this platform.
     if (entry.startsWith('extension/node_modules/')) {
-      assert.match(entry, /^extension\/node_modules\/(@photostructure\/sqlite|node-gyp-build|@duckdb\/node-api|@duckdb\/node-bindings|@duckdb\/node-bindings-linux-x64|detect-libc)\//, entry);
+      assert.match(
+        entry,
+        /^extension\/node_modules\/(@photostructure\/sqlite|node-gyp-build|@duckdb\/node-api|@duckdb\/node-bindings|@duckdb\/node-bindings-linux-x64|detect-libc)\//,
+        entry,
+      );
     }
     if (entry.includes('/prebuilds/')) assert.match(entry, /\/prebuilds\/linux-x64\//, entry);
   }
-  assert.ok(entries.includes('extension/node_modules/@photostructure/sqlite/prebuilds/linux-x64/@photostructure+sqlite.glibc.node'));
+  assert.ok(
+    entries.includes(
+      'extension/node_modules/@photostructure/sqlite/prebuilds/linux-x64/@photostructure+sqlite.glibc.node',
+    ),
+  );
   assert.ok(entries.includes('extension/node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'));
   assert.ok(entries.includes('extension/node_modules/@duckdb/node-api/lib/index.js'));
 });
@@ -45,7 +67,9 @@ test('code-server installs the .vsix', (t) => {
   if (!needService(t, !unavailable, `code-server cannot run: ${unavailable}`)) return;
   const extensionsDir = mkdtempSync(join(tmpdir(), 'mlops-vsix-'));
   try {
-    execFileSync(process.execPath, [codeServerBin(), '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'pipe' });
+    execFileSync(process.execPath, [codeServerBin(), '--extensions-dir', extensionsDir, '--install-extension', vsix], {
+      stdio: 'pipe',
+    });
     const installed = readdirSync(extensionsDir).find((entry) => entry.startsWith(`${publisher}.${name}-${version}`));
     assert.ok(installed, `installed as ${readdirSync(extensionsDir).join(', ')}`);
     assert.ok(existsSync(join(extensionsDir, installed, 'dist', 'extension.js')));

@@ -30,21 +30,37 @@ import { needService } from '../support/services';
 const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
 const ROW = { tenure_months: 3, monthly_charges: 90, support_calls: 4 };
 
-function call(port: number, path: string, body: unknown, agent: Agent, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; json: Record<string, unknown> }> {
+function call(
+  port: number,
+  path: string,
+  body: unknown,
+  agent: Agent,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string>; json: Record<string, unknown> }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let json: Record<string, unknown> = {};
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          // an error page
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, json });
-      });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // an error page
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, json });
+        });
+      },
+    );
     req.on('error', () => resolve({ status: 0, headers: {}, json: {} }));
     req.end(JSON.stringify(body));
   });
@@ -70,7 +86,11 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     lake = openLake(join(folder, 'lake'));
     mlflow = await startMlflowServer({ backendStoreUri: `sqlite:///${join(folder, 'mlflow.db')}` });
     await registerModelVersions(mlflow.url, 'churn', 2);
-    const response = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'churn', alias: 'champion', version: '1' }) });
+    const response = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'churn', alias: 'champion', version: '1' }),
+    });
     assert.ok(response.ok, await response.text());
   });
 
@@ -86,7 +106,13 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     const port = await freePort();
     await target.deploy({ name, image: v1, publishedPort: port, publishMode: 'host', changeCause: 'the proven model' });
     await target.pinStable(name, 1);
-    await target.split(name, { variants: [{ name: 'production', weight: 50 }, { name: 'candidate', image: v2, weight: 50 }], stickyKey: 'header:X-User-Id' });
+    await target.split(name, {
+      variants: [
+        { name: 'production', weight: 50 },
+        { name: 'candidate', image: v2, weight: 50 },
+      ],
+      stickyKey: 'header:X-User-Id',
+    });
 
     // 120 users, each with one prediction and its real outcome sent back through the router, as
     // the user's app does: with the deployment's data token.
@@ -94,10 +120,21 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const answered: { variant: string; requestId: string }[] = [];
     for (let user = 0; user < 120; user++) {
-      const answer = await call(port, '/invocations', { dataframe_records: [{ ...ROW, tenure_months: user % 60 }] }, agent);
+      const answer = await call(
+        port,
+        '/invocations',
+        { dataframe_records: [{ ...ROW, tenure_months: user % 60 }] },
+        agent,
+      );
       assert.equal(answer.status, 200, JSON.stringify(answer.json));
       answered.push({ variant: answer.headers['x-mlops-variant']!, requestId: answer.headers['x-request-id']! });
-      const outcome = await call(port, '/feedback', { request_id: answer.headers['x-request-id'], label: user % 3 === 0 ? 1 : 0 }, agent, auth);
+      const outcome = await call(
+        port,
+        '/feedback',
+        { request_id: answer.headers['x-request-id'], label: user % 3 === 0 ? 1 : 0 },
+        agent,
+        auth,
+      );
       assert.equal(outcome.status, 202, JSON.stringify(outcome.json));
     }
     agent.destroy();
@@ -106,11 +143,17 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     const workspace = folder;
     const targetId = targetKey(target);
     const state = await abState({ workspace, lake, target, targetId, name });
-    const feedback = await lake.query(`SELECT count(DISTINCT request_id) FROM ${FEEDBACK_TABLE} WHERE deployment = '${name}'`);
+    const feedback = await lake.query(
+      `SELECT count(DISTINCT request_id) FROM ${FEEDBACK_TABLE} WHERE deployment = '${name}'`,
+    );
     assert.equal(Number(feedback.rows[0][0]), 120, 'every outcome is in the lake once');
     const byVariant = Object.fromEntries(state.report.variants.map((v) => [v.variant, v]));
     assert.equal(byVariant.production.requests + byVariant.candidate.requests, 120);
-    assert.equal(byVariant.production.labelled + byVariant.candidate.labelled, 120, 'every answer is joined to its outcome');
+    assert.equal(
+      byVariant.production.labelled + byVariant.candidate.labelled,
+      120,
+      'every answer is joined to its outcome',
+    );
     assert.equal(byVariant.candidate.requests, answered.filter((a) => a.variant === 'candidate').length);
     assert.ok(state.report.comparisons[0]?.accuracy, 'the accuracies are compared');
 
@@ -119,9 +162,25 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     const candidateVersion = byVariant.candidate.versions[0]!;
     const productionVersion = byVariant.production.versions[0]!;
     const closed = candidateGate({ workspace, targetId, name }, state.report, 'candidate');
-    assert.deepEqual(closed, { open: false, reason: 'review gate of candidate: 0 of 30 reviews; no reviews yet (needs 90%)' });
-    const input = { target, targetId, deployment: name, variant: 'candidate', evidence: [{ source: 'ab-test' as const, summary: state.report.verdict.summary }], auditDir, by: 'test' };
-    await assert.rejects(promote({ ...input, gate: closed }), (error: unknown) => error instanceof MlopsError && /cannot be promoted yet: review gate of candidate: 0 of 30 reviews/.test(error.message));
+    assert.deepEqual(closed, {
+      open: false,
+      reason: 'review gate of candidate: 0 of 30 reviews; no reviews yet (needs 90%)',
+    });
+    const input = {
+      target,
+      targetId,
+      deployment: name,
+      variant: 'candidate',
+      evidence: [{ source: 'ab-test' as const, summary: state.report.verdict.summary }],
+      auditDir,
+      by: 'test',
+    };
+    await assert.rejects(
+      promote({ ...input, gate: closed }),
+      (error: unknown) =>
+        error instanceof MlopsError &&
+        /cannot be promoted yet: review gate of candidate: 0 of 30 reviews/.test(error.message),
+    );
     assert.equal((await target.status(name)).revision, 1, 'production still serves');
     assert.ok(await target.splitStatus(name), 'the split is still running');
 
@@ -130,7 +189,14 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     reviewed.forEach((a, i) =>
       appendDecision(
         { dir: auditDir, targetId, deployment: name },
-        { requestId: a.requestId, verdict: i < 27 ? 'candidate' : i === 27 ? 'both' : 'production', reviewer: 'ana', ts: new Date().toISOString(), candidateVersion, productionVersion },
+        {
+          requestId: a.requestId,
+          verdict: i < 27 ? 'candidate' : i === 27 ? 'both' : 'production',
+          reviewer: 'ana',
+          ts: new Date().toISOString(),
+          candidateVersion,
+          productionVersion,
+        },
       ),
     );
     const open = candidateGate({ workspace, targetId, name }, state.report, 'candidate');
@@ -141,7 +207,14 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
       ...input,
       gate: open,
       evidence: [...input.evidence, { source: 'review', summary: open.reason }],
-      mlflow: { server: { url: mlflow!.url }, alias: 'champion', imageLabels: async (image) => ({ ...(await docker.getImage(image).inspect()).Config.Labels, 'mlops.mlflow.model_uri': 'models:/churn/2' }) },
+      mlflow: {
+        server: { url: mlflow!.url },
+        alias: 'champion',
+        imageLabels: async (image) => ({
+          ...(await docker.getImage(image).inspect()).Config.Labels,
+          'mlops.mlflow.model_uri': 'models:/churn/2',
+        }),
+      },
       options: { onProgress: ({ message }) => progress.push(message) },
     });
     assert.equal(result.stableRevision, 2);
@@ -149,17 +222,33 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     const status = await target.status(name);
     assert.deepEqual([status.revision, status.image], [2, v2]);
     const history = await target.history(name);
-    assert.deepEqual(history.filter((r) => r.stable).map((r) => r.revision), [2]);
-    assert.match(history.find((r) => r.current)!.changeCause, /^promote candidate: ab-test: .*; review: review gate of candidate: 30 of 30 reviews; acceptance 93%/);
+    assert.deepEqual(
+      history.filter((r) => r.stable).map((r) => r.revision),
+      [2],
+    );
+    assert.match(
+      history.find((r) => r.current)!.changeCause,
+      /^promote candidate: ab-test: .*; review: review gate of candidate: 30 of 30 reviews; acceptance 93%/,
+    );
     assert.equal(await target.splitStatus(name), null, 'the split ended');
-    const variants = await docker.listServices({ filters: { label: [`mlops.deployment=${name}`, 'mlops.role=variant'] } });
+    const variants = await docker.listServices({
+      filters: { label: [`mlops.deployment=${name}`, 'mlops.role=variant'] },
+    });
     assert.equal(variants.length, 0, 'the candidate service is gone');
     const after = await call(port, '/invocations', { dataframe_records: [ROW] }, new Agent());
     assert.equal(after.status, 200);
     const promotion = readAudit(auditDir).find((e) => e.kind === 'promotion');
-    assert.match(promotion?.message ?? '', /candidate promoted as revision 2 .* MLflow: churn@champion now names version 2 \(was 1\)\./);
-    const alias = await (await fetch(`${mlflow!.url}/api/2.0/mlflow/registered-models/alias?name=churn&alias=champion`)).json();
+    assert.match(
+      promotion?.message ?? '',
+      /candidate promoted as revision 2 .* MLflow: churn@champion now names version 2 \(was 1\)\./,
+    );
+    const alias = await (
+      await fetch(`${mlflow!.url}/api/2.0/mlflow/registered-models/alias?name=churn&alias=champion`)
+    ).json();
     assert.equal((alias as { model_version: { version: string } }).model_version.version, '2');
-    assert.ok(progress.some((m) => m.startsWith('Deploying candidate')), progress.join(' | '));
+    assert.ok(
+      progress.some((m) => m.startsWith('Deploying candidate')),
+      progress.join(' | '),
+    );
   });
 });

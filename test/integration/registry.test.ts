@@ -27,7 +27,11 @@ const WRONG_PASSWORD = 'wrong-pony-staple';
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The busybox image under `mlops-test/registry-push:<tag>`, or undefined when the test was skipped. */
-async function localImage(t: TestContext, tag: string, needs: () => Promise<{ ok: boolean; reason: string }> = registryAvailable): Promise<string | undefined> {
+async function localImage(
+  t: TestContext,
+  tag: string,
+  needs: () => Promise<{ ok: boolean; reason: string }> = registryAvailable,
+): Promise<string | undefined> {
   const available = await needs();
   if (!needService(t, available.ok, available.reason)) return undefined;
   const busybox = await testBusyboxImage();
@@ -52,7 +56,10 @@ async function forgetNames(prefix: string): Promise<void> {
   const busybox = await testBusyboxImage();
   const { RepoTags = [], RepoDigests = [] } = await docker.getImage(busybox.image).inspect();
   for (const name of [...RepoTags, ...RepoDigests].filter((n) => n.startsWith(prefix))) {
-    await docker.getImage(name).remove().catch(() => {});
+    await docker
+      .getImage(name)
+      .remove()
+      .catch(() => {});
   }
 }
 
@@ -66,7 +73,8 @@ function mlopsError(pattern: RegExp) {
     assert.ok(error instanceof MlopsError, `not an MlopsError: ${String(error)}`);
     assert.match(error.message, pattern);
     const shown = describeError(error);
-    for (const secret of [PASSWORD, WRONG_PASSWORD]) assert.ok(!shown.includes(secret), `the message shows a password: ${shown}`);
+    for (const secret of [PASSWORD, WRONG_PASSWORD])
+      assert.ok(!shown.includes(secret), `the message shows a password: ${shown}`);
     return true;
   };
 }
@@ -77,7 +85,9 @@ test('a push to a registry without auth returns the digest the registry serves, 
   const registry = await started(t);
   const progress: { message: string; fraction?: number }[] = [];
   const startedAt = Date.now();
-  const pushed = await pushImage(docker, image, registry.host, { onProgress: (message, fraction) => progress.push({ message, fraction }) });
+  const pushed = await pushImage(docker, image, registry.host, {
+    onProgress: (message, fraction) => progress.push({ message, fraction }),
+  });
   t.diagnostic(`pushed in ${Date.now() - startedAt} ms`);
 
   assert.equal(pushed.reference, `${registry.host}/${LOCAL_REPOSITORY}:v1`);
@@ -85,9 +95,16 @@ test('a push to a registry without auth returns the digest the registry serves, 
   assert.deepEqual(await registry.catalog(), [LOCAL_REPOSITORY]);
   assert.equal(await registry.manifestDigest(LOCAL_REPOSITORY, 'v1'), pushed.digest.split('@')[1]);
 
-  assert.ok(progress.some((p) => /: pushing layer [0-9a-f]{12}, [\d.]+ of [\d.]+ MB$/.test(p.message)), progress.map((p) => p.message).join('\n'));
+  assert.ok(
+    progress.some((p) => /: pushing layer [0-9a-f]{12}, [\d.]+ of [\d.]+ MB$/.test(p.message)),
+    progress.map((p) => p.message).join('\n'),
+  );
   const fractions = progress.map((p) => p.fraction).filter((f) => f !== undefined);
-  assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b), 'the fraction only grows');
+  assert.deepEqual(
+    fractions,
+    [...fractions].sort((a, b) => a - b),
+    'the fraction only grows',
+  );
   assert.equal(fractions.at(-1), 1);
 
   const pull = await dockerCli(['pull', pushed.digest]);
@@ -99,7 +116,10 @@ test('a push to a registry without auth returns the digest the registry serves, 
   const again: string[] = [];
   const repushed = await pushImage(docker, image, registry.host, { onProgress: (message) => again.push(message) });
   assert.equal(repushed.digest, pushed.digest, 'the same image pushed again has the same digest');
-  assert.ok(again.some((message) => message.endsWith('already exists')), again.join('\n'));
+  assert.ok(
+    again.some((message) => message.endsWith('already exists')),
+    again.join('\n'),
+  );
 });
 
 test('a registry with htpasswd auth takes the right credentials, and says whom it refused', async (t) => {
@@ -109,17 +129,25 @@ test('a registry with htpasswd auth takes the right credentials, and says whom i
   const host = registry.host;
 
   await t.test('without credentials: it needs credentials', async () => {
-    await assert.rejects(pushImage(docker, image, host), mlopsError(new RegExp(`^Registry ${escape(host)} needs credentials to push ${escape(host)}/${LOCAL_REPOSITORY}:auth: `)));
+    await assert.rejects(
+      pushImage(docker, image, host),
+      mlopsError(
+        new RegExp(`^Registry ${escape(host)} needs credentials to push ${escape(host)}/${LOCAL_REPOSITORY}:auth: `),
+      ),
+    );
   });
 
   await t.test('a wrong password: refused for the user, with the remedy', async () => {
-    await assert.rejects(pushImage(docker, image, host, { credentials: credentials(host, WRONG_PASSWORD) }), (error: unknown) => {
-      mlopsError(new RegExp(`^Registry ${escape(host)} refused the push for user ${USER}: .*unauthorized`))(error);
-      const { remedy = '' } = error as MlopsError;
-      assert.match(remedy, /"MLOps: Set Registry Credentials"/);
-      assert.match(remedy, new RegExp(`docker login ${escape(host)}`));
-      return true;
-    });
+    await assert.rejects(
+      pushImage(docker, image, host, { credentials: credentials(host, WRONG_PASSWORD) }),
+      (error: unknown) => {
+        mlopsError(new RegExp(`^Registry ${escape(host)} refused the push for user ${USER}: .*unauthorized`))(error);
+        const { remedy = '' } = error as MlopsError;
+        assert.match(remedy, /"MLOps: Set Registry Credentials"/);
+        assert.match(remedy, new RegExp(`docker login ${escape(host)}`));
+        return true;
+      },
+    );
     assert.deepEqual(await registry.catalog(), []);
   });
 
@@ -133,7 +161,12 @@ test('a registry with htpasswd auth takes the right credentials, and says whom i
     const dir = mkdtempSync(join(tmpdir(), 'mlops-docker-config-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const configFile = join(dir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ auths: { [`https://${host}/v1/`]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        auths: { [`https://${host}/v1/`]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
+      }),
+    );
     const fromFile = await credentialsFor(host, { dockerConfigPath: configFile, env: {} });
     assert.deepEqual(fromFile, credentials(host));
     await pushImage(docker, image, host, { credentials: fromFile! });
@@ -151,7 +184,10 @@ test('a registry that nobody listens on did not answer', async (t) => {
   if (!image) return;
   const host = `127.0.0.1:${await freePort()}`;
   t.after(() => forgetNames(`${host}/`));
-  await assert.rejects(pushImage(docker, image, host), mlopsError(new RegExp(`^Registry ${escape(host)} did not answer: .*connection refused`)));
+  await assert.rejects(
+    pushImage(docker, image, host),
+    mlopsError(new RegExp(`^Registry ${escape(host)} did not answer: .*connection refused`)),
+  );
 });
 
 test('a plain-HTTP registry off loopback is refused by the engine for want of TLS, with the insecure-registries remedy', async (t) => {
@@ -163,7 +199,11 @@ test('a plain-HTTP registry off loopback is refused by the engine for want of TL
   if (!needService(t, address !== undefined, 'this machine has no IPv4 address besides loopback')) return;
   const registry = await started(t, { address: address! });
   await assert.rejects(pushImage(docker, image, registry.host), (error: unknown) => {
-    mlopsError(new RegExp(`^Registry ${escape(registry.host)} does not offer TLS that the Docker Engine trusts: .*HTTP response to HTTPS client`))(error);
+    mlopsError(
+      new RegExp(
+        `^Registry ${escape(registry.host)} does not offer TLS that the Docker Engine trusts: .*HTTP response to HTTPS client`,
+      ),
+    )(error);
     assert.match((error as MlopsError).remedy ?? '', /insecure-registries/);
     return true;
   });
@@ -172,7 +212,10 @@ test('a plain-HTTP registry off loopback is refused by the engine for want of TL
 test('an image the engine does not have is named', async (t) => {
   const available = await dockerAvailable();
   if (!needService(t, available.ok, available.reason)) return;
-  await assert.rejects(pushImage(docker, 'mlops-test/never-built:1', '127.0.0.1:5000'), mlopsError(/^No image mlops-test\/never-built:1 in the engine\.$/));
+  await assert.rejects(
+    pushImage(docker, 'mlops-test/never-built:1', '127.0.0.1:5000'),
+    mlopsError(/^No image mlops-test\/never-built:1 in the engine\.$/),
+  );
 });
 
 test('a cancelled push stops with a message', async (t) => {
@@ -222,33 +265,77 @@ test('credentialsFor looks in SecretStorage, then the Docker config: helpers, th
   });
 
   await t.test('auths under a URL key, in $DOCKER_CONFIG', async () => {
-    writeFileSync(configFile, JSON.stringify({ auths: { [`http://${host}/v1/`]: auth(USER, 'p:with:colons'), 'other.example.com': auth('bob', 'x') } }));
-    assert.deepEqual(await credentialsFor(host, { env: { DOCKER_CONFIG: dir } }), { username: USER, password: 'p:with:colons', serveraddress: host });
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        auths: { [`http://${host}/v1/`]: auth(USER, 'p:with:colons'), 'other.example.com': auth('bob', 'x') },
+      }),
+    );
+    assert.deepEqual(await credentialsFor(host, { env: { DOCKER_CONFIG: dir } }), {
+      username: USER,
+      password: 'p:with:colons',
+      serveraddress: host,
+    });
     assert.equal(await credentialsFor('127.0.0.1:5001', { env: { DOCKER_CONFIG: dir } }), undefined);
   });
 
   await t.test('an identity token', async () => {
-    writeFileSync(configFile, JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${USER}:`).toString('base64'), identitytoken: 'refresh-token' } } }));
-    assert.deepEqual(await credentialsFor(host, { dockerConfigPath: configFile }), { username: USER, password: '', serveraddress: host, identitytoken: 'refresh-token' });
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        auths: { [host]: { auth: Buffer.from(`${USER}:`).toString('base64'), identitytoken: 'refresh-token' } },
+      }),
+    );
+    assert.deepEqual(await credentialsFor(host, { dockerConfigPath: configFile }), {
+      username: USER,
+      password: '',
+      serveraddress: host,
+      identitytoken: 'refresh-token',
+    });
   });
 
   await t.test('SecretStorage comes first', async () => {
-    const fromSecrets = async (registry: string) => (registry === host ? { username: 'stored', password: 'secret', serveraddress: host } : undefined);
+    const fromSecrets = async (registry: string) =>
+      registry === host ? { username: 'stored', password: 'secret', serveraddress: host } : undefined;
     assert.equal((await credentialsFor(host, { fromSecrets, dockerConfigPath: configFile }))?.username, 'stored');
   });
 
   await t.test('credHelpers for the registry, and credsStore, ask the helper with the server on stdin', async () => {
-    writeFileSync(configFile, JSON.stringify({ credHelpers: { [`https://${host}`]: 'mlopstest' }, auths: { [host]: auth(USER, 'from-file') } }));
-    assert.deepEqual(await credentialsFor(host, { dockerConfigPath: configFile, env }), { username: USER, password: 'from-helper', serveraddress: host });
-    writeFileSync(configFile, JSON.stringify({ credsStore: 'mlopstest', auths: { [host]: {}, 'registry.example.com': auth('bob', 'from-file') } }));
-    assert.deepEqual(await credentialsFor(host, { dockerConfigPath: configFile, env }), { username: USER, password: 'from-helper', serveraddress: host });
+    writeFileSync(
+      configFile,
+      JSON.stringify({ credHelpers: { [`https://${host}`]: 'mlopstest' }, auths: { [host]: auth(USER, 'from-file') } }),
+    );
+    assert.deepEqual(await credentialsFor(host, { dockerConfigPath: configFile, env }), {
+      username: USER,
+      password: 'from-helper',
+      serveraddress: host,
+    });
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        credsStore: 'mlopstest',
+        auths: { [host]: {}, 'registry.example.com': auth('bob', 'from-file') },
+      }),
+    );
+    assert.deepEqual(await credentialsFor(host, { dockerConfigPath: configFile, env }), {
+      username: USER,
+      password: 'from-helper',
+      serveraddress: host,
+    });
     // The helper has nothing for this one ("credentials not found"): the file's entry is used.
-    assert.deepEqual(await credentialsFor('registry.example.com', { dockerConfigPath: configFile, env }), { username: 'bob', password: 'from-file', serveraddress: 'registry.example.com' });
+    assert.deepEqual(await credentialsFor('registry.example.com', { dockerConfigPath: configFile, env }), {
+      username: 'bob',
+      password: 'from-file',
+      serveraddress: 'registry.example.com',
+    });
   });
 
   await t.test('a helper that is not installed is named', async () => {
     writeFileSync(configFile, JSON.stringify({ credsStore: 'mlops-not-installed' }));
-    await assert.rejects(credentialsFor(host, { dockerConfigPath: configFile, env }), mlopsError(/docker-credential-mlops-not-installed, which .*config\.json names, is not on the PATH/));
+    await assert.rejects(
+      credentialsFor(host, { dockerConfigPath: configFile, env }),
+      mlopsError(/docker-credential-mlops-not-installed, which .*config\.json names, is not on the PATH/),
+    );
   });
 
   await t.test('a broken config is named without quoting it', async () => {
@@ -260,6 +347,9 @@ test('credentialsFor looks in SecretStorage, then the Docker config: helpers, th
       return true;
     });
     writeFileSync(configFile, JSON.stringify({ auths: { [host]: { auth: 'not base64!' } } }));
-    await assert.rejects(credentialsFor(host, { dockerConfigPath: configFile }), mlopsError(/"auth" of 127\.0\.0\.1:5000 in .*config\.json is not base64 of user:password/));
+    await assert.rejects(
+      credentialsFor(host, { dockerConfigPath: configFile }),
+      mlopsError(/"auth" of 127\.0\.0\.1:5000 in .*config\.json is not base64 of user:password/),
+    );
   });
 });

@@ -70,7 +70,10 @@ test('the Deployments view shows a silent swarm target as unreachable after one 
     );
     const problem = await diagnoseTarget(where, where, listError);
     const waited = Date.now() - started;
-    assert.deepEqual(problem, { kind: 'unreachable', message: `The Docker Engine at ${where} did not answer within 1.5 s. ${(listError as { remedy: string }).remedy}` });
+    assert.deepEqual(problem, {
+      kind: 'unreachable',
+      message: `The Docker Engine at ${where} did not answer within 1.5 s. ${(listError as { remedy: string }).remedy}`,
+    });
     assert.equal(silent.accepted() - accepted, 1, 'the diagnosis connected again');
     assert.ok(waited >= 1500 && waited < 1500 + MARGIN_MS / 2, `unreachable after ${waited} ms`);
   } finally {
@@ -93,7 +96,12 @@ test('a silent Kubernetes API server is named with the time waited: a status, a 
   for (const [what, call] of calls) {
     const started = Date.now();
     await assert.rejects(call(), (error: Error) => {
-      assert.match(error.message, new RegExp(`^The Kubernetes API server of context "silent" \\(${server}\\) did not answer within 1 s when trying to ${what}`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `^The Kubernetes API server of context "silent" \\(${server}\\) did not answer within 1 s when trying to ${what}`,
+        ),
+      );
       return true;
     });
     assert.ok(Date.now() - started < SHORT_MS + MARGIN_MS, `${what}: refused after ${Date.now() - started} ms`);
@@ -117,7 +125,12 @@ test('the doctor names a silent Docker Engine and a silent Kubernetes API server
   assert.equal(byId.docker!.status, 'missing');
   assert.equal(byId.docker!.detail, `no engine answered at ${where}: no answer within 2 s`);
   assert.equal(byId.kubernetes!.status, 'warning');
-  assert.match(byId.kubernetes!.detail, new RegExp(`current context silent \\(https://127\\.0\\.0\\.1:${silent.port}\\): The Kubernetes API server of context "silent" .* did not answer within 3 s when trying to read its version\\.`));
+  assert.match(
+    byId.kubernetes!.detail,
+    new RegExp(
+      `current context silent \\(https://127\\.0\\.0\\.1:${silent.port}\\): The Kubernetes API server of context "silent" .* did not answer within 3 s when trying to read its version\\.`,
+    ),
+  );
 });
 
 async function engineReady(t: TestContext): Promise<string | undefined> {
@@ -143,7 +156,10 @@ test('with a 1 s timeout on the real engine, a build whose step is silent for 3 
     const id = await buildImage(docker, context, tag, { noCache: true, onLine: (line) => lines.push(line) });
     assert.ok(Date.now() - started >= 3000, 'the build ran its silent step');
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
-    assert.ok(lines.some((line) => line.includes('slept')), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => line.includes('slept')),
+      lines.join('\n'),
+    );
   } finally {
     await dockerCli(['image', 'rm', '--force', tag]);
   }
@@ -154,7 +170,11 @@ test('with a 1 s timeout on the real engine, a log follow waits 3 s for its line
   if (!busybox) return;
   const docker = await connectDocker(undefined, { timeoutMs: SHORT_MS });
   const name = uniqueName('mlops-slow-logs');
-  const container = await docker.createContainer({ Image: busybox, name, Cmd: ['sh', '-c', 'sleep 3; echo late; sleep 1'] });
+  const container = await docker.createContainer({
+    Image: busybox,
+    name,
+    Cmd: ['sh', '-c', 'sleep 3; echo late; sleep 1'],
+  });
   const abort = new AbortController();
   try {
     await container.start();
@@ -169,7 +189,9 @@ test('with a 1 s timeout on the real engine, a log follow waits 3 s for its line
 
     // The event stream (the Deployments view's live updates come from it), of this test's containers only: quiet for 3 s, then an event.
     const label = `mlops.test=${name}`;
-    const events = (await docker.getEvents({ filters: JSON.stringify({ label: [label] }) })) as NodeJS.ReadableStream & { destroy(): void };
+    const events = (await docker.getEvents({
+      filters: JSON.stringify({ label: [label] }),
+    })) as NodeJS.ReadableStream & { destroy(): void };
     abort.signal.addEventListener('abort', () => events.destroy(), { once: true });
     let seen = '';
     let closed = false;
@@ -179,7 +201,12 @@ test('with a 1 s timeout on the real engine, a log follow waits 3 s for its line
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal(closed, false, 'the event stream is open after 3 s of quiet');
     assert.equal(seen, '');
-    const other = await docker.createContainer({ Image: busybox, name: `${name}-event`, Labels: { 'mlops.test': name }, Cmd: ['true'] });
+    const other = await docker.createContainer({
+      Image: busybox,
+      name: `${name}-event`,
+      Labels: { 'mlops.test': name },
+      Cmd: ['true'],
+    });
     await other.remove({ force: true });
     for (let i = 0; i < 50 && !seen.includes('"create"'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.match(seen, /"Action":"create"/, 'the event stream outlived the timeout');

@@ -150,7 +150,11 @@ interface Reference {
 
 function assertMatches(rows: DriftRow[], expected: Record<string, Measured>, label: string): void {
   assert.deepEqual(rows.map((r) => r.feature).sort(), Object.keys(expected).sort(), label);
-  assert.deepEqual(rows.map((r) => r.psi), [...rows.map((r) => r.psi)].sort((a, b) => b - a), `${label}: the most drifted first`);
+  assert.deepEqual(
+    rows.map((r) => r.psi),
+    [...rows.map((r) => r.psi)].sort((a, b) => b - a),
+    `${label}: the most drifted first`,
+  );
   for (const row of rows) {
     const want = expected[row.feature];
     assert.ok(Math.abs(row.psi - want.psi) < 1e-9, `${label} ${row.feature}: PSI ${row.psi} vs ${want.psi}`);
@@ -177,8 +181,15 @@ describe('the requests table and the drift of logged requests, against numpy and
   before(() => {
     lake = openLake(join(dir, 'lake'));
     const mlflow = ensureMlflow();
-    if (!mlflow.ok) return void (unavailable = `numpy, pandas and scipy come with the MLflow virtualenv, which is missing: ${mlflow.reason}`);
-    reference = JSON.parse(execFileSync(mlflow.python, ['-c', GENERATE, dir], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, PYTHONPATH: SUPPORT } })) as Reference;
+    if (!mlflow.ok)
+      return void (unavailable = `numpy, pandas and scipy come with the MLflow virtualenv, which is missing: ${mlflow.reason}`);
+    reference = JSON.parse(
+      execFileSync(mlflow.python, ['-c', GENERATE, dir], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+        env: { ...process.env, PYTHONPATH: SUPPORT },
+      }),
+    ) as Reference;
   });
 
   after(async () => {
@@ -192,7 +203,10 @@ describe('the requests table and the drift of logged requests, against numpy and
     assert.equal(await requestsCursor(lake, target, deployment), null, 'no table yet');
     const first = await ingestRequestLines(lake, given.slice(0, 2500), { target, deployment });
     assert.deepEqual([first.lines, first.appended, first.duplicates, first.malformed], [2499, 2494, 0, 5]);
-    assert.deepEqual(first.malformedExamples.map((e) => e.line), reference!.examples);
+    assert.deepEqual(
+      first.malformedExamples.map((e) => e.line),
+      reference!.examples,
+    );
     assert.deepEqual(
       first.malformedExamples.map((e) => e.reason.replace(/:.*/, '')),
       ['not JSON', 'not a JSON object', 'no valid ts ("garbage")', 'inputs is not a list', 'not JSON'],
@@ -202,22 +216,69 @@ describe('the requests table and the drift of logged requests, against numpy and
 
     // The second batch starts 500 lines before the first one ended, and repeats one of its own lines.
     const second = await ingestRequestLines(lake, [...given.slice(2000), given[3000]], { target, deployment });
-    assert.deepEqual([second.lines, second.appended, second.duplicates, second.malformed], [given.length - 2000 + 1, 1506, 501, 0]);
+    assert.deepEqual(
+      [second.lines, second.appended, second.duplicates, second.malformed],
+      [given.length - 2000 + 1, 1506, 501, 0],
+    );
     assert.deepEqual([second.version?.version, second.version?.rows], [2, 4000]);
     const again = await ingestRequestLines(lake, given, { target, deployment });
-    assert.deepEqual([again.appended, again.duplicates, again.malformed, again.version?.version], [0, 4000, 5, 2], 'a re-read adds nothing, and no version');
+    assert.deepEqual(
+      [again.appended, again.duplicates, again.malformed, again.version?.version],
+      [0, 4000, 5, 2],
+      'a re-read adds nothing, and no version',
+    );
 
     const stored = await lake.query(
       `SELECT count(*), count(DISTINCT request_id), count(instance), sum("rows"), count(*) FILTER (WHERE status = 400 AND inputs IS NULL AND error IS NOT NULL), min(ts), max(ts) FROM requests`,
     );
-    assert.deepEqual(stored.rows, [[4000, 4000, 3920, reference!.rows, 80, '2026-11-27 12:00:00', '2026-11-27 12:59:59.1']]);
+    assert.deepEqual(stored.rows, [
+      [4000, 4000, 3920, reference!.rows, 80, '2026-11-27 12:00:00', '2026-11-27 12:59:59.1'],
+    ]);
     // A ts with an offset is stored as the UTC instant.
-    assert.deepEqual((await lake.query(`SELECT ts, target, deployment, version, instance FROM requests WHERE request_id = 'req-97'`)).rows, [['2026-11-27 12:01:27.3', target, deployment, 'v1', 'task-1']]);
     assert.deepEqual(
-      (await lake.query(`SELECT columns, types FROM (SELECT list(column_name) AS columns, list(column_type) AS types FROM (DESCRIBE SELECT * FROM requests))`)).rows[0],
+      (await lake.query(`SELECT ts, target, deployment, version, instance FROM requests WHERE request_id = 'req-97'`))
+        .rows,
+      [['2026-11-27 12:01:27.3', target, deployment, 'v1', 'task-1']],
+    );
+    assert.deepEqual(
+      (
+        await lake.query(
+          `SELECT columns, types FROM (SELECT list(column_name) AS columns, list(column_type) AS types FROM (DESCRIBE SELECT * FROM requests))`,
+        )
+      ).rows[0],
       [
-        ['ts', 'request_id', 'target', 'deployment', 'version', 'instance', 'status', 'latency_ms', 'error', 'rows', 'inputs', 'predictions', 'variant', 'shadow'],
-        ['TIMESTAMP', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'INTEGER', 'DOUBLE', 'VARCHAR', 'INTEGER', 'JSON', 'JSON', 'VARCHAR', 'BOOLEAN'],
+        [
+          'ts',
+          'request_id',
+          'target',
+          'deployment',
+          'version',
+          'instance',
+          'status',
+          'latency_ms',
+          'error',
+          'rows',
+          'inputs',
+          'predictions',
+          'variant',
+          'shadow',
+        ],
+        [
+          'TIMESTAMP',
+          'VARCHAR',
+          'VARCHAR',
+          'VARCHAR',
+          'VARCHAR',
+          'VARCHAR',
+          'INTEGER',
+          'DOUBLE',
+          'VARCHAR',
+          'INTEGER',
+          'JSON',
+          'JSON',
+          'VARCHAR',
+          'BOOLEAN',
+        ],
       ],
     );
     assert.equal(await requestsCursor(lake, target, deployment), reference!.cursor);
@@ -227,10 +288,23 @@ describe('the requests table and the drift of logged requests, against numpy and
     const file = join(dir, 'requests.jsonl');
     writeFileSync(file, `${given.join('\n')}\n`);
     const fromFile = await ingestRequestFile(lake, file, { target, deployment: 'from-file' });
-    assert.deepEqual([fromFile.lines, fromFile.appended, fromFile.duplicates, fromFile.malformed], [given.length - 1, 4000, 0, 5]);
-    assert.deepEqual(fromFile.malformedExamples.map((e) => e.line), reference!.examples);
+    assert.deepEqual(
+      [fromFile.lines, fromFile.appended, fromFile.duplicates, fromFile.malformed],
+      [given.length - 1, 4000, 0, 5],
+    );
+    assert.deepEqual(
+      fromFile.malformedExamples.map((e) => e.line),
+      reference!.examples,
+    );
     assert.equal(await requestsCursor(lake, target, 'from-file'), reference!.cursor);
-    assert.deepEqual(await ingestRequestLines(lake, ['', '  '], { target, deployment }), { lines: 0, appended: 0, duplicates: 0, feedback: 0, malformed: 0, malformedExamples: [] });
+    assert.deepEqual(await ingestRequestLines(lake, ['', '  '], { target, deployment }), {
+      lines: 0,
+      appended: 0,
+      duplicates: 0,
+      feedback: 0,
+      malformed: 0,
+      malformedExamples: [],
+    });
   });
 
   test('PSI, KS and the trend of every feature match the reference: the whole log, a window, a version, a lake table as baseline', async (t) => {
@@ -246,7 +320,15 @@ describe('the requests table and the drift of logged requests, against numpy and
     const window = await requestDrift(lake, { target, deployment, from, to, slices: 4, baseline: { file } });
     assertMatches(window.rows, reference!.window, 'window');
     assert.equal(window.currentRows, reference!.windowRows);
-    const version = await requestDrift(lake, { target, deployment, version: 'v2', from, to, slices: 4, baseline: { file } });
+    const version = await requestDrift(lake, {
+      target,
+      deployment,
+      version: 'v2',
+      from,
+      to,
+      slices: 4,
+      baseline: { file },
+    });
     assertMatches(version.rows, reference!.window, 'v2, which answered exactly the requests of the second half');
 
     await lake.ingest('training', [file]);
@@ -254,20 +336,37 @@ describe('the requests table and the drift of logged requests, against numpy and
     assertMatches(fromTable.rows, reference!.all, 'baseline table');
 
     const one = await requestDrift(lake, { target, deployment, features: ['plan'], slices: 2, baseline: { file } });
-    assert.deepEqual(one.rows.map((r) => [r.feature, r.trend?.length]), [['plan', 2]]);
-    await assert.rejects(requestDrift(lake, { target, deployment, features: ['tenure'], baseline: { file } }), (error: Error) => error instanceof MlopsError && /tenure is not a column of the baseline/.test(error.message));
+    assert.deepEqual(
+      one.rows.map((r) => [r.feature, r.trend?.length]),
+      [['plan', 2]],
+    );
+    await assert.rejects(
+      requestDrift(lake, { target, deployment, features: ['tenure'], baseline: { file } }),
+      (error: Error) => error instanceof MlopsError && /tenure is not a column of the baseline/.test(error.message),
+    );
   });
 
   test('rows sent as lists name their features 0, 1, ...', async (t) => {
     if (!needService(t, Boolean(reference), unavailable)) return;
     const ingested = await ingestRequestLines(lake, reference!.positional, { target, deployment: 'positional' });
     assert.deepEqual([ingested.appended, ingested.malformed], [4000, 0]);
-    const positional = await requestDrift(lake, { target, deployment: 'positional', baseline: { file: join(dir, 'train_positional.parquet') } });
+    const positional = await requestDrift(lake, {
+      target,
+      deployment: 'positional',
+      baseline: { file: join(dir, 'train_positional.parquet') },
+    });
     assertMatches(positional.rows, reference!.positionalAll, 'positional');
     assert.equal(positional.note, undefined);
-    const named = await requestDrift(lake, { target, deployment: 'positional', baseline: { file: join(dir, 'train.csv') } });
+    const named = await requestDrift(lake, {
+      target,
+      deployment: 'positional',
+      baseline: { file: join(dir, 'train.csv') },
+    });
     assert.deepEqual(named.rows, []);
-    assert.match(named.note ?? '', /none of the baseline's columns \(age, income, plan, churn\); rows sent as lists name their features 0, 1/);
+    assert.match(
+      named.note ?? '',
+      /none of the baseline's columns \(age, income, plan, churn\); rows sent as lists name their features 0, 1/,
+    );
   });
 
   test('without logged requests or without a baseline, no rows and a note saying which', async (t) => {
@@ -276,17 +375,33 @@ describe('the requests table and the drift of logged requests, against numpy and
     const later = new Date('2027-01-01T00:00:00Z');
     const empty = await requestDrift(lake, { target, deployment, from: later, baseline: { file } });
     assert.deepEqual([empty.rows, empty.currentRows, empty.baselineRows], [[], 0, 20000]);
-    assert.match(empty.note ?? '', /^No logged requests: swarm\/churn has no request with inputs in the lake between 2027-01-01T00:00:00\.000Z and the last\.$/);
+    assert.match(
+      empty.note ?? '',
+      /^No logged requests: swarm\/churn has no request with inputs in the lake between 2027-01-01T00:00:00\.000Z and the last\.$/,
+    );
     const unknown = await requestDrift(lake, { target, deployment: 'nobody', baseline: { file } });
     assert.match(unknown.note ?? '', /^No logged requests: swarm\/nobody/);
     const noTable = await requestDrift(lake, { target, deployment, baseline: { table: 'missing' } });
     assert.deepEqual(noTable.rows, []);
     assert.match(noTable.note ?? '', /^No baseline: the lake .* has no table missing\.$/);
-    const noFile = await requestDrift(lake, { target, deployment: 'nobody', baseline: { file: join(dir, 'gone.csv') } });
-    assert.match(noFile.note ?? '', /^No baseline: the training data .*gone\.csv does not exist\. No logged requests: swarm\/nobody/);
-    assert.match((await requestDrift(lake, { target, deployment, baseline: {} })).note ?? '', /^No baseline: no training data is known/);
+    const noFile = await requestDrift(lake, {
+      target,
+      deployment: 'nobody',
+      baseline: { file: join(dir, 'gone.csv') },
+    });
+    assert.match(
+      noFile.note ?? '',
+      /^No baseline: the training data .*gone\.csv does not exist\. No logged requests: swarm\/nobody/,
+    );
+    assert.match(
+      (await requestDrift(lake, { target, deployment, baseline: {} })).note ?? '',
+      /^No baseline: no training data is known/,
+    );
     const emptyLake = openLake(join(dir, 'empty-lake'));
-    assert.match((await requestDrift(emptyLake, { target, deployment, baseline: { file } })).note ?? '', /^No logged requests/);
+    assert.match(
+      (await requestDrift(emptyLake, { target, deployment, baseline: { file } })).note ?? '',
+      /^No logged requests/,
+    );
   });
 });
 
@@ -298,10 +413,27 @@ test('baselineFromImageLabels finds the first recorded data file that exists, in
     writeFileSync(join(workspace, 'data', 'train.csv'), 'a\n1\n');
     writeFileSync(join(workspace, 'notebooks', 'data', 'beside.parquet'), 'x');
     writeFileSync(join(workspace, 'data', 'model.pkl'), 'x');
-    const labels = (files: Record<string, string>, notebook = 'notebooks/churn.ipynb') => ({ 'mlops.data.sha256': JSON.stringify(files), 'mlops.notebook': notebook });
-    assert.equal(baselineFromImageLabels(labels({ 'data/gone.csv': 'a', 'data/model.pkl': 'b', 'data/train.csv': 'c' }), workspace), join(workspace, 'data', 'train.csv'));
-    assert.equal(baselineFromImageLabels(labels({ 'data/beside.parquet': 'a' }), workspace), join(workspace, 'notebooks', 'data', 'beside.parquet'), 'beside the notebook');
-    assert.equal(baselineFromImageLabels(labels({ 'data/beside.parquet': 'a' }, ''), workspace), undefined, 'no notebook folder to look in');
+    const labels = (files: Record<string, string>, notebook = 'notebooks/churn.ipynb') => ({
+      'mlops.data.sha256': JSON.stringify(files),
+      'mlops.notebook': notebook,
+    });
+    assert.equal(
+      baselineFromImageLabels(
+        labels({ 'data/gone.csv': 'a', 'data/model.pkl': 'b', 'data/train.csv': 'c' }),
+        workspace,
+      ),
+      join(workspace, 'data', 'train.csv'),
+    );
+    assert.equal(
+      baselineFromImageLabels(labels({ 'data/beside.parquet': 'a' }), workspace),
+      join(workspace, 'notebooks', 'data', 'beside.parquet'),
+      'beside the notebook',
+    );
+    assert.equal(
+      baselineFromImageLabels(labels({ 'data/beside.parquet': 'a' }, ''), workspace),
+      undefined,
+      'no notebook folder to look in',
+    );
     assert.equal(baselineFromImageLabels(labels({ 'data/gone.csv': 'a' }), workspace), undefined);
     assert.equal(baselineFromImageLabels({ 'mlops.data.sha256': '{}' }, workspace), undefined);
     assert.equal(baselineFromImageLabels({ 'mlops.data.sha256': 'not json' }, workspace), undefined);

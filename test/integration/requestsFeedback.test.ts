@@ -16,16 +16,37 @@ const deployment = 'churn';
 
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
 const request = (id: string, ts: string, extra: Record<string, unknown> = {}) =>
-  line({ ts, request_id: id, version: 'v1', inputs: [{ tenure: 3 }], predictions: ['no'], latency_ms: 2.5, status: 200, ...extra });
+  line({
+    ts,
+    request_id: id,
+    version: 'v1',
+    inputs: [{ tenure: 3 }],
+    predictions: ['no'],
+    latency_ms: 2.5,
+    status: 200,
+    ...extra,
+  });
 
 test('split requests keep their variant and shadow flag; feedback lines go to the feedback table once', async () => {
   const lake = openLake(join(folder, 'split'));
   const lines = [
     request('r1', '2026-12-07T10:00:00.000Z', { variant: 'production' }),
-    request('r1', '2026-12-07T10:00:00.050Z', { variant: 'candidate', shadow: true, version: 'v2', predictions: ['yes'] }),
+    request('r1', '2026-12-07T10:00:00.050Z', {
+      variant: 'candidate',
+      shadow: true,
+      version: 'v2',
+      predictions: ['yes'],
+    }),
     request('r2', '2026-12-07T10:00:01.000Z', { variant: 'candidate' }),
     line({ ts: '2026-12-07T10:05:00.000Z', kind: 'feedback', request_id: 'r1', label: 'yes' }),
-    line({ ts: '2026-12-07T10:05:01.000Z', kind: 'feedback', request_id: 'r2', label: null, reward: 0.25, version: 'v1' }),
+    line({
+      ts: '2026-12-07T10:05:01.000Z',
+      kind: 'feedback',
+      request_id: 'r2',
+      label: null,
+      reward: 0.25,
+      version: 'v1',
+    }),
     line({ ts: '2026-12-07T10:05:02.000Z', kind: 'feedback', request_id: 'r3', label: null, reward: null }),
     line({ ts: '2026-12-07T10:05:03.000Z', kind: 'telemetry', request_id: 'r4' }),
   ];
@@ -47,7 +68,9 @@ test('split requests keep their variant and shadow flag; feedback lines go to th
     ['r1', 'candidate', true, 'v2'],
     ['r2', 'candidate', null, 'v1'],
   ]);
-  const feedback = await lake.query(`SELECT request_id, CAST(label AS VARCHAR), reward, deployment FROM ${FEEDBACK_TABLE} ORDER BY ts`);
+  const feedback = await lake.query(
+    `SELECT request_id, CAST(label AS VARCHAR), reward, deployment FROM ${FEEDBACK_TABLE} ORDER BY ts`,
+  );
   assert.deepEqual(feedback.rows, [
     ['r1', '"yes"', null, deployment],
     ['r2', null, 0.25, deployment],
@@ -62,7 +85,10 @@ test('a requests table written before variant and shadow existed gets them as nu
       CAST(NULL AS VARCHAR) AS instance, CAST(200 AS INTEGER) AS status, CAST(1.5 AS DOUBLE) AS latency_ms, CAST(NULL AS VARCHAR) AS error, CAST(1 AS INTEGER) AS "rows",
       CAST('[{"tenure": 1}]' AS JSON) AS inputs, CAST('["no"]' AS JSON) AS predictions`,
   );
-  const result = await ingestRequestLines(lake, [request('new', '2026-12-07T11:00:00.000Z', { variant: 'b' })], { target, deployment });
+  const result = await ingestRequestLines(lake, [request('new', '2026-12-07T11:00:00.000Z', { variant: 'b' })], {
+    target,
+    deployment,
+  });
   assert.equal(result.appended, 1);
   const rows = await lake.query(`SELECT request_id, variant, shadow FROM ${REQUESTS_TABLE} ORDER BY ts`);
   assert.deepEqual(rows.rows, [
@@ -72,5 +98,9 @@ test('a requests table written before variant and shadow existed gets them as nu
   const versions = await lake.versions(REQUESTS_TABLE);
   assert.equal(versions.length, 3, 'the old version, the one that added the columns, and the append');
   assert.equal(versions[1].producedBy, 'adding variant and shadow');
-  assert.deepEqual((await lake.tables()).map((t) => t.name), [REQUESTS_TABLE], 'no feedback table without feedback lines');
+  assert.deepEqual(
+    (await lake.tables()).map((t) => t.name),
+    [REQUESTS_TABLE],
+    'no feedback table without feedback lines',
+  );
 });

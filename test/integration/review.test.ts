@@ -42,20 +42,118 @@ test('samples pair production with the candidate, disagreements first then newes
   const lines = [
     // Before the split columns existed: production's answers.
     line({ ts: '2026-12-01T10:00:00.000Z', request_id: 'r6', version: 'v1', inputs: [[1, 2.5]], predictions: [0] }),
-    line({ ts: '2026-12-01T10:00:00.100Z', request_id: 'r6', version: 'v2', variant: 'b', shadow: false, inputs: [[1, 2.5]], predictions: [1] }),
-    line({ ts: '2026-12-01T10:01:00.000Z', request_id: 'r1', version: 'v1', variant: 'production', shadow: false, inputs: [row, { age: 7 }], predictions: [0, 1] }),
-    line({ ts: '2026-12-01T10:01:00.020Z', request_id: 'r1', version: 'v2', variant: 'candidate', shadow: true, inputs: [row, { age: 7 }], predictions: [1, 1] }),
-    line({ ts: '2026-12-01T10:02:00.000Z', request_id: 'r2', version: 'v1', variant: 'production', shadow: false, inputs: [row], predictions: [1] }),
-    line({ ts: '2026-12-01T10:02:00.020Z', request_id: 'r2', version: 'v2', variant: 'candidate', shadow: true, inputs: [row], predictions: [1.0] }),
-    line({ ts: '2026-12-01T10:03:00.000Z', request_id: 'r3', version: 'v1', variant: 'production', shadow: false, inputs: [row], predictions: ['yes'] }),
-    line({ ts: '2026-12-01T10:03:00.020Z', request_id: 'r3', version: 'v2', variant: 'candidate', shadow: true, inputs: [row], predictions: ['no'] }),
+    line({
+      ts: '2026-12-01T10:00:00.100Z',
+      request_id: 'r6',
+      version: 'v2',
+      variant: 'b',
+      shadow: false,
+      inputs: [[1, 2.5]],
+      predictions: [1],
+    }),
+    line({
+      ts: '2026-12-01T10:01:00.000Z',
+      request_id: 'r1',
+      version: 'v1',
+      variant: 'production',
+      shadow: false,
+      inputs: [row, { age: 7 }],
+      predictions: [0, 1],
+    }),
+    line({
+      ts: '2026-12-01T10:01:00.020Z',
+      request_id: 'r1',
+      version: 'v2',
+      variant: 'candidate',
+      shadow: true,
+      inputs: [row, { age: 7 }],
+      predictions: [1, 1],
+    }),
+    line({
+      ts: '2026-12-01T10:02:00.000Z',
+      request_id: 'r2',
+      version: 'v1',
+      variant: 'production',
+      shadow: false,
+      inputs: [row],
+      predictions: [1],
+    }),
+    line({
+      ts: '2026-12-01T10:02:00.020Z',
+      request_id: 'r2',
+      version: 'v2',
+      variant: 'candidate',
+      shadow: true,
+      inputs: [row],
+      predictions: [1.0],
+    }),
+    line({
+      ts: '2026-12-01T10:03:00.000Z',
+      request_id: 'r3',
+      version: 'v1',
+      variant: 'production',
+      shadow: false,
+      inputs: [row],
+      predictions: ['yes'],
+    }),
+    line({
+      ts: '2026-12-01T10:03:00.020Z',
+      request_id: 'r3',
+      version: 'v2',
+      variant: 'candidate',
+      shadow: true,
+      inputs: [row],
+      predictions: ['no'],
+    }),
     // Production alone, and a candidate that failed: nothing to compare.
-    line({ ts: '2026-12-01T10:04:00.000Z', request_id: 'r4', version: 'v1', variant: 'production', shadow: false, inputs: [row], predictions: [0] }),
-    line({ ts: '2026-12-01T10:05:00.000Z', request_id: 'r5', version: 'v1', variant: 'production', shadow: false, inputs: [row], predictions: [0] }),
-    line({ ts: '2026-12-01T10:05:00.020Z', request_id: 'r5', version: 'v2', variant: 'candidate', shadow: true, status: 500, error: 'boom', inputs: [row], predictions: null }),
+    line({
+      ts: '2026-12-01T10:04:00.000Z',
+      request_id: 'r4',
+      version: 'v1',
+      variant: 'production',
+      shadow: false,
+      inputs: [row],
+      predictions: [0],
+    }),
+    line({
+      ts: '2026-12-01T10:05:00.000Z',
+      request_id: 'r5',
+      version: 'v1',
+      variant: 'production',
+      shadow: false,
+      inputs: [row],
+      predictions: [0],
+    }),
+    line({
+      ts: '2026-12-01T10:05:00.020Z',
+      request_id: 'r5',
+      version: 'v2',
+      variant: 'candidate',
+      shadow: true,
+      status: 500,
+      error: 'boom',
+      inputs: [row],
+      predictions: null,
+    }),
     // Another candidate version.
-    line({ ts: '2026-12-01T10:06:00.000Z', request_id: 'r7', version: 'v1', variant: 'production', shadow: false, inputs: [row], predictions: [0] }),
-    line({ ts: '2026-12-01T10:06:00.020Z', request_id: 'r7', version: 'v3', variant: 'candidate', shadow: true, inputs: [row], predictions: [0] }),
+    line({
+      ts: '2026-12-01T10:06:00.000Z',
+      request_id: 'r7',
+      version: 'v1',
+      variant: 'production',
+      shadow: false,
+      inputs: [row],
+      predictions: [0],
+    }),
+    line({
+      ts: '2026-12-01T10:06:00.020Z',
+      request_id: 'r7',
+      version: 'v3',
+      variant: 'candidate',
+      shadow: true,
+      inputs: [row],
+      predictions: [0],
+    }),
   ];
   await ingestRequestLines(lake, lines.slice(0, 1), { target: TARGET, deployment: 'churn' });
   await ingestRequestLines(lake, lines.slice(1), { target: TARGET, deployment: 'churn' });
@@ -63,16 +161,43 @@ test('samples pair production with the candidate, disagreements first then newes
   await ingestRequestLines(lake, lines.slice(2, 4), { target: TARGET, deployment: 'other' });
 
   const samples = await reviewSamples(lake, { target: TARGET, deployment: 'churn' });
-  assert.deepEqual(samples.map((s) => [s.requestId, s.disagree]), [['r3', true], ['r1', true], ['r6', true], ['r7', false], ['r2', false]]);
+  assert.deepEqual(
+    samples.map((s) => [s.requestId, s.disagree]),
+    [
+      ['r3', true],
+      ['r1', true],
+      ['r6', true],
+      ['r7', false],
+      ['r2', false],
+    ],
+  );
   const r1 = samples.find((s) => s.requestId === 'r1')!;
-  assert.deepEqual(r1, { requestId: 'r1', ts: '2026-12-01T10:01:00.000Z', input: row, production: { version: 'v1', variant: 'production', prediction: 0 }, candidate: { version: 'v2', variant: 'candidate', prediction: 1 }, disagree: true });
+  assert.deepEqual(r1, {
+    requestId: 'r1',
+    ts: '2026-12-01T10:01:00.000Z',
+    input: row,
+    production: { version: 'v1', variant: 'production', prediction: 0 },
+    candidate: { version: 'v2', variant: 'candidate', prediction: 1 },
+    disagree: true,
+  });
   assert.deepEqual(samples.find((s) => s.requestId === 'r6')!.input, { 0: 1, 1: 2.5 });
   assert.equal(samples.find((s) => s.requestId === 'r6')!.candidate.variant, 'b');
   assert.deepEqual(samples.find((s) => s.requestId === 'r3')!.candidate.prediction, 'no');
 
-  const rest = await reviewSamples(lake, { target: TARGET, deployment: 'churn', reviewed: ['r3', 'r1'], candidateVersion: 'v2' });
-  assert.deepEqual(rest.map((s) => s.requestId), ['r6', 'r2']);
-  assert.deepEqual((await reviewSamples(lake, { target: TARGET, deployment: 'churn', limit: 1 })).map((s) => s.requestId), ['r3']);
+  const rest = await reviewSamples(lake, {
+    target: TARGET,
+    deployment: 'churn',
+    reviewed: ['r3', 'r1'],
+    candidateVersion: 'v2',
+  });
+  assert.deepEqual(
+    rest.map((s) => s.requestId),
+    ['r6', 'r2'],
+  );
+  assert.deepEqual(
+    (await reviewSamples(lake, { target: TARGET, deployment: 'churn', limit: 1 })).map((s) => s.requestId),
+    ['r3'],
+  );
   assert.deepEqual(await reviewSamples(lake, { target: TARGET, deployment: 'nothing' }), []);
 });
 
@@ -83,7 +208,15 @@ test('a lake without a requests table has no samples', async (t) => {
 });
 
 function decision(requestId: string, verdict: Verdict, extra: Partial<ReviewDecision> = {}): ReviewDecision {
-  return { requestId, verdict, reviewer: 'Ada', ts: new Date().toISOString(), candidateVersion: 'v2', productionVersion: 'v1', ...extra };
+  return {
+    requestId,
+    verdict,
+    reviewer: 'Ada',
+    ts: new Date().toISOString(),
+    candidateVersion: 'v2',
+    productionVersion: 'v1',
+    ...extra,
+  };
 }
 
 test('decisions survive a restart, a later one replaces the earlier in the tally, and each lands in the audit log', (t) => {
@@ -93,16 +226,31 @@ test('decisions survive a restart, a later one replaces the earlier in the tally
   appendDecision(context, decision('r2', 'both'));
   appendDecision(context, decision('r1', 'candidate', { reviewer: 'Grace' }));
   appendDecision(context, decision('r9', 'neither', { candidateVersion: 'v3' }));
-  assert.throws(() => appendDecision(context, decision('r3', 'maybe' as Verdict)), (error: unknown) => error instanceof MlopsError && /candidate, production, both, neither/.test(error.message));
+  assert.throws(
+    () => appendDecision(context, decision('r3', 'maybe' as Verdict)),
+    (error: unknown) => error instanceof MlopsError && /candidate, production, both, neither/.test(error.message),
+  );
 
   // Read back from the files only, as a new extension host or CLI would.
   const decisions = readDecisions(dir);
   assert.equal(decisions.length, 4);
   assert.deepEqual(tally(decisions), { reviews: 3, candidate: 1, production: 0, both: 1, neither: 1 });
-  assert.deepEqual(latestDecisions(decisions, 'v2').map((d) => [d.requestId, d.verdict, d.reviewer]), [['r2', 'both', 'Ada'], ['r1', 'candidate', 'Grace']]);
+  assert.deepEqual(
+    latestDecisions(decisions, 'v2').map((d) => [d.requestId, d.verdict, d.reviewer]),
+    [
+      ['r2', 'both', 'Ada'],
+      ['r1', 'candidate', 'Grace'],
+    ],
+  );
   const audit = readAudit(dir);
-  assert.deepEqual(audit.map((e) => e.kind), ['review', 'review', 'review', 'review']);
-  assert.equal(audit[3].message, 'Ada found production right on request r1 (v2 against v1): “the old model is right here”.');
+  assert.deepEqual(
+    audit.map((e) => e.kind),
+    ['review', 'review', 'review', 'review'],
+  );
+  assert.equal(
+    audit[3].message,
+    'Ada found production right on request r1 (v2 against v1): “the old model is right here”.',
+  );
   assert.equal(audit[1].by, 'Grace');
   assert.equal(audit[0].deployment, 'churn');
 });
@@ -110,34 +258,85 @@ test('decisions survive a restart, a later one replaces the earlier in the tally
 test('the gate says what it waits for and opens at the thresholds of the config file and the setting', (t) => {
   const root = workspace(t);
   assert.deepEqual(gateSettingsFor('churn', root), DEFAULT_GATE);
-  writeFileSync(join(root, 'mlops.config.json'), JSON.stringify({ monitoring: { churn: { psi: 0.2 } }, review: { '*': { minReviews: 30, minAcceptance: 0.9 }, churn: { minReviews: 12 } } }));
+  writeFileSync(
+    join(root, 'mlops.config.json'),
+    JSON.stringify({
+      monitoring: { churn: { psi: 0.2 } },
+      review: { '*': { minReviews: 30, minAcceptance: 0.9 }, churn: { minReviews: 12 } },
+    }),
+  );
   assert.deepEqual(gateSettingsFor('churn', root), { minReviews: 12, minAcceptance: 0.9 });
   assert.deepEqual(gateSettingsFor('fraud', root), { minReviews: 30, minAcceptance: 0.9 });
-  assert.deepEqual(gateSettingsFor('churn', root, { churn: { minAcceptance: 0.8 } }), { minReviews: 12, minAcceptance: 0.8 });
+  assert.deepEqual(gateSettingsFor('churn', root, { churn: { minAcceptance: 0.8 } }), {
+    minReviews: 12,
+    minAcceptance: 0.8,
+  });
 
-  const verdicts: Verdict[] = ['candidate', 'candidate', 'both', 'candidate', 'production', 'candidate', 'both', 'candidate', 'neither', 'candidate'];
+  const verdicts: Verdict[] = [
+    'candidate',
+    'candidate',
+    'both',
+    'candidate',
+    'production',
+    'candidate',
+    'both',
+    'candidate',
+    'neither',
+    'candidate',
+  ];
   const ten = verdicts.map((v, i) => decision(`r${i}`, v));
   const closed = reviewGate(ten, { minReviews: 30, minAcceptance: 0.9 });
-  assert.deepEqual(closed, { open: false, reviews: 10, accepted: 8, acceptance: 0.8, minReviews: 30, minAcceptance: 0.9, reason: '10 of 30 reviews; acceptance 80% (needs 90%)' });
+  assert.deepEqual(closed, {
+    open: false,
+    reviews: 10,
+    accepted: 8,
+    acceptance: 0.8,
+    minReviews: 30,
+    minAcceptance: 0.9,
+    reason: '10 of 30 reviews; acceptance 80% (needs 90%)',
+  });
   const twelve = [...ten, decision('r10', 'candidate'), decision('r11', 'both')];
-  assert.equal(reviewGate(twelve, { minReviews: 12, minAcceptance: 0.9 }).reason, '12 of 12 reviews; acceptance 83% (needs 90%)');
+  assert.equal(
+    reviewGate(twelve, { minReviews: 12, minAcceptance: 0.9 }).reason,
+    '12 of 12 reviews; acceptance 83% (needs 90%)',
+  );
   const open = reviewGate(twelve, { minReviews: 12, minAcceptance: 0.8 });
   assert.equal(open.open, true);
   assert.equal(open.reason, '12 of 12 reviews; acceptance 83% (needs 80%): the gate is open');
   // Changing a verdict moves the tally.
-  assert.equal(reviewGate([...twelve, decision('r4', 'candidate'), decision('r8', 'both')], { minReviews: 12, minAcceptance: 0.9 }).open, true);
-  assert.equal(reviewGate([], { minReviews: 5, minAcceptance: 0.5 }).reason, '0 of 5 reviews; no reviews yet (needs 50%)');
+  assert.equal(
+    reviewGate([...twelve, decision('r4', 'candidate'), decision('r8', 'both')], { minReviews: 12, minAcceptance: 0.9 })
+      .open,
+    true,
+  );
+  assert.equal(
+    reviewGate([], { minReviews: 5, minAcceptance: 0.5 }).reason,
+    '0 of 5 reviews; no reviews yet (needs 50%)',
+  );
 
   // From the files: the decisions of the deployment's folder, per candidate version.
   const dir = monitoringDir(root, TARGET, 'churn');
-  for (const d of [...twelve, decision('x', 'production', { candidateVersion: 'v3' })]) appendDecision({ dir, targetId: TARGET, deployment: 'churn' }, d);
-  const fromFiles = deploymentGate(dir, 'churn', root, { setting: { churn: { minAcceptance: 0.8 } }, candidateVersion: 'v2' });
+  for (const d of [...twelve, decision('x', 'production', { candidateVersion: 'v3' })])
+    appendDecision({ dir, targetId: TARGET, deployment: 'churn' }, d);
+  const fromFiles = deploymentGate(dir, 'churn', root, {
+    setting: { churn: { minAcceptance: 0.8 } },
+    candidateVersion: 'v2',
+  });
   assert.equal(fromFiles.gate.reason, '12 of 12 reviews; acceptance 83% (needs 80%): the gate is open');
   assert.deepEqual(fromFiles.tally, { reviews: 12, candidate: 7, production: 1, both: 3, neither: 1 });
-  assert.equal(deploymentGate(dir, 'churn', root, { candidateVersion: 'v3' }).gate.reason, '1 of 12 reviews; acceptance 0% (needs 90%)');
+  assert.equal(
+    deploymentGate(dir, 'churn', root, { candidateVersion: 'v3' }).gate.reason,
+    '1 of 12 reviews; acceptance 0% (needs 90%)',
+  );
 
   writeFileSync(join(root, 'mlops.config.json'), JSON.stringify({ review: { churn: { minAcceptance: 90 } } }));
-  assert.throws(() => gateSettingsFor('churn', root), (error: unknown) => error instanceof MlopsError && error.message === 'mlops.config.json review["churn"].minAcceptance is a share between 0 and 1 (0.9 for 90 %), not 90.');
+  assert.throws(
+    () => gateSettingsFor('churn', root),
+    (error: unknown) =>
+      error instanceof MlopsError &&
+      error.message ===
+        'mlops.config.json review["churn"].minAcceptance is a share between 0 and 1 (0.9 for 90 %), not 90.',
+  );
 });
 
 test("the reviewer is the workspace's git user.name, else the OS user", async (t) => {
@@ -156,7 +355,10 @@ test("the reviewer is the workspace's git user.name, else the OS user", async (t
 
 function capture() {
   const out = { stdout: '', stderr: '' };
-  return { out, io: { stdout: (text: string) => (out.stdout += text), stderr: (text: string) => (out.stderr += text) } };
+  return {
+    out,
+    io: { stdout: (text: string) => (out.stdout += text), stderr: (text: string) => (out.stderr += text) },
+  };
 }
 const program = { name: 'mlops', version: '0.0.0', commands: [reviewCommand] };
 
@@ -164,39 +366,71 @@ test('mlops review status waits for the gate and export prints every decision', 
   const docker = await dockerAvailable();
   if (!needService(t, docker.ok, docker.reason)) return;
   const root = workspace(t);
-  writeFileSync(join(root, 'mlops.config.json'), JSON.stringify({ review: { churn: { minReviews: 3, minAcceptance: 0.6 } } }));
+  writeFileSync(
+    join(root, 'mlops.config.json'),
+    JSON.stringify({ review: { churn: { minReviews: 3, minAcceptance: 0.6 } } }),
+  );
   const targetId = targetKey(await openSwarmTarget());
   const context = { dir: monitoringDir(root, targetId, 'churn'), targetId, deployment: 'churn' };
   appendDecision(context, decision('r1', 'candidate', { comment: 'fine, "really"' }));
   appendDecision(context, decision('r2', 'production'));
 
   const status = capture();
-  assert.equal(await runCli(program, ['review', 'status', '--name', 'churn', '--workspace', root, '--json'], status.io), 0, status.out.stderr);
-  assert.deepEqual(JSON.parse(status.out.stdout), { deployment: 'churn', open: false, reviews: 2, accepted: 1, acceptance: 0.5, minReviews: 3, minAcceptance: 0.6, reason: '2 of 3 reviews; acceptance 50% (needs 60%)' });
+  assert.equal(
+    await runCli(program, ['review', 'status', '--name', 'churn', '--workspace', root, '--json'], status.io),
+    0,
+    status.out.stderr,
+  );
+  assert.deepEqual(JSON.parse(status.out.stdout), {
+    deployment: 'churn',
+    open: false,
+    reviews: 2,
+    accepted: 1,
+    acceptance: 0.5,
+    minReviews: 3,
+    minAcceptance: 0.6,
+    reason: '2 of 3 reviews; acceptance 50% (needs 60%)',
+  });
 
   const started = Date.now();
   const timedOut = capture();
-  assert.equal(await runCli(program, ['review', 'status', '--name', 'churn', '--workspace', root, '--wait', '1'], timedOut.io), 1);
+  assert.equal(
+    await runCli(program, ['review', 'status', '--name', 'churn', '--workspace', root, '--wait', '1'], timedOut.io),
+    1,
+  );
   assert.ok(Date.now() - started >= 1000, 'waited the whole second');
   assert.match(timedOut.out.stdout, /^churn: review gate closed: 2 of 3 reviews/);
   assert.match(timedOut.out.stderr, /waiting for the review gate of churn/);
 
   // A decision made while the pipeline waits opens the gate.
   const waiting = capture();
-  const waited = runCli(program, ['review', 'status', '--name', 'churn', '--workspace', root, '--wait', '30', '--json'], waiting.io);
+  const waited = runCli(
+    program,
+    ['review', 'status', '--name', 'churn', '--workspace', root, '--wait', '30', '--json'],
+    waiting.io,
+  );
   setTimeout(() => appendDecision(context, decision('r3', 'both')), 300);
   assert.equal(await waited, 0, waiting.out.stderr);
   assert.equal(JSON.parse(waiting.out.stdout).open, true);
 
   const csv = capture();
-  assert.equal(await runCli(program, ['review', 'export', '--name', 'churn', '--workspace', root, '--format', 'csv'], csv.io), 0);
+  assert.equal(
+    await runCli(program, ['review', 'export', '--name', 'churn', '--workspace', root, '--format', 'csv'], csv.io),
+    0,
+  );
   const rows = csv.out.stdout.trimEnd().split('\r\n');
   assert.equal(rows[0], 'requestId,verdict,comment,reviewer,ts,candidateVersion,productionVersion');
   assert.equal(rows.length, 4);
   assert.match(rows[1], /^r1,candidate,"fine, ""really""",Ada,/);
   const jsonl = capture();
   assert.equal(await runCli(program, ['review', 'export', '--name', 'churn', '--workspace', root], jsonl.io), 0);
-  assert.deepEqual(jsonl.out.stdout.trim().split('\n').map((l) => (JSON.parse(l) as ReviewDecision).verdict), ['candidate', 'production', 'both']);
+  assert.deepEqual(
+    jsonl.out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as ReviewDecision).verdict),
+    ['candidate', 'production', 'both'],
+  );
 
   const bad = capture();
   assert.equal(await runCli(program, ['review', 'approve', '--name', 'churn'], bad.io), 2);

@@ -11,7 +11,8 @@ import { needService } from '../support/services';
 test('the runtime unittest suites pass with pandas and scikit-learn, nothing skipped', { timeout: 600_000 }, (t) => {
   const mlflow = ensureMlflow();
   const python = mlflow.ok ? mlflow.python : '';
-  if (!needService(t, mlflow.ok, mlflow.ok ? '' : `the MLflow virtualenv cannot be installed: ${mlflow.reason}`)) return;
+  if (!needService(t, mlflow.ok, mlflow.ok ? '' : `the MLflow virtualenv cannot be installed: ${mlflow.reason}`))
+    return;
   const result = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'runtime/tests', '-t', 'runtime', '-v'], {
     cwd: repoRoot,
     encoding: 'utf8',

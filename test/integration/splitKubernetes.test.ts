@@ -16,7 +16,12 @@ import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/ta
 import { controlPlane, type ControlPlane } from '../support/kubernetes';
 import { needService } from '../support/services';
 
-const CRDS = ['httproutes.yaml', 'gateways.yaml'].map((file) => parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'gateway-api', file), 'utf8')) as { metadata: { name: string } });
+const CRDS = ['httproutes.yaml', 'gateways.yaml'].map(
+  (file) =>
+    parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'gateway-api', file), 'utf8')) as {
+      metadata: { name: string };
+    },
+);
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 let plane: ControlPlane | undefined;
 let unavailable = '';
@@ -56,29 +61,49 @@ async function installGatewayApi(): Promise<void> {
     const created = await apiRequest(plane!.server, plane!.adminToken, 'POST', CRD_PATH, crd);
     assert.equal(created.status, 201, created.text);
   }
-  await until('HTTPRoutes to be served', async () => (await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes')).status === 200);
+  await until(
+    'HTTPRoutes to be served',
+    async () => (await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes')).status === 200,
+  );
 }
 
 async function removeGatewayApi(): Promise<void> {
-  for (const crd of CRDS) await apiRequest(plane!.server, plane!.adminToken, 'DELETE', `${CRD_PATH}/${crd.metadata.name}`);
-  await until('HTTPRoutes to be gone', async () => (await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes')).status === 404);
+  for (const crd of CRDS)
+    await apiRequest(plane!.server, plane!.adminToken, 'DELETE', `${CRD_PATH}/${crd.metadata.name}`);
+  await until(
+    'HTTPRoutes to be gone',
+    async () => (await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes')).status === 404,
+  );
 }
 
-const deployment = (namespace: string, name: string) => get<V1Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+const deployment = (namespace: string, name: string) =>
+  get<V1Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
 const service = (namespace: string, name: string) => get<V1Service>(`/api/v1/namespaces/${namespace}/services/${name}`);
 const secret = (namespace: string, name: string) => get<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
-const TOKEN_ENV = { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } } };
+const TOKEN_ENV = {
+  name: 'MLOPS_DATA_TOKEN',
+  valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } },
+};
 
 describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
-  test('without the Gateway API: the router Deployment runs the split with the variants\' Service addresses', async (t) => {
+  test("without the Gateway API: the router Deployment runs the split with the variants' Service addresses", async (t) => {
     if (!ready(t)) return;
     await target.deploy({ name: 'churn', image: 'mlops-test/churn:1' });
-    const status = await target.split('churn', { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: 'mlops-test/churn:2', weight: 30 }], stickyKey: 'field:user_id' });
+    const status = await target.split('churn', {
+      variants: [
+        { name: 'production', weight: 70 },
+        { name: 'candidate', image: 'mlops-test/churn:2', weight: 30 },
+      ],
+      stickyKey: 'field:user_id',
+    });
     assert.equal(status.via, 'router');
-    assert.deepEqual(status.variants.map((v) => [v.name, v.image, v.weight, v.workload, v.replicas.running]), [
-      ['production', 'mlops-test/churn:1', 70, 'churn', 1],
-      ['candidate', 'mlops-test/churn:2', 30, 'churn--candidate', 1],
-    ]);
+    assert.deepEqual(
+      status.variants.map((v) => [v.name, v.image, v.weight, v.workload, v.replicas.running]),
+      [
+        ['production', 'mlops-test/churn:1', 70, 'churn', 1],
+        ['candidate', 'mlops-test/churn:2', 30, 'churn--candidate', 1],
+      ],
+    );
 
     const router = (await deployment('default', 'churn-router')).body;
     const container = router.spec!.template.spec!.containers[0]!;
@@ -93,25 +118,52 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
 
     // The data token: one Secret of the deployment, which production, the candidate and the router read.
     const stored = (await secret('default', 'churn-mlops-data-token')).body;
-    assert.deepEqual([stored.type, stored.metadata?.labels?.['mlops.dev/deployment'], stored.metadata?.labels?.['app.kubernetes.io/managed-by']], ['Opaque', 'churn', 'mlops']);
+    assert.deepEqual(
+      [
+        stored.type,
+        stored.metadata?.labels?.['mlops.dev/deployment'],
+        stored.metadata?.labels?.['app.kubernetes.io/managed-by'],
+      ],
+      ['Opaque', 'churn', 'mlops'],
+    );
     const token = await target.dataToken('churn');
     assert.equal(Buffer.from(stored.data!.token!, 'base64').toString(), token);
     assert.match(token, /^[A-Za-z0-9_-]{43}$/);
     for (const name of ['churn', 'churn--candidate', 'churn-router']) {
       const containers = (await deployment('default', name)).body.spec!.template.spec!.containers;
-      assert.deepEqual(containers[0]!.env?.filter((e) => e.name === 'MLOPS_DATA_TOKEN'), [TOKEN_ENV], name);
+      assert.deepEqual(
+        containers[0]!.env?.filter((e) => e.name === 'MLOPS_DATA_TOKEN'),
+        [TOKEN_ENV],
+        name,
+      );
     }
-    assert.deepEqual((await service('default', 'churn-router')).body.spec?.selector, { 'mlops.dev/deployment': 'churn-router' });
-    assert.deepEqual((await service('default', 'churn--candidate')).body.spec?.selector, { 'mlops.dev/deployment': 'churn--candidate' });
+    assert.deepEqual((await service('default', 'churn-router')).body.spec?.selector, {
+      'mlops.dev/deployment': 'churn-router',
+    });
+    assert.deepEqual((await service('default', 'churn--candidate')).body.spec?.selector, {
+      'mlops.dev/deployment': 'churn--candidate',
+    });
     // Clients keep the deployment's address: its Service selects the router, which reaches production directly.
-    assert.deepEqual((await service('default', 'churn')).body.spec?.selector, { 'mlops.dev/deployment': 'churn-router' });
-    assert.deepEqual((await service('default', 'churn--production')).body.spec?.selector, { 'mlops.dev/deployment': 'churn' });
-    assert.deepEqual((await target.list()).map((d) => d.name), ['churn'], 'variants and the router are not deployments');
+    assert.deepEqual((await service('default', 'churn')).body.spec?.selector, {
+      'mlops.dev/deployment': 'churn-router',
+    });
+    assert.deepEqual((await service('default', 'churn--production')).body.spec?.selector, {
+      'mlops.dev/deployment': 'churn',
+    });
+    assert.deepEqual(
+      (await target.list()).map((d) => d.name),
+      ['churn'],
+      'variants and the router are not deployments',
+    );
     assert.deepEqual(await target.splitStatus('churn'), status);
 
     await target.endSplit('churn');
     assert.equal(await target.splitStatus('churn'), null);
-    assert.deepEqual((await service('default', 'churn')).body.spec?.selector, { 'mlops.dev/deployment': 'churn' }, 'production takes its Service back');
+    assert.deepEqual(
+      (await service('default', 'churn')).body.spec?.selector,
+      { 'mlops.dev/deployment': 'churn' },
+      'production takes its Service back',
+    );
     for (const name of ['churn-router', 'churn--candidate', 'churn--production']) {
       assert.equal((await service('default', name)).status, 404, name);
       await until(`${name} to be deleted`, async () => (await deployment('default', name)).status === 404);
@@ -120,54 +172,106 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     assert.equal(await target.dataToken('churn'), token, 'a redeploy keeps the token');
     await target.remove('churn');
     assert.equal((await secret('default', 'churn-mlops-data-token')).status, 404, 'removal deletes the Secret');
-    await assert.rejects(target.dataToken('churn'), /churn in .* has no data token: there is no Secret churn-mlops-data-token/);
+    await assert.rejects(
+      target.dataToken('churn'),
+      /churn in .* has no data token: there is no Secret churn-mlops-data-token/,
+    );
   });
 
   test('with the Gateway API CRDs: an HTTPRoute weighs production and the candidate and mirrors to the shadow; weights change; the split ends', async (t) => {
     if (!ready(t)) return;
     await installGatewayApi();
     t.after(removeGatewayApi);
-    const gateway = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'mlops', namespace: 'default' }, spec: { gatewayClassName: 'test', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } };
+    const gateway = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'mlops', namespace: 'default' },
+      spec: { gatewayClassName: 'test', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+    };
     await target.applyObjects([gateway], false);
 
     await target.deploy({ name: 'fraud', image: 'mlops-test/fraud:1' });
-    const split = { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: 'mlops-test/fraud:2', weight: 30 }, { name: 'shadow', image: 'mlops-test/fraud:3', weight: 25, shadow: true }], stickyKey: 'header:X-User-Id' };
+    const split = {
+      variants: [
+        { name: 'production', weight: 70 },
+        { name: 'candidate', image: 'mlops-test/fraud:2', weight: 30 },
+        { name: 'shadow', image: 'mlops-test/fraud:3', weight: 25, shadow: true },
+      ],
+      stickyKey: 'header:X-User-Id',
+    };
     const status = await target.split('fraud', split);
     assert.equal(status.via, 'httproute');
-    assert.deepEqual(status.variants.map((v) => [v.name, v.image, v.weight, v.shadow, v.replicas.running]), [
-      ['production', 'mlops-test/fraud:1', 70, false, 1],
-      ['candidate', 'mlops-test/fraud:2', 30, false, 1],
-      ['shadow', 'mlops-test/fraud:3', 25, true, 1],
-    ]);
-    const route = (await get<{ spec: { parentRefs: unknown; rules: Record<string, unknown>[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).body;
+    assert.deepEqual(
+      status.variants.map((v) => [v.name, v.image, v.weight, v.shadow, v.replicas.running]),
+      [
+        ['production', 'mlops-test/fraud:1', 70, false, 1],
+        ['candidate', 'mlops-test/fraud:2', 30, false, 1],
+        ['shadow', 'mlops-test/fraud:3', 25, true, 1],
+      ],
+    );
+    const route = (
+      await get<{ spec: { parentRefs: unknown; rules: Record<string, unknown>[] } }>(
+        '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud',
+      )
+    ).body;
     assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
     assert.deepEqual(route.spec.rules[0], {
-      backendRefs: [{ name: 'fraud', port: 80, weight: 70 }, { name: 'fraud--candidate', port: 80, weight: 30 }],
-      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'fraud--shadow', port: 80 }, percent: 25 } }],
+      backendRefs: [
+        { name: 'fraud', port: 80, weight: 70 },
+        { name: 'fraud--candidate', port: 80, weight: 30 },
+      ],
+      filters: [
+        { type: 'RequestMirror', requestMirror: { backendRef: { name: 'fraud--shadow', port: 80 }, percent: 25 } },
+      ],
       sessionPersistence: { type: 'Header', sessionName: 'X-User-Id' },
     });
     for (const variant of ['candidate', 'shadow']) {
       const variantDeployment = (await deployment('default', `fraud--${variant}`)).body;
       assert.equal(variantDeployment.metadata?.labels?.['mlops.dev/variant'], variant);
-      assert.equal(variantDeployment.spec?.template.spec?.containers[0]?.image, `mlops-test/fraud:${variant === 'candidate' ? 2 : 3}`);
+      assert.equal(
+        variantDeployment.spec?.template.spec?.containers[0]?.image,
+        `mlops-test/fraud:${variant === 'candidate' ? 2 : 3}`,
+      );
       assert.equal((await service('default', `fraud--${variant}`)).status, 200);
     }
     assert.equal((await deployment('default', 'fraud-router')).status, 404, 'no router beside an HTTPRoute');
     assert.deepEqual(await target.splitStatus('fraud'), status);
 
     // New weights and no shadow: the route changes, the shadow's objects go, the start time stays.
-    const changed = await target.split('fraud', { variants: [{ name: 'production', weight: 50 }, { name: 'candidate', weight: 50 }], stickyKey: 'header:X-User-Id' });
-    assert.deepEqual(changed.variants.map((v) => [v.name, v.image, v.weight]), [['production', 'mlops-test/fraud:1', 50], ['candidate', 'mlops-test/fraud:2', 50]]);
+    const changed = await target.split('fraud', {
+      variants: [
+        { name: 'production', weight: 50 },
+        { name: 'candidate', weight: 50 },
+      ],
+      stickyKey: 'header:X-User-Id',
+    });
+    assert.deepEqual(
+      changed.variants.map((v) => [v.name, v.image, v.weight]),
+      [
+        ['production', 'mlops-test/fraud:1', 50],
+        ['candidate', 'mlops-test/fraud:2', 50],
+      ],
+    );
     assert.equal(changed.startedAt, status.startedAt);
-    const rule = (await get<{ spec: { rules: Record<string, unknown>[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).body.spec.rules[0]!;
-    assert.deepEqual(rule.backendRefs, [{ name: 'fraud', port: 80, weight: 50 }, { name: 'fraud--candidate', port: 80, weight: 50 }]);
+    const rule = (
+      await get<{ spec: { rules: Record<string, unknown>[] } }>(
+        '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud',
+      )
+    ).body.spec.rules[0]!;
+    assert.deepEqual(rule.backendRefs, [
+      { name: 'fraud', port: 80, weight: 50 },
+      { name: 'fraud--candidate', port: 80, weight: 50 },
+    ]);
     assert.equal(rule.filters, undefined, 'server-side apply dropped the mirror filter it no longer asks for');
     assert.equal((await service('default', 'fraud--shadow')).status, 404);
 
     await target.endSplit('fraud');
     assert.equal((await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).status, 404);
     assert.equal(await target.splitStatus('fraud'), null);
-    await until('the variant Deployment to be deleted', async () => (await deployment('default', 'fraud--candidate')).status === 404);
+    await until(
+      'the variant Deployment to be deleted',
+      async () => (await deployment('default', 'fraud--candidate')).status === 404,
+    );
     await assert.rejects(target.endSplit('fraud'), /has no traffic split to end/);
     await target.remove('fraud');
   });
@@ -175,12 +279,28 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
   test('a variant that never gets ready fails the split and leaves production alone', async (t) => {
     if (!ready(t)) return;
     await target.deploy({ name: 'late', image: 'mlops-test/churn:1', progressDeadlineSeconds: 5 });
-    await assert.rejects(target.split('late', { variants: [{ name: 'production', weight: 50 }, { name: 'bad', image: UNPULLABLE_IMAGE, weight: 50 }] }), /The split of late did not start, and production serves all its traffic as before: late--bad did not become ready: .*ImagePullBackOff/s);
+    await assert.rejects(
+      target.split('late', {
+        variants: [
+          { name: 'production', weight: 50 },
+          { name: 'bad', image: UNPULLABLE_IMAGE, weight: 50 },
+        ],
+      }),
+      /The split of late did not start, and production serves all its traffic as before: late--bad did not become ready: .*ImagePullBackOff/s,
+    );
     assert.equal(await target.splitStatus('late'), null);
     assert.equal((await service('default', 'late--bad')).status, 404);
     assert.equal((await deployment('default', 'late-router')).status, 404);
     assert.equal((await target.status('late')).health, 'healthy');
-    await assert.rejects(target.split('missing', { variants: [{ name: 'production', weight: 1 }, { name: 'b', image: 'x', weight: 1 }] }), /No deployment named missing/);
+    await assert.rejects(
+      target.split('missing', {
+        variants: [
+          { name: 'production', weight: 1 },
+          { name: 'b', image: 'x', weight: 1 },
+        ],
+      }),
+      /No deployment named missing/,
+    );
     await target.remove('late');
   });
 });

@@ -40,10 +40,26 @@ interface Answer {
 
 function predict(port: number, headers: Record<string, string>, agent?: Agent): Promise<Answer> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, variant: String(res.headers['x-mlops-variant'] ?? ''), requestId: String(res.headers['x-request-id'] ?? '') }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/invocations',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            variant: String(res.headers['x-mlops-variant'] ?? ''),
+            requestId: String(res.headers['x-request-id'] ?? ''),
+          }),
+        );
+      },
+    );
     req.on('error', () => resolve({ status: 0, variant: '', requestId: '' }));
     req.end(SAMPLE);
   });
@@ -80,13 +96,20 @@ async function predictAll(port: number, headerSets: Record<string, string>[]): P
 }
 
 /** A GET through the router, sent again (up to 5 times) when the connection fails, as predictAll does. */
-async function getText(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+async function getText(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await new Promise((resolve, reject) => {
         request({ host: '127.0.0.1', port, path, headers }, (res) => {
           let text = '';
-          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res
+            .setEncoding('utf8')
+            .on('data', (chunk: string) => (text += chunk))
+            .on('end', () => resolve({ status: res.statusCode ?? 0, text }));
         })
           .on('error', reject)
           .end();
@@ -100,7 +123,9 @@ async function getText(port: number, path: string, headers: Record<string, strin
 }
 
 async function variantServices(name: string): Promise<string[]> {
-  const services = await docker.listServices({ filters: { label: [`mlops.deployment=${name}`, 'mlops.role=variant'] } });
+  const services = await docker.listServices({
+    filters: { label: [`mlops.deployment=${name}`, 'mlops.role=variant'] },
+  });
   return services.map((service) => service.Spec?.Name ?? '').sort();
 }
 
@@ -118,7 +143,11 @@ before(async () => {
 after(async () => {
   if (unavailable) return;
   for (const name of names) await target.remove(name).catch(() => undefined);
-  for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+  for (const image of images)
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
 });
 
 describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
@@ -128,46 +157,103 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
     const port = await freePort();
     await target.deploy({ name, image: v1, publishedPort: port, publishMode: 'host' });
     const progress: string[] = [];
-    const status = await target.split(name, { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: v2, weight: 30 }], stickyKey: 'header:X-User-Id' }, { onProgress: ({ message }) => progress.push(message) });
+    const status = await target.split(
+      name,
+      {
+        variants: [
+          { name: 'production', weight: 70 },
+          { name: 'candidate', image: v2, weight: 30 },
+        ],
+        stickyKey: 'header:X-User-Id',
+      },
+      { onProgress: ({ message }) => progress.push(message) },
+    );
     assert.equal(status.via, 'router');
     assert.equal(status.stickyKey, 'header:X-User-Id');
-    assert.deepEqual(status.variants.map((v) => [v.name, v.image, v.weight, v.shadow, v.workload, v.replicas.running]), [
-      ['production', v1, 70, false, name, 1],
-      ['candidate', v2, 30, false, `${name}--candidate`, 1],
-    ]);
-    assert.ok(progress.some((message) => message.includes('Starting variant candidate')), progress.join('\n'));
+    assert.deepEqual(
+      status.variants.map((v) => [v.name, v.image, v.weight, v.shadow, v.workload, v.replicas.running]),
+      [
+        ['production', v1, 70, false, name, 1],
+        ['candidate', v2, 30, false, `${name}--candidate`, 1],
+      ],
+    );
+    assert.ok(
+      progress.some((message) => message.includes('Starting variant candidate')),
+      progress.join('\n'),
+    );
     assert.deepEqual(await variantServices(name), [`${name}--candidate`]);
-    assert.ok(!(await target.list()).some((deployment) => deployment.name.includes('--')), 'variants are not deployments');
+    assert.ok(
+      !(await target.list()).some((deployment) => deployment.name.includes('--')),
+      'variants are not deployments',
+    );
 
-    const users = await predictAll(port, Array.from({ length: 2000 }, (_, i) => ({ 'X-User-Id': `user-${i}` })));
-    assert.ok(users.every((answer) => answer.status === 200), `failed: ${users.filter((a) => a.status !== 200).length}`);
+    const users = await predictAll(
+      port,
+      Array.from({ length: 2000 }, (_, i) => ({ 'X-User-Id': `user-${i}` })),
+    );
+    assert.ok(
+      users.every((answer) => answer.status === 200),
+      `failed: ${users.filter((a) => a.status !== 200).length}`,
+    );
     const candidateShare = (100 * users.filter((answer) => answer.variant === 'candidate').length) / users.length;
     const productionShare = (100 * users.filter((answer) => answer.variant === 'production').length) / users.length;
-    t.diagnostic(`2,000 users: production ${productionShare.toFixed(1)} %, candidate ${candidateShare.toFixed(1)} % (${retried} requests sent again)`);
+    t.diagnostic(
+      `2,000 users: production ${productionShare.toFixed(1)} %, candidate ${candidateShare.toFixed(1)} % (${retried} requests sent again)`,
+    );
     assert.ok(Math.abs(candidateShare - 30) <= 3, `candidate share ${candidateShare} %`);
     assert.ok(Math.abs(productionShare - 70) <= 3, `production share ${productionShare} %`);
 
     const keys = Array.from({ length: 200 }, (_, i) => `sticky-${i}`);
-    const thrice = await predictAll(port, [...keys, ...keys, ...keys].map((key) => ({ 'X-User-Id': key })));
+    const thrice = await predictAll(
+      port,
+      [...keys, ...keys, ...keys].map((key) => ({ 'X-User-Id': key })),
+    );
     const seen = new Map<string, Set<string>>();
-    thrice.forEach((answer, index) => seen.set(keys[index % 200]!, (seen.get(keys[index % 200]!) ?? new Set()).add(answer.variant)));
+    thrice.forEach((answer, index) =>
+      seen.set(keys[index % 200]!, (seen.get(keys[index % 200]!) ?? new Set()).add(answer.variant)),
+    );
     const moved = [...seen].filter(([, variants]) => variants.size !== 1 || variants.has(''));
-    assert.deepEqual(moved.map(([key, variants]) => `${key}: ${[...variants].join(', ')}`), [], 'every key stays on one variant');
+    assert.deepEqual(
+      moved.map(([key, variants]) => `${key}: ${[...variants].join(', ')}`),
+      [],
+      'every key stays on one variant',
+    );
 
     // New weights: only the router changes; the split keeps its start time.
-    const changed = await target.split(name, { variants: [{ name: 'production', weight: 50 }, { name: 'candidate', weight: 50 }], stickyKey: 'header:X-User-Id' });
-    assert.deepEqual(changed.variants.map((v) => [v.name, v.image, v.weight]), [['production', v1, 50], ['candidate', v2, 50]]);
+    const changed = await target.split(name, {
+      variants: [
+        { name: 'production', weight: 50 },
+        { name: 'candidate', weight: 50 },
+      ],
+      stickyKey: 'header:X-User-Id',
+    });
+    assert.deepEqual(
+      changed.variants.map((v) => [v.name, v.image, v.weight]),
+      [
+        ['production', v1, 50],
+        ['candidate', v2, 50],
+      ],
+    );
     assert.equal(changed.startedAt, status.startedAt);
     assert.deepEqual(await target.splitStatus(name), changed, 'a fresh read from the cluster gives the same split');
-    const even = await predictAll(port, Array.from({ length: 400 }, (_, i) => ({ 'X-User-Id': `even-${i}` })));
+    const even = await predictAll(
+      port,
+      Array.from({ length: 400 }, (_, i) => ({ 'X-User-Id': `even-${i}` })),
+    );
     const evenShare = (100 * even.filter((answer) => answer.variant === 'candidate').length) / even.length;
     assert.ok(evenShare > 40 && evenShare < 60, `candidate share at 50/50: ${evenShare} %`);
 
     await target.endSplit(name);
     assert.equal(await target.splitStatus(name), null);
     assert.deepEqual(await variantServices(name), []);
-    const afterwards = await predictAll(port, Array.from({ length: 100 }, (_, i) => ({ 'X-User-Id': `user-${i}` })));
-    assert.ok(afterwards.every((answer) => answer.status === 200 && answer.variant !== 'candidate'), JSON.stringify(afterwards.slice(0, 3)));
+    const afterwards = await predictAll(
+      port,
+      Array.from({ length: 100 }, (_, i) => ({ 'X-User-Id': `user-${i}` })),
+    );
+    assert.ok(
+      afterwards.every((answer) => answer.status === 200 && answer.variant !== 'candidate'),
+      JSON.stringify(afterwards.slice(0, 3)),
+    );
     await assert.rejects(target.endSplit(name), /has no traffic split to end/);
   });
 
@@ -176,14 +262,34 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
     const name = uniqueName('shadow');
     const port = await freePort();
     await target.deploy({ name, image: v1, publishedPort: port, publishMode: 'host' });
-    const status = await target.split(name, { variants: [{ name: 'production', weight: 100 }, { name: 'shadow', image: v2, weight: 100, shadow: true }] });
-    assert.deepEqual(status.variants.map((v) => [v.name, v.weight, v.shadow]), [['production', 100, false], ['shadow', 100, true]]);
+    const status = await target.split(name, {
+      variants: [
+        { name: 'production', weight: 100 },
+        { name: 'shadow', image: v2, weight: 100, shadow: true },
+      ],
+    });
+    assert.deepEqual(
+      status.variants.map((v) => [v.name, v.weight, v.shadow]),
+      [
+        ['production', 100, false],
+        ['shadow', 100, true],
+      ],
+    );
     const productionVersion = (JSON.parse((await getText(port, '/version')).text) as { version: string }).version;
 
     const ids = Array.from({ length: 60 }, (_, i) => `shadow-test-${i}`);
-    const answers = await predictAll(port, ids.map((id) => ({ 'X-Request-Id': id })));
-    assert.ok(answers.every((answer) => answer.status === 200 && answer.variant === 'production'), JSON.stringify(answers.filter((a) => a.variant !== 'production').slice(0, 3)));
-    assert.deepEqual(answers.map((answer) => answer.requestId), ids);
+    const answers = await predictAll(
+      port,
+      ids.map((id) => ({ 'X-Request-Id': id })),
+    );
+    assert.ok(
+      answers.every((answer) => answer.status === 200 && answer.variant === 'production'),
+      JSON.stringify(answers.filter((a) => a.variant !== 'production').slice(0, 3)),
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer.requestId),
+      ids,
+    );
 
     // Mirrors are sent after the answer: wait for the shadow's log to hold them all. The log is
     // read with the deployment's data token, which the variant's tasks share.
@@ -192,16 +298,26 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
     for (let attempt = 0; attempt < 40; attempt++) {
       const log = await getText(port, '/router/backends/requests?limit=1000', auth);
       assert.equal(log.status, 200, log.text);
-      lines = log.text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as (typeof lines)[number]);
+      lines = log.text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as (typeof lines)[number]);
       if (ids.every((id) => lines.some((line) => line.shadow && line.request_id === id))) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const shadowLines = lines.filter((line) => ids.includes(line.request_id ?? '') && line.shadow === true);
     const productionLines = lines.filter((line) => ids.includes(line.request_id ?? '') && !line.shadow);
-    assert.deepEqual([...new Set(shadowLines.map((line) => line.request_id))].sort(), [...ids].sort(), 'the shadow logged every mirrored request under its id');
+    assert.deepEqual(
+      [...new Set(shadowLines.map((line) => line.request_id))].sort(),
+      [...ids].sort(),
+      'the shadow logged every mirrored request under its id',
+    );
     assert.deepEqual([...new Set(productionLines.map((line) => line.request_id))].sort(), [...ids].sort());
     assert.ok(productionLines.every((line) => line.version === productionVersion));
-    assert.ok(shadowLines.every((line) => line.version !== productionVersion), 'the shadow lines come from the other version');
+    assert.ok(
+      shadowLines.every((line) => line.version !== productionVersion),
+      'the shadow lines come from the other version',
+    );
     // Removing a deployment during a split removes its variants too.
     await target.remove(name);
     assert.deepEqual(await variantServices(name), []);
@@ -219,17 +335,52 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
     await buildImage(docker, context, broken);
 
     const routerBefore = await docker.getService(`${name}-router`).inspect();
-    await assert.rejects(target.split(name, { variants: [{ name: 'production', weight: 50 }, { name: 'bad', image: broken, weight: 50 }] }, { timeoutMs: 120_000 }), /The split of .* did not start, and production serves all its traffic as before: .*keeps failing to start/s);
+    await assert.rejects(
+      target.split(
+        name,
+        {
+          variants: [
+            { name: 'production', weight: 50 },
+            { name: 'bad', image: broken, weight: 50 },
+          ],
+        },
+        { timeoutMs: 120_000 },
+      ),
+      /The split of .* did not start, and production serves all its traffic as before: .*keeps failing to start/s,
+    );
     const routerAfter = await docker.getService(`${name}-router`).inspect();
-    assert.equal(routerAfter.Version.Index, routerBefore.Version.Index, 'the router was never changed, so production served throughout');
+    assert.equal(
+      routerAfter.Version.Index,
+      routerBefore.Version.Index,
+      'the router was never changed, so production served throughout',
+    );
     assert.deepEqual(await variantServices(name), []);
     assert.equal(await target.splitStatus(name), null);
     const answers = await predictAll(port, [{}, {}, {}]);
-    assert.deepEqual(answers.map((answer) => answer.status), [200, 200, 200]);
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [200, 200, 200],
+    );
 
     const direct = uniqueName('direct');
     await target.deploy({ name: direct, image: v1 });
-    await assert.rejects(target.split(direct, { variants: [{ name: 'production', weight: 1 }, { name: 'b', image: v2, weight: 1 }] }), /has no router, so its traffic cannot be split/);
-    await assert.rejects(target.split(name, { variants: [{ name: 'production', weight: 1 }, { name: 'b', weight: 1 }] }), /The variant 'b' of .* has no image/);
+    await assert.rejects(
+      target.split(direct, {
+        variants: [
+          { name: 'production', weight: 1 },
+          { name: 'b', image: v2, weight: 1 },
+        ],
+      }),
+      /has no router, so its traffic cannot be split/,
+    );
+    await assert.rejects(
+      target.split(name, {
+        variants: [
+          { name: 'production', weight: 1 },
+          { name: 'b', weight: 1 },
+        ],
+      }),
+      /The variant 'b' of .* has no image/,
+    );
   });
 });

@@ -43,7 +43,14 @@ function random(seed: number): () => number {
 
 test('Welch and the two-proportion test equal SciPy to 1e-9 on random samples', { timeout: 600_000 }, (t) => {
   const mlflow = ensureMlflow();
-  if (!needService(t, mlflow.ok, mlflow.ok ? '' : `the MLflow virtualenv (with SciPy) cannot be installed: ${mlflow.reason}`)) return;
+  if (
+    !needService(
+      t,
+      mlflow.ok,
+      mlflow.ok ? '' : `the MLflow virtualenv (with SciPy) cannot be installed: ${mlflow.reason}`,
+    )
+  )
+    return;
   const next = random(20261207);
   const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   const sample = (n: number, mean: number, sd: number) => Array.from({ length: n }, () => mean + sd * normal());
@@ -55,23 +62,42 @@ test('Welch and the two-proportion test equal SciPy to 1e-9 on random samples', 
     [sample(12, 1e6, 0.01), sample(9, 1e6 + 0.02, 0.03)],
     [sample(40, 0, 1), sample(40, 5, 1)],
   ];
-  const proportions: [number, number, number, number][] = [[40, 200, 55, 210], [3, 17, 9, 15], [990, 1000, 975, 1000], [1, 5000, 12, 5100]];
+  const proportions: [number, number, number, number][] = [
+    [40, 200, 55, 210],
+    [3, 17, 9, 15],
+    [990, 1000, 975, 1000],
+    [1, 5000, 12, 5100],
+  ];
   for (let i = 0; i < 6; i++) {
     const na = 20 + Math.floor(next() * 2000);
     const nb = 20 + Math.floor(next() * 2000);
     proportions.push([Math.floor(next() * (na + 1)), na, Math.floor(next() * (nb + 1)), nb]);
   }
-  const result = spawnSync(mlflow.ok ? mlflow.python : '', ['-c', SCIPY], { input: JSON.stringify({ welch, proportions }), encoding: 'utf8' });
+  const result = spawnSync(mlflow.ok ? mlflow.python : '', ['-c', SCIPY], {
+    input: JSON.stringify({ welch, proportions }),
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 0, result.stderr);
-  const expected = JSON.parse(result.stdout) as { welch: Record<string, number>[]; proportions: Record<string, number>[] };
+  const expected = JSON.parse(result.stdout) as {
+    welch: Record<string, number>[];
+    proportions: Record<string, number>[];
+  };
   const compare = (actual: object, wanted: Record<string, number>, label: string) => {
     for (const [field, value] of Object.entries(wanted)) {
       const got = (actual as Record<string, number>)[field];
       // 1e-9 absolute, or relative for large statistics and degrees of freedom.
-      assert.ok(Math.abs(got - value) <= 1e-9 * Math.max(1, Math.abs(value)), `${label} ${field}: ${got}, SciPy ${value}`);
+      assert.ok(
+        Math.abs(got - value) <= 1e-9 * Math.max(1, Math.abs(value)),
+        `${label} ${field}: ${got}, SciPy ${value}`,
+      );
     }
   };
   welch.forEach(([a, b], i) => compare(welchTest(a, b), expected.welch[i], `welch case ${i}`));
-  proportions.forEach(([xa, na, xb, nb], i) => compare(twoProportionTest(xa, na, xb, nb), expected.proportions[i], `proportions case ${i}`));
-  assert.ok(expected.welch.some((r) => r.pValue < 1e-9), 'one case is far in the tail');
+  proportions.forEach(([xa, na, xb, nb], i) =>
+    compare(twoProportionTest(xa, na, xb, nb), expected.proportions[i], `proportions case ${i}`),
+  );
+  assert.ok(
+    expected.welch.some((r) => r.pValue < 1e-9),
+    'one case is far in the tail',
+  );
 });

@@ -30,8 +30,12 @@ const comparable = (run: Run) => ({
 async function agreesWithMlflow(store: TrackingStore, expected: ExpectedStore): Promise<void> {
   const experiments = await store.listExperiments();
   assert.deepEqual(
-    experiments.map((e) => ({ id: e.id, name: e.name, lifecycleStage: e.lifecycleStage })).sort((a, b) => a.id.localeCompare(b.id)),
-    expected.experiments.map((e) => ({ id: e.id, name: e.name, lifecycleStage: e.lifecycleStage })).sort((a, b) => a.id.localeCompare(b.id)),
+    experiments
+      .map((e) => ({ id: e.id, name: e.name, lifecycleStage: e.lifecycleStage }))
+      .sort((a, b) => a.id.localeCompare(b.id)),
+    expected.experiments
+      .map((e) => ({ id: e.id, name: e.name, lifecycleStage: e.lifecycleStage }))
+      .sort((a, b) => a.id.localeCompare(b.id)),
   );
   for (const [experimentId, runs] of Object.entries(expected.runsByExperiment)) {
     const { runs: ours } = await store.searchRuns({ experimentIds: [experimentId] });
@@ -39,7 +43,11 @@ async function agreesWithMlflow(store: TrackingStore, expected: ExpectedStore): 
   }
   for (const search of expected.searches) {
     const { runs } = await store.searchRuns(search);
-    assert.deepEqual(runs.map((r) => r.runId), search.runIds, `search ${JSON.stringify({ filter: search.filter, orderBy: search.orderBy, lifecycle: search.lifecycle })}`);
+    assert.deepEqual(
+      runs.map((r) => r.runId),
+      search.runIds,
+      `search ${JSON.stringify({ filter: search.filter, orderBy: search.orderBy, lifecycle: search.lifecycle })}`,
+    );
   }
   for (const [runId, keys] of Object.entries(expected.histories)) {
     for (const [key, points] of Object.entries(keys)) {
@@ -50,8 +58,16 @@ async function agreesWithMlflow(store: TrackingStore, expected: ExpectedStore): 
   }
   const models = await store.listRegisteredModels();
   assert.deepEqual(
-    models.map((m) => ({ name: m.name, aliases: m.aliases, versions: m.versions.map((v) => ({ version: v.version, runId: v.runId, aliases: v.aliases })) })),
-    expected.registeredModels.map((m) => ({ name: m.name, aliases: m.aliases, versions: m.versions.map((v) => ({ version: v.version, runId: v.runId, aliases: v.aliases })) })),
+    models.map((m) => ({
+      name: m.name,
+      aliases: m.aliases,
+      versions: m.versions.map((v) => ({ version: v.version, runId: v.runId, aliases: v.aliases })),
+    })),
+    expected.registeredModels.map((m) => ({
+      name: m.name,
+      aliases: m.aliases,
+      versions: m.versions.map((v) => ({ version: v.version, runId: v.runId, aliases: v.aliases })),
+    })),
   );
 }
 
@@ -82,14 +98,27 @@ describe('mlflow.db (SQLite)', () => {
   test('mlops runs --json prints what search_runs gives', async (t) => {
     if (!needService(t, !unavailable, why)) return;
     const { sqliteUri, expectedSqlite } = await mlflowStores();
-    const [experimentId, runs] = Object.entries(expectedSqlite.runsByExperiment).sort((a, b) => b[1].length - a[1].length)[0];
-    const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'runs', '--experiment', experimentId, '--tracking-uri', sqliteUri, '--json'], { encoding: 'utf8' });
+    const [experimentId, runs] = Object.entries(expectedSqlite.runsByExperiment).sort(
+      (a, b) => b[1].length - a[1].length,
+    )[0];
+    const result = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'dist', 'cli.js'), 'runs', '--experiment', experimentId, '--tracking-uri', sqliteUri, '--json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 0, result.stderr);
     const printed = JSON.parse(result.stdout) as (Run & { metrics: Record<string, number | string> })[];
-    assert.deepEqual(printed.map((r) => r.runId), runs.map((r) => r.runId));
+    assert.deepEqual(
+      printed.map((r) => r.runId),
+      runs.map((r) => r.runId),
+    );
     const decode = (v: number | string) => (typeof v === 'number' ? v : Number(v));
     for (const [i, run] of printed.entries()) {
-      assert.deepEqual(Object.fromEntries(Object.entries(run.metrics).map(([k, v]) => [k, decode(v)])), runs[i].metrics, run.runName);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(run.metrics).map(([k, v]) => [k, decode(v)])),
+        runs[i].metrics,
+        run.runName,
+      );
       assert.equal(run.status, runs[i].status);
     }
   });
@@ -98,13 +127,21 @@ describe('mlflow.db (SQLite)', () => {
     if (!needService(t, !unavailable, why)) return;
     const { sqliteUri, expectedSqlite } = await mlflowStores();
     const cli = (...args: string[]) => {
-      const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args, '--tracking-uri', sqliteUri, '--json'], { encoding: 'utf8' });
+      const result = spawnSync(
+        process.execPath,
+        [join(repoRoot, 'dist', 'cli.js'), ...args, '--tracking-uri', sqliteUri, '--json'],
+        { encoding: 'utf8' },
+      );
       assert.equal(result.status, 0, result.stderr);
       return JSON.parse(result.stdout);
     };
     const experiments = cli('experiments') as { id: string; name: string; lifecycleStage: string; runCount: number }[];
     for (const [experimentId, runs] of Object.entries(expectedSqlite.runsByExperiment)) {
-      assert.equal(experiments.find((e) => e.id === experimentId)?.runCount, runs.length, `active runs of ${experimentId}`);
+      assert.equal(
+        experiments.find((e) => e.id === experimentId)?.runCount,
+        runs.length,
+        `active runs of ${experimentId}`,
+      );
     }
     const [runId, key, points] = Object.entries(expectedSqlite.histories)
       .flatMap(([id, keys]) => Object.entries(keys).map(([k, p]) => [id, k, p] as const))

@@ -33,10 +33,19 @@ async function recordingProxy(target: string): Promise<Recorder> {
   const upstream = new URL(target);
   const server = createServer((incoming, outgoing) => {
     authorizations.push(incoming.headers.authorization ?? '');
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: { ...incoming.headers, host: upstream.host } }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const forward = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: incoming.url,
+        method: incoming.method,
+        headers: { ...incoming.headers, host: upstream.host },
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     forward.on('error', () => outgoing.writeHead(502).end());
     incoming.pipe(forward);
   });
@@ -91,8 +100,15 @@ test('a token kept for one server reaches that server and never another', { time
   const secrets = new MemorySecrets();
   await setHostSecret(secrets, 'trackingToken', hostA.url, 'token-for-a');
 
-  assert.deepEqual(await experimentsAt(hostA.url, { env: {}, secrets }), ['Default'], 'the real server answers through A');
-  assert.ok(hostA.authorizations.length > 0 && hostA.authorizations.every((header) => header === 'Bearer token-for-a'), hostA.authorizations.join(', '));
+  assert.deepEqual(
+    await experimentsAt(hostA.url, { env: {}, secrets }),
+    ['Default'],
+    'the real server answers through A',
+  );
+  assert.ok(
+    hostA.authorizations.length > 0 && hostA.authorizations.every((header) => header === 'Bearer token-for-a'),
+    hostA.authorizations.join(', '),
+  );
 
   // The workspace now points the URI at B: B answers (through to the same MLflow) but gets no token.
   assert.deepEqual(await experimentsAt(hostB.url, { env: {}, secrets }), ['Default']);
@@ -106,18 +122,25 @@ test('a token kept for one server reaches that server and never another', { time
   assert.deepEqual([...new Set(hostB.authorizations)], ['Bearer token-for-b']);
 });
 
-test("the command line sends MLFLOW_TRACKING_TOKEN to MLFLOW_TRACKING_URI's server only", { timeout: 240_000 }, async (t) => {
-  if (!needService(t, !unavailable, why)) return;
-  hostA.authorizations.length = 0;
-  hostB.authorizations.length = 0;
-  const env = { MLFLOW_TRACKING_URI: hostA.url, MLFLOW_TRACKING_TOKEN: 'env-token-for-a' };
-  const toA = await runCli(['experiments', '--json'], { env });
-  assert.equal(toA.code, 0, toA.stderr);
-  assert.deepEqual([...new Set(hostA.authorizations)], ['Bearer env-token-for-a']);
+test(
+  "the command line sends MLFLOW_TRACKING_TOKEN to MLFLOW_TRACKING_URI's server only",
+  { timeout: 240_000 },
+  async (t) => {
+    if (!needService(t, !unavailable, why)) return;
+    hostA.authorizations.length = 0;
+    hostB.authorizations.length = 0;
+    const env = { MLFLOW_TRACKING_URI: hostA.url, MLFLOW_TRACKING_TOKEN: 'env-token-for-a' };
+    const toA = await runCli(['experiments', '--json'], { env });
+    assert.equal(toA.code, 0, toA.stderr);
+    assert.deepEqual([...new Set(hostA.authorizations)], ['Bearer env-token-for-a']);
 
-  const toB = await runCli(['experiments', '--json', '--tracking-uri', hostB.url], { env });
-  assert.equal(toB.code, 0, toB.stderr);
-  assert.deepEqual((JSON.parse(toB.stdout) as { name: string }[]).map((e) => e.name), ['Default']);
-  assert.ok(hostB.authorizations.length > 0, 'B was asked');
-  assert.deepEqual([...new Set(hostB.authorizations)], [''], 'B never receives the token');
-});
+    const toB = await runCli(['experiments', '--json', '--tracking-uri', hostB.url], { env });
+    assert.equal(toB.code, 0, toB.stderr);
+    assert.deepEqual(
+      (JSON.parse(toB.stdout) as { name: string }[]).map((e) => e.name),
+      ['Default'],
+    );
+    assert.ok(hostB.authorizations.length > 0, 'B was asked');
+    assert.deepEqual([...new Set(hostB.authorizations)], [''], 'B never receives the token');
+  },
+);

@@ -20,14 +20,41 @@ import { MlopsError } from '../../src/shared/errors';
 import { needService } from '../support/services';
 
 const SCHEMAS = { github: 'vendor.github-workflows', gitlab: 'vendor.gitlab-ci' } as const;
-const COMMANDS: Record<string, CliCommand> = Object.fromEntries([containerizeCommand, backtestCommand, reviewCommand, deployCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, CliCommand> = Object.fromEntries(
+  [containerizeCommand, backtestCommand, reviewCommand, deployCommand].map((c) => [c.name, c]),
+);
 
 const variants: Omit<WorkflowOptions, 'provider'>[] = [
-  { notebook: 'notebooks/churn model.ipynb', deployment: 'churn', target: 'swarm', dataset: 'data/churn.csv', label: 'churned' },
-  { mlflowModel: 'models:/churn/3', deployment: 'churn-k8s', target: 'kubernetes', namespace: 'ml', context: 'prod', dataset: 'lake:requests', label: "it's churned", maxRegression: 0.02, reviewTimeoutSeconds: 7200, reviewWorkspace: '/srv/mlops', image: 'registry.local:5000/churn', registry: 'registry.local:5000', branch: 'release/1.x', cli: 'node dist/cli.js' },
+  {
+    notebook: 'notebooks/churn model.ipynb',
+    deployment: 'churn',
+    target: 'swarm',
+    dataset: 'data/churn.csv',
+    label: 'churned',
+  },
+  {
+    mlflowModel: 'models:/churn/3',
+    deployment: 'churn-k8s',
+    target: 'kubernetes',
+    namespace: 'ml',
+    context: 'prod',
+    dataset: 'lake:requests',
+    label: "it's churned",
+    maxRegression: 0.02,
+    reviewTimeoutSeconds: 7200,
+    reviewWorkspace: '/srv/mlops',
+    image: 'registry.local:5000/churn',
+    registry: 'registry.local:5000',
+    branch: 'release/1.x',
+    cli: 'node dist/cli.js',
+  },
 ];
 
-function validate(checkJsonschema: string, provider: 'github' | 'gitlab', text: string): { status: number | null; output: string } {
+function validate(
+  checkJsonschema: string,
+  provider: 'github' | 'gitlab',
+  text: string,
+): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-workflow-'));
   try {
     const file = join(dir, provider === 'github' ? 'mlops-release.yml' : '.gitlab-ci.yml');
@@ -51,7 +78,9 @@ test('both pipelines pass their format schema, and a broken one does not', { tim
     }
   }
   // The check can fail: a GitHub job without runs-on, a GitLab job with a number for a script.
-  const github = parse(ciWorkflow({ provider: 'github', ...variants[0] })) as { jobs: { release: Record<string, unknown> } };
+  const github = parse(ciWorkflow({ provider: 'github', ...variants[0] })) as {
+    jobs: { release: Record<string, unknown> };
+  };
   delete github.jobs.release['runs-on'];
   assert.notEqual(validate(tool, 'github', JSON.stringify(github)).status, 0);
   const gitlab = parse(ciWorkflow({ provider: 'gitlab', ...variants[0] })) as Record<string, Record<string, unknown>>;
@@ -63,7 +92,10 @@ test('both pipelines pass their format schema, and a broken one does not', { tim
 function argvOf(lines: string[], cli: string): string[][] {
   return lines.map((line) => {
     assert.ok(line.startsWith(`${cli} `), line);
-    const result = spawnSync('sh', ['-c', `printf '%s\\0' ${line.slice(cli.length + 1)}`], { encoding: 'utf8', env: { ...process.env, GITHUB_SHA: 'abc123', CI_COMMIT_SHORT_SHA: 'abc123' } });
+    const result = spawnSync('sh', ['-c', `printf '%s\\0' ${line.slice(cli.length + 1)}`], {
+      encoding: 'utf8',
+      env: { ...process.env, GITHUB_SHA: 'abc123', CI_COMMIT_SHORT_SHA: 'abc123' },
+    });
     assert.equal(result.status, 0, result.stderr);
     return result.stdout.split('\0').slice(0, -1);
   });
@@ -72,20 +104,39 @@ function argvOf(lines: string[], cli: string): string[][] {
 test('each step is a command line the mlops CLI accepts, with the values given', () => {
   for (const options of variants) {
     const cli = options.cli ?? 'mlops';
-    const github = parse(ciWorkflow({ provider: 'github', ...options })) as { jobs: { release: { steps: { run?: string }[] } } };
+    const github = parse(ciWorkflow({ provider: 'github', ...options })) as {
+      jobs: { release: { steps: { run?: string }[] } };
+    };
     const gitlab = parse(ciWorkflow({ provider: 'gitlab', ...options })) as Record<string, { script?: string[] }>;
     const githubLines = github.jobs.release.steps.flatMap((s) => (s.run ? [s.run] : []));
     const gitlabLines = Object.values(gitlab).flatMap((job) => job.script ?? []);
     assert.deepEqual(argvOf(githubLines, cli), argvOf(gitlabLines, cli), 'both providers run the same commands');
     const commands = argvOf(githubLines, cli);
-    assert.deepEqual(commands.map((argv) => argv[0]), ['containerize', 'backtest', 'review', 'deploy']);
-    const parsed = commands.map(([name, ...args]) => parseArgs({ args, options: COMMANDS[name].options, strict: true, allowPositionals: true }));
+    assert.deepEqual(
+      commands.map((argv) => argv[0]),
+      ['containerize', 'backtest', 'review', 'deploy'],
+    );
+    const parsed = commands.map(([name, ...args]) =>
+      parseArgs({ args, options: COMMANDS[name].options, strict: true, allowPositionals: true }),
+    );
     const image = `${options.image ?? options.deployment}:abc123`;
     assert.deepEqual(parsed[0].positionals, [options.notebook ?? options.mlflowModel]);
     assert.equal(parsed[0].values.tag, image);
     assert.deepEqual(
-      { candidate: parsed[1].values.candidate, data: parsed[1].values.data, label: parsed[1].values.label, baseline: parsed[1].values.baseline, max: parsed[1].values['max-regression'] },
-      { candidate: image, data: options.dataset, label: options.label, baseline: options.deployment, max: String(options.maxRegression ?? 0.01) },
+      {
+        candidate: parsed[1].values.candidate,
+        data: parsed[1].values.data,
+        label: parsed[1].values.label,
+        baseline: parsed[1].values.baseline,
+        max: parsed[1].values['max-regression'],
+      },
+      {
+        candidate: image,
+        data: options.dataset,
+        label: options.label,
+        baseline: options.deployment,
+        max: String(options.maxRegression ?? 0.01),
+      },
     );
     assert.deepEqual(parsed[2].positionals, ['status']);
     assert.equal(parsed[2].values.wait, String(options.reviewTimeoutSeconds ?? 3600));
@@ -101,7 +152,11 @@ test('each step is a command line the mlops CLI accepts, with the values given',
 
 test('bad options are refused with the field named', () => {
   const base = { provider: 'github' as const, ...variants[0] };
-  const refused = (options: WorkflowOptions, pattern: RegExp) => assert.throws(() => ciWorkflow(options), (error: unknown) => error instanceof MlopsError && pattern.test(error.message));
+  const refused = (options: WorkflowOptions, pattern: RegExp) =>
+    assert.throws(
+      () => ciWorkflow(options),
+      (error: unknown) => error instanceof MlopsError && pattern.test(error.message),
+    );
   refused({ ...base, mlflowModel: 'models:/churn/1' }, /either a notebook or an MLflow model/);
   refused({ ...base, deployment: 'Churn Model' }, /deployment name "Churn Model"/);
   refused({ ...base, maxRegression: 5 }, /maximum regression .* not 5/);

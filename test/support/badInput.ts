@@ -43,7 +43,11 @@ export interface RunningCli {
 /** Starts `node dist/cli.js ...args` in the background, for a test that signals it while it works. */
 export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   const started = Date.now();
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: options.cwd ?? repoRoot, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,7 +70,13 @@ export function startCli(args: string[], options: CliOptions = {}): RunningCli {
       };
       child.stderr.on('data', check);
       check();
-      void result.then((end) => reject(new Error(`mlops ${args.join(' ')} ended (exit ${end.code}, signal ${end.signal}) before stderr matched ${pattern}:\n${end.stderr}`)));
+      void result.then((end) =>
+        reject(
+          new Error(
+            `mlops ${args.join(' ')} ended (exit ${end.code}, signal ${end.signal}) before stderr matched ${pattern}:\n${end.stderr}`,
+          ),
+        ),
+      );
     });
   return { child, result, stderrMatches };
 }

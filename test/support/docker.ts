@@ -36,7 +36,11 @@ export function testBaseImage(): Promise<TestImage> {
     if (override) {
       const { status } = await engineRequest('GET', `/images/${encodeURIComponent(override)}/json`);
       if (status === 200) return { ok: true, image: override, reason: '' };
-      return { ok: false, image: '', reason: `MLOPS_TEST_BASE_IMAGE=${override} is not in the Docker Engine (it cannot be pulled here)` };
+      return {
+        ok: false,
+        image: '',
+        reason: `MLOPS_TEST_BASE_IMAGE=${override} is not in the Docker Engine (it cannot be pulled here)`,
+      };
     }
     const result = await ensureBaseImage();
     return result.ok ? { ok: true, image: result.image, reason: '' } : { ok: false, image: '', reason: result.reason };

@@ -20,7 +20,9 @@ export interface FakeGrafana {
 
 export async function startFakeGrafana(path = ''): Promise<FakeGrafana> {
   const requests: RecordedRequest[] = [];
-  let answers: { status: number; body: unknown; headers?: Record<string, string> }[] = [{ status: 500, body: { message: 'no answer set' } }];
+  let answers: { status: number; body: unknown; headers?: Record<string, string> }[] = [
+    { status: 500, body: { message: 'no answer set' } },
+  ];
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -29,7 +31,10 @@ export async function startFakeGrafana(path = ''): Promise<FakeGrafana> {
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const next = answers.length > 1 ? answers.shift()! : answers[0]!;
       const text = typeof next.body === 'string' ? next.body : JSON.stringify(next.body);
-      res.writeHead(next.status, { 'content-type': typeof next.body === 'string' ? 'text/html' : 'application/json', ...next.headers });
+      res.writeHead(next.status, {
+        'content-type': typeof next.body === 'string' ? 'text/html' : 'application/json',
+        ...next.headers,
+      });
       res.end(text);
     });
   });

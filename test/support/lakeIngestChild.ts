@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   const lake = openLake(root);
   const started = performance.now();
   try {
-    const version = await lake.ingest(table, sources, { onProgress: (progress) => process.stdout.write(`${JSON.stringify({ progress })}\n`) });
+    const version = await lake.ingest(table, sources, {
+      onProgress: (progress) => process.stdout.write(`${JSON.stringify({ progress })}\n`),
+    });
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(`${JSON.stringify({ version, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
   } catch (error) {

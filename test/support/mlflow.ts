@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureMlflow, mlflowPaths, mlflowReady, startMlflowServer } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
-import type { Experiment, LifecycleStage, MetricPoint, ModelVersion, RegisteredModel, Run, RunStatus } from '../../src/experiments/model';
+import type {
+  Experiment,
+  LifecycleStage,
+  MetricPoint,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+  RunStatus,
+} from '../../src/experiments/model';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'mlflow');
 
@@ -183,14 +191,27 @@ interface RawExpected {
   tracking_uri: string;
   experiments: { experiment_id: string; name: string; lifecycle_stage: LifecycleStage; tags: Record<string, string> }[];
   runs: Record<string, RawRun[]>;
-  searches: { experiment_ids: string[]; filter: string | null; order_by: string[]; run_view_type: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'; run_ids: string[] }[];
+  searches: {
+    experiment_ids: string[];
+    filter: string | null;
+    order_by: string[];
+    run_view_type: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+    run_ids: string[];
+  }[];
   metric_histories: Record<string, Record<string, { step: number; timestamp: number; value: Num }[]>>;
   registered_models: {
     name: string;
     description: string | null;
     aliases: Record<string, string>;
     tags: Record<string, string>;
-    versions: { version: string; run_id: string | null; source: string; status: string; current_stage: string; aliases: string[] }[];
+    versions: {
+      version: string;
+      run_id: string | null;
+      source: string;
+      status: string;
+      current_stage: string;
+      aliases: string[];
+    }[];
   }[];
   run_ids_by_name: Record<string, string>;
 }
@@ -201,7 +222,14 @@ interface RawBroken {
   run_ids_by_name: Record<string, string>;
   missing_meta: string;
   garbled_meta: string;
-  garbage_metric: { path: string; run_id: string; key: string; line: string; line_number: number; valid_points: number };
+  garbage_metric: {
+    path: string;
+    run_id: string;
+    key: string;
+    line: string;
+    line_number: number;
+    valid_points: number;
+  };
   corrupt_db: string;
   truncated_db: string;
   mlflow_says: Record<string, { ok?: unknown; error?: string }>;
@@ -213,31 +241,37 @@ function toExpected(json: unknown): ExpectedStore {
   const raw = json as RawExpected;
   const runsByExperiment: Record<string, Run[]> = {};
   for (const [experimentId, runs] of Object.entries(raw.runs)) {
-    runsByExperiment[experimentId] = runs.map(
-      (r): Run => ({
-        runId: r.run_id,
-        runName: r.run_name,
-        experimentId: r.experiment_id,
-        status: r.status,
-        startTime: r.start_time,
-        endTime: r.end_time,
-        lifecycleStage: r.lifecycle_stage,
-        params: r.params,
-        metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, num(v)])),
-        tags: r.tags,
-      }),
-    );
+    runsByExperiment[experimentId] = runs.map((r): Run => ({
+      runId: r.run_id,
+      runName: r.run_name,
+      experimentId: r.experiment_id,
+      status: r.status,
+      startTime: r.start_time,
+      endTime: r.end_time,
+      lifecycleStage: r.lifecycle_stage,
+      params: r.params,
+      metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, num(v)])),
+      tags: r.tags,
+    }));
   }
   const histories: ExpectedStore['histories'] = {};
   for (const [runId, keys] of Object.entries(raw.metric_histories)) {
     histories[runId] = Object.fromEntries(
-      Object.entries(keys).map(([key, points]) => [key, points.map((p) => ({ step: p.step, timestamp: p.timestamp, value: num(p.value) }))]),
+      Object.entries(keys).map(([key, points]) => [
+        key,
+        points.map((p) => ({ step: p.step, timestamp: p.timestamp, value: num(p.value) })),
+      ]),
     );
   }
   return {
     mlflowVersion: raw.mlflow_version,
     trackingUri: raw.tracking_uri,
-    experiments: raw.experiments.map((e) => ({ id: e.experiment_id, name: e.name, lifecycleStage: e.lifecycle_stage, tags: e.tags })),
+    experiments: raw.experiments.map((e) => ({
+      id: e.experiment_id,
+      name: e.name,
+      lifecycleStage: e.lifecycle_stage,
+      tags: e.tags,
+    })),
     runsByExperiment,
     runs: Object.values(runsByExperiment).flat(),
     searches: raw.searches.map((s) => ({
@@ -253,17 +287,15 @@ function toExpected(json: unknown): ExpectedStore {
       ...(m.description ? { description: m.description } : {}),
       aliases: m.aliases,
       tags: m.tags,
-      versions: m.versions.map(
-        (v): ModelVersion => ({
-          name: m.name,
-          version: v.version,
-          ...(v.run_id ? { runId: v.run_id } : {}),
-          source: v.source,
-          status: v.status,
-          stage: v.current_stage,
-          aliases: v.aliases,
-        }),
-      ),
+      versions: m.versions.map((v): ModelVersion => ({
+        name: m.name,
+        version: v.version,
+        ...(v.run_id ? { runId: v.run_id } : {}),
+        source: v.source,
+        status: v.status,
+        stage: v.current_stage,
+        aliases: v.aliases,
+      })),
     })),
     runIdsByName: raw.run_ids_by_name,
   };
@@ -272,17 +304,30 @@ function toExpected(json: unknown): ExpectedStore {
 /** Registers `versions` versions of a model on a tracking server, each logged from a run of its own; returns the runs' ids. */
 export async function registerModelVersions(url: string, model: string, versions: number): Promise<string[]> {
   const rest = async <T>(endpoint: string, body: unknown): Promise<T> => {
-    const response = await fetch(`${url}/api/2.0/mlflow/${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${url}/api/2.0/mlflow/${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!response.ok) throw new Error(`${endpoint}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
-  const { experiment_id } = await rest<{ experiment_id: string }>('experiments/create', { name: `${model}-${Date.now()}` });
+  const { experiment_id } = await rest<{ experiment_id: string }>('experiments/create', {
+    name: `${model}-${Date.now()}`,
+  });
   await rest('registered-models/create', { name: model });
   const runs: string[] = [];
   for (let i = 0; i < versions; i++) {
-    const { run } = await rest<{ run: { info: { run_id: string } } }>('runs/create', { experiment_id, start_time: Date.now() });
+    const { run } = await rest<{ run: { info: { run_id: string } } }>('runs/create', {
+      experiment_id,
+      start_time: Date.now(),
+    });
     runs.push(run.info.run_id);
-    await rest('model-versions/create', { name: model, source: `runs:/${run.info.run_id}/model`, run_id: run.info.run_id });
+    await rest('model-versions/create', {
+      name: model,
+      source: `runs:/${run.info.run_id}/model`,
+      run_id: run.info.run_id,
+    });
   }
   return runs;
 }

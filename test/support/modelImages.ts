@@ -22,7 +22,12 @@ const notebooks = new Map<string, Promise<string>>();
 const fixtureWorkspace = join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace');
 
 export function modelImages(): Promise<ModelImages> {
-  built ??= build().catch((error: Error) => ({ ok: false, reason: `the model images could not be built: ${error.message}`, v1: '', v2: '' }));
+  built ??= build().catch((error: Error) => ({
+    ok: false,
+    reason: `the model images could not be built: ${error.message}`,
+    v1: '',
+    v2: '',
+  }));
   return built;
 }
 
@@ -75,5 +80,14 @@ async function buildNotebook(tag: string, cells: string[], files: Record<string,
   const notebook = join(root, 'model.ipynb');
   const code = cells.map((source) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null }));
   writeFileSync(notebook, JSON.stringify({ cells: code, metadata: {}, nbformat: 4, nbformat_minor: 5 }));
-  return (await containerizeNotebook({ notebook, workspaceRoot: root, python: mlflow.python, baseImage: base.image, smoke: false, tag })).image!;
+  return (
+    await containerizeNotebook({
+      notebook,
+      workspaceRoot: root,
+      python: mlflow.python,
+      baseImage: base.image,
+      smoke: false,
+      tag,
+    })
+  ).image!;
 }

@@ -2,7 +2,16 @@
 // versions over 15 minutes at 5 s, the stable v3 and a canary v4 that starts three minutes in and
 // goes bad towards the end (errors and p95 latency past their thresholds), a scrape gap, and
 // drift on one feature. Deterministic for a given end time and seed.
-import type { Alert, AuditEntry, DriftRow, MonitorSeries, MonitorSummary, SeriesPoint, Thresholds, VersionHealth } from '../../src/monitor/model';
+import type {
+  Alert,
+  AuditEntry,
+  DriftRow,
+  MonitorSeries,
+  MonitorSummary,
+  SeriesPoint,
+  Thresholds,
+  VersionHealth,
+} from '../../src/monitor/model';
 import type { MonitorFeed } from '../../src/monitor/ui/monitorFeed';
 
 export const SAMPLE_THRESHOLDS: Thresholds = { errorRate: 0.05, p95LatencyMs: 250, psi: 0.25, minRequests: 100 };
@@ -36,7 +45,10 @@ function random(seed: number): () => number {
  * The summary and the chart series of a 15-minute window ending at `end` (epoch ms, rounded down
  * to 5 s), as MonitorFeed.load resolves them.
  */
-export function sampleMonitorData(options: { end?: number; seed?: number } = {}): { summary: MonitorSummary; series: MonitorSeries[] } {
+export function sampleMonitorData(options: { end?: number; seed?: number } = {}): {
+  summary: MonitorSummary;
+  series: MonitorSeries[];
+} {
   const end = Math.floor((options.end ?? Date.now()) / STEP_MS) * STEP_MS;
   const from = end - WINDOW_MS;
   const seed = options.seed ?? 7;
@@ -84,15 +96,49 @@ export function sampleMonitorData(options: { end?: number; seed?: number } = {})
   const series: MonitorSeries[] = [];
   const push = (metric: MonitorSeries['metric'], version: string, points: SeriesPoint[], key?: string) =>
     series.push({ metric, version, ...(key === undefined ? {} : { key }), totalPoints: points.length, points });
-  for (const [version, slices] of [['v3', v3], ['v4', v4]] as const) {
-    const at = (value: (slice: Slice) => number | null) => slices.map((slice, i) => ({ t: times[i], v: slice ? value(slice) : null }));
-    push('requestRate', version, at((s) => s.requests / 5));
-    push('errorRate', version, at((s) => (s.requests > 0 ? s.errors / s.requests : null)));
-    push('latencyP50', version, at((s) => (s.requests > 0 ? round(s.p50) : null)));
-    push('latencyP95', version, at((s) => (s.requests > 0 ? round(s.p95) : null)));
-    push('latencyP99', version, at((s) => (s.requests > 0 ? round(s.p99) : null)));
-    push('prediction', version, at((s) => Math.round(s.requests * (1 - s.churnShare))), 'stay');
-    push('prediction', version, at((s) => Math.round(s.requests * s.churnShare)), 'churn');
+  for (const [version, slices] of [
+    ['v3', v3],
+    ['v4', v4],
+  ] as const) {
+    const at = (value: (slice: Slice) => number | null) =>
+      slices.map((slice, i) => ({ t: times[i], v: slice ? value(slice) : null }));
+    push(
+      'requestRate',
+      version,
+      at((s) => s.requests / 5),
+    );
+    push(
+      'errorRate',
+      version,
+      at((s) => (s.requests > 0 ? s.errors / s.requests : null)),
+    );
+    push(
+      'latencyP50',
+      version,
+      at((s) => (s.requests > 0 ? round(s.p50) : null)),
+    );
+    push(
+      'latencyP95',
+      version,
+      at((s) => (s.requests > 0 ? round(s.p95) : null)),
+    );
+    push(
+      'latencyP99',
+      version,
+      at((s) => (s.requests > 0 ? round(s.p99) : null)),
+    );
+    push(
+      'prediction',
+      version,
+      at((s) => Math.round(s.requests * (1 - s.churnShare))),
+      'stay',
+    );
+    push(
+      'prediction',
+      version,
+      at((s) => Math.round(s.requests * s.churnShare)),
+      'churn',
+    );
   }
 
   const versions = [health('v3', v3), health('v4', v4)];
@@ -115,8 +161,28 @@ export function sampleMonitorData(options: { end?: number; seed?: number } = {})
     versions,
     drift,
     outputDrift: [
-      { comparison: 'versions', reference: 'v3', current: 'v4', kind: 'categorical', psi: 0.031, ks: null, severity: 'none', referenceRows: 1200, currentRows: 310 },
-      { comparison: 'window', reference: 'the window before', current: 'this window', kind: 'categorical', psi: 0.012, ks: null, severity: 'none', referenceRows: 1480, currentRows: 1510 },
+      {
+        comparison: 'versions',
+        reference: 'v3',
+        current: 'v4',
+        kind: 'categorical',
+        psi: 0.031,
+        ks: null,
+        severity: 'none',
+        referenceRows: 1200,
+        currentRows: 310,
+      },
+      {
+        comparison: 'window',
+        reference: 'the window before',
+        current: 'this window',
+        kind: 'categorical',
+        psi: 0.012,
+        ks: null,
+        severity: 'none',
+        referenceRows: 1480,
+        currentRows: 1510,
+      },
     ],
     resources: [
       { instance: 'churn.1.x3k9', cpuPercent: 12.5, memoryMb: 182.4 },
@@ -138,7 +204,11 @@ function health(version: string, slices: readonly (Slice | null)[]): VersionHeal
     requests,
     errors,
     errorRate: requests > 0 ? errors / requests : null,
-    latencyMs: { p50: weighted(present, (s) => s.p50), p95: weighted(present, (s) => s.p95), p99: weighted(present, (s) => s.p99) },
+    latencyMs: {
+      p50: weighted(present, (s) => s.p50),
+      p95: weighted(present, (s) => s.p95),
+      p99: weighted(present, (s) => s.p99),
+    },
     predictions: { kind: 'classes', counts: { [CLASSES[0]]: requests - churn, [CLASSES[1]]: churn } },
   };
 }
@@ -165,10 +235,20 @@ function sumCounts(versions: readonly VersionHealth[]): Record<string, number> {
 }
 
 function sampleDrift(next: () => number): DriftRow[] {
-  const trend = (start: number, end: number) => Array.from({ length: 12 }, (_, i) => round(Math.max(0, start + ((end - start) * i) / 11 + (next() - 0.5) * 0.02), 4));
+  const trend = (start: number, end: number) =>
+    Array.from({ length: 12 }, (_, i) =>
+      round(Math.max(0, start + ((end - start) * i) / 11 + (next() - 0.5) * 0.02), 4),
+    );
   return [
     { feature: 'tenure_months', kind: 'numeric', psi: 0.041, ks: 0.032, severity: 'none', trend: trend(0.03, 0.045) },
-    { feature: 'monthly_charges', kind: 'numeric', psi: 0.168, ks: 0.114, severity: 'moderate', trend: trend(0.05, 0.17) },
+    {
+      feature: 'monthly_charges',
+      kind: 'numeric',
+      psi: 0.168,
+      ks: 0.114,
+      severity: 'moderate',
+      trend: trend(0.05, 0.17),
+    },
     { feature: 'contract', kind: 'categorical', psi: 0.312, ks: null, severity: 'major', trend: trend(0.08, 0.33) },
     { feature: 'support_calls', kind: 'numeric', psi: 0.018, ks: 0.021, severity: 'none', trend: trend(0.02, 0.015) },
   ];
@@ -188,13 +268,30 @@ function alertsOf(summary: MonitorSummary, thresholds: Thresholds): Alert[] {
         message: `${v.version}: error rate ${(v.errorRate * 100).toFixed(1)}% is above ${(thresholds.errorRate * 100).toFixed(0)}% (${v.errors} of ${v.requests} requests)`,
       });
     }
-    if (thresholds.p95LatencyMs !== undefined && v.latencyMs.p95 !== null && v.latencyMs.p95 > thresholds.p95LatencyMs) {
-      alerts.push({ rule: 'p95LatencyMs', version: v.version, value: v.latencyMs.p95, threshold: thresholds.p95LatencyMs, message: `${v.version}: p95 latency ${Math.round(v.latencyMs.p95)} ms is above ${thresholds.p95LatencyMs} ms` });
+    if (
+      thresholds.p95LatencyMs !== undefined &&
+      v.latencyMs.p95 !== null &&
+      v.latencyMs.p95 > thresholds.p95LatencyMs
+    ) {
+      alerts.push({
+        rule: 'p95LatencyMs',
+        version: v.version,
+        value: v.latencyMs.p95,
+        threshold: thresholds.p95LatencyMs,
+        message: `${v.version}: p95 latency ${Math.round(v.latencyMs.p95)} ms is above ${thresholds.p95LatencyMs} ms`,
+      });
     }
   }
   for (const row of summary.drift) {
     if (thresholds.psi !== undefined && row.psi > thresholds.psi) {
-      alerts.push({ rule: 'psi', version: 'v4', value: row.psi, threshold: thresholds.psi, feature: row.feature, message: `input drift on ${row.feature}: PSI ${row.psi.toFixed(2)} is above ${thresholds.psi}` });
+      alerts.push({
+        rule: 'psi',
+        version: 'v4',
+        value: row.psi,
+        threshold: thresholds.psi,
+        feature: row.feature,
+        message: `input drift on ${row.feature}: PSI ${row.psi.toFixed(2)} is above ${thresholds.psi}`,
+      });
     }
   }
   return alerts;
@@ -206,9 +303,23 @@ export function sampleAudit(end = Date.now()): AuditEntry[] {
   const base = { target: 'Swarm (local)', deployment: 'churn' };
   return [
     { ...base, at: at(2), kind: 'alert', by: 'auto', message: 'v4: error rate 7.9% is above 5% (52 of 660 requests)' },
-    { ...base, at: at(95), kind: 'revert', by: 'auto', fromRevision: 6, toRevision: 5, message: 'Reverted churn to its stable revision 5 after v3.1 breached p95 latency' },
+    {
+      ...base,
+      at: at(95),
+      kind: 'revert',
+      by: 'auto',
+      fromRevision: 6,
+      toRevision: 5,
+      message: 'Reverted churn to its stable revision 5 after v3.1 breached p95 latency',
+    },
     { ...base, at: at(96), kind: 'alert', by: 'auto', message: 'v3.1: p95 latency 412 ms is above 250 ms' },
-    { ...base, at: at(60 * 26), kind: 'revert-failed', by: 'alice', message: 'Could not revert churn: no stable revision is pinned' },
+    {
+      ...base,
+      at: at(60 * 26),
+      kind: 'revert-failed',
+      by: 'alice',
+      message: 'Could not revert churn: no stable revision is pinned',
+    },
   ];
 }
 
@@ -221,7 +332,8 @@ export function sampleMonitorFeed(): MonitorFeed {
       signal.throwIfAborted();
       const data = sampleMonitorData();
       // The sample always covers 15 minutes; other windows show its numbers over their own span.
-      if (rangeSeconds !== WINDOW_MS / 1000) data.summary.from = new Date(Date.parse(data.summary.to) - rangeSeconds * 1000).toISOString();
+      if (rangeSeconds !== WINDOW_MS / 1000)
+        data.summary.from = new Date(Date.parse(data.summary.to) - rangeSeconds * 1000).toISOString();
       return data;
     },
     revertToStable: async () => 'Reverted churn to its stable revision 5.',

@@ -65,7 +65,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Opens the MLOps container from the activity bar. */
 export async function openMlopsContainer(page: Page): Promise<void> {
-  const item = page.locator('.activitybar .action-item a[aria-label^="MLOps"], .activitybar .action-label[aria-label^="MLOps"]').first();
+  const item = page
+    .locator('.activitybar .action-item a[aria-label^="MLOps"], .activitybar .action-label[aria-label^="MLOps"]')
+    .first();
   await item.waitFor({ timeout: 30_000 });
   await item.click();
   await page.locator('.pane-header[aria-label^="Datasets"]').first().waitFor({ timeout: 30_000 });
@@ -80,7 +82,9 @@ export async function paletteEntries(page: Page, query: string): Promise<string[
   await page.waitForTimeout(500);
   const rows = page.locator('.quick-input-list .monaco-list-row');
   await rows.first().waitFor({ timeout: 10_000 });
-  return rows.evaluateAll((nodes) => nodes.map((node) => (node.getAttribute('aria-label') ?? node.textContent ?? '').trim()));
+  return rows.evaluateAll((nodes) =>
+    nodes.map((node) => (node.getAttribute('aria-label') ?? node.textContent ?? '').trim()),
+  );
 }
 
 export async function runCommand(page: Page, title: string): Promise<void> {
@@ -100,7 +104,13 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+      if (
+        await frame
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      )
+        return frame;
     }
     await page.waitForTimeout(250);
   }
@@ -109,8 +119,14 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
 
 /** What the workbench shows, for messages of failed waits: the editor tabs and notifications. */
 async function workbenchState(page: Page): Promise<string> {
-  const tabs = await page.locator('.tabs-container .tab').allInnerTexts().catch(() => []);
-  const notes = await page.locator('.notification-toast, .notifications-list-container .monaco-list-row').allInnerTexts().catch(() => []);
+  const tabs = await page
+    .locator('.tabs-container .tab')
+    .allInnerTexts()
+    .catch(() => []);
+  const notes = await page
+    .locator('.notification-toast, .notifications-list-container .monaco-list-row')
+    .allInnerTexts()
+    .catch(() => []);
   await screenshot(page, 'failed-wait').catch(() => undefined);
   return `tabs: [${tabs.join(' | ')}], notifications: [${notes.join(' | ').replace(/\s+/g, ' ')}]`;
 }
@@ -120,16 +136,27 @@ export function rowFinder(page: Page) {
   const rows = () => page.locator('[id="workbench.view.extension.mlops"] .monaco-list-row');
   const pickRows = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   /** Rows whose label is exactly `label` (the description follows the label with no space in the text). */
-  const labelled = (list: () => Locator, label: string) => list().filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) });
+  const labelled = (list: () => Locator, label: string) =>
+    list().filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) });
   /** The first row with `text` (or the exact label), once it shows; a timeout names the rows that did show. */
-  const shown = async (list: () => Locator, text: string | RegExp | { label: string }, timeout = 30_000): Promise<Locator> => {
-    const found = (typeof text === 'object' && 'label' in text ? labelled(list, text.label) : list().filter({ hasText: text })).first();
+  const shown = async (
+    list: () => Locator,
+    text: string | RegExp | { label: string },
+    timeout = 30_000,
+  ): Promise<Locator> => {
+    const found = (
+      typeof text === 'object' && 'label' in text ? labelled(list, text.label) : list().filter({ hasText: text })
+    ).first();
     try {
       await found.waitFor({ timeout });
     } catch (error) {
       await screenshot(page, 'failed-wait').catch(() => undefined);
-      const texts = await list().allInnerTexts().catch(() => []);
-      throw new Error(`no row with ${JSON.stringify(text) ?? text} in [${texts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}]: ${(error as Error).message.split('\n')[0]}`);
+      const texts = await list()
+        .allInnerTexts()
+        .catch(() => []);
+      throw new Error(
+        `no row with ${JSON.stringify(text) ?? text} in [${texts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}]: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
     return found;
   };
@@ -146,7 +173,11 @@ export function rowFinder(page: Page) {
 /** Opens the MLOps container with only the Deployments view expanded, in a side bar wide enough for its descriptions. */
 export async function showDeploymentsView(page: Page): Promise<void> {
   await openMlopsContainer(page);
-  for (const [view, expanded] of [['Datasets', 'false'], ['Experiments', 'false'], ['Deployments', 'true']] as const) {
+  for (const [view, expanded] of [
+    ['Datasets', 'false'],
+    ['Experiments', 'false'],
+    ['Deployments', 'true'],
+  ] as const) {
     const header = page.locator(`.pane-header[aria-label^="${view}"]`).first();
     for (let attempt = 0; attempt < 3 && (await header.getAttribute('aria-expanded')) !== expanded; attempt++) {
       await header.click();

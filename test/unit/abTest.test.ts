@@ -6,7 +6,13 @@ import * as v from 'valibot';
 import type { SplitStatus } from '../../src/deploy/targets/deployTarget';
 import { verdict } from '../../src/release/abReport';
 import type { AbReport, VariantFigures } from '../../src/release/model';
-import { formatWeights, parseWeights, validateStickyKey, validateVariantName, weightsAfter } from '../../src/release/splitInput';
+import {
+  formatWeights,
+  parseWeights,
+  validateStickyKey,
+  validateVariantName,
+  weightsAfter,
+} from '../../src/release/splitInput';
 import { twoProportionTest, welchTest } from '../../src/release/stats';
 import { AbRequest } from '../../src/shared/protocol';
 import { comparisonRows, pValueText, seriesLines } from '../../webview-ui/src/abtest/abView';
@@ -17,16 +23,41 @@ const split: SplitStatus = {
   stickyKey: 'header:X-User-Id',
   startedAt: '2026-12-07T10:00:00.000Z',
   variants: [
-    { name: 'production', image: 'churn:v1', weight: 90, shadow: false, workload: 'churn', replicas: { running: 2, desired: 2 } },
-    { name: 'candidate', image: 'churn:v2', weight: 10, shadow: false, workload: 'churn--candidate', replicas: { running: 1, desired: 1 } },
-    { name: 'mirror', image: 'churn:v3', weight: 50, shadow: true, workload: 'churn--mirror', replicas: { running: 1, desired: 1 } },
+    {
+      name: 'production',
+      image: 'churn:v1',
+      weight: 90,
+      shadow: false,
+      workload: 'churn',
+      replicas: { running: 2, desired: 2 },
+    },
+    {
+      name: 'candidate',
+      image: 'churn:v2',
+      weight: 10,
+      shadow: false,
+      workload: 'churn--candidate',
+      replicas: { running: 1, desired: 1 },
+    },
+    {
+      name: 'mirror',
+      image: 'churn:v3',
+      weight: 50,
+      shadow: true,
+      workload: 'churn--mirror',
+      replicas: { running: 1, desired: 1 },
+    },
   ],
 };
 
 test('weights are read as name=percent for every variant, and checked', () => {
   assert.equal(formatWeights(split.variants), 'production=90, candidate=10, mirror=50 (shadow)');
   assert.deepEqual(parseWeights(formatWeights(split.variants), split), { production: 90, candidate: 10, mirror: 50 });
-  assert.deepEqual(parseWeights('production=50,candidate=50, mirror=0', split), { production: 50, candidate: 50, mirror: 0 });
+  assert.deepEqual(parseWeights('production=50,candidate=50, mirror=0', split), {
+    production: 50,
+    candidate: 50,
+    mirror: 0,
+  });
   assert.throws(() => parseWeights('production=50, candidate=50', split), /Give a weight to mirror too/);
   assert.throws(() => parseWeights('production=50, candidate=50, mirror=10, other=1', split), /other is not a variant/);
   assert.throws(() => parseWeights('production=0, candidate=0, mirror=100', split), /needs a weight above 0/);
@@ -73,17 +104,32 @@ const figures = (variant: string, extra: Partial<VariantFigures> = {}): VariantF
 test('the verdict takes accuracy first, then reward, then the error rate, and says whether it is significant', () => {
   const variants = [figures('production'), figures('candidate')];
   const accuracy = twoProportionTest(400, 500, 440, 500);
-  const byAccuracy = verdict(variants, [{ variant: 'candidate', accuracy, errorRate: twoProportionTest(10, 1000, 30, 1000), reward: null, latency: null }]);
+  const byAccuracy = verdict(variants, [
+    { variant: 'candidate', accuracy, errorRate: twoProportionTest(10, 1000, 30, 1000), reward: null, latency: null },
+  ]);
   assert.deepEqual([byAccuracy.metric, byAccuracy.leader, byAccuracy.significant], ['accuracy', 'candidate', true]);
-  assert.match(byAccuracy.summary, /^candidate's accuracy 88\.0% vs 80\.0% \(\+8\.0 points, 95% CI \+\d\.\d to \+\d+\.\d, p < 0\.001\): candidate is significantly better\.$/);
+  assert.match(
+    byAccuracy.summary,
+    /^candidate's accuracy 88\.0% vs 80\.0% \(\+8\.0 points, 95% CI \+\d\.\d to \+\d+\.\d, p < 0\.001\): candidate is significantly better\.$/,
+  );
 
   const reward = welchTest({ n: 100, mean: 1, variance: 4 }, { n: 100, mean: 1.1, variance: 4 });
-  const byReward = verdict(variants, [{ variant: 'candidate', accuracy: null, errorRate: null, reward, latency: null }]);
+  const byReward = verdict(variants, [
+    { variant: 'candidate', accuracy: null, errorRate: null, reward, latency: null },
+  ]);
   assert.deepEqual([byReward.metric, byReward.leader, byReward.significant], ['reward', 'candidate', false]);
   assert.match(byReward.summary, /mean reward 1\.100 vs 1\.000 .*: no significant difference yet\.$/);
 
   // A higher error rate makes production the leader.
-  const byErrors = verdict(variants, [{ variant: 'candidate', accuracy: null, errorRate: twoProportionTest(10, 1000, 40, 1000), reward: null, latency: null }]);
+  const byErrors = verdict(variants, [
+    {
+      variant: 'candidate',
+      accuracy: null,
+      errorRate: twoProportionTest(10, 1000, 40, 1000),
+      reward: null,
+      latency: null,
+    },
+  ]);
   assert.deepEqual([byErrors.metric, byErrors.leader, byErrors.significant], ['errorRate', 'production', true]);
   assert.match(byErrors.summary, /production is significantly better/);
 
@@ -113,8 +159,20 @@ test('the significance table judges each metric in its own direction', () => {
   assert.equal(pValueText(0.0312), '0.031');
   assert.equal(pValueText(NaN), 'n/a');
   assert.equal(pValueText(null), 'n/a', 'NaN arrives as null in the webview');
-  const noSpread = comparisonRows([{ variant: 'b', accuracy: null, reward: null, latency: null, errorRate: JSON.parse(JSON.stringify(twoProportionTest(0, 100, 0, 100))) }]);
-  assert.deepEqual([noSpread[0].judgement, pValueText(noSpread[0].pValue)], ['', 'n/a'], 'no errors on either side is no finding');
+  const noSpread = comparisonRows([
+    {
+      variant: 'b',
+      accuracy: null,
+      reward: null,
+      latency: null,
+      errorRate: JSON.parse(JSON.stringify(twoProportionTest(0, 100, 0, 100))),
+    },
+  ]);
+  assert.deepEqual(
+    [noSpread[0].judgement, pValueText(noSpread[0].pValue)],
+    ['', 'n/a'],
+    'no errors on either side is no finding',
+  );
 });
 
 test('chart lines give requests per second, error rate in % and p95 per variant', () => {
@@ -135,7 +193,10 @@ test('chart lines give requests per second, error rate in % and p95 per variant'
     { x: 5000, y: 5 },
     { x: 15_000, y: 0 },
   ]);
-  assert.deepEqual(seriesLines(report, 'errors')[0].points.map((p) => p.y), [10, NaN]);
+  assert.deepEqual(
+    seriesLines(report, 'errors')[0].points.map((p) => p.y),
+    [10, NaN],
+  );
   assert.deepEqual(seriesLines(report, 'p95')[1], { variant: 'mirror', shadow: true, points: [{ x: 5000, y: 12 }] });
 });
 

@@ -26,7 +26,10 @@ function version(role: 'candidate' | 'baseline', f1: number, p95: number): Versi
     latencyMs: { p50: p95 / 2, p95, mean: p95 / 2 },
     latencySeries: [p95],
     classification: { accuracy: 0.9, precision: 0.8, recall: 0.7, f1, rocAuc: null },
-    confusion: [[50, 5], [5, 40]],
+    confusion: [
+      [50, 5],
+      [5, 40],
+    ],
     scores: false,
   };
 }
@@ -45,7 +48,17 @@ function report(baseline: VersionResult | null): BacktestReport {
     candidate: version('candidate', 0.75, 20),
     baseline,
     comparison: null,
-    gate: { metric: 'f1', regressionKind: 'points', maxRegression: 0.01, passed: true, reason: 'ok', candidate: 0.75, baseline: 0.7, regression: -0.05, unknownClasses: [] },
+    gate: {
+      metric: 'f1',
+      regressionKind: 'points',
+      maxRegression: 0.01,
+      passed: true,
+      reason: 'ok',
+      candidate: 0.75,
+      baseline: 0.7,
+      regression: -0.05,
+      unknownClasses: [],
+    },
   };
 }
 
@@ -66,18 +79,56 @@ test('tiles judge each change: a higher F1 is better, a higher latency worse, eq
 
 test('the gate in numbers: its metric marked on its tile, the values, the regression and the limit', () => {
   const shown = report(version('baseline', 0.7, 10));
-  assert.deepEqual(metricTiles(shown).filter((t) => t.gate).map((t) => t.label), ['F1']);
-  assert.equal(gateSummary(shown.gate), 'F1 (higher is better): candidate 75.0 %, baseline 70.0 %, regression -5.0 pts, at most 1.0 pts');
-  const accuracy = { ...shown.gate, metric: 'accuracy' as const, candidate: 0, baseline: 1, regression: 1, passed: false };
-  assert.equal(gateSummary(accuracy), 'Accuracy (higher is better): candidate 0.0 %, baseline 100.0 %, regression 100.0 pts, at most 1.0 pts');
-  assert.equal(gateSummary({ ...shown.gate, metric: 'rmse', regressionKind: 'relative', candidate: 12, baseline: 10, regression: 0.2, maxRegression: null }), 'RMSE (lower is better): candidate 12, baseline 10, regression 20 %, no limit set');
+  assert.deepEqual(
+    metricTiles(shown)
+      .filter((t) => t.gate)
+      .map((t) => t.label),
+    ['F1'],
+  );
+  assert.equal(
+    gateSummary(shown.gate),
+    'F1 (higher is better): candidate 75.0 %, baseline 70.0 %, regression -5.0 pts, at most 1.0 pts',
+  );
+  const accuracy = {
+    ...shown.gate,
+    metric: 'accuracy' as const,
+    candidate: 0,
+    baseline: 1,
+    regression: 1,
+    passed: false,
+  };
+  assert.equal(
+    gateSummary(accuracy),
+    'Accuracy (higher is better): candidate 0.0 %, baseline 100.0 %, regression 100.0 pts, at most 1.0 pts',
+  );
+  assert.equal(
+    gateSummary({
+      ...shown.gate,
+      metric: 'rmse',
+      regressionKind: 'relative',
+      candidate: 12,
+      baseline: 10,
+      regression: 0.2,
+      maxRegression: null,
+    }),
+    'RMSE (lower is better): candidate 12, baseline 10, regression 20 %, no limit set',
+  );
   // A report from before the gate named its regression kind: RMSE was relative.
-  const older = { metric: 'rmse' as const, maxRegression: 0.05, passed: true, reason: 'ok', candidate: 10, baseline: 10, regression: 0 };
+  const older = {
+    metric: 'rmse' as const,
+    maxRegression: 0.05,
+    passed: true,
+    reason: 'ok',
+    candidate: 10,
+    baseline: 10,
+    regression: 0,
+  };
   assert.equal(gateSummary(older), 'RMSE (lower is better): candidate 10, baseline 10, regression 0 %, at most 5 %');
 });
 
 test('the panel accepts its three messages and nothing else', () => {
-  for (const message of [{ type: 'ready' }, { type: 'save' }, { type: 'showLog' }]) assert.ok(v.safeParse(BacktestRequest, message).success);
+  for (const message of [{ type: 'ready' }, { type: 'save' }, { type: 'showLog' }])
+    assert.ok(v.safeParse(BacktestRequest, message).success);
   assert.equal(v.safeParse(BacktestRequest, { type: 'run' }).success, false);
 });
 
@@ -90,7 +141,13 @@ test('a saved report reads back; a file that is not one is named in the error', 
   assert.equal(JSON.parse(readFileSync(file, 'utf8')).kind, 'mlops.backtest');
   const other = join(workspace, 'other.json');
   writeFileSync(other, '{"kind": "something"}');
-  assert.throws(() => readReport(other), (error: Error) => error.message.includes(other) && /not a back-test report/.test(error.message));
+  assert.throws(
+    () => readReport(other),
+    (error: Error) => error.message.includes(other) && /not a back-test report/.test(error.message),
+  );
   writeFileSync(other, '{');
-  assert.throws(() => readReport(other), (error: Error) => error.message.includes(other));
+  assert.throws(
+    () => readReport(other),
+    (error: Error) => error.message.includes(other),
+  );
 });

@@ -3,7 +3,16 @@
 // reports its own error whole.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -76,7 +85,9 @@ test('a notebook that reads no file sends an empty workdir/ to the engine', asyn
 
 test('a notebook in notebooks/ reading ../data/x.csv sends its own (empty) folder and the data beside it', async () => {
   const root = workspace();
-  const context = await writeNotebookContext(input(root, join(root, 'notebooks', 'churn.ipynb'), { dataFiles: ['../data/x.csv'] }));
+  const context = await writeNotebookContext(
+    input(root, join(root, 'notebooks', 'churn.ipynb'), { dataFiles: ['../data/x.csv'] }),
+  );
   const entries = await contextEntries(context.dir);
   assert.ok(entries.includes('workdir/notebooks'), entries.join(' '));
   assert.ok(entries.includes('workdir/data/x.csv'), entries.join(' '));
@@ -93,7 +104,9 @@ test('a folder linked to a place outside the workspace is refused, naming the fi
   writeFileSync(join(outside, 'secret.csv'), 'password\nhunter2\n');
   symlinkSync(outside, join(root, 'shared'));
   const context = input(root, join(root, 'model.ipynb'), { dataFiles: ['shared/secret.csv'] });
-  await refused(writeNotebookContext(context), [/model\.ipynb reads shared\/secret\.csv through the link .*\/shared, which points to .*mlops-unit-outside-\w+, outside the workspace/]);
+  await refused(writeNotebookContext(context), [
+    /model\.ipynb reads shared\/secret\.csv through the link .*\/shared, which points to .*mlops-unit-outside-\w+, outside the workspace/,
+  ]);
   assert.deepEqual(readdirSync(context.outDir), [], 'nothing was written: every file is checked first');
 });
 
@@ -102,10 +115,14 @@ test('a file linked to one outside the workspace is refused; a link inside the w
   const outside = temp('mlops-unit-outside-');
   writeFileSync(join(outside, 'passwd'), 'root:x:0:0\n');
   symlinkSync(join(outside, 'passwd'), join(root, 'data', 'users.csv'));
-  await refused(writeNotebookContext(input(root, join(root, 'model.ipynb'), { dataFiles: ['data/users.csv'] })), [/reads data\/users\.csv through the link .*data\/users\.csv, which points to .*passwd/]);
+  await refused(writeNotebookContext(input(root, join(root, 'model.ipynb'), { dataFiles: ['data/users.csv'] })), [
+    /reads data\/users\.csv through the link .*data\/users\.csv, which points to .*passwd/,
+  ]);
 
   symlinkSync(join(root, 'data', 'x.csv'), join(root, 'data', 'latest.csv'));
-  const context = await writeNotebookContext(input(root, join(root, 'model.ipynb'), { dataFiles: ['data/latest.csv'] }));
+  const context = await writeNotebookContext(
+    input(root, join(root, 'model.ipynb'), { dataFiles: ['data/latest.csv'] }),
+  );
   const copied = join(context.dir, 'workdir', 'data', 'latest.csv');
   assert.ok(lstatSync(copied).isFile(), 'a file, not a link');
   assert.equal(readFileSync(copied, 'utf8'), 'a,b\n1,2\n');
@@ -117,7 +134,9 @@ test('a path that climbs out of the workspace through ../ is refused without nam
   const outside = temp('mlops-unit-outside-');
   writeFileSync(join(outside, 'x.csv'), '1\n');
   const relative = `../${outside.split('/').pop()}/x.csv`;
-  await refused(writeNotebookContext(input(root, join(root, 'model.ipynb'), { dataFiles: [relative] })), [/model\.ipynb reads \.\.\/mlops-unit-outside-\w+\/x\.csv, which is outside the workspace/]);
+  await refused(writeNotebookContext(input(root, join(root, 'model.ipynb'), { dataFiles: [relative] })), [
+    /model\.ipynb reads \.\.\/mlops-unit-outside-\w+\/x\.csv, which is outside the workspace/,
+  ]);
 });
 
 test('a local package with a link out of the workspace is refused', async () => {
@@ -127,18 +146,24 @@ test('a local package with a link out of the workspace is refused', async () => 
   mkdirSync(join(root, 'helpers'));
   writeFileSync(join(root, 'helpers', '__init__.py'), '');
   symlinkSync(join(outside, 'keys.py'), join(root, 'helpers', 'keys.py'));
-  await refused(writeNotebookContext(input(root, join(root, 'model.ipynb'), { localModules: ['helpers'] })), [/reads helpers\/keys\.py through the link/]);
+  await refused(writeNotebookContext(input(root, join(root, 'model.ipynb'), { localModules: ['helpers'] })), [
+    /reads helpers\/keys\.py through the link/,
+  ]);
 });
 
 test('a notebook outside the workspace is named as such, and never as a file it reads', async () => {
   const root = workspace();
   const elsewhere = temp('mlops-unit-elsewhere-');
-  await refused(writeNotebookContext(input(root, join(elsewhere, 'model.ipynb'))), [/^The notebook .*model\.ipynb is outside the workspace /]);
+  await refused(writeNotebookContext(input(root, join(elsewhere, 'model.ipynb'))), [
+    /^The notebook .*model\.ipynb is outside the workspace /,
+  ]);
 });
 
 test('a notebook that names itself does not copy itself as data', async () => {
   const root = workspace();
-  const context = await writeNotebookContext(input(root, join(root, 'notebooks', 'model.ipynb'), { dataFiles: ['model.ipynb', '../data/x.csv'] }));
+  const context = await writeNotebookContext(
+    input(root, join(root, 'notebooks', 'model.ipynb'), { dataFiles: ['model.ipynb', '../data/x.csv'] }),
+  );
   assert.deepEqual(Object.keys(context.dataFiles), ['data/x.csv']);
   assert.equal(existsSync(join(context.dir, 'workdir', 'notebooks', 'model.ipynb')), false);
 });
@@ -165,6 +190,9 @@ test("the model build's own error is read whole when its text spans lines, and e
     notebookError(log),
     "the MLflow model file model.pkl (cloudpickle) did not load: ValueError: node array from the pickle has an incompatible dtype: - expected: [('left_child', '<i8')] - got : {'names': ['left_child', 'missing_go_to_left']}. The base image's packages may be older than the ones the model was saved with (its requirements.txt)",
   );
-  assert.equal(notebookError(['MLOPS-ERROR: cell 3, line 2: NameError: x', 'Removing intermediate container 1']), 'cell 3, line 2: NameError: x');
+  assert.equal(
+    notebookError(['MLOPS-ERROR: cell 3, line 2: NameError: x', 'Removing intermediate container 1']),
+    'cell 3, line 2: NameError: x',
+  );
   assert.equal(notebookError(['Step 1/2 : FROM x']), undefined);
 });

@@ -14,7 +14,7 @@ test('the debiased EMA starts at the first value and keeps a constant series con
   for (const value of smoothed) assert.ok(Math.abs(value - 4) < 1e-12);
   const ramp = smoothEma([0, 10], 0.5);
   assert.equal(ramp[0], 0);
-  assert.ok(Math.abs(ramp[1] - 10 * 0.5 / 0.75) < 1e-12);
+  assert.ok(Math.abs(ramp[1] - (10 * 0.5) / 0.75) < 1e-12);
 });
 
 test('non-finite values pass through the EMA without feeding it', () => {
@@ -28,7 +28,9 @@ test('non-finite values pass through the EMA without feeding it', () => {
 /** WCAG contrast ratio of two #rrggbb colours. */
 function contrast(a: string, b: string): number {
   const luminance = (hex: string) => {
-    const [r, g, bl] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    const [r, g, bl] = [1, 3, 5]
+      .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
   };
   const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
@@ -37,7 +39,8 @@ function contrast(a: string, b: string): number {
 
 test('every series colour reads on the light and the dark editor background', () => {
   for (const color of SERIES_COLORS) {
-    for (const background of ['#ffffff', '#1e1e1e', '#1f1f1f']) assert.ok(contrast(color, background) >= 3, `${color} on ${background}`);
+    for (const background of ['#ffffff', '#1e1e1e', '#1f1f1f'])
+      assert.ok(contrast(color, background) >= 3, `${color} on ${background}`);
   }
 });
 

@@ -5,7 +5,10 @@ import { MlopsError } from '../../src/shared/errors';
 
 function capture() {
   const out = { stdout: '', stderr: '' };
-  return { out, io: { stdout: (text: string) => (out.stdout += text), stderr: (text: string) => (out.stderr += text) } };
+  return {
+    out,
+    io: { stdout: (text: string) => (out.stdout += text), stderr: (text: string) => (out.stderr += text) },
+  };
 }
 
 const echo: CliCommand = {
@@ -82,5 +85,8 @@ test('failures exit with 1 on stderr, with the remedy, as JSON with --json', asy
   assert.match(plain.out.stderr, /mlruns\/0\/meta\.yaml is not valid YAML\.\nFix or remove the file\./);
   const json = capture();
   assert.equal(await runCli(program, ['fail', '--json'], json.io), 1);
-  assert.deepEqual(JSON.parse(json.out.stderr), { error: 'mlruns/0/meta.yaml is not valid YAML.', remedy: 'Fix or remove the file.' });
+  assert.deepEqual(JSON.parse(json.out.stderr), {
+    error: 'mlruns/0/meta.yaml is not valid YAML.',
+    remedy: 'Fix or remove the file.',
+  });
 });

@@ -3,14 +3,30 @@ import { test } from 'node:test';
 import { loadCompareRuns, summarizeMetric, toCompareRun } from '../../src/experiments/compareRuns';
 import type { MetricHistory, MetricPoint, Run, TrackingStore } from '../../src/experiments/model';
 
-const points = (...values: number[]): MetricPoint[] => values.map((value, step) => ({ step, timestamp: 1000 + step, value }));
+const points = (...values: number[]): MetricPoint[] =>
+  values.map((value, step) => ({ step, timestamp: 1000 + step, value }));
 
 function run(runId: string, params: Record<string, string>, metrics: Record<string, number>): Run {
-  return { runId, runName: `name-${runId}`, experimentId: '1', status: 'FINISHED', startTime: 5, endTime: 9, lifecycleStage: 'active', params, metrics, tags: {} };
+  return {
+    runId,
+    runName: `name-${runId}`,
+    experimentId: '1',
+    status: 'FINISHED',
+    startTime: 5,
+    endTime: 9,
+    lifecycleStage: 'active',
+    params,
+    metrics,
+    tags: {},
+  };
 }
 
 test('min and max skip NaN and infinities', () => {
-  assert.deepEqual(summarizeMetric(0.3, points(0.9, NaN, Infinity, 0.2, -Infinity, 0.3)), { last: 0.3, min: 0.2, max: 0.9 });
+  assert.deepEqual(summarizeMetric(0.3, points(0.9, NaN, Infinity, 0.2, -Infinity, 0.3)), {
+    last: 0.3,
+    min: 0.2,
+    max: 0.9,
+  });
 });
 
 test('a history without finite values, or no history, is summarised by the last value', () => {
@@ -45,5 +61,8 @@ test('loading reads the full history of each metric each run logged', async () =
   } as unknown as TrackingStore;
   const compared = await loadCompareRuns(store, [run('a', {}, { loss: 3 }), run('b', {}, { acc: 1 })]);
   assert.deepEqual(asked.sort(), [`a/loss/${Number.MAX_SAFE_INTEGER}`, `b/acc/${Number.MAX_SAFE_INTEGER}`]);
-  assert.deepEqual(compared.map((c) => c.metrics), [{ loss: { last: 3, min: 1, max: 3 } }, { acc: { last: 1, min: 1, max: 3 } }]);
+  assert.deepEqual(
+    compared.map((c) => c.metrics),
+    [{ loss: { last: 3, min: 1, max: 3 } }, { acc: { last: 1, min: 1, max: 3 } }],
+  );
 });

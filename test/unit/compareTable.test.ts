@@ -2,19 +2,51 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CompareRun } from '../../src/shared/protocol';
 import { scatterData } from '../../webview-ui/src/compare/scatterData';
-import { cellText, columnDiffers, compareColumns, sortRuns, tableCsv, type Column } from '../../webview-ui/src/compare/table';
+import {
+  cellText,
+  columnDiffers,
+  compareColumns,
+  sortRuns,
+  tableCsv,
+  type Column,
+} from '../../webview-ui/src/compare/table';
 
 function run(runId: string, params: Record<string, string>, loss?: number | null): CompareRun {
   const metrics: CompareRun['metrics'] = loss === undefined ? {} : { loss: { last: loss as number, min: 0, max: 9 } };
-  return { runId, runName: `run ${runId}`, experimentId: '1', status: 'FINISHED', startTime: Date.UTC(2025, 0, 2, 3, 4, 5), params, metrics };
+  return {
+    runId,
+    runName: `run ${runId}`,
+    experimentId: '1',
+    status: 'FINISHED',
+    startTime: Date.UTC(2025, 0, 2, 3, 4, 5),
+    params,
+    metrics,
+  };
 }
 
-const runs = [run('a', { lr: '0.1', opt: 'adam', seed: '1' }, 0.5), run('b', { lr: '0.01', opt: 'sgd', seed: '1' }, 0.2), run('c', { lr: '1e-3', seed: '1' })];
+const runs = [
+  run('a', { lr: '0.1', opt: 'adam', seed: '1' }, 0.5),
+  run('b', { lr: '0.01', opt: 'sgd', seed: '1' }, 0.2),
+  run('c', { lr: '1e-3', seed: '1' }),
+];
 const columns = compareColumns(runs);
 const column = (id: string) => columns.find((c) => c.id === id) as Column;
 
 test('columns: the run, then params, then last/min/max of each metric', () => {
-  assert.deepEqual(columns.map((c) => c.id), ['run', 'status', 'start', 'param:lr', 'param:opt', 'param:seed', 'metric:loss:last', 'metric:loss:min', 'metric:loss:max']);
+  assert.deepEqual(
+    columns.map((c) => c.id),
+    [
+      'run',
+      'status',
+      'start',
+      'param:lr',
+      'param:opt',
+      'param:seed',
+      'metric:loss:last',
+      'metric:loss:min',
+      'metric:loss:max',
+    ],
+  );
   assert.equal(column('metric:loss:min').group, 'loss');
 });
 
@@ -54,7 +86,13 @@ test('the CSV holds the columns and runs shown, at full precision', () => {
 test('the scatter uses a linear axis for numeric params and a category axis otherwise', () => {
   const numeric = scatterData(runs, 'lr', 'loss');
   assert.equal(numeric.numeric, true);
-  assert.deepEqual(numeric.points.map((p) => [p.x, p.y]), [[0.1, 0.5], [0.01, 0.2]]);
+  assert.deepEqual(
+    numeric.points.map((p) => [p.x, p.y]),
+    [
+      [0.1, 0.5],
+      [0.01, 0.2],
+    ],
+  );
   const categories = scatterData(runs, 'opt', 'loss');
   assert.equal(categories.numeric, false);
   assert.deepEqual(categories.categories, ['adam', 'sgd']);

@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import { runCli } from '../../src/cli/program';
 import { serverRequest, trackingCredentials } from '../../src/experiments/trackingAuth';
 import { describeError, MlopsError } from '../../src/shared/errors';
-import { hostSecret, hostSecretKey, migrateUnkeyedSecret, secretOrigin, setHostSecret, type SecretStore } from '../../src/shared/hostSecrets';
+import {
+  hostSecret,
+  hostSecretKey,
+  migrateUnkeyedSecret,
+  secretOrigin,
+  setHostSecret,
+  type SecretStore,
+} from '../../src/shared/hostSecrets';
 import type { Logger } from '../../src/shared/logger';
 import { redactUserInfo } from '../../src/shared/redact';
 
@@ -24,7 +31,12 @@ class MemorySecrets implements SecretStore {
 
 function memoryLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 test('user info is redacted from every URI in a text, and nothing else changes', () => {
@@ -45,7 +57,10 @@ test('user info is redacted from every URI in a text, and nothing else changes',
 });
 
 test('MlopsError, describeError and the CLI never show a URI password', async () => {
-  const error = new MlopsError('The tracking server at http://ana:hunter2@h cannot be reached.', 'Check http://ana:hunter2@h.');
+  const error = new MlopsError(
+    'The tracking server at http://ana:hunter2@h cannot be reached.',
+    'Check http://ana:hunter2@h.',
+  );
   assert.doesNotMatch(`${error.message} ${error.remedy}`, /hunter2/);
   assert.doesNotMatch(describeError(new TypeError('fetch failed for http://ana:hunter2@h/api')), /hunter2/);
   let stderr = '';
@@ -53,7 +68,20 @@ test('MlopsError, describeError and the CLI never show a URI password', async ()
     {
       name: 'mlops',
       version: '0',
-      commands: [{ name: 'boom', summary: 's', usage: 'boom', options: {}, run: async () => Promise.reject(new TypeError('Request cannot be constructed from a URL that includes credentials: http://ana:hunter2@h/')) }],
+      commands: [
+        {
+          name: 'boom',
+          summary: 's',
+          usage: 'boom',
+          options: {},
+          run: async () =>
+            Promise.reject(
+              new TypeError(
+                'Request cannot be constructed from a URL that includes credentials: http://ana:hunter2@h/',
+              ),
+            ),
+        },
+      ],
     },
     ['boom'],
     { stdout: () => undefined, stderr: (text) => (stderr += text) },
@@ -67,25 +95,54 @@ test('a secret belongs to an origin: scheme, host and port, without user info or
   assert.equal(secretOrigin('https://mlflow.example.com/some/path?x=1'), 'https://mlflow.example.com');
   assert.equal(secretOrigin('HTTPS://MLflow.Example.com:443/'), 'https://mlflow.example.com');
   assert.equal(secretOrigin('http://ana:pw@127.0.0.1:5000'), 'http://127.0.0.1:5000');
-  assert.equal(hostSecretKey('trackingToken', 'https://a.example.com/mlflow'), 'mlops.trackingToken:https://a.example.com');
-  assert.equal(hostSecretKey('grafanaToken', 'http://localhost:3000/grafana'), 'mlops.grafanaToken:http://localhost:3000');
-  assert.notEqual(hostSecretKey('trackingToken', 'http://a.example.com'), hostSecretKey('trackingToken', 'https://a.example.com'));
-  assert.notEqual(hostSecretKey('trackingToken', 'https://a.example.com'), hostSecretKey('trackingToken', 'https://a.example.com:8443'));
-  assert.throws(() => secretOrigin('sqlite:///mlflow.db'), (e: unknown) => e instanceof MlopsError && /not an http\(s\) URL/.test(e.message));
-  assert.throws(() => secretOrigin('http://ana:pw@'), (e: unknown) => e instanceof MlopsError && !e.message.includes('pw'));
+  assert.equal(
+    hostSecretKey('trackingToken', 'https://a.example.com/mlflow'),
+    'mlops.trackingToken:https://a.example.com',
+  );
+  assert.equal(
+    hostSecretKey('grafanaToken', 'http://localhost:3000/grafana'),
+    'mlops.grafanaToken:http://localhost:3000',
+  );
+  assert.notEqual(
+    hostSecretKey('trackingToken', 'http://a.example.com'),
+    hostSecretKey('trackingToken', 'https://a.example.com'),
+  );
+  assert.notEqual(
+    hostSecretKey('trackingToken', 'https://a.example.com'),
+    hostSecretKey('trackingToken', 'https://a.example.com:8443'),
+  );
+  assert.throws(
+    () => secretOrigin('sqlite:///mlflow.db'),
+    (e: unknown) => e instanceof MlopsError && /not an http\(s\) URL/.test(e.message),
+  );
+  assert.throws(
+    () => secretOrigin('http://ana:pw@'),
+    (e: unknown) => e instanceof MlopsError && !e.message.includes('pw'),
+  );
 });
 
 test('a token set for one server is never given to another', async () => {
   const secrets = new MemorySecrets();
-  assert.equal(await setHostSecret(secrets, 'trackingToken', 'https://a.example.com/mlflow', 'token-a'), 'https://a.example.com');
+  assert.equal(
+    await setHostSecret(secrets, 'trackingToken', 'https://a.example.com/mlflow', 'token-a'),
+    'https://a.example.com',
+  );
   assert.equal(await hostSecret(secrets, 'trackingToken', 'https://a.example.com:443/other'), 'token-a');
   assert.equal(await hostSecret(secrets, 'trackingToken', 'https://b.example.com'), undefined);
   assert.equal(await hostSecret(secrets, 'grafanaToken', 'https://a.example.com'), undefined, 'kinds do not mix');
   assert.deepEqual(await trackingCredentials('https://a.example.com', { env: {}, secrets }), { token: 'token-a' });
   assert.deepEqual(await trackingCredentials('https://b.example.com', { env: {}, secrets }), {});
-  assert.deepEqual(await trackingCredentials('sqlite:///mlflow.db', { env: { MLFLOW_TRACKING_TOKEN: 'env' }, secrets }), {}, 'a local store gets nothing');
+  assert.deepEqual(
+    await trackingCredentials('sqlite:///mlflow.db', { env: { MLFLOW_TRACKING_TOKEN: 'env' }, secrets }),
+    {},
+    'a local store gets nothing',
+  );
   await setHostSecret(secrets, 'trackingToken', 'https://a.example.com', '');
-  assert.equal(await hostSecret(secrets, 'trackingToken', 'https://a.example.com'), undefined, 'an empty token forgets it');
+  assert.equal(
+    await hostSecret(secrets, 'trackingToken', 'https://a.example.com'),
+    undefined,
+    'an empty token forgets it',
+  );
 });
 
 test("MLflow's variables go to MLFLOW_TRACKING_URI's server only, or to any when it names none", async () => {
@@ -95,17 +152,32 @@ test("MLflow's variables go to MLFLOW_TRACKING_URI's server only, or to any when
   assert.deepEqual(await trackingCredentials('https://a.example.com/', { env, secrets }), { token: 'env-token' });
   assert.deepEqual(await trackingCredentials('https://b.example.com', { env, secrets }), { token: 'token-b' });
   assert.deepEqual(await trackingCredentials('https://c.example.com', { env, secrets }), {});
-  assert.deepEqual(await trackingCredentials('https://c.example.com', { env: { MLFLOW_TRACKING_TOKEN: 'env-token' } }), { token: 'env-token' });
-  assert.deepEqual(await trackingCredentials('https://a.example.com', { env: { MLFLOW_TRACKING_USERNAME: 'ana', MLFLOW_TRACKING_PASSWORD: 'pw' } }), { username: 'ana', password: 'pw' });
+  assert.deepEqual(
+    await trackingCredentials('https://c.example.com', { env: { MLFLOW_TRACKING_TOKEN: 'env-token' } }),
+    { token: 'env-token' },
+  );
+  assert.deepEqual(
+    await trackingCredentials('https://a.example.com', {
+      env: { MLFLOW_TRACKING_USERNAME: 'ana', MLFLOW_TRACKING_PASSWORD: 'pw' },
+    }),
+    { username: 'ana', password: 'pw' },
+  );
 });
 
 test('user info in a server URL is basic auth to that URL, and leaves the URL', () => {
   const fromUrl = serverRequest('http://ana:p%40ss@127.0.0.1:5000/mlflow', {});
   assert.equal(fromUrl.base.href, 'http://127.0.0.1:5000/mlflow');
   assert.equal(fromUrl.authorization, `Basic ${Buffer.from('ana:p@ss').toString('base64')}`);
-  assert.equal(serverRequest('http://ana:pw@127.0.0.1:5000', { token: 't' }).authorization, 'Bearer t', 'given credentials come first');
+  assert.equal(
+    serverRequest('http://ana:pw@127.0.0.1:5000', { token: 't' }).authorization,
+    'Bearer t',
+    'given credentials come first',
+  );
   assert.equal(serverRequest('http://127.0.0.1:5000', {}).authorization, undefined);
-  assert.throws(() => serverRequest('http://ana:pw@', {}), (e: unknown) => e instanceof MlopsError && /not a valid URL/.test(e.message) && !e.message.includes('pw'));
+  assert.throws(
+    () => serverRequest('http://ana:pw@', {}),
+    (e: unknown) => e instanceof MlopsError && /not a valid URL/.test(e.message) && !e.message.includes('pw'),
+  );
 });
 
 test("a token kept without a host moves to the server of the user's own settings, or is dropped with a log line", async () => {
@@ -123,14 +195,21 @@ test("a token kept without a host moves to the server of the user's own settings
     const dropLog = memoryLog();
     await migrateUnkeyedSecret(dropped, 'grafanaToken', userUrl, dropLog);
     assert.equal(dropped.values.size, 0, String(userUrl));
-    assert.match(dropLog.lines.join('\n'), /^warn .*Grafana token stored without a host was removed.*Set Grafana Token/);
+    assert.match(
+      dropLog.lines.join('\n'),
+      /^warn .*Grafana token stored without a host was removed.*Set Grafana Token/,
+    );
   }
 
   const kept = new MemorySecrets();
   kept.values.set('mlops.trackingToken', 'old');
   kept.values.set('mlops.trackingToken:https://a.example.com', 'new');
   await migrateUnkeyedSecret(kept, 'trackingToken', 'https://a.example.com', memoryLog());
-  assert.deepEqual([...kept.values], [['mlops.trackingToken:https://a.example.com', 'new']], "the host's own token wins");
+  assert.deepEqual(
+    [...kept.values],
+    [['mlops.trackingToken:https://a.example.com', 'new']],
+    "the host's own token wins",
+  );
 
   const nothing = new MemorySecrets();
   const quiet = memoryLog();

@@ -11,7 +11,13 @@ test('CSV fields are quoted only when they hold a comma, a quote or a line break
   assert.equal(csvField(0.5), '0.5');
   assert.equal(csvField(undefined), '');
   assert.equal(csvField(null), '');
-  assert.equal(toCsv([['a', 1], ['b,c', 2]]), 'a,1\r\n"b,c",2\r\n');
+  assert.equal(
+    toCsv([
+      ['a', 1],
+      ['b,c', 2],
+    ]),
+    'a,1\r\n"b,c",2\r\n',
+  );
 });
 
 test('mapConcurrent keeps the order and never runs more than the limit at once', async () => {

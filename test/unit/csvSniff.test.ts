@@ -5,7 +5,10 @@ import { detectDelimiter, detectEncoding, firstRaggedRow, scanUtf8 } from '../..
 test('the encoding comes from the byte-order mark, zero bytes, or whether the bytes are UTF-8', () => {
   assert.equal(detectEncoding(Buffer.from('a,b\n1,2\n'), true), 'utf-8');
   assert.equal(detectEncoding(Buffer.from('\uFEFFname\nJosé\n'), true), 'utf-8');
-  assert.equal(detectEncoding(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')]), true), 'utf-16');
+  assert.equal(
+    detectEncoding(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')]), true),
+    'utf-16',
+  );
   assert.equal(detectEncoding(Buffer.from('name,city\nJosé,Zürich\n', 'utf16le'), true), 'utf-16');
   assert.equal(detectEncoding(Buffer.from([0xfe, 0xff, 0, 0x61]), true), 'utf-16be');
   assert.equal(detectEncoding(Buffer.from('name,city\nJosé,Zürich\n', 'latin1'), true), 'latin-1');

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cellView, fullText, MAX_SHOWN_CHARS, typeKind } from '../../webview-ui/src/shared/cells';
-import { columnLefts, columnWidth, movedCell, visibleColumns, visibleRows } from '../../webview-ui/src/shared/gridLayout';
+import {
+  columnLefts,
+  columnWidth,
+  movedCell,
+  visibleColumns,
+  visibleRows,
+} from '../../webview-ui/src/shared/gridLayout';
 
 test('DuckDB type names by kind', () => {
   const kinds = {

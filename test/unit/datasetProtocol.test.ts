@@ -8,11 +8,18 @@ const valid = (schema: v.GenericSchema, message: unknown) => v.safeParse(schema,
 test('preview: a page is asked by a whole, non-negative offset', () => {
   assert.ok(valid(PreviewRequest, { type: 'ready' }));
   assert.ok(valid(PreviewRequest, { type: 'page', offset: 200 }));
-  for (const offset of [-100, 1.5, '100', Number.NaN, 2 ** 60]) assert.equal(valid(PreviewRequest, { type: 'page', offset }), false, String(offset));
+  for (const offset of [-100, 1.5, '100', Number.NaN, 2 ** 60])
+    assert.equal(valid(PreviewRequest, { type: 'page', offset }), false, String(offset));
 });
 
 test('profile: cancel, rerun and export as JSON or CSV only', () => {
-  for (const message of [{ type: 'ready' }, { type: 'cancel' }, { type: 'rerun' }, { type: 'export', format: 'json' }, { type: 'export', format: 'csv' }]) {
+  for (const message of [
+    { type: 'ready' },
+    { type: 'cancel' },
+    { type: 'rerun' },
+    { type: 'export', format: 'json' },
+    { type: 'export', format: 'csv' },
+  ]) {
     assert.ok(valid(ProfileRequest, message), JSON.stringify(message));
   }
   assert.equal(valid(ProfileRequest, { type: 'export', format: 'xlsx' }), false);
@@ -20,7 +27,13 @@ test('profile: cancel, rerun and export as JSON or CSV only', () => {
 
 test('query: SQL with pinned versions, within size limits', () => {
   assert.ok(valid(QueryRequest, { type: 'run', sql: 'SELECT 1', versions: {} }));
-  assert.ok(valid(QueryRequest, { type: 'run', sql: 'SELECT * FROM "churn features"', versions: { 'churn features': 3, customers: 1 } }));
+  assert.ok(
+    valid(QueryRequest, {
+      type: 'run',
+      sql: 'SELECT * FROM "churn features"',
+      versions: { 'churn features': 3, customers: 1 },
+    }),
+  );
   assert.ok(valid(QueryRequest, { type: 'export', format: 'parquet' }));
   const rejected = [
     { type: 'run', sql: '', versions: {} },
@@ -28,10 +41,15 @@ test('query: SQL with pinned versions, within size limits', () => {
     { type: 'run', sql: 'SELECT 1', versions: { customers: 1.5 } },
     { type: 'run', sql: 'SELECT 1', versions: { customers: -1 } },
     { type: 'run', sql: 'SELECT 1', versions: { ['t'.repeat(257)]: 1 } },
-    { type: 'run', sql: 'SELECT 1', versions: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`t${i}`, 1])) },
+    {
+      type: 'run',
+      sql: 'SELECT 1',
+      versions: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`t${i}`, 1])),
+    },
     { type: 'run', sql: 'SELECT 1' },
     { type: 'export', format: 'xlsx' },
     { type: 'dropTable' },
   ];
-  for (const message of rejected) assert.equal(valid(QueryRequest, message), false, JSON.stringify(message).slice(0, 80));
+  for (const message of rejected)
+    assert.equal(valid(QueryRequest, message), false, JSON.stringify(message).slice(0, 80));
 });

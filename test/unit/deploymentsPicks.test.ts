@@ -25,7 +25,13 @@ const model = (id: string, tag: string, created: number, notebook: string): Loca
   id,
   tags: [tag],
   created,
-  labels: { 'mlops.context.hash': id.repeat(8), 'mlops.notebook': notebook, 'mlops.model.variable': 'clf', 'mlops.git.commit': 'abcdef1234567890', 'mlops.git.dirty': 'true' },
+  labels: {
+    'mlops.context.hash': id.repeat(8),
+    'mlops.notebook': notebook,
+    'mlops.model.variable': 'clf',
+    'mlops.git.commit': 'abcdef1234567890',
+    'mlops.git.dirty': 'true',
+  },
 });
 
 test('model images come first, newest first, then other images, then "Enter an image name…"', () => {
@@ -48,20 +54,37 @@ test('model images come first, newest first, then other images, then "Enter an i
 });
 
 test('the images of the notebook the command came from come before other model images', () => {
-  const picks = imagePicks([model('a', 'mlops/house:new', 2000, 'house_prices.ipynb'), model('b', 'mlops/churn:old', 1000, 'nb/churn.ipynb')], { notebook: 'nb/churn.ipynb' });
+  const picks = imagePicks(
+    [model('a', 'mlops/house:new', 2000, 'house_prices.ipynb'), model('b', 'mlops/churn:old', 1000, 'nb/churn.ipynb')],
+    { notebook: 'nb/churn.ipynb' },
+  );
   assert.deepEqual(picks.map((p) => p.image).slice(0, 2), ['mlops/churn:old', 'mlops/house:new']);
 });
 
 test('the image Containerise built last comes first, saying so', () => {
-  const images = [model('a', 'mlops/churn:new', 2000, 'churn.ipynb'), model('b', 'mlops/churn:old', 1000, 'churn.ipynb')];
+  const images = [
+    model('a', 'mlops/churn:new', 2000, 'churn.ipynb'),
+    model('b', 'mlops/churn:old', 1000, 'churn.ipynb'),
+  ];
   const picks = imagePicks(images, { lastBuilt: 'mlops/churn:old' });
   assert.deepEqual(picks.map((p) => p.image).slice(0, 2), ['mlops/churn:old', 'mlops/churn:new']);
   assert.equal(picks[0]!.description, 'last built · churn.ipynb · model clf');
-  assert.deepEqual(imagePicks(images, { lastBuilt: 'gone:1' }).map((p) => p.image).slice(0, 2), ['mlops/churn:new', 'mlops/churn:old']);
+  assert.deepEqual(
+    imagePicks(images, { lastBuilt: 'gone:1' })
+      .map((p) => p.image)
+      .slice(0, 2),
+    ['mlops/churn:new', 'mlops/churn:old'],
+  );
 });
 
 test('an image with several tags gives one item per tag; other images are capped', () => {
-  const picks = imagePicks([{ id: 'x', tags: ['a:1', 'b:2'], created: 1, labels: {} }, { id: 'y', tags: ['c:3'], created: 0, labels: {} }], { otherLimit: 1 });
+  const picks = imagePicks(
+    [
+      { id: 'x', tags: ['a:1', 'b:2'], created: 1, labels: {} },
+      { id: 'y', tags: ['c:3'], created: 0, labels: {} },
+    ],
+    { otherLimit: 1 },
+  );
   assert.deepEqual(picks.map((p) => p.image).filter(Boolean), ['a:1', 'b:2']);
 });
 
@@ -71,7 +94,8 @@ test('the service name defaults to the image repository, made DNS-safe', () => {
   assert.equal(serviceNameFromImage('localhost:5000/x'), 'x');
   assert.equal(serviceNameFromImage('__:1'), 'model');
   assert.equal(serviceNameFromImage(`${'a'.repeat(47)}_b`).length, 47);
-  for (const image of ['mlops/churn_forest:1', 'A__B', `${'long-'.repeat(20)}:1`]) assert.equal(validateServiceName(serviceNameFromImage(image)), undefined, image);
+  for (const image of ['mlops/churn_forest:1', 'A__B', `${'long-'.repeat(20)}:1`])
+    assert.equal(validateServiceName(serviceNameFromImage(image)), undefined, image);
 });
 
 test('service names: lower-case letters, digits and dashes', () => {
@@ -103,7 +127,11 @@ test('host ports: 1 to 65535, or empty for none', () => {
 });
 
 test('the suggested host port skips ports deployments publish and ports in use', async () => {
-  const taken = publishedPorts([status(), status({ name: 'b', endpoints: [{ url: 'http://node:8081/', publishMode: 'ingress' }] }), status({ name: 'c', endpoints: [] })]);
+  const taken = publishedPorts([
+    status(),
+    status({ name: 'b', endpoints: [{ url: 'http://node:8081/', publishMode: 'ingress' }] }),
+    status({ name: 'c', endpoints: [] }),
+  ]);
   assert.deepEqual([...taken].sort(), [8080, 8081]);
   assert.equal(await suggestHostPort(taken, async (port) => port !== 8082), 8083);
   assert.equal(await suggestHostPort(new Set(), async () => false), undefined);
@@ -113,19 +141,34 @@ test('the suggested host port skips ports deployments publish and ports in use',
 
 test('deployments to pick name their target only when there are several targets', () => {
   const one = deploymentPicks([{ targetId: 'local', targetName: 'Local swarm', status: status() }]);
-  assert.deepEqual(one[0], { label: '$(rocket) churn', description: '2/2 healthy · rev 2', detail: 'mlops/churn_forest:4f2a9c0d1e2f', ref: one[0]!.ref });
+  assert.deepEqual(one[0], {
+    label: '$(rocket) churn',
+    description: '2/2 healthy · rev 2',
+    detail: 'mlops/churn_forest:4f2a9c0d1e2f',
+    ref: one[0]!.ref,
+  });
   const two = deploymentPicks([
     { targetId: 'remote:staging', targetName: 'staging', status: status({ name: 'zeta' }) },
     { targetId: 'local', targetName: 'Local swarm', status: status({ name: 'alpha' }) },
   ]);
-  assert.deepEqual(two.map((p) => p.label), ['$(rocket) alpha', '$(rocket) zeta']);
+  assert.deepEqual(
+    two.map((p) => p.label),
+    ['$(rocket) alpha', '$(rocket) zeta'],
+  );
   assert.match(two[1]!.description, /^staging · /);
 });
 
 test('revisions to pick: newest first, with date, image and change cause; the current one says it serves', () => {
-  const history = [revision(1, { stable: true, changeCause: 'first model' }), revision(2, { current: true }), revision(3, { changeCause: 'broken' })];
+  const history = [
+    revision(1, { stable: true, changeCause: 'first model' }),
+    revision(2, { current: true }),
+    revision(3, { changeCause: 'broken' }),
+  ];
   const picks = revisionPicks(history);
-  assert.deepEqual(picks.map((p) => p.label), ['$(history) Revision 3', '$(check) Revision 2', '$(pinned) Revision 1']);
+  assert.deepEqual(
+    picks.map((p) => p.label),
+    ['$(history) Revision 3', '$(check) Revision 2', '$(pinned) Revision 1'],
+  );
   assert.equal(picks[1]!.description, 'current: serving now · 2025-06-02 14:05');
   assert.equal(picks[2]!.description, 'stable · 2025-06-01 14:05');
   assert.equal(picks[2]!.detail, 'mlops/churn_forest:v1 · “first model” · by ana@laptop');
@@ -136,26 +179,65 @@ test('revisions to pick: newest first, with date, image and change cause; the cu
 });
 
 function result(fields: Partial<DeployResult> = {}): DeployResult {
-  return { status: status(), revision: revision(2, { current: true, image: 'mlops/churn_forest:4f2a9c0d1e2f' }), rolledBack: false, ...fields };
+  return {
+    status: status(),
+    revision: revision(2, { current: true, image: 'mlops/churn_forest:4f2a9c0d1e2f' }),
+    rolledBack: false,
+    ...fields,
+  };
 }
 
 test('a deploy ends with what serves, or why the previous version still does', () => {
-  assert.deepEqual(deployOutcome(result(), 'Local swarm'), { severity: 'info', message: 'Deployed churn revision 2 (mlops/churn_forest:4f2a9c0d1e2f) on Local swarm: 2/2 healthy.' });
+  assert.deepEqual(deployOutcome(result(), 'Local swarm'), {
+    severity: 'info',
+    message: 'Deployed churn revision 2 (mlops/churn_forest:4f2a9c0d1e2f) on Local swarm: 2/2 healthy.',
+  });
   const rolledBack = deployOutcome(
-    result({ rolledBack: true, revision: revision(3, { image: 'mlops/broken:1' }), status: status({ revision: 2, message: 'revision 3 failed (task: non-zero exit (1))' }) }),
+    result({
+      rolledBack: true,
+      revision: revision(3, { image: 'mlops/broken:1' }),
+      status: status({ revision: 2, message: 'revision 3 failed (task: non-zero exit (1))' }),
+    }),
     'Local swarm',
   );
   assert.equal(rolledBack.severity, 'error');
-  assert.equal(rolledBack.message, 'Revision 3 of churn (mlops/broken:1) failed and was rolled back: revision 2 (mlops/churn_forest:4f2a9c0d1e2f) still serves. revision 3 failed (task: non-zero exit (1))');
-  assert.match(deployOutcome(result({ rolledBack: true, status: status({ message: null }) }), 'x').message, /gave no reason/);
-  const degraded = deployOutcome(result({ status: status({ health: 'degraded', replicas: { running: 1, desired: 2 }, message: 'one task keeps failing' }) }), 'Local swarm');
-  assert.deepEqual(degraded, { severity: 'warning', message: 'Deployed churn revision 2 (mlops/churn_forest:4f2a9c0d1e2f) on Local swarm: 1/2 degraded. one task keeps failing' });
+  assert.equal(
+    rolledBack.message,
+    'Revision 3 of churn (mlops/broken:1) failed and was rolled back: revision 2 (mlops/churn_forest:4f2a9c0d1e2f) still serves. revision 3 failed (task: non-zero exit (1))',
+  );
+  assert.match(
+    deployOutcome(result({ rolledBack: true, status: status({ message: null }) }), 'x').message,
+    /gave no reason/,
+  );
+  const degraded = deployOutcome(
+    result({
+      status: status({ health: 'degraded', replicas: { running: 1, desired: 2 }, message: 'one task keeps failing' }),
+    }),
+    'Local swarm',
+  );
+  assert.deepEqual(degraded, {
+    severity: 'warning',
+    message:
+      'Deployed churn revision 2 (mlops/churn_forest:4f2a9c0d1e2f) on Local swarm: 1/2 degraded. one task keeps failing',
+  });
 });
 
 test('a rollback says which revision serves now', () => {
-  const back = rollbackOutcome(result({ revision: revision(1, { current: true }), status: status({ revision: 1, image: 'mlops/churn_forest:v1', replicas: { running: 1, desired: 1 } }) }), 1);
-  assert.deepEqual(back, { severity: 'info', message: 'Rolled back churn to revision 1 (mlops/churn_forest:v1): 1/1 healthy.' });
+  const back = rollbackOutcome(
+    result({
+      revision: revision(1, { current: true }),
+      status: status({ revision: 1, image: 'mlops/churn_forest:v1', replicas: { running: 1, desired: 1 } }),
+    }),
+    1,
+  );
+  assert.deepEqual(back, {
+    severity: 'info',
+    message: 'Rolled back churn to revision 1 (mlops/churn_forest:v1): 1/1 healthy.',
+  });
   const failed = rollbackOutcome(result({ rolledBack: true, status: status({ message: 'no space left' }) }), 1);
   assert.equal(failed.severity, 'error');
-  assert.match(failed.message, /^Rolling churn back to revision 1 failed and was undone: revision 2 .* still serves\. no space left$/);
+  assert.match(
+    failed.message,
+    /^Rolling churn back to revision 1 failed and was undone: revision 2 .* still serves\. no space left$/,
+  );
 });

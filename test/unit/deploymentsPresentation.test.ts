@@ -22,12 +22,25 @@ import type { Task } from '../../src/deploy/targets/deployTarget';
 import { revision, status } from '../support/deployments';
 
 function task(id: string, fields: Partial<Task> = {}): Task {
-  return { id, state: 'running', desiredState: 'running', node: 'node-1', image: 'mlops/churn_forest:v2', revision: 2, error: null, updatedAt: '2025-06-02T10:00:00Z', ...fields };
+  return {
+    id,
+    state: 'running',
+    desiredState: 'running',
+    node: 'node-1',
+    image: 'mlops/churn_forest:v2',
+    revision: 2,
+    error: null,
+    updatedAt: '2025-06-02T10:00:00Z',
+    ...fields,
+  };
 }
 
 test('a service shows replicas with health, its revision and its image', () => {
   assert.equal(serviceDescription(status()), '2/2 healthy · rev 2 · mlops/churn_forest:4f2a9c0d1e2f');
-  assert.equal(serviceDescription(status({ health: 'converging', replicas: { running: 1, desired: 3 } })), '1/3 converging · rev 2 · mlops/churn_forest:4f2a9c0d1e2f');
+  assert.equal(
+    serviceDescription(status({ health: 'converging', replicas: { running: 1, desired: 3 } })),
+    '1/3 converging · rev 2 · mlops/churn_forest:4f2a9c0d1e2f',
+  );
 });
 
 test('each health has its icon and colour, and the status bar a background only when unwell', () => {
@@ -43,7 +56,10 @@ test('each health has its icon and colour, and the status bar a background only 
 
 test('the status bar reads "$(pulse) NAME: running/desired health"', () => {
   assert.equal(statusBarText(status()), '$(pulse) churn: 2/2 healthy');
-  assert.equal(statusBarText(status({ health: 'failed', replicas: { running: 0, desired: 1 } })), '$(pulse) churn: 0/1 failed');
+  assert.equal(
+    statusBarText(status({ health: 'failed', replicas: { running: 0, desired: 1 } })),
+    '$(pulse) churn: 0/1 failed',
+  );
 });
 
 test('the service tooltip lists endpoints and the orchestrator message, escaped', () => {
@@ -57,13 +73,19 @@ test('the service tooltip lists endpoints and the orchestrator message, escaped'
 test('images are shortened without losing what names them', () => {
   assert.equal(shortImage('docker.io/library/python:3.11-slim'), 'python:3.11-slim');
   assert.equal(shortImage('docker.io/ana/model:1'), 'ana/model:1');
-  assert.equal(shortImage(`127.0.0.1:5000/mlops/churn@sha256:${'a1'.repeat(32)}`), '127.0.0.1:5000/mlops/churn@sha256:a1a1a1a1a1a1');
+  assert.equal(
+    shortImage(`127.0.0.1:5000/mlops/churn@sha256:${'a1'.repeat(32)}`),
+    '127.0.0.1:5000/mlops/churn@sha256:a1a1a1a1a1a1',
+  );
   assert.equal(shortImage(`mlops/churn:v2@sha256:${'b2'.repeat(32)}`), 'mlops/churn:v2');
   assert.equal(shortImage('localhost:5000/churn'), 'localhost:5000/churn');
 });
 
 test('revisions mark the current and the stable one, with date, image and change cause', () => {
-  assert.equal(revisionDescription(revision(2, { current: true, changeCause: 'more trees' })), 'current · 2025-06-02 14:05 · mlops/churn_forest:v2 · more trees');
+  assert.equal(
+    revisionDescription(revision(2, { current: true, changeCause: 'more trees' })),
+    'current · 2025-06-02 14:05 · mlops/churn_forest:v2 · more trees',
+  );
   assert.equal(revisionDescription(revision(1, { stable: true })), 'stable · 2025-06-01 14:05 · mlops/churn_forest:v1');
   assert.deepEqual(revisionIcon({ current: true, stable: true }), { icon: 'check', color: 'testing.iconPassed' });
   assert.deepEqual(revisionIcon({ current: false, stable: true }), { icon: 'pinned' });
@@ -72,7 +94,10 @@ test('revisions mark the current and the stable one, with date, image and change
   assert.match(tooltip, /\*\*Revision 1\*\* · current, stable/);
   assert.match(tooltip, /Git commit: `abc123`/);
   assert.doesNotMatch(tooltip, /MLflow run/);
-  assert.deepEqual(sortRevisions([revision(1), revision(3), revision(2)]).map((r) => r.revision), [3, 2, 1]);
+  assert.deepEqual(
+    sortRevisions([revision(1), revision(3), revision(2)]).map((r) => r.revision),
+    [3, 2, 1],
+  );
 });
 
 test('dates read as UTC minutes, and what is no date stays as it is', () => {
@@ -86,7 +111,9 @@ test('tasks show state, node and errors, the live ones first', () => {
   assert.equal(taskLabel(task('a', { state: 'shutdown', desiredState: 'shutdown' })), 'shutdown');
   assert.equal(taskDescription(task('3kd9x0a1b2c3d4')), 'node-1 · rev 2 · 2025-06-02 10:00 · task 3kd9x0a1b2');
   assert.equal(
-    taskDescription(task('x', { state: 'failed', desiredState: 'shutdown', error: 'task: non-zero exit (1)', revision: null })),
+    taskDescription(
+      task('x', { state: 'failed', desiredState: 'shutdown', error: 'task: non-zero exit (1)', revision: null }),
+    ),
     'task: non-zero exit (1) · node-1 · 2025-06-02 10:00 · task x',
   );
   assert.equal(taskIcon(task('a')).icon, 'play-circle');
@@ -99,5 +126,8 @@ test('tasks show state, node and errors, the live ones first', () => {
     task('running-old', { updatedAt: '2025-06-01T00:00:00Z' }),
     task('running-new', { updatedAt: '2025-06-02T00:00:00Z' }),
   ]);
-  assert.deepEqual(sorted.map((t) => t.id), ['running-new', 'running-old', 'old-shutdown']);
+  assert.deepEqual(
+    sorted.map((t) => t.id),
+    ['running-new', 'running-old', 'old-shutdown'],
+  );
 });

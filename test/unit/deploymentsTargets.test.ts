@@ -26,18 +26,31 @@ test('the local swarm comes first, then the valid remote targets; the others are
     { id: 'local', name: 'Local swarm', kind: 'swarm', dockerHost: 'unix:///run/docker.sock', local: true },
     { id: 'remote:staging', name: 'staging', kind: 'swarm', dockerHost: 'ssh://deploy@staging', local: false },
     { id: 'remote:prod', name: 'prod', kind: 'swarm', dockerHost: 'tcp://10.0.0.5:2376', local: false },
-    { id: 'kubernetes:gke', name: 'gke', kind: 'kubernetes', dockerHost: '', local: false, kubernetes: { context: 'gke_prod', namespace: 'models', kubeconfig: '' } },
+    {
+      id: 'kubernetes:gke',
+      name: 'gke',
+      kind: 'kubernetes',
+      dockerHost: '',
+      local: false,
+      kubernetes: { context: 'gke_prod', namespace: 'models', kubeconfig: '' },
+    },
   ]);
   assert.equal(problems.length, 5);
   assert.match(problems[4]!, /\[7\] \(kind\): "kubernetes\.context" must be text/);
   const browsed = inNamespace(targets[3]!, 'team-b');
-  assert.deepEqual([browsed.id, browsed.kubernetes?.namespace, browsed.kubernetes?.context], ['kubernetes:gke#team-b', 'team-b', 'gke_prod']);
+  assert.deepEqual(
+    [browsed.id, browsed.kubernetes?.namespace, browsed.kubernetes?.context],
+    ['kubernetes:gke#team-b', 'team-b', 'gke_prod'],
+  );
   assert.notEqual(targetKey(browsed), targetKey(targets[3]!));
   assert.match(problems[0]!, /mlops\.deployTargets\[2\].*"Staging" is used twice/);
   assert.match(problems[1]!, /\[3\] has no "name"/);
   assert.match(problems[2]!, /\[4\] \(bad\): "dockerHost" must be/);
   assert.match(problems[3]!, /\[5\] is not an object/);
-  assert.deepEqual(deployTargets('', undefined), { targets: [{ id: 'local', name: 'Local swarm', kind: 'swarm', dockerHost: '', local: true }], problems: [] });
+  assert.deepEqual(deployTargets('', undefined), {
+    targets: [{ id: 'local', name: 'Local swarm', kind: 'swarm', dockerHost: '', local: true }],
+    problems: [],
+  });
   assert.match(deployTargets('', { name: 'x' }).problems[0]!, /not a list/);
 });
 
@@ -64,16 +77,28 @@ test('targets open once, reopen when their host changes, and a failed open is re
 });
 
 test('a slow engine times out with a message naming it', async () => {
-  await assert.rejects(withTimeout(new Promise(() => undefined), 20, 'The Docker Engine of staging'), (error: unknown) => error instanceof MlopsError && /staging did not answer within 0 s/.test(error.message));
+  await assert.rejects(
+    withTimeout(new Promise(() => undefined), 20, 'The Docker Engine of staging'),
+    (error: unknown) => error instanceof MlopsError && /staging did not answer within 0 s/.test(error.message),
+  );
   assert.equal(await withTimeout(Promise.resolve(3), 1000, 'x'), 3);
 });
 
 test('a target that cannot list says whether the swarm is missing, a worker, or something else', () => {
   assert.equal(classifySwarm('/var/run/docker.sock', { LocalNodeState: 'inactive' }, new Error('x')).kind, 'notSwarm');
   assert.equal(classifySwarm('/var/run/docker.sock', undefined, new Error('x')).kind, 'notSwarm');
-  assert.equal(classifySwarm('h', { LocalNodeState: 'active', ControlAvailable: false }, new Error('x')).kind, 'notManager');
-  assert.deepEqual(classifySwarm('h', { LocalNodeState: 'error', Error: 'raft broke' }, new Error('x')), { kind: 'error', message: 'The swarm of h is error: raft broke.' });
-  assert.deepEqual(classifySwarm('h', { LocalNodeState: 'active', ControlAvailable: true }, new MlopsError('boom', 'fix it')), { kind: 'error', message: 'boom fix it' });
+  assert.equal(
+    classifySwarm('h', { LocalNodeState: 'active', ControlAvailable: false }, new Error('x')).kind,
+    'notManager',
+  );
+  assert.deepEqual(classifySwarm('h', { LocalNodeState: 'error', Error: 'raft broke' }, new Error('x')), {
+    kind: 'error',
+    message: 'The swarm of h is error: raft broke.',
+  });
+  assert.deepEqual(
+    classifySwarm('h', { LocalNodeState: 'active', ControlAvailable: true }, new MlopsError('boom', 'fix it')),
+    { kind: 'error', message: 'boom fix it' },
+  );
 });
 
 test('tree nodes lead commands to their deployment and target', () => {
@@ -83,7 +108,10 @@ test('tree nodes lead commands to their deployment and target', () => {
   assert.deepEqual(nodeDeployment(rev), { targetId: 'remote:x', name: 'churn' });
   assert.equal(nodeDeployment({ kind: 'empty', targetId: 'local' }), undefined);
   assert.equal(nodeTargetId(rev), 'remote:x');
-  assert.equal(nodeTargetId({ kind: 'problem', message: 'm', command: { id: 'mlops.initSwarm', title: 't', targetId: 'local' } }), 'local');
+  assert.equal(
+    nodeTargetId({ kind: 'problem', message: 'm', command: { id: 'mlops.initSwarm', title: 't', targetId: 'local' } }),
+    'local',
+  );
   assert.equal(isDeploymentNode(service), true);
   assert.equal(isDeploymentNode({ image: 'x' }), false);
   assert.equal(isDeploymentNode({ notebookEditor: {} }), false);
@@ -152,7 +180,10 @@ test('without events the view is polled while someone looks, and events are trie
   await settle();
   assert.equal(updates.followsEvents('local'), false);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /no change events from Local swarm \(the target offers no change stream\); polling every 10 s/);
+  assert.match(
+    warnings[0]!,
+    /no change events from Local swarm \(the target offers no change stream\); polling every 10 s/,
+  );
   t.mock.timers.tick(10_000);
   assert.equal(changes.length, 1);
   looking = false;

@@ -7,7 +7,14 @@ test('dataset files are found by their extensions', () => {
 });
 
 test('tool configuration is not a dataset, data in JSON is', () => {
-  for (const name of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'settings.json', 'app.config.json']) {
+  for (const name of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'settings.json',
+    'app.config.json',
+  ]) {
     assert.equal(isDatasetFileName(name), false, name);
   }
   for (const name of ['customers.json', 'events.jsonl', 'train.csv', 'packages.json']) {

@@ -18,8 +18,14 @@ test('long series fit the budget and keep the first, last, minimum and maximum p
   assert.ok(result.length <= 2000 && result.length >= 1990, `${result.length} points`);
   assert.equal(result[0].step, 0);
   assert.equal(result.at(-1)!.step, 999_999);
-  assert.ok(result.some((p) => p.step === 123_457), 'keeps the spike');
-  assert.ok(result.some((p) => p.step === 876_543), 'keeps the dip');
+  assert.ok(
+    result.some((p) => p.step === 123_457),
+    'keeps the spike',
+  );
+  assert.ok(
+    result.some((p) => p.step === 876_543),
+    'keeps the dip',
+  );
   for (let i = 1; i < result.length; i++) assert.ok(result[i].step > result[i - 1].step, 'stays in step order');
 });
 

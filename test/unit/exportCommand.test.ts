@@ -27,7 +27,10 @@ const program = { name: 'mlops', version: '0.0.0', commands: [createExportComman
 
 async function cli(...argv: string[]) {
   const out = { stdout: '', stderr: '' };
-  const code = await runCli(program, argv, { stdout: (text) => (out.stdout += text), stderr: (text) => (out.stderr += text) });
+  const code = await runCli(program, argv, {
+    stdout: (text) => (out.stdout += text),
+    stderr: (text) => (out.stderr += text),
+  });
   return { code, ...out };
 }
 
@@ -53,7 +56,9 @@ test('export prometheus: swarm static by default, with --address or the publishe
   const job = (parse(given.stdout) as { scrape_configs: Record<string, unknown>[] }).scrape_configs[0]!;
   assert.equal(job.metrics_path, '/router/backends/metrics');
   assert.equal(job.honor_labels, true);
-  assert.deepEqual(job.static_configs, [{ targets: ['models.example.com:8080'], labels: { deployment: 'churn', mlops_target: 'swarm' } }]);
+  assert.deepEqual(job.static_configs, [
+    { targets: ['models.example.com:8080'], labels: { deployment: 'churn', mlops_target: 'swarm' } },
+  ]);
   assert.deepEqual(lookups, [], 'no lookup when the address is given');
 
   const looked = await cli('export', 'prometheus', '--name', 'churn', '--docker-host', 'tcp://swarm:2376', '--json');
@@ -70,22 +75,53 @@ test('export prometheus: swarm static by default, with --address or the publishe
   endpoints = new MlopsError('No Docker Engine answered at /var/run/docker.sock.', 'Start Docker.');
   const noEngine = await cli('export', 'prometheus', '--name', 'churn');
   assert.equal(noEngine.code, 1);
-  assert.equal(noEngine.stderr, "mlops: No Docker Engine answered at /var/run/docker.sock.\nStart Docker. Or give the router's published address with --address HOST:PORT.\n");
+  assert.equal(
+    noEngine.stderr,
+    "mlops: No Docker Engine answered at /var/run/docker.sock.\nStart Docker. Or give the router's published address with --address HOST:PORT.\n",
+  );
   endpoints = [{ url: 'http://10.0.0.5:30080', publishMode: 'ingress' }];
 });
 
 test('export prometheus: dns, the full prometheus.yml, kubernetes annotations and servicemonitor', async () => {
-  const dns = await cli('export', 'prometheus', '--name', 'churn', '--mode', 'dns', '--full', '--scrape-interval', '5s');
+  const dns = await cli(
+    'export',
+    'prometheus',
+    '--name',
+    'churn',
+    '--mode',
+    'dns',
+    '--full',
+    '--scrape-interval',
+    '5s',
+  );
   assert.equal(dns.code, 0, dns.stderr);
-  const full = parse(dns.stdout) as { global: { scrape_interval: string }; scrape_configs: { dns_sd_configs: unknown }[] };
+  const full = parse(dns.stdout) as {
+    global: { scrape_interval: string };
+    scrape_configs: { dns_sd_configs: unknown }[];
+  };
   assert.equal(full.global.scrape_interval, '5s');
   assert.deepEqual(full.scrape_configs[0]!.dns_sd_configs, [{ names: ['tasks.churn'], type: 'A', port: 8080 }]);
 
   const pods = await cli('export', 'prometheus', '--name', 'churn', '--target', 'kubernetes', '--namespace', 'ml');
   assert.equal(pods.code, 0, pods.stderr);
-  assert.deepEqual((parse(pods.stdout) as { scrape_configs: { kubernetes_sd_configs: unknown }[] }).scrape_configs[0]!.kubernetes_sd_configs, [{ role: 'pod', namespaces: { names: ['ml'] } }]);
+  assert.deepEqual(
+    (parse(pods.stdout) as { scrape_configs: { kubernetes_sd_configs: unknown }[] }).scrape_configs[0]!
+      .kubernetes_sd_configs,
+    [{ role: 'pod', namespaces: { names: ['ml'] } }],
+  );
 
-  const monitor = await cli('export', 'prometheus', '--name', 'churn', '--target', 'kubernetes', '--mode', 'servicemonitor', '--context', 'prod');
+  const monitor = await cli(
+    'export',
+    'prometheus',
+    '--name',
+    'churn',
+    '--target',
+    'kubernetes',
+    '--mode',
+    'servicemonitor',
+    '--context',
+    'prod',
+  );
   assert.equal(monitor.code, 0, monitor.stderr);
   const object = parse(monitor.stdout) as { kind: string; metadata: { namespace: string } };
   assert.equal(object.kind, 'ServiceMonitor');
@@ -98,11 +134,20 @@ test('usage errors exit with 2 and say what is wrong; a token is never a flag', 
     [['export', 'loki', '--name', 'x'], /export takes grafana or prometheus, not 'loki'/],
     [['export', 'grafana'], /--name NAME is required/],
     [['export', 'prometheus', '--name', 'x', '--target', 'nomad'], /--target takes swarm or kubernetes/],
-    [['export', 'prometheus', '--name', 'x', '--target', 'kubernetes', '--mode', 'dns'], /--mode takes annotations or servicemonitor with --target kubernetes/],
+    [
+      ['export', 'prometheus', '--name', 'x', '--target', 'kubernetes', '--mode', 'dns'],
+      /--mode takes annotations or servicemonitor with --target kubernetes/,
+    ],
     [['export', 'prometheus', '--name', 'x', '--mode', 'dns', '--address', 'a:1'], /--address goes with --mode static/],
     [['export', 'grafana', '--name', 'x', '--push'], /--push needs --grafana-url URL/],
-    [['export', 'grafana', '--name', 'x', '--grafana-url', 'http://g:3000'], /--grafana-url and --folder go with --push/],
-    [['export', 'grafana', '--name', 'x', '--push', '--grafana-url', 'http://g:3000', '--token', 'abc'], /never a flag.*GRAFANA_TOKEN/],
+    [
+      ['export', 'grafana', '--name', 'x', '--grafana-url', 'http://g:3000'],
+      /--grafana-url and --folder go with --push/,
+    ],
+    [
+      ['export', 'grafana', '--name', 'x', '--push', '--grafana-url', 'http://g:3000', '--token', 'abc'],
+      /never a flag.*GRAFANA_TOKEN/,
+    ],
   ];
   for (const [argv, message] of cases) {
     const { code, stderr } = await cli(...argv);
@@ -118,8 +163,21 @@ test('export grafana --push saves it with GRAFANA_TOKEN and prints where', async
   assert.match(missing.stderr, /GRAFANA_TOKEN is not set/);
 
   env.GRAFANA_TOKEN = TOKEN;
-  grafana.answer({ status: 200, body: { uid: 'mlops-churn', url: '/d/mlops-churn/mlops-churn', version: 2, status: 'success' } });
-  const pushed = await cli('export', 'grafana', '--name', 'churn', '--push', '--grafana-url', grafana.url, '--folder', 'ml');
+  grafana.answer({
+    status: 200,
+    body: { uid: 'mlops-churn', url: '/d/mlops-churn/mlops-churn', version: 2, status: 'success' },
+  });
+  const pushed = await cli(
+    'export',
+    'grafana',
+    '--name',
+    'churn',
+    '--push',
+    '--grafana-url',
+    grafana.url,
+    '--folder',
+    'ml',
+  );
   assert.equal(pushed.code, 0, pushed.stderr);
   assert.equal(pushed.stdout, `Saved MLOps · churn in Grafana: ${grafana.url}/d/mlops-churn/mlops-churn (version 2)\n`);
   const request = grafana.requests.at(-1)!;

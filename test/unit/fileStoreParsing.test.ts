@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { parseFlatYaml } from '../../src/experiments/stores/flatYaml';
 import { latestInMetricFile, metricFileProblem, parseMetricFile } from '../../src/experiments/stores/metricLines';
 
-test("meta.yaml as MLflow writes it", () => {
+test('meta.yaml as MLflow writes it', () => {
   const meta = parseFlatYaml(
     "artifact_uri: file:///tmp/mlruns/1/abc/artifacts\nend_time: null\nexperiment_id: '1'\nlifecycle_stage: active\nrun_name: it''s ok\nstart_time: 1700000000000\nstatus: 1\ntags: []\nuser_id: root\nname: 'it''s quoted'\n",
   );
@@ -21,7 +21,9 @@ test('garbled meta.yaml is rejected with the line', () => {
 });
 
 test('metric lines: with and without a step, non-finite values, garbage reported by line', () => {
-  const { points, badLines } = parseMetricFile('1000 0.5 0\n1001 nan 1\n1002 inf 2\n1003 -inf 3\n1004 0.25\nhello world again and again\n1005 notanumber 4\n');
+  const { points, badLines } = parseMetricFile(
+    '1000 0.5 0\n1001 nan 1\n1002 inf 2\n1003 -inf 3\n1004 0.25\nhello world again and again\n1005 notanumber 4\n',
+  );
   assert.equal(points.length, 5);
   assert.ok(Number.isNaN(points[1].value));
   assert.equal(points[2].value, Infinity);
@@ -42,5 +44,8 @@ test("a metric file's problem names the file, the rule, the first bad lines and 
   const { badLines } = parseMetricFile(['x', '1 2 3', 'y', 'z z z z', '2 2 2', 'w'].join('\n'));
   assert.equal(badLines.length, 4);
   const problem = metricFileProblem('/store/1/abc/metrics/loss', badLines);
-  assert.match(problem, /^\/store\/1\/abc\/metrics\/loss has lines that are not '<timestamp_ms> <value> \[<step>\]', skipped: line 1: .*\('x'\); line 3: .*; line 4: .* \(and 1 more\)$/);
+  assert.match(
+    problem,
+    /^\/store\/1\/abc\/metrics\/loss has lines that are not '<timestamp_ms> <value> \[<step>\]', skipped: line 1: .*\('x'\); line 3: .*; line 4: .* \(and 1 more\)$/,
+  );
 });

@@ -30,15 +30,40 @@ async function failure(options: Partial<Parameters<typeof pushDashboard>[0]> = {
 }
 
 test('the dashboard is POSTed with overwrite, the folder, a message and the bearer token; the answer gives its address', async () => {
-  grafana.answer({ status: 200, body: { id: 7, uid: 'mlops-churn', url: '/grafana/d/mlops-churn/mlops-c2b7-churn', status: 'success', version: 3, slug: 'mlops-churn' } });
-  const result = await pushDashboard({ grafanaUrl: `${grafana.url}/`, token: TOKEN, dashboard, folderUid: 'ml-team', message: 'from the test' });
-  assert.deepEqual(result, { url: `${new URL(grafana.url).origin}/grafana/d/mlops-churn/mlops-c2b7-churn`, uid: 'mlops-churn', version: 3 });
+  grafana.answer({
+    status: 200,
+    body: {
+      id: 7,
+      uid: 'mlops-churn',
+      url: '/grafana/d/mlops-churn/mlops-c2b7-churn',
+      status: 'success',
+      version: 3,
+      slug: 'mlops-churn',
+    },
+  });
+  const result = await pushDashboard({
+    grafanaUrl: `${grafana.url}/`,
+    token: TOKEN,
+    dashboard,
+    folderUid: 'ml-team',
+    message: 'from the test',
+  });
+  assert.deepEqual(result, {
+    url: `${new URL(grafana.url).origin}/grafana/d/mlops-churn/mlops-c2b7-churn`,
+    uid: 'mlops-churn',
+    version: 3,
+  });
   const request = grafana.requests.at(-1)!;
   assert.equal(request.method, 'POST');
   assert.equal(request.url, '/grafana/api/dashboards/db', 'under the sub path Grafana is served at');
   assert.equal(request.headers.authorization, `Bearer ${TOKEN}`);
   assert.match(request.headers['content-type'] ?? '', /^application\/json/);
-  const body = JSON.parse(request.body) as { dashboard: Record<string, unknown>; overwrite: boolean; folderUid: string; message: string };
+  const body = JSON.parse(request.body) as {
+    dashboard: Record<string, unknown>;
+    overwrite: boolean;
+    folderUid: string;
+    message: string;
+  };
   assert.equal(body.overwrite, true);
   assert.equal(body.folderUid, 'ml-team');
   assert.equal(body.message, 'from the test');
@@ -57,20 +82,38 @@ test('no folder: none is sent', async () => {
 test('401 and 403 are about the token; 404 about the URL or folder; 412 about a clash', async () => {
   grafana.answer({ status: 401, body: { message: 'invalid API key' } });
   const unauthorized = await failure();
-  assert.match(unauthorized, new RegExp(`Grafana at ${grafana.url} did not accept the token \\(HTTP 401: invalid API key\\)`));
+  assert.match(
+    unauthorized,
+    new RegExp(`Grafana at ${grafana.url} did not accept the token \\(HTTP 401: invalid API key\\)`),
+  );
   assert.match(unauthorized, /Set Grafana Token.*GRAFANA_TOKEN/);
 
   grafana.answer({ status: 403, body: { message: 'Access denied to save dashboard' } });
-  assert.match(await failure(), /refused to save MLOps · churn with this token \(HTTP 403: Access denied to save dashboard\).*Editor role/);
+  assert.match(
+    await failure(),
+    /refused to save MLOps · churn with this token \(HTTP 403: Access denied to save dashboard\).*Editor role/,
+  );
 
   grafana.answer({ status: 404, body: { message: 'folder not found' } });
-  assert.match(await failure({ folderUid: 'nope' }), /no Grafana dashboards API \(HTTP 404 on POST \/api\/dashboards\/db: folder not found\).*folder nope exists/);
+  assert.match(
+    await failure({ folderUid: 'nope' }),
+    /no Grafana dashboards API \(HTTP 404 on POST \/api\/dashboards\/db: folder not found\).*folder nope exists/,
+  );
   grafana.answer({ status: 404, body: '<html>Not found</html>' });
   assert.match(await failure(), /HTTP 404.*the URL is the Grafana root/);
 
-  grafana.answer({ status: 412, body: { message: 'The dashboard has been changed by someone else', status: 'version-mismatch' } });
-  assert.match(await failure(), /Grafana refused to save MLOps · churn at .* \(HTTP 412, version-mismatch: The dashboard has been changed by someone else\)\. Another dashboard has this uid or title/);
-  grafana.answer({ status: 412, body: { message: 'A dashboard with the same name in the folder already exists', status: 'name-exists' } });
+  grafana.answer({
+    status: 412,
+    body: { message: 'The dashboard has been changed by someone else', status: 'version-mismatch' },
+  });
+  assert.match(
+    await failure(),
+    /Grafana refused to save MLOps · churn at .* \(HTTP 412, version-mismatch: The dashboard has been changed by someone else\)\. Another dashboard has this uid or title/,
+  );
+  grafana.answer({
+    status: 412,
+    body: { message: 'A dashboard with the same name in the folder already exists', status: 'name-exists' },
+  });
   assert.match(await failure(), /name-exists.*same title: rename or move it/);
 });
 
@@ -92,7 +135,10 @@ test('nothing listening, no token, or a bad URL: said plainly', async () => {
       server.close(() => resolve(free));
     });
   });
-  assert.match(await failure({ grafanaUrl: `http://127.0.0.1:${port}` }), new RegExp(`Grafana at http://127.0.0.1:${port} cannot be reached: ECONNREFUSED`));
+  assert.match(
+    await failure({ grafanaUrl: `http://127.0.0.1:${port}` }),
+    new RegExp(`Grafana at http://127.0.0.1:${port} cannot be reached: ECONNREFUSED`),
+  );
   assert.match(await failure({ token: '' }), /No Grafana token is set/);
   assert.match(await failure({ grafanaUrl: 'grafana:3000' }), /not an http\(s\) URL|not a Grafana URL/);
   assert.match(await failure({ grafanaUrl: 'http://admin:admin@127.0.0.1:3000' }), /must not hold credentials/);

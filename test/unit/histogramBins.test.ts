@@ -5,8 +5,13 @@ import { histogramBins, scaleCounts } from '../../src/datasets/histogramBins';
 /** The bins hold every value from min to max, edge to edge, with no gap and no overlap. */
 function assertContiguous(bins: { start: number; end: number }[], min: number, max: number): void {
   assert.ok(bins[0].start <= min, `first bin starts at ${bins[0].start}, after the minimum ${min}`);
-  assert.ok(bins[bins.length - 1].end >= max, `last bin ends at ${bins[bins.length - 1].end}, before the maximum ${max}`);
-  bins.slice(1).forEach((bin, k) => assert.equal(bin.start, bins[k].end, `bin ${k + 1} does not start where bin ${k} ends`));
+  assert.ok(
+    bins[bins.length - 1].end >= max,
+    `last bin ends at ${bins[bins.length - 1].end}, before the maximum ${max}`,
+  );
+  bins
+    .slice(1)
+    .forEach((bin, k) => assert.equal(bin.start, bins[k].end, `bin ${k + 1} does not start where bin ${k} ends`));
   bins.forEach((bin) => assert.ok(bin.end > bin.start, `empty bin ${JSON.stringify(bin)}`));
 }
 
@@ -29,7 +34,11 @@ test("an integer column's wider range gets whole, round steps, each bin holding 
   assert.deepEqual(tenure[tenure.length - 1], { start: 70, end: 75 });
   assertContiguous(tenure, 1, 72);
   const thousand = histogramBins('INTEGER', 0, 1000);
-  assert.deepEqual([thousand.length, thousand[0], thousand[20]], [21, { start: 0, end: 50 }, { start: 1000, end: 1050 }], 'the maximum is in a bin of its own width');
+  assert.deepEqual(
+    [thousand.length, thousand[0], thousand[20]],
+    [21, { start: 0, end: 50 }, { start: 1000, end: 1050 }],
+    'the maximum is in a bin of its own width',
+  );
   for (const [min, max] of [
     [-7, 1234],
     [3, 33],
@@ -39,17 +48,24 @@ test("an integer column's wider range gets whole, round steps, each bin holding 
     const bins = histogramBins('BIGINT', min, max);
     assertContiguous(bins, min, max);
     assert.ok(bins.length <= 32, `${bins.length} bins for ${min}..${max}`);
-    for (const bin of bins) assert.ok(Number.isInteger(bin.start) && Number.isInteger(bin.end), `bin ${JSON.stringify(bin)} is not on integers`);
+    for (const bin of bins)
+      assert.ok(
+        Number.isInteger(bin.start) && Number.isInteger(bin.end),
+        `bin ${JSON.stringify(bin)} is not on integers`,
+      );
     assert.ok(bins[bins.length - 1].end > max, 'an integer bin holds its start but not its end');
   }
 });
 
 test('a float column gets round edges, the last bin closed on the maximum', () => {
   const charges = histogramBins('DOUBLE', 18.19, 118);
-  assert.deepEqual([charges[0], charges[charges.length - 1]], [
-    { start: 15, end: 20 },
-    { start: 115, end: 120 },
-  ]);
+  assert.deepEqual(
+    [charges[0], charges[charges.length - 1]],
+    [
+      { start: 15, end: 20 },
+      { start: 115, end: 120 },
+    ],
+  );
   const unit = histogramBins('DOUBLE', 0, 1);
   assert.deepEqual([unit.length, unit[unit.length - 1]], [20, { start: 0.95, end: 1 }]);
   // Edges read as the text of a file reads: 0.3 is the double a CSV's "0.3" becomes.
@@ -81,7 +97,11 @@ test('counts scaled from a sample still add up to the total', () => {
     [1, 1, 1, 1, 1, 1, 1],
     [999, 1],
   ]) {
-    for (const total of [13, 1000, 1_999_999]) assert.equal(scaleCounts(counts, total).reduce((a, b) => a + b, 0), total);
+    for (const total of [13, 1000, 1_999_999])
+      assert.equal(
+        scaleCounts(counts, total).reduce((a, b) => a + b, 0),
+        total,
+      );
   }
   assert.deepEqual(scaleCounts([0, 0], 0), [0, 0]);
 });

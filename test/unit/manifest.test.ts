@@ -37,7 +37,10 @@ test('the MLOps container holds the three views, each with welcome content', () 
   const views = contributes.views.mlops.map((v: { id: string }) => v.id);
   assert.deepEqual(views, ['mlops.datasets', 'mlops.experiments', 'mlops.deployments']);
   for (const view of views) {
-    assert.ok(contributes.viewsWelcome.some((w: { view: string }) => w.view === view), view);
+    assert.ok(
+      contributes.viewsWelcome.some((w: { view: string }) => w.view === view),
+      view,
+    );
     assert.ok(source.includes(`'${view}'`), `${view} is registered in src/`);
   }
   assert.equal(contributes.viewsContainers.activitybar[0].icon, 'media/mlops.svg');
@@ -47,14 +50,21 @@ test('activation is lazy: views, commands and MLflow or notebook workspaces', ()
   const events: string[] = manifest.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
   for (const view of contributes.views.mlops) assert.ok(events.includes(`onView:${view.id}`), view.id);
-  for (const command of contributes.commands) assert.ok(events.includes(`onCommand:${command.command}`), command.command);
+  for (const command of contributes.commands)
+    assert.ok(events.includes(`onCommand:${command.command}`), command.command);
   for (const marker of ['mlflow.db', 'mlruns', '*.ipynb']) {
-    assert.ok(events.some((e) => e.startsWith('workspaceContains:') && e.includes(marker)), marker);
+    assert.ok(
+      events.some((e) => e.startsWith('workspaceContains:') && e.includes(marker)),
+      marker,
+    );
   }
 });
 
 test('every setting is under mlops. and described', () => {
-  for (const [key, setting] of Object.entries(contributes.configuration.properties) as [string, { description?: string; markdownDescription?: string }][]) {
+  for (const [key, setting] of Object.entries(contributes.configuration.properties) as [
+    string,
+    { description?: string; markdownDescription?: string },
+  ][]) {
     assert.match(key, /^mlops\./);
     assert.ok((setting.description ?? setting.markdownDescription ?? '').length > 20, key);
   }
@@ -72,13 +82,32 @@ test('untrusted and virtual workspaces are declared: settings naming programs or
   assert.match(untrustedWorkspaces.description, /Restricted Mode/);
   const settings = Object.keys(contributes.configuration.properties);
   // Every setting that names a program, a host or a credentials file: the workspace cannot set it.
-  const namesProgramOrHost = settings.filter((key) => /(Path|Host|Uri|Url)$|kubeconfig|registry|deployTargets|baseImage/.test(key));
+  const namesProgramOrHost = settings.filter((key) =>
+    /(Path|Host|Uri|Url)$|kubeconfig|registry|deployTargets|baseImage/.test(key),
+  );
   assert.deepEqual([...untrustedWorkspaces.restrictedConfigurations].sort(), namesProgramOrHost.sort());
-  for (const key of ['mlops.pythonPath', 'mlops.dockerHost', 'mlops.trackingUri', 'mlops.kubeconfig', 'mlops.grafanaUrl', 'mlops.prometheusUrl', 'mlops.registry']) {
+  for (const key of [
+    'mlops.pythonPath',
+    'mlops.dockerHost',
+    'mlops.trackingUri',
+    'mlops.kubeconfig',
+    'mlops.grafanaUrl',
+    'mlops.prometheusUrl',
+    'mlops.registry',
+  ]) {
     assert.ok(untrustedWorkspaces.restrictedConfigurations.includes(key), key);
   }
-  const needTrust = contributes.commands.filter((c: { enablement?: string }) => c.enablement === 'isWorkspaceTrusted').map((c: { command: string }) => c.command);
-  assert.deepEqual(needTrust.sort(), ['mlops.containerizeModel', 'mlops.containerizeNotebook', 'mlops.openRunCommit', 'mlops.runPipeline', 'mlops.runPipelineStep', 'mlops.showDatasetHistory']);
+  const needTrust = contributes.commands
+    .filter((c: { enablement?: string }) => c.enablement === 'isWorkspaceTrusted')
+    .map((c: { command: string }) => c.command);
+  assert.deepEqual(needTrust.sort(), [
+    'mlops.containerizeModel',
+    'mlops.containerizeNotebook',
+    'mlops.openRunCommit',
+    'mlops.runPipeline',
+    'mlops.runPipelineStep',
+    'mlops.showDatasetHistory',
+  ]);
   assert.equal(virtualWorkspaces.supported, false);
   assert.ok(virtualWorkspaces.description.length > 40);
 });

@@ -24,8 +24,23 @@ test('a range outside the fixed list is rejected', () => {
 });
 
 test('unknown and malformed Monitor messages are rejected', () => {
-  const messages = [null, 'refresh', 42, {}, [], { type: 'deleteDeployment' }, { type: 'REFRESH' }, { type: 7 }, { type: 'setLive' }, { type: 'setLive', on: 'yes' }, { type: 'setLive', on: 1 }, { type: 'setRange' }, [{ type: 'ready' }]];
-  for (const message of messages) assert.equal(v.safeParse(MonitorRequest, message).success, false, JSON.stringify(message));
+  const messages = [
+    null,
+    'refresh',
+    42,
+    {},
+    [],
+    { type: 'deleteDeployment' },
+    { type: 'REFRESH' },
+    { type: 7 },
+    { type: 'setLive' },
+    { type: 'setLive', on: 'yes' },
+    { type: 'setLive', on: 1 },
+    { type: 'setRange' },
+    [{ type: 'ready' }],
+  ];
+  for (const message of messages)
+    assert.equal(v.safeParse(MonitorRequest, message).success, false, JSON.stringify(message));
 });
 
 test("the webview's range picker offers exactly the protocol's ranges, with the same default", () => {

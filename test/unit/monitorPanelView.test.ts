@@ -1,16 +1,39 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DriftRow, MonitorSeries, MonitorSummary } from '../../src/monitor/model';
-import { downsamplingNote, latencyLines, predictionBands, thresholdLine, toXY, versionLines, versionOrder } from '../../webview-ui/src/monitor/chartData';
+import {
+  downsamplingNote,
+  latencyLines,
+  predictionBands,
+  thresholdLine,
+  toXY,
+  versionLines,
+  versionOrder,
+} from '../../webview-ui/src/monitor/chartData';
 import { sortDrift } from '../../webview-ui/src/monitor/drift';
 import { windowLength } from '../../webview-ui/src/monitor/ranges';
 import { sparklineGeometry } from '../../webview-ui/src/monitor/sparkline';
-import { classShares, formatMs, formatPercent, formatRate, judge, judgeErrorRate, predictionText, statTiles } from '../../webview-ui/src/monitor/tiles';
+import {
+  classShares,
+  formatMs,
+  formatPercent,
+  formatRate,
+  judge,
+  judgeErrorRate,
+  predictionText,
+  statTiles,
+} from '../../webview-ui/src/monitor/tiles';
 import { SAMPLE_THRESHOLDS, sampleMonitorData } from '../support/monitorFixture';
 
 const END = Date.parse('2025-11-27T12:15:00Z');
 
-function series(metric: MonitorSeries['metric'], version: string, values: (number | null)[], key?: string, t0 = 1000): MonitorSeries {
+function series(
+  metric: MonitorSeries['metric'],
+  version: string,
+  values: (number | null)[],
+  key?: string,
+  t0 = 1000,
+): MonitorSeries {
   return { metric, version, key, totalPoints: values.length, points: values.map((v, i) => ({ t: t0 + i * 5000, v })) };
 }
 
@@ -69,7 +92,13 @@ test('the stat tiles carry the window numbers, coloured by their thresholds', ()
   assert.equal(tiles[1].level, 'ok');
   assert.match(tiles[1].detail, /threshold 5%/);
 
-  const bad: MonitorSummary = { ...summary, requests: 1000, errors: 80, errorRate: 0.08, latencyMs: { p50: 40, p95: 300, p99: 900 } };
+  const bad: MonitorSummary = {
+    ...summary,
+    requests: 1000,
+    errors: 80,
+    errorRate: 0.08,
+    latencyMs: { p50: 40, p95: 300, p99: 900 },
+  };
   const judged = statTiles(bad, SAMPLE_THRESHOLDS, 900);
   assert.equal(judged.find((tile) => tile.id === 'errorRate')?.level, 'breach');
   assert.equal(judged.find((tile) => tile.id === 'p95')?.level, 'breach');
@@ -90,21 +119,31 @@ test('a version’s predictions read as class shares or a value summary', () => 
   ]);
   assert.equal(predictionText({ kind: 'classes', counts: { stay: 62, churn: 38 } }), 'stay 62% · churn 38%');
   assert.equal(predictionText({ kind: 'classes', counts: {} }), '—');
-  assert.equal(predictionText({ kind: 'values', count: 1520, mean: 12.3456, buckets: [] }), 'mean 12.35 · 1,520 values');
+  assert.equal(
+    predictionText({ kind: 'values', count: 1520, mean: 12.3456, buckets: [] }),
+    'mean 12.35 · 1,520 values',
+  );
   assert.equal(predictionText({ kind: 'none' }), '—');
 });
 
 test('versions keep the summary order, then those that only have series', () => {
   const { summary } = sampleMonitorData({ end: END });
-  assert.deepEqual(versionOrder(summary, [series('requestRate', 'v9', [1]), series('requestRate', 'v3', [1])]), ['v3', 'v4', 'v9']);
+  assert.deepEqual(versionOrder(summary, [series('requestRate', 'v9', [1]), series('requestRate', 'v3', [1])]), [
+    'v3',
+    'v4',
+    'v9',
+  ]);
 });
 
 test('series points become chart points in time order, nulls as gaps', () => {
-  const xy = toXY([
-    { t: 3, v: 0.5 },
-    { t: 1, v: null },
-    { t: 2, v: Number.NaN },
-  ], 100);
+  const xy = toXY(
+    [
+      { t: 3, v: 0.5 },
+      { t: 1, v: null },
+      { t: 2, v: Number.NaN },
+    ],
+    100,
+  );
   assert.deepEqual(
     xy.map((point) => point.x),
     [1, 2, 3],
@@ -114,7 +153,13 @@ test('series points become chart points in time order, nulls as gaps', () => {
 });
 
 test('one line per version, and three latency lines per version told apart by dash', () => {
-  const all = [series('errorRate', 'v4', [0.1, null]), series('errorRate', 'v3', [0.02, 0.01]), series('latencyP95', 'v3', [60]), series('latencyP50', 'v3', [20]), series('latencyP99', 'v3', [110])];
+  const all = [
+    series('errorRate', 'v4', [0.1, null]),
+    series('errorRate', 'v3', [0.02, 0.01]),
+    series('latencyP95', 'v3', [60]),
+    series('latencyP50', 'v3', [20]),
+    series('latencyP99', 'v3', [110]),
+  ];
   const errors = versionLines(all, 'errorRate', ['v3', 'v4', 'v5'], 100);
   assert.deepEqual(
     errors.map((line) => line.label),
@@ -136,7 +181,10 @@ test('one line per version, and three latency lines per version told apart by da
 
 test('the downsampling note appears only when points were dropped', () => {
   assert.equal(downsamplingNote([series('requestRate', 'v3', [1, 2])]), undefined);
-  assert.equal(downsamplingNote([{ ...series('requestRate', 'v3', [1, 2]), totalPoints: 17280 }]), '2 of 17,280 points shown');
+  assert.equal(
+    downsamplingNote([{ ...series('requestRate', 'v3', [1, 2]), totalPoints: 17280 }]),
+    '2 of 17,280 points shown',
+  );
 });
 
 test('class shares stack to 100 % at each time, with gaps where there were no predictions', () => {
@@ -185,11 +233,19 @@ const asBucket = (one: MonitorSeries): MonitorSeries => ({ ...one, bucket: true 
 
 test('numeric class labels (0 and 1) are classes, not value buckets', () => {
   const bands = predictionBands([series('prediction', 'v1', [0.6], '0'), series('prediction', 'v1', [0.4], '1')], 'v1');
-  assert.deepEqual(bands.map((band) => band.label), ['0', '1']);
+  assert.deepEqual(
+    bands.map((band) => band.label),
+    ['0', '1'],
+  );
 });
 
 test('value buckets are ordered by bound, labelled by range, and cumulative counts are differenced', () => {
-  const perBucket = [series('prediction', 'v1', [1, 0], '+Inf'), series('prediction', 'v1', [2, 1], '10'), series('prediction', 'v1', [1, 3], '5'), series('prediction', 'v1', [0, 0], '1')].map(asBucket);
+  const perBucket = [
+    series('prediction', 'v1', [1, 0], '+Inf'),
+    series('prediction', 'v1', [2, 1], '10'),
+    series('prediction', 'v1', [1, 3], '5'),
+    series('prediction', 'v1', [0, 0], '1'),
+  ].map(asBucket);
   const bands = predictionBands(perBucket, 'v1');
   assert.deepEqual(
     bands.map((band) => band.label),
@@ -201,7 +257,12 @@ test('value buckets are ordered by bound, labelled by range, and cumulative coun
     [25, 50, 25],
   );
   // The same counts as Prometheus keeps them: each bucket counts everything up to its bound.
-  const cumulative = [series('prediction', 'v1', [4, 4], '+Inf'), series('prediction', 'v1', [3, 4], '10'), series('prediction', 'v1', [1, 3], '5'), series('prediction', 'v1', [0, 0], '1')].map(asBucket);
+  const cumulative = [
+    series('prediction', 'v1', [4, 4], '+Inf'),
+    series('prediction', 'v1', [3, 4], '10'),
+    series('prediction', 'v1', [1, 3], '5'),
+    series('prediction', 'v1', [0, 0], '1'),
+  ].map(asBucket);
   assert.deepEqual(predictionBands(cumulative, 'v1'), bands);
 });
 
@@ -218,7 +279,11 @@ test('many value buckets are merged into adjacent ranges', () => {
     [40, 50, 10],
   );
   // Equal counts in every bucket are taken as they come, not as cumulative ones.
-  const flat = predictionBands(Object.keys(counts).map((le) => asBucket(series('prediction', 'v1', [1], le))), 'v1', 7);
+  const flat = predictionBands(
+    Object.keys(counts).map((le) => asBucket(series('prediction', 'v1', [1], le))),
+    'v1',
+    7,
+  );
   assert.equal(flat.length, 7);
 });
 
@@ -251,9 +316,17 @@ test('a sparkline spans its box from zero up, breaks at gaps and marks its last 
 });
 
 test('the drift table lists the most drifted features first', () => {
-  const row = (feature: string, psi: number, severity: DriftRow['severity']): DriftRow => ({ feature, kind: 'numeric', psi, ks: null, severity });
+  const row = (feature: string, psi: number, severity: DriftRow['severity']): DriftRow => ({
+    feature,
+    kind: 'numeric',
+    psi,
+    ks: null,
+    severity,
+  });
   assert.deepEqual(
-    sortDrift([row('a', 0.05, 'none'), row('b', 0.3, 'major'), row('c', 0.12, 'moderate'), row('d', 0.4, 'major')]).map((r) => r.feature),
+    sortDrift([row('a', 0.05, 'none'), row('b', 0.3, 'major'), row('c', 0.12, 'moderate'), row('d', 0.4, 'major')]).map(
+      (r) => r.feature,
+    ),
     ['d', 'b', 'c', 'a'],
   );
 });
@@ -269,7 +342,10 @@ test('the sample data is a realistic 15-minute window of two versions', () => {
   for (const s of all) {
     assert.equal(s.points.length, 180);
     assert.ok(s.points.every((p, i) => i === 0 || p.t - s.points[i - 1].t === 5000));
-    assert.ok(s.points.some((p) => p.v === null), 'a scrape gap');
+    assert.ok(
+      s.points.some((p) => p.v === null),
+      'a scrape gap',
+    );
   }
   assert.ok(summary.alerts.some((alert) => alert.rule === 'errorRate' && alert.version === 'v4'));
   assert.deepEqual(sampleMonitorData({ end: END }), sampleMonitorData({ end: END }), 'deterministic');

@@ -50,7 +50,13 @@ const FOUR_STEPS = `steps:
 
 test('dependencies come from needs, from the tables read, and from the validations of those tables', () => {
   const pipeline = parse(FOUR_STEPS);
-  assert.deepEqual(pipeline.dependencies, { raw: [], clean: ['raw'], check: ['clean'], features: ['clean', 'check'], report: ['raw', 'features'] });
+  assert.deepEqual(pipeline.dependencies, {
+    raw: [],
+    clean: ['raw'],
+    check: ['clean'],
+    features: ['clean', 'check'],
+    report: ['raw', 'features'],
+  });
   assert.deepEqual(pipeline.order, ['raw', 'clean', 'check', 'features', 'report']);
 });
 
@@ -124,7 +130,13 @@ test('unknown and self dependencies point at the item of needs', () => {
     output: a
     needs: [a, nope]
 `);
-  assert.equal(message, ["mlops.pipeline.yaml:6:13: step 'a' needs itself", "mlops.pipeline.yaml:6:16: step 'a' needs 'nope', which is not a step of this pipeline (steps: a)"].join('\n'));
+  assert.equal(
+    message,
+    [
+      "mlops.pipeline.yaml:6:13: step 'a' needs itself",
+      "mlops.pipeline.yaml:6:16: step 'a' needs 'nope', which is not a step of this pipeline (steps: a)",
+    ].join('\n'),
+  );
 });
 
 test('two steps writing one table are rejected at the second output', () => {
@@ -138,7 +150,10 @@ test('two steps writing one table are rejected at the second output', () => {
     from: b.csv
     output: T
 `);
-  assert.equal(message, "mlops.pipeline.yaml:9:5: steps 'a' and 'b' both write table 'T'; give each step its own output table");
+  assert.equal(
+    message,
+    "mlops.pipeline.yaml:9:5: steps 'a' and 'b' both write table 'T'; give each step its own output table",
+  );
 });
 
 test('one step selects itself and everything upstream of it, nothing downstream', () => {
@@ -152,11 +167,20 @@ test('the fingerprint follows the definition and the inputs, not where or how th
   const inputs = { tables: [{ table: 'customers_raw', version: 1, createdAt: '2025-01-01T00:00:00.000Z' }] };
   const base = stepFingerprint(clean!, inputs);
   assert.match(base, /^[0-9a-f]{64}$/);
-  assert.equal(stepFingerprint({ ...clean!, position: { line: 40, col: 3 }, fieldPositions: {}, description: 'now described' }, inputs), base);
+  assert.equal(
+    stepFingerprint(
+      { ...clean!, position: { line: 40, col: 3 }, fieldPositions: {}, description: 'now described' },
+      inputs,
+    ),
+    base,
+  );
   assert.notEqual(stepFingerprint({ ...clean!, sql: 'SELECT 1' } as typeof clean, inputs), base);
   assert.notEqual(stepFingerprint(clean!, { tables: [{ ...inputs.tables[0]!, version: 2 }] }), base);
   const files = { files: [{ path: 'data/a.csv', sha256: 'a'.repeat(64) }] };
-  assert.notEqual(stepFingerprint(raw!, files), stepFingerprint(raw!, { files: [{ path: 'data/a.csv', sha256: 'b'.repeat(64) }] }));
+  assert.notEqual(
+    stepFingerprint(raw!, files),
+    stepFingerprint(raw!, { files: [{ path: 'data/a.csv', sha256: 'b'.repeat(64) }] }),
+  );
   assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: undefined }] }), '{"a":[{"d":2}],"b":1}');
 });
 
@@ -173,18 +197,66 @@ test('the JSON schema and the loader accept the same fields', () => {
 
 test('the overview gives each step its dependencies, its last run and its last success', () => {
   const pipeline = parse(FOUR_STEPS);
-  const record = (step: string, status: PipelineRun['steps'][number]['status'], startedAt: string) => ({ step, kind: 'ingest' as const, status, startedAt, durationMs: 5, logs: [] });
+  const record = (step: string, status: PipelineRun['steps'][number]['status'], startedAt: string) => ({
+    step,
+    kind: 'ingest' as const,
+    status,
+    startedAt,
+    durationMs: 5,
+    logs: [],
+  });
   const runs: PipelineRun[] = [
-    { runId: 'r2', pipeline: 'mlops.pipeline.yaml', requestedStep: 'raw', status: 'failed', startedAt: '2025-01-02T00:00:00Z', finishedAt: '2025-01-02T00:00:01Z', durationMs: 1000, steps: [record('raw', 'failed', '2025-01-02T00:00:00Z')] },
-    { runId: 'other', pipeline: 'pipelines/other.yaml', status: 'succeeded', startedAt: '2025-01-01T12:00:00Z', finishedAt: '2025-01-01T12:00:01Z', durationMs: 1000, steps: [record('clean', 'succeeded', '2025-01-01T12:00:00Z')] },
-    { runId: 'r1', pipeline: 'mlops.pipeline.yaml', status: 'succeeded', startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:01Z', durationMs: 1000, steps: [record('raw', 'succeeded', '2025-01-01T00:00:00Z'), record('clean', 'succeeded', '2025-01-01T00:00:00.5Z')] },
+    {
+      runId: 'r2',
+      pipeline: 'mlops.pipeline.yaml',
+      requestedStep: 'raw',
+      status: 'failed',
+      startedAt: '2025-01-02T00:00:00Z',
+      finishedAt: '2025-01-02T00:00:01Z',
+      durationMs: 1000,
+      steps: [record('raw', 'failed', '2025-01-02T00:00:00Z')],
+    },
+    {
+      runId: 'other',
+      pipeline: 'pipelines/other.yaml',
+      status: 'succeeded',
+      startedAt: '2025-01-01T12:00:00Z',
+      finishedAt: '2025-01-01T12:00:01Z',
+      durationMs: 1000,
+      steps: [record('clean', 'succeeded', '2025-01-01T12:00:00Z')],
+    },
+    {
+      runId: 'r1',
+      pipeline: 'mlops.pipeline.yaml',
+      status: 'succeeded',
+      startedAt: '2025-01-01T00:00:00Z',
+      finishedAt: '2025-01-01T00:00:01Z',
+      durationMs: 1000,
+      steps: [
+        record('raw', 'succeeded', '2025-01-01T00:00:00Z'),
+        record('clean', 'succeeded', '2025-01-01T00:00:00.5Z'),
+      ],
+    },
   ];
-  const state = { pipelines: { 'mlops.pipeline.yaml': { raw: { fingerprint: 'f', finishedAt: '2025-01-01T00:00:00.4Z', runId: 'r1' } } } };
+  const state = {
+    pipelines: {
+      'mlops.pipeline.yaml': { raw: { fingerprint: 'f', finishedAt: '2025-01-01T00:00:00.4Z', runId: 'r1' } },
+    },
+  };
   const overview = pipelineOverview(pipeline, state, runs);
-  assert.deepEqual(overview.map((s) => s.name), pipeline.order);
+  assert.deepEqual(
+    overview.map((s) => s.name),
+    pipeline.order,
+  );
   const [raw, clean, check] = overview;
-  assert.deepEqual({ status: raw!.last?.status, runId: raw!.last?.runId, lastSucceededAt: raw!.lastSucceededAt, writes: raw!.writes }, { status: 'failed', runId: 'r2', lastSucceededAt: '2025-01-01T00:00:00.4Z', writes: 'customers_raw' });
-  assert.deepEqual({ runId: clean!.last?.runId, dependsOn: clean!.dependsOn, reads: clean!.reads }, { runId: 'r1', dependsOn: ['raw'], reads: ['customers_raw'] });
+  assert.deepEqual(
+    { status: raw!.last?.status, runId: raw!.last?.runId, lastSucceededAt: raw!.lastSucceededAt, writes: raw!.writes },
+    { status: 'failed', runId: 'r2', lastSucceededAt: '2025-01-01T00:00:00.4Z', writes: 'customers_raw' },
+  );
+  assert.deepEqual(
+    { runId: clean!.last?.runId, dependsOn: clean!.dependsOn, reads: clean!.reads },
+    { runId: 'r1', dependsOn: ['raw'], reads: ['customers_raw'] },
+  );
   assert.equal(check!.last, undefined);
   assert.deepEqual(check!.reads, ['customers']);
 });

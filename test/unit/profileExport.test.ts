@@ -6,8 +6,27 @@ import { profileCsv, profileJson } from '../../src/datasets/profileExport';
 const profile: DatasetProfile = {
   rows: 4,
   columns: [
-    { name: 'age', type: 'INTEGER', nulls: 1, distinct: 3, min: 18, max: 60, mean: 35.5, std: 12.1, quantiles: { q25: 20, q50: 30, q75: 50 }, histogram: [{ start: 18, end: 60, count: 3 }] },
-    { name: 'plan, tier', type: 'VARCHAR', nulls: 0, distinct: 2, min: 'basic', max: 'pro', topValues: [{ value: 'pro', count: 3 }] },
+    {
+      name: 'age',
+      type: 'INTEGER',
+      nulls: 1,
+      distinct: 3,
+      min: 18,
+      max: 60,
+      mean: 35.5,
+      std: 12.1,
+      quantiles: { q25: 20, q50: 30, q75: 50 },
+      histogram: [{ start: 18, end: 60, count: 3 }],
+    },
+    {
+      name: 'plan, tier',
+      type: 'VARCHAR',
+      nulls: 0,
+      distinct: 2,
+      min: 'basic',
+      max: 'pro',
+      topValues: [{ value: 'pro', count: 3 }],
+    },
   ],
 };
 

@@ -4,7 +4,17 @@ import type { ColumnProfile } from '../../src/shared/protocol';
 import { binLabels, columnDistribution, histogramBars, topValueBars } from '../../webview-ui/src/profile/chartData';
 import { columnFlags, columnStats, formatPercent, formatStat, formatTick } from '../../webview-ui/src/profile/stats';
 
-const age: ColumnProfile = { name: 'age', type: 'INTEGER', nulls: 18240, distinct: 72, min: 18, max: 89, mean: 41.27, std: 12.9, quantiles: { q25: 31, q50: 40, q75: 51 } };
+const age: ColumnProfile = {
+  name: 'age',
+  type: 'INTEGER',
+  nulls: 18240,
+  distinct: 72,
+  min: 18,
+  max: 89,
+  mean: 41.27,
+  std: 12.9,
+  quantiles: { q25: 31, q50: 40, q75: 51 },
+};
 const plan: ColumnProfile = { name: 'plan', type: 'VARCHAR', nulls: 0, distinct: 3, min: 'basic', max: 'premium' };
 
 test('percentages never round a few rows to 0% or nearly all to 100%', () => {
@@ -55,7 +65,10 @@ test('other columns: counts, then min and max as text', () => {
       { label: 'Max', text: 'premium' },
     ],
   ]);
-  assert.deepEqual(columnStats({ name: 'x', type: 'VARCHAR', nulls: 10, distinct: 0 }, 10)[0].map((stat) => stat.label), ['Nulls 100%', 'Distinct']);
+  assert.deepEqual(
+    columnStats({ name: 'x', type: 'VARCHAR', nulls: 10, distinct: 0 }, 10)[0].map((stat) => stat.label),
+    ['Nulls 100%', 'Distinct'],
+  );
 });
 
 test('flags: all null, constant, unique', () => {
@@ -81,7 +94,11 @@ test('histogram labels: three significant digits with thousands separators, more
   assert.deepEqual(binLabels([-12_345_678, 0, 12_345_678]), ['-12,300,000', '0', '12,300,000']);
   assert.deepEqual(binLabels([2001, 2002, 2003]), ['2,001', '2,002', '2,003']);
   assert.deepEqual(binLabels([1000.1, 1000.2, 1000.3]), ['1,000.1', '1,000.2', '1,000.3']);
-  assert.deepEqual(binLabels([-1, -0.5, 1.1e-16, 0.5]), ['-1', '-0.5', '0', '0.5'], 'rounding noise beside zero is zero');
+  assert.deepEqual(
+    binLabels([-1, -0.5, 1.1e-16, 0.5]),
+    ['-1', '-0.5', '0', '0.5'],
+    'rounding noise beside zero is zero',
+  );
   assert.deepEqual(binLabels([0.000012345, 0.000024691]), ['1.23e-5', '2.47e-5']);
   assert.deepEqual(binLabels([4.2e12, 8.4e12]), ['4.2e+12', '8.4e+12']);
   assert.deepEqual(binLabels([7]), ['7']);
@@ -91,15 +108,25 @@ test('histogram labels: three significant digits with thousands separators, more
 test('a column draws a histogram, its top values, or a line saying why it draws neither', () => {
   const histogram = [{ start: 18, end: 89, count: 10 }];
   assert.equal(columnDistribution({ ...age, histogram }, 100).kind, 'histogram');
-  assert.equal(columnDistribution({ ...age, histogram, distinct: 100, nulls: 0 }, 100).kind, 'histogram', 'a unique numeric column keeps its histogram');
+  assert.equal(
+    columnDistribution({ ...age, histogram, distinct: 100, nulls: 0 }, 100).kind,
+    'histogram',
+    'a unique numeric column keeps its histogram',
+  );
   const topValues = [
     { value: 'basic', count: 6 },
     { value: 'premium', count: 4 },
   ];
   assert.equal(columnDistribution({ ...plan, topValues }, 10).kind, 'topValues');
   const ids = [0, 1, 2].map((i) => ({ value: `id${i}`, count: 1 }));
-  assert.deepEqual(columnDistribution({ ...plan, distinct: 3, topValues: ids }, 3), { kind: 'note', text: 'Every value is distinct: no value is more frequent than another.' });
-  assert.deepEqual(columnDistribution({ ...plan, nulls: 10, distinct: 0 }, 10), { kind: 'note', text: 'Every value is NULL.' });
+  assert.deepEqual(columnDistribution({ ...plan, distinct: 3, topValues: ids }, 3), {
+    kind: 'note',
+    text: 'Every value is distinct: no value is more frequent than another.',
+  });
+  assert.deepEqual(columnDistribution({ ...plan, nulls: 10, distinct: 0 }, 10), {
+    kind: 'note',
+    text: 'Every value is NULL.',
+  });
   assert.deepEqual(columnDistribution(plan, 10), { kind: 'note', text: 'No distribution for this column.' });
 });
 

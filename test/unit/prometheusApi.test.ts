@@ -40,9 +40,22 @@ after(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
 
 test('a bearer token and the path prefix go with the query; the time is in seconds', async () => {
   seen = [];
-  reply = { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { version: 'v1' }, value: [1700000000.5, '3'] }] }, warnings: ['partial'] }) };
-  const result = await queryPrometheus({ url: base, token: 'tok-123' }, 'sum by (version) (x)', { time: new Date(1_700_000_000_500) });
-  assert.deepEqual(result, { resultType: 'vector', samples: [{ metric: { version: 'v1' }, time: 1700000000.5, value: 3 }], warnings: ['partial'] });
+  reply = {
+    status: 200,
+    body: JSON.stringify({
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: { version: 'v1' }, value: [1700000000.5, '3'] }] },
+      warnings: ['partial'],
+    }),
+  };
+  const result = await queryPrometheus({ url: base, token: 'tok-123' }, 'sum by (version) (x)', {
+    time: new Date(1_700_000_000_500),
+  });
+  assert.deepEqual(result, {
+    resultType: 'vector',
+    samples: [{ metric: { version: 'v1' }, time: 1700000000.5, value: 3 }],
+    warnings: ['partial'],
+  });
   const request = new URL(seen[0]!.url, 'http://x');
   assert.equal(request.pathname, '/prometheus/api/v1/query');
   assert.equal(request.searchParams.get('query'), 'sum by (version) (x)');
@@ -62,9 +75,33 @@ test('answers that are not query results are MlopsErrors naming the endpoint', a
     }
     return assert.fail('it should have failed');
   };
-  assert.match(await fails(200, '<html>Grafana</html>'), new RegExp(`^${base}/api/v1/query did not answer like the Prometheus HTTP API: <html>Grafana</html>`));
-  assert.match(await fails(503, JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' })), /answered HTTP 503 \(timeout\): query timed out.*coarser step/);
-  assert.match(await fails(403, JSON.stringify({ status: 'error', errorType: 'forbidden', error: 'no' })), /refused the credentials \(HTTP 403: no\)\. Check the token/);
-  assert.match(await fails(200, JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'lots'] }] } })), /answered data that is not a query result: "lots" is not a sample value/);
-  assert.match(await fails(200, JSON.stringify({ status: 'success', data: { resultType: 'histogram', result: [] } })), /resultType "histogram" is none of/);
+  assert.match(
+    await fails(200, '<html>Grafana</html>'),
+    new RegExp(`^${base}/api/v1/query did not answer like the Prometheus HTTP API: <html>Grafana</html>`),
+  );
+  assert.match(
+    await fails(
+      503,
+      JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }),
+    ),
+    /answered HTTP 503 \(timeout\): query timed out.*coarser step/,
+  );
+  assert.match(
+    await fails(403, JSON.stringify({ status: 'error', errorType: 'forbidden', error: 'no' })),
+    /refused the credentials \(HTTP 403: no\)\. Check the token/,
+  );
+  assert.match(
+    await fails(
+      200,
+      JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'lots'] }] },
+      }),
+    ),
+    /answered data that is not a query result: "lots" is not a sample value/,
+  );
+  assert.match(
+    await fails(200, JSON.stringify({ status: 'success', data: { resultType: 'histogram', result: [] } })),
+    /resultType "histogram" is none of/,
+  );
 });

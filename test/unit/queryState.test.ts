@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { QueryTable } from '../../src/shared/protocol';
-import { defaultQuery, insertWord, keepKnownPins, resultSummary, sqlIdentifier, versionLabel } from '../../webview-ui/src/query/queryState';
+import {
+  defaultQuery,
+  insertWord,
+  keepKnownPins,
+  resultSummary,
+  sqlIdentifier,
+  versionLabel,
+} from '../../webview-ui/src/query/queryState';
 
 const table = (name: string, versions: number[]): QueryTable => ({
   name,

@@ -9,7 +9,10 @@ test('the remote timeout: 30 s, or MLOPS_REMOTE_TIMEOUT_SECONDS; anything but se
   assert.equal(remoteTimeoutMs({ MLOPS_REMOTE_TIMEOUT_SECONDS: '2' }), 2000);
   assert.equal(remoteTimeoutMs({ MLOPS_REMOTE_TIMEOUT_SECONDS: '0.5' }), 500);
   for (const bad of ['0', '-3', 'soon', 'Infinity']) {
-    assert.throws(() => remoteTimeoutMs({ MLOPS_REMOTE_TIMEOUT_SECONDS: bad }), new RegExp(`MLOPS_REMOTE_TIMEOUT_SECONDS is '${bad}', which is not a number of seconds above 0`));
+    assert.throws(
+      () => remoteTimeoutMs({ MLOPS_REMOTE_TIMEOUT_SECONDS: bad }),
+      new RegExp(`MLOPS_REMOTE_TIMEOUT_SECONDS is '${bad}', which is not a number of seconds above 0`),
+    );
   }
   assert.equal(secondsText(30_000), '30 s');
   assert.equal(secondsText(1500), '1.5 s');

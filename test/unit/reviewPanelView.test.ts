@@ -4,7 +4,14 @@ import type { ReviewSample } from '../../src/release/review/model';
 import { keyAction, ReviewQueue, valueText } from '../../webview-ui/src/review/reviewQueue';
 
 function sample(requestId: string, disagree = true): ReviewSample {
-  return { requestId, ts: '2026-12-01T10:00:00.000Z', input: { age: 42 }, production: { version: 'v1', variant: 'production', prediction: 0 }, candidate: { version: 'v2', variant: 'candidate', prediction: disagree ? 1 : 0 }, disagree };
+  return {
+    requestId,
+    ts: '2026-12-01T10:00:00.000Z',
+    input: { age: 42 },
+    production: { version: 'v1', variant: 'production', prediction: 0 },
+    candidate: { version: 'v2', variant: 'candidate', prediction: disagree ? 1 : 0 },
+    disagree,
+  };
 }
 
 test('keys: 1-4 give a verdict, j/k and arrows move, c goes to the comment, nothing while typing', () => {

@@ -27,7 +27,8 @@ const runs = [
   run('d', { params: { model: "o'brien" }, startTime: 5 }),
   run('e', { metrics: { acc: 0.99 }, params: { model: 'rf' }, lifecycleStage: 'deleted', startTime: 4 }),
 ];
-const ids = (filter?: string, orderBy?: string[]) => searchInMemory(runs, { experimentIds: ['1'], filter, orderBy }).runs.map((r) => r.runId);
+const ids = (filter?: string, orderBy?: string[]) =>
+  searchInMemory(runs, { experimentIds: ['1'], filter, orderBy }).runs.map((r) => r.runId);
 
 test('filters join comparisons with AND, as in MLflow', () => {
   assert.deepEqual(ids("metrics.acc > 0.9 AND params.model = 'rf'"), ['a']);
@@ -44,7 +45,10 @@ test('filters join comparisons with AND, as in MLflow', () => {
 
 test('deleted runs are left out unless asked for', () => {
   assert.ok(!ids().includes('e'));
-  assert.deepEqual(searchInMemory(runs, { experimentIds: ['1'], lifecycle: 'deleted' }).runs.map((r) => r.runId), ['e']);
+  assert.deepEqual(
+    searchInMemory(runs, { experimentIds: ['1'], lifecycle: 'deleted' }).runs.map((r) => r.runId),
+    ['e'],
+  );
 });
 
 test('ordering: by the clause with missing values last, then start time descending, then run id', () => {
@@ -64,10 +68,16 @@ test('an order is a key and at most a direction, ASC or DESC; anything else is r
   ]);
   assert.throws(
     () => parseOrderBy(['metrics.acc sideways']),
-    (error: unknown) => error instanceof MlopsError && /'sideways' is not a direction in the order 'metrics.acc sideways'/.test(error.message) && /ASC or DESC/.test(error.remedy ?? ''),
+    (error: unknown) =>
+      error instanceof MlopsError &&
+      /'sideways' is not a direction in the order 'metrics.acc sideways'/.test(error.message) &&
+      /ASC or DESC/.test(error.remedy ?? ''),
   );
   assert.throws(() => parseOrderBy(['metrics.acc DESC again']), /Cannot read the order 'metrics.acc DESC again'/);
-  assert.throws(() => searchInMemory(runs, { experimentIds: ['1'], orderBy: ['metrics.acc upward'] }), /not a direction/);
+  assert.throws(
+    () => searchInMemory(runs, { experimentIds: ['1'], orderBy: ['metrics.acc upward'] }),
+    /not a direction/,
+  );
 });
 
 test('pages carry on where the last one stopped', () => {
@@ -75,7 +85,10 @@ test('pages carry on where the last one stopped', () => {
   assert.equal(first.runs.length, 3);
   assert.ok(first.nextPageToken);
   const second = searchInMemory(runs, { experimentIds: ['1'], maxResults: 3, pageToken: first.nextPageToken });
-  assert.deepEqual(second.runs.map((r) => r.runId), ['c']);
+  assert.deepEqual(
+    second.runs.map((r) => r.runId),
+    ['c'],
+  );
   assert.equal(second.nextPageToken, undefined);
   assert.throws(() => searchInMemory(runs, { experimentIds: ['1'], pageToken: 'garbage!' }), MlopsError);
 });

@@ -6,29 +6,130 @@ import type Docker from 'dockerode';
 import type { TrafficSplit } from '../../src/deploy/targets/deployTarget';
 import { checkDeploymentName } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
 import { deploymentManifest } from '../../src/deploy/targets/kubernetes/manifests';
-import { httpRouteManifest, routerDeploymentManifest, splitServiceManifest, variantDeploymentManifest } from '../../src/deploy/targets/kubernetes/splitManifests';
-import { checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload } from '../../src/deploy/targets/splitPlan';
+import {
+  httpRouteManifest,
+  routerDeploymentManifest,
+  splitServiceManifest,
+  variantDeploymentManifest,
+} from '../../src/deploy/targets/kubernetes/splitManifests';
+import {
+  checkSplit,
+  parseSplitRecord,
+  splitBackends,
+  splitRecord,
+  variantWorkload,
+} from '../../src/deploy/targets/splitPlan';
 import { checkServiceName, LABEL } from '../../src/deploy/targets/swarm/labels';
 import { hasDataToken, withDataToken } from '../../src/deploy/targets/swarm/dataTokenSecret';
-import { modelServiceSpec, routerServiceSpec, routerWithBackends, variantServiceSpec } from '../../src/deploy/targets/swarm/serviceSpec';
+import {
+  modelServiceSpec,
+  routerServiceSpec,
+  routerWithBackends,
+  variantServiceSpec,
+} from '../../src/deploy/targets/swarm/serviceSpec';
 
-const AB: TrafficSplit = { variants: [{ name: 'production', weight: 70 }, { name: 'candidate', image: 'churn:v2', weight: 30 }, { name: 'shadow', image: 'churn:v3', weight: 20, shadow: true }], stickyKey: 'header:X-User-Id' };
-const record = splitRecord(AB, new Map([['production', 'churn:v1'], ['candidate', 'churn:v2'], ['shadow', 'churn:v3']]), '2026-12-07T02:00:00.000Z');
+const AB: TrafficSplit = {
+  variants: [
+    { name: 'production', weight: 70 },
+    { name: 'candidate', image: 'churn:v2', weight: 30 },
+    { name: 'shadow', image: 'churn:v3', weight: 20, shadow: true },
+  ],
+  stickyKey: 'header:X-User-Id',
+};
+const record = splitRecord(
+  AB,
+  new Map([
+    ['production', 'churn:v1'],
+    ['candidate', 'churn:v2'],
+    ['shadow', 'churn:v3'],
+  ]),
+  '2026-12-07T02:00:00.000Z',
+);
 
 test('checkSplit accepts an A/B test with a shadow and names what is wrong otherwise', () => {
   checkSplit('churn', AB, 63);
   const fails = (split: TrafficSplit, pattern: RegExp) => assert.throws(() => checkSplit('churn', split, 63), pattern);
   fails({ variants: [{ name: 'candidate', image: 'x', weight: 1 }] }, /has no 'production' variant/);
   fails({ variants: [{ name: 'production', weight: 1 }] }, /no variant besides 'production'/);
-  fails({ variants: [{ name: 'production', weight: 1, shadow: true }, { name: 'b', weight: 1 }] }, /cannot be a shadow/);
-  fails({ variants: [{ name: 'production', weight: 1 }, { name: 'b', weight: 1 }, { name: 'b', weight: 2 }] }, /names the variant 'b' twice/);
-  fails({ variants: [{ name: 'production', weight: 1 }, { name: 'B_2', weight: 1 }] }, /'B_2' is not a valid variant name/);
-  fails({ variants: [{ name: 'production', weight: 1 }, { name: 'b', weight: -1 }] }, /weight of variant 'b' must be a number, 0 or more, not -1/);
-  fails({ variants: [{ name: 'production', weight: 1 }, { name: 'b', weight: 150, shadow: true }] }, /shadow variant 'b'.*at most 100, not 150/);
-  fails({ variants: [{ name: 'production', weight: 0 }, { name: 'b', weight: 10, shadow: true }] }, /sends no live traffic/);
-  fails({ variants: [{ name: 'production', weight: 1 }, { name: 'b', weight: 1, replicas: 0 }] }, /replicas of variant 'b'/);
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 1, shadow: true },
+        { name: 'b', weight: 1 },
+      ],
+    },
+    /cannot be a shadow/,
+  );
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 1 },
+        { name: 'b', weight: 1 },
+        { name: 'b', weight: 2 },
+      ],
+    },
+    /names the variant 'b' twice/,
+  );
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 1 },
+        { name: 'B_2', weight: 1 },
+      ],
+    },
+    /'B_2' is not a valid variant name/,
+  );
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 1 },
+        { name: 'b', weight: -1 },
+      ],
+    },
+    /weight of variant 'b' must be a number, 0 or more, not -1/,
+  );
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 1 },
+        { name: 'b', weight: 150, shadow: true },
+      ],
+    },
+    /shadow variant 'b'.*at most 100, not 150/,
+  );
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 0 },
+        { name: 'b', weight: 10, shadow: true },
+      ],
+    },
+    /sends no live traffic/,
+  );
+  fails(
+    {
+      variants: [
+        { name: 'production', weight: 1 },
+        { name: 'b', weight: 1, replicas: 0 },
+      ],
+    },
+    /replicas of variant 'b'/,
+  );
   fails({ ...AB, stickyKey: 'cookie:id' }, /'cookie:id' is neither header:NAME nor field:NAME/);
-  assert.throws(() => checkSplit('a'.repeat(48), { variants: [{ name: 'production', weight: 1 }, { name: 'candidate-long', weight: 1 }] }, 63), /longer than 63 characters/);
+  assert.throws(
+    () =>
+      checkSplit(
+        'a'.repeat(48),
+        {
+          variants: [
+            { name: 'production', weight: 1 },
+            { name: 'candidate-long', weight: 1 },
+          ],
+        },
+        63,
+      ),
+    /longer than 63 characters/,
+  );
 });
 
 test('deployment names with two dashes in a row are refused on both targets, as they name variants', () => {
@@ -56,40 +157,121 @@ const dataToken = { id: 's1', name: 'mlops-churn-data-token' };
 const TOKEN_FILE = 'MLOPS_DATA_TOKEN_FILE=/run/secrets/mlops-data-token';
 
 test('a Swarm variant runs the production task template under its own name and image; the router env changes and comes back', () => {
-  const production = modelServiceSpec({ spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, limits: { cpus: 1 }, publishedPort: 9000 }, imageRef: 'churn:v1', revision: 3, stableRevision: null, modelImage: true, networkId: 'net1', dataToken });
-  const variant = variantServiceSpec(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2, shadow: true });
+  const production = modelServiceSpec({
+    spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, limits: { cpus: 1 }, publishedPort: 9000 },
+    imageRef: 'churn:v1',
+    revision: 3,
+    stableRevision: null,
+    modelImage: true,
+    networkId: 'net1',
+    dataToken,
+  });
+  const variant = variantServiceSpec(production, {
+    deployment: 'churn',
+    variant: 'candidate',
+    image: 'churn:v2',
+    replicas: 2,
+    shadow: true,
+  });
   const container = (variant.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!;
   assert.equal(variant.Name, 'churn--candidate');
-  assert.deepEqual(container.Env, ['A=1', TOKEN_FILE, 'MLOPS_VARIANT=candidate', 'MLOPS_SHADOW=1'], 'the variant logs its name and shadow flag without the router too');
-  assert.deepEqual(container.Secrets, [{ SecretID: 's1', SecretName: 'mlops-churn-data-token', File: { Name: 'mlops-data-token', UID: '0', GID: '0', Mode: 0o444 } }], 'the variant reads the deployment\'s data token');
-  assert.deepEqual(variant.Labels, { [LABEL.deployment]: 'churn', [LABEL.role]: 'variant', [LABEL.variant]: 'candidate' });
+  assert.deepEqual(
+    container.Env,
+    ['A=1', TOKEN_FILE, 'MLOPS_VARIANT=candidate', 'MLOPS_SHADOW=1'],
+    'the variant logs its name and shadow flag without the router too',
+  );
+  assert.deepEqual(
+    container.Secrets,
+    [
+      {
+        SecretID: 's1',
+        SecretName: 'mlops-churn-data-token',
+        File: { Name: 'mlops-data-token', UID: '0', GID: '0', Mode: 0o444 },
+      },
+    ],
+    "the variant reads the deployment's data token",
+  );
+  assert.deepEqual(variant.Labels, {
+    [LABEL.deployment]: 'churn',
+    [LABEL.role]: 'variant',
+    [LABEL.variant]: 'candidate',
+  });
   assert.equal(container.Image, 'churn:v2');
   assert.ok(container.HealthCheck, 'the model health check is kept');
-  assert.deepEqual((variant.TaskTemplate as Docker.ContainerTaskSpec).Networks, [{ Target: 'net1', Aliases: ['churn--candidate'] }]);
+  assert.deepEqual((variant.TaskTemplate as Docker.ContainerTaskSpec).Networks, [
+    { Target: 'net1', Aliases: ['churn--candidate'] },
+  ]);
   assert.equal((variant.TaskTemplate as Docker.ContainerTaskSpec).Resources?.Limits?.NanoCPUs, 1e9);
   assert.deepEqual(variant.Mode, { Replicated: { Replicas: 2 } });
   assert.deepEqual(variant.EndpointSpec, { Mode: 'dnsrr' });
 
-  const router = routerServiceSpec({ name: 'churn', image: 'churn:v1', containerPort: 8080, publishedPort: 9000, networkId: 'net1', dataToken });
+  const router = routerServiceSpec({
+    name: 'churn',
+    image: 'churn:v1',
+    containerPort: 8080,
+    publishedPort: 9000,
+    networkId: 'net1',
+    dataToken,
+  });
   assert.ok(hasDataToken(router) && hasDataToken(production));
-  assert.equal(hasDataToken(withDataToken(router, dataToken)) && (withDataToken(router, dataToken).TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Secrets!.length, 1, 'adding it again changes nothing');
-  const routed = routerWithBackends(router, { backends: '[1]', stickyKey: 'header:X-User-Id', split: '{"s":1}', image: 'churn:v2' });
+  assert.equal(
+    hasDataToken(withDataToken(router, dataToken)) &&
+      (withDataToken(router, dataToken).TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Secrets!.length,
+    1,
+    'adding it again changes nothing',
+  );
+  const routed = routerWithBackends(router, {
+    backends: '[1]',
+    stickyKey: 'header:X-User-Id',
+    split: '{"s":1}',
+    image: 'churn:v2',
+  });
   const env = (spec: Docker.ServiceSpec) => (spec.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Env;
-  assert.deepEqual(env(routed), ['MLOPS_ROUTER_BACKENDS=[1]', 'MLOPS_ROUTER_STICKY_KEY=header:X-User-Id', 'PORT=8080', TOKEN_FILE]);
+  assert.deepEqual(env(routed), [
+    'MLOPS_ROUTER_BACKENDS=[1]',
+    'MLOPS_ROUTER_STICKY_KEY=header:X-User-Id',
+    'PORT=8080',
+    TOKEN_FILE,
+  ]);
   assert.equal((routed.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Image, 'churn:v2');
   assert.equal(routed.Labels?.[LABEL.split], '{"s":1}');
   const back = routerWithBackends(routed, { backends: '[2]', stickyKey: null, split: null });
   assert.deepEqual(env(back), ['MLOPS_ROUTER_BACKENDS=[2]', 'PORT=8080', TOKEN_FILE]);
   assert.equal(back.Labels?.[LABEL.split], undefined);
-  assert.equal((back.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Image, 'churn:v2', 'the router keeps its newer image');
+  assert.equal(
+    (back.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Image,
+    'churn:v2',
+    'the router keeps its newer image',
+  );
 });
 
 test('Kubernetes: a variant Deployment and Service select only the variant; the HTTPRoute weighs and mirrors; the router gets the groups', () => {
-  const production = deploymentManifest({ spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, progressDeadlineSeconds: 30 }, namespace: 'ml', imageRef: 'churn:v1', modelImage: true, gitCommit: null, mlflowRunId: null, deployedBy: 'a@b', deployedAt: 'now', pullSecret: 'secret' });
-  const variant = variantDeploymentManifest(production, { deployment: 'churn', variant: 'candidate', image: 'churn:v2', replicas: 2, shadow: false, namespace: 'ml' });
+  const production = deploymentManifest({
+    spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, progressDeadlineSeconds: 30 },
+    namespace: 'ml',
+    imageRef: 'churn:v1',
+    modelImage: true,
+    gitCommit: null,
+    mlflowRunId: null,
+    deployedBy: 'a@b',
+    deployedAt: 'now',
+    pullSecret: 'secret',
+  });
+  const variant = variantDeploymentManifest(production, {
+    deployment: 'churn',
+    variant: 'candidate',
+    image: 'churn:v2',
+    replicas: 2,
+    shadow: false,
+    namespace: 'ml',
+  });
   assert.equal(variant.metadata?.name, 'churn--candidate');
   assert.deepEqual(variant.spec?.selector.matchLabels, { 'mlops.dev/deployment': 'churn--candidate' });
-  assert.equal(variant.spec?.template.metadata?.labels?.['mlops.dev/deployment'], 'churn--candidate', 'the production Service (mlops.dev/deployment=churn) never selects a variant pod');
+  assert.equal(
+    variant.spec?.template.metadata?.labels?.['mlops.dev/deployment'],
+    'churn--candidate',
+    'the production Service (mlops.dev/deployment=churn) never selects a variant pod',
+  );
   assert.equal(variant.metadata?.labels?.['mlops.dev/split-of'], 'churn');
   assert.equal(variant.metadata?.labels?.['mlops.dev/variant'], 'candidate');
   const container = variant.spec?.template.spec?.containers[0];
@@ -103,19 +285,46 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   assert.deepEqual(variant.spec?.template.spec?.imagePullSecrets, [{ name: 'secret' }]);
   assert.equal(variant.spec?.progressDeadlineSeconds, 30);
   assert.equal(variant.spec?.replicas, 2);
-  assert.deepEqual(splitServiceManifest({ deployment: 'churn', workload: 'churn--candidate', variant: 'candidate', namespace: 'ml' }).spec?.selector, { 'mlops.dev/deployment': 'churn--candidate' });
+  assert.deepEqual(
+    splitServiceManifest({ deployment: 'churn', workload: 'churn--candidate', variant: 'candidate', namespace: 'ml' })
+      .spec?.selector,
+    { 'mlops.dev/deployment': 'churn--candidate' },
+  );
 
-  const route = httpRouteManifest({ deployment: 'churn', namespace: 'ml', gateway: 'mlops', record, sessionPersistence: true }) as { spec: { parentRefs: unknown; rules: Record<string, unknown>[] } };
+  const route = httpRouteManifest({
+    deployment: 'churn',
+    namespace: 'ml',
+    gateway: 'mlops',
+    record,
+    sessionPersistence: true,
+  }) as { spec: { parentRefs: unknown; rules: Record<string, unknown>[] } };
   assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
   assert.deepEqual(route.spec.rules[0], {
-    backendRefs: [{ name: 'churn', port: 80, weight: 70 }, { name: 'churn--candidate', port: 80, weight: 30 }],
-    filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'churn--shadow', port: 80 }, percent: 20 } }],
+    backendRefs: [
+      { name: 'churn', port: 80, weight: 70 },
+      { name: 'churn--candidate', port: 80, weight: 30 },
+    ],
+    filters: [
+      { type: 'RequestMirror', requestMirror: { backendRef: { name: 'churn--shadow', port: 80 }, percent: 20 } },
+    ],
     sessionPersistence: { type: 'Header', sessionName: 'X-User-Id' },
   });
-  const withoutPersistence = httpRouteManifest({ deployment: 'churn', namespace: 'ml', gateway: 'mlops', record, sessionPersistence: false }) as { spec: { rules: Record<string, unknown>[] } };
+  const withoutPersistence = httpRouteManifest({
+    deployment: 'churn',
+    namespace: 'ml',
+    gateway: 'mlops',
+    record,
+    sessionPersistence: false,
+  }) as { spec: { rules: Record<string, unknown>[] } };
   assert.equal(withoutPersistence.spec.rules[0]!.sessionPersistence, undefined);
 
-  const router = routerDeploymentManifest({ deployment: 'churn', namespace: 'ml', image: 'churn:v2', record, backends: '[]' });
+  const router = routerDeploymentManifest({
+    deployment: 'churn',
+    namespace: 'ml',
+    image: 'churn:v2',
+    record,
+    backends: '[]',
+  });
   assert.equal(router.metadata?.name, 'churn-router');
   assert.deepEqual(router.spec?.template.spec?.containers[0]?.command, ['python3', '-m', 'mlops_runtime.router']);
   assert.deepEqual(router.spec?.template.spec?.containers[0]?.env, [

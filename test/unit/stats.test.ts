@@ -22,7 +22,7 @@ test('the special functions match their closed forms', () => {
 
 test('the two-proportion interval is the unpooled normal one and swapping the groups mirrors the result', () => {
   const ab = twoProportionTest(40, 200, 55, 210);
-  const se = Math.sqrt((0.2 * 0.8) / 200 + (55 / 210) * (1 - 55 / 210) / 210);
+  const se = Math.sqrt((0.2 * 0.8) / 200 + ((55 / 210) * (1 - 55 / 210)) / 210);
   close(ab.estimate, 55 / 210 - 0.2);
   close(ab.ciHigh - ab.estimate, 1.959963984540054 * se, 1e-12);
   close(ab.estimate - ab.ciLow, 1.959963984540054 * se, 1e-12);
@@ -57,8 +57,14 @@ test("Welch's test is 1 for equal means, mirrors when swapped, and narrows with 
 test('groups without spread give NaN rather than a false certainty, and bad input is named', () => {
   assert.ok(Number.isNaN(welchTest([2, 2, 2], [2, 2]).pValue));
   assert.ok(Number.isNaN(twoProportionTest(0, 10, 0, 12).pValue));
-  assert.throws(() => welchTest([1], [1, 2]), (error: unknown) => error instanceof MlopsError && /at least 2 values/.test(error.message));
-  assert.throws(() => twoProportionTest(11, 10, 1, 10), (error: unknown) => error instanceof MlopsError && /more successes than observations/.test(error.message));
+  assert.throws(
+    () => welchTest([1], [1, 2]),
+    (error: unknown) => error instanceof MlopsError && /at least 2 values/.test(error.message),
+  );
+  assert.throws(
+    () => twoProportionTest(11, 10, 1, 10),
+    (error: unknown) => error instanceof MlopsError && /more successes than observations/.test(error.message),
+  );
   assert.throws(() => twoProportionTest(1, 0, 1, 10), MlopsError);
   assert.throws(() => welchTest([1, 2], [3, 4], 95), /between 0 and 1/);
 });

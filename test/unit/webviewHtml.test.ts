@@ -23,7 +23,10 @@ test('the panel page carries the nonce on its script and escapes its title', () 
     scriptUri: 'vscode-webview://abc/dist/webview/environment.js',
     codiconsUri: 'vscode-webview://abc/dist/codicons/codicon.css',
   });
-  assert.match(html, /<script type="module" nonce="N0NCE" src="vscode-webview:\/\/abc\/dist\/webview\/environment.js">/);
+  assert.match(
+    html,
+    /<script type="module" nonce="N0NCE" src="vscode-webview:\/\/abc\/dist\/webview\/environment.js">/,
+  );
   assert.match(html, /<title>Runs &#60;of&#62; &#34;x&#34;<\/title>/);
   assert.match(html, /id="vscode-codicon-stylesheet"/);
   assert.equal((html.match(/<script/g) ?? []).length, 1);

@@ -14,7 +14,21 @@
 // An append makes a version of the previous version's parts, hard-linked (no copy, and no later
 // write can change them: a part is never written in place), plus one new part.
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MlopsError } from '../../shared/errors';
@@ -36,7 +50,10 @@ export interface Manifest extends LakeTableVersion {
 
 export function checkTableName(table: string): void {
   if (!TABLE_NAME.test(table)) {
-    throw new MlopsError(`'${table}' is not a valid table name.`, 'A table name starts with a letter or _ and holds only letters, digits and _ (for example sales_2024).');
+    throw new MlopsError(
+      `'${table}' is not a valid table name.`,
+      'A table name starts with a letter or _ and holds only letters, digits and _ (for example sales_2024).',
+    );
   }
 }
 
@@ -73,9 +90,18 @@ export function readManifest(root: string, table: string, version: number): Mani
   try {
     manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   } catch (error) {
-    throw new MlopsError(`${path} cannot be read: ${(error as Error).message}.`, 'Restore the file, or delete its version folder to drop the version.', { cause: error });
+    throw new MlopsError(
+      `${path} cannot be read: ${(error as Error).message}.`,
+      'Restore the file, or delete its version folder to drop the version.',
+      { cause: error },
+    );
   }
-  if (manifest.format !== MANIFEST_FORMAT || manifest.table !== table || manifest.version !== version || !Array.isArray(manifest.files)) {
+  if (
+    manifest.format !== MANIFEST_FORMAT ||
+    manifest.table !== table ||
+    manifest.version !== version ||
+    !Array.isArray(manifest.files)
+  ) {
     throw new MlopsError(`${path} is not a manifest of ${table} version ${version} that this extension can read.`);
   }
   return manifest;
@@ -191,7 +217,8 @@ export function sweep(root: string, table: string): void {
     }
   }
   for (const name of readDir(tableDir(root, table))) {
-    if (name.startsWith('.lock.') && !isAlive(Number(name.split('.')[2]))) rmSync(join(tableDir(root, table), name), { force: true });
+    if (name.startsWith('.lock.') && !isAlive(Number(name.split('.')[2])))
+      rmSync(join(tableDir(root, table), name), { force: true });
   }
 }
 

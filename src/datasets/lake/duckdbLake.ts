@@ -6,8 +6,34 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MlopsError } from '../../shared/errors';
-import type { AppendOptions, Column, IngestOptions, Lake, LakeAppend, LakeTable, LakeTableVersion, QueryResult, SchemaChange, SourceFile } from '../model';
-import { checkTableName, commit, linkPart, lockTable, makeStaging, MAX_PARTS, parquetFiles, publicVersion, readManifest, sweep, tableNames, versionDir, versionNumbers, type Manifest } from './catalog';
+import type {
+  AppendOptions,
+  Column,
+  IngestOptions,
+  Lake,
+  LakeAppend,
+  LakeTable,
+  LakeTableVersion,
+  QueryResult,
+  SchemaChange,
+  SourceFile,
+} from '../model';
+import {
+  checkTableName,
+  commit,
+  linkPart,
+  lockTable,
+  makeStaging,
+  MAX_PARTS,
+  parquetFiles,
+  publicVersion,
+  readManifest,
+  sweep,
+  tableNames,
+  versionDir,
+  versionNumbers,
+  type Manifest,
+} from './catalog';
 import { sqlIdentifier, sqlList, sqlString } from '../sql';
 import { cells, columnsOf, countStatements, describe, openDuckDb, statementText, type DuckDb } from '../duckdb';
 import { hashFiles, stampOf, type FileStamp } from './fileHash';
@@ -27,7 +53,10 @@ async function singleQuery(connection: DuckDBConnection, sql: string): Promise<s
   const count = await countStatements(connection, sql);
   if (count === 0) throw new MlopsError('The query is empty.', 'Write a SELECT over the lake tables.');
   if (count !== undefined && count > 1) {
-    throw new MlopsError(`The SQL holds ${count} statements, where a write takes one query; none of them was run.`, "Keep the query and remove what follows its first ';'.");
+    throw new MlopsError(
+      `The SQL holds ${count} statements, where a write takes one query; none of them was run.`,
+      "Keep the query and remove what follows its first ';'.",
+    );
   }
   return count === undefined ? sql : statementText(connection, sql);
 }
@@ -65,7 +94,12 @@ export class DuckDbLake implements Lake {
     checkTableName(table);
     const files = (await resolveSources(sources, this.cwd)).map((path) => ({ path, format: formatOf(path) }));
     const stamps = new Map<string, FileStamp>(files.map(({ path }) => [path, stampOf(path)]));
-    for (const [path, stamp] of stamps) if (stamp.bytes === 0) throw new MlopsError(`Cannot ingest ${path}: the file is empty.`, 'Remove it from the sources; the lake was not changed.');
+    for (const [path, stamp] of stamps)
+      if (stamp.bytes === 0)
+        throw new MlopsError(
+          `Cannot ingest ${path}: the file is empty.`,
+          'Remove it from the sources; the lake was not changed.',
+        );
     const paths = files.map((f) => f.path);
     let delimiter = ',';
     return this.write(table, options, {
@@ -76,13 +110,19 @@ export class DuckDbLake implements Lake {
       },
       sources: (signal) => hashFiles(paths, { signal }),
       async explain(error, connection) {
-        return (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) || explainReadError(error, files);
+        return (
+          (isSnifferFailure(error) && (await diagnoseCsv(connection, files, delimiter))) ||
+          explainReadError(error, files)
+        );
       },
       verify() {
         for (const [path, stamp] of stamps) {
           const now = stampOf(path);
           if (now.bytes !== stamp.bytes || now.mtimeMs !== stamp.mtimeMs) {
-            throw new MlopsError(`${path} changed while it was being ingested.`, 'Ingest it again once it is no longer being written.');
+            throw new MlopsError(
+              `${path} changed while it was being ingested.`,
+              'Ingest it again once it is no longer being written.',
+            );
           }
         }
       },
@@ -106,42 +146,65 @@ export class DuckDbLake implements Lake {
   async append(table: string, sql: string, options: AppendOptions = {}): Promise<LakeAppend> {
     checkTableName(table);
     const { signal, onProgress } = options;
-    return this.locked(table, 'Appending to', signal, async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
-      const compacted = previous !== undefined && previous.files.length + 1 > MAX_PARTS;
-      // The previous parts first, so that a version never lists a part it does not hold.
-      const kept = previous && !compacted ? previous.files : [];
-      for (const file of kept) linkPart(join(versionDir(this.root, table, previousNumber!), file.name), join(staging, file.name));
-      const partName = compacted || !previous ? PART : nextPart(previous.files);
-      const part = join(staging, partName);
-      const previousFiles = previous ? parquetFiles(this.root, table, previousNumber!) : [];
-      const written = await this.withSession(join(staging, 'tmp'), (session) =>
-        this.writeAppend(session, { table, version, sql, part, previous, previousFiles, compacted, key: options.key ?? [], signal, onProgress, cancelled }),
-      );
-      if (signal?.aborted) throw cancelled();
-      rmSync(join(staging, 'tmp'), { recursive: true, force: true });
-      if (previous && written.appended === 0) return { version: publicVersion(previous), appended: 0, skipped: written.skipped, compacted: false };
-      onProgress?.(`Committing ${table} version ${version}`);
-      const manifest: Manifest = {
-        format: 1,
-        table,
-        version,
-        createdAt: new Date().toISOString(),
-        sources: [],
-        ...(options.producedBy ? { producedBy: options.producedBy } : {}),
-        rows: (compacted ? 0 : (previous?.rows ?? 0)) + written.rows,
-        schema: written.schema,
-        schemaChanges: [],
-        files: [...kept, { name: partName, bytes: statSync(part).size }],
-      };
-      commit(manifest);
-      return { version: publicVersion(manifest), appended: written.appended, skipped: written.skipped, compacted };
-    });
+    return this.locked(
+      table,
+      'Appending to',
+      signal,
+      async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
+        const compacted = previous !== undefined && previous.files.length + 1 > MAX_PARTS;
+        // The previous parts first, so that a version never lists a part it does not hold.
+        const kept = previous && !compacted ? previous.files : [];
+        for (const file of kept)
+          linkPart(join(versionDir(this.root, table, previousNumber!), file.name), join(staging, file.name));
+        const partName = compacted || !previous ? PART : nextPart(previous.files);
+        const part = join(staging, partName);
+        const previousFiles = previous ? parquetFiles(this.root, table, previousNumber!) : [];
+        const written = await this.withSession(join(staging, 'tmp'), (session) =>
+          this.writeAppend(session, {
+            table,
+            version,
+            sql,
+            part,
+            previous,
+            previousFiles,
+            compacted,
+            key: options.key ?? [],
+            signal,
+            onProgress,
+            cancelled,
+          }),
+        );
+        if (signal?.aborted) throw cancelled();
+        rmSync(join(staging, 'tmp'), { recursive: true, force: true });
+        if (previous && written.appended === 0)
+          return { version: publicVersion(previous), appended: 0, skipped: written.skipped, compacted: false };
+        onProgress?.(`Committing ${table} version ${version}`);
+        const manifest: Manifest = {
+          format: 1,
+          table,
+          version,
+          createdAt: new Date().toISOString(),
+          sources: [],
+          ...(options.producedBy ? { producedBy: options.producedBy } : {}),
+          rows: (compacted ? 0 : (previous?.rows ?? 0)) + written.rows,
+          schema: written.schema,
+          schemaChanges: [],
+          files: [...kept, { name: partName, bytes: statSync(part).size }],
+        };
+        commit(manifest);
+        return { version: publicVersion(manifest), appended: written.appended, skipped: written.skipped, compacted };
+      },
+    );
   }
 
   async tables(): Promise<LakeTable[]> {
     return tableNames(this.root).map((name) => {
       const versions = versionNumbers(this.root, name);
-      return { name, latest: publicVersion(readManifest(this.root, name, versions.at(-1)!)), versions: versions.length };
+      return {
+        name,
+        latest: publicVersion(readManifest(this.root, name, versions.at(-1)!)),
+        versions: versions.length,
+      };
     });
   }
 
@@ -154,7 +217,8 @@ export class DuckDbLake implements Lake {
 
   async query(sql: string, options: { versions?: Record<string, number>; limit?: number } = {}): Promise<QueryResult> {
     const limit = options.limit ?? DEFAULT_QUERY_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw new MlopsError(`The row limit must be a whole number above 0, not ${limit}.`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new MlopsError(`The row limit must be a whole number above 0, not ${limit}.`);
     return this.withSession(join(tmpdir(), `mlops-lake-${process.pid}`), async ({ connection }) => {
       await this.createViews(connection, sql, options.versions ?? {});
       try {
@@ -189,7 +253,11 @@ export class DuckDbLake implements Lake {
 
   private checkClash(table: string): void {
     const clash = tableNames(this.root).find((name) => name !== table && name.toLowerCase() === table.toLowerCase());
-    if (clash) throw new MlopsError(`Table ${table} would clash with table ${clash}: SQL does not tell names apart by case.`, `Write to ${clash}, or choose another name.`);
+    if (clash)
+      throw new MlopsError(
+        `Table ${table} would clash with table ${clash}: SQL does not tell names apart by case.`,
+        `Write to ${clash}, or choose another name.`,
+      );
   }
 
   /**
@@ -213,7 +281,12 @@ export class DuckDbLake implements Lake {
     },
   ): Promise<{ rows: number; appended: number; skipped: number; schema: Column[] }> {
     const { table, previous, signal, onProgress, cancelled } = job;
-    const statements = interruptible(connection, { signal, stopped: () => this.closed, cancelled, explain: (error) => this.sqlError(error) });
+    const statements = interruptible(connection, {
+      signal,
+      stopped: () => this.closed,
+      cancelled,
+      explain: (error) => this.sqlError(error),
+    });
     const duck = statements.run;
     const count = async (sql: string) => Number((await duck(() => connection.runAndReadAll(sql))).getRows()[0][0]);
     try {
@@ -231,7 +304,11 @@ export class DuckDbLake implements Lake {
         }
       }
       const names = (previous?.schema ?? schema).map((column) => column.name);
-      for (const column of job.key) if (!names.includes(column)) throw new MlopsError(`Cannot append to ${table}: the key column ${column} is not one of its columns (${names.join(', ')}).`);
+      for (const column of job.key)
+        if (!names.includes(column))
+          throw new MlopsError(
+            `Cannot append to ${table}: the key column ${column} is not one of its columns (${names.join(', ')}).`,
+          );
       const columns = names.map(sqlIdentifier).join(', ');
       const key = job.key.map(sqlIdentifier);
       // With a key, the rows are materialised once: counted, then filtered, without running the query twice.
@@ -247,13 +324,19 @@ export class DuckDbLake implements Lake {
           : '';
       const once = key.length ? ` QUALIFY row_number() OVER (PARTITION BY ${key.join(', ')}) = 1` : '';
       const fresh = `SELECT ${columns} FROM ${incoming}${known}${once}`;
-      const rows = job.compacted ? `SELECT ${columns} FROM read_parquet(${sqlList(job.previousFiles)}) UNION ALL (${fresh})` : fresh;
+      const rows = job.compacted
+        ? `SELECT ${columns} FROM read_parquet(${sqlList(job.previousFiles)}) UNION ALL (${fresh})`
+        : fresh;
       const writing = `Writing Parquet for ${table} version ${job.version}${job.compacted ? ' (compacting its parts into one)' : ''}`;
       // zstd's fastest level: appends are frequent (request logs), and compaction rewrites them anyway.
-      const written = await statements.reporting(writing, onProgress, () => count(`COPY (${rows}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`));
+      const written = await statements.reporting(writing, onProgress, () =>
+        count(`COPY (${rows}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`),
+      );
       const appended = job.compacted ? written - previous!.rows : written;
       // A first version's schema is what its Parquet reads back as, as for other writes.
-      const stored = previous?.schema ?? (await duck(() => describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`)));
+      const stored =
+        previous?.schema ??
+        (await duck(() => describe(connection, `SELECT * FROM read_parquet(${sqlString(job.part)})`)));
       return { rows: written, appended, skipped: (offered ?? appended) - appended, schema: stored };
     } finally {
       statements.dispose();
@@ -262,7 +345,12 @@ export class DuckDbLake implements Lake {
 
   private noTable(table: string): MlopsError {
     const names = tableNames(this.root);
-    return new MlopsError(`The lake ${this.root} has no table ${table}.`, names.length ? `Its tables: ${names.join(', ')}.` : 'It has no tables yet: ingest files first (mlops lake ingest FILE --table NAME).');
+    return new MlopsError(
+      `The lake ${this.root} has no table ${table}.`,
+      names.length
+        ? `Its tables: ${names.join(', ')}.`
+        : 'It has no tables yet: ingest files first (mlops lake ingest FILE --table NAME).',
+    );
   }
 
   /**
@@ -274,7 +362,8 @@ export class DuckDbLake implements Lake {
     for (const [table, version] of Object.entries(pins)) {
       if (!names.includes(table)) throw this.noTable(table);
       const versions = versionNumbers(this.root, table);
-      if (!versions.includes(version)) throw new MlopsError(`Table ${table} has no version ${version}.`, `Its versions: ${versions.join(', ')}.`);
+      if (!versions.includes(version))
+        throw new MlopsError(`Table ${table} has no version ${version}.`, `Its versions: ${versions.join(', ')}.`);
     }
     const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
     for (const table of names.filter((name) => words.has(name.toLowerCase()))) {
@@ -283,7 +372,11 @@ export class DuckDbLake implements Lake {
       try {
         await connection.run(`CREATE VIEW ${sqlIdentifier(table)} AS SELECT * FROM read_parquet(${sqlList(files)})`);
       } catch (error) {
-        throw new MlopsError(`Table ${table} version ${version} cannot be read: ${(error as Error).message.split('\n')[0]}`, 'Its files were changed or damaged outside the lake; pin another version, or write a new one.', { cause: error });
+        throw new MlopsError(
+          `Table ${table} version ${version} cannot be read: ${(error as Error).message.split('\n')[0]}`,
+          'Its files were changed or damaged outside the lake; pin another version, or write a new one.',
+          { cause: error },
+        );
       }
     }
   }
@@ -292,40 +385,51 @@ export class DuckDbLake implements Lake {
     const message = (error as Error)?.message ?? String(error);
     const missingTable = /Table with name (\S+) does not exist/.exec(message)?.[1];
     const names = tableNames(this.root);
-    const remedy = missingTable ? (names.length ? `The lake tables are: ${names.join(', ')}.` : `The lake ${this.root} has no tables yet.`) : undefined;
+    const remedy = missingTable
+      ? names.length
+        ? `The lake tables are: ${names.join(', ')}.`
+        : `The lake ${this.root} has no tables yet.`
+      : undefined;
     const cleaned = message.replace(/^Failed to extract statements: /, '').replace(/\nDid you mean "[^"]*"\?/, '');
     return new MlopsError(`SQL error: ${cleaned}`, remedy, { cause: error });
   }
 
   private async write(table: string, options: IngestOptions, input: WriteInput): Promise<LakeTableVersion> {
     const { signal, onProgress } = options;
-    return this.locked(table, 'Writing', signal, async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
-      const check = (schema: Column[]) => {
-        const changes = schemaChanges(previous?.schema, schema);
-        if (changes.length && !options.allowSchemaChange) throw schemaChangeError(table, previousNumber!, changes);
-        return changes;
-      };
-      const part = join(staging, PART);
-      const written = await this.withSession(join(staging, 'tmp'), (session) => this.writeParquet(session, { table, version, part, input, check, signal, onProgress, cancelled }));
-      input.verify();
-      if (signal?.aborted) throw cancelled();
-      onProgress?.(`Committing ${table} version ${version}`);
-      rmSync(join(staging, 'tmp'), { recursive: true, force: true });
-      const manifest: Manifest = {
-        format: 1,
-        table,
-        version,
-        createdAt: new Date().toISOString(),
-        sources: written.sources,
-        ...(options.producedBy ? { producedBy: options.producedBy } : {}),
-        rows: written.rows,
-        schema: written.schema,
-        schemaChanges: written.schemaChanges,
-        files: [{ name: PART, bytes: statSync(part).size }],
-      };
-      commit(manifest);
-      return publicVersion(manifest);
-    });
+    return this.locked(
+      table,
+      'Writing',
+      signal,
+      async ({ previous, previousNumber, version, staging, cancelled, commit }) => {
+        const check = (schema: Column[]) => {
+          const changes = schemaChanges(previous?.schema, schema);
+          if (changes.length && !options.allowSchemaChange) throw schemaChangeError(table, previousNumber!, changes);
+          return changes;
+        };
+        const part = join(staging, PART);
+        const written = await this.withSession(join(staging, 'tmp'), (session) =>
+          this.writeParquet(session, { table, version, part, input, check, signal, onProgress, cancelled }),
+        );
+        input.verify();
+        if (signal?.aborted) throw cancelled();
+        onProgress?.(`Committing ${table} version ${version}`);
+        rmSync(join(staging, 'tmp'), { recursive: true, force: true });
+        const manifest: Manifest = {
+          format: 1,
+          table,
+          version,
+          createdAt: new Date().toISOString(),
+          sources: written.sources,
+          ...(options.producedBy ? { producedBy: options.producedBy } : {}),
+          rows: written.rows,
+          schema: written.schema,
+          schemaChanges: written.schemaChanges,
+          files: [{ name: PART, bytes: statSync(part).size }],
+        };
+        commit(manifest);
+        return publicVersion(manifest);
+      },
+    );
   }
 
   /**
@@ -336,7 +440,14 @@ export class DuckDbLake implements Lake {
     table: string,
     verb: string,
     signal: AbortSignal | undefined,
-    body: (frame: { previous: Manifest | undefined; previousNumber: number | undefined; version: number; staging: string; cancelled: () => MlopsError; commit(manifest: Manifest): void }) => Promise<T>,
+    body: (frame: {
+      previous: Manifest | undefined;
+      previousNumber: number | undefined;
+      version: number;
+      staging: string;
+      cancelled: () => MlopsError;
+      commit(manifest: Manifest): void;
+    }) => Promise<T>,
   ): Promise<T> {
     const cancelled = () => new MlopsError(`${verb} ${table} was cancelled; the lake was not changed.`);
     if (signal?.aborted) throw cancelled();
@@ -383,7 +494,13 @@ export class DuckDbLake implements Lake {
   ): Promise<{ rows: number; sources: SourceFile[]; schema: Column[]; schemaChanges: SchemaChange[] }> {
     const { input, signal, onProgress, cancelled } = job;
     const hashStop = new AbortController();
-    const statements = interruptible(connection, { signal, stopped: () => this.closed, cancelled, explain: (error) => input.explain(error, connection), onAbort: () => hashStop.abort() });
+    const statements = interruptible(connection, {
+      signal,
+      stopped: () => this.closed,
+      cancelled,
+      explain: (error) => input.explain(error, connection),
+      onAbort: () => hashStop.abort(),
+    });
     const duck = statements.run;
     try {
       const select = await duck(() => input.prepare(connection));
@@ -399,7 +516,11 @@ export class DuckDbLake implements Lake {
       const writing = `Writing Parquet for ${job.table} version ${job.version}`;
       let rows: number;
       try {
-        const result = await statements.reporting(writing, onProgress, () => duck(() => connection.runAndReadAll(`COPY (${select}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd)`)));
+        const result = await statements.reporting(writing, onProgress, () =>
+          duck(() =>
+            connection.runAndReadAll(`COPY (${select}) TO ${sqlString(job.part)} (FORMAT parquet, COMPRESSION zstd)`),
+          ),
+        );
         rows = Number(result.getRows()[0][0]);
       } catch (error) {
         hashStop.abort();
@@ -425,7 +546,11 @@ function nextPart(files: { name: string }[]): string {
 }
 
 function sourceError(error: unknown): MlopsError {
-  return new MlopsError(`Cannot read a source file: ${(error as Error)?.message ?? String(error)}.`, 'Check that the file is readable; the lake was not changed.', { cause: error });
+  return new MlopsError(
+    `Cannot read a source file: ${(error as Error)?.message ?? String(error)}.`,
+    'Check that the file is readable; the lake was not changed.',
+    { cause: error },
+  );
 }
 
 /**
@@ -435,7 +560,13 @@ function sourceError(error: unknown): MlopsError {
  */
 function interruptible(
   connection: DuckDBConnection,
-  options: { signal?: AbortSignal; stopped(): boolean; cancelled(): MlopsError; explain(error: unknown): MlopsError | Promise<MlopsError>; onAbort?(): void },
+  options: {
+    signal?: AbortSignal;
+    stopped(): boolean;
+    cancelled(): MlopsError;
+    explain(error: unknown): MlopsError | Promise<MlopsError>;
+    onAbort?(): void;
+  },
 ) {
   const { signal } = options;
   let running = false;
@@ -463,7 +594,11 @@ function interruptible(
       }
     },
     /** Runs a long statement, reporting DuckDB's progress; an abort is sent again and again, since one sent as the statement starts can be lost. */
-    async reporting<T>(message: string, onProgress: ((message: string, fraction?: number) => void) | undefined, work: () => Promise<T>): Promise<T> {
+    async reporting<T>(
+      message: string,
+      onProgress: ((message: string, fraction?: number) => void) | undefined,
+      work: () => Promise<T>,
+    ): Promise<T> {
       onProgress?.(message, 0);
       const timer = setInterval(() => {
         if (signal?.aborted) connection.interrupt();

@@ -15,7 +15,10 @@ export function stampOf(path: string): FileStamp {
 }
 
 /** Streams a file through sha256; `onBytes` hears how many bytes were hashed so far. */
-export async function sha256File(path: string, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void } = {}): Promise<string> {
+export async function sha256File(
+  path: string,
+  options: { signal?: AbortSignal; onBytes?: (bytes: number) => void } = {},
+): Promise<string> {
   const hash = createHash('sha256');
   let done = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal: options.signal })) {
@@ -27,13 +30,19 @@ export async function sha256File(path: string, options: { signal?: AbortSignal; 
 }
 
 /** Hashes the files one after the other, reporting the fraction of all their bytes. */
-export async function hashFiles(paths: string[], options: { signal?: AbortSignal; onFraction?: (fraction: number, path: string) => void } = {}): Promise<SourceFile[]> {
+export async function hashFiles(
+  paths: string[],
+  options: { signal?: AbortSignal; onFraction?: (fraction: number, path: string) => void } = {},
+): Promise<SourceFile[]> {
   const sizes = paths.map((path) => statSync(path).size);
   const total = sizes.reduce((sum, size) => sum + size, 0) || 1;
   const sources: SourceFile[] = [];
   let before = 0;
   for (const [i, path] of paths.entries()) {
-    const sha256 = await sha256File(path, { signal: options.signal, onBytes: (bytes) => options.onFraction?.((before + bytes) / total, path) });
+    const sha256 = await sha256File(path, {
+      signal: options.signal,
+      onBytes: (bytes) => options.onFraction?.((before + bytes) / total, path),
+    });
     sources.push({ path, sha256, bytes: sizes[i] });
     before += sizes[i];
   }

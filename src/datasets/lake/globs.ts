@@ -19,7 +19,11 @@ const FORMATS: Record<string, DatasetFormat> = {
 
 export function formatOf(path: string): DatasetFormat {
   const format = FORMATS[extname(path).toLowerCase()];
-  if (!format) throw new MlopsError(`${path} is not a CSV, TSV, Parquet, JSON or JSONL file.`, `The lake ingests ${Object.keys(FORMATS).join(', ')} files.`);
+  if (!format)
+    throw new MlopsError(
+      `${path} is not a CSV, TSV, Parquet, JSON or JSONL file.`,
+      `The lake ingests ${Object.keys(FORMATS).join(', ')} files.`,
+    );
   return format;
 }
 
@@ -29,19 +33,27 @@ async function kind(path: string): Promise<'file' | 'dir' | undefined> {
 }
 
 // Hidden entries (.git, .mlops, ...) are skipped unless the pattern names them with a leading dot.
-async function walk(dir: string, segments: string[], found: Set<string>, signal: AbortSignal | undefined): Promise<void> {
+async function walk(
+  dir: string,
+  segments: string[],
+  found: Set<string>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   signal?.throwIfAborted();
   const [head, ...rest] = segments;
   if (head === undefined) return;
   if (head === '**') {
     await walk(dir, rest, found, signal);
     for (const entry of await listFolder(dir)) {
-      if (entry.isDirectory() && !entry.name.startsWith('.')) await walk(join(dir, entry.name), segments, found, signal);
+      if (entry.isDirectory() && !entry.name.startsWith('.'))
+        await walk(join(dir, entry.name), segments, found, signal);
     }
     return;
   }
   const candidates = hasMagic(head)
-    ? (await listFolder(dir)).filter((entry) => (head.startsWith('.') || !entry.name.startsWith('.')) && segmentRegex(head).test(entry.name)).map((entry) => entry.name)
+    ? (await listFolder(dir))
+        .filter((entry) => (head.startsWith('.') || !entry.name.startsWith('.')) && segmentRegex(head).test(entry.name))
+        .map((entry) => entry.name)
     : [head];
   for (const name of candidates) {
     const path = join(dir, name);
@@ -71,17 +83,26 @@ export async function expandGlob(pattern: string, cwd: string, signal?: AbortSig
 
 /** The files named by `sources` (paths or globs), absolute, de-duplicated, in order. */
 export async function resolveSources(sources: string[], cwd: string, signal?: AbortSignal): Promise<string[]> {
-  if (sources.length === 0) throw new MlopsError('Nothing to ingest: no files given.', 'Name a file or a glob such as data/*.csv.');
+  if (sources.length === 0)
+    throw new MlopsError('Nothing to ingest: no files given.', 'Name a file or a glob such as data/*.csv.');
   const files: string[] = [];
   for (const source of sources) {
     if (hasMagic(source)) {
       const matched = await expandGlob(source, cwd, signal);
-      if (matched.length === 0) throw new MlopsError(`No files match ${source} (in ${cwd}).`, 'Check the pattern: * matches within a folder, ** across folders.');
+      if (matched.length === 0)
+        throw new MlopsError(
+          `No files match ${source} (in ${cwd}).`,
+          'Check the pattern: * matches within a folder, ** across folders.',
+        );
       files.push(...matched);
     } else {
       const path = resolve(cwd, source);
       const what = await kind(path);
-      if (what !== 'file') throw new MlopsError(what === 'dir' ? `${path} is a folder, not a file.` : `${path} does not exist.`, what === 'dir' ? `Use a glob such as ${join(source, '*.csv')}.` : undefined);
+      if (what !== 'file')
+        throw new MlopsError(
+          what === 'dir' ? `${path} is a folder, not a file.` : `${path} does not exist.`,
+          what === 'dir' ? `Use a glob such as ${join(source, '*.csv')}.` : undefined,
+        );
       files.push(path);
     }
   }

@@ -17,7 +17,10 @@ export async function checkIngestPattern(pattern: string, cwd: string, signal?: 
     files.forEach(formatOf);
     const names = files.slice(0, NAMED_FILES).map((file) => relative(cwd, file));
     const more = files.length > NAMED_FILES ? ` and ${(files.length - NAMED_FILES).toLocaleString('en')} more` : '';
-    return { files, summary: `${files.length.toLocaleString('en')} ${files.length === 1 ? 'file' : 'files'}: ${names.join(', ')}${more}` };
+    return {
+      files,
+      summary: `${files.length.toLocaleString('en')} ${files.length === 1 ? 'file' : 'files'}: ${names.join(', ')}${more}`,
+    };
   } catch (error) {
     if (error instanceof MlopsError) return { problem: error.message };
     throw error;

@@ -45,7 +45,8 @@ function printTable(context: CliContext, result: QueryResult): void {
 async function ingest(lake: Lake, context: CliContext): Promise<void> {
   const table = context.values.table;
   const sources = context.positionals.slice(1);
-  if (typeof table !== 'string' || sources.length === 0) throw new UsageError('lake ingest needs FILE_OR_GLOB... and --table NAME');
+  if (typeof table !== 'string' || sources.length === 0)
+    throw new UsageError('lake ingest needs FILE_OR_GLOB... and --table NAME');
   // Ctrl-C stops the write and leaves the lake as it was.
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -61,7 +62,9 @@ async function ingest(lake: Lake, context: CliContext): Promise<void> {
       },
     });
     if (context.json) return context.io.stdout(`${toJson(version)}\n`);
-    context.io.stdout(`${version.table} version ${version.version}: ${version.rows} rows, ${version.schema.length} columns, from ${version.sources.length} file(s)\n`);
+    context.io.stdout(
+      `${version.table} version ${version.version}: ${version.rows} rows, ${version.schema.length} columns, from ${version.sources.length} file(s)\n`,
+    );
     for (const change of version.schemaChanges) context.io.stdout(`  schema: ${describeChange(change)}\n`);
   } finally {
     process.removeListener('SIGINT', interrupt);
@@ -72,7 +75,10 @@ async function tables(lake: Lake, context: CliContext): Promise<void> {
   const list = await lake.tables();
   if (context.json) return context.io.stdout(`${toJson(list)}\n`);
   if (list.length === 0) return context.io.stdout(`No tables in ${lake.root} yet.\n`);
-  for (const t of list) context.io.stdout(`${t.name}\tv${t.latest.version}\t${t.latest.rows} rows\t${t.versions} version(s)\t${t.latest.createdAt}\n`);
+  for (const t of list)
+    context.io.stdout(
+      `${t.name}\tv${t.latest.version}\t${t.latest.rows} rows\t${t.versions} version(s)\t${t.latest.createdAt}\n`,
+    );
 }
 
 async function versions(lake: Lake, context: CliContext): Promise<void> {
@@ -92,7 +98,8 @@ async function query(lake: Lake, context: CliContext): Promise<void> {
   if (!sql || context.positionals.length > 2) throw new UsageError('lake query needs one SQL argument (quote it)');
   const limitText = context.values.limit;
   const limit = limitText === undefined ? undefined : Number(limitText);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit takes a whole number above 0, not '${limitText}'`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new UsageError(`--limit takes a whole number above 0, not '${limitText}'`);
   const result = await lake.query(sql, { versions: pins(context.values.at), limit });
   if (context.json) context.io.stdout(`${toJson(result)}\n`);
   else printTable(context, result);
@@ -102,7 +109,8 @@ const VERBS: Record<string, (lake: Lake, context: CliContext) => Promise<void>> 
 
 export const lakeCommand: CliCommand = {
   name: 'lake',
-  summary: 'Ingest files into versioned lake tables, list them, and query them with SQL (time travel with --at TABLE=N).',
+  summary:
+    'Ingest files into versioned lake tables, list them, and query them with SQL (time travel with --at TABLE=N).',
   usage: USAGE,
   options: {
     lake: { type: 'string' },
@@ -115,8 +123,14 @@ export const lakeCommand: CliCommand = {
   async run(context) {
     const verb = context.positionals[0];
     const action = verb === undefined ? undefined : VERBS[verb];
-    if (!action) throw new UsageError(verb ? `unknown lake command '${verb}': use ingest, tables, versions or query` : 'lake needs a command: ingest, tables, versions or query');
-    const root = typeof context.values.lake === 'string' ? resolve(context.values.lake) : defaultLakeRoot(process.cwd());
+    if (!action)
+      throw new UsageError(
+        verb
+          ? `unknown lake command '${verb}': use ingest, tables, versions or query`
+          : 'lake needs a command: ingest, tables, versions or query',
+      );
+    const root =
+      typeof context.values.lake === 'string' ? resolve(context.values.lake) : defaultLakeRoot(process.cwd());
     const lake = openLake(root);
     try {
       await action(lake, context);

@@ -21,7 +21,13 @@ export function stepReads(step: PipelineStep, knownTables: readonly string[]): s
     case 'ingest':
       return [];
     case 'sql':
-      return step.inputs ?? tablesNamedInSql(step.sql, knownTables.filter((table) => !sameTable(table, step.output)));
+      return (
+        step.inputs ??
+        tablesNamedInSql(
+          step.sql,
+          knownTables.filter((table) => !sameTable(table, step.output)),
+        )
+      );
     case 'python':
       return step.inputs;
     case 'validate':
@@ -42,10 +48,15 @@ export function analyzeDag(steps: readonly PipelineStep[]): Dag {
     const output = stepOutput(step);
     if (output !== undefined) {
       const earlier = producers.get(output.toLowerCase());
-      if (earlier) problems.push({ position: at(step, 'output'), message: `steps '${earlier.name}' and '${step.name}' both write table '${output}'; give each step its own output table` });
+      if (earlier)
+        problems.push({
+          position: at(step, 'output'),
+          message: `steps '${earlier.name}' and '${step.name}' both write table '${output}'; give each step its own output table`,
+        });
       else producers.set(output.toLowerCase(), step);
     }
-    if (step.kind === 'validate') validations.set(step.table.toLowerCase(), [...(validations.get(step.table.toLowerCase()) ?? []), step]);
+    if (step.kind === 'validate')
+      validations.set(step.table.toLowerCase(), [...(validations.get(step.table.toLowerCase()) ?? []), step]);
   }
 
   const outputs = steps.map(stepOutput).filter((table): table is string => table !== undefined);
@@ -53,20 +64,27 @@ export function analyzeDag(steps: readonly PipelineStep[]): Dag {
   for (const step of steps) {
     const found = new Set<string>();
     step.needs.forEach((need, index) => {
-      if (need === step.name) problems.push({ position: at(step, `needs.${index}`), message: `step '${step.name}' needs itself` });
-      else if (!byName.has(need)) problems.push({ position: at(step, `needs.${index}`), message: `step '${step.name}' needs '${need}', which is not a step of this pipeline (steps: ${[...byName.keys()].join(', ')})` });
+      if (need === step.name)
+        problems.push({ position: at(step, `needs.${index}`), message: `step '${step.name}' needs itself` });
+      else if (!byName.has(need))
+        problems.push({
+          position: at(step, `needs.${index}`),
+          message: `step '${step.name}' needs '${need}', which is not a step of this pipeline (steps: ${[...byName.keys()].join(', ')})`,
+        });
       else found.add(need);
     });
     for (const table of stepReads(step, outputs)) {
       const producer = producers.get(table.toLowerCase());
       if (producer) found.add(producer.name);
-      if (step.kind !== 'validate') for (const validation of validations.get(table.toLowerCase()) ?? []) found.add(validation.name);
+      if (step.kind !== 'validate')
+        for (const validation of validations.get(table.toLowerCase()) ?? []) found.add(validation.name);
     }
     dependencies[step.name] = [...found];
   }
 
   const cycle = problems.length ? undefined : findCycle(steps, dependencies);
-  if (cycle) problems.push({ position: byName.get(cycle[0])!.position, message: `steps form a cycle: ${cycle.join(' → ')}` });
+  if (cycle)
+    problems.push({ position: byName.get(cycle[0])!.position, message: `steps form a cycle: ${cycle.join(' → ')}` });
   return { dependencies, order: problems.length ? [] : topologicalOrder(steps, dependencies), problems };
 }
 

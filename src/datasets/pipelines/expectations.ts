@@ -27,10 +27,16 @@ interface Check {
 }
 
 /** The types a range compares: numbers, dates, times and intervals. */
-const ORDERED_TYPE = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIME WITH TIME ZONE|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|INTERVAL)$/;
+const ORDERED_TYPE =
+  /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIME WITH TIME ZONE|TIMESTAMP(_S|_MS|_NS| WITH TIME ZONE)?|INTERVAL)$/;
 
 /** Each check's result; a check that cannot run fails with the reason, and the others still run. */
-export async function runExpectations(lake: Lake, target: TableRef, schema: readonly Column[], expectations: readonly Expectation[]): Promise<CheckResult[]> {
+export async function runExpectations(
+  lake: Lake,
+  target: TableRef,
+  schema: readonly Column[],
+  expectations: readonly Expectation[],
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of expectations.flatMap((e) => checksOf(e, target.table))) {
     const outcome = unfit(check, target.table, schema) ?? (await judge(lake, check, target));
@@ -40,12 +46,26 @@ export async function runExpectations(lake: Lake, target: TableRef, schema: read
 }
 
 /** Why a check does not fit the table's columns: one is missing, or a range is asked of a column that is not ordered. */
-function unfit(check: Check, table: string, schema: readonly Column[]): Omit<CheckResult, 'rule' | 'column'> | undefined {
+function unfit(
+  check: Check,
+  table: string,
+  schema: readonly Column[],
+): Omit<CheckResult, 'rule' | 'column'> | undefined {
   const find = (name: string) => schema.find((s) => s.name.toLowerCase() === name.toLowerCase());
   const missing = check.columns.filter((c) => !find(c));
-  if (missing.length) return { passed: false, detail: `no column ${missing.map((c) => `'${c}'`).join(', ')} in ${table} (columns: ${schema.map((s) => s.name).join(', ')})`, examples: [] };
+  if (missing.length)
+    return {
+      passed: false,
+      detail: `no column ${missing.map((c) => `'${c}'`).join(', ')} in ${table} (columns: ${schema.map((s) => s.name).join(', ')})`,
+      examples: [],
+    };
   const type = check.rule === 'range' ? find(check.columns[0]!)!.type : undefined;
-  if (type !== undefined && !ORDERED_TYPE.test(type)) return { passed: false, detail: `the column is ${type}, and range compares numbers, dates and times only`, examples: [] };
+  if (type !== undefined && !ORDERED_TYPE.test(type))
+    return {
+      passed: false,
+      detail: `the column is ${type}, and range compares numbers, dates and times only`,
+      examples: [],
+    };
   return undefined;
 }
 
@@ -62,13 +82,18 @@ async function judge(lake: Lake, check: Check, target: TableRef): Promise<Omit<C
 function offending(describe: (count: number) => string): Check['judge'] {
   return (rows) => {
     const count = rows.length ? Number(rows[0]!.__offending) : 0;
-    return { passed: count === 0, detail: describe(count), examples: rows.map(({ __offending: _total, ...row }) => row) };
+    return {
+      passed: count === 0,
+      detail: describe(count),
+      examples: rows.map(({ __offending: _total, ...row }) => row),
+    };
   };
 }
 
 function checksOf(expected: Expectation, table: string): Check[] {
   const from = identifier(table);
-  const offendingRows = (where: string) => `SELECT *, count(*) OVER () AS __offending FROM ${from} WHERE ${where} LIMIT ${MAX_EXAMPLES}`;
+  const offendingRows = (where: string) =>
+    `SELECT *, count(*) OVER () AS __offending FROM ${from} WHERE ${where} LIMIT ${MAX_EXAMPLES}`;
   const rows = (n: number) => (n === 1 ? '1 row' : `${n} rows`);
   switch (expected.rule) {
     case 'notNull':
@@ -88,15 +113,33 @@ function checksOf(expected: Expectation, table: string): Check[] {
           column: expected.columns.join(', '),
           columns: expected.columns,
           sql: `SELECT ${key}, count(*) AS rows, count(*) OVER () AS __offending FROM ${from} WHERE ${present} GROUP BY ${key} HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT ${MAX_EXAMPLES}`,
-          judge: offending((n) => (n ? `${n === 1 ? '1 value occurs' : `${n} values occur`} more than once` : 'all values distinct')),
+          judge: offending((n) =>
+            n ? `${n === 1 ? '1 value occurs' : `${n} values occur`} more than once` : 'all values distinct',
+          ),
         },
       ];
     }
     case 'range': {
       const column = identifier(expected.column);
-      const outside = [expected.min === undefined ? '' : `${column} < ${literal(expected.min)}`, expected.max === undefined ? '' : `${column} > ${literal(expected.max)}`].filter(Boolean);
-      const bounds = [expected.min === undefined ? '' : `min ${expected.min}`, expected.max === undefined ? '' : `max ${expected.max}`].filter(Boolean).join(', ');
-      return [{ rule: 'range', column: expected.column, columns: [expected.column], sql: offendingRows(outside.join(' OR ')), judge: offending((n) => (n ? `${rows(n)} outside ${bounds}` : `all within ${bounds}`)) }];
+      const outside = [
+        expected.min === undefined ? '' : `${column} < ${literal(expected.min)}`,
+        expected.max === undefined ? '' : `${column} > ${literal(expected.max)}`,
+      ].filter(Boolean);
+      const bounds = [
+        expected.min === undefined ? '' : `min ${expected.min}`,
+        expected.max === undefined ? '' : `max ${expected.max}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return [
+        {
+          rule: 'range',
+          column: expected.column,
+          columns: [expected.column],
+          sql: offendingRows(outside.join(' OR ')),
+          judge: offending((n) => (n ? `${rows(n)} outside ${bounds}` : `all within ${bounds}`)),
+        },
+      ];
     }
     case 'allowedValues': {
       const column = identifier(expected.column);
@@ -106,7 +149,9 @@ function checksOf(expected: Expectation, table: string): Check[] {
           column: expected.column,
           columns: [expected.column],
           sql: offendingRows(`${column} IS NOT NULL AND ${column} NOT IN (${expected.values.map(literal).join(', ')})`),
-          judge: offending((n) => (n ? `${rows(n)} with a value not in [${expected.values.join(', ')}]` : 'all values allowed')),
+          judge: offending((n) =>
+            n ? `${rows(n)} with a value not in [${expected.values.join(', ')}]` : 'all values allowed',
+          ),
         },
       ];
     }
@@ -120,7 +165,11 @@ function checksOf(expected: Expectation, table: string): Check[] {
             const count = Number(result[0]?.n ?? 0);
             const tooFew = expected.min !== undefined && count < expected.min;
             const tooMany = expected.max !== undefined && count > expected.max;
-            const detail = tooFew ? `${rows(count)}, expected at least ${expected.min}` : tooMany ? `${rows(count)}, expected at most ${expected.max}` : rows(count);
+            const detail = tooFew
+              ? `${rows(count)}, expected at least ${expected.min}`
+              : tooMany
+                ? `${rows(count)}, expected at most ${expected.max}`
+                : rows(count);
             return { passed: !tooFew && !tooMany, detail, examples: [] };
           },
         },
@@ -130,7 +179,8 @@ function checksOf(expected: Expectation, table: string): Check[] {
 
 /** Rows as objects that JSON can hold (counts may come back as bigint). */
 function records(result: QueryResult): Record<string, unknown>[] {
-  const plain = (value: unknown) => (typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value);
+  const plain = (value: unknown) =>
+    typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value;
   return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column.name, plain(row[i])])));
 }
 
@@ -143,6 +193,8 @@ function literal(value: ExpectationValue): string {
 /** "unique on column 'id': 2 values occur more than once, e.g. {"id":3,"rows":2}; {"id":7,"rows":2}" */
 export function describeFailure(result: CheckResult): string {
   const where = result.column === undefined ? '' : ` on column '${result.column}'`;
-  const examples = result.examples.length ? `, e.g. ${result.examples.map((row) => JSON.stringify(row)).join('; ')}` : '';
+  const examples = result.examples.length
+    ? `, e.g. ${result.examples.map((row) => JSON.stringify(row)).join('; ')}`
+    : '';
   return `${result.rule}${where}: ${result.detail}${examples}`;
 }

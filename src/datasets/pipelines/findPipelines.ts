@@ -8,7 +8,12 @@ export async function findPipelines(root: string): Promise<string[]> {
   const atRoot = await readdir(root).catch(() => [] as string[]);
   const inFolder = await readdir(join(root, 'pipelines')).catch(() => [] as string[]);
   return [
-    ...atRoot.filter((name) => name === DEFAULT_PIPELINE_FILE || name === 'mlops.pipeline.yml').map((name) => join(root, name)),
-    ...inFolder.filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(root, 'pipelines', name)),
+    ...atRoot
+      .filter((name) => name === DEFAULT_PIPELINE_FILE || name === 'mlops.pipeline.yml')
+      .map((name) => join(root, name)),
+    ...inFolder
+      .filter((name) => /\.ya?ml$/.test(name))
+      .sort()
+      .map((name) => join(root, 'pipelines', name)),
   ];
 }

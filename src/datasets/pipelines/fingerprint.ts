@@ -54,19 +54,27 @@ export async function gatherInputs(
     // The lake's own expansion, so that the files hashed are the files it would ingest.
     const sourceFiles = await resolveSources(step.from, root);
     const files: { path: string; sha256: string }[] = [];
-    for (const file of sourceFiles) files.push({ path: relative(root, file), sha256: await sha256File(file, { signal }) });
+    for (const file of sourceFiles)
+      files.push({ path: relative(root, file), sha256: await sha256File(file, { signal }) });
     return { inputs: { files }, sourceFiles, tables: [] };
   }
   const known = [...new Set([...pipelineOutputs, ...lakeTables.map((t) => t.name)])];
   const tables = stepReads(step, known).map((table) => {
     const found = lakeTables.find((t) => sameTable(t.name, table));
-    if (!found) throw new MlopsError(`Step '${step.name}' reads table '${table}', which is not in the lake.`, `Ingest it first, or add a step whose output is ${table}.`);
+    if (!found)
+      throw new MlopsError(
+        `Step '${step.name}' reads table '${table}', which is not in the lake.`,
+        `Ingest it first, or add a step whose output is ${table}.`,
+      );
     return { table: found.name, version: found.latest.version, createdAt: found.latest.createdAt };
   });
   const pinned = tables.map(({ table, version }) => ({ table, version }));
   if (step.kind !== 'python') return { inputs: { tables }, tables: pinned };
   const script = await sha256File(resolve(root, step.script), { signal }).catch((error: unknown) => {
-    throw new MlopsError(`Cannot read the script of step '${step.name}': ${resolve(root, step.script)} (${(error as Error).message}).`, 'Check the path in python:, relative to the workspace root.');
+    throw new MlopsError(
+      `Cannot read the script of step '${step.name}': ${resolve(root, step.script)} (${(error as Error).message}).`,
+      'Check the path in python:, relative to the workspace root.',
+    );
   });
   return { inputs: { tables, script }, tables: pinned };
 }

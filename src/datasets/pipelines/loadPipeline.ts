@@ -15,7 +15,18 @@ import { NodeReader } from './yamlNodeReader';
 /** The fields each step type accepts; the JSON schema in schemas/ lists the same ones. */
 export const STEP_FIELDS = {
   ingest: ['type', 'description', 'needs', 'from', 'output', 'allowSchemaChange'],
-  transform: ['type', 'description', 'needs', 'sql', 'python', 'inputs', 'output', 'format', 'args', 'allowSchemaChange'],
+  transform: [
+    'type',
+    'description',
+    'needs',
+    'sql',
+    'python',
+    'inputs',
+    'output',
+    'format',
+    'args',
+    'allowSchemaChange',
+  ],
   validate: ['type', 'description', 'needs', 'table', 'expect'],
 } as const;
 
@@ -26,7 +37,11 @@ export async function loadPipeline(file: string, root: string): Promise<Pipeline
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new MlopsError(`Cannot read the pipeline file ${file}: ${(error as Error).message}`, 'Create mlops.pipeline.yaml at the workspace root, or pass the file to run.', { cause: error });
+    throw new MlopsError(
+      `Cannot read the pipeline file ${file}: ${(error as Error).message}`,
+      'Create mlops.pipeline.yaml at the workspace root, or pass the file to run.',
+      { cause: error },
+    );
   }
   const pipeline = parsePipeline(text, file, relative(root, file) || file);
   const problems = await sqlStatementProblems(pipeline.steps);
@@ -41,13 +56,20 @@ export function parsePipeline(text: string, file: string, relativeFile: string):
   if (document.errors.length) {
     throw new PipelineFileError(
       relativeFile,
-      document.errors.map((error) => ({ ...lines.linePos(error.pos[0]), message: `YAML syntax: ${error.message.split('\n')[0]}` })),
+      document.errors.map((error) => ({
+        ...lines.linePos(error.pos[0]),
+        message: `YAML syntax: ${error.message.split('\n')[0]}`,
+      })),
     );
   }
   const steps = readPipeline(reader);
   if (reader.problems.length) throw new PipelineFileError(relativeFile, reader.problems);
   const dag = analyzeDag(steps);
-  if (dag.problems.length) throw new PipelineFileError(relativeFile, dag.problems.map((p) => ({ ...p.position, message: p.message })));
+  if (dag.problems.length)
+    throw new PipelineFileError(
+      relativeFile,
+      dag.problems.map((p) => ({ ...p.position, message: p.message })),
+    );
   return { file, relativeFile, steps, dependencies: dag.dependencies, order: dag.order };
 }
 
@@ -58,7 +80,8 @@ function readPipeline(reader: NodeReader): PipelineStep[] {
     return [];
   }
   const top = reader.entries(root);
-  for (const [name, { key }] of top) if (name !== 'steps') reader.problem(key, `unknown field '${name}' (a pipeline file has only 'steps')`);
+  for (const [name, { key }] of top)
+    if (name !== 'steps') reader.problem(key, `unknown field '${name}' (a pipeline file has only 'steps')`);
   const steps = top.get('steps');
   if (!steps) {
     reader.problem(root, "the pipeline has no 'steps:'");
@@ -77,20 +100,33 @@ function readPipeline(reader: NodeReader): PipelineStep[] {
 }
 
 function readStep(reader: NodeReader, name: string, key: unknown, node: unknown): PipelineStep | undefined {
-  if (!STEP_NAME.test(name)) reader.problem(key, `step name '${name}' must start with a letter or digit and hold only letters, digits, '_', '.' and '-'`);
+  if (!STEP_NAME.test(name))
+    reader.problem(
+      key,
+      `step name '${name}' must start with a letter or digit and hold only letters, digits, '_', '.' and '-'`,
+    );
   if (!isMap(node)) return reader.problem(node ?? key, `step '${name}' must be a mapping with a 'type'`);
   const fields = reader.entries(node);
   const type = fields.get('type');
   if (!type) return reader.problem(key, `step '${name}' has no 'type' (ingest, transform or validate)`);
   const typeName = isScalar(type.value) ? String(type.value.value) : '';
-  if (!Object.hasOwn(STEP_FIELDS, typeName)) return reader.problem(type.value, `unknown step type '${typeName}' in step '${name}' (expected ingest, transform or validate)`);
+  if (!Object.hasOwn(STEP_FIELDS, typeName))
+    return reader.problem(
+      type.value,
+      `unknown step type '${typeName}' in step '${name}' (expected ingest, transform or validate)`,
+    );
   const known: readonly string[] = STEP_FIELDS[typeName as keyof typeof STEP_FIELDS];
   for (const [field, { key: fieldKey }] of fields) {
-    if (!known.includes(field)) reader.problem(fieldKey, `unknown field '${field}' in ${typeName} step '${name}' (expected ${known.filter((f) => f !== 'type').join(', ')})`);
+    if (!known.includes(field))
+      reader.problem(
+        fieldKey,
+        `unknown field '${field}' in ${typeName} step '${name}' (expected ${known.filter((f) => f !== 'type').join(', ')})`,
+      );
   }
 
   const problemsBefore = reader.problems.length;
-  const required = (field: string) => fields.get(field)?.value ?? reader.problem(key, `${typeName} step '${name}' needs '${field}'`);
+  const required = (field: string) =>
+    fields.get(field)?.value ?? reader.problem(key, `${typeName} step '${name}' needs '${field}'`);
   const optional = (field: string) => fields.get(field)?.value;
   const needsNode = optional('needs');
   const descriptionNode = optional('description');
@@ -136,16 +172,33 @@ function readTransform(
   const output = reader.table(required('output'), 'output');
   const inputsNode = optional('inputs');
   const inputs = inputsNode === undefined ? undefined : reader.tables(inputsNode, 'inputs');
-  if (sql && python) return reader.problem(python.key, `transform step '${base.name}' has both 'sql' and 'python'; split it into two steps`);
+  if (sql && python)
+    return reader.problem(
+      python.key,
+      `transform step '${base.name}' has both 'sql' and 'python'; split it into two steps`,
+    );
   if (sql) {
     for (const field of ['format', 'args']) {
       const misplaced = fields.get(field);
       if (misplaced) reader.problem(misplaced.key, `'${field}' applies to python transforms only`);
     }
     const query = reader.text(sql.value, 'sql');
-    return query && output ? { ...base, kind: 'sql', sql: query, ...(inputs ? { inputs } : {}), output, allowSchemaChange: allowSchemaChange() } : undefined;
+    return query && output
+      ? {
+          ...base,
+          kind: 'sql',
+          sql: query,
+          ...(inputs ? { inputs } : {}),
+          output,
+          allowSchemaChange: allowSchemaChange(),
+        }
+      : undefined;
   }
-  if (!python) return reader.problem(fields.get('type')!.key, `transform step '${base.name}' needs 'sql' (a query) or 'python' (a script)`);
+  if (!python)
+    return reader.problem(
+      fields.get('type')!.key,
+      `transform step '${base.name}' needs 'sql' (a query) or 'python' (a script)`,
+    );
   const script = reader.text(python.value, 'python');
   const formatNode = optional('format');
   let format: ExchangeFormat = 'parquet';
@@ -156,14 +209,27 @@ function readTransform(
   }
   const argsNode = optional('args');
   const args = argsNode === undefined ? [] : readArgs(reader, argsNode);
-  return script && output && args ? { ...base, kind: 'python', script, inputs: inputs ?? [], output, format, args, allowSchemaChange: allowSchemaChange() } : undefined;
+  return script && output && args
+    ? {
+        ...base,
+        kind: 'python',
+        script,
+        inputs: inputs ?? [],
+        output,
+        format,
+        args,
+        allowSchemaChange: allowSchemaChange(),
+      }
+    : undefined;
 }
 
 function readArgs(reader: NodeReader, node: unknown): string[] | undefined {
   if (!isSeq(node)) return reader.problem(node, 'args must be a list');
   const args = node.items.map((item) => {
     const value = isScalar(item) ? item.value : undefined;
-    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : reader.problem(item, 'args must be text, numbers or booleans');
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : reader.problem(item, 'args must be text, numbers or booleans');
   });
   return args.every((arg): arg is string => arg !== undefined) ? args : undefined;
 }

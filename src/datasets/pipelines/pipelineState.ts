@@ -9,7 +9,12 @@ export async function readState(root: string): Promise<PipelineState> {
 }
 
 /** Re-reads the file before writing, so that runs of other pipelines in the meantime are kept. */
-export async function recordStepState(root: string, pipeline: string, step: string, stepState: StepState): Promise<void> {
+export async function recordStepState(
+  root: string,
+  pipeline: string,
+  step: string,
+  stepState: StepState,
+): Promise<void> {
   const state = await readState(root);
   state.pipelines[pipeline] = { ...state.pipelines[pipeline], [step]: stepState };
   await writeJsonAtomic(statePath(root), state);

@@ -32,29 +32,64 @@ export interface PythonStepContext {
 export async function runPythonStep(step: PythonStep, context: PythonStepContext): Promise<LakeTableVersion> {
   const folder = await mkdtemp(join(tmpdir(), 'mlops-step-'));
   try {
-    const inputs = Object.fromEntries(context.inputs.map(({ table }) => [table, join(folder, `${table}.${step.format}`)]));
+    const inputs = Object.fromEntries(
+      context.inputs.map(({ table }) => [table, join(folder, `${table}.${step.format}`)]),
+    );
     for (const input of context.inputs) await exportTable(context.lake, input, inputs[input.table], step.format);
     const output = join(folder, `output.${step.format}`);
-    const args = [step.script, ...Object.values(inputs).flatMap((path) => ['--input', path]), '--output', output, ...step.args];
+    const args = [
+      step.script,
+      ...Object.values(inputs).flatMap((path) => ['--input', path]),
+      '--output',
+      output,
+      ...step.args,
+    ];
     context.log(`$ ${context.python} ${args.join(' ')}`);
-    const env = { ...process.env, PYTHONUNBUFFERED: '1', MLOPS_INPUTS: JSON.stringify(inputs), MLOPS_OUTPUT: output, MLOPS_FORMAT: step.format };
-    const { code, lastError } = await runLogged(context.python, args, { cwd: context.root, env, signal: context.signal, log: context.log });
+    const env = {
+      ...process.env,
+      PYTHONUNBUFFERED: '1',
+      MLOPS_INPUTS: JSON.stringify(inputs),
+      MLOPS_OUTPUT: output,
+      MLOPS_FORMAT: step.format,
+    };
+    const { code, lastError } = await runLogged(context.python, args, {
+      cwd: context.root,
+      env,
+      signal: context.signal,
+      log: context.log,
+    });
     if (code !== 0) {
-      throw new MlopsError(`${step.script} exited with code ${code}${lastError ? `: ${lastError}` : ''}.`, "The step's log holds the script's full output.");
+      throw new MlopsError(
+        `${step.script} exited with code ${code}${lastError ? `: ${lastError}` : ''}.`,
+        "The step's log holds the script's full output.",
+      );
     }
     if (!existsSync(output)) {
-      throw new MlopsError(`${step.script} finished without writing its output file.`, `Write the result to the path after --output (${step.format}); see the Python step contract in the pipeline schema.`);
+      throw new MlopsError(
+        `${step.script} finished without writing its output file.`,
+        `Write the result to the path after --output (${step.format}); see the Python step contract in the pipeline schema.`,
+      );
     }
-    return await context.lake.ingest(step.output, [output], { allowSchemaChange: step.allowSchemaChange, signal: context.signal });
+    return await context.lake.ingest(step.output, [output], {
+      allowSchemaChange: step.allowSchemaChange,
+      signal: context.signal,
+    });
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
 }
 
 /** DuckDB writes the file, so types survive in Parquet and CSV comes out as DuckDB reads it back. */
-async function exportTable(lake: Lake, { table, version }: TableRef, path: string, format: PythonStep['format']): Promise<void> {
+async function exportTable(
+  lake: Lake,
+  { table, version }: TableRef,
+  path: string,
+  format: PythonStep['format'],
+): Promise<void> {
   const options = format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet';
-  await lake.query(`COPY (SELECT * FROM ${sqlIdentifier(table)}) TO ${sqlString(path)} (${options})`, { versions: { [table]: version } });
+  await lake.query(`COPY (SELECT * FROM ${sqlIdentifier(table)}) TO ${sqlString(path)} (${options})`, {
+    versions: { [table]: version },
+  });
 }
 
 /** Runs a program with an argument array, each line of its output logged as it comes. */
@@ -64,7 +99,12 @@ function runLogged(
   options: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal; log: (line: string) => void },
 ): Promise<{ code: number; lastError?: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, signal: options.signal, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      signal: options.signal,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lastError: string | undefined;
     createInterface({ input: child.stdout }).on('line', (line) => options.log(line));
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -72,7 +112,13 @@ function runLogged(
       if (line.trim()) lastError = line.trim();
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') reject(new MlopsError(`The Python interpreter '${command}' was not found.`, 'Install Python 3, or set mlops.pythonPath (--python on the command line).'));
+      if (error.code === 'ENOENT')
+        reject(
+          new MlopsError(
+            `The Python interpreter '${command}' was not found.`,
+            'Install Python 3, or set mlops.pythonPath (--python on the command line).',
+          ),
+        );
       else reject(error);
     });
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), lastError }));

@@ -15,12 +15,23 @@ export function saveRun(root: string, run: PipelineRun): Promise<void> {
 }
 
 /** Runs, newest first; only those of one pipeline file (relative to the root) when given. */
-export async function listRuns(root: string, options: { pipeline?: string; limit?: number } = {}): Promise<PipelineRun[]> {
+export async function listRuns(
+  root: string,
+  options: { pipeline?: string; limit?: number } = {},
+): Promise<PipelineRun[]> {
   const names = await readdir(runsFolder(root)).catch(() => [] as string[]);
   const runs: PipelineRun[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort().reverse()) {
+  for (const name of names
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .reverse()) {
     const run = (await readJson(join(runsFolder(root), name))) as PipelineRun | undefined;
-    if (!run?.runId || !Array.isArray(run.steps) || (options.pipeline !== undefined && run.pipeline !== options.pipeline)) continue;
+    if (
+      !run?.runId ||
+      !Array.isArray(run.steps) ||
+      (options.pipeline !== undefined && run.pipeline !== options.pipeline)
+    )
+      continue;
     runs.push(run);
     if (runs.length === options.limit) break;
   }

@@ -7,7 +7,16 @@ import type { Lake, LakeTable, LakeTableVersion } from '../model';
 import { sameTable, withUpstream } from './dag';
 import { describeFailure, runExpectations } from './expectations';
 import { gatherInputs, stepFingerprint, type GatheredInputs } from './fingerprint';
-import { stepOutput, type Pipeline, type PipelineProgress, type PipelineRun, type PipelineStep, type StepRun, type StepState, type StepStatus } from './pipelineModel';
+import {
+  stepOutput,
+  type Pipeline,
+  type PipelineProgress,
+  type PipelineRun,
+  type PipelineStep,
+  type StepRun,
+  type StepState,
+  type StepStatus,
+} from './pipelineModel';
 import { readState, recordStepState } from './pipelineState';
 import { runPythonStep } from './pythonStep';
 import { newRunId, saveRun } from './runHistory';
@@ -35,11 +44,15 @@ const MAX_LOG_LINES = 2000;
 export async function runPipeline(pipeline: Pipeline, options: RunPipelineOptions): Promise<PipelineRun> {
   const { root, lake, signal, onProgress } = options;
   if (options.step !== undefined && !Object.hasOwn(pipeline.dependencies, options.step)) {
-    throw new MlopsError(`No step '${options.step}' in ${pipeline.relativeFile}.`, `Its steps: ${pipeline.order.join(', ')}.`);
+    throw new MlopsError(
+      `No step '${options.step}' in ${pipeline.relativeFile}.`,
+      `Its steps: ${pipeline.order.join(', ')}.`,
+    );
   }
   const started = new Date();
   const runId = newRunId(started);
-  const selected = options.step === undefined ? new Set(pipeline.order) : withUpstream(pipeline.dependencies, options.step);
+  const selected =
+    options.step === undefined ? new Set(pipeline.order) : withUpstream(pipeline.dependencies, options.step);
   const names = pipeline.order.filter((name) => selected.has(name));
   const steps = new Map(pipeline.steps.map((step) => [step.name, step]));
   const lastSuccess = (await readState(root)).pipelines[pipeline.relativeFile] ?? {};
@@ -53,9 +66,29 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     const log = stepLog();
     const finish = (status: StepStatus, message: string, extra: Partial<StepRun> = {}) => {
       if (status !== 'succeeded' && status !== 'skipped') notDone.add(name);
-      records.push({ step: name, kind: step.kind, status, startedAt: stepStarted.toISOString(), durationMs: Date.now() - stepStarted.getTime(), message, logs: log.lines(), ...extra });
+      records.push({
+        step: name,
+        kind: step.kind,
+        status,
+        startedAt: stepStarted.toISOString(),
+        durationMs: Date.now() - stepStarted.getTime(),
+        message,
+        logs: log.lines(),
+        ...extra,
+      });
       const fraction = (index + 1) / names.length;
-      onProgress?.(status === 'skipped' ? { event: 'skipped', step: name, message, fraction } : { event: 'finished', step: name, status, message, ...(extra.remedy ? { remedy: extra.remedy } : {}), fraction });
+      onProgress?.(
+        status === 'skipped'
+          ? { event: 'skipped', step: name, message, fraction }
+          : {
+              event: 'finished',
+              step: name,
+              status,
+              message,
+              ...(extra.remedy ? { remedy: extra.remedy } : {}),
+              fraction,
+            },
+      );
     };
 
     if (signal?.aborted) {
@@ -77,17 +110,35 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
       const previous = lastSuccess[name];
       const forced = options.force || name === options.step;
       if (!forced && previous?.fingerprint === fingerprint && outputUntouched(previous, lakeTables)) {
-        finish('skipped', `up to date (last run ${previous.finishedAt})`, { fingerprint, ...(previous.output ? { output: previous.output } : {}) });
+        finish('skipped', `up to date (last run ${previous.finishedAt})`, {
+          fingerprint,
+          ...(previous.output ? { output: previous.output } : {}),
+        });
         continue;
       }
       onProgress?.({ event: 'started', step: name, fraction: index / names.length });
-      const { message, written } = await executeStep(step, { ...options, pipeline: pipeline.relativeFile, lakeTables, gathered, log: log.add });
+      const { message, written } = await executeStep(step, {
+        ...options,
+        pipeline: pipeline.relativeFile,
+        lakeTables,
+        gathered,
+        log: log.add,
+      });
       const output = written ? { table: written.table, version: written.version } : undefined;
-      await recordStepState(root, pipeline.relativeFile, name, { fingerprint, finishedAt: new Date().toISOString(), runId, ...(output ? { output } : {}) });
+      await recordStepState(root, pipeline.relativeFile, name, {
+        fingerprint,
+        finishedAt: new Date().toISOString(),
+        runId,
+        ...(output ? { output } : {}),
+      });
       finish('succeeded', message, { fingerprint, ...(output ? { output } : {}) });
     } catch (error) {
       if (signal?.aborted) finish('cancelled', 'cancelled', fingerprint ? { fingerprint } : {});
-      else finish('failed', error instanceof Error ? error.message : String(error), { ...(fingerprint ? { fingerprint } : {}), ...(error instanceof MlopsError && error.remedy ? { remedy: error.remedy } : {}) });
+      else
+        finish('failed', error instanceof Error ? error.message : String(error), {
+          ...(fingerprint ? { fingerprint } : {}),
+          ...(error instanceof MlopsError && error.remedy ? { remedy: error.remedy } : {}),
+        });
     }
   }
 
@@ -96,7 +147,11 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     runId,
     pipeline: pipeline.relativeFile,
     ...(options.step === undefined ? {} : { requestedStep: options.step }),
-    status: records.some((r) => r.status === 'cancelled') ? 'cancelled' : records.some((r) => r.status === 'failed') ? 'failed' : 'succeeded',
+    status: records.some((r) => r.status === 'cancelled')
+      ? 'cancelled'
+      : records.some((r) => r.status === 'failed')
+        ? 'failed'
+        : 'succeeded',
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
@@ -120,7 +175,10 @@ interface StepContext extends RunPipelineOptions {
   log: (line: string) => void;
 }
 
-async function executeStep(step: PipelineStep, context: StepContext): Promise<{ message: string; written?: LakeTableVersion }> {
+async function executeStep(
+  step: PipelineStep,
+  context: StepContext,
+): Promise<{ message: string; written?: LakeTableVersion }> {
   const { lake, signal, log } = context;
   let lastProgress: string | undefined;
   // The lake repeats a message as its fraction grows; the log needs it once.
@@ -131,18 +189,37 @@ async function executeStep(step: PipelineStep, context: StepContext): Promise<{ 
   let written: LakeTableVersion;
   switch (step.kind) {
     case 'ingest':
-      written = await lake.ingest(step.output, context.gathered.sourceFiles!, { allowSchemaChange: step.allowSchemaChange, signal, onProgress: progress });
+      written = await lake.ingest(step.output, context.gathered.sourceFiles!, {
+        allowSchemaChange: step.allowSchemaChange,
+        signal,
+        onProgress: progress,
+      });
       break;
     case 'sql':
-      written = await lake.writeQuery(step.output, step.sql, { allowSchemaChange: step.allowSchemaChange, signal, onProgress: progress, producedBy: `pipeline ${context.pipeline}, step ${step.name}` });
+      written = await lake.writeQuery(step.output, step.sql, {
+        allowSchemaChange: step.allowSchemaChange,
+        signal,
+        onProgress: progress,
+        producedBy: `pipeline ${context.pipeline}, step ${step.name}`,
+      });
       break;
     case 'python':
-      written = await runPythonStep(step, { root: context.root, lake, python: context.python || 'python3', inputs: context.gathered.tables, signal, log });
+      written = await runPythonStep(step, {
+        root: context.root,
+        lake,
+        python: context.python || 'python3',
+        inputs: context.gathered.tables,
+        signal,
+        log,
+      });
       break;
     case 'validate':
       return { message: await validate(step, context) };
   }
-  for (const change of written.schemaChanges) log(`schema change: column ${change.column} ${change.kind}${change.from || change.to ? ` (${change.from ?? '-'} → ${change.to ?? '-'})` : ''}`);
+  for (const change of written.schemaChanges)
+    log(
+      `schema change: column ${change.column} ${change.kind}${change.from || change.to ? ` (${change.from ?? '-'} → ${change.to ?? '-'})` : ''}`,
+    );
   return { message: `wrote ${written.table} version ${written.version}: ${written.rows} rows`, written };
 }
 

@@ -15,7 +15,10 @@ export async function sqlStatementProblems(steps: PipelineStep[]): Promise<Pipel
       const count = await countStatements(connection, step.sql);
       if (count === undefined || count === 1) continue;
       const found = count === 0 ? 'holds no statement' : `holds ${count} statements`;
-      problems.push({ ...(step.fieldPositions.sql ?? step.position), message: `the sql of step '${step.name}' ${found}; a transform step is one query, so nothing after its first ';' may follow` });
+      problems.push({
+        ...(step.fieldPositions.sql ?? step.position),
+        message: `the sql of step '${step.name}' ${found}; a transform step is one query, so nothing after its first ';' may follow`,
+      });
     }
     return problems;
   });

@@ -39,7 +39,8 @@ export class NodeReader {
     const map = this.resolve(node);
     if (!isMap(map)) return entries;
     for (const pair of map.items) {
-      if (isScalar(pair.key) && typeof pair.key.value === 'string') entries.set(pair.key.value, { key: pair.key, value: this.resolve(pair.value) });
+      if (isScalar(pair.key) && typeof pair.key.value === 'string')
+        entries.set(pair.key.value, { key: pair.key, value: this.resolve(pair.value) });
       else this.problem(pair.key, 'keys must be names');
     }
     return entries;
@@ -55,14 +56,19 @@ export class NodeReader {
   texts(node: unknown, what: string): string[] | undefined {
     if (node === undefined) return undefined;
     if (isScalar(node)) return [this.text(node, what)].filter((t): t is string => t !== undefined);
-    if (isSeq(node)) return node.items.map((item) => this.text(this.resolve(item), what)).filter((t): t is string => t !== undefined);
+    if (isSeq(node))
+      return node.items.map((item) => this.text(this.resolve(item), what)).filter((t): t is string => t !== undefined);
     return this.problem(node, `${what} must be text or a list of text`);
   }
 
   table(node: unknown, what: string): string | undefined {
     if (node === undefined) return undefined;
     const name = this.text(node, what);
-    if (name !== undefined && !TABLE_NAME.test(name)) return this.problem(node, `${what} '${name}' is not a table name (letters, digits and _, not starting with a digit)`);
+    if (name !== undefined && !TABLE_NAME.test(name))
+      return this.problem(
+        node,
+        `${what} '${name}' is not a table name (letters, digits and _, not starting with a digit)`,
+      );
     return name;
   }
 
@@ -80,13 +86,18 @@ export class NodeReader {
 
   count(node: unknown, what: string): number | undefined {
     if (node === undefined) return undefined;
-    if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0) return node.value;
+    if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0)
+      return node.value;
     return this.problem(node, `${what} must be a whole number, 0 or more`);
   }
 
   bound(node: unknown, what: string): number | string | undefined {
     if (node === undefined) return undefined;
-    if (isScalar(node) && ((typeof node.value === 'number' && Number.isFinite(node.value)) || typeof node.value === 'string')) return node.value;
+    if (
+      isScalar(node) &&
+      ((typeof node.value === 'number' && Number.isFinite(node.value)) || typeof node.value === 'string')
+    )
+      return node.value;
     return this.problem(node, `${what} must be a number, or text such as a date`);
   }
 

@@ -68,7 +68,11 @@ class CancelledError extends MlopsError {}
 
 export function registerDeployments(context: vscode.ExtensionContext, log: Log): void {
   const registry = new TargetRegistry(
-    targetOpener({ credentials: registryCredentials(context.secrets), kubeconfig: () => setting('kubeconfig', ''), dockerHost: () => setting('dockerHost', '') }),
+    targetOpener({
+      credentials: registryCredentials(context.secrets),
+      kubeconfig: () => setting('kubeconfig', ''),
+      dockerHost: () => setting('dockerHost', ''),
+    }),
   );
   let configured = false;
   const configure = () => {
@@ -100,20 +104,29 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     try {
       target = await registry.get(config);
       live.watch(targetKey(config), config.name, target);
-      const what = kubernetes ? `The Kubernetes API server of ${config.name} (${target.location})` : `The Docker Engine of ${config.name} (${target.location})`;
+      const what = kubernetes
+        ? `The Kubernetes API server of ${config.name} (${target.location})`
+        : `The Docker Engine of ${config.name} (${target.location})`;
       const deployments = await withTimeout(target.list(), LIST_TIMEOUT_MS, what);
       const namespaces = kubernetes ? await kubernetesNamespaces(target) : undefined;
       if (reportedProblems.delete(config.id)) log.info(`deployments: ${config.name} answers again`);
       return { config, location: target.location, deployments, problem: null, ...(namespaces ? { namespaces } : {}) };
     } catch (error) {
-      const location = target?.location ?? (kubernetes ? (config.kubernetes?.context || 'the current context') : config.dockerHost);
+      const location =
+        target?.location ?? (kubernetes ? config.kubernetes?.context || 'the current context' : config.dockerHost);
       const problem = kubernetes
-        ? { kind: /cannot be reached|did not answer/.test(describeError(error)) ? ('unreachable' as const) : ('error' as const), message: describeError(error) }
+        ? {
+            kind: /cannot be reached|did not answer/.test(describeError(error))
+              ? ('unreachable' as const)
+              : ('error' as const),
+            message: describeError(error),
+          }
         : await diagnoseTarget(config.dockerHost, location || 'DOCKER_HOST or /var/run/docker.sock', error);
       // No engine, no events: poll, so the view recovers when the engine comes back.
       if (!target || kubernetes) live.unreachable(targetKey(config), config.name, problem.message);
       // Polling repeats the same failure: say it once, and again when it changes.
-      if (reportedProblems.get(config.id) !== problem.message) log.warn(`deployments: ${config.name}: ${problem.message}`);
+      if (reportedProblems.get(config.id) !== problem.message)
+        log.warn(`deployments: ${config.name}: ${problem.message}`);
       reportedProblems.set(config.id, problem.message);
       return { config, location, deployments: [], problem };
     }
@@ -122,8 +135,16 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
   const loaded = (fresh: TargetSnapshot[]) => {
     snapshots = fresh;
     const only = fresh.length === 1 ? fresh[0] : undefined;
-    void vscode.commands.executeCommand('setContext', 'mlops.deployments.engine', only ? (only.problem?.kind ?? 'ready') : 'ready');
-    void vscode.commands.executeCommand('setContext', 'mlops.hasKubernetesTarget', fresh.some((s) => s.config.kind === 'kubernetes'));
+    void vscode.commands.executeCommand(
+      'setContext',
+      'mlops.deployments.engine',
+      only ? (only.problem?.kind ?? 'ready') : 'ready',
+    );
+    void vscode.commands.executeCommand(
+      'setContext',
+      'mlops.hasKubernetesTarget',
+      fresh.some((s) => s.config.kind === 'kubernetes'),
+    );
     updateStatusBar();
   };
 
@@ -139,7 +160,10 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     deploymentsIn: async (targetId, namespace) => {
       const config = requireConfig(targetId);
       const target = await registry.get(config);
-      return { targetId: config.id, deployments: await withTimeout(target.list(), LIST_TIMEOUT_MS, `${config.name} (${namespace})`) };
+      return {
+        targetId: config.id,
+        deployments: await withTimeout(target.list(), LIST_TIMEOUT_MS, `${config.name} (${namespace})`),
+      };
     },
     audit: async (targetId, name) => {
       const workspace = workspaceRoot();
@@ -157,7 +181,13 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
 
   function allDeployments(): { key: string; status: DeploymentStatus; targetName: string }[] {
-    return (snapshots ?? []).flatMap((s) => s.deployments.map((status) => ({ key: deploymentKey(s.config.id, status.name), status, targetName: s.config.name })));
+    return (snapshots ?? []).flatMap((s) =>
+      s.deployments.map((status) => ({
+        key: deploymentKey(s.config.id, status.name),
+        status,
+        targetName: s.config.name,
+      })),
+    );
   }
   function updateStatusBar(): void {
     const all = allDeployments();
@@ -199,7 +229,10 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       updateStatusBar();
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (configured && ['mlops.dockerHost', 'mlops.deployTargets', 'mlops.kubeconfig'].some((key) => event.affectsConfiguration(key))) {
+      if (
+        configured &&
+        ['mlops.dockerHost', 'mlops.deployTargets', 'mlops.kubeconfig'].some((key) => event.affectsConfiguration(key))
+      ) {
         configure();
         tree.refresh();
       }
@@ -229,23 +262,30 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     const abort = new AbortController();
     log.info(`deployments: ${title}`);
     try {
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-        token.onCancellationRequested(() => abort.abort());
-        let reported = 0;
-        return work({
-          signal: abort.signal,
-          onProgress: ({ message, fraction }) => {
-            log.info(`deployments: ${title}: ${message}`);
-            const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - reported);
-            if (fraction !== undefined) reported = Math.max(reported, fraction * 100);
-            progress.report({ message, ...(increment ? { increment } : {}) });
-            refreshSoon();
-          },
-        });
-      });
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          return work({
+            signal: abort.signal,
+            onProgress: ({ message, fraction }) => {
+              log.info(`deployments: ${title}: ${message}`);
+              const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - reported);
+              if (fraction !== undefined) reported = Math.max(reported, fraction * 100);
+              progress.report({ message, ...(increment ? { increment } : {}) });
+              refreshSoon();
+            },
+          });
+        },
+      );
     } catch (error) {
       if (abort.signal.aborted) {
-        throw new CancelledError(`${title}: cancelled. ${describeError(error)}`, 'The service may be between revisions: check it in the Deployments view.', { cause: error });
+        throw new CancelledError(
+          `${title}: cancelled. ${describeError(error)}`,
+          'The service may be between revisions: check it in the Deployments view.',
+          { cause: error },
+        );
       }
       throw error;
     } finally {
@@ -258,22 +298,36 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     log[level](`deployments: ${outcome.message}`);
     const all = outcome.severity === 'info' ? buttons : [...buttons, { label: 'Show Log', run: () => log.show() }];
     const showMessage =
-      outcome.severity === 'error' ? vscode.window.showErrorMessage : outcome.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void showMessage(outcome.message, ...all.map((b) => b.label)).then((choice) => all.find((b) => b.label === choice)?.run());
+      outcome.severity === 'error'
+        ? vscode.window.showErrorMessage
+        : outcome.severity === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    void showMessage(outcome.message, ...all.map((b) => b.label)).then((choice) =>
+      all.find((b) => b.label === choice)?.run(),
+    );
   }
 
   const openEndpointButton = (status: DeploymentStatus) => {
     const endpoint = status.endpoints.find((e) => e.publishMode !== 'cluster');
-    return endpoint ? [{ label: 'Open Endpoint', run: () => vscode.env.openExternal(vscode.Uri.parse(endpoint.url)) }] : [];
+    return endpoint
+      ? [{ label: 'Open Endpoint', run: () => vscode.env.openExternal(vscode.Uri.parse(endpoint.url)) }]
+      : [];
   };
 
   /** Every deployment of every target, listed afresh. */
   async function pickDeployment(title: string): Promise<Resolved | undefined> {
     const fresh = await source.loadTargets();
-    const refs = fresh.flatMap((s) => s.deployments.map((status) => ({ targetId: s.config.id, targetName: s.config.name, status })));
+    const refs = fresh.flatMap((s) =>
+      s.deployments.map((status) => ({ targetId: s.config.id, targetName: s.config.name, status })),
+    );
     if (!refs.length) {
       const problems = fresh.filter((s) => s.problem).map((s) => `${s.config.name}: ${s.problem!.message}`);
-      void vscode.window.showInformationMessage(problems.length ? `No deployments found. ${problems.join(' ')}` : 'No deployments yet: deploy an image first (MLOps: Deploy Image).');
+      void vscode.window.showInformationMessage(
+        problems.length
+          ? `No deployments found. ${problems.join(' ')}`
+          : 'No deployments yet: deploy an image first (MLOps: Deploy Image).',
+      );
       return undefined;
     }
     let ref = refs.length === 1 ? refs[0] : undefined;
@@ -301,24 +355,41 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     if (all.length === 1) return all[0];
     const items = all.map((config) => ({
       label: `$(${config.kind === 'kubernetes' ? 'cloud' : config.local ? 'vm' : 'remote'}) ${config.name}`,
-      description: config.kind === 'kubernetes' ? `Kubernetes ${config.kubernetes?.context || 'current context'} · ${config.kubernetes?.namespace || 'its namespace'}` : config.dockerHost || 'DOCKER_HOST or the local socket',
+      description:
+        config.kind === 'kubernetes'
+          ? `Kubernetes ${config.kubernetes?.context || 'current context'} · ${config.kubernetes?.namespace || 'its namespace'}`
+          : config.dockerHost || 'DOCKER_HOST or the local socket',
       config,
     }));
-    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Which swarm or cluster?', ignoreFocusOut: true }))?.config;
+    return (
+      await vscode.window.showQuickPick(items, { title, placeHolder: 'Which swarm or cluster?', ignoreFocusOut: true })
+    )?.config;
   }
 
   /** A revision from the history; for a rollback, the newest one that is not current is highlighted. */
-  async function pickRevision(name: string, history: Revision[], mode: 'rollback' | 'pin'): Promise<number | undefined> {
-    if (!history.length) throw new MlopsError(`No revision history was found for ${name}.`, 'Deploy it again with MLOps: Deploy Image to start one.');
+  async function pickRevision(
+    name: string,
+    history: Revision[],
+    mode: 'rollback' | 'pin',
+  ): Promise<number | undefined> {
+    if (!history.length)
+      throw new MlopsError(
+        `No revision history was found for ${name}.`,
+        'Deploy it again with MLOps: Deploy Image to start one.',
+      );
     if (mode === 'rollback' && history.every((r) => r.current)) {
       void vscode.window.showInformationMessage(`${name} has only one revision: there is nothing to roll back to.`);
       return undefined;
     }
     const items = revisionPicks(history);
-    const activeRevision = mode === 'rollback' ? defaultRollbackRevision(history) : history.find((r) => r.current)?.revision;
+    const activeRevision =
+      mode === 'rollback' ? defaultRollbackRevision(history) : history.find((r) => r.current)?.revision;
     const picked = await pickOne(items, {
       title: mode === 'rollback' ? `Roll back ${name} to which revision?` : `Pin which revision of ${name} as stable?`,
-      placeholder: mode === 'rollback' ? 'Newest first; the current one already serves' : '"Revert to Stable Revision" returns to it',
+      placeholder:
+        mode === 'rollback'
+          ? 'Newest first; the current one already serves'
+          : '"Revert to Stable Revision" returns to it',
       active: items.find((item) => item.revision === activeRevision),
     });
     if (!picked) return undefined;
@@ -331,7 +402,9 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
 
   async function rollbackTo(resolved: Resolved, toRevision: number): Promise<void> {
     const { target, name } = resolved;
-    const result = await withDeployProgress(`Rolling back ${name} to revision ${toRevision}`, (options) => target.rollback(name, toRevision, options));
+    const result = await withDeployProgress(`Rolling back ${name} to revision ${toRevision}`, (options) =>
+      target.rollback(name, toRevision, options),
+    );
     focusKey = deploymentKey(resolved.config.id, name);
     show(rollbackOutcome(result, toRevision), openEndpointButton(result.status));
   }
@@ -341,7 +414,14 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     const workspace = workspaceRoot();
     if (!workspace) return;
     const targetId = monitorTargetKey(target);
-    auditManualRevert(monitoringDir(workspace, targetId, name), { targetId, name, from, to, by: 'you', message: `${name} was reverted from revision ${from} to its stable revision ${to}.` });
+    auditManualRevert(monitoringDir(workspace, targetId, name), {
+      targetId,
+      name,
+      from,
+      to,
+      by: 'you',
+      message: `${name} was reverted from revision ${from} to its stable revision ${to}.`,
+    });
   }
 
   async function pickImage(notebook: string | undefined, title = 'Deploy: which image?'): Promise<string | undefined> {
@@ -351,7 +431,10 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       (error: unknown) => {
         log.warn(`deploy: the local images cannot be listed: ${describeError(error)}`);
         // The last build is still worth offering: the target may have it.
-        return [...(lastBuilt ? [{ label: `$(package) ${lastBuilt}`, description: 'last built', image: lastBuilt }] : []), ...imagePicks([])];
+        return [
+          ...(lastBuilt ? [{ label: `$(package) ${lastBuilt}`, description: 'last built', image: lastBuilt }] : []),
+          ...imagePicks([]),
+        ];
       },
     );
     const picked = await vscode.window.showQuickPick(items, {
@@ -383,13 +466,17 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       const given = !node ? (arg as { image?: unknown } | undefined)?.image : undefined;
       const image = typeof given === 'string' && given.trim() ? given.trim() : await pickImage(notebookOf(arg));
       if (!image) return;
-      const config = node ? requireConfig(nodeTargetId(node)) : await pickTarget(`Deploy ${shortImage(image)} to which swarm or cluster?`);
+      const config = node
+        ? requireConfig(nodeTargetId(node))
+        : await pickTarget(`Deploy ${shortImage(image)} to which swarm or cluster?`);
       if (!config) return;
       const target = await registry.get(config);
-      const existing = await withTimeout(target.list(), LIST_TIMEOUT_MS, `The Docker Engine of ${config.name}`).catch((error: unknown) => {
-        log.warn(`deploy: the deployments of ${config.name} cannot be listed: ${describeError(error)}`);
-        return [] as DeploymentStatus[];
-      });
+      const existing = await withTimeout(target.list(), LIST_TIMEOUT_MS, `The Docker Engine of ${config.name}`).catch(
+        (error: unknown) => {
+          log.warn(`deploy: the deployments of ${config.name} cannot be listed: ${describeError(error)}`);
+          return [] as DeploymentStatus[];
+        },
+      );
       const byName = new Map(existing.map((d) => [d.name, d]));
       const title = `Deploy ${shortImage(image)} to ${config.name}`;
 
@@ -403,7 +490,10 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
           if (problem) return problem;
           const current = byName.get(text.trim());
           return current
-            ? { message: `${current.name} exists (revision ${current.revision}, ${shortImage(current.image)}): this deploys a new revision of it.`, severity: vscode.InputBoxValidationSeverity.Info }
+            ? {
+                message: `${current.name} exists (revision ${current.revision}, ${shortImage(current.image)}): this deploys a new revision of it.`,
+                severity: vscode.InputBoxValidationSeverity.Info,
+              }
             : undefined;
         },
       });
@@ -421,10 +511,18 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       if (replicasInput === undefined) return;
 
       const others = publishedPorts(existing.filter((d) => d.name !== name));
-      const currentPort = current?.endpoints[0] && current.endpoints[0].publishMode !== 'cluster' ? endpointPort(current.endpoints[0].url) : undefined;
+      const currentPort =
+        current?.endpoints[0] && current.endpoints[0].publishMode !== 'cluster'
+          ? endpointPort(current.endpoints[0].url)
+          : undefined;
       const kubernetes = config.kind === 'kubernetes';
-      const localEngine = !kubernetes && config.local && (config.dockerHost || process.env.DOCKER_HOST || 'unix://').startsWith('unix://');
-      const suggested = kubernetes ? currentPort : (currentPort ?? (await suggestHostPort(others, localEngine ? hostPortIsFree : async () => true)));
+      const localEngine =
+        !kubernetes &&
+        config.local &&
+        (config.dockerHost || process.env.DOCKER_HOST || 'unix://').startsWith('unix://');
+      const suggested = kubernetes
+        ? currentPort
+        : (currentPort ?? (await suggestHostPort(others, localEngine ? hostPortIsFree : async () => true)));
       const portInput = await vscode.window.showInputBox({
         title: `${title} as ${name}`,
         prompt: kubernetes
@@ -436,8 +534,16 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
           const problem = kubernetes ? validateNodePort(text) : validateHostPort(text);
           if (problem) return problem;
           const port = parseHostPort(text);
-          const user = port === undefined ? undefined : existing.find((d) => d.name !== name && d.endpoints.some((e) => endpointPort(e.url) === port));
-          return user ? { message: `${user.name} already publishes port ${port}.`, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+          const user =
+            port === undefined
+              ? undefined
+              : existing.find((d) => d.name !== name && d.endpoints.some((e) => endpointPort(e.url) === port));
+          return user
+            ? {
+                message: `${user.name} already publishes port ${port}.`,
+                severity: vscode.InputBoxValidationSeverity.Warning,
+              }
+            : undefined;
         },
       });
       if (portInput === undefined) return;
@@ -461,7 +567,9 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
         ...(registryHost ? { registry: registryHost } : {}),
       };
       log.info(`deploy: ${JSON.stringify(spec)} to ${config.name} (${target.location})`);
-      const result = await withDeployProgress(`Deploying ${name} to ${config.name}`, (options) => target.deploy(spec, options));
+      const result = await withDeployProgress(`Deploying ${name} to ${config.name}`, (options) =>
+        target.deploy(spec, options),
+      );
       focusKey = deploymentKey(config.id, name);
       show(deployOutcome(result, config.name), result.rolledBack ? [] : openEndpointButton(result.status));
     }),
@@ -474,10 +582,14 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     }),
 
     command('mlops.rollbackToRevision', async (arg?: unknown) => {
-      if (!isDeploymentNode(arg) || arg.kind !== 'revision') return void vscode.commands.executeCommand('mlops.rollback');
+      if (!isDeploymentNode(arg) || arg.kind !== 'revision')
+        return void vscode.commands.executeCommand('mlops.rollback');
       const resolved = await resolveDeployment(arg, '');
       if (!resolved) return;
-      if (arg.revision.current) return void vscode.window.showInformationMessage(`Revision ${arg.revision.revision} is the one ${arg.name} serves now.`);
+      if (arg.revision.current)
+        return void vscode.window.showInformationMessage(
+          `Revision ${arg.revision.revision} is the one ${arg.name} serves now.`,
+        );
       await rollbackTo(resolved, arg.revision.revision);
     }),
 
@@ -486,9 +598,15 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       if (!resolved) return;
       const stable = (await resolved.target.history(resolved.name)).find((r) => r.stable);
       if (!stable) {
-        throw new MlopsError(`${resolved.name} has no stable revision.`, 'Pin one first: right-click a revision in the Deployments view and choose "Pin as Stable Revision".');
+        throw new MlopsError(
+          `${resolved.name} has no stable revision.`,
+          'Pin one first: right-click a revision in the Deployments view and choose "Pin as Stable Revision".',
+        );
       }
-      if (stable.current) return void vscode.window.showInformationMessage(`${resolved.name} already serves its stable revision ${stable.revision}.`);
+      if (stable.current)
+        return void vscode.window.showInformationMessage(
+          `${resolved.name} already serves its stable revision ${stable.revision}.`,
+        );
       const from = (await resolved.target.history(resolved.name)).find((r) => r.current)?.revision ?? 0;
       await rollbackTo(resolved, stable.revision);
       recordRevert(resolved.target, resolved.name, from, stable.revision);
@@ -497,11 +615,17 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     command('mlops.pinStableRevision', async (arg?: unknown) => {
       const resolved = await resolveDeployment(arg, 'Pin a stable revision of which deployment?');
       if (!resolved) return;
-      const revision = isDeploymentNode(arg) && arg.kind === 'revision' ? arg.revision.revision : await pickRevision(resolved.name, await resolved.target.history(resolved.name), 'pin');
+      const revision =
+        isDeploymentNode(arg) && arg.kind === 'revision'
+          ? arg.revision.revision
+          : await pickRevision(resolved.name, await resolved.target.history(resolved.name), 'pin');
       if (revision === undefined) return;
       await resolved.target.pinStable(resolved.name, revision);
       refresh();
-      show({ severity: 'info', message: `Revision ${revision} of ${resolved.name} is pinned as stable: "Revert to Stable Revision" returns to it.` });
+      show({
+        severity: 'info',
+        message: `Revision ${revision} of ${resolved.name} is pinned as stable: "Revert to Stable Revision" returns to it.`,
+      });
     }),
 
     command('mlops.scaleDeployment', async (arg?: unknown) => {
@@ -518,9 +642,15 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       });
       if (input === undefined || Number(input.trim()) === status.replicas.desired) return;
       const replicas = Number(input.trim());
-      const scaled = await withDeployProgress(`Scaling ${name} to ${replicas} replica${replicas === 1 ? '' : 's'}`, (options) => target.scale(name, replicas, options));
+      const scaled = await withDeployProgress(
+        `Scaling ${name} to ${replicas} replica${replicas === 1 ? '' : 's'}`,
+        (options) => target.scale(name, replicas, options),
+      );
       const unwell = scaled.health === 'failed' || scaled.health === 'degraded';
-      show({ severity: unwell ? 'warning' : 'info', message: `${name}: ${replicasText(scaled)}.${unwell && scaled.message ? ` ${scaled.message}` : ''}` });
+      show({
+        severity: unwell ? 'warning' : 'info',
+        message: `${name}: ${replicasText(scaled)}.${unwell && scaled.message ? ` ${scaled.message}` : ''}`,
+      });
     }),
 
     command('mlops.showDeploymentLogs', async (arg?: unknown) => {
@@ -530,7 +660,9 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       const key = deploymentKey(config.id, name);
       let follower = logFollowers.get(key);
       if (!follower) {
-        follower = { channel: vscode.window.createOutputChannel(`MLOps Logs: ${name}${config.local ? '' : ` (${config.name})`}`) };
+        follower = {
+          channel: vscode.window.createOutputChannel(`MLOps Logs: ${name}${config.local ? '' : ` (${config.name})`}`),
+        };
         logFollowers.set(key, follower);
       }
       const { channel } = follower;
@@ -539,10 +671,18 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       const abort = new AbortController();
       follower.abort = abort;
       channel.appendLine(`— following ${name} on ${config.name}: the last ${LOG_TAIL} lines, then new ones —`);
-      void target.logs(name, { follow: true, tail: LOG_TAIL, signal: abort.signal, onLine: (line) => channel.appendLine(line) }).then(
-        () => !abort.signal.aborted && channel.appendLine('— the log stream ended (the service stopped or was removed); Show Logs follows it again —'),
-        (error: unknown) => !abort.signal.aborted && channel.appendLine(`— the log stream failed: ${describeError(error)} —`),
-      ).finally(() => abort.abort());
+      void target
+        .logs(name, { follow: true, tail: LOG_TAIL, signal: abort.signal, onLine: (line) => channel.appendLine(line) })
+        .then(
+          () =>
+            !abort.signal.aborted &&
+            channel.appendLine(
+              '— the log stream ended (the service stopped or was removed); Show Logs follows it again —',
+            ),
+          (error: unknown) =>
+            !abort.signal.aborted && channel.appendLine(`— the log stream failed: ${describeError(error)} —`),
+        )
+        .finally(() => abort.abort());
     }),
 
     command('mlops.removeDeployment', async (arg?: unknown) => {
@@ -556,7 +696,10 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       );
       if (answer !== 'Remove') return;
       log.info(`deployments: removing ${name} from ${config.name}`);
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Removing ${name}` }, () => target.remove(name));
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Removing ${name}` },
+        () => target.remove(name),
+      );
       const key = deploymentKey(config.id, name);
       logFollowers.get(key)?.abort?.abort();
       if (focusKey === key) focusKey = undefined;
@@ -567,11 +710,15 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     command('mlops.openDeploymentEndpoint', async (arg?: unknown) => {
       const resolved = await resolveDeployment(arg, 'Open the endpoint of which deployment?');
       if (!resolved) return;
-      const endpoints = resolved.status?.endpoints.length ? resolved.status.endpoints : await resolved.target.endpoints(resolved.name);
+      const endpoints = resolved.status?.endpoints.length
+        ? resolved.status.endpoints
+        : await resolved.target.endpoints(resolved.name);
       const reachable = endpoints.find((endpoint) => endpoint.publishMode !== 'cluster');
       if (!reachable) {
         const inside = endpoints[0] ? ` It answers at ${endpoints[0].url} inside the cluster only.` : '';
-        return void vscode.window.showInformationMessage(`${resolved.name} publishes no port.${inside} Deploy it again with a ${resolved.config.kind === 'kubernetes' ? 'NodePort' : 'host port'} to reach it from here.`);
+        return void vscode.window.showInformationMessage(
+          `${resolved.name} publishes no port.${inside} Deploy it again with a ${resolved.config.kind === 'kubernetes' ? 'NodePort' : 'host port'} to reach it from here.`,
+        );
       }
       await vscode.env.openExternal(vscode.Uri.parse(reachable.url));
     }),
@@ -579,9 +726,15 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
     command('mlops.copyDataToken', async (arg?: unknown) => {
       const resolved = await resolveDeployment(arg, 'Copy the data token of which deployment?');
       if (!resolved) return;
-      const token = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reading the data token of ${resolved.name}` }, () => resolved.target.dataToken(resolved.name));
+      const token = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Reading the data token of ${resolved.name}` },
+        () => resolved.target.dataToken(resolved.name),
+      );
       await vscode.env.clipboard.writeText(token);
-      show({ severity: 'info', message: `Copied the data token of ${resolved.name}: your app sends it as ${DATA_TOKEN_HEADER} (or Authorization: Bearer) to POST /feedback and GET /requests.` });
+      show({
+        severity: 'info',
+        message: `Copied the data token of ${resolved.name}: your app sends it as ${DATA_TOKEN_HEADER} (or Authorization: Bearer) to POST /feedback and GET /requests.`,
+      });
     }),
 
     command('mlops.initSwarm', async (arg?: unknown) => {
@@ -600,14 +753,25 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
       );
       if (answer !== 'Initialise Swarm') return;
       log.info(`deployments: initialising a swarm on ${where}`);
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Initialising a swarm on ${config.name}` }, () => initSwarm(config.dockerHost));
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Initialising a swarm on ${config.name}` },
+        () => initSwarm(config.dockerHost),
+      );
       reportedProblems.delete(config.id);
       tree.refresh();
-      show({ severity: 'info', message: `${config.name} is a swarm manager now: deploy an image to it.` }, [{ label: 'Deploy Image', run: () => vscode.commands.executeCommand('mlops.deploy') }]);
+      show({ severity: 'info', message: `${config.name} is a swarm manager now: deploy an image to it.` }, [
+        { label: 'Deploy Image', run: () => vscode.commands.executeCommand('mlops.deploy') },
+      ]);
     }),
   );
 
-  const deps = { log, configs, open: (config: TargetConfig) => registry.get(config), resolveDeployment, refresh: () => tree.refresh() };
+  const deps = {
+    log,
+    configs,
+    open: (config: TargetConfig) => registry.get(config),
+    resolveDeployment,
+    refresh: () => tree.refresh(),
+  };
   registerKubernetesCommands(context, deps);
   registerMonitorCommands(context, deps);
   registerBacktestCommands(context, deps);
@@ -619,12 +783,18 @@ export function registerDeployments(context: vscode.ExtensionContext, log: Log):
 
 /** The notebook the command came from (toolbar or Explorer), relative to its workspace folder, as images label it. */
 function notebookOf(arg: unknown): string | undefined {
-  const uri = arg instanceof vscode.Uri ? arg : (arg as { notebookEditor?: { notebookUri?: vscode.Uri } } | undefined)?.notebookEditor?.notebookUri;
+  const uri =
+    arg instanceof vscode.Uri
+      ? arg
+      : (arg as { notebookEditor?: { notebookUri?: vscode.Uri } } | undefined)?.notebookEditor?.notebookUri;
   return uri && uri.path.endsWith('.ipynb') ? vscode.workspace.asRelativePath(uri, false) : undefined;
 }
 
 /** A quick pick with an item highlighted first (showQuickPick always highlights the first). */
-function pickOne<T extends vscode.QuickPickItem>(items: T[], options: { title: string; placeholder: string; active?: T | undefined }): Promise<T | undefined> {
+function pickOne<T extends vscode.QuickPickItem>(
+  items: T[],
+  options: { title: string; placeholder: string; active?: T | undefined },
+): Promise<T | undefined> {
   return new Promise((resolve) => {
     const quickPick = vscode.window.createQuickPick<T>();
     quickPick.title = options.title;

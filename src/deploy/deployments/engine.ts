@@ -24,11 +24,16 @@ export interface SwarmInfo {
 /** Classifies a target whose listing failed, from what the engine says about its swarm. Pure. */
 export function classifySwarm(where: string, swarm: SwarmInfo | undefined, listError: unknown): EngineProblem {
   const state = swarm?.LocalNodeState ?? 'inactive';
-  if (state === 'inactive') return { kind: 'notSwarm', message: `The Docker Engine at ${where} is not part of a swarm.` };
+  if (state === 'inactive')
+    return { kind: 'notSwarm', message: `The Docker Engine at ${where} is not part of a swarm.` };
   if (state === 'active' && swarm?.ControlAvailable === false) {
-    return { kind: 'notManager', message: `The Docker Engine at ${where} is a swarm worker: deploy through a manager node (point the target's dockerHost at it).` };
+    return {
+      kind: 'notManager',
+      message: `The Docker Engine at ${where} is a swarm worker: deploy through a manager node (point the target's dockerHost at it).`,
+    };
   }
-  if (state !== 'active') return { kind: 'error', message: `The swarm of ${where} is ${state}${swarm?.Error ? `: ${swarm.Error}` : ''}.` };
+  if (state !== 'active')
+    return { kind: 'error', message: `The swarm of ${where} is ${state}${swarm?.Error ? `: ${swarm.Error}` : ''}.` };
   return { kind: 'error', message: describeError(listError) };
 }
 
@@ -58,7 +63,11 @@ export async function initSwarm(dockerHost: string): Promise<void> {
   } catch (error) {
     const text = describeError(error);
     if (/already part of a swarm/i.test(text)) return;
-    throw new MlopsError(`The swarm could not be initialised: ${text}`, 'Run "docker swarm init --advertise-addr 127.0.0.1" on that engine to see more.', { cause: error });
+    throw new MlopsError(
+      `The swarm could not be initialised: ${text}`,
+      'Run "docker swarm init --advertise-addr 127.0.0.1" on that engine to see more.',
+      { cause: error },
+    );
   }
 }
 
@@ -66,7 +75,12 @@ export async function initSwarm(dockerHost: string): Promise<void> {
 export async function listLocalImages(dockerHost: string): Promise<LocalImage[]> {
   const docker = await connectDocker(dockerHost || undefined);
   const images = await docker.listImages();
-  return images.map((image) => ({ id: image.Id, tags: image.RepoTags ?? [], created: image.Created, labels: image.Labels ?? {} }));
+  return images.map((image) => ({
+    id: image.Id,
+    tags: image.RepoTags ?? [],
+    created: image.Created,
+    labels: image.Labels ?? {},
+  }));
 }
 
 /** Whether nothing on this machine listens on `port` (on any interface). */

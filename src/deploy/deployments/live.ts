@@ -48,7 +48,10 @@ export class LiveUpdates {
     const fallBack = (why: string) => {
       if (state.abort.signal.aborted || this.watches.get(key) !== state) return;
       state.mode = 'polling';
-      if (!state.warned) this.options.log?.warn(`deployments: no change events from ${label} (${why}); polling every ${Math.round(this.options.pollMs() / 1000)} s instead`);
+      if (!state.warned)
+        this.options.log?.warn(
+          `deployments: no change events from ${label} (${why}); polling every ${Math.round(this.options.pollMs() / 1000)} s instead`,
+        );
       state.warned = true;
       this.ensurePolling();
     };
@@ -89,7 +92,9 @@ export class LiveUpdates {
     const existing = this.watches.get(key);
     if (existing?.mode === 'polling') return;
     existing?.abort.abort();
-    this.options.log?.info(`deployments: polling ${label} every ${Math.round(this.options.pollMs() / 1000)} s until it answers (${why})`);
+    this.options.log?.info(
+      `deployments: polling ${label} every ${Math.round(this.options.pollMs() / 1000)} s until it answers (${why})`,
+    );
     this.watches.set(key, { mode: 'polling', abort: new AbortController(), warned: true });
     this.ensurePolling();
   }

@@ -6,7 +6,13 @@ import type { TargetSnapshot } from './targets';
 export type DeploymentNode =
   | { kind: 'target'; snapshot: TargetSnapshot }
   | { kind: 'namespace'; targetId: string; namespace: string; primary: boolean; snapshot: TargetSnapshot }
-  | { kind: 'service'; targetId: string; targetName: string; status: DeploymentStatus; targetKind?: 'swarm' | 'kubernetes' }
+  | {
+      kind: 'service';
+      targetId: string;
+      targetName: string;
+      status: DeploymentStatus;
+      targetKind?: 'swarm' | 'kubernetes';
+    }
   | { kind: 'revisions'; targetId: string; name: string }
   | { kind: 'tasks'; targetId: string; name: string; label?: string }
   | { kind: 'events'; targetId: string; name: string }
@@ -50,5 +56,22 @@ export function nodeTargetId(node: DeploymentNode | undefined): string | undefin
 /** True for a value the tree passed to a command (as opposed to `{ image }` or a notebook toolbar's context). */
 export function isDeploymentNode(value: unknown): value is DeploymentNode {
   const kind = (value as { kind?: unknown } | undefined)?.kind;
-  return typeof kind === 'string' && ['target', 'namespace', 'service', 'revisions', 'tasks', 'events', 'revision', 'task', 'event', 'audit', 'auditEntry', 'empty', 'problem'].includes(kind);
+  return (
+    typeof kind === 'string' &&
+    [
+      'target',
+      'namespace',
+      'service',
+      'revisions',
+      'tasks',
+      'events',
+      'revision',
+      'task',
+      'event',
+      'audit',
+      'auditEntry',
+      'empty',
+      'problem',
+    ].includes(kind)
+  );
 }

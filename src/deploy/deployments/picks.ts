@@ -28,9 +28,13 @@ export const ENTER_IMAGE_LABEL = '$(edit) Enter an image name…';
  * carry `mlops.context.hash`), those of `notebook` before the rest, newest first; then every other
  * tagged image, newest first; then "Enter an image name…".
  */
-export function imagePicks(images: readonly LocalImage[], options: { notebook?: string; lastBuilt?: string; otherLimit?: number } = {}): ImagePick[] {
+export function imagePicks(
+  images: readonly LocalImage[],
+  options: { notebook?: string; lastBuilt?: string; otherLimit?: number } = {},
+): ImagePick[] {
   const isModel = (image: LocalImage) => Boolean(image.labels[CONTEXT_HASH_LABEL]);
-  const fromNotebook = (image: LocalImage) => Boolean(options.notebook) && image.labels['mlops.notebook'] === options.notebook;
+  const fromNotebook = (image: LocalImage) =>
+    Boolean(options.notebook) && image.labels['mlops.notebook'] === options.notebook;
   const rank = (image: LocalImage) => (isModel(image) ? (fromNotebook(image) ? 0 : 1) : 2);
   const sorted = [...images].sort((a, b) => rank(a) - rank(b) || b.created - a.created);
   const picks: ImagePick[] = [];
@@ -45,7 +49,9 @@ export function imagePicks(images: readonly LocalImage[], options: { notebook?: 
       picks.push({
         label: `$(${model ? 'package' : 'file-binary'}) ${tag}`,
         description: model ? modelDescription(image.labels) : undefined,
-        detail: model ? `built ${built}${image.labels['mlops.git.commit'] ? ` · commit ${image.labels['mlops.git.commit'].slice(0, 8)}${image.labels['mlops.git.dirty'] === 'true' ? ' (with local changes)' : ''}` : ''}` : `created ${built}`,
+        detail: model
+          ? `built ${built}${image.labels['mlops.git.commit'] ? ` · commit ${image.labels['mlops.git.commit'].slice(0, 8)}${image.labels['mlops.git.dirty'] === 'true' ? ' (with local changes)' : ''}` : ''}`
+          : `created ${built}`,
         image: tag,
       });
     }
@@ -86,7 +92,8 @@ export function validateServiceName(name: string): string | undefined {
   if (!name) return 'A name is needed: lower-case letters, digits and dashes.';
   if (name.length > 48) return `At most 48 characters (this is ${name.length}).`;
   if (/[A-Z]/.test(name)) return 'Lower-case letters only.';
-  if (!NAME_PATTERN.test(name)) return 'Only lower-case letters, digits and dashes, starting and ending with a letter or digit.';
+  if (!NAME_PATTERN.test(name))
+    return 'Only lower-case letters, digits and dashes, starting and ending with a letter or digit.';
   return undefined;
 }
 
@@ -114,7 +121,8 @@ export function validateHostPort(text: string): string | undefined {
 export function validateNodePort(text: string): string | undefined {
   const value = text.trim();
   if (!value) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 30000 || Number(value) > 32767) return 'A NodePort from 30000 to 32767, or empty for a ClusterIP Service.';
+  if (!/^\d+$/.test(value) || Number(value) < 30000 || Number(value) > 32767)
+    return 'A NodePort from 30000 to 32767, or empty for a ClusterIP Service.';
   return undefined;
 }
 
@@ -136,11 +144,17 @@ export function endpointPort(url: string): number | undefined {
 
 /** The ports the deployments of a target publish. */
 export function publishedPorts(deployments: readonly DeploymentStatus[]): Set<number> {
-  return new Set(deployments.flatMap((d) => d.endpoints.map((e) => endpointPort(e.url))).filter((p): p is number => p !== undefined));
+  return new Set(
+    deployments.flatMap((d) => d.endpoints.map((e) => endpointPort(e.url))).filter((p): p is number => p !== undefined),
+  );
 }
 
 /** The first port from `start` that no deployment publishes and `isFree` accepts; up to 100 tries. */
-export async function suggestHostPort(taken: ReadonlySet<number>, isFree: (port: number) => Promise<boolean>, start = 8080): Promise<number | undefined> {
+export async function suggestHostPort(
+  taken: ReadonlySet<number>,
+  isFree: (port: number) => Promise<boolean>,
+  start = 8080,
+): Promise<number | undefined> {
   for (let port = start; port < start + 100 && port <= 65535; port++) {
     if (taken.has(port)) continue;
     if (await isFree(port)) return port;
@@ -168,7 +182,9 @@ export function deploymentPicks(refs: readonly DeploymentRef[]): DeploymentPick[
     .sort((a, b) => a.status.name.localeCompare(b.status.name) || a.targetName.localeCompare(b.targetName))
     .map((ref) => ({
       label: `$(rocket) ${ref.status.name}`,
-      description: [severalTargets ? ref.targetName : '', replicasText(ref.status), `rev ${ref.status.revision}`].filter(Boolean).join(' · '),
+      description: [severalTargets ? ref.targetName : '', replicasText(ref.status), `rev ${ref.status.revision}`]
+        .filter(Boolean)
+        .join(' · '),
       detail: shortImage(ref.status.image),
       ref,
     }));
@@ -189,8 +205,20 @@ export function revisionPicks(revisions: readonly Revision[]): RevisionPick[] {
     .sort((a, b) => b.revision - a.revision)
     .map((revision) => ({
       label: `$(${revision.current ? 'check' : revision.stable ? 'pinned' : 'history'}) ${revisionLabel(revision)}`,
-      description: [revision.current ? 'current: serving now' : '', revision.stable ? 'stable' : '', formatWhen(revision.createdAt)].filter(Boolean).join(' · '),
-      detail: [shortImage(revision.image), revision.changeCause ? `“${revision.changeCause}”` : 'no change cause', revision.deployedBy ? `by ${revision.deployedBy}` : ''].filter(Boolean).join(' · '),
+      description: [
+        revision.current ? 'current: serving now' : '',
+        revision.stable ? 'stable' : '',
+        formatWhen(revision.createdAt),
+      ]
+        .filter(Boolean)
+        .join(' · '),
+      detail: [
+        shortImage(revision.image),
+        revision.changeCause ? `“${revision.changeCause}”` : 'no change cause',
+        revision.deployedBy ? `by ${revision.deployedBy}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
       revision: revision.revision,
       current: revision.current,
       stable: revision.stable,
@@ -220,7 +248,10 @@ export function deployOutcome(result: DeployResult, targetName: string): Outcome
   }
   const summary = `${status.name} revision ${revision.revision} (${shortImage(revision.image)}) on ${targetName}: ${replicasText(status)}`;
   if (status.health === 'failed' || status.health === 'degraded') {
-    return { severity: status.health === 'failed' ? 'error' : 'warning', message: `Deployed ${summary}.${status.message ? ` ${status.message}` : ''}` };
+    return {
+      severity: status.health === 'failed' ? 'error' : 'warning',
+      message: `Deployed ${summary}.${status.message ? ` ${status.message}` : ''}`,
+    };
   }
   return { severity: 'info', message: `Deployed ${summary}.` };
 }
@@ -236,6 +267,10 @@ export function rollbackOutcome(result: DeployResult, toRevision: number | undef
     };
   }
   const summary = `Rolled back ${status.name} to revision ${to} (${shortImage(result.revision.image)}): ${replicasText(status)}.`;
-  if (status.health === 'failed' || status.health === 'degraded') return { severity: status.health === 'failed' ? 'error' : 'warning', message: `${summary}${status.message ? ` ${status.message}` : ''}` };
+  if (status.health === 'failed' || status.health === 'degraded')
+    return {
+      severity: status.health === 'failed' ? 'error' : 'warning',
+      message: `${summary}${status.message ? ` ${status.message}` : ''}`,
+    };
   return { severity: 'info', message: summary };
 }

@@ -18,7 +18,9 @@ export const HEALTH_ICONS: Record<Health, IconSpec> = {
 };
 
 /** The status bar's background for a health: only warning and error backgrounds exist. */
-export function statusBarBackground(health: Health): 'statusBarItem.warningBackground' | 'statusBarItem.errorBackground' | undefined {
+export function statusBarBackground(
+  health: Health,
+): 'statusBarItem.warningBackground' | 'statusBarItem.errorBackground' | undefined {
   if (health === 'failed') return 'statusBarItem.errorBackground';
   if (health === 'degraded') return 'statusBarItem.warningBackground';
   return undefined;
@@ -83,7 +85,13 @@ export function revisionIcon(revision: Pick<Revision, 'current' | 'stable'>): Ic
 
 /** `current · stable · 2025-06-01 14:05 · mlops/churn:4f2a · retrained on November data`. */
 export function revisionDescription(revision: Revision): string {
-  return [revision.current ? 'current' : '', revision.stable ? 'stable' : '', formatWhen(revision.createdAt), shortImage(revision.image), revision.changeCause]
+  return [
+    revision.current ? 'current' : '',
+    revision.stable ? 'stable' : '',
+    formatWhen(revision.createdAt),
+    shortImage(revision.image),
+    revision.changeCause,
+  ]
     .filter(Boolean)
     .join(' · ');
 }
@@ -98,7 +106,10 @@ export function revisionTooltip(revision: Revision): string {
     ['MLflow run', revision.mlflowRunId],
   ];
   const marks = [revision.current ? 'current' : '', revision.stable ? 'stable' : ''].filter(Boolean).join(', ');
-  return [`**${revisionLabel(revision)}**${marks ? ` · ${marks}` : ''}`, ...rows.filter(([, value]) => value).map(([key, value]) => `${key}: \`${value}\``)].join('\n\n');
+  return [
+    `**${revisionLabel(revision)}**${marks ? ` · ${marks}` : ''}`,
+    ...rows.filter(([, value]) => value).map(([key, value]) => `${key}: \`${value}\``),
+  ].join('\n\n');
 }
 
 const RUNNING_STATES = new Set(['running']);
@@ -118,13 +129,23 @@ export function taskIcon(task: Pick<Task, 'state' | 'error'>): IconSpec {
 export function taskLabel(task: Task): string {
   const state = task.state.toLowerCase();
   const desired = task.desiredState.toLowerCase();
-  return desired && desired !== state && !(desired === 'shutdown' && (state === 'shutdown' || state === 'complete')) ? `${state} → ${desired}` : state;
+  return desired && desired !== state && !(desired === 'shutdown' && (state === 'shutdown' || state === 'complete'))
+    ? `${state} → ${desired}`
+    : state;
 }
 
 /** `node-1 · rev 2 · 2025-06-01 14:05 · task 3kd9x0a1b2 · error text`. */
 export function taskDescription(task: Task): string {
   const id = task.kind === 'pod' ? `pod ${task.id}` : `task ${task.id.slice(0, 10)}`;
-  return [task.error ?? '', task.node, task.revision !== null ? `rev ${task.revision}` : '', formatWhen(task.updatedAt), id].filter(Boolean).join(' · ');
+  return [
+    task.error ?? '',
+    task.node,
+    task.revision !== null ? `rev ${task.revision}` : '',
+    formatWhen(task.updatedAt),
+    id,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export function taskTooltip(task: Task): string {
@@ -140,7 +161,10 @@ export function taskTooltip(task: Task): string {
 /** Tasks that matter first: the ones meant to run, then by the time they last changed, newest first. */
 export function sortTasks(tasks: readonly Task[]): Task[] {
   const live = (task: Task) => (task.desiredState.toLowerCase() === 'running' ? 0 : 1);
-  return [...tasks].sort((a, b) => live(a) - live(b) || (Date.parse(b.updatedAt) || 0) - (Date.parse(a.updatedAt) || 0) || a.id.localeCompare(b.id));
+  return [...tasks].sort(
+    (a, b) =>
+      live(a) - live(b) || (Date.parse(b.updatedAt) || 0) - (Date.parse(a.updatedAt) || 0) || a.id.localeCompare(b.id),
+  );
 }
 
 /** Newest first. */

@@ -83,7 +83,16 @@ export class TargetRegistry {
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NoAnswerError(`${what} did not answer within ${Math.round(ms / 1000)} s.`, 'Check that the engine is running and reachable, then refresh.')), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new NoAnswerError(
+            `${what} did not answer within ${Math.round(ms / 1000)} s.`,
+            'Check that the engine is running and reachable, then refresh.',
+          ),
+        ),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

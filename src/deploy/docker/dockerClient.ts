@@ -11,18 +11,21 @@ import { MlopsError } from '../../shared/errors';
 import { redactUri } from '../../shared/redact';
 import { NoAnswerError, remoteTimeoutMs, secondsText } from '../../shared/remoteTimeout';
 
-const EXPECTED_FORMS = 'Write it as unix:///var/run/docker.sock, tcp://HOST:2375 (tcp://HOST:2376 or https://HOST:2376 for TLS) or ssh:// with USER@HOST[:PORT]';
+const EXPECTED_FORMS =
+  'Write it as unix:///var/run/docker.sock, tcp://HOST:2375 (tcp://HOST:2376 or https://HOST:2376 for TLS) or ssh:// with USER@HOST[:PORT]';
 
 /** Why `value` is not a Docker host of a form we reach, or undefined when it is one. */
 function hostProblem(value: string): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
   if (!scheme) return 'it has no scheme';
-  if (!['unix', 'tcp', 'http', 'https', 'ssh'].includes(scheme)) return `${scheme}:// is not a scheme for a Docker Engine`;
+  if (!['unix', 'tcp', 'http', 'https', 'ssh'].includes(scheme))
+    return `${scheme}:// is not a scheme for a Docker Engine`;
   if (scheme === 'unix') return value.slice('unix://'.length) ? undefined : 'it names no socket';
   const authority = /^[^:]+:\/\/(?:(.*)@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/.exec(value)!;
   const [, userInfo, hostname, port] = authority;
   if (!hostname) return 'it names no host';
-  if (port && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return `the port '${port}' is not a number from 1 to 65535`;
+  if (port && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+    return `the port '${port}' is not a number from 1 to 65535`;
   if (userInfo !== undefined && scheme !== 'ssh') return `${scheme}:// takes no user name or password`;
   if (userInfo?.includes(':')) return 'ssh:// takes no password (log in with a key or an ssh agent)';
   if (!URL.canParse(value)) return 'it is not a valid URL';
@@ -34,7 +37,10 @@ function checkDockerHost(value: string, fromEnvironment: boolean): void {
   const problem = hostProblem(value);
   if (!problem) return;
   const where = fromEnvironment ? 'DOCKER_HOST' : '--docker-host or mlops.dockerHost';
-  throw new MlopsError(`The Docker host '${redactUri(value)}' (${where}) is not an address of a Docker Engine: ${problem}.`, `${EXPECTED_FORMS}, or leave it empty for the local engine.`);
+  throw new MlopsError(
+    `The Docker host '${redactUri(value)}' (${where}) is not an address of a Docker Engine: ${problem}.`,
+    `${EXPECTED_FORMS}, or leave it empty for the local engine.`,
+  );
 }
 
 export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
@@ -45,15 +51,26 @@ export function dockerOptions(host: string | undefined, env: NodeJS.ProcessEnv =
   const url = new URL(target);
   switch (url.protocol) {
     case 'ssh:':
-      return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: decodeURIComponent(url.username) || undefined };
+      return {
+        protocol: 'ssh',
+        host: url.hostname,
+        port: Number(url.port || 22),
+        username: decodeURIComponent(url.username) || undefined,
+      };
     default: {
-      const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') !== '' && env.DOCKER_TLS_VERIFY !== '0';
+      const tls = url.protocol === 'https:' || ((env.DOCKER_TLS_VERIFY ?? '') !== '' && env.DOCKER_TLS_VERIFY !== '0');
       const certs = env.DOCKER_CERT_PATH;
       return {
         host: url.hostname,
         port: Number(url.port || (tls ? 2376 : 2375)),
         protocol: tls ? 'https' : 'http',
-        ...(tls && certs ? { ca: readFileSync(join(certs, 'ca.pem')), cert: readFileSync(join(certs, 'cert.pem')), key: readFileSync(join(certs, 'key.pem')) } : {}),
+        ...(tls && certs
+          ? {
+              ca: readFileSync(join(certs, 'ca.pem')),
+              cert: readFileSync(join(certs, 'cert.pem')),
+              key: readFileSync(join(certs, 'key.pem')),
+            }
+          : {}),
       };
     }
   }
@@ -91,7 +108,9 @@ export function answerWithin(modem: DockerModem, timeoutMs: number, where: strin
     const upload = typeof options.file === 'object' && !Buffer.isBuffer(options.file) ? options.file : undefined;
     if (upload) upload.once('end', start);
     else start();
-    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, controller.signal]) : controller.signal;
+    const abortSignal = options.abortSignal
+      ? AbortSignal.any([options.abortSignal, controller.signal])
+      : controller.signal;
     dial({ ...options, abortSignal }, (error, result) => {
       clearTimeout(timer);
       upload?.removeListener('end', start);

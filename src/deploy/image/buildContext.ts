@@ -13,7 +13,15 @@ import { DOCKERIGNORE, renderDockerfile } from './dockerfile';
 import type { GitState } from './gitState';
 import type { MlflowModel } from '../mlflow/mlflowModel';
 import type { Requirements } from './requirements';
-import { copiesFromWorkspace, copyAll, insideWorkspace, openWorkspace, realPathInWorkspace, type Copy, type Workspace } from './workspaceFiles';
+import {
+  copiesFromWorkspace,
+  copyAll,
+  insideWorkspace,
+  openWorkspace,
+  realPathInWorkspace,
+  type Copy,
+  type Workspace,
+} from './workspaceFiles';
 
 export interface NotebookContextInput {
   notebook: string;
@@ -54,22 +62,43 @@ export async function writeNotebookContext(input: NotebookContextInput): Promise
   // The notebook's folder is where training runs, even when nothing else is in it.
   await mkdir(join(workdir, notebookDirRel), { recursive: true });
   await copyAll(copies);
-  const build = { mode: input.choice.mode, variable: input.choice.variable, x: input.choice.x, notebookDir: notebookDirRel };
+  const build = {
+    mode: input.choice.mode,
+    variable: input.choice.variable,
+    x: input.choice.x,
+    notebookDir: notebookDirRel,
+  };
   await writeFile(join(input.outDir, 'notebook.py'), input.analysis.script);
   const labelsFor = (hash: string) => imageLabels({ ...input, notebookRel, hash, dataFiles });
-  const { hash, labels } = await completeContext(input.outDir, input.baseImage, input.runtimeDir, build, input.requirements, labelsFor, build.notebookDir);
+  const { hash, labels } = await completeContext(
+    input.outDir,
+    input.baseImage,
+    input.runtimeDir,
+    build,
+    input.requirements,
+    labelsFor,
+    build.notebookDir,
+  );
   return { dir: input.outDir, hash, labels, dataFiles };
 }
 
 /** What goes into workdir/: the data files and local modules, every one checked before anything is written. */
-async function planCopies(input: NotebookContextInput, workspace: Workspace, notebookDirRel: string, workdir: string): Promise<{ copies: Copy[]; dataFiles: Record<string, string> }> {
+async function planCopies(
+  input: NotebookContextInput,
+  workspace: Workspace,
+  notebookDirRel: string,
+  workdir: string,
+): Promise<{ copies: Copy[]; dataFiles: Record<string, string> }> {
   const notebookDir = dirname(resolve(input.notebook));
   const realNotebook = await realpath(input.notebook);
   // Paths as the container resolves them: from the notebook's folder, which has no links there.
   const inContext = (file: string) => {
     const rel = posix.normalize(posix.join(notebookDirRel, file.split(sep).join('/')));
     if (rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel)) {
-      throw new MlopsError(`${input.notebook} reads ${file}, which is outside the workspace ${input.workspaceRoot}.`, 'Move the file into the workspace, or choose a workspace that holds it (mlops containerize --workspace DIR).');
+      throw new MlopsError(
+        `${input.notebook} reads ${file}, which is outside the workspace ${input.workspaceRoot}.`,
+        'Move the file into the workspace, or choose a workspace that holds it (mlops containerize --workspace DIR).',
+      );
     }
     return rel;
   };
@@ -87,7 +116,15 @@ async function planCopies(input: NotebookContextInput, workspace: Workspace, not
   for (const module of input.analysis.localModules) {
     // A local module is a file beside the notebook or a package folder.
     const file = existsSync(join(notebookDir, `${module}.py`)) ? `${module}.py` : module;
-    copies.push(...(await copiesFromWorkspace(workspace, `${notebookDir}${sep}${file}`, join(workdir, inContext(file)), input.notebook, file)));
+    copies.push(
+      ...(await copiesFromWorkspace(
+        workspace,
+        `${notebookDir}${sep}${file}`,
+        join(workdir, inContext(file)),
+        input.notebook,
+        file,
+      )),
+    );
   }
   return { copies, dataFiles };
 }
@@ -107,7 +144,10 @@ export async function completeContext(
 ): Promise<{ hash: string; labels: Record<string, string> }> {
   await copyRuntime(runtimeDir, join(outDir, 'runtime'));
   await writeFile(join(outDir, 'build.json'), `${JSON.stringify(build, null, 2)}\n`);
-  await writeFile(join(outDir, 'requirements.txt'), `# From ${requirements.source}\n${requirements.lines.join('\n')}\n`);
+  await writeFile(
+    join(outDir, 'requirements.txt'),
+    `# From ${requirements.source}\n${requirements.lines.join('\n')}\n`,
+  );
   await writeFile(join(outDir, '.dockerignore'), DOCKERIGNORE);
   const hash = await hashContext(outDir, renderDockerfile(baseImage, {}, notebookDir));
   const labels = labelsFor(hash);
@@ -116,7 +156,9 @@ export async function completeContext(
   return { hash, labels };
 }
 
-function imageLabels(input: NotebookContextInput & { notebookRel: string; hash: string; dataFiles: Record<string, string> }): Record<string, string> {
+function imageLabels(
+  input: NotebookContextInput & { notebookRel: string; hash: string; dataFiles: Record<string, string> },
+): Record<string, string> {
   return commonLabels({
     title: basename(input.notebookRel, '.ipynb'),
     description: `Model server for ${input.notebookRel} (${input.choice.mode === 'estimator' ? input.choice.variable : 'predict(records)'})`,
@@ -134,7 +176,14 @@ function imageLabels(input: NotebookContextInput & { notebookRel: string; hash: 
 }
 
 /** The OCI labels and the mlops.* labels every model image carries. */
-export function commonLabels(input: { title: string; description: string; baseImage: string; git: GitState; hash: string; extra: Record<string, string> }): Record<string, string> {
+export function commonLabels(input: {
+  title: string;
+  description: string;
+  baseImage: string;
+  git: GitState;
+  hash: string;
+  extra: Record<string, string>;
+}): Record<string, string> {
   return {
     'org.opencontainers.image.title': input.title,
     'org.opencontainers.image.description': input.description,
@@ -172,7 +221,10 @@ async function hashContext(dir: string, template: string): Promise<string> {
 
 /** A Docker repository name from a notebook's file name: lower case, safe characters only. */
 export function defaultImageName(notebook: string): string {
-  const stem = basename(notebook, extname(notebook)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[._-]+$/g, '');
+  const stem = basename(notebook, extname(notebook))
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+|[._-]+$/g, '');
   return `mlops/${stem || 'model'}`;
 }
 
@@ -191,18 +243,38 @@ export async function writeModelContext(input: ModelContextInput): Promise<Build
   await mkdir(join(input.outDir, 'workdir'), { recursive: true });
   await cp(model.dir, join(input.outDir, 'workdir', 'mlflow_model'), { recursive: true, dereference: true });
   await writeFile(join(input.outDir, 'notebook.py'), `# An MLflow model, ${model.uri}: nothing to run.\n`);
-  const build = { mode: 'mlflow', modelFile: `mlflow_model/${model.modelFile}`, serialization: model.serialization, features: model.features, sample: model.sample, notebookDir: '' };
+  const build = {
+    mode: 'mlflow',
+    modelFile: `mlflow_model/${model.modelFile}`,
+    serialization: model.serialization,
+    features: model.features,
+    sample: model.sample,
+    notebookDir: '',
+  };
   const requirements = { source: `${model.uri} (requirements.txt)`, lines: model.requirements };
   const name = model.uri.replace(/^.*[/:]/, '') || 'model';
-  const { hash, labels } = await completeContext(input.outDir, input.baseImage, input.runtimeDir, build, requirements, (hash) =>
-    commonLabels({
-      title: name,
-      description: `Model server for the MLflow model ${model.uri}`,
-      baseImage: input.baseImage,
-      git: input.git,
-      hash,
-      extra: { 'mlops.notebook': '', 'mlops.mlflow.run_id': model.runId ?? '', 'mlops.mlflow.model_uri': model.uri, 'mlops.data.sha256': '{}', 'mlops.model.mode': 'mlflow', 'mlops.model.variable': 'model' },
-    }),
+  const { hash, labels } = await completeContext(
+    input.outDir,
+    input.baseImage,
+    input.runtimeDir,
+    build,
+    requirements,
+    (hash) =>
+      commonLabels({
+        title: name,
+        description: `Model server for the MLflow model ${model.uri}`,
+        baseImage: input.baseImage,
+        git: input.git,
+        hash,
+        extra: {
+          'mlops.notebook': '',
+          'mlops.mlflow.run_id': model.runId ?? '',
+          'mlops.mlflow.model_uri': model.uri,
+          'mlops.data.sha256': '{}',
+          'mlops.model.mode': 'mlflow',
+          'mlops.model.variable': 'model',
+        },
+      }),
   );
   return { dir: input.outDir, hash, labels, dataFiles: {} };
 }

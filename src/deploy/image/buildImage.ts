@@ -23,10 +23,18 @@ interface BuildMessage {
   aux?: { ID?: string };
 }
 
-export async function buildImage(docker: Docker, contextDir: string, tag: string, events: BuildEvents = {}): Promise<string> {
+export async function buildImage(
+  docker: Docker,
+  contextDir: string,
+  tag: string,
+  events: BuildEvents = {},
+): Promise<string> {
   const entries = await contextEntries(contextDir);
   events.signal?.throwIfAborted();
-  const stream = await docker.buildImage({ context: contextDir, src: entries }, { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true });
+  const stream = await docker.buildImage(
+    { context: contextDir, src: entries },
+    { t: tag, rm: true, forcerm: true, pull: false, nocache: events.noCache === true },
+  );
   const log: string[] = [];
   let lastStep = '';
   let imageId = '';
@@ -42,12 +50,14 @@ export async function buildImage(docker: Docker, contextDir: string, tag: string
       (error: Error | null) => {
         events.signal?.removeEventListener('abort', abort);
         if (events.signal?.aborted) return;
-        const failure = error?.message ?? engineError ?? (imageId ? undefined : 'the engine ended the build without an image');
+        const failure =
+          error?.message ?? engineError ?? (imageId ? undefined : 'the engine ended the build without an image');
         if (failure) reject(buildFailure(tag, failure, lastStep, log));
         else resolve(imageId);
       },
       (message: BuildMessage) => {
-        const text = message.stream ?? (message.error ? `ERROR: ${message.errorDetail?.message ?? message.error}\n` : '');
+        const text =
+          message.stream ?? (message.error ? `ERROR: ${message.errorDetail?.message ?? message.error}\n` : '');
         for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
           log.push(line);
           events.onLine?.(line);
@@ -73,7 +83,9 @@ export async function contextEntries(contextDir: string): Promise<string[]> {
   const entries = await readdir(contextDir, { recursive: true, withFileTypes: true });
   const path = (dir: string, name = '') => relative(contextDir, join(dir, name)).split(sep).join('/');
   const holders = new Set(entries.map((entry) => path(entry.parentPath)));
-  return entries.filter((entry) => entry.isFile() || (entry.isDirectory() && !holders.has(path(entry.parentPath, entry.name)))).map((entry) => path(entry.parentPath, entry.name));
+  return entries
+    .filter((entry) => entry.isFile() || (entry.isDirectory() && !holders.has(path(entry.parentPath, entry.name))))
+    .map((entry) => path(entry.parentPath, entry.name));
 }
 
 /** The failing step and what it printed, with the notebook's own error first when there is one. */
@@ -100,6 +112,15 @@ export function notebookError(log: string[]): string | undefined {
   const at = log.findIndex((line) => line.includes('MLOPS-ERROR: '));
   if (at < 0) return undefined;
   const rest = log.slice(at + 1);
-  const end = rest.findIndex((line) => line.startsWith(ESC) || /^(Removing intermediate container|ERROR:|MLOPS-|Step \d+\/\d+ :|\s*---> )/.test(line));
-  return [log[at]!.slice(log[at]!.indexOf('MLOPS-ERROR: ') + 'MLOPS-ERROR: '.length), ...rest.slice(0, end < 0 ? rest.length : end)].join(' ').replace(/\s+/g, ' ').trim();
+  const end = rest.findIndex(
+    (line) =>
+      line.startsWith(ESC) || /^(Removing intermediate container|ERROR:|MLOPS-|Step \d+\/\d+ :|\s*---> )/.test(line),
+  );
+  return [
+    log[at]!.slice(log[at]!.indexOf('MLOPS-ERROR: ') + 'MLOPS-ERROR: '.length),
+    ...rest.slice(0, end < 0 ? rest.length : end),
+  ]
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -13,17 +13,29 @@ export interface Requirements {
 
 const FILES = ['requirements.txt', 'pyproject.toml', 'environment.yml', 'environment.yaml'] as const;
 
-export async function resolveRequirements(notebookDir: string, workspaceRoot: string, inferred: InferredRequirement[]): Promise<Requirements> {
+export async function resolveRequirements(
+  notebookDir: string,
+  workspaceRoot: string,
+  inferred: InferredRequirement[],
+): Promise<Requirements> {
   for (let dir = notebookDir; ; dir = dirname(dir)) {
     for (const name of FILES) {
       const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
       if (text === undefined) continue;
-      const lines = name === 'requirements.txt' ? fromRequirementsTxt(text) : name === 'pyproject.toml' ? fromPyproject(text) : fromEnvironmentYml(text);
+      const lines =
+        name === 'requirements.txt'
+          ? fromRequirementsTxt(text)
+          : name === 'pyproject.toml'
+            ? fromPyproject(text)
+            : fromEnvironmentYml(text);
       if (lines.length > 0) return { source: relative(workspaceRoot, join(dir, name)) || name, lines };
     }
     if (dir === workspaceRoot || dir === dirname(dir) || relative(workspaceRoot, dir).startsWith('..')) break;
   }
-  return { source: 'inferred from imports', lines: inferred.map((r) => r.spec ?? (r.version ? `${r.distribution}==${r.version}` : r.distribution)) };
+  return {
+    source: 'inferred from imports',
+    lines: inferred.map((r) => r.spec ?? (r.version ? `${r.distribution}==${r.version}` : r.distribution)),
+  };
 }
 
 /** Requirement lines; options (-r, -e, --index-url) and comments are left out. */
@@ -68,7 +80,11 @@ export function fromEnvironmentYml(text: string): string[] {
     const spec = item.replace(/^conda-forge::/, '').replace(/['"]/g, '');
     const [name, version] = spec.split(/=(?!=)/);
     if (!name || ['python', 'pip'].includes(name.trim().toLowerCase())) continue;
-    lines.push(spec.includes('==') || /[<>~!]/.test(spec) || !version ? spec : `${name.trim()}==${version.trim()}${version.includes('*') ? '' : '.*'}`);
+    lines.push(
+      spec.includes('==') || /[<>~!]/.test(spec) || !version
+        ? spec
+        : `${name.trim()}==${version.trim()}${version.includes('*') ? '' : '.*'}`,
+    );
   }
   return lines;
 }

@@ -18,7 +18,11 @@ export interface SmokeResult {
   message: string;
 }
 
-export async function smokeTest(docker: Docker, image: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<SmokeResult> {
+export async function smokeTest(
+  docker: Docker,
+  image: string,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<SmokeResult> {
   const container = await docker.createContainer({
     Image: image,
     Labels: { 'mlops.smoke-test': 'true' },
@@ -36,12 +40,30 @@ export async function smokeTest(docker: Docker, image: string, options: { signal
     const healthyAfterMs = Date.now() - started;
     const sample = parseJson(files['sample.json']);
     const expected = parseJson(files['sample_predictions.json']);
-    if (!sample) return { ok: true, healthyAfterMs, sample: null, predictions: null, expected: null, message: `healthy after ${healthyAfterMs} ms; no sample input to send` };
-    const body = sample.length && typeof sample[0] === 'object' && !Array.isArray(sample[0]) ? { dataframe_records: sample } : { instances: sample };
+    if (!sample)
+      return {
+        ok: true,
+        healthyAfterMs,
+        sample: null,
+        predictions: null,
+        expected: null,
+        message: `healthy after ${healthyAfterMs} ms; no sample input to send`,
+      };
+    const body =
+      sample.length && typeof sample[0] === 'object' && !Array.isArray(sample[0])
+        ? { dataframe_records: sample }
+        : { instances: sample };
     const response = await httpJson('POST', `${base}/invocations`, body, 30_000);
     const answer = response.body as { predictions?: unknown[]; message?: string };
     if (response.status !== 200 || !answer.predictions) {
-      return { ok: false, healthyAfterMs, sample, predictions: null, expected, message: `/invocations answered HTTP ${response.status}: ${answer.message ?? JSON.stringify(answer)}` };
+      return {
+        ok: false,
+        healthyAfterMs,
+        sample,
+        predictions: null,
+        expected,
+        message: `/invocations answered HTTP ${response.status}: ${answer.message ?? JSON.stringify(answer)}`,
+      };
     }
     const same = expected === null || samePredictions(answer.predictions, expected);
     return {
@@ -60,7 +82,12 @@ export async function smokeTest(docker: Docker, image: string, options: { signal
 }
 
 /** Waits for /ping to answer 200; fails early with the log tail when the server exits. */
-export async function waitHealthy(container: Docker.Container, base: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function waitHealthy(
+  container: Docker.Container,
+  base: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
@@ -69,7 +96,10 @@ export async function waitHealthy(container: Docker.Container, base: string, tim
     const state = (await container.inspect()).State;
     if (!state.Running) {
       const logs = await container.logs({ stdout: true, stderr: true, tail: 20 });
-      throw new MlopsError(`The model server exited with code ${state.ExitCode} before it was healthy.`, `Its log ends:\n${frameText(logs)}`);
+      throw new MlopsError(
+        `The model server exited with code ${state.ExitCode} before it was healthy.`,
+        `Its log ends:\n${frameText(logs)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -108,7 +138,8 @@ function parseJson(text: string | undefined): unknown[] | null {
 /** Equal predictions, with floats compared to nine significant digits. */
 export function samePredictions(actual: unknown[], expected: unknown[]): boolean {
   const close = (a: unknown, b: unknown): boolean => {
-    if (typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+    if (typeof a === 'number' && typeof b === 'number')
+      return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
     if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => close(x, b[i]));
     return JSON.stringify(a) === JSON.stringify(b);
   };
@@ -119,21 +150,34 @@ export function samePredictions(actual: unknown[], expected: unknown[]): boolean
  * A JSON request with node:http. (fetch is not used: its timeouts do not keep the event loop
  * alive, so a CLI waiting for a starting container could exit early.)
  */
-function httpJson(method: 'GET' | 'POST', url: string, body: unknown, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+function httpJson(
+  method: 'GET' | 'POST',
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, { method, timeout: timeoutMs, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : null });
-        } catch {
-          resolve({ status: res.statusCode ?? 0, body: { message: text.slice(0, 500) } });
-        }
-      });
-    });
+    const req = request(
+      url,
+      {
+        method,
+        timeout: timeoutMs,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : null });
+          } catch {
+            resolve({ status: res.statusCode ?? 0, body: { message: text.slice(0, 500) } });
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(payload);

@@ -15,7 +15,10 @@ export interface Workspace {
 export async function openWorkspace(root: string): Promise<Workspace> {
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new MlopsError(`The workspace ${root} ${info ? 'is not a folder' : 'does not exist'}.`, 'Give the folder that holds the notebook and the data it reads.');
+    throw new MlopsError(
+      `The workspace ${root} ${info ? 'is not a folder' : 'does not exist'}.`,
+      'Give the folder that holds the notebook and the data it reads.',
+    );
   }
   return { root, realRoot: await realpath(root) };
 }
@@ -31,9 +34,17 @@ export function insideWorkspace(workspace: Workspace, real: string): string | un
  * The real path of `path` (not normalised first: `notebooks/../data` goes where the notebook's
  * `..` goes), refused when it leaves the workspace. `reader` and `shown` name who reads what.
  */
-export async function realPathInWorkspace(workspace: Workspace, path: string, reader: string, shown: string): Promise<string> {
+export async function realPathInWorkspace(
+  workspace: Workspace,
+  path: string,
+  reader: string,
+  shown: string,
+): Promise<string> {
   const real = await realpath(path).catch((error: NodeJS.ErrnoException) => {
-    throw new MlopsError(`${reader} reads ${shown}, which cannot be read (${error.code ?? error.message}).`, 'Create the file or correct the path.');
+    throw new MlopsError(
+      `${reader} reads ${shown}, which cannot be read (${error.code ?? error.message}).`,
+      'Create the file or correct the path.',
+    );
   });
   if (insideWorkspace(workspace, real) !== undefined) return real;
   const link = await linkLeaving(workspace, path);
@@ -57,7 +68,8 @@ async function linkLeaving(workspace: Workspace, path: string): Promise<{ path: 
     const parent = await realpath(dirname(prefix)).catch(() => undefined);
     const inside = parent === undefined ? undefined : insideWorkspace(workspace, parent);
     // Named where it is in the workspace, as the user sees it (not as `notebooks/../shared`).
-    if (target && inside !== undefined && insideWorkspace(workspace, target) === undefined) return { path: join(workspace.root, inside, basename(prefix)), target };
+    if (target && inside !== undefined && insideWorkspace(workspace, target) === undefined)
+      return { path: join(workspace.root, inside, basename(prefix)), target };
   }
   return undefined;
 }
@@ -72,7 +84,14 @@ export interface Copy {
  * The copies that bring a file, or a folder and everything in it, into a context, by content;
  * every entry is checked before anything is written, so a refusal leaves no half-made context.
  */
-export async function copiesFromWorkspace(workspace: Workspace, source: string, target: string, reader: string, shown: string, seen = new Set<string>()): Promise<Copy[]> {
+export async function copiesFromWorkspace(
+  workspace: Workspace,
+  source: string,
+  target: string,
+  reader: string,
+  shown: string,
+  seen = new Set<string>(),
+): Promise<Copy[]> {
   const real = await realPathInWorkspace(workspace, source, reader, shown);
   if (!(await stat(real)).isDirectory()) return [{ from: real, to: target }];
   // A link back to a folder already being copied would never end.
@@ -80,7 +99,16 @@ export async function copiesFromWorkspace(workspace: Workspace, source: string, 
   seen.add(real);
   const copies: Copy[] = [];
   for (const entry of await readdir(source)) {
-    copies.push(...(await copiesFromWorkspace(workspace, `${source}${sep}${entry}`, join(target, entry), reader, `${shown}/${entry}`, seen)));
+    copies.push(
+      ...(await copiesFromWorkspace(
+        workspace,
+        `${source}${sep}${entry}`,
+        join(target, entry),
+        reader,
+        `${shown}/${entry}`,
+        seen,
+      )),
+    );
   }
   return copies;
 }

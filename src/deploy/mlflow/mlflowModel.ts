@@ -31,13 +31,22 @@ print(mlflow.artifacts.download_artifacts(artifact_uri=sys.argv[1]))`;
 export async function resolveModelDir(uri: string, python: string, trackingUri?: string): Promise<string> {
   const local = uri.startsWith('file://') ? new URL(uri).pathname : uri;
   if (existsSync(join(local, 'MLmodel'))) return local;
-  if (!/^(runs|models):\//.test(uri)) throw new MlopsError(`${uri} is neither a folder with an MLmodel file nor a runs:/ or models:/ URI.`);
-  const result = await runProgram(python, ['-c', RESOLVE, uri, trackingUri ?? ''], { timeoutMs: 120_000 }).catch((error: Error) => {
-    throw new MlopsError(`Python (${python}) could not start to resolve ${uri}: ${error.message}`, 'Set mlops.pythonPath to an interpreter with mlflow installed.');
-  });
+  if (!/^(runs|models):\//.test(uri))
+    throw new MlopsError(`${uri} is neither a folder with an MLmodel file nor a runs:/ or models:/ URI.`);
+  const result = await runProgram(python, ['-c', RESOLVE, uri, trackingUri ?? ''], { timeoutMs: 120_000 }).catch(
+    (error: Error) => {
+      throw new MlopsError(
+        `Python (${python}) could not start to resolve ${uri}: ${error.message}`,
+        'Set mlops.pythonPath to an interpreter with mlflow installed.',
+      );
+    },
+  );
   if (result.code !== 0) {
     const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.code}`;
-    throw new MlopsError(`MLflow could not resolve ${uri}: ${last}`, /No module named 'mlflow'/.test(last) ? `Install mlflow for ${python}, or set mlops.pythonPath.` : undefined);
+    throw new MlopsError(
+      `MLflow could not resolve ${uri}: ${last}`,
+      /No module named 'mlflow'/.test(last) ? `Install mlflow for ${python}, or set mlops.pythonPath.` : undefined,
+    );
   }
   const dir = result.stdout.trim().split('\n').pop()!;
   if (!existsSync(join(dir, 'MLmodel'))) throw new MlopsError(`${uri} has no MLmodel file: it is not a logged model.`);
@@ -62,10 +71,14 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
   const sklearn = mlmodel.flavors?.sklearn;
   if (!sklearn?.pickled_model) {
     const flavors = Object.keys(mlmodel.flavors ?? {}).join(', ') || 'none';
-    throw new MlopsError(`${uri} is not a scikit-learn model (its flavours: ${flavors}).`, 'Log the model with mlflow.sklearn.log_model, or containerise the notebook that trains it.');
+    throw new MlopsError(
+      `${uri} is not a scikit-learn model (its flavours: ${flavors}).`,
+      'Log the model with mlflow.sklearn.log_model, or containerise the notebook that trains it.',
+    );
   }
   const serialization = (sklearn.serialization_format ?? 'cloudpickle') as MlflowModel['serialization'];
-  if (!['pickle', 'cloudpickle', 'skops'].includes(serialization)) throw new MlopsError(`${file}: serialization_format ${serialization} is not supported.`);
+  if (!['pickle', 'cloudpickle', 'skops'].includes(serialization))
+    throw new MlopsError(`${file}: serialization_format ${serialization} is not supported.`);
   const requirementsText = await readFile(join(dir, 'requirements.txt'), 'utf8').catch(() => '');
   // The server unpickles with the standard library: MLflow itself is not needed in the image.
   const dropped = new Set(['mlflow', 'mlflow-skinny', ...(serialization === 'skops' ? [] : ['cloudpickle'])]);
@@ -77,7 +90,9 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
     serialization,
     features: signatureFeatures(mlmodel.signature?.inputs),
     sample: await inputExample(dir, mlmodel.saved_input_example_info),
-    requirements: fromRequirementsTxt(requirementsText).filter((line) => !dropped.has(line.split(/[=<>~![ ;]/)[0]!.toLowerCase())),
+    requirements: fromRequirementsTxt(requirementsText).filter(
+      (line) => !dropped.has(line.split(/[=<>~![ ;]/)[0]!.toLowerCase()),
+    ),
     sklearnVersion: sklearn.sklearn_version ?? null,
   };
 }
@@ -89,10 +104,15 @@ function signatureFeatures(inputs: string | undefined): MlflowModel['features'] 
 }
 
 /** The logged input example as records (MLflow saves DataFrames split-oriented). */
-async function inputExample(dir: string, info: MlmodelFile['saved_input_example_info']): Promise<Record<string, unknown>[] | null> {
+async function inputExample(
+  dir: string,
+  info: MlmodelFile['saved_input_example_info'],
+): Promise<Record<string, unknown>[] | null> {
   if (!info?.artifact_path) return null;
-  const example = JSON.parse(await readFile(join(dir, info.artifact_path), 'utf8')) as { columns?: string[]; data?: unknown[][] } | Record<string, unknown>[];
+  const example = JSON.parse(await readFile(join(dir, info.artifact_path), 'utf8')) as
+    { columns?: string[]; data?: unknown[][] } | Record<string, unknown>[];
   if (Array.isArray(example)) return example;
-  if (example.columns && example.data) return example.data.map((row) => Object.fromEntries(example.columns!.map((c, i) => [c, row[i]])));
+  if (example.columns && example.data)
+    return example.data.map((row) => Object.fromEntries(example.columns!.map((c, i) => [c, row[i]])));
   return null;
 }

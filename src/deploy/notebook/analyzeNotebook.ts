@@ -15,11 +15,17 @@ export async function analyzeNotebook(notebook: string, python = 'python3'): Pro
   try {
     result = await runProgram(python, [script, notebook], { timeoutMs: 60_000 });
   } catch (error) {
-    throw new MlopsError(`Python (${python}) could not read ${notebook}: ${(error as Error).message}`, 'Install Python 3.9 or later, or set mlops.pythonPath.');
+    throw new MlopsError(
+      `Python (${python}) could not read ${notebook}: ${(error as Error).message}`,
+      'Install Python 3.9 or later, or set mlops.pythonPath.',
+    );
   }
   if (result.code !== 0) throw new MlopsError(`Reading ${notebook} failed: ${result.stderr.trim().split('\n').pop()}`);
   const parsed = v.safeParse(AnalysisOutput, JSON.parse(result.stdout));
-  if (!parsed.success) throw new MlopsError(`The notebook reader gave an unexpected answer for ${notebook}: ${v.summarize(parsed.issues)}`);
+  if (!parsed.success)
+    throw new MlopsError(
+      `The notebook reader gave an unexpected answer for ${notebook}: ${v.summarize(parsed.issues)}`,
+    );
   if ('error' in parsed.output) throw new MlopsError(parsed.output.error);
   return parsed.output;
 }

@@ -5,16 +5,30 @@ import { MlopsError } from '../../shared/errors';
 import type { FittedModel, NotebookAnalysis } from './notebookAnalysis';
 
 export type ServeChoice =
-  | { mode: 'function'; source: 'serve cells' | 'predict function'; variable: 'predict'; x: string | null; cell: number }
+  | {
+      mode: 'function';
+      source: 'serve cells' | 'predict function';
+      variable: 'predict';
+      x: string | null;
+      cell: number;
+    }
   | { mode: 'estimator'; variable: string; x: string | null; model: FittedModel };
 
 export function servingCandidates(analysis: NotebookAnalysis): ServeChoice[] {
   const sampleX = defaultModel(analysis.models)?.x ?? null;
-  if (analysis.serveCells.length > 0) return [{ mode: 'function', source: 'serve cells', variable: 'predict', x: sampleX, cell: analysis.serveCells[0]! }];
-  if (analysis.predict) return [{ mode: 'function', source: 'predict function', variable: 'predict', x: sampleX, cell: analysis.predict.cell }];
+  if (analysis.serveCells.length > 0)
+    return [
+      { mode: 'function', source: 'serve cells', variable: 'predict', x: sampleX, cell: analysis.serveCells[0]! },
+    ];
+  if (analysis.predict)
+    return [
+      { mode: 'function', source: 'predict function', variable: 'predict', x: sampleX, cell: analysis.predict.cell },
+    ];
   const preferred = defaultModel(analysis.models);
   const rest = analysis.models.filter((model) => model !== preferred).reverse();
-  return [preferred, ...rest].filter((model) => model !== undefined).map((model) => ({ mode: 'estimator', variable: model.variable, x: model.x, model }));
+  return [preferred, ...rest]
+    .filter((model) => model !== undefined)
+    .map((model) => ({ mode: 'estimator', variable: model.variable, x: model.x, model }));
 }
 
 function defaultModel(models: FittedModel[]): FittedModel | undefined {

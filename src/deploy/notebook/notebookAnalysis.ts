@@ -22,10 +22,26 @@ export type InferredRequirement = v.InferOutput<typeof Requirement>;
 
 export const NotebookAnalysis = v.object({
   script: v.string(),
-  cells: v.array(v.object({ index: v.number(), role: v.picklist(['train', 'serve', 'sample-input', 'dropped']), notes: v.array(v.string()) })),
-  syntaxErrors: v.array(v.object({ cell: v.number(), line: v.nullable(v.number()), column: v.nullable(v.number()), message: v.string(), text: v.string() })),
+  cells: v.array(
+    v.object({
+      index: v.number(),
+      role: v.picklist(['train', 'serve', 'sample-input', 'dropped']),
+      notes: v.array(v.string()),
+    }),
+  ),
+  syntaxErrors: v.array(
+    v.object({
+      cell: v.number(),
+      line: v.nullable(v.number()),
+      column: v.nullable(v.number()),
+      message: v.string(),
+      text: v.string(),
+    }),
+  ),
   models: v.array(FittedModel),
-  predict: v.nullable(v.object({ cell: v.number(), line: v.number(), params: v.array(v.string()), serve: v.boolean() })),
+  predict: v.nullable(
+    v.object({ cell: v.number(), line: v.number(), params: v.array(v.string()), serve: v.boolean() }),
+  ),
   serveCells: v.array(v.number()),
   sampleInputCell: v.nullable(v.number()),
   dataFiles: v.array(v.string()),

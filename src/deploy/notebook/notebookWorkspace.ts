@@ -8,7 +8,10 @@ export async function notebookWorkspace(notebook: string): Promise<string> {
   const { simpleGit } = await import('simple-git');
   const top = await simpleGit({ baseDir: folder })
     .revparse(['--show-toplevel'])
-    .then((text) => text.trim(), () => '');
+    .then(
+      (text) => text.trim(),
+      () => '',
+    );
   if (!top) return folder;
   // git gives the real path of the top folder; name it the way the notebook's path does.
   const realTop = await realpath(top);

@@ -8,7 +8,9 @@ import { credentialsFor, type RegistryCredentials } from './registryAuth';
 const secretKey = (registry: string) => `mlops.registry:${registryHost(registry)}`;
 
 /** Credentials for a registry: SecretStorage first, then the user's Docker config and its helpers. */
-export function registryCredentials(secrets: vscode.SecretStorage): (registry: string) => Promise<RegistryCredentials | undefined> {
+export function registryCredentials(
+  secrets: vscode.SecretStorage,
+): (registry: string) => Promise<RegistryCredentials | undefined> {
   return (registry) =>
     credentialsFor(registry, {
       fromSecrets: async (host) => {
@@ -39,12 +41,21 @@ export function registerRegistryCommands(context: vscode.ExtensionContext): void
         },
       });
       if (!registry) return;
-      const username = await vscode.window.showInputBox({ title: 'Registry credentials (2/3): user name', ignoreFocusOut: true });
+      const username = await vscode.window.showInputBox({
+        title: 'Registry credentials (2/3): user name',
+        ignoreFocusOut: true,
+      });
       if (!username) return;
-      const password = await vscode.window.showInputBox({ title: `Registry credentials (3/3): password or token for ${username}`, password: true, ignoreFocusOut: true });
+      const password = await vscode.window.showInputBox({
+        title: `Registry credentials (3/3): password or token for ${username}`,
+        password: true,
+        ignoreFocusOut: true,
+      });
       if (!password) return;
       await context.secrets.store(secretKey(registry), JSON.stringify({ username, password }));
-      void vscode.window.showInformationMessage(`Credentials for ${registryHost(registry)} are kept in VS Code's secret storage.`);
+      void vscode.window.showInformationMessage(
+        `Credentials for ${registryHost(registry)} are kept in VS Code's secret storage.`,
+      );
     }),
   );
 }

@@ -14,24 +14,37 @@ const TIMEOUT_MS = 30_000;
  * What a helper holds for a server, or undefined when it holds nothing. `configFile` is named in
  * errors; the helper's output is never shown, as it may hold the secret.
  */
-export async function credentialsFromHelper(helper: string, serverAddress: string, env: NodeJS.ProcessEnv, configFile: string): Promise<HelperCredentials | undefined> {
+export async function credentialsFromHelper(
+  helper: string,
+  serverAddress: string,
+  env: NodeJS.ProcessEnv,
+  configFile: string,
+): Promise<HelperCredentials | undefined> {
   const program = `docker-credential-${helper}`;
-  const { code, stdout } = await runWithInput(program, ['get'], serverAddress, env).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
-      throw new MlopsError(
-        `The Docker credential helper ${program}, which ${configFile} names, is not on the PATH.`,
-        `Install ${program}, or remove it from "credsStore" or "credHelpers" in ${configFile}.`,
-      );
-    }
-    throw new MlopsError(`The Docker credential helper ${program} failed: ${error.message}`);
-  });
+  const { code, stdout } = await runWithInput(program, ['get'], serverAddress, env).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') {
+        throw new MlopsError(
+          `The Docker credential helper ${program}, which ${configFile} names, is not on the PATH.`,
+          `Install ${program}, or remove it from "credsStore" or "credHelpers" in ${configFile}.`,
+        );
+      }
+      throw new MlopsError(`The Docker credential helper ${program} failed: ${error.message}`);
+    },
+  );
   if (code !== 0) {
     // Helpers say "credentials not found in native keychain" (docker-credential-helpers' ErrCredentialsNotFound).
     if (/credentials not found/i.test(stdout)) return undefined;
-    throw new MlopsError(`The Docker credential helper ${program} exited with ${code} for ${serverAddress}.`, `Check it with: echo ${serverAddress} | ${program} get`);
+    throw new MlopsError(
+      `The Docker credential helper ${program} exited with ${code} for ${serverAddress}.`,
+      `Check it with: echo ${serverAddress} | ${program} get`,
+    );
   }
   const parsed = parseHelperOutput(stdout);
-  if (!parsed) throw new MlopsError(`The Docker credential helper ${program} printed something other than {"Username", "Secret"} for ${serverAddress}.`);
+  if (!parsed)
+    throw new MlopsError(
+      `The Docker credential helper ${program} printed something other than {"Username", "Secret"} for ${serverAddress}.`,
+    );
   return parsed;
 }
 
@@ -46,7 +59,12 @@ function parseHelperOutput(stdout: string): HelperCredentials | undefined {
   }
 }
 
-function runWithInput(program: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> {
+function runWithInput(
+  program: string,
+  args: readonly string[],
+  input: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
     let stdout = '';

@@ -23,7 +23,10 @@ const IMAGE_ID = /^sha256:[a-f0-9]{64}$/;
 /** Splits a reference the way Docker does: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
 export function parseImageReference(image: string): ImageReference {
   if (IMAGE_ID.test(image)) {
-    throw new MlopsError(`${image} is an image ID; a push needs a name with a tag.`, `Tag it first: docker tag ${image} NAME:TAG.`);
+    throw new MlopsError(
+      `${image} is an image ID; a push needs a name with a tag.`,
+      `Tag it first: docker tag ${image} NAME:TAG.`,
+    );
   }
   let rest = image;
   let digest: string | undefined;
@@ -45,7 +48,11 @@ export function parseImageReference(image: string): ImageReference {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
   }
-  const valid = REPOSITORY.test(rest) && (domain === undefined || DOMAIN.test(domain)) && (tag === undefined || TAG.test(tag)) && (digest === undefined || DIGEST.test(digest));
+  const valid =
+    REPOSITORY.test(rest) &&
+    (domain === undefined || DOMAIN.test(domain)) &&
+    (tag === undefined || TAG.test(tag)) &&
+    (digest === undefined || DIGEST.test(digest));
   if (!valid) {
     throw new MlopsError(
       `'${image}' is not an image reference like mlops/churn:1.0.`,
@@ -57,10 +64,16 @@ export function parseImageReference(image: string): ImageReference {
 
 /** A registry setting as `host[:port][/namespace]`, without a scheme or trailing slash. */
 export function normalizeRegistry(registry: string): string {
-  const trimmed = registry.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const trimmed = registry
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   const [host = '', ...path] = trimmed.split('/');
   if (!DOMAIN.test(host) || (path.length > 0 && !REPOSITORY.test(path.join('/')))) {
-    throw new MlopsError(`Registry '${registry}' is not HOST[:PORT], optionally followed by /NAMESPACE.`, 'Set mlops.registry (or --registry) to something like registry.example.com:5000 or 127.0.0.1:5000.');
+    throw new MlopsError(
+      `Registry '${registry}' is not HOST[:PORT], optionally followed by /NAMESPACE.`,
+      'Set mlops.registry (or --registry) to something like registry.example.com:5000 or 127.0.0.1:5000.',
+    );
   }
   return trimmed;
 }
@@ -79,7 +92,10 @@ export function registryReference(image: string, registry: string): string {
   const target = normalizeRegistry(registry);
   const reference = parseImageReference(image);
   if (reference.digest && !reference.tag) {
-    throw new MlopsError(`${image} names an image by digest only; a push needs a tag.`, `Tag it first: docker tag ${image} NAME:TAG.`);
+    throw new MlopsError(
+      `${image} names an image by digest only; a push needs a tag.`,
+      `Tag it first: docker tag ${image} NAME:TAG.`,
+    );
   }
   const fullName = reference.domain ? `${reference.domain}/${reference.repository}` : reference.repository;
   const repository = fullName.startsWith(`${target}/`) ? fullName.slice(target.length + 1) : reference.repository;

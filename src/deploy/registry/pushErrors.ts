@@ -11,9 +11,11 @@ export interface PushContext {
   credentials?: RegistryCredentials;
 }
 
-const UNREACHABLE = /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|handshake timeout|deadline exceeded/i;
+const UNREACHABLE =
+  /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|handshake timeout|deadline exceeded/i;
 const UNTRUSTED_TLS = /server gave HTTP response to HTTPS client|x509:|certificate/i;
-const REFUSED = /unauthorized|authentication required|no basic auth credentials|access to the resource is denied|\b401\b/i;
+const REFUSED =
+  /unauthorized|authentication required|no basic auth credentials|access to the resource is denied|\b401\b/i;
 
 export function pushFailure(engineMessage: string, context: PushContext): MlopsError {
   const { reference, host, credentials } = context;
@@ -32,9 +34,13 @@ export function pushFailure(engineMessage: string, context: PushContext): MlopsE
   }
   if (REFUSED.test(message)) {
     const setThem = `Set them with the command "MLOps: Set Registry Credentials", or run docker login ${host}.`;
-    if (!credentials) return new MlopsError(`Registry ${host} needs credentials to push ${reference}: ${message}`, setThem);
+    if (!credentials)
+      return new MlopsError(`Registry ${host} needs credentials to push ${reference}: ${message}`, setThem);
     const who = credentials.username ? `user ${credentials.username}` : 'the identity token';
-    return new MlopsError(`Registry ${host} refused the push for ${who}: ${message}`, `Check the user name and password. ${setThem}`);
+    return new MlopsError(
+      `Registry ${host} refused the push for ${who}: ${message}`,
+      `Check the user name and password. ${setThem}`,
+    );
   }
   return new MlopsError(`Pushing ${reference} to ${host} failed: ${message}`);
 }
@@ -42,6 +48,7 @@ export function pushFailure(engineMessage: string, context: PushContext): MlopsE
 /** The engine never echoes secrets today; this keeps it so if one ever does. */
 function redact(message: string, credentials: RegistryCredentials | undefined): string {
   let redacted = message;
-  for (const secret of [credentials?.password, credentials?.identitytoken]) if (secret) redacted = redacted.split(secret).join('***');
+  for (const secret of [credentials?.password, credentials?.identitytoken])
+    if (secret) redacted = redacted.split(secret).join('***');
   return redacted;
 }

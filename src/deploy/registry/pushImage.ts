@@ -34,9 +34,18 @@ interface PushMessage {
 
 const LAYER_DONE = /^(Pushed|Layer already exists|Mounted from )/;
 
-export async function pushImage(docker: Docker, image: string, registry: string, options: PushOptions = {}): Promise<PushedImage> {
+export async function pushImage(
+  docker: Docker,
+  image: string,
+  registry: string,
+  options: PushOptions = {},
+): Promise<PushedImage> {
   const reference = registryReference(image, registry);
-  const context: PushContext = { reference, host: registryHost(registry), ...(options.credentials ? { credentials: options.credentials } : {}) };
+  const context: PushContext = {
+    reference,
+    host: registryHost(registry),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
   const name = reference.slice(0, reference.lastIndexOf(':'));
   const tag = reference.slice(name.length + 1);
   if (options.signal?.aborted) throw cancelled(reference);
@@ -61,7 +70,10 @@ async function assertLocalImage(docker: Docker, image: string): Promise<void> {
     await docker.getImage(image).inspect();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) {
-      throw new MlopsError(`No image ${image} in the engine.`, 'Build it first (MLOps: Containerise Notebook), or check the name with docker images.');
+      throw new MlopsError(
+        `No image ${image} in the engine.`,
+        'Build it first (MLOps: Containerise Notebook), or check the name with docker images.',
+      );
     }
     throw new MlopsError(`The Docker Engine could not look up ${image}: ${(error as Error).message}`);
   }
@@ -73,7 +85,12 @@ function authConfig(credentials: RegistryCredentials): Docker.AuthConfig {
 }
 
 /** Resolves with the digest from the engine's final `aux` message, when it sends one. */
-function followPush(docker: Docker, stream: NodeJS.ReadableStream, context: PushContext, options: PushOptions): Promise<string | undefined> {
+function followPush(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  context: PushContext,
+  options: PushOptions,
+): Promise<string | undefined> {
   const { signal, onProgress } = options;
   const layers = new Map<string, number>();
   let digest: string | undefined;
@@ -139,7 +156,11 @@ function megabytes(bytes: number): string {
 async function repoDigest(docker: Docker, reference: string, name: string): Promise<string> {
   const { RepoDigests: repoDigests = [] } = await docker.getImage(reference).inspect();
   const found = repoDigests.find((entry) => entry.startsWith(`${name}@`));
-  if (!found) throw new MlopsError(`The engine pushed ${reference} but reported no digest for it.`, 'Push again; if it persists, check the registry with docker manifest inspect.');
+  if (!found)
+    throw new MlopsError(
+      `The engine pushed ${reference} but reported no digest for it.`,
+      'Push again; if it persists, check the registry with docker manifest inspect.',
+    );
   return found.slice(name.length + 1);
 }
 

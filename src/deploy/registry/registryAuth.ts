@@ -42,7 +42,10 @@ const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.
 /** The key `docker login` uses for Docker Hub. */
 const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
 
-export async function credentialsFor(registry: string, options: CredentialSources = {}): Promise<RegistryCredentials | undefined> {
+export async function credentialsFor(
+  registry: string,
+  options: CredentialSources = {},
+): Promise<RegistryCredentials | undefined> {
   const fromSecrets = await options.fromSecrets?.(registry);
   if (fromSecrets) return fromSecrets;
   const env = options.env ?? process.env;
@@ -56,7 +59,10 @@ export async function credentialsFor(registry: string, options: CredentialSource
   if (typeof helper === 'string' && helper) {
     const found = await credentialsFromHelper(helper, serveraddress, env, file);
     // Helpers return "<token>" as the user name when the secret is an identity token.
-    if (found) return found.username === '<token>' ? { username: '', password: '', serveraddress, identitytoken: found.secret } : { username: found.username, password: found.secret, serveraddress };
+    if (found)
+      return found.username === '<token>'
+        ? { username: '', password: '', serveraddress, identitytoken: found.secret }
+        : { username: found.username, password: found.secret, serveraddress };
   }
   const entry = valueForRegistry(config.auths, host);
   return entry ? credentialsFromEntry(entry, serveraddress, file) : undefined;
@@ -79,9 +85,16 @@ async function readDockerConfig(file: string): Promise<DockerConfig | undefined>
     value = JSON.parse(text);
   } catch {
     // JSON.parse quotes the text around the error, which may be a password: say only where.
-    throw new MlopsError(`The Docker config ${file} is not valid JSON.`, 'Correct it, or move it away and run docker login again.');
+    throw new MlopsError(
+      `The Docker config ${file} is not valid JSON.`,
+      'Correct it, or move it away and run docker login again.',
+    );
   }
-  if (!isRecord(value)) throw new MlopsError(`The Docker config ${file} is not a JSON object.`, 'Correct it, or move it away and run docker login again.');
+  if (!isRecord(value))
+    throw new MlopsError(
+      `The Docker config ${file} is not a JSON object.`,
+      'Correct it, or move it away and run docker login again.',
+    );
   return {
     ...(isRecord(value.auths) ? { auths: value.auths as Record<string, AuthEntry> } : {}),
     ...(isRecord(value.credHelpers) ? { credHelpers: value.credHelpers as Record<string, string> } : {}),
@@ -90,12 +103,17 @@ async function readDockerConfig(file: string): Promise<DockerConfig | undefined>
 }
 
 function credentialsFromEntry(entry: AuthEntry, serveraddress: string, file: string): RegistryCredentials | undefined {
-  const identitytoken = typeof entry.identitytoken === 'string' && entry.identitytoken ? entry.identitytoken : undefined;
+  const identitytoken =
+    typeof entry.identitytoken === 'string' && entry.identitytoken ? entry.identitytoken : undefined;
   let username = typeof entry.username === 'string' ? entry.username : '';
   let password = typeof entry.password === 'string' ? entry.password : '';
   if (typeof entry.auth === 'string' && entry.auth) {
     const decoded = decodeAuth(entry.auth);
-    if (!decoded) throw new MlopsError(`The "auth" of ${serveraddress} in ${file} is not base64 of user:password.`, `Run docker login ${serveraddress} again.`);
+    if (!decoded)
+      throw new MlopsError(
+        `The "auth" of ${serveraddress} in ${file} is not base64 of user:password.`,
+        `Run docker login ${serveraddress} again.`,
+      );
     ({ username, password } = decoded);
   }
   if (identitytoken) return { username, password: '', serveraddress, identitytoken };
@@ -105,7 +123,11 @@ function credentialsFromEntry(entry: AuthEntry, serveraddress: string, file: str
 
 /** The host[:port] a Docker config key or registry names (`https://host:port/v1/` gives `host:port`), with Docker Hub's aliases as one. */
 export function registryHostname(key: string): string {
-  const host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+  const host = key
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .split('/')[0]!
+    .toLowerCase();
   return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
 }
 

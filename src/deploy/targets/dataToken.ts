@@ -17,7 +17,10 @@ export function newDataToken(): string {
 export function checkedDataToken(text: string, where: string): string {
   const token = text.trim();
   if (!/^[\x21-\x7e]{16,512}$/.test(token)) {
-    throw new MlopsError(`The data token in ${where} is not 16 to 512 printable characters without spaces.`, 'Remove the deployment\'s token and deploy again to make a new one.');
+    throw new MlopsError(
+      `The data token in ${where} is not 16 to 512 printable characters without spaces.`,
+      "Remove the deployment's token and deploy again to make a new one.",
+    );
   }
   return token;
 }

@@ -111,7 +111,10 @@ export interface DeployTarget {
   scale(name: string, replicas: number, options?: DeployOptions): Promise<DeploymentStatus>;
   tasks(name: string): Promise<Task[]>;
   /** Streams log lines until the signal aborts (with follow) or the logs end. */
-  logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void>;
+  logs(
+    name: string,
+    options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void },
+  ): Promise<void>;
   remove(name: string): Promise<void>;
   endpoints(name: string): Promise<Endpoint[]>;
   /**

@@ -28,23 +28,57 @@ export function variantWorkload(deployment: string, variant: string): string {
 export function checkSplit(deployment: string, split: TrafficSplit, maxWorkloadName: number): void {
   const names = split.variants.map((variant) => variant.name);
   const production = split.variants.find((variant) => variant.name === PRODUCTION_VARIANT);
-  if (!production) throw new MlopsError(`The split of ${deployment} has no '${PRODUCTION_VARIANT}' variant.`, `Add { name: '${PRODUCTION_VARIANT}', weight } for the version that serves now.`);
-  if (production.shadow) throw new MlopsError(`The '${PRODUCTION_VARIANT}' variant of ${deployment} cannot be a shadow: its answers are the ones returned.`);
-  if (split.variants.length < 2) throw new MlopsError(`The split of ${deployment} has no variant besides '${PRODUCTION_VARIANT}'.`, 'Add a candidate with its image and weight.');
+  if (!production)
+    throw new MlopsError(
+      `The split of ${deployment} has no '${PRODUCTION_VARIANT}' variant.`,
+      `Add { name: '${PRODUCTION_VARIANT}', weight } for the version that serves now.`,
+    );
+  if (production.shadow)
+    throw new MlopsError(
+      `The '${PRODUCTION_VARIANT}' variant of ${deployment} cannot be a shadow: its answers are the ones returned.`,
+    );
+  if (split.variants.length < 2)
+    throw new MlopsError(
+      `The split of ${deployment} has no variant besides '${PRODUCTION_VARIANT}'.`,
+      'Add a candidate with its image and weight.',
+    );
   const twice = names.find((name, index) => names.indexOf(name) !== index);
   if (twice) throw new MlopsError(`The split of ${deployment} names the variant '${twice}' twice.`);
   for (const variant of split.variants) {
     if (variant.name !== PRODUCTION_VARIANT) {
-      if (!VARIANT_NAME.test(variant.name)) throw new MlopsError(`'${variant.name}' is not a valid variant name: use lower-case letters, digits and dashes, not starting or ending with a dash.`);
+      if (!VARIANT_NAME.test(variant.name))
+        throw new MlopsError(
+          `'${variant.name}' is not a valid variant name: use lower-case letters, digits and dashes, not starting or ending with a dash.`,
+        );
       const workload = variantWorkload(deployment, variant.name);
-      if (workload.length > maxWorkloadName) throw new MlopsError(`The variant '${variant.name}' would run as ${workload}, longer than ${maxWorkloadName} characters.`, 'Use a shorter variant name.');
+      if (workload.length > maxWorkloadName)
+        throw new MlopsError(
+          `The variant '${variant.name}' would run as ${workload}, longer than ${maxWorkloadName} characters.`,
+          'Use a shorter variant name.',
+        );
     }
-    if (typeof variant.weight !== 'number' || !Number.isFinite(variant.weight) || variant.weight < 0) throw new MlopsError(`The weight of variant '${variant.name}' must be a number, 0 or more, not ${String(variant.weight)}.`);
-    if (variant.shadow && (variant.weight <= 0 || variant.weight > 100)) throw new MlopsError(`The shadow variant '${variant.name}' mirrors a percentage of requests: its weight must be above 0 and at most 100, not ${variant.weight}.`);
-    if (variant.replicas !== undefined && (!Number.isInteger(variant.replicas) || variant.replicas < 1)) throw new MlopsError(`The replicas of variant '${variant.name}' must be a whole number, 1 or more, not ${variant.replicas}.`);
+    if (typeof variant.weight !== 'number' || !Number.isFinite(variant.weight) || variant.weight < 0)
+      throw new MlopsError(
+        `The weight of variant '${variant.name}' must be a number, 0 or more, not ${String(variant.weight)}.`,
+      );
+    if (variant.shadow && (variant.weight <= 0 || variant.weight > 100))
+      throw new MlopsError(
+        `The shadow variant '${variant.name}' mirrors a percentage of requests: its weight must be above 0 and at most 100, not ${variant.weight}.`,
+      );
+    if (variant.replicas !== undefined && (!Number.isInteger(variant.replicas) || variant.replicas < 1))
+      throw new MlopsError(
+        `The replicas of variant '${variant.name}' must be a whole number, 1 or more, not ${variant.replicas}.`,
+      );
   }
-  if (!split.variants.some((variant) => !variant.shadow && variant.weight > 0)) throw new MlopsError(`The split of ${deployment} sends no live traffic anywhere: give a variant that is not a shadow a weight above 0.`);
-  if (split.stickyKey !== undefined && !STICKY_KEY.test(split.stickyKey)) throw new MlopsError(`The sticky key '${split.stickyKey}' is neither header:NAME nor field:NAME.`, 'For example header:X-User-Id or field:user_id.');
+  if (!split.variants.some((variant) => !variant.shadow && variant.weight > 0))
+    throw new MlopsError(
+      `The split of ${deployment} sends no live traffic anywhere: give a variant that is not a shadow a weight above 0.`,
+    );
+  if (split.stickyKey !== undefined && !STICKY_KEY.test(split.stickyKey))
+    throw new MlopsError(
+      `The sticky key '${split.stickyKey}' is neither header:NAME nor field:NAME.`,
+      'For example header:X-User-Id or field:user_id.',
+    );
 }
 
 /** The variants other than production, in the split's order. */
@@ -66,7 +100,13 @@ export function splitBackends(deployment: string, record: SplitRecord, address: 
 
 export function splitRecord(split: TrafficSplit, images: Map<string, string>, startedAt: string): SplitRecord {
   return {
-    variants: split.variants.map((variant) => ({ name: variant.name, image: images.get(variant.name) ?? '', weight: variant.weight, shadow: Boolean(variant.shadow), replicas: variant.replicas ?? 1 })),
+    variants: split.variants.map((variant) => ({
+      name: variant.name,
+      image: images.get(variant.name) ?? '',
+      weight: variant.weight,
+      shadow: Boolean(variant.shadow),
+      replicas: variant.replicas ?? 1,
+    })),
     stickyKey: split.stickyKey ?? null,
     startedAt,
   };
@@ -77,7 +117,9 @@ export function parseSplitRecord(text: string | undefined): SplitRecord | null {
   if (!text) return null;
   try {
     const record = JSON.parse(text) as Partial<SplitRecord>;
-    return Array.isArray(record.variants) && typeof record.startedAt === 'string' ? { variants: record.variants, stickyKey: record.stickyKey ?? null, startedAt: record.startedAt } : null;
+    return Array.isArray(record.variants) && typeof record.startedAt === 'string'
+      ? { variants: record.variants, stickyKey: record.stickyKey ?? null, startedAt: record.startedAt }
+      : null;
   } catch {
     return null;
   }
@@ -88,5 +130,8 @@ export function parseSplitRecord(text: string | undefined): SplitRecord | null {
  * (and marks a shadow) even for requests that come without the router's headers.
  */
 export function variantEnv(input: { variant: string; shadow: boolean }): { name: string; value: string }[] {
-  return [{ name: 'MLOPS_VARIANT', value: input.variant }, ...(input.shadow ? [{ name: 'MLOPS_SHADOW', value: '1' }] : [])];
+  return [
+    { name: 'MLOPS_VARIANT', value: input.variant },
+    ...(input.shadow ? [{ name: 'MLOPS_SHADOW', value: '1' }] : []),
+  ];
 }

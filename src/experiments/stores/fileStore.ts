@@ -115,23 +115,33 @@ export class FileTrackingStore implements TrackingStore {
 
   async listExperiments(): Promise<Experiment[]> {
     const folders = await this.experimentFolders();
-    const experiments = await mapConcurrent(folders, IO_PARALLELISM, async ({ id, folder, trashed }): Promise<Experiment> => {
-      const tags = Object.fromEntries(readKeyedFiles(join(folder, 'tags')));
-      try {
-        const meta = this.readMeta(join(folder, 'meta.yaml'));
-        return {
-          id: text(meta.experiment_id) ?? id,
-          name: text(meta.name) ?? id,
-          lifecycleStage: trashed ? 'deleted' : stage(meta.lifecycle_stage),
-          artifactLocation: text(meta.artifact_location),
-          creationTime: time(meta.creation_time) ?? undefined,
-          lastUpdateTime: time(meta.last_update_time) ?? undefined,
-          tags,
-        };
-      } catch (error) {
-        return { id, name: id, lifecycleStage: trashed ? 'deleted' : 'active', tags, problem: (error as Error).message };
-      }
-    });
+    const experiments = await mapConcurrent(
+      folders,
+      IO_PARALLELISM,
+      async ({ id, folder, trashed }): Promise<Experiment> => {
+        const tags = Object.fromEntries(readKeyedFiles(join(folder, 'tags')));
+        try {
+          const meta = this.readMeta(join(folder, 'meta.yaml'));
+          return {
+            id: text(meta.experiment_id) ?? id,
+            name: text(meta.name) ?? id,
+            lifecycleStage: trashed ? 'deleted' : stage(meta.lifecycle_stage),
+            artifactLocation: text(meta.artifact_location),
+            creationTime: time(meta.creation_time) ?? undefined,
+            lastUpdateTime: time(meta.last_update_time) ?? undefined,
+            tags,
+          };
+        } catch (error) {
+          return {
+            id,
+            name: id,
+            lifecycleStage: trashed ? 'deleted' : 'active',
+            tags,
+            problem: (error as Error).message,
+          };
+        }
+      },
+    );
     return experiments.sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
   }
 
@@ -212,47 +222,70 @@ export class FileTrackingStore implements TrackingStore {
       content = await readFile(file, 'utf8');
     } catch {
       const logged = [...readKeyedFiles(join(folder, 'metrics')).keys()].sort();
-      throw new MlopsError(`Run ${runId} has no metric '${key}' (${file} is missing).`, logged.length ? `It logged ${logged.join(', ')}.` : 'It logged no metrics.');
+      throw new MlopsError(
+        `Run ${runId} has no metric '${key}' (${file} is missing).`,
+        logged.length ? `It logged ${logged.join(', ')}.` : 'It logged no metrics.',
+      );
     }
     const { points, badLines } = parseMetricFile(content);
     points.sort(byStepThenTime);
-    return { runId, key, totalPoints: points.length, points: downsample(points, maxPoints), ...(badLines.length ? { problem: metricFileProblem(file, badLines) } : {}) };
+    return {
+      runId,
+      key,
+      totalPoints: points.length,
+      points: downsample(points, maxPoints),
+      ...(badLines.length ? { problem: metricFileProblem(file, badLines) } : {}),
+    };
   }
 
   async listRegisteredModels(): Promise<RegisteredModel[]> {
     const modelsFolder = join(this.location, 'models');
     const names = await listDirectories(modelsFolder);
-    const models = await mapConcurrent(names, IO_PARALLELISM, async (folderName): Promise<RegisteredModel | undefined> => {
-      const folder = join(modelsFolder, folderName);
-      const meta = tryRead(() => this.readMeta(join(folder, 'meta.yaml')));
-      if (!meta) return undefined;
-      const name = text(meta.name) ?? folderName;
-      const aliases = Object.fromEntries([...readKeyedFiles(join(folder, 'aliases'))].map(([alias, version]) => [alias, version.trim()]));
-      const versionFolders = (await listDirectories(folder)).filter((entry) => entry.startsWith('version-'));
-      const versions = await mapConcurrent(versionFolders, IO_PARALLELISM, async (versionFolder): Promise<ModelVersion | undefined> => {
-        const versionMeta = tryRead(() => this.readMeta(join(folder, versionFolder, 'meta.yaml')));
-        if (!versionMeta) return undefined;
-        const version = text(versionMeta.version) ?? versionFolder.slice('version-'.length);
+    const models = await mapConcurrent(
+      names,
+      IO_PARALLELISM,
+      async (folderName): Promise<RegisteredModel | undefined> => {
+        const folder = join(modelsFolder, folderName);
+        const meta = tryRead(() => this.readMeta(join(folder, 'meta.yaml')));
+        if (!meta) return undefined;
+        const name = text(meta.name) ?? folderName;
+        const aliases = Object.fromEntries(
+          [...readKeyedFiles(join(folder, 'aliases'))].map(([alias, version]) => [alias, version.trim()]),
+        );
+        const versionFolders = (await listDirectories(folder)).filter((entry) => entry.startsWith('version-'));
+        const versions = await mapConcurrent(
+          versionFolders,
+          IO_PARALLELISM,
+          async (versionFolder): Promise<ModelVersion | undefined> => {
+            const versionMeta = tryRead(() => this.readMeta(join(folder, versionFolder, 'meta.yaml')));
+            if (!versionMeta) return undefined;
+            const version = text(versionMeta.version) ?? versionFolder.slice('version-'.length);
+            return {
+              name,
+              version,
+              runId: text(versionMeta.run_id),
+              source: text(versionMeta.source),
+              status: text(versionMeta.status),
+              stage: text(versionMeta.current_stage),
+              creationTime: time(versionMeta.creation_timestamp) ?? undefined,
+              aliases: Object.entries(aliases)
+                .filter(([, v]) => v === version)
+                .map(([alias]) => alias),
+            };
+          },
+        );
         return {
           name,
-          version,
-          runId: text(versionMeta.run_id),
-          source: text(versionMeta.source),
-          status: text(versionMeta.status),
-          stage: text(versionMeta.current_stage),
-          creationTime: time(versionMeta.creation_timestamp) ?? undefined,
-          aliases: Object.entries(aliases).filter(([, v]) => v === version).map(([alias]) => alias),
+          description: text(meta.description),
+          creationTime: time(meta.creation_timestamp) ?? undefined,
+          lastUpdatedTime: time(meta.last_updated_timestamp) ?? undefined,
+          aliases,
+          versions: versions
+            .filter((v): v is ModelVersion => v !== undefined)
+            .sort((a, b) => Number(a.version) - Number(b.version)),
         };
-      });
-      return {
-        name,
-        description: text(meta.description),
-        creationTime: time(meta.creation_timestamp) ?? undefined,
-        lastUpdatedTime: time(meta.last_updated_timestamp) ?? undefined,
-        aliases,
-        versions: versions.filter((v): v is ModelVersion => v !== undefined).sort((a, b) => Number(a.version) - Number(b.version)),
-      };
-    });
+      },
+    );
     return models.filter((m): m is RegisteredModel => m !== undefined).sort((a, b) => a.name.localeCompare(b.name));
   }
 

@@ -65,7 +65,9 @@ function eachMetricLine(text: string, onPoint: (point: MetricPoint) => void): st
       if (!Number.isFinite(timestamp) || !Number.isFinite(step)) throw new Error('timestamp and step must be integers');
       onPoint({ step, timestamp, value: parsePythonFloat(fields[1]) });
     } catch (error) {
-      badLines.push(`line ${lineNumber}: ${(error as Error).message} ('${line.length > 40 ? `${line.slice(0, 40)}…` : line}')`);
+      badLines.push(
+        `line ${lineNumber}: ${(error as Error).message} ('${line.length > 40 ? `${line.slice(0, 40)}…` : line}')`,
+      );
     }
   }
   return badLines;

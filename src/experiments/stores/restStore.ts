@@ -25,7 +25,9 @@ const HISTORY_PAGE = 25_000;
 
 // The parts of MLflow's answers that are read, loosely: extra fields pass, and what protobuf JSON
 // leaves out when unset is optional. int64 fields come as numbers or as strings of digits.
-const Int64 = v.optional(v.union([v.pipe(v.number(), v.integer()), v.pipe(v.string(), v.regex(/^-?\d+$/, 'Expected an integer'))]));
+const Int64 = v.optional(
+  v.union([v.pipe(v.number(), v.integer()), v.pipe(v.string(), v.regex(/^-?\d+$/, 'Expected an integer'))]),
+);
 /** Protobuf JSON writes non-finite doubles as "NaN" and "Infinity"; numbers may be strings too. */
 const Double = v.optional(v.union([v.number(), v.pipe(v.string(), v.check(isFloat, 'Expected a number'))]));
 const KeyValues = v.optional(v.array(v.looseObject({ key: v.string(), value: v.optional(v.string()) })));
@@ -59,13 +61,22 @@ const RestRun = v.looseObject({
     lifecycle_stage: v.optional(v.string()),
     artifact_uri: v.optional(v.string()),
   }),
-  data: v.optional(v.looseObject({ metrics: v.optional(v.array(v.looseObject({ key: v.string(), value: Double }))), params: KeyValues, tags: KeyValues })),
+  data: v.optional(
+    v.looseObject({
+      metrics: v.optional(v.array(v.looseObject({ key: v.string(), value: Double }))),
+      params: KeyValues,
+      tags: KeyValues,
+    }),
+  ),
 });
 type RestRun = v.InferOutput<typeof RestRun>;
 
 const RunsPage = v.looseObject({ runs: v.optional(v.array(RestRun)), next_page_token: PageToken });
 
-const HistoryPage = v.looseObject({ metrics: v.optional(v.array(v.looseObject({ value: Double, timestamp: Int64, step: Int64 }))), next_page_token: PageToken });
+const HistoryPage = v.looseObject({
+  metrics: v.optional(v.array(v.looseObject({ value: Double, timestamp: Int64, step: Int64 }))),
+  next_page_token: PageToken,
+});
 
 const Version = v.union([v.string(), v.pipe(v.number(), v.integer())]);
 
@@ -158,7 +169,8 @@ export class RestTrackingStore implements TrackingStore {
     init: { method?: 'GET' | 'POST'; query?: Record<string, string | number | undefined>; body?: unknown } = {},
   ): Promise<v.InferOutput<S>> {
     const url = new URL(`${this.base}/api/2.0/mlflow/${path}`);
-    for (const [key, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(init.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.authorization) headers.authorization = this.authorization;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -172,15 +184,22 @@ export class RestTrackingStore implements TrackingStore {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message);
+      const reason =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${timeoutMs / 1000} s`
+          : ((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message);
       if (reason === 'bad port') {
         throw new MlopsError(
           `The tracking server at ${this.base} cannot be reached: port ${url.port} is one that Node's fetch refuses to connect to (a port reserved for another protocol).`,
-          'Run the tracking server on another port (MLflow\'s default is 5000), and change mlops.trackingUri or MLFLOW_TRACKING_URI to match.',
+          "Run the tracking server on another port (MLflow's default is 5000), and change mlops.trackingUri or MLFLOW_TRACKING_URI to match.",
           { cause: error },
         );
       }
-      throw new MlopsError(`The tracking server at ${this.base} cannot be reached: ${reason}.`, 'Check that the server runs, or change mlops.trackingUri.', { cause: error });
+      throw new MlopsError(
+        `The tracking server at ${this.base} cannot be reached: ${reason}.`,
+        'Check that the server runs, or change mlops.trackingUri.',
+        { cause: error },
+      );
     }
     const text = await response.text();
     if (response.status === 401 || response.status === 403) {
@@ -196,7 +215,9 @@ export class RestTrackingStore implements TrackingStore {
       } catch {
         /* not JSON: keep the text */
       }
-      throw new MlopsError(`The tracking server at ${this.base} answered HTTP ${response.status} to ${path}: ${message}`);
+      throw new MlopsError(
+        `The tracking server at ${this.base} answered HTTP ${response.status} to ${path}: ${message}`,
+      );
     }
     let answer: unknown;
     try {
@@ -287,7 +308,8 @@ export class RestTrackingStore implements TrackingStore {
       const page = await this.call('metrics/get-history', HistoryPage, {
         query: { run_id: runId, metric_key: key, max_results: HISTORY_PAGE, page_token: pageToken },
       });
-      for (const m of page.metrics ?? []) points.push({ step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0), value: number(m.value) });
+      for (const m of page.metrics ?? [])
+        points.push({ step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0), value: number(m.value) });
       pageToken = page.next_page_token;
     } while (pageToken);
     points.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
@@ -298,7 +320,9 @@ export class RestTrackingStore implements TrackingStore {
     const models: RegisteredModel[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.call('registered-models/search', RegisteredModelsPage, { query: { max_results: 1000, page_token: pageToken } });
+      const page = await this.call('registered-models/search', RegisteredModelsPage, {
+        query: { max_results: 1000, page_token: pageToken },
+      });
       for (const model of page.registered_models ?? []) {
         const aliases = Object.fromEntries((model.aliases ?? []).map(({ alias, version }) => [alias, String(version)]));
         models.push({
@@ -331,7 +355,9 @@ export class RestTrackingStore implements TrackingStore {
           status: modelVersion.status,
           stage: modelVersion.current_stage,
           creationTime: optionalTime(modelVersion.creation_timestamp) ?? undefined,
-          aliases: Object.entries(aliases).filter(([, version]) => version === String(modelVersion.version)).map(([alias]) => alias),
+          aliases: Object.entries(aliases)
+            .filter(([, version]) => version === String(modelVersion.version))
+            .map(([alias]) => alias),
         });
       }
       pageToken = page.next_page_token;

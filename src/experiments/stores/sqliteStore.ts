@@ -2,7 +2,10 @@
 // prebuilt binaries, so it loads in VS Code's Electron without a rebuild, opens the file
 // read-only, sees rows still in the WAL, and waits on a writer's lock (busy timeout, then retries).
 import { statSync } from 'node:fs';
-import type { DatabaseSyncInstance as DatabaseSync, StatementSyncInstance as StatementSync } from '@photostructure/sqlite';
+import type {
+  DatabaseSyncInstance as DatabaseSync,
+  StatementSyncInstance as StatementSync,
+} from '@photostructure/sqlite';
 import { MlopsError } from '../../shared/errors';
 import { downsample } from '../downsample';
 import {
@@ -25,7 +28,9 @@ const BUSY_TIMEOUT_MS = 5000;
 const BUSY_RETRIES = 20;
 const retryDelayMs = (attempt: number) => 50 * (attempt + 1);
 /** How long a query waits for a writer's lock in all: SQLite's busy timeout on each try, and the pauses between. */
-const BUSY_BUDGET_MS = (BUSY_RETRIES + 1) * BUSY_TIMEOUT_MS + Array.from({ length: BUSY_RETRIES }, (_, i) => retryDelayMs(i)).reduce((a, b) => a + b, 0);
+const BUSY_BUDGET_MS =
+  (BUSY_RETRIES + 1) * BUSY_TIMEOUT_MS +
+  Array.from({ length: BUSY_RETRIES }, (_, i) => retryDelayMs(i)).reduce((a, b) => a + b, 0);
 const PAGE_CACHE_KB = 128 * 1024;
 
 type Row = unknown[];
@@ -70,13 +75,23 @@ export class SqliteTrackingStore implements TrackingStore {
   private explain(error: unknown): MlopsError {
     const message = (error as Error)?.message ?? String(error);
     if (/not a database|malformed|corrupt/i.test(message)) {
-      return new MlopsError(`${this.location} is not a readable MLflow database: ${message}.`, 'Restore it from a backup, or point mlops.trackingUri at another store.', { cause: error });
+      return new MlopsError(
+        `${this.location} is not a readable MLflow database: ${message}.`,
+        'Restore it from a backup, or point mlops.trackingUri at another store.',
+        { cause: error },
+      );
     }
     if (/no such table/i.test(message)) {
-      return new MlopsError(`${this.location} is not an MLflow tracking database (${message}).`, undefined, { cause: error });
+      return new MlopsError(`${this.location} is not an MLflow tracking database (${message}).`, undefined, {
+        cause: error,
+      });
     }
     if (isBusy(error)) {
-      return new MlopsError(`${this.location} stayed locked by another process for ${Math.round(BUSY_BUDGET_MS / 1000)} s.`, 'Try again when MLflow has finished writing.', { cause: error });
+      return new MlopsError(
+        `${this.location} stayed locked by another process for ${Math.round(BUSY_BUDGET_MS / 1000)} s.`,
+        'Try again when MLflow has finished writing.',
+        { cause: error },
+      );
     }
     return new MlopsError(`${this.location}: ${message}`, undefined, { cause: error });
   }
@@ -106,7 +121,9 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async listExperiments(): Promise<Experiment[]> {
-    const rows = await this.query('SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments ORDER BY experiment_id');
+    const rows = await this.query(
+      'SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments ORDER BY experiment_id',
+    );
     const tags = await this.query('SELECT experiment_id, key, value FROM experiment_tags');
     const tagsById = new Map<string, Record<string, string>>();
     for (const [id, key, value] of tags) {
@@ -172,9 +189,17 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async metricHistory(runId: string, key: string, maxPoints = DEFAULT_MAX_POINTS): Promise<MetricHistory> {
-    const rows = await this.query('SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp', runId, key);
+    const rows = await this.query(
+      'SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp',
+      runId,
+      key,
+    );
     if (rows.length === 0) await this.explainNoHistory(runId, key);
-    const points = rows.map(([step, timestamp, value, isNan]) => ({ step: Number(step), timestamp: Number(timestamp), value: isNan ? NaN : Number(value) }));
+    const points = rows.map(([step, timestamp, value, isNan]) => ({
+      step: Number(step),
+      timestamp: Number(timestamp),
+      value: isNan ? NaN : Number(value),
+    }));
     return { runId, key, totalPoints: points.length, points: downsample(points, maxPoints) };
   }
 
@@ -183,16 +208,27 @@ export class SqliteTrackingStore implements TrackingStore {
     if ((await this.query('SELECT 1 FROM runs WHERE run_uuid = ?', runId)).length === 0) {
       throw new MlopsError(`Run ${runId} is not in ${this.location}.`, RUN_IDS_REMEDY);
     }
-    const logged = (await this.query('SELECT DISTINCT key FROM metrics WHERE run_uuid = ? ORDER BY key', runId)).map(([name]) => String(name));
-    throw new MlopsError(`Run ${runId} has no metric '${key}' in ${this.location}.`, logged.length ? `It logged ${logged.join(', ')}.` : 'It logged no metrics.');
+    const logged = (await this.query('SELECT DISTINCT key FROM metrics WHERE run_uuid = ? ORDER BY key', runId)).map(
+      ([name]) => String(name),
+    );
+    throw new MlopsError(
+      `Run ${runId} has no metric '${key}' in ${this.location}.`,
+      logged.length ? `It logged ${logged.join(', ')}.` : 'It logged no metrics.',
+    );
   }
 
   async listRegisteredModels(): Promise<RegisteredModel[]> {
-    const models = await this.query('SELECT name, description, creation_time, last_updated_time FROM registered_models ORDER BY name');
-    const versions = await this.query('SELECT name, version, run_id, source, status, current_stage, creation_time FROM model_versions ORDER BY name, version');
+    const models = await this.query(
+      'SELECT name, description, creation_time, last_updated_time FROM registered_models ORDER BY name',
+    );
+    const versions = await this.query(
+      'SELECT name, version, run_id, source, status, current_stage, creation_time FROM model_versions ORDER BY name, version',
+    );
     const aliases = await this.query('SELECT name, alias, version FROM registered_model_aliases');
     return models.map(([name, description, created, updated]) => {
-      const modelAliases = Object.fromEntries(aliases.filter((a) => a[0] === name).map(([, alias, version]) => [String(alias), String(version)]));
+      const modelAliases = Object.fromEntries(
+        aliases.filter((a) => a[0] === name).map(([, alias, version]) => [String(alias), String(version)]),
+      );
       return {
         name: String(name),
         description: description ? String(description) : undefined,
@@ -209,7 +245,9 @@ export class SqliteTrackingStore implements TrackingStore {
             status: status ? String(status) : undefined,
             stage: stage ? String(stage) : undefined,
             creationTime: creationTime == null ? undefined : Number(creationTime),
-            aliases: Object.entries(modelAliases).filter(([, v]) => v === String(version)).map(([alias]) => alias),
+            aliases: Object.entries(modelAliases)
+              .filter(([, v]) => v === String(version))
+              .map(([alias]) => alias),
           })),
       };
     });

@@ -38,7 +38,8 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
   const { log, resolveDeployment } = deps;
   let migrated: Promise<void> | undefined;
   /** A token kept before tokens were per host goes to the Grafana of the user's own settings, once. */
-  const migrateToken = () => (migrated ??= migrateUnkeyedSecret(context.secrets, 'grafanaToken', userSetting<string>('grafanaUrl'), log));
+  const migrateToken = () =>
+    (migrated ??= migrateUnkeyedSecret(context.secrets, 'grafanaToken', userSetting<string>('grafanaUrl'), log));
 
   async function grafanaUrl(): Promise<string | undefined> {
     const configured = setting('grafanaUrl', '').trim();
@@ -48,10 +49,13 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
       prompt: 'The Grafana root URL; it is saved in the mlops.grafanaUrl setting',
       placeHolder: 'http://localhost:3000',
       ignoreFocusOut: true,
-      validateInput: (value) => (/^https?:\/\/[^/\s]+/.test(value.trim()) ? undefined : 'An http:// or https:// URL, please.'),
+      validateInput: (value) =>
+        /^https?:\/\/[^/\s]+/.test(value.trim()) ? undefined : 'An http:// or https:// URL, please.',
     });
     if (!entered) return undefined;
-    await vscode.workspace.getConfiguration('mlops').update('grafanaUrl', entered.trim(), vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('mlops')
+      .update('grafanaUrl', entered.trim(), vscode.ConfigurationTarget.Global);
     return entered.trim();
   }
 
@@ -73,32 +77,90 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
     return token.trim();
   }
 
-  async function scrapeOptions(resolved: Resolved): Promise<{ options: ScrapeConfigOptions; full: boolean } | undefined> {
+  async function scrapeOptions(
+    resolved: Resolved,
+  ): Promise<{ options: ScrapeConfigOptions; full: boolean } | undefined> {
     const kubernetes = resolved.config.kind === 'kubernetes';
     type ModeItem = vscode.QuickPickItem & { mode: ScrapeMode; full: boolean };
     const items: ModeItem[] = kubernetes
       ? [
-          { label: '$(symbol-property) Pod annotations: scrape job', description: 'kubernetes_sd_configs, role pod', detail: 'A scrape_configs entry for a Prometheus with RBAC to list pods in the namespace', mode: 'annotations', full: false },
-          { label: '$(file) Pod annotations: whole prometheus.yml', description: 'kubernetes_sd_configs, role pod', mode: 'annotations', full: true },
-          { label: '$(eye) ServiceMonitor', description: 'monitoring.coreos.com/v1', detail: 'For the Prometheus Operator (kube-prometheus-stack)', mode: 'servicemonitor', full: false },
+          {
+            label: '$(symbol-property) Pod annotations: scrape job',
+            description: 'kubernetes_sd_configs, role pod',
+            detail: 'A scrape_configs entry for a Prometheus with RBAC to list pods in the namespace',
+            mode: 'annotations',
+            full: false,
+          },
+          {
+            label: '$(file) Pod annotations: whole prometheus.yml',
+            description: 'kubernetes_sd_configs, role pod',
+            mode: 'annotations',
+            full: true,
+          },
+          {
+            label: '$(eye) ServiceMonitor',
+            description: 'monitoring.coreos.com/v1',
+            detail: 'For the Prometheus Operator (kube-prometheus-stack)',
+            mode: 'servicemonitor',
+            full: false,
+          },
         ]
       : [
-          { label: "$(plug) Router's published port: scrape job", description: 'static_configs, /router/backends/metrics', detail: 'A scrape_configs entry for a Prometheus outside the swarm', mode: 'static', full: false },
-          { label: "$(file) Router's published port: whole prometheus.yml", description: 'static_configs', mode: 'static', full: true },
-          { label: '$(globe) DNS discovery of the tasks: scrape job', description: 'dns_sd_configs, tasks.NAME', detail: "For a Prometheus attached to the deployment's overlay network", mode: 'dns', full: false },
-          { label: '$(file) DNS discovery of the tasks: whole prometheus.yml', description: 'dns_sd_configs', mode: 'dns', full: true },
+          {
+            label: "$(plug) Router's published port: scrape job",
+            description: 'static_configs, /router/backends/metrics',
+            detail: 'A scrape_configs entry for a Prometheus outside the swarm',
+            mode: 'static',
+            full: false,
+          },
+          {
+            label: "$(file) Router's published port: whole prometheus.yml",
+            description: 'static_configs',
+            mode: 'static',
+            full: true,
+          },
+          {
+            label: '$(globe) DNS discovery of the tasks: scrape job',
+            description: 'dns_sd_configs, tasks.NAME',
+            detail: "For a Prometheus attached to the deployment's overlay network",
+            mode: 'dns',
+            full: false,
+          },
+          {
+            label: '$(file) DNS discovery of the tasks: whole prometheus.yml',
+            description: 'dns_sd_configs',
+            mode: 'dns',
+            full: true,
+          },
         ];
-    const picked = await vscode.window.showQuickPick(items, { title: `Prometheus config for ${resolved.name}`, placeHolder: 'How will Prometheus find it?', ignoreFocusOut: true, matchOnDescription: true });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Prometheus config for ${resolved.name}`,
+      placeHolder: 'How will Prometheus find it?',
+      ignoreFocusOut: true,
+      matchOnDescription: true,
+    });
     if (!picked) return undefined;
-    const options: ScrapeConfigOptions = { name: resolved.name, target: kubernetes ? 'kubernetes' : 'swarm', mode: picked.mode };
+    const options: ScrapeConfigOptions = {
+      name: resolved.name,
+      target: kubernetes ? 'kubernetes' : 'swarm',
+      mode: picked.mode,
+    };
     if (picked.mode === 'static') {
       let endpoints: Endpoint[] = resolved.status?.endpoints ?? [];
       if (!endpoints.length) endpoints = await resolved.target.endpoints(resolved.name);
-      if (!endpoints.length) throw new MlopsError(`${resolved.name} publishes no port, so a Prometheus outside the swarm cannot reach it.`, 'Deploy it with a published port, or pick DNS discovery for a Prometheus inside the overlay network.');
+      if (!endpoints.length)
+        throw new MlopsError(
+          `${resolved.name} publishes no port, so a Prometheus outside the swarm cannot reach it.`,
+          'Deploy it with a published port, or pick DNS discovery for a Prometheus inside the overlay network.',
+        );
       const { endpointAddress } = await import('./prometheusConfig');
       options.address = endpointAddress(endpoints[0]!.url);
     }
-    if (kubernetes) options.namespace = resolved.config.kubernetes?.namespace || (resolved.target as DeployTarget & { namespace?: string }).namespace || 'default';
+    if (kubernetes)
+      options.namespace =
+        resolved.config.kubernetes?.namespace ||
+        (resolved.target as DeployTarget & { namespace?: string }).namespace ||
+        'default';
     return { options, full: picked.full };
   }
 
@@ -127,16 +189,35 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
       await migrateToken();
       const token = (await hostSecret(context.secrets, 'grafanaToken', url)) ?? (await askToken(url));
       if (!token) return;
-      const [{ grafanaDashboard }, { pushDashboard }] = await Promise.all([import('./grafanaDashboard'), import('./grafanaPush')]);
+      const [{ grafanaDashboard }, { pushDashboard }] = await Promise.all([
+        import('./grafanaDashboard'),
+        import('./grafanaPush'),
+      ]);
       const dashboard = grafanaDashboard({ name: resolved.name });
       log.info(`monitoring export: pushing the dashboard ${dashboard.uid} of ${resolved.name} to ${url}`);
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pushing ${dashboard.title} to ${redactUserInfo(url)}`, cancellable: true }, (_progress, cancel) => {
-        const abort = new AbortController();
-        cancel.onCancellationRequested(() => abort.abort());
-        return pushDashboard({ grafanaUrl: url, token, dashboard: { ...dashboard }, signal: abort.signal, message: `Pushed from VS Code (MLOps) for ${resolved.name}` });
-      });
+      const result = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Pushing ${dashboard.title} to ${redactUserInfo(url)}`,
+          cancellable: true,
+        },
+        (_progress, cancel) => {
+          const abort = new AbortController();
+          cancel.onCancellationRequested(() => abort.abort());
+          return pushDashboard({
+            grafanaUrl: url,
+            token,
+            dashboard: { ...dashboard },
+            signal: abort.signal,
+            message: `Pushed from VS Code (MLOps) for ${resolved.name}`,
+          });
+        },
+      );
       log.info(`monitoring export: ${dashboard.uid} is version ${result.version} at ${result.url}`);
-      const choice = await vscode.window.showInformationMessage(`${dashboard.title} is in Grafana (version ${result.version}).`, 'Open in Browser');
+      const choice = await vscode.window.showInformationMessage(
+        `${dashboard.title} is in Grafana (version ${result.version}).`,
+        'Open in Browser',
+      );
       if (choice) await vscode.env.openExternal(vscode.Uri.parse(result.url));
     }),
 
@@ -144,7 +225,10 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
       await migrateToken();
       const url = await grafanaUrl();
       if (!url) return;
-      if (await askToken(url)) void vscode.window.showInformationMessage(`The Grafana token for ${secretOrigin(url)} is kept in VS Code’s secret storage.`);
+      if (await askToken(url))
+        void vscode.window.showInformationMessage(
+          `The Grafana token for ${secretOrigin(url)} is kept in VS Code’s secret storage.`,
+        );
     }),
   );
 }

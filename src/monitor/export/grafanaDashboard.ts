@@ -38,7 +38,10 @@ export interface TimeseriesPanel {
   description: string;
   datasource: DataSourceRef;
   gridPos: { x: number; y: number; w: number; h: number };
-  fieldConfig: { defaults: { unit: string; min?: number; max?: number; decimals?: number; custom?: Record<string, unknown> }; overrides: unknown[] };
+  fieldConfig: {
+    defaults: { unit: string; min?: number; max?: number; decimals?: number; custom?: Record<string, unknown> };
+    overrides: unknown[];
+  };
   options: Record<string, unknown>;
   targets: PrometheusTarget[];
 }
@@ -106,7 +109,13 @@ export function grafanaDashboard(options: DashboardOptions): GrafanaDashboard {
   const requests = rate('mlops_requests_total', 'version');
 
   let nextId = 1;
-  const panel = (title: string, description: string, unit: string, targets: { expr: string; legend: string }[], extra: { min?: number; max?: number; decimals?: number } = {}): TimeseriesPanel => {
+  const panel = (
+    title: string,
+    description: string,
+    unit: string,
+    targets: { expr: string; legend: string }[],
+    extra: { min?: number; max?: number; decimals?: number } = {},
+  ): TimeseriesPanel => {
     const index = nextId - 1;
     return {
       id: nextId++,
@@ -116,47 +125,98 @@ export function grafanaDashboard(options: DashboardOptions): GrafanaDashboard {
       datasource: DATASOURCE,
       // Two panels per row, each half the 24-column grid.
       gridPos: { x: (index % 2) * 12, y: Math.floor(index / 2) * 8, w: 12, h: 8 },
-      fieldConfig: { defaults: { unit, ...extra, custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never', spanNulls: false } }, overrides: [] },
-      options: { legend: { showLegend: true, displayMode: 'list', placement: 'bottom', calcs: [] }, tooltip: { mode: 'multi', sort: 'desc' } },
-      targets: targets.map((target, i) => ({ refId: String.fromCharCode(65 + i), datasource: DATASOURCE, expr: target.expr, legendFormat: target.legend, range: true })),
+      fieldConfig: {
+        defaults: {
+          unit,
+          ...extra,
+          custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never', spanNulls: false },
+        },
+        overrides: [],
+      },
+      options: {
+        legend: { showLegend: true, displayMode: 'list', placement: 'bottom', calcs: [] },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      },
+      targets: targets.map((target, i) => ({
+        refId: String.fromCharCode(65 + i),
+        datasource: DATASOURCE,
+        expr: target.expr,
+        legendFormat: target.legend,
+        range: true,
+      })),
     };
   };
 
   const panels: TimeseriesPanel[] = [
-    panel('Requests per second', 'Scoring requests (POST /invocations) answered per second, per model version.', 'reqps', [{ expr: requests, legend: '{{version}}' }], { min: 0 }),
+    panel(
+      'Requests per second',
+      'Scoring requests (POST /invocations) answered per second, per model version.',
+      'reqps',
+      [{ expr: requests, legend: '{{version}}' }],
+      { min: 0 },
+    ),
     panel(
       'Error rate',
       'Share of scoring requests answered with an HTTP error (4xx and 5xx), per model version.',
       'percentunit',
       // A version without errors has no error series: it counts as 0, not as missing.
-      [{ expr: `(${rate('mlops_request_errors_total', 'version')} or 0 * ${requests}) / ${requests}`, legend: '{{version}}' }],
+      [
+        {
+          expr: `(${rate('mlops_request_errors_total', 'version')} or 0 * ${requests}) / ${requests}`,
+          legend: '{{version}}',
+        },
+      ],
       { min: 0, max: 1 },
     ),
     panel(
       'Latency',
       'Time to answer a scoring request: median, 95th and 99th percentile per model version, from the latency histogram.',
       's',
-      [0.5, 0.95, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, ${rate('mlops_request_latency_seconds_bucket', 'version, le')})`, legend: `p${Math.round(q * 100)} {{version}}` })),
+      [0.5, 0.95, 0.99].map((q) => ({
+        expr: `histogram_quantile(${q}, ${rate('mlops_request_latency_seconds_bucket', 'version, le')})`,
+        legend: `p${Math.round(q * 100)} {{version}}`,
+      })),
       { min: 0 },
     ),
-    panel('Predictions per class', 'Predictions per second of each class (classification), per model version.', 'short', [{ expr: rate('mlops_predicted_class_total', 'version, class'), legend: '{{class}} · {{version}}' }], { min: 0 }),
+    panel(
+      'Predictions per class',
+      'Predictions per second of each class (classification), per model version.',
+      'short',
+      [{ expr: rate('mlops_predicted_class_total', 'version, class'), legend: '{{class}} · {{version}}' }],
+      { min: 0 },
+    ),
     panel(
       'Mean prediction',
       'Mean of the numeric predictions (regression) over the rate interval, per model version.',
       'short',
-      [{ expr: `${rate('mlops_prediction_value_sum', 'version')} / ${rate('mlops_prediction_value_count', 'version')}`, legend: '{{version}}' }],
+      [
+        {
+          expr: `${rate('mlops_prediction_value_sum', 'version')} / ${rate('mlops_prediction_value_count', 'version')}`,
+          legend: '{{version}}',
+        },
+      ],
     ),
     panel(
       'Feature means',
       'Mean of each numeric input feature over the rate interval, per model version: a shift is input drift.',
       'short',
-      [{ expr: `${rate('mlops_feature_value_sum', 'version, feature')} / ${rate('mlops_feature_value_count', 'version, feature')}`, legend: '{{feature}} · {{version}}' }],
+      [
+        {
+          expr: `${rate('mlops_feature_value_sum', 'version, feature')} / ${rate('mlops_feature_value_count', 'version, feature')}`,
+          legend: '{{feature}} · {{version}}',
+        },
+      ],
     ),
     panel(
       'Missing feature values',
       'Share of input rows where a feature is null or NaN, per feature and model version.',
       'percentunit',
-      [{ expr: `${rate('mlops_feature_missing_total', 'version, feature')} / on (version) group_left ${rate('mlops_predictions_total', 'version')}`, legend: '{{feature}} · {{version}}' }],
+      [
+        {
+          expr: `${rate('mlops_feature_missing_total', 'version, feature')} / on (version) group_left ${rate('mlops_predictions_total', 'version')}`,
+          legend: '{{feature}} · {{version}}',
+        },
+      ],
       { min: 0, max: 1 },
     ),
   ];
@@ -177,7 +237,17 @@ export function grafanaDashboard(options: DashboardOptions): GrafanaDashboard {
     panels,
     templating: {
       list: [
-        { type: 'datasource', name: 'datasource', label: 'Data source', query: 'prometheus', hide: 0, refresh: 1, regex: '', includeAll: false, multi: false },
+        {
+          type: 'datasource',
+          name: 'datasource',
+          label: 'Data source',
+          query: 'prometheus',
+          hide: 0,
+          refresh: 1,
+          regex: '',
+          includeAll: false,
+          multi: false,
+        },
         {
           type: 'query',
           name: 'version',

@@ -27,16 +27,21 @@ export interface PushDashboardResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const TOKEN_REMEDY = 'Create a service account token with the Editor role in Grafana (Administration › Service accounts) and set it with "MLOps: Set Grafana Token", or in GRAFANA_TOKEN for the CLI.';
+const TOKEN_REMEDY =
+  'Create a service account token with the Editor role in Grafana (Administration › Service accounts) and set it with "MLOps: Set Grafana Token", or in GRAFANA_TOKEN for the CLI.';
 
 function grafanaBase(grafanaUrl: string): URL {
   let base: URL;
   try {
     base = new URL(grafanaUrl);
   } catch {
-    throw new MlopsError(`${JSON.stringify(grafanaUrl)} is not a Grafana URL.`, 'Give its root, e.g. http://localhost:3000, in mlops.grafanaUrl or --grafana-url.');
+    throw new MlopsError(
+      `${JSON.stringify(grafanaUrl)} is not a Grafana URL.`,
+      'Give its root, e.g. http://localhost:3000, in mlops.grafanaUrl or --grafana-url.',
+    );
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new MlopsError(`${grafanaUrl} is not an http(s) URL.`, 'Give the Grafana root, e.g. http://localhost:3000.');
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new MlopsError(`${grafanaUrl} is not an http(s) URL.`, 'Give the Grafana root, e.g. http://localhost:3000.');
   if (base.username || base.password) throw new MlopsError('The Grafana URL must not hold credentials.', TOKEN_REMEDY);
   base.search = '';
   base.hash = '';
@@ -58,7 +63,11 @@ export async function pushDashboard(options: PushDashboardOptions): Promise<Push
   try {
     response = await fetch(endpoint, {
       method: 'POST',
-      headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${options.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
       body: JSON.stringify({
         // id null: found by uid, created when it is not there yet.
         dashboard: { ...options.dashboard, id: null },
@@ -74,8 +83,17 @@ export async function pushDashboard(options: PushDashboardOptions): Promise<Push
   } catch (error) {
     if (options.signal?.aborted && !timeout.aborted) throw error;
     const err = error as Error & { cause?: Error & { code?: string } };
-    const reason = err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : err.cause?.code === 'ECONNREFUSED' ? 'ECONNREFUSED: nothing listens there' : (err.cause?.message ?? err.message);
-    throw new MlopsError(`Grafana at ${where} cannot be reached: ${hide(reason)}.`, 'Check that Grafana runs there, or change mlops.grafanaUrl (--grafana-url).', { cause: error });
+    const reason =
+      err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000} s`
+        : err.cause?.code === 'ECONNREFUSED'
+          ? 'ECONNREFUSED: nothing listens there'
+          : (err.cause?.message ?? err.message);
+    throw new MlopsError(
+      `Grafana at ${where} cannot be reached: ${hide(reason)}.`,
+      'Check that Grafana runs there, or change mlops.grafanaUrl (--grafana-url).',
+      { cause: error },
+    );
   }
   let body: { message?: unknown; status?: unknown; uid?: unknown; url?: unknown; version?: unknown } = {};
   try {
@@ -91,11 +109,16 @@ export async function pushDashboard(options: PushDashboardOptions): Promise<Push
     case 401:
       throw new MlopsError(`Grafana at ${where} did not accept the token (HTTP 401${detail}).`, TOKEN_REMEDY);
     case 403:
-      throw new MlopsError(`Grafana at ${where} refused to save ${title} with this token (HTTP 403${detail}).`, 'Give its service account the Editor role, or write access to the folder.');
+      throw new MlopsError(
+        `Grafana at ${where} refused to save ${title} with this token (HTTP 403${detail}).`,
+        'Give its service account the Editor role, or write access to the folder.',
+      );
     case 404:
       throw new MlopsError(
         `${where} has no Grafana dashboards API (HTTP 404 on POST /api/dashboards/db${detail}).`,
-        options.folderUid ? `Check that folder ${options.folderUid} exists, and that the URL is the Grafana root.` : 'Check that the URL is the Grafana root (with its sub path, if it is served under one).',
+        options.folderUid
+          ? `Check that folder ${options.folderUid} exists, and that the URL is the Grafana root.`
+          : 'Check that the URL is the Grafana root (with its sub path, if it is served under one).',
       );
     case 412: {
       const status = typeof body.status === 'string' ? body.status : 'precondition failed';
@@ -110,12 +133,18 @@ export async function pushDashboard(options: PushDashboardOptions): Promise<Push
     }
     default:
       if (response.status >= 300 && response.status < 400) {
-        throw new MlopsError(`Grafana at ${where} redirected the request (HTTP ${response.status} to ${response.headers.get('location') ?? 'elsewhere'}).`, 'Give the URL Grafana is served at (https, sub path), as the redirect suggests.');
+        throw new MlopsError(
+          `Grafana at ${where} redirected the request (HTTP ${response.status} to ${response.headers.get('location') ?? 'elsewhere'}).`,
+          'Give the URL Grafana is served at (https, sub path), as the redirect suggests.',
+        );
       }
       throw new MlopsError(`Grafana at ${where} answered HTTP ${response.status} to POST /api/dashboards/db${detail}`);
   }
   if (typeof body.uid !== 'string' || typeof body.url !== 'string') {
-    throw new MlopsError(`${where} answered POST /api/dashboards/db without a dashboard uid and url: is it Grafana?`, 'Give the Grafana root URL.');
+    throw new MlopsError(
+      `${where} answered POST /api/dashboards/db without a dashboard uid and url: is it Grafana?`,
+      'Give the Grafana root URL.',
+    );
   }
   return { url: new URL(body.url, base.origin).toString(), uid: body.uid, version: Number(body.version ?? 0) };
 }

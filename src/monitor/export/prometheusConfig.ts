@@ -73,16 +73,25 @@ export function jobNameOf(name: string): string {
 
 /** Checks the options, saying what is wrong in CLI terms. */
 export function checkScrapeOptions(options: ScrapeConfigOptions): void {
-  if (!NAME.test(options.name)) throw new MlopsError(`"${options.name}" is not a deployment name (letters, digits, '-', '_' and '.').`);
+  if (!NAME.test(options.name))
+    throw new MlopsError(`"${options.name}" is not a deployment name (letters, digits, '-', '_' and '.').`);
   if (!SCRAPE_MODES[options.target]?.includes(options.mode)) {
-    throw new MlopsError(`--mode ${options.mode} does not apply to ${options.target}: use ${SCRAPE_MODES[options.target]?.join(' or ') ?? 'swarm or kubernetes as the target'}.`);
+    throw new MlopsError(
+      `--mode ${options.mode} does not apply to ${options.target}: use ${SCRAPE_MODES[options.target]?.join(' or ') ?? 'swarm or kubernetes as the target'}.`,
+    );
   }
   if (options.mode === 'static') {
-    if (!options.address) throw new MlopsError(`The static scrape config of ${options.name} needs the router's published address (host:port).`);
-    if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(options.address)) throw new MlopsError(`"${options.address}" is not a host:port address.`);
+    if (!options.address)
+      throw new MlopsError(
+        `The static scrape config of ${options.name} needs the router's published address (host:port).`,
+      );
+    if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(options.address))
+      throw new MlopsError(`"${options.address}" is not a host:port address.`);
   }
-  if (options.scrapeInterval !== undefined && !DURATION.test(options.scrapeInterval)) throw new MlopsError(`"${options.scrapeInterval}" is not a Prometheus duration (such as 15s or 1m).`);
-  if (options.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace)) throw new MlopsError(`"${options.namespace}" is not a Kubernetes namespace.`);
+  if (options.scrapeInterval !== undefined && !DURATION.test(options.scrapeInterval))
+    throw new MlopsError(`"${options.scrapeInterval}" is not a Prometheus duration (such as 15s or 1m).`);
+  if (options.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace))
+    throw new MlopsError(`"${options.namespace}" is not a Kubernetes namespace.`);
 }
 
 /** RE2 with everything but letters, digits, '-' and '_' escaped, anchored as Prometheus anchors relabel regexes. */
@@ -97,7 +106,8 @@ function constantLabel(label: string, value: string): Record<string, unknown> {
 /** One `scrape_configs` entry, as an object (its YAML is what scrapeConfigYaml writes). */
 export function scrapeJob(options: ScrapeConfigOptions): Record<string, unknown> {
   checkScrapeOptions(options);
-  if (options.mode === 'servicemonitor') throw new MlopsError('A ServiceMonitor is no scrape_configs entry: the Prometheus Operator makes the job from it.');
+  if (options.mode === 'servicemonitor')
+    throw new MlopsError('A ServiceMonitor is no scrape_configs entry: the Prometheus Operator makes the job from it.');
   const job = options.jobName ?? jobNameOf(options.name);
   const interval = options.scrapeInterval ?? DEFAULT_SCRAPE_INTERVAL;
   const common = { job_name: job, scrape_interval: interval };
@@ -108,13 +118,17 @@ export function scrapeJob(options: ScrapeConfigOptions): Record<string, unknown>
         metrics_path: options.direct ? SERVER_METRICS_PATH : ROUTER_METRICS_PATH,
         // The router labels each task's series with its own instance and group: keep them.
         honor_labels: true,
-        static_configs: [{ targets: [options.address], labels: { deployment: options.name, mlops_target: options.target } }],
+        static_configs: [
+          { targets: [options.address], labels: { deployment: options.name, mlops_target: options.target } },
+        ],
       };
     case 'dns':
       return {
         ...common,
         metrics_path: SERVER_METRICS_PATH,
-        dns_sd_configs: [{ names: [`tasks.${options.name}`], type: 'A', port: options.containerPort ?? DEFAULT_CONTAINER_PORT }],
+        dns_sd_configs: [
+          { names: [`tasks.${options.name}`], type: 'A', port: options.containerPort ?? DEFAULT_CONTAINER_PORT },
+        ],
         relabel_configs: [constantLabel('deployment', options.name), constantLabel('mlops_target', options.target)],
       };
     case 'annotations': {
@@ -124,13 +138,28 @@ export function scrapeJob(options: ScrapeConfigOptions): Record<string, unknown>
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
-          { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], action: 'keep', regex: literalRegex(options.name) },
+          {
+            source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'],
+            action: 'keep',
+            regex: literalRegex(options.name),
+          },
           // One target per pod: the model container's, not a sidecar's or an init container's.
           { source_labels: ['__meta_kubernetes_pod_container_name'], action: 'keep', regex: MODEL_CONTAINER },
           { source_labels: ['__meta_kubernetes_pod_phase'], action: 'drop', regex: 'Pending|Succeeded|Failed' },
           // host[:port] and the annotated port make the address (IPv6 hosts keep their brackets).
-          { source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'], action: 'replace', regex: '(.+?)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: '__address__' },
-          { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'], action: 'replace', regex: '(.+)', target_label: '__metrics_path__' },
+          {
+            source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'],
+            action: 'replace',
+            regex: '(.+?)(?::\\d+)?;(\\d+)',
+            replacement: '$1:$2',
+            target_label: '__address__',
+          },
+          {
+            source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'],
+            action: 'replace',
+            regex: '(.+)',
+            target_label: '__metrics_path__',
+          },
           { source_labels: ['__meta_kubernetes_namespace'], action: 'replace', target_label: 'namespace' },
           { source_labels: ['__meta_kubernetes_pod_name'], action: 'replace', target_label: 'pod' },
           constantLabel('deployment', options.name),
@@ -169,7 +198,10 @@ function yamlOf(value: unknown, comment: string): string {
 export function scrapeConfigYaml(options: ScrapeConfigOptions): string {
   if (options.mode === 'servicemonitor') return serviceMonitorYaml(options);
   const job = scrapeJob(options);
-  return yamlOf({ scrape_configs: [job] }, `Prometheus scrape job for the MLOps deployment ${options.name}: ${describe(options)}.\nAdd the entry under scrape_configs in prometheus.yml, then reload Prometheus.`);
+  return yamlOf(
+    { scrape_configs: [job] },
+    `Prometheus scrape job for the MLOps deployment ${options.name}: ${describe(options)}.\nAdd the entry under scrape_configs in prometheus.yml, then reload Prometheus.`,
+  );
 }
 
 /** A complete minimal prometheus.yml that scrapes only this deployment. */
@@ -178,7 +210,10 @@ export function prometheusYaml(options: ScrapeConfigOptions & { evaluationInterv
   const job = scrapeJob(options);
   const interval = options.scrapeInterval ?? DEFAULT_SCRAPE_INTERVAL;
   return yamlOf(
-    { global: { scrape_interval: interval, evaluation_interval: options.evaluationInterval ?? interval }, scrape_configs: [job] },
+    {
+      global: { scrape_interval: interval, evaluation_interval: options.evaluationInterval ?? interval },
+      scrape_configs: [job],
+    },
     `A minimal prometheus.yml for the MLOps deployment ${options.name}: ${describe(options)}.\nRun: prometheus --config.file=prometheus.yml`,
   );
 }
@@ -190,7 +225,11 @@ export function serviceMonitor(options: ScrapeConfigOptions): Record<string, unk
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
-    metadata: { name: options.name, namespace, labels: { 'app.kubernetes.io/name': options.name, 'app.kubernetes.io/managed-by': 'mlops' } },
+    metadata: {
+      name: options.name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': options.name, 'app.kubernetes.io/managed-by': 'mlops' },
+    },
     spec: {
       selector: { matchLabels: { 'app.kubernetes.io/name': options.name } },
       namespaceSelector: { matchNames: [namespace] },

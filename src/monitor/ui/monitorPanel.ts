@@ -16,12 +16,21 @@ const AUDIT_LIMIT = 200;
  * Opens the Monitor panel of `feed`'s deployment, or reveals the one already open for it (same
  * title): one panel per deployment, side by side if the user wants.
  */
-export function openMonitorPanel(context: vscode.ExtensionContext, feed: MonitorFeed, log: vscode.LogOutputChannel): vscode.WebviewPanel {
+export function openMonitorPanel(
+  context: vscode.ExtensionContext,
+  feed: MonitorFeed,
+  log: vscode.LogOutputChannel,
+): vscode.WebviewPanel {
   let opened: vscode.WebviewPanel | undefined;
   showPanelSession<MonitorRequest, MonitorUpdate, MonitorSession>(
     context,
     log,
-    { viewType: monitorViewType(feed.title), title: `Monitor: ${feed.title}`, bundle: 'monitor', incoming: MonitorRequest },
+    {
+      viewType: monitorViewType(feed.title),
+      title: `Monitor: ${feed.title}`,
+      bundle: 'monitor',
+      incoming: MonitorRequest,
+    },
     {
       create: (panel) => {
         opened = panel.webview;
@@ -111,10 +120,14 @@ class MonitorSession extends LiveSession<MonitorUpdate> {
 
   private async revert(): Promise<void> {
     const { title } = this.feed;
-    if (this.reverting) return this.panel.post({ type: 'notice', message: `${title} is already being reverted to its stable revision.` });
+    if (this.reverting)
+      return this.panel.post({ type: 'notice', message: `${title} is already being reverted to its stable revision.` });
     const answer = await vscode.window.showWarningMessage(
       `Revert ${title} to its stable revision?`,
-      { modal: true, detail: 'All traffic goes back to the pinned stable revision; the revision serving now stays in the history.' },
+      {
+        modal: true,
+        detail: 'All traffic goes back to the pinned stable revision; the revision serving now stays in the history.',
+      },
       'Revert',
     );
     if (answer !== 'Revert' || this.disposed) return;
@@ -122,8 +135,9 @@ class MonitorSession extends LiveSession<MonitorUpdate> {
     this.updateBusy();
     await this.panel.post({ type: 'notice', message: `Reverting ${title} to its stable revision…` });
     try {
-      const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reverting ${title} to its stable revision` }, () =>
-        this.feed.revertToStable(),
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Reverting ${title} to its stable revision` },
+        () => this.feed.revertToStable(),
       );
       this.log.info(`monitor: ${title}: ${outcome}`);
       await this.panel.post({ type: 'notice', message: outcome });

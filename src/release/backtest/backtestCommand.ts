@@ -9,13 +9,21 @@ import type { CliCommand, CliContext } from '../../cli/program';
 import { UsageError } from '../../cli/program';
 import { openTarget } from '../../deploy/deployCliCommands';
 import { isGateMetric } from './evaluate';
-import { CLASSIFICATION_GATE_METRICS, REGRESSION_GATE_METRICS, type BacktestReport, type GateMetric, type GateVerdict, type VersionResult } from './model';
+import {
+  CLASSIFICATION_GATE_METRICS,
+  REGRESSION_GATE_METRICS,
+  type BacktestReport,
+  type GateMetric,
+  type GateVerdict,
+  type VersionResult,
+} from './model';
 import { runBacktest } from './runBacktest';
 
 function wholeNumber(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new UsageError(`${flag} takes a whole number above 0, not '${String(value)}'`);
+  if (!Number.isInteger(number) || number < 1)
+    throw new UsageError(`${flag} takes a whole number above 0, not '${String(value)}'`);
   return number;
 }
 
@@ -25,7 +33,8 @@ function required(context: CliContext, flag: string): string {
   return value;
 }
 
-const number = (value: number | null | undefined, digits = 4) => (value === null || value === undefined ? '-' : value.toFixed(digits));
+const number = (value: number | null | undefined, digits = 4) =>
+  value === null || value === undefined ? '-' : value.toFixed(digits);
 
 /** The metric names of the task, with how to read each from a version's result. */
 function metricRows(report: BacktestReport): [string, (v: VersionResult) => number | null | undefined][] {
@@ -47,15 +56,26 @@ function metricRows(report: BacktestReport): [string, (v: VersionResult) => numb
 
 export function printReport(report: BacktestReport, write: (text: string) => void): void {
   const versions = [report.candidate, ...(report.baseline ? [report.baseline] : [])];
-  const averaging = report.averaging === 'binary' ? `, positive class ${report.positiveClass}` : report.averaging === 'macro' ? ', macro averages' : '';
-  write(`${report.task} on ${report.data.rows} rows of ${report.data.source}${report.data.skipped ? ` (${report.data.skippedReason})` : ''}${averaging}\n`);
+  const averaging =
+    report.averaging === 'binary'
+      ? `, positive class ${report.positiveClass}`
+      : report.averaging === 'macro'
+        ? ', macro averages'
+        : '';
+  write(
+    `${report.task} on ${report.data.rows} rows of ${report.data.source}${report.data.skipped ? ` (${report.data.skippedReason})` : ''}${averaging}\n`,
+  );
   write(`${''.padEnd(14)}${versions.map((v) => v.role.padStart(12)).join('')}\n`);
-  for (const [name, read] of metricRows(report)) write(`${name.padEnd(14)}${versions.map((v) => number(read(v)).padStart(12)).join('')}\n`);
+  for (const [name, read] of metricRows(report))
+    write(`${name.padEnd(14)}${versions.map((v) => number(read(v)).padStart(12)).join('')}\n`);
   write(`${'p50 ms'.padEnd(14)}${versions.map((v) => number(v.latencyMs.p50, 1).padStart(12)).join('')}\n`);
   write(`${'p95 ms'.padEnd(14)}${versions.map((v) => number(v.latencyMs.p95, 1).padStart(12)).join('')}\n`);
   write(`${'rows/s'.padEnd(14)}${versions.map((v) => number(v.rowsPerSecond, 0).padStart(12)).join('')}\n`);
   write(`${'failed req.'.padEnd(14)}${versions.map((v) => String(v.failedRequests).padStart(12)).join('')}\n`);
-  if (report.comparison) write(`disagreement: ${report.comparison.disagreements} of ${report.comparison.compared} rows (${(report.comparison.rate * 100).toFixed(2)} %)\n`);
+  if (report.comparison)
+    write(
+      `disagreement: ${report.comparison.disagreements} of ${report.comparison.compared} rows (${(report.comparison.rate * 100).toFixed(2)} %)\n`,
+    );
   write(`${gateLine(report.gate)}\n`);
   write(`gate ${report.gate.passed ? 'PASSED' : 'FAILED'}: ${report.gate.reason}\n`);
 }
@@ -63,8 +83,14 @@ export function printReport(report: BacktestReport, write: (text: string) => voi
 /** The gate's metric, both values, the regression and the limit, on one line. */
 function gateLine(gate: GateVerdict): string {
   const relative = gate.regressionKind === 'relative';
-  const regression = gate.regression === null ? '-' : relative ? `${(gate.regression * 100).toFixed(2)} %` : gate.regression.toFixed(4);
-  const allowed = gate.maxRegression === null ? 'no limit' : relative ? `at most ${gate.maxRegression * 100} %` : `at most ${gate.maxRegression}`;
+  const regression =
+    gate.regression === null ? '-' : relative ? `${(gate.regression * 100).toFixed(2)} %` : gate.regression.toFixed(4);
+  const allowed =
+    gate.maxRegression === null
+      ? 'no limit'
+      : relative
+        ? `at most ${gate.maxRegression * 100} %`
+        : `at most ${gate.maxRegression}`;
   return `gate metric ${gate.metric} (${relative ? 'lower' : 'higher'} is better): candidate ${number(gate.candidate)}, baseline ${number(gate.baseline)}, regression ${regression} (${allowed})`;
 }
 
@@ -79,7 +105,8 @@ function metricOption(value: unknown): GateMetric | undefined {
 
 export const backtestCommand: CliCommand = {
   name: 'backtest',
-  summary: 'Replay labelled rows (a dataset, a lake table, or logged requests with feedback) against a candidate image and a baseline; a CI gate with --max-regression',
+  summary:
+    'Replay labelled rows (a dataset, a lake table, or logged requests with feedback) against a candidate image and a baseline; a CI gate with --max-regression',
   usage:
     'backtest --candidate IMAGE --data FILE|lake:TABLE --label COL [--baseline IMAGE|DEPLOYMENT] [--target swarm|kubernetes [--context C] [--namespace N] [--kubeconfig FILE]] [--max-regression 0.01] [--metric accuracy|f1|precision|recall|roc_auc|rmse|mae|r2] [--positive-class CLASS] [--limit N] [--sample N] [--batch-size 100] [--parallelism 4] [--out report.json] [--lake DIR] [--docker-host H] [--json]',
   options: {
@@ -104,13 +131,19 @@ export const backtestCommand: CliCommand = {
   },
   async run(context) {
     const { values } = context;
-    const [candidate, data, label] = [required(context, 'candidate'), required(context, 'data'), required(context, 'label')];
+    const [candidate, data, label] = [
+      required(context, 'candidate'),
+      required(context, 'data'),
+      required(context, 'label'),
+    ];
     const baseline = typeof values.baseline === 'string' && values.baseline ? values.baseline : undefined;
     let maxRegression: number | undefined;
     if (values['max-regression'] !== undefined) {
       maxRegression = Number(values['max-regression']);
-      if (!Number.isFinite(maxRegression) || maxRegression < 0) throw new UsageError(`--max-regression takes a number, 0 or more, not '${String(values['max-regression'])}'`);
-      if (!baseline) throw new UsageError('--max-regression compares with a baseline: give --baseline IMAGE or DEPLOYMENT');
+      if (!Number.isFinite(maxRegression) || maxRegression < 0)
+        throw new UsageError(`--max-regression takes a number, 0 or more, not '${String(values['max-regression'])}'`);
+      if (!baseline)
+        throw new UsageError('--max-regression compares with a baseline: give --baseline IMAGE or DEPLOYMENT');
     }
     const metric = metricOption(values.metric);
     const positiveClass = typeof values['positive-class'] === 'string' ? values['positive-class'] : undefined;
@@ -125,7 +158,10 @@ export const backtestCommand: CliCommand = {
       typeof values.target === 'string'
         ? async (name: string) => {
             const target = await openTarget(context);
-            return target.status(name).then((status) => status.image, () => undefined);
+            return target.status(name).then(
+              (status) => status.image,
+              () => undefined,
+            );
           }
         : undefined;
     let last = '';
@@ -151,7 +187,8 @@ export const backtestCommand: CliCommand = {
       },
     });
     const { report } = run;
-    if (typeof values.out === 'string') writeFileSync(resolve(workspace, values.out), `${JSON.stringify(report, null, 2)}\n`);
+    if (typeof values.out === 'string')
+      writeFileSync(resolve(workspace, values.out), `${JSON.stringify(report, null, 2)}\n`);
     if (context.json) context.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else printReport(report, context.io.stdout);
     if (report.gate.passed) return 0;

@@ -6,7 +6,12 @@ import { saveWithDialog } from '../../host/saveFile';
 import { describeError } from '../../shared/errors';
 import { BacktestRequest, type BacktestReport, type BacktestUpdate } from '../../shared/protocol';
 
-export function openBacktestPanel(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, report: BacktestReport, file: string | null): void {
+export function openBacktestPanel(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  report: BacktestReport,
+  file: string | null,
+): void {
   showPanelSession<BacktestRequest, BacktestUpdate, BacktestSession>(
     context,
     log,
@@ -49,8 +54,9 @@ class BacktestSession {
 
   private async save(): Promise<void> {
     try {
-      const uri = await saveWithDialog({ title: 'Save the back-test report', fileName: 'backtest-report.json', filters: { JSON: ['json'] } }, () =>
-        new TextEncoder().encode(`${JSON.stringify(this.report, null, 2)}\n`),
+      const uri = await saveWithDialog(
+        { title: 'Save the back-test report', fileName: 'backtest-report.json', filters: { JSON: ['json'] } },
+        () => new TextEncoder().encode(`${JSON.stringify(this.report, null, 2)}\n`),
       );
       if (!uri) return;
       this.file = uri.fsPath;

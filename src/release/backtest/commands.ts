@@ -34,7 +34,10 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
   const dockerHost = () => setting('dockerHost', '') || undefined;
 
   async function imageItems(): Promise<ImageItem[]> {
-    const [{ listLocalImages }, { imagePicks }] = await Promise.all([import('../../deploy/deployments/engine'), import('../../deploy/deployments/picks')]);
+    const [{ listLocalImages }, { imagePicks }] = await Promise.all([
+      import('../../deploy/deployments/engine'),
+      import('../../deploy/deployments/picks'),
+    ]);
     return listLocalImages(dockerHost() ?? '').then(
       (images) => imagePicks(images),
       (error: unknown) => {
@@ -56,7 +59,13 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
 
   async function pickCandidate(): Promise<string | undefined> {
     const title = 'Back-test: which candidate image?';
-    const picked = await vscode.window.showQuickPick(imageItems(), { title, placeHolder: 'Model images from Containerise first, newest first', matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
+    const picked = await vscode.window.showQuickPick(imageItems(), {
+      title,
+      placeHolder: 'Model images from Containerise first, newest first',
+      matchOnDescription: true,
+      matchOnDetail: true,
+      ignoreFocusOut: true,
+    });
     if (!picked) return undefined;
     return picked.image ?? typedImage(title);
   }
@@ -74,10 +83,19 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
         data: `lake:${table}`,
       }));
       const { datasets } = await discoverDatasets(workspace, { limit: 500 });
-      const files = datasets.map((d) => ({ label: `$(file) ${vscode.workspace.asRelativePath(d.path, false)}`, description: d.format, data: d.path }));
+      const files = datasets.map((d) => ({
+        label: `$(file) ${vscode.workspace.asRelativePath(d.path, false)}`,
+        description: d.format,
+        data: d.path,
+      }));
       return [...tables, ...files];
     };
-    const picked = await vscode.window.showQuickPick(items(), { title: 'Back-test: which data to replay?', placeHolder: 'A lake table or a dataset file with a label column', matchOnDescription: true, ignoreFocusOut: true });
+    const picked = await vscode.window.showQuickPick(items(), {
+      title: 'Back-test: which data to replay?',
+      placeHolder: 'A lake table or a dataset file with a label column',
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    });
     return picked?.data;
   }
 
@@ -86,7 +104,11 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
     const columns = await dataColumns(data, workspace);
     // The label is most often the last column.
     const ordered = [...columns].reverse();
-    return vscode.window.showQuickPick(ordered, { title: 'Back-test: which column holds the label?', placeHolder: 'Left out of the rows sent to the models', ignoreFocusOut: true });
+    return vscode.window.showQuickPick(ordered, {
+      title: 'Back-test: which column holds the label?',
+      placeHolder: 'Left out of the rows sent to the models',
+      ignoreFocusOut: true,
+    });
   }
 
   /** The baseline image: a deployment's, an image's, or none (null); undefined when cancelled. */
@@ -96,49 +118,74 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
         deps.configs().map(async (config) => {
           try {
             const target = await deps.open(config);
-            return (await target.list()).map((status) => ({ label: `$(server-process) ${status.name}`, description: `${config.name} · ${status.image}`, image: status.image }));
+            return (await target.list()).map((status) => ({
+              label: `$(server-process) ${status.name}`,
+              description: `${config.name} · ${status.image}`,
+              image: status.image,
+            }));
           } catch (error) {
             log.warn(`backtest: the deployments of ${config.name} cannot be listed: ${describeError(error)}`);
             return [];
           }
         }),
       );
-      return [{ label: '$(circle-slash) No baseline', description: 'the candidate alone', none: true }, ...deployments.flat(), ...(await imageItems())];
+      return [
+        { label: '$(circle-slash) No baseline', description: 'the candidate alone', none: true },
+        ...deployments.flat(),
+        ...(await imageItems()),
+      ];
     };
     const title = 'Back-test: compare with which baseline?';
-    const picked = await vscode.window.showQuickPick(items(), { title, placeHolder: 'A deployment (its current image), an image, or none', matchOnDescription: true, ignoreFocusOut: true });
+    const picked = await vscode.window.showQuickPick(items(), {
+      title,
+      placeHolder: 'A deployment (its current image), an image, or none',
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    });
     if (!picked) return undefined;
     if (picked.none) return null;
     return picked.image ?? typedImage(title);
   }
 
-  async function run(candidate: string, data: string, label: string, baseline: string | null, workspace: string): Promise<{ report: BacktestReport; file: string }> {
+  async function run(
+    candidate: string,
+    data: string,
+    label: string,
+    baseline: string | null,
+    workspace: string,
+  ): Promise<{ report: BacktestReport; file: string }> {
     const [{ runBacktest }, { saveReport }] = await Promise.all([import('./runBacktest'), import('./reportFile')]);
     log.info(`backtest: ${candidate}${baseline ? ` against ${baseline}` : ''} on ${data} (label ${label})`);
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Back-testing ${candidate}`, cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      let reported = 0;
-      let lastMessage = '';
-      const dockerHostSetting = dockerHost();
-      const { report } = await runBacktest({
-        candidate,
-        data,
-        label,
-        workspace,
-        ...(baseline ? { baseline } : {}),
-        ...(dockerHostSetting ? { dockerHost: dockerHostSetting } : {}),
-        signal: abort.signal,
-        onProgress: ({ message, done, total }) => {
-          if (message !== lastMessage) log.info(`backtest: ${message}`);
-          lastMessage = message;
-          const percent = total ? (done / total) * 100 : 0;
-          progress.report({ message: total ? `${message}: ${done} of ${total} rows` : message, increment: percent - reported });
-          reported = percent;
-        },
-      });
-      return { report, file: saveReport(workspace, report) };
-    });
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Back-testing ${candidate}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        let reported = 0;
+        let lastMessage = '';
+        const dockerHostSetting = dockerHost();
+        const { report } = await runBacktest({
+          candidate,
+          data,
+          label,
+          workspace,
+          ...(baseline ? { baseline } : {}),
+          ...(dockerHostSetting ? { dockerHost: dockerHostSetting } : {}),
+          signal: abort.signal,
+          onProgress: ({ message, done, total }) => {
+            if (message !== lastMessage) log.info(`backtest: ${message}`);
+            lastMessage = message;
+            const percent = total ? (done / total) * 100 : 0;
+            progress.report({
+              message: total ? `${message}: ${done} of ${total} rows` : message,
+              increment: percent - reported,
+            });
+            reported = percent;
+          },
+        });
+        return { report, file: saveReport(workspace, report) };
+      },
+    );
   }
 
   async function openReport(report: BacktestReport, file: string | null): Promise<void> {

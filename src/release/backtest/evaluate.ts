@@ -2,7 +2,16 @@
 // where the versions disagree, and the gate's verdict.
 import { classificationMetrics, classKey, confusionMatrix, quantile, regressionMetrics, sortClasses } from './metrics';
 import { MlopsError } from '../../shared/errors';
-import { CLASSIFICATION_GATE_METRICS, REGRESSION_GATE_METRICS, type BacktestTask, type Comparison, type DisagreementRow, type GateMetric, type GateVerdict, type VersionResult } from './model';
+import {
+  CLASSIFICATION_GATE_METRICS,
+  REGRESSION_GATE_METRICS,
+  type BacktestTask,
+  type Comparison,
+  type DisagreementRow,
+  type GateMetric,
+  type GateVerdict,
+  type VersionResult,
+} from './model';
 import type { ReplayResult } from './replay';
 
 /** Distinct numeric labels above this many, or any fraction, make a regression. */
@@ -33,7 +42,10 @@ export function labelClassesOf(labels: unknown[]): string[] {
 /** Refuses a positive class that no label holds: its precision, recall and F1 would be 0 for every model. */
 export function checkPositiveClass(labelClasses: string[], positive: string): void {
   if (!labelClasses.includes(positive)) {
-    throw new MlopsError(`The positive class '${positive}' is not a class of the labels, which hold ${listClasses(labelClasses)}.`, 'Give --positive-class one of the labels\' classes.');
+    throw new MlopsError(
+      `The positive class '${positive}' is not a class of the labels, which hold ${listClasses(labelClasses)}.`,
+      "Give --positive-class one of the labels' classes.",
+    );
   }
 }
 
@@ -43,7 +55,12 @@ export function checkPositiveClass(labelClasses: string[], positive: string): vo
  * it, otherwise the second sorted (or the only) class; with more, none (macro averages). A class
  * only a model answers is never positive, so a wrong model cannot make every F1 zero.
  */
-export function classSetting(labels: unknown[], replays: ReplayResult[], modelClasses: string[] | null, positiveClass?: string): ClassSetting {
+export function classSetting(
+  labels: unknown[],
+  replays: ReplayResult[],
+  modelClasses: string[] | null,
+  positiveClass?: string,
+): ClassSetting {
   const labelClasses = labelClassesOf(labels);
   const predicted = replays.flatMap((r) => r.predictions.filter((p) => p !== null)).map(classKey);
   const classes = sortClasses([...labelClasses, ...predicted, ...(modelClasses ?? [])]);
@@ -52,9 +69,13 @@ export function classSetting(labels: unknown[], replays: ReplayResult[], modelCl
     return { classes, labelClasses, positive: positiveClass };
   }
   if (labelClasses.length > 2) return { classes, labelClasses, positive: null };
-  const declared = replays.find((r) => r.classes?.length === 2)?.classes ?? (modelClasses?.length === 2 ? modelClasses : null);
+  const declared =
+    replays.find((r) => r.classes?.length === 2)?.classes ?? (modelClasses?.length === 2 ? modelClasses : null);
   const modelPositive = declared?.[1];
-  const positive = modelPositive !== undefined && labelClasses.includes(modelPositive) ? modelPositive : (labelClasses[1] ?? labelClasses[0] ?? null);
+  const positive =
+    modelPositive !== undefined && labelClasses.includes(modelPositive)
+      ? modelPositive
+      : (labelClasses[1] ?? labelClasses[0] ?? null);
   return { classes, labelClasses, positive };
 }
 
@@ -79,7 +100,12 @@ export interface VersionRun {
   replay: ReplayResult;
 }
 
-export function versionResult(run: VersionRun, labels: unknown[], task: BacktestTask, setting: ClassSetting | null): VersionResult {
+export function versionResult(
+  run: VersionRun,
+  labels: unknown[],
+  task: BacktestTask,
+  setting: ClassSetting | null,
+): VersionResult {
   const { replay } = run;
   const kept = replay.predictions.flatMap((p, i) => (p === null ? [] : [i]));
   const mean = replay.latencies.length ? replay.latencies.reduce((a, b) => a + b, 0) / replay.latencies.length : null;
@@ -103,7 +129,8 @@ export function versionResult(run: VersionRun, labels: unknown[], task: Backtest
   if (task === 'classification' && setting) {
     const actual = kept.map((i) => classKey(labels[i]));
     const predicted = kept.map((i) => classKey(replay.predictions[i]));
-    const scores = replay.scores && kept.every((i) => replay.scores![i]) ? kept.map((i) => replay.scores![i]!) : undefined;
+    const scores =
+      replay.scores && kept.every((i) => replay.scores![i]) ? kept.map((i) => replay.scores![i]!) : undefined;
     result.classification = classificationMetrics({
       labels: actual,
       predictions: predicted,
@@ -137,7 +164,15 @@ function scoreDifference(candidate: ReplayResult, baseline: ReplayResult, row: n
   }, 0);
 }
 
-export function compareVersions(task: BacktestTask, columns: string[], rows: unknown[][], labels: unknown[], candidate: ReplayResult, baseline: ReplayResult, top: number): Comparison {
+export function compareVersions(
+  task: BacktestTask,
+  columns: string[],
+  rows: unknown[][],
+  labels: unknown[],
+  candidate: ReplayResult,
+  baseline: ReplayResult,
+  top: number,
+): Comparison {
   const disagreeing: DisagreementRow[] = [];
   let compared = 0;
   for (let i = 0; i < rows.length; i++) {
@@ -154,9 +189,16 @@ export function compareVersions(task: BacktestTask, columns: string[], rows: unk
     }
     disagreeing.push({ row: i, inputs: {}, label: labels[i], candidate: a, baseline: b, difference });
   }
-  const ordered = disagreeing.sort((x, y) => (y.difference ?? -1) - (x.difference ?? -1) || x.row - y.row).slice(0, top);
+  const ordered = disagreeing
+    .sort((x, y) => (y.difference ?? -1) - (x.difference ?? -1) || x.row - y.row)
+    .slice(0, top);
   for (const row of ordered) row.inputs = Object.fromEntries(columns.map((c, j) => [c, rows[row.row][j]]));
-  return { compared, disagreements: disagreeing.length, rate: compared ? disagreeing.length / compared : 0, top: ordered };
+  return {
+    compared,
+    disagreements: disagreeing.length,
+    rate: compared ? disagreeing.length / compared : 0,
+    top: ordered,
+  };
 }
 
 interface MetricSpec {
@@ -187,9 +229,14 @@ export const isGateMetric = (name: string): name is GateMetric => Object.hasOwn(
  * unbalanced labels is failed on its own (see gateVerdict).
  */
 export function gateMetric(task: BacktestTask, asked?: GateMetric): GateMetric {
-  const fitting: readonly GateMetric[] = task === 'classification' ? CLASSIFICATION_GATE_METRICS : REGRESSION_GATE_METRICS;
+  const fitting: readonly GateMetric[] =
+    task === 'classification' ? CLASSIFICATION_GATE_METRICS : REGRESSION_GATE_METRICS;
   if (asked === undefined) return fitting[0];
-  if (!fitting.includes(asked)) throw new MlopsError(`The gate metric ${asked} does not fit this back-test, which is a ${task}.`, `Give --metric one of ${fitting.join(', ')}.`);
+  if (!fitting.includes(asked))
+    throw new MlopsError(
+      `The gate metric ${asked} does not fit this back-test, which is a ${task}.`,
+      `Give --metric one of ${fitting.join(', ')}.`,
+    );
   return asked;
 }
 
@@ -226,7 +273,8 @@ export function gateVerdict(input: GateInput): GateVerdict {
   const answered = predictedClasses(candidate, classes);
   const unknownClasses = task === 'classification' ? answered.filter((cls) => !labelClasses.includes(cls)) : [];
   // Points lost, or the relative increase of an error: positive when the candidate is worse.
-  const regression = c === null || b === null ? null : spec.kind === 'points' ? b - c : b === 0 ? (c === 0 ? 0 : Infinity) : (c - b) / b;
+  const regression =
+    c === null || b === null ? null : spec.kind === 'points' ? b - c : b === 0 ? (c === 0 ? 0 : Infinity) : (c - b) / b;
   const verdict = (passed: boolean, reason: string): GateVerdict => ({
     metric,
     regressionKind: spec.kind,
@@ -245,14 +293,31 @@ export function gateVerdict(input: GateInput): GateVerdict {
         ? `${spec.name} ${c.toFixed(4)} vs ${b.toFixed(4)} (${c - b < 0 ? '-' : '+'}${Math.abs(c - b).toFixed(4)})`
         : `${spec.name} ${c.toPrecision(6)} vs ${b.toPrecision(6)} (${regression < 0 ? '-' : '+'}${(Math.abs(regression) * 100).toFixed(2)} %)`;
   const withChange = (reason: string) => (change ? `${reason}; ${change}` : reason);
-  if (candidate.failedRequests) return verdict(false, `the candidate failed ${candidate.failedRequests} of ${candidate.requests} requests: ${candidate.errors[0] ?? ''}`);
+  if (candidate.failedRequests)
+    return verdict(
+      false,
+      `the candidate failed ${candidate.failedRequests} of ${candidate.requests} requests: ${candidate.errors[0] ?? ''}`,
+    );
   if (unknownClasses.length) {
-    const which = unknownClasses.length === 1 ? `the class ${unknownClasses[0]}, which no label holds` : `the classes ${listClasses(unknownClasses)}, which no label holds`;
-    return verdict(false, withChange(`the candidate answers ${which} (the labels hold ${listClasses(labelClasses)}; if the data misses classes the model knows, replay more rows)`));
+    const which =
+      unknownClasses.length === 1
+        ? `the class ${unknownClasses[0]}, which no label holds`
+        : `the classes ${listClasses(unknownClasses)}, which no label holds`;
+    return verdict(
+      false,
+      withChange(
+        `the candidate answers ${which} (the labels hold ${listClasses(labelClasses)}; if the data misses classes the model knows, replay more rows)`,
+      ),
+    );
   }
   const baselineAnswered = baseline ? predictedClasses(baseline, classes) : [];
   if (answered.length === 1 && labelClasses.length > 1 && baselineAnswered.length > 1) {
-    return verdict(false, withChange(`the candidate answers ${answered[0]} for every row, where the labels hold ${listClasses(labelClasses)} and the baseline answers ${baselineAnswered.length} classes: it has collapsed to one class`));
+    return verdict(
+      false,
+      withChange(
+        `the candidate answers ${answered[0]} for every row, where the labels hold ${listClasses(labelClasses)} and the baseline answers ${baselineAnswered.length} classes: it has collapsed to one class`,
+      ),
+    );
   }
   if (!baseline) return verdict(true, 'no baseline to compare with');
   if (change === null || regression === null) {
@@ -262,5 +327,8 @@ export function gateVerdict(input: GateInput): GateVerdict {
   if (maxRegression === null) return verdict(true, `${change}; no --max-regression set`);
   // A tolerance for the float error of equal models.
   const passed = regression <= maxRegression + 1e-12;
-  return verdict(passed, `${change}: ${passed ? 'within' : 'worse than'} the allowed regression of ${spec.kind === 'points' ? maxRegression : `${maxRegression * 100} %`}`);
+  return verdict(
+    passed,
+    `${change}: ${passed ? 'within' : 'worse than'} the allowed regression of ${spec.kind === 'points' ? maxRegression : `${maxRegression * 100} %`}`,
+  );
 }

@@ -42,7 +42,9 @@ export function classificationMetrics(input: ClassificationInput): Classificatio
   const n = labels.length;
   const correct = labels.reduce((sum, label, i) => sum + (label === predictions[i] ? 1 : 0), 0);
   const perClass = (cls: string) => {
-    let tp = 0, fp = 0, fn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     for (let i = 0; i < n; i++) {
       const actual = labels[i] === cls;
       const predicted = predictions[i] === cls;
@@ -51,7 +53,11 @@ export function classificationMetrics(input: ClassificationInput): Classificatio
       else if (actual) fn++;
     }
     // As sklearn's zero_division default (a warning, then 0).
-    return { precision: tp + fp ? tp / (tp + fp) : 0, recall: tp + fn ? tp / (tp + fn) : 0, f1: 2 * tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : 0 };
+    return {
+      precision: tp + fp ? tp / (tp + fp) : 0,
+      recall: tp + fn ? tp / (tp + fn) : 0,
+      f1: 2 * tp + fp + fn ? (2 * tp) / (2 * tp + fp + fn) : 0,
+    };
   };
   let precision: number, recall: number, f1: number;
   if (input.positive !== undefined) ({ precision, recall, f1 } = perClass(input.positive));
@@ -60,7 +66,13 @@ export function classificationMetrics(input: ClassificationInput): Classificatio
     const mean = (key: 'precision' | 'recall' | 'f1') => all.reduce((sum, c) => sum + c[key], 0) / all.length;
     [precision, recall, f1] = [mean('precision'), mean('recall'), mean('f1')];
   }
-  return { accuracy: n ? correct / n : 0, precision, recall, f1, rocAuc: input.scores && input.classes ? rocAuc(labels, input.scores, input.classes, input.positive) : null };
+  return {
+    accuracy: n ? correct / n : 0,
+    precision,
+    recall,
+    f1,
+    rocAuc: input.scores && input.classes ? rocAuc(labels, input.scores, input.classes, input.positive) : null,
+  };
 }
 
 /**
@@ -71,7 +83,10 @@ function rocAuc(labels: string[], scores: number[][], classes: string[], positiv
   const binaryAuc = (cls: string) => {
     const column = classes.indexOf(cls);
     if (column < 0) return null;
-    return aucOf(labels.map((l) => l === cls), scores.map((row) => row[column]));
+    return aucOf(
+      labels.map((l) => l === cls),
+      scores.map((row) => row[column]),
+    );
   };
   if (positive !== undefined) return binaryAuc(positive);
   const present = new Set(labels);
@@ -87,8 +102,9 @@ function rocAuc(labels: string[], scores: number[][], classes: string[], positiv
  */
 export function aucOf(actual: boolean[], score: number[]): number | null {
   const order = score.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
-  let positives = 0, rankSum = 0;
-  for (let start = 0; start < order.length; ) {
+  let positives = 0,
+    rankSum = 0;
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end < order.length && order[end][0] === order[start][0]) end++;
     const rank = (start + 1 + end) / 2; // the mean of the 1-based ranks start+1..end
@@ -120,7 +136,9 @@ export function confusionMatrix(labels: string[], predictions: string[], classes
 export function regressionMetrics(labels: number[], predictions: number[]): RegressionMetrics {
   const n = labels.length;
   if (!n) return { mae: 0, rmse: 0, r2: 0 };
-  let absolute = 0, squared = 0, sum = 0;
+  let absolute = 0,
+    squared = 0,
+    sum = 0;
   for (let i = 0; i < n; i++) {
     const error = labels[i] - predictions[i];
     absolute += Math.abs(error);

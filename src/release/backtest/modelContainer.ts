@@ -35,13 +35,24 @@ async function ensureImage(docker: Docker, image: string, signal?: AbortSignal):
   signal?.throwIfAborted();
   try {
     const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
+    );
   } catch (error) {
-    throw new MlopsError(`The image ${image} is not on this Docker Engine and could not be pulled: ${(error as Error).message}.`, 'Build it first, or log in to its registry.', { cause: error });
+    throw new MlopsError(
+      `The image ${image} is not on this Docker Engine and could not be pulled: ${(error as Error).message}.`,
+      'Build it first, or log in to its registry.',
+      { cause: error },
+    );
   }
 }
 
-export async function startModelContainer(docker: Docker, image: string, role: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelContainer> {
+export async function startModelContainer(
+  docker: Docker,
+  image: string,
+  role: string,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<ModelContainer> {
   await ensureImage(docker, image, options.signal);
   options.signal?.throwIfAborted();
   const container = await docker.createContainer({
@@ -50,7 +61,11 @@ export async function startModelContainer(docker: Docker, image: string, role: s
     ExposedPorts: { [`${MODEL_PORT}/tcp`]: {} },
     HostConfig: { PortBindings: { [`${MODEL_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
   });
-  const remove = () => container.remove({ force: true }).then(() => undefined, () => undefined);
+  const remove = () =>
+    container.remove({ force: true }).then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     const started = Date.now();
     await container.start();
@@ -70,9 +85,14 @@ export async function startModelContainer(docker: Docker, image: string, role: s
 /** GET /version: the model's version, task, classes and features, each null when not given. */
 async function modelInfo(base: string, signal?: AbortSignal): Promise<ModelInfo> {
   const answer = await getJson(`${base}/version`, signal).catch(() => undefined);
-  const body = (answer?.status === 200 ? answer.body : {}) as { version?: unknown; model?: { task?: unknown; classes?: unknown; features?: unknown } };
+  const body = (answer?.status === 200 ? answer.body : {}) as {
+    version?: unknown;
+    model?: { task?: unknown; classes?: unknown; features?: unknown };
+  };
   const model = body.model ?? {};
-  const features = Array.isArray(model.features) ? model.features.map((f: { name?: unknown }) => f?.name).filter((n): n is string => typeof n === 'string') : null;
+  const features = Array.isArray(model.features)
+    ? model.features.map((f: { name?: unknown }) => f?.name).filter((n): n is string => typeof n === 'string')
+    : null;
   return {
     version: typeof body.version === 'string' ? body.version : null,
     task: typeof model.task === 'string' ? model.task : null,

@@ -36,14 +36,28 @@ const positional = (columns: string[]) => columns.every((c, i) => c === String(i
  * The columns a model is sent: its features, in its order, when it names them (a server refuses
  * extra columns), otherwise every column. Rows of positional columns go as they are.
  */
-export function selectColumns(columns: string[], info: ModelInfo, image: string): { columns: string[] | null; indices: number[] } {
-  if (!info.features || positional(columns)) return { columns: positional(columns) ? null : columns, indices: columns.map((_, i) => i) };
+export function selectColumns(
+  columns: string[],
+  info: ModelInfo,
+  image: string,
+): { columns: string[] | null; indices: number[] } {
+  if (!info.features || positional(columns))
+    return { columns: positional(columns) ? null : columns, indices: columns.map((_, i) => i) };
   const missing = info.features.filter((f) => !columns.includes(f));
-  if (missing.length) throw new MlopsError(`The data has no column ${missing.map((m) => `'${m}'`).join(', ')}, which the model of ${image} takes.`, `Its features are ${info.features.join(', ')}.`);
+  if (missing.length)
+    throw new MlopsError(
+      `The data has no column ${missing.map((m) => `'${m}'`).join(', ')}, which the model of ${image} takes.`,
+      `Its features are ${info.features.join(', ')}.`,
+    );
   return { columns: info.features, indices: info.features.map((f) => columns.indexOf(f)) };
 }
 
-export async function replay(base: string, selection: { columns: string[] | null; indices: number[] }, rows: unknown[][], options: ReplayOptions): Promise<ReplayResult> {
+export async function replay(
+  base: string,
+  selection: { columns: string[] | null; indices: number[] },
+  rows: unknown[][],
+  options: ReplayOptions,
+): Promise<ReplayResult> {
   const batches: number[] = [];
   for (let start = 0; start < rows.length; start += options.batchSize) batches.push(start);
   const predictions: unknown[] = new Array(rows.length).fill(null);
@@ -56,40 +70,69 @@ export async function replay(base: string, selection: { columns: string[] | null
   const agent = new Agent({ keepAlive: true, maxSockets: options.parallelism });
   const started = performance.now();
   try {
-    await mapConcurrent(batches.map((start, index) => ({ start, index })), options.parallelism, async ({ start, index }) => {
-      options.signal?.throwIfAborted();
-      const batch = rows.slice(start, start + options.batchSize);
-      const data = batch.map((row) => selection.indices.map((i) => row[i]));
-      const body = JSON.stringify({ dataframe_split: selection.columns ? { columns: selection.columns, data } : { data } });
-      const sent = performance.now();
-      let failure: string | undefined;
-      try {
-        const answer = await jsonRequest('POST', `${base}/invocations`, { body, headers: { 'X-Mlops-Scores': '1' }, agent, timeoutMs: 120_000, ...(options.signal ? { signal: options.signal } : {}) });
-        latencies[index] = performance.now() - sent;
-        const reply = answer.body as { predictions?: unknown; scores?: unknown; classes?: unknown; message?: unknown } | null;
-        if (answer.status !== 200 || !Array.isArray(reply?.predictions) || reply.predictions.length !== batch.length) {
-          failure = `rows ${start + 1}-${start + batch.length}: HTTP ${answer.status} ${String(reply?.message ?? JSON.stringify(reply)).slice(0, 300)}`;
-        } else {
-          reply.predictions.forEach((p, i) => (predictions[start + i] = p));
-          if (Array.isArray(reply.scores) && reply.scores.length === batch.length && Array.isArray(reply.classes)) {
-            anyScores = true;
-            classes ??= reply.classes.map(String);
-            reply.scores.forEach((s, i) => (scores[start + i] = Array.isArray(s) ? (s as number[]) : null));
-          }
-        }
-      } catch (error) {
+    await mapConcurrent(
+      batches.map((start, index) => ({ start, index })),
+      options.parallelism,
+      async ({ start, index }) => {
         options.signal?.throwIfAborted();
-        latencies[index] = performance.now() - sent;
-        failure = `rows ${start + 1}-${start + batch.length}: ${(error as Error).message}`;
-      }
-      if (failure) {
-        failedRequests++;
-        if (errors.length < MAX_ERRORS) errors.push(failure);
-      }
-      options.onRows?.(batch.length);
-    });
+        const batch = rows.slice(start, start + options.batchSize);
+        const data = batch.map((row) => selection.indices.map((i) => row[i]));
+        const body = JSON.stringify({
+          dataframe_split: selection.columns ? { columns: selection.columns, data } : { data },
+        });
+        const sent = performance.now();
+        let failure: string | undefined;
+        try {
+          const answer = await jsonRequest('POST', `${base}/invocations`, {
+            body,
+            headers: { 'X-Mlops-Scores': '1' },
+            agent,
+            timeoutMs: 120_000,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          latencies[index] = performance.now() - sent;
+          const reply = answer.body as {
+            predictions?: unknown;
+            scores?: unknown;
+            classes?: unknown;
+            message?: unknown;
+          } | null;
+          if (
+            answer.status !== 200 ||
+            !Array.isArray(reply?.predictions) ||
+            reply.predictions.length !== batch.length
+          ) {
+            failure = `rows ${start + 1}-${start + batch.length}: HTTP ${answer.status} ${String(reply?.message ?? JSON.stringify(reply)).slice(0, 300)}`;
+          } else {
+            reply.predictions.forEach((p, i) => (predictions[start + i] = p));
+            if (Array.isArray(reply.scores) && reply.scores.length === batch.length && Array.isArray(reply.classes)) {
+              anyScores = true;
+              classes ??= reply.classes.map(String);
+              reply.scores.forEach((s, i) => (scores[start + i] = Array.isArray(s) ? (s as number[]) : null));
+            }
+          }
+        } catch (error) {
+          options.signal?.throwIfAborted();
+          latencies[index] = performance.now() - sent;
+          failure = `rows ${start + 1}-${start + batch.length}: ${(error as Error).message}`;
+        }
+        if (failure) {
+          failedRequests++;
+          if (errors.length < MAX_ERRORS) errors.push(failure);
+        }
+        options.onRows?.(batch.length);
+      },
+    );
   } finally {
     agent.destroy();
   }
-  return { predictions, scores: anyScores ? scores : null, classes, latencies, failedRequests, errors, seconds: (performance.now() - started) / 1000 };
+  return {
+    predictions,
+    scores: anyScores ? scores : null,
+    classes,
+    latencies,
+    failedRequests,
+    errors,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

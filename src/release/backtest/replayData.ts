@@ -37,17 +37,29 @@ export interface ReplayDataOptions {
 }
 
 /** Where `--data` points: a file when one exists, otherwise a lake table. */
-export function dataLocation(data: string, workspace: string, lakeRoot = defaultLakeRoot(workspace)): { file: string } | { table: string; lakeRoot: string } {
+export function dataLocation(
+  data: string,
+  workspace: string,
+  lakeRoot = defaultLakeRoot(workspace),
+): { file: string } | { table: string; lakeRoot: string } {
   if (data.startsWith('lake:')) return { table: data.slice('lake:'.length), lakeRoot };
   const file = resolve(workspace, data);
   if (existsSync(file)) return { file };
   if (versionNumbers(lakeRoot, data).length) return { table: data, lakeRoot };
-  throw new MlopsError(`${data} is neither a dataset file nor a table of the lake ${lakeRoot}.`, 'Give a CSV, TSV, Parquet, JSON or JSONL file, or lake:TABLE.');
+  throw new MlopsError(
+    `${data} is neither a dataset file nor a table of the lake ${lakeRoot}.`,
+    'Give a CSV, TSV, Parquet, JSON or JSONL file, or lake:TABLE.',
+  );
 }
 
 export async function loadReplayData(options: ReplayDataOptions): Promise<ReplayData> {
   const where = dataLocation(options.data, options.workspace, options.lakeRoot);
-  const data = 'file' in where ? await fromFile(where.file, options) : where.table === REQUESTS_TABLE ? await fromRequests(where.lakeRoot, options) : await fromTable(where.table, where.lakeRoot, options);
+  const data =
+    'file' in where
+      ? await fromFile(where.file, options)
+      : where.table === REQUESTS_TABLE
+        ? await fromRequests(where.lakeRoot, options)
+        : await fromTable(where.table, where.lakeRoot, options);
   return options.sample !== undefined && options.sample < data.rows.length ? sampled(data, options.sample) : data;
 }
 
@@ -64,13 +76,16 @@ export async function dataColumns(data: string, workspace: string, lakeRoot?: st
     const source = await openSource(where.file);
     const db = await openDuckDb();
     try {
-      return (await readDataset(source, (relation) => db.query(`SELECT * FROM ${relation} LIMIT 0`))).columns.map((c) => c.name);
+      return (await readDataset(source, (relation) => db.query(`SELECT * FROM ${relation} LIMIT 0`))).columns.map(
+        (c) => c.name,
+      );
     } finally {
       db.close();
     }
   }
   const table = where.table === REQUESTS_TABLE ? FEEDBACK_TABLE : where.table;
-  if (!versionNumbers(where.lakeRoot, table).length) throw new MlopsError(`The lake ${where.lakeRoot} has no ${table} table.`);
+  if (!versionNumbers(where.lakeRoot, table).length)
+    throw new MlopsError(`The lake ${where.lakeRoot} has no ${table} table.`);
   const lake = openLake(where.lakeRoot);
   try {
     const columns = (await lake.query(`SELECT * FROM ${sqlIdentifier(table)} LIMIT 0`)).columns.map((c) => c.name);
@@ -85,7 +100,10 @@ const limitClause = (limit?: number) => (limit === undefined ? '' : ` LIMIT ${li
 /** Splits the label column out; rows whose label is null are skipped. */
 function labelled(source: string, columns: string[], table: unknown[][], label: string): ReplayData {
   const at = columns.indexOf(label);
-  if (at < 0) throw new MlopsError(`${source} has no column '${label}' to take the labels from; its columns are ${columns.join(', ')}.`);
+  if (at < 0)
+    throw new MlopsError(
+      `${source} has no column '${label}' to take the labels from; its columns are ${columns.join(', ')}.`,
+    );
   const rows: unknown[][] = [];
   const labels: unknown[] = [];
   for (const row of table) {
@@ -94,15 +112,29 @@ function labelled(source: string, columns: string[], table: unknown[][], label: 
     rows.push(row.filter((_, i) => i !== at));
   }
   const skipped = table.length - rows.length;
-  return { source, columns: columns.filter((_, i) => i !== at), rows, labels, skipped, skippedReason: skipped ? `${skipped} rows have no ${label}` : null };
+  return {
+    source,
+    columns: columns.filter((_, i) => i !== at),
+    rows,
+    labels,
+    skipped,
+    skippedReason: skipped ? `${skipped} rows have no ${label}` : null,
+  };
 }
 
 async function fromFile(file: string, options: ReplayDataOptions): Promise<ReplayData> {
   const source = await openSource(file);
   const db = await openDuckDb({ ...(options.signal ? { signal: options.signal } : {}) });
   try {
-    const result = await readDataset(source, (relation) => db.query(`SELECT * FROM ${relation}${limitClause(options.limit)}`));
-    return labelled(file, result.columns.map((c) => c.name), result.rows, options.label);
+    const result = await readDataset(source, (relation) =>
+      db.query(`SELECT * FROM ${relation}${limitClause(options.limit)}`),
+    );
+    return labelled(
+      file,
+      result.columns.map((c) => c.name),
+      result.rows,
+      options.label,
+    );
   } finally {
     db.close();
   }
@@ -115,8 +147,15 @@ async function fromTable(table: string, lakeRoot: string, options: ReplayDataOpt
   if (!versionNumbers(lakeRoot, table).length) throw new MlopsError(`The lake ${lakeRoot} has no table ${table}.`);
   const lake = openLake(lakeRoot);
   try {
-    const result = await lake.query(`SELECT * FROM ${sqlIdentifier(table)}${limitClause(options.limit)}`, { limit: ALL_ROWS });
-    return labelled(`lake:${table}`, result.columns.map((c) => c.name), result.rows, options.label);
+    const result = await lake.query(`SELECT * FROM ${sqlIdentifier(table)}${limitClause(options.limit)}`, {
+      limit: ALL_ROWS,
+    });
+    return labelled(
+      `lake:${table}`,
+      result.columns.map((c) => c.name),
+      result.rows,
+      options.label,
+    );
   } finally {
     await lake.close();
   }
@@ -139,14 +178,24 @@ function parsed(value: unknown): unknown {
  */
 async function fromRequests(lakeRoot: string, options: ReplayDataOptions): Promise<ReplayData> {
   const source = `lake:${REQUESTS_TABLE}`;
-  if (!versionNumbers(lakeRoot, REQUESTS_TABLE).length) throw new MlopsError(`The lake ${lakeRoot} has no ${REQUESTS_TABLE} table.`, 'Monitor a deployment first: its request logs are appended there.');
+  if (!versionNumbers(lakeRoot, REQUESTS_TABLE).length)
+    throw new MlopsError(
+      `The lake ${lakeRoot} has no ${REQUESTS_TABLE} table.`,
+      'Monitor a deployment first: its request logs are appended there.',
+    );
   if (!versionNumbers(lakeRoot, FEEDBACK_TABLE).length) {
-    throw new MlopsError(`The lake ${lakeRoot} has no ${FEEDBACK_TABLE} table: no logged request has a label.`, 'Send outcomes with POST /feedback {request_id, label}, then monitor the deployment to collect them.');
+    throw new MlopsError(
+      `The lake ${lakeRoot} has no ${FEEDBACK_TABLE} table: no logged request has a label.`,
+      'Send outcomes with POST /feedback {request_id, label}, then monitor the deployment to collect them.',
+    );
   }
   const lake = openLake(lakeRoot);
   try {
     const feedbackColumns = (await lake.query(`SELECT * FROM ${FEEDBACK_TABLE} LIMIT 0`)).columns.map((c) => c.name);
-    if (!feedbackColumns.includes(options.label)) throw new MlopsError(`The ${FEEDBACK_TABLE} table of ${lakeRoot} has no column '${options.label}' to take the labels from; its columns are ${feedbackColumns.join(', ')}.`);
+    if (!feedbackColumns.includes(options.label))
+      throw new MlopsError(
+        `The ${FEEDBACK_TABLE} table of ${lakeRoot} has no column '${options.label}' to take the labels from; its columns are ${feedbackColumns.join(', ')}.`,
+      );
     const label = sqlIdentifier(options.label);
     const result = await lake.query(
       `SELECT r.inputs, f.label FROM (
@@ -163,7 +212,12 @@ async function fromRequests(lakeRoot: string, options: ReplayDataOptions): Promi
     for (const [inputsText, labelText] of result.rows) {
       const inputs = parsed(inputsText) as unknown[];
       const label = labelText === null ? undefined : parsed(labelText);
-      const perRow = Array.isArray(label) && label.length === inputs.length ? label : inputs.length === 1 && label !== undefined && label !== null && !Array.isArray(label) ? [label] : undefined;
+      const perRow =
+        Array.isArray(label) && label.length === inputs.length
+          ? label
+          : inputs.length === 1 && label !== undefined && label !== null && !Array.isArray(label)
+            ? [label]
+            : undefined;
       if (!perRow) {
         skipped++;
         continue;
@@ -174,11 +228,23 @@ async function fromRequests(lakeRoot: string, options: ReplayDataOptions): Promi
         labels.push(perRow[i]);
       });
     }
-    if (records.length && positional.length) throw new MlopsError(`${source} mixes requests of named columns and of positional rows; replay one kind (filter the table into another).`);
-    const columns = records.length ? [...new Set(records.flatMap((r) => Object.keys(r)))] : Array.from({ length: positional[0]?.length ?? 0 }, (_, i) => String(i));
+    if (records.length && positional.length)
+      throw new MlopsError(
+        `${source} mixes requests of named columns and of positional rows; replay one kind (filter the table into another).`,
+      );
+    const columns = records.length
+      ? [...new Set(records.flatMap((r) => Object.keys(r)))]
+      : Array.from({ length: positional[0]?.length ?? 0 }, (_, i) => String(i));
     const rows = records.length ? records.map((r) => columns.map((c) => r[c] ?? null)) : positional;
     const kept = options.limit === undefined ? rows.length : Math.min(options.limit, rows.length);
-    return { source, columns, rows: rows.slice(0, kept), labels: labels.slice(0, kept), skipped, skippedReason: skipped ? `${skipped} logged requests have no usable feedback ${options.label}` : null };
+    return {
+      source,
+      columns,
+      rows: rows.slice(0, kept),
+      labels: labels.slice(0, kept),
+      skipped,
+      skippedReason: skipped ? `${skipped} logged requests have no usable feedback ${options.label}` : null,
+    };
   } finally {
     await lake.close();
   }

@@ -25,11 +25,16 @@ export function readReport(file: string): BacktestReport {
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new MlopsError(`${file} cannot be read as a back-test report: ${(error as Error).message}.`, undefined, { cause: error });
+    throw new MlopsError(`${file} cannot be read as a back-test report: ${(error as Error).message}.`, undefined, {
+      cause: error,
+    });
   }
   const report = value as Partial<BacktestReport> | null;
   if (report?.kind !== 'mlops.backtest' || typeof report.candidate !== 'object' || typeof report.gate !== 'object') {
-    throw new MlopsError(`${file} is not a back-test report (kind "mlops.backtest").`, 'Open a report that mlops backtest --out or MLOps: Back-test a Candidate Image… wrote.');
+    throw new MlopsError(
+      `${file} is not a back-test report (kind "mlops.backtest").`,
+      'Open a report that mlops backtest --out or MLOps: Back-test a Candidate Image… wrote.',
+    );
   }
   return report as BacktestReport;
 }

@@ -5,7 +5,17 @@
 import type Docker from 'dockerode';
 import { connectDocker } from '../../deploy/docker/dockerClient';
 import { MlopsError } from '../../shared/errors';
-import { checkPositiveClass, classSetting, compareVersions, detectTask, gateMetric, gateVerdict, labelClassesOf, versionResult, type VersionRun } from './evaluate';
+import {
+  checkPositiveClass,
+  classSetting,
+  compareVersions,
+  detectTask,
+  gateMetric,
+  gateVerdict,
+  labelClassesOf,
+  versionResult,
+  type VersionRun,
+} from './evaluate';
 import type { BacktestReport, GateMetric } from './model';
 import { startModelContainer, type ModelContainer } from './modelContainer';
 import { replay, selectColumns, type ReplayResult } from './replay';
@@ -52,22 +62,42 @@ export interface BacktestRun {
 export async function runBacktest(options: BacktestOptions): Promise<BacktestRun> {
   const batchSize = options.batchSize ?? 100;
   const parallelism = options.parallelism ?? 4;
-  for (const [name, value] of [['batch size', batchSize], ['parallelism', parallelism]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new MlopsError(`The ${name} must be a whole number above 0, not ${value}.`);
+  for (const [name, value] of [
+    ['batch size', batchSize],
+    ['parallelism', parallelism],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new MlopsError(`The ${name} must be a whole number above 0, not ${value}.`);
   }
   const signal = options.signal;
   const progress = (message: string, done = 0, total = 0) => options.onProgress?.({ message, done, total });
   const containers: ModelContainer[] = [];
   try {
     progress(`Reading ${options.data}`);
-    const data = await loadReplayData({ data: options.data, label: options.label, workspace: options.workspace, ...pick(options, 'lakeRoot', 'limit', 'sample', 'signal') });
-    if (!data.rows.length) throw new MlopsError(`${data.source} has no labelled rows to replay${data.skippedReason ? `: ${data.skippedReason}` : ''}.`);
+    const data = await loadReplayData({
+      data: options.data,
+      label: options.label,
+      workspace: options.workspace,
+      ...pick(options, 'lakeRoot', 'limit', 'sample', 'signal'),
+    });
+    if (!data.rows.length)
+      throw new MlopsError(
+        `${data.source} has no labelled rows to replay${data.skippedReason ? `: ${data.skippedReason}` : ''}.`,
+      );
     if (options.positiveClass !== undefined) checkPositiveClass(labelClassesOf(data.labels), options.positiveClass);
-    const baselineImage = options.baseline === undefined ? undefined : ((await options.resolveBaseline?.(options.baseline)) ?? options.baseline);
+    const baselineImage =
+      options.baseline === undefined
+        ? undefined
+        : ((await options.resolveBaseline?.(options.baseline)) ?? options.baseline);
     const docker = options.docker ?? (await connectDocker(options.dockerHost));
-    const images = [{ role: 'candidate' as const, image: options.candidate }, ...(baselineImage ? [{ role: 'baseline' as const, image: baselineImage }] : [])];
+    const images = [
+      { role: 'candidate' as const, image: options.candidate },
+      ...(baselineImage ? [{ role: 'baseline' as const, image: baselineImage }] : []),
+    ];
     progress(`Starting ${images.map((i) => i.image).join(' and ')}`);
-    const started = await Promise.allSettled(images.map((i) => startModelContainer(docker, i.image, i.role, { ...(signal ? { signal } : {}) })));
+    const started = await Promise.allSettled(
+      images.map((i) => startModelContainer(docker, i.image, i.role, { ...(signal ? { signal } : {}) })),
+    );
     for (const result of started) if (result.status === 'fulfilled') containers.push(result.value);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -75,7 +105,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
     // The task is known once the candidate says what it is: a metric of the other task is refused before any row is sent.
     const task = detectTask(data.labels, containers[0].info.task);
     const metric = gateMetric(task, options.metric);
-    if (task === 'regression' && options.positiveClass !== undefined) throw new MlopsError(`A positive class (${options.positiveClass}) is for classes, and this back-test is a regression.`, 'Leave --positive-class out.');
+    if (task === 'regression' && options.positiveClass !== undefined)
+      throw new MlopsError(
+        `A positive class (${options.positiveClass}) is for classes, and this back-test is a regression.`,
+        'Leave --positive-class out.',
+      );
 
     const total = data.rows.length * images.length;
     let done = 0;
@@ -91,16 +125,39 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
         ...(signal ? { signal } : {}),
         onRows: (rows) => progress(`Replaying against the ${role}`, (done += rows), total),
       });
-      runs.push({ role, image, version: container.info.version, healthyAfterMs: container.healthyAfterMs, replay: result });
+      runs.push({
+        role,
+        image,
+        version: container.info.version,
+        healthyAfterMs: container.healthyAfterMs,
+        replay: result,
+      });
     }
 
-    const setting = task === 'classification' ? classSetting(data.labels, runs.map((r) => r.replay), containers[0].info.classes, options.positiveClass) : null;
+    const setting =
+      task === 'classification'
+        ? classSetting(
+            data.labels,
+            runs.map((r) => r.replay),
+            containers[0].info.classes,
+            options.positiveClass,
+          )
+        : null;
     const [candidate, baseline = null] = runs.map((run) => versionResult(run, data.labels, task, setting));
-    const comparison = runs[1] ? compareVersions(task, data.columns, data.rows, data.labels, runs[0].replay, runs[1].replay, options.top ?? 20) : null;
+    const comparison = runs[1]
+      ? compareVersions(task, data.columns, data.rows, data.labels, runs[0].replay, runs[1].replay, options.top ?? 20)
+      : null;
     const report: BacktestReport = {
       kind: 'mlops.backtest',
       createdAt: new Date().toISOString(),
-      data: { source: data.source, label: options.label, rows: data.rows.length, skipped: data.skipped, skippedReason: data.skippedReason, columns: data.columns },
+      data: {
+        source: data.source,
+        label: options.label,
+        rows: data.rows.length,
+        skipped: data.skipped,
+        skippedReason: data.skippedReason,
+        columns: data.columns,
+      },
       task,
       classes: setting?.classes ?? null,
       positiveClass: setting?.positive ?? null,
@@ -110,7 +167,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
       candidate,
       baseline,
       comparison,
-      gate: gateVerdict({ task, metric, maxRegression: options.maxRegression ?? null, candidate, baseline, classes: setting?.classes ?? null, labelClasses: setting?.labelClasses ?? null }),
+      gate: gateVerdict({
+        task,
+        metric,
+        maxRegression: options.maxRegression ?? null,
+        candidate,
+        baseline,
+        classes: setting?.classes ?? null,
+        labelClasses: setting?.labelClasses ?? null,
+      }),
     };
     return { report, data, candidate: runs[0].replay, baseline: runs[1]?.replay ?? null };
   } catch (error) {
@@ -122,5 +187,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRun
 }
 
 function pick<T extends object, K extends keyof T>(object: T, ...keys: K[]): Partial<Pick<T, K>> {
-  return Object.fromEntries(keys.filter((k) => object[k] !== undefined).map((k) => [k, object[k]])) as Partial<Pick<T, K>>;
+  return Object.fromEntries(keys.filter((k) => object[k] !== undefined).map((k) => [k, object[k]])) as Partial<
+    Pick<T, K>
+  >;
 }

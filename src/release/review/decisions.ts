@@ -24,7 +24,8 @@ export interface DecisionContext {
 }
 
 export function appendDecision(context: DecisionContext, decision: ReviewDecision): void {
-  if (!VERDICTS.includes(decision.verdict)) throw new MlopsError(`A review verdict is one of ${VERDICTS.join(', ')}, not ${JSON.stringify(decision.verdict)}.`);
+  if (!VERDICTS.includes(decision.verdict))
+    throw new MlopsError(`A review verdict is one of ${VERDICTS.join(', ')}, not ${JSON.stringify(decision.verdict)}.`);
   mkdirSync(context.dir, { recursive: true });
   appendFileSync(join(context.dir, REVIEWS_FILE), `${JSON.stringify(decision)}\n`);
   const comment = decision.comment ? `: “${decision.comment}”` : '';

@@ -14,18 +14,30 @@ type Section = Record<string, Record<string, unknown>>;
 export const DEFAULT_GATE: GateSettings = { minReviews: 30, minAcceptance: 0.9 };
 
 function checkEntry(entry: unknown, where: string): Partial<GateSettings> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new MlopsError(`${where} must be an object with minReviews and minAcceptance.`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new MlopsError(`${where} must be an object with minReviews and minAcceptance.`);
   const { minReviews, minAcceptance } = entry as Record<string, unknown>;
-  if (minReviews !== undefined && (typeof minReviews !== 'number' || !Number.isInteger(minReviews) || minReviews < 0)) throw new MlopsError(`${where}.minReviews must be a whole number, 0 or more, not ${JSON.stringify(minReviews)}.`);
-  if (minAcceptance !== undefined && (typeof minAcceptance !== 'number' || !(minAcceptance >= 0 && minAcceptance <= 1))) throw new MlopsError(`${where}.minAcceptance is a share between 0 and 1 (0.9 for 90 %), not ${JSON.stringify(minAcceptance)}.`);
-  return { ...(minReviews !== undefined ? { minReviews } : {}), ...(minAcceptance !== undefined ? { minAcceptance } : {}) };
+  if (minReviews !== undefined && (typeof minReviews !== 'number' || !Number.isInteger(minReviews) || minReviews < 0))
+    throw new MlopsError(`${where}.minReviews must be a whole number, 0 or more, not ${JSON.stringify(minReviews)}.`);
+  if (minAcceptance !== undefined && (typeof minAcceptance !== 'number' || !(minAcceptance >= 0 && minAcceptance <= 1)))
+    throw new MlopsError(
+      `${where}.minAcceptance is a share between 0 and 1 (0.9 for 90 %), not ${JSON.stringify(minAcceptance)}.`,
+    );
+  return {
+    ...(minReviews !== undefined ? { minReviews } : {}),
+    ...(minAcceptance !== undefined ? { minAcceptance } : {}),
+  };
 }
 
 /** The gate of one deployment: the defaults, then "*", then its own entry; the setting over the file. */
 export function gateSettingsFor(name: string, workspace: string, setting: Section = {}): GateSettings {
   const gate = { ...DEFAULT_GATE };
-  for (const [source, section] of [[CONFIG_FILE, readConfigSection(workspace, 'review')], ['mlops.review.gate', setting]] as const) {
-    for (const key of ['*', name]) if (section[key] !== undefined) Object.assign(gate, checkEntry(section[key], `${source} review["${key}"]`));
+  for (const [source, section] of [
+    [CONFIG_FILE, readConfigSection(workspace, 'review')],
+    ['mlops.review.gate', setting],
+  ] as const) {
+    for (const key of ['*', name])
+      if (section[key] !== undefined) Object.assign(gate, checkEntry(section[key], `${source} review["${key}"]`));
   }
   return gate;
 }
@@ -56,7 +68,12 @@ export interface DeploymentGateOptions {
  * The gate of a deployment as its files say now: the decisions in its monitoring folder `dir`
  * (`monitoringDir`) against the thresholds of the workspace.
  */
-export function deploymentGate(dir: string, name: string, workspace: string, options: DeploymentGateOptions = {}): { gate: ReviewGate; tally: ReviewTally } {
+export function deploymentGate(
+  dir: string,
+  name: string,
+  workspace: string,
+  options: DeploymentGateOptions = {},
+): { gate: ReviewGate; tally: ReviewTally } {
   const latest = latestDecisions(readDecisions(dir), options.candidateVersion);
   return { gate: reviewGate(latest, gateSettingsFor(name, workspace, options.setting)), tally: tally(latest) };
 }

@@ -4,7 +4,9 @@ import { userInfo } from 'node:os';
 
 export async function reviewerName(workspace: string): Promise<string> {
   const fromGit = await new Promise<string>((resolve) =>
-    execFile('git', ['config', 'user.name'], { cwd: workspace, timeout: 5000 }, (error, stdout) => resolve(error ? '' : stdout.trim())),
+    execFile('git', ['config', 'user.name'], { cwd: workspace, timeout: 5000 }, (error, stdout) =>
+      resolve(error ? '' : stdout.trim()),
+    ),
   );
   if (fromGit) return fromGit;
   try {

@@ -56,12 +56,28 @@ export async function reviewSamples(lake: Lake, query: SampleQuery): Promise<Rev
     { limit },
   );
   const json = (text: unknown) => (typeof text === 'string' ? (JSON.parse(text) as unknown) : null);
-  return result.rows.map(([requestId, ts, inputs, productionVersion, productionPrediction, candidateVersion, candidateVariant, candidatePrediction, disagree]) => ({
-    requestId: String(requestId),
-    ts: String(ts),
-    input: inputRow(inputs as string | null),
-    production: { version: String(productionVersion), variant: 'production', prediction: json(productionPrediction) },
-    candidate: { version: String(candidateVersion), variant: String(candidateVariant), prediction: json(candidatePrediction) },
-    disagree: disagree === true,
-  }));
+  return result.rows.map(
+    ([
+      requestId,
+      ts,
+      inputs,
+      productionVersion,
+      productionPrediction,
+      candidateVersion,
+      candidateVariant,
+      candidatePrediction,
+      disagree,
+    ]) => ({
+      requestId: String(requestId),
+      ts: String(ts),
+      input: inputRow(inputs as string | null),
+      production: { version: String(productionVersion), variant: 'production', prediction: json(productionPrediction) },
+      candidate: {
+        version: String(candidateVersion),
+        variant: String(candidateVariant),
+        prediction: json(candidatePrediction),
+      },
+      disagree: disagree === true,
+    }),
+  );
 }

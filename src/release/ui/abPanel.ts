@@ -21,7 +21,12 @@ export function openAbPanel(context: vscode.ExtensionContext, feed: AbFeed, log:
   showPanelSession<AbRequest, AbUpdate, AbSession>(
     context,
     log,
-    { viewType: `mlops.abTest.${createHash('sha256').update(feed.title).digest('hex').slice(0, 16)}`, title: `A/B Test: ${feed.title}`, bundle: 'abtest', incoming: AbRequest },
+    {
+      viewType: `mlops.abTest.${createHash('sha256').update(feed.title).digest('hex').slice(0, 16)}`,
+      title: `A/B Test: ${feed.title}`,
+      bundle: 'abtest',
+      incoming: AbRequest,
+    },
     { create: (panel) => new AbSession(log, feed, panel), reuse: (session) => session.show(feed) },
   );
 }
@@ -64,7 +69,8 @@ class AbSession extends LiveSession<AbUpdate> {
 
   protected async fetch(signal: AbortSignal): Promise<void> {
     const { split, report, gate } = await this.feed.load(signal);
-    if (!signal.aborted) await this.panel.post({ type: 'data', split, report, gate, refreshedAt: new Date().toISOString() });
+    if (!signal.aborted)
+      await this.panel.post({ type: 'data', split, report, gate, refreshedAt: new Date().toISOString() });
   }
 
   protected override working(): boolean {
@@ -78,7 +84,8 @@ class AbSession extends LiveSession<AbUpdate> {
 
   /** Runs an action of the test; its outcome (undefined when the user backed out) becomes a notice. */
   private async act(action: () => Promise<string | undefined>): Promise<void> {
-    if (this.acting) return this.panel.post({ type: 'notice', message: 'Another change to this test is still running.' });
+    if (this.acting)
+      return this.panel.post({ type: 'notice', message: 'Another change to this test is still running.' });
     this.acting = true;
     this.updateBusy();
     try {

@@ -25,7 +25,8 @@ function numberFlag(context: CliContext, key: string): number | undefined {
 
 export const workflowCommand: CliCommand = {
   name: 'workflow',
-  summary: 'Print a GitHub Actions or GitLab CI pipeline that builds, back-tests, waits for the review gate and deploys',
+  summary:
+    'Print a GitHub Actions or GitLab CI pipeline that builds, back-tests, waits for the review gate and deploys',
   usage:
     'workflow --provider github|gitlab --notebook NB|--mlflow-model URI --name DEPLOYMENT --data FILE|lake:TABLE --label COL [--target swarm|kubernetes] [--namespace N] [--context C] [--max-regression 0.01] [--review-timeout SECONDS] [--review-workspace DIR] [--image REPO] [--registry HOST[:PORT]] [--branch main] [--cli mlops] [--json]',
   options: {
@@ -48,9 +49,11 @@ export const workflowCommand: CliCommand = {
   },
   async run(context) {
     const provider = required(context, 'provider', 'github|gitlab');
-    if (provider !== 'github' && provider !== 'gitlab') throw new UsageError(`--provider is github or gitlab, not '${provider}'`);
+    if (provider !== 'github' && provider !== 'gitlab')
+      throw new UsageError(`--provider is github or gitlab, not '${provider}'`);
     const target = text(context, 'target') ?? 'swarm';
-    if (target !== 'swarm' && target !== 'kubernetes') throw new UsageError(`--target is swarm or kubernetes, not '${target}'`);
+    if (target !== 'swarm' && target !== 'kubernetes')
+      throw new UsageError(`--target is swarm or kubernetes, not '${target}'`);
     const optional = (key: string, option: string) => (text(context, key) ? { [option]: text(context, key) } : {});
     const maxRegression = numberFlag(context, 'max-regression');
     const reviewTimeoutSeconds = numberFlag(context, 'review-timeout');
@@ -72,6 +75,8 @@ export const workflowCommand: CliCommand = {
       ...(maxRegression !== undefined ? { maxRegression } : {}),
       ...(reviewTimeoutSeconds !== undefined ? { reviewTimeoutSeconds } : {}),
     });
-    context.io.stdout(context.json ? `${JSON.stringify({ provider, file: WORKFLOW_FILES[provider], yaml }, null, 2)}\n` : yaml);
+    context.io.stdout(
+      context.json ? `${JSON.stringify({ provider, file: WORKFLOW_FILES[provider], yaml }, null, 2)}\n` : yaml,
+    );
   },
 };

@@ -48,7 +48,11 @@ async function lakeWith(root: string, table: string, file: string): Promise<stri
 async function ingested(root: string): Promise<void> {
   const lake = openLake(join(root, '.mlops', 'lake'), { cwd: root });
   try {
-    const run = await runPipeline(await loadPipeline(join(root, 'mlops.pipeline.yaml'), root), { root, lake, step: 'raw' });
+    const run = await runPipeline(await loadPipeline(join(root, 'mlops.pipeline.yaml'), root), {
+      root,
+      lake,
+      step: 'raw',
+    });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps));
   } finally {
     await lake.close();
@@ -62,8 +66,16 @@ test('a folder named like a dataset (x.csv/): profile and lake ingest say it is 
   mkdirSync(join(root, 'x.csv'), { recursive: true });
   writeFileSync(join(root, 'x.csv', 'part.csv'), 'a\n1\n');
   const folder = join(root, 'x.csv');
-  await expectRefused({ args: ['profile', folder], message: /x\.csv is a folder, not a dataset file, though its name ends in \.csv\.\nChoose one of the files in it\./, unchanged: [root] });
-  await expectRefused({ args: ['lake', 'ingest', folder, '--table', 't', '--lake', join(root, 'lake')], message: /x\.csv is a folder, not a file/, unchanged: [root] });
+  await expectRefused({
+    args: ['profile', folder],
+    message: /x\.csv is a folder, not a dataset file, though its name ends in \.csv\.\nChoose one of the files in it\./,
+    unchanged: [root],
+  });
+  await expectRefused({
+    args: ['lake', 'ingest', folder, '--table', 't', '--lake', join(root, 'lake')],
+    message: /x\.csv is a folder, not a file/,
+    unchanged: [root],
+  });
   const listed = await runCli(['datasets', '--root', root, '--json']);
   assert.equal(listed.code, 0, listed.stderr);
   assert.deepEqual(
@@ -91,18 +103,24 @@ test('a range expectation on a text column: the rule, the column and its type ar
   });
   const [run] = await listRuns(root);
   assert.ok(
-    run!.steps.find((s) => s.step === 'check')!.logs.includes("passed range on column 'age': all within min 0, max 120"),
+    run!.steps
+      .find((s) => s.step === 'check')!
+      .logs.includes("passed range on column 'age': all within min 0, max 120"),
     'the range on a number column still ran and passed',
   );
 });
 
-test("a SQL step holding a second statement (SELECT ...; DROP TABLE customers): refused with the file, line and step before anything runs", async () => {
-  const root = workspace('two-statements', `${RAW}  clean:\n    type: transform\n    sql: SELECT * FROM customers; DROP TABLE customers\n    output: clean\n`);
+test('a SQL step holding a second statement (SELECT ...; DROP TABLE customers): refused with the file, line and step before anything runs', async () => {
+  const root = workspace(
+    'two-statements',
+    `${RAW}  clean:\n    type: transform\n    sql: SELECT * FROM customers; DROP TABLE customers\n    output: clean\n`,
+  );
   await lakeWith(join(root, '.mlops', 'lake'), 'customers', join(root, 'data', 'customers.csv'));
   await expectRefused({
     args: ['pipeline', 'run', '--force'],
     cwd: root,
-    message: /^mlops: mlops\.pipeline\.yaml:8:5: the sql of step 'clean' holds 2 statements; a transform step is one query, so nothing after its first ';' may follow\nFix the pipeline file/,
+    message:
+      /^mlops: mlops\.pipeline\.yaml:8:5: the sql of step 'clean' holds 2 statements; a transform step is one query, so nothing after its first ';' may follow\nFix the pipeline file/,
     unchanged: [join(root, 'data'), join(root, '.mlops')],
   });
 });
@@ -116,7 +134,10 @@ test('a Latin-1 CSV ingested: the line at fault is named and quoted, not the hea
   const lake = await lakeWith(join(root, 'lake'), 'cities', join(root, 'good.csv'));
   const result = await expectRefused({
     args: ['lake', 'ingest', file, '--table', 'cities', '--lake', lake],
-    message: [/Cannot ingest .*cities\.csv, line 4: this file is not utf-8 encoded \(the line reads: Jos\uFFFD,M\uFFFDnchen\)/, /Save the file as UTF-8/],
+    message: [
+      /Cannot ingest .*cities\.csv, line 4: this file is not utf-8 encoded \(the line reads: Jos\uFFFD,M\uFFFDnchen\)/,
+      /Save the file as UTF-8/,
+    ],
     unchanged: [root],
   });
   assert.doesNotMatch(result.stderr, /name,city|Bob,Oslo/);
@@ -138,12 +159,18 @@ test('a JSONL file with a malformed line 3001 ingested: line 3001 is named', asy
 });
 
 test('a pipeline step that fails (a SQL step reading a table that does not exist): its failure goes to stderr, the run report to stdout', async () => {
-  const root = workspace('failed-step', `${RAW}  clean:\n    type: transform\n    sql: SELECT * FROM customers JOIN nowhere USING (id)\n    output: clean\n`);
+  const root = workspace(
+    'failed-step',
+    `${RAW}  clean:\n    type: transform\n    sql: SELECT * FROM customers JOIN nowhere USING (id)\n    output: clean\n`,
+  );
   await ingested(root);
   const result = await expectRefused({
     args: ['pipeline', 'run'],
     cwd: root,
-    message: [/^✗ mlops\.pipeline\.yaml, step clean: SQL error: .*nowhere does not exist/m, /The lake tables are: customers\./],
+    message: [
+      /^✗ mlops\.pipeline\.yaml, step clean: SQL error: .*nowhere does not exist/m,
+      /The lake tables are: customers\./,
+    ],
     unchanged: [join(root, 'data'), join(root, '.mlops', 'lake')],
   });
   assert.match(result.stdout, /^– raw: up to date/m);

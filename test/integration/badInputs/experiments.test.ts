@@ -23,12 +23,19 @@ const scratch = mkdtempSync(join(tmpdir(), 'mlops-bad-experiments-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A copy of the fixture's mlruns/ made by MLflow, and the folder of its run `rf-baseline`. */
-async function mlrunsCopy(name: string): Promise<{ mlruns: string; runId: string; experimentId: string; runFolder: string }> {
+async function mlrunsCopy(
+  name: string,
+): Promise<{ mlruns: string; runId: string; experimentId: string; runFolder: string }> {
   const { mlrunsPath, expectedFile } = await mlflowStores();
   const mlruns = join(scratch, name, 'mlruns');
   cpSync(mlrunsPath, mlruns, { recursive: true });
   const run = runNamed(expectedFile, 'rf-baseline');
-  return { mlruns, runId: run.runId, experimentId: run.experimentId, runFolder: join(mlruns, run.experimentId, run.runId) };
+  return {
+    mlruns,
+    runId: run.runId,
+    experimentId: run.experimentId,
+    runFolder: join(mlruns, run.experimentId, run.runId),
+  };
 }
 
 /** A loopback port nothing listens on. */
@@ -58,10 +65,17 @@ test('a garbled run meta.yaml (mlruns/EXP/RUN/meta.yaml)', async (t) => {
   writeFileSync(meta, 'run_id: [unclosed\nstatus: : :\n');
   const result = await expectRefused({
     args: ['runs', '--experiment', experimentId, '--tracking-uri', mlruns],
-    message: [/1 run of experiment .* could not be read fully/, new RegExp(`${runId}: ${literal(meta)} is not valid: line 1:`)],
+    message: [
+      /1 run of experiment .* could not be read fully/,
+      new RegExp(`${runId}: ${literal(meta)} is not valid: line 1:`),
+    ],
     unchanged: [mlruns],
   });
-  assert.match(result.stdout, new RegExp(`^${runId}\\trf-baseline\\tUNKNOWN\\t`, 'm'), 'the run is listed, its status unknown, not FINISHED');
+  assert.match(
+    result.stdout,
+    new RegExp(`^${runId}\\trf-baseline\\tUNKNOWN\\t`, 'm'),
+    'the run is listed, its status unknown, not FINISHED',
+  );
   assert.ok(result.stdout.split('\n').filter(Boolean).length > 1, 'the other runs are listed too');
 });
 
@@ -75,7 +89,10 @@ test('a missing run meta.yaml (mlruns/EXP/RUN/ without meta.yaml)', async (t) =>
     unchanged: [mlruns],
   });
   const problems = (JSON.parse(result.stderr) as { problems: { id: string; problem: string }[] }).problems;
-  assert.deepEqual(problems.map((p) => p.id), [runId]);
+  assert.deepEqual(
+    problems.map((p) => p.id),
+    [runId],
+  );
   const runs = JSON.parse(result.stdout) as { runId: string; status: string; problem?: string }[];
   assert.equal(runs.find((r) => r.runId === runId)?.status, 'UNKNOWN');
   assert.match(runs.find((r) => r.runId === runId)?.problem ?? '', /meta\.yaml is missing/);
@@ -87,7 +104,11 @@ test('garbage lines in a metric file (mlruns/EXP/RUN/metrics/loss), listed with 
   const { path, lineNumber, runId } = broken.garbageMetric;
   await expectRefused({
     args: ['runs', '--experiment', 'healthy', '--tracking-uri', broken.mlrunsPath],
-    message: [new RegExp(`${runId}: ${literal(path)} has lines that are not '<timestamp_ms> <value> \\[<step>\\]', skipped: line ${lineNumber}: expected 2 or 3 fields, found 5 \\('this is not a metric'\\)`)],
+    message: [
+      new RegExp(
+        `${runId}: ${literal(path)} has lines that are not '<timestamp_ms> <value> \\[<step>\\]', skipped: line ${lineNumber}: expected 2 or 3 fields, found 5 \\('this is not a metric'\\)`,
+      ),
+    ],
     unchanged: [broken.mlrunsPath],
   });
 });
@@ -98,7 +119,10 @@ test('garbage lines in a metric file (mlruns/EXP/RUN/metrics/loss), read as a hi
   const { path, lineNumber, runId, key, validPoints } = broken.garbageMetric;
   const result = await expectRefused({
     args: ['metric-history', '--run', runId, '--key', key, '--tracking-uri', broken.mlrunsPath],
-    message: [/The history of 'loss' could not be read fully/, new RegExp(`${literal(path)} has lines .* line ${lineNumber}:`)],
+    message: [
+      /The history of 'loss' could not be read fully/,
+      new RegExp(`${literal(path)} has lines .* line ${lineNumber}:`),
+    ],
     unchanged: [broken.mlrunsPath],
   });
   assert.equal(result.stdout.trim().split('\n').length, validPoints, 'the valid points are printed');
@@ -121,8 +145,19 @@ test('metric-history of a key the run never logged (mlflow.db)', async (t) => {
   const { sqlitePath, expectedSqlite } = await mlflowStores();
   const run = runNamed(expectedSqlite, 'rf-baseline');
   await expectRefused({
-    args: ['metric-history', '--run', run.runId, '--key', 'no-such-metric', '--tracking-uri', `sqlite:///${sqlitePath}`],
-    message: [new RegExp(`Run ${run.runId} has no metric 'no-such-metric'`), new RegExp(`It logged .*${Object.keys(run.metrics).sort()[0]}`)],
+    args: [
+      'metric-history',
+      '--run',
+      run.runId,
+      '--key',
+      'no-such-metric',
+      '--tracking-uri',
+      `sqlite:///${sqlitePath}`,
+    ],
+    message: [
+      new RegExp(`Run ${run.runId} has no metric 'no-such-metric'`),
+      new RegExp(`It logged .*${Object.keys(run.metrics).sort()[0]}`),
+    ],
     unchanged: [sqlitePath],
   });
 });
@@ -132,7 +167,15 @@ test("an order with an unknown direction (--order-by 'metrics.acc sideways')", a
   const { sqlitePath, expectedSqlite } = await mlflowStores();
   const experimentId = runNamed(expectedSqlite, 'rf-baseline').experimentId;
   await expectRefused({
-    args: ['runs', '--experiment', experimentId, '--order-by', 'metrics.acc sideways', '--tracking-uri', `sqlite:///${sqlitePath}`],
+    args: [
+      'runs',
+      '--experiment',
+      experimentId,
+      '--order-by',
+      'metrics.acc sideways',
+      '--tracking-uri',
+      `sqlite:///${sqlitePath}`,
+    ],
     message: [/'sideways' is not a direction in the order 'metrics\.acc sideways'/, /Use ASC or DESC/],
     unchanged: [sqlitePath],
   });
@@ -141,7 +184,10 @@ test("an order with an unknown direction (--order-by 'metrics.acc sideways')", a
 test('an order with an unknown direction for a tracking server (refused before any request)', async () => {
   const server = await refusingServer();
   try {
-    await expectRefused({ args: ['runs', '--experiment', '0', '--order-by', 'metrics.acc upward', '--tracking-uri', server.url], message: /'upward' is not a direction/ });
+    await expectRefused({
+      args: ['runs', '--experiment', '0', '--order-by', 'metrics.acc upward', '--tracking-uri', server.url],
+      message: /'upward' is not a direction/,
+    });
     assert.equal(server.headers.length, 0, 'nothing was sent');
   } finally {
     server.close();
@@ -163,7 +209,14 @@ test('a password in --tracking-uri (http://user:password@host) of a server that 
     const host = server.url.replace('http://', '');
     for (const json of [false, true]) {
       const result = await expectRefused({
-        args: ['runs', '--experiment', '0', '--tracking-uri', `http://ana:${PASSWORD}@${host}`, ...(json ? ['--json'] : [])],
+        args: [
+          'runs',
+          '--experiment',
+          '0',
+          '--tracking-uri',
+          `http://ana:${PASSWORD}@${host}`,
+          ...(json ? ['--json'] : []),
+        ],
         message: [/refused the request \(HTTP 401\)/, new RegExp(`http://${literal(host)}`)],
       });
       assert.ok(!`${result.stdout}${result.stderr}`.includes(PASSWORD), result.stderr);

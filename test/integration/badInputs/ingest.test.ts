@@ -50,8 +50,13 @@ async function startBigIngest(lake: string): Promise<RunningCli> {
   }
 }
 
-const versionsSay = (lake: string, ...lines: RegExp[]) => expectAccepted({ args: ['lake', 'versions', 'events', '--lake', lake], output: lines });
-const countIs = (lake: string, rows: number) => expectAccepted({ args: ['lake', 'query', 'SELECT count(*) AS n, max(id) AS top FROM events', '--lake', lake], output: new RegExp(`^n\\ttop\\n${rows}\\t${rows - 1}\\n$`) });
+const versionsSay = (lake: string, ...lines: RegExp[]) =>
+  expectAccepted({ args: ['lake', 'versions', 'events', '--lake', lake], output: lines });
+const countIs = (lake: string, rows: number) =>
+  expectAccepted({
+    args: ['lake', 'query', 'SELECT count(*) AS n, max(id) AS top FROM events', '--lake', lake],
+    output: new RegExp(`^n\\ttop\\n${rows}\\t${rows - 1}\\n$`),
+  });
 
 test('an ingest killed with SIGKILL while writing Parquet: the lake reads version 1 as before, and the next ingest makes version 2', async () => {
   const lake = await lakeAtVersion1('killed');
@@ -67,7 +72,11 @@ test('an ingest killed with SIGKILL while writing Parquet: the lake reads versio
   assert.deepEqual(fingerprint([version1, smallCsv]), before, 'version 1 and its source are as they were');
 
   // The dead writer's lock and staging folder are taken over, not in the way.
-  await expectAccepted({ args: ['lake', 'ingest', smallCsv, '--table', 'events', '--lake', lake], output: /events version 2: 100 rows/, unchanged: [version1, smallCsv] });
+  await expectAccepted({
+    args: ['lake', 'ingest', smallCsv, '--table', 'events', '--lake', lake],
+    output: /events version 2: 100 rows/,
+    unchanged: [version1, smallCsv],
+  });
   assert.deepEqual(readdirSync(join(lake, '.staging')), [], "the dead writer's staging folder was swept");
   assert.deepEqual(readdirSync(join(lake, 'tables', 'events')).sort(), ['v1', 'v2'], 'its lock was released');
   await versionsSay(lake, /^v1\t.*\t100 rows\t/m, /^v2\t.*\t100 rows\t/m);
@@ -83,7 +92,11 @@ test('an ingest interrupted with Ctrl-C (SIGINT) while writing: it says the lake
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /events was cancelled; the lake was not changed/);
   assert.doesNotMatch(result.stderr, /^\s+at .+:\d+:\d+\)?$/m);
-  assert.deepEqual(fingerprint([join(lake, 'tables'), smallCsv, bigCsv]), before, 'the lake and the sources are as they were');
+  assert.deepEqual(
+    fingerprint([join(lake, 'tables'), smallCsv, bigCsv]),
+    before,
+    'the lake and the sources are as they were',
+  );
   assert.deepEqual(readdirSync(join(lake, '.staging')), [], 'its staging folder was removed');
   await countIs(lake, 100);
 });
@@ -94,7 +107,10 @@ test('a second writer while an ingest is under way: refused with the process tha
   const running = await startBigIngest(lake);
   await expectRefused({
     args: ['lake', 'ingest', smallCsv, '--table', 'events', '--lake', lake],
-    message: [new RegExp(`Table events is being written by process ${running.child.pid} on ${hostname()} \\(since `), /Try again when it has finished/],
+    message: [
+      new RegExp(`Table events is being written by process ${running.child.pid} on ${hostname()} \\(since `),
+      /Try again when it has finished/,
+    ],
     unchanged: [version1, smallCsv],
   });
   const first = await running.result;

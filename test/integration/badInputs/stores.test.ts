@@ -57,7 +57,10 @@ test('a corrupt mlflow.db (random bytes): named once as not a readable MLflow da
   const db = corruptDb('corrupt');
   const result = await expectRefused({
     args: ['experiments', '--tracking-uri', db],
-    message: [new RegExp(`^mlops: ${db} is not a readable MLflow database: .*file is not a database`), /Restore it from a backup, or point mlops\.trackingUri at another store/],
+    message: [
+      new RegExp(`^mlops: ${db} is not a readable MLflow database: .*file is not a database`),
+      /Restore it from a backup, or point mlops\.trackingUri at another store/,
+    ],
     unchanged: [db],
   });
   assertSaidOnce(result.stderr, 'is not a readable MLflow database');
@@ -65,27 +68,45 @@ test('a corrupt mlflow.db (random bytes): named once as not a readable MLflow da
 
 test('a corrupt mlflow.db given as sqlite:///: the same message', async () => {
   const db = corruptDb('corrupt-uri');
-  const result = await expectRefused({ args: ['runs', '--experiment', '0', '--tracking-uri', `sqlite:///${db}`], message: new RegExp(`${db} is not a readable MLflow database`), unchanged: [db] });
+  const result = await expectRefused({
+    args: ['runs', '--experiment', '0', '--tracking-uri', `sqlite:///${db}`],
+    message: new RegExp(`${db} is not a readable MLflow database`),
+    unchanged: [db],
+  });
   assertSaidOnce(result.stderr, 'is not a readable MLflow database');
 });
 
-test('a SQLite database that is not MLflow\'s (no experiments table): named as not an MLflow tracking database', async () => {
+test("a SQLite database that is not MLflow's (no experiments table): named as not an MLflow tracking database", async () => {
   const db = join(dir, 'other.db');
   const writer = new DatabaseSync(db);
   writer.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)');
   writer.close();
-  await expectRefused({ args: ['experiments', '--tracking-uri', db], message: new RegExp(`${db} is not an MLflow tracking database \\(no such table: experiments\\)`), unchanged: [db] });
+  await expectRefused({
+    args: ['experiments', '--tracking-uri', db],
+    message: new RegExp(`${db} is not an MLflow tracking database \\(no such table: experiments\\)`),
+    unchanged: [db],
+  });
 });
 
 test('a tracking store path that does not exist: named, with where the URI comes from', async () => {
   const db = join(dir, 'absent', 'mlflow.db');
-  await expectRefused({ args: ['experiments', '--tracking-uri', db], message: [new RegExp(`The tracking store ${db} does not exist`), /mlops\.trackingUri or MLFLOW_TRACKING_URI/], unchanged: [db] });
+  await expectRefused({
+    args: ['experiments', '--tracking-uri', db],
+    message: [new RegExp(`The tracking store ${db} does not exist`), /mlops\.trackingUri or MLFLOW_TRACKING_URI/],
+    unchanged: [db],
+  });
 });
 
 test('a folder with no tracking store and no MLFLOW_TRACKING_URI: says how to point at one', async () => {
   const empty = join(dir, 'empty-project');
   mkdirSync(empty);
-  await expectRefused({ args: ['experiments'], cwd: empty, env: { MLFLOW_TRACKING_URI: undefined }, message: [/No MLflow tracking store found here/, /Pass --tracking-uri, set MLFLOW_TRACKING_URI/], unchanged: [empty] });
+  await expectRefused({
+    args: ['experiments'],
+    cwd: empty,
+    env: { MLFLOW_TRACKING_URI: undefined },
+    message: [/No MLflow tracking store found here/, /Pass --tracking-uri, set MLFLOW_TRACKING_URI/],
+    unchanged: [empty],
+  });
 });
 
 test('a truncated mlflow.db (its first 40 %): named once as not a readable MLflow database', async (t) => {
@@ -120,7 +141,11 @@ test('an mlruns/ with a missing and a garbled experiment meta.yaml: each is name
 test('runs of an experiment the store does not have: named, with how to list them', async (t) => {
   if (!needService(t, !unavailable, why)) return;
   const { mlrunsPath } = await brokenStores();
-  await expectRefused({ args: ['runs', '--experiment', 'no-such-experiment', '--tracking-uri', mlrunsPath], message: [new RegExp(`No experiment 'no-such-experiment' in .*mlruns`), /Run 'mlops experiments' for the list/], unchanged: [mlrunsPath] });
+  await expectRefused({
+    args: ['runs', '--experiment', 'no-such-experiment', '--tracking-uri', mlrunsPath],
+    message: [new RegExp(`No experiment 'no-such-experiment' in .*mlruns`), /Run 'mlops experiments' for the list/],
+    unchanged: [mlrunsPath],
+  });
 });
 
 test('an mlflow.db locked by a writer for 3 s: the command waits for it and then lists the experiments', async (t) => {
@@ -151,45 +176,78 @@ print('locked', flush=True); time.sleep(3); c.execute('COMMIT'); print('released
   assert.equal(result.code, 0, result.stderr);
   assert.ok(releasedAt > started, 'the command started while the lock was held');
   assert.ok(Date.now() >= releasedAt && started + result.ms >= releasedAt, 'it finished only after the writer let go');
-  for (const experiment of expectedSqlite.experiments.filter((e) => e.lifecycleStage === 'active')) assert.match(result.stdout, new RegExp(`^${experiment.id}\\t`, 'm'));
+  for (const experiment of expectedSqlite.experiments.filter((e) => e.lifecycleStage === 'active'))
+    assert.match(result.stdout, new RegExp(`^${experiment.id}\\t`, 'm'));
 });
 
 test('a tracking server answering 401: says it refused and how to give a token', async () => {
   await withServer(
-    (_request, response) => response.writeHead(401, { 'content-type': 'application/json' }).end('{"error_code":"UNAUTHENTICATED","message":"no token"}'),
-    (url) => expectRefused({ args: ['experiments', '--tracking-uri', url], env: { MLFLOW_TRACKING_TOKEN: undefined }, message: [new RegExp(`The tracking server at ${url} refused the request \\(HTTP 401\\)`), /Set MLFLOW_TRACKING_TOKEN/] }).then(() => undefined),
+    (_request, response) =>
+      response
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('{"error_code":"UNAUTHENTICATED","message":"no token"}'),
+    (url) =>
+      expectRefused({
+        args: ['experiments', '--tracking-uri', url],
+        env: { MLFLOW_TRACKING_TOKEN: undefined },
+        message: [
+          new RegExp(`The tracking server at ${url} refused the request \\(HTTP 401\\)`),
+          /Set MLFLOW_TRACKING_TOKEN/,
+        ],
+      }).then(() => undefined),
   );
 });
 
 test('a tracking server answering 500: the status, the endpoint and its text are named', async () => {
   await withServer(
     (_request, response) => response.writeHead(500).end('Internal Server Error'),
-    (url) => expectRefused({ args: ['experiments', '--tracking-uri', url], message: new RegExp(`The tracking server at ${url} answered HTTP 500 to experiments/search: Internal Server Error`) }).then(() => undefined),
+    (url) =>
+      expectRefused({
+        args: ['experiments', '--tracking-uri', url],
+        message: new RegExp(
+          `The tracking server at ${url} answered HTTP 500 to experiments/search: Internal Server Error`,
+        ),
+      }).then(() => undefined),
   );
 });
 
 test('a tracking server answering an HTML page (a login proxy): says it did not answer JSON', async () => {
   await withServer(
-    (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>'),
-    (url) => expectRefused({ args: ['experiments', '--tracking-uri', url], message: new RegExp(`The tracking server at ${url} did not answer JSON to experiments/search`) }).then(() => undefined),
+    (_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>'),
+    (url) =>
+      expectRefused({
+        args: ['experiments', '--tracking-uri', url],
+        message: new RegExp(`The tracking server at ${url} did not answer JSON to experiments/search`),
+      }).then(() => undefined),
   );
 });
 
 test('a tracking server that closes the connection without an answer: named as unreachable', async () => {
   await withServer(
     (request) => request.socket.destroy(),
-    (url) => expectRefused({ args: ['experiments', '--tracking-uri', url], message: [new RegExp(`The tracking server at ${url} cannot be reached`), /Check that the server runs/] }).then(() => undefined),
+    (url) =>
+      expectRefused({
+        args: ['experiments', '--tracking-uri', url],
+        message: [new RegExp(`The tracking server at ${url} cannot be reached`), /Check that the server runs/],
+      }).then(() => undefined),
   );
 });
 
 test('a tracking server answering JSON that is not MLflow\'s ({"experiments":[{"id":3}]}): the server, the endpoint and the field are named', async () => {
   await withServer(
-    (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"experiments":[{"id":3}]}'),
+    (_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"experiments":[{"id":3}]}'),
     async (url) => {
       const withPassword = url.replace('http://', 'http://ana:s3cret-pw@');
       const result = await expectRefused({
         args: ['experiments', '--tracking-uri', withPassword],
-        message: [new RegExp(`The tracking server at ${url} gave an answer to experiments/search that is not MLflow's: experiments\\.0\\.experiment_id: `), /root URL of an MLflow tracking server/],
+        message: [
+          new RegExp(
+            `The tracking server at ${url} gave an answer to experiments/search that is not MLflow's: experiments\\.0\\.experiment_id: `,
+          ),
+          /root URL of an MLflow tracking server/,
+        ],
       });
       assert.ok(!`${result.stdout}${result.stderr}`.includes('s3cret-pw'), result.stderr);
       assert.doesNotMatch(result.stdout, /undefined/);
@@ -202,16 +260,27 @@ test('a tracking server answering runs with a metric value that is not a number:
     (request, response) => {
       const body = request.url?.includes('experiments/search')
         ? { experiments: [{ experiment_id: '1', name: 'e' }] }
-        : { runs: [{ info: { run_id: 'r1', experiment_id: '1' }, data: { metrics: [{ key: 'loss', value: 'lots' }] } }] };
+        : {
+            runs: [{ info: { run_id: 'r1', experiment_id: '1' }, data: { metrics: [{ key: 'loss', value: 'lots' }] } }],
+          };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     },
-    (url) => expectRefused({ args: ['runs', '--experiment', '1', '--tracking-uri', url], message: new RegExp(`The tracking server at ${url} gave an answer to runs/search that is not MLflow's: runs\\.0\\.data\\.metrics\\.0\\.value: `) }).then(() => undefined),
+    (url) =>
+      expectRefused({
+        args: ['runs', '--experiment', '1', '--tracking-uri', url],
+        message: new RegExp(
+          `The tracking server at ${url} gave an answer to runs/search that is not MLflow's: runs\\.0\\.data\\.metrics\\.0\\.value: `,
+        ),
+      }).then(() => undefined),
   );
 });
 
-test('a tracking URI on a port Node\'s fetch refuses (http://127.0.0.1:9): the URI is named, and why', async () => {
+test("a tracking URI on a port Node's fetch refuses (http://127.0.0.1:9): the URI is named, and why", async () => {
   await expectRefused({
     args: ['experiments', '--tracking-uri', 'http://127.0.0.1:9'],
-    message: [/The tracking server at http:\/\/127\.0\.0\.1:9 cannot be reached: port 9 is one that Node's fetch refuses/, /Run the tracking server on another port/],
+    message: [
+      /The tracking server at http:\/\/127\.0\.0\.1:9 cannot be reached: port 9 is one that Node's fetch refuses/,
+      /Run the tracking server on another port/,
+    ],
   });
 });

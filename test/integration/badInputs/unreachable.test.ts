@@ -24,7 +24,10 @@ const FAST_MS = 20_000;
 test('a Docker host on a closed port (tcp://127.0.0.1:PORT): named, with how to start Docker', async () => {
   await expectRefused({
     args: ['status', '--target', 'swarm', '--docker-host', `tcp://127.0.0.1:${port}`, '--name', 'model'],
-    message: [new RegExp(`No Docker Engine answered at \\w+://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`), /Start Docker .*or point mlops\.dockerHost or DOCKER_HOST at a running engine/],
+    message: [
+      new RegExp(`No Docker Engine answered at \\w+://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`),
+      /Start Docker .*or point mlops\.dockerHost or DOCKER_HOST at a running engine/,
+    ],
     timeoutMs: FAST_MS,
   });
 });
@@ -32,7 +35,9 @@ test('a Docker host on a closed port (tcp://127.0.0.1:PORT): named, with how to 
 test('a Docker host on a closed port, with --json: the error is JSON on stderr', async () => {
   const result = await expectRefused({
     args: ['history', '--target', 'swarm', '--docker-host', `tcp://127.0.0.1:${port}`, '--name', 'model', '--json'],
-    message: new RegExp(`^\\{"error":"No Docker Engine answered at \\w+://127\\.0\\.0\\.1:${port}: [^"]*","remedy":"Start Docker[^"]*"\\}\\n$`),
+    message: new RegExp(
+      `^\\{"error":"No Docker Engine answered at \\w+://127\\.0\\.0\\.1:${port}: [^"]*","remedy":"Start Docker[^"]*"\\}\\n$`,
+    ),
     timeoutMs: FAST_MS,
   });
   assert.equal(result.stdout, '', 'a script reading stdout gets nothing to mistake for history');
@@ -74,7 +79,12 @@ current-context: closed
   );
   await expectRefused({
     args: ['status', '--target', 'kubernetes', '--kubeconfig', kubeconfig, '--name', 'model'],
-    message: [new RegExp(`The Kubernetes API server of context "closed" \\(https://127\\.0\\.0\\.1:${port}\\) cannot be reached \\(ECONNREFUSED: nothing listens there\\)`), /Check that the cluster is running/],
+    message: [
+      new RegExp(
+        `The Kubernetes API server of context "closed" \\(https://127\\.0\\.0\\.1:${port}\\) cannot be reached \\(ECONNREFUSED: nothing listens there\\)`,
+      ),
+      /Check that the cluster is running/,
+    ],
     unchanged: [kubeconfig],
     timeoutMs: FAST_MS,
   });
@@ -83,7 +93,10 @@ current-context: closed
 test('a tracking server on a closed port: named, with what to check', async () => {
   await expectRefused({
     args: ['experiments', '--tracking-uri', `http://127.0.0.1:${port}`],
-    message: [new RegExp(`The tracking server at http://127\\.0\\.0\\.1:${port} cannot be reached`), /Check that the server runs, or change mlops\.trackingUri/],
+    message: [
+      new RegExp(`The tracking server at http://127\\.0\\.0\\.1:${port} cannot be reached`),
+      /Check that the server runs, or change mlops\.trackingUri/,
+    ],
     timeoutMs: FAST_MS,
   });
 });

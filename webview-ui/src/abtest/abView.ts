@@ -35,19 +35,55 @@ export function comparisonRows(comparisons: readonly VariantComparison[]): Compa
   for (const c of comparisons) {
     if (c.accuracy) {
       const t = c.accuracy;
-      rows.push({ variant: c.variant, metric: 'Accuracy', production: pct(t.rateA), candidate: pct(t.rateB), difference: points(t.estimate), interval: `${points(t.ciLow)} to ${points(t.ciHigh)}`, pValue: t.pValue, judgement: judge(t.estimate, t.pValue, true) });
+      rows.push({
+        variant: c.variant,
+        metric: 'Accuracy',
+        production: pct(t.rateA),
+        candidate: pct(t.rateB),
+        difference: points(t.estimate),
+        interval: `${points(t.ciLow)} to ${points(t.ciHigh)}`,
+        pValue: t.pValue,
+        judgement: judge(t.estimate, t.pValue, true),
+      });
     }
     if (c.reward) {
       const t = c.reward;
-      rows.push({ variant: c.variant, metric: 'Mean reward', production: t.meanA.toFixed(3), candidate: t.meanB.toFixed(3), difference: signed(t.estimate, 3), interval: `${signed(t.ciLow, 3)} to ${signed(t.ciHigh, 3)}`, pValue: t.pValue, judgement: judge(t.estimate, t.pValue, true) });
+      rows.push({
+        variant: c.variant,
+        metric: 'Mean reward',
+        production: t.meanA.toFixed(3),
+        candidate: t.meanB.toFixed(3),
+        difference: signed(t.estimate, 3),
+        interval: `${signed(t.ciLow, 3)} to ${signed(t.ciHigh, 3)}`,
+        pValue: t.pValue,
+        judgement: judge(t.estimate, t.pValue, true),
+      });
     }
     if (c.errorRate) {
       const t = c.errorRate;
-      rows.push({ variant: c.variant, metric: 'Error rate', production: pct(t.rateA), candidate: pct(t.rateB), difference: points(t.estimate), interval: `${points(t.ciLow)} to ${points(t.ciHigh)}`, pValue: t.pValue, judgement: judge(t.estimate, t.pValue, false) });
+      rows.push({
+        variant: c.variant,
+        metric: 'Error rate',
+        production: pct(t.rateA),
+        candidate: pct(t.rateB),
+        difference: points(t.estimate),
+        interval: `${points(t.ciLow)} to ${points(t.ciHigh)}`,
+        pValue: t.pValue,
+        judgement: judge(t.estimate, t.pValue, false),
+      });
     }
     if (c.latency) {
       const t = c.latency;
-      rows.push({ variant: c.variant, metric: 'Mean latency', production: `${t.meanA.toFixed(1)} ms`, candidate: `${t.meanB.toFixed(1)} ms`, difference: `${signed(t.estimate, 1)} ms`, interval: `${signed(t.ciLow, 1)} to ${signed(t.ciHigh, 1)} ms`, pValue: t.pValue, judgement: judge(t.estimate, t.pValue, false) });
+      rows.push({
+        variant: c.variant,
+        metric: 'Mean latency',
+        production: `${t.meanA.toFixed(1)} ms`,
+        candidate: `${t.meanB.toFixed(1)} ms`,
+        difference: `${signed(t.estimate, 1)} ms`,
+        interval: `${signed(t.ciLow, 1)} to ${signed(t.ciHigh, 1)} ms`,
+        pValue: t.pValue,
+        judgement: judge(t.estimate, t.pValue, false),
+      });
     }
   }
   return rows;
@@ -56,14 +92,24 @@ export function comparisonRows(comparisons: readonly VariantComparison[]): Compa
 export type SeriesKind = 'rate' | 'errors' | 'p95';
 
 /** One line per variant over the report's buckets: requests per second, error rate in %, or p95 in ms. */
-export function seriesLines(report: AbReport, kind: SeriesKind): { variant: string; shadow: boolean; points: { x: number; y: number }[] }[] {
+export function seriesLines(
+  report: AbReport,
+  kind: SeriesKind,
+): { variant: string; shadow: boolean; points: { x: number; y: number }[] }[] {
   const seconds = report.series.bucketMs / 1000;
   return report.variants.map((v) => ({
     variant: v.variant,
     shadow: v.shadow,
     points: (report.series.variants[v.variant] ?? []).map((p) => ({
       x: p.t + report.series.bucketMs / 2,
-      y: kind === 'rate' ? p.requests / seconds : kind === 'errors' ? (p.requests ? (100 * p.errors) / p.requests : NaN) : (p.p95 ?? NaN),
+      y:
+        kind === 'rate'
+          ? p.requests / seconds
+          : kind === 'errors'
+            ? p.requests
+              ? (100 * p.errors) / p.requests
+              : NaN
+            : (p.p95 ?? NaN),
     })),
   }));
 }

@@ -5,7 +5,14 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
-import type { AbReport, AbRequest, AbUpdate, ReviewGateState, SplitStatus, VariantComparison } from '../../../src/shared/protocol';
+import type {
+  AbReport,
+  AbRequest,
+  AbUpdate,
+  ReviewGateState,
+  SplitStatus,
+  VariantComparison,
+} from '../../../src/shared/protocol';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
 import { formatNumber } from '../shared/format';
@@ -73,7 +80,11 @@ const refreshButton = button('Refresh', 'refresh', 'Read the request log and com
 refreshButton.addEventListener('click', () => host.post({ type: 'refresh' }));
 const applyButton = button('Apply weights', 'check', 'Change the traffic split to the weights in the table', false);
 applyButton.addEventListener('click', () => host.post({ type: 'setWeights', weights: typedWeights() }));
-const stopButton = button('Stop test', 'debug-stop', 'Send all traffic to production and remove the other variants (asks first)');
+const stopButton = button(
+  'Stop test',
+  'debug-stop',
+  'Send all traffic to production and remove the other variants (asks first)',
+);
 stopButton.addEventListener('click', () => host.post({ type: 'stop' }));
 const promoteButton = button('Promote', 'rocket', 'Promote the leading variant', false);
 promoteButton.addEventListener('click', () => {
@@ -99,7 +110,14 @@ const variantsBody = el('div');
 const comparisonBody = el('div');
 const chartGrid = el('div', { className: 'chart-grid' });
 const variantsSection = block('Variants', variantsBody);
-const comparisonSection = block('Against production', el('p', { className: 'lead', text: 'Rates by a two-proportion z-test, means by Welch\'s t-test; 95% confidence intervals of the difference (variant minus production).' }), comparisonBody);
+const comparisonSection = block(
+  'Against production',
+  el('p', {
+    className: 'lead',
+    text: "Rates by a two-proportion z-test, means by Welch's t-test; 95% confidence intervals of the difference (variant minus production).",
+  }),
+  comparisonBody,
+);
 const chartsSection = block('Live, per variant', chartGrid);
 const weightInputs = new Map<string, HTMLInputElement>();
 
@@ -107,7 +125,13 @@ app.append(
   progress,
   heading,
   lead,
-  el('div', { className: 'toolbar controls' }, el('div', { className: 'field checkbox-field' }, liveToggle), refreshButton, el('div', { className: 'actions' }, applyButton, stopButton, promoteButton, logButton)),
+  el(
+    'div',
+    { className: 'toolbar controls' },
+    el('div', { className: 'field checkbox-field' }, liveToggle),
+    refreshButton,
+    el('div', { className: 'actions' }, applyButton, stopButton, promoteButton, logButton),
+  ),
   error.element,
   notice,
   verdict,
@@ -145,7 +169,9 @@ function receive(update: AbUpdate): void {
 
 function renderLead(): void {
   const split = state.split;
-  const when = state.refreshedAt ? ` · updated ${state.refreshedAt.toLocaleTimeString()}${state.live ? ' · live' : ''}` : '';
+  const when = state.refreshedAt
+    ? ` · updated ${state.refreshedAt.toLocaleTimeString()}${state.live ? ' · live' : ''}`
+    : '';
   lead.textContent = split
     ? `Since ${new Date(split.startedAt ?? state.report?.from ?? Date.now()).toLocaleString()} via ${split.via === 'httproute' ? 'a Gateway API HTTPRoute' : 'the router'}${split.stickyKey ? `, sticky on ${split.stickyKey}` : ', assigned by request id'}${when}`
     : `No test is running: the last hour is shown${when}`;
@@ -161,10 +187,17 @@ function renderAll(): void {
   const blocked = leader !== null && leader !== 'production' && state.gate !== null && !state.gate.open;
   promoteButton.textContent = leader ? `Promote ${leader}` : 'Promote';
   promoteButton.toggleAttribute('disabled', !running || !leader || blocked);
-  promoteButton.title = !leader ? 'No variant leads yet' : blocked ? `Promotion is gated: ${state.gate!.reason}` : `Move all traffic to ${leader} and pin it as stable`;
+  promoteButton.title = !leader
+    ? 'No variant leads yet'
+    : blocked
+      ? `Promotion is gated: ${state.gate!.reason}`
+      : `Move all traffic to ${leader} and pin it as stable`;
 
   verdict.className = `banner verdict${report?.verdict.significant ? ' significant' : ''}`;
-  verdict.replaceChildren(icon(report?.verdict.significant ? 'pass' : 'beaker'), el('span', { text: report?.verdict.summary ?? 'Loading…' }));
+  verdict.replaceChildren(
+    icon(report?.verdict.significant ? 'pass' : 'beaker'),
+    el('span', { text: report?.verdict.summary ?? 'Loading…' }),
+  );
   gate.hidden = state.gate === null;
   if (state.gate) {
     gate.className = `banner gate${state.gate.open ? ' open' : ''}`;
@@ -172,7 +205,16 @@ function renderAll(): void {
   }
   const empty = !report || report.variants.length === 0;
   emptyState.hidden = !empty || !report;
-  emptyState.replaceChildren(icon('radio-tower'), el('strong', { text: running ? 'No answers logged since the test began.' : 'No test is running.' }), el('span', { className: 'muted', text: running ? 'Send requests to the endpoint; the figures appear as the router logs them.' : 'Start one with MLOps: Start A/B Test or Shadow.' }));
+  emptyState.replaceChildren(
+    icon('radio-tower'),
+    el('strong', { text: running ? 'No answers logged since the test began.' : 'No test is running.' }),
+    el('span', {
+      className: 'muted',
+      text: running
+        ? 'Send requests to the endpoint; the figures appear as the router logs them.'
+        : 'Start one with MLOps: Start A/B Test or Shadow.',
+    }),
+  );
   variantsSection.hidden = comparisonSection.hidden = chartsSection.hidden = empty;
   if (!empty) {
     renderVariants(report);
@@ -183,7 +225,9 @@ function renderAll(): void {
 
 function renderVariants(report: AbReport): void {
   const weights = new Map(state.split?.variants.map((v) => [v.name, v]) ?? []);
-  const names = [...new Set([...(state.split?.variants.map((v) => v.name) ?? []), ...report.variants.map((v) => v.variant)])];
+  const names = [
+    ...new Set([...(state.split?.variants.map((v) => v.name) ?? []), ...report.variants.map((v) => v.variant)]),
+  ];
   weightInputs.clear();
   const rows = names.map((name, i) => {
     const figures = report.variants.find((v) => v.variant === name);
@@ -197,7 +241,10 @@ function renderVariants(report: AbReport): void {
       input.value = String(split.weight);
       input.title = split.shadow ? 'Percent of requests mirrored to this shadow' : 'Share of the live traffic';
       weightInputs.set(name, input);
-      weightCell.append(input as unknown as HTMLElement, el('span', { className: 'muted', text: split.shadow ? ' % mirrored' : ' %' }));
+      weightCell.append(
+        input as unknown as HTMLElement,
+        el('span', { className: 'muted', text: split.shadow ? ' % mirrored' : ' %' }),
+      );
     } else weightCell.textContent = '—';
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = seriesStyle(i).color;
@@ -209,12 +256,33 @@ function renderVariants(report: AbReport): void {
       el('td', { text: split?.image ?? figures?.versions.join(', ') ?? '' }),
       el('td', { className: 'num', text: figures ? formatNumber(figures.requests) : '0' }),
       el('td', { className: 'num', text: figures ? formatPercent(figures.errorRate) : '—' }),
-      el('td', { className: 'num', text: figures ? `${formatMs(figures.latencyMs.p50)} / ${formatMs(figures.latencyMs.p95)}` : '—' }),
-      el('td', { className: 'num', text: figures?.accuracy !== null && figures ? `${formatPercent(figures.accuracy)} of ${formatNumber(figures.labelled)}` : '—' }),
-      el('td', { className: 'num', text: figures?.meanReward !== null && figures ? `${figures.meanReward.toFixed(3)} (${formatNumber(figures.rewards)})` : '—' }),
+      el('td', {
+        className: 'num',
+        text: figures ? `${formatMs(figures.latencyMs.p50)} / ${formatMs(figures.latencyMs.p95)}` : '—',
+      }),
+      el('td', {
+        className: 'num',
+        text:
+          figures?.accuracy !== null && figures
+            ? `${formatPercent(figures.accuracy)} of ${formatNumber(figures.labelled)}`
+            : '—',
+      }),
+      el('td', {
+        className: 'num',
+        text:
+          figures?.meanReward !== null && figures
+            ? `${figures.meanReward.toFixed(3)} (${formatNumber(figures.rewards)})`
+            : '—',
+      }),
     );
   });
-  const head = el('tr', {}, ...['Variant', 'Weight', 'Image', 'Answers', 'Errors', 'p50 / p95', 'Accuracy', 'Mean reward'].map((text, i) => el('th', { className: i >= 1 && i !== 2 ? 'num' : '', text })));
+  const head = el(
+    'tr',
+    {},
+    ...['Variant', 'Weight', 'Image', 'Answers', 'Errors', 'p50 / p95', 'Accuracy', 'Mean reward'].map((text, i) =>
+      el('th', { className: i >= 1 && i !== 2 ? 'num' : '', text }),
+    ),
+  );
   variantsBody.replaceChildren(el('table', { className: 'grid' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }
 
@@ -223,7 +291,13 @@ function renderComparisons(comparisons: VariantComparison[]): void {
     comparisonBody.replaceChildren(el('p', { className: 'muted', text: 'Only production has answered so far.' }));
     return;
   }
-  const head = el('tr', {}, ...['Variant', 'Metric', 'Production', 'Variant', 'Difference', '95% CI', 'p-value'].map((text, i) => el('th', { className: i >= 2 ? 'num' : '', text })));
+  const head = el(
+    'tr',
+    {},
+    ...['Variant', 'Metric', 'Production', 'Variant', 'Difference', '95% CI', 'p-value'].map((text, i) =>
+      el('th', { className: i >= 2 ? 'num' : '', text }),
+    ),
+  );
   const rows = comparisonRows(comparisons).map((row) =>
     el(
       'tr',
@@ -258,7 +332,12 @@ function renderCharts(): void {
       cards.set(kind, card);
       chartGrid.append(card.element);
     }
-    const datasets = seriesLines(report, kind).map((line, i) => ({ label: line.variant, points: line.points, color: seriesStyle(i).color, ...(line.shadow ? { dash: [4, 3] } : {}) }));
+    const datasets = seriesLines(report, kind).map((line, i) => ({
+      label: line.variant,
+      points: line.points,
+      color: seriesStyle(i).color,
+      ...(line.shadow ? { dash: [4, 3] } : {}),
+    }));
     card.update({ datasets, from, to, yTitle, formatY });
   }
 }

@@ -2,7 +2,18 @@
 // a metric comparison chart and a latency chart, the confusion matrix (or the residuals), and the
 // rows where the versions disagree most. The host sends the report; this page only draws it.
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
 import type { BacktestReport, BacktestRequest, BacktestUpdate, BacktestVersion } from '../../../src/shared/protocol';
 import { followTheme, lineChartBase } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
@@ -12,7 +23,17 @@ import { seriesStyle, withAlpha } from '../shared/palette';
 import { applyTheme, el } from '../shared/theme';
 import { formatDelta, formatTileValue, gateSummary, metricTiles, qualitySpecs } from './tiles';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Legend,
+  Tooltip,
+);
 applyTheme(`${CONTROLS_CSS}
   .banner { display: flex; gap: 10px; align-items: flex-start; margin: 0 0 16px; padding: 8px 12px; border-radius: 2px; border: 1px solid; }
   .banner > vscode-icon { flex: none; margin-top: 1px; }
@@ -66,7 +87,19 @@ const rowsBody = el('div');
 const rowsSection = block('Rows where the versions disagree most', rowsBody);
 const errorsBody = el('div');
 const errorsSection = block('Failed requests', errorsBody);
-app.append(heading, lead, el('div', { className: 'toolbar' }, el('div', { className: 'actions' }, saveButton, logButton)), error.element, notice, gate, tiles, charts, detailSection, rowsSection, errorsSection);
+app.append(
+  heading,
+  lead,
+  el('div', { className: 'toolbar' }, el('div', { className: 'actions' }, saveButton, logButton)),
+  error.element,
+  notice,
+  gate,
+  tiles,
+  charts,
+  detailSection,
+  rowsSection,
+  errorsSection,
+);
 
 let shown: BacktestReport | undefined;
 const made: Chart[] = [];
@@ -89,12 +122,20 @@ function receive(update: BacktestUpdate): void {
   }
 }
 
-const versionsOf = (report: BacktestReport): BacktestVersion[] => [report.candidate, ...(report.baseline ? [report.baseline] : [])];
+const versionsOf = (report: BacktestReport): BacktestVersion[] => [
+  report.candidate,
+  ...(report.baseline ? [report.baseline] : []),
+];
 
 function render(report: BacktestReport, file: string | null): void {
   const versions = versionsOf(report);
   heading.textContent = `Back-test: ${report.candidate.image}`;
-  const averaging = report.averaging === 'binary' ? ` · positive class ${report.positiveClass}` : report.averaging === 'macro' ? ' · macro averages over the classes' : '';
+  const averaging =
+    report.averaging === 'binary'
+      ? ` · positive class ${report.positiveClass}`
+      : report.averaging === 'macro'
+        ? ' · macro averages over the classes'
+        : '';
   lead.textContent = [
     `${report.task === 'classification' ? 'Classification' : 'Regression'} on ${report.data.rows} rows of ${report.data.source} (label ${report.data.label})${averaging}`,
     report.baseline ? `against ${report.baseline.image}` : 'no baseline',
@@ -105,7 +146,12 @@ function render(report: BacktestReport, file: string | null): void {
   gate.className = `banner ${report.gate.passed ? 'gate-passed' : 'gate-failed'}`;
   gate.replaceChildren(
     icon(report.gate.passed ? 'pass' : 'error'),
-    el('div', {}, el('div', {}, el('strong', { text: report.gate.passed ? 'Gate passed: ' : 'Gate failed: ' }), report.gate.reason), el('div', { className: 'gate-numbers muted', text: gateSummary(report.gate) })),
+    el(
+      'div',
+      {},
+      el('div', {}, el('strong', { text: report.gate.passed ? 'Gate passed: ' : 'Gate failed: ' }), report.gate.reason),
+      el('div', { className: 'gate-numbers muted', text: gateSummary(report.gate) }),
+    ),
   );
   renderTiles(report);
   renderCharts(report);
@@ -113,7 +159,16 @@ function render(report: BacktestReport, file: string | null): void {
   renderRows(report);
   const failures = versions.filter((v) => v.failedRequests > 0);
   errorsSection.hidden = failures.length === 0;
-  errorsBody.replaceChildren(...failures.map((v) => el('div', {}, el('p', { text: `${v.role} (${v.image}): ${v.failedRequests} of ${v.requests} requests failed` }), el('ul', {}, ...v.errors.map((e) => el('li', { text: e }))))));
+  errorsBody.replaceChildren(
+    ...failures.map((v) =>
+      el(
+        'div',
+        {},
+        el('p', { text: `${v.role} (${v.image}): ${v.failedRequests} of ${v.requests} requests failed` }),
+        el('ul', {}, ...v.errors.map((e) => el('li', { text: e }))),
+      ),
+    ),
+  );
 }
 
 function renderTiles(report: BacktestReport): void {
@@ -121,9 +176,29 @@ function renderTiles(report: BacktestReport): void {
   const comparison = report.comparison;
   tiles.replaceChildren(
     ...all.map((tile) => {
-      const detail = report.baseline ? el('div', { className: 'tile-detail muted' }, el('span', { text: `baseline ${formatTileValue(tile.baseline, tile)}` }), el('span', { className: 'delta', text: formatDelta(tile) })) : el('div', { className: 'tile-detail muted', text: 'no baseline' });
+      const detail = report.baseline
+        ? el(
+            'div',
+            { className: 'tile-detail muted' },
+            el('span', { text: `baseline ${formatTileValue(tile.baseline, tile)}` }),
+            el('span', { className: 'delta', text: formatDelta(tile) }),
+          )
+        : el('div', { className: 'tile-detail muted', text: 'no baseline' });
       const judged = tile.better === null ? '' : tile.better ? 'better' : 'worse';
-      return el('div', { className: `tile ${judged}`, title: tile.better === null ? '' : `The candidate is ${judged} than the baseline` }, el('div', { className: 'tile-label', text: tile.gate ? `${tile.label} · gate` : tile.label }), el('div', { className: 'tile-value', text: formatTileValue(tile.candidate, tile), title: formatTileValue(tile.candidate, tile) }), detail);
+      return el(
+        'div',
+        {
+          className: `tile ${judged}`,
+          title: tile.better === null ? '' : `The candidate is ${judged} than the baseline`,
+        },
+        el('div', { className: 'tile-label', text: tile.gate ? `${tile.label} · gate` : tile.label }),
+        el('div', {
+          className: 'tile-value',
+          text: formatTileValue(tile.candidate, tile),
+          title: formatTileValue(tile.candidate, tile),
+        }),
+        detail,
+      );
     }),
     ...(comparison
       ? [
@@ -132,7 +207,10 @@ function renderTiles(report: BacktestReport): void {
             { className: `tile ${comparison.disagreements ? 'worse' : 'better'}` },
             el('div', { className: 'tile-label', text: 'Disagreement' }),
             el('div', { className: 'tile-value', text: `${(comparison.rate * 100).toFixed(1)} %` }),
-            el('div', { className: 'tile-detail muted', text: `${comparison.disagreements} of ${comparison.compared} rows` }),
+            el('div', {
+              className: 'tile-detail muted',
+              text: `${comparison.disagreements} of ${comparison.compared} rows`,
+            }),
           ),
         ]
       : []),
@@ -150,20 +228,32 @@ function renderCharts(report: BacktestReport): void {
   const latencyCanvas = el('canvas');
   latencyCanvas.setAttribute('role', 'img');
   latencyCanvas.setAttribute('aria-label', 'Latency of each request');
-  charts.replaceChildren(card(report.task === 'classification' ? 'Metrics' : 'Errors (lower is better)', metricCanvas), card(`Latency per request of ${report.batchSize} rows`, latencyCanvas));
+  charts.replaceChildren(
+    card(report.task === 'classification' ? 'Metrics' : 'Errors (lower is better)', metricCanvas),
+    card(`Latency per request of ${report.batchSize} rows`, latencyCanvas),
+  );
   made.push(
     new Chart(metricCanvas, {
       type: 'bar',
       data: {
         labels: specs.map((s) => s.label),
-        datasets: versions.map((v, i) => ({ label: v.role, data: specs.map((s) => s.read(v) ?? null), backgroundColor: withAlpha(color(i), 0.75), borderColor: color(i), borderWidth: 1 })),
+        datasets: versions.map((v, i) => ({
+          label: v.role,
+          data: specs.map((s) => s.read(v) ?? null),
+          backgroundColor: withAlpha(color(i), 0.75),
+          borderColor: color(i),
+          borderWidth: 1,
+        })),
       },
       options: {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, ...(report.task === 'classification' ? { max: 1 } : {}) } },
-        plugins: { legend: { position: 'bottom', align: 'start' }, tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatNumber(item.parsed.y)}` } } },
+        plugins: {
+          legend: { position: 'bottom', align: 'start' },
+          tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatNumber(item.parsed.y)}` } },
+        },
       },
     }),
     new Chart(latencyCanvas, {
@@ -171,15 +261,30 @@ function renderCharts(report: BacktestReport): void {
       data: {
         datasets: versions.map((v, i) => ({
           label: v.role,
-          data: v.latencySeries.map((y, x) => ({ x: Math.round((x * Math.max(1, v.requests - 1)) / Math.max(1, v.latencySeries.length - 1)) + 1, y })),
+          data: v.latencySeries.map((y, x) => ({
+            x: Math.round((x * Math.max(1, v.requests - 1)) / Math.max(1, v.latencySeries.length - 1)) + 1,
+            y,
+          })),
           borderColor: color(i),
           backgroundColor: color(i),
         })),
       },
       options: {
         ...lineChartBase(),
-        scales: { x: { type: 'linear', title: { display: true, text: 'request' }, ticks: { precision: 0 } }, y: { beginAtZero: true, title: { display: true, text: 'ms' } } },
-        plugins: { legend: { position: 'bottom', align: 'start' }, tooltip: { callbacks: { title: (items) => `request ${items[0]?.parsed.x ?? ''}`, label: (item) => `${item.dataset.label}: ${formatNumber(Number((item.parsed.y ?? NaN).toPrecision(4)))} ms` } } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'request' }, ticks: { precision: 0 } },
+          y: { beginAtZero: true, title: { display: true, text: 'ms' } },
+        },
+        plugins: {
+          legend: { position: 'bottom', align: 'start' },
+          tooltip: {
+            callbacks: {
+              title: (items) => `request ${items[0]?.parsed.x ?? ''}`,
+              label: (item) =>
+                `${item.dataset.label}: ${formatNumber(Number((item.parsed.y ?? NaN).toPrecision(4)))} ms`,
+            },
+          },
+        },
       },
     }),
   );
@@ -201,8 +306,25 @@ function renderDetail(report: BacktestReport, versions: BacktestVersion[]): void
             el(
               'table',
               { className: 'grid' },
-              el('thead', {}, el('tr', {}, el('th', { text: '' }), ...classes.map((c) => el('th', { className: 'num', text: c })))),
-              el('tbody', {}, ...(v.confusion ?? []).map((row, i) => el('tr', {}, el('th', { text: classes[i] ?? '' }), ...row.map((count, j) => el('td', { className: `num${i === j ? ' diagonal' : ''}`, text: String(count) }))))),
+              el(
+                'thead',
+                {},
+                el('tr', {}, el('th', { text: '' }), ...classes.map((c) => el('th', { className: 'num', text: c }))),
+              ),
+              el(
+                'tbody',
+                {},
+                ...(v.confusion ?? []).map((row, i) =>
+                  el(
+                    'tr',
+                    {},
+                    el('th', { text: classes[i] ?? '' }),
+                    ...row.map((count, j) =>
+                      el('td', { className: `num${i === j ? ' diagonal' : ''}`, text: String(count) }),
+                    ),
+                  ),
+                ),
+              ),
             ),
           ),
         ),
@@ -211,13 +333,42 @@ function renderDetail(report: BacktestReport, versions: BacktestVersion[]): void
     return;
   }
   detailSection.querySelector('h2')!.textContent = 'Residuals (label − prediction)';
-  const cell = (value: number | null | undefined) => el('td', { className: 'num', text: value === null || value === undefined ? '–' : formatNumber(Number(value.toPrecision(5))) });
+  const cell = (value: number | null | undefined) =>
+    el('td', {
+      className: 'num',
+      text: value === null || value === undefined ? '–' : formatNumber(Number(value.toPrecision(5))),
+    });
   detailBody.replaceChildren(
     el(
       'table',
       { className: 'grid' },
-      el('thead', {}, el('tr', {}, ...['version', 'mean', 'p5', 'median', 'p95', 'largest |residual|'].map((h, i) => el('th', { className: i ? 'num' : '', text: h })))),
-      el('tbody', {}, ...versions.map((v) => el('tr', {}, el('td', { text: v.role }), cell(v.residuals?.mean), cell(v.residuals?.p5), cell(v.residuals?.p50), cell(v.residuals?.p95), cell(v.residuals?.maxAbs)))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['version', 'mean', 'p5', 'median', 'p95', 'largest |residual|'].map((h, i) =>
+            el('th', { className: i ? 'num' : '', text: h }),
+          ),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...versions.map((v) =>
+          el(
+            'tr',
+            {},
+            el('td', { text: v.role }),
+            cell(v.residuals?.mean),
+            cell(v.residuals?.p5),
+            cell(v.residuals?.p50),
+            cell(v.residuals?.p95),
+            cell(v.residuals?.maxAbs),
+          ),
+        ),
+      ),
     ),
   );
 }
@@ -226,17 +377,34 @@ function renderRows(report: BacktestReport): void {
   const comparison = report.comparison;
   rowsSection.hidden = !comparison;
   if (!comparison) return;
-  if (!comparison.top.length) return void rowsBody.replaceChildren(el('p', { className: 'muted', text: `The versions agree on all ${comparison.compared} rows.` }));
-  const text = (value: unknown) => (typeof value === 'number' ? formatNumber(value) : typeof value === 'string' ? value : JSON.stringify(value));
+  if (!comparison.top.length)
+    return void rowsBody.replaceChildren(
+      el('p', { className: 'muted', text: `The versions agree on all ${comparison.compared} rows.` }),
+    );
+  const text = (value: unknown) =>
+    typeof value === 'number' ? formatNumber(value) : typeof value === 'string' ? value : JSON.stringify(value);
   rowsBody.replaceChildren(
-    el('p', { className: 'muted', text: `${comparison.top.length} of ${comparison.disagreements} disagreeing rows, ${report.task === 'regression' ? 'the largest difference first' : 'the largest score difference first (when the models send scores)'}.` }),
+    el('p', {
+      className: 'muted',
+      text: `${comparison.top.length} of ${comparison.disagreements} disagreeing rows, ${report.task === 'regression' ? 'the largest difference first' : 'the largest score difference first (when the models send scores)'}.`,
+    }),
     el(
       'div',
       { className: 'scroll' },
       el(
         'table',
         { className: 'grid' },
-        el('thead', {}, el('tr', {}, ...['row', 'label', 'candidate', 'baseline', 'difference', 'inputs'].map((h, i) => el('th', { className: i < 5 ? 'num' : '', text: h })))),
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ...['row', 'label', 'candidate', 'baseline', 'difference', 'inputs'].map((h, i) =>
+              el('th', { className: i < 5 ? 'num' : '', text: h }),
+            ),
+          ),
+        ),
         el(
           'tbody',
           {},
@@ -248,8 +416,16 @@ function renderRows(report: BacktestReport): void {
               el('td', { className: 'num', text: text(row.label) }),
               el('td', { className: 'num', text: text(row.candidate) }),
               el('td', { className: 'num', text: text(row.baseline) }),
-              el('td', { className: 'num', text: row.difference === null ? '–' : formatNumber(Number(row.difference.toPrecision(4))) }),
-              el('td', { className: 'inputs', text: Object.entries(row.inputs).map(([k, v]) => `${k}=${text(v)}`).join(', ') }),
+              el('td', {
+                className: 'num',
+                text: row.difference === null ? '–' : formatNumber(Number(row.difference.toPrecision(4))),
+              }),
+              el('td', {
+                className: 'inputs',
+                text: Object.entries(row.inputs)
+                  .map(([k, v]) => `${k}=${text(v)}`)
+                  .join(', '),
+              }),
             ),
           ),
         ),
@@ -259,7 +435,12 @@ function renderRows(report: BacktestReport): void {
 }
 
 function card(title: string, canvas: HTMLCanvasElement): HTMLElement {
-  return el('section', { className: 'chart-card' }, el('h3', { text: title }), el('div', { className: 'chart-box' }, canvas));
+  return el(
+    'section',
+    { className: 'chart-card' },
+    el('h3', { text: title }),
+    el('div', { className: 'chart-box' }, canvas),
+  );
 }
 
 function block(title: string, ...children: HTMLElement[]): HTMLElement {

@@ -30,7 +30,13 @@ interface MetricSpec {
 
 const CLASSIFICATION: MetricSpec[] = [
   { label: 'Accuracy', metric: 'accuracy', read: (v) => v.classification?.accuracy, higherIsBetter: true, share: true },
-  { label: 'Precision', metric: 'precision', read: (v) => v.classification?.precision, higherIsBetter: true, share: true },
+  {
+    label: 'Precision',
+    metric: 'precision',
+    read: (v) => v.classification?.precision,
+    higherIsBetter: true,
+    share: true,
+  },
   { label: 'Recall', metric: 'recall', read: (v) => v.classification?.recall, higherIsBetter: true, share: true },
   { label: 'F1', metric: 'f1', read: (v) => v.classification?.f1, higherIsBetter: true, share: true },
   { label: 'ROC AUC', metric: 'roc_auc', read: (v) => v.classification?.rocAuc, higherIsBetter: true },
@@ -59,7 +65,16 @@ export function metricTiles(report: BacktestReport): MetricTile[] {
     const baseline = report.baseline ? (spec.read(report.baseline) ?? null) : null;
     const delta = candidate !== null && baseline !== null ? candidate - baseline : null;
     const better = delta === null || delta === 0 ? null : spec.higherIsBetter === delta > 0;
-    return { label: spec.label, candidate, baseline, delta, better, share: spec.share ?? false, unit: spec.unit ?? '', gate: spec.metric !== undefined && spec.metric === report.gate.metric };
+    return {
+      label: spec.label,
+      candidate,
+      baseline,
+      delta,
+      better,
+      share: spec.share ?? false,
+      unit: spec.unit ?? '',
+      gate: spec.metric !== undefined && spec.metric === report.gate.metric,
+    };
   });
 }
 
@@ -76,7 +91,9 @@ export function formatDelta(tile: MetricTile): string {
   if (tile.delta === null) return '';
   const sign = tile.delta > 0 ? '+' : tile.delta < 0 ? '−' : '±';
   const size = Math.abs(tile.delta);
-  const text = tile.share ? `${(size * 100).toFixed(1)} pts` : `${Number(size.toPrecision(3))}${tile.unit ? ` ${tile.unit}` : ''}`;
+  const text = tile.share
+    ? `${(size * 100).toFixed(1)} pts`
+    : `${Number(size.toPrecision(3))}${tile.unit ? ` ${tile.unit}` : ''}`;
   return `${sign}${text}`;
 }
 
@@ -87,10 +104,17 @@ export function formatDelta(tile: MetricTile): string {
  */
 export function gateSummary(gate: GateVerdict): string {
   const spec = [...CLASSIFICATION, ...REGRESSION].find((s) => s.metric === gate.metric);
-  const relative = gate.regressionKind ? gate.regressionKind === 'relative' : gate.metric === 'rmse' || gate.metric === 'mae';
+  const relative = gate.regressionKind
+    ? gate.regressionKind === 'relative'
+    : gate.metric === 'rmse' || gate.metric === 'mae';
   const share = spec?.share ?? false;
   const value = (x: number | null) => formatTileValue(x, { share, unit: '' });
-  const amount = (x: number) => (relative ? `${Number((x * 100).toPrecision(3))} %` : share ? `${(x * 100).toFixed(1)} pts` : String(Number(x.toPrecision(3))));
+  const amount = (x: number) =>
+    relative
+      ? `${Number((x * 100).toPrecision(3))} %`
+      : share
+        ? `${(x * 100).toFixed(1)} pts`
+        : String(Number(x.toPrecision(3)));
   return [
     `${spec?.label ?? gate.metric} (${relative ? 'lower' : 'higher'} is better): candidate ${value(gate.candidate)}`,
     `baseline ${value(gate.baseline)}`,

@@ -57,7 +57,13 @@ applyTheme(`${CONTROLS_CSS}
 `);
 followTheme(() => renderScatter());
 
-const STATUS_ICONS: Record<string, string> = { RUNNING: 'sync', SCHEDULED: 'clock', FINISHED: 'pass-filled', FAILED: 'error', KILLED: 'circle-slash' };
+const STATUS_ICONS: Record<string, string> = {
+  RUNNING: 'sync',
+  SCHEDULED: 'clock',
+  FINISHED: 'pass-filled',
+  FAILED: 'error',
+  KILLED: 'circle-slash',
+};
 
 const state = {
   runs: [] as CompareRun[],
@@ -79,12 +85,19 @@ onlyDiffers.addEventListener('change', () => {
 const exportCsv = button('Export CSV', 'table', 'Save the table as shown as CSV');
 exportCsv.addEventListener('click', () => host.post({ type: 'exportCsv', csv: tableCsv(shownColumns(), shownRuns()) }));
 const chartMetrics = button('Chart metrics', 'graph-line', 'Open the metric histories of these runs', false);
-chartMetrics.addEventListener('click', () => host.post({ type: 'openMetrics', runIds: shownRuns().map((run) => run.runId) }));
+chartMetrics.addEventListener('click', () =>
+  host.post({ type: 'openMetrics', runIds: shownRuns().map((run) => run.runId) }),
+);
 
 const summary = el('p', { className: 'lead' });
 const columnCount = el('span', { className: 'muted' });
 const error = errorBanner();
-const loading = el('p', { className: 'loading muted' }, document.createElement('vscode-progress-ring'), 'Reading the runs and their metric histories…');
+const loading = el(
+  'p',
+  { className: 'loading muted' },
+  document.createElement('vscode-progress-ring'),
+  'Reading the runs and their metric histories…',
+);
 const tableScroll = el('div', { className: 'table-scroll' });
 
 const metricPicker = document.createElement('vscode-single-select');
@@ -122,7 +135,13 @@ const scatterSection = el(
 const content = el(
   'div',
   {},
-  el('div', { className: 'toolbar controls' }, el('div', { className: 'field checkbox-field' }, onlyDiffers), columnCount, el('div', { className: 'actions' }, exportCsv, chartMetrics)),
+  el(
+    'div',
+    { className: 'toolbar controls' },
+    el('div', { className: 'field checkbox-field' }, onlyDiffers),
+    columnCount,
+    el('div', { className: 'actions' }, exportCsv, chartMetrics),
+  ),
   tableScroll,
   scatterSection,
 );
@@ -139,7 +158,9 @@ function receive(update: CompareUpdate): void {
   if (state.sort && !state.columns.some((column) => column.id === state.sort?.columnId)) state.sort = undefined;
   content.hidden = false;
   const params = state.columns.filter((column) => column.id.startsWith('param:')).length;
-  const metrics = new Set(state.columns.filter((column) => column.id.startsWith('metric:')).map((column) => column.group)).size;
+  const metrics = new Set(
+    state.columns.filter((column) => column.id.startsWith('metric:')).map((column) => column.group),
+  ).size;
   summary.textContent = `${update.runs.length} runs, ${params} parameters, ${metrics} metrics.`;
   renderTable();
   fillScatterPickers();
@@ -157,7 +178,9 @@ function shownRuns(): CompareRun[] {
 function renderTable(): void {
   const columns = shownColumns();
   const runs = shownRuns();
-  const differs = new Set(columns.filter((column) => !column.fixed && state.runs.length > 1 && columnDiffers(column, state.runs)));
+  const differs = new Set(
+    columns.filter((column) => !column.fixed && state.runs.length > 1 && columnDiffers(column, state.runs)),
+  );
   const groupStart = (i: number) => i > 0 && columns[i - 1].group !== columns[i].group;
   // The sticky name column gets a group cell of its own, so that no wider one sticks over the rest.
   const groupCell = (i: number) => i <= 1 || groupStart(i);
@@ -165,7 +188,11 @@ function renderTable(): void {
     if (!groupCell(i)) return [];
     let span = 1;
     while (i + span < columns.length && !groupCell(i + span)) span++;
-    const th = el('th', { text: i === 1 ? '' : column.group, title: column.group, className: i === 0 ? 'sticky' : groupStart(i) ? 'group-start' : '' });
+    const th = el('th', {
+      text: i === 1 ? '' : column.group,
+      title: column.group,
+      className: i === 0 ? 'sticky' : groupStart(i) ? 'group-start' : '',
+    });
     th.colSpan = span;
     return [th];
   });
@@ -173,7 +200,15 @@ function renderTable(): void {
     const th = el('th', { className: headerClass(column, i, groupStart(i), differs.has(column)) });
     const sorted = state.sort?.columnId === column.id ? state.sort.direction : undefined;
     if (sorted) th.setAttribute('aria-sort', sorted === 'asc' ? 'ascending' : 'descending');
-    const sortButton = el('button', { className: 'sort', title: `Sort by ${column.group === 'Run' ? column.label : `${column.group} ${column.label}`}` }, column.label, icon(sorted === 'desc' ? 'arrow-down' : 'arrow-up'));
+    const sortButton = el(
+      'button',
+      {
+        className: 'sort',
+        title: `Sort by ${column.group === 'Run' ? column.label : `${column.group} ${column.label}`}`,
+      },
+      column.label,
+      icon(sorted === 'desc' ? 'arrow-down' : 'arrow-up'),
+    );
     sortButton.addEventListener('click', () => toggleSort(column));
     th.append(sortButton);
     return th;
@@ -183,7 +218,10 @@ function renderTable(): void {
       'tr',
       {},
       ...columns.map((column, i) => {
-        const td = el('td', { className: headerClass(column, i, groupStart(i), differs.has(column)), text: cellText(column, run) });
+        const td = el('td', {
+          className: headerClass(column, i, groupStart(i), differs.has(column)),
+          text: cellText(column, run),
+        });
         if (column.value(run) === undefined) {
           td.classList.add('missing');
           td.textContent = '—';
@@ -194,33 +232,55 @@ function renderTable(): void {
         }
         if (column.id === 'status') {
           td.classList.add('status', run.status);
-          td.replaceChildren(icon(STATUS_ICONS[run.status] ?? 'circle-outline'), run.status.charAt(0) + run.status.slice(1).toLowerCase());
+          td.replaceChildren(
+            icon(STATUS_ICONS[run.status] ?? 'circle-outline'),
+            run.status.charAt(0) + run.status.slice(1).toLowerCase(),
+          );
         }
         return td;
       }),
     ),
   );
-  const table = el('table', { className: 'grid compare' }, el('thead', {}, el('tr', { className: 'groups' }, ...groups), el('tr', { className: 'labels' }, ...labels)), el('tbody', {}, ...rows));
+  const table = el(
+    'table',
+    { className: 'grid compare' },
+    el('thead', {}, el('tr', { className: 'groups' }, ...groups), el('tr', { className: 'labels' }, ...labels)),
+    el('tbody', {}, ...rows),
+  );
   tableScroll.replaceChildren(table);
   const comparable = state.columns.filter((column) => !column.fixed).length;
   columnCount.textContent = `${differs.size} of ${comparable} columns differ`;
 }
 
 function headerClass(column: Column, index: number, startsGroup: boolean, differs: boolean): string {
-  return [index === 0 ? 'sticky' : '', startsGroup ? 'group-start' : '', column.kind === 'number' ? 'number' : '', differs ? 'differs' : ''].filter(Boolean).join(' ');
+  return [
+    index === 0 ? 'sticky' : '',
+    startsGroup ? 'group-start' : '',
+    column.kind === 'number' ? 'number' : '',
+    differs ? 'differs' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** Ascending, then descending, then back to the order the runs came in. */
 function toggleSort(column: Column): void {
   const current = state.sort?.columnId === column.id ? state.sort.direction : undefined;
-  state.sort = current === undefined ? { columnId: column.id, direction: 'asc' } : current === 'asc' ? { columnId: column.id, direction: 'desc' } : undefined;
+  state.sort =
+    current === undefined
+      ? { columnId: column.id, direction: 'asc' }
+      : current === 'asc'
+        ? { columnId: column.id, direction: 'desc' }
+        : undefined;
   renderTable();
   tableScroll.querySelector<HTMLElement>(`th[aria-sort] .sort`)?.focus();
 }
 
 function fillScatterPickers(): void {
   const params = state.columns.filter((column) => column.id.startsWith('param:')).map((column) => column.label);
-  const metrics = [...new Set(state.columns.filter((column) => column.id.startsWith('metric:')).map((column) => column.group))];
+  const metrics = [
+    ...new Set(state.columns.filter((column) => column.id.startsWith('metric:')).map((column) => column.group)),
+  ];
   // Keeps the user's choice when it still exists; the pickers take it from the options' selected attribute.
   const choose = (picker: HTMLElement, values: string[], current: string, preferred: string | undefined) => {
     const chosen = values.includes(current) ? current : (preferred ?? values[0] ?? '');
@@ -231,7 +291,12 @@ function fillScatterPickers(): void {
   const varying = state.columns.filter((column) => column.id.startsWith('param:') && columnDiffers(column, state.runs));
   const differing = varying.find((column) => state.runs.every((run) => column.label in run.params)) ?? varying[0];
   state.scatter.param = choose(paramPicker, params, state.scatter.param, differing?.label);
-  state.scatter.metric = choose(metricPicker, metrics, state.scatter.metric, metrics.find((key) => /loss|acc/i.test(key)));
+  state.scatter.metric = choose(
+    metricPicker,
+    metrics,
+    state.scatter.metric,
+    metrics.find((key) => /loss|acc/i.test(key)),
+  );
   renderScatter();
 }
 
@@ -244,7 +309,12 @@ function renderScatter(): void {
   }
   const plotted = scatter.show(state.runs, param, metric);
   scatterBox.hidden = plotted === 0;
-  scatterNote.textContent = plotted === 0 ? `No run has both ${param} and a finite ${metric}.` : plotted < state.runs.length ? `${plotted} of ${state.runs.length} runs have both ${param} and a finite ${metric}.` : '';
+  scatterNote.textContent =
+    plotted === 0
+      ? `No run has both ${param} and a finite ${metric}.`
+      : plotted < state.runs.length
+        ? `${plotted} of ${state.runs.length} runs have both ${param} and a finite ${metric}.`
+        : '';
   scatterNote.hidden = scatterNote.textContent === '';
 }
 

@@ -25,6 +25,10 @@ export function scatterData(runs: readonly CompareRun[], param: string, metric: 
     y: run.metrics[metric].last,
     run,
   }));
-  const categories = numeric ? [] : [...new Set(points.map((point) => String(point.x)))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const categories = numeric
+    ? []
+    : [...new Set(points.map((point) => String(point.x)))].sort((a, b) =>
+        a.localeCompare(b, undefined, { numeric: true }),
+      );
   return { numeric, categories, points };
 }

@@ -25,9 +25,33 @@ export function compareColumns(runs: readonly CompareRun[]): Column[] {
   const params = unionOfKeys(runs.map((run) => run.params));
   const metrics = unionOfKeys(runs.map((run) => run.metrics));
   return [
-    { id: 'run', group: 'Run', label: 'Name', csvName: 'run_name', kind: 'text', fixed: true, value: (run) => run.runName },
-    { id: 'status', group: 'Run', label: 'Status', csvName: 'status', kind: 'text', fixed: true, value: (run) => run.status },
-    { id: 'start', group: 'Run', label: 'Started', csvName: 'start_time', kind: 'time', fixed: true, value: (run) => run.startTime ?? undefined },
+    {
+      id: 'run',
+      group: 'Run',
+      label: 'Name',
+      csvName: 'run_name',
+      kind: 'text',
+      fixed: true,
+      value: (run) => run.runName,
+    },
+    {
+      id: 'status',
+      group: 'Run',
+      label: 'Status',
+      csvName: 'status',
+      kind: 'text',
+      fixed: true,
+      value: (run) => run.status,
+    },
+    {
+      id: 'start',
+      group: 'Run',
+      label: 'Started',
+      csvName: 'start_time',
+      kind: 'time',
+      fixed: true,
+      value: (run) => run.startTime ?? undefined,
+    },
     ...params.map((key): Column => ({
       id: `param:${key}`,
       group: 'Parameters',

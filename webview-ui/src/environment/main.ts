@@ -2,7 +2,12 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { CheckStatus, EnvironmentCheck, EnvironmentRequest, EnvironmentUpdate } from '../../../src/shared/protocol';
+import type {
+  CheckStatus,
+  EnvironmentCheck,
+  EnvironmentRequest,
+  EnvironmentUpdate,
+} from '../../../src/shared/protocol';
 import { connectToHost } from '../shared/host';
 import { applyTheme, el } from '../shared/theme';
 
@@ -61,8 +66,15 @@ function table(checks: EnvironmentCheck[]): HTMLTableElement {
     icon.setAttribute('label', check.status);
     icon.className = check.status;
     const details = el('td', { text: check.detail });
-    if (check.remedy) details.append(el('span', { className: 'remedy muted' }, '→ ', el('code', { text: check.remedy })));
-    const row = el('tr', {}, el('td', { className: 'status' }, icon), el('td', { className: 'component', text: check.label }), details);
+    if (check.remedy)
+      details.append(el('span', { className: 'remedy muted' }, '→ ', el('code', { text: check.remedy })));
+    const row = el(
+      'tr',
+      {},
+      el('td', { className: 'status' }, icon),
+      el('td', { className: 'component', text: check.label }),
+      details,
+    );
     row.dataset.check = check.id;
     row.dataset.status = check.status;
     return row;

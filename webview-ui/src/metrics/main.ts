@@ -2,7 +2,16 @@
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-multi-select/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import {
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
 import type { MetricSeries, MetricsRequest, MetricsUpdate, PanelRun } from '../../../src/shared/protocol';
 import { followTheme, themeColors } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, field, icon, option } from '../shared/controls';
@@ -60,14 +69,25 @@ keyPicker.addEventListener('change', () => {
 
 const xAxisPicker = document.createElement('vscode-single-select');
 xAxisPicker.label = 'X axis';
-for (const [value, text] of [['step', 'Step'], ['wall', 'Wall time'], ['relative', 'Relative time']]) xAxisPicker.append(option(value, text, value === 'step'));
+for (const [value, text] of [
+  ['step', 'Step'],
+  ['wall', 'Wall time'],
+  ['relative', 'Relative time'],
+])
+  xAxisPicker.append(option(value, text, value === 'step'));
 xAxisPicker.addEventListener('change', () => {
   state.options.xAxis = xAxisPicker.value as XAxis;
   renderCharts();
 });
 
 const smoothing = el('input', { className: 'slider' });
-Object.assign(smoothing, { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(state.options.smoothing) });
+Object.assign(smoothing, {
+  type: 'range',
+  min: '0',
+  max: '0.99',
+  step: '0.01',
+  value: String(state.options.smoothing),
+});
 smoothing.setAttribute('aria-label', 'Smoothing');
 const smoothingValue = el('output', { className: 'slider-value', text: state.options.smoothing.toFixed(2) });
 smoothing.addEventListener('input', () => {
@@ -116,7 +136,10 @@ function receive(update: MetricsUpdate): void {
       return init(update.runs, update.keys, update.selectedKeys);
     case 'series':
       for (const key of new Set(update.series.map((series) => series.key))) {
-        state.series.set(key, update.series.filter((series) => series.key === key));
+        state.series.set(
+          key,
+          update.series.filter((series) => series.key === key),
+        );
       }
       if (update.live) state.updatedAt = new Date();
       error.hide();
@@ -138,7 +161,8 @@ function init(runs: PanelRun[], keys: string[], selectedKeys: string[]): void {
     state.updatedAt = undefined;
   }
   state.runs = runs;
-  if (keys.join('\n') !== state.keys.join('\n')) keyPicker.replaceChildren(...keys.map((key) => option(key, key, selectedKeys.includes(key))));
+  if (keys.join('\n') !== state.keys.join('\n'))
+    keyPicker.replaceChildren(...keys.map((key) => option(key, key, selectedKeys.includes(key))));
   state.keys = keys;
   state.selectedKeys = selectedKeys;
   keyPicker.value = selectedKeys;
@@ -149,7 +173,9 @@ function init(runs: PanelRun[], keys: string[], selectedKeys: string[]): void {
 
 function renderSummary(): void {
   const running = state.runs.filter((run) => run.status === 'RUNNING').length;
-  const parts: (Node | string)[] = [`${state.runs.length} ${state.runs.length === 1 ? 'run' : 'runs'}, ${state.keys.length} metrics.`];
+  const parts: (Node | string)[] = [
+    `${state.runs.length} ${state.runs.length === 1 ? 'run' : 'runs'}, ${state.keys.length} metrics.`,
+  ];
   if (running > 0) {
     const when = state.updatedAt ? `, updated at ${state.updatedAt.toLocaleTimeString()}` : '';
     parts.push(' ', el('span', { className: 'live' }, icon('pulse'), ` Live: ${running} running${when}`));
@@ -175,7 +201,8 @@ function renderCharts(): void {
   if (shown.some((chart, i) => grid.children[i] !== chart.element) || grid.children.length !== shown.length) {
     grid.replaceChildren(...shown.map((chart) => chart.element));
   }
-  for (const chart of shown) chart.update({ runs: state.runs, series: state.series.get(chart.key), origins, options: state.options });
+  for (const chart of shown)
+    chart.update({ runs: state.runs, series: state.series.get(chart.key), origins, options: state.options });
   empty.hidden = shown.length > 0;
   exportPng.toggleAttribute('disabled', shown.length === 0);
   exportCsv.toggleAttribute('disabled', shown.length === 0);
@@ -194,7 +221,10 @@ function scheduleRender(): void {
 
 function exportCharts(shown: MetricChart[]): void {
   if (shown.length === 0) return;
-  const dataUrl = chartsPng(shown.map((chart) => ({ title: chart.key, canvas: chart.canvas })), themeColors());
+  const dataUrl = chartsPng(
+    shown.map((chart) => ({ title: chart.key, canvas: chart.canvas })),
+    themeColors(),
+  );
   host.post({ type: 'exportPng', dataUrl });
 }
 

@@ -98,7 +98,10 @@ export class MetricChart {
       ticks: { maxRotation: 0, autoSkipPadding: 16, ...ticks },
     };
     // Rounded labels: a flat series otherwise shows floating-point noise such as 0.8100000000000002.
-    scales.y = { type: options.logScale ? 'logarithmic' : 'linear', ticks: { autoSkipPadding: 8, callback: (value) => formatNumber(Number(value)) } };
+    scales.y = {
+      type: options.logScale ? 'logarithmic' : 'linear',
+      ticks: { autoSkipPadding: 8, callback: (value) => formatNumber(Number(value)) },
+    };
     this.chart.update('none');
   }
 
@@ -106,14 +109,36 @@ export class MetricChart {
     this.chart.destroy();
   }
 
-  private datasets(run: PanelRun, index: number, raw: LinePoint[], main: MainPoint[]): ChartDataset<'line', LinePoint[]>[] {
+  private datasets(
+    run: PanelRun,
+    index: number,
+    raw: LinePoint[],
+    main: MainPoint[],
+  ): ChartDataset<'line', LinePoint[]>[] {
     const { color, dash } = seriesStyle(index);
     const hidden = this.hiddenRuns.has(run.runId);
     const label = run.status === 'RUNNING' ? `${run.runName} (running)` : run.runName;
     return [
-      { label, data: raw, hidden, borderColor: withAlpha(color, 0.25), backgroundColor: color, borderWidth: 1, borderDash: dash, pointHoverRadius: 0 },
+      {
+        label,
+        data: raw,
+        hidden,
+        borderColor: withAlpha(color, 0.25),
+        backgroundColor: color,
+        borderWidth: 1,
+        borderDash: dash,
+        pointHoverRadius: 0,
+      },
       // A series of a few points (a final score) has no line to speak of: mark its points.
-      { label, data: main, hidden, borderColor: color, backgroundColor: color, borderDash: dash, pointRadius: main.length <= 3 ? 3 : 0 },
+      {
+        label,
+        data: main,
+        hidden,
+        borderColor: color,
+        backgroundColor: color,
+        borderDash: dash,
+        pointRadius: main.length <= 3 ? 3 : 0,
+      },
     ];
   }
 
@@ -166,7 +191,8 @@ function xAxisTicks(xAxis: XAxis): XAxisTicks {
           scale.ticks = timeTicks(scale.min, scale.max, 1000, maxTicks(scale), offset).map((value) => ({ value }));
         },
         ticks: {
-          callback: (value, index, ticks) => formatClock(Number(value), (ticks[1]?.value ?? 0) - (ticks[0]?.value ?? 0), ticks[index - 1]?.value),
+          callback: (value, index, ticks) =>
+            formatClock(Number(value), (ticks[1]?.value ?? 0) - (ticks[0]?.value ?? 0), ticks[index - 1]?.value),
         },
       };
     case 'relative':

@@ -50,8 +50,13 @@ export function toLines(points: readonly ChartPoint[], origin: number, options: 
   const values = ordered.map((point) => point.value);
   const smoothed = smoothEma(values, options.smoothing);
   const shown = (y: number) => !options.logScale || !(y <= 0);
-  const main = ordered.map((point, i) => ({ x: point.x, y: smoothed[i], value: point.value })).filter((point) => shown(point.y));
-  const raw = options.smoothing > 0 ? ordered.map((point) => ({ x: point.x, y: point.value })).filter((point) => shown(point.y)) : [];
+  const main = ordered
+    .map((point, i) => ({ x: point.x, y: smoothed[i], value: point.value }))
+    .filter((point) => shown(point.y));
+  const raw =
+    options.smoothing > 0
+      ? ordered.map((point) => ({ x: point.x, y: point.value })).filter((point) => shown(point.y))
+      : [];
   return { raw, main };
 }
 

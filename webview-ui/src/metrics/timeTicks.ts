@@ -2,7 +2,10 @@
 // decimal ones (500 s, 1,000,000 ms), which read badly as times.
 
 /** Round steps, in seconds. */
-const STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const STEPS = [
+  0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
+  604800,
+];
 
 /** The round step, in seconds, that puts at most `maxTicks` ticks on a span of `spanSeconds`. */
 export function timeStep(spanSeconds: number, maxTicks: number): number {
@@ -20,6 +23,7 @@ export function timeTicks(min: number, max: number, unit: number, maxTicks: numb
   if (!(max > min)) return [min];
   const step = timeStep((max - min) / unit, maxTicks) * unit;
   const ticks: number[] = [];
-  for (let tick = Math.ceil((min + offset) / step) * step - offset; tick <= max; tick += step) ticks.push(Math.round(tick * 1e6) / 1e6);
+  for (let tick = Math.ceil((min + offset) / step) * step - offset; tick <= max; tick += step)
+    ticks.push(Math.round(tick * 1e6) / 1e6);
   return ticks;
 }

@@ -22,14 +22,26 @@ export function auditList(entries: readonly AuditEntry[], shown: number): HTMLEl
   const items = entries.slice(0, shown).map((entry) => {
     const kind = KINDS[entry.kind] ?? KINDS.alert;
     const at = new Date(entry.at);
-    const time = el('time', { className: 'muted', text: Number.isNaN(at.getTime()) ? entry.at : at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) });
+    const time = el('time', {
+      className: 'muted',
+      text: Number.isNaN(at.getTime())
+        ? entry.at
+        : at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
+    });
     time.dateTime = entry.at;
-    const details = [revisionText(entry), entry.by === 'auto' ? 'automatic' : entry.by ? `by ${entry.by}` : ''].filter(Boolean).join(' · ');
+    const details = [revisionText(entry), entry.by === 'auto' ? 'automatic' : entry.by ? `by ${entry.by}` : '']
+      .filter(Boolean)
+      .join(' · ');
     return el(
       'li',
       { className: `audit-${entry.kind}` },
       icon(kind.icon, 'audit-icon'),
-      el('div', { className: 'audit-body' }, el('div', {}, el('strong', { text: `${kind.text} ` }), entry.message), el('div', { className: 'muted' }, time, details ? ` · ${details}` : '')),
+      el(
+        'div',
+        { className: 'audit-body' },
+        el('div', {}, el('strong', { text: `${kind.text} ` }), entry.message),
+        el('div', { className: 'muted' }, time, details ? ` · ${details}` : ''),
+      ),
     );
   });
   return el('ul', { className: 'audit' }, ...items);

@@ -38,7 +38,10 @@ export function versionOrder(summary: MonitorSummary, series: readonly MonitorSe
 
 /** Chart points in time order; null and non-finite values become NaN, which chart.js draws as a gap. */
 export function toXY(points: readonly SeriesPoint[], scale = 1): XY[] {
-  const xy = points.map((point) => ({ x: point.t, y: point.v === null || !Number.isFinite(point.v) ? NaN : point.v * scale }));
+  const xy = points.map((point) => ({
+    x: point.t,
+    y: point.v === null || !Number.isFinite(point.v) ? NaN : point.v * scale,
+  }));
   for (let i = 1; i < xy.length; i++) {
     if (xy[i].x < xy[i - 1].x) return xy.sort((a, b) => a.x - b.x);
   }
@@ -55,7 +58,12 @@ export const LATENCY_VARIANTS: readonly (LineVariant & { metric: SeriesMetric })
  * One line per version for `metric` (request rate, error rate), in version order; `scale`
  * multiplies the values (100 for percentages). Versions without the series get no line.
  */
-export function versionLines(series: readonly MonitorSeries[], metric: SeriesMetric, versions: readonly string[], scale = 1): LineSpec[] {
+export function versionLines(
+  series: readonly MonitorSeries[],
+  metric: SeriesMetric,
+  versions: readonly string[],
+  scale = 1,
+): LineSpec[] {
   return versions.flatMap((version) => {
     const found = series.find((s) => s.metric === metric && s.version === version);
     return found ? [{ label: version, version, points: toXY(found.points, scale) }] : [];
@@ -125,7 +133,12 @@ export function predictionBands(series: readonly MonitorSeries[], version: strin
   const mine = all.filter((s) => s.version === version);
   const times = [...new Set(mine.flatMap((s) => s.points.map((point) => point.t)))].sort((a, b) => a - b);
   const column = new Map(times.map((t, i) => [t, i]));
-  const matrix = (subset: readonly MonitorSeries[], order: readonly string[], columns: Map<number, number>, width: number) =>
+  const matrix = (
+    subset: readonly MonitorSeries[],
+    order: readonly string[],
+    columns: Map<number, number>,
+    width: number,
+  ) =>
     order.map((key) => {
       const row: (number | null)[] = new Array<number | null>(width).fill(null);
       for (const s of subset.filter((one) => one.key === key)) {
@@ -155,7 +168,9 @@ export function predictionBands(series: readonly MonitorSeries[], version: strin
     groups = bucketGroups(keys, used, maxBands);
   } else {
     const totals = new Map<string, number>();
-    for (const s of all) for (const point of s.points) totals.set(s.key!, (totals.get(s.key!) ?? 0) + (point.v !== null && Number.isFinite(point.v) ? point.v : 0));
+    for (const s of all)
+      for (const point of s.points)
+        totals.set(s.key!, (totals.get(s.key!) ?? 0) + (point.v !== null && Number.isFinite(point.v) ? point.v : 0));
     keys.sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0) || a.localeCompare(b));
     values = matrix(mine, keys, column, times.length);
     const kept = keys.length > maxBands ? keys.slice(0, maxBands - 1) : keys;
@@ -167,7 +182,9 @@ export function predictionBands(series: readonly MonitorSeries[], version: strin
   const grouped = groups.map((group) =>
     times.map((_, at) => {
       const cells = group.keys.map((key) => rowOf.get(key)![at]);
-      return cells.every((cell) => cell === null) ? null : cells.reduce<number>((sum, cell) => sum + Math.max(0, cell ?? 0), 0);
+      return cells.every((cell) => cell === null)
+        ? null
+        : cells.reduce<number>((sum, cell) => sum + Math.max(0, cell ?? 0), 0);
     }),
   );
   const totals = times.map((_, at) => grouped.reduce((sum, row) => sum + (row[at] ?? 0), 0));
@@ -201,7 +218,11 @@ function decumulate(rows: readonly (number | null)[][]): (number | null)[][] {
   return rows.map((row, i) =>
     row.map((value, at) => {
       if (value === null || i === 0) return value;
-      const below = rows.slice(0, i).reverse().find((lower) => lower[at] !== null)?.[at] ?? 0;
+      const below =
+        rows
+          .slice(0, i)
+          .reverse()
+          .find((lower) => lower[at] !== null)?.[at] ?? 0;
       return Math.max(0, value - below);
     }),
   );
@@ -211,7 +232,11 @@ function decumulate(rows: readonly (number | null)[][]): (number | null)[][] {
  * Buckets, in bound order, grouped into at most `maxBands` bands of adjacent used buckets, each
  * labelled by the range it covers: "≤ 0.5", "0.5 – 2.5", "> 100".
  */
-function bucketGroups(keys: readonly string[], used: ReadonlySet<string>, maxBands: number): { label: string; keys: string[] }[] {
+function bucketGroups(
+  keys: readonly string[],
+  used: ReadonlySet<string>,
+  maxBands: number,
+): { label: string; keys: string[] }[] {
   const usedKeys = keys.filter((key) => used.has(key));
   const size = Math.max(1, Math.ceil(usedKeys.length / maxBands));
   const groups: { label: string; keys: string[] }[] = [];

@@ -81,18 +81,41 @@ export class ChartCard {
 
   update(input: CardInput): void {
     this.input = input;
-    const hasData = input.datasets.some((set) => !set.threshold && set.points.some((point) => Number.isFinite(point.y)));
+    const hasData = input.datasets.some(
+      (set) => !set.threshold && set.points.some((point) => Number.isFinite(point.y)),
+    );
     this.status.hidden = hasData;
     this.note.textContent = input.note ?? '';
     const thresholdColor = cssColor('--vscode-editorError-foreground', '--vscode-errorForeground') || '#e51400';
     this.chart.data.datasets = input.datasets.map((set, i): ChartDataset<'line', XY[]> => {
       if (set.threshold) {
-        return { label: set.label, data: set.points, borderColor: thresholdColor, backgroundColor: thresholdColor, borderDash: [6, 4], borderWidth: 1.25, pointHoverRadius: 0, pointHitRadius: 0 };
+        return {
+          label: set.label,
+          data: set.points,
+          borderColor: thresholdColor,
+          backgroundColor: thresholdColor,
+          borderDash: [6, 4],
+          borderWidth: 1.25,
+          pointHoverRadius: 0,
+          pointHitRadius: 0,
+        };
       }
-      const area = input.stacked ? { fill: i === 0 ? 'origin' : '-1', backgroundColor: withAlpha(set.color, 0.45), borderWidth: 1 } : { fill: false, backgroundColor: set.color };
-      return { label: set.label, data: set.points, hidden: set.hidden, borderColor: set.color, borderDash: set.dash ?? [], borderWidth: set.width ?? 1.5, ...area };
+      const area = input.stacked
+        ? { fill: i === 0 ? 'origin' : '-1', backgroundColor: withAlpha(set.color, 0.45), borderWidth: 1 }
+        : { fill: false, backgroundColor: set.color };
+      return {
+        label: set.label,
+        data: set.points,
+        hidden: set.hidden,
+        borderColor: set.color,
+        borderDash: set.dash ?? [],
+        borderWidth: set.width ?? 1.5,
+        ...area,
+      };
     });
-    this.chart.options.interaction = input.stacked ? { mode: 'index', intersect: false } : { mode: 'nearest', axis: 'x', intersect: false };
+    this.chart.options.interaction = input.stacked
+      ? { mode: 'index', intersect: false }
+      : { mode: 'nearest', axis: 'x', intersect: false };
     // New scale objects each time, so that a theme change reaches their colours too.
     this.chart.options.scales = {
       x: {
@@ -101,12 +124,15 @@ export class ChartCard {
         max: input.to,
         afterBuildTicks: (scale: Scale) => {
           const offset = -new Date(scale.min).getTimezoneOffset() * 60_000;
-          scale.ticks = timeTicks(scale.min, scale.max, 1000, Math.max(2, Math.floor(scale.width / 90)), offset).map((value) => ({ value }));
+          scale.ticks = timeTicks(scale.min, scale.max, 1000, Math.max(2, Math.floor(scale.width / 90)), offset).map(
+            (value) => ({ value }),
+          );
         },
         ticks: {
           maxRotation: 0,
           autoSkipPadding: 16,
-          callback: (value, index, ticks) => formatClock(Number(value), (ticks[1]?.value ?? 0) - (ticks[0]?.value ?? 0), ticks[index - 1]?.value),
+          callback: (value, index, ticks) =>
+            formatClock(Number(value), (ticks[1]?.value ?? 0) - (ticks[0]?.value ?? 0), ticks[index - 1]?.value),
         },
       },
       y: {

@@ -5,5 +5,7 @@ const RANK: Record<DriftRow['severity'], number> = { major: 2, moderate: 1, none
 
 /** Most drifted first: by severity, then PSI, then name. */
 export function sortDrift(rows: readonly DriftRow[]): DriftRow[] {
-  return [...rows].sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.psi - a.psi || a.feature.localeCompare(b.feature));
+  return [...rows].sort(
+    (a, b) => RANK[b.severity] - RANK[a.severity] || b.psi - a.psi || a.feature.localeCompare(b.feature),
+  );
 }

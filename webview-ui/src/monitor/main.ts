@@ -7,7 +7,15 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
-import type { AuditEntry, MonitorRange, MonitorRequest, MonitorSeries, MonitorSummary, MonitorUpdate, Thresholds } from '../../../src/shared/protocol';
+import type {
+  AuditEntry,
+  MonitorRange,
+  MonitorRequest,
+  MonitorSeries,
+  MonitorSummary,
+  MonitorUpdate,
+  Thresholds,
+} from '../../../src/shared/protocol';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, field, icon, option } from '../shared/controls';
 import { formatNumber } from '../shared/format';
@@ -15,7 +23,16 @@ import { connectToHost } from '../shared/host';
 import { seriesStyle } from '../shared/palette';
 import { applyTheme, el } from '../shared/theme';
 import { auditList } from './auditList';
-import { bandColor, downsamplingNote, latencyLines, predictionBands, thresholdLine, versionLines, versionOrder, type LineSpec } from './chartData';
+import {
+  bandColor,
+  downsamplingNote,
+  latencyLines,
+  predictionBands,
+  thresholdLine,
+  versionLines,
+  versionOrder,
+  type LineSpec,
+} from './chartData';
 import { ChartCard, type CardDataset } from './charts';
 import { driftTable, outputDriftTable } from './driftTable';
 import { resourcesTable } from './resourcesTable';
@@ -117,7 +134,8 @@ const lead = el('p', { className: 'lead', text: 'Loading…' });
 
 const rangePicker = document.createElement('vscode-single-select');
 rangePicker.label = 'Time range';
-for (const choice of RANGE_CHOICES) rangePicker.append(option(String(choice.seconds), choice.label, choice.seconds === state.range));
+for (const choice of RANGE_CHOICES)
+  rangePicker.append(option(String(choice.seconds), choice.label, choice.seconds === state.range));
 rangePicker.addEventListener('change', () => {
   const seconds = Number(rangePicker.value);
   if (!isMonitorRange(seconds) || seconds === state.range) return;
@@ -138,7 +156,11 @@ liveToggle.addEventListener('change', () => {
 
 const refreshButton = button('Refresh', 'refresh', 'Load the window again');
 refreshButton.addEventListener('click', () => host.post({ type: 'refresh' }));
-const revertButton = button('Revert to stable', 'discard', 'Send all traffic back to the pinned stable revision (asks first)');
+const revertButton = button(
+  'Revert to stable',
+  'discard',
+  'Send all traffic back to the pinned stable revision (asks first)',
+);
 revertButton.addEventListener('click', () => host.post({ type: 'revert' }));
 const logButton = button('Show log', 'output', 'Open the MLOps output channel');
 logButton.addEventListener('click', () => host.post({ type: 'showLog' }));
@@ -162,16 +184,35 @@ const versionsSection = block('Versions', versionsBody);
 const chartGrid = el('div', { className: 'chart-grid' });
 const chartsSection = block('Traffic, errors and latency', chartGrid);
 const predictionGrid = el('div', { className: 'chart-grid' });
-const predictionsSection = block('Prediction mix', el('p', { className: 'lead', text: 'The share of each predicted class (or value range) over time, per version.' }), predictionGrid);
+const predictionsSection = block(
+  'Prediction mix',
+  el('p', { className: 'lead', text: 'The share of each predicted class (or value range) over time, per version.' }),
+  predictionGrid,
+);
 const driftBody = el('div');
 const driftSection = block('Input drift', driftBody);
 const resourcesBody = el('div');
 const resourcesSection = block('Resources', resourcesBody);
 const outputDriftBody = el('div');
-const outputDriftSection = block('Output drift', el('p', { className: 'lead', text: 'The predictions of each version against the busiest one, and of this window against the one before.' }), outputDriftBody);
+const outputDriftSection = block(
+  'Output drift',
+  el('p', {
+    className: 'lead',
+    text: 'The predictions of each version against the busiest one, and of this window against the one before.',
+  }),
+  outputDriftBody,
+);
 const auditBody = el('div');
 const auditSection = block('Alerts and reverts', auditBody);
-for (const section of [versionsSection, resourcesSection, chartsSection, predictionsSection, driftSection, outputDriftSection]) section.hidden = true;
+for (const section of [
+  versionsSection,
+  resourcesSection,
+  chartsSection,
+  predictionsSection,
+  driftSection,
+  outputDriftSection,
+])
+  section.hidden = true;
 
 app.append(
   progress,
@@ -242,7 +283,10 @@ function renderAll(): void {
     emptyState.replaceChildren(
       icon('radio-tower'),
       el('strong', { text: `No requests in the last ${windowLength(windowSeconds(summary))}.` }),
-      el('span', { className: 'muted', text: 'Send some to the endpoint, or choose a longer time range. Live refresh shows them as they arrive.' }),
+      el('span', {
+        className: 'muted',
+        text: 'Send some to the endpoint, or choose a longer time range. Live refresh shows them as they arrive.',
+      }),
     );
   }
   tiles.hidden = !summary || empty;
@@ -263,7 +307,10 @@ function renderLead(): void {
   const from = Date.parse(summary.from);
   const to = Date.parse(summary.to);
   const long = to - from > 86_400_000;
-  const when = (at: number) => (long ? new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : new Date(at).toLocaleTimeString());
+  const when = (at: number) =>
+    long
+      ? new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+      : new Date(at).toLocaleTimeString();
   const parts: (Node | string)[] = [
     summary.source === 'prometheus' ? 'From Prometheus' : 'Scraped from the replicas',
     ` · ${when(from)} – ${when(to)}`,
@@ -277,7 +324,12 @@ function renderAlerts(): void {
   const alerts = state.summary?.alerts ?? [];
   alertBanner.hidden = alerts.length === 0;
   if (alerts.length === 0) return;
-  const revert = button('Revert to stable', 'discard', 'Send all traffic back to the pinned stable revision (asks first)', false);
+  const revert = button(
+    'Revert to stable',
+    'discard',
+    'Send all traffic back to the pinned stable revision (asks first)',
+    false,
+  );
   revert.addEventListener('click', () => host.post({ type: 'revert' }));
   alertBanner.replaceChildren(
     icon('warning'),
@@ -304,7 +356,13 @@ function renderTiles(summary: MonitorSummary): void {
     ...statTiles(summary, state.thresholds, windowSeconds(summary)).map((tile) => {
       const value = el('div', { className: 'tile-value', text: tile.value });
       if (tile.level === 'breach' || tile.level === 'warn') value.prepend(icon('warning'));
-      return el('div', { className: `tile level-${tile.level}`, title: LEVEL_TEXT[tile.level] }, el('div', { className: 'tile-label', text: tile.label }), value, el('div', { className: 'tile-detail muted', text: tile.detail, title: tile.detail }));
+      return el(
+        'div',
+        { className: `tile level-${tile.level}`, title: LEVEL_TEXT[tile.level] },
+        el('div', { className: 'tile-label', text: tile.label }),
+        value,
+        el('div', { className: 'tile-detail muted', text: tile.detail, title: tile.detail }),
+      );
     }),
   );
 }
@@ -316,7 +374,8 @@ function renderVersions(summary: MonitorSummary): void {
     versionsTable({
       versions: summary.versions,
       colorOf: (version) => seriesStyle(Math.max(0, versions.indexOf(version))).color,
-      classColor: (key) => (classes.includes(key) ? bandColor(classes.indexOf(key)) : 'var(--vscode-descriptionForeground)'),
+      classColor: (key) =>
+        classes.includes(key) ? bandColor(classes.indexOf(key)) : 'var(--vscode-descriptionForeground)',
       thresholds: state.thresholds,
       hidden: state.hidden,
       onToggle: (version, shown) => setVersionShown(version, shown),
@@ -364,15 +423,28 @@ function renderCharts(): void {
       version: line.version,
       hidden: state.hidden.has(line.version),
     }));
-  const note = (...metrics: MonitorSeries['metric'][]) => downsamplingNote(series.filter((s) => metrics.includes(s.metric)));
+  const note = (...metrics: MonitorSeries['metric'][]) =>
+    downsamplingNote(series.filter((s) => metrics.includes(s.metric)));
 
   const requests = card(cards, 'requests', 'Request rate');
-  requests.update({ datasets: lines(versionLines(series, 'requestRate', versions)), from, to, yTitle: 'req/s', formatY: formatNumber, note: note('requestRate') });
+  requests.update({
+    datasets: lines(versionLines(series, 'requestRate', versions)),
+    from,
+    to,
+    yTitle: 'req/s',
+    formatY: formatNumber,
+    note: note('requestRate'),
+  });
 
   const errors = card(cards, 'errors', 'Error rate');
   const errorLines = lines(versionLines(series, 'errorRate', versions, 100));
   if (thresholds.errorRate !== undefined) {
-    errorLines.push({ label: `threshold ${formatPercent(thresholds.errorRate)}`, points: thresholdLine(thresholds.errorRate * 100, from, to), color: '', threshold: true });
+    errorLines.push({
+      label: `threshold ${formatPercent(thresholds.errorRate)}`,
+      points: thresholdLine(thresholds.errorRate * 100, from, to),
+      color: '',
+      threshold: true,
+    });
   }
   errors.update({
     datasets: errorLines,
@@ -387,7 +459,12 @@ function renderCharts(): void {
   const latency = card(cards, 'latency', 'Latency p50 · p95 · p99');
   const latencySets = lines(latencyLines(series, versions));
   if (thresholds.p95LatencyMs !== undefined) {
-    latencySets.push({ label: `p95 threshold ${formatMs(thresholds.p95LatencyMs)}`, points: thresholdLine(thresholds.p95LatencyMs, from, to), color: '', threshold: true });
+    latencySets.push({
+      label: `p95 threshold ${formatMs(thresholds.p95LatencyMs)}`,
+      points: thresholdLine(thresholds.p95LatencyMs, from, to),
+      color: '',
+      threshold: true,
+    });
   }
   latency.update({
     datasets: latencySets,
@@ -399,9 +476,12 @@ function renderCharts(): void {
     note: note('latencyP50', 'latencyP95', 'latencyP99'),
   });
   const shown = [requests, errors, latency];
-  if (shown.some((one, i) => chartGrid.children[i] !== one.element)) chartGrid.replaceChildren(...shown.map((one) => one.element));
+  if (shown.some((one, i) => chartGrid.children[i] !== one.element))
+    chartGrid.replaceChildren(...shown.map((one) => one.element));
 
-  const withPredictions = versions.filter((version) => !state.hidden.has(version) && series.some((s) => s.metric === 'prediction' && s.version === version));
+  const withPredictions = versions.filter(
+    (version) => !state.hidden.has(version) && series.some((s) => s.metric === 'prediction' && s.version === version),
+  );
   for (const [version, stale] of predictionCards) {
     if (withPredictions.includes(version)) continue;
     stale.destroy();
@@ -422,7 +502,10 @@ function renderCharts(): void {
     });
     return [one];
   });
-  if (predictionShown.length !== predictionGrid.children.length || predictionShown.some((one, i) => predictionGrid.children[i] !== one.element)) {
+  if (
+    predictionShown.length !== predictionGrid.children.length ||
+    predictionShown.some((one, i) => predictionGrid.children[i] !== one.element)
+  ) {
     predictionGrid.replaceChildren(...predictionShown.map((one) => one.element));
   }
   predictionsSection.hidden = predictionShown.length === 0;
@@ -433,7 +516,9 @@ function renderDrift(): void {
   driftSection.hidden = !summary;
   if (!summary) return;
   if (summary.drift.length === 0) {
-    driftBody.replaceChildren(el('p', { className: 'muted', text: summary.driftNote ?? 'No drift figures for this window.' }));
+    driftBody.replaceChildren(
+      el('p', { className: 'muted', text: summary.driftNote ?? 'No drift figures for this window.' }),
+    );
     return;
   }
   driftBody.replaceChildren(driftTable(summary.drift, state.thresholds.psi));
@@ -444,7 +529,12 @@ function renderResources(): void {
   resourcesSection.hidden = !summary;
   if (!summary) return;
   if (summary.resources.length === 0) {
-    resourcesBody.replaceChildren(el('p', { className: 'muted', text: summary.resourcesNote ?? 'No running task or pod reports its CPU and memory.' }));
+    resourcesBody.replaceChildren(
+      el('p', {
+        className: 'muted',
+        text: summary.resourcesNote ?? 'No running task or pod reports its CPU and memory.',
+      }),
+    );
     return;
   }
   resourcesBody.replaceChildren(resourcesTable(summary.resources));
@@ -455,7 +545,9 @@ function renderOutputDrift(): void {
   outputDriftSection.hidden = !summary;
   if (!summary) return;
   if (summary.outputDrift.length === 0) {
-    outputDriftBody.replaceChildren(el('p', { className: 'muted', text: 'Too few logged predictions to compare versions or windows yet.' }));
+    outputDriftBody.replaceChildren(
+      el('p', { className: 'muted', text: 'Too few logged predictions to compare versions or windows yet.' }),
+    );
     return;
   }
   outputDriftBody.replaceChildren(outputDriftTable(summary.outputDrift));
@@ -464,10 +556,17 @@ function renderOutputDrift(): void {
 function renderAudit(): void {
   const entries = state.audit;
   if (!entries) return void auditBody.replaceChildren(el('p', { className: 'muted', text: 'Loading…' }));
-  if (entries.length === 0) return void auditBody.replaceChildren(el('p', { className: 'muted', text: 'No alerts or reverts recorded for this deployment.' }));
+  if (entries.length === 0)
+    return void auditBody.replaceChildren(
+      el('p', { className: 'muted', text: 'No alerts or reverts recorded for this deployment.' }),
+    );
   const parts: HTMLElement[] = [auditList(entries, state.auditShown)];
   if (entries.length > state.auditShown) {
-    const more = button(`Show more (${entries.length - state.auditShown} older)`, 'chevron-down', 'Show older entries of the audit log');
+    const more = button(
+      `Show more (${entries.length - state.auditShown} older)`,
+      'chevron-down',
+      'Show older entries of the audit log',
+    );
     more.classList.add('more');
     more.addEventListener('click', () => {
       state.auditShown += 20;

@@ -2,10 +2,25 @@
 import type { ResourceUse } from '../../../src/shared/protocol';
 import { el } from '../shared/theme';
 
-const number = (value: number | null, digits: number, unit: string) => (value === null ? '—' : `${value.toFixed(digits)} ${unit}`);
+const number = (value: number | null, digits: number, unit: string) =>
+  value === null ? '—' : `${value.toFixed(digits)} ${unit}`;
 
 export function resourcesTable(rows: readonly ResourceUse[]): HTMLTableElement {
-  const head = el('tr', {}, el('th', { text: 'Task or pod' }), el('th', { className: 'num', text: 'CPU (% of a core)' }), el('th', { className: 'num', text: 'Memory' }));
-  const body = rows.map((row) => el('tr', {}, el('td', { text: row.instance }), el('td', { className: 'num', text: number(row.cpuPercent, 1, '%') }), el('td', { className: 'num', text: number(row.memoryMb, 0, 'MiB') })));
+  const head = el(
+    'tr',
+    {},
+    el('th', { text: 'Task or pod' }),
+    el('th', { className: 'num', text: 'CPU (% of a core)' }),
+    el('th', { className: 'num', text: 'Memory' }),
+  );
+  const body = rows.map((row) =>
+    el(
+      'tr',
+      {},
+      el('td', { text: row.instance }),
+      el('td', { className: 'num', text: number(row.cpuPercent, 1, '%') }),
+      el('td', { className: 'num', text: number(row.memoryMb, 0, 'MiB') }),
+    ),
+  );
   return el('table', { className: 'grid resources' }, el('thead', {}, head), el('tbody', {}, ...body));
 }

@@ -12,7 +12,12 @@ export interface SparklineGeometry {
  * The line of `values` in a `width` × `height` box, `pad` from its edges, oldest on the left. The
  * y axis starts at zero (or at the lowest value, when one is negative), so a flat low PSI stays low.
  */
-export function sparklineGeometry(values: readonly number[], width: number, height: number, pad = 2): SparklineGeometry {
+export function sparklineGeometry(
+  values: readonly number[],
+  width: number,
+  height: number,
+  pad = 2,
+): SparklineGeometry {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return { path: '' };
   const low = Math.min(0, ...finite);

@@ -10,7 +10,11 @@ export type Level = 'ok' | 'warn' | 'breach' | 'unjudged' | 'none';
 export const WARN_FRACTION = 0.8;
 
 /** Judges a value against a threshold; `minRequests` gates rates, whose few-request values mislead. */
-export function judge(value: number | null, threshold: number | undefined, gate?: { requests: number; minRequests: number | undefined }): Level {
+export function judge(
+  value: number | null,
+  threshold: number | undefined,
+  gate?: { requests: number; minRequests: number | undefined },
+): Level {
   if (threshold === undefined || value === null || !Number.isFinite(value)) return 'none';
   if (gate?.minRequests !== undefined && gate.requests < gate.minRequests) return 'unjudged';
   if (value > threshold) return 'breach';
@@ -63,12 +67,31 @@ export function statTiles(summary: MonitorSummary, thresholds: Thresholds, windo
   const errorDetail = [`${formatCount(errors)} ${errors === 1 ? 'error' : 'errors'}`];
   if (errorLevel === 'unjudged') errorDetail.push(`judged from ${formatCount(thresholds.minRequests ?? 0)} requests`);
   else if (thresholds.errorRate !== undefined) errorDetail.push(`threshold ${formatPercent(thresholds.errorRate)}`);
-  const p95Detail = thresholds.p95LatencyMs !== undefined ? `threshold ${formatMs(thresholds.p95LatencyMs)}` : 'no threshold';
+  const p95Detail =
+    thresholds.p95LatencyMs !== undefined ? `threshold ${formatMs(thresholds.p95LatencyMs)}` : 'no threshold';
   return [
-    { id: 'requests', label: 'Requests', value: formatCount(requests), level: 'none', detail: windowSeconds > 0 ? `${formatRate(requests / windowSeconds)} req/s` : '' },
-    { id: 'errorRate', label: 'Error rate', value: formatPercent(errorRate), level: errorLevel, detail: errorDetail.join(' · ') },
+    {
+      id: 'requests',
+      label: 'Requests',
+      value: formatCount(requests),
+      level: 'none',
+      detail: windowSeconds > 0 ? `${formatRate(requests / windowSeconds)} req/s` : '',
+    },
+    {
+      id: 'errorRate',
+      label: 'Error rate',
+      value: formatPercent(errorRate),
+      level: errorLevel,
+      detail: errorDetail.join(' · '),
+    },
     { id: 'p50', label: 'Latency p50', value: formatMs(latencyMs.p50), level: 'none', detail: 'median' },
-    { id: 'p95', label: 'Latency p95', value: formatMs(latencyMs.p95), level: judgeP95(latencyMs.p95, thresholds), detail: p95Detail },
+    {
+      id: 'p95',
+      label: 'Latency p95',
+      value: formatMs(latencyMs.p95),
+      level: judgeP95(latencyMs.p95, thresholds),
+      detail: p95Detail,
+    },
     { id: 'p99', label: 'Latency p99', value: formatMs(latencyMs.p99), level: 'none', detail: 'tail' },
   ];
 }

@@ -36,10 +36,17 @@ export function versionsTable(input: VersionsTableInput): HTMLTableElement {
     return el(
       'tr',
       {},
-      el('td', { className: 'version' }, el('div', { className: 'cell-row' }, show, swatch, el('span', { text: health.version, title: health.version }))),
+      el(
+        'td',
+        { className: 'version' },
+        el('div', { className: 'cell-row' }, show, swatch, el('span', { text: health.version, title: health.version })),
+      ),
       el('td', { className: 'num', text: formatCount(health.requests) }),
       el('td', { className: 'num', text: total > 0 ? formatPercent(health.requests / total) : '—' }),
-      el('td', { className: `num level-${judgeErrorRate(health.errorRate, health.requests, input.thresholds)}`, text: formatPercent(health.errorRate) }),
+      el('td', {
+        className: `num level-${judgeErrorRate(health.errorRate, health.requests, input.thresholds)}`,
+        text: formatPercent(health.errorRate),
+      }),
       el('td', { className: 'num', text: formatMs(latencyMs.p50) }),
       el('td', { className: `num level-${judgeP95(latencyMs.p95, input.thresholds)}`, text: formatMs(latencyMs.p95) }),
       el('td', { className: 'num', text: formatMs(latencyMs.p99) }),

@@ -1,6 +1,11 @@
 // The Preview panel: a dataset file one page at a time, in the shared data grid.
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import { PREVIEW_PAGE_SIZE, type DatasetFile, type PreviewRequest, type PreviewUpdate } from '../../../src/shared/protocol';
+import {
+  PREVIEW_PAGE_SIZE,
+  type DatasetFile,
+  type PreviewRequest,
+  type PreviewUpdate,
+} from '../../../src/shared/protocol';
 import { button, CONTROLS_CSS, errorBanner } from '../shared/controls';
 import { DataGrid, GRID_CSS } from '../shared/grid';
 import { connectToHost } from '../shared/host';
@@ -48,7 +53,13 @@ previous.addEventListener('click', () => requestPage(previousOffset(state.offset
 next.addEventListener('click', () => requestPage(state.offset + PREVIEW_PAGE_SIZE));
 last.addEventListener('click', () => state.view.lastOffset !== undefined && requestPage(state.view.lastOffset));
 
-app.append(title, lead, el('div', { className: 'toolbar pager' }, first, previous, next, last, range, spinner), error.element, grid.element);
+app.append(
+  title,
+  lead,
+  el('div', { className: 'toolbar pager' }, first, previous, next, last, range, spinner),
+  error.element,
+  grid.element,
+);
 renderPager();
 
 function receive(update: PreviewUpdate): void {
@@ -60,7 +71,12 @@ function receive(update: PreviewUpdate): void {
     case 'page':
       state.loading = false;
       state.offset = update.offset;
-      state.view = pageView({ offset: update.offset, rows: update.rows.length, pageSize: PREVIEW_PAGE_SIZE, totalRows: update.totalRows });
+      state.view = pageView({
+        offset: update.offset,
+        rows: update.rows.length,
+        pageSize: PREVIEW_PAGE_SIZE,
+        totalRows: update.totalRows,
+      });
       error.hide();
       grid.element.hidden = false;
       grid.show(update.columns, update.rows, update.offset + 1);

@@ -20,8 +20,14 @@ export interface PageView {
 
 export function pageView({ offset, rows, pageSize, totalRows }: PageState): PageView {
   const of = totalRows === undefined ? '' : ` of ${formatCount(totalRows)}`;
-  const label = rows > 0 ? `Rows ${formatCount(offset + 1)}–${formatCount(offset + rows)}${of}` : offset === 0 ? 'No rows' : `No rows after row ${formatCount(offset)}${of}`;
-  const lastOffset = totalRows === undefined ? undefined : Math.max(0, Math.floor((totalRows - 1) / pageSize) * pageSize);
+  const label =
+    rows > 0
+      ? `Rows ${formatCount(offset + 1)}–${formatCount(offset + rows)}${of}`
+      : offset === 0
+        ? 'No rows'
+        : `No rows after row ${formatCount(offset)}${of}`;
+  const lastOffset =
+    totalRows === undefined ? undefined : Math.max(0, Math.floor((totalRows - 1) / pageSize) * pageSize);
   return {
     label,
     hasPrevious: offset > 0,

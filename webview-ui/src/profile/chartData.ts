@@ -17,9 +17,13 @@ export type Distribution = { kind: 'histogram' | 'topValues'; bars: Bars } | { k
 export function columnDistribution(column: ColumnProfile, rows: number): Distribution {
   if (column.histogram?.length) return { kind: 'histogram', bars: histogramBars(column.histogram) };
   const flags = columnFlags(column, rows);
-  if (flags.includes('unique')) return { kind: 'note', text: 'Every value is distinct: no value is more frequent than another.' };
+  if (flags.includes('unique'))
+    return { kind: 'note', text: 'Every value is distinct: no value is more frequent than another.' };
   if (column.topValues?.length) return { kind: 'topValues', bars: topValueBars(column.topValues) };
-  return { kind: 'note', text: flags.includes('all null') ? 'Every value is NULL.' : 'No distribution for this column.' };
+  return {
+    kind: 'note',
+    text: flags.includes('all null') ? 'Every value is NULL.' : 'No distribution for this column.',
+  };
 }
 
 export function histogramBars(histogram: NonNullable<ColumnProfile['histogram']>): Bars {
@@ -27,7 +31,9 @@ export function histogramBars(histogram: NonNullable<ColumnProfile['histogram']>
     labels: binLabels(histogram.map((bin) => bin.start)),
     counts: histogram.map((bin) => bin.count),
     // Bins hold their start but not their end, except the last one, which holds the maximum.
-    titles: histogram.map((bin, i) => `[${formatStat(bin.start)}, ${formatStat(bin.end)}${i === histogram.length - 1 ? ']' : ')'}`),
+    titles: histogram.map(
+      (bin, i) => `[${formatStat(bin.start)}, ${formatStat(bin.end)}${i === histogram.length - 1 ? ']' : ')'}`,
+    ),
   };
 }
 
@@ -39,7 +45,10 @@ const MAX_LABEL_DIGITS = 6;
  * two neighbouring bins would read the same (1,001 and 1,002). Rounding noise beside zero is zero.
  */
 export function binLabels(starts: number[]): string[] {
-  const gaps = starts.slice(1).map((start, i) => Math.abs(start - starts[i])).filter((gap) => gap > 0);
+  const gaps = starts
+    .slice(1)
+    .map((start, i) => Math.abs(start - starts[i]))
+    .filter((gap) => gap > 0);
   const noise = gaps.length ? Math.min(...gaps) * 1e-9 : 0;
   const values = starts.map((start) => (Math.abs(start) <= noise ? 0 : start));
   let labels: string[] = [];
@@ -53,7 +62,8 @@ export function binLabels(starts: number[]): string[] {
 /** Exponents below 0.0001 and from a billion, as the statistics write them. */
 function significant(value: number, digits: number): string {
   const magnitude = Math.abs(value);
-  if (magnitude !== 0 && (magnitude < 1e-4 || magnitude >= 1e9)) return value.toExponential(digits - 1).replace(/\.?0+e/, 'e');
+  if (magnitude !== 0 && (magnitude < 1e-4 || magnitude >= 1e9))
+    return value.toExponential(digits - 1).replace(/\.?0+e/, 'e');
   return (value === 0 ? 0 : value).toLocaleString('en-US', { maximumSignificantDigits: digits });
 }
 

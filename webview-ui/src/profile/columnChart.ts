@@ -6,7 +6,11 @@ import { formatPercent, formatTick } from './stats';
 
 export function barColor(): string {
   const style = getComputedStyle(document.documentElement);
-  return style.getPropertyValue('--vscode-charts-blue').trim() || style.getPropertyValue('--vscode-focusBorder').trim() || '#3794ff';
+  return (
+    style.getPropertyValue('--vscode-charts-blue').trim() ||
+    style.getPropertyValue('--vscode-focusBorder').trim() ||
+    '#3794ff'
+  );
 }
 
 /** `rows` is the column's row count, for the share of each bar in the tooltip. */
@@ -20,7 +24,14 @@ export function columnChart(canvas: HTMLCanvasElement, bars: Bars, horizontal: b
     type: 'bar',
     data: {
       labels: bars.labels,
-      datasets: [{ data: bars.counts, backgroundColor: color, borderRadius: 2, ...(horizontal ? { barPercentage: 0.8 } : { barPercentage: 1, categoryPercentage: 0.96 }) }],
+      datasets: [
+        {
+          data: bars.counts,
+          backgroundColor: color,
+          borderRadius: 2,
+          ...(horizontal ? { barPercentage: 0.8 } : { barPercentage: 1, categoryPercentage: 0.96 }),
+        },
+      ],
     },
     options: {
       indexAxis: horizontal ? 'y' : 'x',
@@ -29,16 +40,27 @@ export function columnChart(canvas: HTMLCanvasElement, bars: Bars, horizontal: b
       maintainAspectRatio: false,
       plugins: {
         legend: { display: false },
-        tooltip: { displayColors: false, callbacks: { title: (items) => bars.titles[items[0]?.dataIndex ?? 0] ?? '', label } },
+        tooltip: {
+          displayColors: false,
+          callbacks: { title: (items) => bars.titles[items[0]?.dataIndex ?? 0] ?? '', label },
+        },
       },
       scales: horizontal
         ? {
-            x: { beginAtZero: true, ticks: { maxTicksLimit: 4, precision: 0, callback: (value) => formatTick(Number(value)) }, grid: { drawTicks: false } },
+            x: {
+              beginAtZero: true,
+              ticks: { maxTicksLimit: 4, precision: 0, callback: (value) => formatTick(Number(value)) },
+              grid: { drawTicks: false },
+            },
             y: { grid: { display: false }, ticks: { autoSkip: false } },
           }
         : {
             x: { grid: { display: false }, ticks: { maxTicksLimit: 6, maxRotation: 0 } },
-            y: { beginAtZero: true, ticks: { maxTicksLimit: 4, precision: 0, callback: (value) => formatTick(Number(value)) }, grid: { drawTicks: false } },
+            y: {
+              beginAtZero: true,
+              ticks: { maxTicksLimit: 4, precision: 0, callback: (value) => formatTick(Number(value)) },
+              grid: { drawTicks: false },
+            },
           },
     },
   });

@@ -4,7 +4,13 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import { formatBytes } from '../../../src/datasets/discovery';
-import type { ColumnProfile, DatasetFile, DatasetProfile, ProfileRequest, ProfileUpdate } from '../../../src/shared/protocol';
+import type {
+  ColumnProfile,
+  DatasetFile,
+  DatasetProfile,
+  ProfileRequest,
+  ProfileUpdate,
+} from '../../../src/shared/protocol';
 import { TYPE_ICONS, typeKind } from '../shared/cells';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
@@ -79,7 +85,13 @@ const cancel = button('Cancel', 'close', 'Stop profiling');
 cancel.addEventListener('click', () => host.post({ type: 'cancel' }));
 const busyText = el('span', { text: 'Profiling…' });
 const busyStep = el('span', { className: 'muted step' });
-const busy = el('div', { className: 'busy' }, el('div', { className: 'line' }, document.createElement('vscode-progress-ring'), busyText, elapsed), busyStep, cancel);
+const busy = el(
+  'div',
+  { className: 'busy' },
+  el('div', { className: 'line' }, document.createElement('vscode-progress-ring'), busyText, elapsed),
+  busyStep,
+  cancel,
+);
 busy.setAttribute('role', 'status');
 
 const rerunButton = () => {
@@ -108,7 +120,13 @@ const noMatch = el('p', { className: 'muted' });
 const content = el(
   'div',
   {},
-  el('div', { className: 'toolbar controls' }, el('div', { className: 'field filter-field' }, filter), shownCount, el('div', { className: 'actions' }, rerunButton(), exportJson, exportCsv)),
+  el(
+    'div',
+    { className: 'toolbar controls' },
+    el('div', { className: 'field filter-field' }, filter),
+    shownCount,
+    el('div', { className: 'actions' }, rerunButton(), exportJson, exportCsv),
+  ),
   cards,
   noMatch,
 );
@@ -183,9 +201,22 @@ function showProfile(file: DatasetFile, profile: DatasetProfile, elapsedMs: numb
 
 function columnCard(column: ColumnProfile, rows: number): Card {
   const name = el('h2', { text: column.name, title: column.name });
-  const header = el('header', {}, icon(TYPE_ICONS[typeKind(column.type)]), name, ...columnFlags(column, rows).map((flag) => el('span', { className: 'flag', text: flag })), el('span', { className: 'type', text: column.type, title: column.type }));
+  const header = el(
+    'header',
+    {},
+    icon(TYPE_ICONS[typeKind(column.type)]),
+    name,
+    ...columnFlags(column, rows).map((flag) => el('span', { className: 'flag', text: flag })),
+    el('span', { className: 'type', text: column.type, title: column.type }),
+  );
   const stats = columnStats(column, rows).map((group) => {
-    const list = el('dl', { className: 'stats' }, ...group.map((stat) => el('div', {}, el('dt', { text: stat.label }), el('dd', { text: stat.text, title: stat.text }))));
+    const list = el(
+      'dl',
+      { className: 'stats' },
+      ...group.map((stat) =>
+        el('div', {}, el('dt', { text: stat.label }), el('dd', { text: stat.text, title: stat.text })),
+      ),
+    );
     list.style.setProperty('--stat-columns', String(group.length));
     return list;
   });
@@ -210,7 +241,10 @@ function drawChart(card: Card): void {
   if (horizontal) card.chartBox.style.height = `${Math.max(60, bars.labels.length * 20 + 28)}px`;
   const canvas = el('canvas');
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', horizontal ? `Most frequent values of ${column.name}` : `Histogram of ${column.name}`);
+  canvas.setAttribute(
+    'aria-label',
+    horizontal ? `Most frequent values of ${column.name}` : `Histogram of ${column.name}`,
+  );
   card.chartBox.replaceChildren(canvas);
   card.chart = columnChart(canvas, bars, horizontal, state.profile.rows);
 }
@@ -231,7 +265,8 @@ function applyFilter(): void {
     if (!card.element.hidden) shown++;
   }
   shownCount.textContent = state.filter ? `${formatCount(shown)} of ${formatCount(state.cards.length)} columns` : '';
-  noMatch.textContent = shown === 0 && state.cards.length > 0 ? `No column name contains “${filter.value.trim()}”.` : '';
+  noMatch.textContent =
+    shown === 0 && state.cards.length > 0 ? `No column name contains “${filter.value.trim()}”.` : '';
   noMatch.hidden = noMatch.textContent === '';
 }
 

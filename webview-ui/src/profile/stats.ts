@@ -22,7 +22,8 @@ export function formatPercent(part: number, whole: number): string {
  * digits below a thousand, exponents beyond.
  */
 export function formatStat(value: number | null): string {
-  if (value === null || !Number.isFinite(value) || Math.abs(value) < 1000 || Math.abs(value) >= 1e9) return formatNumber(value);
+  if (value === null || !Number.isFinite(value) || Math.abs(value) < 1000 || Math.abs(value) >= 1e9)
+    return formatNumber(value);
   return value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) >= 1e5 ? 0 : 2 });
 }
 
@@ -56,7 +57,13 @@ export function columnStats(column: ColumnProfile, rows: number): Stat[][] {
   const { q25, q50, q75 } = column.quantiles;
   return [
     present([...counts, ['Mean', statText(column.mean)], ['Std', statText(column.std)]]),
-    present([['Min', statText(column.min)], ['25%', statText(q25)], ['Median', statText(q50)], ['75%', statText(q75)], ['Max', statText(column.max)]]),
+    present([
+      ['Min', statText(column.min)],
+      ['25%', statText(q25)],
+      ['Median', statText(q50)],
+      ['75%', statText(q75)],
+      ['Max', statText(column.max)],
+    ]),
   ];
 }
 

@@ -83,7 +83,12 @@ refresh.title = 'Reload the tables';
 refresh.addEventListener('click', () => host.post({ type: 'refreshTables' }));
 const tableList = el('div', { className: 'table-list' });
 tableList.setAttribute('role', 'list');
-const tablesPane = el('aside', { className: 'tables' }, el('header', {}, el('h2', { text: 'Tables' }), refresh), tableList);
+const tablesPane = el(
+  'aside',
+  { className: 'tables' },
+  el('header', {}, el('h2', { text: 'Tables' }), refresh),
+  tableList,
+);
 
 const editor = document.createElement('vscode-textarea');
 editor.monospace = true;
@@ -102,8 +107,19 @@ editor.addEventListener('keydown', (event: KeyboardEvent) => {
 
 const runButton = button('Run', 'play', `Run the query (${MAC ? '⌘' : 'Ctrl'}+Enter)`, false);
 runButton.addEventListener('click', run);
-const shortcut = el('span', { className: 'muted' }, el('kbd', { text: MAC ? '⌘' : 'Ctrl' }), ' + ', el('kbd', { text: 'Enter' }));
-const running = el('span', { className: 'muted run-state' }, document.createElement('vscode-progress-ring'), 'Running…');
+const shortcut = el(
+  'span',
+  { className: 'muted' },
+  el('kbd', { text: MAC ? '⌘' : 'Ctrl' }),
+  ' + ',
+  el('kbd', { text: 'Enter' }),
+);
+const running = el(
+  'span',
+  { className: 'muted run-state' },
+  document.createElement('vscode-progress-ring'),
+  'Running…',
+);
 running.hidden = true;
 const summary = el('span', { className: 'summary' });
 summary.setAttribute('role', 'status');
@@ -123,13 +139,25 @@ const editorPane = el(
   'section',
   { className: 'editor-pane' },
   editor,
-  el('div', { className: 'run-bar' }, runButton, shortcut, running, summary, saved, el('div', { className: 'actions' }, exportCsv, exportParquet)),
+  el(
+    'div',
+    { className: 'run-bar' },
+    runButton,
+    shortcut,
+    running,
+    summary,
+    saved,
+    el('div', { className: 'actions' }, exportCsv, exportParquet),
+  ),
   sqlError.element,
   grid.element,
 );
 app.append(
   el('h1', { text: 'Query the lake' }),
-  el('p', { className: 'lead', text: 'SQL over the lake tables, run by DuckDB. Pin a table to one of its versions to query it as it was then.' }),
+  el('p', {
+    className: 'lead',
+    text: 'SQL over the lake tables, run by DuckDB. Pin a table to one of its versions to query it as it was then.',
+  }),
   panelError.element,
   el('div', { className: 'workspace' }, tablesPane, editorPane),
 );
@@ -185,13 +213,16 @@ function run(): void {
 function renderRunBar(): void {
   running.hidden = !state.running;
   summary.hidden = state.running || !state.result;
-  if (state.result) summary.textContent = resultSummary(state.result.rows.length, state.result.truncated, state.result.elapsedMs);
+  if (state.result)
+    summary.textContent = resultSummary(state.result.rows.length, state.result.truncated, state.result.elapsedMs);
   for (const control of [exportCsv, exportParquet]) control.toggleAttribute('disabled', !state.result || state.running);
 }
 
 function renderTables(): void {
   if (state.tables.length === 0) {
-    tableList.replaceChildren(el('p', { className: 'empty muted', text: 'The lake has no tables yet. Ingest a dataset to create one.' }));
+    tableList.replaceChildren(
+      el('p', { className: 'empty muted', text: 'The lake has no tables yet. Ingest a dataset to create one.' }),
+    );
     return;
   }
   tableList.replaceChildren(...state.tables.map(tableEntry));
@@ -200,13 +231,23 @@ function renderTables(): void {
 function tableEntry(table: QueryTable): HTMLElement {
   const latest = table.versions[0];
   const pinned = state.pins[table.name];
-  const name = el('button', { className: 'table-name', title: `Insert ${table.name} in the query\n\n${table.columns.map((column) => `${column.name}  ${column.type}`).join('\n')}` }, icon('table'), el('span', { text: table.name }));
+  const name = el(
+    'button',
+    {
+      className: 'table-name',
+      title: `Insert ${table.name} in the query\n\n${table.columns.map((column) => `${column.name}  ${column.type}`).join('\n')}`,
+    },
+    icon('table'),
+    el('span', { text: table.name }),
+  );
   name.addEventListener('click', () => insertInEditor(sqlIdentifier(table.name)));
   const picker = document.createElement('vscode-single-select');
   picker.setAttribute('aria-label', `Version of ${table.name}`);
   picker.append(
     option('latest', latest ? `Latest (v${latest.version})` : 'Latest', pinned === undefined),
-    ...table.versions.map((version) => option(String(version.version), versionLabel(version), pinned === version.version)),
+    ...table.versions.map((version) =>
+      option(String(version.version), versionLabel(version), pinned === version.version),
+    ),
   );
   picker.addEventListener('change', () => {
     const pins = { ...state.pins };
@@ -216,7 +257,10 @@ function tableEntry(table: QueryTable): HTMLElement {
     entry.classList.toggle('pinned', picker.value !== 'latest');
   });
   const shown = table.versions.find((version) => version.version === pinned) ?? latest;
-  const meta = el('span', { className: 'meta muted', text: `${formatCount(table.columns.length)} columns${shown ? ` · ${formatCount(shown.rows)} rows` : ''} · ${formatCount(table.versions.length)} ${table.versions.length === 1 ? 'version' : 'versions'}` });
+  const meta = el('span', {
+    className: 'meta muted',
+    text: `${formatCount(table.columns.length)} columns${shown ? ` · ${formatCount(shown.rows)} rows` : ''} · ${formatCount(table.versions.length)} ${table.versions.length === 1 ? 'version' : 'versions'}`,
+  });
   const entry = el('div', { className: `table${pinned === undefined ? '' : ' pinned'}` }, name, picker, meta);
   entry.setAttribute('role', 'listitem');
   return entry;

@@ -15,7 +15,9 @@ export function defaultQuery(tables: readonly QueryTable[]): string {
 /** "v3 · 2 May 2025, 14:03", from the version's creation time in the webview's time zone. */
 export function versionLabel(version: QueryTableVersion): string {
   const created = new Date(version.createdAt);
-  const when = Number.isNaN(created.getTime()) ? version.createdAt : created.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const when = Number.isNaN(created.getTime())
+    ? version.createdAt
+    : created.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   return `v${version.version} · ${when}`;
 }
 
@@ -32,7 +34,10 @@ export function insertWord(text: string, start: number, end: number, insert: str
  * The pins whose table and version still exist. A pin to the version that is the latest now stays:
  * it keeps the query on that version when a newer one is written.
  */
-export function keepKnownPins(pins: Readonly<Record<string, number>>, tables: readonly QueryTable[]): Record<string, number> {
+export function keepKnownPins(
+  pins: Readonly<Record<string, number>>,
+  tables: readonly QueryTable[],
+): Record<string, number> {
   const kept: Record<string, number> = {};
   for (const table of tables) {
     const pinned = pins[table.name];

@@ -105,7 +105,11 @@ render();
 
 document.addEventListener('keydown', (event) => {
   if (event.metaKey || event.ctrlKey || event.altKey) return;
-  const typing = event.composedPath().some((node) => node instanceof HTMLElement && /^(TEXTAREA|INPUT|VSCODE-TEXTAREA|VSCODE-TEXTFIELD)$/.test(node.tagName));
+  const typing = event
+    .composedPath()
+    .some(
+      (node) => node instanceof HTMLElement && /^(TEXTAREA|INPUT|VSCODE-TEXTAREA|VSCODE-TEXTFIELD)$/.test(node.tagName),
+    );
   if (typing && event.key === 'Escape') return void (document.activeElement as HTMLElement | null)?.blur();
   const action = keyAction(event.key, typing);
   if (!action) return;
@@ -131,7 +135,12 @@ function move(by: number): void {
 function decide(verdict: Verdict): void {
   const sample = queue.current();
   if (!sample) return;
-  host.post({ type: 'decide', requestId: sample.requestId, verdict, ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) });
+  host.post({
+    type: 'decide',
+    requestId: sample.requestId,
+    verdict,
+    ...(comment.value.trim() ? { comment: comment.value.trim() } : {}),
+  });
 }
 
 function receive(update: ReviewUpdate): void {
@@ -169,13 +178,21 @@ function receive(update: ReviewUpdate): void {
 function render(): void {
   const sample = queue.current();
   const { index, count, pending } = queue.position;
-  if (loaded) lead.textContent = count ? `Sample ${index + 1} of ${count} · ${pending} to judge · disagreements first, then the newest` : '';
+  if (loaded)
+    lead.textContent = count
+      ? `Sample ${index + 1} of ${count} · ${pending} to judge · disagreements first, then the newest`
+      : '';
   emptyState.hidden = !loaded || count > 0;
   if (!emptyState.hidden) {
     emptyState.replaceChildren(
       icon('inbox'),
-      el('p', { text: 'No answers to review: nothing was answered by both production and a candidate since the last review.' }),
-      el('p', { className: 'muted', text: 'Mirror traffic to a candidate (shadow) or split it, then Refresh once requests have come in.' }),
+      el('p', {
+        text: 'No answers to review: nothing was answered by both production and a candidate since the last review.',
+      }),
+      el('p', {
+        className: 'muted',
+        text: 'Mirror traffic to a candidate (shadow) or split it, then Refresh once requests have come in.',
+      }),
     );
   }
   sampleBox.hidden = !sample;
@@ -190,24 +207,64 @@ function render(): void {
   const badge = document.createElement('vscode-badge');
   badge.textContent = sample.disagree ? 'Disagree' : 'Agree';
   badge.setAttribute('variant', sample.disagree ? 'counter' : 'default');
-  const inputRows = Object.entries(sample.input).map(([key, value]) => el('tr', {}, el('td', { className: 'key', text: key }), el('td', { className: 'val', text: valueText(value) })));
+  const inputRows = Object.entries(sample.input).map(([key, value]) =>
+    el('tr', {}, el('td', { className: 'key', text: key }), el('td', { className: 'val', text: valueText(value) })),
+  );
   const answer = (title: string, version: string, prediction: unknown) =>
-    el('div', { className: 'answer' }, el('div', { className: 'muted', text: `${title} · ${version}` }), el('div', { className: 'value', text: valueText(prediction) }));
+    el(
+      'div',
+      { className: 'answer' },
+      el('div', { className: 'muted', text: `${title} · ${version}` }),
+      el('div', { className: 'value', text: valueText(prediction) }),
+    );
   sampleBox.replaceChildren(
-    el('div', { className: 'sample-head' }, el('h2', { text: `Request ${sample.requestId}` }), badge, time, given ? el('span', { className: 'muted', text: `· judged: ${VERDICT_BUTTONS.find((b) => b.verdict === given)!.text}` }) : ''),
-    el('div', { className: `answers${sample.disagree ? ' disagree' : ''}` }, answer('Production', sample.production.version, sample.production.prediction), answer('Candidate', sample.candidate.version, sample.candidate.prediction)),
-    inputRows.length ? el('table', { className: 'grid' }, el('thead', {}, el('tr', {}, el('th', { text: 'Input' }), el('th', { text: 'Value' }))), el('tbody', {}, ...inputRows)) : el('p', { className: 'muted', text: 'The request logged no input.' }),
+    el(
+      'div',
+      { className: 'sample-head' },
+      el('h2', { text: `Request ${sample.requestId}` }),
+      badge,
+      time,
+      given
+        ? el('span', {
+            className: 'muted',
+            text: `· judged: ${VERDICT_BUTTONS.find((b) => b.verdict === given)!.text}`,
+          })
+        : '',
+    ),
+    el(
+      'div',
+      { className: `answers${sample.disagree ? ' disagree' : ''}` },
+      answer('Production', sample.production.version, sample.production.prediction),
+      answer('Candidate', sample.candidate.version, sample.candidate.prediction),
+    ),
+    inputRows.length
+      ? el(
+          'table',
+          { className: 'grid' },
+          el('thead', {}, el('tr', {}, el('th', { text: 'Input' }), el('th', { text: 'Value' }))),
+          el('tbody', {}, ...inputRows),
+        )
+      : el('p', { className: 'muted', text: 'The request logged no input.' }),
   );
 }
 
 function renderGate(): void {
   if (!gate || !tally) return;
   gateBox.classList.toggle('open', gate.open);
-  gateText.replaceChildren(icon(gate.open ? 'pass' : 'lock'), ` Review gate ${gate.open ? 'open' : 'closed'}: ${gate.reason}`);
+  gateText.replaceChildren(
+    icon(gate.open ? 'pass' : 'lock'),
+    ` Review gate ${gate.open ? 'open' : 'closed'}: ${gate.reason}`,
+  );
   promoteButton.toggleAttribute('disabled', !gate.open);
   const why = gate.open ? 'Move all traffic to the candidate and pin it as stable' : `Not yet: ${gate.reason}`;
   promoteButton.title = why;
   promoteWrap.title = why;
   const count = (label: string, value: number) => el('span', {}, `${label} `, el('strong', { text: String(value) }));
-  tallyRow.replaceChildren(count('Reviews', tally.reviews), count('Candidate right', tally.candidate), count('Production right', tally.production), count('Both', tally.both), count('Neither', tally.neither));
+  tallyRow.replaceChildren(
+    count('Reviews', tally.reviews),
+    count('Candidate right', tally.candidate),
+    count('Production right', tally.production),
+    count('Both', tally.both),
+    count('Neither', tally.neither),
+  );
 }

@@ -43,7 +43,11 @@ export class ReviewQueue {
   }
 
   get position(): { index: number; count: number; pending: number } {
-    return { index: this.index, count: this.samples.length, pending: this.samples.filter((s) => !this.verdicts.has(s.requestId)).length };
+    return {
+      index: this.index,
+      count: this.samples.length,
+      pending: this.samples.filter((s) => !this.verdicts.has(s.requestId)).length,
+    };
   }
 
   move(by: number): void {

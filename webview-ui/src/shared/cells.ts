@@ -6,7 +6,10 @@ export type TypeKind = 'number' | 'text' | 'temporal' | 'boolean' | 'nested' | '
 
 const KINDS: [RegExp, TypeKind][] = [
   [/\[\]$|^(LIST|STRUCT|MAP|UNION|ARRAY)\b/, 'nested'],
-  [/^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL|NUMERIC)\b/, 'number'],
+  [
+    /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL|NUMERIC)\b/,
+    'number',
+  ],
   [/^(VARCHAR|TEXT|STRING|CHAR|BPCHAR|UUID|ENUM|JSON)\b/, 'text'],
   [/^(DATE|TIME|TIMESTAMP|INTERVAL)/, 'temporal'],
   [/^(BOOLEAN|BOOL)\b/, 'boolean'],

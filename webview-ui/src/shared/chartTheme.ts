@@ -17,7 +17,8 @@ export function themeColors(): ThemeColors {
   return {
     foreground: read('--vscode-charts-foreground', '--vscode-foreground') || '#888',
     muted: read('--vscode-descriptionForeground', '--vscode-foreground') || '#888',
-    grid: read('--vscode-charts-lines', '--vscode-editorWidget-border', '--vscode-panel-border') || 'rgba(128,128,128,0.3)',
+    grid:
+      read('--vscode-charts-lines', '--vscode-editorWidget-border', '--vscode-panel-border') || 'rgba(128,128,128,0.3)',
     background: read('--vscode-editor-background') || '#fff',
     fontFamily: read('--vscode-font-family') || 'sans-serif',
     fontSize: parseFloat(read('--vscode-font-size')) || 13,

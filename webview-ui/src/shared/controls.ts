@@ -25,7 +25,12 @@ export const CONTROLS_CSS = `
 `;
 
 export function field(label: string, control: HTMLElement, className = ''): HTMLElement {
-  return el('label', { className: `field ${className}` }, el('span', { className: 'field-label', text: label }), control);
+  return el(
+    'label',
+    { className: `field ${className}` },
+    el('span', { className: 'field-label', text: label }),
+    control,
+  );
 }
 
 export function option(value: string, text: string, selected = false): HTMLElement {

@@ -20,7 +20,8 @@ export function formatDuration(seconds: number): string {
   const h = Math.floor(rounded / 3600) % 24;
   const d = Math.floor(rounded / 86400);
   const pad = (n: number) => String(n).padStart(2, '0');
-  const [major, minor] = d > 0 ? [`${d}d`, h ? `${h}h` : ''] : h > 0 ? [`${h}h`, m ? `${pad(m)}m` : ''] : [`${m}m`, s ? `${pad(s)}s` : ''];
+  const [major, minor] =
+    d > 0 ? [`${d}d`, h ? `${h}h` : ''] : h > 0 ? [`${h}h`, m ? `${pad(m)}m` : ''] : [`${m}m`, s ? `${pad(s)}s` : ''];
   return `${sign}${major}${minor ? ` ${minor}` : ''}`;
 }
 
@@ -29,13 +30,19 @@ export function formatClock(timestamp: number, stepMs: number, previous: number 
   const date = new Date(timestamp);
   const day = date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
   if (stepMs >= 86_400_000) return day;
-  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: stepMs < 60_000 ? '2-digit' : undefined });
+  const time = date.toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: stepMs < 60_000 ? '2-digit' : undefined,
+  });
   const newDay = previous === undefined || new Date(previous).toDateString() !== date.toDateString();
   return newDay ? `${day} ${time}` : time;
 }
 
 export function formatDateTime(timestamp: number | null): string {
-  return timestamp === null ? '' : new Date(timestamp).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return timestamp === null
+    ? ''
+    : new Date(timestamp).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function formatCount(count: number): string {

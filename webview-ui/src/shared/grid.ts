@@ -149,12 +149,17 @@ export class DataGrid {
 
   /** Shows new rows from the top; the horizontal position is kept when the columns are the same. */
   show(columns: DatasetColumn[], rows: GridCell[][], firstRowNumber = 1): void {
-    const sameColumns = columns.length === this.columns.length && columns.every((column, i) => column.name === this.columns[i].name && column.type === this.columns[i].type);
+    const sameColumns =
+      columns.length === this.columns.length &&
+      columns.every((column, i) => column.name === this.columns[i].name && column.type === this.columns[i].type);
     this.columns = columns;
     this.numeric = columns.map((column) => typeKind(column.type) === 'number');
     this.rows = rows;
     this.firstRowNumber = firstRowNumber;
-    this.active = { row: Math.min(this.active.row, Math.max(0, rows.length - 1)), column: sameColumns ? this.active.column : 0 };
+    this.active = {
+      row: Math.min(this.active.row, Math.max(0, rows.length - 1)),
+      column: sameColumns ? this.active.column : 0,
+    };
     this.layout();
     this.viewport.scrollTop = 0;
     if (!sameColumns) this.viewport.scrollLeft = 0;
@@ -171,17 +176,22 @@ export class DataGrid {
   private layout(): void {
     const context = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
     const font = getComputedStyle(this.viewport).font;
-    const measurer = (weight: string, scale = 1) => (text: string) => {
-      context.font = weight ? `${weight} ${font}` : font;
-      return context.measureText(text).width * scale;
-    };
+    const measurer =
+      (weight: string, scale = 1) =>
+      (text: string) => {
+        context.font = weight ? `${weight} ${font}` : font;
+        return context.measureText(text).width * scale;
+      };
     const plain = measurer('');
     const sample = this.rows.slice(0, SAMPLE_ROWS);
     this.widths = this.columns.map((column, i) =>
       Math.max(
         columnWidth([column.name], measurer('600')),
         columnWidth([column.type], (text) => measurer('', 0.85)(text) + TYPE_ICON_WIDTH),
-        columnWidth(sample.map((row) => cellView(row[i]).text), plain),
+        columnWidth(
+          sample.map((row) => cellView(row[i]).text),
+          plain,
+        ),
       ),
     );
     const lastNumber = formatCount(this.firstRowNumber + Math.max(0, this.rows.length - 1));
@@ -223,8 +233,18 @@ export class DataGrid {
    * columns in view only: when other columns come into view, every row is built again.
    */
   private render(): void {
-    const { start, end } = visibleRows(this.viewport.scrollTop, this.viewport.clientHeight - HEADER_HEIGHT, ROW_HEIGHT, this.rows.length);
-    const columns = visibleColumns(this.lefts, this.widths, this.viewport.scrollLeft, this.viewport.clientWidth - this.numberWidth);
+    const { start, end } = visibleRows(
+      this.viewport.scrollTop,
+      this.viewport.clientHeight - HEADER_HEIGHT,
+      ROW_HEIGHT,
+      this.rows.length,
+    );
+    const columns = visibleColumns(
+      this.lefts,
+      this.widths,
+      this.viewport.scrollLeft,
+      this.viewport.clientWidth - this.numberWidth,
+    );
     const newColumns = columns.start !== this.shownColumns.start || columns.end !== this.shownColumns.end;
     this.shownColumns = columns;
     for (const [index, row] of this.rendered) {
@@ -277,7 +297,11 @@ export class DataGrid {
     const element = (target as HTMLElement | null)?.closest<HTMLElement>('[role="gridcell"]');
     const row = element?.parentElement;
     if (!element || !row?.dataset.row) return undefined;
-    return { row: Number(row.dataset.row), column: this.shownColumns.start + Array.prototype.indexOf.call(row.children, element), element };
+    return {
+      row: Number(row.dataset.row),
+      column: this.shownColumns.start + Array.prototype.indexOf.call(row.children, element),
+      element,
+    };
   }
 
   /** A cell whose text does not fit gets its full text as a tooltip, worked out only when hovered. */
@@ -285,13 +309,18 @@ export class DataGrid {
     const cell = this.cellAt(target);
     if (!cell || cell.element.title) return;
     const text = fullText(this.rows[cell.row][cell.column]);
-    if (cell.element.scrollWidth > cell.element.clientWidth || cell.element.textContent !== text) cell.element.title = text;
+    if (cell.element.scrollWidth > cell.element.clientWidth || cell.element.textContent !== text)
+      cell.element.title = text;
   }
 
   private onKey(event: KeyboardEvent): void {
     if (this.rows.length === 0 || this.columns.length === 0) return;
     const pageRows = Math.max(1, Math.floor((this.viewport.clientHeight - HEADER_HEIGHT) / ROW_HEIGHT) - 1);
-    const next = movedCell(event.key, event.ctrlKey || event.metaKey, this.active, { rows: this.rows.length, columns: this.columns.length, pageRows });
+    const next = movedCell(event.key, event.ctrlKey || event.metaKey, this.active, {
+      rows: this.rows.length,
+      columns: this.columns.length,
+      pageRows,
+    });
     if (!next) return;
     event.preventDefault();
     this.activate(next, true);
@@ -326,7 +355,8 @@ export class DataGrid {
     const left = this.lefts[cell.column];
     const right = this.numberWidth + left + this.widths[cell.column];
     if (left < this.viewport.scrollLeft) this.viewport.scrollLeft = left;
-    else if (right > this.viewport.scrollLeft + this.viewport.clientWidth) this.viewport.scrollLeft = right - this.viewport.clientWidth;
+    else if (right > this.viewport.scrollLeft + this.viewport.clientWidth)
+      this.viewport.scrollLeft = right - this.viewport.clientWidth;
     this.render();
   }
 

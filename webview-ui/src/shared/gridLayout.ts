@@ -7,7 +7,13 @@ export interface IndexRange {
 }
 
 /** The rows that intersect the viewport, with `overscan` more on each side so that scrolling shows no gap. */
-export function visibleRows(scrollTop: number, viewportHeight: number, rowHeight: number, rowCount: number, overscan = 10): IndexRange {
+export function visibleRows(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  rowCount: number,
+  overscan = 10,
+): IndexRange {
   const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
   const last = Math.ceil((Math.max(0, scrollTop) + Math.max(0, viewportHeight)) / rowHeight);
   return { start: Math.max(0, Math.min(rowCount, first - overscan)), end: Math.min(rowCount, last + overscan) };
@@ -24,7 +30,13 @@ export function columnLefts(widths: readonly number[]): number[] {
 }
 
 /** The columns that intersect [scrollLeft, scrollLeft + viewportWidth), with `overscan` more on each side. */
-export function visibleColumns(lefts: readonly number[], widths: readonly number[], scrollLeft: number, viewportWidth: number, overscan = 2): IndexRange {
+export function visibleColumns(
+  lefts: readonly number[],
+  widths: readonly number[],
+  scrollLeft: number,
+  viewportWidth: number,
+  overscan = 2,
+): IndexRange {
   const right = scrollLeft + viewportWidth;
   let first = 0;
   while (first < lefts.length - 1 && lefts[first] + widths[first] <= scrollLeft) first++;
@@ -43,7 +55,11 @@ export interface WidthBounds {
 export const COLUMN_BOUNDS: WidthBounds = { min: 64, max: 320, padding: 20 };
 
 /** Wide enough for the widest of `texts`, within the bounds; wider texts are cut with an ellipsis. */
-export function columnWidth(texts: Iterable<string>, measure: (text: string) => number, bounds: WidthBounds = COLUMN_BOUNDS): number {
+export function columnWidth(
+  texts: Iterable<string>,
+  measure: (text: string) => number,
+  bounds: WidthBounds = COLUMN_BOUNDS,
+): number {
   let widest = 0;
   for (const text of texts) {
     widest = Math.max(widest, measure(text));
@@ -77,7 +93,9 @@ export function movedCell(
     case 'Home':
       return ctrl ? { row: 0, column: cell.column } : { row: cell.row, column: 0 };
     case 'End':
-      return ctrl ? { row: clampRow(size.rows - 1), column: cell.column } : { row: cell.row, column: clampColumn(size.columns - 1) };
+      return ctrl
+        ? { row: clampRow(size.rows - 1), column: cell.column }
+        : { row: cell.row, column: clampColumn(size.columns - 1) };
     default:
       return undefined;
   }

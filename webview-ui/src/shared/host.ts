@@ -5,7 +5,9 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export function connectToHost<ToHost, FromHost>(onMessage: (message: FromHost) => void): { post(message: ToHost): void } {
+export function connectToHost<ToHost, FromHost>(
+  onMessage: (message: FromHost) => void,
+): { post(message: ToHost): void } {
   const api = acquireVsCodeApi();
   window.addEventListener('message', (event: MessageEvent<FromHost>) => onMessage(event.data));
   return { post: (message) => api.postMessage(message) };

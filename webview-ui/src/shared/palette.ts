@@ -27,5 +27,7 @@ export function seriesStyle(index: number): SeriesStyle {
 
 /** `#rrggbb` with an alpha channel. */
 export function withAlpha(color: string, alpha: number): string {
-  return `${color}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  return `${color}${Math.round(alpha * 255)
+    .toString(16)
+    .padStart(2, '0')}`;
 }

@@ -15,5 +15,8 @@ export async function kubernetesNamespaces(target: DeployTarget): Promise<string
   const kubernetes = asKubernetes(target);
   if (!kubernetes) return [];
   const all = await kubernetes.namespaces().catch(() => [kubernetes.namespace]);
-  return [kubernetes.namespace, ...all.filter((name) => name !== kubernetes.namespace && !SYSTEM_NAMESPACES.has(name)).sort()];
+  return [
+    kubernetes.namespace,
+    ...all.filter((name) => name !== kubernetes.namespace && !SYSTEM_NAMESPACES.has(name)).sort(),
+  ];
 }

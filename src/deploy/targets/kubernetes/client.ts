@@ -42,7 +42,11 @@ export function answerWithin(agent: Agent, timeoutMs: number): void {
   const internals = agent as Agent & { addRequest(request: ClientRequest, options: unknown): void };
   const addRequest = internals.addRequest.bind(agent);
   internals.addRequest = (request, options) => {
-    const timer = setTimeout(() => request.destroy(Object.assign(new Error(`no answer within ${secondsText(timeoutMs)}`), { code: NO_ANSWER })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        request.destroy(Object.assign(new Error(`no answer within ${secondsText(timeoutMs)}`), { code: NO_ANSWER })),
+      timeoutMs,
+    );
     const answered = () => clearTimeout(timer);
     request.once('close', answered);
     if (LONG_LIVED.test(request.path) || request.hasHeader('upgrade')) {
@@ -91,14 +95,17 @@ const NETWORK_CODES: Record<string, string> = {
 
 /** The HTTP status of a failed API call, when the server answered. */
 export function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown; statusCode?: unknown } | undefined)?.code ?? (error as { statusCode?: unknown } | undefined)?.statusCode;
+  const code =
+    (error as { code?: unknown; statusCode?: unknown } | undefined)?.code ??
+    (error as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof code === 'number' ? code : undefined;
 }
 
 /** The Status object's message of a failed API call (the body is JSON text or already parsed). */
 function statusMessage(error: unknown): string | undefined {
   const body = (error as { body?: unknown } | undefined)?.body;
-  if (typeof body === 'object' && body && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
+  if (typeof body === 'object' && body && typeof (body as { message?: unknown }).message === 'string')
+    return (body as { message: string }).message;
   if (typeof body === 'string') {
     try {
       const parsed = JSON.parse(body) as { message?: unknown };
@@ -111,7 +118,11 @@ function statusMessage(error: unknown): string | undefined {
 }
 
 function networkCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (
+    let current: unknown = error, depth = 0;
+    current && depth < 5;
+    current = (current as { cause?: unknown }).cause, depth++
+  ) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string') return code;
   }
@@ -125,15 +136,41 @@ export function kubernetesError(error: unknown, what: string, site: CallSite): M
   const message = statusMessage(error);
   const where = `context "${site.context}" (${site.server})`;
   if (status === 401) {
-    return new MlopsError(`The Kubernetes API server of ${where} did not accept the credentials of "${site.user}" (401 Unauthorized) when trying to ${what}.`, 'The token or certificate may have expired: get a fresh kubeconfig.', { cause: error });
+    return new MlopsError(
+      `The Kubernetes API server of ${where} did not accept the credentials of "${site.user}" (401 Unauthorized) when trying to ${what}.`,
+      'The token or certificate may have expired: get a fresh kubeconfig.',
+      { cause: error },
+    );
   }
   if (status === 403) {
-    return new MlopsError(`Kubernetes refused to ${what} on ${where} (403 Forbidden): ${message ?? 'RBAC forbids it'}.`, `Ask a cluster admin for a Role that allows it for "${site.user}", or pick another context or namespace.`, { cause: error });
+    return new MlopsError(
+      `Kubernetes refused to ${what} on ${where} (403 Forbidden): ${message ?? 'RBAC forbids it'}.`,
+      `Ask a cluster admin for a Role that allows it for "${site.user}", or pick another context or namespace.`,
+      { cause: error },
+    );
   }
-  if (status === 404) return new MlopsError(`Not found on ${where} when trying to ${what}${message ? `: ${message}` : ''}.`, undefined, { cause: error });
-  if (status === 409) return new MlopsError(`A conflict on ${where} when trying to ${what}${message ? `: ${message}` : ''}.`, 'Someone else changed it at the same moment: try again.', { cause: error });
-  if (status === 422 || status === 400) return new MlopsError(`The API server of ${where} rejected the request to ${what}: ${message ?? `status ${status}`}.`, undefined, { cause: error });
-  if (status !== undefined) return new MlopsError(`The API server of ${where} answered ${status} when trying to ${what}${message ? `: ${message}` : ''}.`, undefined, { cause: error });
+  if (status === 404)
+    return new MlopsError(`Not found on ${where} when trying to ${what}${message ? `: ${message}` : ''}.`, undefined, {
+      cause: error,
+    });
+  if (status === 409)
+    return new MlopsError(
+      `A conflict on ${where} when trying to ${what}${message ? `: ${message}` : ''}.`,
+      'Someone else changed it at the same moment: try again.',
+      { cause: error },
+    );
+  if (status === 422 || status === 400)
+    return new MlopsError(
+      `The API server of ${where} rejected the request to ${what}: ${message ?? `status ${status}`}.`,
+      undefined,
+      { cause: error },
+    );
+  if (status !== undefined)
+    return new MlopsError(
+      `The API server of ${where} answered ${status} when trying to ${what}${message ? `: ${message}` : ''}.`,
+      undefined,
+      { cause: error },
+    );
   const code = networkCode(error);
   if (code === NO_ANSWER) {
     return new MlopsError(
@@ -143,8 +180,14 @@ export function kubernetesError(error: unknown, what: string, site: CallSite): M
     );
   }
   if (code && (NETWORK_CODES[code] || code.startsWith('E'))) {
-    return new MlopsError(`The Kubernetes API server of ${where} cannot be reached (${code}: ${NETWORK_CODES[code] ?? 'network error'}).`, 'Check that the cluster is running and that this machine reaches it, or pick another context.', { cause: error });
+    return new MlopsError(
+      `The Kubernetes API server of ${where} cannot be reached (${code}: ${NETWORK_CODES[code] ?? 'network error'}).`,
+      'Check that the cluster is running and that this machine reaches it, or pick another context.',
+      { cause: error },
+    );
   }
   const text = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  return new MlopsError(`Kubernetes call failed on ${where} when trying to ${what}: ${text}`, undefined, { cause: error });
+  return new MlopsError(`Kubernetes call failed on ${where} when trying to ${what}: ${text}`, undefined, {
+    cause: error,
+  });
 }

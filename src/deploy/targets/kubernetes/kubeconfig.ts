@@ -33,7 +33,10 @@ export interface Cluster {
 
 /** The kubeconfig files in the order kubectl merges them (the first file's values win). */
 export function kubeconfigFiles(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
-  const list = (kubeconfig?.trim() || env.KUBECONFIG || '').split(delimiter).map((file) => file.trim()).filter(Boolean);
+  const list = (kubeconfig?.trim() || env.KUBECONFIG || '')
+    .split(delimiter)
+    .map((file) => file.trim())
+    .filter(Boolean);
   return list.length ? list : [join(homedir(), '.kube', 'config')];
 }
 
@@ -44,15 +47,22 @@ function blank(file: string): boolean {
     .every((line) => /^\s*(#.*)?$/.test(line) || line.trim() === '---');
 }
 
-const KUBECONFIG_REMEDY = 'A kubeconfig needs a cluster (its server), a user (its credentials) and a context that joins them: get one from your cluster (kubectl config view --raw --minify where kubectl reaches it), or point mlops.kubeconfig or KUBECONFIG at another file.';
+const KUBECONFIG_REMEDY =
+  'A kubeconfig needs a cluster (its server), a user (its credentials) and a context that joins them: get one from your cluster (kubectl config view --raw --minify where kubectl reaches it), or point mlops.kubeconfig or KUBECONFIG at another file.';
 
 /** Loads and merges the kubeconfig files; a missing, unreadable or empty file is named, as is what it lacks. */
-export async function loadKubeConfig(kubeconfig?: string, timeoutMs = remoteTimeoutMs()): Promise<{ config: KubeConfig; files: string[] }> {
+export async function loadKubeConfig(
+  kubeconfig?: string,
+  timeoutMs = remoteTimeoutMs(),
+): Promise<{ config: KubeConfig; files: string[] }> {
   const k8s = await kubernetesClient();
   const files = kubeconfigFiles(kubeconfig);
   const present = files.filter((file) => existsSync(file));
   if (!present.length) {
-    throw new MlopsError(`No kubeconfig was found (looked for ${files.join(', ')}).`, 'Set mlops.kubeconfig or KUBECONFIG to the file your cluster gave you.');
+    throw new MlopsError(
+      `No kubeconfig was found (looked for ${files.join(', ')}).`,
+      'Set mlops.kubeconfig or KUBECONFIG to the file your cluster gave you.',
+    );
   }
   const merged = timedKubeConfig(k8s, timeoutMs);
   const loaded: string[] = [];
@@ -62,13 +72,29 @@ export async function loadKubeConfig(kubeconfig?: string, timeoutMs = remoteTime
       if (blank(file)) continue;
       config.loadFromFile(file);
     } catch (error) {
-      throw new MlopsError(`The kubeconfig ${file} cannot be read: ${firstLine(error)}`, 'Fix the file (kubectl config view shows what kubectl makes of it).', { cause: error });
+      throw new MlopsError(
+        `The kubeconfig ${file} cannot be read: ${firstLine(error)}`,
+        'Fix the file (kubectl config view shows what kubectl makes of it).',
+        { cause: error },
+      );
     }
-    if (!loaded.length) merged.loadFromOptions({ clusters: config.clusters, users: config.users, contexts: config.contexts, currentContext: config.currentContext });
+    if (!loaded.length)
+      merged.loadFromOptions({
+        clusters: config.clusters,
+        users: config.users,
+        contexts: config.contexts,
+        currentContext: config.currentContext,
+      });
     else mergeInto(merged, config);
     loaded.push(file);
   }
-  if (!loaded.length) throw new MlopsError(present.length === 1 ? `The kubeconfig ${present[0]} is empty: it defines no context, no cluster and no user.` : `The kubeconfig files ${present.join(', ')} are empty: they define no context, no cluster and no user.`, KUBECONFIG_REMEDY);
+  if (!loaded.length)
+    throw new MlopsError(
+      present.length === 1
+        ? `The kubeconfig ${present[0]} is empty: it defines no context, no cluster and no user.`
+        : `The kubeconfig files ${present.join(', ')} are empty: they define no context, no cluster and no user.`,
+      KUBECONFIG_REMEDY,
+    );
   return { config: merged, files: present };
 }
 
@@ -88,7 +114,8 @@ function lacking(config: KubeConfig): string {
 
 /** kubectl's merge: entries already defined by an earlier file win; the current context comes from the first file that sets one. */
 function mergeInto(target: KubeConfig, extra: KubeConfig): void {
-  const missing = <T extends { name: string }>(have: T[], more: T[]) => more.filter((item) => !have.some((existing) => existing.name === item.name));
+  const missing = <T extends { name: string }>(have: T[], more: T[]) =>
+    more.filter((item) => !have.some((existing) => existing.name === item.name));
   target.loadFromOptions({
     clusters: [...target.clusters, ...missing(target.clusters, extra.clusters)],
     users: [...target.users, ...missing(target.users, extra.users)],
@@ -98,7 +125,9 @@ function mergeInto(target: KubeConfig, extra: KubeConfig): void {
 }
 
 /** The contexts of the kubeconfig, with their cluster's server and namespace, for the pickers. */
-export async function listContexts(kubeconfig?: string): Promise<{ name: string; server: string; namespace: string; current: boolean }[]> {
+export async function listContexts(
+  kubeconfig?: string,
+): Promise<{ name: string; server: string; namespace: string; current: boolean }[]> {
   const { config } = await loadKubeConfig(kubeconfig);
   return config.contexts.map((context) => ({
     name: context.name,
@@ -116,13 +145,27 @@ export async function openCluster(choice: ClusterChoice = {}): Promise<Cluster> 
   const known = config.contexts.map((context) => context.name);
   const empty = known.length ? '' : lacking(config);
   if (!name && empty) throw new MlopsError(`The kubeconfig ${files.join(', ')} defines ${empty}.`, KUBECONFIG_REMEDY);
-  if (!name) throw new MlopsError(`The kubeconfig ${files.join(', ')} sets no current context.`, `Pick one of: ${known.join(', ')}.`);
+  if (!name)
+    throw new MlopsError(
+      `The kubeconfig ${files.join(', ')} sets no current context.`,
+      `Pick one of: ${known.join(', ')}.`,
+    );
   const context = config.contexts.find((candidate) => candidate.name === name);
-  if (!context) throw new MlopsError(`The kubeconfig ${files.join(', ')} has no context "${name}"${empty ? `: it defines ${empty}` : ''}.`, empty ? KUBECONFIG_REMEDY : `Its contexts are: ${known.join(', ')}.`);
+  if (!context)
+    throw new MlopsError(
+      `The kubeconfig ${files.join(', ')} has no context "${name}"${empty ? `: it defines ${empty}` : ''}.`,
+      empty ? KUBECONFIG_REMEDY : `Its contexts are: ${known.join(', ')}.`,
+    );
   const cluster = config.clusters.find((candidate) => candidate.name === context.cluster);
-  if (!cluster) throw new MlopsError(`The context "${name}" names the cluster "${context.cluster}", which ${files.join(', ')} does not define.`);
+  if (!cluster)
+    throw new MlopsError(
+      `The context "${name}" names the cluster "${context.cluster}", which ${files.join(', ')} does not define.`,
+    );
   const user = config.users.find((candidate) => candidate.name === context.user);
-  if (!user) throw new MlopsError(`The context "${name}" names the user "${context.user}", which ${files.join(', ')} does not define.`);
+  if (!user)
+    throw new MlopsError(
+      `The context "${name}" names the user "${context.user}", which ${files.join(', ')} does not define.`,
+    );
   // The client would otherwise fail each request with a bare ENOENT, as if the server were down.
   const referenced: [string, string | undefined][] = [
     [`certificate-authority of the cluster "${cluster.name}"`, cluster.caFile],
@@ -130,10 +173,22 @@ export async function openCluster(choice: ClusterChoice = {}): Promise<Cluster> 
     [`client-key of the user "${user.name}"`, user.keyFile],
   ];
   for (const [field, file] of referenced) {
-    if (file && !existsSync(file)) throw new MlopsError(`The ${field} in ${files.join(', ')} is ${file}, which does not exist.`, 'Correct the path in the kubeconfig, or get a fresh kubeconfig from your cluster.');
+    if (file && !existsSync(file))
+      throw new MlopsError(
+        `The ${field} in ${files.join(', ')} is ${file}, which does not exist.`,
+        'Correct the path in the kubeconfig, or get a fresh kubeconfig from your cluster.',
+      );
   }
   config.setCurrentContext(name);
-  return { config, files, context: name, namespace: choice.namespace?.trim() || context.namespace || 'default', server: cluster.server, user: context.user, timeoutMs };
+  return {
+    config,
+    files,
+    context: name,
+    namespace: choice.namespace?.trim() || context.namespace || 'default',
+    server: cluster.server,
+    user: context.user,
+    timeoutMs,
+  };
 }
 
 function firstLine(error: unknown): string {

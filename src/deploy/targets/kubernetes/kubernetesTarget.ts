@@ -5,19 +5,74 @@
 // explain why.
 import { hostname, userInfo } from 'node:os';
 import { PassThrough } from 'node:stream';
-import type { CoreV1Event, KubeConfig, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  KubeConfig,
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1ReplicaSet,
+  V1Service,
+} from '@kubernetes/client-node';
 import { describeError, MlopsError } from '../../../shared/errors';
 import { httpGet, type HttpAnswer, type HttpGetOptions } from '../../../shared/httpGet';
 import type { RegistryCredentials } from '../../registry/registryAuth';
-import { PRODUCTION_VARIANT, type DeploymentEvent, type DeployOptions, type DeployResult, type DeploySpec, type DeploymentStatus, type DeployTarget, type Endpoint, type Health, type ResourceUse, type Revision, type SplitStatus, type Task, type TrafficSplit } from '../deployTarget';
+import {
+  PRODUCTION_VARIANT,
+  type DeploymentEvent,
+  type DeployOptions,
+  type DeployResult,
+  type DeploySpec,
+  type DeploymentStatus,
+  type DeployTarget,
+  type Endpoint,
+  type Health,
+  type ResourceUse,
+  type Revision,
+  type SplitStatus,
+  type Task,
+  type TrafficSplit,
+} from '../deployTarget';
 import { checkedDataToken, newDataToken } from '../dataToken';
-import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload, type SplitRecord } from '../splitPlan';
+import {
+  candidates,
+  checkSplit,
+  parseSplitRecord,
+  splitBackends,
+  splitRecord,
+  variantWorkload,
+  type SplitRecord,
+} from '../splitPlan';
 import { kubernetesClient, kubernetesError, statusCode, type KubernetesClient } from './client';
 import { openCluster, type Cluster, type ClusterChoice } from './kubeconfig';
-import { ANNOTATION, autoscalerManifest, cleanForExport, DATA_TOKEN_KEY, dataTokenSecretManifest, dataTokenSecretName, deploymentManifest, FIELD_MANAGER, LABEL, pullSecretManifest, pullSecretName, selectorLabels, serviceManifest } from './manifests';
+import {
+  ANNOTATION,
+  autoscalerManifest,
+  cleanForExport,
+  DATA_TOKEN_KEY,
+  dataTokenSecretManifest,
+  dataTokenSecretName,
+  deploymentManifest,
+  FIELD_MANAGER,
+  LABEL,
+  pullSecretManifest,
+  pullSecretName,
+  selectorLabels,
+  serviceManifest,
+} from './manifests';
 import { planUndo, revisionOf, revisionsFromReplicaSets, templateHashOf, toIso } from './rolloutHistory';
 import { deadlineConditionTime, rolloutState, type RolloutState } from './rolloutStatus';
-import { GATEWAY_GROUP, HTTPROUTE_CRD, httpRouteManifest, productionDirectService, routerDeploymentManifest, routerWorkload, serviceAddress, splitServiceManifest, variantDeploymentManifest } from './splitManifests';
+import {
+  GATEWAY_GROUP,
+  HTTPROUTE_CRD,
+  httpRouteManifest,
+  productionDirectService,
+  routerDeploymentManifest,
+  routerWorkload,
+  serviceAddress,
+  splitServiceManifest,
+  variantDeploymentManifest,
+} from './splitManifests';
 
 export interface KubernetesTargetOptions extends ClusterChoice {
   /** The Docker Engine that holds locally built images (to read their labels and push them). */
@@ -45,8 +100,10 @@ export async function openKubernetesTarget(options: KubernetesTargetOptions = {}
 
 /** Names a Service accepts (DNS-1035 labels), which Deployments accept too. */
 export function checkDeploymentName(name: string): string | undefined {
-  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) return `'${name}' is not a valid Kubernetes name: use 1–63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.`;
-  if (name.includes('--')) return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
+  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+    return `'${name}' is not a valid Kubernetes name: use 1–63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.`;
+  if (name.includes('--'))
+    return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
   if (name.endsWith('-router')) return `'${name}' ends with -router, which names the router of a split.`;
   return undefined;
 }
@@ -108,27 +165,43 @@ export class KubernetesTarget implements DeployTarget {
     const invalid = checkDeploymentName(spec.name);
     if (invalid) throw new MlopsError(invalid);
     if (spec.publishedPort !== undefined && (spec.publishedPort < 30000 || spec.publishedPort > 32767)) {
-      throw new MlopsError(`Port ${spec.publishedPort} cannot be a NodePort: Kubernetes publishes ports 30000–32767.`, 'Pick a port in that range, or none for a ClusterIP Service.');
+      throw new MlopsError(
+        `Port ${spec.publishedPort} cannot be a NodePort: Kubernetes publishes ports 30000–32767.`,
+        'Pick a port in that range, or none for a ClusterIP Service.',
+      );
     }
     const facts = await this.imageFacts(spec.image, options);
     const imageRef = await this.publishImage(spec, options);
     const pullSecret = await this.ensurePullSecret(spec.registry);
     await this.ensureDataToken(spec.name);
     const before = await this.readDeployment(spec.name);
-    const manifests = this.manifests(spec, { imageRef, modelImage: facts.modelImage, labels: facts.labels, pullSecret });
+    const manifests = this.manifests(spec, {
+      imageRef,
+      modelImage: facts.modelImage,
+      labels: facts.labels,
+      pullSecret,
+    });
     options.onProgress?.({ message: `Applying ${spec.name} to ${this.location} (${spec.image})` });
     const applied = (await this.apply(manifests.deployment)) as V1Deployment;
     await this.apply(manifests.service);
     if (manifests.autoscaler) await this.apply(manifests.autoscaler);
     else if (before?.metadata?.annotations?.[ANNOTATION.autoscaled]) {
-      await this.deleteIfPresent('delete the autoscaler', () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: spec.name, namespace: this.namespace }));
+      await this.deleteIfPresent('delete the autoscaler', () =>
+        this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: spec.name, namespace: this.namespace }),
+      );
     }
     const outcome = await this.waitForRollout(applied, spec.name, options);
     if (outcome.kind !== 'deadlineExceeded') return this.result(spec.name, false, null);
-    const why = await this.explainFailure(spec.name, `no progress within its progress deadline of ${applied.spec?.progressDeadlineSeconds ?? 600} s: ${outcome.message}`);
+    const why = await this.explainFailure(
+      spec.name,
+      `no progress within its progress deadline of ${applied.spec?.progressDeadlineSeconds ?? 600} s: ${outcome.message}`,
+    );
     const failed = revisionOf(await this.requireDeployment(spec.name));
     if (!before || revisionOf(before) === 0) {
-      throw new MlopsError(`${spec.name} did not become ready on ${this.location}: ${why}`, 'Nothing served before, so there is nothing to roll back to: fix the image and deploy again.');
+      throw new MlopsError(
+        `${spec.name} did not become ready on ${this.location}: ${why}`,
+        'Nothing served before, so there is nothing to roll back to: fix the image and deploy again.',
+      );
     }
     options.onProgress?.({ message: `Revision ${failed} passed its progress deadline: rolling back` });
     await this.undo(spec.name, undefined, options);
@@ -146,25 +219,44 @@ export class KubernetesTarget implements DeployTarget {
     if (!hash) throw new MlopsError(`${name} has no revision ${revision}.`);
     const body = { metadata: { annotations: { [ANNOTATION.stableTemplate]: hash } } };
     await this.call(`annotate deployment ${name}`, () =>
-      this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch)),
+      this.apps.patchNamespacedDeployment(
+        { name, namespace: this.namespace, body },
+        this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch),
+      ),
     );
   }
 
   async scale(name: string, replicas: number, options: DeployOptions = {}): Promise<DeploymentStatus> {
-    if (!Number.isInteger(replicas) || replicas < 0) throw new MlopsError(`Replicas must be a whole number, not ${replicas}.`);
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw new MlopsError(`Replicas must be a whole number, not ${replicas}.`);
     await this.requireDeployment(name);
     await this.call(`scale deployment ${name}`, () =>
-      this.apps.patchNamespacedDeploymentScale({ name, namespace: this.namespace, body: { spec: { replicas } } }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch)),
+      this.apps.patchNamespacedDeploymentScale(
+        { name, namespace: this.namespace, body: { spec: { replicas } } },
+        this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch),
+      ),
     );
     await this.waitForRollout(await this.requireDeployment(name), name, options);
     return this.status(name);
   }
 
   async list(): Promise<DeploymentStatus[]> {
-    const deployments = await this.call(`list deployments in ${this.namespace}`, () => this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: DEPLOYMENTS }));
-    const services = await this.call(`list services in ${this.namespace}`, () => this.core.listNamespacedService({ namespace: this.namespace, labelSelector: DEPLOYMENTS }));
-    const nodeAddress = services.items.some((service) => service.spec?.type === 'NodePort') ? await this.nodeAddress() : '';
-    return deployments.items.map((deployment) => statusOf(deployment, services.items.find((s) => s.metadata?.name === deployment.metadata?.name), nodeAddress));
+    const deployments = await this.call(`list deployments in ${this.namespace}`, () =>
+      this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: DEPLOYMENTS }),
+    );
+    const services = await this.call(`list services in ${this.namespace}`, () =>
+      this.core.listNamespacedService({ namespace: this.namespace, labelSelector: DEPLOYMENTS }),
+    );
+    const nodeAddress = services.items.some((service) => service.spec?.type === 'NodePort')
+      ? await this.nodeAddress()
+      : '';
+    return deployments.items.map((deployment) =>
+      statusOf(
+        deployment,
+        services.items.find((s) => s.metadata?.name === deployment.metadata?.name),
+        nodeAddress,
+      ),
+    );
   }
 
   async status(name: string): Promise<DeploymentStatus> {
@@ -189,10 +281,21 @@ export class KubernetesTarget implements DeployTarget {
    * monitoring reads a model server's /metrics and /requests from outside the cluster. The API
    * server takes the Authorization header for itself, so the data token goes as X-Mlops-Token.
    */
-  async podProxies(name: string): Promise<{ pod: string; get(path: string, options?: Pick<HttpGetOptions, 'signal' | 'headers'>): Promise<HttpAnswer> }[]> {
+  async podProxies(
+    name: string,
+  ): Promise<
+    { pod: string; get(path: string, options?: Pick<HttpGetOptions, 'signal' | 'headers'>): Promise<HttpAnswer> }[]
+  > {
     // The model servers of a split's variants too (not its router, which keeps no request log).
-    const variants = await this.call(`list pods of the variants of ${name}`, () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}` }));
-    const pods = [...(await this.pods(name)), ...variants.items].filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && !pod.metadata?.deletionTimestamp);
+    const variants = await this.call(`list pods of the variants of ${name}`, () =>
+      this.core.listNamespacedPod({
+        namespace: this.namespace,
+        labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}`,
+      }),
+    );
+    const pods = [...(await this.pods(name)), ...variants.items].filter(
+      (pod) => pod.status?.phase === 'Running' && pod.status.podIP && !pod.metadata?.deletionTimestamp,
+    );
     const server = this.cluster.config.getCurrentCluster()?.server ?? '';
     return pods.map((pod) => {
       const podName = pod.metadata?.name ?? '';
@@ -205,7 +308,10 @@ export class KubernetesTarget implements DeployTarget {
           await this.cluster.config.applyToHTTPSOptions(requestOptions);
           this.apiCalls++;
           try {
-            return await httpGet(`${base}${path}`, { ...options, requestOptions: requestOptions as Record<string, unknown> });
+            return await httpGet(`${base}${path}`, {
+              ...options,
+              requestOptions: requestOptions as Record<string, unknown>,
+            });
           } catch (error) {
             throw kubernetesError(error, `reach pod ${podName} through the API server`, this.cluster);
           }
@@ -218,18 +324,36 @@ export class KubernetesTarget implements DeployTarget {
   async resources(name: string): Promise<ResourceUse[]> {
     const metrics = this.cluster.config.makeApiClient(this.k8s.CustomObjectsApi);
     const list = (await this.unlessMissing('read pod metrics (metrics.k8s.io)', () =>
-      metrics.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: this.namespace, plural: 'pods', labelSelector: `${LABEL.deployment}=${name}` }),
-    )) as { items?: { metadata?: { name?: string }; containers?: { usage?: { cpu?: string; memory?: string } }[] }[] } | undefined;
-    if (!list) throw new MlopsError(`${this.cluster.context} has no metrics API (metrics.k8s.io), so pods' CPU and memory are unknown.`, 'Install metrics-server in the cluster to see them.');
+      metrics.listNamespacedCustomObject({
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        namespace: this.namespace,
+        plural: 'pods',
+        labelSelector: `${LABEL.deployment}=${name}`,
+      }),
+    )) as
+      | { items?: { metadata?: { name?: string }; containers?: { usage?: { cpu?: string; memory?: string } }[] }[] }
+      | undefined;
+    if (!list)
+      throw new MlopsError(
+        `${this.cluster.context} has no metrics API (metrics.k8s.io), so pods' CPU and memory are unknown.`,
+        'Install metrics-server in the cluster to see them.',
+      );
     return (list.items ?? []).map((pod) => {
       const usage = pod.containers?.[0]?.usage ?? {};
-      return { instance: pod.metadata?.name ?? '', cpuPercent: usage.cpu ? cpuCores(usage.cpu) * 100 : null, memoryMb: usage.memory ? bytesOf(usage.memory) / 1024 / 1024 : null };
+      return {
+        instance: pod.metadata?.name ?? '',
+        cpuPercent: usage.cpu ? cpuCores(usage.cpu) * 100 : null,
+        memoryMb: usage.memory ? bytesOf(usage.memory) / 1024 / 1024 : null,
+      };
     });
   }
 
   /** The events of the deployment, its ReplicaSets and its pods, newest last. */
   async events(name: string): Promise<DeploymentEvent[]> {
-    const list = await this.call(`list events in ${this.namespace}`, () => this.core.listNamespacedEvent({ namespace: this.namespace }));
+    const list = await this.call(`list events in ${this.namespace}`, () =>
+      this.core.listNamespacedEvent({ namespace: this.namespace }),
+    );
     const ours = (event: CoreV1Event) => {
       const object = event.involvedObject?.name ?? '';
       return object === name || object.startsWith(`${name}-`);
@@ -237,7 +361,9 @@ export class KubernetesTarget implements DeployTarget {
     return list.items
       .filter(ours)
       .map((event) => ({
-        time: toIso(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp),
+        time: toIso(
+          event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp,
+        ),
         type: event.type ?? 'Normal',
         reason: event.reason ?? '',
         object: `${event.involvedObject?.kind ?? ''}/${event.involvedObject?.name ?? ''}`,
@@ -247,7 +373,10 @@ export class KubernetesTarget implements DeployTarget {
       .sort((a, b) => a.time.localeCompare(b.time));
   }
 
-  async logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void> {
+  async logs(
+    name: string,
+    options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void },
+  ): Promise<void> {
     const pods = (await this.pods(name)).filter((pod) => !pod.metadata?.deletionTimestamp);
     if (!pods.length) return void options.onLine(`— ${name} has no pods —`);
     const log = new this.k8s.Log(this.cluster.config);
@@ -269,13 +398,19 @@ export class KubernetesTarget implements DeployTarget {
         });
         try {
           this.apiCalls++;
-          const request = await log.log(this.namespace, podName, 'model', out, { follow: options.follow ?? false, tailLines: options.tail ?? 200, timestamps: true });
+          const request = await log.log(this.namespace, podName, 'model', out, {
+            follow: options.follow ?? false,
+            tailLines: options.tail ?? 200,
+            timestamps: true,
+          });
           options.signal?.addEventListener('abort', () => request.abort(), { once: true });
           await ended;
           if (rest) options.onLine(prefix + rest);
         } catch (error) {
           const problem = kubernetesError(error, `read the logs of pod ${podName}`, this.cluster);
-          options.onLine(`${prefix}— no logs from ${podName}: ${problem.message} (a node whose runtime keeps no logs, as kwok's, gives none) —`);
+          options.onLine(
+            `${prefix}— no logs from ${podName}: ${problem.message} (a node whose runtime keeps no logs, as kwok's, gives none) —`,
+          );
         }
       }),
     );
@@ -285,10 +420,18 @@ export class KubernetesTarget implements DeployTarget {
     await this.removeSplitObjects(name);
     const secret = dataTokenSecretName(name);
     const removed = await Promise.all([
-      this.deleteIfPresent(`delete secret ${secret}`, () => this.core.deleteNamespacedSecret({ name: secret, namespace: this.namespace })),
-      this.deleteIfPresent(`delete deployment ${name}`, () => this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' })),
-      this.deleteIfPresent(`delete service ${name}`, () => this.core.deleteNamespacedService({ name, namespace: this.namespace })),
-      this.deleteIfPresent(`delete autoscaler ${name}`, () => this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace })),
+      this.deleteIfPresent(`delete secret ${secret}`, () =>
+        this.core.deleteNamespacedSecret({ name: secret, namespace: this.namespace }),
+      ),
+      this.deleteIfPresent(`delete deployment ${name}`, () =>
+        this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' }),
+      ),
+      this.deleteIfPresent(`delete service ${name}`, () =>
+        this.core.deleteNamespacedService({ name, namespace: this.namespace }),
+      ),
+      this.deleteIfPresent(`delete autoscaler ${name}`, () =>
+        this.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace }),
+      ),
     ]);
     if (!removed.some(Boolean)) throw new MlopsError(`No deployment named ${name} in ${this.location}.`);
   }
@@ -308,7 +451,8 @@ export class KubernetesTarget implements DeployTarget {
     for (const variant of candidates(split)) {
       const current = existing.get(variant.name);
       const image = variant.image ?? (current ? deploymentImage(current) : undefined);
-      if (!image) throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
+      if (!image)
+        throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
       images.set(variant.name, image);
     }
     const gatewayApi = await this.gatewayApi();
@@ -319,43 +463,88 @@ export class KubernetesTarget implements DeployTarget {
       for (const variant of candidates(split)) {
         const workload = variantWorkload(name, variant.name);
         const replicas = variant.replicas ?? 1;
-        options.onProgress?.({ message: `Applying variant ${variant.name} of ${name} (${images.get(variant.name)}, ${replicas} replica${replicas === 1 ? '' : 's'})` });
-        const applied = (await this.apply(variantDeploymentManifest(production, { deployment: name, variant: variant.name, image: images.get(variant.name)!, replicas, shadow: Boolean(variant.shadow), namespace: this.namespace }))) as V1Deployment;
+        options.onProgress?.({
+          message: `Applying variant ${variant.name} of ${name} (${images.get(variant.name)}, ${replicas} replica${replicas === 1 ? '' : 's'})`,
+        });
+        const applied = (await this.apply(
+          variantDeploymentManifest(production, {
+            deployment: name,
+            variant: variant.name,
+            image: images.get(variant.name)!,
+            replicas,
+            shadow: Boolean(variant.shadow),
+            namespace: this.namespace,
+          }),
+        )) as V1Deployment;
         if (!existing.has(variant.name)) started.push(workload);
-        await this.apply(splitServiceManifest({ deployment: name, workload, variant: variant.name, namespace: this.namespace }));
+        await this.apply(
+          splitServiceManifest({ deployment: name, workload, variant: variant.name, namespace: this.namespace }),
+        );
         const outcome = await this.waitForRollout(applied, workload, options);
-        if (outcome.kind === 'deadlineExceeded') throw new MlopsError(`${workload} did not become ready: ${await this.explainFailure(workload, outcome.message)}`);
+        if (outcome.kind === 'deadlineExceeded')
+          throw new MlopsError(
+            `${workload} did not become ready: ${await this.explainFailure(workload, outcome.message)}`,
+          );
       }
     } catch (error) {
       await this.removeWorkloads(started);
-      throw new MlopsError(`The split of ${name} did not start, and production serves all its traffic as before: ${describeError(error)}`, 'Look at the variant\'s events and logs, fix its image and split again.', { cause: error });
+      throw new MlopsError(
+        `The split of ${name} did not start, and production serves all its traffic as before: ${describeError(error)}`,
+        "Look at the variant's events and logs, fix its image and split again.",
+        { cause: error },
+      );
     }
 
     const record = splitRecord(split, images, previous?.record.startedAt ?? new Date().toISOString());
     if (gatewayApi.served) {
       options.onProgress?.({ message: `Applying HTTPRoute ${name} (parent Gateway ${this.gateway})` });
-      await this.apply(httpRouteManifest({ deployment: name, namespace: this.namespace, gateway: this.gateway, record, sessionPersistence: gatewayApi.sessionPersistence }));
+      await this.apply(
+        httpRouteManifest({
+          deployment: name,
+          namespace: this.namespace,
+          gateway: this.gateway,
+          record,
+          sessionPersistence: gatewayApi.sessionPersistence,
+        }),
+      );
       await this.removeWorkloads([routerWorkload(name)]);
     } else {
       const router = routerWorkload(name);
       // The last variant listed is the newest version, so its image has the current router code.
       const image = images.get(candidates(split).at(-1)!.name)!;
       const direct = productionDirectService(name);
-      const backends = splitBackends(name, record, (workload) => serviceAddress(workload === name ? direct : workload, this.namespace));
+      const backends = splitBackends(name, record, (workload) =>
+        serviceAddress(workload === name ? direct : workload, this.namespace),
+      );
       options.onProgress?.({ message: `No Gateway API in ${this.location}: applying the router ${router} (${image})` });
-      await this.apply(splitServiceManifest({ deployment: name, workload: direct, variant: PRODUCTION_VARIANT, selects: name, namespace: this.namespace }));
+      await this.apply(
+        splitServiceManifest({
+          deployment: name,
+          workload: direct,
+          variant: PRODUCTION_VARIANT,
+          selects: name,
+          namespace: this.namespace,
+        }),
+      );
       await this.apply(splitServiceManifest({ deployment: name, workload: router, namespace: this.namespace }));
-      const applied = (await this.apply(routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }))) as V1Deployment;
+      const applied = (await this.apply(
+        routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }),
+      )) as V1Deployment;
       const outcome = await this.waitForRollout(applied, router, options);
       if (outcome.kind === 'deadlineExceeded') {
         await this.removeWorkloads([...started, ...(previous ? [] : [router, direct])]);
-        throw new MlopsError(`The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`, 'Production serves through its own Service as before.');
+        throw new MlopsError(
+          `The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`,
+          'Production serves through its own Service as before.',
+        );
       }
       options.onProgress?.({ message: `Sending the traffic of Service ${name} through ${router}` });
       await this.selectPods(name, router);
     }
     const kept = new Set(candidates(split).map((variant) => variant.name));
-    await this.removeWorkloads([...existing.keys()].filter((variant) => !kept.has(variant)).map((variant) => variantWorkload(name, variant)));
+    await this.removeWorkloads(
+      [...existing.keys()].filter((variant) => !kept.has(variant)).map((variant) => variantWorkload(name, variant)),
+    );
     return (await this.splitStatus(name))!;
   }
 
@@ -378,7 +567,13 @@ export class KubernetesTarget implements DeployTarget {
         };
       }),
     );
-    return { deployment: name, variants, stickyKey: found.record.stickyKey, via: found.via, startedAt: found.record.startedAt };
+    return {
+      deployment: name,
+      variants,
+      stickyKey: found.record.stickyKey,
+      via: found.via,
+      startedAt: found.record.startedAt,
+    };
   }
 
   /** Removes the HTTPRoute or router first, so production's Service takes all traffic, then the variants. */
@@ -391,11 +586,24 @@ export class KubernetesTarget implements DeployTarget {
   /** From the deployment's Secret (reading it takes the right to get Secrets in the namespace). */
   async dataToken(name: string): Promise<string> {
     const secretName = dataTokenSecretName(name);
-    const secret = await this.unlessMissing(`read secret ${secretName}`, () => this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }));
-    if (!secret) throw new MlopsError(`${name} in ${this.location} has no data token: there is no Secret ${secretName}.`, 'Deploy it again: deploys make one.');
+    const secret = await this.unlessMissing(`read secret ${secretName}`, () =>
+      this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }),
+    );
+    if (!secret)
+      throw new MlopsError(
+        `${name} in ${this.location} has no data token: there is no Secret ${secretName}.`,
+        'Deploy it again: deploys make one.',
+      );
     const data = secret.data?.[DATA_TOKEN_KEY];
-    if (!data) throw new MlopsError(`Secret ${secretName} in ${this.location} has no key ${DATA_TOKEN_KEY}.`, `Put the token under ${DATA_TOKEN_KEY}, or delete the Secret and deploy again to make a new one.`);
-    return checkedDataToken(Buffer.from(data, 'base64').toString('utf8'), `Secret ${secretName} (key ${DATA_TOKEN_KEY})`);
+    if (!data)
+      throw new MlopsError(
+        `Secret ${secretName} in ${this.location} has no key ${DATA_TOKEN_KEY}.`,
+        `Put the token under ${DATA_TOKEN_KEY}, or delete the Secret and deploy again to make a new one.`,
+      );
+    return checkedDataToken(
+      Buffer.from(data, 'base64').toString('utf8'),
+      `Secret ${secretName} (key ${DATA_TOKEN_KEY})`,
+    );
   }
 
   async endpoints(name: string): Promise<Endpoint[]> {
@@ -407,11 +615,19 @@ export class KubernetesTarget implements DeployTarget {
   async exportManifests(name: string): Promise<KubernetesObject[]> {
     const deployment = await this.requireDeployment(name);
     const service = await this.readService(name);
-    const autoscaler = await this.autoscaling.readNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace }).catch(() => undefined);
+    const autoscaler = await this.autoscaling
+      .readNamespacedHorizontalPodAutoscaler({ name, namespace: this.namespace })
+      .catch(() => undefined);
     this.apiCalls += 1;
     return [deployment, service, autoscaler]
       .filter((object): object is NonNullable<typeof object> => Boolean(object))
-      .map((object, index) => cleanForExport({ ...object, apiVersion: ['apps/v1', 'v1', 'autoscaling/v2'][index], kind: ['Deployment', 'Service', 'HorizontalPodAutoscaler'][index] } as KubernetesObject & { status?: unknown }));
+      .map((object, index) =>
+        cleanForExport({
+          ...object,
+          apiVersion: ['apps/v1', 'v1', 'autoscaling/v2'][index],
+          kind: ['Deployment', 'Service', 'HorizontalPodAutoscaler'][index],
+        } as KubernetesObject & { status?: unknown }),
+      );
   }
 
   /**
@@ -423,13 +639,28 @@ export class KubernetesTarget implements DeployTarget {
     for (const object of objects) {
       const kind = object.kind ?? '';
       const name = object.metadata?.name ?? '';
-      if (!kind || !object.apiVersion || !name) throw new MlopsError(`A document in the YAML has no ${!object.apiVersion ? 'apiVersion' : !kind ? 'kind' : 'metadata.name'}.`, 'Every object needs apiVersion, kind and metadata.name.');
-      const namespaced = { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? this.namespace } };
+      if (!kind || !object.apiVersion || !name)
+        throw new MlopsError(
+          `A document in the YAML has no ${!object.apiVersion ? 'apiVersion' : !kind ? 'kind' : 'metadata.name'}.`,
+          'Every object needs apiVersion, kind and metadata.name.',
+        );
+      const namespaced = {
+        ...object,
+        metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? this.namespace },
+      };
       const namespace = namespaced.metadata.namespace;
-      const live = await this.unlessMissing(`read ${kind} ${name}`, () => this.objects.read({ apiVersion: object.apiVersion!, kind, metadata: { name, namespace } }));
+      const live = await this.unlessMissing(`read ${kind} ${name}`, () =>
+        this.objects.read({ apiVersion: object.apiVersion!, kind, metadata: { name, namespace } }),
+      );
       const before = live ? cleanForExport(live as KubernetesObject & { status?: unknown }) : null;
       const after = await this.apply(namespaced, dryRun);
-      results.push({ kind, name, namespace, before, after: cleanForExport(after as KubernetesObject & { status?: unknown }) });
+      results.push({
+        kind,
+        name,
+        namespace,
+        before,
+        after: cleanForExport(after as KubernetesObject & { status?: unknown }),
+      });
     }
     return results;
   }
@@ -442,14 +673,27 @@ export class KubernetesTarget implements DeployTarget {
       clearTimeout(timer);
       timer = setTimeout(onChange, 300);
     };
-    const paths = [`/apis/apps/v1/namespaces/${this.namespace}/deployments`, `/apis/apps/v1/namespaces/${this.namespace}/replicasets`, `/api/v1/namespaces/${this.namespace}/pods`];
+    const paths = [
+      `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
+      `/apis/apps/v1/namespaces/${this.namespace}/replicasets`,
+      `/api/v1/namespaces/${this.namespace}/pods`,
+    ];
     const follow = async (path: string, attempt: number): Promise<void> => {
       if (signal.aborted) return;
       this.apiCalls++;
-      const request = await watcher.watch(path, { labelSelector: MANAGED, allowWatchBookmarks: true }, (phase) => phase !== 'BOOKMARK' && changed(), () => {
-        // A watch ends when the server closes it (every few minutes) or the cluster goes away.
-        if (!signal.aborted) setTimeout(() => void follow(path, attempt + 1).catch(() => undefined), Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)));
-      });
+      const request = await watcher.watch(
+        path,
+        { labelSelector: MANAGED, allowWatchBookmarks: true },
+        (phase) => phase !== 'BOOKMARK' && changed(),
+        () => {
+          // A watch ends when the server closes it (every few minutes) or the cluster goes away.
+          if (!signal.aborted)
+            setTimeout(
+              () => void follow(path, attempt + 1).catch(() => undefined),
+              Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)),
+            );
+        },
+      );
       signal.addEventListener('abort', () => request.abort(), { once: true });
     };
     try {
@@ -463,7 +707,10 @@ export class KubernetesTarget implements DeployTarget {
 
   // --- the parts ---------------------------------------------------------------------------
 
-  private manifests(spec: DeploySpec, input: { imageRef: string; modelImage: boolean; labels: Record<string, string>; pullSecret: string | null }) {
+  private manifests(
+    spec: DeploySpec,
+    input: { imageRef: string; modelImage: boolean; labels: Record<string, string>; pullSecret: string | null },
+  ) {
     const deployment = deploymentManifest({
       spec,
       namespace: this.namespace,
@@ -475,12 +722,25 @@ export class KubernetesTarget implements DeployTarget {
       deployedAt: new Date().toISOString(),
       pullSecret: input.pullSecret,
     });
-    return { deployment, service: serviceManifest(spec, this.namespace), autoscaler: autoscalerManifest(spec, this.namespace) };
+    return {
+      deployment,
+      service: serviceManifest(spec, this.namespace),
+      autoscaler: autoscalerManifest(spec, this.namespace),
+    };
   }
 
   private async apply(object: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
     const what = `${dryRun ? 'dry-run apply' : 'apply'} ${object.kind} ${object.metadata?.name}`;
-    return this.call(what, () => this.objects.patch(object, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER, true, this.k8s.PatchStrategy.ServerSideApply));
+    return this.call(what, () =>
+      this.objects.patch(
+        object,
+        undefined,
+        dryRun ? 'All' : undefined,
+        FIELD_MANAGER,
+        true,
+        this.k8s.PatchStrategy.ServerSideApply,
+      ),
+    );
   }
 
   /** Applies `kubectl rollout undo` to `name` and waits for the rollout. */
@@ -488,12 +748,20 @@ export class KubernetesTarget implements DeployTarget {
     const deployment = await this.requireDeployment(name);
     const plan = planUndo(deployment, await this.replicaSets(name), toRevision);
     if (plan.kind !== 'patch') throw new MlopsError(plan.message);
-    options.onProgress?.({ message: `Rolling ${name} back from revision ${plan.from} to the template of revision ${plan.to}` });
+    options.onProgress?.({
+      message: `Rolling ${name} back from revision ${plan.from} to the template of revision ${plan.to}`,
+    });
     const patched = await this.call(`roll back deployment ${name}`, () =>
-      this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body: plan.patch }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.JsonPatch)),
+      this.apps.patchNamespacedDeployment(
+        { name, namespace: this.namespace, body: plan.patch },
+        this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.JsonPatch),
+      ),
     );
     const outcome = await this.waitForRollout(patched, name, options);
-    if (outcome.kind === 'deadlineExceeded') throw new MlopsError(`The rollback of ${name} to revision ${plan.to} did not become ready: ${await this.explainFailure(name, outcome.message)}`);
+    if (outcome.kind === 'deadlineExceeded')
+      throw new MlopsError(
+        `The rollback of ${name} to revision ${plan.to} did not become ready: ${await this.explainFailure(name, outcome.message)}`,
+      );
   }
 
   /**
@@ -528,29 +796,45 @@ export class KubernetesTarget implements DeployTarget {
           watcher
             .watch(
               `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
-              { fieldSelector: `metadata.name=${name}`, ...(resourceVersion ? { resourceVersion } : {}), allowWatchBookmarks: true },
+              {
+                fieldSelector: `metadata.name=${name}`,
+                ...(resourceVersion ? { resourceVersion } : {}),
+                allowWatchBookmarks: true,
+              },
               (phase, object: V1Deployment) => {
                 if (object?.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
                 if (phase === 'BOOKMARK') return;
                 if (phase === 'DELETED') return settle(new MlopsError(`${name} was deleted during its rollout.`));
                 const next = rolloutState(object, stale);
-                if (next.kind === 'progressing') options.onProgress?.({ message: next.message, fraction: next.fraction });
+                if (next.kind === 'progressing')
+                  options.onProgress?.({ message: next.message, fraction: next.fraction });
                 else settle(next);
               },
               // The server ends watches now and then: the loop starts another from the last version seen.
-              (error: unknown) => (statusCode(error) === 410 ? ((resourceVersion = undefined), settle(state)) : error ? settle(kubernetesError(error, `watch deployment ${name}`, this.cluster)) : settle(state)),
+              (error: unknown) =>
+                statusCode(error) === 410
+                  ? ((resourceVersion = undefined), settle(state))
+                  : error
+                    ? settle(kubernetesError(error, `watch deployment ${name}`, this.cluster))
+                    : settle(state),
             )
-            .then((request) => {
-              if (stop.signal.aborted) request.abort();
-              else stop.signal.addEventListener('abort', () => (request.abort(), settle(state)), { once: true });
-            }, (error: unknown) => settle(kubernetesError(error, `watch deployment ${name}`, this.cluster)));
+            .then(
+              (request) => {
+                if (stop.signal.aborted) request.abort();
+                else stop.signal.addEventListener('abort', () => (request.abort(), settle(state)), { once: true });
+              },
+              (error: unknown) => settle(kubernetesError(error, `watch deployment ${name}`, this.cluster)),
+            );
         });
         if (state.kind !== 'progressing') return state;
         if (!resourceVersion) state = rolloutState(await this.requireDeployment(name), stale);
         if (state.kind !== 'progressing') return state;
       }
       if (options.signal?.aborted) throw new MlopsError(`Stopped waiting for ${name}'s rollout: ${state.message}.`);
-      throw new MlopsError(`${name}'s rollout did not finish within ${Math.round(timeoutMs / 1000)} s: ${state.message}.`, 'It may still finish: watch it in the Deployments view.');
+      throw new MlopsError(
+        `${name}'s rollout did not finish within ${Math.round(timeoutMs / 1000)} s: ${state.message}.`,
+        'It may still finish: watch it in the Deployments view.',
+      );
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
@@ -561,43 +845,61 @@ export class KubernetesTarget implements DeployTarget {
   /** The deadline message, what the new pods wait for, and the latest warning events. */
   private async explainFailure(name: string, deadlineMessage: string): Promise<string> {
     const [events, tasks] = await Promise.all([this.events(name).catch(() => []), this.tasks(name).catch(() => [])]);
-    const warnings = events.filter((event) => event.type === 'Warning').slice(-3).map((event) => `${event.object}: ${event.reason}: ${event.message}`);
+    const warnings = events
+      .filter((event) => event.type === 'Warning')
+      .slice(-3)
+      .map((event) => `${event.object}: ${event.reason}: ${event.message}`);
     const waiting = [...new Set(tasks.filter((task) => task.error).map((task) => task.error!))].slice(0, 2);
     return [deadlineMessage, ...waiting, ...warnings].join('; ');
   }
 
   /** The status, and the revision deployed: the current one, or `failedRevision` after an automatic rollback. */
-  private async result(name: string, rolledBack: boolean, message: string | null, failedRevision?: number): Promise<DeployResult> {
+  private async result(
+    name: string,
+    rolledBack: boolean,
+    message: string | null,
+    failedRevision?: number,
+  ): Promise<DeployResult> {
     // One read of each object, not one per question: deploys stay at a handful of requests.
     const deployment = await this.requireDeployment(name);
     const [service, replicaSets] = await Promise.all([this.readService(name), this.replicaSets(name)]);
     const status = statusOf(deployment, service, service?.spec?.type === 'NodePort' ? await this.nodeAddress() : '');
     const history = revisionsFromReplicaSets(deployment, replicaSets);
-    const revision = history.find((r) => (failedRevision === undefined ? r.current : r.revision === failedRevision)) ?? history.at(-1);
+    const revision =
+      history.find((r) => (failedRevision === undefined ? r.current : r.revision === failedRevision)) ?? history.at(-1);
     if (!revision) throw new MlopsError(`${name} has no revision on ${this.location} yet.`);
     return { status: { ...status, message: message ?? status.message }, revision, rolledBack };
   }
 
-  private async imageFacts(image: string, options: DeployOptions): Promise<{ labels: Record<string, string>; modelImage: boolean }> {
+  private async imageFacts(
+    image: string,
+    options: DeployOptions,
+  ): Promise<{ labels: Record<string, string>; modelImage: boolean }> {
     try {
       const { connectDocker } = await import('../../docker/dockerClient');
       const docker = await connectDocker(this.options.dockerHost);
       const labels = (await docker.getImage(image).inspect()).Config.Labels ?? {};
       return { labels, modelImage: Boolean(labels['mlops.context.hash']) };
     } catch {
-      options.onProgress?.({ message: `${image} is not in a local Docker Engine: taking it for a model server from Containerise (probes on /health and /ping)` });
+      options.onProgress?.({
+        message: `${image} is not in a local Docker Engine: taking it for a model server from Containerise (probes on /health and /ping)`,
+      });
       return { labels: {}, modelImage: true };
     }
   }
 
   private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
     if (!spec.registry) return spec.image;
-    const [{ connectDocker }, { pushImage }] = await Promise.all([import('../../docker/dockerClient'), import('../../registry/pushImage')]);
+    const [{ connectDocker }, { pushImage }] = await Promise.all([
+      import('../../docker/dockerClient'),
+      import('../../registry/pushImage'),
+    ]);
     const credentials = await this.options.credentials?.(spec.registry);
     const pushed = await pushImage(await connectDocker(this.options.dockerHost), spec.image, spec.registry, {
       ...(credentials ? { credentials } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (message, fraction) => options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
+      onProgress: (message, fraction) =>
+        options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
     });
     return pushed.digest;
   }
@@ -605,14 +907,23 @@ export class KubernetesTarget implements DeployTarget {
   /** The deployment's data token Secret, made the first time; one already there (the user's own) is kept. */
   private async ensureDataToken(name: string): Promise<void> {
     const secretName = dataTokenSecretName(name);
-    const existing = await this.unlessMissing(`read secret ${secretName}`, () => this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }));
+    const existing = await this.unlessMissing(`read secret ${secretName}`, () =>
+      this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }),
+    );
     if (existing) {
-      if (!existing.data?.[DATA_TOKEN_KEY]) throw new MlopsError(`Secret ${secretName} in ${this.location} has no key ${DATA_TOKEN_KEY}, so the pods of ${name} could not start.`, `Put the token under ${DATA_TOKEN_KEY}, or delete the Secret to have a new one made.`);
+      if (!existing.data?.[DATA_TOKEN_KEY])
+        throw new MlopsError(
+          `Secret ${secretName} in ${this.location} has no key ${DATA_TOKEN_KEY}, so the pods of ${name} could not start.`,
+          `Put the token under ${DATA_TOKEN_KEY}, or delete the Secret to have a new one made.`,
+        );
       return;
     }
     this.apiCalls++;
     try {
-      await this.core.createNamespacedSecret({ namespace: this.namespace, body: dataTokenSecretManifest(name, this.namespace, newDataToken()) });
+      await this.core.createNamespacedSecret({
+        namespace: this.namespace,
+        body: dataTokenSecretManifest(name, this.namespace, newDataToken()),
+      });
     } catch (error) {
       if (statusCode(error) !== 409) throw kubernetesError(error, `create secret ${secretName}`, this.cluster); // 409: made meanwhile by another deploy
     }
@@ -637,20 +948,29 @@ export class KubernetesTarget implements DeployTarget {
    * `sessionPersistence` (reading CRDs is cluster-wide; without that right, it is taken as no).
    */
   private async gatewayApi(): Promise<{ served: boolean; sessionPersistence: boolean }> {
-    const listed = await this.unlessMissing('look for HTTPRoutes (Gateway API)', () => this.custom.listNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, limit: 1 }));
+    const listed = await this.unlessMissing('look for HTTPRoutes (Gateway API)', () =>
+      this.custom.listNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, limit: 1 }),
+    );
     if (listed === undefined) return { served: false, sessionPersistence: false };
     this.apiCalls++;
     const extensions = this.cluster.config.makeApiClient(this.k8s.ApiextensionsV1Api);
     const crd = await extensions.readCustomResourceDefinition({ name: HTTPROUTE_CRD }).catch(() => undefined);
     const schema = crd?.spec.versions.find((version) => version.name === 'v1')?.schema?.openAPIV3Schema;
-    const rule = (schema?.properties?.spec?.properties?.rules?.items as { properties?: Record<string, unknown> } | undefined)?.properties;
+    const rule = (
+      schema?.properties?.spec?.properties?.rules?.items as { properties?: Record<string, unknown> } | undefined
+    )?.properties;
     return { served: true, sessionPersistence: Boolean(rule?.sessionPersistence) };
   }
 
   /** The split's record and what runs it: the HTTPRoute NAME, or else the router Deployment. */
-  private async splitRecord(name: string, gatewayApiServed: boolean): Promise<{ record: SplitRecord; via: SplitStatus['via'] } | null> {
+  private async splitRecord(
+    name: string,
+    gatewayApiServed: boolean,
+  ): Promise<{ record: SplitRecord; via: SplitStatus['via'] } | null> {
     if (gatewayApiServed) {
-      const route = (await this.unlessMissing(`read HTTPRoute ${name}`, () => this.custom.getNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }))) as KubernetesObject | undefined;
+      const route = (await this.unlessMissing(`read HTTPRoute ${name}`, () =>
+        this.custom.getNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
+      )) as KubernetesObject | undefined;
       const record = parseSplitRecord(route?.metadata?.annotations?.[ANNOTATION.split]);
       if (record) return { record, via: 'httproute' };
     }
@@ -661,15 +981,23 @@ export class KubernetesTarget implements DeployTarget {
 
   /** The variants' Deployments by variant name. */
   private async variantDeployments(name: string): Promise<Map<string, V1Deployment>> {
-    const list = await this.call(`list the variants of ${name}`, () => this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}` }));
+    const list = await this.call(`list the variants of ${name}`, () =>
+      this.apps.listNamespacedDeployment({
+        namespace: this.namespace,
+        labelSelector: `${LABEL.splitOf}=${name},${LABEL.variant}`,
+      }),
+    );
     return new Map(list.items.map((deployment) => [deployment.metadata?.labels?.[LABEL.variant] ?? '', deployment]));
   }
 
   /** Deletes the HTTPRoute, the router and the variants of a split; false when there were none. */
   private async removeSplitObjects(name: string): Promise<boolean> {
-    const route = await this.deleteIfPresent(`delete HTTPRoute ${name}`, () => this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }));
+    const route = await this.deleteIfPresent(`delete HTTPRoute ${name}`, () =>
+      this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
+    );
     // The deployment's Service selects production's pods again before the router goes.
-    if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === routerWorkload(name)) await this.selectPods(name, name);
+    if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === routerWorkload(name))
+      await this.selectPods(name, name);
     const variants = [...(await this.variantDeployments(name)).keys()].map((variant) => variantWorkload(name, variant));
     const workloads = await this.removeWorkloads([routerWorkload(name), productionDirectService(name), ...variants]);
     return route || workloads;
@@ -678,7 +1006,10 @@ export class KubernetesTarget implements DeployTarget {
   /** Points the deployment's Service at the pods of `workload` (its own, or the router's). */
   private async selectPods(name: string, workload: string): Promise<void> {
     await this.call(`point service ${name} at ${workload}`, () =>
-      this.core.patchNamespacedService({ name, namespace: this.namespace, body: { spec: { selector: selectorLabels(workload) } } }, this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch)),
+      this.core.patchNamespacedService(
+        { name, namespace: this.namespace, body: { spec: { selector: selectorLabels(workload) } } },
+        this.k8s.setHeaderOptions('Content-Type', this.k8s.PatchStrategy.MergePatch),
+      ),
     );
   }
 
@@ -686,34 +1017,50 @@ export class KubernetesTarget implements DeployTarget {
   private async removeWorkloads(names: string[]): Promise<boolean> {
     const removed = await Promise.all(
       names.flatMap((name) => [
-        this.deleteIfPresent(`delete deployment ${name}`, () => this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' })),
-        this.deleteIfPresent(`delete service ${name}`, () => this.core.deleteNamespacedService({ name, namespace: this.namespace })),
+        this.deleteIfPresent(`delete deployment ${name}`, () =>
+          this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace, propagationPolicy: 'Background' }),
+        ),
+        this.deleteIfPresent(`delete service ${name}`, () =>
+          this.core.deleteNamespacedService({ name, namespace: this.namespace }),
+        ),
       ]),
     );
     return removed.some(Boolean);
   }
 
   private readDeployment(name: string): Promise<V1Deployment | undefined> {
-    return this.unlessMissing(`read deployment ${name} in ${this.namespace}`, () => this.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
+    return this.unlessMissing(`read deployment ${name} in ${this.namespace}`, () =>
+      this.apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+    );
   }
 
   private async requireDeployment(name: string): Promise<V1Deployment> {
     const deployment = await this.readDeployment(name);
-    if (!deployment) throw new MlopsError(`No deployment named ${name} in ${this.location}.`, 'Deploy it first, or pick one from the Deployments view.');
+    if (!deployment)
+      throw new MlopsError(
+        `No deployment named ${name} in ${this.location}.`,
+        'Deploy it first, or pick one from the Deployments view.',
+      );
     return deployment;
   }
 
   private readService(name: string): Promise<V1Service | undefined> {
-    return this.unlessMissing(`read service ${name} in ${this.namespace}`, () => this.core.readNamespacedService({ name, namespace: this.namespace }));
+    return this.unlessMissing(`read service ${name} in ${this.namespace}`, () =>
+      this.core.readNamespacedService({ name, namespace: this.namespace }),
+    );
   }
 
   private async replicaSets(name: string): Promise<V1ReplicaSet[]> {
-    const list = await this.call(`list replicasets of ${name}`, () => this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector: `${LABEL.deployment}=${name}` }));
+    const list = await this.call(`list replicasets of ${name}`, () =>
+      this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector: `${LABEL.deployment}=${name}` }),
+    );
     return list.items;
   }
 
   private async pods(name: string): Promise<V1Pod[]> {
-    const list = await this.call(`list pods of ${name}`, () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL.deployment}=${name}` }));
+    const list = await this.call(`list pods of ${name}`, () =>
+      this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL.deployment}=${name}` }),
+    );
     return list.items;
   }
 
@@ -721,7 +1068,9 @@ export class KubernetesTarget implements DeployTarget {
   private async nodeAddress(): Promise<string> {
     try {
       const nodes = await this.call('list nodes', () => this.core.listNode());
-      const address = nodes.items.flatMap((node) => node.status?.addresses ?? []).find((a) => a.type === 'InternalIP' || a.type === 'ExternalIP');
+      const address = nodes.items
+        .flatMap((node) => node.status?.addresses ?? [])
+        .find((a) => a.type === 'InternalIP' || a.type === 'ExternalIP');
       if (address) return address.address;
     } catch {
       // Listing nodes needs a ClusterRole many users lack.
@@ -756,14 +1105,24 @@ export class KubernetesTarget implements DeployTarget {
 }
 
 function deploymentImage(deployment: V1Deployment): string {
-  return deployment.metadata?.annotations?.[ANNOTATION.image] ?? deployment.spec?.template?.spec?.containers?.[0]?.image ?? '';
+  return (
+    deployment.metadata?.annotations?.[ANNOTATION.image] ??
+    deployment.spec?.template?.spec?.containers?.[0]?.image ??
+    ''
+  );
 }
 
 function serviceEndpoints(service: V1Service, nodeAddress: string): Endpoint[] {
   const port = service.spec?.ports?.[0];
   if (!port) return [];
-  if (service.spec?.type === 'NodePort' && port.nodePort) return [{ url: `http://${nodeAddress}:${port.nodePort}`, publishMode: 'nodePort' }];
-  return [{ url: `http://${service.metadata?.name}.${service.metadata?.namespace}.svc.cluster.local${port.port === 80 ? '' : `:${port.port}`}`, publishMode: 'cluster' }];
+  if (service.spec?.type === 'NodePort' && port.nodePort)
+    return [{ url: `http://${nodeAddress}:${port.nodePort}`, publishMode: 'nodePort' }];
+  return [
+    {
+      url: `http://${service.metadata?.name}.${service.metadata?.namespace}.svc.cluster.local${port.port === 80 ? '' : `:${port.port}`}`,
+      publishMode: 'cluster',
+    },
+  ];
 }
 
 function statusOf(deployment: V1Deployment, service: V1Service | undefined, nodeAddress: string): DeploymentStatus {
@@ -773,14 +1132,27 @@ function statusOf(deployment: V1Deployment, service: V1Service | undefined, node
   const state = rolloutState(deployment);
   const availableCondition = deployment.status?.conditions?.find((c) => c.type === 'Available');
   const health: Health =
-    state.kind === 'deadlineExceeded' ? 'failed' : state.kind === 'progressing' ? 'converging' : available >= desired ? 'healthy' : available > 0 ? 'degraded' : 'failed';
+    state.kind === 'deadlineExceeded'
+      ? 'failed'
+      : state.kind === 'progressing'
+        ? 'converging'
+        : available >= desired
+          ? 'healthy'
+          : available > 0
+            ? 'degraded'
+            : 'failed';
   return {
     name,
     image: deploymentImage(deployment),
     revision: revisionOf(deployment),
     replicas: { running: available, desired },
     health,
-    message: state.kind === 'complete' ? (availableCondition?.status === 'False' ? (availableCondition.message ?? null) : null) : state.message,
+    message:
+      state.kind === 'complete'
+        ? availableCondition?.status === 'False'
+          ? (availableCondition.message ?? null)
+          : null
+        : state.message,
     endpoints: service ? serviceEndpoints(service, nodeAddress) : [],
   };
 }
@@ -802,8 +1174,18 @@ function podTask(pod: V1Pod, revisions: Map<string, number>): Task {
         ? 'complete'
         : phase.toLowerCase();
   const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name ?? '';
-  const error = waiting?.reason && waiting.reason !== 'ContainerCreating' ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` : terminated && terminated.exitCode ? `${terminated.reason ?? 'exited'} (exit ${terminated.exitCode})` : ready?.status === 'False' && ready.message ? ready.message : null;
-  const times = (pod.status?.conditions ?? []).map((c) => toIso(c.lastTransitionTime)).filter(Boolean).sort();
+  const error =
+    waiting?.reason && waiting.reason !== 'ContainerCreating'
+      ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`
+      : terminated && terminated.exitCode
+        ? `${terminated.reason ?? 'exited'} (exit ${terminated.exitCode})`
+        : ready?.status === 'False' && ready.message
+          ? ready.message
+          : null;
+  const times = (pod.status?.conditions ?? [])
+    .map((c) => toIso(c.lastTransitionTime))
+    .filter(Boolean)
+    .sort();
   return {
     id: pod.metadata?.name ?? '',
     kind: 'pod',

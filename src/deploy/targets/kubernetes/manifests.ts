@@ -73,7 +73,12 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
     ...(input.mlflowRunId ? { [ANNOTATION.mlflowRunId]: input.mlflowRunId } : {}),
     ...(spec.autoscale ? { [ANNOTATION.autoscaled]: 'true' } : {}),
   };
-  const probe = (path: string, period: number, failures: number) => ({ httpGet: { path, port: 'http' }, periodSeconds: period, timeoutSeconds: 2, failureThreshold: failures });
+  const probe = (path: string, period: number, failures: number) => ({
+    httpGet: { path, port: 'http' },
+    periodSeconds: period,
+    timeoutSeconds: 2,
+    failureThreshold: failures,
+  });
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -89,7 +94,18 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
           labels: commonLabels(spec.name),
           // A model server's metrics, for Prometheus' pod discovery (mlops export prometheus --mode annotations).
           ...(input.modelImage || spec.podAnnotations
-            ? { annotations: { ...(input.modelImage ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' } : {}), ...spec.podAnnotations } }
+            ? {
+                annotations: {
+                  ...(input.modelImage
+                    ? {
+                        'prometheus.io/scrape': 'true',
+                        'prometheus.io/port': String(port),
+                        'prometheus.io/path': '/metrics',
+                      }
+                    : {}),
+                  ...spec.podAnnotations,
+                },
+              }
             : {}),
         },
         spec: {
@@ -101,7 +117,12 @@ export function deploymentManifest(input: ManifestInput): V1Deployment {
               name: 'model',
               image: input.imageRef,
               ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-              env: [...Object.entries(spec.env ?? {}).filter(([name]) => name !== DATA_TOKEN_ENV).map(([name, value]) => ({ name, value })), dataTokenEnv(spec.name)],
+              env: [
+                ...Object.entries(spec.env ?? {})
+                  .filter(([name]) => name !== DATA_TOKEN_ENV)
+                  .map(([name, value]) => ({ name, value })),
+                dataTokenEnv(spec.name),
+              ],
               resources: {
                 requests: { cpu: '100m', memory: '256Mi' },
                 limits: {
@@ -145,7 +166,10 @@ export function dataTokenSecretManifest(name: string, namespace: string, token: 
 
 /** MLOPS_DATA_TOKEN from the deployment's Secret, for the model server and the router. */
 export function dataTokenEnv(name: string): V1EnvVar {
-  return { name: DATA_TOKEN_ENV, valueFrom: { secretKeyRef: { name: dataTokenSecretName(name), key: DATA_TOKEN_KEY } } };
+  return {
+    name: DATA_TOKEN_ENV,
+    valueFrom: { secretKeyRef: { name: dataTokenSecretName(name), key: DATA_TOKEN_KEY } },
+  };
 }
 
 /** ClusterIP on port 80, or NodePort when a published port (30000–32767) is asked for. */
@@ -157,7 +181,15 @@ export function serviceManifest(spec: DeploySpec, namespace: string): V1Service 
     spec: {
       type: spec.publishedPort !== undefined ? 'NodePort' : 'ClusterIP',
       selector: selectorLabels(spec.name),
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', ...(spec.publishedPort !== undefined ? { nodePort: spec.publishedPort } : {}) }],
+      ports: [
+        {
+          name: 'http',
+          port: 80,
+          targetPort: 'http',
+          protocol: 'TCP',
+          ...(spec.publishedPort !== undefined ? { nodePort: spec.publishedPort } : {}),
+        },
+      ],
     },
   };
 }
@@ -172,19 +204,39 @@ export function autoscalerManifest(spec: DeploySpec, namespace: string): V2Horiz
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name },
       minReplicas: spec.autoscale.minReplicas,
       maxReplicas: spec.autoscale.maxReplicas,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.autoscale.cpuPercent ?? 70 } } }],
+      metrics: [
+        {
+          type: 'Resource',
+          resource: {
+            name: 'cpu',
+            target: { type: 'Utilization', averageUtilization: spec.autoscale.cpuPercent ?? 70 },
+          },
+        },
+      ],
     },
   };
 }
 
 /** The secret name for a registry host: `mlops-registry-` and the host in DNS-label form. */
 export function pullSecretName(registry: string): string {
-  return `mlops-registry-${registry.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`.slice(0, 63).replace(/-$/, '');
+  return `mlops-registry-${registry
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}`
+    .slice(0, 63)
+    .replace(/-$/, '');
 }
 
-export function pullSecretManifest(name: string, namespace: string, registry: string, credentials: { username: string; password: string }): V1Secret {
+export function pullSecretManifest(
+  name: string,
+  namespace: string,
+  registry: string,
+  credentials: { username: string; password: string },
+): V1Secret {
   const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-  const dockerConfig = { auths: { [registry]: { username: credentials.username, password: credentials.password, auth } } };
+  const dockerConfig = {
+    auths: { [registry]: { username: credentials.username, password: credentials.password, auth } },
+  };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -199,7 +251,8 @@ export function cleanForExport<T extends { metadata?: object; status?: unknown }
   const copy = JSON.parse(JSON.stringify(object)) as T & { metadata?: Record<string, unknown>; status?: unknown };
   delete copy.status;
   if (copy.metadata) {
-    for (const key of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink']) delete copy.metadata[key];
+    for (const key of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'])
+      delete copy.metadata[key];
     const annotations = copy.metadata.annotations as Record<string, string> | undefined;
     if (annotations) {
       delete annotations[ANNOTATION.revision];
@@ -209,7 +262,15 @@ export function cleanForExport<T extends { metadata?: object; status?: unknown }
   }
   const spec = (copy as { kind?: string; spec?: Record<string, unknown> }).spec;
   if ((copy as { kind?: string }).kind === 'Service' && spec) {
-    for (const key of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy', 'sessionAffinity']) delete spec[key];
+    for (const key of [
+      'clusterIP',
+      'clusterIPs',
+      'ipFamilies',
+      'ipFamilyPolicy',
+      'internalTrafficPolicy',
+      'sessionAffinity',
+    ])
+      delete spec[key];
   }
   return copy;
 }

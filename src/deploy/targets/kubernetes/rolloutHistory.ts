@@ -59,7 +59,11 @@ export function revisionsFromReplicaSets(deployment: V1Deployment, replicaSets: 
 }
 
 /** The pod-template-hash of a revision, which is what a stable pin records. */
-export function templateHashOf(deployment: V1Deployment, replicaSets: V1ReplicaSet[], revision: number): string | undefined {
+export function templateHashOf(
+  deployment: V1Deployment,
+  replicaSets: V1ReplicaSet[],
+  revision: number,
+): string | undefined {
   const rs = ownedReplicaSets(deployment, replicaSets).find((candidate) => revisionOf(candidate) === revision);
   return rs ? templateHash(rs) : undefined;
 }
@@ -82,13 +86,20 @@ export function planUndo(deployment: V1Deployment, replicaSets: V1ReplicaSet[], 
   const current = revisionOf(deployment);
   const known = owned.map(revisionOf);
   const target = toRevision ?? [...known].reverse().find((revision) => revision < current);
-  if (target === undefined) return { kind: 'missing', message: `${name} has no revision before ${current} to roll back to.` };
+  if (target === undefined)
+    return { kind: 'missing', message: `${name} has no revision before ${current} to roll back to.` };
   const rs = owned.find((candidate) => revisionOf(candidate) === target);
-  if (!rs?.spec?.template) return { kind: 'missing', message: `${name} has no revision ${target} (revisions: ${known.join(', ') || 'none'}).` };
+  if (!rs?.spec?.template)
+    return {
+      kind: 'missing',
+      message: `${name} has no revision ${target} (revisions: ${known.join(', ') || 'none'}).`,
+    };
   if (target === current) return { kind: 'current', message: `${name} already runs revision ${current}.` };
   const template = JSON.parse(JSON.stringify(rs.spec.template)) as V1PodTemplateSpec;
   if (template.metadata?.labels) delete template.metadata.labels[LABEL.podTemplateHash];
-  const annotations = Object.fromEntries(Object.entries(rs.metadata?.annotations ?? {}).filter(([key]) => !NOT_COPIED.has(key)));
+  const annotations = Object.fromEntries(
+    Object.entries(rs.metadata?.annotations ?? {}).filter(([key]) => !NOT_COPIED.has(key)),
+  );
   const stable = deployment.metadata?.annotations?.[ANNOTATION.stableTemplate];
   if (stable) annotations[ANNOTATION.stableTemplate] = stable;
   else delete annotations[ANNOTATION.stableTemplate];

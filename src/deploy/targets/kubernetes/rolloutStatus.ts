@@ -20,7 +20,10 @@ export function rolloutState(deployment: V1Deployment, staleDeadline?: string): 
     return { kind: 'progressing', message: `waiting for the controller to see ${name}'s new spec`, fraction: 0 };
   }
   const progressing = status.conditions?.find((condition) => condition.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded' && !(staleDeadline && conditionTime(progressing.lastTransitionTime) === staleDeadline)) {
+  if (
+    progressing?.reason === 'ProgressDeadlineExceeded' &&
+    !(staleDeadline && conditionTime(progressing.lastTransitionTime) === staleDeadline)
+  ) {
     return { kind: 'deadlineExceeded', message: progressing.message ?? `${name} exceeded its progress deadline` };
   }
   const updated = status.updatedReplicas ?? 0;
@@ -28,10 +31,20 @@ export function rolloutState(deployment: V1Deployment, staleDeadline?: string): 
   const total = status.replicas ?? 0;
   const ready = status.readyReplicas ?? 0;
   // Each new replica counts twice (updated, then available), old ones once as they go.
-  const fraction = desired === 0 ? 1 : Math.min(1, (Math.min(updated, desired) + Math.min(available, updated, desired)) / (2 * desired));
-  if (updated < desired) return { kind: 'progressing', message: `${updated} of ${desired} new replicas updated, ${ready} ready`, fraction };
-  if (total > updated) return { kind: 'progressing', message: `${total - updated} old replica${total - updated === 1 ? '' : 's'} pending termination`, fraction };
-  if (available < updated) return { kind: 'progressing', message: `${available} of ${updated} updated replicas available`, fraction };
+  const fraction =
+    desired === 0
+      ? 1
+      : Math.min(1, (Math.min(updated, desired) + Math.min(available, updated, desired)) / (2 * desired));
+  if (updated < desired)
+    return { kind: 'progressing', message: `${updated} of ${desired} new replicas updated, ${ready} ready`, fraction };
+  if (total > updated)
+    return {
+      kind: 'progressing',
+      message: `${total - updated} old replica${total - updated === 1 ? '' : 's'} pending termination`,
+      fraction,
+    };
+  if (available < updated)
+    return { kind: 'progressing', message: `${available} of ${updated} updated replicas available`, fraction };
   return { kind: 'complete', message: `${name} rolled out: ${available} of ${desired} replicas available` };
 }
 

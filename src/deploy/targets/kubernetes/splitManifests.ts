@@ -23,7 +23,10 @@ function splitLabels(workload: string, deployment: string, variant?: string): Re
  * A variant's Deployment: the production pod template (ports, env, resources, probes, pull secret)
  * with the variant's image and replicas, selected by its own name.
  */
-export function variantDeploymentManifest(production: V1Deployment, input: { deployment: string; variant: string; image: string; replicas: number; shadow: boolean; namespace: string }): V1Deployment {
+export function variantDeploymentManifest(
+  production: V1Deployment,
+  input: { deployment: string; variant: string; image: string; replicas: number; shadow: boolean; namespace: string },
+): V1Deployment {
   const workload = variantWorkload(input.deployment, input.variant);
   const template = production.spec?.template;
   const model = template?.spec?.containers?.[0];
@@ -31,7 +34,10 @@ export function variantDeploymentManifest(production: V1Deployment, input: { dep
     name: 'model',
     image: input.image,
     ...(model?.ports ? { ports: model.ports } : {}),
-    env: [...(model?.env ?? []).filter((e) => e.name !== 'MLOPS_VARIANT' && e.name !== 'MLOPS_SHADOW'), ...variantEnv(input)],
+    env: [
+      ...(model?.env ?? []).filter((e) => e.name !== 'MLOPS_VARIANT' && e.name !== 'MLOPS_SHADOW'),
+      ...variantEnv(input),
+    ],
     ...(model?.resources ? { resources: model.resources } : {}),
     ...(model?.readinessProbe ? { readinessProbe: model.readinessProbe } : {}),
     ...(model?.livenessProbe ? { livenessProbe: model.livenessProbe } : {}),
@@ -41,14 +47,27 @@ export function variantDeploymentManifest(production: V1Deployment, input: { dep
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: workload, namespace: input.namespace, labels, annotations: { [ANNOTATION.image]: input.image, [ANNOTATION.changeCause]: `variant ${input.variant} of ${input.deployment}` } },
+    metadata: {
+      name: workload,
+      namespace: input.namespace,
+      labels,
+      annotations: {
+        [ANNOTATION.image]: input.image,
+        [ANNOTATION.changeCause]: `variant ${input.variant} of ${input.deployment}`,
+      },
+    },
     spec: {
       replicas: input.replicas,
-      ...(production.spec?.progressDeadlineSeconds ? { progressDeadlineSeconds: production.spec.progressDeadlineSeconds } : {}),
+      ...(production.spec?.progressDeadlineSeconds
+        ? { progressDeadlineSeconds: production.spec.progressDeadlineSeconds }
+        : {}),
       selector: { matchLabels: selectorLabels(workload) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels, ...(template?.metadata?.annotations ? { annotations: template.metadata.annotations } : {}) },
+        metadata: {
+          labels,
+          ...(template?.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+        },
         spec: {
           ...(template?.spec?.imagePullSecrets ? { imagePullSecrets: template.spec.imagePullSecrets } : {}),
           terminationGracePeriodSeconds: template?.spec?.terminationGracePeriodSeconds ?? 30,
@@ -60,12 +79,26 @@ export function variantDeploymentManifest(production: V1Deployment, input: { dep
 }
 
 /** A ClusterIP Service on port 80 for a variant or the router. */
-export function splitServiceManifest(input: { deployment: string; workload: string; variant?: string; namespace: string; selects?: string }): V1Service {
+export function splitServiceManifest(input: {
+  deployment: string;
+  workload: string;
+  variant?: string;
+  namespace: string;
+  selects?: string;
+}): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: input.workload, namespace: input.namespace, labels: splitLabels(input.workload, input.deployment, input.variant) },
-    spec: { type: 'ClusterIP', selector: selectorLabels(input.selects ?? input.workload), ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }] },
+    metadata: {
+      name: input.workload,
+      namespace: input.namespace,
+      labels: splitLabels(input.workload, input.deployment, input.variant),
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(input.selects ?? input.workload),
+      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }],
+    },
   };
 }
 
@@ -84,23 +117,41 @@ export function productionDirectService(deployment: string): string {
  * sticky key becomes `sessionPersistence` when the installed CRD knows it; hashing is otherwise
  * up to the gateway.
  */
-export function httpRouteManifest(input: { deployment: string; namespace: string; gateway: string; record: SplitRecord; sessionPersistence: boolean }): KubernetesObject & { spec: unknown } {
+export function httpRouteManifest(input: {
+  deployment: string;
+  namespace: string;
+  gateway: string;
+  record: SplitRecord;
+  sessionPersistence: boolean;
+}): KubernetesObject & { spec: unknown } {
   const { deployment, record } = input;
   const ref = (variant: string) => ({ name: variantWorkload(deployment, variant), port: SERVICE_PORT });
   const live = record.variants.filter((variant) => !variant.shadow);
-  const mirrors = record.variants.filter((variant) => variant.shadow).map((variant) => ({ type: 'RequestMirror', requestMirror: { backendRef: ref(variant.name), percent: Math.round(variant.weight) } }));
+  const mirrors = record.variants
+    .filter((variant) => variant.shadow)
+    .map((variant) => ({
+      type: 'RequestMirror',
+      requestMirror: { backendRef: ref(variant.name), percent: Math.round(variant.weight) },
+    }));
   const header = record.stickyKey?.startsWith('header:') ? record.stickyKey.slice('header:'.length) : null;
   return {
     apiVersion: `${GATEWAY_GROUP}/v1`,
     kind: 'HTTPRoute',
-    metadata: { name: deployment, namespace: input.namespace, labels: splitLabels(deployment, deployment), annotations: { [ANNOTATION.split]: JSON.stringify(record) } },
+    metadata: {
+      name: deployment,
+      namespace: input.namespace,
+      labels: splitLabels(deployment, deployment),
+      annotations: { [ANNOTATION.split]: JSON.stringify(record) },
+    },
     spec: {
       parentRefs: [{ group: GATEWAY_GROUP, kind: 'Gateway', name: input.gateway }],
       rules: [
         {
           backendRefs: live.map((variant) => ({ ...ref(variant.name), weight: Math.round(variant.weight) })),
           ...(mirrors.length ? { filters: mirrors } : {}),
-          ...(input.sessionPersistence && header ? { sessionPersistence: { type: 'Header', sessionName: header } } : {}),
+          ...(input.sessionPersistence && header
+            ? { sessionPersistence: { type: 'Header', sessionName: header } }
+            : {}),
         },
       ],
     },
@@ -108,7 +159,13 @@ export function httpRouteManifest(input: { deployment: string; namespace: string
 }
 
 /** Our router as a Deployment, with the split's groups at the variants' Services and the record as an annotation. */
-export function routerDeploymentManifest(input: { deployment: string; namespace: string; image: string; record: SplitRecord; backends: string }): V1Deployment {
+export function routerDeploymentManifest(input: {
+  deployment: string;
+  namespace: string;
+  image: string;
+  record: SplitRecord;
+  backends: string;
+}): V1Deployment {
   const workload = routerWorkload(input.deployment);
   const labels = splitLabels(workload, input.deployment);
   const env = [
@@ -120,7 +177,12 @@ export function routerDeploymentManifest(input: { deployment: string; namespace:
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: workload, namespace: input.namespace, labels, annotations: { [ANNOTATION.split]: JSON.stringify(input.record), [ANNOTATION.image]: input.image } },
+    metadata: {
+      name: workload,
+      namespace: input.namespace,
+      labels,
+      annotations: { [ANNOTATION.split]: JSON.stringify(input.record), [ANNOTATION.image]: input.image },
+    },
     spec: {
       replicas: 1,
       selector: { matchLabels: selectorLabels(workload) },
@@ -138,7 +200,12 @@ export function routerDeploymentManifest(input: { deployment: string; namespace:
               ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
               env,
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-              readinessProbe: { httpGet: { path: '/router/health', port: 'http' }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
+              readinessProbe: {
+                httpGet: { path: '/router/health', port: 'http' },
+                periodSeconds: 2,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
             },
           ],
         },

@@ -71,7 +71,14 @@ export function withDataToken(spec: Docker.ServiceSpec, secret: SecretRef): Dock
       ContainerSpec: {
         ...container,
         Env: [...env, ENV],
-        Secrets: [...others, { SecretID: secret.id, SecretName: secret.name, File: { Name: DATA_TOKEN_FILE, UID: '0', GID: '0', Mode: 0o444 } }],
+        Secrets: [
+          ...others,
+          {
+            SecretID: secret.id,
+            SecretName: secret.name,
+            File: { Name: DATA_TOKEN_FILE, UID: '0', GID: '0', Mode: 0o444 },
+          },
+        ],
       },
     },
   };
@@ -86,20 +93,31 @@ export function hasDataToken(spec: Docker.ServiceSpec | undefined): boolean {
 /** The token, read from the secret's file in a running task of the deployment on this engine. */
 export async function readDataToken(docker: Docker, name: string, location: string): Promise<string> {
   if (!(await findSecret(docker, name))) {
-    throw new MlopsError(`${name} on ${location} has no data token (no secret ${dataTokenSecretName(name)}).`, `Deploy it again: deploys make one.`);
+    throw new MlopsError(
+      `${name} on ${location} has no data token (no secret ${dataTokenSecretName(name)}).`,
+      `Deploy it again: deploys make one.`,
+    );
   }
   const tasks = await listTasks(docker, { service: [name, routerName(name)], 'desired-state': ['running'] });
-  const containers = tasks.filter((task) => task.Status?.State === 'running').map((task) => task.Status?.ContainerStatus?.ContainerID ?? '').filter(Boolean);
+  const containers = tasks
+    .filter((task) => task.Status?.State === 'running')
+    .map((task) => task.Status?.ContainerStatus?.ContainerID ?? '')
+    .filter(Boolean);
   const failures: string[] = [];
   for (const id of containers) {
     try {
-      return checkedDataToken(await execRead(docker.getContainer(id)), `${DATA_TOKEN_PATH} of container ${id.slice(0, 12)}`);
+      return checkedDataToken(
+        await execRead(docker.getContainer(id)),
+        `${DATA_TOKEN_PATH} of container ${id.slice(0, 12)}`,
+      );
     } catch (error) {
       if (error instanceof MlopsError) throw error;
       failures.push(`${id.slice(0, 12)}: ${(error as Error).message}`);
     }
   }
-  const why = containers.length ? `none of its running containers could be read here (${failures.join('; ')})` : 'no task of it runs';
+  const why = containers.length
+    ? `none of its running containers could be read here (${failures.join('; ')})`
+    : 'no task of it runs';
   throw new MlopsError(
     `The data token of ${name} cannot be read from the Docker Engine at ${location}: Swarm does not give secrets back, and ${why}.`,
     `Point mlops.dockerHost (or --docker-host) at a node that runs a task of ${name}, or read it there: docker exec CONTAINER cat ${DATA_TOKEN_PATH}.`,
@@ -107,7 +125,11 @@ export async function readDataToken(docker: Docker, name: string, location: stri
 }
 
 async function execRead(container: Docker.Container): Promise<string> {
-  const exec = await container.exec({ Cmd: ['python3', '-c', READ, DATA_TOKEN_PATH], AttachStdout: true, AttachStderr: true });
+  const exec = await container.exec({
+    Cmd: ['python3', '-c', READ, DATA_TOKEN_PATH],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
   const stream = await exec.start({ hijack: true, stdin: false });
   const [stdout, stderr] = [new PassThrough(), new PassThrough()];
   const text = (out: PassThrough) => {
@@ -122,6 +144,7 @@ async function execRead(container: Docker.Container): Promise<string> {
     stream.on('error', reject);
   });
   const { ExitCode } = await exec.inspect();
-  if (ExitCode !== 0) throw new Error(`reading ${DATA_TOKEN_PATH} failed (exit ${ExitCode}): ${err().trim().split('\n').at(-1) ?? ''}`);
+  if (ExitCode !== 0)
+    throw new Error(`reading ${DATA_TOKEN_PATH} failed (exit ${ExitCode}): ${err().trim().split('\n').at(-1) ?? ''}`);
   return out();
 }

@@ -24,8 +24,10 @@ export function revisionConfigName(name: string, revision: number): string {
 
 /** Service names Swarm and DNS both accept. */
 export function checkServiceName(name: string): string | undefined {
-  if (!/^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/.test(name)) return `'${name}' is not a valid deployment name: use 1–48 lower-case letters, digits and dashes, not starting or ending with a dash.`;
+  if (!/^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/.test(name))
+    return `'${name}' is not a valid deployment name: use 1–48 lower-case letters, digits and dashes, not starting or ending with a dash.`;
   if (name.endsWith('-router')) return `'${name}' ends with -router, which names the router of a deployment.`;
-  if (name.includes('--')) return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
+  if (name.includes('--'))
+    return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
   return undefined;
 }

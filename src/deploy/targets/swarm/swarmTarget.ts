@@ -7,13 +7,40 @@ import { describeError, MlopsError } from '../../../shared/errors';
 import { connectDocker, dockerOptions } from '../../docker/dockerClient';
 import { frameText } from '../../docker/logFrames';
 import type { RegistryCredentials } from '../../registry/registryAuth';
-import { PRODUCTION_VARIANT, type DeployOptions, type DeployResult, type DeploySpec, type DeploymentStatus, type DeployTarget, type Endpoint, type Health, type ResourceUse, type Revision, type SplitStatus, type Task, type TrafficSplit } from '../deployTarget';
+import {
+  PRODUCTION_VARIANT,
+  type DeployOptions,
+  type DeployResult,
+  type DeploySpec,
+  type DeploymentStatus,
+  type DeployTarget,
+  type Endpoint,
+  type Health,
+  type ResourceUse,
+  type Revision,
+  type SplitStatus,
+  type Task,
+  type TrafficSplit,
+} from '../deployTarget';
 import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload } from '../splitPlan';
 import { listTasks, waitForConvergence } from './convergence';
-import { ensureDataTokenSecret, hasDataToken, readDataToken, removeDataTokenSecret, withDataToken, type SecretRef } from './dataTokenSecret';
+import {
+  ensureDataTokenSecret,
+  hasDataToken,
+  readDataToken,
+  removeDataTokenSecret,
+  withDataToken,
+  type SecretRef,
+} from './dataTokenSecret';
 import { checkServiceName, LABEL, NETWORK, routerName } from './labels';
 import { listRevisions, removeRevisions, saveRevision, type RevisionRecord } from './revisionStore';
-import { modelServiceSpec, routerBackends, routerServiceSpec, routerWithBackends, variantServiceSpec } from './serviceSpec';
+import {
+  modelServiceSpec,
+  routerBackends,
+  routerServiceSpec,
+  routerWithBackends,
+  variantServiceSpec,
+} from './serviceSpec';
 
 /** The longest service name Swarm accepts. */
 const MAX_SERVICE_NAME = 63;
@@ -48,9 +75,16 @@ export class SwarmTarget implements DeployTarget {
     const info = (await this.docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
     const state = info.Swarm?.LocalNodeState ?? 'inactive';
     if (state !== 'active') {
-      throw new MlopsError(`The Docker Engine at ${this.location} is not part of a swarm (swarm: ${state}).`, 'Run MLOps: Initialise Swarm, or docker swarm init --advertise-addr 127.0.0.1.');
+      throw new MlopsError(
+        `The Docker Engine at ${this.location} is not part of a swarm (swarm: ${state}).`,
+        'Run MLOps: Initialise Swarm, or docker swarm init --advertise-addr 127.0.0.1.',
+      );
     }
-    if (!info.Swarm?.ControlAvailable) throw new MlopsError(`The Docker Engine at ${this.location} is a swarm worker; deploy through a manager.`, 'Point mlops.dockerHost at a manager node.');
+    if (!info.Swarm?.ControlAvailable)
+      throw new MlopsError(
+        `The Docker Engine at ${this.location} is a swarm worker; deploy through a manager.`,
+        'Point mlops.dockerHost at a manager node.',
+      );
   }
 
   async initSwarm(): Promise<void> {
@@ -92,7 +126,11 @@ export class SwarmTarget implements DeployTarget {
     const record = revisions.find((r) => r.revision === target);
     if (!record) {
       const known = revisions.map((r) => r.revision).join(', ') || 'none';
-      throw new MlopsError(target === undefined ? `${name} has no revision before ${current} to roll back to.` : `${name} has no revision ${target} (revisions: ${known}).`);
+      throw new MlopsError(
+        target === undefined
+          ? `${name} has no revision before ${current} to roll back to.`
+          : `${name} has no revision ${target} (revisions: ${known}).`,
+      );
     }
     if (record.revision === current) throw new MlopsError(`${name} already runs revision ${current}.`);
     return this.apply(record, service, options);
@@ -100,15 +138,23 @@ export class SwarmTarget implements DeployTarget {
 
   async pinStable(name: string, revision: number): Promise<void> {
     const service = await this.requireService(name);
-    if (!(await listRevisions(this.docker, name)).some((r) => r.revision === revision)) throw new MlopsError(`${name} has no revision ${revision}.`);
+    if (!(await listRevisions(this.docker, name)).some((r) => r.revision === revision))
+      throw new MlopsError(`${name} has no revision ${revision}.`);
     const spec = service.Spec!;
-    await this.docker.getService(service.ID).update({ ...spec, Labels: { ...spec.Labels, [LABEL.stable]: String(revision) }, version: service.Version?.Index });
+    await this.docker.getService(service.ID).update({
+      ...spec,
+      Labels: { ...spec.Labels, [LABEL.stable]: String(revision) },
+      version: service.Version?.Index,
+    });
   }
 
   async scale(name: string, replicas: number, options: DeployOptions = {}): Promise<DeploymentStatus> {
-    if (!Number.isInteger(replicas) || replicas < 0) throw new MlopsError(`Replicas must be a whole number, not ${replicas}.`);
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw new MlopsError(`Replicas must be a whole number, not ${replicas}.`);
     const service = await this.requireService(name);
-    await this.docker.getService(service.ID).update({ ...service.Spec, Mode: { Replicated: { Replicas: replicas } }, version: service.Version?.Index });
+    await this.docker
+      .getService(service.ID)
+      .update({ ...service.Spec, Mode: { Replicated: { Replicas: replicas } }, version: service.Version?.Index });
     // A new replica count is no rolling update (the task template is the same): wait for the tasks.
     await waitForConvergence(this.docker, name, options);
     return this.status(name);
@@ -156,7 +202,9 @@ export class SwarmTarget implements DeployTarget {
           desiredState: task.DesiredState ?? 'unknown',
           node: nodeNames.get(task.NodeID ?? '') ?? task.NodeID ?? '',
           image: spec?.ContainerSpec?.Image ?? '',
-          revision: spec?.ContainerSpec?.Labels?.[LABEL.revision] ? Number(spec.ContainerSpec.Labels[LABEL.revision]) : null,
+          revision: spec?.ContainerSpec?.Labels?.[LABEL.revision]
+            ? Number(spec.ContainerSpec.Labels[LABEL.revision])
+            : null,
           error: task.Status?.Err ?? null,
           updatedAt: task.UpdatedAt ?? '',
         };
@@ -166,21 +214,35 @@ export class SwarmTarget implements DeployTarget {
 
   /** Docker's stats of the running tasks' containers on this engine (tasks on other nodes are left out). */
   async resources(name: string): Promise<ResourceUse[]> {
-    const running = (await listTasks(this.docker, { service: [name], 'desired-state': ['running'] })).filter((task) => task.Status?.State === 'running');
+    const running = (await listTasks(this.docker, { service: [name], 'desired-state': ['running'] })).filter(
+      (task) => task.Status?.State === 'running',
+    );
     const uses = await Promise.all(
       running.map(async (task): Promise<ResourceUse | undefined> => {
         const id = task.Status?.ContainerStatus?.ContainerID;
         if (!id) return undefined;
-        const stats = (await this.docker.getContainer(id).stats({ stream: false }).catch(() => undefined)) as ContainerStats | undefined;
+        const stats = (await this.docker
+          .getContainer(id)
+          .stats({ stream: false })
+          .catch(() => undefined)) as ContainerStats | undefined;
         return stats ? { instance: task.ID ?? id, ...resourceUse(stats) } : undefined;
       }),
     );
     return uses.filter((use): use is ResourceUse => use !== undefined);
   }
 
-  async logs(name: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void }): Promise<void> {
+  async logs(
+    name: string,
+    options: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine(line: string): void },
+  ): Promise<void> {
     await this.requireService(name);
-    const output = (await this.docker.getService(name).logs({ stdout: true, stderr: true, follow: options.follow ?? false, tail: options.tail ?? 200, timestamps: true } as never)) as unknown;
+    const output = (await this.docker.getService(name).logs({
+      stdout: true,
+      stderr: true,
+      follow: options.follow ?? false,
+      tail: options.tail ?? 200,
+      timestamps: true,
+    } as never)) as unknown;
     // Without follow the engine's answer arrives whole, as a buffer; with follow, as a stream.
     if (Buffer.isBuffer(output)) {
       for (const line of frameText(output).split('\n')) if (line) options.onLine(line);
@@ -215,7 +277,8 @@ export class SwarmTarget implements DeployTarget {
     const service = await this.service(name);
     const router = await this.service(routerName(name));
     const variants = await this.variantServices(name);
-    if (!service && !router && !variants.length && (await listRevisions(this.docker, name)).length === 0) throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
+    if (!service && !router && !variants.length && (await listRevisions(this.docker, name)).length === 0)
+      throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
     if (router) await this.docker.getService(router.ID).remove();
     for (const variant of variants) await this.docker.getService(variant.ID).remove();
     if (service) await this.docker.getService(service.ID).remove();
@@ -246,15 +309,22 @@ export class SwarmTarget implements DeployTarget {
     const production = await this.requireService(name);
     const router = await this.requireRouter(name);
     const port = await this.containerPort(name, production);
-    const existing = new Map((await this.variantServices(name)).map((service) => [service.Spec?.Labels?.[LABEL.variant] ?? '', service]));
+    const existing = new Map(
+      (await this.variantServices(name)).map((service) => [service.Spec?.Labels?.[LABEL.variant] ?? '', service]),
+    );
     const images = new Map([[PRODUCTION_VARIANT, serviceImage(production)]]);
     let newest = { image: '', created: '' };
     for (const variant of candidates(split)) {
       const current = existing.get(variant.name);
       const image = variant.image ?? (current ? serviceImage(current) : undefined);
-      if (!image) throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
+      if (!image)
+        throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
       const facts = await this.imageFacts(image);
-      if (!facts.modelImage) throw new MlopsError(`${image} is not a model image from Containerise, so it cannot serve as variant '${variant.name}' behind the router.`, 'Containerise the notebook and split with that image.');
+      if (!facts.modelImage)
+        throw new MlopsError(
+          `${image} is not a model image from Containerise, so it cannot serve as variant '${variant.name}' behind the router.`,
+          'Containerise the notebook and split with that image.',
+        );
       images.set(variant.name, image);
       if (facts.created >= newest.created) newest = { image, created: facts.created };
     }
@@ -266,8 +336,16 @@ export class SwarmTarget implements DeployTarget {
         const image = images.get(variant.name)!;
         const replicas = variant.replicas ?? 1;
         const current = existing.get(variant.name);
-        const wanted = variantServiceSpec(production.Spec!, { deployment: name, variant: variant.name, image, replicas, shadow: Boolean(variant.shadow) });
-        options.onProgress?.({ message: `${current ? 'Updating' : 'Starting'} variant ${variant.name} of ${name} (${image}, ${replicas} replica${replicas === 1 ? '' : 's'})` });
+        const wanted = variantServiceSpec(production.Spec!, {
+          deployment: name,
+          variant: variant.name,
+          image,
+          replicas,
+          shadow: Boolean(variant.shadow),
+        });
+        options.onProgress?.({
+          message: `${current ? 'Updating' : 'Starting'} variant ${variant.name} of ${name} (${image}, ${replicas} replica${replicas === 1 ? '' : 's'})`,
+        });
         let updatedAfter: Date | undefined;
         if (!current) {
           await this.docker.createService(wanted);
@@ -276,36 +354,60 @@ export class SwarmTarget implements DeployTarget {
           updatedAfter = new Date();
           await this.docker.getService(current.ID).update({ ...wanted, version: current.Version?.Index });
         } else if (current.Spec?.Mode?.Replicated?.Replicas !== replicas) {
-          await this.docker.getService(current.ID).update({ ...current.Spec, Mode: { Replicated: { Replicas: replicas } }, version: current.Version?.Index });
+          await this.docker
+            .getService(current.ID)
+            .update({ ...current.Spec, Mode: { Replicated: { Replicas: replicas } }, version: current.Version?.Index });
         }
-        const convergence = await waitForConvergence(this.docker, workload, { ...options, ...(updatedAfter ? { updatedAfter } : {}) });
-        if (convergence.rolledBack) throw new MlopsError(`Swarm rolled the update of ${workload} back: ${convergence.message}`);
+        const convergence = await waitForConvergence(this.docker, workload, {
+          ...options,
+          ...(updatedAfter ? { updatedAfter } : {}),
+        });
+        if (convergence.rolledBack)
+          throw new MlopsError(`Swarm rolled the update of ${workload} back: ${convergence.message}`);
       }
     } catch (error) {
       await this.removeServices(started);
-      throw new MlopsError(`The split of ${name} did not start, and production serves all its traffic as before: ${describeError(error)}`, 'Look at the variant\'s logs, fix its image and split again.', { cause: error });
+      throw new MlopsError(
+        `The split of ${name} did not start, and production serves all its traffic as before: ${describeError(error)}`,
+        "Look at the variant's logs, fix its image and split again.",
+        { cause: error },
+      );
     }
 
     const previous = router.Spec!;
-    const record = splitRecord(split, images, parseSplitRecord(previous.Labels?.[LABEL.split])?.startedAt ?? new Date().toISOString());
+    const record = splitRecord(
+      split,
+      images,
+      parseSplitRecord(previous.Labels?.[LABEL.split])?.startedAt ?? new Date().toISOString(),
+    );
     const wanted = routerWithBackends(previous, {
       backends: splitBackends(name, record, (workload) => `tasks.${workload}:${port}`),
       stickyKey: record.stickyKey,
       split: JSON.stringify(record),
       image: newest.image,
     });
-    options.onProgress?.({ message: `Routing ${record.variants.map((v) => `${v.name} ${v.weight}${v.shadow ? ' % shadow' : ''}`).join(', ')} through ${routerName(name)}` });
+    options.onProgress?.({
+      message: `Routing ${record.variants.map((v) => `${v.name} ${v.weight}${v.shadow ? ' % shadow' : ''}`).join(', ')} through ${routerName(name)}`,
+    });
     try {
       await this.updateRouter(router, wanted, options);
     } catch (error) {
       options.onProgress?.({ message: `The router did not come up with the split: restoring its previous groups` });
       const now = await this.requireRouter(name);
-      await this.updateRouter(now, previous, { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }).catch(() => undefined);
+      await this.updateRouter(now, previous, { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }).catch(
+        () => undefined,
+      );
       await this.removeServices(started);
-      throw new MlopsError(`The router of ${name} did not start with the split, so its previous routing was restored: ${describeError(error)}`, `Look at the logs of ${routerName(name)}.`, { cause: error });
+      throw new MlopsError(
+        `The router of ${name} did not start with the split, so its previous routing was restored: ${describeError(error)}`,
+        `Look at the logs of ${routerName(name)}.`,
+        { cause: error },
+      );
     }
     const kept = new Set(candidates(split).map((variant) => variant.name));
-    await this.removeServices([...existing].filter(([variant]) => !kept.has(variant)).map(([, service]) => service.Spec?.Name ?? service.ID));
+    await this.removeServices(
+      [...existing].filter(([variant]) => !kept.has(variant)).map(([, service]) => service.Spec?.Name ?? service.ID),
+    );
     return (await this.splitStatus(name))!;
   }
 
@@ -322,14 +424,19 @@ export class SwarmTarget implements DeployTarget {
       record.variants.map(async (variant) => {
         const workload = variantWorkload(name, variant.name);
         const service = await this.service(workload);
-        const tasks = service ? await listTasks(this.docker, { service: [workload], 'desired-state': ['running'] }) : [];
+        const tasks = service
+          ? await listTasks(this.docker, { service: [workload], 'desired-state': ['running'] })
+          : [];
         return {
           name: variant.name,
           image: service ? serviceImage(service) : variant.image,
           weight: variant.weight,
           shadow: variant.shadow,
           workload,
-          replicas: { running: tasks.filter((task) => task.Status?.State === 'running').length, desired: service?.Spec?.Mode?.Replicated?.Replicas ?? 0 },
+          replicas: {
+            running: tasks.filter((task) => task.Status?.State === 'running').length,
+            desired: service?.Spec?.Mode?.Replicated?.Replicas ?? 0,
+          },
         };
       }),
     );
@@ -341,11 +448,18 @@ export class SwarmTarget implements DeployTarget {
     await this.requireSwarm();
     const router = await this.requireRouter(name);
     const variants = await this.variantServices(name);
-    if (!router.Spec?.Labels?.[LABEL.split] && !variants.length) throw new MlopsError(`${name} has no traffic split to end.`);
+    if (!router.Spec?.Labels?.[LABEL.split] && !variants.length)
+      throw new MlopsError(`${name} has no traffic split to end.`);
     const port = await this.containerPort(name, await this.requireService(name));
     options.onProgress?.({ message: `Routing all traffic of ${name} to production` });
-    await this.updateRouter(router, routerWithBackends(router.Spec!, { backends: routerBackends(name, port), stickyKey: null, split: null }), options);
-    options.onProgress?.({ message: `Removing ${variants.map((variant) => variant.Spec?.Name).join(', ') || 'no variant services'}` });
+    await this.updateRouter(
+      router,
+      routerWithBackends(router.Spec!, { backends: routerBackends(name, port), stickyKey: null, split: null }),
+      options,
+    );
+    options.onProgress?.({
+      message: `Removing ${variants.map((variant) => variant.Spec?.Name).join(', ') || 'no variant services'}`,
+    });
     await this.removeServices(variants.map((variant) => variant.Spec?.Name ?? variant.ID));
   }
 
@@ -364,14 +478,21 @@ export class SwarmTarget implements DeployTarget {
     const port = service.Spec?.Labels?.[LABEL.publishedPort];
     if (!port) return [];
     const host = this.location.startsWith('/') ? '127.0.0.1' : new URL(this.location).hostname;
-    return [{ url: `http://${host}:${port}`, publishMode: (service.Spec?.Labels?.[LABEL.publishMode] as Endpoint['publishMode'] | undefined) ?? 'host' }];
+    return [
+      {
+        url: `http://${host}:${port}`,
+        publishMode: (service.Spec?.Labels?.[LABEL.publishMode] as Endpoint['publishMode'] | undefined) ?? 'host',
+      },
+    ];
   }
 
   /** Calls `onChange` (debounced) on service, task, container and config events; false when the stream is unavailable. */
   async watch(onChange: () => void, signal: AbortSignal): Promise<boolean> {
     let stream: NodeJS.ReadableStream;
     try {
-      stream = (await this.docker.getEvents({ filters: JSON.stringify({ type: ['service', 'container', 'config', 'node'] }) })) as NodeJS.ReadableStream;
+      stream = (await this.docker.getEvents({
+        filters: JSON.stringify({ type: ['service', 'container', 'config', 'node'] }),
+      })) as NodeJS.ReadableStream;
     } catch {
       return false;
     }
@@ -380,30 +501,57 @@ export class SwarmTarget implements DeployTarget {
       clearTimeout(timer);
       timer = setTimeout(onChange, 500);
     });
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+      },
+      { once: true },
+    );
     return true;
   }
 
   /** Creates or updates the services for a revision and waits for Swarm's verdict. */
-  private async apply(record: RevisionRecord, existing: Docker.Service | undefined, options: DeployOptions): Promise<DeployResult> {
+  private async apply(
+    record: RevisionRecord,
+    existing: Docker.Service | undefined,
+    options: DeployOptions,
+  ): Promise<DeployResult> {
     const { spec } = record;
     const network = await this.network();
     const stable = existing?.Spec?.Labels?.[LABEL.stable];
     const dataToken = await ensureDataTokenSecret(this.docker, spec.name);
-    const serviceSpec = modelServiceSpec({ spec, imageRef: record.imageRef, revision: record.revision, stableRevision: stable ? Number(stable) : null, modelImage: record.modelImage, networkId: network, dataToken });
+    const serviceSpec = modelServiceSpec({
+      spec,
+      imageRef: record.imageRef,
+      revision: record.revision,
+      stableRevision: stable ? Number(stable) : null,
+      modelImage: record.modelImage,
+      networkId: network,
+      dataToken,
+    });
     const auth = await this.authFor(spec);
     const updatedAfter = existing ? new Date() : undefined;
-    options.onProgress?.({ message: `${existing ? 'Updating' : 'Creating'} ${spec.name} (revision ${record.revision}, ${record.image})` });
-    if (existing) await this.docker.getService(existing.ID).update({ ...serviceSpec, version: existing.Version?.Index, ...(auth ? { authconfig: auth } : {}) });
+    options.onProgress?.({
+      message: `${existing ? 'Updating' : 'Creating'} ${spec.name} (revision ${record.revision}, ${record.image})`,
+    });
+    if (existing)
+      await this.docker
+        .getService(existing.ID)
+        .update({ ...serviceSpec, version: existing.Version?.Index, ...(auth ? { authconfig: auth } : {}) });
     else await this.docker.createService({ ...serviceSpec, ...(auth ? { authconfig: auth } : {}) });
-    if (record.modelImage && spec.publishMode !== 'ingress' && spec.publishedPort !== undefined) await this.ensureRouter(spec, record.imageRef, network, dataToken);
-    const convergence = await waitForConvergence(this.docker, spec.name, { ...options, ...(updatedAfter ? { updatedAfter } : {}) });
+    if (record.modelImage && spec.publishMode !== 'ingress' && spec.publishedPort !== undefined)
+      await this.ensureRouter(spec, record.imageRef, network, dataToken);
+    const convergence = await waitForConvergence(this.docker, spec.name, {
+      ...options,
+      ...(updatedAfter ? { updatedAfter } : {}),
+    });
     const status = await this.status(spec.name);
     const revision = (await this.history(spec.name)).find((r) => r.revision === record.revision)!;
-    const message = convergence.rolledBack ? await this.failureReason(spec.name, record.revision, convergence.message) : (convergence.message ?? status.message);
+    const message = convergence.rolledBack
+      ? await this.failureReason(spec.name, record.revision, convergence.message)
+      : (convergence.message ?? status.message);
     return { status: { ...status, message }, revision, rolledBack: convergence.rolledBack };
   }
 
@@ -413,7 +561,15 @@ export class SwarmTarget implements DeployTarget {
       .filter((task) => task.Spec?.ContainerSpec?.Labels?.[LABEL.revision] === String(revision) && task.Status?.Err)
       .sort((a, b) => (b.UpdatedAt ?? '').localeCompare(a.UpdatedAt ?? ''))[0];
     const container = failed?.Status?.ContainerStatus?.ContainerID;
-    const logs = container ? await this.docker.getContainer(container).logs({ stdout: true, stderr: true, tail: 3 }).then((buffer) => oneLine(frameText(buffer)), () => '') : '';
+    const logs = container
+      ? await this.docker
+          .getContainer(container)
+          .logs({ stdout: true, stderr: true, tail: 3 })
+          .then(
+            (buffer) => oneLine(frameText(buffer)),
+            () => '',
+          )
+      : '';
     const error = failed?.Status?.Err ?? swarmMessage ?? 'its tasks did not become healthy';
     return `revision ${revision} failed (${error})${logs ? `: ${logs}` : ''}`;
   }
@@ -424,54 +580,91 @@ export class SwarmTarget implements DeployTarget {
    */
   private async ensureRouter(spec: DeploySpec, image: string, network: string, dataToken: SecretRef): Promise<void> {
     const name = routerName(spec.name);
-    const wanted = routerServiceSpec({ name: spec.name, image, containerPort: spec.containerPort ?? 8080, publishedPort: spec.publishedPort!, networkId: network, dataToken });
+    const wanted = routerServiceSpec({
+      name: spec.name,
+      image,
+      containerPort: spec.containerPort ?? 8080,
+      publishedPort: spec.publishedPort!,
+      networkId: network,
+      dataToken,
+    });
     const router = await this.service(name);
     const port = router?.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
     if (router && port === spec.publishedPort && hasDataToken(router.Spec)) return;
-    if (router) await this.docker.getService(router.ID).update({ ...withDataToken(router.Spec!, dataToken), EndpointSpec: wanted.EndpointSpec, version: router.Version?.Index });
+    if (router)
+      await this.docker.getService(router.ID).update({
+        ...withDataToken(router.Spec!, dataToken),
+        EndpointSpec: wanted.EndpointSpec,
+        version: router.Version?.Index,
+      });
     else await this.docker.createService(wanted);
     await waitForConvergence(this.docker, name, { timeoutMs: 120_000 });
   }
 
   /** The services of a split's variants (all but production). */
   private async variantServices(name: string): Promise<Docker.Service[]> {
-    return (await this.docker.listServices({ filters: { label: [`${LABEL.deployment}=${name}`, `${LABEL.role}=variant`] } })) as Docker.Service[];
+    return (await this.docker.listServices({
+      filters: { label: [`${LABEL.deployment}=${name}`, `${LABEL.role}=variant`] },
+    })) as Docker.Service[];
   }
 
   private async removeServices(names: string[]): Promise<void> {
-    for (const name of names) await this.docker.getService(name).remove().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
+    for (const name of names)
+      await this.docker
+        .getService(name)
+        .remove()
+        .catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
   }
 
   private async requireRouter(name: string): Promise<Docker.Service> {
     const router = await this.service(routerName(name));
     if (router) return router;
     await this.requireService(name);
-    throw new MlopsError(`${name} has no router, so its traffic cannot be split.`, 'Deploy it from a model image built by Containerise, with a published port in host mode (ingress publishing serves the model directly).');
+    throw new MlopsError(
+      `${name} has no router, so its traffic cannot be split.`,
+      'Deploy it from a model image built by Containerise, with a published port in host mode (ingress publishing serves the model directly).',
+    );
   }
 
   /**
    * Applies a router spec and waits for the router to serve. Only a change of image or env restarts
    * its task; a label alone does not, and an update that changes nothing is never waited for.
    */
-  private async updateRouter(router: Docker.Service, wanted: Docker.ServiceSpec, options: DeployOptions): Promise<void> {
-    const container = (spec: Docker.ServiceSpec | undefined) => (spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec;
-    const restarts = container(router.Spec)?.Image !== container(wanted)?.Image || JSON.stringify([...(container(router.Spec)?.Env ?? [])].sort()) !== JSON.stringify([...(container(wanted)?.Env ?? [])].sort());
+  private async updateRouter(
+    router: Docker.Service,
+    wanted: Docker.ServiceSpec,
+    options: DeployOptions,
+  ): Promise<void> {
+    const container = (spec: Docker.ServiceSpec | undefined) =>
+      (spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec;
+    const restarts =
+      container(router.Spec)?.Image !== container(wanted)?.Image ||
+      JSON.stringify([...(container(router.Spec)?.Env ?? [])].sort()) !==
+        JSON.stringify([...(container(wanted)?.Env ?? [])].sort());
     const updatedAfter = new Date();
     await this.docker.getService(router.ID).update({ ...wanted, version: router.Version?.Index });
     if (!restarts) return;
-    const convergence = await waitForConvergence(this.docker, router.Spec?.Name ?? router.ID, { ...options, updatedAfter });
+    const convergence = await waitForConvergence(this.docker, router.Spec?.Name ?? router.ID, {
+      ...options,
+      updatedAfter,
+    });
     if (convergence.rolledBack) throw new MlopsError(`Swarm rolled the router's update back: ${convergence.message}`);
   }
 
   /** The model server's port, from the revision the service runs. */
   private async containerPort(name: string, service: Docker.Service): Promise<number> {
     const revision = Number(service.Spec?.Labels?.[LABEL.revision] ?? 0);
-    return (await listRevisions(this.docker, name)).find((record) => record.revision === revision)?.spec.containerPort ?? 8080;
+    return (
+      (await listRevisions(this.docker, name)).find((record) => record.revision === revision)?.spec.containerPort ??
+      8080
+    );
   }
 
   private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
     if (!spec.registry) {
-      options.onProgress?.({ message: `No registry set: the swarm runs the local image ${spec.image}, which only works on this node` });
+      options.onProgress?.({
+        message: `No registry set: the swarm runs the local image ${spec.image}, which only works on this node`,
+      });
       return spec.image;
     }
     const { pushImage } = await import('../../registry/pushImage');
@@ -479,7 +672,8 @@ export class SwarmTarget implements DeployTarget {
     const pushed = await pushImage(this.docker, spec.image, spec.registry, {
       ...(credentials ? { credentials } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (message, fraction) => options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
+      onProgress: (message, fraction) =>
+        options.onProgress?.({ message, ...(fraction === undefined ? {} : { fraction }) }),
     });
     return pushed.digest;
   }
@@ -487,23 +681,35 @@ export class SwarmTarget implements DeployTarget {
   private async authFor(spec: DeploySpec): Promise<Docker.AuthConfig | undefined> {
     if (!spec.registry) return undefined;
     const credentials = await this.options.credentials?.(spec.registry);
-    return credentials ? { username: credentials.username, password: credentials.password, serveraddress: credentials.serveraddress } : undefined;
+    return credentials
+      ? { username: credentials.username, password: credentials.password, serveraddress: credentials.serveraddress }
+      : undefined;
   }
 
-  private async imageFacts(image: string): Promise<{ labels: Record<string, string>; modelImage: boolean; created: string }> {
+  private async imageFacts(
+    image: string,
+  ): Promise<{ labels: Record<string, string>; modelImage: boolean; created: string }> {
     try {
       const inspected = await this.docker.getImage(image).inspect();
       const labels = inspected.Config.Labels ?? {};
       return { labels, modelImage: Boolean(labels['mlops.context.hash']), created: inspected.Created };
     } catch {
-      throw new MlopsError(`No image ${image} in the Docker Engine at ${this.location}.`, 'Build it first (MLOps: Containerise Notebook), or check the name and tag.');
+      throw new MlopsError(
+        `No image ${image} in the Docker Engine at ${this.location}.`,
+        'Build it first (MLOps: Containerise Notebook), or check the name and tag.',
+      );
     }
   }
 
   private async network(): Promise<string> {
     const [existing] = await this.docker.listNetworks({ filters: { name: [NETWORK] } });
     if (existing?.Name === NETWORK) return existing.Id;
-    const created = (await this.docker.createNetwork({ Name: NETWORK, Driver: 'overlay', Attachable: true, Labels: { [LABEL.role]: 'network' } })) as { id: string };
+    const created = (await this.docker.createNetwork({
+      Name: NETWORK,
+      Driver: 'overlay',
+      Attachable: true,
+      Labels: { [LABEL.role]: 'network' },
+    })) as { id: string };
     return created.id;
   }
 
@@ -518,7 +724,11 @@ export class SwarmTarget implements DeployTarget {
 
   private async requireService(name: string): Promise<Docker.Service> {
     const service = await this.service(name);
-    if (!service) throw new MlopsError(`No deployment named ${name} on ${this.location}.`, 'Deploy it first, or pick one from the Deployments view.');
+    if (!service)
+      throw new MlopsError(
+        `No deployment named ${name} on ${this.location}.`,
+        'Deploy it first, or pick one from the Deployments view.',
+      );
     return service;
   }
 
@@ -528,7 +738,16 @@ export class SwarmTarget implements DeployTarget {
     const tasks = await listTasks(this.docker, { service: [name], 'desired-state': ['running'] });
     const running = tasks.filter((task) => task.Status?.State === 'running').length;
     const update = service.UpdateStatus?.State;
-    const health: Health = update === 'updating' || update === 'rollback_started' ? 'converging' : running >= desired ? 'healthy' : running > 0 ? 'degraded' : desired === 0 ? 'healthy' : 'failed';
+    const health: Health =
+      update === 'updating' || update === 'rollback_started'
+        ? 'converging'
+        : running >= desired
+          ? 'healthy'
+          : running > 0
+            ? 'degraded'
+            : desired === 0
+              ? 'healthy'
+              : 'failed';
     return {
       name,
       image: serviceImage(service),
@@ -546,7 +765,12 @@ function serviceImage(service: Docker.Service): string {
 }
 
 function oneLine(text: string): string {
-  return text.trim().split('\n').map((line) => line.trim()).filter(Boolean).join(' | ');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' | ');
 }
 
 interface ContainerStats {
@@ -561,7 +785,11 @@ export function resourceUse(stats: ContainerStats): { cpuPercent: number | null;
   const system = (stats.cpu_stats?.system_cpu_usage ?? 0) - (stats.precpu_stats?.system_cpu_usage ?? 0);
   const cpus = stats.cpu_stats?.online_cpus ?? 1;
   const usage = stats.memory_stats?.usage;
-  const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.total_inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+  const cache =
+    stats.memory_stats?.stats?.inactive_file ??
+    stats.memory_stats?.stats?.total_inactive_file ??
+    stats.memory_stats?.stats?.cache ??
+    0;
   return {
     cpuPercent: system > 0 && cpu >= 0 ? (cpu / system) * cpus * 100 : null,
     memoryMb: usage === undefined ? null : Math.max(0, usage - cache) / 1024 / 1024,
@@ -570,6 +798,7 @@ export function resourceUse(stats: ContainerStats): { cpuPercent: number | null;
 
 /** Whether a service's tasks already have the environment a spec asks for (a variant turned shadow has another). */
 function sameEnv(service: Docker.Service, spec: Docker.ServiceSpec): boolean {
-  const env = (task: Docker.TaskSpec | undefined) => [...((task as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.Env ?? [])].sort().join('\n');
+  const env = (task: Docker.TaskSpec | undefined) =>
+    [...((task as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.Env ?? [])].sort().join('\n');
   return env(service.Spec?.TaskTemplate) === env(spec.TaskTemplate);
 }

@@ -14,7 +14,10 @@ import type { ReviewFeed } from './reviewFeed';
 
 export interface ReviewCommandDeps {
   log: vscode.LogOutputChannel & Logger;
-  resolveDeployment(arg: unknown, title: string): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
+  resolveDeployment(
+    arg: unknown,
+    title: string,
+  ): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
   refresh(): void;
 }
 
@@ -32,13 +35,14 @@ export function registerReviewCommands(context: vscode.ExtensionContext, deps: R
 
   async function feedFor(config: TargetConfig, target: DeployTarget, name: string): Promise<ReviewFeed> {
     const workspace = requireWorkspace();
-    const [{ openLake, defaultLakeRoot }, decisions, { deploymentGate }, { reviewSamples }, { reviewerName }] = await Promise.all([
-      import('../../../datasets/lake/duckdbLake'),
-      import('../decisions'),
-      import('../gate'),
-      import('../samples'),
-      import('../reviewer'),
-    ]);
+    const [{ openLake, defaultLakeRoot }, decisions, { deploymentGate }, { reviewSamples }, { reviewerName }] =
+      await Promise.all([
+        import('../../../datasets/lake/duckdbLake'),
+        import('../decisions'),
+        import('../gate'),
+        import('../samples'),
+        import('../reviewer'),
+      ]);
     lake ??= openLake(defaultLakeRoot(workspace));
     const opened = lake;
     const targetId = targetKey(target);
@@ -47,7 +51,10 @@ export function registerReviewCommands(context: vscode.ExtensionContext, deps: R
     return {
       title: `${name} on ${config.name}`,
       async samples(signal) {
-        const [{ pullRequestLog }, { deploymentSource }] = await Promise.all([import('../../../monitor/observe'), import('../../../monitor/sources')]);
+        const [{ pullRequestLog }, { deploymentSource }] = await Promise.all([
+          import('../../../monitor/observe'),
+          import('../../../monitor/sources'),
+        ]);
         // The newest answers into the lake first; when the deployment cannot be reached, the samples already there remain.
         try {
           await pullRequestLog(opened, await deploymentSource(target, name), { targetId, name, signal });
@@ -58,16 +65,34 @@ export function registerReviewCommands(context: vscode.ExtensionContext, deps: R
         const reviewed = decisions.latestDecisions(decisions.readDecisions(dir)).map((d) => d.requestId);
         return reviewSamples(opened, { target: targetId, deployment: name, reviewed });
       },
-      gate: (candidateVersion) => deploymentGate(dir, name, workspace, { setting: setting<Section>('review.gate', {}), ...(candidateVersion ? { candidateVersion } : {}) }),
+      gate: (candidateVersion) =>
+        deploymentGate(dir, name, workspace, {
+          setting: setting<Section>('review.gate', {}),
+          ...(candidateVersion ? { candidateVersion } : {}),
+        }),
       async decide(sample, verdict, comment) {
         decisions.appendDecision(
           { dir, targetId, deployment: name },
-          { requestId: sample.requestId, verdict, ...(comment ? { comment } : {}), reviewer, ts: new Date().toISOString(), candidateVersion: sample.candidate.version, productionVersion: sample.production.version },
+          {
+            requestId: sample.requestId,
+            verdict,
+            ...(comment ? { comment } : {}),
+            reviewer,
+            ts: new Date().toISOString(),
+            candidateVersion: sample.candidate.version,
+            productionVersion: sample.production.version,
+          },
         );
         deps.refresh();
       },
       async promote(variant, reason) {
-        await vscode.commands.executeCommand('mlops.promote', { target: config.id, deployment: name, variant, reason, source: 'review' });
+        await vscode.commands.executeCommand('mlops.promote', {
+          target: config.id,
+          deployment: name,
+          variant,
+          reason,
+          source: 'review',
+        });
       },
     };
   }

@@ -9,11 +9,20 @@ import { ReviewRequest, type ReviewUpdate } from '../../../shared/protocol';
 import type { ReviewSample, Verdict } from '../model';
 import type { ReviewFeed } from './reviewFeed';
 
-export function openReviewPanel(context: vscode.ExtensionContext, feed: ReviewFeed, log: vscode.LogOutputChannel): void {
+export function openReviewPanel(
+  context: vscode.ExtensionContext,
+  feed: ReviewFeed,
+  log: vscode.LogOutputChannel,
+): void {
   showPanelSession<ReviewRequest, ReviewUpdate, ReviewSession>(
     context,
     log,
-    { viewType: `mlops.review.${createHash('sha256').update(feed.title).digest('hex').slice(0, 16)}`, title: `Review: ${feed.title}`, bundle: 'review', incoming: ReviewRequest },
+    {
+      viewType: `mlops.review.${createHash('sha256').update(feed.title).digest('hex').slice(0, 16)}`,
+      title: `Review: ${feed.title}`,
+      bundle: 'review',
+      incoming: ReviewRequest,
+    },
     { create: (panel) => new ReviewSession(log, feed, panel), reuse: (session) => void session.start() },
   );
 }
@@ -64,7 +73,10 @@ class ReviewSession {
       const samples = await this.feed.samples(controller.signal);
       if (controller.signal.aborted) return;
       for (const sample of samples) this.known.set(sample.requestId, sample);
-      const newest = samples.reduce<ReviewSample | undefined>((found, sample) => (!found || sample.ts > found.ts ? sample : found), undefined);
+      const newest = samples.reduce<ReviewSample | undefined>(
+        (found, sample) => (!found || sample.ts > found.ts ? sample : found),
+        undefined,
+      );
       if (newest) this.candidateVersion = newest.candidate.version;
       await this.panel.post({ type: 'samples', samples });
       await this.sendGate();
@@ -84,7 +96,8 @@ class ReviewSession {
 
   private async decide(requestId: string, verdict: Verdict, comment: string | undefined): Promise<void> {
     const sample = this.known.get(requestId);
-    if (!sample) return this.showError(new Error(`Request ${requestId} is not among the samples shown; refresh the panel.`));
+    if (!sample)
+      return this.showError(new Error(`Request ${requestId} is not among the samples shown; refresh the panel.`));
     try {
       await this.feed.decide(sample, verdict, comment);
       this.candidateVersion = sample.candidate.version;
@@ -100,10 +113,15 @@ class ReviewSession {
     const { gate, tally } = this.feed.gate(this.candidateVersion);
     // The page disables Promote while the gate is closed; a stale page is answered here.
     if (!gate.open) return this.panel.post({ type: 'notice', message: `Not yet: ${gate.reason}.` });
-    const variant = [...this.known.values()].find((s) => s.candidate.version === this.candidateVersion)?.candidate.variant ?? 'candidate';
+    const variant =
+      [...this.known.values()].find((s) => s.candidate.version === this.candidateVersion)?.candidate.variant ??
+      'candidate';
     this.promoting = true;
     try {
-      await this.feed.promote(variant, `${gate.accepted} of ${tally.reviews} reviews accept ${this.candidateVersion ?? 'the candidate'} (${gate.reason})`);
+      await this.feed.promote(
+        variant,
+        `${gate.accepted} of ${tally.reviews} reviews accept ${this.candidateVersion ?? 'the candidate'} (${gate.reason})`,
+      );
     } catch (error) {
       await this.showError(error);
     } finally {
