@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMlflow } from '../scripts/lib/mlflow.mjs';
 import { say } from '../scripts/lib/setup.mjs';
-import { connectDocker } from '../src/deploy/docker/dockerClient';
+import { connectDocker } from '../src/containerize/docker/dockerClient';
 import { startModelContainer } from '../src/release/backtest/modelContainer';
 import { replay, selectColumns } from '../src/release/backtest/replay';
 import { modelImages } from '../test/support/modelImages';

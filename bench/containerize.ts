@@ -10,10 +10,10 @@ import { freePort } from '../scripts/lib/codeServer.mjs';
 import { ensureBaseImage, ensureDockerEngine } from '../scripts/lib/docker.mjs';
 import { ensureMlflow, MLFLOW_VERSION } from '../scripts/lib/mlflow.mjs';
 import { repoRoot, say } from '../scripts/lib/setup.mjs';
-import { containerizeNotebook } from '../src/deploy/containerize';
-import { writeModelContext } from '../src/deploy/image/buildContext';
-import { readMlflowModel } from '../src/deploy/mlflow/mlflowModel';
-import { runtimeDir } from '../src/deploy/runtimeFiles';
+import { containerizeNotebook } from '../src/containerize/containerize';
+import { writeModelContext } from '../src/containerize/image/buildContext';
+import { readMlflowModel } from '../src/containerize/mlflow/mlflowModel';
+import { runtimeDir } from '../src/containerize/runtimeFiles';
 import type { BenchSuite } from './suite';
 
 const CONCURRENCY = 8;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureMlflow } from '../scripts/lib/mlflow.mjs';
 import { cacheDir, say } from '../scripts/lib/setup.mjs';
-import { driftBetweenFiles } from '../src/monitor/driftCommand';
+import { driftBetweenFiles } from '../src/monitor/driftFiles';
 import { median, type BenchSuite } from './suite';
 
 const ROWS = 1_000_000;

@@ -1,11 +1,11 @@
 // Entry point of the `mlops` command line (dist/cli.js).
 import { version } from '../package.json';
-import { runCli } from './cli/program';
-import { doctorCommand } from './environment/doctorCommand';
-import { datasetsCommand, profileCommand } from './datasets/datasetCommands';
-import { lakeCommand } from './datasets/lake/lakeCommands';
-import { pipelineCommand } from './datasets/pipelines/pipelineCommands';
-import { containerizeCommand } from './deploy/containerizeCommand';
+import { runCli } from './shared/cliFramework';
+import { doctorCommand } from './environment/cli';
+import { datasetsCommand, profileCommand } from './datasets/cli';
+import { lakeCommand } from './datasets/lake/cli';
+import { pipelineCommand } from './datasets/pipelines/cli';
+import { containerizeCommand } from './containerize/cli';
 import {
   deployCommand,
   historyCommand,
@@ -13,15 +13,15 @@ import {
   rollbackCommand,
   statusCommand,
   tokenCommand,
-} from './deploy/deployCliCommands';
-import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cliCommands';
-import { driftCommand } from './monitor/driftCommand';
-import { exportCommand } from './monitor/export/exportCommand';
-import { monitorCommand } from './monitor/monitorCommand';
-import { reviewCommand } from './release/review/reviewCommand';
-import { workflowCommand } from './release/workflow/workflowCommand';
-import { backtestCommand } from './release/backtest/backtestCommand';
-import { abtestCommand, promoteCommand, splitCommand } from './release/releaseCliCommands';
+} from './deploy/cli';
+import { experimentsCommand, metricHistoryCommand, runsCommand } from './experiments/cli';
+
+import { exportCommand } from './monitor/export/cli';
+import { driftCommand, monitorCommand } from './monitor/cli';
+import { reviewCommand } from './release/review/cli';
+import { workflowCommand } from './release/workflow/cli';
+import { backtestCommand } from './release/backtest/cli';
+import { abtestCommand, promoteCommand, splitCommand } from './release/cli';
 
 const program = {
   name: 'mlops',

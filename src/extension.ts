@@ -2,9 +2,9 @@
 // its own; heavy modules (Docker, Kubernetes, DuckDB) are loaded by the commands that use them.
 import * as vscode from 'vscode';
 import { registerDatasets } from './datasets/commands';
-import { registerDeployCommands } from './deploy/commands';
+import { registerDeployCommands } from './containerize/commands';
 import { registerDeployments } from './deploy/deployments/commands';
-import { registerRegistryCommands } from './deploy/registry/commands';
+import { registerRegistryCommands } from './containerize/registry/commands';
 import { registerEnvironmentCommands } from './environment/commands';
 import { registerExperiments } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';

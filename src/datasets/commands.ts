@@ -6,7 +6,7 @@ import { setting, workspaceRoot } from '../host/settings';
 import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { DatasetsTree, type DatasetNode, type DatasetSources } from './datasetsView';
-import { DATASET_EXTENSIONS, DATASET_GLOB } from './discovery';
+import { DATASET_EXTENSIONS, DATASET_GLOB } from './datasetFileNames';
 import type { Lake } from './model';
 
 type Log = vscode.LogOutputChannel & Logger;

@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../shared/errors';
-import { formatBytes } from './discovery';
+import { formatBytes } from '../shared/formatBytes';
 import type { Column, DatasetSummary, LakeTable, LakeTableVersion } from './model';
 import type { StepOverview } from './pipelines/pipelineOverview';
 
@@ -114,7 +114,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return [];
     // Honours .gitignore and files.exclude and skips virtual environments, walking in slices so a huge workspace never freezes.
-    const { discoverDatasets } = await import('./discover');
+    const { discoverDatasets } = await import('./findDatasets');
     const { datasets } = await discoverDatasets(folder.uri.fsPath, { exclude: filesExclude(folder) });
     const files = datasets.map((d): DatasetNode => ({ kind: 'file', uri: vscode.Uri.file(d.path), size: d.bytes }));
     const relative = (n: DatasetNode) => (n.kind === 'file' ? vscode.workspace.asRelativePath(n.uri) : '');

@@ -15,7 +15,7 @@ export async function baselineFor(
   if (configured) return configured;
   try {
     const { image } = await target.status(name);
-    const { imageLabels } = await import('../deploy/docker/imageLabels');
+    const { imageLabels } = await import('../containerize/docker/imageLabels');
     const file = baselineFromImageLabels(await imageLabels(image, dockerHost), workspace);
     return file ? { file } : undefined;
   } catch {

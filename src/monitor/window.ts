@@ -1,7 +1,7 @@
 // The numbers of a time window from the recorded scrapes: totals per version (the last record
 // minus the one at the window's start) and, for the charts, one point per pair of consecutive
 // records, downsampled to the point budget.
-import { downsample } from '../experiments/downsample';
+import { downsample } from '../shared/downsample';
 import {
   addHistograms,
   differences,

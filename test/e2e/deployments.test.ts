@@ -10,7 +10,7 @@ import { freePort } from '../../scripts/lib/codeServer.mjs';
 import { ensureSwarm } from '../../scripts/lib/docker.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
-import { containerizeNotebook } from '../../src/deploy/containerize';
+import { containerizeNotebook } from '../../src/containerize/containerize';
 import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { testBaseImage } from '../support/docker';

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { runCli } from '../../src/cli/program';
-import { datasetsCommand, profileCommand } from '../../src/datasets/datasetCommands';
-import { discoverDatasets } from '../../src/datasets/discover';
+import { runCli } from '../../src/shared/cliFramework';
+import { datasetsCommand, profileCommand } from '../../src/datasets/cli';
+import { discoverDatasets } from '../../src/datasets/findDatasets';
 import { withDuckDb } from '../../src/datasets/duckdb';
 import { sqlIdentifier, sqlString } from '../../src/datasets/sql';
 import { inspect } from '../../src/datasets/inspect';

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
-import { runCli } from '../../src/cli/program';
-import { driftBetweenFiles, driftCommand } from '../../src/monitor/driftCommand';
+import { runCli } from '../../src/shared/cliFramework';
+import { driftCommand } from '../../src/monitor/cli';
+import { driftBetweenFiles } from '../../src/monitor/driftFiles';
 import { describeError } from '../../src/shared/errors';
 import { needService } from '../support/services';
 

@@ -10,14 +10,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
 import { apiRequest, UNPULLABLE_IMAGE } from '../../scripts/lib/kubernetes.mjs';
 import { startRegistry } from '../../scripts/lib/registry.mjs';
-import { runCli } from '../../src/cli/program';
-import {
-  deployCommand,
-  historyCommand,
-  removeCommand,
-  rollbackCommand,
-  statusCommand,
-} from '../../src/deploy/deployCliCommands';
+import { runCli } from '../../src/shared/cliFramework';
+import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCommand } from '../../src/deploy/cli';
 import type { DeploymentStatus } from '../../src/deploy/targets/deployTarget';
 import { listContexts } from '../../src/deploy/targets/kubernetes/kubeconfig';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';

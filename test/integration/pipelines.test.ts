@@ -7,12 +7,12 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { runCli } from '../../src/cli/program';
+import { runCli } from '../../src/shared/cliFramework';
 import { openLake } from '../../src/datasets/lake/duckdbLake';
 import type { Lake } from '../../src/datasets/model';
 import { findPipelines } from '../../src/datasets/pipelines/findPipelines';
 import { loadPipeline } from '../../src/datasets/pipelines/loadPipeline';
-import { pipelineCommand } from '../../src/datasets/pipelines/pipelineCommands';
+import { pipelineCommand } from '../../src/datasets/pipelines/cli';
 import type { PipelineProgress, PipelineRun, StepStatus } from '../../src/datasets/pipelines/pipelineModel';
 import { readState } from '../../src/datasets/pipelines/pipelineState';
 import { listRuns } from '../../src/datasets/pipelines/runHistory';

@@ -11,7 +11,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
 import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
-import { buildImage } from '../../src/deploy/image/buildImage';
+import { buildImage } from '../../src/containerize/image/buildImage';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { swarmWithModelImages } from '../support/modelImages';
 import { needService } from '../support/services';

@@ -9,14 +9,8 @@ import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
 import { DOCKER_SOCKET, ensureDockerEngine, ensureSwarm } from '../../scripts/lib/docker.mjs';
 import { startRegistry } from '../../scripts/lib/registry.mjs';
-import { runCli } from '../../src/cli/program';
-import {
-  deployCommand,
-  historyCommand,
-  removeCommand,
-  rollbackCommand,
-  statusCommand,
-} from '../../src/deploy/deployCliCommands';
+import { runCli } from '../../src/shared/cliFramework';
+import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCommand } from '../../src/deploy/cli';
 import type { DeploymentStatus } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { describeError, MlopsError } from '../../src/shared/errors';

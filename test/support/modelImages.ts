@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
-import { containerizeNotebook } from '../../src/deploy/containerize';
+import { containerizeNotebook } from '../../src/containerize/containerize';
 import { ensureSwarm } from '../../scripts/lib/docker.mjs';
 import { dockerAvailable, testBaseImage } from './docker';
 

@@ -12,7 +12,7 @@ import type {
   Thresholds,
   VersionHealth,
 } from '../../src/monitor/model';
-import type { MonitorFeed } from '../../src/monitor/ui/monitorFeed';
+import type { MonitorFeed } from '../../src/monitor/monitorFeed';
 
 export const SAMPLE_THRESHOLDS: Thresholds = { errorRate: 0.05, p95LatencyMs: 250, psi: 0.25, minRequests: 100 };
 

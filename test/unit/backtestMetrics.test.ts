@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli } from '../../src/cli/program';
-import { backtestCommand } from '../../src/release/backtest/backtestCommand';
+import { runCli } from '../../src/shared/cliFramework';
+import { backtestCommand } from '../../src/release/backtest/cli';
 import {
   classSetting,
   compareVersions,

@@ -16,11 +16,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { contextEntries, notebookError } from '../../src/deploy/image/buildImage';
-import { writeNotebookContext, type NotebookContextInput } from '../../src/deploy/image/buildContext';
-import type { NotebookAnalysis } from '../../src/deploy/notebook/notebookAnalysis';
-import { notebookWorkspace } from '../../src/deploy/notebook/notebookWorkspace';
-import { runtimeDir } from '../../src/deploy/runtimeFiles';
+import { contextEntries, notebookError } from '../../src/containerize/image/buildImage';
+import { writeNotebookContext, type NotebookContextInput } from '../../src/containerize/image/buildContext';
+import type { NotebookAnalysis } from '../../src/containerize/notebook/notebookAnalysis';
+import { notebookWorkspace } from '../../src/containerize/notebook/notebookWorkspace';
+import { runtimeDir } from '../../src/containerize/runtimeFiles';
 import { MlopsError } from '../../src/shared/errors';
 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));

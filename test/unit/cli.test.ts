@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli, type CliCommand } from '../../src/cli/program';
+import { runCli, type CliCommand } from '../../src/shared/cliFramework';
 import { MlopsError } from '../../src/shared/errors';
 
 function capture() {

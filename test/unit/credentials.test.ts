@@ -2,7 +2,7 @@
 // sent per origin.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli } from '../../src/cli/program';
+import { runCli } from '../../src/shared/cliFramework';
 import { serverRequest, trackingCredentials } from '../../src/experiments/trackingAuth';
 import { describeError, MlopsError } from '../../src/shared/errors';
 import {

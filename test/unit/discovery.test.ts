@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DATASET_GLOB, formatBytes, isDatasetFileName } from '../../src/datasets/discovery';
+import { DATASET_GLOB, isDatasetFileName } from '../../src/datasets/datasetFileNames';
+import { formatBytes } from '../../src/shared/formatBytes';
 
 test('dataset files are found by their extensions', () => {
   assert.equal(DATASET_GLOB, '**/*.{csv,tsv,parquet,json,jsonl}');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dockerOptions } from '../../src/deploy/docker/dockerClient';
+import { dockerOptions } from '../../src/containerize/docker/dockerClient';
 
 test('Docker hosts of every form are read as the engine they name', () => {
   assert.deepEqual(dockerOptions('unix:///run/user/1000/docker.sock', {}), {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { downsample } from '../../src/experiments/downsample';
+import { downsample } from '../../src/shared/downsample';
 import type { MetricPoint } from '../../src/experiments/model';
 
 function series(n: number, value: (i: number) => number): MetricPoint[] {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
-import { runCli, type CliContext } from '../../src/cli/program';
+import { runCli, type CliContext } from '../../src/shared/cliFramework';
 import type { Endpoint } from '../../src/deploy/targets/deployTarget';
-import { createExportCommand, type ExportDeps } from '../../src/monitor/export/exportCommand';
+import { createExportCommand, type ExportDeps } from '../../src/monitor/export/cli';
 import { MlopsError } from '../../src/shared/errors';
 import { startFakeGrafana, type FakeGrafana } from '../support/fakeGrafana';
 

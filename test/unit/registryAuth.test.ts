@@ -2,10 +2,10 @@
 // config.json's base64 auth, and the messages for failed pushes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeRegistry, parseImageReference, registryHost } from '../../src/deploy/registry/imageReference';
-import { pushFailure } from '../../src/deploy/registry/pushErrors';
-import { registryReference } from '../../src/deploy/registry/pushImage';
-import { decodeAuth, registryHostname, valueForRegistry } from '../../src/deploy/registry/registryAuth';
+import { normalizeRegistry, parseImageReference, registryHost } from '../../src/containerize/registry/imageReference';
+import { pushFailure } from '../../src/containerize/registry/pushErrors';
+import { registryReference } from '../../src/containerize/registry/pushImage';
+import { decodeAuth, registryHostname, valueForRegistry } from '../../src/containerize/registry/registryAuth';
 import { describeError, MlopsError } from '../../src/shared/errors';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;

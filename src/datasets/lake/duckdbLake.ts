@@ -36,7 +36,7 @@ import {
 } from './catalog';
 import { sqlIdentifier, sqlList, sqlString } from '../sql';
 import { cells, columnsOf, countStatements, describe, openDuckDb, statementText, type DuckDb } from '../duckdb';
-import { hashFiles, stampOf, type FileStamp } from './fileHash';
+import { hashFiles, stampOf, type FileStamp } from '../../shared/fileHash';
 import { formatOf, resolveSources } from './globs';
 import { describeChange, schemaChangeError, schemaChanges } from './schemaChanges';
 import { diagnoseCsv, explainReadError, isSnifferFailure, selectSources } from './sources';

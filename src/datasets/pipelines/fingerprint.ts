@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { MlopsError } from '../../shared/errors';
-import { sha256File } from '../lake/fileHash';
+import { sha256File } from '../../shared/fileHash';
 import { resolveSources } from '../lake/globs';
 import type { LakeTable } from '../model';
 import { sameTable, stepReads } from './dag';

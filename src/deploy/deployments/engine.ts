@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import { describeError, MlopsError } from '../../shared/errors';
 import { NoAnswerError } from '../../shared/remoteTimeout';
-import { connectDocker } from '../docker/dockerClient';
+import { connectDocker } from '../../containerize/docker/dockerClient';
 import type { LocalImage } from './picks';
 
 export type EngineProblemKind = 'unreachable' | 'notSwarm' | 'notManager' | 'error';

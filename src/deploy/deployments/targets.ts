@@ -3,7 +3,7 @@
 // @kubernetes/client-node under them) are loaded only when a target is first opened, never at
 // activation.
 import { NoAnswerError } from '../../shared/remoteTimeout';
-import type { RegistryCredentials } from '../registry/registryAuth';
+import type { RegistryCredentials } from '../../containerize/registry/registryAuth';
 import type { DeployTarget, DeploymentStatus } from '../targets/deployTarget';
 import { inNamespace, targetKey, type TargetConfig } from './targetConfig';
 

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mapConcurrent } from '../../shared/concurrency';
 import { MlopsError } from '../../shared/errors';
-import { downsample } from '../downsample';
+import { downsample } from '../../shared/downsample';
 import {
   DEFAULT_MAX_POINTS,
   RUN_IDS_REMEDY,

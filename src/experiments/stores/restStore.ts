@@ -2,7 +2,7 @@
 // a bearer token (MLFLOW_TRACKING_TOKEN or one kept in SecretStorage) and timeouts.
 import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
-import { downsample } from '../downsample';
+import { downsample } from '../../shared/downsample';
 import {
   DEFAULT_MAX_POINTS,
   RUN_STATUSES,

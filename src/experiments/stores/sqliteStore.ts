@@ -7,7 +7,7 @@ import type {
   StatementSyncInstance as StatementSync,
 } from '@photostructure/sqlite';
 import { MlopsError } from '../../shared/errors';
-import { downsample } from '../downsample';
+import { downsample } from '../../shared/downsample';
 import {
   DEFAULT_MAX_POINTS,
   RUN_IDS_REMEDY,

@@ -72,7 +72,7 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
 
   async function pickData(workspace: string): Promise<string | undefined> {
     const [{ discoverDatasets }, { tableNames }, { defaultLakeRoot }] = await Promise.all([
-      import('../../datasets/discover'),
+      import('../../datasets/findDatasets'),
       import('../../datasets/lake/catalog'),
       import('../../datasets/lake/duckdbLake'),
     ]);

@@ -3,8 +3,8 @@
 // killed process is recognisable; `remove` is called whatever happens.
 import type Docker from 'dockerode';
 import { MlopsError } from '../../shared/errors';
-import { MODEL_PORT } from '../../deploy/image/dockerfile';
-import { waitHealthy } from '../../deploy/image/smokeTest';
+import { MODEL_PORT } from '../../containerize/image/dockerfile';
+import { waitHealthy } from '../../containerize/image/smokeTest';
 import { getJson } from './http';
 
 export const BACKTEST_LABEL = 'mlops.backtest';

@@ -3,7 +3,7 @@
 // report holds each version's metrics and latency, where they disagree, and the gate's verdict.
 // Containers are removed whatever happens, cancellation included.
 import type Docker from 'dockerode';
-import { connectDocker } from '../../deploy/docker/dockerClient';
+import { connectDocker } from '../../containerize/docker/dockerClient';
 import { MlopsError } from '../../shared/errors';
 import {
   checkPositiveClass,

@@ -3,7 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
-import { formatBytes } from '../../../src/datasets/discovery';
+import { formatBytes } from '../../../src/shared/formatBytes';
 import type {
   ColumnProfile,
   DatasetFile,

@@ -16,7 +16,7 @@ import type {
 } from '@kubernetes/client-node';
 import { describeError, MlopsError } from '../../../shared/errors';
 import { httpGet, type HttpAnswer, type HttpGetOptions } from '../../../shared/httpGet';
-import type { RegistryCredentials } from '../../registry/registryAuth';
+import type { RegistryCredentials } from '../../../containerize/registry/registryAuth';
 import {
   PRODUCTION_VARIANT,
   type DeploymentEvent,
@@ -876,7 +876,7 @@ export class KubernetesTarget implements DeployTarget {
     options: DeployOptions,
   ): Promise<{ labels: Record<string, string>; modelImage: boolean }> {
     try {
-      const { connectDocker } = await import('../../docker/dockerClient');
+      const { connectDocker } = await import('../../../containerize/docker/dockerClient');
       const docker = await connectDocker(this.options.dockerHost);
       const labels = (await docker.getImage(image).inspect()).Config.Labels ?? {};
       return { labels, modelImage: Boolean(labels['mlops.context.hash']) };
@@ -891,8 +891,8 @@ export class KubernetesTarget implements DeployTarget {
   private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
     if (!spec.registry) return spec.image;
     const [{ connectDocker }, { pushImage }] = await Promise.all([
-      import('../../docker/dockerClient'),
-      import('../../registry/pushImage'),
+      import('../../../containerize/docker/dockerClient'),
+      import('../../../containerize/registry/pushImage'),
     ]);
     const credentials = await this.options.credentials?.(spec.registry);
     const pushed = await pushImage(await connectDocker(this.options.dockerHost), spec.image, spec.registry, {

@@ -4,9 +4,9 @@
 import { hostname, userInfo } from 'node:os';
 import type Docker from 'dockerode';
 import { describeError, MlopsError } from '../../../shared/errors';
-import { connectDocker, dockerOptions } from '../../docker/dockerClient';
-import { frameText } from '../../docker/logFrames';
-import type { RegistryCredentials } from '../../registry/registryAuth';
+import { connectDocker, dockerOptions } from '../../../containerize/docker/dockerClient';
+import { frameText } from '../../../containerize/docker/logFrames';
+import type { RegistryCredentials } from '../../../containerize/registry/registryAuth';
 import {
   PRODUCTION_VARIANT,
   type DeployOptions,
@@ -667,7 +667,7 @@ export class SwarmTarget implements DeployTarget {
       });
       return spec.image;
     }
-    const { pushImage } = await import('../../registry/pushImage');
+    const { pushImage } = await import('../../../containerize/registry/pushImage');
     const credentials = await this.options.credentials?.(spec.registry);
     const pushed = await pushImage(this.docker, spec.image, spec.registry, {
       ...(credentials ? { credentials } : {}),
