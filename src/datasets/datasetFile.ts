@@ -1,7 +1,7 @@
 // The file a dataset panel shows: its path, name and size.
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { DatasetFile } from '../shared/protocol';
+import type { DatasetFile } from './contract';
 
 export function datasetFile(path: string): DatasetFile {
   return { path, name: basename(path) };

@@ -1,7 +1,7 @@
 // Cells of previews and query results, as the webviews show them and as CSV writes them. DuckDB
 // gives bigints, dates, decimals, lists and structs, none of which JSON carries as they are.
 import { csvLine } from '../shared/csv';
-import type { GridCell } from '../shared/protocol';
+import type { GridCell } from './contract';
 import type { Column } from './model';
 
 /** Longer texts are cut before they cross into a webview: a cell shows one line, its tooltip a few screens. */

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { PREVIEW_PAGE_SIZE, PreviewRequest, type DatasetFile, type PreviewUpdate } from '../shared/protocol';
+import { PREVIEW_PAGE_SIZE, PreviewRequest, type DatasetFile, type PreviewUpdate } from './contract';
 import { datasetFile } from './datasetFile';
 import { toGridRows } from './gridCells';
 import type { PreviewPage } from './model';

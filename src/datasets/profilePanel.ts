@@ -7,7 +7,7 @@ import { saveWithDialog } from '../host/saveFile';
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { ProfileRequest, type DatasetFile, type ProfileUpdate } from '../shared/protocol';
+import { ProfileRequest, type DatasetFile, type ProfileUpdate } from './contract';
 import { datasetFile, withSize } from './datasetFile';
 import type { DatasetProfile } from './model';
 import { profileCsv, profileJson } from './profileExport';

@@ -6,13 +6,7 @@ import { askSaveLocation, saveWithDialog, type SaveRequest } from '../host/saveF
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import {
-  QUERY_ROW_LIMIT,
-  QueryRequest,
-  type QueryResultView,
-  type QueryTable,
-  type QueryUpdate,
-} from '../shared/protocol';
+import { QUERY_ROW_LIMIT, QueryRequest, type QueryResultView, type QueryTable, type QueryUpdate } from './contract';
 import { rowsCsv, toGridRows } from './gridCells';
 import type { Lake, QueryResult } from './model';
 

@@ -2,7 +2,7 @@
 // (and whether it is a swarm manager), Kubernetes contexts and git. Used by the environment
 // panel and `mlops doctor`.
 import { delimiter } from 'node:path';
-import type { EnvironmentCheck } from '../shared/protocol';
+import type { EnvironmentCheck } from './contract';
 import { kubernetesClient, kubernetesError } from '../deploy/targets/kubernetes/client';
 import { kubeconfigFiles, openCluster } from '../deploy/targets/kubernetes/kubeconfig';
 import { describeError } from '../shared/errors';

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { setting, workspaceRoot } from '../host/settings';
 import { showWebviewPanel, type OpenPanel } from '../host/webviewPanel';
 import type { Logger } from '../shared/logger';
-import { EnvironmentRequest, type EnvironmentUpdate } from '../shared/protocol';
+import { EnvironmentRequest, type EnvironmentUpdate } from './contract';
 import { checkEnvironment } from './checks';
 
 /** The "MLOps: Environment" panel: what is available for training, tracking and deploying. */

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { saveWithDialog } from '../host/saveFile';
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
-import { CompareRequest, type CompareRun, type CompareUpdate } from '../shared/protocol';
+import { CompareRequest, type CompareRun, type CompareUpdate } from './contract';
 import { loadCompareRuns } from './compareRuns';
 import type { Run, TrackingStore } from './model';
 

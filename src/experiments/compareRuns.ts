@@ -1,6 +1,6 @@
 // The Compare panel's data: each run's params and, per metric, its last value and the range of
 // its full history.
-import type { CompareRun, MetricSummary } from '../shared/protocol';
+import type { CompareRun, MetricSummary } from './contract';
 import type { MetricHistory, MetricPoint, Run, TrackingStore } from './model';
 import { metricKeysOf, readHistories } from './metricsData';
 import { toPanelRun } from './panelRuns';

@@ -1,7 +1,7 @@
 // What the Metrics panel charts and exports: metric keys, downsampled series and full-history CSV.
 import { mapConcurrent } from '../shared/concurrency';
 import { csvLine } from '../shared/csv';
-import type { MetricSeries } from '../shared/protocol';
+import type { MetricSeries } from './contract';
 import type { MetricHistory, Run, TrackingStore } from './model';
 
 const STORE_CONCURRENCY = 8;

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { saveWithDialog } from '../host/saveFile';
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
-import { MetricsRequest, type MetricsUpdate } from '../shared/protocol';
+import { MetricsRequest, type MetricsUpdate } from './contract';
 import { defaultMetricKeys, historiesCsv, metricKeysOf, readHistories, toSeries } from './metricsData';
 import { DEFAULT_MAX_POINTS, type Run, type TrackingStore } from './model';
 import { isRunning, rereadRuns, toPanelRun } from './panelRuns';

@@ -1,5 +1,5 @@
 // Runs as the experiment panels show them, and reading them again while they are live.
-import type { PanelRun } from '../shared/protocol';
+import type { PanelRun } from './contract';
 import type { Run, TrackingStore } from './model';
 
 export function toPanelRun(run: Run): PanelRun {

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { LiveSession } from '../host/liveSession';
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
 import { describeError } from '../shared/errors';
-import { DEFAULT_MONITOR_RANGE, MonitorRequest, type MonitorRange, type MonitorUpdate } from '../shared/protocol';
+import { DEFAULT_MONITOR_RANGE, MonitorRequest, type MonitorRange, type MonitorUpdate } from './contract';
 import type { MonitorFeed } from './monitorFeed';
 
 /** The newest audit entries the panel gets; the log itself stays on disk. */

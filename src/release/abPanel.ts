@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { LiveSession } from '../host/liveSession';
 import { showPanelSession, type OpenPanel } from '../host/webviewPanel';
-import { AbRequest, type AbUpdate } from '../shared/protocol';
+import { AbRequest, type AbUpdate } from './contract';
 import type { AbState } from './abFeed';
 
 /** One deployment's test, as the panel reads and changes it; an action resolves with its outcome. */

@@ -1,5 +1,5 @@
 // The types the release flows share with their panels (A/B test, promotion): no runtime code, so
-// the webviews can import them through src/shared/protocol.ts.
+// the webviews can import them through src/release/contract.ts.
 import type { ProportionTest, WelchTest } from './stats';
 
 /** Whether the review gate lets a candidate be promoted, and what it waits for. */

@@ -14,7 +14,7 @@ import {
   weightsAfter,
 } from '../../src/release/splitInput';
 import { twoProportionTest, welchTest } from '../../src/release/stats';
-import { AbRequest } from '../../src/shared/protocol';
+import { AbRequest } from '../../src/release/contract';
 import { comparisonRows, pValueText, seriesLines } from '../../webview-ui/src/abtest/abView';
 
 const split: SplitStatus = {

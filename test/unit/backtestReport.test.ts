@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as v from 'valibot';
 import type { BacktestReport, VersionResult } from '../../src/release/backtest/model';
 import { readReport, saveReport } from '../../src/release/backtest/reportFile';
-import { BacktestRequest } from '../../src/shared/protocol';
+import { BacktestRequest } from '../../src/release/backtest/contract';
 import { formatDelta, formatTileValue, gateSummary, metricTiles } from '../../webview-ui/src/backtest/tiles';
 
 function version(role: 'candidate' | 'baseline', f1: number, p95: number): VersionResult {

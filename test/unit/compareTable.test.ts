@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CompareRun } from '../../src/shared/protocol';
+import type { CompareRun } from '../../src/experiments/contract';
 import { scatterData } from '../../webview-ui/src/compare/scatterData';
 import {
   cellText,

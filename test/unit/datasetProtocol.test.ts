@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as v from 'valibot';
-import { PreviewRequest, ProfileRequest, QueryRequest } from '../../src/shared/protocol';
+import { PreviewRequest, ProfileRequest, QueryRequest } from '../../src/datasets/contract';
 
 const valid = (schema: v.GenericSchema, message: unknown) => v.safeParse(schema, message).success;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChartPoint, MetricSeries } from '../../src/shared/protocol';
+import type { ChartPoint, MetricSeries } from '../../src/experiments/contract';
 import { downsamplingNote, runOrigins, toLines, type LineOptions } from '../../webview-ui/src/metrics/series';
 
 const at = (step: number, timestamp: number, value: number | null): ChartPoint => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as v from 'valibot';
-import { DEFAULT_MONITOR_RANGE, MONITOR_RANGES, MonitorRequest } from '../../src/shared/protocol';
+import { DEFAULT_MONITOR_RANGE, MONITOR_RANGES, MonitorRequest } from '../../src/monitor/contract';
 import { DEFAULT_RANGE, RANGE_CHOICES } from '../../webview-ui/src/monitor/ranges';
 
 test('the Monitor panel accepts each of its messages', () => {

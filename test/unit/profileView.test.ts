@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ColumnProfile } from '../../src/shared/protocol';
+import type { ColumnProfile } from '../../src/datasets/contract';
 import { binLabels, columnDistribution, histogramBars, topValueBars } from '../../webview-ui/src/profile/chartData';
 import { columnFlags, columnStats, formatPercent, formatStat, formatTick } from '../../webview-ui/src/profile/stats';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { QueryTable } from '../../src/shared/protocol';
+import type { QueryTable } from '../../src/datasets/contract';
 import {
   defaultQuery,
   insertWord,

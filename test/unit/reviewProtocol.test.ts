@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as v from 'valibot';
-import { ReviewRequest } from '../../src/shared/protocol';
+import { ReviewRequest } from '../../src/release/review/contract';
 
 test('the Review panel host accepts its messages and refuses malformed ones', () => {
   for (const message of [

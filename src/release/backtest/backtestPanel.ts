@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { showPanelSession, type OpenPanel } from '../../host/webviewPanel';
 import { saveWithDialog } from '../../host/saveFile';
 import { describeError } from '../../shared/errors';
-import { BacktestRequest, type BacktestReport, type BacktestUpdate } from '../../shared/protocol';
+import { BacktestRequest, type BacktestReport, type BacktestUpdate } from './contract';
 
 export function openBacktestPanel(
   context: vscode.ExtensionContext,

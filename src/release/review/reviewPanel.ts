@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type * as vscode from 'vscode';
 import { showPanelSession, type OpenPanel } from '../../host/webviewPanel';
 import { describeError } from '../../shared/errors';
-import { ReviewRequest, type ReviewUpdate } from '../../shared/protocol';
+import { ReviewRequest, type ReviewUpdate } from './contract';
 import type { ReviewSample, Verdict } from './model';
 import type { ReviewFeed } from './reviewFeed';
 

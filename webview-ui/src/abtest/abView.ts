@@ -1,6 +1,6 @@
 // What the A/B panel draws, computed from the report: the rows of the significance table and the
 // chart lines per variant. No DOM, so the unit tests check it directly.
-import type { AbReport, VariantComparison } from '../../../src/shared/protocol';
+import type { AbReport, VariantComparison } from '../../../src/release/contract';
 
 export interface ComparisonRow {
   variant: string;

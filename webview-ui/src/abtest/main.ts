@@ -12,7 +12,7 @@ import type {
   ReviewGateState,
   SplitStatus,
   VariantComparison,
-} from '../../../src/shared/protocol';
+} from '../../../src/release/contract';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
 import { formatNumber } from '../shared/format';

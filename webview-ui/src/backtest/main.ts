@@ -14,7 +14,12 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import type { BacktestReport, BacktestRequest, BacktestUpdate, BacktestVersion } from '../../../src/shared/protocol';
+import type {
+  BacktestReport,
+  BacktestRequest,
+  BacktestUpdate,
+  BacktestVersion,
+} from '../../../src/release/backtest/contract';
 import { followTheme, lineChartBase } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
 import { formatNumber } from '../shared/format';

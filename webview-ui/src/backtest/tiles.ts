@@ -1,7 +1,7 @@
 // The metric tiles of the Back-test Report: each metric of the task, the candidate's value beside
 // the baseline's, and whether the change is for the better (higher F1 or R², lower RMSE or latency);
 // and the gate's metric, values, regression and limit in words.
-import type { BacktestReport, BacktestVersion, GateVerdict } from '../../../src/shared/protocol';
+import type { BacktestReport, BacktestVersion, GateVerdict } from '../../../src/release/backtest/contract';
 
 export interface MetricTile {
   label: string;

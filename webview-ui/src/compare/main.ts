@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import { CategoryScale, Chart, Legend, LinearScale, PointElement, ScatterController, Tooltip } from 'chart.js';
-import type { CompareRequest, CompareRun, CompareUpdate } from '../../../src/shared/protocol';
+import type { CompareRequest, CompareRun, CompareUpdate } from '../../../src/experiments/contract';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, field, icon, option } from '../shared/controls';
 import { connectToHost } from '../shared/host';

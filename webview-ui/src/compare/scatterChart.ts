@@ -1,7 +1,7 @@
 // The scatter plot of a metric's last value against a param: a linear axis for numeric params,
 // a category axis otherwise. One dataset per run, in the run's colour from the Metrics panel.
 import { Chart, type TooltipItem } from 'chart.js';
-import type { CompareRun } from '../../../src/shared/protocol';
+import type { CompareRun } from '../../../src/experiments/contract';
 import { formatNumber } from '../shared/format';
 import { seriesStyle } from '../shared/palette';
 import { scatterData, type ScatterPoint } from './scatterData';

@@ -1,5 +1,5 @@
 // The points of the scatter plot: a metric's last value against a param, per run.
-import type { CompareRun } from '../../../src/shared/protocol';
+import type { CompareRun } from '../../../src/experiments/contract';
 import { asNumber } from './table';
 
 export interface ScatterPoint {

@@ -1,7 +1,7 @@
 // The comparison table, one row per run and one column per attribute, param and metric
 // statistic: which columns differ across runs, sorting by any column, and its CSV.
 import { csvLine } from '../../../src/shared/csv';
-import type { CompareRun, MetricSummary } from '../../../src/shared/protocol';
+import type { CompareRun, MetricSummary } from '../../../src/experiments/contract';
 import { formatDateTime, formatNumber } from '../shared/format';
 
 /** undefined: the run has no such value; null: a number that was not finite (JSON turns NaN into null). */

@@ -7,7 +7,7 @@ import type {
   EnvironmentCheck,
   EnvironmentRequest,
   EnvironmentUpdate,
-} from '../../../src/shared/protocol';
+} from '../../../src/environment/contract';
 import { connectToHost } from '../shared/host';
 import { applyTheme, el } from '../shared/theme';
 

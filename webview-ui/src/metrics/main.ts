@@ -12,7 +12,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import type { MetricSeries, MetricsRequest, MetricsUpdate, PanelRun } from '../../../src/shared/protocol';
+import type { MetricSeries, MetricsRequest, MetricsUpdate, PanelRun } from '../../../src/experiments/contract';
 import { followTheme, themeColors } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, field, icon, option } from '../shared/controls';
 import { connectToHost } from '../shared/host';

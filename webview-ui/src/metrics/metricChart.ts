@@ -1,7 +1,7 @@
 // One chart card: a metric key, one line per run (faded raw line + smoothed line), its legend.
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import { Chart, type ChartDataset, type LegendItem, type Scale, type Tick, type TooltipItem } from 'chart.js';
-import type { MetricSeries, PanelRun } from '../../../src/shared/protocol';
+import type { MetricSeries, PanelRun } from '../../../src/experiments/contract';
 import { lineChartBase } from '../shared/chartTheme';
 import { formatClock, formatDuration, formatNumber } from '../shared/format';
 import { seriesStyle, withAlpha } from '../shared/palette';

@@ -1,5 +1,5 @@
 // Turns the host's metric series into chart lines: the x axis chosen, smoothing, log scale.
-import type { ChartPoint, MetricSeries } from '../../../src/shared/protocol';
+import type { ChartPoint, MetricSeries } from '../../../src/experiments/contract';
 import { formatCount } from '../shared/format';
 import { smoothEma } from '../shared/smoothing';
 

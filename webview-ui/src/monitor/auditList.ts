@@ -1,5 +1,5 @@
 // The audit log of the deployment: alerts and reverts, newest first.
-import type { AuditEntry } from '../../../src/shared/protocol';
+import type { AuditEntry } from '../../../src/monitor/contract';
 import { icon } from '../shared/controls';
 import { el } from '../shared/theme';
 

@@ -1,6 +1,6 @@
 // Turns the host's monitor series into chart lines: one per version (per quantile for latency),
 // threshold lines, and the stacked shares of the prediction mix. Pure, so it is unit-tested.
-import type { MonitorSeries, MonitorSummary, SeriesPoint } from '../../../src/shared/protocol';
+import type { MonitorSeries, MonitorSummary, SeriesPoint } from '../../../src/monitor/contract';
 import { formatCount, formatNumber } from '../shared/format';
 import { SERIES_COLORS } from '../shared/palette';
 

@@ -1,5 +1,5 @@
 // The order of the drift table. Apart from the DOM, so it is unit-tested.
-import type { DriftRow } from '../../../src/shared/protocol';
+import type { DriftRow } from '../../../src/monitor/contract';
 
 const RANK: Record<DriftRow['severity'], number> = { major: 2, moderate: 1, none: 0 };
 

@@ -1,6 +1,6 @@
 // The drift table: per input feature, PSI and KS between the baseline and the window's requests,
 // a severity badge and a sparkline of PSI over the window.
-import type { DriftRow, OutputDrift } from '../../../src/shared/protocol';
+import type { DriftRow, OutputDrift } from '../../../src/monitor/contract';
 import { el } from '../shared/theme';
 import { sortDrift } from './drift';
 import { sparklineGeometry } from './sparkline';

@@ -15,7 +15,7 @@ import type {
   MonitorSummary,
   MonitorUpdate,
   Thresholds,
-} from '../../../src/shared/protocol';
+} from '../../../src/monitor/contract';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, field, icon, option } from '../shared/controls';
 import { formatNumber } from '../shared/format';

@@ -1,8 +1,8 @@
 // The time windows of the Monitor panel and how the page names them. Only types come from the
 // protocol: its values would bring the host's valibot schemas into the bundle.
-import type { MonitorRange } from '../../../src/shared/protocol';
+import type { MonitorRange } from '../../../src/monitor/contract';
 
-/** The protocol's MONITOR_RANGES with their names in the picker, shortest first (a unit test keeps them equal). */
+/** The contract's MONITOR_RANGES with their names in the picker, shortest first (a unit test keeps them equal). */
 export const RANGE_CHOICES: readonly { seconds: MonitorRange; label: string }[] = [
   { seconds: 300, label: '5 min' },
   { seconds: 900, label: '15 min' },
@@ -12,7 +12,7 @@ export const RANGE_CHOICES: readonly { seconds: MonitorRange; label: string }[] 
   { seconds: 604800, label: '7 days' },
 ];
 
-/** The protocol's DEFAULT_MONITOR_RANGE. */
+/** The contract's DEFAULT_MONITOR_RANGE. */
 export const DEFAULT_RANGE: MonitorRange = 900;
 
 export function isMonitorRange(seconds: number): seconds is MonitorRange {

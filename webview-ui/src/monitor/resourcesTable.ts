@@ -1,5 +1,5 @@
 // CPU and memory of each task or pod, as the orchestrator measures them now.
-import type { ResourceUse } from '../../../src/shared/protocol';
+import type { ResourceUse } from '../../../src/monitor/contract';
 import { el } from '../shared/theme';
 
 const number = (value: number | null, digits: number, unit: string) =>

@@ -1,6 +1,6 @@
 // The stat tiles and the version table's cells: numbers formatted for reading, and judged against
 // the deployment's thresholds (an absent threshold is not checked).
-import type { MonitorSummary, PredictionSummary, Thresholds } from '../../../src/shared/protocol';
+import type { MonitorSummary, PredictionSummary, Thresholds } from '../../../src/monitor/contract';
 import { formatCount, formatNumber } from '../shared/format';
 
 /** ok: within the threshold; warn: past WARN_FRACTION of it; breach: past it; unjudged: too few requests; none: no threshold. */

@@ -1,7 +1,7 @@
 // The versions table, the comparison of the versions serving: traffic, errors, latency and
 // predictions side by side, each version's colour, and a checkbox to show it in the charts.
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import type { Thresholds, VersionHealth } from '../../../src/shared/protocol';
+import type { Thresholds, VersionHealth } from '../../../src/monitor/contract';
 import { formatCount } from '../shared/format';
 import { el } from '../shared/theme';
 import { classShares, formatMs, formatPercent, judgeErrorRate, judgeP95, predictionText } from './tiles';

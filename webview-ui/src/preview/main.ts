@@ -5,7 +5,7 @@ import {
   type DatasetFile,
   type PreviewRequest,
   type PreviewUpdate,
-} from '../../../src/shared/protocol';
+} from '../../../src/datasets/contract';
 import { button, CONTROLS_CSS, errorBanner } from '../shared/controls';
 import { DataGrid, GRID_CSS } from '../shared/grid';
 import { connectToHost } from '../shared/host';

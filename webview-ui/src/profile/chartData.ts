@@ -1,5 +1,5 @@
 // The bars of a column's chart: a histogram of a numeric column, the top values of the others.
-import type { ColumnProfile } from '../../../src/shared/protocol';
+import type { ColumnProfile } from '../../../src/datasets/contract';
 import { columnFlags, formatStat } from './stats';
 
 export interface Bars {

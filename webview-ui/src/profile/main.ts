@@ -10,7 +10,7 @@ import type {
   DatasetProfile,
   ProfileRequest,
   ProfileUpdate,
-} from '../../../src/shared/protocol';
+} from '../../../src/datasets/contract';
 import { TYPE_ICONS, typeKind } from '../shared/cells';
 import { followTheme } from '../shared/chartTheme';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';

@@ -1,5 +1,5 @@
 // What a column's card says: its statistics as label and text, and what stands out about it.
-import type { ColumnProfile } from '../../../src/shared/protocol';
+import type { ColumnProfile } from '../../../src/datasets/contract';
 import { formatCount, formatNumber } from '../shared/format';
 
 export interface Stat {

@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import type { QueryRequest, QueryResultView, QueryTable, QueryUpdate } from '../../../src/shared/protocol';
+import type { QueryRequest, QueryResultView, QueryTable, QueryUpdate } from '../../../src/datasets/contract';
 import { button, CONTROLS_CSS, errorBanner, icon, option } from '../shared/controls';
 import { formatCount } from '../shared/format';
 import { DataGrid, GRID_CSS } from '../shared/grid';

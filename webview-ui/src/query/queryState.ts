@@ -1,6 +1,6 @@
 // The Query panel's texts and choices: table names as SQL, version labels, pins kept across
 // reloads of the table list, and the line that sums up a result.
-import { QUERY_ROW_LIMIT, type QueryTable, type QueryTableVersion } from '../../../src/shared/protocol';
+import { QUERY_ROW_LIMIT, type QueryTable, type QueryTableVersion } from '../../../src/datasets/contract';
 import { formatCount, formatDuration } from '../shared/format';
 
 /** A table name as it can be typed in SQL: bare when it is a plain identifier, double-quoted otherwise. */

@@ -5,7 +5,13 @@
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
-import type { ReviewGate, ReviewRequest, ReviewTally, ReviewUpdate, Verdict } from '../../../src/shared/protocol';
+import type {
+  ReviewGate,
+  ReviewRequest,
+  ReviewTally,
+  ReviewUpdate,
+  Verdict,
+} from '../../../src/release/review/contract';
 import { button, CONTROLS_CSS, errorBanner, icon } from '../shared/controls';
 import { connectToHost } from '../shared/host';
 import { applyTheme, el } from '../shared/theme';

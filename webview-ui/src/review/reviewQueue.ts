@@ -1,6 +1,6 @@
 // The Review panel's state without the DOM: the samples in order, the one shown, the verdicts
 // given in this session, and what each key does.
-import type { ReviewSample, Verdict } from '../../../src/shared/protocol';
+import type { ReviewSample, Verdict } from '../../../src/release/review/contract';
 
 export const VERDICT_BUTTONS: { verdict: Verdict; key: string; text: string; icon: string }[] = [
   { verdict: 'candidate', key: '1', text: 'Candidate right', icon: 'arrow-right' },

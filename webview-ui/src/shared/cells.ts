@@ -1,6 +1,6 @@
 // How the grids show cells and column types: numbers right-aligned, NULL set apart from text,
 // long texts cut to one line with the full text kept for the tooltip.
-import type { GridCell } from '../../../src/shared/protocol';
+import type { GridCell } from '../../../src/datasets/contract';
 
 export type TypeKind = 'number' | 'text' | 'temporal' | 'boolean' | 'nested' | 'other';
 

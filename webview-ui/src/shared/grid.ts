@@ -1,7 +1,7 @@
 // The data grid of the dataset panels: column names with their types, row numbers, and only the
 // rows in view in the DOM, so that 10,000 rows × 50 columns scroll smoothly. Arrow keys, Home/End
 // and Page Up/Down move the active cell, Ctrl/Cmd+C copies it, and its full text shows below.
-import type { DatasetColumn, GridCell } from '../../../src/shared/protocol';
+import type { DatasetColumn, GridCell } from '../../../src/datasets/contract';
 import { cellView, fullText, TYPE_ICONS, typeKind, type TypeKind } from './cells';
 import { icon } from './controls';
 import { formatCount } from './format';

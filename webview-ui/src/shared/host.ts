@@ -1,4 +1,4 @@
-// The webview side of the message contract in src/shared/protocol.ts.
+// The webview side of the message contracts (src/<area>/contract.ts): one union per direction.
 interface VsCodeApi {
   postMessage(message: unknown): void;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as v from 'valibot';
-import { EnvironmentRequest } from '../../src/shared/protocol';
+import { EnvironmentRequest } from '../../src/environment/contract';
 
 test('well-formed webview messages pass validation', () => {
   for (const message of [{ type: 'ready' }, { type: 'rerun' }, { type: 'showLog' }]) {
