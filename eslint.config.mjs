@@ -64,5 +64,22 @@ export default tseslint.config(
     languageOptions: {
       globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', customElements: 'readonly' },
     },
+    rules: {
+      // A webview bundle reaches into src/ only for an area's message contract and the small
+      // helpers of src/shared: models and the rest of the core stay on the host.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: noShellStrings,
+          patterns: [
+            {
+              regex: String.raw`(?:^|/)src/(?!(?:shared(?:/[\w-]+)+|[\w-]+(?:/[\w-]+)*/contract)(?:\.ts)?$)`,
+              message:
+                "A webview imports from src/ only an area's contract.ts or src/shared; re-export what it needs from the contract.",
+            },
+          ],
+        },
+      ],
+    },
   },
 );
