@@ -2,7 +2,13 @@
 // exact bytes it was made from.
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import type { SourceFile } from '../datasets/model';
+
+/** A file and the sha256 of its bytes (the lake records a version's sources as these). */
+export interface HashedFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
 
 export interface FileStamp {
   bytes: number;
@@ -33,10 +39,10 @@ export async function sha256File(
 export async function hashFiles(
   paths: string[],
   options: { signal?: AbortSignal; onFraction?: (fraction: number, path: string) => void } = {},
-): Promise<SourceFile[]> {
+): Promise<HashedFile[]> {
   const sizes = paths.map((path) => statSync(path).size);
   const total = sizes.reduce((sum, size) => sum + size, 0) || 1;
-  const sources: SourceFile[] = [];
+  const sources: HashedFile[] = [];
   let before = 0;
   for (const [i, path] of paths.entries()) {
     const sha256 = await sha256File(path, {
