@@ -60,6 +60,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS files: dependency-cruiser's configuration and the layer list it shares with scripts/.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['webview-ui/**/*.ts'],
     languageOptions: {
       globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', customElements: 'readonly' },

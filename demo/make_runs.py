@@ -8,6 +8,7 @@ and 2 of "churn-classifier", so Containerise Model has logged models to build. T
 the @champion, the model in production; the forest is the challenger a release would promote.
 Usage: python make_runs.py WORKSPACE [GIT_COMMIT]
 """
+
 import logging
 import math
 import os
@@ -70,21 +71,41 @@ def run(name, params, final_acc, steps=120, parent=None, status="FINISHED", star
 
 
 baseline = run("logreg-baseline", {"model": "logreg", "C": "1.0"}, 0.78, start=T0)
-sweep = client.create_run(experiment_id, start_time=T0 + 600_000, run_name="rf-sweep", tags={"mlflow.runName": "rf-sweep", "mlflow.user": "demo"}).info.run_id
+sweep = client.create_run(
+    experiment_id,
+    start_time=T0 + 600_000,
+    run_name="rf-sweep",
+    tags={"mlflow.runName": "rf-sweep", "mlflow.user": "demo"},
+).info.run_id
 client.log_param(sweep, "model", "rf")
 best = None
 for i, trees in enumerate([100, 200, 400]):
-    child = run(f"rf-{trees}-trees", {"model": "rf", "n_estimators": str(trees), "max_depth": "6"}, 0.83 + i * 0.015, parent=sweep, start=T0 + 600_000 + i * 200_000)
+    child = run(
+        f"rf-{trees}-trees",
+        {"model": "rf", "n_estimators": str(trees), "max_depth": "6"},
+        0.83 + i * 0.015,
+        parent=sweep,
+        start=T0 + 600_000 + i * 200_000,
+    )
     best = child
 client.log_metric(sweep, "val/accuracy", 0.86, timestamp=T0 + 1_400_000, step=0)
 client.set_terminated(sweep, "FINISHED", end_time=T0 + 1_400_000)
 run("gbm-tuned", {"model": "gbm", "learning_rate": "0.05", "max_depth": "4"}, 0.88, start=T0 + 2_000_000)
-run("gbm-lr-0.5", {"model": "gbm", "learning_rate": "0.5", "max_depth": "4"}, 0.61, steps=30, status="FAILED", start=T0 + 2_600_000)
+run(
+    "gbm-lr-0.5",
+    {"model": "gbm", "learning_rate": "0.5", "max_depth": "4"},
+    0.61,
+    steps=30,
+    status="FAILED",
+    start=T0 + 2_600_000,
+)
 
 # The notebook's features and split, so the logged models are the ones its cells train.
 df = pd.read_csv(os.path.join(workspace, "data", "customers.csv"))
 X = pd.get_dummies(df[["tenure_months", "monthly_charges", "contract", "support_calls"]], columns=["contract"])
-X_train, X_test, y_train, y_test = train_test_split(X, df["churned"], test_size=0.25, random_state=42, stratify=df["churned"])
+X_train, X_test, y_train, y_test = train_test_split(
+    X, df["churned"], test_size=0.25, random_state=42, stratify=df["churned"]
+)
 # Pinned here rather than inferred (which loads each model in a new interpreter): the same pins.
 pins = [f"scikit-learn=={sklearn.__version__}", f"pandas=={pd.__version__}", f"numpy=={numpy.__version__}"]
 client.create_registered_model("churn-classifier", description="Predicts customer churn from the notebook's features.")
@@ -95,8 +116,13 @@ for run_id, model in [
 ]:
     model.fit(X_train, y_train)
     mlflow.sklearn.log_model(
-        model, name="model", run_id=run_id, input_example=X_test.head(5), pip_requirements=pins,
-        serialization_format="cloudpickle", registered_model_name="churn-classifier",
+        model,
+        name="model",
+        run_id=run_id,
+        input_example=X_test.head(5),
+        pip_requirements=pins,
+        serialization_format="cloudpickle",
+        registered_model_name="churn-classifier",
     )
 client.set_registered_model_alias("churn-classifier", "champion", "1")
 print(os.path.join(workspace, "mlflow.db"))

@@ -1,4 +1,4 @@
-// `npm test`: installs what is missing, then type-checks, lints, builds and runs every test
+// `npm test`: installs what is missing, then type-checks, lints (TypeScript and Python), builds and runs every test
 // (unit, integration, end to end) in one node:test run, so there is one summary.
 // `npm test -- test/unit` runs only the tests under the given paths.
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureCheckJsonschema } from './lib/checkJsonschema.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
 import { ensurePrometheus } from './lib/prometheus.mjs';
+import { ensureRuff } from './lib/ruff.mjs';
 import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/e2e'];
@@ -33,6 +34,14 @@ say('checking the formatting (prettier --check)');
 run(bin('prettier'), ['--check', '--log-level', 'warn', '.'], { cwd: repoRoot });
 say('linting (eslint)');
 run(bin('eslint'), ['--max-warnings', '0', '.'], { cwd: repoRoot });
+// ruff from PyPI formats and lints the Python files (ruff.toml), as Prettier and ESLint the TypeScript.
+const ruff = ensureRuff();
+if (ruff.ok) {
+  say('checking the Python formatting and lint (ruff format --check, ruff check)');
+  run(ruff.ruff, ['format', '--check', '.'], { cwd: repoRoot });
+  run(ruff.ruff, ['check', '.'], { cwd: repoRoot });
+} else if (process.env.MLOPS_REQUIRE_SERVICES === '1') throw new Error(`MLOPS_REQUIRE_SERVICES=1 but ${ruff.reason}`);
+else say(`the Python files are not checked: ${ruff.reason}`);
 build();
 
 const files = roots.flatMap(testFiles);

@@ -65,15 +65,32 @@ def build_sqlite(out, n):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     exp = create_with_mlflow(f"sqlite:///{db}")
     con = sqlite3.connect(db)
-    (artifact_location,) = con.execute("select artifact_location from experiments where experiment_id = ?", (exp,)).fetchone()
+    (artifact_location,) = con.execute(
+        "select artifact_location from experiments where experiment_id = ?", (exp,)
+    ).fetchone()
     con.execute("pragma journal_mode = off")
     con.execute("pragma synchronous = off")
     con.execute("pragma cache_size = -500000")
     rnd = random.Random(42)
     runs, tags, params, metrics = [], [], [], []
     for run_id, name, start, status, p, t, m in make_runs(n, rnd):
-        runs.append((run_id, name, "UNKNOWN", "", "", "alice", status, start, start + 60_000, "", "active",
-                     f"{artifact_location}/{run_id}/artifacts", int(exp)))
+        runs.append(
+            (
+                run_id,
+                name,
+                "UNKNOWN",
+                "",
+                "",
+                "alice",
+                status,
+                start,
+                start + 60_000,
+                "",
+                "active",
+                f"{artifact_location}/{run_id}/artifacts",
+                int(exp),
+            )
+        )
         tags.extend((k, v, run_id) for k, v in t.items())
         params.extend((k, v, run_id) for k, v in p.items())
         for step_time, (k, v) in enumerate(m.items()):
@@ -81,28 +98,53 @@ def build_sqlite(out, n):
             metrics.append((k, 0.0 if nan else v, start + 1000 + step_time, run_id, 0, int(nan)))
     history_id = new_run_id(rnd)
     start = BASE + n * 1000
-    runs.append((history_id, "long-history", "UNKNOWN", "", "", "alice", "FINISHED", start, start + HISTORY_POINTS * 10,
-                 "", "active", f"{artifact_location}/{history_id}/artifacts", int(exp)))
-    tags.extend([("mlflow.runName", "long-history", history_id), ("mlflow.user", "alice", history_id),
-                 ("mlflow.source.name", "train.py", history_id)])
+    runs.append(
+        (
+            history_id,
+            "long-history",
+            "UNKNOWN",
+            "",
+            "",
+            "alice",
+            "FINISHED",
+            start,
+            start + HISTORY_POINTS * 10,
+            "",
+            "active",
+            f"{artifact_location}/{history_id}/artifacts",
+            int(exp),
+        )
+    )
+    tags.extend(
+        [
+            ("mlflow.runName", "long-history", history_id),
+            ("mlflow.user", "alice", history_id),
+            ("mlflow.source.name", "train.py", history_id),
+        ]
+    )
     params.extend([("model", "cnn", history_id), ("lr", "0.001", history_id), ("max_depth", "0", history_id)])
 
     con.executemany(
         "insert into runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time,"
-        " end_time, source_version, lifecycle_stage, artifact_uri, experiment_id) values (?,?,?,?,?,?,?,?,?,?,?,?,?)", runs)
+        " end_time, source_version, lifecycle_stage, artifact_uri, experiment_id) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        runs,
+    )
     con.executemany("insert into tags (key, value, run_uuid) values (?,?,?)", tags)
     con.executemany("insert into params (key, value, run_uuid) values (?,?,?)", params)
     sql_metric = "insert into metrics (key, value, timestamp, run_uuid, step, is_nan) values (?,?,?,?,?,?)"
     con.executemany(sql_metric, metrics)
-    con.executemany(sql_metric, (("loss", round(2.0 / (1 + s / 1000), 6), start + s * 10, history_id, s, 0)
-                                 for s in range(HISTORY_POINTS)))
+    con.executemany(
+        sql_metric,
+        (("loss", round(2.0 / (1 + s / 1000), 6), start + s * 10, history_id, s, 0) for s in range(HISTORY_POINTS)),
+    )
     # latest_metrics as MLflow maintains it: per (run, key) the max by (step, timestamp, value).
     # Every run above has one point per key, except the history run whose max step is the last.
     con.execute(
         "insert into latest_metrics (key, value, timestamp, step, is_nan, run_uuid)"
         " select key, value, timestamp, step, is_nan, run_uuid from metrics where run_uuid in"
         " (select run_uuid from runs where experiment_id = ?) and (run_uuid != ? or step = ?)",
-        (int(exp), history_id, HISTORY_POINTS - 1))
+        (int(exp), history_id, HISTORY_POINTS - 1),
+    )
     con.commit()
     con.execute("pragma journal_mode = delete")  # what MLflow leaves; no ANALYZE, MLflow never runs it
     con.close()
@@ -127,7 +169,8 @@ def build_mlruns(out, n):
             f"artifact_uri: file://{run_dir}/artifacts\nend_time: {start + 60_000}\nentry_point_name: ''\n"
             f"experiment_id: '{exp}'\nlifecycle_stage: active\nrun_id: {run_id}\nrun_name: {name}\n"
             f"source_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: {start}\n"
-            f"status: {STATUS_CODES[status]}\ntags: []\nuser_id: alice\n")
+            f"status: {STATUS_CODES[status]}\ntags: []\nuser_id: alice\n"
+        )
         for k, v in p.items():
             (run_dir / "params" / k).write_text(v)
         for k, v in t.items():
@@ -139,14 +182,21 @@ def build_mlruns(out, n):
 
     for run_id, name, start, status, p, t, m in make_runs(n, rnd):
         # MLflow writes floats with str(): nan, inf; one line `timestamp value step` per point.
-        write_run(run_id, name, start, status, p, t,
-                  {k: f"{start + 1000 + i} {v} 0\n" for i, (k, v) in enumerate(m.items())})
+        write_run(
+            run_id, name, start, status, p, t, {k: f"{start + 1000 + i} {v} 0\n" for i, (k, v) in enumerate(m.items())}
+        )
     history_id = new_run_id(rnd)
     start = BASE + n * 1000
     history = "".join(f"{start + s * 10} {round(2.0 / (1 + s / 1000), 6)} {s}\n" for s in range(HISTORY_POINTS))
-    write_run(history_id, "long-history", start, "FINISHED", {"model": "cnn", "lr": "0.001", "max_depth": "0"},
-              {"mlflow.runName": "long-history", "mlflow.user": "alice", "mlflow.source.name": "train.py"},
-              {"loss": history})
+    write_run(
+        history_id,
+        "long-history",
+        start,
+        "FINISHED",
+        {"model": "cnn", "lr": "0.001", "max_depth": "0"},
+        {"mlflow.runName": "long-history", "mlflow.user": "alice", "mlflow.source.name": "train.py"},
+        {"loss": history},
+    )
     return {"tracking_uri": f"file:{mlruns}", "experiment_id": exp}, history_id
 
 
@@ -162,9 +212,18 @@ def main():
     t0 = time.time()
     n = args.mlruns if args.mlruns is not None else args.runs
     store, history_id = build_mlruns(out, n) if args.mlruns is not None else build_sqlite(out, n)
-    manifest = {**store, "history_run_id": history_id, "key": "loss", "history_points": HISTORY_POINTS,
-                "runs": n + 1, "metrics_per_run": len(KEYS), "build_seconds": round(time.time() - t0, 1)}
-    (out / ("big-mlruns.json" if args.mlruns is not None else "big-store.json")).write_text(json.dumps(manifest, indent=1))
+    manifest = {
+        **store,
+        "history_run_id": history_id,
+        "key": "loss",
+        "history_points": HISTORY_POINTS,
+        "runs": n + 1,
+        "metrics_per_run": len(KEYS),
+        "build_seconds": round(time.time() - t0, 1),
+    }
+    (out / ("big-mlruns.json" if args.mlruns is not None else "big-store.json")).write_text(
+        json.dumps(manifest, indent=1)
+    )
     print(json.dumps(manifest))
 
 

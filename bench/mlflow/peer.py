@@ -43,7 +43,9 @@ def measure(what, uri, experiment_id, run_id, key, sample):
     if what == "search_runs":
         count, pages, token = 0, 0, None
         while True:
-            page = client.search_runs([experiment_id], run_view_type=ViewType.ACTIVE_ONLY, max_results=PAGE, page_token=token)
+            page = client.search_runs(
+                [experiment_id], run_view_type=ViewType.ACTIVE_ONLY, max_results=PAGE, page_token=token
+            )
             count += len(page)
             pages += 1
             token = page.token
@@ -53,12 +55,27 @@ def measure(what, uri, experiment_id, run_id, key, sample):
     else:
         result = {"points": len(client.get_metric_history(run_id, key))}
     seconds = time.perf_counter() - t0
-    return {"seconds": round(seconds, 3), "setup_seconds": round(setup, 3), "setup_rss_mb": round(before, 1),
-            "peak_rss_mb": round(rss_mb(), 1), **result}
+    return {
+        "seconds": round(seconds, 3),
+        "setup_seconds": round(setup, 3),
+        "setup_rss_mb": round(before, 1),
+        "peak_rss_mb": round(rss_mb(), 1),
+        **result,
+    }
 
 
 def in_fresh_process(what, args, experiment_id):
-    command = [sys.executable, __file__, args.uri, args.run_id, args.key, "--only", what, "--experiment-id", experiment_id]
+    command = [
+        sys.executable,
+        __file__,
+        args.uri,
+        args.run_id,
+        args.key,
+        "--only",
+        what,
+        "--experiment-id",
+        experiment_id,
+    ]
     if args.sample:
         command += ["--sample", str(args.sample)]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -90,19 +107,23 @@ def report(args):
     experiment_id = in_fresh_process("experiment", args, "")
     search = in_fresh_process("search_runs", args, experiment_id)
     history = in_fresh_process("metric_history", args, experiment_id)
-    print(json.dumps({
-        "search_runs_seconds": search["seconds"],
-        "runs": search["runs"],
-        "sampled": search["sampled"],
-        "runs_per_second": round(search["runs"] / search["seconds"]) if search["seconds"] else None,
-        "metric_history_seconds": history["seconds"],
-        "points": history["points"],
-        "peak_rss_mb": max(search["peak_rss_mb"], history["peak_rss_mb"]),
-        "search_runs_peak_rss_mb": search["peak_rss_mb"],
-        "metric_history_peak_rss_mb": history["peak_rss_mb"],
-        "setup_rss_mb": min(search["setup_rss_mb"], history["setup_rss_mb"]),
-        "setup_seconds": max(search["setup_seconds"], history["setup_seconds"]),
-    }))
+    print(
+        json.dumps(
+            {
+                "search_runs_seconds": search["seconds"],
+                "runs": search["runs"],
+                "sampled": search["sampled"],
+                "runs_per_second": round(search["runs"] / search["seconds"]) if search["seconds"] else None,
+                "metric_history_seconds": history["seconds"],
+                "points": history["points"],
+                "peak_rss_mb": max(search["peak_rss_mb"], history["peak_rss_mb"]),
+                "search_runs_peak_rss_mb": search["peak_rss_mb"],
+                "metric_history_peak_rss_mb": history["peak_rss_mb"],
+                "setup_rss_mb": min(search["setup_rss_mb"], history["setup_rss_mb"]),
+                "setup_seconds": max(search["setup_seconds"], history["setup_seconds"]),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,13 @@ def measure(baseline, current):
         else:
             shares_b, shares_c = b.value_counts(normalize=True), c.value_counts(normalize=True)
             categories = shares_b.index.union(shares_c.index)
-            features[column] = {"psi": psi(shares_b.reindex(categories, fill_value=0).to_numpy(), shares_c.reindex(categories, fill_value=0).to_numpy()), "ks": None}
+            features[column] = {
+                "psi": psi(
+                    shares_b.reindex(categories, fill_value=0).to_numpy(),
+                    shares_c.reindex(categories, fill_value=0).to_numpy(),
+                ),
+                "ks": None,
+            }
     return features
 
 

@@ -2,6 +2,7 @@
 instance's differences between consecutive records, sum them per version and second, and cut
 the request rate, error rate and p95 latency into the same point budget (bucket means).
 Prints {"seconds": ..., "points": {...}} on its last line; imports are not timed."""
+
 import glob
 import json
 import sys
@@ -18,12 +19,16 @@ for path in sorted(glob.glob(f"{folder}/counts-*.jsonl")):
         for line in f:
             record = json.loads(line)
             for i in record["instances"]:
-                rows.append((record["at"], i["instance"], i["version"], i["requests"], i["errors"], *i["latency"]["cumulative"]))
+                rows.append(
+                    (record["at"], i["instance"], i["version"], i["requests"], i["errors"], *i["latency"]["cumulative"])
+                )
 bounds = None
 with open(sorted(glob.glob(f"{folder}/counts-*.jsonl"))[0]) as f:
     bounds = [np.inf if b is None else b for b in json.loads(f.readline())["instances"][0]["latency"]["bounds"]]
 buckets = [f"b{k}" for k in range(len(bounds))]
-frame = pd.DataFrame(rows, columns=["at", "instance", "version", "requests", "errors", *buckets]).sort_values(["instance", "at"])
+frame = pd.DataFrame(rows, columns=["at", "instance", "version", "requests", "errors", *buckets]).sort_values(
+    ["instance", "at"]
+)
 deltas = frame.groupby("instance")[["requests", "errors", *buckets]].diff()
 deltas["at"], deltas["version"] = frame["at"], frame["version"]
 deltas["seconds"] = frame.groupby("instance")["at"].diff() / 1000

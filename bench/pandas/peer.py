@@ -25,15 +25,19 @@ def main():
     read = time.perf_counter()
     summary = frame.describe(include="all")
     done = time.perf_counter()
-    print(json.dumps({
-        "seconds": round(done - started, 3),
-        "read_seconds": round(read - started, 3),
-        "describe_seconds": round(done - read, 3),
-        "rows": len(frame),
-        "columns": len(summary.columns),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-        "pandas": pd.__version__,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": round(done - started, 3),
+                "read_seconds": round(read - started, 3),
+                "describe_seconds": round(done - read, 3),
+                "rows": len(frame),
+                "columns": len(summary.columns),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "pandas": pd.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import sys
 import time
 
 import pandas as pd
-
 from drift_peer import measure
 
 
@@ -25,14 +24,18 @@ def main():
     baseline = pd.read_parquet(sys.argv[1])
     features = measure(baseline, current[baseline.columns])
     done = time.perf_counter()
-    print(json.dumps({
-        "seconds": done - started,
-        "read_seconds": read,
-        "flatten_seconds": flattened - started - read,
-        "drift_seconds": done - flattened,
-        "rows": len(current),
-        "features": features,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": done - started,
+                "read_seconds": read,
+                "flatten_seconds": flattened - started - read,
+                "drift_seconds": done - flattened,
+                "rows": len(current),
+                "features": features,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

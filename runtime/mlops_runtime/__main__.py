@@ -1,4 +1,5 @@
 """`python3 -m mlops_runtime`: serves the model of the image (see server.py)."""
+
 import sys
 
 from .server import main

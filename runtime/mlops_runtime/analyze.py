@@ -8,6 +8,7 @@ It prints {"script", "cells", "models", "predict", "serveCells", "sampleInputCel
 "dataFiles", "missingDataFiles", "localModules", "requirements", "syntaxErrors", "error"}.
 Paths in the report are relative to the notebook's folder, the folder a notebook runs in.
 """
+
 import ast
 import glob
 import json
@@ -18,19 +19,77 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from notebook_source import convert_magics, plotting_names, strip_plotting  # noqa: E402
 
 READERS = {
-    "read_csv", "read_table", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle",
-    "read_orc", "read_fwf", "read_stata", "read_sas", "read_spss", "read_hdf", "read_xml", "open",
-    "load", "loadtxt", "genfromtxt", "fromfile", "read_text", "read_bytes", "imread",
+    "read_csv",
+    "read_table",
+    "read_parquet",
+    "read_json",
+    "read_excel",
+    "read_feather",
+    "read_pickle",
+    "read_orc",
+    "read_fwf",
+    "read_stata",
+    "read_sas",
+    "read_spss",
+    "read_hdf",
+    "read_xml",
+    "open",
+    "load",
+    "loadtxt",
+    "genfromtxt",
+    "fromfile",
+    "read_text",
+    "read_bytes",
+    "imread",
 }
-WRITERS = {"to_csv", "to_parquet", "to_json", "to_excel", "to_feather", "to_pickle", "savetxt", "save", "dump", "write_text", "imsave"}
+WRITERS = {
+    "to_csv",
+    "to_parquet",
+    "to_json",
+    "to_excel",
+    "to_feather",
+    "to_pickle",
+    "savetxt",
+    "save",
+    "dump",
+    "write_text",
+    "imsave",
+}
 PATH_KEYWORDS = {"filepath_or_buffer", "path", "io", "fname", "file", "path_or_buf", "filename"}
-TRANSFORMER_SUFFIXES = ("Scaler", "Encoder", "Imputer", "Vectorizer", "Transformer", "PCA", "SVD", "Binarizer", "Discretizer", "Selector", "Tokenizer", "Normalizer")
+TRANSFORMER_SUFFIXES = (
+    "Scaler",
+    "Encoder",
+    "Imputer",
+    "Vectorizer",
+    "Transformer",
+    "PCA",
+    "SVD",
+    "Binarizer",
+    "Discretizer",
+    "Selector",
+    "Tokenizer",
+    "Normalizer",
+)
 # Import names whose distribution has another name, for interpreters without the package installed.
 DISTRIBUTIONS = {
-    "sklearn": "scikit-learn", "PIL": "Pillow", "cv2": "opencv-python", "yaml": "PyYAML", "bs4": "beautifulsoup4",
-    "skimage": "scikit-image", "dateutil": "python-dateutil", "Crypto": "pycryptodome", "dotenv": "python-dotenv",
-    "jwt": "PyJWT", "google": "protobuf", "lightgbm": "lightgbm", "xgboost": "xgboost", "catboost": "catboost",
-    "torch": "torch", "tensorflow": "tensorflow", "statsmodels": "statsmodels", "scipy": "scipy",
+    "sklearn": "scikit-learn",
+    "PIL": "Pillow",
+    "cv2": "opencv-python",
+    "yaml": "PyYAML",
+    "bs4": "beautifulsoup4",
+    "skimage": "scikit-image",
+    "dateutil": "python-dateutil",
+    "Crypto": "pycryptodome",
+    "dotenv": "python-dotenv",
+    "jwt": "PyJWT",
+    "google": "protobuf",
+    "lightgbm": "lightgbm",
+    "xgboost": "xgboost",
+    "catboost": "catboost",
+    "torch": "torch",
+    "tensorflow": "tensorflow",
+    "statsmodels": "statsmodels",
+    "scipy": "scipy",
 }
 
 
@@ -43,9 +102,9 @@ def read_cells(path):
         with open(path, encoding="utf-8") as f:
             notebook = json.load(f)
     except json.JSONDecodeError as e:
-        raise NotebookError(f"{path} is not valid notebook JSON: {e.msg} at line {e.lineno}, column {e.colno}")
+        raise NotebookError(f"{path} is not valid notebook JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
     except UnicodeDecodeError as e:
-        raise NotebookError(f"{path} is not UTF-8 text: {e}")
+        raise NotebookError(f"{path} is not UTF-8 text: {e}") from e
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells", notebook.get("worksheets")), list):
         raise NotebookError(f"{path} is not a Jupyter notebook: it has no list of cells")
     major = notebook.get("nbformat")
@@ -66,8 +125,17 @@ def analyze(path):
     notebook_dir = os.path.dirname(os.path.abspath(path))
     cells = read_cells(path)
     report = {
-        "cells": [], "syntaxErrors": [], "models": [], "predict": None, "serveCells": [], "sampleInputCell": None,
-        "dataFiles": [], "missingDataFiles": [], "localModules": [], "requirements": [], "script": "",
+        "cells": [],
+        "syntaxErrors": [],
+        "models": [],
+        "predict": None,
+        "serveCells": [],
+        "sampleInputCell": None,
+        "dataFiles": [],
+        "missingDataFiles": [],
+        "localModules": [],
+        "requirements": [],
+        "script": "",
     }
     trees, pip_installs, script, plotting = [], [], [], plotting_names()
     for cell in cells:
@@ -86,7 +154,15 @@ def analyze(path):
         try:
             tree = ast.parse(converted.text, filename=f"cell {cell['index']}")
         except SyntaxError as e:
-            report["syntaxErrors"].append({"cell": cell["index"], "line": e.lineno, "column": e.offset, "message": e.msg, "text": (e.text or "").rstrip()})
+            report["syntaxErrors"].append(
+                {
+                    "cell": cell["index"],
+                    "line": e.lineno,
+                    "column": e.offset,
+                    "message": e.msg,
+                    "text": (e.text or "").rstrip(),
+                }
+            )
             continue
         if strip_plotting(converted, tree, plotting):
             tree = ast.parse(converted.text)
@@ -141,7 +217,11 @@ def find_models(trees):
 def _fit(cell, variable, call, estimator):
     kind = "transformer" if estimator and estimator.endswith(TRANSFORMER_SUFFIXES) else "model"
     return {
-        "variable": variable, "cell": cell, "line": call.lineno, "estimator": estimator, "kind": kind,
+        "variable": variable,
+        "cell": cell,
+        "line": call.lineno,
+        "estimator": estimator,
+        "kind": kind,
         "x": ast.unparse(call.args[0]) if call.args else None,
         "y": ast.unparse(call.args[1]) if len(call.args) > 1 else None,
     }
@@ -155,7 +235,15 @@ def _callee(call):
     func = call.func
     if isinstance(func, ast.Name):
         return func.id
-    if isinstance(func, ast.Attribute) and func.attr not in ("fit", "copy", "head", "drop", "dropna", "fillna", "astype"):
+    if isinstance(func, ast.Attribute) and func.attr not in (
+        "fit",
+        "copy",
+        "head",
+        "drop",
+        "dropna",
+        "fillna",
+        "astype",
+    ):
         return func.attr
     return None
 
@@ -165,7 +253,12 @@ def find_predict(trees):
     for cell, role, tree in trees:
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == "predict":
-                found = {"cell": cell, "line": node.lineno, "params": [a.arg for a in node.args.args], "serve": role == "serve"}
+                found = {
+                    "cell": cell,
+                    "line": node.lineno,
+                    "params": [a.arg for a in node.args.args],
+                    "serve": role == "serve",
+                }
     return found
 
 
@@ -188,7 +281,12 @@ def find_data_files(trees, notebook_dir):
             if name in READERS and not _expand(notebook_dir, path) and os.path.normpath(path) not in written:
                 missing.append({"path": path, "cell": cell, "line": node.lineno})
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 300 and "\n" not in node.value:
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and 0 < len(node.value) < 300
+                and "\n" not in node.value
+            ):
                 for match in _expand(notebook_dir, node.value):
                     if match not in found:
                         found.append(match)
@@ -200,7 +298,11 @@ def _path_argument(call):
     for arg in candidates:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
             return arg.value
-        if isinstance(arg, ast.Call) and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in arg.args) and arg.args:
+        if (
+            isinstance(arg, ast.Call)
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in arg.args)
+            and arg.args
+        ):
             callee = arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")
             if callee in ("join", "Path", "PurePath"):
                 return os.path.join(*[a.value for a in arg.args])
@@ -232,7 +334,9 @@ def find_imports(trees):
 
 
 def _local_module(notebook_dir, module):
-    return os.path.isfile(os.path.join(notebook_dir, module + ".py")) or os.path.isfile(os.path.join(notebook_dir, module, "__init__.py"))
+    return os.path.isfile(os.path.join(notebook_dir, module + ".py")) or os.path.isfile(
+        os.path.join(notebook_dir, module, "__init__.py")
+    )
 
 
 def requirements(modules, pip_installs):

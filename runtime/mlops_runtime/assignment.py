@@ -4,6 +4,7 @@ A key's hash is the first 8 bytes of the SHA-256 of its UTF-8 text, read as an i
 divided by 2**64: a point in [0, 1) that is the same in any language, so that another program
 can tell which group a key reaches. runtime/README.md describes MLOPS_ROUTER_STICKY_KEY.
 """
+
 import bisect
 import hashlib
 import json
@@ -65,7 +66,9 @@ def parse_sticky_key(text):
     kind, _, name = text.partition(":")
     if (kind == "header" and TOKEN.fullmatch(name)) or (kind == "field" and name):
         return StickyKey(kind, name)
-    raise ConfigError(f"MLOPS_ROUTER_STICKY_KEY must be header:NAME (a request header) or field:NAME (a field of the first row), not {text!r}")
+    raise ConfigError(
+        f"MLOPS_ROUTER_STICKY_KEY must be header:NAME (a request header) or field:NAME (a field of the first row), not {text!r}"
+    )
 
 
 def first_row_field(body, name):
@@ -80,7 +83,13 @@ def first_row_field(body, name):
     key, rows = next(iter(payload.items()))
     if key == "dataframe_split" and isinstance(rows, dict):
         columns, data = rows.get("columns"), rows.get("data")
-        if isinstance(columns, list) and name in columns and isinstance(data, list) and data and isinstance(data[0], list):
+        if (
+            isinstance(columns, list)
+            and name in columns
+            and isinstance(data, list)
+            and data
+            and isinstance(data[0], list)
+        ):
             row = data[0]
             index = columns.index(name)
             return row[index] if index < len(row) else None
@@ -88,7 +97,12 @@ def first_row_field(body, name):
     if key == "inputs" and isinstance(rows, dict):
         column = rows.get(name)
         return (column[0] if column else None) if isinstance(column, list) else column
-    if key in ("dataframe_records", "instances", "inputs") and isinstance(rows, list) and rows and isinstance(rows[0], dict):
+    if (
+        key in ("dataframe_records", "instances", "inputs")
+        and isinstance(rows, list)
+        and rows
+        and isinstance(rows[0], dict)
+    ):
         return rows[0].get(name)
     return None
 

@@ -11,6 +11,7 @@ room for a new one. Errors found before a handler runs (a request line or header
 too long, too many headers, an unknown method) and requests cut off by the time limit are answered
 `{"error_code", "message"}`, like the handlers' own.
 """
+
 import http
 import http.server
 import io
@@ -38,8 +39,13 @@ LIMITS = {  # what the standard library refuses before a handler runs
 # error_code of the statuses answered here, as the handlers' own answers name them (the names of
 # http.HTTPStatus change with Python versions)
 ERROR_CODES = {
-    400: "BAD_REQUEST", 408: "REQUEST_TIMEOUT", 414: "REQUEST_URI_TOO_LONG", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
-    500: "INTERNAL_ERROR", 501: "NOT_IMPLEMENTED", 505: "HTTP_VERSION_NOT_SUPPORTED",
+    400: "BAD_REQUEST",
+    408: "REQUEST_TIMEOUT",
+    414: "REQUEST_URI_TOO_LONG",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
+    505: "HTTP_VERSION_NOT_SUPPORTED",
 }
 
 
@@ -164,7 +170,10 @@ class Server(http.server.ThreadingHTTPServer):
         now = time.monotonic()
         if now - self._warned_full >= FULL_WARNING_SECONDS:
             self._warned_full = now
-            log.warning("all %d connections are taken by requests; new connections wait (MLOPS_MAX_CONNECTIONS)", self.max_connections)
+            log.warning(
+                "all %d connections are taken by requests; new connections wait (MLOPS_MAX_CONNECTIONS)",
+                self.max_connections,
+            )
 
     def process_request(self, request, client_address):
         try:

@@ -10,6 +10,7 @@ The request ids a server or router makes carry an HMAC of the token, so that any
 deployment can tell an id it issued from one made up, without shared state. runtime/README.md
 describes the settings.
 """
+
 import hashlib
 import hmac
 import ipaddress
@@ -20,7 +21,9 @@ import uuid
 TOKEN = re.compile(r"[\x21-\x7e]{16,512}")  # printable ASCII without spaces, so it fits a header
 SIGNATURE_HEX = 16  # 64 bits of the HMAC: guessing one takes 2**63 requests on average
 PROTECTED_PATHS = ("/requests", "/feedback")
-CONFIGURE = "set MLOPS_DATA_TOKEN_FILE (a file holding it, as a Swarm secret) or MLOPS_DATA_TOKEN; deploys from MLOps set it"
+CONFIGURE = (
+    "set MLOPS_DATA_TOKEN_FILE (a file holding it, as a Swarm secret) or MLOPS_DATA_TOKEN; deploys from MLOps set it"
+)
 
 
 class TokenError(Exception):
@@ -35,7 +38,9 @@ def read_token(env):
             with open(path, encoding="utf-8") as f:
                 text = f.read().strip()
         except (OSError, UnicodeDecodeError) as error:
-            raise TokenError(f"MLOPS_DATA_TOKEN_FILE {path} cannot be read: {getattr(error, 'strerror', None) or error}") from None
+            raise TokenError(
+                f"MLOPS_DATA_TOKEN_FILE {path} cannot be read: {getattr(error, 'strerror', None) or error}"
+            ) from None
         where = f"MLOPS_DATA_TOKEN_FILE {path}"
     else:
         text = (env.get("MLOPS_DATA_TOKEN") or "").strip()
@@ -43,7 +48,9 @@ def read_token(env):
             return None
         where = "MLOPS_DATA_TOKEN"
     if not TOKEN.fullmatch(text):
-        raise TokenError(f"{where} must hold a token of 16 to 512 printable ASCII characters without spaces (it has {len(text)} characters)")
+        raise TokenError(
+            f"{where} must hold a token of 16 to 512 printable ASCII characters without spaces (it has {len(text)} characters)"
+        )
     return text
 
 
@@ -77,14 +84,20 @@ class DataAccess:
         if self.token is None:
             if is_loopback(client_host):
                 return
-            raise Denied(403, "FORBIDDEN", f"{path} answers on loopback only, as this server has no data token: {CONFIGURE}")
+            raise Denied(
+                403, "FORBIDDEN", f"{path} answers on loopback only, as this server has no data token: {CONFIGURE}"
+            )
         given = presented_token(headers)
         if given is None:
             message = f"{path} needs the deployment's data token, as Authorization: Bearer TOKEN or X-Mlops-Token: TOKEN (mlops token --target T --name NAME prints it)"
             raise Denied(401, "UNAUTHORIZED", message, [("WWW-Authenticate", 'Bearer realm="mlops"')])
         if not hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode("ascii")):
-            message = f"the data token sent to {path} is not this deployment's (mlops token --target T --name NAME prints it)"
-            raise Denied(401, "UNAUTHORIZED", message, [("WWW-Authenticate", 'Bearer realm="mlops", error="invalid_token"')])
+            message = (
+                f"the data token sent to {path} is not this deployment's (mlops token --target T --name NAME prints it)"
+            )
+            raise Denied(
+                401, "UNAUTHORIZED", message, [("WWW-Authenticate", 'Bearer realm="mlops", error="invalid_token"')]
+            )
 
     def new_request_id(self):
         """A uuid4; with a token, followed by '.' and its signature."""

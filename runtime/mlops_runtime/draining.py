@@ -1,4 +1,5 @@
 """The requests a server is handling, so that a stop can let them finish (draining)."""
+
 import contextlib
 import threading
 

@@ -5,6 +5,7 @@ service (A/B, canary) stay apart. The inputs are summarised for drift monitoring
 request log: per numeric feature a count, sum and sum of squares (mean and variance) and a
 histogram (shape), per categorical feature a count per value, and missing values per feature.
 """
+
 import bisect
 import math
 import threading
@@ -97,32 +98,57 @@ class Metrics:
         self._lock = threading.Lock()
         self._seen = {}  # group -> the label values admitted so far, for the caps
         self.requests = Counter("mlops_requests_total", "Scoring requests (POST /invocations) answered.")
-        self.errors = Counter("mlops_request_errors_total", "Scoring requests answered with an error, by HTTP status code.", ("code",))
+        self.errors = Counter(
+            "mlops_request_errors_total", "Scoring requests answered with an error, by HTTP status code.", ("code",)
+        )
         # Present from the start, so rate() over the first errors sees them rise from 0.
         for code in COMMON_ERROR_CODES:
             self.errors.inc(code, amount=0)
-        self.started = Gauge("mlops_server_start_time_seconds", "When the server started, in seconds since the epoch: counters count from then.")
+        self.started = Gauge(
+            "mlops_server_start_time_seconds",
+            "When the server started, in seconds since the epoch: counters count from then.",
+        )
         self.started.set(time.time())
         self.latency = Histogram(
-            "mlops_request_latency_seconds", "Time to answer a scoring request, from its headers to its response.", LATENCY_BUCKETS
+            "mlops_request_latency_seconds",
+            "Time to answer a scoring request, from its headers to its response.",
+            LATENCY_BUCKETS,
         )
         self.predictions = Counter("mlops_predictions_total", "Predictions returned, one per input row.")
         self.log_errors = Counter("mlops_request_log_errors_total", "Request log lines that could not be written.")
-        self.info = Gauge("mlops_model_info", "The model served: always 1, its description in labels.", ("mode", "task", "variable"))
+        self.info = Gauge(
+            "mlops_model_info", "The model served: always 1, its description in labels.", ("mode", "task", "variable")
+        )
         self.info.set(1, model.mode, model.task, model.variable or "")
-        self.prediction_value = Histogram("mlops_prediction_value", "Numeric predictions (regression).", PREDICTION_BUCKETS)
-        self.prediction_squares = Counter("mlops_prediction_value_squares_total", "Sum of the squared numeric predictions, for their variance.")
-        self.predicted_class = Counter("mlops_predicted_class_total", "Predictions per predicted class (classification).", ("class",))
+        self.prediction_value = Histogram(
+            "mlops_prediction_value", "Numeric predictions (regression).", PREDICTION_BUCKETS
+        )
+        self.prediction_squares = Counter(
+            "mlops_prediction_value_squares_total", "Sum of the squared numeric predictions, for their variance."
+        )
+        self.predicted_class = Counter(
+            "mlops_predicted_class_total", "Predictions per predicted class (classification).", ("class",)
+        )
         for label in model.classes or []:
             if self._admit(("class",), _label(label), MAX_CATEGORIES):
                 self.predicted_class.inc(_label(label), amount=0)
-        self.feature_value = Histogram("mlops_feature_value", "Values of the numeric input features.", FEATURE_BUCKETS, ("feature",))
-        self.feature_squares = Counter(
-            "mlops_feature_value_squares_total", "Sum of the squared values of a numeric feature, for its variance.", ("feature",)
+        self.feature_value = Histogram(
+            "mlops_feature_value", "Values of the numeric input features.", FEATURE_BUCKETS, ("feature",)
         )
-        self.feature_min = Gauge("mlops_feature_value_min", "Smallest value of a numeric feature since the server started.", ("feature",))
-        self.feature_max = Gauge("mlops_feature_value_max", "Largest value of a numeric feature since the server started.", ("feature",))
-        self.feature_missing = Counter("mlops_feature_missing_total", "Input rows where a feature is null or NaN.", ("feature",))
+        self.feature_squares = Counter(
+            "mlops_feature_value_squares_total",
+            "Sum of the squared values of a numeric feature, for its variance.",
+            ("feature",),
+        )
+        self.feature_min = Gauge(
+            "mlops_feature_value_min", "Smallest value of a numeric feature since the server started.", ("feature",)
+        )
+        self.feature_max = Gauge(
+            "mlops_feature_value_max", "Largest value of a numeric feature since the server started.", ("feature",)
+        )
+        self.feature_missing = Counter(
+            "mlops_feature_missing_total", "Input rows where a feature is null or NaN.", ("feature",)
+        )
         self.feature_category = Counter(
             "mlops_feature_category_total",
             f"Input rows per value of a categorical feature; past {MAX_CATEGORIES} distinct values the rest count as {OTHER}.",
@@ -130,13 +156,26 @@ class Metrics:
         )
         for name in self.kinds:
             self.feature_missing.inc(name, amount=0)
-        self._families = [self.requests, self.errors, self.latency, self.predictions, self.log_errors, self.info, self.started]
+        self._families = [
+            self.requests,
+            self.errors,
+            self.latency,
+            self.predictions,
+            self.log_errors,
+            self.info,
+            self.started,
+        ]
         if self.task != "classification":
             self._families += [self.prediction_value, self.prediction_squares]
         if self.task != "regression":
             self._families.append(self.predicted_class)
         self._families += [
-            self.feature_value, self.feature_squares, self.feature_min, self.feature_max, self.feature_missing, self.feature_category
+            self.feature_value,
+            self.feature_squares,
+            self.feature_min,
+            self.feature_max,
+            self.feature_missing,
+            self.feature_category,
         ]
 
     @property
@@ -160,7 +199,9 @@ class Metrics:
         """Summarises each feature of the rows; a positional row's features are named by position."""
         with self._lock:
             for row in rows:
-                items = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else [(0, row)]
+                items = (
+                    row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else [(0, row)]
+                )
                 for name, value in items:
                     name = str(name)
                     if name in self.kinds or self._admit(("features",), name, MAX_FEATURES):
@@ -169,7 +210,9 @@ class Metrics:
     def _observe_feature(self, name, value, kind):
         numeric = kind == "number" or (kind is None and isinstance(value, (int, float)) and not isinstance(value, bool))
         number = _finite(value)
-        if value is None or (number is None and (numeric or isinstance(value, float))):  # null, NaN, or too large a number
+        if value is None or (
+            number is None and (numeric or isinstance(value, float))
+        ):  # null, NaN, or too large a number
             self.feature_missing.inc(name)
         elif numeric:
             self.feature_value.observe(number, name)

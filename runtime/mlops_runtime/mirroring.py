@@ -1,6 +1,7 @@
 """The router's shadow traffic: requests sent again to shadow groups once the client has its
 answer, by a few threads that read a bounded queue, so that a slow shadow group neither holds up
 live requests nor piles them up in memory. A request that finds the queue full is dropped."""
+
 import logging
 import queue
 import threading

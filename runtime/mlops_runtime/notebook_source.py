@@ -4,13 +4,35 @@ IPython syntax (magics, shell escapes, help) becomes `pass` or plain Python, and
 display statements are dropped. Every replacement keeps the cell's line count, so a line number
 in an error still points at the line the user sees in the notebook.
 """
+
 import ast
 import re
 import shlex
 
 KEEP_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit"}
-PLOT_MODULES = {"matplotlib", "seaborn", "plotly", "bokeh", "altair", "IPython", "ipywidgets", "yellowbrick", "graphviz"}
-PLOT_METHODS = {"plot", "hist", "boxplot", "show", "savefig", "imshow", "scatter_matrix", "display", "from_estimator", "from_predictions"}
+PLOT_MODULES = {
+    "matplotlib",
+    "seaborn",
+    "plotly",
+    "bokeh",
+    "altair",
+    "IPython",
+    "ipywidgets",
+    "yellowbrick",
+    "graphviz",
+}
+PLOT_METHODS = {
+    "plot",
+    "hist",
+    "boxplot",
+    "show",
+    "savefig",
+    "imshow",
+    "scatter_matrix",
+    "display",
+    "from_estimator",
+    "from_predictions",
+}
 NOTEBOOK_GLOBALS = {"display", "HTML", "Markdown", "Image"}
 
 
@@ -40,8 +62,12 @@ def convert_magics(index, source):
         if name in KEEP_BODY_CELL_MAGICS:
             lines[first] = f"# mlops: %%{name} left out, the body runs once"
         elif name == "writefile" and len(magic) > 1:
-            body = "\n".join(lines[first + 1:]) + "\n"
-            lines = lines[:first] + [f"with open({magic[-1]!r}, 'w') as _f: _f.write({body!r})"] + ["#"] * (len(lines) - first - 1)
+            body = "\n".join(lines[first + 1 :]) + "\n"
+            lines = (
+                lines[:first]
+                + [f"with open({magic[-1]!r}, 'w') as _f: _f.write({body!r})"]
+                + ["#"] * (len(lines) - first - 1)
+            )
             notes.append(f"%%writefile {magic[-1]} became a Python write")
         else:
             return CellSource(index, [], [], [], dropped_reason=f"the cell magic %%{name} does not run in the image")
@@ -73,7 +99,7 @@ def _line_magic(stripped, notes, pips):
             pips.extend(_packages(words))
             return "pass  # mlops: requirement noted"
         if name == "time" and len(words) > 1:
-            return stripped[len("%time"):].strip()
+            return stripped[len("%time") :].strip()
         if name not in ("matplotlib", "load_ext", "autoreload", "config", "reload_ext"):
             notes.append(f"magic %{name} left out")
         return f"pass  # mlops: %{name} left out"
@@ -90,7 +116,7 @@ def _split(text):
 
 
 def _packages(words):
-    after = words[words.index("install") + 1:] if "install" in words else []
+    after = words[words.index("install") + 1 :] if "install" in words else []
     return [w for w in after if not w.startswith("-")]
 
 
@@ -151,7 +177,9 @@ def strip_plotting(cell, tree, tainted):
                 continue
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if isinstance(inner, list) and not isinstance(
+                    stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                ):
                     visit(inner)
             for handler in getattr(stmt, "handlers", []):
                 visit(handler.body)

@@ -8,6 +8,7 @@ Each line starts with its ts, taken under the lock that orders the writes and ne
 the line before, so the files read oldest first are in ts order. GET /requests relies on it: a
 reader that asks again after the last ts it got misses no line (see RequestLog.read).
 """
+
 import contextlib
 import datetime
 import json
@@ -56,7 +57,9 @@ def _since(text):
         moment = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
         return timestamp(moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc))
     except (ValueError, OverflowError):
-        raise ValueError(f"since must be an ISO 8601 time such as 2026-11-27T21:45:32.123Z (UTC unless it has an offset), not {text!r}") from None
+        raise ValueError(
+            f"since must be an ISO 8601 time such as 2026-11-27T21:45:32.123Z (UTC unless it has an offset), not {text!r}"
+        ) from None
 
 
 class RequestLog:
@@ -73,7 +76,7 @@ class RequestLog:
         rest = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)[1:]
         with self._lock:
             self._last_ts = ts = max(now(), self._last_ts)  # a clock set back must not break the order
-            line = f'{{"ts":"{ts}"{"," if entry else ""}{rest}\n'.encode("utf-8")
+            line = f'{{"ts":"{ts}"{"," if entry else ""}{rest}\n'.encode()
             try:
                 size = os.path.getsize(self.path)
             except FileNotFoundError:
@@ -192,4 +195,3 @@ class Selection:
     def close(self):
         for f in self.files:
             f.close()
-

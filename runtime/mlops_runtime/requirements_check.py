@@ -7,13 +7,16 @@ packages preinstalled builds without pip or a network. When a pinned version dif
 one installed and pip cannot install it, the installed one is kept with a warning. A package
 that is missing and cannot be installed fails the build with "MLOPS-ERROR: ...".
 """
+
 import importlib.metadata as metadata
 import importlib.util
 import re
 import subprocess
 import sys
 
-REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*((?:[<>=!~]=?|===)\s*[^;#\s]+(?:\s*,\s*(?:[<>=!~]=?)\s*[^;#\s,]+)*)?")
+REQUIREMENT = re.compile(
+    r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*((?:[<>=!~]=?|===)\s*[^;#\s]+(?:\s*,\s*(?:[<>=!~]=?)\s*[^;#\s,]+)*)?"
+)
 
 
 def parse(line):
@@ -29,12 +32,14 @@ def parse(line):
         part = part.strip()
         if part:
             op = re.match(r"(===|==|!=|<=|>=|~=|<|>)", part).group(1)
-            specs.append((op, part[len(op):].strip()))
+            specs.append((op, part[len(op) :].strip()))
     return match.group(1), specs
 
 
 def version_key(version):
-    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.+-]", version.split("rc")[0].split("a")[0].split("b")[0])[:4])
+    return tuple(
+        int(p) if p.isdigit() else 0 for p in re.split(r"[.+-]", version.split("rc")[0].split("a")[0].split("b")[0])[:4]
+    )
 
 
 def satisfies(installed, specs):
@@ -46,7 +51,15 @@ def satisfies(installed, specs):
         elif op == "~=":
             ok = have >= want and have[: max(len(want) - 1, 1)] == want[: max(len(want) - 1, 1)]
         else:
-            ok = {"==": have == want, "===": installed == wanted, "!=": have != want, ">=": have >= want, "<=": have <= want, ">": have > want, "<": have < want}[op]
+            ok = {
+                "==": have == want,
+                "===": installed == wanted,
+                "!=": have != want,
+                ">=": have >= want,
+                "<=": have <= want,
+                ">": have > want,
+                "<": have < want,
+            }[op]
         if not ok:
             return False
     return True
@@ -74,7 +87,12 @@ def main(argv):
     if importlib.util.find_spec("pip") is not None:
         args = [n + ",".join(op + v for op, v in s) for n, s, _ in todo]
         print(f"pip install {' '.join(args)}", flush=True)
-        if subprocess.call([sys.executable, "-m", "pip", "install", "--no-cache-dir", "--retries", "1", "--timeout", "20", *args]) == 0:
+        if (
+            subprocess.call(
+                [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--retries", "1", "--timeout", "20", *args]
+            )
+            == 0
+        ):
             return 0
         print("pip could not install them; checking what the base image has", flush=True)
     missing = []
@@ -82,10 +100,15 @@ def main(argv):
         if have is None:
             missing.append(name)
         else:
-            print(f"warning: {name} {have} is in the base image, the notebook asked for {','.join(o + v for o, v in specs)}; keeping {have}")
+            print(
+                f"warning: {name} {have} is in the base image, the notebook asked for {','.join(o + v for o, v in specs)}; keeping {have}"
+            )
     if missing:
-        print(f"MLOPS-ERROR: the notebook imports {', '.join(missing)}, which the base image lacks and pip cannot install here. "
-              "Use a base image that has it (mlops.baseImage), or make pip able to reach a package index.", flush=True)
+        print(
+            f"MLOPS-ERROR: the notebook imports {', '.join(missing)}, which the base image lacks and pip cannot install here. "
+            "Use a base image that has it (mlops.baseImage), or make pip able to reach a package index.",
+            flush=True,
+        )
         return 1
     return 0
 

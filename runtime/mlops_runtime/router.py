@@ -12,6 +12,7 @@ answer (mirroring.py). runtime/README.md describes the settings.
 /router/backends/metrics and /router/backends/requests read every backend at once, so that
 monitoring sees each task through the one published port.
 """
+
 import collections
 import concurrent.futures
 import http.client
@@ -49,7 +50,17 @@ MIRROR_THREADS, MIRROR_QUEUE = 4, 100  # shadow requests sent at once, and waiti
 SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?([ \t].*)')
 LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
 FAMILY_SUFFIXES = ("_bucket", "_sum", "_count", "_total", "_created")  # samples of a family named without them
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
 # Content-Length is set from the body read, and Expect was answered by the router itself, which
 # also sets the request id and the variant, and says which requests are shadows.
 NOT_FORWARDED = HOP_BY_HOP | {"content-length", "expect", "x-request-id", "x-mlops-variant", "x-mlops-shadow"}
@@ -82,7 +93,11 @@ class Config:
         self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", connections.MAX_REQUEST_BYTES, int)
         self.max_connections = _setting(env, "MLOPS_MAX_CONNECTIONS", connections.MAX_CONNECTIONS, int)
         self.read_seconds = _setting(env, "MLOPS_REQUEST_READ_SECONDS", connections.READ_SECONDS, float)
-        positive = ("MLOPS_ROUTER_TIMEOUT_SECONDS", self.timeout_seconds), ("MLOPS_MAX_CONNECTIONS", self.max_connections), ("MLOPS_REQUEST_READ_SECONDS", self.read_seconds)
+        positive = (
+            ("MLOPS_ROUTER_TIMEOUT_SECONDS", self.timeout_seconds),
+            ("MLOPS_MAX_CONNECTIONS", self.max_connections),
+            ("MLOPS_REQUEST_READ_SECONDS", self.read_seconds),
+        )
         for name, value in positive:
             if not value:
                 raise ConfigError(f"{name} must be more than 0")
@@ -113,7 +128,12 @@ def _group_spec(group):
     where = f"MLOPS_ROUTER_BACKENDS group {json.dumps(group)}"
     if not isinstance(group, dict) or not set(group) <= {"name", "addresses", "weight", "shadow"}:
         raise ConfigError(f"{where} must be an object with name, addresses, weight and shadow")
-    name, addresses, weight, shadow = group.get("name"), group.get("addresses"), group.get("weight", 1), group.get("shadow", False)
+    name, addresses, weight, shadow = (
+        group.get("name"),
+        group.get("addresses"),
+        group.get("weight", 1),
+        group.get("shadow", False),
+    )
     if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
         raise ConfigError(f"{where}: the name must be letters, digits, '.', '_' or '-'")
     if not isinstance(addresses, list) or not addresses:
@@ -123,7 +143,9 @@ def _group_spec(group):
     if not isinstance(shadow, bool):
         raise ConfigError(f"{where}: shadow must be true or false")
     if shadow and weight > 100:
-        raise ConfigError(f"{where}: the weight of a shadow group is the percent of requests mirrored to it, from 0 to 100")
+        raise ConfigError(
+            f"{where}: the weight of a shadow group is the percent of requests mirrored to it, from 0 to 100"
+        )
     return GroupSpec(name, [_address(address, where) for address in addresses], weight, shadow)
 
 
@@ -201,8 +223,12 @@ class Group:
     def describe(self):
         endpoints, error = self.resolve()
         return {
-            "name": self.name, "weight": self.weight, "shadow": self.shadow, "addresses": [endpoint_text(*a) for a in self.addresses],
-            "backends": [endpoint_text(*e) for e in endpoints], "error": error,
+            "name": self.name,
+            "weight": self.weight,
+            "shadow": self.shadow,
+            "addresses": [endpoint_text(*a) for a in self.addresses],
+            "backends": [endpoint_text(*e) for e in endpoints],
+            "error": error,
         }
 
 
@@ -214,11 +240,29 @@ class RouterMetrics:
         self._lock = threading.Lock()
         self._counters = {
             "requests": Counter("mlops_router_requests_total", "Requests forwarded to the group.", ("group",)),
-            "retries": Counter("mlops_router_retries_total", "Attempts after the first, when a backend gave no answer or answered 503.", ("group",)),
-            "failures": Counter("mlops_router_failures_total", "Requests the router answered itself with an error: mostly 502, no backend answered, or 504, too slow.", ("group",)),
-            "shadow": Counter("mlops_router_shadow_total", "Requests queued to be mirrored to the shadow group.", ("group",)),
-            "shadow_dropped": Counter("mlops_router_shadow_dropped_total", "Requests not mirrored to the shadow group because the queue was full.", ("group",)),
-            "shadow_failures": Counter("mlops_router_shadow_failures_total", "Mirrored requests the shadow group gave no answer to or answered with a 5xx status.", ("group",)),
+            "retries": Counter(
+                "mlops_router_retries_total",
+                "Attempts after the first, when a backend gave no answer or answered 503.",
+                ("group",),
+            ),
+            "failures": Counter(
+                "mlops_router_failures_total",
+                "Requests the router answered itself with an error: mostly 502, no backend answered, or 504, too slow.",
+                ("group",),
+            ),
+            "shadow": Counter(
+                "mlops_router_shadow_total", "Requests queued to be mirrored to the shadow group.", ("group",)
+            ),
+            "shadow_dropped": Counter(
+                "mlops_router_shadow_dropped_total",
+                "Requests not mirrored to the shadow group because the queue was full.",
+                ("group",),
+            ),
+            "shadow_failures": Counter(
+                "mlops_router_shadow_failures_total",
+                "Mirrored requests the shadow group gave no answer to or answered with a 5xx status.",
+                ("group",),
+            ),
         }
         for kind, counter in self._counters.items():
             for group in groups:
@@ -340,7 +384,9 @@ class Router(Draining):
                 if (group, endpoint) == answered:
                     continue
                 try:
-                    answer = self._attempt(group, endpoint, method, target, headers + [("X-Mlops-Variant", group.name)], body)
+                    answer = self._attempt(
+                        group, endpoint, method, target, headers + [("X-Mlops-Variant", group.name)], body
+                    )
                 except (AttemptFailed, RequestError):
                     continue
                 if not unknown_ids_answer(answer):
@@ -363,7 +409,9 @@ class Router(Draining):
             except socket.timeout:
                 if not connected:  # nothing was sent
                     raise AttemptFailed(f"{where}: cannot connect within {connection.timeout:g} s") from None
-                raise RequestError(504, "GATEWAY_TIMEOUT", f"{where} did not answer within {self.config.timeout_seconds:g} s") from None
+                raise RequestError(
+                    504, "GATEWAY_TIMEOUT", f"{where} did not answer within {self.config.timeout_seconds:g} s"
+                ) from None
             except OSError as error:  # refused or unreachable; or reset, or closed before an answer
                 raise (HungUp if connected else AttemptFailed)(f"{where}: {reason(error)}") from None
             except (http.client.InvalidURL, ValueError) as error:  # control characters in the target or a header
@@ -389,7 +437,11 @@ def _get(endpoint, target, timeout, headers=()):
         response = connection.getresponse()
         return Answer(response.status, response.reason, response.headers, response.read())
     except socket.timeout:
-        return f"cannot connect within {CONNECT_SECONDS:g} s" if connection.sock is None else f"no answer within {timeout:g} s"
+        return (
+            f"cannot connect within {CONNECT_SECONDS:g} s"
+            if connection.sock is None
+            else f"no answer within {timeout:g} s"
+        )
     except (OSError, http.client.HTTPException) as error:
         return reason(error)
     finally:
@@ -446,7 +498,9 @@ class MergedMetrics:
         own = [("group", _escape(group)), ("instance", _escape(instance))]
         self.family("mlops_backend_up")[2].append(f"mlops_backend_up{_label_text(own)} {0 if text is None else 1}")
         current = None  # the family of the HELP or TYPE line before
-        for line in (text or "").split("\n"):  # not splitlines(), which also splits on characters a label value may hold
+        for line in (text or "").split(
+            "\n"
+        ):  # not splitlines(), which also splits on characters a label value may hold
             if line.startswith("#"):
                 words = line.split(None, 3)
                 if len(words) > 2 and words[1] in ("HELP", "TYPE"):
@@ -503,9 +557,15 @@ def request_page(answer, instance, shadow=False):
             entry["instance"] = instance
             if shadow:
                 entry["shadow"] = True
-            lines.append((entry["ts"], json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"))
+            lines.append(
+                (entry["ts"], json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+            )
     complete_before = answer.headers.get("X-Mlops-Complete-Before", "")
-    return Page(lines, answer.headers.get("X-Mlops-More") == "1", complete_before if TIMESTAMP.fullmatch(complete_before) else None)
+    return Page(
+        lines,
+        answer.headers.get("X-Mlops-More") == "1",
+        complete_before if TIMESTAMP.fullmatch(complete_before) else None,
+    )
 
 
 def merge_pages(pages):
@@ -518,7 +578,9 @@ def merge_pages(pages):
     bounds = [page.complete_before for page in pages if page.complete_before]
     complete_before = min(bounds) if bounds else None
     kept = [
-        line for page in pages for line in page.lines
+        line
+        for page in pages
+        for line in page.lines
         if (cutoff is None or line[0] <= cutoff) and (complete_before is None or line[0] < complete_before)
     ]
     return [text for _, text in sorted(kept, key=lambda line: line[0])], cutoff is not None, complete_before
@@ -534,7 +596,9 @@ def _exchange(connection, method, target, headers, body):
 
 def end_to_end(headers):
     """The (name, value) pairs to pass on: not hop-by-hop, nor named by Connection, nor NOT_FORWARDED."""
-    named = {token.strip().lower() for name, value in headers if name.lower() == "connection" for token in value.split(",")}
+    named = {
+        token.strip().lower() for name, value in headers if name.lower() == "connection" for token in value.split(",")
+    }
     return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED and name.lower() not in named]
 
 
@@ -583,7 +647,11 @@ class Handler(connections.RequestHandler):
         limit = self.server.router.config.max_body_bytes
         if int(length) > limit:
             self.close_connection = True
-            raise RequestError(413, "REQUEST_TOO_LARGE", f"the body has {int(length)} bytes, more than the limit of {limit} (MLOPS_MAX_REQUEST_BYTES)")
+            raise RequestError(
+                413,
+                "REQUEST_TOO_LARGE",
+                f"the body has {int(length)} bytes, more than the limit of {limit} (MLOPS_MAX_REQUEST_BYTES)",
+            )
         body = self.rfile.read(int(length))
         if len(body) < int(length):
             self.close_connection = True
@@ -609,9 +677,13 @@ class Handler(connections.RequestHandler):
         headers = end_to_end(self.headers.items()) + [("X-Request-Id", self.request_id)]
         if body is not None:
             headers.append(("Content-Length", str(len(body))))
-        endpoint, answer = router.forward(group, self.command, self.path, headers + [("X-Mlops-Variant", group.name)], body)
+        endpoint, answer = router.forward(
+            group, self.command, self.path, headers + [("X-Mlops-Variant", group.name)], body
+        )
         if feedback and unknown_ids_answer(answer):
-            group, endpoint, answer = router.feedback_elsewhere((group, endpoint), self.command, self.path, headers, body) or (group, endpoint, answer)
+            group, endpoint, answer = router.feedback_elsewhere(
+                (group, endpoint), self.command, self.path, headers, body
+            ) or (group, endpoint, answer)
         self.log_request(answer.status)
         self.send_response_only(answer.status, answer.reason)  # the backend's own Server and Date go along
         own = [("X-Mlops-Backend", f"{group.name}/{endpoint[0]}"), ("X-Mlops-Variant", group.name)]
@@ -638,7 +710,9 @@ class Handler(connections.RequestHandler):
             else:
                 merged.add(group.name, instance, None)
                 unreachable.append(f"{instance} ({_failure(answer)})")
-        self._reply(200, merged.render().encode("utf-8"), METRICS_CONTENT_TYPE, listed("X-Mlops-Unreachable", unreachable))
+        self._reply(
+            200, merged.render().encode("utf-8"), METRICS_CONTENT_TYPE, listed("X-Mlops-Unreachable", unreachable)
+        )
 
     def _backend_requests(self, router, query):
         """Every backend's request log lines after ?since=, merged by ts, each with its instance."""
@@ -696,7 +770,9 @@ def main():
         return 1
     router = Router(config)
     try:
-        server = connections.Server((config.host, config.port), Handler, config.max_connections, config.read_seconds, router=router)
+        server = connections.Server(
+            (config.host, config.port), Handler, config.max_connections, config.read_seconds, router=router
+        )
     except OSError as error:
         log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
         return 1
@@ -707,15 +783,25 @@ def main():
         if router.draining.is_set():
             return
         router.draining.set()
-        log.info("%s: closing the port, waiting up to %g s for the requests in flight", signal.Signals(signum).name, drain_seconds)
+        log.info(
+            "%s: closing the port, waiting up to %g s for the requests in flight",
+            signal.Signals(signum).name,
+            drain_seconds,
+        )
         # shutdown() waits for serve_forever(), which runs in this thread: call it from another one.
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, drain)
     signal.signal(signal.SIGINT, drain)
     live = [group for group in router.groups if not group.shadow]
-    targets = ", ".join(f"{g.name} {g.weight / router.split.total:.0%} ({' '.join(endpoint_text(*a) for a in g.addresses)})" for g in live)
-    shadows = "".join(f", mirroring {g.weight:g}% to {g.name} ({' '.join(endpoint_text(*a) for a in g.addresses)})" for g in router.shadows)
+    targets = ", ".join(
+        f"{g.name} {g.weight / router.split.total:.0%} ({' '.join(endpoint_text(*a) for a in g.addresses)})"
+        for g in live
+    )
+    shadows = "".join(
+        f", mirroring {g.weight:g}% to {g.name} ({' '.join(endpoint_text(*a) for a in g.addresses)})"
+        for g in router.shadows
+    )
     log.info("routing to %s%s on %s port %d", targets, shadows, config.host, server.server_address[1])
     server.serve_forever(poll_interval=0.1)  # how soon a signal closes the port
     server.server_close()

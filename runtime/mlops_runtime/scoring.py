@@ -4,6 +4,7 @@ The model directory holds model.json, then model.pkl (mode "estimator") or names
 serve.py (mode "function"); runtime/README.md describes the contract. Requests follow MLflow's
 scoring protocol: dataframe_records, dataframe_split, instances or inputs, or CSV with a header.
 """
+
 import csv
 import io
 import json
@@ -62,12 +63,22 @@ class Model:
         self.score_classes = score_classes
 
     def describe(self):
-        return {"mode": self.mode, "variable": self.variable, "task": self.task, "classes": self.classes, "features": self.features}
+        return {
+            "mode": self.mode,
+            "variable": self.variable,
+            "task": self.task,
+            "classes": self.classes,
+            "features": self.features,
+        }
 
     def predict(self, rows):
         predictions = to_json_value(self._predict_rows(rows))
         if not isinstance(predictions, list) or len(predictions) != len(rows):
-            got = f"{len(predictions)} predictions" if isinstance(predictions, list) else f"a {type(predictions).__name__}"
+            got = (
+                f"{len(predictions)} predictions"
+                if isinstance(predictions, list)
+                else f"a {type(predictions).__name__}"
+            )
             raise ValueError(f"the model returned {got} for {len(rows)} rows; it must return one prediction per row")
         return predictions
 
@@ -86,12 +97,12 @@ def load_model(model_dir):
     features = meta.get("features")
     named = isinstance(features, list) and all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in features)
     if features is not None and not named:
-        raise ModelLoadError(f"{path}: features must be null or a list of {{\"name\", \"dtype\"}} objects")
+        raise ModelLoadError(f'{path}: features must be null or a list of {{"name", "dtype"}} objects')
     if meta.get("mode") == "estimator":
         return Model(meta, *_estimator(model_dir, [f["name"] for f in features] if features is not None else None))
     if meta.get("mode") == "function":
         return Model(meta, _function(model_dir))
-    raise ModelLoadError(f"{path}: mode must be \"estimator\" or \"function\", not {meta.get('mode')!r}")
+    raise ModelLoadError(f'{path}: mode must be "estimator" or "function", not {meta.get("mode")!r}')
 
 
 def _read_json(path):
@@ -213,7 +224,9 @@ def _json_rows(body, text, names):
     if not text.strip():
         raise BadRequest(f"the body is empty; send a JSON object with one of the keys {expected}")
     if _too_deep(body):
-        raise BadRequest(f"the JSON nests more than {MAX_DEPTH} levels of lists and objects; a row is an object or a list of values")
+        raise BadRequest(
+            f"the JSON nests more than {MAX_DEPTH} levels of lists and objects; a row is an object or a list of values"
+        )
     numbers = {"parse_float": _float, "parse_int": _integer} if LARGE_NUMBER.search(body) else {}
     try:
         payload = json.loads(text, parse_constant=_constant, **numbers)
@@ -288,7 +301,9 @@ def _check_characters(payload):
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as error:
         code = ord(error.object[error.start])
-        raise BadRequest(f"the JSON holds \\u{code:04x}, half of a UTF-16 surrogate pair without its other half, which is not a character") from None
+        raise BadRequest(
+            f"the JSON holds \\u{code:04x}, half of a UTF-16 surrogate pair without its other half, which is not a character"
+        ) from None
 
 
 def _split_rows(value, names):
@@ -380,7 +395,9 @@ def rows_for(rows, model):
     for i, row in enumerate(rows):
         if isinstance(row, list):
             if len(row) != len(names):
-                raise BadRequest(f"row {i} has {len(row)} values but the model takes {len(names)} features: {_names(names)}")
+                raise BadRequest(
+                    f"row {i} has {len(row)} values but the model takes {len(names)} features: {_names(names)}"
+                )
             row = dict(zip(names, row))
         elif not isinstance(row, dict):
             raise BadRequest(f"row {i} is {_json_type(row)}; send an object or a list of values")
@@ -388,9 +405,13 @@ def rows_for(rows, model):
     missing = [name for name in names if any(name not in record for record in records)]
     extra = [key for key in dict.fromkeys(key for record in records for key in record) if key not in model.kinds]
     if missing or extra:
-        problems = ([f"missing columns: {_names(missing)}"] if missing else []) + ([f"extra columns: {_names(extra)}"] if extra else [])
+        problems = ([f"missing columns: {_names(missing)}"] if missing else []) + (
+            [f"extra columns: {_names(extra)}"] if extra else []
+        )
         raise BadRequest(f"{'; '.join(problems)}. The model takes {_names(names)}")
-    return [{name: _typed(record[name], name, model.kinds[name], i) for name in names} for i, record in enumerate(records)]
+    return [
+        {name: _typed(record[name], name, model.kinds[name], i) for name in names} for i, record in enumerate(records)
+    ]
 
 
 def _typed(value, name, kind, index):

@@ -4,6 +4,7 @@ the request log with the outcomes sent to POST /feedback.
 `python3 -m mlops_runtime` serves the model in MLOPS_MODEL_DIR; runtime/README.md lists the
 environment variables and the endpoints.
 """
+
 import contextlib
 import json
 import logging
@@ -55,7 +56,10 @@ class Config:
         self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", connections.MAX_REQUEST_BYTES, int)
         self.max_connections = _setting(env, "MLOPS_MAX_CONNECTIONS", connections.MAX_CONNECTIONS, int)
         self.read_seconds = _setting(env, "MLOPS_REQUEST_READ_SECONDS", connections.READ_SECONDS, float)
-        for name, value in (("MLOPS_MAX_CONNECTIONS", self.max_connections), ("MLOPS_REQUEST_READ_SECONDS", self.read_seconds)):
+        for name, value in (
+            ("MLOPS_MAX_CONNECTIONS", self.max_connections),
+            ("MLOPS_REQUEST_READ_SECONDS", self.read_seconds),
+        ):
             if not value:
                 raise ConfigError(f"{name} must be more than 0")
         self.drain_seconds = _setting(env, "MLOPS_DRAIN_SECONDS", 20.0, float)
@@ -123,7 +127,9 @@ class Runtime(Draining):
         self.config, self.model, self.labels = config, model, labels
         self.version = model_version(config.model_version, labels)
         self.metrics = Metrics(self.version, model)
-        self.request_log = RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
+        self.request_log = (
+            RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
+        )
         self.access = DataAccess(config.data_token)
         self.known_ids = KnownIds(KNOWN_IDS)
         self.started = time.monotonic()
@@ -165,7 +171,8 @@ class Runtime(Draining):
             self._log_warned = True
             log.warning(
                 "cannot write the request log in %s: %s; requests are still served, failures are counted in mlops_request_log_errors_total",
-                self.config.log_dir, error,
+                self.config.log_dir,
+                error,
             )
 
 
@@ -191,12 +198,16 @@ class Handler(connections.RequestHandler):
         given = self.headers.get("X-Request-Id", "")
         self.request_id = given if REQUEST_ID.fullmatch(given) else runtime.access.new_request_id()
         # A body nobody reads would be taken for the next request on this connection.
-        self._unread_body = bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() != "0"
+        self._unread_body = (
+            bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() != "0"
+        )
         path = urlsplit(self.path).path
         with runtime.handling():
             route = self.routes.get(path)
             if route is None:
-                self._send_error(RequestError(404, "ENDPOINT_NOT_FOUND", f"no endpoint {path}; there are {', '.join(self.routes)}"))
+                self._send_error(
+                    RequestError(404, "ENDPOINT_NOT_FOUND", f"no endpoint {path}; there are {', '.join(self.routes)}")
+                )
             elif route[0] != self.command:
                 error = RequestError(405, "METHOD_NOT_ALLOWED", f"{path} takes {route[0]}, not {self.command}")
                 self._send_error(error, [("Allow", route[0])])
@@ -224,13 +235,16 @@ class Handler(connections.RequestHandler):
 
     def _health(self, runtime):
         draining = runtime.draining.is_set()
-        self._send_json(503 if draining else 200, {
-            "status": "draining" if draining else "ok",
-            "version": runtime.version,
-            "uptime_seconds": round(time.monotonic() - runtime.started, 3),
-            "requests": runtime.metrics.request_count,
-            "in_flight": runtime.in_flight() - 1,  # not counting this request
-        })
+        self._send_json(
+            503 if draining else 200,
+            {
+                "status": "draining" if draining else "ok",
+                "version": runtime.version,
+                "uptime_seconds": round(time.monotonic() - runtime.started, 3),
+                "requests": runtime.metrics.request_count,
+                "in_flight": runtime.in_flight() - 1,  # not counting this request
+            },
+        )
 
     def _version(self, runtime):
         self._send_json(200, {"version": runtime.version, "labels": runtime.labels, "model": runtime.model.describe()})
@@ -253,10 +267,14 @@ class Handler(connections.RequestHandler):
             selection = runtime.request_log.read(since, limit)
         except OSError as error:
             log.warning("cannot read the request log in %s: %s", runtime.config.log_dir, error)
-            self._send_error(RequestError(500, "INTERNAL_ERROR", f"cannot read the request log in {runtime.config.log_dir}: {error}"))
+            self._send_error(
+                RequestError(500, "INTERNAL_ERROR", f"cannot read the request log in {runtime.config.log_dir}: {error}")
+            )
             return
         with contextlib.closing(selection):
-            headers = [("X-Mlops-Complete-Before", selection.complete_before)] + ([("X-Mlops-More", "1")] if selection.more else [])
+            headers = [("X-Mlops-Complete-Before", selection.complete_before)] + (
+                [("X-Mlops-More", "1")] if selection.more else []
+            )
             self._send_chunks(200, selection.length, selection.chunks(), "application/x-ndjson", headers)
 
     def _invocations(self, runtime):
@@ -275,7 +293,9 @@ class Handler(connections.RequestHandler):
             entry["variant"] = variant
         if self.headers.get("X-Mlops-Shadow") == "1" or runtime.config.shadow:
             entry["shadow"] = True
-        entry.update({"inputs": rows, "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status})
+        entry.update(
+            {"inputs": rows, "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status}
+        )
         if "message" in payload:
             entry["error"] = payload["message"]
         runtime.record(entry)
@@ -321,7 +341,11 @@ class Handler(connections.RequestHandler):
         except (OSError, ValueError) as error:
             runtime.metrics.observe_log_error()
             log.warning("cannot write feedback to the request log in %s: %s", runtime.config.log_dir, error)
-            self._send_error(RequestError(500, "INTERNAL_ERROR", f"cannot write the request log in {runtime.config.log_dir}: {error}"))
+            self._send_error(
+                RequestError(
+                    500, "INTERNAL_ERROR", f"cannot write the request log in {runtime.config.log_dir}: {error}"
+                )
+            )
             return
         if batch:
             self._send_json(202, {"status": "recorded", "count": len(entries)})
@@ -352,7 +376,9 @@ class Handler(connections.RequestHandler):
             return "csv"
         if media == "application/json" or media.endswith("+json"):
             return "json"
-        raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media} is not supported; send application/json or text/csv")
+        raise RequestError(
+            415, "UNSUPPORTED_MEDIA_TYPE", f"content type {media} is not supported; send application/json or text/csv"
+        )
 
     def _send_error(self, error, headers=()):
         self._send_json(error.status, _error(error.code, str(error)), [*error.headers, *headers])
@@ -404,13 +430,19 @@ def parse_feedback(body):
     if isinstance(payload, dict):
         return [_outcome(payload, "the feedback")], False
     if not isinstance(payload, list) or not payload:
-        raise RequestError(400, "BAD_REQUEST", 'the feedback must be an object {"request_id": ..., "label": ... or "reward": ...} or a non-empty list of them')
+        raise RequestError(
+            400,
+            "BAD_REQUEST",
+            'the feedback must be an object {"request_id": ..., "label": ... or "reward": ...} or a non-empty list of them',
+        )
     return [_outcome(item, f"feedback[{index}]") for index, item in enumerate(payload)], True
 
 
 def unknown_message(unknown):
     """Why feedback for these request ids is refused."""
-    shown = ", ".join(json.dumps(i) for i in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+    shown = ", ".join(json.dumps(i) for i in unknown[:5]) + (
+        f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    )
     return f"no request with id {shown} was answered here; send the X-Request-Id that an answer of this deployment carried (nothing was recorded)"
 
 
@@ -423,21 +455,33 @@ def _outcome(item, where):
         raise RequestError(400, "BAD_REQUEST", f"{where} must be an object with request_id and label or reward")
     unknown = [key for key in item if key not in FEEDBACK_KEYS]
     if unknown:
-        raise RequestError(400, "BAD_REQUEST", f"{where} has unknown key {', '.join(repr(k) for k in unknown)}; it takes request_id, label and reward")
+        raise RequestError(
+            400,
+            "BAD_REQUEST",
+            f"{where} has unknown key {', '.join(repr(k) for k in unknown)}; it takes request_id, label and reward",
+        )
     request_id, label, reward = item.get("request_id"), item.get("label"), item.get("reward")
     if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
-        raise RequestError(400, "BAD_REQUEST", f"{where}: request_id must be the X-Request-Id of a request (1 to 200 printable ASCII characters), not {json.dumps(request_id)[:80]}")
+        raise RequestError(
+            400,
+            "BAD_REQUEST",
+            f"{where}: request_id must be the X-Request-Id of a request (1 to 200 printable ASCII characters), not {json.dumps(request_id)[:80]}",
+        )
     if label is None and reward is None:
         raise RequestError(400, "BAD_REQUEST", f"{where} needs a label or a reward")
     if label is not None and not (isinstance(label, (str, bool)) or _finite_number(label)):
-        raise RequestError(400, "BAD_REQUEST", f"{where}: label must be a string, a number or a boolean, not {json.dumps(label)[:80]}")
+        raise RequestError(
+            400, "BAD_REQUEST", f"{where}: label must be a string, a number or a boolean, not {json.dumps(label)[:80]}"
+        )
     if reward is not None and not _finite_number(reward):
         raise RequestError(400, "BAD_REQUEST", f"{where}: reward must be a number, not {json.dumps(reward)[:80]}")
     return {"request_id": request_id, "label": label, "reward": reward}
 
 
 def _finite_number(value):
-    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and math.isfinite(value))
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and math.isfinite(value)
+    )
 
 
 def warm_up(runtime):
@@ -468,7 +512,9 @@ def main():
     runtime.prepare_log_dir()
     warm_up(runtime)
     try:
-        server = connections.Server((config.host, config.port), Handler, config.max_connections, config.read_seconds, runtime=runtime)
+        server = connections.Server(
+            (config.host, config.port), Handler, config.max_connections, config.read_seconds, runtime=runtime
+        )
     except OSError as error:
         log.error("cannot start: cannot listen on %s port %d: %s", config.host, config.port, error)
         return 1
@@ -479,7 +525,9 @@ def main():
         runtime.draining.set()
         log.info(
             "%s: closing the port, waiting up to %g s for %d requests in flight",
-            signal.Signals(signum).name, config.drain_seconds, runtime.in_flight(),
+            signal.Signals(signum).name,
+            config.drain_seconds,
+            runtime.in_flight(),
         )
         # shutdown() waits for serve_forever(), which runs in this thread: call it from another one.
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -488,7 +536,12 @@ def main():
     signal.signal(signal.SIGINT, drain)
     log.info(
         "serving %s %r (%s) version %s on %s port %d",
-        model.mode, model.variable, model.task, runtime.version, config.host, server.server_address[1],
+        model.mode,
+        model.variable,
+        model.task,
+        runtime.version,
+        config.host,
+        server.server_address[1],
     )
     server.serve_forever(poll_interval=0.1)  # how soon a signal closes the port
     server.server_close()

@@ -8,6 +8,7 @@ reads /opt/mlops/build.json and /opt/mlops/notebook.py, runs the cells in
 A failure prints one line "MLOPS-ERROR: cell N, line L: ..." and exits 1; success prints
 "MLOPS-RESULT: {json}".
 """
+
 import ast
 import builtins
 import json
@@ -31,7 +32,7 @@ def split_cells(script):
     cells = []
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(script)
-        cells.append((int(mark.group(1)), mark.group(2) or "train", script[mark.end() + 1:end]))
+        cells.append((int(mark.group(1)), mark.group(2) or "train", script[mark.end() + 1 : end]))
     return cells
 
 
@@ -55,7 +56,9 @@ def run_cells(cells, namespace):
 
 
 def _located(error, index):
-    line = next((f.lineno for f in reversed(traceback.extract_tb(error.__traceback__)) if f.filename == f"cell {index}"), None)
+    line = next(
+        (f.lineno for f in reversed(traceback.extract_tb(error.__traceback__)) if f.filename == f"cell {index}"), None
+    )
     return f"cell {index}, line {line}: {type(error).__name__}: {error}"
 
 
@@ -75,7 +78,9 @@ def to_records(value, limit=5):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in list(value)[:limit]]
-    raise BuildError(f"the sample input is a {type(value).__name__}; give a DataFrame, a dict of columns or a list of records")
+    raise BuildError(
+        f"the sample input is a {type(value).__name__}; give a DataFrame, a dict of columns or a list of records"
+    )
 
 
 def _plain(value):
@@ -114,7 +119,9 @@ def export_estimator(build, namespace, sample, model_dir):
         raise BuildError(f"the notebook never assigned '{variable}', the model chosen to serve")
     model = namespace[variable]
     if not callable(getattr(model, "predict", None)):
-        raise BuildError(f"'{variable}' is a {type(model).__name__} without a predict method; choose another variable or define predict(records)")
+        raise BuildError(
+            f"'{variable}' is a {type(model).__name__} without a predict method; choose another variable or define predict(records)"
+        )
     x = _evaluate(build.get("x"), namespace)
     records = to_records(sample) if sample is not None else to_records(x)
     try:
@@ -124,14 +131,18 @@ def export_estimator(build, namespace, sample, model_dir):
         raise BuildError(
             f"'{variable}' cannot be pickled ({type(error).__name__}: {error}); classes defined in the notebook cannot be, "
             "so move them to a module beside the notebook or define predict(records) in a cell tagged serve"
-        )
+        ) from error
     features = describe_features(x) or build.get("features")
     predictions = None
     if records:
         frame = _frame(records, features)
         predictions = [_plain(p) for p in _as_list(model.predict(frame))]
     task, classes = describe_task(model, predictions)
-    return {"mode": "estimator", "variable": variable, "task": task, "classes": classes, "features": features}, records, predictions
+    return (
+        {"mode": "estimator", "variable": variable, "task": task, "classes": classes, "features": features},
+        records,
+        predictions,
+    )
 
 
 def _frame(records, features):
@@ -184,13 +195,17 @@ def export_function(build, cells, namespace, sample, model_dir):
         try:
             predictions = [_plain(p) for p in _as_list(rebuilt["predict"](records))]
         except Exception as error:
-            raise BuildError(f"predict(records) failed on the sample input: {type(error).__name__}: {error}")
+            raise BuildError(f"predict(records) failed on the sample input: {type(error).__name__}: {error}") from error
     task = "unknown"
     if predictions and all(isinstance(p, float) for p in predictions):
         task = "regression"
     elif predictions and all(isinstance(p, (str, int, bool)) for p in predictions):
         task = "classification"
-    return {"mode": "function", "variable": "predict", "task": task, "classes": None, "features": None}, records, predictions
+    return (
+        {"mode": "function", "variable": "predict", "task": task, "classes": None, "features": None},
+        records,
+        predictions,
+    )
 
 
 def _decorators(source, node):
@@ -199,7 +214,7 @@ def _decorators(source, node):
 
 def _top_level_definitions(cells):
     definitions = {}
-    for _, role, source in cells:
+    for _, _role, source in cells:
         for node in ast.parse(source).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 definitions[node.name] = "\n".join(_decorators(source, node) + [ast.get_source_segment(source, node)])
@@ -222,7 +237,11 @@ def _closure(body, namespace, definitions):
             elif name in definitions and getattr(value, "__module__", None) in ("__main__", "builtins", None):
                 sources.insert(0, definitions[name])
                 pending.append(definitions[name])
-            elif getattr(value, "__module__", "__main__") not in ("__main__",) and callable(value) and hasattr(value, "__qualname__"):
+            elif (
+                getattr(value, "__module__", "__main__") not in ("__main__",)
+                and callable(value)
+                and hasattr(value, "__qualname__")
+            ):
                 imports.append(f"from {value.__module__} import {value.__qualname__} as {name}")
             else:
                 pickled[name] = value
@@ -233,7 +252,9 @@ def _free_names(source):
     tree = ast.parse(source)
     assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     assigned |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs + n.posonlyargs}
+    assigned |= {
+        a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs + n.posonlyargs
+    }
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return {name for name in loaded - assigned if not hasattr(builtins, name)}
 
@@ -257,7 +278,7 @@ def load_logged_model(path, serialization):
         raise BuildError(
             f"the MLflow model file {os.path.basename(path)} ({serialization}) did not load: {type(error).__name__}: {error}. "
             "The base image's packages may be older than the ones the model was saved with (its requirements.txt)"
-        )
+        ) from error
 
 
 def _alias_numpy_core():

@@ -1,5 +1,6 @@
 """Helpers for the server tests: model directories, the real server in a subprocess, HTTP calls
 and a strict reader of the Prometheus text format."""
+
 import http.client
 import json
 import os
@@ -22,10 +23,27 @@ def features(*pairs):
     return [{"name": name, "dtype": dtype} for name, dtype in pairs]
 
 
-def write_model(directory, mode="estimator", model=None, namespace=None, source=None, task="unknown", classes=None, features=None, sample=None):
+def write_model(
+    directory,
+    mode="estimator",
+    model=None,
+    namespace=None,
+    source=None,
+    task="unknown",
+    classes=None,
+    features=None,
+    sample=None,
+):
     """Writes a model directory as the image build does and returns its path."""
     os.makedirs(directory, exist_ok=True)
-    meta = {"format": 1, "mode": mode, "variable": "model" if mode == "estimator" else "predict", "task": task, "classes": classes, "features": features}
+    meta = {
+        "format": 1,
+        "mode": mode,
+        "variable": "model" if mode == "estimator" else "predict",
+        "task": task,
+        "classes": classes,
+        "features": features,
+    }
     with open(os.path.join(directory, "model.json"), "w") as f:
         json.dump(meta, f)
     if mode == "estimator":
@@ -47,14 +65,27 @@ def server_env(model_dir, **settings):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_") and k != "PORT"}
     # tests.toy_models (discovered with -t runtime) or toy_models (started inside tests/) unpickle.
     env["PYTHONPATH"] = os.pathsep.join([RUNTIME_DIR, TESTS_DIR])
-    env.update({"MLOPS_MODEL_DIR": model_dir, "MLOPS_HOST": "127.0.0.1", "PORT": "0", "MLOPS_LABELS_FILE": os.path.join(model_dir, "no-labels.json")})
+    env.update(
+        {
+            "MLOPS_MODEL_DIR": model_dir,
+            "MLOPS_HOST": "127.0.0.1",
+            "PORT": "0",
+            "MLOPS_LABELS_FILE": os.path.join(model_dir, "no-labels.json"),
+        }
+    )
     env.update({k: str(v) for k, v in settings.items()})
     return env
 
 
 def run_server(model_dir, timeout=30, **settings):
     """Runs a server that is expected to stop by itself; returns (exit code, stderr)."""
-    result = subprocess.run([sys.executable, "-m", "mlops_runtime"], env=server_env(model_dir, **settings), capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_runtime"],
+        env=server_env(model_dir, **settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return result.returncode, result.stderr
 
 
@@ -63,7 +94,12 @@ class Server:
 
     def __init__(self, model_dir, **settings):
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="mlops-runtime-", suffix=".log", delete=False)
-        self.process = subprocess.Popen([sys.executable, "-m", "mlops_runtime"], env=server_env(model_dir, **settings), stdout=subprocess.DEVNULL, stderr=self.stderr_file)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlops_runtime"],
+            env=server_env(model_dir, **settings),
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr_file,
+        )
         self.port = None
 
     def wait_ready(self):
@@ -102,7 +138,9 @@ class Server:
     def post(self, payload, content_type="application/json", headers=None):
         """POST /invocations; returns (status, decoded JSON answer, headers)."""
         body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
-        status, answer_headers, answer = self.request("POST", "/invocations", body, {"Content-Type": content_type, **(headers or {})})
+        status, answer_headers, answer = self.request(
+            "POST", "/invocations", body, {"Content-Type": content_type, **(headers or {})}
+        )
         return status, json.loads(answer), answer_headers
 
     def predict(self, payload, content_type="application/json"):
@@ -168,7 +206,9 @@ class Exposition:
                 assert match, f"not a sample line: {line!r}"
                 name, labels, value = match.group(1), self._labels(match.group(2) or ""), float(match.group(3))
                 family = self.family(name)
-                assert family in self.types and family in self.helps, f"{name} comes before the HELP and TYPE of {family}"
+                assert family in self.types and family in self.helps, (
+                    f"{name} comes before the HELP and TYPE of {family}"
+                )
                 self.samples.append((name, labels, value))
         for family, kind in self.types.items():
             if kind == "histogram":
@@ -201,7 +241,7 @@ class Exposition:
                 if name.endswith("_bucket"):
                     series[key]["buckets"].append((float(labels["le"]), value))
                 else:
-                    series[key][name[len(family) + 1:]] = value
+                    series[key][name[len(family) + 1 :]] = value
         for key, parts in series.items():
             bounds = [bound for bound, _ in parts["buckets"]]
             counts = [count for _, count in parts["buckets"]]
@@ -211,7 +251,11 @@ class Exposition:
 
     def get(self, name, **labels):
         """The value of the one sample with this name and these labels (among others), or None."""
-        found = [value for sample, have, value in self.samples if sample == name and all(have.get(k) == v for k, v in labels.items())]
+        found = [
+            value
+            for sample, have, value in self.samples
+            if sample == name and all(have.get(k) == v for k, v in labels.items())
+        ]
         assert len(found) <= 1, f"{len(found)} samples of {name} match {labels}"
         return found[0] if found else None
 

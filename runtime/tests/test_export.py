@@ -1,5 +1,6 @@
 """The notebook side of the build: analyze.py (conversion and detection), train.py (running the
 script and writing the model directory) and requirements_check.py, on notebooks written here."""
+
 import json
 import os
 import shutil
@@ -17,8 +18,8 @@ import requirements_check  # noqa: E402
 from notebook_source import convert_magics  # noqa: E402
 
 try:
-    import sklearn  # noqa: F401
     import pandas  # noqa: F401
+    import sklearn  # noqa: F401
 
     HAVE_SKLEARN = True
 except ImportError:
@@ -30,7 +31,9 @@ def notebook(path, *cells):
     out = []
     for cell in cells:
         source, tags = (cell, []) if isinstance(cell, str) else cell
-        out.append({"cell_type": "code", "metadata": {"tags": tags}, "source": source, "outputs": [], "execution_count": None})
+        out.append(
+            {"cell_type": "code", "metadata": {"tags": tags}, "source": source, "outputs": [], "execution_count": None}
+        )
     with open(path, "w") as f:
         json.dump({"cells": out, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, f)
     return path
@@ -48,7 +51,9 @@ class ConvertMagics(unittest.TestCase):
         compile(cell.text, "cell", "exec")
 
     def test_cell_magics(self):
-        self.assertEqual(convert_magics(1, "%%time\nx = 1").lines, ["# mlops: %%time left out, the body runs once", "x = 1"])
+        self.assertEqual(
+            convert_magics(1, "%%time\nx = 1").lines, ["# mlops: %%time left out, the body runs once", "x = 1"]
+        )
         self.assertIn("%%bash", convert_magics(1, "%%bash\nls").dropped_reason)
         written = convert_magics(1, "%%writefile helper.py\ndef f():\n    return 1")
         namespace = {}
@@ -82,7 +87,7 @@ class Analyze(unittest.TestCase):
             "for i in range(2):\n    plt.figure()\ny = x + 1",
         )
         report = analyze.analyze(path)
-        code = "\n".join(l for l in report["script"].split("\n") if not l.lstrip().startswith("#"))
+        code = "\n".join(line for line in report["script"].split("\n") if not line.lstrip().startswith("#"))
         self.assertNotIn("plt", code)
         self.assertNotIn("sns", code)
         self.assertIn("x = 1", code)
@@ -100,7 +105,10 @@ class Analyze(unittest.TestCase):
             ("df.head(2)", ["sample-input"]),
         )
         report = analyze.analyze(path)
-        self.assertEqual([(m["variable"], m["kind"], m["x"]) for m in report["models"]], [("scaler", "transformer", "df[['a']]"), ("clf", "model", "df[['a', 'b']]")])
+        self.assertEqual(
+            [(m["variable"], m["kind"], m["x"]) for m in report["models"]],
+            [("scaler", "transformer", "df[['a']]"), ("clf", "model", "df[['a', 'b']]")],
+        )
         self.assertEqual(report["dataFiles"], ["data/train.csv", "data/part-1.csv", "data/part-2.csv"])
         self.assertEqual(report["missingDataFiles"], [])
         self.assertEqual(report["localModules"], ["helpers"])
@@ -109,7 +117,12 @@ class Analyze(unittest.TestCase):
         self.assertNotIn("to_parquet", report["script"])
 
     def test_problems_are_reported_with_cell_and_line(self):
-        path = notebook(os.path.join(self.dir, "n.ipynb"), "import pandas as pd", "x = pd.read_csv('data/nope.csv')", "def f(:\n  pass")
+        path = notebook(
+            os.path.join(self.dir, "n.ipynb"),
+            "import pandas as pd",
+            "x = pd.read_csv('data/nope.csv')",
+            "def f(:\n  pass",
+        )
         report = analyze.analyze(path)
         self.assertEqual(report["missingDataFiles"], [{"path": "data/nope.csv", "cell": 2, "line": 1}])
         self.assertEqual((report["syntaxErrors"][0]["cell"], report["syntaxErrors"][0]["line"]), (3, 1))
@@ -154,18 +167,29 @@ class Train(unittest.TestCase):
             f.write(report["script"])
         with open(os.path.join(root, "build.json"), "w") as f:
             json.dump({"notebookDir": "", **spec}, f)
-        result = subprocess.run([sys.executable, "-m", "mlops_runtime.train", root], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.path.dirname(PACKAGE_DIR), "MPLBACKEND": "Agg"})
+        result = subprocess.run(
+            [sys.executable, "-m", "mlops_runtime.train", root],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.path.dirname(PACKAGE_DIR), "MPLBACKEND": "Agg"},
+        )
         return root, result
 
     def test_an_estimator_is_pickled_with_its_features_sample_and_predictions(self):
         root, result = self.build(
-            ["import pandas as pd\nfrom sklearn.tree import DecisionTreeClassifier", "df = pd.read_csv('data.csv')\nX = df[['a', 'b']]\nclf = DecisionTreeClassifier(random_state=0).fit(X, df['y'])"],
+            [
+                "import pandas as pd\nfrom sklearn.tree import DecisionTreeClassifier",
+                "df = pd.read_csv('data.csv')\nX = df[['a', 'b']]\nclf = DecisionTreeClassifier(random_state=0).fit(X, df['y'])",
+            ],
             {"mode": "estimator", "variable": "clf", "x": "X"},
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         with open(os.path.join(root, "model", "model.json")) as f:
             meta = json.load(f)
-        self.assertEqual((meta["task"], meta["classes"], [f["name"] for f in meta["features"]]), ("classification", [0, 1], ["a", "b"]))
+        self.assertEqual(
+            (meta["task"], meta["classes"], [f["name"] for f in meta["features"]]),
+            ("classification", [0, 1], ["a", "b"]),
+        )
         with open(os.path.join(root, "model", "sample_predictions.json")) as f:
             self.assertEqual(json.load(f), [0, 1, 1, 0, 1])
 
@@ -188,7 +212,9 @@ class Train(unittest.TestCase):
             self.assertEqual(json.load(f), [{"a": 1}, {"a": 2}])
 
     def test_a_failing_cell_is_named_with_its_line(self):
-        _, result = self.build(["x = 1", "y = 2\nz = undefined_name"], {"mode": "estimator", "variable": "x", "x": None})
+        _, result = self.build(
+            ["x = 1", "y = 2\nz = undefined_name"], {"mode": "estimator", "variable": "x", "x": None}
+        )
         self.assertEqual(result.returncode, 1)
         self.assertIn("MLOPS-ERROR: cell 2, line 2: NameError", result.stdout)
 

@@ -2,6 +2,7 @@
 test backends in this process that echo what they receive, and real model servers for the
 rolling-update cases (a server stopped while clients keep sending requests) and for reading every
 backend's metrics and request log through the router."""
+
 import collections
 import http.client
 import http.server
@@ -64,10 +65,15 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
         query = parse_qs(urlsplit(self.path).query)
         time.sleep(float(query.get("sleep", ["0"])[0]))
         status = 503 if backend.mode == "unavailable" else int(query.get("status", ["200"])[0])
-        answer = json.dumps({
-            "backend": backend.name, "method": self.command, "path": self.path,
-            "headers": [[name.lower(), value] for name, value in self.headers.items()], "body": body.decode("utf-8"),
-        }).encode("utf-8")
+        answer = json.dumps(
+            {
+                "backend": backend.name,
+                "method": self.command,
+                "path": self.path,
+                "headers": [[name.lower(), value] for name, value in self.headers.items()],
+                "body": body.decode("utf-8"),
+            }
+        ).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -99,10 +105,19 @@ class Router(Server):
 
     def __init__(self, groups, **settings):
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_") and k != "PORT"}
-        env.update({"PYTHONPATH": RUNTIME_DIR, "MLOPS_HOST": "127.0.0.1", "PORT": "0", "MLOPS_ROUTER_BACKENDS": json.dumps(groups)})
+        env.update(
+            {
+                "PYTHONPATH": RUNTIME_DIR,
+                "MLOPS_HOST": "127.0.0.1",
+                "PORT": "0",
+                "MLOPS_ROUTER_BACKENDS": json.dumps(groups),
+            }
+        )
         env.update({k: str(v) for k, v in settings.items()})
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="mlops-router-", suffix=".log", delete=False)
-        self.process = subprocess.Popen([sys.executable, "-m", "mlops_runtime.router"], env=env, stdout=subprocess.DEVNULL, stderr=self.stderr_file)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlops_runtime.router"], env=env, stdout=subprocess.DEVNULL, stderr=self.stderr_file
+        )
         self.port = None
 
     def get(self, path, connection=None):
@@ -141,13 +156,23 @@ class Forwarding(unittest.TestCase):
         connection = self.routed.connection()
         self.addCleanup(connection.close)
         body = json.dumps({"dataframe_records": [{"age": 42}]})
-        headers = {"Content-Type": "application/json", "X-Request-Id": "abc", "Connection": "keep-alive, X-Hop", "X-Hop": "1"}
-        status, answer_headers, answer = self.routed.request("POST", "/invocations?x=1&y=%20z", body, headers, connection)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Request-Id": "abc",
+            "Connection": "keep-alive, X-Hop",
+            "X-Hop": "1",
+        }
+        status, answer_headers, answer = self.routed.request(
+            "POST", "/invocations?x=1&y=%20z", body, headers, connection
+        )
         self.assertEqual(status, 200)
         echo = json.loads(answer)
         self.assertEqual((echo["method"], echo["path"], echo["body"]), ("POST", "/invocations?x=1&y=%20z", body))
         received = dict(echo["headers"])
-        self.assertEqual((received["content-type"], received["x-request-id"], received["content-length"]), ("application/json", "abc", str(len(body))))
+        self.assertEqual(
+            (received["content-type"], received["x-request-id"], received["content-length"]),
+            ("application/json", "abc", str(len(body))),
+        )
         self.assertEqual(received["host"], f"127.0.0.1:{self.routed.port}", "the client's Host goes along")
         self.assertNotIn("x-hop", received, "a header named by Connection is hop-by-hop")
         self.assertNotIn("connection", received)
@@ -182,10 +207,22 @@ class Forwarding(unittest.TestCase):
         hits = self.a.hits + self.b.hits
         status, _, health = self.routed.get("/router/health")
         self.assertEqual(status, 200)
-        self.assertEqual(health, {"status": "ok", "groups": [{
-            "name": "model", "weight": 1, "shadow": False, "addresses": [self.a.address, self.b.address],
-            "backends": sorted([self.a.address, self.b.address]), "error": None,
-        }]})
+        self.assertEqual(
+            health,
+            {
+                "status": "ok",
+                "groups": [
+                    {
+                        "name": "model",
+                        "weight": 1,
+                        "shadow": False,
+                        "addresses": [self.a.address, self.b.address],
+                        "backends": sorted([self.a.address, self.b.address]),
+                        "error": None,
+                    }
+                ],
+            },
+        )
         self.assertEqual(self.a.hits + self.b.hits, hits, "/router/health is the router's own")
 
     def test_chunked_bodies_are_refused(self):
@@ -199,10 +236,14 @@ class Forwarding(unittest.TestCase):
 
 class Weights(RouterTestCase):
     def test_groups_get_their_share(self):
-        routed = self.router(group("big", self.backend("big"), weight=80), group("small", self.backend("small"), weight=20))
+        routed = self.router(
+            group("big", self.backend("big"), weight=80), group("small", self.backend("small"), weight=20)
+        )
         connection = routed.connection()
         self.addCleanup(connection.close)
-        groups = collections.Counter(routed.request("GET", "/", connection=connection)[1]["X-Mlops-Backend"] for _ in range(500))
+        groups = collections.Counter(
+            routed.request("GET", "/", connection=connection)[1]["X-Mlops-Backend"] for _ in range(500)
+        )
         self.assertEqual(set(groups), {"big/127.0.0.1", "small/127.0.0.1"})
         self.assertAlmostEqual(groups["big/127.0.0.1"], 400, delta=50)  # 5.6 standard deviations
         metrics = routed.metrics()
@@ -231,7 +272,10 @@ class Failures(RouterTestCase):
         status, answer, _ = routed.post({"instances": [[1]]})
         self.assertEqual((status, answer["error_code"]), (502, "BAD_GATEWAY"))
         hung_up = r"model/127\.0\.0\.1:\d+: Remote end closed connection without response"
-        self.assertRegex(answer["message"], f"^{hung_up}, then {hung_up}; the request is not sent again, as it may be what makes the backends fail$")
+        self.assertRegex(
+            answer["message"],
+            f"^{hung_up}, then {hung_up}; the request is not sent again, as it may be what makes the backends fail$",
+        )
         self.assertEqual((first.hits, second.hits), (1, 1), "sent once more, to the other backend")
         metrics = routed.metrics()
         self.assertEqual(metrics.get("mlops_router_retries_total", group="model"), 1)
@@ -245,11 +289,19 @@ class Failures(RouterTestCase):
         self.assertGreaterEqual(routed.metrics().get("mlops_router_retries_total", group="model"), 1)
 
     def test_no_backend_answering_is_502_once_the_retries_are_spent(self):
-        routed = self.router(group("model", refused_address(self), self.backend("unavailable", "unavailable")), MLOPS_ROUTER_RETRY_SECONDS="0.5")
+        routed = self.router(
+            group("model", refused_address(self), self.backend("unavailable", "unavailable")),
+            MLOPS_ROUTER_RETRY_SECONDS="0.5",
+        )
         started = time.monotonic()
         status, answer, headers = routed.post({"instances": [[1]]})
-        self.assertEqual((status, answer["error_code"], headers["Content-Type"]), (502, "BAD_GATEWAY", "application/json"))
-        self.assertRegex(answer["message"], r"^no backend of group model answered within 0\.5 s; the last error: model/127\.0\.0\.1:\d+(: Connection refused| answered 503)$")
+        self.assertEqual(
+            (status, answer["error_code"], headers["Content-Type"]), (502, "BAD_GATEWAY", "application/json")
+        )
+        self.assertRegex(
+            answer["message"],
+            r"^no backend of group model answered within 0\.5 s; the last error: model/127\.0\.0\.1:\d+(: Connection refused| answered 503)$",
+        )
         self.assertGreaterEqual(time.monotonic() - started, 0.3)  # no attempt starts after the budget
         self.assertLess(time.monotonic() - started, 3)
         self.assertEqual(routed.get("/router/health")[0], 200, "the backends resolve: the router itself is fine")
@@ -279,13 +331,20 @@ class Failures(RouterTestCase):
         router = Router([{"name": "m", "addresses": ["tasks.m"]}])
         self.addCleanup(router.close)
         self.assertEqual(router.process.wait(10), 1)
-        self.assertIn('cannot start: MLOPS_ROUTER_BACKENDS group {"name": "m", "addresses": ["tasks.m"]}: "tasks.m" is not host:port', router.stderr())
+        self.assertIn(
+            'cannot start: MLOPS_ROUTER_BACKENDS group {"name": "m", "addresses": ["tasks.m"]}: "tasks.m" is not host:port',
+            router.stderr(),
+        )
 
 
 class Settings(unittest.TestCase):
     def test_backends(self):
-        groups = parse_backends('[{"name": "a", "addresses": ["tasks.a:8080", "[::1]:81"], "weight": 90}, {"name": "b.2", "addresses": ["10.0.0.1:1"]}]')
-        self.assertEqual(groups, [("a", [("tasks.a", 8080), ("::1", 81)], 90, False), ("b.2", [("10.0.0.1", 1)], 1, False)])
+        groups = parse_backends(
+            '[{"name": "a", "addresses": ["tasks.a:8080", "[::1]:81"], "weight": 90}, {"name": "b.2", "addresses": ["10.0.0.1:1"]}]'
+        )
+        self.assertEqual(
+            groups, [("a", [("tasks.a", 8080), ("::1", 81)], 90, False), ("b.2", [("10.0.0.1", 1)], 1, False)]
+        )
 
     def test_bad_backends(self):
         cases = {
@@ -308,8 +367,13 @@ class Settings(unittest.TestCase):
     def test_numbers(self):
         backends = '[{"name": "m", "addresses": ["a:1"]}]'
         config = Config({"MLOPS_ROUTER_BACKENDS": backends})
-        self.assertEqual((config.host, config.port, config.resolve_seconds, config.timeout_seconds, config.retry_seconds), ("0.0.0.0", 8080, 1, 30, 10))
-        self.assertEqual((config.max_body_bytes, config.max_connections, config.read_seconds), (50 * 1024 * 1024, 256, 20))
+        self.assertEqual(
+            (config.host, config.port, config.resolve_seconds, config.timeout_seconds, config.retry_seconds),
+            ("0.0.0.0", 8080, 1, 30, 10),
+        )
+        self.assertEqual(
+            (config.max_body_bytes, config.max_connections, config.read_seconds), (50 * 1024 * 1024, 256, 20)
+        )
         for name in ("MLOPS_ROUTER_TIMEOUT_SECONDS", "MLOPS_MAX_CONNECTIONS", "MLOPS_REQUEST_READ_SECONDS"):
             with self.assertRaisesRegex(ConfigError, f"{name} must be more than 0"):
                 Config({"MLOPS_ROUTER_BACKENDS": backends, name: "0"})
@@ -343,7 +407,12 @@ class Clients:
     kept-alive connection, and tally the answers: the name of the server, or what went wrong."""
 
     def __init__(self, router, count=4):
-        self.router, self.done, self.lock, self.answers = router, threading.Event(), threading.Lock(), collections.Counter()
+        self.router, self.done, self.lock, self.answers = (
+            router,
+            threading.Event(),
+            threading.Lock(),
+            collections.Counter(),
+        )
         self.threads = [threading.Thread(target=self._run) for _ in range(count)]
         for thread in self.threads:
             thread.start()
@@ -352,7 +421,9 @@ class Clients:
         connection = self.router.connection(timeout=10)
         while not self.done.is_set():
             try:
-                status, _, body = self.router.request("POST", "/invocations", '{"instances": [[1]]}', {"Content-Type": "application/json"}, connection)
+                status, _, body = self.router.request(
+                    "POST", "/invocations", '{"instances": [[1]]}', {"Content-Type": "application/json"}, connection
+                )
                 outcome = json.loads(body)["predictions"][0] if status == 200 else f"{status}: {body}"
             except Exception as error:
                 outcome = f"{type(error).__name__}: {error}"
@@ -377,7 +448,10 @@ class RollingUpdate(unittest.TestCase):
     def setUp(self):
         root = tempfile.mkdtemp(prefix="mlops-router-test-")
         self.addCleanup(shutil.rmtree, root, ignore_errors=True)
-        self.old, self.new = (Server(write_model(os.path.join(root, name), "function", source=NAMED_SOURCE.format(name=name))) for name in ("old", "new"))
+        self.old, self.new = (
+            Server(write_model(os.path.join(root, name), "function", source=NAMED_SOURCE.format(name=name)))
+            for name in ("old", "new")
+        )
         for server in (self.old, self.new):
             self.addCleanup(server.close)
             server.wait_ready()
@@ -402,7 +476,9 @@ class RollingUpdate(unittest.TestCase):
         self.assertGreater(after["new"], 20)
         metrics = self.routed.metrics()
         self.assertEqual(metrics.get("mlops_router_failures_total", group="model"), 0)
-        self.assertGreaterEqual(metrics.get("mlops_router_retries_total", group="model"), 1, "requests met the stopped server")
+        self.assertGreaterEqual(
+            metrics.get("mlops_router_retries_total", group="model"), 1, "requests met the stopped server"
+        )
 
 
 def closed_port(cls):
@@ -447,7 +523,11 @@ class BackendMetrics(ModelServers):
 
     @classmethod
     def groups(cls, addresses):
-        return [group("churn-a", addresses["a"]), group("churn-b", addresses["b"]), group("old", addresses["gone"], weight=0)]
+        return [
+            group("churn-a", addresses["a"]),
+            group("churn-b", addresses["b"]),
+            group("old", addresses["gone"], weight=0),
+        ]
 
     def backend_metrics(self):
         status, headers, body = self.routed.request("GET", "/router/backends/metrics")
@@ -463,13 +543,20 @@ class BackendMetrics(ModelServers):
             sent[headers["X-Mlops-Backend"].split("/")[0]] += 1
         metrics, headers, text = self.backend_metrics()
         a, b, gone = self.addresses["a"], self.addresses["b"], self.addresses["gone"]
-        requests = {(labels["group"], labels["instance"], labels["version"]): value for labels, value in metrics.series("mlops_requests_total")}
+        requests = {
+            (labels["group"], labels["instance"], labels["version"]): value
+            for labels, value in metrics.series("mlops_requests_total")
+        }
         self.assertEqual(requests, {("churn-a", a, "v1"): sent["churn-a"], ("churn-b", b, "v2"): sent["churn-b"]})
         self.assertEqual(sum(requests.values()), 20)
         self.assertEqual(text.count("# HELP mlops_requests_total "), 1)
         self.assertEqual(text.count("# TYPE mlops_request_latency_seconds histogram"), 1)
         for labels, _ in metrics.series("mlops_feature_category_total"):
-            self.assertEqual((labels["feature"], labels["value"]), ("label", awkward), "label values with braces and quotes read back")
+            self.assertEqual(
+                (labels["feature"], labels["value"]),
+                ("label", awkward),
+                "label values with braces and quotes read back",
+            )
         self.assertEqual(sum(value for _, value in metrics.series("mlops_feature_category_total")), 20)
         self.assertEqual(metrics.get("mlops_request_latency_seconds_count", instance=a), sent["churn-a"])
         self.assertEqual({labels["instance"] for _, labels, _ in metrics.samples}, {a, b, gone})
@@ -477,13 +564,23 @@ class BackendMetrics(ModelServers):
         self.assertEqual(up, {("churn-a", a): 1, ("churn-b", b): 1, ("old", gone): 0})
         self.assertEqual(headers["X-Mlops-Unreachable"], f"{gone} (Connection refused)")
         router = self.routed.metrics()
-        self.assertEqual(sum(value for _, value in router.series("mlops_router_requests_total")), 20, "fan-outs are not forwarded requests")
+        self.assertEqual(
+            sum(value for _, value in router.series("mlops_router_requests_total")),
+            20,
+            "fan-outs are not forwarded requests",
+        )
 
     def test_backends_that_answer_no_metrics_are_down_and_say_why(self):
         unavailable, hang_up = Backend("unavailable", "unavailable"), Backend("hang up", "hang up")
         for backend in (unavailable, hang_up):
             self.addCleanup(backend.close)
-        routed = Router([group("m", self.addresses["a"]), group("draining", unavailable, hang_up), group("nowhere", "no-such-host.invalid:8080")]).wait_ready()
+        routed = Router(
+            [
+                group("m", self.addresses["a"]),
+                group("draining", unavailable, hang_up),
+                group("nowhere", "no-such-host.invalid:8080"),
+            ]
+        ).wait_ready()
         self.addCleanup(routed.close)
         status, headers, body = routed.request("GET", "/router/backends/metrics")
         metrics = Exposition(body.decode("utf-8"))
@@ -491,8 +588,20 @@ class BackendMetrics(ModelServers):
         self.assertEqual((status, up), (200, {self.addresses["a"]: 1, unavailable.address: 0, hang_up.address: 0}))
         self.assertGreater(len(metrics.series("mlops_requests_total")), 0)
         unreachable = headers["X-Mlops-Unreachable"].split("; ")
-        self.assertRegex(unreachable[0], r"^nowhere \(no-such-host\.invalid cannot be resolved: [^;]+\)$", "groups that do not resolve come first")
-        self.assertEqual(sorted(unreachable[1:]), sorted([f"{unavailable.address} (answered 503: Service Unavailable)", f"{hang_up.address} (Remote end closed connection without response)"]))
+        self.assertRegex(
+            unreachable[0],
+            r"^nowhere \(no-such-host\.invalid cannot be resolved: [^;]+\)$",
+            "groups that do not resolve come first",
+        )
+        self.assertEqual(
+            sorted(unreachable[1:]),
+            sorted(
+                [
+                    f"{unavailable.address} (answered 503: Service Unavailable)",
+                    f"{hang_up.address} (Remote end closed connection without response)",
+                ]
+            ),
+        )
 
 
 # Two request logs whose times interleave, with ties within each and across both: ids name the log.
@@ -505,7 +614,10 @@ class BackendRequests(ModelServers):
     def servers(cls, root):
         source = "def predict(records):\n    return [1 for r in records]\n"
         for name, lines in (("a", LOG_A), ("b", LOG_B)):
-            write_files(os.path.join(root, f"log-{name}"), {"requests.jsonl": "".join(line(ms, request_id) for ms, request_id in lines)})
+            write_files(
+                os.path.join(root, f"log-{name}"),
+                {"requests.jsonl": "".join(line(ms, request_id) for ms, request_id in lines)},
+            )
         return {
             "a": (source, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "log-a")}),
             "b": (source, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "log-b")}),
@@ -514,11 +626,16 @@ class BackendRequests(ModelServers):
 
     @classmethod
     def groups(cls, addresses):
-        return [group("churn-a", addresses["a"]), group("churn-b", addresses["b"], addresses["no log"], addresses["gone"])]
+        return [
+            group("churn-a", addresses["a"]),
+            group("churn-b", addresses["b"], addresses["no log"], addresses["gone"]),
+        ]
 
     def read(self, since=None, limit=None):
         """(entries, headers) of /router/backends/requests."""
-        query = "&".join(f"{name}={quote(str(value))}" for name, value in (("since", since), ("limit", limit)) if value is not None)
+        query = "&".join(
+            f"{name}={quote(str(value))}" for name, value in (("since", since), ("limit", limit)) if value is not None
+        )
         status, headers, body = self.routed.request("GET", "/router/backends/requests?" + query)
         self.assertEqual((status, headers["Content-Type"]), (200, "application/x-ndjson"), body)
         return [json.loads(text) for text in body.decode("utf-8").splitlines()], headers
@@ -535,7 +652,11 @@ class BackendRequests(ModelServers):
         self.assertEqual(headers["X-Mlops-Log-Disabled"], self.addresses["no log"])
         self.assertEqual(headers["X-Mlops-Unreachable"], f"{self.addresses['gone']} (Connection refused)")
         self.assertEqual([e["request_id"] for e in self.read(ts(5))[0]], ["a5", "b5", "b6", "a6", "b7"])
-        self.assertEqual(sum(value for _, value in self.routed.metrics().series("mlops_router_requests_total")), 0, "nor are these forwarded requests")
+        self.assertEqual(
+            sum(value for _, value in self.routed.metrics().series("mlops_router_requests_total")),
+            0,
+            "nor are these forwarded requests",
+        )
 
     def test_a_client_continuing_from_the_last_time_gets_every_line_once(self):
         for limit in (1, 2, 3, 5):
@@ -552,7 +673,9 @@ class BackendRequests(ModelServers):
                 self.assertEqual(len(received), len(set(received)), pages)
                 if limit == 2:
                     # a: a1-a4 (a2-a4 share a ts), cut at .003; b: b1 b2, cut at .003; then b cut at .005, then at .006
-                    self.assertEqual(pages, [["a1", "b1", "a2", "a3", "a4", "b2"], ["b3", "b4"], ["a5", "b5", "b6"], ["a6", "b7"]])
+                    self.assertEqual(
+                        pages, [["a1", "b1", "a2", "a3", "a4", "b2"], ["b3", "b4"], ["a5", "b5", "b6"], ["a6", "b7"]]
+                    )
 
     def test_bad_parameters_are_400_naming_them(self):
         status, _, body = self.routed.request("GET", "/router/backends/requests?limit=0")

@@ -4,6 +4,7 @@ again and never answer the client, and feedback sent to the group that served th
 
 The expected groups are computed here from the definition of the hash (the first 8 bytes of the
 SHA-256 of the key, over 2**64), not with the router's code."""
+
 import collections
 import hashlib
 import json
@@ -53,26 +54,40 @@ class Assignment(RouterTestCase):
         self.assertEqual(set(reached), {"a", "b"})
         self.assertAlmostEqual(reached["a"] / 2000, 0.70, delta=0.03)
         metrics = routed.metrics()
-        self.assertEqual({name: metrics.get("mlops_router_requests_total", group=name) for name, _ in weights}, {"a": reached["a"], "off": 0, "b": reached["b"]})
+        self.assertEqual(
+            {name: metrics.get("mlops_router_requests_total", group=name) for name, _ in weights},
+            {"a": reached["a"], "off": 0, "b": reached["b"]},
+        )
 
     def test_the_same_header_value_always_reaches_the_same_group(self):
         weights = [("a", 50), ("b", 30), ("c", 20)]
-        routed = self.router(*(group(name, self.backend(name), weight=weight) for name, weight in weights), MLOPS_ROUTER_STICKY_KEY="header:X-User-Id")
+        routed = self.router(
+            *(group(name, self.backend(name), weight=weight) for name, weight in weights),
+            MLOPS_ROUTER_STICKY_KEY="header:X-User-Id",
+        )
         connection = routed.connection()
         self.addCleanup(connection.close)
         reached = collections.Counter()
         for index in range(200):
             key = f"user-{index}"
-            variants = {routed.request("GET", "/", headers={"X-User-Id": key}, connection=connection)[1]["X-Mlops-Variant"] for _ in range(3)}
+            variants = {
+                routed.request("GET", "/", headers={"X-User-Id": key}, connection=connection)[1]["X-Mlops-Variant"]
+                for _ in range(3)
+            }
             self.assertEqual(variants, {expected_group(key, weights)}, key)  # each of the three with a new request id
             reached[variants.pop()] += 1
         self.assertEqual(set(reached), {"a", "b", "c"})
         without_key = routed.request("GET", "/", headers={"X-Request-Id": "no-key"})[1]
-        self.assertEqual(without_key["X-Mlops-Variant"], expected_group("no-key", weights), "without the key: by the request id")
+        self.assertEqual(
+            without_key["X-Mlops-Variant"], expected_group("no-key", weights), "without the key: by the request id"
+        )
 
     def test_the_same_field_value_always_reaches_the_same_group_in_every_format(self):
         weights = [("a", 50), ("b", 50)]
-        routed = self.router(*(group(name, self.backend(name), weight=weight) for name, weight in weights), MLOPS_ROUTER_STICKY_KEY="field:user_id")
+        routed = self.router(
+            *(group(name, self.backend(name), weight=weight) for name, weight in weights),
+            MLOPS_ROUTER_STICKY_KEY="field:user_id",
+        )
         connection = routed.connection()
         self.addCleanup(connection.close)
         for index in range(200):
@@ -86,11 +101,19 @@ class Assignment(RouterTestCase):
             ]
             variants = set()
             for body in bodies:
-                status, headers, _ = routed.request("POST", "/invocations", json.dumps(body), {"Content-Type": "application/json"}, connection)
+                status, headers, _ = routed.request(
+                    "POST", "/invocations", json.dumps(body), {"Content-Type": "application/json"}, connection
+                )
                 variants.add(headers["X-Mlops-Variant"])
             self.assertEqual(variants, {expected_group(str(value), weights)}, value)
-        status, headers, _ = routed.request("POST", "/invocations", '{"instances": [[1, 2]]}', {"X-Request-Id": "positional"})
-        self.assertEqual(headers["X-Mlops-Variant"], expected_group("positional", weights), "a body without the field: by the request id")
+        status, headers, _ = routed.request(
+            "POST", "/invocations", '{"instances": [[1, 2]]}', {"X-Request-Id": "positional"}
+        )
+        self.assertEqual(
+            headers["X-Mlops-Variant"],
+            expected_group("positional", weights),
+            "a body without the field: by the request id",
+        )
 
 
 class RequestIds(RouterTestCase):
@@ -99,13 +122,17 @@ class RequestIds(RouterTestCase):
         forged = {"X-Mlops-Variant": "forged", "X-Mlops-Shadow": "1"}
         status, headers, body = routed.request("POST", "/invocations", "{}", {"X-Request-Id": "client-42", **forged})
         received = dict(json.loads(body)["headers"])
-        self.assertEqual((status, received["x-request-id"], headers.get_all("X-Request-Id")), (200, "client-42", ["client-42"]))
+        self.assertEqual(
+            (status, received["x-request-id"], headers.get_all("X-Request-Id")), (200, "client-42", ["client-42"])
+        )
         self.assertEqual((received["x-mlops-variant"], headers["X-Mlops-Variant"]), ("model", "model"))
         self.assertNotIn("x-mlops-shadow", received, "only the router says what is a shadow request")
         generated = set()
         for given in (None, "", "has space", "x" * 201):
             with self.subTest(given):
-                status, headers, body = routed.request("GET", "/", headers={} if given is None else {"X-Request-Id": given})
+                status, headers, body = routed.request(
+                    "GET", "/", headers={} if given is None else {"X-Request-Id": given}
+                )
                 (request_id,) = headers.get_all("X-Request-Id")
                 self.assertEqual(uuid.UUID(request_id).version, 4)
                 self.assertEqual(dict(json.loads(body)["headers"])["x-request-id"], request_id)
@@ -142,7 +169,10 @@ class ShadowTraffic(ModelServers):
         sent = [f"mirror-{index}" for index in range(300)]
         for request_id in sent:
             status, answer, headers = self.routed.post({"instances": [[1]]}, headers={"X-Request-Id": request_id})
-            self.assertEqual((status, answer, headers["X-Mlops-Variant"], headers["X-Request-Id"]), (200, {"predictions": ["live"]}, "live", request_id))
+            self.assertEqual(
+                (status, answer, headers["X-Mlops-Variant"], headers["X-Request-Id"]),
+                (200, {"predictions": ["live"]}, "live", request_id),
+            )
         expected = {request_id for request_id in sent if point(request_id + ":shadow") * 100 < 30}
         self.assertAlmostEqual(len(expected), 90, delta=30)
         deadline = time.monotonic() + 20
@@ -150,7 +180,10 @@ class ShadowTraffic(ModelServers):
             time.sleep(0.05)
         mirrored = self.log("candidate")
         self.assertEqual(sorted(entry["request_id"] for entry in mirrored), sorted(expected))
-        self.assertEqual({(e["variant"], e["shadow"], json.dumps(e["predictions"])) for e in mirrored}, {("candidate", True, '["candidate"]')})
+        self.assertEqual(
+            {(e["variant"], e["shadow"], json.dumps(e["predictions"])) for e in mirrored},
+            {("candidate", True, '["candidate"]')},
+        )
         live = self.log("live")
         self.assertEqual([e["request_id"] for e in live], sent)
         self.assertEqual({(e["variant"], "shadow" in e) for e in live}, {("live", False)})
@@ -159,16 +192,26 @@ class ShadowTraffic(ModelServers):
         self.assertEqual(metrics.get("mlops_router_shadow_dropped_total", group="candidate"), 0)
         self.assertEqual(metrics.get("mlops_router_shadow_failures_total", group="candidate"), 0)
         self.assertEqual(metrics.get("mlops_router_requests_total", group="live"), forwarded + len(sent))
-        self.assertIsNone(metrics.get("mlops_router_requests_total", group="candidate"), "a shadow group takes no part in the split")
+        self.assertIsNone(
+            metrics.get("mlops_router_requests_total", group="candidate"), "a shadow group takes no part in the split"
+        )
 
         status, _, body = self.routed.request("GET", "/router/backends/requests")
         lines = [json.loads(text) for text in body.decode("utf-8").splitlines()]
         by_instance = collections.Counter((e["instance"], e.get("shadow", False)) for e in lines)
-        self.assertEqual(by_instance, {(self.addresses["live"], False): len(sent), (self.addresses["candidate"], True): len(expected)})
+        self.assertEqual(
+            by_instance,
+            {(self.addresses["live"], False): len(sent), (self.addresses["candidate"], True): len(expected)},
+        )
         status, _, health = self.routed.get("/router/health")
-        self.assertEqual([(g["name"], g["weight"], g["shadow"]) for g in health["groups"]], [("live", 100, False), ("candidate", 30, True)])
+        self.assertEqual(
+            [(g["name"], g["weight"], g["shadow"]) for g in health["groups"]],
+            [("live", 100, False), ("candidate", 30, True)],
+        )
         status, _, body = self.routed.request("GET", "/router/backends/metrics")
-        self.assertIn(f'mlops_backend_up{{group="candidate",instance="{self.addresses["candidate"]}"}} 1', body.decode("utf-8"))
+        self.assertIn(
+            f'mlops_backend_up{{group="candidate",instance="{self.addresses["candidate"]}"}} 1', body.decode("utf-8")
+        )
 
     def test_only_scoring_requests_are_mirrored(self):
         before = self.routed.metrics().get("mlops_router_shadow_total", group="candidate")
@@ -189,14 +232,18 @@ def silent_address(test):
 class ShadowFailures(RouterTestCase):
     def test_a_shadow_group_that_never_answers_drops_requests_past_the_queue_and_slows_no_answer(self):
         live = self.backend("live")
-        routed = self.router(group("live", live), shadow("silent", silent_address(self), weight=100), MLOPS_ROUTER_TIMEOUT_SECONDS="30")
+        routed = self.router(
+            group("live", live), shadow("silent", silent_address(self), weight=100), MLOPS_ROUTER_TIMEOUT_SECONDS="30"
+        )
         connection = routed.connection()
         self.addCleanup(connection.close)
         started = time.monotonic()
         for index in range(300):
             status, headers, _ = routed.request("POST", "/invocations", "{}", {"X-Request-Id": f"r{index}"}, connection)
             self.assertEqual((status, headers["X-Test-Backend"]), (200, "live"))
-        self.assertLess(time.monotonic() - started, 15, "the answers never wait for the shadow group, which holds each request 30 s")
+        self.assertLess(
+            time.monotonic() - started, 15, "the answers never wait for the shadow group, which holds each request 30 s"
+        )
         metrics = routed.metrics()
         queued, dropped = (metrics.get(f"mlops_router_shadow{kind}_total", group="silent") for kind in ("", "_dropped"))
         self.assertEqual(queued + dropped, 300)
@@ -211,24 +258,34 @@ class ShadowFailures(RouterTestCase):
         for index in range(10):
             self.assertEqual(routed.request("POST", "/invocations", "{}", {"X-Request-Id": f"g{index}"})[0], 200)
         deadline = time.monotonic() + 10
-        while routed.metrics().get("mlops_router_shadow_failures_total", group="gone") < 10 and time.monotonic() < deadline:
+        while (
+            routed.metrics().get("mlops_router_shadow_failures_total", group="gone") < 10
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         self.assertEqual(routed.metrics().get("mlops_router_shadow_failures_total", group="gone"), 10)
-        self.assertIn(f"a request mirrored to shadow group gone failed: gone/{address}: Connection refused", routed.stderr())
+        self.assertIn(
+            f"a request mirrored to shadow group gone failed: gone/{address}: Connection refused", routed.stderr()
+        )
 
 
 class Feedback(ModelServers):
     @classmethod
     def servers(cls, root):
         source = "def predict(records):\n    return [1 for r in records]\n"
-        return {name: (source, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, f"log-{name}"), "MLOPS_MODEL_VERSION": name}) for name in ("a", "b")}
+        return {
+            name: (source, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, f"log-{name}"), "MLOPS_MODEL_VERSION": name})
+            for name in ("a", "b")
+        }
 
     @classmethod
     def groups(cls, addresses):
         return [group("a", addresses["a"], weight=50), group("b", addresses["b"], weight=50)]
 
     def send(self, payload):
-        status, headers, body = self.routed.request("POST", "/feedback", json.dumps(payload), {"Content-Type": "application/json"})
+        status, headers, body = self.routed.request(
+            "POST", "/feedback", json.dumps(payload), {"Content-Type": "application/json"}
+        )
         return status, headers, json.loads(body)
 
     def lines(self):
@@ -242,7 +299,10 @@ class Feedback(ModelServers):
             status, _, headers = self.routed.post({"instances": [[1]]}, headers={"X-Request-Id": request_id})
             served[request_id] = headers["X-Mlops-Variant"]
             status, headers, answer = self.send({"request_id": request_id, "label": index % 2, "reward": 0.5})
-            self.assertEqual((status, answer, headers["X-Mlops-Variant"]), (202, {"status": "recorded", "request_id": request_id}, served[request_id]))
+            self.assertEqual(
+                (status, answer, headers["X-Mlops-Variant"]),
+                (202, {"status": "recorded", "request_id": request_id}, served[request_id]),
+            )
         self.assertEqual(set(served.values()), {"a", "b"})
         time.sleep(0.01)  # past the millisecond of the last line, which /requests leaves for later
         lines = [e for e in self.lines() if e["request_id"] in served]
@@ -265,13 +325,18 @@ class Feedback(ModelServers):
         self.assertIn("unknown key 'lable'", answer["message"])
         time.sleep(0.01)
         batch = [e for e in self.lines() if e["request_id"] in ids and e.get("kind") == "feedback"]
-        self.assertEqual(sorted((e["request_id"], e["label"], e["reward"]) for e in batch), sorted([(ids[0], "yes", None), (ids[1], None, 1)]))
+        self.assertEqual(
+            sorted((e["request_id"], e["label"], e["reward"]) for e in batch),
+            sorted([(ids[0], "yes", None), (ids[1], None, 1)]),
+        )
         self.assertEqual(len({e["instance"] for e in batch}), 1, "a batch goes to one backend, by its first request id")
 
 
 class ReleaseSettings(unittest.TestCase):
     def test_shadow_groups(self):
-        groups = parse_backends('[{"name": "a", "addresses": ["a:1"]}, {"name": "c", "addresses": ["c:1"], "weight": 12.5, "shadow": true}]')
+        groups = parse_backends(
+            '[{"name": "a", "addresses": ["a:1"]}, {"name": "c", "addresses": ["c:1"], "weight": 12.5, "shadow": true}]'
+        )
         self.assertEqual([(g.name, g.weight, g.shadow) for g in groups], [("a", 1, False), ("c", 12.5, True)])
 
     def test_bad_shadow_groups(self):
@@ -295,7 +360,10 @@ class ReleaseSettings(unittest.TestCase):
         for text in ("user_id", "cookie:x", "header:", "header:X User", "field:"):
             with self.subTest(text), self.assertRaises(ConfigError) as raised:
                 Config({"MLOPS_ROUTER_BACKENDS": backends, "MLOPS_ROUTER_STICKY_KEY": text})
-            self.assertEqual(str(raised.exception), f"MLOPS_ROUTER_STICKY_KEY must be header:NAME (a request header) or field:NAME (a field of the first row), not {text!r}")
+            self.assertEqual(
+                str(raised.exception),
+                f"MLOPS_ROUTER_STICKY_KEY must be header:NAME (a request header) or field:NAME (a field of the first row), not {text!r}",
+            )
 
     def test_a_bad_sticky_key_stops_the_router(self):
         router = Router([group("m", "a:1")], MLOPS_ROUTER_STICKY_KEY="cookie:session")

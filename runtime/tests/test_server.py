@@ -3,6 +3,7 @@
 Each test class starts the real server (`python -m mlops_runtime`) in a subprocess over a
 temporary model directory.
 """
+
 import json
 import os
 import unittest
@@ -41,7 +42,9 @@ class InputFormats(ServerTestCase):
         columns = ["city", "member", "income", "age"]
         payloads = {
             "dataframe_records": {"dataframe_records": records},
-            "dataframe_split": {"dataframe_split": {"columns": columns, "data": [[r[c] for c in columns] for r in records]}},
+            "dataframe_split": {
+                "dataframe_split": {"columns": columns, "data": [[r[c] for c in columns] for r in records]}
+            },
             "dataframe_split without columns": {"dataframe_split": {"data": rows}},
             "dataframe_split with index": {"dataframe_split": {"index": [7, 8], "columns": NAMES, "data": rows}},
             "instances of objects": {"instances": records},
@@ -54,11 +57,16 @@ class InputFormats(ServerTestCase):
                 self.assert_echo(self.server.predict(payload), rows)
 
     def test_inputs_of_scalars_are_one_row(self):
-        self.assert_echo(self.server.predict({"inputs": {"age": 1, "income": 2.5, "city": "Nice", "member": False}}), [[1, 2.5, "Nice", False]])
+        self.assert_echo(
+            self.server.predict({"inputs": {"age": 1, "income": 2.5, "city": "Nice", "member": False}}),
+            [[1, 2.5, "Nice", False]],
+        )
 
     def test_csv_with_a_header_row_is_typed_from_the_features(self):
         body = 'member,city,age,income\r\ntrue,"Paris, France",42,50000.5\n0,Lyon,17,0\n'
-        self.assert_echo(self.server.predict(body, "text/csv"), [[42, 50000.5, "Paris, France", True], [17, 0.0, "Lyon", False]])
+        self.assert_echo(
+            self.server.predict(body, "text/csv"), [[42, 50000.5, "Paris, France", True], [17, 0.0, "Lyon", False]]
+        )
         status, answer, _ = self.server.post(body, "text/csv; charset=utf-8")
         self.assertEqual(status, 200, answer)
 
@@ -67,7 +75,9 @@ class InputFormats(ServerTestCase):
             {"age": "42", "income": "1e3", "city": None, "member": "TRUE"},
             {"age": None, "income": "", "city": "", "member": None},
         ]
-        self.assert_echo(self.server.predict({"dataframe_records": records}), [[42, 1000.0, None, True], [None, None, "", None]])
+        self.assert_echo(
+            self.server.predict({"dataframe_records": records}), [[42, 1000.0, None, True], [None, None, "", None]]
+        )
         body = "age,income,city,member\n,NA,,\n"
         self.assert_echo(self.server.predict(body, "text/csv"), [[None, None, None, None]])
 
@@ -85,7 +95,10 @@ class BadRequests(ServerTestCase):
     @classmethod
     def model_dirs(cls, root):
         return {
-            "echo": (write_model(os.path.join(root, "echo"), model=toy_models.Echo(), features=FEATURES), {"MLOPS_MAX_REQUEST_BYTES": 4096}),
+            "echo": (
+                write_model(os.path.join(root, "echo"), model=toy_models.Echo(), features=FEATURES),
+                {"MLOPS_MAX_REQUEST_BYTES": 4096},
+            ),
             "failing": (write_model(os.path.join(root, "failing"), model=toy_models.Failing(), features=FEATURES), {}),
         }
 
@@ -100,22 +113,38 @@ class BadRequests(ServerTestCase):
         return answer["message"]
 
     def test_missing_and_extra_columns_are_named(self):
-        message = self.assert_bad({"dataframe_records": [{"age": 1, "income": 2.0, "town": "Paris", "Member": True}]}, "missing columns: 'city', 'member'", "extra columns: 'town', 'Member'")
+        message = self.assert_bad(
+            {"dataframe_records": [{"age": 1, "income": 2.0, "town": "Paris", "Member": True}]},
+            "missing columns: 'city', 'member'",
+            "extra columns: 'town', 'Member'",
+        )
         self.assertIn("The model takes 'age', 'income', 'city', 'member'", message)
-        self.assert_bad({"dataframe_split": {"columns": ["age", "income", "city"], "data": [[1, 2.0, "x"]]}}, "missing columns: 'member'")
-        self.assert_bad({"instances": [{"age": 1, "income": 2, "city": "x", "member": True}, {"age": 1}]}, "missing columns: 'income', 'city', 'member'")
-        message = self.assert_bad("age,income,city,member,zip\n1,2,x,true,75001\n", "extra columns: 'zip'", content_type="text/csv")
+        self.assert_bad(
+            {"dataframe_split": {"columns": ["age", "income", "city"], "data": [[1, 2.0, "x"]]}},
+            "missing columns: 'member'",
+        )
+        self.assert_bad(
+            {"instances": [{"age": 1, "income": 2, "city": "x", "member": True}, {"age": 1}]},
+            "missing columns: 'income', 'city', 'member'",
+        )
+        message = self.assert_bad(
+            "age,income,city,member,zip\n1,2,x,true,75001\n", "extra columns: 'zip'", content_type="text/csv"
+        )
         self.assertNotIn("missing", message)
 
     def test_invalid_json_and_unknown_formats(self):
         self.assert_bad('{"dataframe_records": [', "invalid JSON")
-        self.assert_bad({"records": []}, "unknown key 'records'", "dataframe_records, dataframe_split, instances, inputs")
+        self.assert_bad(
+            {"records": []}, "unknown key 'records'", "dataframe_records, dataframe_split, instances, inputs"
+        )
         self.assert_bad({"instances": [], "inputs": []}, "exactly one of", "'instances', 'inputs'")
         self.assert_bad({}, "exactly one of")
         self.assert_bad([1, 2], "expected a JSON object")
         self.assert_bad({"dataframe_records": {"age": 1}}, "dataframe_records must be a list")
         self.assert_bad({"dataframe_split": [[1]]}, "dataframe_split must be an object")
-        self.assert_bad({"dataframe_split": {"columns": NAMES, "data": [[1]]}}, "dataframe_split.data[0] must be a list of 4 values")
+        self.assert_bad(
+            {"dataframe_split": {"columns": NAMES, "data": [[1]]}}, "dataframe_split.data[0] must be a list of 4 values"
+        )
         self.assert_bad({"dataframe_split": {"columns": NAMES, "data": [], "orient": "split"}}, "unknown key 'orient'")
         self.assert_bad({"inputs": {"age": [1, 2], "income": [1]}}, "different lengths", "age: 2", "income: 1")
 
@@ -123,13 +152,18 @@ class BadRequests(ServerTestCase):
         self.assert_bad({"dataframe_records": []}, "no rows")
         self.assert_bad({"instances": [[1, 2.0, "x"]]}, "row 0 has 3 values but the model takes 4 features")
         self.assert_bad({"instances": [5]}, "row 0 is the value 5")
-        self.assert_bad({"instances": [{"age": "old", "income": 1, "city": "x", "member": True}]}, "row 0, column 'age': \"old\" is not a number")
+        self.assert_bad(
+            {"instances": [{"age": "old", "income": 1, "city": "x", "member": True}]},
+            "row 0, column 'age': \"old\" is not a number",
+        )
         self.assert_bad({"instances": [[1, 2.0, "x", "maybe"]]}, "column 'member': \"maybe\" is not true or false")
         self.assert_bad('{"instances": [[1, Infinity, "x", true]]}', "Infinity is not a value a model can take")
 
     def test_bad_csv(self):
         self.assert_bad("", "empty", content_type="text/csv")
-        self.assert_bad("age,income,city,member\n1,2,x\n", "CSV row 1 has 3 fields but the header has 4", content_type="text/csv")
+        self.assert_bad(
+            "age,income,city,member\n1,2,x\n", "CSV row 1 has 3 fields but the header has 4", content_type="text/csv"
+        )
         self.assert_bad("age,age,city,member\n1,2,x,true\n", "repeats 'age'", content_type="text/csv")
         self.assert_bad(b"age,income,city,member\n1,2,\xff,true\n", "not UTF-8", content_type="text/csv")
 
@@ -140,7 +174,13 @@ class BadRequests(ServerTestCase):
 
     def test_a_body_over_the_limit_is_413_and_the_connection_closed(self):
         conn = self.server.connection()
-        status, headers, body = self.server.request("POST", "/invocations", json.dumps({"instances": [[1, 2.0, "x" * 5000, True]]}), {"Content-Type": "application/json"}, conn)
+        status, headers, body = self.server.request(
+            "POST",
+            "/invocations",
+            json.dumps({"instances": [[1, 2.0, "x" * 5000, True]]}),
+            {"Content-Type": "application/json"},
+            conn,
+        )
         self.assertEqual(status, 413)
         self.assertEqual(json.loads(body)["error_code"], "REQUEST_TOO_LARGE")
         self.assertIn("MLOPS_MAX_REQUEST_BYTES", json.loads(body)["message"])
@@ -150,7 +190,13 @@ class BadRequests(ServerTestCase):
     def test_a_chunked_body_is_411(self):
         conn = self.server.connection()
         try:
-            conn.request("POST", "/invocations", body=iter([b'{"instances": [[1, 2.0, "x", true]]}']), headers={"Content-Type": "application/json"}, encode_chunked=True)
+            conn.request(
+                "POST",
+                "/invocations",
+                body=iter([b'{"instances": [[1, 2.0, "x", true]]}']),
+                headers={"Content-Type": "application/json"},
+                encode_chunked=True,
+            )
             response = conn.getresponse()
             self.assertEqual((response.status, json.loads(response.read())["error_code"]), (411, "LENGTH_REQUIRED"))
             self.assertEqual(response.headers["Connection"], "close", "the unread body cannot be taken for a request")
@@ -178,7 +224,9 @@ class BadRequests(ServerTestCase):
         conn = self.server.connection()
         try:
             for payload, expected in (({"bogus": 1}, 400), ({"instances": [[1, 2.0, "x", True]]}, 200)):
-                status, _, _ = self.server.request("POST", "/invocations", json.dumps(payload), {"Content-Type": "application/json"}, conn)
+                status, _, _ = self.server.request(
+                    "POST", "/invocations", json.dumps(payload), {"Content-Type": "application/json"}, conn
+                )
                 self.assertEqual(status, expected)
             status, _, _ = self.server.request("POST", "/nowhere", "a body nobody reads", {}, conn)
             self.assertEqual(status, 404)
@@ -207,7 +255,18 @@ class FunctionMode(ServerTestCase):
     @classmethod
     def model_dirs(cls, root):
         namespace = {"weights": {"x": 2.0, "y": -1.0}, "offset": 0.5}
-        dirs = {"function": (write_model(os.path.join(root, "function"), "function", namespace=namespace, source=cls.SOURCE, task="regression"), {})}
+        dirs = {
+            "function": (
+                write_model(
+                    os.path.join(root, "function"),
+                    "function",
+                    namespace=namespace,
+                    source=cls.SOURCE,
+                    task="regression",
+                ),
+                {},
+            )
+        }
         if pandas is not None:
             dirs["pandas"] = (write_model(os.path.join(root, "pandas"), "function", source=cls.PANDAS_SOURCE), {})
         return dirs
@@ -230,7 +289,9 @@ class FunctionMode(ServerTestCase):
         if pandas is None:
             self.skipTest("pandas is not installed")
         self.assertEqual(self.servers["pandas"].predict({"dataframe_records": [{"x": 1}, {"x": 4}]}), [2, 8])
-        self.assertEqual(self.servers["pandas"].predict({"dataframe_records": [{"x": 1, "as_frame": 1}]}), [{"label": "a", "p": 0.5}])
+        self.assertEqual(
+            self.servers["pandas"].predict({"dataframe_records": [{"x": 1, "as_frame": 1}]}), [{"label": "a", "p": 0.5}]
+        )
 
 
 class Endpoints(ServerTestCase):
@@ -247,7 +308,13 @@ class Endpoints(ServerTestCase):
         labels_file = os.path.join(root, "labels.json")
         with open(labels_file, "w") as f:
             json.dump(cls.LABELS, f)
-        model = write_model(os.path.join(root, "clf"), model=toy_models.Threshold(0.5), task="classification", classes=["no", "yes"], features=features(("score", "float64")))
+        model = write_model(
+            os.path.join(root, "clf"),
+            model=toy_models.Threshold(0.5),
+            task="classification",
+            classes=["no", "yes"],
+            features=features(("score", "float64")),
+        )
         return {
             "labelled": (model, {"MLOPS_LABELS_FILE": labels_file}),
             "pinned": (model, {"MLOPS_LABELS_FILE": labels_file, "MLOPS_MODEL_VERSION": "v7"}),
@@ -285,7 +352,10 @@ class Endpoints(ServerTestCase):
         self.assertEqual(model_version(None, {}), "unknown")
 
     def test_the_startup_line_names_version_and_mode(self):
-        self.assertRegex(self.servers["labelled"].stderr(), r"serving estimator 'model' \(classification\) version sha256deadbe on 127\.0\.0\.1 port \d+")
+        self.assertRegex(
+            self.servers["labelled"].stderr(),
+            r"serving estimator 'model' \(classification\) version sha256deadbe on 127\.0\.0\.1 port \d+",
+        )
 
     def test_request_ids_are_taken_or_made(self):
         server = self.servers["labelled"]

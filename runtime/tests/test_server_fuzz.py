@@ -3,6 +3,7 @@ and huge JSON, wrong types, broken HTTP, half requests and slow clients. Each is
 4xx status and a JSON message naming the problem (a connection that sent nothing is closed), a
 request refused for its content reaches the model server once through the router, and clients
 sending good requests all the while are all served in normal time."""
+
 import collections
 import http.client
 import json
@@ -67,20 +68,75 @@ GOOD = {"x": 1.5, "n": 2}
 # name: (body, expected status, error code, what the message says); the model takes x (float64) and n (int64).
 CONTENT_CASES = {
     "arrays nested 100,000 levels": ("[" * DEEP + "]" * DEEP, 400, "BAD_REQUEST", "nests more than 100 levels"),
-    "objects nested 100,000 levels": ('{"a":' * DEEP + "1" + "}" * DEEP, 400, "BAD_REQUEST", "nests more than 100 levels"),
-    "a value nested 100,000 levels in a row": ('{"dataframe_records": [{"x": ' + "[" * DEEP + "]" * DEEP + ', "n": 1}]}', 400, "BAD_REQUEST", "nests more than 100 levels"),
+    "objects nested 100,000 levels": (
+        '{"a":' * DEEP + "1" + "}" * DEEP,
+        400,
+        "BAD_REQUEST",
+        "nests more than 100 levels",
+    ),
+    "a value nested 100,000 levels in a row": (
+        '{"dataframe_records": [{"x": ' + "[" * DEEP + "]" * DEEP + ', "n": 1}]}',
+        400,
+        "BAD_REQUEST",
+        "nests more than 100 levels",
+    ),
     "100,000 unclosed brackets": ("[" * DEEP, 400, "BAD_REQUEST", "nests more than 100 levels"),
     "1e999": ('{"dataframe_records": [{"x": 1e999, "n": 1}]}', 400, "BAD_REQUEST", "1e999 is too large a number"),
     "-1e999": ('{"dataframe_records": [{"x": -1e999, "n": 1}]}', 400, "BAD_REQUEST", "-1e999 is too large a number"),
-    "10**400 as an integer literal": ('{"dataframe_records": [{"x": 1, "n": 1' + "0" * 400 + "}]}", 400, "BAD_REQUEST", "(401 characters) is too large a number"),
-    "10**5000 as an integer literal": ('{"dataframe_records": [{"x": 1, "n": 1' + "0" * 5000 + "}]}", 400, "BAD_REQUEST", "(5001 characters) is too large a number"),
-    "Infinity": ('{"dataframe_records": [{"x": Infinity, "n": 1}]}', 400, "BAD_REQUEST", "Infinity is not a value a model can take"),
-    "-Infinity": ('{"dataframe_records": [{"x": -Infinity, "n": 1}]}', 400, "BAD_REQUEST", "-Infinity is not a value a model can take"),
-    "a string for a number": (records({"x": "abc", "n": 1}), 400, "BAD_REQUEST", "row 0, column 'x': \"abc\" is not a number"),
-    "a string too large for a number": (records({"x": "1e999", "n": 1}), 400, "BAD_REQUEST", "row 0, column 'x': \"1e999\" is not a number"),
-    "a boolean for a number": (records({"x": True, "n": 1}), 400, "BAD_REQUEST", "row 0, column 'x': true is not a number"),
-    "an object for a number": (records({"x": {"a": 1}, "n": 1}), 400, "BAD_REQUEST", "row 0, column 'x': {\"a\": 1} is not a number"),
-    "an object instead of the list of rows": ('{"dataframe_records": {"x": 1, "n": 1}}', 400, "BAD_REQUEST", "dataframe_records must be a list of rows, not an object"),
+    "10**400 as an integer literal": (
+        '{"dataframe_records": [{"x": 1, "n": 1' + "0" * 400 + "}]}",
+        400,
+        "BAD_REQUEST",
+        "(401 characters) is too large a number",
+    ),
+    "10**5000 as an integer literal": (
+        '{"dataframe_records": [{"x": 1, "n": 1' + "0" * 5000 + "}]}",
+        400,
+        "BAD_REQUEST",
+        "(5001 characters) is too large a number",
+    ),
+    "Infinity": (
+        '{"dataframe_records": [{"x": Infinity, "n": 1}]}',
+        400,
+        "BAD_REQUEST",
+        "Infinity is not a value a model can take",
+    ),
+    "-Infinity": (
+        '{"dataframe_records": [{"x": -Infinity, "n": 1}]}',
+        400,
+        "BAD_REQUEST",
+        "-Infinity is not a value a model can take",
+    ),
+    "a string for a number": (
+        records({"x": "abc", "n": 1}),
+        400,
+        "BAD_REQUEST",
+        "row 0, column 'x': \"abc\" is not a number",
+    ),
+    "a string too large for a number": (
+        records({"x": "1e999", "n": 1}),
+        400,
+        "BAD_REQUEST",
+        "row 0, column 'x': \"1e999\" is not a number",
+    ),
+    "a boolean for a number": (
+        records({"x": True, "n": 1}),
+        400,
+        "BAD_REQUEST",
+        "row 0, column 'x': true is not a number",
+    ),
+    "an object for a number": (
+        records({"x": {"a": 1}, "n": 1}),
+        400,
+        "BAD_REQUEST",
+        "row 0, column 'x': {\"a\": 1} is not a number",
+    ),
+    "an object instead of the list of rows": (
+        '{"dataframe_records": {"x": 1, "n": 1}}',
+        400,
+        "BAD_REQUEST",
+        "dataframe_records must be a list of rows, not an object",
+    ),
     "null": ("null", 400, "BAD_REQUEST", "expected a JSON object with one of the keys dataframe_records"),
     "null rows": ('{"instances": null}', 400, "BAD_REQUEST", "instances must be a list of rows, not null"),
     "a null row": ('{"instances": [null]}', 400, "BAD_REQUEST", "row 0 is null"),
@@ -88,13 +144,33 @@ CONTENT_CASES = {
     "an empty body": ("", 400, "BAD_REQUEST", "the body is empty"),
     "an empty list of rows": ('{"instances": []}', 400, "BAD_REQUEST", "the request holds no rows"),
     "a list body": ("[]", 400, "BAD_REQUEST", "expected a JSON object"),
-    "rows of lists one too wide": ('{"instances": [[1, 2, 3]]}', 400, "BAD_REQUEST", "row 0 has 3 values but the model takes 2 features"),
-    "split rows one too narrow": ('{"dataframe_split": {"columns": ["x", "n"], "data": [[1]]}}', 400, "BAD_REQUEST", "dataframe_split.data[0] must be a list of 2 values"),
+    "rows of lists one too wide": (
+        '{"instances": [[1, 2, 3]]}',
+        400,
+        "BAD_REQUEST",
+        "row 0 has 3 values but the model takes 2 features",
+    ),
+    "split rows one too narrow": (
+        '{"dataframe_split": {"columns": ["x", "n"], "data": [[1]]}}',
+        400,
+        "BAD_REQUEST",
+        "dataframe_split.data[0] must be a list of 2 values",
+    ),
     "an unknown column": (records({"x": 1, "n": 1, "z": 3}), 400, "BAD_REQUEST", "extra columns: 'z'"),
     "an unknown format key": ('{"rows": []}', 400, "BAD_REQUEST", "unknown key 'rows'"),
     "a body that is not JSON": ("x=1&n=2", 400, "BAD_REQUEST", "invalid JSON"),
-    "invalid UTF-8": (b'{"dataframe_records": [{"x": "\xff\xfe", "n": 1}]}', 400, "BAD_REQUEST", "the body is not UTF-8"),
-    "half of a surrogate pair": ('{"dataframe_records": [{"x": "\\ud800", "n": 1}]}', 400, "BAD_REQUEST", "\\ud800, half of a UTF-16 surrogate pair"),
+    "invalid UTF-8": (
+        b'{"dataframe_records": [{"x": "\xff\xfe", "n": 1}]}',
+        400,
+        "BAD_REQUEST",
+        "the body is not UTF-8",
+    ),
+    "half of a surrogate pair": (
+        '{"dataframe_records": [{"x": "\\ud800", "n": 1}]}',
+        400,
+        "BAD_REQUEST",
+        "\\ud800, half of a UTF-16 surrogate pair",
+    ),
 }
 
 
@@ -152,7 +228,12 @@ class Fuzzing(unittest.TestCase):
     def setUpClass(cls):
         root = tempfile.mkdtemp(prefix="mlops-fuzz-test-")
         cls.addClassCleanup(shutil.rmtree, root, ignore_errors=True)
-        model = write_model(os.path.join(root, "model"), model=toy_models.Linear([1, 2]), task="regression", features=features(("x", "float64"), ("n", "int64")))
+        model = write_model(
+            os.path.join(root, "model"),
+            model=toy_models.Linear([1, 2]),
+            task="regression",
+            features=features(("x", "float64"), ("n", "int64")),
+        )
         cls.log_dir = os.path.join(root, "log")
         limits = {"MLOPS_MAX_REQUEST_BYTES": LIMIT, "MLOPS_REQUEST_READ_SECONDS": READ_SECONDS}
         cls.server = Server(model, MLOPS_REQUEST_LOG_DIR=cls.log_dir, **limits).wait_ready()
@@ -173,7 +254,11 @@ class Fuzzing(unittest.TestCase):
         self.assertEqual(failed, [], "good requests failed while the fuzzing went on")
         slowest = max(seconds for _, _, seconds in answers)
         self.assertLess(slowest, LATENCY, f"a good request took {slowest:.2f} s")
-        self.assertEqual(self.router.metrics().get("mlops_router_retries_total", group="model"), 0, "the router sent no request twice")
+        self.assertEqual(
+            self.router.metrics().get("mlops_router_retries_total", group="model"),
+            0,
+            "the router sent no request twice",
+        )
 
     def logged(self, request_id):
         """The request log's lines of request_id."""
@@ -199,27 +284,71 @@ class Fuzzing(unittest.TestCase):
                     self.assertLess(time.monotonic() - started, LATENCY)
                     self.assert_error(answer, status, code, message)
                     self.assertEqual(answer[1]["X-Request-Id"], request_id)
-                    self.assertEqual([entry["status"] for entry in self.logged(request_id)], [status], "one attempt, logged once")
+                    self.assertEqual(
+                        [entry["status"] for entry in self.logged(request_id)], [status], "one attempt, logged once"
+                    )
 
     def test_a_wrong_content_type_is_415(self):
         for target, port in self.targets.items():
             with self.subTest(target):
-                answer = exchange(port, request(records(GOOD), content_type="text/plain", request_id=f"fuzz-text-{target}"))
+                answer = exchange(
+                    port, request(records(GOOD), content_type="text/plain", request_id=f"fuzz-text-{target}")
+                )
                 self.assert_error(answer, 415, "UNSUPPORTED_MEDIA_TYPE", "content type text/plain is not supported")
                 self.assertEqual(len(self.logged(f"fuzz-text-{target}")), 1)
 
     def test_broken_http_is_4xx_in_json_and_the_connection_closed(self):
         oversized = b'{"instances": [' + b"[1, 2]," * (LIMIT // 7) + b"[1, 2]]}"
         cases = {
-            "a body over the limit": (request(oversized), 413, "REQUEST_TOO_LARGE", f"more than the limit of {LIMIT} (MLOPS_MAX_REQUEST_BYTES)"),
-            "a Content-Length of 1 TB and no body": (request(b"", length=10**12), 413, "REQUEST_TOO_LARGE", "the body has 1000000000000 bytes"),
-            "a Content-Length with an underscore": (request(b"{}", length="1_0"), 400, "BAD_REQUEST", "invalid Content-Length '1_0'"),
+            "a body over the limit": (
+                request(oversized),
+                413,
+                "REQUEST_TOO_LARGE",
+                f"more than the limit of {LIMIT} (MLOPS_MAX_REQUEST_BYTES)",
+            ),
+            "a Content-Length of 1 TB and no body": (
+                request(b"", length=10**12),
+                413,
+                "REQUEST_TOO_LARGE",
+                "the body has 1000000000000 bytes",
+            ),
+            "a Content-Length with an underscore": (
+                request(b"{}", length="1_0"),
+                400,
+                "BAD_REQUEST",
+                "invalid Content-Length '1_0'",
+            ),
             "a negative Content-Length": (request(b"{}", length=-1), 400, "BAD_REQUEST", "invalid Content-Length '-1'"),
-            "a header line of 70,000 bytes": (request(records(GOOD), extra=b"X-Long: " + b"a" * 70_000 + b"\r\n"), 431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Line too long"),
-            "200 headers": (request(records(GOOD), extra=b"".join(b"X-Flood-%d: 1\r\n" % i for i in range(200))), 431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Too many headers"),
-            "a request line of 70,000 bytes": (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: fuzz\r\n\r\n", 414, "REQUEST_URI_TOO_LONG", "longer than 65536 bytes"),
-            "an unknown method": (b"BREW /invocations HTTP/1.1\r\nHost: fuzz\r\n\r\n", 501, "NOT_IMPLEMENTED", "Unsupported method ('BREW')"),
-            "garbage for a request line": (b"\x16\x03\x01\x02 \x00\x01 \xfc\x03\r\n\r\n", 400, "BAD_REQUEST", "Bad request version"),
+            "a header line of 70,000 bytes": (
+                request(records(GOOD), extra=b"X-Long: " + b"a" * 70_000 + b"\r\n"),
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                "Line too long",
+            ),
+            "200 headers": (
+                request(records(GOOD), extra=b"".join(b"X-Flood-%d: 1\r\n" % i for i in range(200))),
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                "Too many headers",
+            ),
+            "a request line of 70,000 bytes": (
+                b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: fuzz\r\n\r\n",
+                414,
+                "REQUEST_URI_TOO_LONG",
+                "longer than 65536 bytes",
+            ),
+            "an unknown method": (
+                b"BREW /invocations HTTP/1.1\r\nHost: fuzz\r\n\r\n",
+                501,
+                "NOT_IMPLEMENTED",
+                "Unsupported method ('BREW')",
+            ),
+            "garbage for a request line": (
+                b"\x16\x03\x01\x02 \x00\x01 \xfc\x03\r\n\r\n",
+                400,
+                "BAD_REQUEST",
+                "Bad request version",
+            ),
         }
         for name, (data, status, code, message) in cases.items():
             for target, port in self.targets.items():
@@ -247,7 +376,11 @@ class Fuzzing(unittest.TestCase):
         for name, data in cases.items():
             for target, port in self.targets.items():
                 send = self.trickle if name == "a byte a second" else self.stall
-                thread = threading.Thread(target=lambda key=(name, target), send=send, port=port, data=data: outcomes.setdefault(key, send(port, data)))
+                thread = threading.Thread(
+                    target=lambda key=(name, target), send=send, port=port, data=data: outcomes.setdefault(
+                        key, send(port, data)
+                    )
+                )
                 thread.start()
                 threads.append(thread)
         for thread in threads:
@@ -259,7 +392,12 @@ class Fuzzing(unittest.TestCase):
                 if name == "nothing":
                     self.assertIsNone(answer, "a connection that sent nothing is closed without an answer")
                 else:
-                    self.assert_error(answer, 408, "REQUEST_TIMEOUT", f"the request did not arrive within {READ_SECONDS:g} s (MLOPS_REQUEST_READ_SECONDS")
+                    self.assert_error(
+                        answer,
+                        408,
+                        "REQUEST_TIMEOUT",
+                        f"the request did not arrive within {READ_SECONDS:g} s (MLOPS_REQUEST_READ_SECONDS",
+                    )
         self.assertEqual(len(outcomes), len(cases) * len(self.targets))
 
     @staticmethod
@@ -360,7 +498,11 @@ class ConnectionLimit(unittest.TestCase):
             kept.append(connection)
         time.sleep(1.2)  # idle for more than a second: no client between two requests of its own
         self.assertLess(self.timed_predict(), 1.0)
-        self.assertEqual([closed(connection.sock) for connection in kept], [True, False, False], "the connection idle longest was closed")
+        self.assertEqual(
+            [closed(connection.sock) for connection in kept],
+            [True, False, False],
+            "the connection idle longest was closed",
+        )
         self.assertLessEqual(self.threads(), self.idle_threads + 3)
 
 
@@ -388,8 +530,8 @@ class JsonLimits(unittest.TestCase):
                     self.parse(text)
 
     def test_brackets_in_strings_do_not_count(self):
-        text = json.dumps({"instances": [["[" * 500, "\\\"{{{{", "]" * 3, "\\"]]})
-        self.assertEqual(self.parse(text), [["[" * 500, "\\\"{{{{", "]" * 3, "\\"]])
+        text = json.dumps({"instances": [["[" * 500, '\\"{{{{', "]" * 3, "\\"]]})
+        self.assertEqual(self.parse(text), [["[" * 500, '\\"{{{{', "]" * 3, "\\"]])
 
     def test_the_largest_numbers_are_read(self):
         text = '{"instances": [[1.7976931348623157e308, -1.7976931348623157e308, 1e-999, ' + str(10**308) + "]]}"
@@ -400,4 +542,4 @@ class JsonLimits(unittest.TestCase):
     def test_half_a_surrogate_pair_is_refused_and_a_whole_one_read(self):
         with self.assertRaisesRegex(scoring.BadRequest, r"the JSON holds \\udc00, half of a UTF-16 surrogate pair"):
             self.parse('{"instances": [["a\\\\udc00", "\\udc00"]]}')  # an escaped backslash, then half a pair
-        self.assertEqual(self.parse('{"instances": [["\\ud83d\\ude00"]]}'), [["\U0001F600"]])
+        self.assertEqual(self.parse('{"instances": [["\\ud83d\\ude00"]]}'), [["\U0001f600"]])

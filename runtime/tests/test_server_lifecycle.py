@@ -1,5 +1,6 @@
 """Starting, serving many clients at once, and stopping: startup failures name the file, requests
 run in parallel, and SIGTERM lets the requests in flight finish before the process exits 0."""
+
 import concurrent.futures
 import json
 import os
@@ -41,7 +42,7 @@ class StartupFailures(unittest.TestCase):
         self.write("model.json", json.dumps({"format": 2, "mode": "estimator"}))
         self.assert_fails(f"{path} is not a format 1 model description")
         self.write("model.json", json.dumps({"format": 1, "mode": "magic"}))
-        self.assert_fails("mode must be \"estimator\" or \"function\", not 'magic'")
+        self.assert_fails('mode must be "estimator" or "function", not \'magic\'')
         self.write("model.json", json.dumps({"format": 1, "mode": "estimator", "features": ["age"]}))
         self.assert_fails("features must be null or a list of")
 
@@ -50,7 +51,11 @@ class StartupFailures(unittest.TestCase):
         path = os.path.join(self.dir, "model.pkl")
         self.assert_fails(f"{path} holds a NoPredict, which has no predict method")
         self.write("model.pkl", b"cnot_an_installed_module\nModel\n)R.")  # a pickle of a class from elsewhere
-        self.assert_fails(f"{path} cannot be unpickled: ModuleNotFoundError", "not_an_installed_module", "must be installed in the image")
+        self.assert_fails(
+            f"{path} cannot be unpickled: ModuleNotFoundError",
+            "not_an_installed_module",
+            "must be installed in the image",
+        )
         os.remove(path)
         self.assert_fails(f"{path} is missing")
 
@@ -72,7 +77,9 @@ class StartupFailures(unittest.TestCase):
         self.assert_fails("MLOPS_MAX_CONNECTIONS must be more than 0", MLOPS_MAX_CONNECTIONS="0")
         self.assert_fails("MLOPS_REQUEST_READ_SECONDS must be more than 0", MLOPS_REQUEST_READ_SECONDS="0")
         self.write("labels.json", "[1, 2]")
-        self.assert_fails("labels.json must hold a JSON object", MLOPS_LABELS_FILE=os.path.join(self.dir, "labels.json"))
+        self.assert_fails(
+            "labels.json must hold a JSON object", MLOPS_LABELS_FILE=os.path.join(self.dir, "labels.json")
+        )
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             taken.listen()
@@ -82,9 +89,18 @@ class StartupFailures(unittest.TestCase):
 class Serving(ServerTestCase):
     @classmethod
     def model_dirs(cls, root):
-        linear = write_model(os.path.join(root, "linear"), "function", source="def predict(records):\n    return [r['a'] * 2 + r['b'] for r in records]\n")
+        linear = write_model(
+            os.path.join(root, "linear"),
+            "function",
+            source="def predict(records):\n    return [r['a'] * 2 + r['b'] for r in records]\n",
+        )
         slow = write_model(os.path.join(root, "slow"), "function", source=SLOW_SOURCE)
-        warm = write_model(os.path.join(root, "warm"), model=toy_models.Echo(), features=features(("a", "int64")), sample=[{"a": 1, "target": 0}])
+        warm = write_model(
+            os.path.join(root, "warm"),
+            model=toy_models.Echo(),
+            features=features(("a", "int64")),
+            sample=[{"a": 1, "target": 0}],
+        )
         return {
             "linear": (linear, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "logs")}),
             "slow": (slow, {}),
@@ -96,7 +112,9 @@ class Serving(ServerTestCase):
         count = 200
 
         def call(i):
-            status, answer, headers = server.post({"dataframe_records": [{"a": i, "b": 1}, {"a": 1, "b": i}]}, headers={"X-Request-Id": f"parallel-{i}"})
+            status, answer, headers = server.post(
+                {"dataframe_records": [{"a": i, "b": 1}, {"a": 1, "b": i}]}, headers={"X-Request-Id": f"parallel-{i}"}
+            )
             return i, status, answer, headers["X-Request-Id"]
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
@@ -107,7 +125,11 @@ class Serving(ServerTestCase):
         self.assertEqual(server.get_json("/health")[1]["requests"], count)
         with open(os.path.join(self.root, "logs", "requests.jsonl"), encoding="utf-8") as f:
             entries = [json.loads(line) for line in f]
-        self.assertEqual(sorted(e["request_id"] for e in entries), sorted(f"parallel-{i}" for i in range(count)), "one whole line per request")
+        self.assertEqual(
+            sorted(e["request_id"] for e in entries),
+            sorted(f"parallel-{i}" for i in range(count)),
+            "one whole line per request",
+        )
         for entry in entries:
             i = int(entry["request_id"].split("-")[1])
             self.assertEqual(entry["predictions"], [2 * i + 1, 2 + i])
@@ -115,13 +137,17 @@ class Serving(ServerTestCase):
     def test_slow_requests_run_at_the_same_time(self):
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-            answers = list(pool.map(lambda _: self.servers["slow"].predict({"instances": [{"seconds": 0.8}]}), range(8)))
+            answers = list(
+                pool.map(lambda _: self.servers["slow"].predict({"instances": [{"seconds": 0.8}]}), range(8))
+            )
         self.assertEqual(answers, [[0.8]] * 8)
         self.assertLess(time.monotonic() - started, 4.0, "8 requests of 0.8 s each take 6.4 s one after the other")
 
     def test_a_failed_warm_up_is_a_warning_and_the_server_serves(self):
         server = self.servers["warm"]
-        self.assertRegex(server.stderr(), r"WARNING .*sample\.json at startup failed: BadRequest: extra columns: 'target'")
+        self.assertRegex(
+            server.stderr(), r"WARNING .*sample\.json at startup failed: BadRequest: extra columns: 'target'"
+        )
         self.assertEqual(server.predict({"instances": [[5]]})[0]["values"], [5])
 
 
@@ -193,7 +219,10 @@ class Draining(unittest.TestCase):
         self.assertIsNone(call.error)
         self.assertEqual(call.answer, (200, {"predictions": [4.0]}))
         self.assertEqual(server.process.wait(10), 0)
-        self.assertRegex(server.stderr(), r"SIGTERM: closing the port, waiting up to 20 s for \d+ requests in flight(.|\n)*INFO mlops_runtime: stopped")
+        self.assertRegex(
+            server.stderr(),
+            r"SIGTERM: closing the port, waiting up to 20 s for \d+ requests in flight(.|\n)*INFO mlops_runtime: stopped",
+        )
 
     def test_health_is_503_while_draining(self):
         server = self.start()

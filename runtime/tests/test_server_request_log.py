@@ -1,5 +1,6 @@
 """The request log: one JSON line per scoring request in MLOPS_REQUEST_LOG_DIR, rotated by size,
 and a log that cannot be written never fails a request."""
+
 import datetime
 import json
 import os
@@ -27,8 +28,18 @@ class RequestLogOfTheServer(ServerTestCase):
         with open(not_a_dir, "w") as f:
             f.write("a file where the log directory should be\n")
         return {
-            "logged": (model, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "logs", "new"), "MLOPS_MODEL_VERSION": "v3"}),
-            "rotating": (model, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "rotating"), "MLOPS_REQUEST_LOG_MAX_BYTES": 1500, "MLOPS_REQUEST_LOG_BACKUPS": 2}),
+            "logged": (
+                model,
+                {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "logs", "new"), "MLOPS_MODEL_VERSION": "v3"},
+            ),
+            "rotating": (
+                model,
+                {
+                    "MLOPS_REQUEST_LOG_DIR": os.path.join(root, "rotating"),
+                    "MLOPS_REQUEST_LOG_MAX_BYTES": 1500,
+                    "MLOPS_REQUEST_LOG_BACKUPS": 2,
+                },
+            ),
             "unwritable": (model, {"MLOPS_REQUEST_LOG_DIR": not_a_dir}),
         }
 
@@ -61,14 +72,18 @@ class RequestLogOfTheServer(ServerTestCase):
             status, _, _ = server.post({"instances": [{"x": 1}, {"x": 2}]}, headers={"X-Request-Id": request_id})
             self.assertEqual(status, 200)
         directory = os.path.join(self.root, "rotating")
-        self.assertEqual(sorted(os.listdir(directory)), ["requests.jsonl", "requests.jsonl.1", "requests.jsonl.2"], "two backups are kept")
+        self.assertEqual(
+            sorted(os.listdir(directory)),
+            ["requests.jsonl", "requests.jsonl.1", "requests.jsonl.2"],
+            "two backups are kept",
+        )
         kept = []
         for name in ("requests.jsonl.2", "requests.jsonl.1", "requests.jsonl"):
             path = os.path.join(directory, name)
             self.assertLessEqual(os.path.getsize(path), 1500)
             kept += [entry["request_id"] for entry in read_lines(path)]
         self.assertGreater(len(kept), 10)
-        self.assertEqual(kept, sent[-len(kept):], "the oldest lines are dropped, the newest kept in order")
+        self.assertEqual(kept, sent[-len(kept) :], "the oldest lines are dropped, the newest kept in order")
 
     def test_a_log_that_cannot_be_written_does_not_fail_requests(self):
         server = self.servers["unwritable"]
@@ -85,7 +100,10 @@ class RotationWithoutBackups(unittest.TestCase):
         log = RequestLog(directory, max_bytes=100, backups=0)
         log.write({"n": 1})
         log.write({"n": 2, "padding": "x" * 200})
-        self.assertEqual([{k: v for k, v in line.items() if k != "ts"} for line in read_lines(log.path)], [{"n": 2, "padding": "x" * 200}])
+        self.assertEqual(
+            [{k: v for k, v in line.items() if k != "ts"} for line in read_lines(log.path)],
+            [{"n": 2, "padding": "x" * 200}],
+        )
         log.write({"n": 3})
         self.assertEqual([line["n"] for line in read_lines(log.path)], [3])
         self.assertEqual(os.listdir(directory), ["requests.jsonl"])

@@ -1,6 +1,7 @@
 """GET /requests: the request log's lines after a time, oldest first across the rotated files,
 at most a limit of them but never some of those sharing a ts, so that a client that asks again
 from the last ts it got receives every line once."""
+
 import json
 import os
 import shutil
@@ -31,8 +32,14 @@ def line(milliseconds, request_id):
 PREPARED = {
     "requests.jsonl.2": line(1, "r1") + line(2, "r2") + line(2, "r3"),
     "requests.jsonl.1": (
-        "not JSON\n[1, 2]\n" + '{"ts": 5}\n' + line(3, "r4") + line(3, "r5") + line(3, "r6") + "\n"
-        + json.dumps({"request_id": "r7", "ts": ts(4)}) + "\n"  # ts not first: read by parsing the line
+        "not JSON\n[1, 2]\n"
+        + '{"ts": 5}\n'
+        + line(3, "r4")
+        + line(3, "r5")
+        + line(3, "r6")
+        + "\n"
+        + json.dumps({"request_id": "r7", "ts": ts(4)})
+        + "\n"  # ts not first: read by parsing the line
     ),
     "requests.jsonl": line(5, "r8") + line(6, "r9") + line(7, "r10")[:30],  # r10 is still being written
 }
@@ -53,15 +60,27 @@ class Requests(ServerTestCase):
         write_files(os.path.join(root, "prepared"), PREPARED)
         write_files(os.path.join(root, "growing"), {"requests.jsonl": line(1, "g1") + line(2, "g2")[:20]})
         return {
-            "prepared": (model, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "prepared"), "MLOPS_REQUEST_LOG_BACKUPS": 2}),
+            "prepared": (
+                model,
+                {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "prepared"), "MLOPS_REQUEST_LOG_BACKUPS": 2},
+            ),
             "growing": (model, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "growing")}),
-            "busy": (jitter, {"MLOPS_REQUEST_LOG_DIR": os.path.join(root, "busy"), "MLOPS_REQUEST_LOG_MAX_BYTES": 3000, "MLOPS_REQUEST_LOG_BACKUPS": 100}),
+            "busy": (
+                jitter,
+                {
+                    "MLOPS_REQUEST_LOG_DIR": os.path.join(root, "busy"),
+                    "MLOPS_REQUEST_LOG_MAX_BYTES": 3000,
+                    "MLOPS_REQUEST_LOG_BACKUPS": 100,
+                },
+            ),
             "no log": (model, {}),
         }
 
     def read(self, server, since=None, limit=None):
         """(request ids, headers) of GET /requests."""
-        query = "&".join(f"{name}={quote(str(value))}" for name, value in (("since", since), ("limit", limit)) if value is not None)
+        query = "&".join(
+            f"{name}={quote(str(value))}" for name, value in (("since", since), ("limit", limit)) if value is not None
+        )
         status, headers, body = server.request("GET", "/requests?" + query)
         self.assertEqual(status, 200, body)
         self.assertEqual(headers["Content-Type"], "application/x-ndjson")
@@ -81,7 +100,12 @@ class Requests(ServerTestCase):
 
     def test_since_is_exclusive_and_takes_any_iso_time(self):
         server = self.servers["prepared"]
-        for since in (ts(2), "2025-06-01T10:00:00.002+00:00", "2025-06-01T12:00:00.002+02:00", "2025-06-01T10:00:00.002"):
+        for since in (
+            ts(2),
+            "2025-06-01T10:00:00.002+00:00",
+            "2025-06-01T12:00:00.002+02:00",
+            "2025-06-01T10:00:00.002",
+        ):
             with self.subTest(since):
                 self.assertEqual(self.read(server, since)[0], ["r4", "r5", "r6", "r7", "r8", "r9"])
         self.assertEqual(self.read(server, ts(6))[0], [])
@@ -143,7 +167,13 @@ class Requests(ServerTestCase):
         def send(client):
             connection = server.connection()
             for n in range(40):
-                server.request("POST", "/invocations", '{"instances": [{"x": 1}]}', {"Content-Type": "application/json", "X-Request-Id": f"busy-{client}-{n}"}, connection)
+                server.request(
+                    "POST",
+                    "/invocations",
+                    '{"instances": [{"x": 1}]}',
+                    {"Content-Type": "application/json", "X-Request-Id": f"busy-{client}-{n}"},
+                    connection,
+                )
             connection.close()
 
         clients = [threading.Thread(target=send, args=(client,)) for client in range(4)]
@@ -170,7 +200,9 @@ class Requests(ServerTestCase):
         self.assertEqual(sorted(received), sorted(sent))
         self.assertEqual(times, sorted(times), "oldest first")
         self.assertGreater(len(os.listdir(os.path.join(self.root, "busy"))), 3, "the log rotated meanwhile")
-        self.assertEqual(server.metrics().get("mlops_requests_total"), len(sent), "reading the log is not a scoring request")
+        self.assertEqual(
+            server.metrics().get("mlops_requests_total"), len(sent), "reading the log is not a scoring request"
+        )
         self.assertEqual(len(self.read(server)[0]), len(sent), "nor a line of it")
 
 
@@ -178,7 +210,9 @@ class Reading(unittest.TestCase):
     def test_the_query_string(self):
         self.assertEqual(parse_query(""), (None, 10000))
         self.assertEqual(parse_query("since=&limit="), (None, 10000), "empty is absent")
-        self.assertEqual(parse_query("since=2025-06-01T12:00:00.123456%2B02:00&limit=5"), (ts(123), 5), "in UTC, to the millisecond")
+        self.assertEqual(
+            parse_query("since=2025-06-01T12:00:00.123456%2B02:00&limit=5"), (ts(123), 5), "in UTC, to the millisecond"
+        )
 
     def test_each_line_gets_a_later_ts_than_the_line_before(self):
         directory = tempfile.mkdtemp(prefix="mlops-runtime-test-")

@@ -1,5 +1,6 @@
 """Tiny picklable models for the server tests. They take what the server builds as X: a pandas
 DataFrame when pandas is importable, else a list of row lists."""
+
 import time
 
 
@@ -26,7 +27,9 @@ class Linear:
         self.weights, self.bias = weights, bias
 
     def predict(self, X):
-        return Column(self.bias + sum(w * x for w, x in zip(self.weights, row) if x is not None and x == x) for row in rows_of(X))
+        return Column(
+            self.bias + sum(w * x for w, x in zip(self.weights, row) if x is not None and x == x) for row in rows_of(X)
+        )
 
 
 class Threshold:
@@ -54,7 +57,9 @@ class Echo:
 
     def predict(self, X):
         columns = [str(c) for c in X.columns] if hasattr(X, "columns") else None
-        return [{"columns": columns, "values": [None if v != v else v for v in row]} for row in rows_of(X)]  # NaN -> None
+        return [
+            {"columns": columns, "values": [None if v != v else v for v in row]} for row in rows_of(X)
+        ]  # NaN -> None
 
 
 class Slow:

@@ -2,6 +2,7 @@
 // delimiter, and the first row whose field count breaks ranks. DuckDB's own sniffer settles
 // for a one-column '|' dialect on a file with a short row near the top, so the delimiter is
 // chosen here and DuckDB is held to it.
+// Own code, not a library: CSV parsers guess a delimiter but report neither the encoding nor the first ragged row.
 import { isUtf8 } from 'node:buffer';
 
 /** Encodings as DuckDB's read_csv names them, and UTF-16 big-endian, which it cannot read. */

@@ -9,7 +9,7 @@ import { join, relative, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore, { type Ignore } from 'ignore';
 import { isDatasetFileName } from './datasetFileNames';
-import { globMatcher } from './glob';
+import { globMatcher } from './globSyntax';
 import type { DatasetFormat } from './model';
 import { formatOf } from './source';
 
@@ -73,7 +73,7 @@ export async function discoverDatasets(root: string, options: DiscoverOptions = 
   const queue: Folder[] = [{ path: root, rules: [] }];
   let entries = 0;
   let stoppedAt: Discovery['stoppedAt'];
-  const matchesExclude = options.exclude?.length ? globMatcher(options.exclude) : undefined;
+  const matchesExclude = options.exclude?.length ? globMatcher(options.exclude, { dot: true }) : undefined;
   const excluded = (path: string) => matchesExclude?.(relative(root, path).split(sep).join('/')) ?? false;
 
   const visit = async ({ path, rules }: Folder): Promise<void> => {

@@ -7,6 +7,7 @@
 //   the two empirical distribution functions (what scipy.stats.ks_2samp reports as its statistic);
 // - given time slices of the current data, the PSI of each slice against the whole baseline (a
 //   trend), from the same binning pass.
+// Own code, not a library: it is DuckDB SQL over the tables, which no JavaScript statistics package runs.
 import type { DuckDb } from '../datasets/duckdb';
 import { sqlIdentifier } from '../datasets/sql';
 

@@ -3,6 +3,7 @@
 // with A: the estimate is B's rate or mean minus A's, with a two-sided p-value and a confidence
 // interval of that difference. Pure TypeScript; the special functions are the continued
 // fractions of Numerical Recipes (§6.2, §6.4), accurate to about 1e-14.
+// Own code, not a library: two tests need only two distributions, about 100 lines, no package to bundle.
 import { MlopsError } from '../shared/errors';
 
 export interface TestResult {

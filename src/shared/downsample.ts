@@ -1,5 +1,6 @@
 // Largest-Triangle-Three-Buckets downsampling of a metric series, keeping the first, last,
 // minimum and maximum points, so that a chart of 2,000 points looks like the full history.
+// Own code, not a library: plain LTTB packages drop the minimum and maximum a metric chart must show.
 
 /** A point of a series: a value, and a step that orders it (MLflow's metric points, monitor samples). */
 interface SeriesPoint {

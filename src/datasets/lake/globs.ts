@@ -1,9 +1,9 @@
 // Sources of an ingest: file paths and globs (`data/*.csv`, `raw/**/part-?.parquet`,
 // `{a,b}.jsonl`), expanded to existing files with their format.
 import { readdir, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { MlopsError } from '../../shared/errors';
-import { expandBraces, hasMagic, segmentRegex } from '../glob';
+import { globMatcher, scanGlob } from '../globSyntax';
 import type { DatasetFormat } from '../model';
 
 const FORMATS: Record<string, DatasetFormat> = {
@@ -27,58 +27,45 @@ export function formatOf(path: string): DatasetFormat {
   return format;
 }
 
+/** Expands one glob to the files it matches, sorted. The part before the first wildcard is the folder searched. */
+export async function expandGlob(pattern: string, cwd: string, signal?: AbortSignal): Promise<string[]> {
+  const { base, glob } = scanGlob(sep === '\\' ? pattern.replaceAll('\\', '/') : pattern);
+  // Hidden entries (.git, .mlops, ...) are skipped unless the pattern names them with a leading dot.
+  const matches = globMatcher([glob], { dot: false });
+  const namesHidden = /(^|[/{,])\./.test(glob);
+  // Without `**` a match is at most as deep as the glob has folders (a `/` inside braces only adds one).
+  const maxDepth = glob.includes('**') ? Infinity : glob.split('/').length;
+  const found: string[] = [];
+  const walk = async (dir: string, relativeDir: string, depth: number): Promise<void> => {
+    signal?.throwIfAborted();
+    for (const entry of await listFolder(dir)) {
+      if (entry.name.startsWith('.') && !namesHidden) continue;
+      const path = join(dir, entry.name);
+      const relativePath = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+      // Links to files count; a link to a folder is followed only without `**` (it could loop).
+      const what = entry.isSymbolicLink()
+        ? await kind(path)
+        : entry.isFile()
+          ? 'file'
+          : entry.isDirectory()
+            ? 'dir'
+            : undefined;
+      if (what === 'file' && matches(relativePath)) found.push(path);
+      else if (what === 'dir' && depth < maxDepth && (!entry.isSymbolicLink() || maxDepth !== Infinity))
+        await walk(path, relativePath, depth + 1);
+    }
+  };
+  await walk(resolve(cwd, base), '', 1);
+  return [...new Set(found)].sort();
+}
+
 async function kind(path: string): Promise<'file' | 'dir' | undefined> {
   const stats = await stat(path).catch(() => undefined);
   return stats?.isFile() ? 'file' : stats?.isDirectory() ? 'dir' : undefined;
 }
 
-// Hidden entries (.git, .mlops, ...) are skipped unless the pattern names them with a leading dot.
-async function walk(
-  dir: string,
-  segments: string[],
-  found: Set<string>,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  signal?.throwIfAborted();
-  const [head, ...rest] = segments;
-  if (head === undefined) return;
-  if (head === '**') {
-    await walk(dir, rest, found, signal);
-    for (const entry of await listFolder(dir)) {
-      if (entry.isDirectory() && !entry.name.startsWith('.'))
-        await walk(join(dir, entry.name), segments, found, signal);
-    }
-    return;
-  }
-  const candidates = hasMagic(head)
-    ? (await listFolder(dir))
-        .filter((entry) => (head.startsWith('.') || !entry.name.startsWith('.')) && segmentRegex(head).test(entry.name))
-        .map((entry) => entry.name)
-    : [head];
-  for (const name of candidates) {
-    const path = join(dir, name);
-    const what = await kind(path);
-    if (rest.length === 0 && what === 'file') found.add(path);
-    else if (rest.length > 0 && what === 'dir') await walk(path, rest, found, signal);
-  }
-}
-
 function listFolder(dir: string) {
   return readdir(dir, { withFileTypes: true }).catch(() => []);
-}
-
-/** Expands one glob to the files it matches, sorted. The part before the first wildcard is the folder searched. */
-export async function expandGlob(pattern: string, cwd: string, signal?: AbortSignal): Promise<string[]> {
-  const found = new Set<string>();
-  for (const expanded of expandBraces(pattern)) {
-    const absolute = isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
-    const segments = absolute.split(/[\\/]+/);
-    if (segments.at(-1) === '**') segments.push('*');
-    const firstMagic = segments.findIndex(hasMagic);
-    const base = segments.slice(0, firstMagic).join('/') || '/';
-    await walk(base, segments.slice(firstMagic), found, signal);
-  }
-  return [...found].sort();
 }
 
 /** The files named by `sources` (paths or globs), absolute, de-duplicated, in order. */
@@ -87,7 +74,7 @@ export async function resolveSources(sources: string[], cwd: string, signal?: Ab
     throw new MlopsError('Nothing to ingest: no files given.', 'Name a file or a glob such as data/*.csv.');
   const files: string[] = [];
   for (const source of sources) {
-    if (hasMagic(source)) {
+    if (scanGlob(source).isGlob) {
       const matched = await expandGlob(source, cwd, signal);
       if (matched.length === 0)
         throw new MlopsError(
