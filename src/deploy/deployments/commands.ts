@@ -47,7 +47,7 @@ import { auditManualRevert } from '../../monitor/respond';
 import { readAudit } from '../../monitor/audit';
 import { targetKey as monitorTargetKey } from '../../monitor/targetKey';
 import { kubernetesNamespaces } from './kubernetes/namespaces';
-import { deploymentKey, targetOpener, TargetRegistry, type TargetSnapshot, withTimeout } from './targets';
+import { deploymentKey, openDeployTarget, TargetRegistry, type TargetSnapshot, withTimeout } from './targets';
 
 type Log = vscode.LogOutputChannel & Logger;
 
@@ -67,11 +67,12 @@ interface Resolved {
 class CancelledError extends MlopsError {}
 
 export function registerDeployments(context: vscode.ExtensionContext, log: Log): void {
-  const registry = new TargetRegistry(
-    targetOpener({
-      credentials: registryCredentials(context.secrets),
-      kubeconfig: () => setting('kubeconfig', ''),
-      dockerHost: () => setting('dockerHost', ''),
+  const credentials = registryCredentials(context.secrets);
+  const registry = new TargetRegistry((config) =>
+    openDeployTarget(config, {
+      credentials,
+      kubeconfig: setting('kubeconfig', ''),
+      dockerHost: setting('dockerHost', ''),
     }),
   );
   let configured = false;
