@@ -34,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerWorkflowCommands(context, log, deployments);
   registerExperiments(context, log);
   registerDeployCommands(context, log);
-  registerRegistryCommands(context);
+  registerRegistryCommands(context, log);
   registerEnvironmentCommands(context, log);
 
   const timing = recordActivation(started);
