@@ -2,6 +2,7 @@
 // Long work runs under a cancellable progress notification and logs to the MLOps channel.
 import { basename, extname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
+import { guardedCommand } from '../host/guardedCommand';
 import { setting, workspaceRoot } from '../host/settings';
 import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
@@ -76,7 +77,7 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
   context.subscriptions.push(
     vscode.commands.registerCommand('mlops.refreshDatasets', () => tree.refresh()),
     // On a file (in the Datasets view or the explorer) it ingests that file; from the palette, a path or glob typed in.
-    vscode.commands.registerCommand('mlops.ingestDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
+    guardedCommand('mlops.ingestDataset', log, async (node?: DatasetNode, uri?: vscode.Uri) => {
       const root = workspaceRoot();
       if (!root) return;
       const source = node || uri ? datasetFile(node, uri) : await askIngestSource(root);
@@ -93,70 +94,65 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       await ingest(log, root, source, table, false);
       tree.refresh();
     }),
-    vscode.commands.registerCommand('mlops.previewDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
+    guardedCommand('mlops.previewDataset', log, async (node?: DatasetNode, uri?: vscode.Uri) => {
       const file = datasetFile(node, uri);
       if (!file) return;
       const [{ showPreviewPanel }, { preview }] = await Promise.all([import('./previewPanel'), import('./preview')]);
       showPreviewPanel(context, log, file, (path, offset, limit) => preview(path, offset, limit));
     }),
-    vscode.commands.registerCommand('mlops.profileDataset', async (node?: DatasetNode, uri?: vscode.Uri) => {
+    guardedCommand('mlops.profileDataset', log, async (node?: DatasetNode, uri?: vscode.Uri) => {
       const file = datasetFile(node, uri);
       if (!file) return;
       const [{ showProfilePanel }, { profile }] = await Promise.all([import('./profilePanel'), import('./profile')]);
       showProfilePanel(context, log, file, (path, signal, onStep) => profile(path, { signal, onProgress: onStep }));
     }),
-    vscode.commands.registerCommand('mlops.showDatasetHistory', async (node?: DatasetNode, uri?: vscode.Uri) => {
+    guardedCommand('mlops.showDatasetHistory', log, async (node?: DatasetNode, uri?: vscode.Uri) => {
       const file = datasetFile(node, uri);
       const root = workspaceRoot();
       if (!file || !root) return;
-      try {
-        const { datasetAtCommit, datasetCommits } = await import('./gitHistory');
-        const commits = await datasetCommits(root, file);
-        if (!commits.length) {
-          void vscode.window.showInformationMessage(`${relative(root, file)} has no commits yet.`);
-          return;
-        }
-        const picked = await vscode.window.showQuickPick(
-          commits.map((c) => ({
-            label: c.message.split('\n')[0],
-            description: `${c.hash.slice(0, 8)} · ${c.author} · ${new Date(c.date).toLocaleString()}`,
-            commit: c,
-          })),
-          {
-            title: `History of ${relative(root, file)}`,
-            placeHolder: 'Compare the working copy with the version of a commit',
-          },
-        );
-        if (!picked) return;
-        const markdown = await vscode.window.withProgress(
-          {
-            location: vscode.ProgressLocation.Notification,
-            title: `Comparing ${basename(file)} with ${picked.commit.hash.slice(0, 8)}`,
-            cancellable: true,
-          },
-          async (_progress, token) => {
-            const abort = new AbortController();
-            token.onCancellationRequested(() => abort.abort());
-            const [{ profile }, { compareVersionsMarkdown }] = await Promise.all([
-              import('./profile'),
-              import('./versionComparison'),
-            ]);
-            const old = await datasetAtCommit(root, file, picked.commit.hash);
-            return compareVersionsMarkdown(
-              relative(root, file),
-              { label: picked.commit.hash.slice(0, 8), profile: await profile(old, { signal: abort.signal }) },
-              { label: 'working copy', profile: await profile(file, { signal: abort.signal }) },
-            );
-          },
-        );
-        const document = await vscode.workspace.openTextDocument({ content: markdown, language: 'markdown' });
-        await vscode.commands.executeCommand('markdown.showPreview', document.uri);
-      } catch (error) {
-        log.error(`history: ${describeError(error)}`);
-        void vscode.window.showErrorMessage(describeError(error));
+      const { datasetAtCommit, datasetCommits } = await import('./gitHistory');
+      const commits = await datasetCommits(root, file);
+      if (!commits.length) {
+        void vscode.window.showInformationMessage(`${relative(root, file)} has no commits yet.`);
+        return;
       }
+      const picked = await vscode.window.showQuickPick(
+        commits.map((c) => ({
+          label: c.message.split('\n')[0],
+          description: `${c.hash.slice(0, 8)} · ${c.author} · ${new Date(c.date).toLocaleString()}`,
+          commit: c,
+        })),
+        {
+          title: `History of ${relative(root, file)}`,
+          placeHolder: 'Compare the working copy with the version of a commit',
+        },
+      );
+      if (!picked) return;
+      const markdown = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Comparing ${basename(file)} with ${picked.commit.hash.slice(0, 8)}`,
+          cancellable: true,
+        },
+        async (_progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          const [{ profile }, { compareVersionsMarkdown }] = await Promise.all([
+            import('./profile'),
+            import('./versionComparison'),
+          ]);
+          const old = await datasetAtCommit(root, file, picked.commit.hash);
+          return compareVersionsMarkdown(
+            relative(root, file),
+            { label: picked.commit.hash.slice(0, 8), profile: await profile(old, { signal: abort.signal }) },
+            { label: 'working copy', profile: await profile(file, { signal: abort.signal }) },
+          );
+        },
+      );
+      const document = await vscode.workspace.openTextDocument({ content: markdown, language: 'markdown' });
+      await vscode.commands.executeCommand('markdown.showPreview', document.uri);
     }),
-    vscode.commands.registerCommand('mlops.openLakeQuery', async (node?: DatasetNode) => {
+    guardedCommand('mlops.openLakeQuery', log, async (node?: DatasetNode) => {
       const root = workspaceRoot();
       if (!root) return;
       const lake = await openWorkspaceLake(root);
@@ -178,7 +174,7 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       };
       showQueryPanel(context, log, lake, exportResult, sql);
     }),
-    vscode.commands.registerCommand('mlops.runPipeline', async (node?: DatasetNode) => {
+    guardedCommand('mlops.runPipeline', log, async (node?: DatasetNode) => {
       const root = workspaceRoot();
       if (!root) return;
       const file = node?.kind === 'pipeline' ? node.file : await pickPipeline(root);
@@ -186,7 +182,7 @@ export function registerDatasets(context: vscode.ExtensionContext, log: Log): vo
       await runPipelineWithProgress(log, root, file, undefined);
       tree.refresh();
     }),
-    vscode.commands.registerCommand('mlops.runPipelineStep', async (node?: DatasetNode) => {
+    guardedCommand('mlops.runPipelineStep', log, async (node?: DatasetNode) => {
       const root = workspaceRoot();
       if (!root || node?.kind !== 'step') return;
       await runPipelineWithProgress(log, root, node.file, node.step.name);
@@ -286,64 +282,59 @@ async function ingest(
       `${table} version ${version.version}: ${version.rows.toLocaleString('en')} rows.`,
     );
   } catch (error) {
+    // A schema change is offered to be allowed; any other error goes to the command's wrapper.
     const message = describeError(error);
+    if (allowSchemaChange || !/schema/i.test(message)) throw error;
     log.error(`lake: ${message}`);
-    if (!allowSchemaChange && /schema/i.test(message)) {
-      const choice = await vscode.window.showErrorMessage(message, 'Allow the schema change');
-      if (choice) await ingest(log, root, source, table, true);
-    } else void vscode.window.showErrorMessage(message);
+    const choice = await vscode.window.showErrorMessage(message, 'Allow the schema change');
+    if (choice) await ingest(log, root, source, table, true);
   }
 }
 
 async function runPipelineWithProgress(log: Log, root: string, file: string, step: string | undefined): Promise<void> {
-  try {
-    const run = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: step ? `Running step ${step}` : `Running ${relative(root, file)}`,
-        cancellable: true,
-      },
-      async (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        const [{ loadPipeline }, { runPipeline }] = await Promise.all([
-          import('./pipelines/loadPipeline'),
-          import('./pipelines/runPipeline'),
-        ]);
-        const pipeline = await loadPipeline(file, root);
-        let reported = 0;
-        return runPipeline(pipeline, {
-          root,
-          lake: await openWorkspaceLake(root),
-          python: setting('pythonPath', '') || undefined,
-          step,
-          signal: abort.signal,
-          onProgress: (event) => {
-            const text =
-              event.event === 'finished'
-                ? `${event.step}: ${event.status}${event.message ? ` (${event.message})` : ''}`
-                : event.event === 'skipped'
-                  ? `${event.step}: skipped, ${event.message}`
-                  : `${event.step}…`;
-            log.info(`pipeline: ${text}`);
-            progress.report({ message: text, increment: Math.max(0, event.fraction * 100 - reported) });
-            reported = Math.max(reported, event.fraction * 100);
-          },
-        });
-      },
+  const run = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: step ? `Running step ${step}` : `Running ${relative(root, file)}`,
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const [{ loadPipeline }, { runPipeline }] = await Promise.all([
+        import('./pipelines/loadPipeline'),
+        import('./pipelines/runPipeline'),
+      ]);
+      const pipeline = await loadPipeline(file, root);
+      let reported = 0;
+      return runPipeline(pipeline, {
+        root,
+        lake: await openWorkspaceLake(root),
+        python: setting('pythonPath', '') || undefined,
+        step,
+        signal: abort.signal,
+        onProgress: (event) => {
+          const text =
+            event.event === 'finished'
+              ? `${event.step}: ${event.status}${event.message ? ` (${event.message})` : ''}`
+              : event.event === 'skipped'
+                ? `${event.step}: skipped, ${event.message}`
+                : `${event.step}…`;
+          log.info(`pipeline: ${text}`);
+          progress.report({ message: text, increment: Math.max(0, event.fraction * 100 - reported) });
+          reported = Math.max(reported, event.fraction * 100);
+        },
+      });
+    },
+  );
+  for (const stepRun of run.steps) for (const line of stepRun.logs) log.info(`pipeline: ${stepRun.step}: ${line}`);
+  const failed = run.steps.filter((s) => s.status === 'failed');
+  if (failed.length) {
+    void vscode.window
+      .showErrorMessage(`${failed.map((s) => `${s.step}: ${s.message ?? 'failed'}`).join('\n')}`, 'Show Log')
+      .then((choice) => choice && log.show());
+  } else
+    void vscode.window.showInformationMessage(
+      `Pipeline ${run.status}: ${run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}.`,
     );
-    for (const stepRun of run.steps) for (const line of stepRun.logs) log.info(`pipeline: ${stepRun.step}: ${line}`);
-    const failed = run.steps.filter((s) => s.status === 'failed');
-    if (failed.length) {
-      void vscode.window
-        .showErrorMessage(`${failed.map((s) => `${s.step}: ${s.message ?? 'failed'}`).join('\n')}`, 'Show Log')
-        .then((choice) => choice && log.show());
-    } else
-      void vscode.window.showInformationMessage(
-        `Pipeline ${run.status}: ${run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}.`,
-      );
-  } catch (error) {
-    log.error(`pipeline: ${describeError(error)}`);
-    void vscode.window.showErrorMessage(describeError(error));
-  }
 }

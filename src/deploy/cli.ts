@@ -5,6 +5,8 @@ import { UsageError } from '../shared/cliFramework';
 import { credentialsFor } from '../containerize/registry/registryAuth';
 import { DATA_TOKEN_HEADER } from './targets/dataToken';
 import type { DeployResult, DeployTarget } from './targets/deployTarget';
+import type { TargetConfig } from './deployments/targetConfig';
+import { openDeployTarget } from './deployments/targets';
 
 export const TARGET_OPTIONS = {
   target: { type: 'string' },
@@ -17,27 +19,25 @@ export const TARGET_OPTIONS = {
 export const TARGET_USAGE =
   '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
 
+/** The target of `--target swarm|kubernetes` and its flags, opened as VS Code opens a configured one. */
 export async function openTarget(context: CliContext): Promise<DeployTarget> {
   const kind = (context.values.target as string | undefined) ?? 'swarm';
   const text = (key: string) =>
-    typeof context.values[key] === 'string' && context.values[key] ? (context.values[key] as string) : undefined;
-  const dockerHost = text('docker-host');
-  const credentials = (registry: string) => credentialsFor(registry);
-  if (kind === 'kubernetes') {
-    const { openKubernetesTarget } = await import('./targets/kubernetes/kubernetesTarget');
-    const [kubeconfig, kubeContext, namespace] = [text('kubeconfig'), text('context'), text('namespace')];
-    return openKubernetesTarget({
-      ...(kubeconfig ? { kubeconfig } : {}),
-      ...(kubeContext ? { context: kubeContext } : {}),
-      ...(namespace ? { namespace } : {}),
-      ...(dockerHost ? { dockerHost } : {}),
-      credentials,
-    });
-  }
-  if (kind !== 'swarm')
+    typeof context.values[key] === 'string' && context.values[key] ? (context.values[key] as string) : '';
+  if (kind !== 'swarm' && kind !== 'kubernetes')
     throw new UsageError(`--target ${kind} is not supported; use --target swarm or --target kubernetes`);
-  const { openSwarmTarget } = await import('./targets/swarm/swarmTarget');
-  return openSwarmTarget({ ...(dockerHost ? { dockerHost } : {}), credentials });
+  const dockerHost = text('docker-host');
+  const config: TargetConfig = {
+    id: kind,
+    name: kind,
+    kind,
+    dockerHost: kind === 'swarm' ? dockerHost : '',
+    local: false,
+    ...(kind === 'kubernetes'
+      ? { kubernetes: { kubeconfig: text('kubeconfig'), context: text('context'), namespace: text('namespace') } }
+      : {}),
+  };
+  return openDeployTarget(config, { credentials: (registry) => credentialsFor(registry), dockerHost });
 }
 
 export function requiredName(context: CliContext): string {

@@ -28,7 +28,7 @@ import {
 } from './deployments/presentation';
 import type { TargetSnapshot } from './deployments/targets';
 import type { DeploymentEvent, DeploymentStatus, Revision, Task } from './targets/deployTarget';
-import type { AuditEntry } from '../monitor/model';
+import type { DeploymentAuditEntry } from './deployments/auditTrail';
 
 /** The newest events a deployment shows; the log of a failed rollout names the ones that matter. */
 const EVENTS_SHOWN = 20;
@@ -43,7 +43,7 @@ export interface DeploymentsSource {
   deploymentsIn(targetId: string, namespace: string): Promise<{ targetId: string; deployments: DeploymentStatus[] }>;
   events(targetId: string, name: string): Promise<DeploymentEvent[]>;
   /** The monitor's alerts and the reverts, newest first. */
-  audit(targetId: string, name: string): Promise<AuditEntry[]>;
+  audit(targetId: string, name: string): Promise<DeploymentAuditEntry[]>;
 }
 
 export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>, vscode.Disposable {
@@ -382,7 +382,7 @@ export class DeploymentStatusBar implements vscode.Disposable {
   }
 }
 
-const AUDIT_ICONS: Record<AuditEntry['kind'], { icon: string; color: string }> = {
+const AUDIT_ICONS: Record<DeploymentAuditEntry['kind'], { icon: string; color: string }> = {
   alert: { icon: 'warning', color: 'problemsWarningIcon.foreground' },
   revert: { icon: 'discard', color: 'charts.blue' },
   'revert-failed': { icon: 'error', color: 'problemsErrorIcon.foreground' },
@@ -391,7 +391,7 @@ const AUDIT_ICONS: Record<AuditEntry['kind'], { icon: string; color: string }> =
   promotion: { icon: 'rocket', color: 'charts.green' },
 };
 
-function auditLabel(entry: AuditEntry): string {
+function auditLabel(entry: DeploymentAuditEntry): string {
   switch (entry.kind) {
     case 'alert':
       return entry.alert?.rule === 'psi'
@@ -412,7 +412,7 @@ function auditLabel(entry: AuditEntry): string {
   }
 }
 
-function auditItem(entry: AuditEntry): vscode.TreeItem {
+function auditItem(entry: DeploymentAuditEntry): vscode.TreeItem {
   const item = new vscode.TreeItem(auditLabel(entry));
   item.description = `${new Date(entry.at).toLocaleString()} · ${entry.by}`;
   item.tooltip = entry.message;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { guardedCommand } from '../host/guardedCommand';
 import type { Logger } from '../shared/logger';
 
 export function registerEnvironmentCommands(
@@ -6,7 +7,7 @@ export function registerEnvironmentCommands(
   log: vscode.LogOutputChannel & Logger,
 ): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('mlops.checkEnvironment', async () =>
+    guardedCommand('mlops.checkEnvironment', log, async () =>
       (await import('./environmentPanel')).showEnvironmentPanel(context, log),
     ),
     vscode.commands.registerCommand('mlops.showLog', () => log.show()),

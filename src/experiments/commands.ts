@@ -2,6 +2,7 @@
 // run's commit. Updates live: local stores are watched, running runs are polled.
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
+import { guardedCommand } from '../host/guardedCommand';
 import { setting, workspaceRoot } from '../host/settings';
 import { describeError } from '../shared/errors';
 import { secretOrigin, setHostSecret } from '../shared/hostSecrets';
@@ -110,7 +111,7 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
     }),
     vscode.commands.registerCommand('mlops.refreshExperiments', refresh),
     vscode.commands.registerCommand('mlops.showMoreRuns', (experimentId: string) => tree.showMore(experimentId)),
-    vscode.commands.registerCommand('mlops.selectTrackingStore', async () => {
+    guardedCommand('mlops.selectTrackingStore', log, async () => {
       const root = workspaceRoot();
       const found = root ? findStores(root) : [];
       const items: (vscode.QuickPickItem & { uri?: string; enter?: boolean })[] = [
@@ -144,7 +145,7 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       await vscode.workspace.getConfiguration('mlops').update('trackingUri', uri, vscode.ConfigurationTarget.Workspace);
       log.info(`experiments: reading ${uri || 'MLFLOW_TRACKING_URI or the workspace'}`);
     }),
-    vscode.commands.registerCommand('mlops.setTrackingToken', async () => {
+    guardedCommand('mlops.setTrackingToken', log, async () => {
       await holder.migrateToken();
       const current = await holder.current().catch(() => undefined);
       const server = await vscode.window.showInputBox({
@@ -181,7 +182,7 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       );
       await reopen();
     }),
-    vscode.commands.registerCommand('mlops.filterRuns', async () => {
+    guardedCommand('mlops.filterRuns', log, async () => {
       const filter = await vscode.window.showInputBox({
         title: 'Filter runs',
         prompt: "MLflow syntax: metrics.acc > 0.9 AND params.model = 'rf' (operators = != < > <= >= LIKE ILIKE IN)",
@@ -199,7 +200,7 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       tree.query = { ...tree.query, filter: filter.trim() || undefined };
       refresh();
     }),
-    vscode.commands.registerCommand('mlops.sortRuns', async () => {
+    guardedCommand('mlops.sortRuns', log, async () => {
       const runs = tree.loadedRuns();
       const keys = (pick: (run: Run) => string[]) => [...new Set(runs.flatMap(pick))].sort();
       const fields = [
@@ -226,12 +227,7 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       const direction = await vscode.window.showQuickPick(['Descending', 'Ascending'], { title: `Sort by ${chosen}` });
       if (!direction) return;
       const orderBy = `${chosen} ${direction === 'Descending' ? 'DESC' : 'ASC'}`;
-      try {
-        parseOrderBy([orderBy]);
-      } catch (error) {
-        void vscode.window.showErrorMessage(describeError(error));
-        return;
-      }
+      parseOrderBy([orderBy]);
       tree.query = { ...tree.query, orderBy };
       refresh();
     }),
@@ -239,37 +235,31 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
       tree.query = {};
       refresh();
     }),
-    vscode.commands.registerCommand(
-      'mlops.openMetrics',
-      async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
-        const runs = selectedRuns(node, selection, view);
-        const current = await holder.current();
-        if (!current || runs.length === 0) {
-          void vscode.window.showInformationMessage(
-            'Select one or more runs in the Experiments view to chart their metrics.',
-          );
-          return;
-        }
-        (await import('./metricsPanel')).showMetricsPanel(context, log, current.store, runs);
-      },
-    ),
-    vscode.commands.registerCommand(
-      'mlops.compareRuns',
-      async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
-        const runs = selectedRuns(node, selection, view);
-        const current = await holder.current();
-        if (!current || runs.length < 2) {
-          void vscode.window.showInformationMessage('Select two or more runs (Ctrl or Shift click) to compare them.');
-          return;
-        }
-        const { showComparePanel } = await import('./comparePanel');
-        const { showMetricsPanel } = await import('./metricsPanel');
-        showComparePanel(context, log, current.store, runs, (chosen) =>
-          showMetricsPanel(context, log, current.store, chosen),
+    guardedCommand('mlops.openMetrics', log, async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
+      const runs = selectedRuns(node, selection, view);
+      const current = await holder.current();
+      if (!current || runs.length === 0) {
+        void vscode.window.showInformationMessage(
+          'Select one or more runs in the Experiments view to chart their metrics.',
         );
-      },
-    ),
-    vscode.commands.registerCommand('mlops.openRunCommit', async (node?: ExperimentNode) => {
+        return;
+      }
+      (await import('./metricsPanel')).showMetricsPanel(context, log, current.store, runs);
+    }),
+    guardedCommand('mlops.compareRuns', log, async (node?: ExperimentNode, selection?: ExperimentNode[]) => {
+      const runs = selectedRuns(node, selection, view);
+      const current = await holder.current();
+      if (!current || runs.length < 2) {
+        void vscode.window.showInformationMessage('Select two or more runs (Ctrl or Shift click) to compare them.');
+        return;
+      }
+      const { showComparePanel } = await import('./comparePanel');
+      const { showMetricsPanel } = await import('./metricsPanel');
+      showComparePanel(context, log, current.store, runs, (chosen) =>
+        showMetricsPanel(context, log, current.store, chosen),
+      );
+    }),
+    guardedCommand('mlops.openRunCommit', log, async (node?: ExperimentNode) => {
       const run = node?.kind === 'run' ? node.run : undefined;
       const commit = run?.tags[GIT_COMMIT_TAG];
       const root = workspaceRoot();
@@ -282,15 +272,11 @@ export function registerExperiments(context: vscode.ExtensionContext, log: Log):
         { title: `Code of run ${run.runName || run.runId}` },
       );
       if (!against) return;
-      try {
-        const { showCommit } = await import('./gitCommit');
-        const content = await showCommit(root, commit, against.value);
-        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content, language: 'diff' }), {
-          preview: true,
-        });
-      } catch (error) {
-        void vscode.window.showErrorMessage(describeError(error));
-      }
+      const { showCommit } = await import('./gitCommit');
+      const content = await showCommit(root, commit, against.value);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content, language: 'diff' }), {
+        preview: true,
+      });
     }),
   );
 }

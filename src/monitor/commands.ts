@@ -3,7 +3,7 @@
 // notification for each new alert (open the monitor, or revert to stable) and, with
 // `autoRevert`, reverts by itself. Alerts and reverts go to the deployment's audit log.
 import * as vscode from 'vscode';
-import type { TargetConfig } from '../deploy/deployments/targetConfig';
+import type { DeploymentsService } from '../deploy/deployments/deploymentsService';
 import type { DeployTarget } from '../deploy/targets/deployTarget';
 import { guardedCommand } from '../host/guardedCommand';
 import { setting, workspaceRoot } from '../host/settings';
@@ -19,17 +19,6 @@ import { monitoringFor, readConfigSection } from './monitoringConfig';
 import { auditManualRevert, respondToAlerts, type Response } from './respond';
 import { targetKey } from './targetKey';
 import type { MonitorFeed } from './monitorFeed';
-
-export interface MonitorCommandDeps {
-  log: vscode.LogOutputChannel & Logger;
-  configs(): TargetConfig[];
-  open(config: TargetConfig): Promise<DeployTarget>;
-  resolveDeployment(
-    arg: unknown,
-    title: string,
-  ): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
-  refresh(): void;
-}
 
 type Section = Record<string, Record<string, unknown>>;
 
@@ -48,8 +37,11 @@ const RANGE_TEXT: Record<number, string> = {
   604800: '7d',
 };
 
-export function registerMonitorCommands(context: vscode.ExtensionContext, deps: MonitorCommandDeps): void {
-  const { log } = deps;
+export function registerMonitorCommands(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel & Logger,
+  deployments: DeploymentsService,
+): void {
   let lake: Lake | undefined;
   const lakeFor = async (workspace: string): Promise<Lake> => {
     if (!lake) {
@@ -106,7 +98,7 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
   function announce(target: DeployTarget, name: string, response: Response): void {
     for (const entry of response.entries)
       log[entry.kind === 'alert' ? 'warn' : entry.kind === 'revert' ? 'info' : 'error'](`monitor: ${entry.message}`);
-    if (response.entries.length) deps.refresh();
+    if (response.entries.length) deployments.refresh();
     if (!response.fresh.length) return;
     const reverted = response.entries.find((e) => e.kind === 'revert');
     const failed = response.entries.find((e) => e.kind === 'revert-failed');
@@ -146,7 +138,7 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
   ): Promise<string> {
     const workspace = requireWorkspace();
     const outcome = await revertToStable(target, name, options);
-    deps.refresh();
+    deployments.refresh();
     if (outcome.result === null) return `${name} already serves revision ${outcome.to}.`;
     const message = `${name} went back from revision ${outcome.from} to ${outcome.pinned ? 'the stable' : 'the previous'} revision ${outcome.to}${outcome.result.rolledBack ? ', but the orchestrator rolled that back' : ''}.`;
     auditManualRevert(monitoringDir(workspace, targetKey(target), name), {
@@ -199,8 +191,8 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
     if (!names.size) return;
     watching = true;
     try {
-      for (const config of deps.configs()) {
-        const target = await deps.open(config);
+      for (const config of deployments.configs()) {
+        const target = await deployments.open(config);
         for (const status of await target.list()) {
           if (!names.has(status.name) && !names.has('*')) continue;
           await look(target, status.name, {
@@ -222,7 +214,7 @@ export function registerMonitorCommands(context: vscode.ExtensionContext, deps: 
   context.subscriptions.push(
     { dispose: () => (clearInterval(timer), void lake?.close()) },
     guardedCommand('mlops.openMonitor', log, async (arg?: unknown) => {
-      const resolved = await deps.resolveDeployment(arg, 'Monitor which deployment?');
+      const resolved = await deployments.resolveDeployment(arg, 'Monitor which deployment?');
       if (resolved) await openFor(resolved.target, resolved.name);
     }),
   );

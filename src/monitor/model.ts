@@ -1,6 +1,7 @@
 // What monitoring knows about a deployed model: the numbers of a time window per version, the
 // series the monitor panel charts, drift, thresholds and alerts. The CLI (`mlops monitor`), the
 // panel and the alert watcher all speak these types; nothing here imports vscode.
+import type { DeploymentAuditEntry } from '../deploy/deployments/auditTrail';
 import type { ResourceUse } from '../deploy/targets/deployTarget';
 
 export type { ResourceUse };
@@ -97,19 +98,11 @@ export interface Alert {
   message: string;
 }
 
-/** One line of the audit log (`.mlops/monitoring/audit.jsonl`). */
-export interface AuditEntry {
-  at: string;
+/** One line of the audit log (`.mlops/monitoring/audit.jsonl`): what the Deployments view shows, and where it belongs. */
+export interface AuditEntry extends DeploymentAuditEntry {
   target: string;
   deployment: string;
-  kind: 'alert' | 'revert' | 'revert-failed' | 'review' | 'split' | 'promotion';
-  message: string;
   alert?: Alert;
-  /** For a revert: from which revision to which. */
-  fromRevision?: number;
-  toRevision?: number;
-  /** `auto` when autoRevert did it, else the user. */
-  by: string;
 }
 
 /** What `mlops monitor --json` prints and the panel shows above its charts. */

@@ -2,6 +2,7 @@
 // weights, stop it, open its panel, and promote a variant (from the palette, the A/B panel or the
 // review panel) through the one promotion flow.
 import * as vscode from 'vscode';
+import type { DeploymentsService } from '../deploy/deployments/deploymentsService';
 import type { Lake } from '../datasets/model';
 import type { TargetConfig } from '../deploy/deployments/targetConfig';
 import {
@@ -24,18 +25,6 @@ import type { PromotionEvidence } from './promote';
 import { formatWeights, parseWeights, validateStickyKey, validateVariantName, weightsAfter } from './splitInput';
 import { openAbPanel, type AbFeed } from './abPanel';
 
-export interface ReleaseCommandDeps {
-  log: vscode.LogOutputChannel & Logger;
-  configs(): TargetConfig[];
-  open(config: TargetConfig): Promise<DeployTarget>;
-  resolveDeployment(
-    arg: unknown,
-    title: string,
-  ): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
-  pickImage(title: string): Promise<string | undefined>;
-  refresh(): void;
-}
-
 interface Subject {
   config: TargetConfig;
   target: DeployTarget;
@@ -50,8 +39,11 @@ function requireWorkspace(): string {
   return root;
 }
 
-export function registerReleaseCommands(context: vscode.ExtensionContext, deps: ReleaseCommandDeps): void {
-  const { log } = deps;
+export function registerReleaseCommands(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel & Logger,
+  deployments: DeploymentsService,
+): void {
   let lake: Lake | undefined;
   const lakeOf = async (workspace: string): Promise<Lake> => {
     if (!lake) {
@@ -64,15 +56,17 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, deps: 
 
   async function subject(arg: unknown, title: string): Promise<Subject | undefined> {
     const given = promoteArgument(arg);
-    const resolved = given ? await byIds(given.target, given.deployment) : await deps.resolveDeployment(arg, title);
+    const resolved = given
+      ? await byIds(given.target, given.deployment)
+      : await deployments.resolveDeployment(arg, title);
     if (!resolved) return undefined;
     return { ...resolved, workspace: requireWorkspace(), targetId: targetKey(resolved.target) };
   }
   async function byIds(targetId: string, name: string) {
-    const config = deps.configs().find((c) => c.id === targetId);
+    const config = deployments.configs().find((c) => c.id === targetId);
     if (!config)
       throw new MlopsError(`The deploy target ${targetId} is no longer configured.`, 'Refresh the Deployments view.');
-    return { config, target: await deps.open(config), name };
+    return { config, target: await deployments.open(config), name };
   }
   const requireSplit = async (s: Subject): Promise<SplitStatus> => {
     if (!s.target.splitStatus) throw new MlopsError(`${s.config.name} (${s.target.kind}) cannot split traffic.`);
@@ -111,7 +105,7 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, deps: 
         },
       );
     } finally {
-      deps.refresh();
+      deployments.refresh();
     }
   }
 
@@ -256,7 +250,9 @@ export function registerReleaseCommands(context: vscode.ExtensionContext, deps: 
         { title: `Test a candidate beside ${s.name}`, ignoreFocusOut: true },
       );
       if (!mode) return;
-      const image = await deps.pickImage(`${mode.shadow ? 'Shadow' : 'A/B test'} ${s.name}: which candidate image?`);
+      const image = await deployments.pickImage(
+        `${mode.shadow ? 'Shadow' : 'A/B test'} ${s.name}: which candidate image?`,
+      );
       if (!image) return;
       const variant = await vscode.window.showInputBox({
         title: 'Variant name',

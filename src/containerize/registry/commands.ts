@@ -1,7 +1,9 @@
 // Registry credentials in VS Code's SecretStorage: set with a command, read by deploys before the
 // Docker config. They never go into settings or logs.
 import * as vscode from 'vscode';
+import { guardedCommand } from '../../host/guardedCommand';
 import { setting } from '../../host/settings';
+import type { Logger } from '../../shared/logger';
 import { normalizeRegistry, registryHost } from './imageReference';
 import { credentialsFor, type RegistryCredentials } from './registryAuth';
 
@@ -22,9 +24,9 @@ export function registryCredentials(
     });
 }
 
-export function registerRegistryCommands(context: vscode.ExtensionContext): void {
+export function registerRegistryCommands(context: vscode.ExtensionContext, log: Logger & { show(): void }): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('mlops.setRegistryCredentials', async () => {
+    guardedCommand('mlops.setRegistryCredentials', log, async () => {
       const registry = await vscode.window.showInputBox({
         title: 'Registry credentials (1/3): registry',
         prompt: 'The registry host, as in image names',

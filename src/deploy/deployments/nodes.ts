@@ -1,6 +1,6 @@
 // The nodes of the Deployments view, shared by the tree and the commands its menus run.
 import type { DeploymentEvent, DeploymentStatus, Revision, Task } from '../targets/deployTarget';
-import type { AuditEntry } from '../../monitor/model';
+import type { DeploymentAuditEntry } from './auditTrail';
 import type { TargetSnapshot } from './targets';
 
 export type DeploymentNode =
@@ -18,7 +18,7 @@ export type DeploymentNode =
   | { kind: 'events'; targetId: string; name: string }
   | { kind: 'event'; targetId: string; name: string; event: DeploymentEvent }
   | { kind: 'audit'; targetId: string; name: string }
-  | { kind: 'auditEntry'; targetId: string; name: string; entry: AuditEntry }
+  | { kind: 'auditEntry'; targetId: string; name: string; entry: DeploymentAuditEntry }
   | { kind: 'revision'; targetId: string; name: string; revision: Revision }
   | { kind: 'task'; targetId: string; name: string; task: Task }
   | { kind: 'empty'; targetId: string }

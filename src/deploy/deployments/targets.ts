@@ -10,41 +10,38 @@ import { inNamespace, targetKey, type TargetConfig } from './targetConfig';
 export type OpenTarget = (config: TargetConfig) => Promise<DeployTarget>;
 
 export interface OpenerOptions {
-  /** Registry credentials (SecretStorage, then the Docker config). */
+  /** Registry credentials (SecretStorage, then the Docker config; the CLI: the Docker config). */
   credentials?: (registry: string) => Promise<RegistryCredentials | undefined>;
-  /** mlops.kubeconfig, for Kubernetes targets that name no kubeconfig of their own. */
-  kubeconfig?: () => string;
-  /** mlops.dockerHost: where locally built images are, for Kubernetes targets. */
-  dockerHost?: () => string;
+  /** For Kubernetes targets that name no kubeconfig of their own (mlops.kubeconfig). */
+  kubeconfig?: string;
+  /** For Kubernetes targets: the engine where locally built images are (mlops.dockerHost, --docker-host). */
+  dockerHost?: string;
 }
 
-/** Opens Swarm and Kubernetes targets. */
-export function targetOpener(options: OpenerOptions = {}): OpenTarget {
+/** Opens a Swarm or Kubernetes target: the one way both faces (the CLI and VS Code) open one. */
+export async function openDeployTarget(config: TargetConfig, options: OpenerOptions = {}): Promise<DeployTarget> {
   const credentials = options.credentials ? { credentials: options.credentials } : {};
-  return async (config) => {
-    if (config.kind === 'kubernetes') {
-      const { openKubernetesTarget } = await import('../targets/kubernetes/kubernetesTarget');
-      const place = config.kubernetes;
-      const kubeconfig = place?.kubeconfig || options.kubeconfig?.() || '';
-      const dockerHost = options.dockerHost?.() || '';
-      return openKubernetesTarget({
-        ...(kubeconfig ? { kubeconfig } : {}),
-        ...(place?.context ? { context: place.context } : {}),
-        ...(place?.namespace ? { namespace: place.namespace } : {}),
-        ...(dockerHost ? { dockerHost } : {}),
-        ...credentials,
-      });
-    }
-    const { openSwarmTarget } = await import('../targets/swarm/swarmTarget');
-    return openSwarmTarget({ dockerHost: config.dockerHost || undefined, ...credentials });
-  };
+  if (config.kind === 'kubernetes') {
+    const { openKubernetesTarget } = await import('../targets/kubernetes/kubernetesTarget');
+    const place = config.kubernetes;
+    const kubeconfig = place?.kubeconfig || options.kubeconfig || '';
+    return openKubernetesTarget({
+      ...(kubeconfig ? { kubeconfig } : {}),
+      ...(place?.context ? { context: place.context } : {}),
+      ...(place?.namespace ? { namespace: place.namespace } : {}),
+      ...(options.dockerHost ? { dockerHost: options.dockerHost } : {}),
+      ...credentials,
+    });
+  }
+  const { openSwarmTarget } = await import('../targets/swarm/swarmTarget');
+  return openSwarmTarget({ ...(config.dockerHost ? { dockerHost: config.dockerHost } : {}), ...credentials });
 }
 
 export class TargetRegistry {
   private readonly opened = new Map<string, Promise<DeployTarget>>();
   private configs: TargetConfig[] = [];
 
-  constructor(private readonly open: OpenTarget = targetOpener()) {}
+  constructor(private readonly open: OpenTarget = (config) => openDeployTarget(config)) {}
 
   /** Replaces the configured targets; targets whose host is unchanged stay open. */
   configure(configs: TargetConfig[]): void {

@@ -4,8 +4,8 @@
 // Grafana's origin only (never in settings or the log). The generators, the deploy targets and the
 // HTTP client load on first use.
 import * as vscode from 'vscode';
-import type { DeployTarget, DeploymentStatus, Endpoint } from '../../deploy/targets/deployTarget';
-import type { TargetConfig } from '../../deploy/deployments/targetConfig';
+import type { DeploymentsService, ResolvedDeployment } from '../../deploy/deployments/deploymentsService';
+import type { DeployTarget, Endpoint } from '../../deploy/targets/deployTarget';
 import { setting, userSetting } from '../../host/settings';
 import { MlopsError } from '../../shared/errors';
 import { hostSecret, migrateUnkeyedSecret, secretOrigin, setHostSecret } from '../../shared/hostSecrets';
@@ -14,13 +14,6 @@ import type { Logger } from '../../shared/logger';
 import type { ScrapeConfigOptions, ScrapeMode } from './prometheusConfig';
 import { guardedCommand } from '../../host/guardedCommand';
 
-interface Resolved {
-  config: TargetConfig;
-  name: string;
-  status?: DeploymentStatus;
-  target: DeployTarget;
-}
-
 type Log = Logger & { show(): void };
 
 async function openUntitled(language: 'json' | 'yaml', content: string): Promise<void> {
@@ -28,14 +21,11 @@ async function openUntitled(language: 'json' | 'yaml', content: string): Promise
   await vscode.window.showTextDocument(document, { preview: false });
 }
 
-export interface ExportCommandDeps {
-  log: Log;
-  /** The Deployments view's: the deployment of a tree node, or one picked from every target. */
-  resolveDeployment(arg: unknown, title: string): Promise<Resolved | undefined>;
-}
-
-export function registerExportCommands(context: vscode.ExtensionContext, deps: ExportCommandDeps): void {
-  const { log, resolveDeployment } = deps;
+export function registerExportCommands(
+  context: vscode.ExtensionContext,
+  log: Log,
+  deployments: DeploymentsService,
+): void {
   let migrated: Promise<void> | undefined;
   /** A token kept before tokens were per host goes to the Grafana of the user's own settings, once. */
   const migrateToken = () =>
@@ -78,7 +68,7 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
   }
 
   async function scrapeOptions(
-    resolved: Resolved,
+    resolved: ResolvedDeployment,
   ): Promise<{ options: ScrapeConfigOptions; full: boolean } | undefined> {
     const kubernetes = resolved.config.kind === 'kubernetes';
     type ModeItem = vscode.QuickPickItem & { mode: ScrapeMode; full: boolean };
@@ -166,14 +156,14 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
 
   context.subscriptions.push(
     guardedCommand('mlops.exportGrafanaDashboard', log, async (arg?: unknown) => {
-      const resolved = await resolveDeployment(arg, 'Export a Grafana dashboard for which deployment?');
+      const resolved = await deployments.resolveDeployment(arg, 'Export a Grafana dashboard for which deployment?');
       if (!resolved) return;
       const { grafanaDashboard } = await import('./grafanaDashboard');
       await openUntitled('json', `${JSON.stringify(grafanaDashboard({ name: resolved.name }), null, 2)}\n`);
     }),
 
     guardedCommand('mlops.exportPrometheusConfig', log, async (arg?: unknown) => {
-      const resolved = await resolveDeployment(arg, 'Export a Prometheus config for which deployment?');
+      const resolved = await deployments.resolveDeployment(arg, 'Export a Prometheus config for which deployment?');
       if (!resolved) return;
       const chosen = await scrapeOptions(resolved);
       if (!chosen) return;
@@ -182,7 +172,7 @@ export function registerExportCommands(context: vscode.ExtensionContext, deps: E
     }),
 
     guardedCommand('mlops.pushGrafanaDashboard', log, async (arg?: unknown) => {
-      const resolved = await resolveDeployment(arg, 'Push a Grafana dashboard for which deployment?');
+      const resolved = await deployments.resolveDeployment(arg, 'Push a Grafana dashboard for which deployment?');
       if (!resolved) return;
       const url = await grafanaUrl();
       if (!url) return;

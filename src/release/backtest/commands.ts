@@ -4,19 +4,12 @@
 // logging to the MLOps channel, keeps the report in .mlops/backtests/ and opens it;
 // "MLOps: Open Back-test Report…" opens a saved report.
 import * as vscode from 'vscode';
-import type { TargetConfig } from '../../deploy/deployments/targetConfig';
-import type { DeployTarget } from '../../deploy/targets/deployTarget';
+import type { DeploymentsService } from '../../deploy/deployments/deploymentsService';
 import { guardedCommand } from '../../host/guardedCommand';
 import { setting, workspaceRoot } from '../../host/settings';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { BacktestReport } from './model';
-
-export interface BacktestCommandDeps {
-  log: vscode.LogOutputChannel & Logger;
-  configs(): TargetConfig[];
-  open(config: TargetConfig): Promise<DeployTarget>;
-}
 
 interface ImageItem extends vscode.QuickPickItem {
   image?: string;
@@ -29,8 +22,11 @@ function requireWorkspace(): string {
   return root;
 }
 
-export function registerBacktestCommands(context: vscode.ExtensionContext, deps: BacktestCommandDeps): void {
-  const { log } = deps;
+export function registerBacktestCommands(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel & Logger,
+  deployments: DeploymentsService,
+): void {
   const dockerHost = () => setting('dockerHost', '') || undefined;
 
   async function imageItems(): Promise<ImageItem[]> {
@@ -114,10 +110,10 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
   /** The baseline image: a deployment's, an image's, or none (null); undefined when cancelled. */
   async function pickBaseline(): Promise<string | null | undefined> {
     const items = async (): Promise<ImageItem[]> => {
-      const deployments = await Promise.all(
-        deps.configs().map(async (config) => {
+      const deployed = await Promise.all(
+        deployments.configs().map(async (config) => {
           try {
-            const target = await deps.open(config);
+            const target = await deployments.open(config);
             return (await target.list()).map((status) => ({
               label: `$(server-process) ${status.name}`,
               description: `${config.name} · ${status.image}`,
@@ -131,7 +127,7 @@ export function registerBacktestCommands(context: vscode.ExtensionContext, deps:
       );
       return [
         { label: '$(circle-slash) No baseline', description: 'the candidate alone', none: true },
-        ...deployments.flat(),
+        ...deployed.flat(),
         ...(await imageItems()),
       ];
     };

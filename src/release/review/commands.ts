@@ -1,6 +1,7 @@
 // "Review Candidate Answers" on a deployment: its Review panel, with samples pulled fresh from its
 // request log into the lake, decisions recorded in the workspace, and Promote behind the gate.
 import * as vscode from 'vscode';
+import type { DeploymentsService } from '../../deploy/deployments/deploymentsService';
 import type { TargetConfig } from '../../deploy/deployments/targetConfig';
 import type { DeployTarget } from '../../deploy/targets/deployTarget';
 import type { Lake } from '../../datasets/model';
@@ -12,15 +13,6 @@ import { monitoringDir } from '../../monitor/countsLog';
 import { targetKey } from '../../monitor/targetKey';
 import type { ReviewFeed } from './reviewFeed';
 
-export interface ReviewCommandDeps {
-  log: vscode.LogOutputChannel & Logger;
-  resolveDeployment(
-    arg: unknown,
-    title: string,
-  ): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
-  refresh(): void;
-}
-
 type Section = Record<string, Record<string, unknown>>;
 
 function requireWorkspace(): string {
@@ -29,8 +21,11 @@ function requireWorkspace(): string {
   return root;
 }
 
-export function registerReviewCommands(context: vscode.ExtensionContext, deps: ReviewCommandDeps): void {
-  const { log } = deps;
+export function registerReviewCommands(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel & Logger,
+  deployments: DeploymentsService,
+): void {
   let lake: Lake | undefined;
 
   async function feedFor(config: TargetConfig, target: DeployTarget, name: string): Promise<ReviewFeed> {
@@ -83,7 +78,7 @@ export function registerReviewCommands(context: vscode.ExtensionContext, deps: R
             productionVersion: sample.production.version,
           },
         );
-        deps.refresh();
+        deployments.refresh();
       },
       async promote(variant, reason) {
         await vscode.commands.executeCommand('mlops.promote', {
@@ -100,7 +95,7 @@ export function registerReviewCommands(context: vscode.ExtensionContext, deps: R
   context.subscriptions.push(
     { dispose: () => void lake?.close() },
     guardedCommand('mlops.openReview', log, async (arg?: unknown) => {
-      const resolved = await deps.resolveDeployment(arg, 'Review the candidate answers of which deployment?');
+      const resolved = await deployments.resolveDeployment(arg, 'Review the candidate answers of which deployment?');
       if (!resolved) return;
       const { openReviewPanel } = await import('./reviewPanel');
       openReviewPanel(context, await feedFor(resolved.config, resolved.target, resolved.name), log);

@@ -3,29 +3,25 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import type { DeploymentsService } from '../../deploy/deployments/deploymentsService';
 import type { TargetConfig } from '../../deploy/deployments/targetConfig';
-import type { DeployTarget } from '../../deploy/targets/deployTarget';
 import { guardedCommand } from '../../host/guardedCommand';
 import { workspaceRoot } from '../../host/settings';
 import { MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { CiProvider } from './ciWorkflow';
 
-export interface WorkflowCommandDeps {
-  log: vscode.LogOutputChannel & Logger;
-  resolveDeployment(
-    arg: unknown,
-    title: string,
-  ): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
-}
-
-export function registerWorkflowCommands(context: vscode.ExtensionContext, deps: WorkflowCommandDeps): void {
+export function registerWorkflowCommands(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel & Logger,
+  deployments: DeploymentsService,
+): void {
   context.subscriptions.push(
-    guardedCommand('mlops.generateCiWorkflow', deps.log, async (arg?: unknown) => {
+    guardedCommand('mlops.generateCiWorkflow', log, async (arg?: unknown) => {
       const workspace = workspaceRoot();
       if (!workspace) throw new MlopsError('The CI workflow is written into the workspace: open a folder first.');
-      const resolved = await deps.resolveDeployment(arg, 'Release which deployment from CI?');
-      if (resolved) await generateCiWorkflow(workspace, resolved.config, resolved.name, deps.log);
+      const resolved = await deployments.resolveDeployment(arg, 'Release which deployment from CI?');
+      if (resolved) await generateCiWorkflow(workspace, resolved.config, resolved.name, log);
     }),
   );
 }

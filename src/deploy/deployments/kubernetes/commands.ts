@@ -2,30 +2,22 @@
 // export a deployment's manifests as YAML for GitOps, and apply a YAML file from the editor after
 // a server-side dry run shown as a diff and a confirmation.
 import * as vscode from 'vscode';
+import type { DeploymentsService } from '../deploymentsService';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { setting } from '../../../host/settings';
 import { describeError, MlopsError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/logger';
 import { redactUserInfo } from '../../../shared/redact';
-import type { DeployTarget } from '../../targets/deployTarget';
 import { asKubernetes, kubernetesNamespaces } from './namespaces';
 import { changeSummary } from './changeSummary';
 import type { TargetConfig } from '../targetConfig';
 import { guardedCommand } from '../../../host/guardedCommand';
 
-export interface KubernetesCommandDeps {
-  log: Logger & { show(): void };
-  configs(): TargetConfig[];
-  open(config: TargetConfig): Promise<DeployTarget>;
-  resolveDeployment(
-    arg: unknown,
-    title: string,
-  ): Promise<{ config: TargetConfig; target: DeployTarget; name: string } | undefined>;
-  refresh(): void;
-}
-
-export function registerKubernetesCommands(context: vscode.ExtensionContext, deps: KubernetesCommandDeps): void {
-  const { log } = deps;
+export function registerKubernetesCommands(
+  context: vscode.ExtensionContext,
+  log: Logger & { show(): void },
+  deployments: DeploymentsService,
+): void {
   const previews = new Map<string, string>();
   const previewEvents = new vscode.EventEmitter<vscode.Uri>();
   context.subscriptions.push(
@@ -91,7 +83,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
           : vscode.ConfigurationTarget.Global;
       const existing =
         (scope === vscode.ConfigurationTarget.Workspace ? inspected?.workspaceValue : inspected?.globalValue) ?? [];
-      const taken = new Set([...deps.configs().map((c) => c.name.toLowerCase())]);
+      const taken = new Set([...deployments.configs().map((c) => c.name.toLowerCase())]);
       const name = await vscode.window.showInputBox({
         title: `Add ${picked.context.name} · ${namespace.name}`,
         prompt: 'What the Deployments view calls this target',
@@ -112,14 +104,14 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
         .getConfiguration('mlops')
         .update('deployTargets', [...(Array.isArray(existing) ? existing : []), entry], scope);
       log.info(`deployments: added the Kubernetes target ${JSON.stringify(entry)}`);
-      deps.refresh();
+      deployments.refresh();
       void vscode.window.showInformationMessage(
         `${entry.name} (${picked.context.name} · ${namespace.name}) is in the Deployments view.`,
       );
     }),
 
     guardedCommand('mlops.exportKubernetesManifests', log, async (arg?: unknown) => {
-      const resolved = await deps.resolveDeployment(arg, 'Export the manifests of which deployment?');
+      const resolved = await deployments.resolveDeployment(arg, 'Export the manifests of which deployment?');
       if (!resolved) return;
       const kubernetes = asKubernetes(resolved.target);
       if (!kubernetes)
@@ -148,9 +140,9 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
         );
       const file = vscode.workspace.asRelativePath(document.uri, false);
       const objects = await parseManifests(document.getText(), file);
-      const config = await pickKubernetesTarget(deps.configs());
+      const config = await pickKubernetesTarget(deployments.configs());
       if (!config) return;
-      const target = asKubernetes(await deps.open(config));
+      const target = asKubernetes(await deployments.open(config));
       if (!target) return;
       const planned = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Dry run of ${file} on ${target.location}` },
@@ -191,7 +183,7 @@ export function registerKubernetesCommands(context: vscode.ExtensionContext, dep
         () => target.applyObjects(objects, false),
       );
       previews.delete(after.toString());
-      deps.refresh();
+      deployments.refresh();
       void vscode.window.showInformationMessage(`Applied ${file} to ${target.location}: ${summary}.`);
     }),
   );
