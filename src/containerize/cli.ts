@@ -3,7 +3,14 @@
 import { resolve } from 'node:path';
 import type { CliCommand } from '../shared/cliFramework';
 import { UsageError } from '../shared/cliFramework';
+import { locateTrackingStore, mlflowClientUri } from '../experiments/trackingStoreResolver';
 import { containerizeModel, containerizeNotebook } from './containerize';
+
+/** The store MLflow resolves runs:/ and models:/ from: --tracking-uri, MLFLOW_TRACKING_URI, or the workspace's. */
+function trackingOf(flag: string | undefined, workspace: string | undefined): { trackingUri?: string } {
+  const located = locateTrackingStore({ flag, env: process.env, workspaceRoot: workspace ?? process.cwd() });
+  return located ? { trackingUri: mlflowClientUri({ uri: located.uri, base: process.cwd() }) } : {};
+}
 
 export const containerizeCommand: CliCommand = {
   name: 'containerize',
@@ -56,7 +63,7 @@ export const containerizeCommand: CliCommand = {
             ...common,
             modelUri: /^(runs|models):\//.test(target) ? target : resolve(target),
             workspaceRoot: workspace ?? process.cwd(),
-            ...(typeof values['tracking-uri'] === 'string' ? { trackingUri: values['tracking-uri'] } : {}),
+            ...trackingOf(typeof values['tracking-uri'] === 'string' ? values['tracking-uri'] : undefined, workspace),
           });
       if (json) {
         const { image, contextDir, contextHash, model, labels, smoke, reused, requirements } = result;
