@@ -6,8 +6,13 @@ import { UsageError } from '../shared/cliFramework';
 import { locateTrackingStore, mlflowClientUri } from '../experiments/trackingStoreResolver';
 import { containerizeModel, containerizeNotebook } from './containerize';
 
-/** The store MLflow resolves runs:/ and models:/ from: --tracking-uri, MLFLOW_TRACKING_URI, or the workspace's. */
-function trackingOf(flag: string | undefined, workspace: string | undefined): { trackingUri?: string } {
+/** The store MLflow resolves a runs:/ or models:/ URI from: --tracking-uri, MLFLOW_TRACKING_URI, or the workspace's. */
+function trackingOf(
+  modelUri: string,
+  flag: string | undefined,
+  workspace: string | undefined,
+): { trackingUri?: string } {
+  if (!/^(runs|models):\//.test(modelUri)) return {};
   const located = locateTrackingStore({ flag, env: process.env, workspaceRoot: workspace ?? process.cwd() });
   return located ? { trackingUri: mlflowClientUri({ uri: located.uri, base: process.cwd() }) } : {};
 }
@@ -63,7 +68,11 @@ export const containerizeCommand: CliCommand = {
             ...common,
             modelUri: /^(runs|models):\//.test(target) ? target : resolve(target),
             workspaceRoot: workspace ?? process.cwd(),
-            ...trackingOf(typeof values['tracking-uri'] === 'string' ? values['tracking-uri'] : undefined, workspace),
+            ...trackingOf(
+              target,
+              typeof values['tracking-uri'] === 'string' ? values['tracking-uri'] : undefined,
+              workspace,
+            ),
           });
       if (json) {
         const { image, contextDir, contextHash, model, labels, smoke, reused, requirements } = result;
