@@ -3,18 +3,26 @@
 import { resolve } from 'node:path';
 import type { CliCommand } from '../shared/cliFramework';
 import { UsageError } from '../shared/cliFramework';
-import { locateTrackingStore, mlflowClientUri } from '../experiments/trackingStoreResolver';
-import { containerizeModel, containerizeNotebook } from './containerize';
+import { mlflowClientUri, resolveTrackingStore } from '../experiments/trackingStoreResolver';
+import { containerizeModel, containerizeNotebook, type ContainerizeModelOptions } from './containerize';
 
-/** The store MLflow resolves a runs:/ or models:/ URI from: --tracking-uri, MLFLOW_TRACKING_URI, or the workspace's. */
-function trackingOf(
+/**
+ * The store MLflow resolves a runs:/ or models:/ URI from (--tracking-uri, MLFLOW_TRACKING_URI, or
+ * the workspace's) and the credentials its server gets.
+ */
+async function trackingOf(
   modelUri: string,
   flag: string | undefined,
   workspace: string | undefined,
-): { trackingUri?: string } {
+): Promise<Pick<ContainerizeModelOptions, 'trackingUri' | 'trackingCredentials'>> {
   if (!/^(runs|models):\//.test(modelUri)) return {};
-  const located = locateTrackingStore({ flag, env: process.env, workspaceRoot: workspace ?? process.cwd() });
-  return located ? { trackingUri: mlflowClientUri({ uri: located.uri, base: process.cwd() }) } : {};
+  const resolved = await resolveTrackingStore({ flag, env: process.env, workspaceRoot: workspace ?? process.cwd() });
+  return resolved
+    ? {
+        trackingUri: mlflowClientUri({ uri: resolved.uri, base: process.cwd() }),
+        trackingCredentials: resolved.credentials,
+      }
+    : {};
 }
 
 export const containerizeCommand: CliCommand = {
@@ -68,11 +76,11 @@ export const containerizeCommand: CliCommand = {
             ...common,
             modelUri: /^(runs|models):\//.test(target) ? target : resolve(target),
             workspaceRoot: workspace ?? process.cwd(),
-            ...trackingOf(
+            ...(await trackingOf(
               target,
               typeof values['tracking-uri'] === 'string' ? values['tracking-uri'] : undefined,
               workspace,
-            ),
+            )),
           });
       if (json) {
         const { image, contextDir, contextHash, model, labels, smoke, reused, requirements } = result;

@@ -145,7 +145,7 @@ async function containerizeModelWithProgress(
         log.info(`containerize: ${modelUri}`);
         return containerizeModel({
           modelUri,
-          ...(tracking ? { trackingUri: mlflowClientUri(tracking) } : {}),
+          ...(tracking ? { trackingUri: mlflowClientUri(tracking), trackingCredentials: tracking.credentials } : {}),
           ...buildSettings(),
           workspaceRoot: root,
           signal: abort.signal,

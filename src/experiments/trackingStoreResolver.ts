@@ -86,3 +86,27 @@ export function mlflowClientUri(resolved: Pick<ResolvedTrackingStore, 'uri' | 'b
   const { kind, location } = parseTrackingUri(resolved.uri, resolved.base);
   return kind === 'sqlite' ? `sqlite:///${location}` : location;
 }
+
+const MLFLOW_CREDENTIAL_VARIABLES = ['MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD'];
+
+/**
+ * The environment of MLflow's own client for a tracking server: MLflow's credential variables
+ * are the server's resolved credentials, so a token meant for another server never reaches it.
+ * For a local store, the environment as it is.
+ */
+export function mlflowClientEnv(
+  uri: string,
+  credentials: TrackingCredentials,
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  if (!isHttp(uri)) return env;
+  const client = Object.fromEntries(
+    Object.entries(env).filter(([name]) => !MLFLOW_CREDENTIAL_VARIABLES.includes(name)),
+  );
+  if (credentials.token) client.MLFLOW_TRACKING_TOKEN = credentials.token;
+  if (credentials.username) {
+    client.MLFLOW_TRACKING_USERNAME = credentials.username;
+    client.MLFLOW_TRACKING_PASSWORD = credentials.password ?? '';
+  }
+  return client;
+}

@@ -10,6 +10,7 @@ import type { Logger } from '../../src/shared/logger';
 import { TrackingStoreHolder } from '../../src/experiments/trackingStoreHolder';
 import {
   locateTrackingStore,
+  mlflowClientEnv,
   mlflowClientUri,
   resolveTrackingStore,
   trackingServer,
@@ -102,6 +103,21 @@ test("MLflow's client gets a local store as an absolute path, anything else as i
   assert.equal(mlflowClientUri({ uri: 'project/mlruns', base: workspace }), join(workspace, 'project', 'mlruns'));
   assert.equal(mlflowClientUri({ uri: 'http://a:5000', base: workspace }), 'http://a:5000');
   assert.equal(mlflowClientUri({ uri: 'postgresql://db/mlflow', base: workspace }), 'postgresql://db/mlflow');
+});
+
+test("MLflow's own client gets the server's resolved credentials in its variables, and no others", () => {
+  const env = { PATH: '/bin', MLFLOW_TRACKING_TOKEN: 'for-a', MLFLOW_TRACKING_USERNAME: 'ana' };
+  assert.deepEqual(mlflowClientEnv('http://b:5000', {}, env), { PATH: '/bin' });
+  assert.deepEqual(mlflowClientEnv('http://b:5000', { token: 'for-b' }, env), {
+    PATH: '/bin',
+    MLFLOW_TRACKING_TOKEN: 'for-b',
+  });
+  assert.deepEqual(mlflowClientEnv('http://b:5000', { username: 'bo', password: 'pw' }, env), {
+    PATH: '/bin',
+    MLFLOW_TRACKING_USERNAME: 'bo',
+    MLFLOW_TRACKING_PASSWORD: 'pw',
+  });
+  assert.equal(mlflowClientEnv('sqlite:///mlflow.db', {}, env), env, 'a local store: the environment as it is');
 });
 
 test('the holder opens the store of the sources as they are now, and again after a reset', async () => {
