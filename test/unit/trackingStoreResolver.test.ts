@@ -137,3 +137,15 @@ test('the holder opens the store of the sources as they are now, and again after
   assert.deepEqual([second?.store.kind, second?.resolved.source], ['sqlite', 'workspace']);
   holder.dispose();
 });
+
+test('`mlops promote --mlflow` takes a tracking server only, refused before anything is promoted', async () => {
+  const { runCli } = await import('../../src/shared/cliFramework');
+  const { promoteCommand } = await import('../../src/release/cli');
+  const out = { stdout: '', stderr: '' };
+  const io = { stdout: (text: string) => (out.stdout += text), stderr: (text: string) => (out.stderr += text) };
+  const program = { name: 'mlops', version: '0', commands: [promoteCommand] };
+  const args = ['promote', '--name', 'churn', '--variant', 'candidate', '--mlflow', 'sqlite:///mlflow.db'];
+  assert.equal(await runCli(program, args, io), 2, 'a usage error');
+  assert.match(out.stderr, /--mlflow takes the http\(s\) URL of a tracking server/);
+  assert.equal(out.stdout, '');
+});
