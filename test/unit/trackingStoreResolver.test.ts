@@ -5,6 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { promoteCommand } from '../../src/release/cli';
+import { runCli } from '../../src/shared/cliFramework';
 import { setHostSecret, type SecretStore } from '../../src/shared/hostSecrets';
 import type { Logger } from '../../src/shared/logger';
 import { TrackingStoreHolder } from '../../src/experiments/trackingStoreHolder';
@@ -139,8 +141,6 @@ test('the holder opens the store of the sources as they are now, and again after
 });
 
 test('`mlops promote --mlflow` takes a tracking server only, refused before anything is promoted', async () => {
-  const { runCli } = await import('../../src/shared/cliFramework');
-  const { promoteCommand } = await import('../../src/release/cli');
   const out = { stdout: '', stderr: '' };
   const io = { stdout: (text: string) => (out.stdout += text), stderr: (text: string) => (out.stderr += text) };
   const program = { name: 'mlops', version: '0', commands: [promoteCommand] };
