@@ -3,7 +3,27 @@
 import { resolve } from 'node:path';
 import type { CliCommand } from '../shared/cliFramework';
 import { UsageError } from '../shared/cliFramework';
-import { containerizeModel, containerizeNotebook } from './containerize';
+import { mlflowClientUri, resolveTrackingStore } from '../experiments/trackingStoreResolver';
+import { containerizeModel, containerizeNotebook, type ContainerizeModelOptions } from './containerize';
+
+/**
+ * The store MLflow resolves a runs:/ or models:/ URI from (--tracking-uri, MLFLOW_TRACKING_URI, or
+ * the workspace's) and the credentials its server gets.
+ */
+async function trackingOf(
+  modelUri: string,
+  flag: string | undefined,
+  workspace: string | undefined,
+): Promise<Pick<ContainerizeModelOptions, 'trackingUri' | 'trackingCredentials'>> {
+  if (!/^(runs|models):\//.test(modelUri)) return {};
+  const resolved = await resolveTrackingStore({ flag, env: process.env, workspaceRoot: workspace ?? process.cwd() });
+  return resolved
+    ? {
+        trackingUri: mlflowClientUri({ uri: resolved.uri, base: process.cwd() }),
+        trackingCredentials: resolved.credentials,
+      }
+    : {};
+}
 
 export const containerizeCommand: CliCommand = {
   name: 'containerize',
@@ -56,7 +76,11 @@ export const containerizeCommand: CliCommand = {
             ...common,
             modelUri: /^(runs|models):\//.test(target) ? target : resolve(target),
             workspaceRoot: workspace ?? process.cwd(),
-            ...(typeof values['tracking-uri'] === 'string' ? { trackingUri: values['tracking-uri'] } : {}),
+            ...(await trackingOf(
+              target,
+              typeof values['tracking-uri'] === 'string' ? values['tracking-uri'] : undefined,
+              workspace,
+            )),
           });
       if (json) {
         const { image, contextDir, contextHash, model, labels, smoke, reused, requirements } = result;

@@ -3,12 +3,12 @@
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExperimentNode } from '../experiments/experimentsView';
-import { locateStore } from '../experiments/storeLocator';
+import { resolveEditorTrackingStore } from '../experiments/commands';
+import { mlflowClientUri } from '../experiments/trackingStoreResolver';
 import { setting, workspaceRoot } from '../host/settings';
 import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ContainerizeResult } from './containerize';
-import { mlflowTrackingUri } from './mlflow/trackingUri';
 import { describeOrigin, servingCandidates, type ServeChoice } from './notebook/chooseModel';
 import type { NotebookAnalysis } from './notebook/notebookAnalysis';
 
@@ -135,7 +135,7 @@ async function containerizeModelWithProgress(
               ignoreFocusOut: true,
             });
     if (!modelUri) return;
-    const located = locateStore({ setting: setting('trackingUri', ''), env: process.env, workspaceRoot: root });
+    const tracking = await resolveEditorTrackingStore(context.secrets);
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Containerising ${modelUri}`, cancellable: true },
       async (progress, token) => {
@@ -145,7 +145,7 @@ async function containerizeModelWithProgress(
         log.info(`containerize: ${modelUri}`);
         return containerizeModel({
           modelUri,
-          ...(located ? { trackingUri: mlflowTrackingUri(located.uri, root) } : {}),
+          ...(tracking ? { trackingUri: mlflowClientUri(tracking), trackingCredentials: tracking.credentials } : {}),
           ...buildSettings(),
           workspaceRoot: root,
           signal: abort.signal,

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
+import type { TrackingCredentials } from '../experiments/trackingAuth';
 import { MlopsError } from '../shared/errors';
 import { connectDocker } from './docker/dockerClient';
 import { buildImage } from './image/buildImage';
@@ -112,6 +113,8 @@ export interface ContainerizeModelOptions extends Omit<
   /** A folder with an MLmodel file, or a runs:/ or models:/ URI. */
   modelUri: string;
   trackingUri?: string;
+  /** What the tracking server at `trackingUri` gets, and no other: MLflow's variables are set to these. */
+  trackingCredentials?: TrackingCredentials;
 }
 
 /** An MLflow logged model (a run's model, or a registered version) -> image -> smoke test. */
@@ -119,7 +122,10 @@ export async function containerizeModel(options: ContainerizeModelOptions): Prom
   const progress = options.onProgress ?? (() => undefined);
   progress(`Resolving ${options.modelUri}`, 0);
   const python = options.python ?? 'python3';
-  const dir = await resolveModelDir(options.modelUri, python, options.trackingUri);
+  const dir = await resolveModelDir(options.modelUri, python, {
+    uri: options.trackingUri,
+    credentials: options.trackingCredentials,
+  });
   const model = await readMlflowModel(dir, options.modelUri);
   progress('Writing the build context', 0.05);
   const name = `mlops/${

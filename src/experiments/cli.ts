@@ -4,8 +4,7 @@ import { UsageError } from '../shared/cliFramework';
 import { MlopsError } from '../shared/errors';
 import type { TrackingStore } from './model';
 import { parseOrderBy } from './runQuery';
-import { locateStore, openStore } from './storeLocator';
-import { trackingCredentials } from './trackingAuth';
+import { openTrackingStore, resolveTrackingStore } from './trackingStoreResolver';
 
 const trackingUriOption = { 'tracking-uri': { type: 'string' } } as const;
 
@@ -20,16 +19,19 @@ function toJson(value: unknown): string {
 }
 
 async function withStore<T>(context: CliContext, use: (store: TrackingStore) => Promise<T>): Promise<T> {
-  const located = context.values['tracking-uri']
-    ? { uri: String(context.values['tracking-uri']) }
-    : locateStore({ env: process.env, workspaceRoot: process.cwd() });
-  if (!located) {
+  const flag = context.values['tracking-uri'];
+  const resolved = await resolveTrackingStore({
+    ...(typeof flag === 'string' ? { flag } : {}),
+    env: process.env,
+    workspaceRoot: process.cwd(),
+  });
+  if (!resolved) {
     throw new MlopsError(
       'No MLflow tracking store found here.',
       'Pass --tracking-uri, set MLFLOW_TRACKING_URI, or run in a folder with mlflow.db or mlruns/.',
     );
   }
-  const store = openStore(located.uri, { rest: await trackingCredentials(located.uri, { env: process.env }) });
+  const store = openTrackingStore(resolved);
   try {
     return await use(store);
   } finally {

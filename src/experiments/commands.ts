@@ -3,17 +3,18 @@
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { guardedCommand } from '../host/guardedCommand';
-import { setting, workspaceRoot } from '../host/settings';
+import { setting, userSetting, workspaceRoot } from '../host/settings';
 import { describeError } from '../shared/errors';
-import { secretOrigin, setHostSecret } from '../shared/hostSecrets';
+import { secretOrigin, setHostSecret, type SecretStore } from '../shared/hostSecrets';
 import { redactUserInfo } from '../shared/redact';
 import type { Logger } from '../shared/logger';
 import { ExperimentsTree, type ExperimentNode } from './experimentsView';
 import type { Run } from './model';
 import { parseFilter, parseOrderBy } from './runQuery';
 import { GIT_COMMIT_TAG } from './runPresentation';
-import { StoreHolder } from '../host/trackingStoreHolder';
 import { findStores } from './storeLocator';
+import { TrackingStoreHolder } from './trackingStoreHolder';
+import { resolveTrackingStore, type ResolvedTrackingStore, type TrackingSources } from './trackingStoreResolver';
 
 type Log = vscode.LogOutputChannel & Logger;
 
@@ -26,8 +27,25 @@ function selectedRuns(
   return nodes.filter((n): n is Extract<ExperimentNode, { kind: 'run' }> => n.kind === 'run').map((n) => n.run);
 }
 
+/** The extension's sources of the tracking store: the mlops.trackingUri setting, the environment, the workspace. */
+function editorTrackingSources(): Omit<TrackingSources, 'secrets'> {
+  return { setting: setting('trackingUri', ''), env: process.env, workspaceRoot: workspaceRoot() };
+}
+
+/** The tracking store the extension reads and its credentials (SecretStorage per origin), by the one rule. */
+export function resolveEditorTrackingStore(
+  secrets: Pick<SecretStore, 'get'>,
+): Promise<ResolvedTrackingStore | undefined> {
+  return resolveTrackingStore({ ...editorTrackingSources(), secrets });
+}
+
 export function registerExperiments(context: vscode.ExtensionContext, log: Log): void {
-  const holder = new StoreHolder(context.secrets, log);
+  const holder = new TrackingStoreHolder({
+    sources: editorTrackingSources,
+    userTrackingUri: () => userSetting<string>('trackingUri') || process.env.MLFLOW_TRACKING_URI,
+    secrets: context.secrets,
+    log,
+  });
   const tree = new ExperimentsTree(async () => (await holder.current())?.store);
   const view = vscode.window.createTreeView('mlops.experiments', {
     treeDataProvider: tree,

@@ -1,6 +1,6 @@
-// Which tracking store to read: the mlops.trackingUri setting, then MLFLOW_TRACKING_URI, then an
-// mlflow.db or mlruns/ found in the workspace. URIs are MLflow's: sqlite:///path, file:path,
-// http(s)://server, or a plain path.
+// Where MLflow stores are and how to open one: an mlflow.db or mlruns/ found in a folder, and a
+// tracking URI (MLflow's: sqlite:///path, file:path, http(s)://server, or a plain path) opened as
+// the store it names. Which URI to read is trackingStoreResolver.ts's rule.
 import { readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +9,6 @@ import type { TrackingStore } from './model';
 import { FileTrackingStore } from './stores/fileStore';
 import { RestTrackingStore, type RestOptions } from './stores/restStore';
 import { SqliteTrackingStore } from './stores/sqliteStore';
-
-export interface LocatedStore {
-  uri: string;
-  source: 'setting' | 'MLFLOW_TRACKING_URI' | 'workspace' | 'command line';
-}
 
 const SKIP = new Set([
   'node_modules',
@@ -48,19 +43,6 @@ export function findStores(root: string, depth = 3): string[] {
   };
   visit(root, 0);
   return found;
-}
-
-export function locateStore(options: {
-  setting?: string;
-  env?: NodeJS.ProcessEnv;
-  workspaceRoot?: string;
-}): LocatedStore | undefined {
-  if (options.setting?.trim()) return { uri: options.setting.trim(), source: 'setting' };
-  const fromEnv = (options.env ?? process.env).MLFLOW_TRACKING_URI;
-  if (fromEnv?.trim()) return { uri: fromEnv.trim(), source: 'MLFLOW_TRACKING_URI' };
-  if (!options.workspaceRoot) return undefined;
-  const [nearest] = findStores(options.workspaceRoot);
-  return nearest ? { uri: nearest, source: 'workspace' } : undefined;
 }
 
 /** Resolves an MLflow tracking URI to a local path or a server URL. */

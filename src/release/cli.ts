@@ -4,11 +4,12 @@ import type { CliCommand, CliContext } from '../shared/cliFramework';
 import { UsageError } from '../shared/cliFramework';
 import { openTarget, requiredName, TARGET_OPTIONS, TARGET_USAGE } from '../deploy/cli';
 import { PRODUCTION_VARIANT, type DeployTarget, type TrafficSplit } from '../deploy/targets/deployTarget';
-import { trackingCredentials } from '../experiments/trackingAuth';
+import { resolveTrackingStore, trackingServer } from '../experiments/trackingStoreResolver';
 import { appendAudit } from '../monitor/audit';
 import { monitoringDir } from '../monitor/countsLog';
 import { targetKey } from '../monitor/targetKey';
 import { MlopsError } from '../shared/errors';
+import { redactUserInfo } from '../shared/redact';
 import { abState, candidateGate } from './abFeed';
 import type { PromotionEvidence } from './promote';
 import { formatWeights, validateStickyKey, validateVariantName, weightsAfter } from './splitInput';
@@ -183,6 +184,9 @@ export const promoteCommand: CliCommand = {
     const name = requiredName(context);
     if (typeof values.variant !== 'string' || !values.variant)
       throw new UsageError('--variant VARIANT is required (production keeps the current version)');
+    const mlflowFlag = typeof values.mlflow === 'string' ? values.mlflow.trim() : '';
+    if (mlflowFlag && !/^https?:\/\//i.test(mlflowFlag))
+      throw new UsageError(`--mlflow takes the http(s) URL of a tracking server, not '${redactUserInfo(mlflowFlag)}'`);
     const variant = values.variant;
     const target = await openTarget(context);
     const workspace = process.cwd();
@@ -196,12 +200,9 @@ export const promoteCommand: CliCommand = {
       ...(gate ? [{ source: 'review' as const, summary: gate.reason }] : []),
     ];
     const { promote } = await import('./promote');
-    const mlflowUrl =
-      typeof values.mlflow === 'string'
-        ? values.mlflow
-        : process.env.MLFLOW_TRACKING_URI?.startsWith('http')
-          ? process.env.MLFLOW_TRACKING_URI
-          : undefined;
+    // --mlflow, else MLFLOW_TRACKING_URI; the token comes from the environment, never a flag that
+    // shell history would keep. Only a tracking server's registry has aliases to move.
+    const server = trackingServer(await resolveTrackingStore({ flag: mlflowFlag, env: process.env }));
     const { imageLabels } = await import('../containerize/docker/imageLabels');
     const result = await promote({
       target,
@@ -213,11 +214,10 @@ export const promoteCommand: CliCommand = {
       auditDir: monitoringDir(workspace, targetId, name),
       by: 'cli',
       options: progress(context),
-      ...(mlflowUrl
+      ...(server
         ? {
             mlflow: {
-              // The token comes from the environment, never a flag that shell history would keep.
-              server: { url: mlflowUrl, ...(await trackingCredentials(mlflowUrl, { env: process.env })) },
+              server,
               alias: typeof values.alias === 'string' ? values.alias : 'champion',
               imageLabels: (image: string) =>
                 imageLabels(image, typeof values['docker-host'] === 'string' ? values['docker-host'] : undefined),

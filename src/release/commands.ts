@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import type { DeploymentsService } from '../deploy/deployments/deploymentsService';
 import type { Lake } from '../datasets/model';
 import type { TargetConfig } from '../deploy/deployments/targetConfig';
+import { resolveEditorTrackingStore } from '../experiments/commands';
+import { trackingServer, type TrackingServerAccess } from '../experiments/trackingStoreResolver';
 import {
   PRODUCTION_VARIANT,
   type DeployOptions,
@@ -18,7 +20,6 @@ import { appendAudit } from '../monitor/audit';
 import { monitoringDir } from '../monitor/countsLog';
 import { targetKey } from '../monitor/targetKey';
 import { MlopsError } from '../shared/errors';
-import { hostSecret } from '../shared/hostSecrets';
 import type { Logger } from '../shared/logger';
 import type { AbState } from './abFeed';
 import type { PromotionEvidence } from './promote';
@@ -188,7 +189,7 @@ export function registerReleaseCommands(
     );
     if (answer !== 'Promote') return undefined;
     const { promote } = await import('./promote');
-    const trackingUrl = setting('trackingUri', '').trim();
+    const server = trackingServer(await resolveEditorTrackingStore(context.secrets));
     const result = await withProgress(`Promoting ${choice} of ${s.name}`, async (options) =>
       promote({
         target: s.target,
@@ -200,18 +201,17 @@ export function registerReleaseCommands(
         auditDir: monitoringDir(s.workspace, s.targetId, s.name),
         by: 'user',
         options,
-        ...(/^https?:\/\//.test(trackingUrl) ? { mlflow: await mlflowFor(trackingUrl) } : {}),
+        ...(server ? { mlflow: await mlflowFor(server) } : {}),
       }),
     );
     log.info(`release: ${result.message}`);
     return result.message;
   }
 
-  async function mlflowFor(url: string) {
-    const token = await hostSecret(context.secrets, 'trackingToken', url);
+  async function mlflowFor(server: TrackingServerAccess) {
     const { imageLabels } = await import('../containerize/docker/imageLabels');
     return {
-      server: { url, ...(token ? { token } : {}) },
+      server,
       alias: setting('release.mlflowAlias', 'champion'),
       imageLabels: (image: string) => imageLabels(image, setting('dockerHost', '')),
     };

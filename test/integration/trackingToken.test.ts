@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startMlflowServer } from '../../scripts/lib/mlflow.mjs';
+import { mlflowPaths, startMlflowServer } from '../../scripts/lib/mlflow.mjs';
+import { resolveModelDir } from '../../src/containerize/mlflow/mlflowModel';
 import { openStore } from '../../src/experiments/storeLocator';
 import { trackingCredentials } from '../../src/experiments/trackingAuth';
 import { setHostSecret, type SecretStore } from '../../src/shared/hostSecrets';
@@ -142,5 +143,38 @@ test(
     );
     assert.ok(hostB.authorizations.length > 0, 'B was asked');
     assert.deepEqual([...new Set(hostB.authorizations)], [''], 'B never receives the token');
+  },
+);
+
+test(
+  "MLflow's own client (Containerise a model) sends a server only its own token",
+  { timeout: 240_000 },
+  async (t) => {
+    if (!needService(t, !unavailable, why)) return;
+    const saved = { ...process.env };
+    Object.assign(process.env, { MLFLOW_TRACKING_URI: hostA.url, MLFLOW_TRACKING_TOKEN: 'env-token-for-a' });
+    try {
+      hostB.authorizations.length = 0;
+      await assert.rejects(
+        resolveModelDir('runs:/0123456789abcdef0123456789abcdef/model', mlflowPaths().python, { uri: hostB.url }),
+        /MLflow could not resolve runs:\/0123456789abcdef0123456789abcdef\/model/,
+      );
+      assert.ok(hostB.authorizations.length > 0, 'B was asked');
+      assert.deepEqual([...new Set(hostB.authorizations)], [''], "B never receives A's token");
+
+      hostB.authorizations.length = 0;
+      await assert.rejects(
+        resolveModelDir('runs:/0123456789abcdef0123456789abcdef/model', mlflowPaths().python, {
+          uri: hostB.url,
+          credentials: { token: 'token-for-b' },
+        }),
+      );
+      assert.deepEqual([...new Set(hostB.authorizations)], ['Bearer token-for-b']);
+    } finally {
+      for (const name of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_TOKEN']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
   },
 );

@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { mlflowClientEnv } from '../../experiments/trackingStoreResolver';
+import type { TrackingCredentials } from '../../experiments/trackingAuth';
 import { MlopsError } from '../../shared/errors';
 import { runProgram } from '../../shared/process';
 import { fromRequirementsTxt } from '../image/requirements';
@@ -27,20 +29,28 @@ if sys.argv[2]:
     mlflow.set_tracking_uri(sys.argv[2])
 print(mlflow.artifacts.download_artifacts(artifact_uri=sys.argv[1]))`;
 
-/** A local folder holding the model, downloading it with the workspace's MLflow when it is a URI. */
-export async function resolveModelDir(uri: string, python: string, trackingUri?: string): Promise<string> {
+/**
+ * A local folder holding the model, downloading it with the workspace's MLflow when it is a URI;
+ * a tracking server gets its own credentials only.
+ */
+export async function resolveModelDir(
+  uri: string,
+  python: string,
+  tracking: { uri?: string; credentials?: TrackingCredentials } = {},
+): Promise<string> {
   const local = uri.startsWith('file://') ? new URL(uri).pathname : uri;
   if (existsSync(join(local, 'MLmodel'))) return local;
   if (!/^(runs|models):\//.test(uri))
     throw new MlopsError(`${uri} is neither a folder with an MLmodel file nor a runs:/ or models:/ URI.`);
-  const result = await runProgram(python, ['-c', RESOLVE, uri, trackingUri ?? ''], { timeoutMs: 120_000 }).catch(
-    (error: Error) => {
-      throw new MlopsError(
-        `Python (${python}) could not start to resolve ${uri}: ${error.message}`,
-        'Set mlops.pythonPath to an interpreter with mlflow installed.',
-      );
-    },
-  );
+  const result = await runProgram(python, ['-c', RESOLVE, uri, tracking.uri ?? ''], {
+    timeoutMs: 120_000,
+    ...(tracking.uri ? { env: mlflowClientEnv(tracking.uri, tracking.credentials ?? {}) } : {}),
+  }).catch((error: Error) => {
+    throw new MlopsError(
+      `Python (${python}) could not start to resolve ${uri}: ${error.message}`,
+      'Set mlops.pythonPath to an interpreter with mlflow installed.',
+    );
+  });
   if (result.code !== 0) {
     const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.code}`;
     throw new MlopsError(
