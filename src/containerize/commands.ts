@@ -3,24 +3,28 @@
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExperimentNode } from '../experiments/experimentsView';
-import { resolveEditorTrackingStore } from '../experiments/commands';
-import { mlflowClientUri } from '../experiments/trackingStoreResolver';
+import { mlflowClientUri, type ResolveTrackingStore } from '../experiments/trackingStoreResolver';
 import { setting, workspaceRoot } from '../host/settings';
 import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ContainerizeResult } from './containerize';
+import { LAST_BUILT_IMAGE } from './lastBuiltImage';
 import { describeOrigin, servingCandidates, type ServeChoice } from './notebook/chooseModel';
 import type { NotebookAnalysis } from './notebook/notebookAnalysis';
 
 type Log = vscode.LogOutputChannel & Logger;
 
-export function registerDeployCommands(context: vscode.ExtensionContext, log: Log): void {
+export function registerContainerizeCommands(
+  context: vscode.ExtensionContext,
+  log: Log,
+  resolveTracking: ResolveTrackingStore,
+): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) =>
       containerizeWithProgress(context, log, notebookUri(target)),
     ),
     vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) =>
-      containerizeModelWithProgress(context, log, node),
+      containerizeModelWithProgress(context, log, resolveTracking, node),
     ),
   );
 }
@@ -118,6 +122,7 @@ async function showFailure(log: Log, error: unknown): Promise<void> {
 async function containerizeModelWithProgress(
   context: vscode.ExtensionContext,
   log: Log,
+  resolveTracking: ResolveTrackingStore,
   node: ExperimentNode | undefined,
 ): Promise<void> {
   try {
@@ -135,7 +140,7 @@ async function containerizeModelWithProgress(
               ignoreFocusOut: true,
             });
     if (!modelUri) return;
-    const tracking = await resolveEditorTrackingStore(context.secrets);
+    const tracking = await resolveTracking();
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Containerising ${modelUri}`, cancellable: true },
       async (progress, token) => {
@@ -202,9 +207,6 @@ async function pickModel(
   });
   return picked?.choice;
 }
-
-/** The last image built: the notebook toolbar's Deploy and the deploy command's first pick. */
-export const LAST_BUILT_IMAGE = 'mlops.lastBuiltImage';
 
 async function reportResult(context: vscode.ExtensionContext, log: Log, result: ContainerizeResult): Promise<void> {
   const smoke = result.smoke;

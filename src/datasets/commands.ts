@@ -51,7 +51,7 @@ function sources(): DatasetSources {
   };
 }
 
-export function registerDatasets(context: vscode.ExtensionContext, log: Log): void {
+export function registerDatasetCommands(context: vscode.ExtensionContext, log: Log): void {
   const tree = new DatasetsTree(sources());
   const view = vscode.window.createTreeView('mlops.datasets', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(view);

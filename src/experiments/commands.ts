@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { guardedCommand } from '../host/guardedCommand';
 import { setting, userSetting, workspaceRoot } from '../host/settings';
 import { describeError } from '../shared/errors';
-import { secretOrigin, setHostSecret, type SecretStore } from '../shared/hostSecrets';
+import { secretOrigin, setHostSecret } from '../shared/hostSecrets';
 import { redactUserInfo } from '../shared/redact';
 import type { Logger } from '../shared/logger';
 import { ExperimentsTree, type ExperimentNode } from './experimentsView';
@@ -14,7 +14,7 @@ import { parseFilter, parseOrderBy } from './runQuery';
 import { GIT_COMMIT_TAG } from './runPresentation';
 import { findStores } from './storeLocator';
 import { TrackingStoreHolder } from './trackingStoreHolder';
-import { resolveTrackingStore, type ResolvedTrackingStore, type TrackingSources } from './trackingStoreResolver';
+import { resolveTrackingStore, type ResolveTrackingStore, type TrackingSources } from './trackingStoreResolver';
 
 type Log = vscode.LogOutputChannel & Logger;
 
@@ -32,27 +32,36 @@ function editorTrackingSources(): Omit<TrackingSources, 'secrets'> {
   return { setting: setting('trackingUri', ''), env: process.env, workspaceRoot: workspaceRoot() };
 }
 
-/** The tracking store the extension reads and its credentials (SecretStorage per origin), by the one rule. */
-export function resolveEditorTrackingStore(
-  secrets: Pick<SecretStore, 'get'>,
-): Promise<ResolvedTrackingStore | undefined> {
-  return resolveTrackingStore({ ...editorTrackingSources(), secrets });
+/** The tracking store the extension reads: the holder the Experiments view keeps open, and the one rule's answer for other areas. */
+export interface EditorTracking {
+  holder: TrackingStoreHolder;
+  /** The tracking store and its credentials (SecretStorage per origin), resolved anew. */
+  resolve: ResolveTrackingStore;
 }
 
-export function registerExperiments(context: vscode.ExtensionContext, log: Log): void {
+export function createEditorTracking(context: vscode.ExtensionContext, log: Log): EditorTracking {
   const holder = new TrackingStoreHolder({
     sources: editorTrackingSources,
     userTrackingUri: () => userSetting<string>('trackingUri') || process.env.MLFLOW_TRACKING_URI,
     secrets: context.secrets,
     log,
   });
+  context.subscriptions.push(holder);
+  return { holder, resolve: () => resolveTrackingStore({ ...editorTrackingSources(), secrets: context.secrets }) };
+}
+
+export function registerExperimentCommands(
+  context: vscode.ExtensionContext,
+  log: Log,
+  { holder }: EditorTracking,
+): void {
   const tree = new ExperimentsTree(async () => (await holder.current())?.store);
   const view = vscode.window.createTreeView('mlops.experiments', {
     treeDataProvider: tree,
     canSelectMany: true,
     showCollapseAll: true,
   });
-  context.subscriptions.push(holder, view);
+  context.subscriptions.push(view);
 
   const describeView = async () => {
     const current = await holder.current().catch(() => undefined);

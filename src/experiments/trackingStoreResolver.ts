@@ -32,6 +32,9 @@ export interface ResolvedTrackingStore extends LocatedStore {
 }
 
 /** A tracking server's URL and the credentials it gets. */
+/** Resolves the tracking store anew (the extension's one rule), for areas that need it now and then. */
+export type ResolveTrackingStore = () => Promise<ResolvedTrackingStore | undefined>;
+
 export interface TrackingServerAccess extends TrackingCredentials {
   url: string;
 }

@@ -5,8 +5,11 @@ import * as vscode from 'vscode';
 import type { DeploymentsService } from '../deploy/deployments/deploymentsService';
 import type { Lake } from '../datasets/model';
 import type { TargetConfig } from '../deploy/deployments/targetConfig';
-import { resolveEditorTrackingStore } from '../experiments/commands';
-import { trackingServer, type TrackingServerAccess } from '../experiments/trackingStoreResolver';
+import {
+  trackingServer,
+  type ResolveTrackingStore,
+  type TrackingServerAccess,
+} from '../experiments/trackingStoreResolver';
 import {
   PRODUCTION_VARIANT,
   type DeployOptions,
@@ -44,6 +47,7 @@ export function registerReleaseCommands(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel & Logger,
   deployments: DeploymentsService,
+  resolveTracking: ResolveTrackingStore,
 ): void {
   let lake: Lake | undefined;
   const lakeOf = async (workspace: string): Promise<Lake> => {
@@ -189,7 +193,7 @@ export function registerReleaseCommands(
     );
     if (answer !== 'Promote') return undefined;
     const { promote } = await import('./promote');
-    const server = trackingServer(await resolveEditorTrackingStore(context.secrets));
+    const server = trackingServer(await resolveTracking());
     const result = await withProgress(`Promoting ${choice} of ${s.name}`, async (options) =>
       promote({
         target: s.target,

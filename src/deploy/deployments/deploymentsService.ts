@@ -5,7 +5,7 @@
 // target is first opened.
 import * as vscode from 'vscode';
 import { registryCredentials } from '../../containerize/registry/commands';
-import { LAST_BUILT_IMAGE } from '../../containerize/commands';
+import { LAST_BUILT_IMAGE } from '../../containerize/lastBuiltImage';
 import { setting } from '../../host/settings';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
