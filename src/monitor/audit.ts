@@ -3,14 +3,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { readJsonLines, type JsonLinesOptions } from '../shared/checked';
+import { JsonNumber, readJsonLines, type JsonLinesOptions } from '../shared/checked';
 import type { AuditEntry } from './model';
-
-/** JSON writes NaN and ±Infinity as null: read back as NaN. */
-const JsonNumber = v.pipe(
-  v.nullable(v.number()),
-  v.transform((value) => value ?? Number.NaN),
-);
 
 const AuditLine: v.GenericSchema<unknown, AuditEntry> = v.looseObject({
   at: v.string(),

@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { readJsonLines, type JsonLinesOptions } from '../shared/checked';
+import { JsonNumber, readJsonLines, type JsonLinesOptions } from '../shared/checked';
 import type { CountsRecord } from './counts';
 
 export const KEEP_DAYS = 8;
@@ -28,10 +28,7 @@ const Histogram = v.nullable(
       ),
     ),
     cumulative: v.array(v.number()),
-    sum: v.pipe(
-      v.nullable(v.number()),
-      v.transform((sum) => sum ?? Number.NaN),
-    ),
+    sum: JsonNumber,
   }),
 );
 

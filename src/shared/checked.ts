@@ -4,6 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { MlopsError } from './errors';
 
+/** A number written by JSON.stringify, which writes NaN and ±Infinity as null: null reads back as NaN. */
+export const JsonNumber = v.pipe(
+  v.nullable(v.number()),
+  v.transform((value) => value ?? Number.NaN),
+);
+
 /** The first three issues, each as "field: message" (`root` names a value that is wrong as a whole). */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[], root = 'the value'): string {
   return issues
