@@ -4,6 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { MlopsError } from './errors';
 
+/** Whether a parsed JSON value is an object (not null, not a list). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A number written by JSON.stringify, which writes NaN and ±Infinity as null: null reads back as NaN. */
 export const JsonNumber = v.pipe(
   v.nullable(v.number()),
