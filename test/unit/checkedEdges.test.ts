@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type Docker from 'dockerode';
 import * as v from 'valibot';
+import { readMlflowModel } from '../../src/containerize/mlflow/mlflowModel';
 import { listRevisions } from '../../src/deploy/targets/swarm/revisionStore';
 import { appendAudit, readAudit } from '../../src/monitor/audit';
 import { appendCounts, readCounts } from '../../src/monitor/countsLog';
@@ -226,4 +227,21 @@ test('a Swarm revision config that is not a revision record is skipped and named
   assert.deepEqual(problems, [
     'The Swarm config mlops-churn-rev-2 is not a revision record: spec.replicas: Invalid type: Expected number but received "two".',
   ]);
+});
+
+test("an MLflow model's malformed signature names the MLmodel file and the field", async () => {
+  const dir = folder();
+  const mlmodel = (inputs: string) =>
+    `run_id: abc\nflavors:\n  sklearn:\n    pickled_model: model.pkl\nsignature:\n  inputs: '${inputs}'\n`;
+  writeFileSync(join(dir, 'MLmodel'), mlmodel('[{"name": "age", "type": "long"}, {"type": "double"}]'));
+  assert.equal((await readMlflowModel(dir, dir)).features, null);
+  writeFileSync(join(dir, 'MLmodel'), mlmodel('[{"name": "age", "type": "long"}]'));
+  assert.deepEqual((await readMlflowModel(dir, dir)).features, [{ name: 'age', dtype: 'long' }]);
+  writeFileSync(join(dir, 'MLmodel'), mlmodel('[{"name": 3}]'));
+  await assert.rejects(
+    readMlflowModel(dir, dir),
+    (error: Error) =>
+      error instanceof MlopsError &&
+      error.message.startsWith(`signature.inputs of ${join(dir, 'MLmodel')} is not a list of columns: 0.name: `),
+  );
 });
