@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import * as v from 'valibot';
+import { checked } from '../shared/checked';
 import { secondsText } from '../shared/remoteTimeout';
 
 export interface DockerEngineInfo {
@@ -17,13 +19,20 @@ export function resolveDockerHost(setting: string | undefined, env: NodeJS.Proce
  * and plain tcp; TLS and ssh hosts are reached through dockerode by the deploy commands.
  */
 export async function pingDockerEngine(host: string, timeoutMs = 2000): Promise<DockerEngineInfo> {
-  const version = await getJson(host, '/version', timeoutMs);
-  const info = await getJson(host, '/info', timeoutMs);
-  const swarm = (info.Swarm as { LocalNodeState?: string } | undefined)?.LocalNodeState ?? 'inactive';
-  return { version: String(version.Version), apiVersion: String(version.ApiVersion), swarm };
+  const version = checked(
+    VersionAnswer,
+    await getJson(host, '/version', timeoutMs),
+    `${host} /version`,
+    "Docker's answer",
+  );
+  const info = checked(InfoAnswer, await getJson(host, '/info', timeoutMs), `${host} /info`, "Docker's answer");
+  return { version: version.Version, apiVersion: version.ApiVersion, swarm: info.Swarm?.LocalNodeState ?? 'inactive' };
 }
 
-function getJson(host: string, path: string, timeoutMs: number): Promise<Record<string, unknown>> {
+const VersionAnswer = v.looseObject({ Version: v.string(), ApiVersion: v.string() });
+const InfoAnswer = v.looseObject({ Swarm: v.optional(v.looseObject({ LocalNodeState: v.optional(v.string()) })) });
+
+function getJson(host: string, path: string, timeoutMs: number): Promise<unknown> {
   const url = new URL(host);
   const target =
     url.protocol === 'unix:'
@@ -40,7 +49,7 @@ function getJson(host: string, path: string, timeoutMs: number): Promise<Record<
       res.on('end', () => {
         if (res.statusCode !== 200) return reject(new Error(`${host}${path} answered HTTP ${res.statusCode}`));
         try {
-          resolve(JSON.parse(body) as Record<string, unknown>);
+          resolve(JSON.parse(body));
         } catch {
           reject(new Error(`${host}${path} did not answer JSON`));
         }

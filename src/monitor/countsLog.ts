@@ -2,8 +2,10 @@
 // the extension or the CLI: one JSON line per scrape in a file per UTC day,
 // `.mlops/monitoring/<target>/<deployment>/counts-YYYY-MM-DD.jsonl`. Days older than
 // KEEP_DAYS are deleted as new ones start.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { JsonNumber, readJsonLines, type JsonLinesOptions } from '../shared/checked';
 import type { CountsRecord } from './counts';
 
 export const KEEP_DAYS = 8;
@@ -15,6 +17,37 @@ export function monitoringDir(workspace: string, target: string, deployment: str
   const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]+/g, '_');
   return join(workspace, '.mlops', 'monitoring', safe(target), safe(deployment));
 }
+
+/** JSON has no Infinity: the +Inf bucket bound is stored as null. */
+const Histogram = v.nullable(
+  v.looseObject({
+    bounds: v.array(
+      v.pipe(
+        v.nullable(v.number()),
+        v.transform((bound) => bound ?? Infinity),
+      ),
+    ),
+    cumulative: v.array(v.number()),
+    sum: JsonNumber,
+  }),
+);
+
+const CountsLine: v.GenericSchema<unknown, CountsRecord> = v.looseObject({
+  at: v.number(),
+  instances: v.array(
+    v.looseObject({
+      instance: v.string(),
+      version: v.string(),
+      startedAt: v.optional(v.number()),
+      requests: v.number(),
+      errors: v.number(),
+      latency: Histogram,
+      classes: v.record(v.string(), v.number()),
+      values: Histogram,
+    }),
+  ),
+  unreachable: v.array(v.looseObject({ instance: v.string(), error: v.string() })),
+});
 
 const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
 
@@ -35,31 +68,22 @@ function prune(dir: string, now: number): void {
   }
 }
 
-/** Records between `from` and `to` (epoch ms), oldest first; damaged lines are skipped. */
-export function readCounts(dir: string, from: number, to: number): CountsRecord[] {
+/** Records between `from` and `to` (epoch ms), oldest first; damaged lines are skipped (and given to `options.onBadLine`). */
+export function readCounts(dir: string, from: number, to: number, options: JsonLinesOptions = {}): CountsRecord[] {
   if (!existsSync(dir)) return [];
   const [first, last] = [dayOf(from), dayOf(to)];
+  // Lines start with their time: those outside the range are passed over unparsed.
+  const wanted = (line: string) => {
+    const at = line.startsWith('{"at":') ? Number(line.slice(6, line.indexOf(',', 6))) : NaN;
+    return !(at < from || at > to);
+  };
   const records: CountsRecord[] = [];
   for (const name of readdirSync(dir).sort()) {
     const day = FILE.exec(name)?.[1];
     if (!day || day < first || day > last) continue;
-    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
-      if (!line) continue;
-      // Lines start with their time: those outside the range are passed over unparsed.
-      const at = line.startsWith('{"at":') ? Number(line.slice(6, line.indexOf(',', 6))) : NaN;
-      if (at < from || at > to) continue;
-      try {
-        const record = JSON.parse(line) as CountsRecord;
-        if (record.at < from || record.at > to) continue;
-        for (const instance of record.instances) {
-          for (const histogram of [instance.latency, instance.values])
-            if (histogram) histogram.bounds = histogram.bounds.map((b) => b ?? Infinity);
-        }
-        records.push(record);
-      } catch {
-        // A line cut short by a crash: the scrapes around it still count.
-      }
-    }
+    // A line cut short by a crash is skipped: the scrapes around it still count.
+    for (const record of readJsonLines(join(dir, name), CountsLine, 'a counts record', { ...options, wanted }))
+      if (record.at >= from && record.at <= to) records.push(record);
   }
   return records.sort((a, b) => a.at - b.at);
 }

@@ -6,6 +6,7 @@
 //                                "autoRevert": true, "baseline": "data/churn.csv" } } }
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { isJsonObject } from '../shared/checked';
 import { MlopsError } from '../shared/errors';
 import type { Thresholds } from './model';
 
@@ -21,15 +22,14 @@ type Section = Record<string, Record<string, unknown>>;
 const NUMBER_FIELDS = ['errorRate', 'p95LatencyMs', 'psi', 'minRequests'] as const;
 
 function checkEntry(entry: unknown, where: string): Record<string, unknown> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-    throw new MlopsError(`${where} must be an object of thresholds.`);
-  const record = entry as Record<string, unknown>;
+  if (!isJsonObject(entry)) throw new MlopsError(`${where} must be an object of thresholds.`);
+  const record = entry;
   for (const field of NUMBER_FIELDS) {
     const value = record[field];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0))
       throw new MlopsError(`${where}.${field} must be a number, 0 or more, not ${JSON.stringify(value)}.`);
   }
-  if (record.errorRate !== undefined && (record.errorRate as number) > 1)
+  if (typeof record.errorRate === 'number' && record.errorRate > 1)
     throw new MlopsError(
       `${where}.errorRate is a share between 0 and 1 (0.05 for 5 %), not ${String(record.errorRate)}.`,
     );
@@ -53,7 +53,7 @@ export function readConfigSection(workspace: string, name = 'monitoring'): Secti
       'Fix the file; monitoring runs without thresholds until then.',
     );
   }
-  const section = (parsed as Record<string, unknown> | null)?.[name];
+  const section = isJsonObject(parsed) ? parsed[name] : undefined;
   if (section === undefined) return {};
   if (typeof section !== 'object' || section === null || Array.isArray(section))
     throw new MlopsError(`${file}: "${name}" must be an object keyed by deployment name.`);

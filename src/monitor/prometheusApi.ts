@@ -2,6 +2,8 @@
 // (GET /api/v1/query_range), with numbers parsed ('NaN', '+Inf' and '-Inf' included). Every
 // failure is an MlopsError naming the endpoint: unreachable, an HTTP status, Prometheus' own
 // errorType and error, or an answer that is not Prometheus'. Credentials never appear in messages.
+import * as v from 'valibot';
+import { describeIssues } from '../shared/checked';
 import { MlopsError } from '../shared/errors';
 import { redactUserInfo } from '../shared/redact';
 
@@ -54,12 +56,16 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The number a sample value string stands for: Prometheus writes NaN, +Inf and -Inf as words. */
 export function sampleValue(text: unknown): number {
+  if (!isSampleValue(text)) throw new Error(`${JSON.stringify(text)} is not a sample value`);
   if (text === 'NaN') return Number.NaN;
   if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  const value = typeof text === 'string' && text.trim() !== '' ? Number(text) : Number.NaN;
-  if (Number.isNaN(value)) throw new Error(`${JSON.stringify(text)} is not a sample value`);
-  return value;
+  return Number(text);
+}
+
+function isSampleValue(text: unknown): text is string {
+  if (text === 'NaN' || text === '+Inf' || text === 'Inf' || text === '-Inf') return true;
+  return typeof text === 'string' && text.trim() !== '' && !Number.isNaN(Number(text));
 }
 
 function timeParam(time: TimeArg): string {
@@ -83,13 +89,13 @@ export function queryPrometheus(
   return call(connection, 'query', params, options.signal, (data, warnings): InstantResult => {
     switch (data.resultType) {
       case 'vector':
-        return { resultType: 'vector', samples: list(data.result).map(instantSample), warnings };
+        return { resultType: 'vector', samples: resultOf(data, v.array(InstantSample)), warnings };
       case 'matrix':
-        return { resultType: 'matrix', series: list(data.result).map(rangeSeries), warnings };
+        return { resultType: 'matrix', series: resultOf(data, v.array(RangeSeries)), warnings };
       case 'scalar':
-        return { resultType: 'scalar', value: point(data.result), warnings };
+        return { resultType: 'scalar', value: resultOf(data, Point), warnings };
       case 'string': {
-        const [time, text] = pair(data.result);
+        const [time, text] = resultOf(data, Pair);
         return { resultType: 'string', time: Number(time), text: String(text), warnings };
       }
       default:
@@ -108,7 +114,7 @@ export function queryPrometheusRange(
   return call(connection, 'query_range', params, range.signal, (data, warnings) => {
     if (data.resultType !== 'matrix')
       throw new Error(`a range query gave resultType ${JSON.stringify(data.resultType)}, not matrix`);
-    return { series: list(data.result).map(rangeSeries), warnings };
+    return { series: resultOf(data, v.array(RangeSeries)), warnings };
   });
 }
 
@@ -124,9 +130,52 @@ export async function queryVector(
   throw new MlopsError(`The query ${expr} gives a ${result.resultType}, not an instant vector.`);
 }
 
-interface ApiData {
-  resultType?: unknown;
-  result?: unknown;
+/** What every answer of the API is: a status, and data on success or an error on failure. */
+const ApiAnswer = v.looseObject({
+  status: v.picklist(['success', 'error']),
+  data: v.optional(v.unknown()),
+  errorType: v.optional(v.unknown()),
+  error: v.optional(v.unknown()),
+  warnings: v.optional(v.unknown()),
+});
+const ApiData = v.looseObject({ resultType: v.optional(v.unknown()), result: v.optional(v.unknown()) });
+type ApiData = v.InferOutput<typeof ApiData>;
+
+const Pair = v.strictTuple([v.unknown(), v.unknown()], 'Expected a [time, value] pair');
+const Point = v.pipe(
+  v.strictTuple(
+    [
+      v.unknown(),
+      v.pipe(
+        v.unknown(),
+        v.check(isSampleValue, (issue) => `${JSON.stringify(issue.input)} is not a sample value`),
+        v.transform(sampleValue),
+      ),
+    ],
+    'Expected a [time, value] pair',
+  ),
+  v.transform(([time, value]): Point => ({ time: Number(time), value })),
+);
+const Labels = v.pipe(
+  v.optional(v.record(v.string(), v.unknown()), {}),
+  v.transform((labels): Labels =>
+    Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)])),
+  ),
+);
+const InstantSample = v.pipe(
+  v.looseObject({ metric: Labels, value: Point }),
+  v.transform(({ metric, value }): InstantSample => ({ metric, ...value })),
+);
+const RangeSeries = v.pipe(
+  v.looseObject({ metric: Labels, values: v.optional(v.array(Point), []) }),
+  v.transform(({ metric, values }): RangeSeries => ({ metric, points: values })),
+);
+
+/** The result of `data` as `schema` says; an Error naming the field otherwise (`call` adds the endpoint). */
+function resultOf<TSchema extends v.GenericSchema>(data: ApiData, schema: TSchema): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(v.looseObject({ result: schema }), data);
+  if (!parsed.success) throw new Error(describeIssues(parsed.issues, 'data'));
+  return parsed.output.result;
 }
 
 async function call<T>(
@@ -155,23 +204,23 @@ async function call<T>(
       { cause: error },
     );
   }
-  const body = parseJson(text);
-  const isPrometheus = isApiAnswer(body);
+  const answer = v.safeParse(ApiAnswer, parseJson(text));
   if (response.status === 401 || response.status === 403) {
     throw new MlopsError(
-      `Prometheus at ${where} refused the credentials (HTTP ${response.status}${isPrometheus && body.error ? `: ${body.error}` : ''}).`,
+      `Prometheus at ${where} refused the credentials (HTTP ${response.status}${answer.success && answer.output.error ? `: ${String(answer.output.error)}` : ''}).`,
       connection.token || connection.username
         ? 'Check the token or user name and password it was given.'
         : 'It needs a bearer token or basic auth.',
     );
   }
-  if (!isPrometheus) {
+  if (!answer.success) {
     const status = response.ok ? '' : ` (HTTP ${response.status} ${response.statusText})`;
     throw new MlopsError(
       `${where} did not answer like the Prometheus HTTP API${status}: ${snippet(text)}`,
       'Give the Prometheus server root (http://host:9090, plus its path prefix if it has one), not its UI, a Grafana or a model server.',
     );
   }
+  const body = answer.output;
   if (body.status !== 'success') {
     const errorType = typeof body.errorType === 'string' ? body.errorType : 'error';
     throw new MlopsError(
@@ -185,11 +234,11 @@ async function call<T>(
   }
   if (!response.ok)
     throw new MlopsError(`Prometheus at ${where} answered HTTP ${response.status} with status success.`);
-  const data = body.data as ApiData | undefined;
-  if (!data || typeof data !== 'object') throw new MlopsError(`Prometheus at ${where} answered success without data.`);
+  const data = v.safeParse(ApiData, body.data);
+  if (!data.success) throw new MlopsError(`Prometheus at ${where} answered success without data.`);
   const warnings = Array.isArray(body.warnings) ? body.warnings.map(String) : [];
   try {
-    return parse(data, warnings);
+    return parse(data.output, warnings);
   } catch (error) {
     throw new MlopsError(
       `Prometheus at ${where} answered data that is not a query result: ${(error as Error).message}.`,
@@ -251,48 +300,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isApiAnswer(
-  body: unknown,
-): body is { status: string; data?: unknown; errorType?: unknown; error?: unknown; warnings?: unknown } {
-  return (
-    typeof body === 'object' &&
-    body !== null &&
-    ((body as { status?: unknown }).status === 'success' || (body as { status?: unknown }).status === 'error')
-  );
-}
-
 function snippet(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat ? (flat.length > 200 ? `${flat.slice(0, 200)}…` : flat) : '(an empty body)';
-}
-
-function list(value: unknown): unknown[] {
-  if (!Array.isArray(value)) throw new Error('the result is not a list');
-  return value;
-}
-
-function pair(value: unknown): [unknown, unknown] {
-  if (!Array.isArray(value) || value.length !== 2)
-    throw new Error(`${JSON.stringify(value)} is not a [time, value] pair`);
-  return [value[0], value[1]];
-}
-
-function point(value: unknown): Point {
-  const [time, text] = pair(value);
-  return { time: Number(time), value: sampleValue(text) };
-}
-
-function labels(value: unknown): Labels {
-  if (typeof value !== 'object' || value === null) throw new Error('a series has no metric labels');
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, v]) => [key, String(v)]));
-}
-
-function instantSample(item: unknown): InstantSample {
-  const sample = item as { metric?: unknown; value?: unknown };
-  return { metric: labels(sample.metric ?? {}), ...point(sample.value) };
-}
-
-function rangeSeries(item: unknown): RangeSeries {
-  const series = item as { metric?: unknown; values?: unknown };
-  return { metric: labels(series.metric ?? {}), points: list(series.values ?? []).map((value) => point(value)) };
 }

@@ -21,6 +21,7 @@ import { parquetFiles, versionNumbers } from '../datasets/lake/catalog';
 import type { Lake, LakeTableVersion } from '../datasets/model';
 import { openSource, readDataset } from '../datasets/source';
 import { sqlIdentifier, sqlList, sqlString } from '../datasets/sql';
+import { isJsonObject } from '../shared/checked';
 import { MlopsError } from '../shared/errors';
 import { drift } from './drift';
 import type { DriftRow } from './model';
@@ -116,8 +117,8 @@ function lineProblem(line: string): string | undefined {
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  const record = value as Record<string, unknown>;
+  if (!isJsonObject(value)) return 'not a JSON object';
+  const record = value;
   if (typeof record.ts !== 'string' || Number.isNaN(Date.parse(record.ts)))
     return `no valid ts (${JSON.stringify(record.ts ?? null)})`;
   if (record.request_id === undefined || record.request_id === null) return 'no request_id';

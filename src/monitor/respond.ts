@@ -3,6 +3,7 @@
 // deployment goes back to its stable revision, once per breach rather than at every look.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import type { DeployTarget } from '../deploy/targets/deployTarget';
 import { describeError } from '../shared/errors';
 import { revertToStable } from './alerts';
@@ -18,10 +19,13 @@ export interface Response {
 
 const keyOf = (alert: Alert) => `${alert.rule}|${alert.version}|${alert.feature ?? ''}`;
 
+/** `firing.json`: the keys of the alerts firing at the last look; a damaged file counts as none. */
+const FiringKeys = v.array(v.string());
+
 function readFiring(dir: string): Set<string> {
   const file = join(dir, 'firing.json');
   try {
-    return new Set(existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as string[]) : []);
+    return new Set(existsSync(file) ? v.parse(FiringKeys, JSON.parse(readFileSync(file, 'utf8'))) : []);
   } catch {
     return new Set();
   }

@@ -3,6 +3,7 @@
 // (/router/backends/...); on Kubernetes each pod is reached through the API server's pod proxy;
 // a lone model server (a container run by hand, a test) is read directly. Request logs are read
 // with the deployment's data token; metrics need none.
+import * as v from 'valibot';
 import { describeError, MlopsError } from '../shared/errors';
 import { httpGet, type HttpAnswer, type HttpGetOptions } from '../shared/httpGet';
 import { DATA_TOKEN_HEADER } from '../deploy/targets/dataToken';
@@ -46,11 +47,15 @@ function requestsPath(base: string, since: string | null, limit: number): string
   return `${base}?${query}`;
 }
 
+/** A model server's or router's error answer; anything else is shown as text. */
+const ErrorAnswer = v.looseObject({ message: v.optional(v.string()) });
+
 function ensureOk(answer: HttpAnswer, what: string): HttpAnswer {
   if (answer.status !== 200) {
     let detail = answer.body.trim().slice(0, 300);
     try {
-      detail = (JSON.parse(answer.body) as { message?: string }).message ?? detail;
+      const error = v.safeParse(ErrorAnswer, JSON.parse(answer.body));
+      if (error.success && error.output.message !== undefined) detail = error.output.message;
     } catch {
       // plain text: keep it
     }

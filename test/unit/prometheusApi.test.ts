@@ -98,7 +98,7 @@ test('answers that are not query results are MlopsErrors naming the endpoint', a
         data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'lots'] }] },
       }),
     ),
-    /answered data that is not a query result: "lots" is not a sample value/,
+    /answered data that is not a query result: result\.0\.value\.1: "lots" is not a sample value/,
   );
   assert.match(
     await fails(200, JSON.stringify({ status: 'success', data: { resultType: 'histogram', result: [] } })),

@@ -5,8 +5,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import * as v from 'valibot';
 import { mlflowClientEnv } from '../../experiments/trackingStoreResolver';
 import type { TrackingCredentials } from '../../experiments/trackingAuth';
+import { checkedJson } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { runProgram } from '../../shared/process';
 import { fromRequirementsTxt } from '../image/requirements';
@@ -98,7 +100,7 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
     runId: mlmodel.run_id ?? null,
     modelFile: sklearn.pickled_model,
     serialization,
-    features: signatureFeatures(mlmodel.signature?.inputs),
+    features: signatureFeatures(mlmodel.signature?.inputs, file),
     sample: await inputExample(dir, mlmodel.saved_input_example_info),
     requirements: fromRequirementsTxt(requirementsText).filter(
       (line) => !dropped.has(line.split(/[=<>~![ ;]/)[0]!.toLowerCase()),
@@ -107,10 +109,14 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
   };
 }
 
-function signatureFeatures(inputs: string | undefined): MlflowModel['features'] {
+/** The columns of an MLmodel's `signature.inputs` (JSON text); a tensor signature names none. */
+const SignatureInputs = v.array(v.looseObject({ name: v.optional(v.string()), type: v.optional(v.string()) }));
+
+function signatureFeatures(inputs: string | undefined, file: string): MlflowModel['features'] {
   if (!inputs) return null;
-  const columns = JSON.parse(inputs) as { name?: string; type?: string }[];
-  return columns.every((c) => c.name) ? columns.map((c) => ({ name: c.name!, dtype: c.type ?? 'unknown' })) : null;
+  const columns = checkedJson(SignatureInputs, inputs, `signature.inputs of ${file}`, 'a list of columns');
+  const features = columns.flatMap((c) => (c.name ? [{ name: c.name, dtype: c.type ?? 'unknown' }] : []));
+  return features.length === columns.length ? features : null;
 }
 
 /** The logged input example as records (MLflow saves DataFrames split-oriented). */

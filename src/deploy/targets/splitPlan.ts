@@ -1,6 +1,7 @@
 // What both targets do with a TrafficSplit before touching the cluster: check it, name the
 // workloads of its variants, write the router's groups, and keep the split as one JSON record
 // on the cluster (a Swarm label, a Kubernetes annotation), the only place it lives.
+import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
 import { PRODUCTION_VARIANT, type SplitVariant, type TrafficSplit } from './deployTarget';
 
@@ -112,14 +113,27 @@ export function splitRecord(split: TrafficSplit, images: Map<string, string>, st
   };
 }
 
+/** A split record as a label or annotation holds it. */
+const SplitLabel = v.object({
+  variants: v.array(
+    v.looseObject({
+      name: v.string(),
+      image: v.string(),
+      weight: v.number(),
+      shadow: v.boolean(),
+      replicas: v.number(),
+    }),
+  ),
+  stickyKey: v.optional(v.nullable(v.string()), null),
+  startedAt: v.string(),
+});
+
 /** The record kept on the cluster, or null when the text is missing or not one (someone edited it). */
 export function parseSplitRecord(text: string | undefined): SplitRecord | null {
   if (!text) return null;
   try {
-    const record = JSON.parse(text) as Partial<SplitRecord>;
-    return Array.isArray(record.variants) && typeof record.startedAt === 'string'
-      ? { variants: record.variants, stickyKey: record.stickyKey ?? null, startedAt: record.startedAt }
-      : null;
+    const record = v.safeParse(SplitLabel, JSON.parse(text));
+    return record.success ? record.output : null;
   } catch {
     return null;
   }

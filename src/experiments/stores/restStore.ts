@@ -1,6 +1,7 @@
 // A tracking server over MLflow's REST API (/api/2.0/mlflow/...), read-only, with paging,
 // a bearer token (MLFLOW_TRACKING_TOKEN or one kept in SecretStorage) and timeouts.
 import * as v from 'valibot';
+import { describeIssues } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { downsample } from '../../shared/downsample';
 import {
@@ -32,6 +33,8 @@ const Int64 = v.optional(
 const Double = v.optional(v.union([v.number(), v.pipe(v.string(), v.check(isFloat, 'Expected a number'))]));
 const KeyValues = v.optional(v.array(v.looseObject({ key: v.string(), value: v.optional(v.string()) })));
 const PageToken = v.optional(v.string());
+/** MLflow's error answer ({error_code, message}); anything else is shown as text. */
+const ErrorAnswer = v.looseObject({ message: v.optional(v.string()) });
 
 const ExperimentsPage = v.looseObject({
   experiments: v.optional(
@@ -125,13 +128,6 @@ function isFloat(text: string): boolean {
 }
 
 /** The first problems valibot found, each with the field it is in (experiments.0.name). */
-function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => `${v.getDotPath(issue) ?? 'the answer'}: ${issue.message}`)
-    .join('; ');
-}
-
 function number(value: number | string | undefined): number {
   if (typeof value === 'number') return value;
   return value === undefined ? 0 : parsePythonFloat(value);
@@ -211,7 +207,8 @@ export class RestTrackingStore implements TrackingStore {
     if (!response.ok) {
       let message = text.slice(0, 300);
       try {
-        message = (JSON.parse(text) as { message?: string }).message ?? message;
+        const error = v.safeParse(ErrorAnswer, JSON.parse(text));
+        if (error.success && error.output.message !== undefined) message = error.output.message;
       } catch {
         /* not JSON: keep the text */
       }
@@ -229,7 +226,7 @@ export class RestTrackingStore implements TrackingStore {
     const parsed = v.safeParse(schema, answer);
     if (!parsed.success) {
       throw new MlopsError(
-        `The tracking server at ${this.base} gave an answer to ${path} that is not MLflow's: ${describeIssues(parsed.issues)}.`,
+        `The tracking server at ${this.base} gave an answer to ${path} that is not MLflow's: ${describeIssues(parsed.issues, 'the answer')}.`,
         'Check that mlops.trackingUri (or MLFLOW_TRACKING_URI) is the root URL of an MLflow tracking server, not a proxy or another service.',
       );
     }

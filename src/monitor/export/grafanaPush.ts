@@ -2,6 +2,7 @@
 // account token (Bearer). Failures are MlopsErrors that say what to do: a token refused (401) or
 // without the right (403), no Grafana API there (404), a clash with another dashboard (412), no
 // answer at all. The token never appears in a message.
+import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
 
 export interface PushDashboardOptions {
@@ -27,6 +28,19 @@ export interface PushDashboardResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** What Grafana answers to POST /api/dashboards/db, loosely: a field it does not send, or a body that is not an object, is judged below. */
+const GrafanaAnswer = v.fallback(
+  v.looseObject({
+    message: v.optional(v.unknown()),
+    status: v.optional(v.unknown()),
+    uid: v.optional(v.unknown()),
+    url: v.optional(v.unknown()),
+    version: v.optional(v.unknown()),
+  }),
+  {},
+);
+type GrafanaAnswer = v.InferOutput<typeof GrafanaAnswer>;
 const TOKEN_REMEDY =
   'Create a service account token with the Editor role in Grafana (Administration › Service accounts) and set it with "MLOps: Set Grafana Token", or in GRAFANA_TOKEN for the CLI.';
 
@@ -95,9 +109,9 @@ export async function pushDashboard(options: PushDashboardOptions): Promise<Push
       { cause: error },
     );
   }
-  let body: { message?: unknown; status?: unknown; uid?: unknown; url?: unknown; version?: unknown } = {};
+  let body: GrafanaAnswer = {};
   try {
-    body = JSON.parse(text) as typeof body;
+    body = v.parse(GrafanaAnswer, JSON.parse(text));
   } catch {
     /* not JSON: reported below by status */
   }

@@ -2,6 +2,7 @@
 // once /ping answers, and what GET /version says of the model. Labelled, so a container left by a
 // killed process is recognisable; `remove` is called whatever happens.
 import type Docker from 'dockerode';
+import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
 import { MODEL_PORT } from '../../containerize/image/dockerfile';
 import { waitHealthy } from '../../containerize/image/smokeTest';
@@ -82,21 +83,31 @@ export async function startModelContainer(
   }
 }
 
+/** What GET /version answers; a field that is missing or of another kind counts as not given. */
+const NO_MODEL = { task: null, classes: null, features: [] };
+const VersionAnswer = v.fallback(
+  v.looseObject({
+    version: v.fallback(v.nullable(v.string()), null),
+    model: v.fallback(
+      v.looseObject({
+        task: v.fallback(v.nullable(v.string()), null),
+        classes: v.fallback(v.nullable(v.array(v.pipe(v.unknown(), v.transform(String)))), null),
+        features: v.fallback(v.array(v.unknown()), []),
+      }),
+      NO_MODEL,
+    ),
+  }),
+  { version: null, model: NO_MODEL },
+);
+const FeatureName = v.looseObject({ name: v.string() });
+
 /** GET /version: the model's version, task, classes and features, each null when not given. */
 async function modelInfo(base: string, signal?: AbortSignal): Promise<ModelInfo> {
   const answer = await getJson(`${base}/version`, signal).catch(() => undefined);
-  const body = (answer?.status === 200 ? answer.body : {}) as {
-    version?: unknown;
-    model?: { task?: unknown; classes?: unknown; features?: unknown };
-  };
-  const model = body.model ?? {};
-  const features = Array.isArray(model.features)
-    ? model.features.map((f: { name?: unknown }) => f?.name).filter((n): n is string => typeof n === 'string')
-    : null;
-  return {
-    version: typeof body.version === 'string' ? body.version : null,
-    task: typeof model.task === 'string' ? model.task : null,
-    classes: Array.isArray(model.classes) ? model.classes.map(String) : null,
-    features: features?.length ? features : null,
-  };
+  const { version, model } = v.parse(VersionAnswer, answer?.status === 200 ? answer.body : {});
+  const features = model.features.flatMap((feature) => {
+    const parsed = v.safeParse(FeatureName, feature);
+    return parsed.success ? [parsed.output.name] : [];
+  });
+  return { version, task: model.task, classes: model.classes, features: features.length ? features : null };
 }

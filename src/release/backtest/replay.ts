@@ -3,9 +3,11 @@
 // without them answers predictions only). A failed request is counted and its rows go without a
 // prediction; cancellation destroys the requests in flight.
 import { Agent } from 'node:http';
+import * as v from 'valibot';
+import { describeIssues, JsonNumber } from '../../shared/checked';
 import { mapConcurrent } from '../../shared/concurrency';
 import { MlopsError } from '../../shared/errors';
-import { jsonRequest } from './http';
+import { jsonRequest, type JsonAnswer } from './http';
 import type { ModelInfo } from './modelContainer';
 
 export interface ReplayResult {
@@ -30,6 +32,39 @@ export interface ReplayOptions {
 }
 
 const MAX_ERRORS = 5;
+
+/** What /invocations answers: a prediction per row; with X-Mlops-Scores, each row's probabilities and their classes. */
+const PredictionAnswer = v.looseObject({
+  predictions: v.array(v.unknown()),
+  // A server without scores may send anything else here: it is then as if it sent none.
+  scores: v.fallback(v.optional(v.array(v.fallback(v.nullable(v.array(JsonNumber)), null))), undefined),
+  classes: v.fallback(v.optional(v.array(v.unknown())), undefined),
+});
+type PredictionAnswer = v.InferOutput<typeof PredictionAnswer>;
+const ErrorAnswer = v.looseObject({ message: v.unknown() });
+
+/**
+ * Hands a 200 answer with a prediction per row to `use`; otherwise says what is wrong with it,
+ * naming the endpoint and the field.
+ */
+function predictionsOf(
+  answer: JsonAnswer,
+  endpoint: string,
+  rows: number,
+  use: (reply: PredictionAnswer) => void,
+): string | undefined {
+  if (answer.status !== 200) {
+    const error = v.safeParse(ErrorAnswer, answer.body);
+    return `HTTP ${answer.status} ${String(error.success ? error.output.message : JSON.stringify(answer.body)).slice(0, 300)}`;
+  }
+  const reply = v.safeParse(PredictionAnswer, answer.body);
+  if (!reply.success)
+    return `the answer of ${endpoint} is not a prediction answer: ${describeIssues(reply.issues, 'the answer')}`;
+  if (reply.output.predictions.length !== rows)
+    return `the answer of ${endpoint} has ${reply.output.predictions.length} predictions for ${rows} rows`;
+  use(reply.output);
+  return undefined;
+}
 const positional = (columns: string[]) => columns.every((c, i) => c === String(i));
 
 /**
@@ -91,26 +126,15 @@ export async function replay(
             ...(options.signal ? { signal: options.signal } : {}),
           });
           latencies[index] = performance.now() - sent;
-          const reply = answer.body as {
-            predictions?: unknown;
-            scores?: unknown;
-            classes?: unknown;
-            message?: unknown;
-          } | null;
-          if (
-            answer.status !== 200 ||
-            !Array.isArray(reply?.predictions) ||
-            reply.predictions.length !== batch.length
-          ) {
-            failure = `rows ${start + 1}-${start + batch.length}: HTTP ${answer.status} ${String(reply?.message ?? JSON.stringify(reply)).slice(0, 300)}`;
-          } else {
+          failure = predictionsOf(answer, `${base}/invocations`, batch.length, (reply) => {
             reply.predictions.forEach((p, i) => (predictions[start + i] = p));
-            if (Array.isArray(reply.scores) && reply.scores.length === batch.length && Array.isArray(reply.classes)) {
+            if (reply.scores?.length === batch.length && reply.classes) {
               anyScores = true;
               classes ??= reply.classes.map(String);
-              reply.scores.forEach((s, i) => (scores[start + i] = Array.isArray(s) ? (s as number[]) : null));
+              reply.scores.forEach((s, i) => (scores[start + i] = s));
             }
-          }
+          });
+          if (failure) failure = `rows ${start + 1}-${start + batch.length}: ${failure}`;
         } catch (error) {
           options.signal?.throwIfAborted();
           latencies[index] = performance.now() - sent;

@@ -8,6 +8,8 @@ import { versionNumbers } from '../../datasets/lake/catalog';
 import { defaultLakeRoot, openLake } from '../../datasets/lake/duckdbLake';
 import { openSource, readDataset } from '../../datasets/source';
 import { sqlIdentifier } from '../../datasets/sql';
+import * as v from 'valibot';
+import { checked } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { FEEDBACK_TABLE, REQUESTS_TABLE } from '../../monitor/requestsTable';
 
@@ -161,6 +163,9 @@ async function fromTable(table: string, lakeRoot: string, options: ReplayDataOpt
   }
 }
 
+/** A logged request's inputs: rows of named columns, or positional rows. */
+const LoggedInputs = v.array(v.union([v.array(v.unknown()), v.record(v.string(), v.unknown())]));
+
 /** A JSON column's value; a label written as plain text stays that text. */
 function parsed(value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -209,8 +214,13 @@ async function fromRequests(lakeRoot: string, options: ReplayDataOptions): Promi
     const positional: unknown[][] = [];
     const labels: unknown[] = [];
     let skipped = 0;
-    for (const [inputsText, labelText] of result.rows) {
-      const inputs = parsed(inputsText) as unknown[];
+    for (const [index, [inputsText, labelText]] of result.rows.entries()) {
+      const inputs = checked(
+        LoggedInputs,
+        parsed(inputsText),
+        `${source} (request ${index + 1})`,
+        'a list of input rows',
+      );
       const label = labelText === null ? undefined : parsed(labelText);
       const perRow =
         Array.isArray(label) && label.length === inputs.length
@@ -224,7 +234,7 @@ async function fromRequests(lakeRoot: string, options: ReplayDataOptions): Promi
       }
       inputs.forEach((row, i) => {
         if (Array.isArray(row)) positional.push(row);
-        else records.push(row as Record<string, unknown>);
+        else records.push(row);
         labels.push(perRow[i]);
       });
     }

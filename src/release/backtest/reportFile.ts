@@ -3,7 +3,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MlopsError } from '../../shared/errors';
+import { checkedJson } from '../../shared/checked';
 import type { BacktestReport } from './model';
+import { BacktestReportSchema } from './reportSchema';
+
+const REMEDY = 'Open a report that mlops backtest --out or MLOps: Back-test a Candidate Image… wrote.';
 
 export function backtestsDir(workspace: string): string {
   return join(workspace, '.mlops', 'backtests');
@@ -20,21 +24,15 @@ export function saveReport(workspace: string, report: BacktestReport): string {
   return file;
 }
 
+/** The report in `file`; a file that is not one gives an MlopsError naming the file and the field. */
 export function readReport(file: string): BacktestReport {
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new MlopsError(`${file} cannot be read as a back-test report: ${(error as Error).message}.`, undefined, {
       cause: error,
     });
   }
-  const report = value as Partial<BacktestReport> | null;
-  if (report?.kind !== 'mlops.backtest' || typeof report.candidate !== 'object' || typeof report.gate !== 'object') {
-    throw new MlopsError(
-      `${file} is not a back-test report (kind "mlops.backtest").`,
-      'Open a report that mlops backtest --out or MLOps: Back-test a Candidate Image… wrote.',
-    );
-  }
-  return report as BacktestReport;
+  return checkedJson(BacktestReportSchema, text, file, 'a back-test report (kind "mlops.backtest")', REMEDY);
 }

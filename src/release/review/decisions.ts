@@ -1,13 +1,25 @@
 // The decisions of a deployment's reviewers: `reviews.jsonl` beside its audit log, appended line
 // by line so they survive restarts and a crash loses at most the line being written. Each
 // decision also goes to the audit log, so it shows in the deployment's history.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { readJsonLines, type JsonLinesOptions } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { appendAudit } from '../../monitor/audit';
 import { VERDICTS, type ReviewDecision, type ReviewTally } from './model';
 
 export const REVIEWS_FILE = 'reviews.jsonl';
+
+const DecisionLine: v.GenericSchema<unknown, ReviewDecision> = v.looseObject({
+  requestId: v.string(),
+  verdict: v.picklist(VERDICTS),
+  comment: v.optional(v.string()),
+  reviewer: v.string(),
+  ts: v.string(),
+  candidateVersion: v.string(),
+  productionVersion: v.string(),
+});
 
 const VERDICT_TEXT: Record<ReviewDecision['verdict'], string> = {
   candidate: 'the candidate right',
@@ -39,21 +51,9 @@ export function appendDecision(context: DecisionContext, decision: ReviewDecisio
   });
 }
 
-/** Every decision, oldest first; damaged lines are skipped. */
-export function readDecisions(dir: string): ReviewDecision[] {
-  const file = join(dir, REVIEWS_FILE);
-  if (!existsSync(file)) return [];
-  const decisions: ReviewDecision[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      const decision = JSON.parse(line) as ReviewDecision;
-      if (typeof decision.requestId === 'string' && VERDICTS.includes(decision.verdict)) decisions.push(decision);
-    } catch {
-      // a line cut short by a crash
-    }
-  }
-  return decisions;
+/** Every decision, oldest first; damaged lines are skipped (and given to `options.onBadLine`). */
+export function readDecisions(dir: string, options: JsonLinesOptions = {}): ReviewDecision[] {
+  return readJsonLines(join(dir, REVIEWS_FILE), DecisionLine, 'a review decision', options);
 }
 
 /** The last decision on each request, optionally only those about one candidate version, oldest first. */

@@ -6,6 +6,7 @@ import { sqlIdentifier, sqlList, sqlString } from '../../datasets/sql';
 import { versionNumbers } from '../../datasets/lake/catalog';
 import type { Lake } from '../../datasets/model';
 import { REQUESTS_TABLE } from '../../monitor/requestsTable';
+import { isJsonObject } from '../../shared/checked';
 import type { ReviewSample } from './model';
 
 export interface SampleQuery {
@@ -29,9 +30,10 @@ const DISAGREE = `CASE
 /** Names a row sent as a list by position, as the drift code does. */
 function inputRow(inputs: string | null): Record<string, unknown> {
   if (!inputs) return {};
-  const row = (JSON.parse(inputs) as unknown[])[0];
+  const rows: unknown = JSON.parse(inputs);
+  const row: unknown = Array.isArray(rows) ? rows[0] : undefined;
   if (Array.isArray(row)) return Object.fromEntries(row.map((value, i) => [String(i), value]));
-  return typeof row === 'object' && row !== null ? (row as Record<string, unknown>) : { 0: row };
+  return isJsonObject(row) ? row : { 0: row };
 }
 
 export async function reviewSamples(lake: Lake, query: SampleQuery): Promise<ReviewSample[]> {

@@ -5,6 +5,7 @@
 import type { Agent, ClientRequest } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import type { KubeConfig, RequestContext } from '@kubernetes/client-node';
+import * as v from 'valibot';
 import { MlopsError } from '../../../shared/errors';
 import { secondsText } from '../../../shared/remoteTimeout';
 
@@ -101,15 +102,18 @@ export function statusCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** A Kubernetes Status object, as the API server answers an error. */
+const StatusAnswer = v.looseObject({ message: v.string() });
+
 /** The Status object's message of a failed API call (the body is JSON text or already parsed). */
 function statusMessage(error: unknown): string | undefined {
   const body = (error as { body?: unknown } | undefined)?.body;
-  if (typeof body === 'object' && body && typeof (body as { message?: unknown }).message === 'string')
-    return (body as { message: string }).message;
+  const status = v.safeParse(StatusAnswer, body);
+  if (status.success) return status.output.message;
   if (typeof body === 'string') {
     try {
-      const parsed = JSON.parse(body) as { message?: unknown };
-      if (typeof parsed.message === 'string') return parsed.message;
+      const parsed = v.safeParse(StatusAnswer, JSON.parse(body));
+      if (parsed.success) return parsed.output.message;
     } catch {
       return body.trim() || undefined;
     }

@@ -3,6 +3,8 @@
 // on the cluster, where they outlive any workspace.
 import type Docker from 'dockerode';
 import * as v from 'valibot';
+import { checkedJson } from '../../../shared/checked';
+import { MlopsError } from '../../../shared/errors';
 import type { DeploySpec } from '../deployTarget';
 import { LABEL, revisionConfigName } from './labels';
 
@@ -17,7 +19,23 @@ const RevisionRecord = v.object({
   gitCommit: v.nullable(v.string()),
   mlflowRunId: v.nullable(v.string()),
   modelImage: v.boolean(),
-  spec: v.looseObject({ name: v.string(), image: v.string() }),
+  spec: v.looseObject({
+    name: v.string(),
+    image: v.string(),
+    replicas: v.optional(v.number()),
+    containerPort: v.optional(v.number()),
+    publishedPort: v.optional(v.number()),
+    publishMode: v.optional(v.picklist(['host', 'ingress'])),
+    env: v.optional(v.record(v.string(), v.string())),
+    limits: v.optional(v.looseObject({ cpus: v.optional(v.number()), memoryMb: v.optional(v.number()) })),
+    changeCause: v.optional(v.string()),
+    registry: v.optional(v.string()),
+    progressDeadlineSeconds: v.optional(v.number()),
+    podAnnotations: v.optional(v.record(v.string(), v.string())),
+    autoscale: v.optional(
+      v.looseObject({ minReplicas: v.number(), maxReplicas: v.number(), cpuPercent: v.optional(v.number()) }),
+    ),
+  } satisfies Record<keyof DeploySpec, v.GenericSchema>),
 });
 export type RevisionRecord = Omit<v.InferOutput<typeof RevisionRecord>, 'spec'> & { spec: DeploySpec };
 
@@ -29,15 +47,29 @@ export async function saveRevision(docker: Docker, record: RevisionRecord): Prom
   });
 }
 
-/** Every revision of a deployment, oldest first. A config that does not parse is skipped. */
-export async function listRevisions(docker: Docker, name: string): Promise<RevisionRecord[]> {
+/**
+ * Every revision of a deployment, oldest first. A config that does not parse is skipped (and
+ * given to `onBadRecord`, its message naming the config and the field).
+ */
+export async function listRevisions(
+  docker: Docker,
+  name: string,
+  onBadRecord?: (problem: MlopsError) => void,
+): Promise<RevisionRecord[]> {
   const configs = await docker.listConfigs({ filters: JSON.stringify({ label: [`${LABEL.deployment}=${name}`] }) });
   const records: RevisionRecord[] = [];
   for (const config of configs) {
-    const data = (config.Spec as { Data?: string } | undefined)?.Data;
+    const data = config.Spec?.Data;
     if (!data) continue;
-    const parsed = v.safeParse(RevisionRecord, safeJson(Buffer.from(data, 'base64').toString('utf8')));
-    if (parsed.success) records.push(parsed.output as RevisionRecord);
+    const source = `The Swarm config ${config.Spec?.Name ?? config.ID}`;
+    try {
+      records.push(
+        checkedJson(RevisionRecord, Buffer.from(data, 'base64').toString('utf8'), source, 'a revision record'),
+      );
+    } catch (error) {
+      if (!(error instanceof MlopsError)) throw error;
+      onBadRecord?.(error);
+    }
   }
   return records.sort((a, b) => a.revision - b.revision);
 }
@@ -45,12 +77,4 @@ export async function listRevisions(docker: Docker, name: string): Promise<Revis
 export async function removeRevisions(docker: Docker, name: string): Promise<void> {
   const configs = await docker.listConfigs({ filters: JSON.stringify({ label: [`${LABEL.deployment}=${name}`] }) });
   await Promise.all(configs.map((config) => docker.getConfig(config.ID).remove()));
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
