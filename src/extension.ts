@@ -10,6 +10,7 @@ import { registerEnvironmentCommands } from './environment/commands';
 import { createEditorTracking, registerExperimentCommands } from './experiments/commands';
 import { recordActivation } from './host/activationTiming';
 import { createOutputLog } from './host/output';
+import { badLineWarnings } from './shared/badLines';
 import { workspaceRoot } from './host/settings';
 import { monitorAuditTrail } from './monitor/auditTrail';
 import { registerMonitorCommands } from './monitor/commands';
@@ -23,7 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createOutputLog(context);
   const tracking = createEditorTracking(context, log);
-  const deployments = new DeploymentsService(context, log, monitorAuditTrail(workspaceRoot));
+  const deployments = new DeploymentsService(context, log, monitorAuditTrail(workspaceRoot, badLineWarnings(log)));
 
   registerDatasetCommands(context, log);
   registerExperimentCommands(context, log, tracking);

@@ -1,5 +1,6 @@
 // `mlops deploy | status | history | rollback | remove | token --target swarm|kubernetes`:
 // deployments from a terminal or a CI job, with the same --json output on both targets.
+import { badLineStderr } from '../shared/badLines';
 import type { CliCommand, CliContext } from '../shared/cliFramework';
 import { UsageError } from '../shared/cliFramework';
 import { credentialsFor } from '../containerize/registry/registryAuth';
@@ -37,7 +38,11 @@ export async function openTarget(context: CliContext): Promise<DeployTarget> {
       ? { kubernetes: { kubeconfig: text('kubeconfig'), context: text('context'), namespace: text('namespace') } }
       : {}),
   };
-  return openDeployTarget(config, { credentials: (registry) => credentialsFor(registry), dockerHost });
+  return openDeployTarget(config, {
+    credentials: (registry) => credentialsFor(registry),
+    dockerHost,
+    onBadRecord: badLineStderr(context.io),
+  });
 }
 
 export function requiredName(context: CliContext): string {

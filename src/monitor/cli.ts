@@ -5,6 +5,7 @@
 //   window reaches back to it; `--fail-on-alert` turns it into a gate.
 // - `mlops drift BASELINE CURRENT`: input drift between two dataset files, per feature, with PSI
 //   and KS; `--fail-on` makes it a CI gate.
+import { badLineStderr } from '../shared/badLines';
 import type { CliCommand } from '../shared/cliFramework';
 import { UsageError } from '../shared/cliFramework';
 import { openTarget, requiredName, TARGET_OPTIONS, TARGET_USAGE } from '../deploy/cli';
@@ -124,6 +125,7 @@ export const monitorCommand: CliCommand = {
           : {}),
         ...(lake ? { drift: { lake, ...(baseline ? { baseline } : {}) } } : {}),
         onProgress: (message) => !context.json && context.io.stderr(`${message}\n`),
+        onBadLine: badLineStderr(context.io),
       });
       const response = await respondToAlerts({
         dir: monitoringDir(workspace, targetId, name),

@@ -7,6 +7,7 @@ import type { DeploymentsService } from '../deploy/deployments/deploymentsServic
 import type { DeployTarget } from '../deploy/targets/deployTarget';
 import { guardedCommand } from '../host/guardedCommand';
 import { setting, workspaceRoot } from '../host/settings';
+import { badLineWarnings } from '../shared/badLines';
 import { describeError, MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Lake } from '../datasets/model';
@@ -79,6 +80,7 @@ export function registerMonitorCommands(
       thresholds,
       drift: { lake: await lakeFor(workspace), ...(baseline ? { baseline } : {}) },
       ...(prometheusUrl ? { prometheus: { url: prometheusUrl } } : {}),
+      onBadLine: badLineWarnings(log),
       ...options,
     });
     const response = await respondToAlerts({
@@ -170,7 +172,8 @@ export function registerMonitorCommands(
         return { summary, series };
       },
       revertToStable: () => revert(target, name),
-      audit: async (): Promise<AuditEntry[]> => readAudit(monitoringDir(workspace, targetId, name)),
+      audit: async (): Promise<AuditEntry[]> =>
+        readAudit(monitoringDir(workspace, targetId, name), 200, { onBadLine: badLineWarnings(log) }),
     };
     openMonitorPanel(context, feed, log);
   }

@@ -88,11 +88,11 @@ export function readCounts(dir: string, from: number, to: number, options: JsonL
   return records.sort((a, b) => a.at - b.at);
 }
 
-/** The last record at or before `at`, looking back up to KEEP_DAYS. */
-export function countsAtOrBefore(dir: string, at: number): CountsRecord | undefined {
+/** The last record at or before `at`, looking back up to KEEP_DAYS; damaged lines go to `options.onBadLine`. */
+export function countsAtOrBefore(dir: string, at: number, options: JsonLinesOptions = {}): CountsRecord | undefined {
   for (let day = 0; day <= KEEP_DAYS; day++) {
     const dayStart = Date.parse(`${dayOf(at - day * DAY_MS)}T00:00:00Z`);
-    const found = readCounts(dir, dayStart, Math.min(at, dayStart + DAY_MS - 1)).at(-1);
+    const found = readCounts(dir, dayStart, Math.min(at, dayStart + DAY_MS - 1), options).at(-1);
     if (found) return found;
   }
   return undefined;

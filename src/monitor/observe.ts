@@ -4,6 +4,7 @@
 // the alert watcher all call this.
 import type { DeployTarget, ResourceUse } from '../deploy/targets/deployTarget';
 import type { Lake } from '../datasets/model';
+import type { BadLineReporter } from '../shared/badLines';
 import { describeError } from '../shared/errors';
 import { evaluateThresholds } from './alerts';
 import { countsOf, type CountsRecord } from './counts';
@@ -39,6 +40,8 @@ export interface ObserveRequest {
   series?: boolean;
   signal?: AbortSignal;
   onProgress?(message: string): void;
+  /** Told of each damaged line of the recorded counts (they are skipped). */
+  onBadLine?: BadLineReporter;
 }
 
 export interface Observation {
@@ -73,9 +76,10 @@ export async function observe(request: ObserveRequest): Promise<Observation> {
     const scrape = await source.scrape(signal);
     record = { at: scrape.at, instances: countsOf(scrape.samples), unreachable: scrape.unreachable };
     appendCounts(dir, record);
-    const found = countsAtOrBefore(dir, record.at - request.sinceMs);
+    const reading = request.onBadLine ? { onBadLine: request.onBadLine } : {};
+    const found = countsAtOrBefore(dir, record.at - request.sinceMs, reading);
     const start = found && found.at < record.at ? found : undefined;
-    const recorded = readCounts(dir, start?.at ?? record.at - request.sinceMs, record.at);
+    const recorded = readCounts(dir, start?.at ?? record.at - request.sinceMs, record.at, reading);
     totals = windowTotals(start, record, recorded);
     if (request.series) series = windowSeries(recorded.filter((r) => r.at >= record.at - request.sinceMs));
   }

@@ -9,6 +9,7 @@ import { deploymentSource } from '../monitor/sources';
 import { abReport } from './abReport';
 import type { AbReport } from './model';
 import type { ReviewGateState } from './model';
+import type { BadLineReporter } from '../shared/badLines';
 import { deploymentGate } from './review/gate';
 
 export interface AbState {
@@ -26,6 +27,8 @@ export interface AbStateRequest {
   name: string;
   /** The `mlops.review.gate` setting. */
   gateSetting?: Record<string, Record<string, unknown>>;
+  /** Told of each damaged line of the review decisions (it is skipped). */
+  onBadLine?: BadLineReporter;
   signal?: AbortSignal;
 }
 
@@ -53,7 +56,7 @@ export async function abState(request: AbStateRequest): Promise<AbState> {
 
 /** The review gate of a variant: the decisions about the version it runs. */
 export function candidateGate(
-  request: Pick<AbStateRequest, 'workspace' | 'targetId' | 'name' | 'gateSetting'>,
+  request: Pick<AbStateRequest, 'workspace' | 'targetId' | 'name' | 'gateSetting' | 'onBadLine'>,
   report: AbReport,
   variant: string,
 ): ReviewGateState {
@@ -61,6 +64,7 @@ export function candidateGate(
   const dir = monitoringDir(request.workspace, request.targetId, request.name);
   const { gate } = deploymentGate(dir, request.name, request.workspace, {
     ...(request.gateSetting ? { setting: request.gateSetting } : {}),
+    ...(request.onBadLine ? { onBadLine: request.onBadLine } : {}),
     ...(candidateVersion ? { candidateVersion } : {}),
   });
   return { open: gate.open, reason: `review gate of ${variant}: ${gate.reason}` };

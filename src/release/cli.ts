@@ -8,6 +8,7 @@ import { resolveTrackingStore, trackingServer } from '../experiments/trackingSto
 import { appendAudit } from '../monitor/audit';
 import { monitoringDir } from '../monitor/countsLog';
 import { targetKey } from '../monitor/targetKey';
+import { badLineStderr } from '../shared/badLines';
 import { MlopsError } from '../shared/errors';
 import { redactUserInfo } from '../shared/redact';
 import { abState, candidateGate } from './abFeed';
@@ -143,7 +144,14 @@ export const abtestCommand: CliCommand = {
     const name = requiredName(context);
     const target = await openTarget(context);
     const state = await withLake((lake) =>
-      abState({ workspace: process.cwd(), lake, target, targetId: targetKey(target), name }),
+      abState({
+        workspace: process.cwd(),
+        lake,
+        target,
+        targetId: targetKey(target),
+        name,
+        onBadLine: badLineStderr(context.io),
+      }),
     );
     if (context.json) {
       context.io.stdout(`${JSON.stringify(state, null, 2)}\n`);
@@ -191,9 +199,12 @@ export const promoteCommand: CliCommand = {
     const target = await openTarget(context);
     const workspace = process.cwd();
     const targetId = targetKey(target);
-    const state = await withLake((lake) => abState({ workspace, lake, target, targetId, name }));
+    const onBadLine = badLineStderr(context.io);
+    const state = await withLake((lake) => abState({ workspace, lake, target, targetId, name, onBadLine }));
     const gate =
-      variant === PRODUCTION_VARIANT ? null : candidateGate({ workspace, targetId, name }, state.report, variant);
+      variant === PRODUCTION_VARIANT
+        ? null
+        : candidateGate({ workspace, targetId, name, onBadLine }, state.report, variant);
     const evidence: PromotionEvidence[] = [
       ...(typeof values.reason === 'string' ? [{ source: 'manual' as const, summary: values.reason }] : []),
       { source: 'ab-test', summary: state.report.verdict.summary },

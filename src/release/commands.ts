@@ -22,6 +22,7 @@ import { setting, workspaceRoot } from '../host/settings';
 import { appendAudit } from '../monitor/audit';
 import { monitoringDir } from '../monitor/countsLog';
 import { targetKey } from '../monitor/targetKey';
+import { badLineWarnings } from '../shared/badLines';
 import { MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { AbState } from './abFeed';
@@ -88,6 +89,7 @@ export function registerReleaseCommands(
       targetId: s.targetId,
       name: s.name,
       gateSetting: gateSetting(),
+      onBadLine: badLineWarnings(log),
       ...(signal ? { signal } : {}),
     });
 
@@ -167,7 +169,7 @@ export function registerReleaseCommands(
     const gate =
       choice === PRODUCTION_VARIANT
         ? null
-        : candidateGate({ ...s, gateSetting: gateSetting() }, current.report, choice);
+        : candidateGate({ ...s, gateSetting: gateSetting(), onBadLine: badLineWarnings(log) }, current.report, choice);
     if (gate && !gate.open)
       throw new MlopsError(
         `${s.name} cannot promote ${choice} yet: ${gate.reason}.`,

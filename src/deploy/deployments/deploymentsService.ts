@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { registryCredentials } from '../../containerize/registry/commands';
 import { LAST_BUILT_IMAGE } from '../../containerize/lastBuiltImage';
 import { setting } from '../../host/settings';
+import { badLineWarnings } from '../../shared/badLines';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { DeploymentStatusBar, DeploymentsTree, type DeploymentsSource } from '../deploymentsView';
@@ -60,6 +61,7 @@ export class DeploymentsService {
         credentials,
         kubeconfig: setting('kubeconfig', ''),
         dockerHost: setting('dockerHost', ''),
+        onBadRecord: badLineWarnings(log),
       }),
     );
     this.tree = new DeploymentsTree(this.source());

@@ -2,6 +2,7 @@
 // until their settings change. The Swarm and Kubernetes implementations (and dockerode and
 // @kubernetes/client-node under them) are loaded only when a target is first opened, never at
 // activation.
+import type { BadLineReporter } from '../../shared/badLines';
 import { NoAnswerError } from '../../shared/remoteTimeout';
 import type { RegistryCredentials } from '../../containerize/registry/registryAuth';
 import type { DeployTarget, DeploymentStatus } from '../targets/deployTarget';
@@ -16,6 +17,8 @@ export interface OpenerOptions {
   kubeconfig?: string;
   /** For Kubernetes targets: the engine where locally built images are (mlops.dockerHost, --docker-host). */
   dockerHost?: string;
+  /** Swarm targets: told of each revision record that does not parse (it is skipped). */
+  onBadRecord?: BadLineReporter;
 }
 
 /** Opens a Swarm or Kubernetes target: the one way both faces (the CLI and VS Code) open one. */
@@ -34,7 +37,11 @@ export async function openDeployTarget(config: TargetConfig, options: OpenerOpti
     });
   }
   const { openSwarmTarget } = await import('../targets/swarm/swarmTarget');
-  return openSwarmTarget({ ...(config.dockerHost ? { dockerHost: config.dockerHost } : {}), ...credentials });
+  return openSwarmTarget({
+    ...(config.dockerHost ? { dockerHost: config.dockerHost } : {}),
+    ...credentials,
+    ...(options.onBadRecord ? { onBadRecord: options.onBadRecord } : {}),
+  });
 }
 
 export class TargetRegistry {

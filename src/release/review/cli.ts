@@ -7,6 +7,7 @@ import { UsageError } from '../../shared/cliFramework';
 import { openTarget, requiredName, TARGET_OPTIONS, TARGET_USAGE } from '../../deploy/cli';
 import { monitoringDir } from '../../monitor/countsLog';
 import { targetKey } from '../../monitor/targetKey';
+import { badLineStderr } from '../../shared/badLines';
 import { toCsv } from '../../shared/csv';
 import { readDecisions } from './decisions';
 import { deploymentGate } from './gate';
@@ -47,8 +48,9 @@ async function status(context: CliContext, workspace: string, name: string): Pro
   const wait = waitSeconds(context);
   const candidate = text(context, 'candidate');
   const dir = await reviewsDir(context, workspace, name);
+  const onBadLine = badLineStderr(context.io);
   const look = (): ReviewGate =>
-    deploymentGate(dir, name, workspace, candidate ? { candidateVersion: candidate } : {}).gate;
+    deploymentGate(dir, name, workspace, { onBadLine, ...(candidate ? { candidateVersion: candidate } : {}) }).gate;
   let gate = look();
   if (wait !== undefined) {
     const deadline = Date.now() + wait * 1000;
@@ -71,7 +73,9 @@ async function status(context: CliContext, workspace: string, name: string): Pro
 async function exportDecisions(context: CliContext, workspace: string, name: string): Promise<number> {
   const format = text(context, 'format') ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format is jsonl or csv, not '${format}'`);
-  const decisions = readDecisions(await reviewsDir(context, workspace, name));
+  const decisions = readDecisions(await reviewsDir(context, workspace, name), {
+    onBadLine: badLineStderr(context.io),
+  });
   if (format === 'csv')
     context.io.stdout(toCsv([[...EXPORT_COLUMNS], ...decisions.map((d) => EXPORT_COLUMNS.map((column) => d[column]))]));
   else for (const decision of decisions) context.io.stdout(`${JSON.stringify(decision)}\n`);

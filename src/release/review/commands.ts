@@ -7,6 +7,7 @@ import type { DeployTarget } from '../../deploy/targets/deployTarget';
 import type { Lake } from '../../datasets/model';
 import { guardedCommand } from '../../host/guardedCommand';
 import { setting, workspaceRoot } from '../../host/settings';
+import { badLineWarnings } from '../../shared/badLines';
 import { describeError, MlopsError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { monitoringDir } from '../../monitor/countsLog';
@@ -43,6 +44,7 @@ export function registerReviewCommands(
     const targetId = targetKey(target);
     const dir = monitoringDir(workspace, targetId, name);
     const reviewer = await reviewerName(workspace);
+    const onBadLine = badLineWarnings(log);
     return {
       title: `${name} on ${config.name}`,
       async samples(signal) {
@@ -57,12 +59,13 @@ export function registerReviewCommands(
           if (signal.aborted) throw error;
           log.warn(`review: reading the request log of ${name}: ${describeError(error)}`);
         }
-        const reviewed = decisions.latestDecisions(decisions.readDecisions(dir)).map((d) => d.requestId);
+        const reviewed = decisions.latestDecisions(decisions.readDecisions(dir, { onBadLine })).map((d) => d.requestId);
         return reviewSamples(opened, { target: targetId, deployment: name, reviewed });
       },
       gate: (candidateVersion) =>
         deploymentGate(dir, name, workspace, {
           setting: setting<Section>('review.gate', {}),
+          onBadLine,
           ...(candidateVersion ? { candidateVersion } : {}),
         }),
       async decide(sample, verdict, comment) {

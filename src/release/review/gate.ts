@@ -3,6 +3,7 @@
 // workspace's mlops.config.json and from the `mlops.review.gate` setting (which wins), keyed by
 // deployment name, with "*" for every deployment:
 //   { "review": { "*": { "minReviews": 30, "minAcceptance": 0.9 }, "churn": { "minReviews": 50 } } }
+import type { BadLineReporter } from '../../shared/badLines';
 import { MlopsError } from '../../shared/errors';
 import { CONFIG_FILE, readConfigSection } from '../../monitor/monitoringConfig';
 import { latestDecisions, readDecisions, tally } from './decisions';
@@ -62,6 +63,8 @@ export interface DeploymentGateOptions {
   setting?: Section;
   /** Only the decisions about this candidate version. */
   candidateVersion?: string;
+  /** Told of each damaged line of the decisions (it is skipped). */
+  onBadLine?: BadLineReporter;
 }
 
 /**
@@ -74,6 +77,9 @@ export function deploymentGate(
   workspace: string,
   options: DeploymentGateOptions = {},
 ): { gate: ReviewGate; tally: ReviewTally } {
-  const latest = latestDecisions(readDecisions(dir), options.candidateVersion);
+  const latest = latestDecisions(
+    readDecisions(dir, options.onBadLine ? { onBadLine: options.onBadLine } : {}),
+    options.candidateVersion,
+  );
   return { gate: reviewGate(latest, gateSettingsFor(name, workspace, options.setting)), tally: tally(latest) };
 }

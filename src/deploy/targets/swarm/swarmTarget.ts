@@ -3,6 +3,7 @@
 // every revision is kept as a Swarm config beside the service.
 import { hostname, userInfo } from 'node:os';
 import type Docker from 'dockerode';
+import type { BadLineReporter } from '../../../shared/badLines';
 import { describeError, MlopsError } from '../../../shared/errors';
 import { connectDocker, dockerOptions } from '../../../containerize/docker/dockerClient';
 import { frameText } from '../../../containerize/docker/logFrames';
@@ -51,6 +52,8 @@ export interface SwarmTargetOptions {
   dockerHost?: string;
   /** Registry credentials, from SecretStorage or the Docker config; never logged. */
   credentials?(registry: string): Promise<RegistryCredentials | undefined>;
+  /** Told of each revision config that does not parse (it is skipped). */
+  onBadRecord?: BadLineReporter;
 }
 
 export async function openSwarmTarget(options: SwarmTargetOptions = {}): Promise<SwarmTarget> {
@@ -68,6 +71,11 @@ export class SwarmTarget implements DeployTarget {
   ) {
     const target = dockerOptions(options.dockerHost);
     this.location = target.socketPath ?? `${target.protocol}://${target.host}:${target.port}`;
+  }
+
+  /** The revision records of a deployment, oldest first; one that does not parse goes to `onBadRecord`. */
+  private revisions(name: string): Promise<RevisionRecord[]> {
+    return listRevisions(this.docker, name, this.options.onBadRecord);
   }
 
   /** Fails with what to do unless this engine manages a swarm. */
@@ -98,7 +106,7 @@ export class SwarmTarget implements DeployTarget {
     const image = await this.imageFacts(spec.image);
     const imageRef = await this.publishImage(spec, options);
     const existing = await this.service(spec.name);
-    const revisions = await listRevisions(this.docker, spec.name);
+    const revisions = await this.revisions(spec.name);
     const revision = Math.max(0, ...revisions.map((r) => r.revision)) + 1;
     const record: RevisionRecord = {
       revision,
@@ -121,7 +129,7 @@ export class SwarmTarget implements DeployTarget {
     await this.requireSwarm();
     const service = await this.requireService(name);
     const current = Number(service.Spec?.Labels?.[LABEL.revision] ?? 0);
-    const revisions = await listRevisions(this.docker, name);
+    const revisions = await this.revisions(name);
     const target = toRevision ?? revisions.filter((r) => r.revision < current).at(-1)?.revision;
     const record = revisions.find((r) => r.revision === target);
     if (!record) {
@@ -138,7 +146,7 @@ export class SwarmTarget implements DeployTarget {
 
   async pinStable(name: string, revision: number): Promise<void> {
     const service = await this.requireService(name);
-    if (!(await listRevisions(this.docker, name)).some((r) => r.revision === revision))
+    if (!(await this.revisions(name)).some((r) => r.revision === revision))
       throw new MlopsError(`${name} has no revision ${revision}.`);
     const spec = service.Spec!;
     await this.docker.getService(service.ID).update({
@@ -172,7 +180,7 @@ export class SwarmTarget implements DeployTarget {
 
   async history(name: string): Promise<Revision[]> {
     const service = await this.service(name);
-    const revisions = await listRevisions(this.docker, name);
+    const revisions = await this.revisions(name);
     if (!service && revisions.length === 0) throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
     const current = Number(service?.Spec?.Labels?.[LABEL.revision] ?? NaN);
     const stable = Number(service?.Spec?.Labels?.[LABEL.stable] ?? NaN);
@@ -277,7 +285,7 @@ export class SwarmTarget implements DeployTarget {
     const service = await this.service(name);
     const router = await this.service(routerName(name));
     const variants = await this.variantServices(name);
-    if (!service && !router && !variants.length && (await listRevisions(this.docker, name)).length === 0)
+    if (!service && !router && !variants.length && (await this.revisions(name)).length === 0)
       throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
     if (router) await this.docker.getService(router.ID).remove();
     for (const variant of variants) await this.docker.getService(variant.ID).remove();
@@ -654,10 +662,7 @@ export class SwarmTarget implements DeployTarget {
   /** The model server's port, from the revision the service runs. */
   private async containerPort(name: string, service: Docker.Service): Promise<number> {
     const revision = Number(service.Spec?.Labels?.[LABEL.revision] ?? 0);
-    return (
-      (await listRevisions(this.docker, name)).find((record) => record.revision === revision)?.spec.containerPort ??
-      8080
-    );
+    return (await this.revisions(name)).find((record) => record.revision === revision)?.spec.containerPort ?? 8080;
   }
 
   private async publishImage(spec: DeploySpec, options: DeployOptions): Promise<string> {
