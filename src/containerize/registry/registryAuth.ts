@@ -4,8 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { checkedJson } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { credentialsFromHelper } from './credentialHelper';
+import { registryHost } from './imageReference';
 
 export interface RegistryCredentials {
   username: string;
@@ -35,6 +38,22 @@ interface DockerConfig {
   auths?: Record<string, AuthEntry>;
   credHelpers?: Record<string, string>;
   credsStore?: string;
+}
+
+// Custom messages: valibot's default ones quote the value received, which may be a password.
+const StoredCredentials = v.object({ username: v.string('not text'), password: v.string('not text') });
+
+/** Credentials that Set Registry Credentials stored in SecretStorage, read back; failures name the registry. */
+export function storedCredentials(text: string, registry: string): RegistryCredentials {
+  const host = registryHost(registry);
+  const { username, password } = checkedJson(
+    StoredCredentials,
+    text,
+    `The credentials stored for ${host}`,
+    'a user name and password',
+    `Run "MLOps: Set Registry Credentials" for ${host} again.`,
+  );
+  return { username, password, serveraddress: host };
 }
 
 const DOCKER_HUB = 'index.docker.io';
