@@ -115,8 +115,11 @@ async function readDockerConfig(file: string): Promise<DockerConfig | undefined>
       'Correct it, or move it away and run docker login again.',
     );
   return {
-    ...(isRecord(value.auths) ? { auths: value.auths as Record<string, AuthEntry> } : {}),
-    ...(isRecord(value.credHelpers) ? { credHelpers: value.credHelpers as Record<string, string> } : {}),
+    // Entries of another shape are passed over, as Docker itself does not use them.
+    ...(isRecord(value.auths) ? { auths: entriesWhere(value.auths, isRecord) } : {}),
+    ...(isRecord(value.credHelpers)
+      ? { credHelpers: entriesWhere(value.credHelpers, (helper) => typeof helper === 'string') }
+      : {}),
     ...(typeof value.credsStore === 'string' && value.credsStore ? { credsStore: value.credsStore } : {}),
   };
 }
@@ -166,6 +169,11 @@ export function decodeAuth(auth: string): { username: string; password: string }
   const text = Buffer.from(compact, 'base64').toString('utf8');
   const colon = text.indexOf(':');
   return colon < 0 ? undefined : { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** The entries of `record` whose values pass `keep`. */
+function entriesWhere<T>(record: Record<string, unknown>, keep: (value: unknown) => value is T): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, T] => keep(entry[1])));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
