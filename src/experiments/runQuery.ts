@@ -1,5 +1,7 @@
 // MLflow's run search, evaluated in memory: the filter syntax (`metrics.acc > 0.9 AND
 // params.model = 'rf'`), order_by clauses and page tokens, with MLflow's semantics.
+import * as v from 'valibot';
+import { checked } from '../shared/checked';
 import { MlopsError } from '../shared/errors';
 import type { Run, RunPage, RunSearch } from './model';
 
@@ -330,13 +332,16 @@ function encodePageToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset })).toString('base64url');
 }
 
+const PageToken = v.object({ offset: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+
 function decodePageToken(token: string | undefined): number {
   if (!token) return 0;
+  const source = `The page token '${token}'`;
+  let value: unknown;
   try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: unknown };
-    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
-  } catch {
-    /* reported below */
+    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new MlopsError(`${source} is not one this store gave out.`, undefined, { cause: error });
   }
-  throw new MlopsError(`The page token '${token}' is not one this store gave out.`);
+  return checked(PageToken, value, source, 'one this store gave out').offset;
 }

@@ -4,6 +4,8 @@
 import { request } from 'node:http';
 import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
+import * as v from 'valibot';
+import { checkedJson, describeIssues } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { frameText } from '../docker/logFrames';
 import { MODEL_PORT } from './dockerfile';
@@ -38,8 +40,8 @@ export async function smokeTest(
     const base = `http://127.0.0.1:${port}`;
     await waitHealthy(container, base, options.timeoutMs ?? 90_000, options.signal);
     const healthyAfterMs = Date.now() - started;
-    const sample = parseJson(files['sample.json']);
-    const expected = parseJson(files['sample_predictions.json']);
+    const sample = savedList(files, 'sample.json', image);
+    const expected = savedList(files, 'sample_predictions.json', image);
     if (!sample)
       return {
         ok: true,
@@ -54,27 +56,30 @@ export async function smokeTest(
         ? { dataframe_records: sample }
         : { instances: sample };
     const response = await httpJson('POST', `${base}/invocations`, body, 30_000);
-    const answer = response.body as { predictions?: unknown[]; message?: string };
-    if (response.status !== 200 || !answer.predictions) {
+    const answer = v.safeParse(InvocationsAnswer, response.body);
+    if (response.status !== 200 || !answer.success || !answer.output.predictions) {
+      const said = answer.success
+        ? (answer.output.message ?? JSON.stringify(response.body))
+        : `${JSON.stringify(response.body)?.slice(0, 500)}, which is not an answer of the model server (${describeIssues(answer.issues)})`;
       return {
         ok: false,
         healthyAfterMs,
         sample,
         predictions: null,
         expected,
-        message: `/invocations answered HTTP ${response.status}: ${answer.message ?? JSON.stringify(answer)}`,
+        message: `/invocations answered HTTP ${response.status}: ${said}`,
       };
     }
-    const same = expected === null || samePredictions(answer.predictions, expected);
+    const same = expected === null || samePredictions(answer.output.predictions, expected);
     return {
       ok: same,
       healthyAfterMs,
       sample,
-      predictions: answer.predictions,
+      predictions: answer.output.predictions,
       expected,
       message: same
-        ? `healthy after ${healthyAfterMs} ms; ${sample.length} sample rows predicted ${JSON.stringify(answer.predictions)}`
-        : `the container predicted ${JSON.stringify(answer.predictions)} but the notebook's model gave ${JSON.stringify(expected)}`,
+        ? `healthy after ${healthyAfterMs} ms; ${sample.length} sample rows predicted ${JSON.stringify(answer.output.predictions)}`
+        : `the container predicted ${JSON.stringify(answer.output.predictions)} but the notebook's model gave ${JSON.stringify(expected)}`,
     };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
@@ -131,8 +136,17 @@ async function readModelFiles(container: Docker.Container, names: string[]): Pro
   return files;
 }
 
-function parseJson(text: string | undefined): unknown[] | null {
-  return text === undefined ? null : (JSON.parse(text) as unknown[]);
+/** The model server's answer to /invocations: predictions, or an error with a message. */
+const InvocationsAnswer = v.looseObject({
+  predictions: v.optional(v.array(v.unknown())),
+  message: v.optional(v.string()),
+});
+
+/** A list saved in the image at build time, or null when the image has none. */
+function savedList(files: Record<string, string>, name: string, image: string): unknown[] | null {
+  const text = files[name];
+  if (text === undefined) return null;
+  return checkedJson(v.array(v.unknown()), text, `${name} in the image ${image}`, 'a list', 'Build the image again.');
 }
 
 /** Equal predictions, with floats compared to nine significant digits. */

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import * as v from 'valibot';
 import { mlflowClientEnv } from '../../experiments/trackingStoreResolver';
 import type { TrackingCredentials } from '../../experiments/trackingAuth';
-import { checkedJson } from '../../shared/checked';
+import { checked, checkedJson } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { runProgram } from '../../shared/process';
 import { fromRequirementsTxt } from '../image/requirements';
@@ -65,21 +65,38 @@ export async function resolveModelDir(
   return dir;
 }
 
-interface MlmodelFile {
-  run_id?: string;
-  flavors?: Record<string, { pickled_model?: string; serialization_format?: string; sklearn_version?: string }>;
-  signature?: { inputs?: string };
-  saved_input_example_info?: { artifact_path?: string; pandas_orient?: string };
-}
+const Serializations = ['pickle', 'cloudpickle', 'skops'] as const;
+const isSerialization = (format: string): format is MlflowModel['serialization'] =>
+  (Serializations as readonly string[]).includes(format);
+
+/** What this extension reads of an MLmodel file (YAML written by MLflow; other keys are kept). */
+const MlmodelSchema = v.looseObject({
+  run_id: v.nullish(v.string()),
+  flavors: v.nullish(
+    v.looseObject({
+      sklearn: v.nullish(
+        v.looseObject({
+          pickled_model: v.nullish(v.string()),
+          serialization_format: v.nullish(v.string()),
+          // A version such as 1.5 may be written unquoted and read back as a number.
+          sklearn_version: v.nullish(v.pipe(v.union([v.string(), v.number()]), v.transform(String))),
+        }),
+      ),
+    }),
+  ),
+  signature: v.nullish(v.looseObject({ inputs: v.nullish(v.string()) })),
+  saved_input_example_info: v.nullish(v.looseObject({ artifact_path: v.nullish(v.string()) })),
+});
 
 export async function readMlflowModel(dir: string, uri: string): Promise<MlflowModel> {
   const file = join(dir, 'MLmodel');
-  let mlmodel: MlmodelFile;
+  let yaml: unknown;
   try {
-    mlmodel = parse(await readFile(file, 'utf8')) as MlmodelFile;
+    yaml = parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new MlopsError(`${file} is not readable YAML: ${(error as Error).message}`);
   }
+  const mlmodel = checked(MlmodelSchema, yaml, file, 'an MLflow MLmodel file');
   const sklearn = mlmodel.flavors?.sklearn;
   if (!sklearn?.pickled_model) {
     const flavors = Object.keys(mlmodel.flavors ?? {}).join(', ') || 'none';
@@ -88,8 +105,8 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
       'Log the model with mlflow.sklearn.log_model, or containerise the notebook that trains it.',
     );
   }
-  const serialization = (sklearn.serialization_format ?? 'cloudpickle') as MlflowModel['serialization'];
-  if (!['pickle', 'cloudpickle', 'skops'].includes(serialization))
+  const serialization = sklearn.serialization_format ?? 'cloudpickle';
+  if (!isSerialization(serialization))
     throw new MlopsError(`${file}: serialization_format ${serialization} is not supported.`);
   const requirementsText = await readFile(join(dir, 'requirements.txt'), 'utf8').catch(() => '');
   // The server unpickles with the standard library: MLflow itself is not needed in the image.
@@ -101,7 +118,7 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
     modelFile: sklearn.pickled_model,
     serialization,
     features: signatureFeatures(mlmodel.signature?.inputs, file),
-    sample: await inputExample(dir, mlmodel.saved_input_example_info),
+    sample: await inputExample(dir, mlmodel.saved_input_example_info?.artifact_path),
     requirements: fromRequirementsTxt(requirementsText).filter(
       (line) => !dropped.has(line.split(/[=<>~![ ;]/)[0]!.toLowerCase()),
     ),
@@ -112,23 +129,31 @@ export async function readMlflowModel(dir: string, uri: string): Promise<MlflowM
 /** The columns of an MLmodel's `signature.inputs` (JSON text); a tensor signature names none. */
 const SignatureInputs = v.array(v.looseObject({ name: v.optional(v.string()), type: v.optional(v.string()) }));
 
-function signatureFeatures(inputs: string | undefined, file: string): MlflowModel['features'] {
+function signatureFeatures(inputs: string | null | undefined, file: string): MlflowModel['features'] {
   if (!inputs) return null;
   const columns = checkedJson(SignatureInputs, inputs, `signature.inputs of ${file}`, 'a list of columns');
   const features = columns.flatMap((c) => (c.name ? [{ name: c.name, dtype: c.type ?? 'unknown' }] : []));
   return features.length === columns.length ? features : null;
 }
 
+/** A logged input example: records, or a DataFrame split-oriented; other shapes (tensors) give no sample. */
+const InputExampleSchema = v.union([
+  v.array(v.record(v.string(), v.unknown())),
+  v.looseObject({ columns: v.optional(v.array(v.string())), data: v.optional(v.array(v.array(v.unknown()))) }),
+]);
+
 /** The logged input example as records (MLflow saves DataFrames split-oriented). */
-async function inputExample(
-  dir: string,
-  info: MlmodelFile['saved_input_example_info'],
-): Promise<Record<string, unknown>[] | null> {
-  if (!info?.artifact_path) return null;
-  const example = JSON.parse(await readFile(join(dir, info.artifact_path), 'utf8')) as
-    { columns?: string[]; data?: unknown[][] } | Record<string, unknown>[];
+async function inputExample(dir: string, artifactPath: string | null | undefined) {
+  if (!artifactPath) return null;
+  const path = join(dir, artifactPath);
+  const example = checkedJson(
+    InputExampleSchema,
+    await readFile(path, 'utf8'),
+    `The input example ${path}`,
+    'a list of records or a split-oriented table',
+  );
   if (Array.isArray(example)) return example;
-  if (example.columns && example.data)
-    return example.data.map((row) => Object.fromEntries(example.columns!.map((c, i) => [c, row[i]])));
+  const { columns, data } = example;
+  if (columns && data) return data.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
   return null;
 }

@@ -5,7 +5,7 @@ import { guardedCommand } from '../../host/guardedCommand';
 import { setting } from '../../host/settings';
 import type { Logger } from '../../shared/logger';
 import { normalizeRegistry, registryHost } from './imageReference';
-import { credentialsFor, type RegistryCredentials } from './registryAuth';
+import { credentialsFor, storedCredentials, type RegistryCredentials } from './registryAuth';
 
 const secretKey = (registry: string) => `mlops.registry:${registryHost(registry)}`;
 
@@ -18,8 +18,7 @@ export function registryCredentials(
       fromSecrets: async (host) => {
         const stored = await secrets.get(secretKey(host));
         if (!stored) return undefined;
-        const { username, password } = JSON.parse(stored) as { username: string; password: string };
-        return { username, password, serveraddress: registryHost(host) };
+        return storedCredentials(stored, host);
       },
     });
 }

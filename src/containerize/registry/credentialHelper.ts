@@ -1,6 +1,7 @@
 // Docker credential helpers (`docker-credential-<name> get`): the server address goes in on stdin,
 // `{"ServerURL", "Username", "Secret"}` comes out. runProgram has no stdin, hence spawn here.
 import { spawn } from 'node:child_process';
+import * as v from 'valibot';
 import { MlopsError } from '../../shared/errors';
 
 export interface HelperCredentials {
@@ -48,15 +49,17 @@ export async function credentialsFromHelper(
   return parsed;
 }
 
+const HelperOutput = v.object({ Username: v.string(), Secret: v.string() });
+
 function parseHelperOutput(stdout: string): HelperCredentials | undefined {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(stdout);
-    if (typeof value !== 'object' || value === null) return undefined;
-    const { Username: username, Secret: secret } = value as Record<string, unknown>;
-    return typeof username === 'string' && typeof secret === 'string' ? { username, secret } : undefined;
+    value = JSON.parse(stdout);
   } catch {
     return undefined;
   }
+  const parsed = v.safeParse(HelperOutput, value);
+  return parsed.success ? { username: parsed.output.Username, secret: parsed.output.Secret } : undefined;
 }
 
 function runWithInput(

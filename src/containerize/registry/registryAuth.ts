@@ -4,8 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { checkedJson } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import { credentialsFromHelper } from './credentialHelper';
+import { registryHost } from './imageReference';
 
 export interface RegistryCredentials {
   username: string;
@@ -35,6 +38,22 @@ interface DockerConfig {
   auths?: Record<string, AuthEntry>;
   credHelpers?: Record<string, string>;
   credsStore?: string;
+}
+
+// Custom messages: valibot's default ones quote the value received, which may be a password.
+const StoredCredentials = v.object({ username: v.string('not text'), password: v.string('not text') });
+
+/** Credentials that Set Registry Credentials stored in SecretStorage, read back; failures name the registry. */
+export function storedCredentials(text: string, registry: string): RegistryCredentials {
+  const host = registryHost(registry);
+  const { username, password } = checkedJson(
+    StoredCredentials,
+    text,
+    `The credentials stored for ${host}`,
+    'a user name and password',
+    `Run "MLOps: Set Registry Credentials" for ${host} again.`,
+  );
+  return { username, password, serveraddress: host };
 }
 
 const DOCKER_HUB = 'index.docker.io';
@@ -96,8 +115,11 @@ async function readDockerConfig(file: string): Promise<DockerConfig | undefined>
       'Correct it, or move it away and run docker login again.',
     );
   return {
-    ...(isRecord(value.auths) ? { auths: value.auths as Record<string, AuthEntry> } : {}),
-    ...(isRecord(value.credHelpers) ? { credHelpers: value.credHelpers as Record<string, string> } : {}),
+    // Entries of another shape are passed over, as Docker itself does not use them.
+    ...(isRecord(value.auths) ? { auths: entriesWhere(value.auths, isRecord) } : {}),
+    ...(isRecord(value.credHelpers)
+      ? { credHelpers: entriesWhere(value.credHelpers, (helper) => typeof helper === 'string') }
+      : {}),
     ...(typeof value.credsStore === 'string' && value.credsStore ? { credsStore: value.credsStore } : {}),
   };
 }
@@ -147,6 +169,11 @@ export function decodeAuth(auth: string): { username: string; password: string }
   const text = Buffer.from(compact, 'base64').toString('utf8');
   const colon = text.indexOf(':');
   return colon < 0 ? undefined : { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** The entries of `record` whose values pass `keep`. */
+function entriesWhere<T>(record: Record<string, unknown>, keep: (value: unknown) => value is T): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, T] => keep(entry[1])));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -31,6 +31,8 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { checked, checkedJson } from '../../shared/checked';
 import { MlopsError } from '../../shared/errors';
 import type { LakeTableVersion } from '../model';
 
@@ -46,6 +48,31 @@ export interface Manifest extends LakeTableVersion {
   format: typeof MANIFEST_FORMAT;
   /** The version's Parquet files, relative to its folder. */
   files: { name: string; bytes: number }[];
+}
+
+const SourceFileSchema = v.object({ path: v.string(), sha256: v.string(), bytes: v.number() });
+const ColumnSchema = v.object({ name: v.string(), type: v.string() });
+const SchemaChangeSchema = v.object({
+  kind: v.picklist(['added', 'removed', 'retyped']),
+  column: v.string(),
+  from: v.optional(v.string()),
+  to: v.optional(v.string()),
+});
+
+/** A manifest of `table` version `version` in this extension's format (keys it does not know are kept). */
+function manifestSchema(table: string, version: number) {
+  return v.looseObject({
+    format: v.literal(MANIFEST_FORMAT),
+    table: v.literal(table),
+    version: v.literal(version),
+    createdAt: v.string(),
+    sources: v.array(SourceFileSchema),
+    producedBy: v.optional(v.string()),
+    rows: v.number(),
+    schema: v.array(ColumnSchema),
+    schemaChanges: v.array(SchemaChangeSchema),
+    files: v.array(v.object({ name: v.string(), bytes: v.number() })),
+  });
 }
 
 export function checkTableName(table: string): void {
@@ -86,9 +113,9 @@ export function tableNames(root: string): string[] {
 
 export function readManifest(root: string, table: string, version: number): Manifest {
   const path = join(versionDir(root, table, version), MANIFEST);
-  let manifest: Manifest;
+  let manifest: unknown;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    manifest = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new MlopsError(
       `${path} cannot be read: ${(error as Error).message}.`,
@@ -96,15 +123,8 @@ export function readManifest(root: string, table: string, version: number): Mani
       { cause: error },
     );
   }
-  if (
-    manifest.format !== MANIFEST_FORMAT ||
-    manifest.table !== table ||
-    manifest.version !== version ||
-    !Array.isArray(manifest.files)
-  ) {
-    throw new MlopsError(`${path} is not a manifest of ${table} version ${version} that this extension can read.`);
-  }
-  return manifest;
+  const expected = `a manifest of ${table} version ${version} that this extension can read`;
+  return checked(manifestSchema(table, version), manifest, path, expected);
 }
 
 /** The manifest minus the storage details, as the Lake API returns versions. */
@@ -138,11 +158,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-interface LockOwner {
-  pid: number;
-  host: string;
-  since: string;
-}
+const LockOwnerSchema = v.object({ pid: v.number(), host: v.string(), since: v.string() });
+type LockOwner = v.InferOutput<typeof LockOwnerSchema>;
 
 /**
  * Takes the table's writer lock, or fails naming the process that holds it. A lock left by a
@@ -174,12 +191,19 @@ export function lockTable(root: string, table: string): () => void {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      let holder: LockOwner | undefined;
+      let text: string;
       try {
-        holder = JSON.parse(readFileSync(lock, 'utf8')) as LockOwner;
+        text = readFileSync(lock, 'utf8');
       } catch {
         continue; // released meanwhile
       }
+      const holder = checkedJson(
+        LockOwnerSchema,
+        text,
+        `The write lock ${lock}`,
+        'a lock this extension wrote',
+        `If no process is writing table ${table}, delete ${lock}.`,
+      );
       if (holder.host === owner.host && !isAlive(holder.pid)) {
         // Moved aside before removal, so two processes taking over at once cannot delete each other's new lock.
         try {

@@ -76,7 +76,7 @@ function time(value: YamlValue | undefined): number | null {
 function status(value: YamlValue | undefined): RunStatus {
   if (typeof value === 'number' && value >= 1 && value <= RUN_STATUSES.length) return RUN_STATUSES[value - 1];
   const name = String(value ?? '').toUpperCase();
-  return (RUN_STATUSES as readonly string[]).includes(name) ? (name as RunStatus) : 'UNKNOWN';
+  return RUN_STATUSES.find((known) => known === name) ?? 'UNKNOWN';
 }
 
 function stage(value: YamlValue | undefined): LifecycleStage {

@@ -48,7 +48,8 @@ export function parseFlatYaml(text: string): Record<string, YamlValue> {
     // An indented entry of the map that the previous key opened.
     const nested = /^\s+([A-Za-z_][\w.-]*):(?:\s+(.*))?$/.exec(line);
     if (nested && lastKey !== undefined && (result[lastKey] === null || isMap(result[lastKey]))) {
-      const map = isMap(result[lastKey]) ? (result[lastKey] as Record<string, Scalar | string[]>) : {};
+      const previous = result[lastKey];
+      const map = isMap(previous) ? previous : {};
       map[nested[1]] = scalar(nested[2] ?? '', i + 1);
       result[lastKey] = map;
       continue;
@@ -60,6 +61,6 @@ export function parseFlatYaml(text: string): Record<string, YamlValue> {
   return result;
 }
 
-function isMap(value: YamlValue | undefined): boolean {
+function isMap(value: YamlValue | undefined): value is Record<string, Scalar | string[]> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -109,6 +109,7 @@ export class SqliteTrackingStore implements TrackingStore {
           statement.setReturnArrays(true);
           this.statements.set(sql, statement);
         }
+        // Arrays (setReturnArrays) of SQLite values from this store's own SELECTs: each caller converts its columns.
         return statement.all(...params) as unknown as Row[];
       } catch (error) {
         if (isBusy(error) && attempt < BUSY_RETRIES) {
@@ -263,6 +264,7 @@ export class SqliteTrackingStore implements TrackingStore {
 /** Parses a JSON object from SQLite, replacing nulls in place (no copy: there are 300,000 of them). */
 function jsonObject<T>(json: unknown, whenNull: T): Record<string, T> {
   if (typeof json !== 'string') return {};
+  // An object of json_group_object from a known SELECT; not checked per key, as there are 300,000 of them.
   const record = JSON.parse(json) as Record<string, T | null>;
   for (const key in record) if (record[key] === null) record[key] = whenNull;
   return record as Record<string, T>;
