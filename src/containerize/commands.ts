@@ -4,8 +4,9 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExperimentNode } from '../experiments/experimentsView';
 import { mlflowClientUri, type ResolveTrackingStore } from '../experiments/trackingStoreResolver';
+import { guardedCommand } from '../host/guardedCommand';
 import { setting, workspaceRoot } from '../host/settings';
-import { describeError, MlopsError } from '../shared/errors';
+import { MlopsError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { ContainerizeResult } from './containerize';
 import { LAST_BUILT_IMAGE } from './lastBuiltImage';
@@ -19,12 +20,20 @@ export function registerContainerizeCommands(
   log: Log,
   resolveTracking: ResolveTrackingStore,
 ): void {
+  // A failed build's remedy is the tail of its log: the notification names the failure, the log has the rest.
+  const options = { remedyInLogOnly: true };
   context.subscriptions.push(
-    vscode.commands.registerCommand('mlops.containerizeNotebook', (target?: unknown) =>
-      containerizeWithProgress(context, log, notebookUri(target)),
+    guardedCommand(
+      'mlops.containerizeNotebook',
+      log,
+      (target?: unknown) => containerizeWithProgress(context, log, notebookUri(target)),
+      options,
     ),
-    vscode.commands.registerCommand('mlops.containerizeModel', (node?: ExperimentNode) =>
-      containerizeModelWithProgress(context, log, resolveTracking, node),
+    guardedCommand(
+      'mlops.containerizeModel',
+      log,
+      (node?: ExperimentNode) => containerizeModelWithProgress(context, log, resolveTracking, node),
+      options,
     ),
   );
 }
@@ -42,52 +51,48 @@ async function containerizeWithProgress(
   log: Log,
   uri: vscode.Uri | undefined,
 ): Promise<void> {
-  try {
-    if (!uri) {
-      const [picked] =
-        (await vscode.window.showOpenDialog({
-          canSelectMany: false,
-          filters: { Notebooks: ['ipynb'] },
-          openLabel: 'Containerise',
-        })) ?? [];
-      if (!picked) return;
-      uri = picked;
-    }
-    const open = vscode.workspace.notebookDocuments.find((doc) => doc.uri.toString() === uri!.toString());
-    if (open?.isDirty) await open.save();
-    const folder = vscode.workspace.getWorkspaceFolder(uri);
-    if (!folder)
-      throw new MlopsError(
-        `${uri.fsPath} is not in an open workspace folder.`,
-        'Open the folder that holds the notebook and its data.',
-      );
-    const notebook = uri.fsPath;
-    const result = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: `Containerising ${basename(notebook)}`,
-        cancellable: true,
-      },
-      async (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        const { containerizeNotebook } = await import('./containerize');
-        log.info(`containerize: ${notebook}`);
-        return containerizeNotebook({
-          notebook,
-          workspaceRoot: folder.uri.fsPath,
-          ...buildSettings(),
-          signal: abort.signal,
-          choose: (analysis, proposed) => pickModel(notebook, analysis, proposed, log),
-          onProgress: progressReporter(progress),
-          onLine: (line) => log.info(`build: ${line}`),
-        });
-      },
-    );
-    await reportResult(context, log, result);
-  } catch (error) {
-    await showFailure(log, error);
+  if (!uri) {
+    const [picked] =
+      (await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        filters: { Notebooks: ['ipynb'] },
+        openLabel: 'Containerise',
+      })) ?? [];
+    if (!picked) return;
+    uri = picked;
   }
+  const open = vscode.workspace.notebookDocuments.find((doc) => doc.uri.toString() === uri!.toString());
+  if (open?.isDirty) await open.save();
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  if (!folder)
+    throw new MlopsError(
+      `${uri.fsPath} is not in an open workspace folder.`,
+      'Open the folder that holds the notebook and its data.',
+    );
+  const notebook = uri.fsPath;
+  const result = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Containerising ${basename(notebook)}`,
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const { containerizeNotebook } = await import('./containerize');
+      log.info(`containerize: ${notebook}`);
+      return containerizeNotebook({
+        notebook,
+        workspaceRoot: folder.uri.fsPath,
+        ...buildSettings(),
+        signal: abort.signal,
+        choose: (analysis, proposed) => pickModel(notebook, analysis, proposed, log),
+        onProgress: progressReporter(progress),
+        onLine: (line) => log.info(`build: ${line}`),
+      });
+    },
+  );
+  await reportResult(context, log, result);
 }
 
 function buildSettings(): { python: string; baseImage: string; dockerHost: string } {
@@ -108,16 +113,6 @@ function progressReporter(
   };
 }
 
-/** The error in a notification; the whole of it (the build log's tail included) in the log. */
-async function showFailure(log: Log, error: unknown): Promise<void> {
-  log.error(`containerize: ${describeError(error)}`);
-  const choice = await vscode.window.showErrorMessage(
-    error instanceof MlopsError ? error.message : describeError(error),
-    'Show Log',
-  );
-  if (choice) log.show();
-}
-
 /** The model of a run (runs:/ID/model) or a registered version (models:/NAME/VERSION), or one typed in. */
 async function containerizeModelWithProgress(
   context: vscode.ExtensionContext,
@@ -125,44 +120,40 @@ async function containerizeModelWithProgress(
   resolveTracking: ResolveTrackingStore,
   node: ExperimentNode | undefined,
 ): Promise<void> {
-  try {
-    const root = workspaceRoot();
-    if (!root) throw new MlopsError('Open a folder to containerise a model into.');
-    const modelUri =
-      node?.kind === 'run'
-        ? `runs:/${node.run.runId}/model`
-        : node?.kind === 'version'
-          ? `models:/${node.version.name}/${node.version.version}`
-          : await vscode.window.showInputBox({
-              title: 'Containerise an MLflow model',
-              prompt: 'A runs:/ or models:/ URI, or a folder with an MLmodel file',
-              placeHolder: 'models:/churn-classifier/1',
-              ignoreFocusOut: true,
-            });
-    if (!modelUri) return;
-    const tracking = await resolveTracking();
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Containerising ${modelUri}`, cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        const { containerizeModel } = await import('./containerize');
-        log.info(`containerize: ${modelUri}`);
-        return containerizeModel({
-          modelUri,
-          ...(tracking ? { trackingUri: mlflowClientUri(tracking), trackingCredentials: tracking.credentials } : {}),
-          ...buildSettings(),
-          workspaceRoot: root,
-          signal: abort.signal,
-          onProgress: progressReporter(progress),
-          onLine: (line) => log.info(`build: ${line}`),
-        });
-      },
-    );
-    await reportResult(context, log, result);
-  } catch (error) {
-    await showFailure(log, error);
-  }
+  const root = workspaceRoot();
+  if (!root) throw new MlopsError('Open a folder to containerise a model into.');
+  const modelUri =
+    node?.kind === 'run'
+      ? `runs:/${node.run.runId}/model`
+      : node?.kind === 'version'
+        ? `models:/${node.version.name}/${node.version.version}`
+        : await vscode.window.showInputBox({
+            title: 'Containerise an MLflow model',
+            prompt: 'A runs:/ or models:/ URI, or a folder with an MLmodel file',
+            placeHolder: 'models:/churn-classifier/1',
+            ignoreFocusOut: true,
+          });
+  if (!modelUri) return;
+  const tracking = await resolveTracking();
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Containerising ${modelUri}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const { containerizeModel } = await import('./containerize');
+      log.info(`containerize: ${modelUri}`);
+      return containerizeModel({
+        modelUri,
+        ...(tracking ? { trackingUri: mlflowClientUri(tracking), trackingCredentials: tracking.credentials } : {}),
+        ...buildSettings(),
+        workspaceRoot: root,
+        signal: abort.signal,
+        onProgress: progressReporter(progress),
+        onLine: (line) => log.info(`build: ${line}`),
+      });
+    },
+  );
+  await reportResult(context, log, result);
 }
 
 /** Shows what was detected and lets the user choose what serves; the default is preselected. */

@@ -7,11 +7,17 @@ import type { Logger } from '../shared/logger';
 /** Thrown when the user cancelled long work; reported as a warning, not an error. */
 export class CancelledError extends MlopsError {}
 
+export interface GuardOptions {
+  /** The notification shows the message only, the remedy staying in the log (a build log's tail is too long to read in a toast). */
+  remedyInLogOnly?: boolean;
+}
+
 /** Registers a command whose errors become a logged message with "Show Log", never a crash. */
 export function guardedCommand(
   id: string,
   log: Logger & { show(): void },
   body: (...args: never[]) => Promise<void>,
+  options: GuardOptions = {},
 ): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: never[]) => {
     try {
@@ -23,7 +29,8 @@ export function guardedCommand(
         return;
       }
       log.error(`${id}: ${describeError(error)}`);
-      void vscode.window.showErrorMessage(describeError(error), 'Show Log').then((choice) => choice && log.show());
+      const shown = options.remedyInLogOnly && error instanceof MlopsError ? error.message : describeError(error);
+      void vscode.window.showErrorMessage(shown, 'Show Log').then((choice) => choice && log.show());
     }
   });
 }
