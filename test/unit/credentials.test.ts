@@ -11,23 +11,10 @@ import {
   migrateUnkeyedSecret,
   secretOrigin,
   setHostSecret,
-  type SecretStore,
 } from '../../src/shared/hostSecrets';
 import type { Logger } from '../../src/shared/logger';
 import { redactUserInfo } from '../../src/shared/redact';
-
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, string>();
-  async get(key: string) {
-    return this.values.get(key);
-  }
-  async store(key: string, value: string) {
-    this.values.set(key, value);
-  }
-  async delete(key: string) {
-    this.values.delete(key);
-  }
-}
+import { MemorySecrets } from '../support/memorySecrets';
 
 function memoryLog(): Logger & { lines: string[] } {
   const lines: string[] = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promoteCommand } from '../../src/release/cli';
 import { runCli } from '../../src/shared/cliFramework';
-import { setHostSecret, type SecretStore } from '../../src/shared/hostSecrets';
+import { setHostSecret } from '../../src/shared/hostSecrets';
 import type { Logger } from '../../src/shared/logger';
 import { TrackingStoreHolder } from '../../src/experiments/trackingStoreHolder';
 import {
@@ -17,19 +17,7 @@ import {
   resolveTrackingStore,
   trackingServer,
 } from '../../src/experiments/trackingStoreResolver';
-
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, string>();
-  async get(key: string) {
-    return this.values.get(key);
-  }
-  async store(key: string, value: string) {
-    this.values.set(key, value);
-  }
-  async delete(key: string) {
-    this.values.delete(key);
-  }
-}
+import { MemorySecrets } from '../support/memorySecrets';
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
