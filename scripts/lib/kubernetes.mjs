@@ -120,7 +120,7 @@ function goProxy() {
  * proxy (the same archive the go command fetches for GOTOOLCHAIN), unpacked into the cache.
  * @returns {string} the path of the go binary
  */
-function ensureGo() {
+export function ensureGo() {
   for (const candidate of ['go', '/usr/local/go/bin/go']) {
     const version = spawnSync(candidate, ['env', 'GOVERSION'], { encoding: 'utf8' });
     const match = /^go1\.(\d+)/.exec(version.stdout ?? '');

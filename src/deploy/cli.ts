@@ -16,9 +16,10 @@ export const TARGET_OPTIONS = {
   context: { type: 'string' },
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
+  gateway: { type: 'string' },
 } as const;
 export const TARGET_USAGE =
-  '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N]';
+  '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N] [--gateway NAMESPACE/NAME]';
 
 /** The target of `--target swarm|kubernetes` and its flags, opened as VS Code opens a configured one. */
 export async function openTarget(context: CliContext): Promise<DeployTarget> {
@@ -41,6 +42,7 @@ export async function openTarget(context: CliContext): Promise<DeployTarget> {
   return openDeployTarget(config, {
     credentials: (registry) => credentialsFor(registry),
     dockerHost,
+    gateway: text('gateway'),
     onBadRecord: badLineStderr(context.io),
   });
 }

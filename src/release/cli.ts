@@ -128,7 +128,7 @@ export const splitCommand: CliCommand = {
     context.io.stdout(
       context.json
         ? `${JSON.stringify(status, null, 2)}\n`
-        : `${name}: ${formatWeights(status.variants)} via ${status.via}${status.stickyKey ? `, sticky on ${status.stickyKey}` : ''}\n`,
+        : `${name}: ${formatWeights(status.variants)} via ${status.via}${status.route ? ` on Gateway ${status.route.gateway} (${status.route.message})` : ''}${status.stickyKey ? `, sticky on ${status.stickyKey}` : ''}\n`,
     );
     return 0;
   },

@@ -1,27 +1,26 @@
 // Traffic splits on a real Kubernetes control plane (kwok as the kubelet): without the Gateway
-// API, our router as a Deployment with the split's groups; with the Gateway API CRDs applied
-// from test/fixtures/gateway-api, an HTTPRoute with weighted backendRefs and a mirror filter;
-// weights changed, the split read back, ended, and a variant that never gets ready. Every
+// API, our router as a Deployment with the split's groups; with the real Gateway API CRDs
+// (standard channel, from the Go module proxy) and a Gateway, an HTTPRoute with weighted
+// backendRefs and a mirror filter; weights changed, the split read back, ended, and a variant
+// that never gets ready. Every
 // Deployment of a split (production, variants, router) reads the deployment's data token from its
 // Secret, which the first deploy makes, a redeploy keeps and removal deletes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import type { V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Secret, V1Service } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { ensureGatewayApiCrds } from '../../scripts/lib/gatewayApi.mjs';
 import { apiRequest, UNPULLABLE_IMAGE } from '../../scripts/lib/kubernetes.mjs';
-import { repoRoot } from '../../scripts/lib/setup.mjs';
+import { MlopsError } from '../../src/shared/errors';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
 import { controlPlane, type ControlPlane } from '../support/kubernetes';
 import { needService } from '../support/services';
 
-const CRDS = ['httproutes.yaml', 'gateways.yaml'].map(
-  (file) =>
-    parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'gateway-api', file), 'utf8')) as {
-      metadata: { name: string };
-    },
-);
+const gatewayApi = ensureGatewayApiCrds();
+const CRDS = gatewayApi.ok
+  ? gatewayApi.files.map((file) => parse(readFileSync(file, 'utf8')) as { metadata: { name: string } })
+  : [];
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 let plane: ControlPlane | undefined;
 let unavailable = '';
@@ -42,6 +41,10 @@ function ready(t: TestContext): boolean {
   return needService(t, Boolean(plane), unavailable);
 }
 
+function gatewayApiReady(t: TestContext): boolean {
+  return ready(t) && needService(t, gatewayApi.ok, gatewayApi.ok ? '' : gatewayApi.reason);
+}
+
 async function get<T>(path: string): Promise<{ status: number; body: T }> {
   const answer = await apiRequest(plane!.server, plane!.adminToken, 'GET', path);
   return { status: answer.status, body: (answer.status === 200 ? JSON.parse(answer.text) : undefined) as T };
@@ -55,7 +58,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
   }
 }
 
-/** Creates the Gateway API CRDs of the fixture and waits until HTTPRoutes are served. */
+/** Creates the Gateway API CRDs and waits until HTTPRoutes are served. */
 async function installGatewayApi(): Promise<void> {
   for (const crd of CRDS) {
     const created = await apiRequest(plane!.server, plane!.adminToken, 'POST', CRD_PATH, crd);
@@ -178,29 +181,84 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     );
   });
 
-  test('with the Gateway API CRDs: an HTTPRoute weighs production and the candidate and mirrors to the shadow; weights change; the split ends', async (t) => {
-    if (!ready(t)) return;
+  test('with the Gateway API: the router until a Gateway admits the namespace, then an HTTPRoute that weighs and mirrors; weights change; a sticky split goes back to the router; the split ends', async (t) => {
+    if (!gatewayApiReady(t)) return;
     await installGatewayApi();
     t.after(removeGatewayApi);
-    const gateway = {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'mlops', namespace: 'default' },
-      spec: { gatewayClassName: 'test', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
-    };
-    await target.applyObjects([gateway], false);
-
     await target.deploy({ name: 'fraud', image: 'mlops-test/fraud:1' });
+
+    // The CRDs alone: no Gateway, so the in-cluster proxy runs the split.
+    const progress: string[] = [];
+    const first = await target.split(
+      'fraud',
+      {
+        variants: [
+          { name: 'production', weight: 70 },
+          { name: 'candidate', image: 'mlops-test/fraud:2', weight: 30 },
+        ],
+      },
+      { onProgress: (event) => progress.push(event.message) },
+    );
+    assert.equal(first.via, 'router');
+    assert.ok(progress.includes('The cluster has no Gateway: applying the router fraud-router (mlops-test/fraud:2)'));
+    assert.equal((await service('default', 'fraud')).body.spec?.selector?.['mlops.dev/deployment'], 'fraud-router');
+
+    // A Gateway of another namespace that admits routes from namespaces labelled as default is.
+    const created = await apiRequest(plane!.server, plane!.adminToken, 'POST', '/api/v1/namespaces', {
+      metadata: { name: 'infra' },
+    });
+    assert.equal(created.status, 201, created.text);
+    await target.applyObjects(
+      [
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'GatewayClass',
+          metadata: { name: 'test' },
+          spec: { controllerName: 'mlops.dev/no-controller' },
+        } as KubernetesObject,
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: 'public', namespace: 'infra' },
+          spec: {
+            gatewayClassName: 'test',
+            listeners: [
+              {
+                name: 'http',
+                port: 80,
+                protocol: 'HTTP',
+                allowedRoutes: {
+                  namespaces: {
+                    from: 'Selector',
+                    selector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } },
+                  },
+                },
+              },
+            ],
+          },
+        } as KubernetesObject,
+      ],
+      false,
+    );
+
     const split = {
       variants: [
         { name: 'production', weight: 70 },
         { name: 'candidate', image: 'mlops-test/fraud:2', weight: 30 },
         { name: 'shadow', image: 'mlops-test/fraud:3', weight: 25, shadow: true },
       ],
-      stickyKey: 'header:X-User-Id',
     };
     const status = await target.split('fraud', split);
     assert.equal(status.via, 'httproute');
+    assert.equal(status.startedAt, first.startedAt, 'the same split, run by the route now');
+    // No controller runs in the test cluster (there is no data plane), so nobody sets the route's
+    // Accepted and ResolvedRefs conditions: a controller's status is parsed in test/unit/gatewayRoute.test.ts.
+    assert.deepEqual(status.route, {
+      gateway: 'infra/public',
+      accepted: null,
+      resolvedRefs: null,
+      message: 'no controller of infra/public has reported on the route yet',
+    });
     assert.deepEqual(
       status.variants.map((v) => [v.name, v.image, v.weight, v.shadow, v.replicas.running]),
       [
@@ -214,16 +272,18 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
         '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud',
       )
     ).body;
-    assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
+    assert.deepEqual(route.spec.parentRefs, [
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' },
+    ]);
+    // As the API server keeps it: the CRD's defaults (group, kind, the path match) filled in.
+    const service_ = (name: string) => ({ group: '', kind: 'Service', name, port: 80 });
     assert.deepEqual(route.spec.rules[0], {
       backendRefs: [
-        { name: 'fraud', port: 80, weight: 70 },
-        { name: 'fraud--candidate', port: 80, weight: 30 },
+        { ...service_('fraud'), weight: 70 },
+        { ...service_('fraud--candidate'), weight: 30 },
       ],
-      filters: [
-        { type: 'RequestMirror', requestMirror: { backendRef: { name: 'fraud--shadow', port: 80 }, percent: 25 } },
-      ],
-      sessionPersistence: { type: 'Header', sessionName: 'X-User-Id' },
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: service_('fraud--shadow'), percent: 25 } }],
+      matches: [{ path: { type: 'PathPrefix', value: '/' } }],
     });
     for (const variant of ['candidate', 'shadow']) {
       const variantDeployment = (await deployment('default', `fraud--${variant}`)).body;
@@ -234,7 +294,13 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       );
       assert.equal((await service('default', `fraud--${variant}`)).status, 200);
     }
-    assert.equal((await deployment('default', 'fraud-router')).status, 404, 'no router beside an HTTPRoute');
+    assert.deepEqual(
+      (await service('default', 'fraud')).body.spec?.selector,
+      { 'mlops.dev/deployment': 'fraud' },
+      'production takes its Service back from the router',
+    );
+    assert.equal((await service('default', 'fraud-router')).status, 404);
+    await until('the router to be deleted', async () => (await deployment('default', 'fraud-router')).status === 404);
     assert.deepEqual(await target.splitStatus('fraud'), status);
 
     // New weights and no shadow: the route changes, the shadow's objects go, the start time stays.
@@ -243,7 +309,6 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
         { name: 'production', weight: 50 },
         { name: 'candidate', weight: 50 },
       ],
-      stickyKey: 'header:X-User-Id',
     });
     assert.deepEqual(
       changed.variants.map((v) => [v.name, v.image, v.weight]),
@@ -259,15 +324,62 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       )
     ).body.spec.rules[0]!;
     assert.deepEqual(rule.backendRefs, [
-      { name: 'fraud', port: 80, weight: 50 },
-      { name: 'fraud--candidate', port: 80, weight: 50 },
+      { ...service_('fraud'), weight: 50 },
+      { ...service_('fraud--candidate'), weight: 50 },
     ]);
     assert.equal(rule.filters, undefined, 'server-side apply dropped the mirror filter it no longer asks for');
     assert.equal((await service('default', 'fraud--shadow')).status, 404);
 
+    // A sticky split has no HTTPRoute form: the router runs it and the route goes.
+    progress.length = 0;
+    const sticky = await target.split(
+      'fraud',
+      {
+        variants: [
+          { name: 'production', weight: 50 },
+          { name: 'candidate', weight: 50 },
+        ],
+        stickyKey: 'header:X-User-Id',
+      },
+      { onProgress: (event) => progress.push(event.message) },
+    );
+    assert.equal(sticky.via, 'router');
+    assert.ok(
+      progress.some((message) => /^An HTTPRoute cannot keep a client on one variant by header:X-User-Id/.test(message)),
+      progress.join('\n'),
+    );
+    assert.equal((await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).status, 404);
+    assert.equal((await service('default', 'fraud')).body.spec?.selector?.['mlops.dev/deployment'], 'fraud-router');
+
+    // Not sticky again: the HTTPRoute again, and production takes its Service back.
+    const again = await target.split('fraud', {
+      variants: [
+        { name: 'production', weight: 60 },
+        { name: 'candidate', weight: 40 },
+      ],
+    });
+    assert.equal(again.via, 'httproute');
+    assert.equal((await service('default', 'fraud')).body.spec?.selector?.['mlops.dev/deployment'], 'fraud');
+
+    // A Gateway named in the setting that does not exist is an error, before anything changes.
+    const named = await openKubernetesTarget({ kubeconfig: plane!.kubeconfig, gateway: 'infra/private' });
+    await assert.rejects(
+      named.split('fraud', {
+        variants: [
+          { name: 'production', weight: 1 },
+          { name: 'candidate', weight: 1 },
+        ],
+      }),
+      (error: MlopsError) =>
+        /mlops\.kubernetes\.gateway names the Gateway infra\/private, which does not exist/.test(error.message) &&
+        error.remedy === 'Gateways that admit routes from default: infra/public.',
+    );
+
+    // Ending the split removes the HTTPRoute and the variants.
     await target.endSplit('fraud');
     assert.equal((await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).status, 404);
     assert.equal(await target.splitStatus('fraud'), null);
+    assert.deepEqual((await service('default', 'fraud')).body.spec?.selector, { 'mlops.dev/deployment': 'fraud' });
     await until(
       'the variant Deployment to be deleted',
       async () => (await deployment('default', 'fraud--candidate')).status === 404,

@@ -294,9 +294,8 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   const route = httpRouteManifest({
     deployment: 'churn',
     namespace: 'ml',
-    gateway: 'mlops',
+    gateway: { namespace: 'ml', name: 'mlops' },
     record,
-    sessionPersistence: true,
   }) as { spec: { parentRefs: unknown; rules: Record<string, unknown>[] } };
   assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
   assert.deepEqual(route.spec.rules[0], {
@@ -307,16 +306,38 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
     filters: [
       { type: 'RequestMirror', requestMirror: { backendRef: { name: 'churn--shadow', port: 80 }, percent: 20 } },
     ],
-    sessionPersistence: { type: 'Header', sessionName: 'X-User-Id' },
   });
-  const withoutPersistence = httpRouteManifest({
+  // A Gateway of another namespace; weights and a mirror share with fractions, which the API takes as whole numbers.
+  const fractional = httpRouteManifest({
     deployment: 'churn',
     namespace: 'ml',
-    gateway: 'mlops',
-    record,
-    sessionPersistence: false,
-  }) as { spec: { rules: Record<string, unknown>[] } };
-  assert.equal(withoutPersistence.spec.rules[0]!.sessionPersistence, undefined);
+    gateway: { namespace: 'infra', name: 'public' },
+    record: {
+      ...record,
+      variants: record.variants.map((variant) => ({
+        ...variant,
+        weight: { production: 66.7, candidate: 33.3, shadow: 12.5 }[variant.name]!,
+      })),
+    },
+  }) as { spec: { parentRefs: unknown; rules: Record<string, unknown>[] } };
+  assert.deepEqual(fractional.spec.parentRefs, [
+    { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' },
+  ]);
+  assert.deepEqual(fractional.spec.rules[0], {
+    backendRefs: [
+      { name: 'churn', port: 80, weight: 6670 },
+      { name: 'churn--candidate', port: 80, weight: 3330 },
+    ],
+    filters: [
+      {
+        type: 'RequestMirror',
+        requestMirror: {
+          backendRef: { name: 'churn--shadow', port: 80 },
+          fraction: { numerator: 1250, denominator: 10_000 },
+        },
+      },
+    ],
+  });
 
   const router = routerDeploymentManifest({
     deployment: 'churn',

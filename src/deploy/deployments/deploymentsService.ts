@@ -61,6 +61,7 @@ export class DeploymentsService {
         credentials,
         kubeconfig: setting('kubeconfig', ''),
         dockerHost: setting('dockerHost', ''),
+        gateway: setting('kubernetes.gateway', ''),
         onBadRecord: badLineWarnings(log),
       }),
     );
@@ -90,7 +91,9 @@ export class DeploymentsService {
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (
           this.configured &&
-          ['mlops.dockerHost', 'mlops.deployTargets', 'mlops.kubeconfig'].some((key) => event.affectsConfiguration(key))
+          ['mlops.dockerHost', 'mlops.deployTargets', 'mlops.kubeconfig', 'mlops.kubernetes.gateway'].some((key) =>
+            event.affectsConfiguration(key),
+          )
         ) {
           this.configure();
           this.tree.refresh();

@@ -17,6 +17,8 @@ export interface OpenerOptions {
   kubeconfig?: string;
   /** For Kubernetes targets: the engine where locally built images are (mlops.dockerHost, --docker-host). */
   dockerHost?: string;
+  /** For Kubernetes targets: the Gateway of a split's HTTPRoute (mlops.kubernetes.gateway, --gateway). */
+  gateway?: string;
   /** Swarm targets: told of each revision record that does not parse (it is skipped). */
   onBadRecord?: BadLineReporter;
 }
@@ -33,6 +35,7 @@ export async function openDeployTarget(config: TargetConfig, options: OpenerOpti
       ...(place?.context ? { context: place.context } : {}),
       ...(place?.namespace ? { namespace: place.namespace } : {}),
       ...(options.dockerHost ? { dockerHost: options.dockerHost } : {}),
+      ...(options.gateway ? { gateway: options.gateway } : {}),
       ...credentials,
     });
   }

@@ -186,6 +186,16 @@ export interface SplitStatus {
   /** What shares the traffic: our router, or a Gateway API HTTPRoute. */
   via: 'router' | 'httproute';
   startedAt: string | null;
+  /** With an HTTPRoute: its Gateway and what the Gateway's controller says of it. */
+  route?: RouteStatus;
+}
+
+/** An HTTPRoute's standing with its Gateway (`NAMESPACE/NAME`); null where no controller has said. */
+export interface RouteStatus {
+  gateway: string;
+  accepted: boolean | null;
+  resolvedRefs: boolean | null;
+  message: string;
 }
 
 /** What a task or pod uses now: CPU in % of one core, memory in MiB. */

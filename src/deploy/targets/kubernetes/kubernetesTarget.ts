@@ -14,6 +14,7 @@ import type {
   V1ReplicaSet,
   V1Service,
 } from '@kubernetes/client-node';
+import * as v from 'valibot';
 import { describeError, MlopsError } from '../../../shared/errors';
 import { httpGet, type HttpAnswer, type HttpGetOptions } from '../../../shared/httpGet';
 import type { RegistryCredentials } from '../../../containerize/registry/registryAuth';
@@ -29,6 +30,7 @@ import {
   type Health,
   type ResourceUse,
   type Revision,
+  type RouteStatus,
   type SplitStatus,
   type Task,
   type TrafficSplit,
@@ -63,8 +65,18 @@ import {
 import { planUndo, revisionOf, revisionsFromReplicaSets, templateHashOf, toIso } from './rolloutHistory';
 import { deadlineConditionTime, rolloutState, type RolloutState } from './rolloutStatus';
 import {
+  chooseGateway,
   GATEWAY_GROUP,
-  HTTPROUTE_CRD,
+  GATEWAY_SETTING,
+  gatewayText,
+  needsNamespaceLabels,
+  parseGateways,
+  parseGatewaySetting,
+  routeStatus,
+  type Gateway,
+  type GatewayRef,
+} from './gatewayRoute';
+import {
   httpRouteManifest,
   productionDirectService,
   routerDeploymentManifest,
@@ -79,7 +91,10 @@ export interface KubernetesTargetOptions extends ClusterChoice {
   dockerHost?: string;
   /** Registry credentials, from SecretStorage or the Docker config; never logged. */
   credentials?(registry: string): Promise<RegistryCredentials | undefined>;
-  /** The Gateway (in the target's namespace) that a split's HTTPRoute attaches to; `mlops` by default. */
+  /**
+   * The Gateway a split's HTTPRoute attaches to (mlops.kubernetes.gateway): `NAMESPACE/NAME` or
+   * `NAME` in the target's namespace. Empty: the only Gateway that admits the namespace's routes.
+   */
   gateway?: string;
 }
 
@@ -112,6 +127,9 @@ const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
 /** Deployments and Services of ours that are not a split's variants or router. */
 const DEPLOYMENTS = `${MANAGED},!${LABEL.splitOf}`;
 const HTTPROUTES = { group: GATEWAY_GROUP, version: 'v1', plural: 'httproutes' } as const;
+const GATEWAYS = { group: GATEWAY_GROUP, version: 'v1', plural: 'gateways' } as const;
+/** An APIResourceList of API discovery. */
+const ResourceList = v.object({ resources: v.array(v.object({ name: v.string() })) });
 
 export class KubernetesTarget implements DeployTarget {
   readonly kind = 'kubernetes';
@@ -438,10 +456,12 @@ export class KubernetesTarget implements DeployTarget {
 
   /**
    * Starts or changes a split. Each variant runs as a Deployment and Service NAME--VARIANT; once
-   * they are ready, an HTTPRoute NAME shares the traffic when the cluster serves the Gateway API,
-   * and otherwise our router does, as the Deployment and Service NAME-router (clients reach the
-   * split through that Service). A variant that does not become ready fails the split with
-   * production serving as before.
+   * they are ready, an HTTPRoute NAME on a Gateway shares the traffic (clients reach the split
+   * through the Gateway) when the cluster serves the Gateway API and a Gateway admits the
+   * namespace's routes, and the split is not sticky. Otherwise our router does, as the Deployment
+   * and Service NAME-router, which the deployment's own Service then selects (clients keep its
+   * address). A change from one to the other removes what ran before. A variant that does not
+   * become ready fails the split with production serving as before.
    */
   async split(name: string, split: TrafficSplit, options: DeployOptions = {}): Promise<SplitStatus> {
     checkSplit(name, split, 63);
@@ -455,8 +475,9 @@ export class KubernetesTarget implements DeployTarget {
         throw new MlopsError(`The variant '${variant.name}' of ${name} has no image.`, 'Give the image it runs.');
       images.set(variant.name, image);
     }
-    const gatewayApi = await this.gatewayApi();
-    const previous = await this.splitRecord(name, gatewayApi.served);
+    const servesHttpRoutes = await this.servesHttpRoutes();
+    const path = await this.routeGateway(split, servesHttpRoutes);
+    const previous = await this.splitRecord(name, servesHttpRoutes);
 
     const started: string[] = [];
     try {
@@ -496,18 +517,19 @@ export class KubernetesTarget implements DeployTarget {
     }
 
     const record = splitRecord(split, images, previous?.record.startedAt ?? new Date().toISOString());
-    if (gatewayApi.served) {
-      options.onProgress?.({ message: `Applying HTTPRoute ${name} (parent Gateway ${this.gateway})` });
-      await this.apply(
-        httpRouteManifest({
-          deployment: name,
-          namespace: this.namespace,
-          gateway: this.gateway,
-          record,
-          sessionPersistence: gatewayApi.sessionPersistence,
-        }),
+    if ('gateway' in path) {
+      const gateway = gatewayText(path.gateway);
+      options.onProgress?.({ message: `Applying HTTPRoute ${name} (parent Gateway ${gateway})` });
+      const route: unknown = await this.apply(
+        httpRouteManifest({ deployment: name, namespace: this.namespace, gateway: path.gateway, record }),
       );
-      await this.removeWorkloads([routerWorkload(name)]);
+      options.onProgress?.({
+        message: `HTTPRoute ${name}: ${routeStatus(route, this.namespace)?.message ?? 'applied'}`,
+      });
+      // A split the router ran before: production takes its Service back before the router goes.
+      if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === routerWorkload(name))
+        await this.selectPods(name, name);
+      await this.removeWorkloads([routerWorkload(name), productionDirectService(name)]);
     } else {
       const router = routerWorkload(name);
       // The last variant listed is the newest version, so its image has the current router code.
@@ -516,7 +538,7 @@ export class KubernetesTarget implements DeployTarget {
       const backends = splitBackends(name, record, (workload) =>
         serviceAddress(workload === name ? direct : workload, this.namespace),
       );
-      options.onProgress?.({ message: `No Gateway API in ${this.location}: applying the router ${router} (${image})` });
+      options.onProgress?.({ message: `${upperFirst(path.none)}: applying the router ${router} (${image})` });
       await this.apply(
         splitServiceManifest({
           deployment: name,
@@ -532,7 +554,7 @@ export class KubernetesTarget implements DeployTarget {
       )) as V1Deployment;
       const outcome = await this.waitForRollout(applied, router, options);
       if (outcome.kind === 'deadlineExceeded') {
-        await this.removeWorkloads([...started, ...(previous ? [] : [router, direct])]);
+        await this.removeWorkloads([...started, ...(previous?.via === 'router' ? [] : [router, direct])]);
         throw new MlopsError(
           `The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`,
           'Production serves through its own Service as before.',
@@ -540,6 +562,11 @@ export class KubernetesTarget implements DeployTarget {
       }
       options.onProgress?.({ message: `Sending the traffic of Service ${name} through ${router}` });
       await this.selectPods(name, router);
+      // A split an HTTPRoute ran before: the router has the traffic now.
+      if (previous?.via === 'httproute')
+        await this.deleteIfPresent(`delete HTTPRoute ${name}`, () =>
+          this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
+        );
     }
     const kept = new Set(candidates(split).map((variant) => variant.name));
     await this.removeWorkloads(
@@ -551,7 +578,7 @@ export class KubernetesTarget implements DeployTarget {
   /** The split, read back from the HTTPRoute's or the router's annotation. */
   async splitStatus(name: string): Promise<SplitStatus | null> {
     await this.requireDeployment(name);
-    const found = await this.splitRecord(name, (await this.gatewayApi()).served);
+    const found = await this.splitRecord(name, await this.servesHttpRoutes());
     if (!found) return null;
     const variants = await Promise.all(
       found.record.variants.map(async (variant) => {
@@ -573,6 +600,7 @@ export class KubernetesTarget implements DeployTarget {
       stickyKey: found.record.stickyKey,
       via: found.via,
       startedAt: found.record.startedAt,
+      ...(found.route ? { route: found.route } : {}),
     };
   }
 
@@ -939,40 +967,113 @@ export class KubernetesTarget implements DeployTarget {
     return name;
   }
 
-  private get gateway(): string {
-    return this.options.gateway ?? 'mlops';
+  /** Whether the cluster serves HTTPRoutes: API discovery of gateway.networking.k8s.io/v1. */
+  private async servesHttpRoutes(): Promise<boolean> {
+    const path = `/apis/${GATEWAY_GROUP}/v1`;
+    const options: Parameters<KubeConfig['applyToHTTPSOptions']>[0] = {};
+    await this.cluster.config.applyToHTTPSOptions(options);
+    this.apiCalls++;
+    let answer: HttpAnswer;
+    try {
+      answer = await httpGet(`${this.cluster.server.replace(/\/$/, '')}${path}`, {
+        requestOptions: options as Record<string, unknown>,
+        headers: { Accept: 'application/json' },
+        timeoutMs: this.cluster.timeoutMs,
+      });
+    } catch (error) {
+      throw kubernetesError(error, `discover ${path}`, this.cluster);
+    }
+    if (answer.status === 404) return false;
+    if (answer.status !== 200)
+      throw kubernetesError({ code: answer.status, body: answer.body }, `discover ${path}`, this.cluster);
+    try {
+      const list = v.safeParse(ResourceList, JSON.parse(answer.body));
+      return list.success && list.output.resources.some((resource) => resource.name === 'httproutes');
+    } catch {
+      return false;
+    }
   }
 
   /**
-   * Whether the namespace serves HTTPRoutes, and whether the installed CRD's schema knows
-   * `sessionPersistence` (reading CRDs is cluster-wide; without that right, it is taken as no).
+   * The Gateway a split's HTTPRoute attaches to, or why the in-cluster proxy runs the split: the
+   * cluster does not serve the Gateway API, has no Gateway admitting the namespace's routes, or the
+   * split is sticky, which an HTTPRoute cannot express.
    */
-  private async gatewayApi(): Promise<{ served: boolean; sessionPersistence: boolean }> {
-    const listed = await this.unlessMissing('look for HTTPRoutes (Gateway API)', () =>
-      this.custom.listNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, limit: 1 }),
-    );
-    if (listed === undefined) return { served: false, sessionPersistence: false };
-    this.apiCalls++;
-    const extensions = this.cluster.config.makeApiClient(this.k8s.ApiextensionsV1Api);
-    const crd = await extensions.readCustomResourceDefinition({ name: HTTPROUTE_CRD }).catch(() => undefined);
-    const schema = crd?.spec.versions.find((version) => version.name === 'v1')?.schema?.openAPIV3Schema;
-    const rule = (
-      schema?.properties?.spec?.properties?.rules?.items as { properties?: Record<string, unknown> } | undefined
-    )?.properties;
-    return { served: true, sessionPersistence: Boolean(rule?.sessionPersistence) };
+  private async routeGateway(
+    split: TrafficSplit,
+    servesHttpRoutes: boolean,
+  ): Promise<{ gateway: GatewayRef } | { none: string }> {
+    const named = parseGatewaySetting(this.options.gateway ?? '', this.namespace);
+    if (!servesHttpRoutes) {
+      if (named)
+        throw new MlopsError(
+          `${GATEWAY_SETTING} names the Gateway ${gatewayText(named)}, but ${this.location} does not serve the Gateway API (HTTPRoute, ${GATEWAY_GROUP}/v1).`,
+          'Install the Gateway API and a controller for it, or clear the setting to split through the in-cluster proxy.',
+        );
+      return { none: 'the cluster does not serve the Gateway API' };
+    }
+    const gateways = await this.gateways(named);
+    const choice = chooseGateway({
+      gateways,
+      namespace: this.namespace,
+      namespaceLabels: needsNamespaceLabels(gateways) ? await this.namespaceLabels() : {},
+      named,
+    });
+    if ('gateway' in choice && split.stickyKey)
+      return {
+        none: `an HTTPRoute cannot keep a client on one variant by ${split.stickyKey} (sessionPersistence pins clients by a token the gateway issues, not by a hash of their own key), so the in-cluster proxy runs this sticky split`,
+      };
+    return choice;
   }
 
-  /** The split's record and what runs it: the HTTPRoute NAME, or else the router Deployment. */
+  /**
+   * The Gateways of the cluster (of the namespace when listing them all is forbidden), and the
+   * named one, which may be readable where its namespace cannot be listed.
+   */
+  private async gateways(named: GatewayRef | null): Promise<Gateway[]> {
+    let listed: Gateway[];
+    try {
+      listed = parseGateways(await this.call('list Gateways', () => this.custom.listClusterCustomObject(GATEWAYS)));
+    } catch (error) {
+      if (statusCode((error as { cause?: unknown }).cause) !== 403) throw error;
+      listed = parseGateways(
+        await this.call(`list Gateways in ${this.namespace}`, () =>
+          this.custom.listNamespacedCustomObject({ ...GATEWAYS, namespace: this.namespace }),
+        ),
+      );
+    }
+    if (!named || listed.some((g) => g.metadata.namespace === named.namespace && g.metadata.name === named.name))
+      return listed;
+    const read = await this.unlessMissing(`read Gateway ${gatewayText(named)}`, () =>
+      this.custom.getNamespacedCustomObject({ ...GATEWAYS, namespace: named.namespace, name: named.name }),
+    );
+    return [...listed, ...parseGateways(read)];
+  }
+
+  /** The namespace's labels, for listeners that admit routes by a selector; none when it cannot be read. */
+  private async namespaceLabels(): Promise<Record<string, string>> {
+    try {
+      const namespace = await this.call(`read namespace ${this.namespace}`, () =>
+        this.core.readNamespace({ name: this.namespace }),
+      );
+      return namespace.metadata?.labels ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** The split's record and what runs it: the HTTPRoute NAME (with its status), or else the router Deployment. */
   private async splitRecord(
     name: string,
-    gatewayApiServed: boolean,
-  ): Promise<{ record: SplitRecord; via: SplitStatus['via'] } | null> {
-    if (gatewayApiServed) {
-      const route = (await this.unlessMissing(`read HTTPRoute ${name}`, () =>
+    servesHttpRoutes: boolean,
+  ): Promise<{ record: SplitRecord; via: SplitStatus['via']; route?: RouteStatus } | null> {
+    if (servesHttpRoutes) {
+      const route: unknown = await this.unlessMissing(`read HTTPRoute ${name}`, () =>
         this.custom.getNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
-      )) as KubernetesObject | undefined;
-      const record = parseSplitRecord(route?.metadata?.annotations?.[ANNOTATION.split]);
-      if (record) return { record, via: 'httproute' };
+      );
+      const record = parseSplitRecord(splitAnnotation(route));
+      const status = routeStatus(route, this.namespace);
+      if (record) return { record, via: 'httproute', ...(status ? { route: status } : {}) };
     }
     const router = await this.readDeployment(routerWorkload(name));
     const record = parseSplitRecord(router?.metadata?.annotations?.[ANNOTATION.split]);
@@ -1102,6 +1203,19 @@ export class KubernetesTarget implements DeployTarget {
       throw kubernetesError(error, what, this.cluster);
     }
   }
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The split record annotation of an object the API server returned. */
+function splitAnnotation(object: unknown): string | undefined {
+  const parsed = v.safeParse(
+    v.object({ metadata: v.object({ annotations: v.record(v.string(), v.string()) }) }),
+    object,
+  );
+  return parsed.success ? parsed.output.metadata.annotations[ANNOTATION.split] : undefined;
 }
 
 function deploymentImage(deployment: V1Deployment): string {

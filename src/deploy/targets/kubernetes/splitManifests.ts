@@ -1,13 +1,12 @@
 // The objects of a traffic split on Kubernetes, as plain manifests: a Deployment and a Service
 // per variant (NAME--VARIANT, their own selector, so the production Service never reaches them),
 // and either a Gateway API HTTPRoute with weighted backendRefs and RequestMirror filters, or our
-// router as a Deployment and Service (NAME-router) when the cluster has no Gateway API.
+// router as a Deployment and Service (NAME-router) when the cluster has no Gateway for it.
 import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
 import { variantEnv, variantWorkload, type SplitRecord } from '../splitPlan';
+import { GATEWAY_GROUP, type GatewayRef } from './gatewayRoute';
 import { ANNOTATION, commonLabels, dataTokenEnv, LABEL, selectorLabels } from './manifests';
 
-export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
-export const HTTPROUTE_CRD = `httproutes.${GATEWAY_GROUP}`;
 /** Where the Services of a deployment and of its variants listen. */
 const SERVICE_PORT = 80;
 
@@ -111,29 +110,42 @@ export function productionDirectService(deployment: string): string {
   return `${deployment}--production`;
 }
 
+/** Gateway API weights are whole numbers: weights with a fraction are scaled by 100 first. */
+function routeWeights(weights: number[]): number[] {
+  const scale = weights.every(Number.isInteger) ? 1 : 100;
+  return weights.map((weight) => Math.round(weight * scale));
+}
+
+/** A shadow's share of requests: a whole percentage, or a fraction of 10,000 for one like 12.5. */
+function mirrorShare(percent: number): { percent: number } | { fraction: { numerator: number; denominator: number } } {
+  return Number.isInteger(percent)
+    ? { percent }
+    : { fraction: { numerator: Math.round(percent * 100), denominator: 10_000 } };
+}
+
 /**
- * The HTTPRoute of a split: live variants as weighted backendRefs, shadow ones as RequestMirror
- * filters with their percentage. Gateway API weights and percentages are whole numbers. A header
- * sticky key becomes `sessionPersistence` when the installed CRD knows it; hashing is otherwise
- * up to the gateway.
+ * The HTTPRoute of a split, attached to `gateway`: live variants as weighted backendRefs to their
+ * Services, each shadow as a RequestMirror filter with its share (both in the standard channel
+ * since Gateway API v1.3). A sticky key has no HTTPRoute form (sessionPersistence, experimental,
+ * pins a client to a backend by a cookie or header the gateway issues, not by a hash of the
+ * client's own header), so sticky splits go through the in-cluster proxy instead.
  */
 export function httpRouteManifest(input: {
   deployment: string;
   namespace: string;
-  gateway: string;
+  gateway: GatewayRef;
   record: SplitRecord;
-  sessionPersistence: boolean;
 }): KubernetesObject & { spec: unknown } {
   const { deployment, record } = input;
   const ref = (variant: string) => ({ name: variantWorkload(deployment, variant), port: SERVICE_PORT });
   const live = record.variants.filter((variant) => !variant.shadow);
+  const weights = routeWeights(live.map((variant) => variant.weight));
   const mirrors = record.variants
     .filter((variant) => variant.shadow)
     .map((variant) => ({
       type: 'RequestMirror',
-      requestMirror: { backendRef: ref(variant.name), percent: Math.round(variant.weight) },
+      requestMirror: { backendRef: ref(variant.name), ...mirrorShare(variant.weight) },
     }));
-  const header = record.stickyKey?.startsWith('header:') ? record.stickyKey.slice('header:'.length) : null;
   return {
     apiVersion: `${GATEWAY_GROUP}/v1`,
     kind: 'HTTPRoute',
@@ -144,14 +156,18 @@ export function httpRouteManifest(input: {
       annotations: { [ANNOTATION.split]: JSON.stringify(record) },
     },
     spec: {
-      parentRefs: [{ group: GATEWAY_GROUP, kind: 'Gateway', name: input.gateway }],
+      parentRefs: [
+        {
+          group: GATEWAY_GROUP,
+          kind: 'Gateway',
+          name: input.gateway.name,
+          ...(input.gateway.namespace === input.namespace ? {} : { namespace: input.gateway.namespace }),
+        },
+      ],
       rules: [
         {
-          backendRefs: live.map((variant) => ({ ...ref(variant.name), weight: Math.round(variant.weight) })),
+          backendRefs: live.map((variant, index) => ({ ...ref(variant.name), weight: weights[index]! })),
           ...(mirrors.length ? { filters: mirrors } : {}),
-          ...(input.sessionPersistence && header
-            ? { sessionPersistence: { type: 'Header', sessionName: header } }
-            : {}),
         },
       ],
     },
