@@ -275,16 +275,23 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     assert.deepEqual(route.spec.parentRefs, [
       { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' },
     ]);
-    // As the API server keeps it: the CRD's defaults (group, kind, the path match) filled in.
+    // As the API server keeps it: the CRD's defaults (group, kind, weight) filled in. /feedback
+    // goes to the router, which finds the variant that logged the request id.
     const service_ = (name: string) => ({ group: '', kind: 'Service', name, port: 80 });
-    assert.deepEqual(route.spec.rules[0], {
-      backendRefs: [
-        { ...service_('fraud'), weight: 70 },
-        { ...service_('fraud--candidate'), weight: 30 },
-      ],
-      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: service_('fraud--shadow'), percent: 25 } }],
-      matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-    });
+    assert.deepEqual(route.spec.rules, [
+      {
+        matches: [{ path: { type: 'Exact', value: '/feedback' } }],
+        backendRefs: [{ ...service_('fraud-router'), weight: 1 }],
+      },
+      {
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [
+          { ...service_('fraud'), weight: 70 },
+          { ...service_('fraud--candidate'), weight: 30 },
+        ],
+        filters: [{ type: 'RequestMirror', requestMirror: { backendRef: service_('fraud--shadow'), percent: 25 } }],
+      },
+    ]);
     for (const variant of ['candidate', 'shadow']) {
       const variantDeployment = (await deployment('default', `fraud--${variant}`)).body;
       assert.equal(variantDeployment.metadata?.labels?.['mlops.dev/variant'], variant);
@@ -299,8 +306,18 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       { 'mlops.dev/deployment': 'fraud' },
       'production takes its Service back from the router',
     );
-    assert.equal((await service('default', 'fraud-router')).status, 404);
-    await until('the router to be deleted', async () => (await deployment('default', 'fraud-router')).status === 404);
+    const routerEnv = (await deployment('default', 'fraud-router')).body.spec!.template.spec!.containers[0]!.env ?? [];
+    assert.deepEqual(
+      JSON.parse(routerEnv.find((e) => e.name === 'MLOPS_ROUTER_BACKENDS')!.value!).map(
+        (group: { name: string; weight: number }) => [group.name, group.weight],
+      ),
+      [
+        ['production', 70],
+        ['candidate', 30],
+        ['shadow', 25],
+      ],
+      'the router beside the route has the same groups, for /feedback',
+    );
     assert.deepEqual(await target.splitStatus('fraud'), status);
 
     // New weights and no shadow: the route changes, the shadow's objects go, the start time stays.
@@ -322,7 +339,7 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       await get<{ spec: { rules: Record<string, unknown>[] } }>(
         '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud',
       )
-    ).body.spec.rules[0]!;
+    ).body.spec.rules[1]!;
     assert.deepEqual(rule.backendRefs, [
       { ...service_('fraud'), weight: 50 },
       { ...service_('fraud--candidate'), weight: 50 },
@@ -380,10 +397,10 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     assert.equal((await get('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud')).status, 404);
     assert.equal(await target.splitStatus('fraud'), null);
     assert.deepEqual((await service('default', 'fraud')).body.spec?.selector, { 'mlops.dev/deployment': 'fraud' });
-    await until(
-      'the variant Deployment to be deleted',
-      async () => (await deployment('default', 'fraud--candidate')).status === 404,
-    );
+    for (const name of ['fraud--candidate', 'fraud-router', 'fraud--production']) {
+      assert.equal((await service('default', name)).status, 404, name);
+      await until(`${name} to be deleted`, async () => (await deployment('default', name)).status === 404);
+    }
     await assert.rejects(target.endSplit('fraud'), /has no traffic split to end/);
     await target.remove('fraud');
   });

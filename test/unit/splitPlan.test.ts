@@ -245,7 +245,7 @@ test('a Swarm variant runs the production task template under its own name and i
   );
 });
 
-test('Kubernetes: a variant Deployment and Service select only the variant; the HTTPRoute weighs and mirrors; the router gets the groups', () => {
+test('Kubernetes: a variant Deployment and Service select only the variant; the HTTPRoute weighs and mirrors, and sends /feedback to the router; the router gets the groups', () => {
   const production = deploymentManifest({
     spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, progressDeadlineSeconds: 30 },
     namespace: 'ml',
@@ -299,6 +299,11 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   }) as { spec: { parentRefs: unknown; rules: Record<string, unknown>[] } };
   assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
   assert.deepEqual(route.spec.rules[0], {
+    matches: [{ path: { type: 'Exact', value: '/feedback' } }],
+    backendRefs: [{ name: 'churn-router', port: 80 }],
+  });
+  assert.deepEqual(route.spec.rules[1], {
+    matches: [{ path: { type: 'PathPrefix', value: '/' } }],
     backendRefs: [
       { name: 'churn', port: 80, weight: 70 },
       { name: 'churn--candidate', port: 80, weight: 30 },
@@ -323,7 +328,8 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   assert.deepEqual(fractional.spec.parentRefs, [
     { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' },
   ]);
-  assert.deepEqual(fractional.spec.rules[0], {
+  assert.deepEqual(fractional.spec.rules[1], {
+    matches: [{ path: { type: 'PathPrefix', value: '/' } }],
     backendRefs: [
       { name: 'churn', port: 80, weight: 6670 },
       { name: 'churn--candidate', port: 80, weight: 3330 },

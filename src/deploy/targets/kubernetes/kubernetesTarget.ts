@@ -455,13 +455,14 @@ export class KubernetesTarget implements DeployTarget {
   }
 
   /**
-   * Starts or changes a split. Each variant runs as a Deployment and Service NAME--VARIANT; once
-   * they are ready, an HTTPRoute NAME on a Gateway shares the traffic (clients reach the split
-   * through the Gateway) when the cluster serves the Gateway API and a Gateway admits the
-   * namespace's routes, and the split is not sticky. Otherwise our router does, as the Deployment
-   * and Service NAME-router, which the deployment's own Service then selects (clients keep its
-   * address). A change from one to the other removes what ran before. A variant that does not
-   * become ready fails the split with production serving as before.
+   * Starts or changes a split. Each variant runs as a Deployment and Service NAME--VARIANT, and our
+   * router as the Deployment and Service NAME-router. Once they are ready, an HTTPRoute NAME on a
+   * Gateway shares the traffic (clients reach the split through the Gateway, and the router only
+   * takes /feedback) when the cluster serves the Gateway API, a Gateway admits the namespace's
+   * routes and the split is not sticky. Otherwise the router does, and the deployment's own
+   * Service selects it (clients keep its address). A change from one to the other removes the
+   * route or gives production its Service back. A variant that does not become ready fails the
+   * split with production serving as before.
    */
   async split(name: string, split: TrafficSplit, options: DeployOptions = {}): Promise<SplitStatus> {
     checkSplit(name, split, 63);
@@ -517,6 +518,41 @@ export class KubernetesTarget implements DeployTarget {
     }
 
     const record = splitRecord(split, images, previous?.record.startedAt ?? new Date().toISOString());
+    // The router runs either way: on the request path without an HTTPRoute, for /feedback beside one.
+    const router = routerWorkload(name);
+    // The last variant listed is the newest version, so its image has the current router code.
+    const image = images.get(candidates(split).at(-1)!.name)!;
+    const direct = productionDirectService(name);
+    const backends = splitBackends(name, record, (workload) =>
+      serviceAddress(workload === name ? direct : workload, this.namespace),
+    );
+    options.onProgress?.({
+      message:
+        'gateway' in path
+          ? `Applying the router ${router} (${image}), which takes /feedback beside the HTTPRoute`
+          : `${upperFirst(path.none)}: applying the router ${router} (${image})`,
+    });
+    await this.apply(
+      splitServiceManifest({
+        deployment: name,
+        workload: direct,
+        variant: PRODUCTION_VARIANT,
+        selects: name,
+        namespace: this.namespace,
+      }),
+    );
+    await this.apply(splitServiceManifest({ deployment: name, workload: router, namespace: this.namespace }));
+    const applied = (await this.apply(
+      routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }),
+    )) as V1Deployment;
+    const outcome = await this.waitForRollout(applied, router, options);
+    if (outcome.kind === 'deadlineExceeded') {
+      await this.removeWorkloads([...started, ...(previous ? [] : [router, direct])]);
+      throw new MlopsError(
+        `The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`,
+        previous ? 'The split runs as before.' : 'Production serves through its own Service as before.',
+      );
+    }
     if ('gateway' in path) {
       const gateway = gatewayText(path.gateway);
       options.onProgress?.({ message: `Applying HTTPRoute ${name} (parent Gateway ${gateway})` });
@@ -526,40 +562,10 @@ export class KubernetesTarget implements DeployTarget {
       options.onProgress?.({
         message: `HTTPRoute ${name}: ${routeStatus(route, this.namespace)?.message ?? 'applied'}`,
       });
-      // A split the router ran before: production takes its Service back before the router goes.
-      if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === routerWorkload(name))
+      // A split the router ran before: production takes its Service back.
+      if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === router)
         await this.selectPods(name, name);
-      await this.removeWorkloads([routerWorkload(name), productionDirectService(name)]);
     } else {
-      const router = routerWorkload(name);
-      // The last variant listed is the newest version, so its image has the current router code.
-      const image = images.get(candidates(split).at(-1)!.name)!;
-      const direct = productionDirectService(name);
-      const backends = splitBackends(name, record, (workload) =>
-        serviceAddress(workload === name ? direct : workload, this.namespace),
-      );
-      options.onProgress?.({ message: `${upperFirst(path.none)}: applying the router ${router} (${image})` });
-      await this.apply(
-        splitServiceManifest({
-          deployment: name,
-          workload: direct,
-          variant: PRODUCTION_VARIANT,
-          selects: name,
-          namespace: this.namespace,
-        }),
-      );
-      await this.apply(splitServiceManifest({ deployment: name, workload: router, namespace: this.namespace }));
-      const applied = (await this.apply(
-        routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }),
-      )) as V1Deployment;
-      const outcome = await this.waitForRollout(applied, router, options);
-      if (outcome.kind === 'deadlineExceeded') {
-        await this.removeWorkloads([...started, ...(previous?.via === 'router' ? [] : [router, direct])]);
-        throw new MlopsError(
-          `The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`,
-          'Production serves through its own Service as before.',
-        );
-      }
       options.onProgress?.({ message: `Sending the traffic of Service ${name} through ${router}` });
       await this.selectPods(name, router);
       // A split an HTTPRoute ran before: the router has the traffic now.

@@ -126,9 +126,11 @@ function mirrorShare(percent: number): { percent: number } | { fraction: { numer
 /**
  * The HTTPRoute of a split, attached to `gateway`: live variants as weighted backendRefs to their
  * Services, each shadow as a RequestMirror filter with its share (both in the standard channel
- * since Gateway API v1.3). A sticky key has no HTTPRoute form (sessionPersistence, experimental,
+ * since Gateway API v1.3). `POST /feedback` goes to the router's Service instead (an Exact path
+ * match wins over the prefix): a variant refuses feedback for a request id it did not log, and the
+ * router asks the others. A sticky key has no HTTPRoute form (sessionPersistence, experimental,
  * pins a client to a backend by a cookie or header the gateway issues, not by a hash of the
- * client's own header), so sticky splits go through the in-cluster proxy instead.
+ * client's own header), so sticky splits go through the router instead.
  */
 export function httpRouteManifest(input: {
   deployment: string;
@@ -166,6 +168,11 @@ export function httpRouteManifest(input: {
       ],
       rules: [
         {
+          matches: [{ path: { type: 'Exact', value: '/feedback' } }],
+          backendRefs: [{ name: routerWorkload(deployment), port: SERVICE_PORT }],
+        },
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
           backendRefs: live.map((variant, index) => ({ ...ref(variant.name), weight: weights[index]! })),
           ...(mirrors.length ? { filters: mirrors } : {}),
         },
