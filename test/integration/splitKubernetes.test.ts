@@ -159,6 +159,17 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       'variants and the router are not deployments',
     );
     assert.deepEqual(await target.splitStatus('churn'), status);
+    // A Gateway named in the setting on a cluster without the Gateway API is an error, not a silent router.
+    const named = await openKubernetesTarget({ kubeconfig: plane!.kubeconfig, gateway: 'public' });
+    await assert.rejects(
+      named.split('churn', {
+        variants: [
+          { name: 'production', weight: 1 },
+          { name: 'candidate', weight: 1 },
+        ],
+      }),
+      /mlops\.kubernetes\.gateway names the Gateway default\/public, but .* does not serve the Gateway API \(HTTPRoute, gateway\.networking\.k8s\.io\/v1\)/,
+    );
 
     await target.endSplit('churn');
     assert.equal(await target.splitStatus('churn'), null);
@@ -248,8 +259,15 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
         { name: 'shadow', image: 'mlops-test/fraud:3', weight: 25, shadow: true },
       ],
     };
-    const status = await target.split('fraud', split);
+    progress.length = 0;
+    const status = await target.split('fraud', split, { onProgress: (event) => progress.push(event.message) });
     assert.equal(status.via, 'httproute');
+    assert.ok(
+      progress.includes(
+        'HTTPRoute fraud: no controller of infra/public has reported on the route yet; clients reach the split through the Gateway infra/public (no address yet: its controller assigns one)',
+      ),
+      progress.join('\n'),
+    );
     assert.equal(status.startedAt, first.startedAt, 'the same split, run by the route now');
     // No controller runs in the test cluster (there is no data plane), so nobody sets the route's
     // Accepted and ResolvedRefs conditions: a controller's status is parsed in test/unit/gatewayRoute.test.ts.

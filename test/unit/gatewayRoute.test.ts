@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import {
   admitsRoutesFrom,
   chooseGateway,
+  gatewayUrls,
   parseGateways,
   parseGatewaySetting,
   routeStatus,
@@ -76,6 +77,7 @@ test('a listener admits HTTPRoutes from the same namespace by default, from all,
 test('chooseGateway: the named one, else the only one that admits the namespace, else none', () => {
   assert.deepEqual(chooseGateway({ gateways: [same, tcp], namespace: 'ml', namespaceLabels: {}, named: null }), {
     gateway: { namespace: 'ml', name: 'same' },
+    urls: [],
   });
   assert.deepEqual(chooseGateway({ gateways: [], namespace: 'ml', namespaceLabels: {}, named: null }), {
     none: 'the cluster has no Gateway',
@@ -94,7 +96,7 @@ test('chooseGateway: the named one, else the only one that admits the namespace,
       namespaceLabels: {},
       named: { namespace: 'infra', name: 'shared' },
     }),
-    { gateway: { namespace: 'infra', name: 'shared' } },
+    { gateway: { namespace: 'infra', name: 'shared' }, urls: [] },
   );
   assert.throws(
     () =>
@@ -111,6 +113,34 @@ test('chooseGateway: the named one, else the only one that admits the namespace,
       }),
     /The Gateway ml\/same \(mlops\.kubernetes\.gateway\) has no HTTP listener that admits HTTPRoutes from the namespace web/,
   );
+});
+
+test("gatewayUrls: the controller's addresses on each HTTP(S) listener that admits the namespace", () => {
+  const assigned = parseGateways({
+    ...gateway('infra', 'public', [
+      { ...http, allowedRoutes: { namespaces: { from: 'All' } } },
+      { name: 'https', port: 8443, protocol: 'HTTPS', allowedRoutes: { namespaces: { from: 'All' } } },
+      { name: 'internal', port: 8080, protocol: 'HTTP' },
+    ]),
+    status: {
+      addresses: [
+        { type: 'IPAddress', value: '203.0.113.7' },
+        { type: 'Hostname', value: 'gw.example.com' },
+      ],
+    },
+  })[0]!;
+  const urls = [
+    'http://203.0.113.7',
+    'https://203.0.113.7:8443',
+    'http://gw.example.com',
+    'https://gw.example.com:8443',
+  ];
+  assert.deepEqual(gatewayUrls(assigned, 'ml', {}), urls);
+  assert.deepEqual(chooseGateway({ gateways: [assigned], namespace: 'ml', namespaceLabels: {}, named: null }), {
+    gateway: { namespace: 'infra', name: 'public' },
+    urls,
+  });
+  assert.deepEqual(gatewayUrls(same, 'ml', {}), [], 'no address before a controller assigns one');
 });
 
 test('parseGatewaySetting takes NAMESPACE/NAME or NAME and names the setting otherwise', () => {

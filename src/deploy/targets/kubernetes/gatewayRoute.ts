@@ -52,6 +52,7 @@ const LabelSelector = v.object({
 
 const Listener = v.object({
   name: v.string(),
+  port: v.number(),
   protocol: v.string(),
   allowedRoutes: v.optional(
     v.object({
@@ -65,6 +66,9 @@ const Listener = v.object({
 const GatewaySchema = v.object({
   metadata: v.object({ name: v.string(), namespace: v.string() }),
   spec: v.object({ gatewayClassName: v.string(), listeners: v.array(Listener) }),
+  status: v.optional(v.object({ addresses: v.optional(v.array(v.object({ value: v.string() })), []) }), {
+    addresses: [],
+  }),
 });
 export type Gateway = v.InferOutput<typeof GatewaySchema>;
 
@@ -113,7 +117,15 @@ export function admitsRoutesFrom(
   namespace: string,
   namespaceLabels: Record<string, string>,
 ): boolean {
-  return gateway.spec.listeners.some((listener) => {
+  return admittingListeners(gateway, namespace, namespaceLabels).length > 0;
+}
+
+function admittingListeners(
+  gateway: Gateway,
+  namespace: string,
+  namespaceLabels: Record<string, string>,
+): Gateway['spec']['listeners'] {
+  return gateway.spec.listeners.filter((listener) => {
     const kinds = listener.allowedRoutes?.kinds;
     const httpRoutes = kinds
       ? kinds.some((kind) => kind.group === GATEWAY_GROUP && kind.kind === 'HTTPRoute')
@@ -128,6 +140,24 @@ export function admitsRoutesFrom(
 }
 
 /**
+ * Where clients reach routes of `namespace` on the Gateway: each address its controller assigned
+ * (status.addresses) on each admitting HTTP(S) listener's port; none before a controller assigns one.
+ */
+export function gatewayUrls(gateway: Gateway, namespace: string, namespaceLabels: Record<string, string>): string[] {
+  const listeners = admittingListeners(gateway, namespace, namespaceLabels).filter(
+    (listener) => listener.protocol === 'HTTP' || listener.protocol === 'HTTPS',
+  );
+  return gateway.status.addresses.flatMap(({ value }) =>
+    listeners.map((listener) => {
+      const scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
+      const host = value.includes(':') ? `[${value}]` : value;
+      const port = listener.port === (scheme === 'https' ? 443 : 80) ? '' : `:${listener.port}`;
+      return `${scheme}://${host}${port}`;
+    }),
+  );
+}
+
+/**
  * The Gateway a split's HTTPRoute attaches to, or why there is none (then the in-cluster proxy
  * runs the split). `named` is the setting's choice: it must exist and admit the namespace's routes.
  * Without it, the only Gateway that admits them; several are an error, since picking one would be
@@ -138,10 +168,11 @@ export function chooseGateway(input: {
   namespace: string;
   namespaceLabels: Record<string, string>;
   named: GatewayRef | null;
-}): { gateway: GatewayRef } | { none: string } {
+}): { gateway: GatewayRef; urls: string[] } | { none: string } {
   const { namespace, named } = input;
   const admitting = input.gateways.filter((gateway) => admitsRoutesFrom(gateway, namespace, input.namespaceLabels));
   const refs = admitting.map((gateway) => ({ namespace: gateway.metadata.namespace, name: gateway.metadata.name }));
+  const urls = (gateway: Gateway) => gatewayUrls(gateway, namespace, input.namespaceLabels);
   if (named) {
     const found = input.gateways.find(
       (gateway) => gateway.metadata.namespace === named.namespace && gateway.metadata.name === named.name,
@@ -158,9 +189,9 @@ export function chooseGateway(input: {
         `The Gateway ${gatewayText(named)} (${GATEWAY_SETTING}) has no HTTP listener that admits HTTPRoutes from the namespace ${namespace}.`,
         "Allow it in a listener's allowedRoutes.namespaces (Same, All or a Selector), or name another Gateway.",
       );
-    return { gateway: named };
+    return { gateway: named, urls: urls(found) };
   }
-  if (refs.length === 1) return { gateway: refs[0]! };
+  if (refs.length === 1) return { gateway: refs[0]!, urls: urls(admitting[0]!) };
   if (refs.length > 1)
     throw new MlopsError(
       `Several Gateways admit HTTPRoutes from ${namespace}: ${refs.map(gatewayText).join(', ')}.`,

@@ -560,7 +560,7 @@ export class KubernetesTarget implements DeployTarget {
         httpRouteManifest({ deployment: name, namespace: this.namespace, gateway: path.gateway, record }),
       );
       options.onProgress?.({
-        message: `HTTPRoute ${name}: ${routeStatus(route, this.namespace)?.message ?? 'applied'}`,
+        message: `HTTPRoute ${name}: ${routeStatus(route, this.namespace)?.message ?? 'applied'}; clients reach the split through the Gateway ${gateway} (${path.urls.length ? path.urls.join(', ') : 'no address yet: its controller assigns one'})`,
       });
       // A split the router ran before: production takes its Service back.
       if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === router)
@@ -1008,7 +1008,7 @@ export class KubernetesTarget implements DeployTarget {
   private async routeGateway(
     split: TrafficSplit,
     servesHttpRoutes: boolean,
-  ): Promise<{ gateway: GatewayRef } | { none: string }> {
+  ): Promise<{ gateway: GatewayRef; urls: string[] } | { none: string }> {
     const named = parseGatewaySetting(this.options.gateway ?? '', this.namespace);
     if (!servesHttpRoutes) {
       if (named)
