@@ -18,6 +18,7 @@ import time
 from urllib.parse import urlsplit
 
 from . import connections, scoring
+from .batching import Batcher
 from .data_access import PROTECTED_PATHS, DataAccess, Denied, KnownIds, TokenError, read_token
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -29,6 +30,8 @@ MIB = 1024 * 1024
 REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, safe to send back in a header
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a router's group, sent as X-Mlops-Variant
 FEEDBACK_KEYS = ("request_id", "label", "reward")
+MAX_BATCH_SIZE = 64  # rows predicted in one model call at most (MLOPS_MAX_BATCH_SIZE)
+MAX_BATCH_WAIT_MS = 5.0  # how long a forming batch waits for requests on their way (MLOPS_MAX_BATCH_WAIT_MS)
 KNOWN_IDS = 200_000  # client-chosen request ids remembered for feedback, about what a full default log holds
 
 
@@ -63,6 +66,10 @@ class Config:
             if not value:
                 raise ConfigError(f"{name} must be more than 0")
         self.drain_seconds = _setting(env, "MLOPS_DRAIN_SECONDS", 20.0, float)
+        self.max_batch_rows = _setting(env, "MLOPS_MAX_BATCH_SIZE", MAX_BATCH_SIZE, int)
+        if not self.max_batch_rows:
+            raise ConfigError("MLOPS_MAX_BATCH_SIZE must be more than 0 (1 turns batching off)")
+        self.max_batch_wait = _setting(env, "MLOPS_MAX_BATCH_WAIT_MS", MAX_BATCH_WAIT_MS, float) / 1000
         self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
         self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
         self.log_backups = _setting(env, "MLOPS_REQUEST_LOG_BACKUPS", 5, int)
@@ -131,6 +138,7 @@ class Runtime(Draining):
             RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
         )
         self.access = DataAccess(config.data_token)
+        self.batcher = Batcher(model, config.max_batch_rows, config.max_batch_wait, self.metrics.observe_batch)
         self.known_ids = KnownIds(KNOWN_IDS)
         self.started = time.monotonic()
         self._log_warned = False
@@ -303,21 +311,24 @@ class Handler(connections.RequestHandler):
 
     def _score(self, runtime):
         """(status, response payload, rows read) of a scoring request."""
-        try:
-            body = self._read_body(runtime.config.max_body_bytes)
-            rows = scoring.parse_request(body, self._media(), runtime.model)
-        except RequestError as error:
-            return error.status, _error(error.code, str(error)), None
-        except scoring.BadRequest as error:
-            return 400, _error("BAD_REQUEST", str(error)), None
-        try:
-            payload = {"predictions": runtime.model.predict(rows)}
-            if self.headers.get("X-Mlops-Scores") == "1" and runtime.model.score_classes is not None:
-                payload.update(scores=runtime.model.scores(rows), classes=runtime.model.score_classes)
-            return 200, payload, rows
-        except Exception as error:
-            log.exception("request %s: the model failed", self.request_id)
-            return 500, _error("INTERNAL_ERROR", f"the model failed: {type(error).__name__}: {error}"), rows
+        with runtime.batcher.arriving() as ticket:
+            try:
+                body = self._read_body(runtime.config.max_body_bytes)
+                rows = scoring.parse_request(body, self._media(), runtime.model)
+            except RequestError as error:
+                return error.status, _error(error.code, str(error)), None
+            except scoring.BadRequest as error:
+                return 400, _error("BAD_REQUEST", str(error)), None
+            scored = self.headers.get("X-Mlops-Scores") == "1" and runtime.model.score_classes is not None
+            try:
+                predictions, scores = ticket.predict(rows, scored)
+            except Exception as error:
+                log.error("request %s: the model failed", self.request_id, exc_info=error)
+                return 500, _error("INTERNAL_ERROR", f"the model failed: {type(error).__name__}: {error}"), rows
+        payload = {"predictions": predictions}
+        if scored:
+            payload.update(scores=scores, classes=runtime.model.score_classes)
+        return 200, payload, rows
 
     def _feedback(self, runtime):
         """Records what really happened to requests: one log line per {request_id, label, reward}."""
