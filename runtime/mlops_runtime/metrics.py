@@ -98,7 +98,9 @@ class Metrics:
         self.kinds = model.kinds
         self._lock = threading.Lock()
         self._seen = {}  # group -> the label values admitted so far, for the caps
-        self.requests = Counter("mlops_requests_total", "Scoring requests (POST /invocations) answered.")
+        self.requests = Counter(
+            "mlops_requests_total", "Scoring requests (POST /invocations, Open Inference Protocol infer) answered."
+        )
         self.errors = Counter(
             "mlops_request_errors_total", "Scoring requests answered with an error, by HTTP status code.", ("code",)
         )
