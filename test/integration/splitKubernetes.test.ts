@@ -302,12 +302,22 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
         backendRefs: [{ ...service_('fraud-router'), weight: 1 }],
       },
       {
-        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        matches: [
+          { path: { type: 'Exact', value: '/invocations' } },
+          { path: { type: 'PathPrefix', value: '/v2/models' } },
+        ],
         backendRefs: [
           { ...service_('fraud'), weight: 70 },
           { ...service_('fraud--candidate'), weight: 30 },
         ],
         filters: [{ type: 'RequestMirror', requestMirror: { backendRef: service_('fraud--shadow'), percent: 25 } }],
+      },
+      {
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [
+          { ...service_('fraud'), weight: 70 },
+          { ...service_('fraud--candidate'), weight: 30 },
+        ],
       },
     ]);
     for (const variant of ['candidate', 'shadow']) {
@@ -353,16 +363,19 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
       ],
     );
     assert.equal(changed.startedAt, status.startedAt);
-    const rule = (
+    const rules = (
       await get<{ spec: { rules: Record<string, unknown>[] } }>(
         '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/fraud',
       )
-    ).body.spec.rules[1]!;
+    ).body.spec.rules;
+    assert.equal(rules.length, 2, 'server-side apply dropped the mirroring prediction rule it no longer asks for');
+    const rule = rules[1]!;
+    assert.deepEqual(rule.matches, [{ path: { type: 'PathPrefix', value: '/' } }]);
     assert.deepEqual(rule.backendRefs, [
       { ...service_('fraud'), weight: 50 },
       { ...service_('fraud--candidate'), weight: 50 },
     ]);
-    assert.equal(rule.filters, undefined, 'server-side apply dropped the mirror filter it no longer asks for');
+    assert.equal(rule.filters, undefined);
     assert.equal((await service('default', 'fraud--shadow')).status, 404);
 
     // A sticky split has no HTTPRoute form: the router runs it and the route goes.

@@ -303,7 +303,10 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
     backendRefs: [{ name: 'churn-router', port: 80 }],
   });
   assert.deepEqual(route.spec.rules[1], {
-    matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+    matches: [
+      { path: { type: 'Exact', value: '/invocations' } },
+      { path: { type: 'PathPrefix', value: '/v2/models' } },
+    ],
     backendRefs: [
       { name: 'churn', port: 80, weight: 70 },
       { name: 'churn--candidate', port: 80, weight: 30 },
@@ -328,8 +331,18 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   assert.deepEqual(fractional.spec.parentRefs, [
     { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra' },
   ]);
-  assert.deepEqual(fractional.spec.rules[1], {
+  assert.deepEqual(route.spec.rules[2], {
     matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+    backendRefs: [
+      { name: 'churn', port: 80, weight: 70 },
+      { name: 'churn--candidate', port: 80, weight: 30 },
+    ],
+  });
+  assert.deepEqual(fractional.spec.rules[1], {
+    matches: [
+      { path: { type: 'Exact', value: '/invocations' } },
+      { path: { type: 'PathPrefix', value: '/v2/models' } },
+    ],
     backendRefs: [
       { name: 'churn', port: 80, weight: 6670 },
       { name: 'churn--candidate', port: 80, weight: 3330 },

@@ -124,9 +124,19 @@ function mirrorShare(percent: number): { percent: number } | { fraction: { numer
 }
 
 /**
+ * The paths of predictions, the only requests mirrored to shadows: MLflow's /invocations and the
+ * Open Inference Protocol's /v2/models/NAME/infer (path matches are core Gateway API; methods are
+ * not, so the protocol's model metadata reads are mirrored too).
+ */
+const PREDICTION_MATCHES = [
+  { path: { type: 'Exact', value: '/invocations' } },
+  { path: { type: 'PathPrefix', value: '/v2/models' } },
+];
+
+/**
  * The HTTPRoute of a split, attached to `gateway`: live variants as weighted backendRefs to their
- * Services, each shadow as a RequestMirror filter with its share (both in the standard channel
- * since Gateway API v1.3). `POST /feedback` goes to the router's Service instead (an Exact path
+ * Services, each shadow as a RequestMirror filter with its share on the prediction paths (both in
+ * the standard channel since Gateway API v1.3). `POST /feedback` goes to the router's Service instead (an Exact path
  * match wins over the prefix): a variant refuses feedback for a request id it did not log, and the
  * router asks the others. A sticky key has no HTTPRoute form (sessionPersistence, experimental,
  * pins a client to a backend by a cookie or header the gateway issues, not by a hash of the
@@ -142,6 +152,7 @@ export function httpRouteManifest(input: {
   const ref = (variant: string) => ({ name: variantWorkload(deployment, variant), port: SERVICE_PORT });
   const live = record.variants.filter((variant) => !variant.shadow);
   const weights = routeWeights(live.map((variant) => variant.weight));
+  const backendRefs = live.map((variant, index) => ({ ...ref(variant.name), weight: weights[index]! }));
   const mirrors = record.variants
     .filter((variant) => variant.shadow)
     .map((variant) => ({
@@ -171,11 +182,8 @@ export function httpRouteManifest(input: {
           matches: [{ path: { type: 'Exact', value: '/feedback' } }],
           backendRefs: [{ name: routerWorkload(deployment), port: SERVICE_PORT }],
         },
-        {
-          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-          backendRefs: live.map((variant, index) => ({ ...ref(variant.name), weight: weights[index]! })),
-          ...(mirrors.length ? { filters: mirrors } : {}),
-        },
+        ...(mirrors.length ? [{ matches: PREDICTION_MATCHES, backendRefs, filters: mirrors }] : []),
+        { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs },
       ],
     },
   };
