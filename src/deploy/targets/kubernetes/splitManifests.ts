@@ -136,9 +136,10 @@ const PREDICTION_MATCHES = [
 /**
  * The HTTPRoute of a split, attached to `gateway`: live variants as weighted backendRefs to their
  * Services, each shadow as a RequestMirror filter with its share on the prediction paths (both in
- * the standard channel since Gateway API v1.3). `POST /feedback` goes to the router's Service instead (an Exact path
- * match wins over the prefix): a variant refuses feedback for a client's own request id it did not
- * log (ids the servers issue are signed, and any variant takes those), and the router asks the others. A sticky key has no HTTPRoute form (sessionPersistence, experimental,
+ * the standard channel since Gateway API v1.3). `POST /feedback` goes to the router's Service
+ * instead (an Exact path match wins over a prefix): a variant refuses feedback for a client's own
+ * request id it did not log (ids the servers issue are signed, and any variant takes those), and
+ * the router asks the others. A sticky key has no HTTPRoute form (sessionPersistence, experimental,
  * pins a client to a backend by a cookie or header the gateway issues, not by a hash of the
  * client's own header), so sticky splits go through the router instead.
  */
