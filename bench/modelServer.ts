@@ -1,0 +1,255 @@
+// The model server under concurrent one-row requests beside `mlflow models serve` and MLServer with
+// adaptive batching, for the same fitted models: throughput, p50, p99 and CPU per 1,000 predictions
+// at 32 and 128 keep-alive clients, every answer checked against the model's own predict.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as v from 'valibot';
+import { ensureMlflow, MLFLOW_VERSION } from '../scripts/lib/mlflow.mjs';
+import { ensureMlserver, MLSERVER_VERSION } from '../scripts/lib/mlserver.mjs';
+import { repoRoot, say } from '../scripts/lib/setup.mjs';
+import { writeModelContext } from '../src/containerize/image/buildContext';
+import { readMlflowModel } from '../src/containerize/mlflow/mlflowModel';
+import { runtimeDir } from '../src/containerize/runtimeFiles';
+import { askOnce, drive, type LoadResult, type Target } from './serving/loadClient';
+import {
+  startMlflowServe,
+  startMlserver,
+  startOurs,
+  startTrivial,
+  type Batching,
+  type Server,
+} from './serving/servers';
+import type { BenchSuite } from './suite';
+
+const CLIENTS = [32, 128];
+const WARM_UP_SECONDS = 5;
+const SECONDS = 10;
+/** Rows checked one at a time on each server before the load (every answer under load is checked too). */
+const CHECKED_ROWS = 48;
+const BATCHING: Batching = { maxBatchSize: 32, maxBatchTimeSeconds: 0.01 };
+
+const Written = v.object({
+  sklearn: v.string(),
+  features: v.array(v.string()),
+  rows: v.array(v.array(v.number())),
+  models: v.record(v.string(), v.object({ mlflow: v.string(), pickle: v.string(), predictions: v.array(v.number()) })),
+});
+type Written = v.InferOutput<typeof Written>;
+
+const MlflowAnswer = v.object({ predictions: v.array(v.unknown()) });
+const V2Answer = v.object({ outputs: v.tuple([v.object({ data: v.array(v.unknown()) })]) });
+
+const MODELS = [
+  { key: 'forest', title: 'random forest (100 trees, depth 8)' },
+  { key: 'logistic', title: 'logistic regression' },
+];
+
+type ServerName = 'ours' | 'mlflow' | 'mlserver';
+const SERVERS: { name: ServerName; title: string }[] = [
+  { name: 'ours', title: 'ours (`python3 -m mlops_runtime`, `/invocations`)' },
+  { name: 'mlflow', title: `\`mlflow models serve\` ${MLFLOW_VERSION} (\`/invocations\`)` },
+  { name: 'mlserver', title: `MLServer ${MLSERVER_VERSION} with adaptive batching (V2 \`/infer\`)` },
+];
+
+function writeModels(python: string, dir: string): Written {
+  const written = spawnSync(
+    python,
+    [
+      join(import.meta.dirname, 'serving', 'write_models.py'),
+      join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace', 'data', 'customers.csv'),
+      dir,
+    ],
+    { encoding: 'utf8', env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' }, maxBuffer: 64 * 2 ** 20 },
+  );
+  if (written.status !== 0) throw new Error(`the models could not be written: ${written.stderr}`);
+  return v.parse(Written, JSON.parse(written.stdout));
+}
+
+/** Our server's model directory for an MLflow model, as the image build makes it. */
+async function oursModelDir(python: string, mlflowDir: string, outDir: string): Promise<string> {
+  const context = await writeModelContext({
+    model: await readMlflowModel(mlflowDir, mlflowDir),
+    baseImage: 'unused-by-the-bench',
+    runtimeDir: runtimeDir(),
+    outDir,
+    git: { commit: null, dirty: false, remote: null },
+  });
+  const trained = spawnSync(python, ['-m', 'mlops_runtime.train', context.dir], {
+    env: { ...process.env, PYTHONPATH: join(context.dir, 'runtime') },
+    encoding: 'utf8',
+  });
+  if (trained.status !== 0) throw new Error(`mlops_runtime.train failed: ${trained.stdout}${trained.stderr}`);
+  return join(context.dir, 'model');
+}
+
+function mlflowTarget(port: number, features: string[], rows: number[][]): Target {
+  return {
+    port,
+    path: '/invocations',
+    bodies: rows.map((row) => JSON.stringify({ dataframe_split: { columns: features, data: [row] } })),
+    predictions: (text) => v.parse(MlflowAnswer, JSON.parse(text)).predictions,
+  };
+}
+
+function v2Target(port: number, model: string, rows: number[][]): Target {
+  return {
+    port,
+    path: `/v2/models/${model}/infer`,
+    bodies: rows.map((row) =>
+      JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, row.length], datatype: 'FP64', data: row }] }),
+    ),
+    predictions: (text) => v.parse(V2Answer, JSON.parse(text)).outputs[0].data,
+  };
+}
+
+/** Asks for CHECKED_ROWS rows spread over the data one at a time; throws on the first answer that differs. */
+async function checkAnswers(name: string, target: Target, expected: number[]): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const step = Math.max(1, Math.floor(target.bodies.length / CHECKED_ROWS));
+    for (let row = 0; row < target.bodies.length; row += step) {
+      const problem = await askOnce(agent, target, row, expected[row]);
+      if (problem) throw new Error(`${name} does not answer as the model predicts: ${problem.message}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface Measured {
+  model: string;
+  server: ServerName;
+  clients: number;
+  result: LoadResult;
+}
+
+export const modelServerSuite: BenchSuite = {
+  name: 'model-server',
+  async run() {
+    const mlflow = ensureMlflow();
+    if (!mlflow.ok) throw new Error(mlflow.reason);
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-model-server-'));
+    try {
+      say('model-server: fitting and saving the forest and the logistic regression');
+      const written = writeModels(mlflow.python, dir);
+      const mlserver = ensureMlserver(written.sklearn);
+      if (!mlserver.ok) throw new Error(mlserver.reason);
+      const load = loadavg()[0];
+      const options = (clients: number, server: Server) => ({
+        clients,
+        warmUpSeconds: WARM_UP_SECONDS,
+        seconds: SECONDS,
+        serverPid: server.pid,
+      });
+
+      say(`model-server: the load client against a trivial server, ${CLIENTS.at(-1)} clients`);
+      const trivial = await startTrivial();
+      const ceiling = await drive(
+        mlflowTarget(trivial.port, written.features, written.rows),
+        written.rows.map(() => 0),
+        options(CLIENTS.at(-1)!, trivial),
+      ).finally(() => trivial.stop());
+
+      const measured: Measured[] = [];
+      for (const model of MODELS) {
+        const files = written.models[model.key];
+        const oursDir = await oursModelDir(mlflow.python, files.mlflow, join(dir, `${model.key}-context`));
+        for (const server of SERVERS) {
+          say(`model-server: ${model.key} on ${server.name}`);
+          const logDir = join(dir, `${model.key}-${server.name}`);
+          mkdirSync(logDir, { recursive: true });
+          const started =
+            server.name === 'ours'
+              ? await startOurs(mlflow.python, runtimeDir(), oursDir, logDir)
+              : server.name === 'mlflow'
+                ? await startMlflowServe(mlflow.mlflow, files.mlflow)
+                : await startMlserver(mlserver.mlserver, logDir, { name: model.key, file: files.pickle }, BATCHING);
+          try {
+            const target =
+              server.name === 'mlserver'
+                ? v2Target(started.port, model.key, written.rows)
+                : mlflowTarget(started.port, written.features, written.rows);
+            await checkAnswers(server.name, target, files.predictions);
+            for (const clients of CLIENTS) {
+              say(`model-server: ${model.key} on ${server.name}, ${clients} clients for ${SECONDS} s`);
+              const result = await drive(target, files.predictions, options(clients, started));
+              measured.push({ model: model.key, server: server.name, clients, result });
+              say(
+                `model-server: ${whole(result.perSecond)} requests/s, p50 ${fixed(result.p50)} ms, p99 ${fixed(result.p99)} ms, ${fixed(result.serverCpuPer1000)} CPU s per 1,000, ${result.errors} errors, ${result.wrong} wrong`,
+              );
+            }
+          } finally {
+            await started.stop();
+          }
+        }
+      }
+      const oursWrong = measured.find((m) => m.server === 'ours' && (m.result.wrong || m.result.errors));
+      if (oursWrong)
+        throw new Error(
+          `ours failed under load (${oursWrong.model}, ${oursWrong.clients}): ${oursWrong.result.firstProblem}`,
+        );
+      return report(measured, ceiling, load, written.rows.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+const whole = (value: number) => Math.round(value).toLocaleString('en');
+
+function report(measured: Measured[], ceiling: LoadResult, load: number, rows: number): string {
+  const find = (model: string, server: ServerName, clients: number) =>
+    measured.find((m) => m.model === model && m.server === server && m.clients === clients)!.result;
+  const lines = [
+    '## Model server',
+    '',
+    `The model server beside \`mlflow models serve\` (MLflow ${MLFLOW_VERSION}, \`--env-manager local\`, its defaults: one uvicorn worker) and MLServer ${MLSERVER_VERSION} with \`mlserver-sklearn\` (its defaults: one inference worker process; adaptive batching on with \`max_batch_size\` ${BATCHING.maxBatchSize} and \`max_batch_time\` ${BATCHING.maxBatchTimeSeconds} s; \`debug: false\`, so no access log), one at a time on loopback. The same fitted models for all three: a ${MODELS.map((m) => m.title).join(' and a ')} on the churn fixture's three numeric features, saved once as an MLflow model (plain pickle); ours serves it as the image build converts it, \`mlflow models serve\` from the MLflow model, MLServer from the same \`model.pkl\`. Ours logs every request to its JSON Lines file. Each request is one row (the ${rows} rows in turn): \`dataframe_split\` to \`/invocations\` for ours and MLflow, a V2 request with one FP64 tensor of shape [1, 3] to \`/v2/models/NAME/infer\` for MLServer. A Node client (\`node:http\` Agent, keep-alive) keeps 32 or 128 requests in flight, each client sending its next request when its answer arrives: ${WARM_UP_SECONDS} s of warm-up, then ${SECONDS} s measured. CPU is the server's process tree (workers included) from \`/proc\`, user + system, over the measured window. The load client, the server and whatever else runs share the machine's 2 cores, whose load average was ${load.toFixed(1)} when the run started; against a trivial Node server answering a fixed prediction, the same client reached ${whole(ceiling.perSecond)} requests/s with ${CLIENTS.at(-1)} clients (p50 ${fixed(ceiling.p50)} ms, ${fixed(ceiling.clientCpuPer1000)} CPU s of its own per 1,000).`,
+    '',
+    `Before the load, ${CHECKED_ROWS} rows were asked one at a time from each server and every answer was the model's own \`predict\` for its row; under load every answer is checked the same way (wrong answers and errors are counted over warm-up and window).`,
+    '',
+    '| model | clients | server | requests/s | p50 | p99 | server CPU s per 1,000 | client CPU s per 1,000 | errors | wrong answers |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const model of MODELS)
+    for (const clients of CLIENTS)
+      for (const server of SERVERS) {
+        const r = find(model.key, server.name, clients);
+        lines.push(
+          `| ${model.key} | ${clients} | ${server.title} | ${whole(r.perSecond)} | ${fixed(r.p50, 1)} ms | ${fixed(r.p99, 1)} ms | ${fixed(r.serverCpuPer1000)} | ${fixed(r.clientCpuPer1000)} | ${r.errors} | ${r.wrong} |`,
+        );
+      }
+  lines.push(
+    '',
+    "Ratios, ours / peer, against the issue's goals (throughput: higher is better; p99: lower is better):",
+    '',
+    '| model | clients | throughput / MLflow | goal | throughput / MLServer | goal | p99 / MLflow | p99 / MLServer | goal | CPU per prediction / MLflow | / MLServer |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const model of MODELS)
+    for (const clients of CLIENTS) {
+      const [ours, mlflow, mlserver] = SERVERS.map((s) => find(model.key, s.name, clients));
+      const mlflowGoal = model.key === 'forest' ? (clients === 32 ? 4 : undefined) : 2;
+      const mlserverGoal = model.key === 'forest' && clients === 32 ? 1.2 : undefined;
+      const goal = (ratio: number, min: number | undefined) =>
+        min === undefined ? '' : `≥ ${min}: ${ratio >= min ? 'met' : 'not met'}`;
+      const [rMlflow, rMlserver] = [ours.perSecond / mlflow.perSecond, ours.perSecond / mlserver.perSecond];
+      const [pMlflow, pMlserver] = [ours.p99 / mlflow.p99, ours.p99 / mlserver.p99];
+      lines.push(
+        `| ${model.key} | ${clients} | ${fixed(rMlflow)} | ${goal(rMlflow, mlflowGoal)} | ${fixed(rMlserver)} | ${goal(rMlserver, mlserverGoal)} | ${fixed(pMlflow)} | ${fixed(pMlserver)} | ≤ 1: ${pMlflow <= 1 && pMlserver <= 1 ? 'met' : 'not met'} | ${fixed(ours.serverCpuPer1000 / mlflow.serverCpuPer1000)} | ${fixed(ours.serverCpuPer1000 / mlserver.serverCpuPer1000)} |`,
+      );
+    }
+  const problems = measured.filter((m) => m.result.firstProblem);
+  if (problems.length)
+    lines.push(
+      '',
+      ...problems.map(
+        (m) => `- ${m.server}, ${m.model}, ${m.clients} clients, first problem: ${m.result.firstProblem}`,
+      ),
+    );
+  lines.push('');
+  return lines.join('\n');
+}
