@@ -70,8 +70,17 @@ async function launch(
   return server;
 }
 
-/** Ours: `python -m mlops_runtime` on a model directory as the image build writes it, logging every request. */
-export async function startOurs(python: string, runtime: string, modelDir: string, logDir: string): Promise<Server> {
+/**
+ * Ours: `python -m mlops_runtime` on a model directory as the image build writes it, with its default
+ * settings, logging every request; `name` is its model's name in the Open Inference Protocol.
+ */
+export async function startOurs(
+  python: string,
+  runtime: string,
+  modelDir: string,
+  logDir: string,
+  name: string,
+): Promise<Server> {
   const port = await freePort();
   return launch('python -m mlops_runtime', python, ['-m', 'mlops_runtime'], {
     env: {
@@ -81,6 +90,7 @@ export async function startOurs(python: string, runtime: string, modelDir: strin
       MLOPS_LABELS_FILE: join(logDir, 'no-labels.json'),
       MLOPS_REQUEST_LOG_DIR: logDir,
       MLOPS_DRAIN_SECONDS: '0',
+      MLOPS_MODEL_NAME: name,
       MLOPS_HOST: '127.0.0.1',
       PORT: String(port),
     },
