@@ -240,6 +240,21 @@ class Draining(unittest.TestCase):
         self.assertEqual(call.answer[0], 200)
         self.assertEqual(server.process.wait(10), 0)
 
+    def test_open_inference_readiness_is_false_while_draining(self):
+        server = self.start()
+        kept = server.connection()
+        self.addCleanup(kept.close)
+        self.assertEqual(server.request("GET", "/v2/health/ready", connection=kept)[0], 200)
+        call = Call(server, {"instances": [{"seconds": 2.0}]})
+        self.wait_in_flight(server)
+        server.signal(signal.SIGTERM)
+        time.sleep(0.3)
+        status, _, body = server.request("GET", "/v2/health/ready", connection=kept)
+        self.assertEqual((status, json.loads(body)["ready"]), (400, False))  # the protocol's 4xx: not ready
+        call.join(15)
+        self.assertEqual(call.answer[0], 200)
+        self.assertEqual(server.process.wait(10), 0)
+
     def test_sigint_stops_an_idle_server_at_once(self):
         server = self.start()
         started = time.monotonic()
