@@ -76,6 +76,8 @@ class StartupFailures(unittest.TestCase):
         self.assert_fails("MLOPS_DRAIN_SECONDS must not be negative", MLOPS_DRAIN_SECONDS="-1")
         self.assert_fails("MLOPS_MAX_CONNECTIONS must be more than 0", MLOPS_MAX_CONNECTIONS="0")
         self.assert_fails("MLOPS_REQUEST_READ_SECONDS must be more than 0", MLOPS_REQUEST_READ_SECONDS="0")
+        self.assert_fails("MLOPS_MAX_BATCH_SIZE must be more than 0 (1 turns batching off)", MLOPS_MAX_BATCH_SIZE="0")
+        self.assert_fails("MLOPS_MAX_BATCH_WAIT_MS must be a number, not '5ms'", MLOPS_MAX_BATCH_WAIT_MS="5ms")
         self.write("labels.json", "[1, 2]")
         self.assert_fails(
             "labels.json must hold a JSON object", MLOPS_LABELS_FILE=os.path.join(self.dir, "labels.json")
