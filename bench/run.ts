@@ -13,6 +13,7 @@ import { driftSuite } from './drift';
 import { experimentsSuite } from './experiments';
 import { kubernetesSuite } from './kubernetes';
 import { lakeIngestSuite } from './lakeIngest';
+import { modelServerSuite } from './modelServer';
 import { monitorSeriesSuite } from './monitorSeries';
 import { requestsDriftSuite } from './requestsDrift';
 import { routerSuite } from './router';
@@ -24,6 +25,7 @@ const suites: BenchSuite[] = [
   datasetsSuite,
   lakeIngestSuite,
   containerizeSuite,
+  modelServerSuite,
   deploySuite,
   kubernetesSuite,
   driftSuite,
