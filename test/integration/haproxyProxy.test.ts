@@ -4,7 +4,7 @@
 // variants in the request log, the shadow's share and that its answers never reach or delay a client,
 // retries when a task drains or dies, tasks followed through DNS, and what goes to the Python router.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,15 @@ import { needService } from '../support/services';
 
 const BODY = JSON.stringify({ instances: [{ x: 1 }] });
 const SHADOW_PERCENT = 25;
+const TOKEN = 'proxy-test-data-token-0123456789';
+const AUTHORIZED = { 'X-Mlops-Token': TOKEN };
+
+/** Whether a request id is one data_access.py says a server with TOKEN issued. */
+function issued(requestId: string): boolean {
+  const [random, signature] = requestId.split('.');
+  const key = createHmac('sha256', TOKEN).update('mlops request id').digest();
+  return signature === createHmac('sha256', key).update(random).digest('hex').slice(0, 16);
+}
 
 interface Answer {
   status: number;
@@ -145,7 +154,9 @@ test('HAProxy with the generated configuration routes real model servers as the 
   const taskPort = await freePort();
   const tasks = new Map<string, Running>();
   const startTask = async (address: string, model: string) => {
-    const task = await startModelServer(python, join(dir, model), address, taskPort, join(dir, `log-${address}`));
+    const task = await startModelServer(python, join(dir, model), address, taskPort, join(dir, `log-${address}`), {
+      MLOPS_DATA_TOKEN: TOKEN,
+    });
     running.push(task);
     tasks.set(address, task);
   };
@@ -176,6 +187,7 @@ test('HAProxy with the generated configuration routes real model servers as the 
       { name: 'shadow', addresses: [`127.0.0.5:${taskPort}`], weight: SHADOW_PERCENT, shadow: true },
     ]),
     MLOPS_ROUTER_STICKY_KEY: 'header:X-User-Id',
+    MLOPS_DATA_TOKEN: TOKEN,
   });
   running.push(router);
   const port = await freePort();
@@ -191,7 +203,10 @@ test('HAProxy with the generated configuration routes real model servers as the 
     bindAddress: '127.0.0.1',
     dnsResolver: `127.0.0.1:${dnsPort}`,
     maxTasks: 4,
+    maxShadowInFlight: 200, // the shadow takes 300 ms: about 45 copies are in flight at 150 a second
+    dataToken: { file: join(dir, 'token') },
   };
+  writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
 
   await t.test('the generated configurations pass haproxy -c', () => {
     const variants: [string, ProxyInput][] = [
@@ -217,6 +232,10 @@ test('HAProxy with the generated configuration routes real model servers as the 
       assert.ok(checked.ok, `${name}:\n${checked.output}`);
       assert.doesNotMatch(checked.output, /\[WARNING\]|\[ALERT\]/, `${name}:\n${checked.output}`);
     }
+    const missing = { ...input, dataToken: { file: join(dir, 'no-token') } };
+    const refused = checkProxyConfig(programs.haproxy, writeProxyConfig(join(dir, 'check-no-token'), missing));
+    assert.ok(!refused.ok);
+    assert.match(refused.output, /the data token file \S+no-token cannot be read/);
   });
 
   const proxy = await startProxy(programs.haproxy, writeProxyConfig(join(dir, 'proxy'), input), port);
@@ -272,10 +291,12 @@ test('HAProxy with the generated configuration routes real model servers as the 
     const kept = await call(port, agent, '/invocations', { 'X-Request-Id': 'client-chosen-id.1' }, BODY);
     assert.equal(kept.headers['x-request-id'], 'client-chosen-id.1');
     const replaced = await call(port, agent, '/invocations', { 'X-Request-Id': 'not valid' }, BODY);
+    // Made by HAProxy: a uuid signed with the data token as data_access.py signs, so any task takes it.
     assert.match(
       replaced.headers['x-request-id'],
-      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.[0-9a-f]{16}$/,
     );
+    assert.ok([replaced, ...split].every((answer) => issued(answer.headers['x-request-id'])));
     const logged = new Map<string, LogLine>();
     for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4'])
       for (const line of logLines(join(dir, `log-${address}`))) logged.set(line.request_id, line);
@@ -285,7 +306,8 @@ test('HAProxy with the generated configuration routes real model servers as the 
       assert.equal(line?.shadow, undefined);
     }
     // The same lines through the one port: the Python router's fan-out of every task's log.
-    const fanned = await call(port, agent, '/router/backends/requests?limit=100000');
+    assert.equal((await call(port, agent, '/router/backends/requests')).status, 401, 'the token is still asked for');
+    const fanned = await call(port, agent, '/router/backends/requests?limit=100000', AUTHORIZED);
     assert.equal(fanned.status, 200, fanned.body);
     assert.ok(fanned.body.includes('"request_id":"client-chosen-id.1"'));
   });
@@ -313,6 +335,7 @@ test('HAProxy with the generated configuration routes real model servers as the 
     }
     const missing = expected.filter((id) => !shadowIds.has(id));
     assert.ok(missing.length <= dropped, `${missing.length} not mirrored, ${dropped} dropped`);
+    assert.ok(dropped <= expected.length * 0.02, `${dropped} dropped of ${expected.length}`);
     const share = ((expected.length - missing.length) / ids.length) * 100;
     t.diagnostic(`the shadow got ${share.toFixed(1)}% of the requests (${dropped} dropped)`);
     assert.ok(Math.abs(share - SHADOW_PERCENT) <= 3, `the shadow got ${share}% of the requests`);
@@ -421,10 +444,9 @@ test('HAProxy with the generated configuration routes real model servers as the 
     const metrics = await call(port, agent, '/router/backends/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /^mlops_backend_up\{group="candidate",instance="127\.0\.0\.4:\d+"\} 1$/m);
-    const requestId = split.find((answer) => answer.headers['x-mlops-variant'] === 'candidate')!.headers[
-      'x-request-id'
-    ];
-    const feedback = await call(port, agent, '/feedback', {}, JSON.stringify({ request_id: requestId, label: 1 }));
+    // Feedback on requests that tasks since restarted or killed answered: their signed ids are taken.
+    const outcomes = split.slice(0, 50).map((answer) => ({ request_id: answer.headers['x-request-id'], label: 1 }));
+    const feedback = await call(port, agent, '/feedback', AUTHORIZED, JSON.stringify(outcomes));
     assert.equal(feedback.status, 202, feedback.body);
     const exporter = await call(port, agent, PROXY_METRICS_PATH);
     assert.match(exporter.body, /^haproxy_backend_http_requests_total\{proxy="group_candidate"\} [1-9]/m);

@@ -100,9 +100,11 @@ export function startModelServer(
   host: string,
   port: number,
   logDir: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Running & { port: number }> {
   mkdirSync(logDir, { recursive: true });
   return startRuntime(python, 'mlops_runtime', {
+    ...env,
     MLOPS_MODEL_DIR: model,
     MLOPS_HOST: host,
     PORT: String(port),

@@ -114,6 +114,22 @@ test("a client's request id is kept when the model server would keep it, else HA
   assert.ok(frontend.includes('http-request del-header X-Mlops-Shadow if post prediction_path'));
 });
 
+test('with the data token, the ids HAProxy makes are signed as data_access.py signs them', () => {
+  const files = haproxyConfig({ ...BASE, dataToken: { file: '/run/secrets/mlops-data-token' } });
+  const frontend = section(files.config, 'frontend mlops');
+  const making = frontend.filter((line) => line.endsWith('if post prediction_path !{ var(txn.rid) -m found }'));
+  assert.deepEqual(making, [
+    'http-request set-var(txn.id_token) lua.mlops_data_token,base64 if post prediction_path !{ var(txn.rid) -m found }',
+    'http-request set-var(txn.id_key) str("mlops request id"),hmac(sha256,txn.id_token),base64 if post prediction_path !{ var(txn.rid) -m found }',
+    'http-request set-var-fmt(txn.rid) %[unique-id].%[unique-id,hmac(sha256,txn.id_key),bytes(0,8),hex,lower] if post prediction_path !{ var(txn.rid) -m found }',
+  ]);
+  assert.match(files.lua, /io\.open\("\/run\/secrets\/mlops-data-token", "r"\)/);
+  assert.match(files.lua, /core\.register_fetches\("mlops_data_token"/);
+  const fromEnv = haproxyConfig({ ...BASE, dataToken: { env: 'MLOPS_DATA_TOKEN' } }).lua;
+  assert.match(fromEnv, /os\.getenv\("MLOPS_DATA_TOKEN"\)/);
+  assert.doesNotMatch(haproxyConfig(BASE).lua, /mlops_data_token/);
+});
+
 test('each group backend sets its variant, retries elsewhere on refusal or 503, and reuses connections', () => {
   const config = haproxyConfig(BASE).config;
   const backend = section(config, 'backend group_candidate');
@@ -226,6 +242,9 @@ test('inputs HAProxy cannot run are refused, naming the field', () => {
     [{ dnsResolver: 'dns:53' }, /dnsResolver 'dns:53'/],
     [{ bindAddress: 'localhost' }, /bindAddress 'localhost'/],
     [{ maxTasks: 0 }, /maxTasks must be a whole number/],
+    [{ dataToken: { file: 'token.txt' } }, /dataToken\.file 'token\.txt'/],
+    [{ dataToken: { file: '/run/a "b"' } }, /dataToken\.file/],
+    [{ dataToken: { env: 'MLOPS-TOKEN' } }, /dataToken\.env 'MLOPS-TOKEN'/],
   ];
   for (const [change, message] of refused)
     assert.throws(

@@ -1,7 +1,7 @@
 // The HAProxy configuration of a deployment's request path: HAProxy holds the port and routes
 // predictions to the variants' tasks; the Python router runs beside it as "the api" backend.
 import { MlopsError } from '../../../shared/errors';
-import { mirrorLua, SHADOW_METRICS_SERVICE, type MirrorSettings } from './mirrorLua';
+import { DATA_TOKEN_FETCH, mirrorLua, SHADOW_METRICS_SERVICE, type MirrorSettings } from './mirrorLua';
 
 /** dns: resolved by HAProxy (Swarm tasks.NAME via 127.0.0.11, Kubernetes Service names) and followed
  * with server-template; address: a fixed 'host:port'. */
@@ -29,6 +29,10 @@ export interface ProxyInput {
   maxTasks?: number;
   /** Shadow requests in flight at most; more are dropped and counted. 64 when absent. */
   maxShadowInFlight?: number;
+  /** Where HAProxy reads the deployment's data token, to sign the request ids it makes as the runtime
+   * does (any task then accepts /feedback for them): a file (a Swarm secret) or an environment
+   * variable. Absent: the ids are plain uuids, as a router without a token makes. */
+  dataToken?: { file: string } | { env: string };
 }
 /** haproxy.cfg and mirror.lua, both mounted in PROXY_CONFIG_DIR. */
 export interface ProxyFiles {
@@ -75,6 +79,7 @@ export function haproxyConfig(input: ProxyInput): ProxyFiles {
     address: shadowAddress,
     maxInFlight: input.maxShadowInFlight ?? MAX_SHADOW_IN_FLIGHT,
     timeoutMs: 30_000,
+    dataToken: input.dataToken,
   };
   const sections = [
     globalSection(),
@@ -169,7 +174,7 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     'unique-id-format %[uuid()]',
     // The request id: the client's X-Request-Id when the model server would keep it, else a new one.
     `http-request set-var(txn.rid) req.fhdr(x-request-id,1) if ${PREDICTION} { req.fhdr(x-request-id,1) -m reg ${CLIENT_REQUEST_ID} }`,
-    `http-request set-var(txn.rid) unique-id if ${PREDICTION} !{ var(txn.rid) -m found }`,
+    ...newRequestId(input.dataToken !== undefined, `${PREDICTION} !{ var(txn.rid) -m found }`),
     `http-request set-header X-Request-Id %[var(txn.rid)] if ${PREDICTION}`,
     `http-request del-header X-Mlops-Shadow if ${PREDICTION}`,
     'http-after-response set-header X-Request-Id %[var(txn.rid)] if { var(txn.rid) -m found }',
@@ -190,6 +195,18 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     ...routes,
     'default_backend api',
   );
+}
+
+/** The rules that make a request id: a uuid, signed as data_access.py signs the ids it makes when
+ * the data token is known: uuid + '.' + the first 16 hex digits of HMAC-SHA256(HMAC-SHA256(token,
+ * 'mlops request id'), uuid). */
+function newRequestId(signed: boolean, condition: string): string[] {
+  if (!signed) return [`http-request set-var(txn.rid) unique-id if ${condition}`];
+  return [
+    `http-request set-var(txn.id_token) lua.${DATA_TOKEN_FETCH},base64 if ${condition}`,
+    `http-request set-var(txn.id_key) str("mlops request id"),hmac(sha256,txn.id_token),base64 if ${condition}`,
+    `http-request set-var-fmt(txn.rid) %[unique-id].%[unique-id,hmac(sha256,txn.id_key),bytes(0,8),hex,lower] if ${condition}`,
+  ];
 }
 
 function metricsSection(input: ProxyInput): string {
@@ -300,6 +317,14 @@ function checkInput(input: ProxyInput): void {
     throw new MlopsError(`${where}: dnsResolver '${input.dnsResolver}' is not an IPv4 ip:port such as 127.0.0.11:53.`);
   if (input.bindAddress !== undefined && !IPV4.test(input.bindAddress))
     throw new MlopsError(`${where}: bindAddress '${input.bindAddress}' is not an IPv4 address.`);
+  const token = input.dataToken;
+  if (token !== undefined) {
+    const path = 'file' in token ? token.file : undefined;
+    if (path !== undefined && !/^\/[!#-~]*$/.test(path))
+      throw new MlopsError(`${where}: dataToken.file '${path}' is not an absolute path without spaces or quotes.`);
+    if (!('file' in token) && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(token.env))
+      throw new MlopsError(`${where}: dataToken.env '${token.env}' is not an environment variable name.`);
+  }
   for (const [name, value] of [
     ['maxTasks', input.maxTasks],
     ['maxShadowInFlight', input.maxShadowInFlight],
