@@ -221,7 +221,7 @@ test('HAProxy with the generated configuration routes real model servers as the 
         },
       ],
       ['field sticky key', { ...input, stickyKey: 'field:user_id' }],
-      ['resolv.conf', { ...input, dnsResolver: undefined }],
+      ['resolv.conf, no data token', { ...input, dnsResolver: undefined, dataToken: undefined }],
     ];
     for (const entry of variants) {
       const [name, variant] = entry;

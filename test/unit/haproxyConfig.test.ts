@@ -128,6 +128,20 @@ test('with the data token, the ids HAProxy makes are signed as data_access.py si
   const fromEnv = haproxyConfig({ ...BASE, dataToken: { env: 'MLOPS_DATA_TOKEN' } }).lua;
   assert.match(fromEnv, /os\.getenv\("MLOPS_DATA_TOKEN"\)/);
   assert.doesNotMatch(haproxyConfig(BASE).lua, /mlops_data_token/);
+  assert.ok(!frontend.some((line) => line.includes('protected')), 'the Python router checks the token');
+});
+
+test('without the data token, the request log and feedback answer loopback clients only, as the runtime does', () => {
+  const frontend = section(haproxyConfig(BASE).config, 'frontend mlops');
+  assert.ok(frontend.includes('acl protected path /requests /feedback /router/backends/requests'));
+  const refusal = frontend.find((line) => line.startsWith('http-request return status 403'));
+  assert.match(refusal ?? '', / if protected !\{ src 127\.0\.0\.0\/8 ::1 \}$/);
+  assert.match(refusal ?? '', /string "\{\\"error_code\\":\\"FORBIDDEN\\",/);
+  const errors = section(haproxyConfig(BASE).config, 'defaults').filter((line) => line.startsWith('http-error'));
+  assert.deepEqual(
+    errors.map((line) => line.split(' ')[2]),
+    ['502', '503', '504'],
+  );
 });
 
 test('each group backend sets its variant, retries elsewhere on refusal or 503, and reuses connections', () => {

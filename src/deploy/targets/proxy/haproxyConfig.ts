@@ -31,7 +31,8 @@ export interface ProxyInput {
   maxShadowInFlight?: number;
   /** Where HAProxy reads the deployment's data token, to sign the request ids it makes as the runtime
    * does (any task then accepts /feedback for them): a file (a Swarm secret) or an environment
-   * variable. Absent: the ids are plain uuids, as a router without a token makes. */
+   * variable. Absent: the ids are plain uuids, as a router without a token makes, and the request log
+   * and /feedback answer loopback clients only, as the runtime's do without a token. */
   dataToken?: { file: string } | { env: string };
 }
 /** haproxy.cfg and mirror.lua, both mounted in PROXY_CONFIG_DIR. */
@@ -64,6 +65,13 @@ const PREDICTION_PATH_PATTERN = '^/v2/models/[^/]+(/versions/[^/]+)?/infer$';
 // The runtime's REQUEST_ID: a client's X-Request-Id of 1 to 200 printable ASCII characters is kept.
 const CLIENT_REQUEST_ID = '^[!-~]{1,200}$';
 const PREDICTION = 'post prediction_path'; // the acls of a prediction request
+const OWN_ERRORS: Record<number, [string, string]> = {
+  502: ['BAD_GATEWAY', 'the model server gave no valid answer'],
+  503: ['SERVICE_UNAVAILABLE', 'no server of the deployment is up to answer; each one up was tried'],
+  504: ['GATEWAY_TIMEOUT', 'the model server did not answer within 30 s'],
+};
+// What the runtime guards with the data token (data_access.py's PROTECTED_PATHS and the router's log fan-out).
+const PROTECTED_PATHS = ['/requests', '/feedback', '/router/backends/requests'];
 
 /** haproxy.cfg and mirror.lua for a deployment's groups; fails naming the field at fault. */
 export function haproxyConfig(input: ProxyInput): ProxyFiles {
@@ -118,7 +126,17 @@ function defaultsSection(): string {
     `timeout server ${TIMEOUTS.server}`,
     `timeout queue ${TIMEOUTS.queue}`,
     'timeout check 2s',
+    // HAProxy's own errors in the runtime's form: {"error_code", "message"}.
+    ...Object.entries(OWN_ERRORS).map(
+      ([status, [code, message]]) =>
+        `http-error status ${status} content-type application/json string ${quoted(JSON.stringify({ error_code: code, message }))}`,
+    ),
   );
+}
+
+/** A double-quoted HAProxy argument. */
+function quoted(text: string): string {
+  return `"${text.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
 /** Re-resolves every second and drops a task's address within about a second of it leaving DNS. */
@@ -145,6 +163,7 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     `bind ${input.bindAddress ?? ''}:${input.port}`,
     `http-request use-service prometheus-exporter if { path ${PROXY_METRICS_PATH} }`,
     `http-request use-service lua.${SHADOW_METRICS_SERVICE} if { path ${PROXY_SHADOW_METRICS_PATH} }`,
+    ...(input.dataToken ? [] : loopbackOnly()),
   ];
   if (byField)
     return lines(
@@ -195,6 +214,16 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     ...routes,
     'default_backend api',
   );
+}
+
+/** Without a data token the runtime answers the request log and feedback on loopback only; behind
+ * HAProxy every client would look like loopback to a router beside it, so HAProxy holds the line. */
+function loopbackOnly(): string[] {
+  const message = `the request log and feedback answer on loopback only, as this deployment has no data token`;
+  return [
+    `acl protected path ${PROTECTED_PATHS.join(' ')}`,
+    `http-request return status 403 content-type application/json string ${quoted(JSON.stringify({ error_code: 'FORBIDDEN', message }))} if protected !{ src 127.0.0.0/8 ::1 }`,
+  ];
 }
 
 /** The rules that make a request id: a uuid, signed as data_access.py signs the ids it makes when
