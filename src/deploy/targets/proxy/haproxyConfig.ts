@@ -125,7 +125,6 @@ function defaultsSection(): string {
     `timeout http-request ${TIMEOUTS.request}`,
     `timeout server ${TIMEOUTS.server}`,
     `timeout queue ${TIMEOUTS.queue}`,
-    'timeout check 2s',
     // HAProxy's own errors in the runtime's form: {"error_code", "message"}.
     ...Object.entries(OWN_ERRORS).map(
       ([status, [code, message]]) =>
@@ -259,14 +258,13 @@ function shadowFrontend(address: string, shadows: ProxyGroup[]): string {
 }
 
 function apiBackend(api: ProxyServer, maxTasks: number): string {
-  // Not health-checked: the router's own answers (503 "no backends", say) say more than HAProxy's.
   return lines(
     'backend api',
     'http-reuse always',
     'option redispatch 1',
     `retries ${RETRIES}`,
     'retry-on conn-failure empty-response',
-    ...serverLines(api, maxTasks, ''),
+    ...serverLines(api, maxTasks),
   );
 }
 
@@ -277,23 +275,24 @@ function groupBackend(group: ProxyGroup, maxTasks: number): string {
     'http-reuse always',
     // A task gone (refused), closing without an answer, or draining (503) is tried again on another.
     // A response timeout is not: the router answers 504 then too, as the task may still be scoring.
+    // No health checks, as the router had none: a task that leaves closes its port (or leaves DNS
+    // within a second), and a /ping stuck behind a saturated task's queue would mark the only task
+    // down and fail every request; retrying costs a refused connection instead.
     'option redispatch 1',
     `retries ${RETRIES}`,
     'retry-on conn-failure empty-response junk-response 503',
-    'option httpchk GET /ping', // a draining task answers 503: it is passed over within about a second
-    'http-check expect status 200',
     `http-request set-header X-Mlops-Variant ${group.name}`,
     ...(group.shadow ? ['http-request set-header X-Mlops-Shadow 1'] : []),
     `http-response set-header X-Mlops-Variant ${group.name}`,
     `http-response set-header X-Mlops-Backend ${group.name}/%[bc_dst]`,
-    ...serverLines(group.server, maxTasks, ' check inter 1s fall 2 rise 1'),
+    ...serverLines(group.server, maxTasks),
   );
 }
 
-function serverLines(server: ProxyServer, maxTasks: number, check: string): string[] {
-  if ('address' in server) return [`server task1 ${server.address}${check}`];
+function serverLines(server: ProxyServer, maxTasks: number): string[] {
+  if ('address' in server) return [`server task1 ${server.address}`];
   return [
-    `server-template task 1-${maxTasks} ${server.dns}:${server.port} resolvers mlops init-addr none resolve-prefer ipv4${check}`,
+    `server-template task 1-${maxTasks} ${server.dns}:${server.port} resolvers mlops init-addr none resolve-prefer ipv4`,
   ];
 }
 
