@@ -9,6 +9,7 @@ import { ensureBaseImage, ensureDockerEngine } from './lib/docker.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureCheckJsonschema } from './lib/checkJsonschema.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
+import { ensureTritonclient } from './lib/tritonclient.mjs';
 import { ensurePrometheus } from './lib/prometheus.mjs';
 import { ensureRuff } from './lib/ruff.mjs';
 import { build, ensureNodeModules, repoRoot, run, say } from './lib/setup.mjs';
@@ -56,6 +57,9 @@ if (files.some((file) => !file.includes(join('test', 'unit')))) {
   // check-jsonschema from PyPI: the GitHub Actions and GitLab CI schemas the generated workflows are checked against.
   const checkJsonschema = ensureCheckJsonschema();
   if (!checkJsonschema.ok) say(`the CI workflow schema tests cannot run: ${checkJsonschema.reason}`);
+  // tritonclient[http] from PyPI: an independent Open Inference Protocol client for a running model image.
+  const tritonclient = ensureTritonclient();
+  if (!tritonclient.ok) say(`the Open Inference Protocol test cannot run: ${tritonclient.reason}`);
   // Debian's Prometheus (with promtool): the monitoring tests scrape a model server with it.
   const prometheus = ensurePrometheus();
   if (!prometheus.ok) say(`tests against Prometheus cannot run: ${prometheus.reason}`);

@@ -24,6 +24,7 @@ def symmetric_buckets(multipliers, exponents):
     return [-b for b in reversed(positive)] + [0.0] + positive
 
 
+BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
 # Predictions and features have no range known in advance, and buckets must not change between
 # versions for their histograms to be compared: 1, 2.5 and 5 per decade from 0.01 to 500,000 for
@@ -97,7 +98,9 @@ class Metrics:
         self.kinds = model.kinds
         self._lock = threading.Lock()
         self._seen = {}  # group -> the label values admitted so far, for the caps
-        self.requests = Counter("mlops_requests_total", "Scoring requests (POST /invocations) answered.")
+        self.requests = Counter(
+            "mlops_requests_total", "Scoring requests (POST /invocations, Open Inference Protocol infer) answered."
+        )
         self.errors = Counter(
             "mlops_request_errors_total", "Scoring requests answered with an error, by HTTP status code.", ("code",)
         )
@@ -115,6 +118,10 @@ class Metrics:
             LATENCY_BUCKETS,
         )
         self.predictions = Counter("mlops_predictions_total", "Predictions returned, one per input row.")
+        self.batch_requests = Histogram(
+            "mlops_batch_requests", "Scoring requests predicted together in one model call.", BATCH_BUCKETS
+        )
+        self.batch_rows = Histogram("mlops_batch_rows", "Rows predicted in one model call.", BATCH_BUCKETS)
         self.log_errors = Counter("mlops_request_log_errors_total", "Request log lines that could not be written.")
         self.info = Gauge(
             "mlops_model_info", "The model served: always 1, its description in labels.", ("mode", "task", "variable")
@@ -161,6 +168,8 @@ class Metrics:
             self.errors,
             self.latency,
             self.predictions,
+            self.batch_requests,
+            self.batch_rows,
             self.log_errors,
             self.info,
             self.started,
@@ -190,6 +199,11 @@ class Metrics:
             if status >= 400:
                 self.errors.inc(str(status))
             self.predictions.inc(amount=predictions)
+
+    def observe_batch(self, requests, rows):
+        with self._lock:
+            self.batch_requests.observe(requests)
+            self.batch_rows.observe(rows)
 
     def observe_log_error(self):
         with self._lock:

@@ -667,7 +667,10 @@ class Handler(connections.RequestHandler):
             raise RequestError(denied.status, denied.code, str(denied), denied.headers) from None
 
     def _forward(self, router, path, body):
-        scoring = self.command == "POST" and path == "/invocations"
+        # MLflow's scoring requests and the Open Inference Protocol's (/v2/models/NAME[/versions/V]/infer)
+        scoring = self.command == "POST" and (
+            path == "/invocations" or (path.startswith("/v2/models/") and path.endswith("/infer"))
+        )
         feedback = self.command == "POST" and path == "/feedback"
         if feedback:
             key = feedback_request_id(body)  # the group that served the request, unless a sticky key chose it

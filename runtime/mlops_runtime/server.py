@@ -1,5 +1,6 @@
-"""The HTTP model server: MLflow's scoring protocol, health, version, Prometheus metrics, and
-the request log with the outcomes sent to POST /feedback.
+"""The HTTP model server: MLflow's scoring protocol and the Open Inference Protocol (KServe V2),
+batched, health, version, Prometheus metrics, and the request log with the outcomes sent to
+POST /feedback.
 
 `python3 -m mlops_runtime` serves the model in MLOPS_MODEL_DIR; runtime/README.md lists the
 environment variables and the endpoints.
@@ -17,7 +18,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from . import connections, scoring
+from . import connections, open_inference, scoring
+from .batching import Batcher
 from .data_access import PROTECTED_PATHS, DataAccess, Denied, KnownIds, TokenError, read_token
 from .draining import Draining
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -29,6 +31,8 @@ MIB = 1024 * 1024
 REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, safe to send back in a header
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a router's group, sent as X-Mlops-Variant
 FEEDBACK_KEYS = ("request_id", "label", "reward")
+MAX_BATCH_SIZE = 64  # rows predicted in one model call at most (MLOPS_MAX_BATCH_SIZE)
+MAX_BATCH_WAIT_MS = 5.0  # how long a forming batch waits for requests on their way (MLOPS_MAX_BATCH_WAIT_MS)
 KNOWN_IDS = 200_000  # client-chosen request ids remembered for feedback, about what a full default log holds
 
 
@@ -51,6 +55,7 @@ class Config:
         self.model_dir = env.get("MLOPS_MODEL_DIR") or "/opt/mlops/model"
         self.labels_file = env.get("MLOPS_LABELS_FILE") or "/opt/mlops/labels.json"
         self.model_version = env.get("MLOPS_MODEL_VERSION") or None
+        self.model_name = env.get("MLOPS_MODEL_NAME") or None
         self.host = env.get("MLOPS_HOST") or "0.0.0.0"
         self.port = _setting(env, "PORT", 8080, int)
         self.max_body_bytes = _setting(env, "MLOPS_MAX_REQUEST_BYTES", connections.MAX_REQUEST_BYTES, int)
@@ -63,6 +68,10 @@ class Config:
             if not value:
                 raise ConfigError(f"{name} must be more than 0")
         self.drain_seconds = _setting(env, "MLOPS_DRAIN_SECONDS", 20.0, float)
+        self.max_batch_rows = _setting(env, "MLOPS_MAX_BATCH_SIZE", MAX_BATCH_SIZE, int)
+        if not self.max_batch_rows:
+            raise ConfigError("MLOPS_MAX_BATCH_SIZE must be more than 0 (1 turns batching off)")
+        self.max_batch_wait = _setting(env, "MLOPS_MAX_BATCH_WAIT_MS", MAX_BATCH_WAIT_MS, float) / 1000
         self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
         self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
         self.log_backups = _setting(env, "MLOPS_REQUEST_LOG_BACKUPS", 5, int)
@@ -126,11 +135,13 @@ class Runtime(Draining):
         super().__init__()
         self.config, self.model, self.labels = config, model, labels
         self.version = model_version(config.model_version, labels)
+        self.name = open_inference.model_name(config.model_name, labels, model)
         self.metrics = Metrics(self.version, model)
         self.request_log = (
             RequestLog(config.log_dir, config.log_max_bytes, config.log_backups) if config.log_dir else None
         )
         self.access = DataAccess(config.data_token)
+        self.batcher = Batcher(model, config.max_batch_rows, config.max_batch_wait, self.metrics.observe_batch)
         self.known_ids = KnownIds(KNOWN_IDS)
         self.started = time.monotonic()
         self._log_warned = False
@@ -204,7 +215,9 @@ class Handler(connections.RequestHandler):
         path = urlsplit(self.path).path
         with runtime.handling():
             route = self.routes.get(path)
-            if route is None:
+            if route is None and path.startswith("/v2"):
+                self._open_inference(runtime, path)
+            elif route is None:
                 self._send_error(
                     RequestError(404, "ENDPOINT_NOT_FOUND", f"no endpoint {path}; there are {', '.join(self.routes)}")
                 )
@@ -278,10 +291,14 @@ class Handler(connections.RequestHandler):
             self._send_chunks(200, selection.length, selection.chunks(), "application/x-ndjson", headers)
 
     def _invocations(self, runtime):
+        self._answer_scoring(runtime, self._score)
+
+    def _answer_scoring(self, runtime, score):
+        """Scores a request with score(runtime) -> (status, payload, rows, predictions, error), and
+        counts, logs and answers it."""
         started = time.perf_counter()
-        status, payload, rows = self._score(runtime)
+        status, payload, rows, predictions, error = score(runtime)
         seconds = time.perf_counter() - started
-        predictions = payload.get("predictions")
         runtime.metrics.observe_request(status, seconds, len(predictions) if predictions else 0)
         if predictions is not None:
             runtime.metrics.observe_inputs(rows)
@@ -296,28 +313,93 @@ class Handler(connections.RequestHandler):
         entry.update(
             {"inputs": rows, "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status}
         )
-        if "message" in payload:
-            entry["error"] = payload["message"]
+        if error is not None:
+            entry["error"] = error
         runtime.record(entry)
         self._send_json(status, payload)
 
     def _score(self, runtime):
-        """(status, response payload, rows read) of a scoring request."""
+        """(status, payload, rows read, predictions, error message) of an /invocations request."""
+
+        def failed(status, code, message, rows=None):
+            return status, _error(code, message), rows, None, message
+
+        with runtime.batcher.arriving() as ticket:
+            try:
+                body = self._read_body(runtime.config.max_body_bytes)
+                rows = scoring.parse_request(body, self._media(), runtime.model)
+            except RequestError as error:
+                return failed(error.status, error.code, str(error))
+            except scoring.BadRequest as error:
+                return failed(400, "BAD_REQUEST", str(error))
+            scored = self.headers.get("X-Mlops-Scores") == "1" and runtime.model.score_classes is not None
+            try:
+                predictions, scores = ticket.predict(rows, scored)
+            except Exception as error:
+                log.error("request %s: the model failed", self.request_id, exc_info=error)
+                return failed(500, "INTERNAL_ERROR", f"the model failed: {type(error).__name__}: {error}", rows)
+        payload = {"predictions": predictions}
+        if scored:
+            payload.update(scores=scores, classes=runtime.model.score_classes)
+        return 200, payload, rows, predictions, None
+
+    def _open_inference(self, runtime, path):
+        """The Open Inference Protocol's endpoints; its errors answer {"error": message}."""
+        found = open_inference.route(path)
         try:
-            body = self._read_body(runtime.config.max_body_bytes)
-            rows = scoring.parse_request(body, self._media(), runtime.model)
-        except RequestError as error:
-            return error.status, _error(error.code, str(error)), None
-        except scoring.BadRequest as error:
-            return 400, _error("BAD_REQUEST", str(error)), None
-        try:
-            payload = {"predictions": runtime.model.predict(rows)}
-            if self.headers.get("X-Mlops-Scores") == "1" and runtime.model.score_classes is not None:
-                payload.update(scores=runtime.model.scores(rows), classes=runtime.model.score_classes)
-            return 200, payload, rows
-        except Exception as error:
-            log.exception("request %s: the model failed", self.request_id)
-            return 500, _error("INTERNAL_ERROR", f"the model failed: {type(error).__name__}: {error}"), rows
+            if found is None:
+                raise open_inference.ProtocolError(
+                    404,
+                    f"no endpoint {path}; the Open Inference Protocol's are /v2, /v2/health/live, /v2/health/ready, /v2/models/{runtime.name}[/versions/{runtime.version}][/ready|/infer]",
+                )
+            endpoint, name, version = found
+            method = "POST" if endpoint == "infer" else "GET"
+            if self.command != method:
+                self._send_json(405, {"error": f"{path} takes {method}, not {self.command}"}, [("Allow", method)])
+                return
+            if name is not None:
+                open_inference.check_model(name, version, runtime.name, runtime.version)
+        except open_inference.ProtocolError as error:
+            self._send_json(error.status, {"error": str(error)})
+            return
+        if endpoint == "infer":
+            self._answer_scoring(runtime, self._infer)
+        elif endpoint == "server":
+            self._send_json(200, open_inference.server_metadata(runtime.version))
+        elif endpoint == "model":
+            self._send_json(200, open_inference.model_metadata(runtime.name, runtime.version, runtime.model))
+        elif endpoint == "live":
+            self._send_json(200, {"live": True})
+        elif runtime.draining.is_set():  # ready, model_ready: a 4xx says not ready
+            self._send_json(400, {"error": "the server is stopping (draining)", "ready": False})
+        else:
+            self._send_json(200, {"ready": True} if endpoint == "ready" else {"name": runtime.name, "ready": True})
+
+    def _infer(self, runtime):
+        """(status, payload, rows read, predictions, error message) of a POST .../infer request."""
+
+        def failed(status, message, rows=None):
+            return status, {"error": message}, rows, None, message
+
+        with runtime.batcher.arriving() as ticket:
+            try:
+                if self.headers.get("Content-Encoding", "identity") != "identity":
+                    raise RequestError(415, "", "compressed bodies are not supported; send the request uncompressed")
+                body = self._read_body(runtime.config.max_body_bytes)
+                request = open_inference.parse_infer(
+                    body, self.headers.get("Inference-Header-Content-Length"), runtime.model
+                )
+            except (RequestError, open_inference.ProtocolError) as error:
+                return failed(error.status, str(error))
+            if request.id is not None and self.headers.get("X-Request-Id") is None and REQUEST_ID.fullmatch(request.id):
+                self.request_id = request.id  # the protocol's id names the request in the log and for feedback
+            try:
+                predictions, scores = ticket.predict(request.rows, open_inference.PREDICT_PROBA in request.outputs)
+            except Exception as error:
+                log.error("request %s: the model failed", self.request_id, exc_info=error)
+                return failed(500, f"the model failed: {type(error).__name__}: {error}", request.rows)
+        payload = open_inference.infer_response(runtime.name, runtime.version, request, predictions, scores)
+        return 200, payload, request.rows, predictions, None
 
     def _feedback(self, runtime):
         """Records what really happened to requests: one log line per {request_id, label, reward}."""

@@ -219,6 +219,25 @@ class ShadowTraffic(ModelServers):
             self.assertEqual(self.routed.request("GET", "/ping", headers={"X-Request-Id": f"ping-{index}"})[0], 200)
         self.assertEqual(self.routed.metrics().get("mlops_router_shadow_total", group="candidate"), before)
 
+    # Named to run after test_the_candidate_gets_its_share_again_and_never_answers, which reads whole logs.
+    def test_v2_infer_requests_are_mirrored_too(self):
+        before = self.routed.metrics().get("mlops_router_shadow_total", group="candidate")
+        sent = [f"v2-mirror-{index}" for index in range(60)]
+        tensor = {"inputs": [{"name": "rows", "shape": [1, 1], "datatype": "INT64", "data": [1]}]}
+        for request_id in sent:
+            status, _, body = self.routed.request(
+                "POST", "/v2/models/predict/infer", json.dumps(tensor), {"X-Request-Id": request_id}
+            )
+            self.assertEqual((status, json.loads(body)["outputs"][0]["data"]), (200, ["live"]))
+        expected = {request_id for request_id in sent if point(request_id + ":shadow") * 100 < 30}
+        deadline = time.monotonic() + 20
+        while not expected <= {e["request_id"] for e in self.log("candidate")} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual({e["request_id"] for e in self.log("candidate") if e["request_id"] in sent}, expected)
+        self.assertEqual(
+            self.routed.metrics().get("mlops_router_shadow_total", group="candidate"), before + len(expected)
+        )
+
 
 def silent_address(test):
     """host:port of a socket that listens but never answers."""

@@ -76,6 +76,8 @@ class StartupFailures(unittest.TestCase):
         self.assert_fails("MLOPS_DRAIN_SECONDS must not be negative", MLOPS_DRAIN_SECONDS="-1")
         self.assert_fails("MLOPS_MAX_CONNECTIONS must be more than 0", MLOPS_MAX_CONNECTIONS="0")
         self.assert_fails("MLOPS_REQUEST_READ_SECONDS must be more than 0", MLOPS_REQUEST_READ_SECONDS="0")
+        self.assert_fails("MLOPS_MAX_BATCH_SIZE must be more than 0 (1 turns batching off)", MLOPS_MAX_BATCH_SIZE="0")
+        self.assert_fails("MLOPS_MAX_BATCH_WAIT_MS must be a number, not '5ms'", MLOPS_MAX_BATCH_WAIT_MS="5ms")
         self.write("labels.json", "[1, 2]")
         self.assert_fails(
             "labels.json must hold a JSON object", MLOPS_LABELS_FILE=os.path.join(self.dir, "labels.json")
@@ -236,6 +238,21 @@ class Draining(unittest.TestCase):
         status, _, body = server.request("GET", "/health", connection=kept)
         self.assertEqual(status, 503)
         self.assertEqual(json.loads(body)["status"], "draining")
+        call.join(15)
+        self.assertEqual(call.answer[0], 200)
+        self.assertEqual(server.process.wait(10), 0)
+
+    def test_open_inference_readiness_is_false_while_draining(self):
+        server = self.start()
+        kept = server.connection()
+        self.addCleanup(kept.close)
+        self.assertEqual(server.request("GET", "/v2/health/ready", connection=kept)[0], 200)
+        call = Call(server, {"instances": [{"seconds": 2.0}]})
+        self.wait_in_flight(server)
+        server.signal(signal.SIGTERM)
+        time.sleep(0.3)
+        status, _, body = server.request("GET", "/v2/health/ready", connection=kept)
+        self.assertEqual((status, json.loads(body)["ready"]), (400, False))  # the protocol's 4xx: not ready
         call.join(15)
         self.assertEqual(call.answer[0], 200)
         self.assertEqual(server.process.wait(10), 0)

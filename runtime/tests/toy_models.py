@@ -78,3 +78,16 @@ class Failing:
 
 class NoPredict:
     pass
+
+
+class Picky:
+    """Doubles the first value of each row; refuses negative ones, and sleeps half a second on a
+    row holding 999, so that requests pile up behind it and form a batch."""
+
+    def predict(self, X):
+        rows = rows_of(X)
+        if any(row[0] < 0 for row in rows):
+            raise ValueError("the toy model refuses negative values")
+        if any(row[0] == 999 for row in rows):
+            time.sleep(0.5)
+        return [row[0] * 2 for row in rows]
