@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
@@ -79,7 +79,7 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
       const built = await modelImages();
       if (!built.ok) return void (unavailable = built.reason);
       images = built;
-      target = await openSwarmTarget({});
+      target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
       port = await freePort();
       await target.deploy({
         name,

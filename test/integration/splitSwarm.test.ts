@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { buildImage } from '../../src/containerize/image/buildImage';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { swarmWithModelImages } from '../support/modelImages';
@@ -137,7 +137,7 @@ before(async () => {
   const built = await swarmWithModelImages();
   if (!built.ok) return void (unavailable = built.reason);
   ({ v1, v2 } = built);
-  target = await openSwarmTarget();
+  target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
 });
 
 after(async () => {

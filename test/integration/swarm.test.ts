@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET, ensureDockerEngine, ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET, ensureDockerEngine, ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { startRegistry } from '../../scripts/lib/registry.mjs';
 import { runCli } from '../../src/shared/cliFramework';
 import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCommand } from '../../src/deploy/cli';
@@ -85,7 +85,7 @@ before(async () => {
   const images = await swarmWithModelImages();
   if (!images.ok) return void (unavailable = images.reason);
   ({ v1, v2 } = images);
-  target = await openSwarmTarget();
+  target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
 });
 
 after(async () => {
@@ -181,7 +181,7 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
     ] as const)
       await target.deploy({ name, image, changeCause: cause });
     // A fresh client, as after the workspace is deleted: nothing is read from local files.
-    const other = await openSwarmTarget();
+    const other = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
     assert.deepEqual(
       (await other.history(name)).map((r) => [r.revision, r.changeCause, r.current]),
       [
@@ -245,7 +245,22 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
       return { code, json: JSON.parse(out.join('')) as unknown };
     };
     assert.equal(
-      (await cli('deploy', '--target', 'swarm', '--image', v1, '--name', name, '--port', port, '--host-port')).code,
+      (
+        await cli(
+          'deploy',
+          '--target',
+          'swarm',
+          '--image',
+          v1,
+          '--name',
+          name,
+          '--port',
+          port,
+          '--host-port',
+          '--proxy-image',
+          PROXY_IMAGE,
+        )
+      ).code,
       0,
     );
     assert.equal(
@@ -261,6 +276,8 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
           '--port',
           port,
           '--host-port',
+          '--proxy-image',
+          PROXY_IMAGE,
           '--change-cause',
           'v2',
         )
@@ -391,7 +408,7 @@ describe('deploy errors', { timeout: 300_000 }, () => {
     let engine = await ensureDockerEngine();
     for (let attempt = 0; attempt < 3 && !engine.ok; attempt++) engine = await ensureDockerEngine();
     assert.ok(engine.ok, engine.ok ? '' : engine.reason);
-    const restarted = await openSwarmTarget();
+    const restarted = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
     // Swarm comes back with the engine: the service converges again, on one of the two revisions.
     for (let i = 0; i < 120 && !(await restarted.status(name).catch(() => undefined))?.replicas.running; i++)
       await new Promise((resolve) => setTimeout(resolve, 1000));

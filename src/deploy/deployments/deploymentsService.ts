@@ -62,6 +62,7 @@ export class DeploymentsService {
         kubeconfig: setting('kubeconfig', ''),
         dockerHost: setting('dockerHost', ''),
         onBadRecord: badLineWarnings(log),
+        proxyImage: setting('proxyImage', ''),
       }),
     );
     this.tree = new DeploymentsTree(this.source());
