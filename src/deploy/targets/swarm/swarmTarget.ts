@@ -631,6 +631,11 @@ export class SwarmTarget implements DeployTarget {
   ): Promise<void> {
     const router = await this.service(routerName(name));
     const legacy = isPythonRouter(router?.Spec) ? router : undefined;
+    // As long as the deploy waits for the model: both start Python on a machine that may be busy.
+    const converging = {
+      ...(options.signal ? { signal: options.signal } : {}),
+      timeoutMs: options.timeoutMs ?? 300_000,
+    };
     const apiName = routerApiName(name);
     if (!(await this.service(apiName))) {
       const fresh = routerApiServiceSpec({
@@ -650,7 +655,7 @@ export class SwarmTarget implements DeployTarget {
             })
           : fresh,
       );
-      await waitForConvergence(this.docker, apiName, { timeoutMs: 120_000 });
+      await waitForConvergence(this.docker, apiName, converging);
     }
     const port = router?.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
     if (router && !legacy && port === input.publishedPort) return;
@@ -673,7 +678,7 @@ export class SwarmTarget implements DeployTarget {
     if (router) await this.updateRouter(router, wanted, options);
     else {
       await this.docker.createService(wanted);
-      await waitForConvergence(this.docker, routerName(name), { timeoutMs: 120_000 });
+      await waitForConvergence(this.docker, routerName(name), converging);
     }
     await this.probeProxy(name, input.publishedPort);
     await removeUnusedProxyConfigs(this.docker, name, wanted);
