@@ -439,6 +439,7 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
     // its label, and no router-api.
     const proxy = await docker.getService(`${name}-router`).inspect();
     const api = await docker.getService(`${name}-router-api`).inspect();
+    const pythonRouter = api.Spec.TaskTemplate.ContainerSpec.Image as string; // the newest variant's image
     await docker.getService(api.ID).remove();
     await docker.getService(proxy.ID).update({
       ...proxy.Spec,
@@ -449,8 +450,9 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
       const tasks = (await docker.listTasks({
         filters: JSON.stringify({ service: [`${name}-router`], 'desired-state': ['running'] }),
       })) as { Status?: { State?: string }; Spec?: { ContainerSpec?: { Image?: string } } }[];
-      if (tasks.some((task) => task.Status?.State === 'running' && task.Spec?.ContainerSpec?.Image === v1)) break;
-      assert.ok(attempt < 120, 'the Python router runs on the port');
+      if (tasks.some((task) => task.Status?.State === 'running' && task.Spec?.ContainerSpec?.Image === pythonRouter))
+        break;
+      assert.ok(attempt < 240, 'the Python router runs on the port');
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const before = await predictAll(
