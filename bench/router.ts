@@ -1,20 +1,25 @@
-// The cost of the router: the latency it adds (p50, p99, one request at a time) and the requests
-// per second it passes (8 in flight), beside calling the model server directly, in the same run,
-// for one group, a 90/10 split by request id or by a sticky header, and a shadow group.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// The cost of the request path: HAProxy with the generated configuration (and the Python router it
+// replaces on predictions, for comparison) against calling the model server directly, in the same run,
+// with 1, 8 and 64 requests in flight, for one group, a 90/10 split by request id or by a sticky
+// header, and a shadow group: the p50 it adds, the share of direct throughput it keeps, and the CPU
+// the proxy itself spends per 1,000 requests (a figure the load of a shared machine does not move).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureMlflow } from '../scripts/lib/mlflow.mjs';
+import { freePort } from '../scripts/lib/codeServer.mjs';
 import { repoRoot, say } from '../scripts/lib/setup.mjs';
+import { PROXY_SHADOW_METRICS_PATH, type ProxyGroup } from '../src/deploy/targets/proxy/haproxyConfig';
+import { proxyPrograms, startProxy, startRuntime, writeProxyConfig, type Running } from '../test/support/proxyStack';
 import { ms, type BenchSuite } from './suite';
 
-const ROUNDS = 3;
-const PER_ROUND = 1000;
+const ROUNDS = 5;
+const SECONDS = 2; // per configuration, concurrency and round
 const WARM_UP = 200;
-const IN_FLIGHT = 8;
-const SECONDS = 5;
+const IN_FLIGHT = [1, 8, 64];
+const THROUGHPUT_IN_FLIGHT = [8, 64];
+const CLOCK_TICKS = 100; // per second, in /proc/PID/stat
 const USERS = 1000;
 
 // Two logistic regressions on the churn model's three features, written as the image build writes
@@ -37,43 +42,7 @@ const BODY = JSON.stringify({
   dataframe_split: { columns: ['tenure_months', 'monthly_charges', 'support_calls'], data: [[14, 79.85, 3]] },
 });
 
-interface Started {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** A Python server of the runtime on a free loopback port, read from the line it logs when it listens. */
-async function startServer(python: string, module: string, env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(python, ['-m', module], {
-    env: { ...process.env, ...env, MLOPS_HOST: '127.0.0.1', PORT: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
-  const started = { port: 0, stop: () => stopProcess(child) };
-  const deadline = Date.now() + 60_000;
-  while (!started.port) {
-    const match = / port (\d+)$/m.exec(log);
-    if (match) started.port = Number(match[1]);
-    else if (child.exitCode !== null || Date.now() > deadline) {
-      await started.stop();
-      throw new Error(`python -m ${module} did not start (exit ${child.exitCode}):\n${log}`);
-    } else await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return started;
-}
-
-/** SIGTERM, then SIGKILL if the process is still there after 10 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** POST /invocations; resolves with the variant that answered (the router's X-Mlops-Variant, else "direct"). */
+/** POST /invocations; resolves with the variant that answered (X-Mlops-Variant, else "direct"). */
 function invoke(agent: Agent, port: number, user: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const call = request(
@@ -107,41 +76,81 @@ function invoke(agent: Agent, port: number, user: number): Promise<string> {
   });
 }
 
+interface Measured {
+  latencies: number[];
+  done: number;
+  seconds: number;
+}
+
 interface Configuration {
   name: string;
   port: number;
-  agent: Agent;
-  latencies: number[];
+  /** The process whose CPU is counted: the proxy's (HAProxy's master, whose worker is its child), the
+   * model server's when direct. */
+  pid?: number;
+  shadowMetrics?: boolean;
+  byInFlight: Map<number, Measured>;
   variants: Map<string, number>;
-  perSecond: number;
+  cpuSeconds: number;
+  requests: number;
 }
 
-async function sequential(configuration: Configuration, count: number, record: boolean): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const variant = await invoke(configuration.agent, configuration.port, i);
-    if (!record) continue;
-    configuration.latencies.push(performance.now() - started);
-    configuration.variants.set(variant, (configuration.variants.get(variant) ?? 0) + 1);
+/** The CPU seconds (user and system) of a process and its children, from /proc. */
+function cpuSeconds(pid: number): number {
+  const ticks = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3, state
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  };
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (Number(entry) === pid || parent === pid) total += ticks(stat);
+    } catch {
+      // a process that ended meanwhile
+    }
   }
+  return total / CLOCK_TICKS;
 }
 
-/** Requests per second with IN_FLIGHT requests at all times for SECONDS (the last ones finish after). */
-async function throughput(port: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+/** inFlight requests at all times for SECONDS on kept-alive connections; the last ones finish after. */
+async function measure(configuration: Configuration, inFlight: number, offset: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
+  const measured = configuration.byInFlight.get(inFlight) ?? { latencies: [], done: 0, seconds: 0 };
+  configuration.byInFlight.set(inFlight, measured);
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
-  let done = 0;
+  const cpuBefore = configuration.pid ? cpuSeconds(configuration.pid) : 0; // the scan takes a few ms
+  const doneBefore = measured.done;
   try {
     await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async (_, worker) => {
-        for (let i = worker; performance.now() < deadline; i += IN_FLIGHT, done++) await invoke(agent, port, i);
+      Array.from({ length: inFlight }, async (_, worker) => {
+        for (let i = offset + worker; performance.now() < deadline; i += inFlight) {
+          const sent = performance.now();
+          const variant = await invoke(agent, configuration.port, i);
+          measured.latencies.push(performance.now() - sent);
+          measured.done++;
+          configuration.variants.set(variant, (configuration.variants.get(variant) ?? 0) + 1);
+        }
       }),
     );
   } finally {
     agent.destroy();
   }
-  return done / ((performance.now() - started) / 1000);
+  measured.seconds += (performance.now() - started) / 1000;
+  if (configuration.pid) configuration.cpuSeconds += cpuSeconds(configuration.pid) - cpuBefore;
+  configuration.requests += measured.done - doneBefore;
+}
+
+async function warmUp(port: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  try {
+    for (let i = 0; i < WARM_UP; i++) await invoke(agent, port, i);
+  } finally {
+    agent.destroy();
+  }
 }
 
 function percentile(values: number[], share: number): number {
@@ -149,39 +158,31 @@ function percentile(values: number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)];
 }
 
-/** The value of an unlabelled-but-for-group counter in Prometheus text, 0 when absent. */
+/** The value of a counter labelled only by group in Prometheus text, 0 when absent. */
 function counter(text: string, name: string): number {
   const match = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
   return match ? Number(match[1]) : 0;
 }
 
-async function routerMetrics(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/router/metrics`);
-  return response.text();
-}
-
 export const routerSuite: BenchSuite = {
   name: 'router',
   async run() {
-    const mlflow = ensureMlflow();
-    if (!mlflow.ok)
-      throw new Error(`the model server serves scikit-learn from the MLflow virtualenv: ${mlflow.reason}`);
+    const programs = proxyPrograms();
+    if (!programs.ok) throw new Error(programs.reason);
+    const { python } = programs;
     const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-router-'));
     const runtime = join(repoRoot, 'runtime');
-    const env = { PYTHONPATH: [runtime, join(runtime, 'tests')].join(':'), PYTHONDONTWRITEBYTECODE: '1' };
-    const processes: Started[] = [];
+    const processes: Running[] = [];
     const load = loadavg()[0];
-    const agents: Agent[] = [];
     try {
       const [modelA, modelB] = [join(dir, 'a'), join(dir, 'b')];
-      const written = spawnSync(mlflow.python, ['-c', WRITE_MODELS, modelA, modelB], {
-        env: { ...process.env, ...env },
+      const written = spawnSync(python, ['-c', WRITE_MODELS, modelA, modelB], {
+        env: { ...process.env, PYTHONPATH: [runtime, join(runtime, 'tests')].join(':') },
         encoding: 'utf8',
       });
       if (written.status !== 0) throw new Error(`the models could not be written: ${written.stderr}`);
       const server = async (model: string) => {
-        const started = await startServer(mlflow.python, 'mlops_runtime', {
-          ...env,
+        const started = await startRuntime(python, 'mlops_runtime', {
           MLOPS_MODEL_DIR: model,
           MLOPS_LABELS_FILE: join(dir, 'no-labels.json'),
           MLOPS_DRAIN_SECONDS: '0',
@@ -190,85 +191,134 @@ export const routerSuite: BenchSuite = {
         return started.port;
       };
       const [a, b] = [await server(modelA), await server(modelB)];
-      const production = { name: 'production', addresses: [`127.0.0.1:${a}`], weight: 90 };
-      const candidate = { name: 'candidate', addresses: [`127.0.0.1:${b}`], weight: 10 };
-      const routed = async (backends: object[], sticky?: string) => {
-        const started = await startServer(mlflow.python, 'mlops_runtime.router', {
-          ...env,
-          MLOPS_ROUTER_BACKENDS: JSON.stringify(backends),
-          ...(sticky ? { MLOPS_ROUTER_STICKY_KEY: sticky } : {}),
-        });
-        processes.push(started);
-        return started.port;
+      const modelServer = processes[0].process.pid;
+      const production: ProxyGroup = {
+        name: 'production',
+        weight: 90,
+        shadow: false,
+        server: { address: `127.0.0.1:${a}` },
       };
-      const ports: [string, number][] = [
-        ['direct to the model server (the peer)', a],
-        ['router, one group', await routed([{ ...production, weight: 100 }])],
-        ['router, split 90/10 by request id', await routed([production, candidate])],
-        ['router, split 90/10, sticky on `X-User-Id`', await routed([production, candidate], 'header:X-User-Id')],
-        [
-          'router, one group + a shadow group mirroring 100%',
-          await routed([
-            { ...production, weight: 100 },
-            { ...candidate, weight: 100, shadow: true },
-          ]),
-        ],
+      const candidate: ProxyGroup = {
+        name: 'candidate',
+        weight: 10,
+        shadow: false,
+        server: { address: `127.0.0.1:${b}` },
+      };
+      const backends = (groups: ProxyGroup[]) =>
+        JSON.stringify(
+          groups.map((group) => ({
+            name: group.name,
+            addresses: ['address' in group.server ? group.server.address : ''],
+            weight: group.weight,
+            shadow: group.shadow,
+          })),
+        );
+      // The Python router: beside HAProxy as its api backend, and alone for the comparison.
+      const pythonRouter = async (groups: ProxyGroup[]) => {
+        const started = await startRuntime(python, 'mlops_runtime.router', { MLOPS_ROUTER_BACKENDS: backends(groups) });
+        processes.push(started);
+        return { port: started.port, pid: started.process.pid };
+      };
+      const haproxy = async (groups: ProxyGroup[], stickyKey: string | null = null) => {
+        const api = await pythonRouter(groups);
+        const port = await freePort();
+        const config = writeProxyConfig(join(dir, `haproxy-${port}`), {
+          groups,
+          stickyKey,
+          api: { address: `127.0.0.1:${api.port}` },
+          port,
+          bindAddress: '127.0.0.1',
+        });
+        const proxy = await startProxy(programs.haproxy, config, port);
+        processes.push(proxy);
+        return { port, pid: proxy.process.pid };
+      };
+      const one = [{ ...production, weight: 100 }];
+      const split = [production, candidate];
+      const shadow = (percent: number) => [
+        { ...production, weight: 100 },
+        { ...candidate, name: 'shadow', weight: percent, shadow: true },
       ];
-      const shadowPort = ports[4][1];
-      const configurations: Configuration[] = ports.map(([name, port]) => {
-        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        agents.push(agent);
-        return { name, port, agent, latencies: [], variants: new Map(), perSecond: 0 };
-      });
-      for (const configuration of configurations) await sequential(configuration, WARM_UP, false);
+      const measuredAgain = 'direct to the model server, measured again (the noise floor)';
+      const routes: [string, { port: number; pid?: number }][] = [
+        ['direct to the model server (the peer)', { port: a, pid: modelServer }],
+        [measuredAgain, { port: a, pid: modelServer }],
+        ['HAProxy, one group', await haproxy(one)],
+        ['HAProxy, split 90/10 by request id', await haproxy(split)],
+        ['HAProxy, split 90/10, sticky on `X-User-Id`', await haproxy(split, 'header:X-User-Id')],
+        ['HAProxy, one group + a shadow mirroring 10%', await haproxy(shadow(10))],
+        ['HAProxy, one group + a shadow mirroring 100%', await haproxy(shadow(100))],
+        ['Python router alone (before), one group', await pythonRouter(one)],
+      ];
+      const configurations: Configuration[] = routes.map(([name, route]) => ({
+        name,
+        ...route,
+        shadowMetrics: name.includes('shadow'),
+        byInFlight: new Map(),
+        variants: new Map(),
+        cpuSeconds: 0,
+        requests: 0,
+      }));
+      for (const configuration of configurations) await warmUp(configuration.port);
       // Rounds in turn, so that what else runs on the machine weighs on every configuration alike.
       for (let round = 1; round <= ROUNDS; round++) {
-        say(`router: latency round ${round} of ${ROUNDS}`);
-        for (const configuration of configurations) await sequential(configuration, PER_ROUND, true);
+        say(`router: round ${round} of ${ROUNDS}`);
+        for (const inFlight of IN_FLIGHT)
+          for (const configuration of configurations) await measure(configuration, inFlight, round * 100_000);
       }
-      for (const configuration of configurations) {
-        say(`router: ${IN_FLIGHT} in flight for ${SECONDS} s, ${configuration.name}`);
-        configuration.perSecond = await throughput(configuration.port);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the last copies reach the shadow
+      const shadows: string[] = [];
+      for (const configuration of configurations.filter((c) => c.shadowMetrics)) {
+        const text = await (await fetch(`http://127.0.0.1:${configuration.port}${PROXY_SHADOW_METRICS_PATH}`)).text();
+        const [sent, dropped, failed] = ['', '_dropped', '_failures'].map((kind) =>
+          counter(text, `mlops_proxy_shadow${kind}_total`),
+        );
+        shadows.push(
+          `${configuration.name}: ${sent.toLocaleString('en')} mirrored, ${dropped.toLocaleString('en')} dropped (64 in flight at most), ${failed.toLocaleString('en')} failed`,
+        );
       }
-      // Let the mirroring threads empty their queue before counting what they sent.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const shadowMetrics = await routerMetrics(shadowPort);
-      const mirrored = counter(shadowMetrics, 'mlops_router_shadow_total');
-      const dropped = counter(shadowMetrics, 'mlops_router_shadow_dropped_total');
-      const failed = counter(shadowMetrics, 'mlops_router_shadow_failures_total');
 
-      const [direct, ...viaRouter] = configurations;
-      const [p50, p99] = [percentile(direct.latencies, 0.5), percentile(direct.latencies, 0.99)];
-      const latencyRow = (c: Configuration) => {
-        const [q50, q99] = [percentile(c.latencies, 0.5), percentile(c.latencies, 0.99)];
-        return `| ${c.name} | ${ms(q50)} | ${ms(q99)} | ${ms(q50 - p50)} | ${(q50 / p50).toFixed(2)} | ${(q99 / p99).toFixed(2)} |`;
+      const [direct, ...others] = configurations;
+      const figures = (c: Configuration, inFlight: number) => {
+        const measured = c.byInFlight.get(inFlight)!;
+        return { p50: percentile(measured.latencies, 0.5), perSecond: measured.done / measured.seconds };
       };
-      const share = (c: Configuration) =>
-        `${(((c.variants.get('candidate') ?? 0) / c.latencies.length) * 100).toFixed(1)}%`;
-      const measured = ROUNDS * PER_ROUND;
+      const latencyRow = (c: Configuration) =>
+        `| ${c.name} | ${IN_FLIGHT.map((inFlight) => {
+          const [own, peer] = [figures(c, inFlight), figures(direct, inFlight)];
+          return c === direct ? `${ms(own.p50)} | ` : `${ms(own.p50)} | ${ms(own.p50 - peer.p50)}`;
+        }).join(' | ')} |`;
+      const cpu = (c: Configuration) => `${Math.round((c.cpuSeconds / c.requests) * 1_000_000)} ms`;
+      const throughputRow = (c: Configuration) =>
+        `| ${c.name} | ${THROUGHPUT_IN_FLIGHT.map((inFlight) => {
+          const [own, peer] = [figures(c, inFlight), figures(direct, inFlight)];
+          const rate = Math.round(own.perSecond).toLocaleString('en');
+          return c === direct ? `${rate} | ` : `${rate} | ${(own.perSecond / peer.perSecond).toFixed(2)}`;
+        }).join(' | ')} | ${cpu(c)} |`;
+      const share = (c: Configuration) => {
+        const total = [...c.variants.values()].reduce((sum, n) => sum + n, 0);
+        return `${(((c.variants.get('candidate') ?? 0) / total) * 100).toFixed(1)}%`;
+      };
+      const byName = (name: string) => configurations.find((c) => c.name === name)!;
       return [
-        '## Router overhead',
+        '## Request path overhead: HAProxy (and the Python router) against direct',
         '',
-        `The router (\`python3 -m mlops_runtime.router\`) in front of the model server (\`python3 -m mlops_runtime\`), both on loopback, serving a scikit-learn LogisticRegression on the churn model's three named features; the candidate group is a second model server with another such model. Ours: requests through the router in each configuration. The peer: the same requests sent directly to the model server. Each request is one row as \`dataframe_split\` with an \`X-User-Id\` header (${USERS} users in turn), sent by a Node client on kept-alive connections (\`node:http\` Agent). Latency: ${measured.toLocaleString('en')} requests one at a time per configuration, in ${ROUNDS} rounds of ${PER_ROUND.toLocaleString('en')} that take the configurations in turn, after ${WARM_UP} warm-up requests each. Throughput: ${IN_FLIGHT} requests in flight for ${SECONDS} s per configuration. The router opens a new connection to its backend for each request; the client, the router and the model servers share the machine's cores, whose load average was ${load.toFixed(1)} when the run started.`,
+        `HAProxy 2.6 (Debian's package) with the configuration \`src/deploy/targets/proxy/haproxyConfig.ts\` generates, in front of the model server (\`python3 -m mlops_runtime\`), all on loopback, serving a scikit-learn LogisticRegression on the churn model's three named features; the candidate and shadow groups are a second model server with another such model. Ours: requests through HAProxy in each configuration (the Python router runs beside it for everything but predictions), and through the Python router alone as before. The peer: the same requests sent directly to the model server. Each request is one row as \`dataframe_split\` with an \`X-User-Id\` header (${USERS} users in turn), sent by a Node client on kept-alive connections (\`node:http\` Agent). For each number in flight, ${ROUNDS} rounds of ${SECONDS} s per configuration, taking the configurations in turn, after ${WARM_UP} warm-up requests each; p50 over every request of the rounds, throughput over their time. The model server measured twice shows how far two runs of the same thing differ on this machine. The proxy's CPU is the user and system time of its processes (HAProxy's master and worker, or the Python router; the model server's own in the direct rows) over all the rounds, per 1,000 requests: on shared cores it is what the proxy takes from the model server. The client, HAProxy, the routers and the model servers share the machine's 2 cores, whose load average was ${load.toFixed(1)} when the run started; a shadow's model server works on the same cores as the live one.`,
         '',
-        '| configuration | p50 | p99 | p50 added | ratio p50 (router / direct) | ratio p99 (router / direct) |',
-        '| --- | --- | --- | --- | --- | --- |',
-        `| ${direct.name} | ${ms(p50)} | ${ms(p99)} | | | |`,
-        ...viaRouter.map(latencyRow),
+        `| configuration | ${IN_FLIGHT.map((n) => `p50 (${n} in flight) | p50 added`).join(' | ')} |`,
+        `| --- | ${IN_FLIGHT.map(() => '--- | ---').join(' | ')} |`,
+        latencyRow(direct),
+        ...others.map(latencyRow),
         '',
-        `| configuration | requests/s (${IN_FLIGHT} in flight) | ratio (router / direct) |`,
-        '| --- | --- | --- |',
-        `| ${direct.name} | ${Math.round(direct.perSecond).toLocaleString('en')} | |`,
-        ...viaRouter.map(
-          (c) =>
-            `| ${c.name} | ${Math.round(c.perSecond).toLocaleString('en')} | ${(c.perSecond / direct.perSecond).toFixed(2)} |`,
-        ),
+        `| configuration | ${THROUGHPUT_IN_FLIGHT.map((n) => `requests/s (${n} in flight) | ratio to direct`).join(' | ')} | CPU per 1,000 requests: the proxy's (direct: the model server's) |`,
+        `| --- | ${THROUGHPUT_IN_FLIGHT.map(() => '--- | ---').join(' | ')} | --- |`,
+        throughputRow(direct),
+        ...others.map(throughputRow),
         '',
-        `Every answer was 200 with one prediction. The candidate answered ${share(viaRouter[1])} of the split's sequential requests by request id and ${share(viaRouter[2])} by sticky user. The shadow router queued ${mirrored.toLocaleString('en')} mirrored requests (${dropped.toLocaleString('en')} dropped because its queue of 100 was full, ${failed.toLocaleString('en')} failed); the shadow model server works on the same cores as the live one.`,
+        `Every answer was 200 with one prediction. The candidate answered ${share(byName('HAProxy, split 90/10 by request id'))} of the split's requests by request id and ${share(byName('HAProxy, split 90/10, sticky on `X-User-Id`'))} by sticky user. Mirrored: ${shadows.join('; ')}.`,
         '',
       ].join('\n');
     } finally {
-      for (const agent of agents) agent.destroy();
       await Promise.all(processes.map((started) => started.stop()));
       rmSync(dir, { recursive: true, force: true });
     }

@@ -114,6 +114,36 @@ test("a client's request id is kept when the model server would keep it, else HA
   assert.ok(frontend.includes('http-request del-header X-Mlops-Shadow if post prediction_path'));
 });
 
+test('with the data token, the ids HAProxy makes are signed as data_access.py signs them', () => {
+  const files = haproxyConfig({ ...BASE, dataToken: { file: '/run/secrets/mlops-data-token' } });
+  const frontend = section(files.config, 'frontend mlops');
+  const making = frontend.filter((line) => line.endsWith('if post prediction_path !{ var(txn.rid) -m found }'));
+  assert.deepEqual(making, [
+    'http-request set-var(txn.id_token) lua.mlops_data_token,base64 if post prediction_path !{ var(txn.rid) -m found }',
+    'http-request set-var(txn.id_key) str("mlops request id"),hmac(sha256,txn.id_token),base64 if post prediction_path !{ var(txn.rid) -m found }',
+    'http-request set-var-fmt(txn.rid) %[unique-id].%[unique-id,hmac(sha256,txn.id_key),bytes(0,8),hex,lower] if post prediction_path !{ var(txn.rid) -m found }',
+  ]);
+  assert.match(files.lua, /io\.open\("\/run\/secrets\/mlops-data-token", "r"\)/);
+  assert.match(files.lua, /core\.register_fetches\("mlops_data_token"/);
+  const fromEnv = haproxyConfig({ ...BASE, dataToken: { env: 'MLOPS_DATA_TOKEN' } }).lua;
+  assert.match(fromEnv, /os\.getenv\("MLOPS_DATA_TOKEN"\)/);
+  assert.doesNotMatch(haproxyConfig(BASE).lua, /mlops_data_token/);
+  assert.ok(!frontend.some((line) => line.includes('protected')), 'the Python router checks the token');
+});
+
+test('without the data token, the request log and feedback answer loopback clients only, as the runtime does', () => {
+  const frontend = section(haproxyConfig(BASE).config, 'frontend mlops');
+  assert.ok(frontend.includes('acl protected path /requests /feedback /router/backends/requests'));
+  const refusal = frontend.find((line) => line.startsWith('http-request return status 403'));
+  assert.match(refusal ?? '', / if protected !\{ src 127\.0\.0\.0\/8 ::1 \}$/);
+  assert.match(refusal ?? '', /string "\{\\"error_code\\":\\"FORBIDDEN\\",/);
+  const errors = section(haproxyConfig(BASE).config, 'defaults').filter((line) => line.startsWith('http-error'));
+  assert.deepEqual(
+    errors.map((line) => line.split(' ')[2]),
+    ['502', '503', '504'],
+  );
+});
+
 test('each group backend sets its variant, retries elsewhere on refusal or 503, and reuses connections', () => {
   const config = haproxyConfig(BASE).config;
   const backend = section(config, 'backend group_candidate');
@@ -121,14 +151,13 @@ test('each group backend sets its variant, retries elsewhere on refusal or 503, 
     'http-reuse always',
     'option redispatch 1',
     'retry-on conn-failure empty-response junk-response 503',
-    'option httpchk GET /ping',
     'http-request set-header X-Mlops-Variant candidate',
     'http-response set-header X-Mlops-Variant candidate',
   ])
     assert.ok(backend.includes(line), `${line} in\n${backend.join('\n')}`);
   assert.ok(
     backend.includes(
-      'server-template task 1-16 tasks.churn--candidate:8080 resolvers mlops init-addr none resolve-prefer ipv4 check inter 1s fall 2 rise 1',
+      'server-template task 1-16 tasks.churn--candidate:8080 resolvers mlops init-addr none resolve-prefer ipv4',
     ),
   );
   assert.deepEqual(section(config, 'backend api').slice(-1), [
@@ -150,9 +179,7 @@ test('fixed addresses need no resolvers; without a resolver given, resolv.conf i
     maxTasks: 4,
   }).config;
   assert.ok(!fixed.includes('resolvers mlops'));
-  assert.ok(
-    section(fixed, 'backend group_production').includes('server task1 127.0.0.1:9001 check inter 1s fall 2 rise 1'),
-  );
+  assert.ok(section(fixed, 'backend group_production').includes('server task1 127.0.0.1:9001'));
   assert.ok(section(fixed, 'frontend mlops').includes('bind 127.0.0.1:8080'));
   const resolved = haproxyConfig({ ...BASE, dnsResolver: undefined, maxTasks: 4 }).config;
   assert.ok(section(resolved, 'resolvers mlops').includes('parse-resolv-conf'));
@@ -226,6 +253,9 @@ test('inputs HAProxy cannot run are refused, naming the field', () => {
     [{ dnsResolver: 'dns:53' }, /dnsResolver 'dns:53'/],
     [{ bindAddress: 'localhost' }, /bindAddress 'localhost'/],
     [{ maxTasks: 0 }, /maxTasks must be a whole number/],
+    [{ dataToken: { file: 'token.txt' } }, /dataToken\.file 'token\.txt'/],
+    [{ dataToken: { file: '/run/a "b"' } }, /dataToken\.file/],
+    [{ dataToken: { env: 'MLOPS-TOKEN' } }, /dataToken\.env 'MLOPS-TOKEN'/],
   ];
   for (const [change, message] of refused)
     assert.throws(

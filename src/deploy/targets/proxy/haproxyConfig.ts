@@ -1,7 +1,7 @@
 // The HAProxy configuration of a deployment's request path: HAProxy holds the port and routes
 // predictions to the variants' tasks; the Python router runs beside it as "the api" backend.
 import { MlopsError } from '../../../shared/errors';
-import { mirrorLua, SHADOW_METRICS_SERVICE, type MirrorSettings } from './mirrorLua';
+import { DATA_TOKEN_FETCH, mirrorLua, SHADOW_METRICS_SERVICE, type MirrorSettings } from './mirrorLua';
 
 /** dns: resolved by HAProxy (Swarm tasks.NAME via 127.0.0.11, Kubernetes Service names) and followed
  * with server-template; address: a fixed 'host:port'. */
@@ -29,6 +29,11 @@ export interface ProxyInput {
   maxTasks?: number;
   /** Shadow requests in flight at most; more are dropped and counted. 64 when absent. */
   maxShadowInFlight?: number;
+  /** Where HAProxy reads the deployment's data token, to sign the request ids it makes as the runtime
+   * does (any task then accepts /feedback for them): a file (a Swarm secret) or an environment
+   * variable. Absent: the ids are plain uuids, as a router without a token makes, and the request log
+   * and /feedback answer loopback clients only, as the runtime's do without a token. */
+  dataToken?: { file: string } | { env: string };
 }
 /** haproxy.cfg and mirror.lua, both mounted in PROXY_CONFIG_DIR. */
 export interface ProxyFiles {
@@ -60,6 +65,13 @@ const PREDICTION_PATH_PATTERN = '^/v2/models/[^/]+(/versions/[^/]+)?/infer$';
 // The runtime's REQUEST_ID: a client's X-Request-Id of 1 to 200 printable ASCII characters is kept.
 const CLIENT_REQUEST_ID = '^[!-~]{1,200}$';
 const PREDICTION = 'post prediction_path'; // the acls of a prediction request
+const OWN_ERRORS: Record<number, [string, string]> = {
+  502: ['BAD_GATEWAY', 'the model server gave no valid answer'],
+  503: ['SERVICE_UNAVAILABLE', 'no server of the deployment is up to answer; each one up was tried'],
+  504: ['GATEWAY_TIMEOUT', 'the model server did not answer within 30 s'],
+};
+// What the runtime guards with the data token (data_access.py's PROTECTED_PATHS and the router's log fan-out).
+const PROTECTED_PATHS = ['/requests', '/feedback', '/router/backends/requests'];
 
 /** haproxy.cfg and mirror.lua for a deployment's groups; fails naming the field at fault. */
 export function haproxyConfig(input: ProxyInput): ProxyFiles {
@@ -75,6 +87,7 @@ export function haproxyConfig(input: ProxyInput): ProxyFiles {
     address: shadowAddress,
     maxInFlight: input.maxShadowInFlight ?? MAX_SHADOW_IN_FLIGHT,
     timeoutMs: 30_000,
+    dataToken: input.dataToken,
   };
   const sections = [
     globalSection(),
@@ -112,8 +125,17 @@ function defaultsSection(): string {
     `timeout http-request ${TIMEOUTS.request}`,
     `timeout server ${TIMEOUTS.server}`,
     `timeout queue ${TIMEOUTS.queue}`,
-    'timeout check 2s',
+    // HAProxy's own errors in the runtime's form: {"error_code", "message"}.
+    ...Object.entries(OWN_ERRORS).map(
+      ([status, [code, message]]) =>
+        `http-error status ${status} content-type application/json string ${quoted(JSON.stringify({ error_code: code, message }))}`,
+    ),
   );
+}
+
+/** A double-quoted HAProxy argument. */
+function quoted(text: string): string {
+  return `"${text.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
 /** Re-resolves every second and drops a task's address within about a second of it leaving DNS. */
@@ -140,6 +162,7 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     `bind ${input.bindAddress ?? ''}:${input.port}`,
     `http-request use-service prometheus-exporter if { path ${PROXY_METRICS_PATH} }`,
     `http-request use-service lua.${SHADOW_METRICS_SERVICE} if { path ${PROXY_SHADOW_METRICS_PATH} }`,
+    ...(input.dataToken ? [] : loopbackOnly()),
   ];
   if (byField)
     return lines(
@@ -169,7 +192,7 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     'unique-id-format %[uuid()]',
     // The request id: the client's X-Request-Id when the model server would keep it, else a new one.
     `http-request set-var(txn.rid) req.fhdr(x-request-id,1) if ${PREDICTION} { req.fhdr(x-request-id,1) -m reg ${CLIENT_REQUEST_ID} }`,
-    `http-request set-var(txn.rid) unique-id if ${PREDICTION} !{ var(txn.rid) -m found }`,
+    ...newRequestId(input.dataToken !== undefined, `${PREDICTION} !{ var(txn.rid) -m found }`),
     `http-request set-header X-Request-Id %[var(txn.rid)] if ${PREDICTION}`,
     `http-request del-header X-Mlops-Shadow if ${PREDICTION}`,
     'http-after-response set-header X-Request-Id %[var(txn.rid)] if { var(txn.rid) -m found }',
@@ -190,6 +213,28 @@ function frontendSection(input: ProxyInput, live: ProxyGroup[], shadows: ProxyGr
     ...routes,
     'default_backend api',
   );
+}
+
+/** Without a data token the runtime answers the request log and feedback on loopback only; behind
+ * HAProxy every client would look like loopback to a router beside it, so HAProxy holds the line. */
+function loopbackOnly(): string[] {
+  const message = `the request log and feedback answer on loopback only, as this deployment has no data token`;
+  return [
+    `acl protected path ${PROTECTED_PATHS.join(' ')}`,
+    `http-request return status 403 content-type application/json string ${quoted(JSON.stringify({ error_code: 'FORBIDDEN', message }))} if protected !{ src 127.0.0.0/8 ::1 }`,
+  ];
+}
+
+/** The rules that make a request id: a uuid, signed as data_access.py signs the ids it makes when
+ * the data token is known: uuid + '.' + the first 16 hex digits of HMAC-SHA256(HMAC-SHA256(token,
+ * 'mlops request id'), uuid). */
+function newRequestId(signed: boolean, condition: string): string[] {
+  if (!signed) return [`http-request set-var(txn.rid) unique-id if ${condition}`];
+  return [
+    `http-request set-var(txn.id_token) lua.${DATA_TOKEN_FETCH},base64 if ${condition}`,
+    `http-request set-var(txn.id_key) str("mlops request id"),hmac(sha256,txn.id_token),base64 if ${condition}`,
+    `http-request set-var-fmt(txn.rid) %[unique-id].%[unique-id,hmac(sha256,txn.id_key),bytes(0,8),hex,lower] if ${condition}`,
+  ];
 }
 
 function metricsSection(input: ProxyInput): string {
@@ -213,14 +258,13 @@ function shadowFrontend(address: string, shadows: ProxyGroup[]): string {
 }
 
 function apiBackend(api: ProxyServer, maxTasks: number): string {
-  // Not health-checked: the router's own answers (503 "no backends", say) say more than HAProxy's.
   return lines(
     'backend api',
     'http-reuse always',
     'option redispatch 1',
     `retries ${RETRIES}`,
     'retry-on conn-failure empty-response',
-    ...serverLines(api, maxTasks, ''),
+    ...serverLines(api, maxTasks),
   );
 }
 
@@ -231,23 +275,24 @@ function groupBackend(group: ProxyGroup, maxTasks: number): string {
     'http-reuse always',
     // A task gone (refused), closing without an answer, or draining (503) is tried again on another.
     // A response timeout is not: the router answers 504 then too, as the task may still be scoring.
+    // No health checks, as the router had none: a task that leaves closes its port (or leaves DNS
+    // within a second), and a /ping stuck behind a saturated task's queue would mark the only task
+    // down and fail every request; retrying costs a refused connection instead.
     'option redispatch 1',
     `retries ${RETRIES}`,
     'retry-on conn-failure empty-response junk-response 503',
-    'option httpchk GET /ping', // a draining task answers 503: it is passed over within about a second
-    'http-check expect status 200',
     `http-request set-header X-Mlops-Variant ${group.name}`,
     ...(group.shadow ? ['http-request set-header X-Mlops-Shadow 1'] : []),
     `http-response set-header X-Mlops-Variant ${group.name}`,
     `http-response set-header X-Mlops-Backend ${group.name}/%[bc_dst]`,
-    ...serverLines(group.server, maxTasks, ' check inter 1s fall 2 rise 1'),
+    ...serverLines(group.server, maxTasks),
   );
 }
 
-function serverLines(server: ProxyServer, maxTasks: number, check: string): string[] {
-  if ('address' in server) return [`server task1 ${server.address}${check}`];
+function serverLines(server: ProxyServer, maxTasks: number): string[] {
+  if ('address' in server) return [`server task1 ${server.address}`];
   return [
-    `server-template task 1-${maxTasks} ${server.dns}:${server.port} resolvers mlops init-addr none resolve-prefer ipv4${check}`,
+    `server-template task 1-${maxTasks} ${server.dns}:${server.port} resolvers mlops init-addr none resolve-prefer ipv4`,
   ];
 }
 
@@ -300,6 +345,14 @@ function checkInput(input: ProxyInput): void {
     throw new MlopsError(`${where}: dnsResolver '${input.dnsResolver}' is not an IPv4 ip:port such as 127.0.0.11:53.`);
   if (input.bindAddress !== undefined && !IPV4.test(input.bindAddress))
     throw new MlopsError(`${where}: bindAddress '${input.bindAddress}' is not an IPv4 address.`);
+  const token = input.dataToken;
+  if (token !== undefined) {
+    const path = 'file' in token ? token.file : undefined;
+    if (path !== undefined && !/^\/[!#-~]*$/.test(path))
+      throw new MlopsError(`${where}: dataToken.file '${path}' is not an absolute path without spaces or quotes.`);
+    if (!('file' in token) && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(token.env))
+      throw new MlopsError(`${where}: dataToken.env '${token.env}' is not an environment variable name.`);
+  }
   for (const [name, value] of [
     ['maxTasks', input.maxTasks],
     ['maxShadowInFlight', input.maxShadowInFlight],

@@ -10,10 +10,42 @@ export interface MirrorSettings {
   /** Copies in flight at most; more are dropped and counted. */
   maxInFlight: number;
   timeoutMs: number;
+  /** Where the data token is read at start, for the request ids HAProxy signs. */
+  dataToken?: { file: string } | { env: string };
 }
 
 /** The Lua service that answers the mirroring counters, in Prometheus' text format. */
 export const SHADOW_METRICS_SERVICE = 'mlops_shadow_metrics';
+/** The Lua sample fetch of the data token (lua.mlops_data_token), when it is configured. */
+export const DATA_TOKEN_FETCH = 'mlops_data_token';
+
+/** Reads the token once at start, checked as the runtime's data_access.py checks it; HAProxy does
+ * not start without it, saying why. */
+function dataTokenLua(source: { file: string } | { env: string } | undefined): string {
+  if (!source) return '';
+  const read =
+    'file' in source
+      ? `local where = "the data token file ${source.file}"
+local file, problem = io.open("${source.file}", "r")
+if not file then
+  error(where .. " cannot be read: " .. tostring(problem))
+end
+local token = file:read("a")
+file:close()`
+      : `local where = "the data token variable ${source.env}"
+local token = os.getenv("${source.env}") or ""`;
+  return `
+-- The deployment's data token, for the request ids HAProxy signs.
+${read}
+token = token:match("^%s*(.-)%s*$")
+if #token < 16 or #token > 512 or not token:match("^[\\33-\\126]+$") then
+  error(where .. " must hold a token of 16 to 512 printable ASCII characters without spaces")
+end
+core.register_fetches("${DATA_TOKEN_FETCH}", function(txn)
+  return token
+end)
+`;
+}
 
 export function mirrorLua(settings: MirrorSettings): string {
   const groups = settings.groups.map((name) => `"${name}"`).join(', ');
@@ -107,5 +139,5 @@ core.register_service("${SHADOW_METRICS_SERVICE}", "http", function(applet)
   applet:start_response()
   applet:send(body)
 end)
-`;
+${dataTokenLua(settings.dataToken)}`;
 }
