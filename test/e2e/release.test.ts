@@ -148,6 +148,8 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
   async function pickImage(page: Page, title: RegExp, tag: string): Promise<void> {
     await page.locator('.quick-input-widget', { hasText: title }).waitFor({ timeout: 60_000 });
     await page.locator('.quick-input-widget input').first().fill(tag);
+    // The hover of the row under the pointer can cover the row wanted: the pointer leaves the list first.
+    await page.mouse.move(1, 1);
     await (await rowFinder(page).pickRow({ label: tag }, 60_000)).click();
   }
 

@@ -12,6 +12,7 @@ import {
   proxyServiceSpec,
   restartsTasks,
 } from '../../src/deploy/targets/swarm/proxyService';
+import { hasDataToken } from '../../src/deploy/targets/swarm/dataTokenSecret';
 import { routerApiServiceSpec } from '../../src/deploy/targets/swarm/serviceSpec';
 import { splitRecord } from '../../src/deploy/targets/splitPlan';
 
@@ -20,6 +21,7 @@ const configs: Docker.ConfigReference[] = ['haproxy.cfg', 'mirror.lua'].map((fil
   ConfigName: `mlops-churn-proxy-${file.replace('.', '-')}-abc`,
   File: { Name: `${PROXY_CONFIG_DIR}/${file}`, UID: '0', GID: '0', Mode: 0o444 },
 }));
+const token = { id: 's1', name: 'mlops-churn-data-token' };
 const container = (spec: Docker.ServiceSpec) => (spec.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!;
 
 test('the proxy routes production alone by tasks.NAME, or each variant of a split by its own service', () => {
@@ -56,6 +58,7 @@ test('the proxy service holds the host port, mounts its configs where HAProxy re
     networkId: 'net1',
     configs,
     split: '{"s":1}',
+    dataToken: token,
   });
   assert.equal(spec.Name, routerName('churn'));
   assert.deepEqual(spec.Labels, { 'mlops.deployment': 'churn', 'mlops.role': 'router', 'mlops.split': '{"s":1}' });
@@ -65,21 +68,27 @@ test('the proxy service holds the host port, mounts its configs where HAProxy re
     [`${PROXY_CONFIG_DIR}/haproxy.cfg`, `${PROXY_CONFIG_DIR}/mirror.lua`],
   );
   assert.equal(container(spec).HealthCheck, undefined, 'the image has nothing to run a health check with');
+  assert.ok(hasDataToken(spec), 'it signs the request ids it makes with the data token');
   assert.deepEqual(spec.EndpointSpec?.Ports, [
     { Protocol: 'tcp', TargetPort: 8080, PublishedPort: 9000, PublishMode: 'host' },
   ]);
   assert.equal(spec.UpdateConfig?.Order, 'stop-first');
   assert.equal(spec.UpdateConfig?.FailureAction, 'rollback', 'a config that does not start leaves the previous one');
   assert.equal(
-    proxyServiceSpec({ name: 'churn', image: 'x', publishedPort: 1, networkId: 'n', configs, split: null }).Labels?.[
-      'mlops.split'
-    ],
+    proxyServiceSpec({
+      name: 'churn',
+      image: 'x',
+      publishedPort: 1,
+      networkId: 'n',
+      configs,
+      split: null,
+      dataToken: token,
+    }).Labels?.['mlops.split'],
     undefined,
   );
 });
 
 test('a router service running the Python router is recognised for replacement; a new config, image or port restarts the proxy, a label does not', () => {
-  const token = { id: 's1', name: 'mlops-churn-data-token' };
   const api = routerApiServiceSpec({
     name: 'churn',
     image: 'churn:v1',
@@ -98,6 +107,7 @@ test('a router service running the Python router is recognised for replacement; 
     networkId: 'n',
     configs,
     split: null,
+    dataToken: token,
   });
   assert.equal(isPythonRouter(proxy), false);
   assert.equal(restartsTasks(proxy, { ...proxy, Labels: { other: '1' } }), false);
@@ -108,6 +118,7 @@ test('a router service running the Python router is recognised for replacement; 
     networkId: 'n',
     configs: [{ ...configs[0]!, ConfigName: 'mlops-churn-proxy-haproxy-cfg-def' }, configs[1]!],
     split: null,
+    dataToken: token,
   });
   assert.equal(restartsTasks(proxy, otherConfig), true);
   assert.equal(restartsTasks(proxy, { ...proxy, EndpointSpec: { Ports: [{ PublishedPort: 9001 }] } }), true);

@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import { PRODUCTION_VARIANT } from '../deployTarget';
 import { haproxyConfig, PROXY_COMMAND, PROXY_CONFIG_DIR, type ProxyGroup } from '../proxy/haproxyConfig';
 import { variantWorkload, type SplitRecord } from '../splitPlan';
+import { DATA_TOKEN_PATH, withDataToken, type SecretRef } from './dataTokenSecret';
 import { LABEL, proxyConfigName, routerApiName, routerName } from './labels';
 
 const SECOND = 1_000_000_000;
@@ -41,6 +42,8 @@ export async function ensureProxyConfigs(
     api: { dns: `tasks.${routerApiName(name)}`, port: API_PORT },
     port: PROXY_PORT,
     dnsResolver: SWARM_DNS,
+    // The deployment's secret, mounted in the proxy too: it signs the request ids it makes.
+    dataToken: { file: DATA_TOKEN_PATH },
   });
   const references: Docker.ConfigReference[] = [];
   for (const [key, file] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
@@ -101,36 +104,40 @@ export function proxyServiceSpec(input: {
   configs: Docker.ConfigReference[];
   /** The split it runs, as the SplitRecord label; null outside a split. */
   split: string | null;
+  dataToken: SecretRef;
 }): Docker.ServiceSpec {
-  return {
-    Name: routerName(input.name),
-    Labels: {
-      [LABEL.deployment]: input.name,
-      [LABEL.role]: 'router',
-      ...(input.split ? { [LABEL.split]: input.split } : {}),
-    },
-    TaskTemplate: {
-      ContainerSpec: {
-        Image: input.image,
-        Command: PROXY_COMMAND,
-        Configs: input.configs,
-        // HAProxy's graceful stop: it finishes the requests in flight, then exits.
-        StopSignal: 'SIGUSR1',
-        StopGracePeriod: 10 * SECOND,
+  return withDataToken(
+    {
+      Name: routerName(input.name),
+      Labels: {
+        [LABEL.deployment]: input.name,
+        [LABEL.role]: 'router',
+        ...(input.split ? { [LABEL.split]: input.split } : {}),
       },
-      RestartPolicy: { Condition: 'any', Delay: 1 * SECOND },
-      Networks: [{ Target: input.networkId }],
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: input.image,
+          Command: PROXY_COMMAND,
+          Configs: input.configs,
+          // HAProxy's graceful stop: it finishes the requests in flight, then exits.
+          StopSignal: 'SIGUSR1',
+          StopGracePeriod: 10 * SECOND,
+        },
+        RestartPolicy: { Condition: 'any', Delay: 1 * SECOND },
+        Networks: [{ Target: input.networkId }],
+      },
+      Mode: { Replicated: { Replicas: 1 } },
+      // One task holds the host port, so a new config replaces it stop-first; one that does not
+      // start is rolled back to the previous config by Swarm.
+      UpdateConfig: { Parallelism: 1, Order: 'stop-first', FailureAction: 'rollback', Monitor: 5 * SECOND },
+      RollbackConfig: { Parallelism: 1, Order: 'stop-first', FailureAction: 'pause', Monitor: 5 * SECOND },
+      EndpointSpec: {
+        Mode: 'vip',
+        Ports: [{ Protocol: 'tcp', TargetPort: PROXY_PORT, PublishedPort: input.publishedPort, PublishMode: 'host' }],
+      },
     },
-    Mode: { Replicated: { Replicas: 1 } },
-    // One task holds the host port, so a new config replaces it stop-first; one that does not
-    // start is rolled back to the previous config by Swarm.
-    UpdateConfig: { Parallelism: 1, Order: 'stop-first', FailureAction: 'rollback', Monitor: 5 * SECOND },
-    RollbackConfig: { Parallelism: 1, Order: 'stop-first', FailureAction: 'pause', Monitor: 5 * SECOND },
-    EndpointSpec: {
-      Mode: 'vip',
-      Ports: [{ Protocol: 'tcp', TargetPort: PROXY_PORT, PublishedPort: input.publishedPort, PublishMode: 'host' }],
-    },
-  };
+    input.dataToken,
+  );
 }
 
 /** Whether a deployment's router service still runs the Python router (made before the proxy), which the next deploy or split replaces. */

@@ -674,6 +674,7 @@ export class SwarmTarget implements DeployTarget {
       networkId: input.network,
       configs,
       split,
+      dataToken: input.dataToken,
     });
     if (router) await this.updateRouter(router, wanted, options);
     else {
@@ -726,6 +727,7 @@ export class SwarmTarget implements DeployTarget {
       networkId: await this.network(),
       configs,
       split,
+      dataToken: await ensureDataTokenSecret(this.docker, name),
     });
     const restarts = restartsTasks(proxy.Spec, wanted);
     await this.updateRouter(proxy, wanted, options);
