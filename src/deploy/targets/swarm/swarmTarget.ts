@@ -408,6 +408,14 @@ export class SwarmTarget implements DeployTarget {
       message: `Routing ${record.variants.map((v) => `${v.name} ${v.weight}${v.shadow ? ' % shadow' : ''}`).join(', ')} through ${routerName(name)}`,
     });
     try {
+      // The proxy first, with the split's label; the router-api last, so that once its
+      // /router/health names the new groups the whole split is in place.
+      await this.updateProxy(
+        proxy,
+        await ensureProxyConfigs(this.docker, name, record, port),
+        JSON.stringify(record),
+        options,
+      );
       await this.updateRouter(
         api,
         routerWithBackends(previous.api, {
@@ -418,8 +426,6 @@ export class SwarmTarget implements DeployTarget {
         }),
         options,
       );
-      const configs = await ensureProxyConfigs(this.docker, name, record, port);
-      await this.updateProxy(proxy, configs, JSON.stringify(record), options);
     } catch (error) {
       options.onProgress?.({ message: `The router did not come up with the split: restoring its previous groups` });
       const restore = { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) };
