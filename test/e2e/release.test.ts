@@ -227,9 +227,12 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await pickImage(page, /which candidate image/, images.v2);
     await ask.answer('Variant name', 'candidate');
     await ask.answer('Share of requests mirrored', '100');
-    // The router restarts with the shadow group: wait until it serves with it.
+    // The router-api and the proxy restart with the shadow group: wait until both run with it.
     const deadline = Date.now() + 300_000;
-    while (!/"shadow":\s*true/.test(await routerHealth()) && Date.now() < deadline) await page.waitForTimeout(2000);
+    const shadowing = async () =>
+      /"shadow":\s*true/.test(await routerHealth()) &&
+      (await target!.splitStatus!(name))?.variants.some((v) => v.shadow) === true;
+    while (!(await shadowing()) && Date.now() < deadline) await page.waitForTimeout(2000);
     assert.equal((await target!.splitStatus!(name))?.variants.find((v) => v.name === 'candidate')?.shadow, true);
     await page.waitForTimeout(10_000);
 

@@ -408,14 +408,8 @@ export class SwarmTarget implements DeployTarget {
       message: `Routing ${record.variants.map((v) => `${v.name} ${v.weight}${v.shadow ? ' % shadow' : ''}`).join(', ')} through ${routerName(name)}`,
     });
     try {
-      // The proxy first, with the split's label; the router-api last, so that once its
-      // /router/health names the new groups the whole split is in place.
-      await this.updateProxy(
-        proxy,
-        await ensureProxyConfigs(this.docker, name, record, port),
-        JSON.stringify(record),
-        options,
-      );
+      // The router-api first (the groups it reads, the newest router code), then the proxy, whose
+      // label says the split is in place. (The other order failed a few requests right after the split.)
       await this.updateRouter(
         api,
         routerWithBackends(previous.api, {
@@ -424,6 +418,12 @@ export class SwarmTarget implements DeployTarget {
           split: null,
           image: newest.image,
         }),
+        options,
+      );
+      await this.updateProxy(
+        proxy,
+        await ensureProxyConfigs(this.docker, name, record, port),
+        JSON.stringify(record),
         options,
       );
     } catch (error) {
