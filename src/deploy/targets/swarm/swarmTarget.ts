@@ -1,7 +1,6 @@
 // DeployTarget on Docker Swarm, through dockerode: the local engine, or a remote manager through
 // DOCKER_HOST (tcp with TLS, or ssh). Rolling updates are start-first with automatic rollback;
 // every revision is kept as a Swarm config beside the service.
-import { request } from 'node:http';
 import { hostname, userInfo } from 'node:os';
 import type Docker from 'dockerode';
 import type { BadLineReporter } from '../../../shared/badLines';
@@ -652,14 +651,9 @@ export class SwarmTarget implements DeployTarget {
         dataToken: input.dataToken,
       });
       const backends = legacy && envValue(legacy.Spec, 'MLOPS_ROUTER_BACKENDS');
+      const stickyKey = (legacy && envValue(legacy.Spec, 'MLOPS_ROUTER_STICKY_KEY')) || null;
       await this.docker.createService(
-        backends
-          ? routerWithBackends(fresh, {
-              backends,
-              stickyKey: envValue(legacy.Spec, 'MLOPS_ROUTER_STICKY_KEY') ?? null,
-              split: null,
-            })
-          : fresh,
+        backends ? routerWithBackends(fresh, { backends, stickyKey, split: null }) : fresh,
       );
       await waitForConvergence(this.docker, apiName, converging);
     }
@@ -954,15 +948,8 @@ function envValue(spec: Docker.ServiceSpec | undefined, key: string): string | u
 
 /** Whether anything answers HTTP on this host's port (a GET of /router/health, any status). */
 function answersHttp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/router/health', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
+  const answer = fetch(`http://127.0.0.1:${port}/router/health`, { signal: AbortSignal.timeout(2000) });
+  return answer.then((response) => (void response.body?.cancel(), true)).catch(() => false);
 }
 
 /** Whether a service's tasks already have the environment a spec asks for (a variant turned shadow has another). */
