@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureCodeServer } from './lib/codeServer.mjs';
-import { ensureBaseImage, ensureDockerEngine } from './lib/docker.mjs';
+import { ensureBaseImage, ensureDockerEngine, ensureProxyImage } from './lib/docker.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureCheckJsonschema } from './lib/checkJsonschema.mjs';
 import { ensureMlflow } from './lib/mlflow.mjs';
@@ -70,6 +70,9 @@ if (files.some((file) => !file.includes(join('test', 'unit')))) {
   const image = engine.ok ? await ensureBaseImage() : engine;
   if (!engine.ok) say(`tests against Docker cannot run: ${engine.reason}`);
   else if (!image.ok) say(`tests that build Python images cannot run: ${image.reason}`);
+  // Debian's HAProxy, the proxy of the Swarm deployments, built by the same recipe (about 1.5 minutes once).
+  const proxy = engine.ok ? await ensureProxyImage() : engine;
+  if (engine.ok && !proxy.ok) say(`tests that deploy behind the proxy cannot run: ${proxy.reason}`);
   // A real Kubernetes control plane, built from its Go modules once (15 to 30 minutes), then cached.
   say('checking the Kubernetes control plane binaries of the deployment tests');
   const kubernetes = ensureKubernetesBinaries();

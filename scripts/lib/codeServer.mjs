@@ -137,7 +137,8 @@ export function installBuiltExtension(extensionsDir) {
 
 /**
  * Starts code-server with the built extension on a workspace folder.
- * @param {{ workspace: string, port?: number, host?: string, env?: NodeJS.ProcessEnv, logFile?: string }} options
+ * @param {{ workspace: string, port?: number, host?: string, env?: NodeJS.ProcessEnv, logFile?: string, settings?: Record<string, unknown> }} options
+ * settings: user settings added to the ones every test workbench has
  */
 export async function startCodeServer(options) {
   const port = options.port ?? (await freePort());
@@ -155,6 +156,7 @@ export async function startCodeServer(options) {
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,
+      ...options.settings,
     }),
   );
   installBuiltExtension(extensionsDir);

@@ -1,7 +1,7 @@
 // @ts-check
 // A real Docker Engine for the tests and the demo: Debian's docker.io, started when it is not
 // running, and the images the tests need, built offline (no registry is reachable here): a Python
-// base image from debootstrap and a tiny busybox image.
+// base image and an HAProxy image from debootstrap, and a tiny busybox image.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -276,6 +276,13 @@ async function imageExists(image) {
   return status === 200;
 }
 
+/**
+ * A test image built offline: a Debian root file system from debootstrap with `packages`, imported
+ * with `cmd`; `dirs` are made in it (absolute paths). Its hash is the image's tag and names its
+ * cached tarball, so a change of recipe builds afresh.
+ * @typedef {{ suite: string, variant: string, packages: readonly string[], cmd: readonly string[], dirs?: readonly string[] }} ImageRecipe
+ */
+
 /** What the Python base image of the tests is made of; its hash is the image's tag. */
 export const BASE_IMAGE_RECIPE = Object.freeze({
   suite: 'bookworm',
@@ -288,7 +295,26 @@ export const BASE_IMAGE = `mlops-test-python:${shortHash(BASE_IMAGE_RECIPE)}`;
 
 /** The file system of the base image, kept so that a new engine imports it in seconds. */
 export function baseImageTarball() {
-  return join(cacheDir(), `base-image-${shortHash(BASE_IMAGE_RECIPE)}.tar`);
+  return recipeTarball('base-image', BASE_IMAGE_RECIPE);
+}
+
+/**
+ * The proxy image of the tests: Debian's HAProxy (2.6, with Lua), `haproxy` on PATH and the
+ * config folder of the official image, where deployments mount haproxy.cfg.
+ */
+export const PROXY_IMAGE_RECIPE = Object.freeze({
+  suite: 'bookworm',
+  variant: 'minbase',
+  packages: Object.freeze(['haproxy']),
+  cmd: Object.freeze(['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg']),
+  dirs: Object.freeze(['/usr/local/etc/haproxy']),
+});
+
+export const PROXY_IMAGE = `mlops-test-haproxy:${shortHash(PROXY_IMAGE_RECIPE)}`;
+
+/** @param {string} prefix @param {ImageRecipe} recipe */
+function recipeTarball(prefix, recipe) {
+  return join(cacheDir(), `${prefix}-${shortHash(recipe)}.tar`);
 }
 
 /**
@@ -338,13 +364,13 @@ export function debianMirror() {
         entries.push({ uri, suites: (fields.suites ?? '').split(/\s+/) });
     }
   }
-  const suite = BASE_IMAGE_RECIPE.suite;
+  const suite = BASE_IMAGE_RECIPE.suite; // every recipe's suite
   const mirror =
     entries.find((e) => e.suites.includes(suite)) ??
     entries.find((e) => e.suites.some((s) => /^(bookworm|stable|trixie|testing|sid|unstable)$/.test(s)));
   if (!mirror)
     throw new Error(
-      `apt has no source for Debian ${suite} (/etc/apt/sources.list, /etc/apt/sources.list.d): debootstrap needs one to build the Python base image`,
+      `apt has no source for Debian ${suite} (/etc/apt/sources.list, /etc/apt/sources.list.d): debootstrap needs one to build the test images`,
     );
   return mirror.uri.replace(/\/$/, '');
 }
@@ -354,7 +380,7 @@ function removeStaleBuilds() {
   const dir = cacheDir();
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
-    const match = /^base-image-[0-9a-f]+\.(?:tar\.tmp|rootfs)-(\d+)(?:-.*)?$/.exec(name);
+    const match = /^(?:base|proxy)-image-[0-9a-f]+\.(?:tar\.tmp|rootfs)-(\d+)(?:-.*)?$/.exec(name);
     if (match && !processAlive(Number(match[1]))) removeRootfs(join(dir, name));
   }
 }
@@ -390,36 +416,70 @@ function removeRootfs(path) {
  * @returns {Promise<{ ok: true, image: string, versions?: Record<string, string> } | { ok: false, reason: string }>}
  */
 export async function ensureBaseImage() {
-  const image = BASE_IMAGE;
+  return ensureRecipeImage({
+    what: 'the Python base image',
+    prefix: 'base-image',
+    image: BASE_IMAGE,
+    recipe: BASE_IMAGE_RECIPE,
+    probe: ['python3', '-c', PYTHON_VERSIONS],
+    versions: (stdout) => {
+      const versions = JSON.parse(stdout);
+      say(
+        `${BASE_IMAGE}: Python ${versions.python}, scikit-learn ${versions.sklearn}, pandas ${versions.pandas}, numpy ${versions.numpy}`,
+      );
+      return versions;
+    },
+  });
+}
+
+/**
+ * The proxy image of the tests (Debian's HAProxy), built offline as the base image is; users'
+ * deployments run the official image (the setting mlops.proxyImage).
+ * @returns {Promise<{ ok: true, image: string, versions?: Record<string, string> } | { ok: false, reason: string }>}
+ */
+export async function ensureProxyImage() {
+  return ensureRecipeImage({
+    what: 'the HAProxy image',
+    prefix: 'proxy-image',
+    image: PROXY_IMAGE,
+    recipe: PROXY_IMAGE_RECIPE,
+    probe: ['haproxy', '-vv'],
+    versions: (stdout) => {
+      const haproxy = /HAProxy version (\S+)/.exec(stdout)?.[1];
+      const lua = /Built with Lua version : Lua (\S+)/.exec(stdout)?.[1];
+      if (!haproxy || !lua) throw new Error(`haproxy -vv names no version or no Lua:\n${stdout.slice(0, 400)}`);
+      say(`${PROXY_IMAGE}: HAProxy ${haproxy} with Lua ${lua}`);
+      return { haproxy, lua };
+    },
+  });
+}
+
+/**
+ * Imports a recipe's image from its cached tarball (built first when missing) and runs `probe` in
+ * it; an image whose probe fails is thrown away with its tarball, so the next call builds afresh.
+ * @param {{ what: string, prefix: string, image: string, recipe: ImageRecipe, probe: string[], versions(stdout: string): Record<string, string> }} input
+ * @returns {Promise<{ ok: true, image: string, versions?: Record<string, string> } | { ok: false, reason: string }>}
+ */
+async function ensureRecipeImage({ what, prefix, image, recipe, probe, versions: parse }) {
   try {
     if (await imageExists(image)) return { ok: true, image };
-    const tarball = baseImageTarball();
-    if (!existsSync(tarball)) await buildBaseTarball(tarball);
-    else say(`importing the Python base image ${image} from ${tarball}`);
+    const tarball = recipeTarball(prefix, recipe);
+    if (!existsSync(tarball)) await buildRecipeTarball(what, prefix, recipe, tarball);
+    else say(`importing ${what} ${image} from ${tarball}`);
     const started = Date.now();
-    const changes = `CMD ${JSON.stringify(BASE_IMAGE_RECIPE.cmd)}`;
+    const changes = `CMD ${JSON.stringify(recipe.cmd)}`;
     check(await dockerCli(['import', '--change', changes, '-', image], { stdin: tarball }), 'docker import');
     say(`imported ${image} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const probe = await dockerCli(['run', '--rm', '--network', 'none', image, 'python3', '-c', PYTHON_VERSIONS]);
-    /** @type {Record<string, string>} */
-    let versions;
+    const ran = await dockerCli(['run', '--rm', '--network', 'none', image, ...probe]);
     try {
-      versions = JSON.parse(check(probe, `docker run ${image} python3`).stdout);
+      return { ok: true, image, versions: parse(check(ran, `docker run ${image} ${probe[0]}`).stdout) };
     } catch (error) {
-      // The image is broken: throw it and its tarball away so the next call builds afresh.
       await engineRequest('DELETE', `/images/${encodeURIComponent(image)}?force=true`).catch(() => {});
       rmSync(tarball, { force: true });
       throw error;
     }
-    say(
-      `${image}: Python ${versions.python}, scikit-learn ${versions.sklearn}, pandas ${versions.pandas}, numpy ${versions.numpy}`,
-    );
-    return { ok: true, image, versions };
   } catch (error) {
-    return {
-      ok: false,
-      reason: `the Python base image ${image} could not be built: ${/** @type {Error} */ (error).message}`,
-    };
+    return { ok: false, reason: `${what} ${image} could not be built: ${/** @type {Error} */ (error).message}` };
   }
 }
 
@@ -427,24 +487,24 @@ export async function ensureBaseImage() {
 export const PYTHON_VERSIONS =
   'import json, platform, sklearn, pandas, numpy; print(json.dumps({"python": platform.python_version(), "sklearn": sklearn.__version__, "pandas": pandas.__version__, "numpy": numpy.__version__}))';
 
-/** @param {string} tarball */
-async function buildBaseTarball(tarball) {
+/** @param {string} what @param {string} prefix @param {ImageRecipe} recipe @param {string} tarball */
+async function buildRecipeTarball(what, prefix, recipe, tarball) {
   const missing = ensureDebianPackages({
-    debootstrap: 'builds the Python base image of the tests from Debian packages (no registry is reachable)',
+    debootstrap: 'builds the test images (Python, HAProxy) from Debian packages (no registry is reachable)',
   });
   if (missing.length > 0 || !hasCommand('debootstrap')) throw new Error('debootstrap is not installed');
   if (process.getuid?.() !== 0) throw new Error('debootstrap needs root');
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
   removeStaleBuilds();
-  const hash = shortHash(BASE_IMAGE_RECIPE);
-  const rootfs = mkdtempSync(join(dir, `base-image-${hash}.rootfs-${process.pid}-`));
-  const partial = join(dir, `base-image-${hash}.tar.tmp-${process.pid}`);
+  const hash = shortHash(recipe);
+  const rootfs = mkdtempSync(join(dir, `${prefix}-${hash}.rootfs-${process.pid}-`));
+  const partial = join(dir, `${prefix}-${hash}.tar.tmp-${process.pid}`);
   const mirror = debianMirror();
-  const { suite, variant, packages } = BASE_IMAGE_RECIPE;
+  const { suite, variant, packages } = recipe;
   try {
     say(
-      `building the Python base image with debootstrap (${suite}, ${packages.join(', ')}) from ${mirror}; this takes a few minutes once, then it is cached in ${tarball}`,
+      `building ${what} with debootstrap (${suite}, ${packages.join(', ')}) from ${mirror}; this takes a few minutes once, then it is cached in ${tarball}`,
     );
     const started = Date.now();
     check(
@@ -452,6 +512,7 @@ async function buildBaseTarball(tarball) {
       'debootstrap',
     );
     say(`debootstrap finished in ${Math.round((Date.now() - started) / 1000)} s`);
+    for (const path of recipe.dirs ?? []) mkdirSync(join(rootfs, path), { recursive: true });
     // What apt downloaded has no place in the image.
     for (const sub of ['var/cache/apt/archives', 'var/lib/apt/lists']) {
       const path = join(rootfs, sub);
@@ -462,7 +523,7 @@ async function buildBaseTarball(tarball) {
     check(await runAsync('tar', ['--numeric-owner', '-C', rootfs, '-cf', partial, '.']), 'tar');
     // The rename is the guard: a tarball under its final name is complete.
     renameSync(partial, tarball);
-    say(`cached the base image's file system (${Math.round(statSync(tarball).size / 1e6)} MB) in ${tarball}`);
+    say(`cached the file system of ${what} (${Math.round(statSync(tarball).size / 1e6)} MB) in ${tarball}`);
   } finally {
     rmSync(partial, { force: true });
     removeRootfs(rootfs);

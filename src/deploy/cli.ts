@@ -17,9 +17,10 @@ export const TARGET_OPTIONS = {
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
   gateway: { type: 'string' },
+  'proxy-image': { type: 'string' },
 } as const;
 export const TARGET_USAGE =
-  '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N] [--gateway NAMESPACE/NAME]';
+  '--target swarm|kubernetes [--docker-host H] [--kubeconfig FILE] [--context C] [--namespace N] [--gateway NAMESPACE/NAME] [--proxy-image IMAGE]';
 
 /** The target of `--target swarm|kubernetes` and its flags, opened as VS Code opens a configured one. */
 export async function openTarget(context: CliContext): Promise<DeployTarget> {
@@ -39,11 +40,14 @@ export async function openTarget(context: CliContext): Promise<DeployTarget> {
       ? { kubernetes: { kubeconfig: text('kubeconfig'), context: text('context'), namespace: text('namespace') } }
       : {}),
   };
+  // The proxy's image, as mlops.proxyImage gives it in VS Code: a flag, or MLOPS_PROXY_IMAGE in CI.
+  const proxyImage = text('proxy-image') || process.env.MLOPS_PROXY_IMAGE || '';
   return openDeployTarget(config, {
     credentials: (registry) => credentialsFor(registry),
     dockerHost,
     gateway: text('gateway'),
     onBadRecord: badLineStderr(context.io),
+    ...(proxyImage ? { proxyImage } : {}),
   });
 }
 

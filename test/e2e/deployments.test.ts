@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import { containerizeNotebook } from '../../src/containerize/containerize';
@@ -68,7 +68,7 @@ describe('the Deployments view on a real swarm', { timeout: 1_200_000 }, () => {
       assert.notEqual(images[0], images[1], 'the edited notebook gives another image');
 
       // Deployed with the core API, as the CLI or CI would; the view finds them on the swarm.
-      target = await openSwarmTarget({});
+      target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
       const publishedPort = await freePort();
       deployed = true;
       for (const [index, changeCause] of ['first model', 'more trees'].entries()) {

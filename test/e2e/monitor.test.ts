@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
@@ -64,7 +64,7 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
       if (!swarm.ok) return void (unavailable = swarm.reason);
       const images = await modelImages();
       if (!images.ok) return void (unavailable = images.reason);
-      target = await openSwarmTarget({});
+      target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
       port = await freePort();
       await target.deploy({
         name,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
@@ -79,7 +79,7 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
       const built = await modelImages();
       if (!built.ok) return void (unavailable = built.reason);
       images = built;
-      target = await openSwarmTarget({});
+      target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
       port = await freePort();
       await target.deploy({
         name,
@@ -148,6 +148,8 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
   async function pickImage(page: Page, title: RegExp, tag: string): Promise<void> {
     await page.locator('.quick-input-widget', { hasText: title }).waitFor({ timeout: 60_000 });
     await page.locator('.quick-input-widget input').first().fill(tag);
+    // The hover of the row under the pointer can cover the row wanted: the pointer leaves the list first.
+    await page.mouse.move(1, 1);
     await (await rowFinder(page).pickRow({ label: tag }, 60_000)).click();
   }
 
@@ -225,9 +227,12 @@ describe('a safe release in VS Code on a real swarm', { timeout: 1_800_000 }, ()
     await pickImage(page, /which candidate image/, images.v2);
     await ask.answer('Variant name', 'candidate');
     await ask.answer('Share of requests mirrored', '100');
-    // The router restarts with the shadow group: wait until it serves with it.
+    // The router-api and the proxy restart with the shadow group: wait until both run with it.
     const deadline = Date.now() + 300_000;
-    while (!/"shadow":\s*true/.test(await routerHealth()) && Date.now() < deadline) await page.waitForTimeout(2000);
+    const shadowing = async () =>
+      /"shadow":\s*true/.test(await routerHealth()) &&
+      (await target!.splitStatus!(name))?.variants.some((v) => v.shadow) === true;
+    while (!(await shadowing()) && Date.now() < deadline) await page.waitForTimeout(2000);
     assert.equal((await target!.splitStatus!(name))?.variants.find((v) => v.name === 'candidate')?.shadow, true);
     await page.waitForTimeout(10_000);
 

@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
-import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import { runCli } from '../../src/shared/cliFramework';
@@ -422,7 +422,7 @@ describe('back-tests in local containers', { timeout: 1_800_000 }, () => {
     if (!haveImages(t)) return;
     const swarm = await ensureSwarm();
     if (!needService(t, swarm.ok, swarm.ok ? '' : `no swarm: ${swarm.reason}`)) return;
-    const target = await openSwarmTarget();
+    const target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
     const name = `mlops-backtest-${Date.now().toString(36)}`;
     try {
       await target.deploy({ name, image: v1 });

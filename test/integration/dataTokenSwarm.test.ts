@@ -1,5 +1,5 @@
 // The data token of a deployment on a real single-node swarm: a Swarm secret made at the first
-// deploy and mounted into the model and router services, read back for `mlops token`; from the
+// deploy and mounted into the model and router-api services, read back for `mlops token`; from the
 // host (outside every container) the request log and feedback refuse a request without it, and
 // take it as X-Mlops-Token or a bearer token; feedback for an id never answered is refused; the
 // model tasks refuse a neighbour container without it; redeploys and rollbacks keep it, removal
@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { openLake } from '../../src/datasets/lake/duckdbLake';
 import { dataTokenSecretName, hasDataToken } from '../../src/deploy/targets/swarm/dataTokenSecret';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
@@ -114,7 +114,7 @@ before(async () => {
   const built = await swarmWithModelImages();
   if (!built.ok) return void (unavailable = built.reason);
   ({ v1, v2 } = built);
-  target = await openSwarmTarget();
+  target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
 });
 
 after(async () => {
@@ -133,7 +133,7 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
 
     const [secret] = await secretIds(name);
     assert.ok(secret, 'a Swarm secret holds the token');
-    for (const service of [name, `${name}-router`])
+    for (const service of [name, `${name}-router-api`])
       assert.ok(hasDataToken((await docker.getService(service).inspect()).Spec), `${service} mounts it`);
     const token = await target.dataToken(name);
     assert.match(token, /^[A-Za-z0-9_-]{43}$/);
@@ -142,7 +142,7 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     const json = await runCli(['token', '--target', 'swarm', '--name', name, '--json']);
     assert.deepEqual(JSON.parse(json.stdout), { name, token, header: 'X-Mlops-Token' });
 
-    // Prediction stays open; the ids the router gives carry the token's signature.
+    // Prediction stays open; the ids the proxy gives carry the token's signature.
     const predicted = await call(port, 'POST', '/invocations', {}, ROW);
     assert.equal(predicted.status, 200, predicted.text);
     const issued = predicted.headers['x-request-id']!;
@@ -197,7 +197,7 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     );
 
     // A neighbour container on the overlay network reaches the model tasks directly: they ask for the token too.
-    const router = await runningContainer(`${name}-router`);
+    const router = await runningContainer(`${name}-router-api`);
     assert.equal(
       (await execPython(router, GET_STATUS(`http://tasks.${name}:8080/requests`))).output.trim(),
       '401 UNAUTHORIZED',
@@ -223,7 +223,11 @@ describe('the data token of a deployment on a single-node swarm', { timeout: 900
     await target.deploy({ name, image: v2, publishedPort: port, publishMode: 'host', replicas: 2 });
     await target.rollback(name);
     assert.deepEqual(await secretIds(name), [secret]);
-    assert.equal(await (await openSwarmTarget()).dataToken(name), token, 'read again from a task of the new revision');
+    assert.equal(
+      await (await openSwarmTarget({ proxyImage: PROXY_IMAGE })).dataToken(name),
+      token,
+      'read again from a task of the new revision',
+    );
     assert.equal((await call(port, 'GET', '/router/backends/requests', { 'X-Mlops-Token': token })).status, 200);
 
     await target.remove(name);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
-import { ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { ensurePrometheus, startPrometheus } from '../../scripts/lib/prometheus.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import { runCli } from '../../src/shared/cliFramework';
@@ -96,7 +96,7 @@ before(async () => {
   const prometheus = ensurePrometheus();
   if (!prometheus.ok) return void (unavailable = prometheus.reason);
   ({ v1, v2 } = images);
-  target = await openSwarmTarget();
+  target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
   cpSync(join(repoRoot, 'test', 'fixtures', 'notebooks', 'workspace', 'data', 'customers.csv'), baselineFile);
   // Where the notebook read it: the image's mlops.data.sha256 label names data/customers.csv.
   mkdirSync(join(workspace, 'data'), { recursive: true });

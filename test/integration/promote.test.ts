@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { startMlflowServer } from '../../scripts/lib/mlflow.mjs';
 import { openLake } from '../../src/datasets/lake/duckdbLake';
 import type { Lake } from '../../src/datasets/model';
@@ -82,7 +82,7 @@ describe('promoting the winner of an A/B test', { timeout: 1_200_000 }, () => {
     const built = await swarmWithModelImages();
     if (!built.ok) return void (unavailable = built.reason);
     ({ v1, v2 } = built);
-    target = await openSwarmTarget();
+    target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
     lake = openLake(join(folder, 'lake'));
     mlflow = await startMlflowServer({ backendStoreUri: `sqlite:///${join(folder, 'mlflow.db')}` });
     await registerModelVersions(mlflow.url, 'churn', 2);

@@ -1,7 +1,9 @@
-// Traffic splits on a real single-node Docker Swarm, through the router in the model images:
+// Traffic splits on a real single-node Docker Swarm, through HAProxy and the Python router beside it:
 // an A/B test whose shares over 2,000 users match the weights and whose assignment is sticky,
 // a weight change, a shadow variant whose answers are logged and never returned, the end of a
-// split, and a variant that cannot start failing the split before the router is touched.
+// split, a variant that cannot start failing the split before the router is touched, a proxy
+// that cannot start leaving the previous one serving, and a deployment from before the proxy
+// (its Python router on the port) getting it at its next split.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { buildImage } from '../../src/containerize/image/buildImage';
 import { openSwarmTarget, type SwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { swarmWithModelImages } from '../support/modelImages';
@@ -137,7 +139,7 @@ before(async () => {
   const built = await swarmWithModelImages();
   if (!built.ok) return void (unavailable = built.reason);
   ({ v1, v2 } = built);
-  target = await openSwarmTarget();
+  target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
 });
 
 after(async () => {
@@ -381,6 +383,126 @@ describe('traffic splits on a single-node swarm', { timeout: 900_000 }, () => {
         ],
       }),
       /The variant 'b' of .* has no image/,
+    );
+  });
+  test('a proxy that does not start with a split is rolled back: the previous config serves and nothing of the split is left', async (t) => {
+    if (!ready(t)) return;
+    const name = uniqueName('noproxy');
+    const port = await freePort();
+    await target.deploy({ name, image: v1, publishedPort: port, publishMode: 'host' });
+    const proxyBefore = await docker.getService(`${name}-router`).inspect();
+    // A model image has no haproxy: its task cannot start.
+    const wrong = await openSwarmTarget({ proxyImage: v1 });
+    await assert.rejects(
+      wrong.split(
+        name,
+        {
+          variants: [
+            { name: 'production', weight: 50 },
+            { name: 'candidate', image: v2, weight: 50 },
+          ],
+        },
+        { timeoutMs: 180_000 },
+      ),
+      /The router of .* did not start with the split, so its previous routing was restored/,
+    );
+    const proxyAfter = await docker.getService(`${name}-router`).inspect();
+    assert.equal(proxyAfter.Spec.TaskTemplate.ContainerSpec.Image, PROXY_IMAGE);
+    assert.deepEqual(
+      proxyAfter.Spec.TaskTemplate.ContainerSpec.Configs.map((config: { ConfigName: string }) => config.ConfigName),
+      proxyBefore.Spec.TaskTemplate.ContainerSpec.Configs.map((config: { ConfigName: string }) => config.ConfigName),
+      'the previous config',
+    );
+    assert.deepEqual(await variantServices(name), []);
+    assert.equal(await target.splitStatus(name), null);
+    const answers = await predictAll(port, [{}, {}, {}, {}]);
+    assert.deepEqual(
+      answers.map((answer) => [answer.status, answer.variant]),
+      Array.from({ length: 4 }, () => [200, 'production']),
+    );
+  });
+
+  test('a deployment from before the proxy (its Python router on the port, splitting) gets HAProxy and a router-api at its next split, its split kept', async (t) => {
+    if (!ready(t)) return;
+    const name = uniqueName('legacy');
+    const port = await freePort();
+    await target.deploy({ name, image: v1, publishedPort: port, publishMode: 'host' });
+    const first = await target.split(name, {
+      variants: [
+        { name: 'production', weight: 70 },
+        { name: 'candidate', image: v2, weight: 30 },
+      ],
+      stickyKey: 'header:X-User-Id',
+    });
+    // What such a deployment runs: the Python router (command, groups, sticky key, data token and
+    // health check as the router-api has them) as NAME-router on the published port, the split in
+    // its label, and no router-api.
+    const proxy = await docker.getService(`${name}-router`).inspect();
+    const api = await docker.getService(`${name}-router-api`).inspect();
+    const pythonRouter = api.Spec.TaskTemplate.ContainerSpec.Image as string; // the newest variant's image
+    await docker.getService(api.ID).remove();
+    await docker.getService(proxy.ID).update({
+      ...proxy.Spec,
+      TaskTemplate: api.Spec.TaskTemplate,
+      version: proxy.Version.Index,
+    });
+    for (let attempt = 0; ; attempt++) {
+      const tasks = (await docker.listTasks({
+        filters: JSON.stringify({ service: [`${name}-router`], 'desired-state': ['running'] }),
+      })) as { Status?: { State?: string }; Spec?: { ContainerSpec?: { Image?: string } } }[];
+      if (tasks.some((task) => task.Status?.State === 'running' && task.Spec?.ContainerSpec?.Image === pythonRouter))
+        break;
+      assert.ok(attempt < 240, 'the Python router runs on the port');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const before = await predictAll(
+      port,
+      Array.from({ length: 20 }, (_, i) => ({ 'X-User-Id': `legacy-${i}` })),
+    );
+    assert.ok(
+      before.every((answer) => answer.status === 200 && answer.variant),
+      'the Python router serves the split',
+    );
+
+    const progress: string[] = [];
+    const changed = await target.split(
+      name,
+      {
+        variants: [
+          { name: 'production', weight: 50 },
+          { name: 'candidate', weight: 50 },
+        ],
+        stickyKey: 'header:X-User-Id',
+      },
+      { onProgress: ({ message }) => progress.push(message) },
+    );
+    assert.ok(
+      progress.some((message) => message.includes('Replacing the Python router')),
+      progress.join('\n'),
+    );
+    assert.equal(changed.startedAt, first.startedAt, 'the split kept its start');
+    const replaced = await docker.getService(`${name}-router`).inspect();
+    assert.equal(replaced.Spec.TaskTemplate.ContainerSpec.Image, PROXY_IMAGE);
+    assert.equal(replaced.Spec.EndpointSpec.Ports[0].PublishedPort, port);
+    assert.equal(
+      (await docker.getService(`${name}-router-api`).inspect()).Spec.TaskTemplate.ContainerSpec.Command.join(' '),
+      'python3 -m mlops_runtime.router',
+    );
+    const users = await predictAll(
+      port,
+      Array.from({ length: 400 }, (_, i) => ({ 'X-User-Id': `migrated-${i}` })),
+    );
+    const share = (100 * users.filter((answer) => answer.variant === 'candidate').length) / users.length;
+    assert.ok(
+      users.every((answer) => answer.status === 200),
+      `failed: ${users.filter((a) => a.status !== 200).length}`,
+    );
+    assert.ok(share > 40 && share < 60, `candidate share at 50/50 through HAProxy: ${share} %`);
+    const auth = { 'X-Mlops-Token': await target.dataToken(name) };
+    assert.equal(
+      (await getText(port, '/router/backends/requests?limit=10', auth)).status,
+      200,
+      'the router-api answers',
     );
   });
 });

@@ -1,13 +1,13 @@
-// Deployments on a real single-node Docker Swarm (dockerd from Debian): zero downtime through an
-// update and a rollback, automatic rollback of a broken version, a history that lives on the
-// cluster, a registry, the command line, and the errors users meet.
+// Deployments on a real single-node Docker Swarm (dockerd from Debian): zero downtime through the
+// proxy (Debian's HAProxy) across updates and rollbacks, automatic rollback of a broken version, a
+// history that lives on the cluster, a registry, the command line, and the errors users meet.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Dockerode from 'dockerode';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import { DOCKER_SOCKET, ensureDockerEngine, ensureSwarm } from '../../scripts/lib/docker.mjs';
+import { DOCKER_SOCKET, ensureDockerEngine, ensureSwarm, PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { startRegistry } from '../../scripts/lib/registry.mjs';
 import { runCli } from '../../src/shared/cliFramework';
 import { deployCommand, historyCommand, removeCommand, rollbackCommand, statusCommand } from '../../src/deploy/cli';
@@ -55,19 +55,20 @@ function predict(port: number, agent?: Agent): Promise<number> {
   });
 }
 
-/** Sends requests on 4 keep-alive connections until stopped; counts the ones that failed. */
-function trafficLoop(port: number): { stop(): Promise<{ ok: number; failed: number }> } {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+/** Sends requests on 8 keep-alive connections until stopped; counts the ones that failed. */
+function trafficLoop(port: number): { sent(): number; stop(): Promise<{ ok: number; failed: number }> } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let running = true;
   let ok = 0;
   let failed = 0;
-  const loops = Array.from({ length: 4 }, async () => {
+  const loops = Array.from({ length: 8 }, async () => {
     while (running) {
       if ((await predict(port, agent)) === 200) ok++;
       else failed++;
     }
   });
   return {
+    sent: () => ok + failed,
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -85,7 +86,7 @@ before(async () => {
   const images = await swarmWithModelImages();
   if (!images.ok) return void (unavailable = images.reason);
   ({ v1, v2 } = images);
-  target = await openSwarmTarget();
+  target = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
 });
 
 after(async () => {
@@ -94,7 +95,7 @@ after(async () => {
 });
 
 describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
-  test('an update and a rollback under traffic fail no request, and the history records both', async (t) => {
+  test('updates and rollbacks under traffic through the proxy fail none of 5,000 requests, and the history records them', async (t) => {
     if (!ready(t)) return;
     const name = uniqueName('zero');
     const port = await freePort();
@@ -109,6 +110,8 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
     assert.deepEqual(first.status.replicas, { running: 1, desired: 1 });
     assert.equal(first.status.endpoints[0]?.url, `http://127.0.0.1:${port}`);
     assert.equal(await predict(port), 200);
+    const proxy = await docker.getService(`${name}-router`).inspect();
+    assert.equal(proxy.Spec.TaskTemplate.ContainerSpec.Image, PROXY_IMAGE, 'HAProxy holds the port');
 
     const traffic = trafficLoop(port);
     const second = await target.deploy({
@@ -120,13 +123,25 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
     });
     assert.equal(second.status.revision, 2);
     assert.equal(second.status.image, v2);
-    const back = await target.rollback(name);
+    let back = await target.rollback(name);
+    // A loaded machine serves fewer requests during one update and rollback: more of both follow,
+    // between the same two revisions, until 5,000 requests went through them.
+    let cycles = 1;
+    for (; traffic.sent() < 5000 && cycles < 8; cycles++) {
+      await target.rollback(name, 2);
+      back = await target.rollback(name, 1);
+    }
     const { ok, failed } = await traffic.stop();
-    t.diagnostic(`${ok} requests through the update and the rollback, ${failed} failed`);
+    t.diagnostic(`${ok} requests through ${cycles} updates and ${cycles} rollbacks, ${failed} failed`);
     assert.equal(failed, 0);
-    assert.ok(ok > 50, `only ${ok} requests were sent`);
+    assert.ok(ok >= 5000, `only ${ok} requests were sent`);
     assert.equal(back.status.revision, 1);
     assert.equal(back.status.image, v1);
+    assert.equal(
+      (await docker.getService(`${name}-router`).inspect()).Version.Index,
+      proxy.Version.Index,
+      'model updates and rollbacks never touch the proxy',
+    );
 
     const history = await target.history(name);
     assert.deepEqual(
@@ -181,7 +196,7 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
     ] as const)
       await target.deploy({ name, image, changeCause: cause });
     // A fresh client, as after the workspace is deleted: nothing is read from local files.
-    const other = await openSwarmTarget();
+    const other = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
     assert.deepEqual(
       (await other.history(name)).map((r) => [r.revision, r.changeCause, r.current]),
       [
@@ -245,7 +260,22 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
       return { code, json: JSON.parse(out.join('')) as unknown };
     };
     assert.equal(
-      (await cli('deploy', '--target', 'swarm', '--image', v1, '--name', name, '--port', port, '--host-port')).code,
+      (
+        await cli(
+          'deploy',
+          '--target',
+          'swarm',
+          '--image',
+          v1,
+          '--name',
+          name,
+          '--port',
+          port,
+          '--host-port',
+          '--proxy-image',
+          PROXY_IMAGE,
+        )
+      ).code,
       0,
     );
     assert.equal(
@@ -261,6 +291,8 @@ describe('deploying to a single-node swarm', { timeout: 600_000 }, () => {
           '--port',
           port,
           '--host-port',
+          '--proxy-image',
+          PROXY_IMAGE,
           '--change-cause',
           'v2',
         )
@@ -391,7 +423,7 @@ describe('deploy errors', { timeout: 300_000 }, () => {
     let engine = await ensureDockerEngine();
     for (let attempt = 0; attempt < 3 && !engine.ok; attempt++) engine = await ensureDockerEngine();
     assert.ok(engine.ok, engine.ok ? '' : engine.reason);
-    const restarted = await openSwarmTarget();
+    const restarted = await openSwarmTarget({ proxyImage: PROXY_IMAGE });
     // Swarm comes back with the engine: the service converges again, on one of the two revisions.
     for (let i = 0; i < 120 && !(await restarted.status(name).catch(() => undefined))?.replicas.running; i++)
       await new Promise((resolve) => setTimeout(resolve, 1000));

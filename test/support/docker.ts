@@ -1,6 +1,12 @@
 // The real Docker Engine in tests: started (and installed) when it can be, with the images the
 // tests run built offline. Each answer says why when it cannot be had, for needService().
-import { engineRequest, ensureBaseImage, ensureBusyboxImage, ensureDockerEngine } from '../../scripts/lib/docker.mjs';
+import {
+  engineRequest,
+  ensureBaseImage,
+  ensureBusyboxImage,
+  ensureDockerEngine,
+  ensureProxyImage,
+} from '../../scripts/lib/docker.mjs';
 
 export interface Availability {
   ok: boolean;
@@ -15,6 +21,7 @@ export interface TestImage extends Availability {
 let engine: Promise<Availability> | undefined;
 let baseImage: Promise<TestImage> | undefined;
 let busyboxImage: Promise<TestImage> | undefined;
+let proxyImage: Promise<TestImage> | undefined;
 
 /** Whether a Docker Engine answers on /var/run/docker.sock, starting it if need be (once per process). */
 export function dockerAvailable(): Promise<Availability> {
@@ -55,6 +62,15 @@ export function testBusyboxImage(): Promise<TestImage> {
     return result.ok ? { ok: true, image: result.image, reason: '' } : { ok: false, image: '', reason: result.reason };
   });
   return busyboxImage;
+}
+
+/** Debian's HAProxy, built offline: the proxy image the Swarm tests give as mlops.proxyImage. */
+export function testProxyImage(): Promise<TestImage> {
+  proxyImage ??= withEngine(async () => {
+    const result = await ensureProxyImage();
+    return result.ok ? { ok: true, image: result.image, reason: '' } : { ok: false, image: '', reason: result.reason };
+  });
+  return proxyImage;
 }
 
 async function withEngine(fn: () => Promise<TestImage>): Promise<TestImage> {

@@ -1,5 +1,6 @@
 // Two versions of a model image, built once per test process by Containerise from the churn
-// fixture notebook (the second with more trees), for the deployment tests; and images of small
+// fixture notebook (the second with more trees), for the deployment tests, with the HAProxy image
+// their proxies run (PROXY_IMAGE, given as proxyImage); and images of small
 // notebooks written by a test (a DummyClassifier that always answers one class, say).
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 import { containerizeNotebook } from '../../src/containerize/containerize';
 import { ensureSwarm } from '../../scripts/lib/docker.mjs';
-import { dockerAvailable, testBaseImage } from './docker';
+import { dockerAvailable, testBaseImage, testProxyImage } from './docker';
 
 export interface ModelImages {
   ok: boolean;
@@ -34,6 +35,9 @@ export function modelImages(): Promise<ModelImages> {
 async function build(): Promise<ModelImages> {
   const base = await testBaseImage();
   if (!base.ok) return { ok: false, reason: base.reason, v1: '', v2: '' };
+  // The deployments' proxy (mlops.proxyImage: PROXY_IMAGE in the tests).
+  const proxy = await testProxyImage();
+  if (!proxy.ok) return { ok: false, reason: proxy.reason, v1: '', v2: '' };
   const mlflow = ensureMlflow();
   if (!mlflow.ok) return { ok: false, reason: mlflow.reason, v1: '', v2: '' };
   const root = mkdtempSync(join(tmpdir(), 'mlops-model-images-'));

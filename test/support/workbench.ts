@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { codeServerReady, ensureCodeServer, startCodeServer } from '../../scripts/lib/codeServer.mjs';
+import { PROXY_IMAGE } from '../../scripts/lib/docker.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
 
 export const screenshotDir = join(repoRoot, 'test-results', 'screenshots');
@@ -32,7 +33,13 @@ export function workbenchUnavailableReason(): string | undefined {
 
 export async function openWorkbench(workspace: string, env: NodeJS.ProcessEnv = {}): Promise<Workbench> {
   mkdirSync(screenshotDir, { recursive: true });
-  const server = await startCodeServer({ workspace, env, logFile: join(repoRoot, 'test-results', 'code-server.log') });
+  // Deployments in the workbench run the HAProxy image the tests build (modelImages() makes it).
+  const server = await startCodeServer({
+    workspace,
+    env,
+    logFile: join(repoRoot, 'test-results', 'code-server.log'),
+    settings: { 'mlops.proxyImage': PROXY_IMAGE },
+  });
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({

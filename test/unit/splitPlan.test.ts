@@ -23,7 +23,7 @@ import { checkServiceName, LABEL } from '../../src/deploy/targets/swarm/labels';
 import { hasDataToken, withDataToken } from '../../src/deploy/targets/swarm/dataTokenSecret';
 import {
   modelServiceSpec,
-  routerServiceSpec,
+  routerApiServiceSpec,
   routerWithBackends,
   variantServiceSpec,
 } from '../../src/deploy/targets/swarm/serviceSpec';
@@ -205,11 +205,10 @@ test('a Swarm variant runs the production task template under its own name and i
   assert.deepEqual(variant.Mode, { Replicated: { Replicas: 2 } });
   assert.deepEqual(variant.EndpointSpec, { Mode: 'dnsrr' });
 
-  const router = routerServiceSpec({
+  const router = routerApiServiceSpec({
     name: 'churn',
     image: 'churn:v1',
     containerPort: 8080,
-    publishedPort: 9000,
     networkId: 'net1',
     dataToken,
   });

@@ -63,6 +63,7 @@ export class DeploymentsService {
         dockerHost: setting('dockerHost', ''),
         gateway: setting('kubernetes.gateway', ''),
         onBadRecord: badLineWarnings(log),
+        proxyImage: setting('proxyImage', ''),
       }),
     );
     this.tree = new DeploymentsTree(this.source());

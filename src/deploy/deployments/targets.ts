@@ -21,6 +21,8 @@ export interface OpenerOptions {
   gateway?: string;
   /** Swarm targets: told of each revision record that does not parse (it is skipped). */
   onBadRecord?: BadLineReporter;
+  /** Swarm targets: the HAProxy image of the deployments' proxies (mlops.proxyImage, --proxy-image). */
+  proxyImage?: string;
 }
 
 /** Opens a Swarm or Kubernetes target: the one way both faces (the CLI and VS Code) open one. */
@@ -44,6 +46,7 @@ export async function openDeployTarget(config: TargetConfig, options: OpenerOpti
     ...(config.dockerHost ? { dockerHost: config.dockerHost } : {}),
     ...credentials,
     ...(options.onBadRecord ? { onBadRecord: options.onBadRecord } : {}),
+    ...(options.proxyImage ? { proxyImage: options.proxyImage } : {}),
   });
 }
 

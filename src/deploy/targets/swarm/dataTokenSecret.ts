@@ -1,5 +1,5 @@
 // The data token of a Swarm deployment: a Swarm secret (mlops-NAME-data-token) made at the first
-// deploy, mounted into every service of the deployment (model, router, variants) as
+// deploy, mounted into every Python service of the deployment (model, router-api, variants) as
 // /run/secrets/mlops-data-token. Swarm never gives a secret's value back through its API, so it
 // is read in a running task of the deployment on this engine.
 import { PassThrough } from 'node:stream';
@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { MlopsError } from '../../../shared/errors';
 import { checkedDataToken, newDataToken } from '../dataToken';
 import { listTasks } from './convergence';
-import { LABEL, routerName } from './labels';
+import { LABEL, routerApiName } from './labels';
 
 export const DATA_TOKEN_FILE = 'mlops-data-token';
 export const DATA_TOKEN_PATH = `/run/secrets/${DATA_TOKEN_FILE}`;
@@ -98,7 +98,7 @@ export async function readDataToken(docker: Docker, name: string, location: stri
       `Deploy it again: deploys make one.`,
     );
   }
-  const tasks = await listTasks(docker, { service: [name, routerName(name)], 'desired-state': ['running'] });
+  const tasks = await listTasks(docker, { service: [name, routerApiName(name)], 'desired-state': ['running'] });
   const containers = tasks
     .filter((task) => task.Status?.State === 'running')
     .map((task) => task.Status?.ContainerStatus?.ContainerID ?? '')

@@ -56,7 +56,10 @@ export async function listRevisions(
   name: string,
   onBadRecord?: (problem: MlopsError) => void,
 ): Promise<RevisionRecord[]> {
-  const configs = await docker.listConfigs({ filters: JSON.stringify({ label: [`${LABEL.deployment}=${name}`] }) });
+  // The proxy's configs carry the deployment's label too, but no revision.
+  const configs = await docker.listConfigs({
+    filters: JSON.stringify({ label: [`${LABEL.deployment}=${name}`, LABEL.revision] }),
+  });
   const records: RevisionRecord[] = [];
   for (const config of configs) {
     const data = config.Spec?.Data;

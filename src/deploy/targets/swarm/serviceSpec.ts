@@ -1,12 +1,13 @@
-// The Swarm service specs of a deployment. A model image from Containerise runs behind a small
-// router (runtime/mlops_runtime/router.py) that publishes the port and forwards to the model's
-// tasks by DNS, so a rolling update (start-first) never leaves the port without a server, even
-// when ports are published in host mode. Any other image is published directly.
+// The Swarm service specs of a deployment. A model image from Containerise runs behind a proxy
+// (proxyService.ts) that publishes the port and forwards to the model's tasks by DNS, so a rolling
+// update (start-first) never leaves the port without a server, even when ports are published in
+// host mode; the Python router (runtime/mlops_runtime/router.py) runs beside the proxy for what is
+// not a prediction. Any other image is published directly.
 import type Docker from 'dockerode';
 import { PRODUCTION_VARIANT, type DeploySpec } from '../deployTarget';
 import { variantEnv, variantWorkload } from '../splitPlan';
 import { withDataToken, type SecretRef } from './dataTokenSecret';
-import { LABEL, NETWORK, routerName } from './labels';
+import { LABEL, NETWORK, routerApiName } from './labels';
 
 const SECOND = 1_000_000_000;
 const PING =
@@ -109,19 +110,22 @@ export function modelServiceSpec(input: SpecInput): Docker.ServiceSpec {
   );
 }
 
-/** The router of a deployment: published on the host port, forwarding to tasks.NAME. */
-export function routerServiceSpec(input: {
+/**
+ * The Python router of a deployment, beside its proxy and off the request path: the proxy sends it
+ * what is not a prediction (/router/*, /feedback, /requests), and it reads every task of each
+ * group (MLOPS_ROUTER_BACKENDS) for them. No port of its own is published, so it updates start-first.
+ */
+export function routerApiServiceSpec(input: {
   name: string;
   image: string;
   containerPort: number;
-  publishedPort: number;
   networkId: string;
   dataToken: SecretRef;
 }): Docker.ServiceSpec {
   return withDataToken(
     {
-      Name: routerName(input.name),
-      Labels: { [LABEL.deployment]: input.name, [LABEL.role]: 'router' },
+      Name: routerApiName(input.name),
+      Labels: { [LABEL.deployment]: input.name, [LABEL.role]: 'router-api' },
       TaskTemplate: {
         ContainerSpec: {
           Image: input.image,
@@ -140,10 +144,9 @@ export function routerServiceSpec(input: {
         Networks: [{ Target: input.networkId }],
       },
       Mode: { Replicated: { Replicas: 1 } },
-      EndpointSpec: {
-        Mode: 'vip',
-        Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: input.publishedPort, PublishMode: 'host' }],
-      },
+      UpdateConfig: { Parallelism: 1, Order: 'start-first', FailureAction: 'rollback', Monitor: 5 * SECOND },
+      // Found by DNS (tasks.NAME-router-api), as the proxy finds every task: no virtual IP.
+      EndpointSpec: { Mode: 'dnsrr' },
     },
     input.dataToken,
   );

@@ -25,23 +25,24 @@ import {
 } from '../deployTarget';
 import { candidates, checkSplit, parseSplitRecord, splitBackends, splitRecord, variantWorkload } from '../splitPlan';
 import { listTasks, waitForConvergence } from './convergence';
+import { ensureDataTokenSecret, readDataToken, removeDataTokenSecret, type SecretRef } from './dataTokenSecret';
+import { checkServiceName, LABEL, NETWORK, routerApiName, routerName } from './labels';
 import {
-  ensureDataTokenSecret,
-  hasDataToken,
-  readDataToken,
-  removeDataTokenSecret,
-  withDataToken,
-  type SecretRef,
-} from './dataTokenSecret';
-import { checkServiceName, LABEL, NETWORK, routerName } from './labels';
+  ensureProxyConfigs,
+  isPythonRouter,
+  proxyServiceSpec,
+  removeUnusedProxyConfigs,
+  restartsTasks,
+} from './proxyService';
 import { listRevisions, removeRevisions, saveRevision, type RevisionRecord } from './revisionStore';
 import {
   modelServiceSpec,
+  routerApiServiceSpec,
   routerBackends,
-  routerServiceSpec,
   routerWithBackends,
   variantServiceSpec,
 } from './serviceSpec';
+import { DEFAULT_PROXY_IMAGE } from '../proxy/proxyImage';
 
 /** The longest service name Swarm accepts. */
 const MAX_SERVICE_NAME = 63;
@@ -54,6 +55,8 @@ export interface SwarmTargetOptions {
   credentials?(registry: string): Promise<RegistryCredentials | undefined>;
   /** Told of each revision config that does not parse (it is skipped). */
   onBadRecord?: BadLineReporter;
+  /** The HAProxy image of the deployments' proxies (mlops.proxyImage); the official one by default. */
+  proxyImage?: string;
 }
 
 export async function openSwarmTarget(options: SwarmTargetOptions = {}): Promise<SwarmTarget> {
@@ -63,6 +66,7 @@ export async function openSwarmTarget(options: SwarmTargetOptions = {}): Promise
 export class SwarmTarget implements DeployTarget {
   readonly kind = 'swarm';
   readonly location: string;
+  private readonly proxyImage: string;
   private readonly tokens = new Map<string, { token: string; at: number }>();
 
   constructor(
@@ -71,6 +75,7 @@ export class SwarmTarget implements DeployTarget {
   ) {
     const target = dockerOptions(options.dockerHost);
     this.location = target.socketPath ?? `${target.protocol}://${target.host}:${target.port}`;
+    this.proxyImage = options.proxyImage || DEFAULT_PROXY_IMAGE;
   }
 
   /** The revision records of a deployment, oldest first; one that does not parse goes to `onBadRecord`. */
@@ -284,10 +289,12 @@ export class SwarmTarget implements DeployTarget {
   async remove(name: string): Promise<void> {
     const service = await this.service(name);
     const router = await this.service(routerName(name));
+    const api = await this.service(routerApiName(name));
     const variants = await this.variantServices(name);
     if (!service && !router && !variants.length && (await this.revisions(name)).length === 0)
       throw new MlopsError(`No deployment named ${name} on ${this.location}.`);
     if (router) await this.docker.getService(router.ID).remove();
+    if (api) await this.docker.getService(api.ID).remove();
     for (const variant of variants) await this.docker.getService(variant.ID).remove();
     if (service) await this.docker.getService(service.ID).remove();
     this.tokens.delete(name);
@@ -305,17 +312,17 @@ export class SwarmTarget implements DeployTarget {
   }
 
   /**
-   * Starts or changes a split. The variants' services start first, and only once they serve does
-   * the router get the new groups (and the newest variant image, so that it runs the current
-   * router code). A variant that cannot start, or a router that does not come up with the split,
-   * fails it with production serving as before. The router holds a host-mode port, so a change of
-   * its groups restarts it stop-first: the port does not answer for a second or two.
+   * Starts or changes a split. The variants' services start first, and only once they serve do
+   * the router-api (with the newest variant image, so that it runs the current router code) and
+   * the proxy get the new groups. A variant that cannot start, or a proxy that does not come up
+   * with the split, fails it with production serving as before. The proxy holds a host-mode port,
+   * so a new config restarts it stop-first: the port does not answer for a second or two.
    */
   async split(name: string, split: TrafficSplit, options: DeployOptions = {}): Promise<SplitStatus> {
     checkSplit(name, split, MAX_SERVICE_NAME);
     await this.requireSwarm();
     const production = await this.requireService(name);
-    const router = await this.requireRouter(name);
+    await this.requireRouter(name);
     const port = await this.containerPort(name, production);
     const existing = new Map(
       (await this.variantServices(name)).map((service) => [service.Spec?.Labels?.[LABEL.variant] ?? '', service]),
@@ -382,33 +389,53 @@ export class SwarmTarget implements DeployTarget {
       );
     }
 
-    const previous = router.Spec!;
+    let proxy: Docker.Service;
+    let api: Docker.Service;
+    try {
+      ({ proxy, api } = await this.requireProxy(name, options));
+    } catch (error) {
+      await this.removeServices(started);
+      throw error;
+    }
+    const previous = { proxy: proxy.Spec!, api: api.Spec! };
     const record = splitRecord(
       split,
       images,
-      parseSplitRecord(previous.Labels?.[LABEL.split])?.startedAt ?? new Date().toISOString(),
+      parseSplitRecord(previous.proxy.Labels?.[LABEL.split])?.startedAt ?? new Date().toISOString(),
     );
-    const wanted = routerWithBackends(previous, {
-      backends: splitBackends(name, record, (workload) => `tasks.${workload}:${port}`),
-      stickyKey: record.stickyKey,
-      split: JSON.stringify(record),
-      image: newest.image,
-    });
     options.onProgress?.({
       message: `Routing ${record.variants.map((v) => `${v.name} ${v.weight}${v.shadow ? ' % shadow' : ''}`).join(', ')} through ${routerName(name)}`,
     });
     try {
-      await this.updateRouter(router, wanted, options);
+      // The router-api first (the groups it reads, the newest router code), then the proxy, whose
+      // label says the split is in place. (The other order failed a few requests right after the split.)
+      await this.updateRouter(
+        api,
+        routerWithBackends(previous.api, {
+          backends: splitBackends(name, record, (workload) => `tasks.${workload}:${port}`),
+          stickyKey: record.stickyKey,
+          split: null,
+          image: newest.image,
+        }),
+        options,
+      );
+      await this.updateProxy(
+        proxy,
+        await ensureProxyConfigs(this.docker, name, record, port),
+        JSON.stringify(record),
+        options,
+      );
     } catch (error) {
       options.onProgress?.({ message: `The router did not come up with the split: restoring its previous groups` });
-      const now = await this.requireRouter(name);
-      await this.updateRouter(now, previous, { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }).catch(
+      const restore = { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) };
+      await this.updateRouter(await this.requireRouter(name), previous.proxy, restore).catch(() => undefined);
+      await this.updateRouter(await this.requireService(routerApiName(name)), previous.api, restore).catch(
         () => undefined,
       );
       await this.removeServices(started);
       throw new MlopsError(
         `The router of ${name} did not start with the split, so its previous routing was restored: ${describeError(error)}`,
-        `Look at the logs of ${routerName(name)}.`,
+        `Look at the logs of ${routerName(name)} and ${routerApiName(name)}.`,
         { cause: error },
       );
     }
@@ -416,6 +443,7 @@ export class SwarmTarget implements DeployTarget {
     await this.removeServices(
       [...existing].filter(([variant]) => !kept.has(variant)).map(([, service]) => service.Spec?.Name ?? service.ID),
     );
+    await removeUnusedProxyConfigs(this.docker, name, (await this.requireRouter(name)).Spec!);
     return (await this.splitStatus(name))!;
   }
 
@@ -451,7 +479,7 @@ export class SwarmTarget implements DeployTarget {
     return { deployment: name, variants, stickyKey: record.stickyKey, via: 'router', startedAt: record.startedAt };
   }
 
-  /** The router back to the production service alone, then the variants' services removed. */
+  /** The proxy and the router-api back to the production service alone, then the variants' services removed. */
   async endSplit(name: string, options: DeployOptions = {}): Promise<void> {
     await this.requireSwarm();
     const router = await this.requireRouter(name);
@@ -459,16 +487,19 @@ export class SwarmTarget implements DeployTarget {
     if (!router.Spec?.Labels?.[LABEL.split] && !variants.length)
       throw new MlopsError(`${name} has no traffic split to end.`);
     const port = await this.containerPort(name, await this.requireService(name));
+    const { proxy, api } = await this.requireProxy(name, options);
     options.onProgress?.({ message: `Routing all traffic of ${name} to production` });
+    await this.updateProxy(proxy, await ensureProxyConfigs(this.docker, name, null, port), null, options);
     await this.updateRouter(
-      router,
-      routerWithBackends(router.Spec!, { backends: routerBackends(name, port), stickyKey: null, split: null }),
+      api,
+      routerWithBackends(api.Spec!, { backends: routerBackends(name, port), stickyKey: null, split: null }),
       options,
     );
     options.onProgress?.({
       message: `Removing ${variants.map((variant) => variant.Spec?.Name).join(', ') || 'no variant services'}`,
     });
     await this.removeServices(variants.map((variant) => variant.Spec?.Name ?? variant.ID));
+    await removeUnusedProxyConfigs(this.docker, name, (await this.requireRouter(name)).Spec!);
   }
 
   /** Read in a running task of the deployment on this engine, as Swarm never gives a secret back. */
@@ -550,7 +581,17 @@ export class SwarmTarget implements DeployTarget {
         .update({ ...serviceSpec, version: existing.Version?.Index, ...(auth ? { authconfig: auth } : {}) });
     else await this.docker.createService({ ...serviceSpec, ...(auth ? { authconfig: auth } : {}) });
     if (record.modelImage && spec.publishMode !== 'ingress' && spec.publishedPort !== undefined)
-      await this.ensureRouter(spec, record.imageRef, network, dataToken);
+      await this.ensureRouter(
+        spec.name,
+        {
+          apiImage: record.imageRef,
+          containerPort: spec.containerPort ?? 8080,
+          publishedPort: spec.publishedPort,
+          network,
+          dataToken,
+        },
+        options,
+      );
     const convergence = await waitForConvergence(this.docker, spec.name, {
       ...options,
       ...(updatedAfter ? { updatedAfter } : {}),
@@ -583,30 +624,132 @@ export class SwarmTarget implements DeployTarget {
   }
 
   /**
-   * The router is created once and left alone by model updates, so its port never closes; only a
-   * new port, or a router from before data tokens, changes it.
+   * The router of a deployment: the proxy on the published port and the Python router-api beside
+   * it. Both are made once and left alone by model updates (tasks come and go through DNS), so the
+   * port never closes; only a new published port changes the proxy, and a Python router from
+   * before the proxy is replaced by it, its groups and split kept.
    */
-  private async ensureRouter(spec: DeploySpec, image: string, network: string, dataToken: SecretRef): Promise<void> {
-    const name = routerName(spec.name);
-    const wanted = routerServiceSpec({
-      name: spec.name,
-      image,
-      containerPort: spec.containerPort ?? 8080,
-      publishedPort: spec.publishedPort!,
-      networkId: network,
-      dataToken,
-    });
-    const router = await this.service(name);
-    const port = router?.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
-    if (router && port === spec.publishedPort && hasDataToken(router.Spec)) return;
-    if (router)
-      await this.docker.getService(router.ID).update({
-        ...withDataToken(router.Spec!, dataToken),
-        EndpointSpec: wanted.EndpointSpec,
-        version: router.Version?.Index,
+  private async ensureRouter(
+    name: string,
+    input: { apiImage: string; containerPort: number; publishedPort: number; network: string; dataToken: SecretRef },
+    options: DeployOptions,
+  ): Promise<void> {
+    const router = await this.service(routerName(name));
+    const legacy = isPythonRouter(router?.Spec) ? router : undefined;
+    // As long as the deploy waits for the model: both start Python on a machine that may be busy.
+    const converging = {
+      ...(options.signal ? { signal: options.signal } : {}),
+      timeoutMs: options.timeoutMs ?? 300_000,
+    };
+    const apiName = routerApiName(name);
+    if (!(await this.service(apiName))) {
+      const fresh = routerApiServiceSpec({
+        name,
+        image: legacy ? serviceImage(legacy) : input.apiImage,
+        containerPort: input.containerPort,
+        networkId: input.network,
+        dataToken: input.dataToken,
       });
-    else await this.docker.createService(wanted);
-    await waitForConvergence(this.docker, name, { timeoutMs: 120_000 });
+      const backends = legacy && envValue(legacy.Spec, 'MLOPS_ROUTER_BACKENDS');
+      const stickyKey = (legacy && envValue(legacy.Spec, 'MLOPS_ROUTER_STICKY_KEY')) || null;
+      await this.docker.createService(
+        backends ? routerWithBackends(fresh, { backends, stickyKey, split: null }) : fresh,
+      );
+      await waitForConvergence(this.docker, apiName, converging);
+    }
+    const port = router?.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
+    if (router && !legacy && port === input.publishedPort) return;
+    if (legacy) options.onProgress?.({ message: `Replacing the Python router of ${name} by the proxy` });
+    const split = router?.Spec?.Labels?.[LABEL.split] ?? null;
+    const configs = await ensureProxyConfigs(
+      this.docker,
+      name,
+      parseSplitRecord(split ?? undefined),
+      input.containerPort,
+    );
+    const wanted = proxyServiceSpec({
+      name,
+      image: this.proxyImage,
+      publishedPort: input.publishedPort,
+      networkId: input.network,
+      configs,
+      split,
+      dataToken: input.dataToken,
+    });
+    if (router) await this.updateRouter(router, wanted, options);
+    else {
+      await this.docker.createService(wanted);
+      await waitForConvergence(this.docker, routerName(name), converging);
+    }
+    await this.probeProxy(name, input.publishedPort);
+    await removeUnusedProxyConfigs(this.docker, name, wanted);
+  }
+
+  /** The proxy and router-api of a deployment; a Python router from before the proxy is replaced first. */
+  private async requireProxy(
+    name: string,
+    options: DeployOptions,
+  ): Promise<{ proxy: Docker.Service; api: Docker.Service }> {
+    const router = await this.requireRouter(name);
+    const api = await this.service(routerApiName(name));
+    if (api && !isPythonRouter(router.Spec)) return { proxy: router, api };
+    const production = await this.requireService(name);
+    const publishedPort = router.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort;
+    if (publishedPort === undefined)
+      throw new MlopsError(`The router of ${name} publishes no port.`, `Deploy ${name} again with a published port.`);
+    await this.ensureRouter(
+      name,
+      {
+        apiImage: serviceImage(production),
+        containerPort: await this.containerPort(name, production),
+        publishedPort,
+        network: await this.network(),
+        dataToken: await ensureDataTokenSecret(this.docker, name),
+      },
+      options,
+    );
+    return { proxy: await this.requireRouter(name), api: await this.requireService(routerApiName(name)) };
+  }
+
+  /** The proxy with other configs and split label (its image: mlops.proxyImage), once it answers again. */
+  private async updateProxy(
+    proxy: Docker.Service,
+    configs: Docker.ConfigReference[],
+    split: string | null,
+    options: DeployOptions,
+  ): Promise<void> {
+    const name = proxy.Spec?.Labels?.[LABEL.deployment] ?? '';
+    const publishedPort = proxy.Spec?.EndpointSpec?.Ports?.[0]?.PublishedPort ?? 0;
+    const wanted = proxyServiceSpec({
+      name,
+      image: this.proxyImage,
+      publishedPort,
+      networkId: await this.network(),
+      configs,
+      split,
+      dataToken: await ensureDataTokenSecret(this.docker, name),
+    });
+    const restarts = restartsTasks(proxy.Spec, wanted);
+    await this.updateRouter(proxy, wanted, options);
+    if (restarts) await this.probeProxy(name, publishedPort);
+  }
+
+  /**
+   * Waits until the proxy answers HTTP on its published port (any status: its groups may still be
+   * starting). HAProxy's image has nothing to run a health check with, so this probe stands in for
+   * one; on a remote engine the port may not be reachable from here, and convergence decides.
+   */
+  private async probeProxy(name: string, publishedPort: number): Promise<void> {
+    if (!this.location.startsWith('/')) return;
+    const deadline = Date.now() + 30_000;
+    while (!(await answersHttp(publishedPort))) {
+      if (Date.now() > deadline)
+        throw new MlopsError(
+          `The proxy of ${name} runs but does not answer on port ${publishedPort}.`,
+          `Look at the logs of ${routerName(name)}.`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /** The services of a split's variants (all but production). */
@@ -635,20 +778,16 @@ export class SwarmTarget implements DeployTarget {
   }
 
   /**
-   * Applies a router spec and waits for the router to serve. Only a change of image or env restarts
-   * its task; a label alone does not, and an update that changes nothing is never waited for.
+   * Applies a spec to the proxy or the router-api and waits for it to serve. Only a change of
+   * image, command, env, configs or port restarts its task; a label alone does not, and an update
+   * that changes nothing is never waited for.
    */
   private async updateRouter(
     router: Docker.Service,
     wanted: Docker.ServiceSpec,
     options: DeployOptions,
   ): Promise<void> {
-    const container = (spec: Docker.ServiceSpec | undefined) =>
-      (spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec;
-    const restarts =
-      container(router.Spec)?.Image !== container(wanted)?.Image ||
-      JSON.stringify([...(container(router.Spec)?.Env ?? [])].sort()) !==
-        JSON.stringify([...(container(wanted)?.Env ?? [])].sort());
+    const restarts = restartsTasks(router.Spec, wanted);
     const updatedAfter = new Date();
     await this.docker.getService(router.ID).update({ ...wanted, version: router.Version?.Index });
     if (!restarts) return;
@@ -799,6 +938,18 @@ export function resourceUse(stats: ContainerStats): { cpuPercent: number | null;
     cpuPercent: system > 0 && cpu >= 0 ? (cpu / system) * cpus * 100 : null,
     memoryMb: usage === undefined ? null : Math.max(0, usage - cache) / 1024 / 1024,
   };
+}
+
+/** The value of an environment variable of a service's tasks. */
+function envValue(spec: Docker.ServiceSpec | undefined, key: string): string | undefined {
+  const env = (spec?.TaskTemplate as Docker.ContainerTaskSpec | undefined)?.ContainerSpec?.Env ?? [];
+  return env.find((entry) => entry.startsWith(`${key}=`))?.slice(key.length + 1);
+}
+
+/** Whether anything answers HTTP on this host's port (a GET of /router/health, any status). */
+function answersHttp(port: number): Promise<boolean> {
+  const answer = fetch(`http://127.0.0.1:${port}/router/health`, { signal: AbortSignal.timeout(2000) });
+  return answer.then((response) => (void response.body?.cancel(), true)).catch(() => false);
 }
 
 /** Whether a service's tasks already have the environment a spec asks for (a variant turned shadow has another). */
