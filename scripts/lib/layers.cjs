@@ -9,6 +9,7 @@ const LAYERS = [
   'release',
   'monitor',
   'deploy',
+  'serving',
   'containerize',
   'experiments',
   'datasets',

@@ -11,11 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../scripts/lib/codeServer.mjs';
-import {
-  PROXY_SHADOW_METRICS_PATH,
-  PROXY_METRICS_PATH,
-  type ProxyInput,
-} from '../../src/deploy/targets/proxy/haproxyConfig';
+import { PROXY_SHADOW_METRICS_PATH, PROXY_METRICS_PATH, type ProxyInput } from '../../src/serving/haproxyConfig';
 import {
   checkProxyConfig,
   proxyPrograms,

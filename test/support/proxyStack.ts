@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ensureDnsmasq, ensureHaproxy } from '../../scripts/lib/haproxy.mjs';
 import { ensureMlflow } from '../../scripts/lib/mlflow.mjs';
 import { repoRoot } from '../../scripts/lib/setup.mjs';
-import { haproxyConfig, PROXY_CONFIG_DIR, type ProxyInput } from '../../src/deploy/targets/proxy/haproxyConfig';
+import { haproxyConfig, PROXY_CONFIG_DIR, type ProxyInput } from '../../src/serving/haproxyConfig';
 
 export interface Running {
   process: ChildProcess;

@@ -11,7 +11,7 @@ import {
   PROXY_METRICS_PATH,
   type ProxyGroup,
   type ProxyInput,
-} from '../../src/deploy/targets/proxy/haproxyConfig';
+} from '../../src/serving/haproxyConfig';
 import { describeError } from '../../src/shared/errors';
 
 const production: ProxyGroup = {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type Docker from 'dockerode';
-import { PROXY_COMMAND, PROXY_CONFIG_DIR } from '../../src/deploy/targets/proxy/haproxyConfig';
+import { PROXY_COMMAND, PROXY_CONFIG_DIR } from '../../src/serving/haproxyConfig';
 import { routerApiName, routerName, checkServiceName } from '../../src/deploy/targets/swarm/labels';
 import {
   isPythonRouter,

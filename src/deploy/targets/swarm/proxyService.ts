@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { PRODUCTION_VARIANT } from '../deployTarget';
-import { haproxyConfig, PROXY_COMMAND, PROXY_CONFIG_DIR, type ProxyGroup } from '../proxy/haproxyConfig';
+import { haproxyConfig, PROXY_COMMAND, PROXY_CONFIG_DIR, type ProxyGroup } from '../../../serving/haproxyConfig';
 import { variantWorkload, type SplitRecord } from '../splitPlan';
 import { DATA_TOKEN_PATH, withDataToken, type SecretRef } from './dataTokenSecret';
 import { LABEL, proxyConfigName, routerApiName, routerName } from './labels';

@@ -42,7 +42,7 @@ import {
   routerWithBackends,
   variantServiceSpec,
 } from './serviceSpec';
-import { DEFAULT_PROXY_IMAGE } from '../proxy/proxyImage';
+import { DEFAULT_PROXY_IMAGE } from '../../../serving/proxyImage';
 
 /** The longest service name Swarm accepts. */
 const MAX_SERVICE_NAME = 63;

@@ -1,6 +1,6 @@
 // The HAProxy configuration of a deployment's request path: HAProxy holds the port and routes
 // predictions to the variants' tasks; the Python router runs beside it as "the api" backend.
-import { MlopsError } from '../../../shared/errors';
+import { MlopsError } from '../shared/errors';
 import { DATA_TOKEN_FETCH, mirrorLua, SHADOW_METRICS_SERVICE, type MirrorSettings } from './mirrorLua';
 
 /** dns: resolved by HAProxy (Swarm tasks.NAME via 127.0.0.11, Kubernetes Service names) and followed
