@@ -99,7 +99,7 @@ def load_model(model_dir):
     if features is not None and not named:
         raise ModelLoadError(f'{path}: features must be null or a list of {{"name", "dtype"}} objects')
     if meta.get("mode") == "estimator":
-        return Model(meta, *_estimator(model_dir, [f["name"] for f in features] if features is not None else None))
+        return Model(meta, *_estimator(model_dir, features))
     if meta.get("mode") == "function":
         return Model(meta, _function(model_dir))
     raise ModelLoadError(f'{path}: mode must be "estimator" or "function", not {meta.get("mode")!r}')
@@ -128,17 +128,23 @@ def _unpickle(path):
         raise ModelLoadError(f"{path} cannot be unpickled: {type(error).__name__}: {error}{hint}") from None
 
 
-def _estimator(model_dir, names):
+def _estimator(model_dir, features):
     path = os.path.join(model_dir, "model.pkl")
     estimator = _unpickle(path)
     if not callable(getattr(estimator, "predict", None)):
         raise ModelLoadError(f"{path} holds a {type(estimator).__name__}, which has no predict method")
     try:
+        import numpy
         import pandas
     except ImportError:
         pandas = None
+    names = [f["name"] for f in features] if features is not None else None
+    # Built once: a frame's column index costs more to make than its values.
+    index = pandas.Index(names) if pandas is not None and names else None
+    # Features all trained as floats take one float64 array, which pandas wraps without looking at each value.
+    floats = index is not None and all(str(f.get("dtype")).lower().startswith("float") for f in features)
 
-    def features(rows):
+    def model_input(rows):
         """X as the model takes it."""
         if not isinstance(rows[0], dict):
             return rows  # positional rows of a model trained without column names
@@ -147,17 +153,19 @@ def _estimator(model_dir, names):
             return [[row.get(c) for c in columns] for row in rows]
         # NaN, not None, marks a missing value, as in the frames the model was trained on.
         data = [[math.nan if row.get(c) is None else row[c] for c in columns] for row in rows]
-        return pandas.DataFrame(data, columns=columns)
+        if floats:
+            return pandas.DataFrame(numpy.array(data, dtype=numpy.float64), columns=index, copy=False)
+        return pandas.DataFrame(data, columns=columns if index is None else index)
 
     def predict_rows(rows):
-        return estimator.predict(features(rows))
+        return estimator.predict(model_input(rows))
 
     # A Pipeline has predict_proba only when its last step does; getattr() asks it.
     if not callable(getattr(estimator, "predict_proba", None)) or getattr(estimator, "classes_", None) is None:
         return predict_rows, None, None
 
     def score_rows(rows):
-        return estimator.predict_proba(features(rows))
+        return estimator.predict_proba(model_input(rows))
 
     return predict_rows, score_rows, to_json_value(estimator.classes_)
 

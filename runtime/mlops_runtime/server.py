@@ -206,11 +206,16 @@ class Handler(connections.RequestHandler):
 
     def _dispatch(self):
         runtime = self.server.runtime
-        given = self.headers.get("X-Request-Id", "")
+        # The headers by lowercase name, the first of each as headers.get() gives it: read a dozen
+        # times per request, and each headers.get() looks through them all.
+        self.fields = {}
+        for name, value in self.headers.items():
+            self.fields.setdefault(name.lower(), value)
+        given = self.fields.get("x-request-id", "")
         self.request_id = given if REQUEST_ID.fullmatch(given) else runtime.access.new_request_id()
         # A body nobody reads would be taken for the next request on this connection.
         self._unread_body = (
-            bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() != "0"
+            bool(self.fields.get("transfer-encoding")) or self.fields.get("content-length", "0").strip() != "0"
         )
         path = urlsplit(self.path).path
         with runtime.handling():
@@ -304,11 +309,11 @@ class Handler(connections.RequestHandler):
             runtime.metrics.observe_inputs(rows)
             runtime.metrics.observe_predictions(predictions)
         entry = {"request_id": self.request_id, "version": runtime.version}
-        variant = self.headers.get("X-Mlops-Variant", "")
+        variant = self.fields.get("x-mlops-variant", "")
         variant = variant if GROUP_NAME.fullmatch(variant) else runtime.config.variant
         if variant:
             entry["variant"] = variant
-        if self.headers.get("X-Mlops-Shadow") == "1" or runtime.config.shadow:
+        if self.fields.get("x-mlops-shadow") == "1" or runtime.config.shadow:
             entry["shadow"] = True
         entry.update(
             {"inputs": rows, "predictions": predictions, "latency_ms": round(seconds * 1000, 3), "status": status}
@@ -332,7 +337,7 @@ class Handler(connections.RequestHandler):
                 return failed(error.status, error.code, str(error))
             except scoring.BadRequest as error:
                 return failed(400, "BAD_REQUEST", str(error))
-            scored = self.headers.get("X-Mlops-Scores") == "1" and runtime.model.score_classes is not None
+            scored = self.fields.get("x-mlops-scores") == "1" and runtime.model.score_classes is not None
             try:
                 predictions, scores = ticket.predict(rows, scored)
             except Exception as error:
@@ -383,15 +388,15 @@ class Handler(connections.RequestHandler):
 
         with runtime.batcher.arriving() as ticket:
             try:
-                if self.headers.get("Content-Encoding", "identity") != "identity":
+                if self.fields.get("content-encoding", "identity") != "identity":
                     raise RequestError(415, "", "compressed bodies are not supported; send the request uncompressed")
                 body = self._read_body(runtime.config.max_body_bytes)
                 request = open_inference.parse_infer(
-                    body, self.headers.get("Inference-Header-Content-Length"), runtime.model
+                    body, self.fields.get("inference-header-content-length"), runtime.model
                 )
             except (RequestError, open_inference.ProtocolError) as error:
                 return failed(error.status, str(error))
-            if request.id is not None and self.headers.get("X-Request-Id") is None and REQUEST_ID.fullmatch(request.id):
+            if request.id is not None and self.fields.get("x-request-id") is None and REQUEST_ID.fullmatch(request.id):
                 self.request_id = request.id  # the protocol's id names the request in the log and for feedback
             try:
                 predictions, scores = ticket.predict(request.rows, open_inference.PREDICT_PROBA in request.outputs)
@@ -435,9 +440,9 @@ class Handler(connections.RequestHandler):
             self._send_json(202, {"status": "recorded", "request_id": entries[0]["request_id"]})
 
     def _read_body(self, limit):
-        if self.headers.get("Transfer-Encoding"):
+        if self.fields.get("transfer-encoding"):
             raise RequestError(411, "LENGTH_REQUIRED", "chunked bodies are not supported; send a Content-Length")
-        text = self.headers.get("Content-Length")
+        text = self.fields.get("content-length")
         if text is None:
             raise RequestError(411, "LENGTH_REQUIRED", "a Content-Length header is required")
         if not connections.CONTENT_LENGTH.fullmatch(text):
@@ -453,7 +458,7 @@ class Handler(connections.RequestHandler):
         return body
 
     def _media(self):
-        media = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        media = (self.fields.get("content-type") or "application/json").split(";")[0].strip().lower()
         if media == "text/csv":
             return "csv"
         if media == "application/json" or media.endswith("+json"):
@@ -484,6 +489,11 @@ class Handler(connections.RequestHandler):
                 self.send_header(name, value)
             if self.close_connection:
                 self.send_header("Connection", "close")
+            if isinstance(chunks, list) and len(chunks) == 1 and self.request_version != "HTTP/0.9":
+                # Headers and body in one write: each write lets go of the GIL and waits to get it back.
+                self._headers_buffer.extend((b"\r\n", chunks[0]))
+                self.flush_headers()
+                return
             self.end_headers()
             for chunk in chunks:
                 self.wfile.write(chunk)
@@ -494,7 +504,8 @@ class Handler(connections.RequestHandler):
             self.close_connection = True
 
     def log_message(self, format, *args):
-        log.debug("%s %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.DEBUG):  # called for every answer: formatted only when it is logged
+            log.debug("%s %s", self.address_string(), format % args)
 
 
 def _error(code, message):
