@@ -83,7 +83,7 @@ test('untrusted and virtual workspaces are declared: settings naming programs or
   const settings = Object.keys(contributes.configuration.properties);
   // Every setting that names a program, a host or a credentials file: the workspace cannot set it.
   const namesProgramOrHost = settings.filter((key) =>
-    /(Path|Host|Uri|Url)$|kubeconfig|registry|deployTargets|baseImage/.test(key),
+    /(Path|Host|Uri|Url|Image)$|kubeconfig|registry|deployTargets/.test(key),
   );
   assert.deepEqual([...untrustedWorkspaces.restrictedConfigurations].sort(), namesProgramOrHost.sort());
   for (const key of [
