@@ -13,10 +13,11 @@ import { mlflowPaths, startMlflowServer } from '../../scripts/lib/mlflow.mjs';
 import { resolveModelDir } from '../../src/containerize/mlflow/mlflowModel';
 import { openStore } from '../../src/experiments/storeLocator';
 import { trackingCredentials } from '../../src/experiments/trackingAuth';
-import { setHostSecret, type SecretStore } from '../../src/shared/hostSecrets';
+import { setHostSecret } from '../../src/shared/hostSecrets';
 import { runCli } from '../support/badInput';
 import { mlflowUnavailableReason } from '../support/mlflow';
 import { needService } from '../support/services';
+import { MemorySecrets } from '../support/memorySecrets';
 
 const unavailable = mlflowUnavailableReason();
 const why = `MLflow cannot be installed: ${unavailable}`;
@@ -52,19 +53,6 @@ async function recordingProxy(target: string): Promise<Recorder> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, authorizations, server };
-}
-
-class MemorySecrets implements SecretStore {
-  private readonly values = new Map<string, string>();
-  async get(key: string) {
-    return this.values.get(key);
-  }
-  async store(key: string, value: string) {
-    this.values.set(key, value);
-  }
-  async delete(key: string) {
-    this.values.delete(key);
-  }
 }
 
 let mlflow: Awaited<ReturnType<typeof startMlflowServer>> | undefined;
