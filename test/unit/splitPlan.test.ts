@@ -1,5 +1,6 @@
 // Traffic splits before they reach a cluster: the checks, the router's groups, the record kept on
-// the cluster, and the Swarm specs and Kubernetes manifests of the variants, router and HTTPRoute.
+// the cluster, and the Swarm specs and Kubernetes manifests of the variants, router-api and HTTPRoute
+// (the Kubernetes proxy's are in kubernetesProxy.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type Docker from 'dockerode';
@@ -8,7 +9,7 @@ import { checkDeploymentName } from '../../src/deploy/targets/kubernetes/kuberne
 import { deploymentManifest } from '../../src/deploy/targets/kubernetes/manifests';
 import {
   httpRouteManifest,
-  routerDeploymentManifest,
+  routerApiDeploymentManifest,
   splitServiceManifest,
   variantDeploymentManifest,
 } from '../../src/deploy/targets/kubernetes/splitManifests';
@@ -244,7 +245,7 @@ test('a Swarm variant runs the production task template under its own name and i
   );
 });
 
-test('Kubernetes: a variant Deployment and Service select only the variant; the HTTPRoute weighs and mirrors, and sends /feedback to the router; the router gets the groups', () => {
+test('Kubernetes: a variant Deployment and Service select only the variant; the HTTPRoute weighs and mirrors, and sends /feedback to the router-api; the router-api gets the groups', () => {
   const production = deploymentManifest({
     spec: { name: 'churn', image: 'churn:v1', env: { A: '1' }, progressDeadlineSeconds: 30 },
     namespace: 'ml',
@@ -299,7 +300,7 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
   assert.deepEqual(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mlops' }]);
   assert.deepEqual(route.spec.rules[0], {
     matches: [{ path: { type: 'Exact', value: '/feedback' } }],
-    backendRefs: [{ name: 'churn-router', port: 80 }],
+    backendRefs: [{ name: 'churn-router-api', port: 80 }],
   });
   assert.deepEqual(route.spec.rules[1], {
     matches: [
@@ -357,14 +358,17 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
     ],
   });
 
-  const router = routerDeploymentManifest({
+  const router = routerApiDeploymentManifest({
     deployment: 'churn',
     namespace: 'ml',
     image: 'churn:v2',
     record,
     backends: '[]',
+    progressDeadlineSeconds: 30,
   });
-  assert.equal(router.metadata?.name, 'churn-router');
+  assert.equal(router.metadata?.name, 'churn-router-api');
+  assert.deepEqual(router.spec?.selector.matchLabels, { 'mlops.dev/deployment': 'churn-router-api' });
+  assert.equal(router.spec?.progressDeadlineSeconds, 30, "production's deadline");
   assert.deepEqual(router.spec?.template.spec?.containers[0]?.command, ['python3', '-m', 'mlops_runtime.router']);
   assert.deepEqual(router.spec?.template.spec?.containers[0]?.env, [
     { name: 'MLOPS_ROUTER_BACKENDS', value: '[]' },
@@ -372,5 +376,9 @@ test('Kubernetes: a variant Deployment and Service select only the variant; the 
     { name: 'PORT', value: '8080' },
     { name: 'MLOPS_DATA_TOKEN', valueFrom: { secretKeyRef: { name: 'churn-mlops-data-token', key: 'token' } } },
   ]);
-  assert.deepEqual(parseSplitRecord(router.metadata?.annotations?.['mlops.dev/split']), record);
+  assert.equal(
+    router.metadata?.annotations?.['mlops.dev/split'],
+    undefined,
+    'the split lives on the HTTPRoute or the proxy, whichever runs it',
+  );
 });

@@ -21,7 +21,7 @@ export interface OpenerOptions {
   gateway?: string;
   /** Swarm targets: told of each revision record that does not parse (it is skipped). */
   onBadRecord?: BadLineReporter;
-  /** Swarm targets: the HAProxy image of the deployments' proxies (mlops.proxyImage, --proxy-image). */
+  /** The HAProxy image of the proxies, on Swarm and in Kubernetes splits (mlops.proxyImage, --proxy-image). */
   proxyImage?: string;
 }
 
@@ -38,6 +38,7 @@ export async function openDeployTarget(config: TargetConfig, options: OpenerOpti
       ...(place?.namespace ? { namespace: place.namespace } : {}),
       ...(options.dockerHost ? { dockerHost: options.dockerHost } : {}),
       ...(options.gateway ? { gateway: options.gateway } : {}),
+      ...(options.proxyImage ? { proxyImage: options.proxyImage } : {}),
       ...credentials,
     });
   }

@@ -78,13 +78,20 @@ import {
 } from './gatewayRoute';
 import {
   httpRouteManifest,
-  productionDirectService,
-  routerDeploymentManifest,
-  routerWorkload,
+  routerApiDeploymentManifest,
   serviceAddress,
   splitServiceManifest,
   variantDeploymentManifest,
 } from './splitManifests';
+import {
+  productionDirectService,
+  proxyConfigMapManifest,
+  proxyDeploymentManifest,
+  proxyFiles,
+  routerApiWorkload,
+  routerWorkload,
+} from './proxyManifests';
+import { DEFAULT_PROXY_IMAGE } from '../../../serving/proxyImage';
 
 export interface KubernetesTargetOptions extends ClusterChoice {
   /** The Docker Engine that holds locally built images (to read their labels and push them). */
@@ -96,6 +103,8 @@ export interface KubernetesTargetOptions extends ClusterChoice {
    * `NAME` in the target's namespace. Empty: the only Gateway that admits the namespace's routes.
    */
   gateway?: string;
+  /** The HAProxy image of a split's in-cluster proxy (mlops.proxyImage); the official one by default. */
+  proxyImage?: string;
 }
 
 export interface AppliedObject {
@@ -119,12 +128,13 @@ export function checkDeploymentName(name: string): string | undefined {
     return `'${name}' is not a valid Kubernetes name: use 1–63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.`;
   if (name.includes('--'))
     return `'${name}' has two dashes in a row, which name the variants of a split (NAME--VARIANT).`;
-  if (name.endsWith('-router')) return `'${name}' ends with -router, which names the router of a split.`;
+  if (name.endsWith('-router') || name.endsWith('-router-api'))
+    return `'${name}' ends with -router or -router-api, which name the proxy and the router of a split.`;
   return undefined;
 }
 
 const MANAGED = `${LABEL.managedBy}=${FIELD_MANAGER}`;
-/** Deployments and Services of ours that are not a split's variants or router. */
+/** Deployments and Services of ours that are not a split's variants, proxy or router-api. */
 const DEPLOYMENTS = `${MANAGED},!${LABEL.splitOf}`;
 const HTTPROUTES = { group: GATEWAY_GROUP, version: 'v1', plural: 'httproutes' } as const;
 const GATEWAYS = { group: GATEWAY_GROUP, version: 'v1', plural: 'gateways' } as const;
@@ -156,6 +166,10 @@ export class KubernetesTarget implements DeployTarget {
     this.autoscaling = cluster.config.makeApiClient(k8s.AutoscalingV2Api);
     this.objects = k8s.KubernetesObjectApi.makeApiClient(cluster.config);
     this.custom = cluster.config.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  private get proxyImage(): string {
+    return this.options.proxyImage || DEFAULT_PROXY_IMAGE;
   }
 
   get kubeConfig(): KubeConfig {
@@ -455,14 +469,16 @@ export class KubernetesTarget implements DeployTarget {
   }
 
   /**
-   * Starts or changes a split. Each variant runs as a Deployment and Service NAME--VARIANT, and our
-   * router as the Deployment and Service NAME-router. Once they are ready, an HTTPRoute NAME on a
-   * Gateway shares the traffic (clients reach the split through the Gateway, and the router only
-   * takes /feedback) when the cluster serves the Gateway API, a Gateway admits the namespace's
-   * routes and the split is not sticky. Otherwise the router does, and the deployment's own
-   * Service selects it (clients keep its address). A change from one to the other removes the
-   * route or gives production its Service back. A variant that does not become ready fails the
-   * split with production serving as before.
+   * Starts or changes a split. Each variant runs as a Deployment and Service NAME--VARIANT, and the
+   * Python router as the Deployment and Service NAME-router-api. Once they are ready, an HTTPRoute
+   * NAME on a Gateway shares the traffic (clients reach the split through the Gateway, and the
+   * router-api only takes /feedback) when the cluster serves the Gateway API, a Gateway admits the
+   * namespace's routes and the split is not sticky. Otherwise HAProxy does, as on Swarm: the
+   * Deployment and Service NAME-router with its config in a ConfigMap, which the deployment's own
+   * Service selects once it is ready (clients keep its address), the router-api as its api. A
+   * change from one to the other removes the route, or the proxy and its ConfigMaps. A variant,
+   * router-api or proxy that does not become ready fails the split with production, or the
+   * previous split, serving as before.
    */
   async split(name: string, split: TrafficSplit, options: DeployOptions = {}): Promise<SplitStatus> {
     checkSplit(name, split, 63);
@@ -518,39 +534,40 @@ export class KubernetesTarget implements DeployTarget {
     }
 
     const record = splitRecord(split, images, previous?.record.startedAt ?? new Date().toISOString());
-    // The router runs either way: on the request path without an HTTPRoute, for /feedback beside one.
-    const router = routerWorkload(name);
-    // The last variant listed is the newest version, so its image has the current router code.
-    const image = images.get(candidates(split).at(-1)!.name)!;
-    const direct = productionDirectService(name);
-    const backends = splitBackends(name, record, (workload) =>
-      serviceAddress(workload === name ? direct : workload, this.namespace),
-    );
+    const proxy = routerWorkload(name);
+    const api = routerApiWorkload(name);
+    const deadline = production.spec?.progressDeadlineSeconds;
+    const manifests = this.routerManifests(name, record, deadline);
     options.onProgress?.({
       message:
         'gateway' in path
-          ? `Applying the router ${router} (${image}), which takes /feedback beside the HTTPRoute`
-          : `${upperFirst(path.none)}: applying the router ${router} (${image})`,
+          ? `Applying the router ${api}, which takes /feedback beside the HTTPRoute`
+          : `${upperFirst(path.none)}: applying the router ${api} and the proxy ${proxy} (${this.proxyImage})`,
     });
     await this.apply(
       splitServiceManifest({
         deployment: name,
-        workload: direct,
+        workload: productionDirectService(name),
         variant: PRODUCTION_VARIANT,
         selects: name,
         namespace: this.namespace,
       }),
     );
-    await this.apply(splitServiceManifest({ deployment: name, workload: router, namespace: this.namespace }));
-    const applied = (await this.apply(
-      routerDeploymentManifest({ deployment: name, namespace: this.namespace, image, record, backends }),
-    )) as V1Deployment;
-    const outcome = await this.waitForRollout(applied, router, options);
-    if (outcome.kind === 'deadlineExceeded') {
-      await this.removeWorkloads([...started, ...(previous ? [] : [router, direct])]);
+    try {
+      // The router-api first (the groups it reads, the newest router code), then the proxy.
+      await this.rollOut(name, manifests.api, options);
+      if (!('gateway' in path)) {
+        await this.apply(manifests.configMap);
+        await this.rollOut(name, manifests.proxy, options);
+        await this.removeProxyConfigs(name, manifests.configMap.metadata!.name!);
+      }
+    } catch (error) {
+      await this.removeWorkloads(started);
+      await this.restoreSplit(name, previous, deadline);
       throw new MlopsError(
-        `The router of ${name} did not become ready: ${await this.explainFailure(router, outcome.message)}`,
+        `The router of ${name} did not start with the split: ${describeError(error)}`,
         previous ? 'The split runs as before.' : 'Production serves through its own Service as before.',
+        { cause: error },
       );
     }
     if ('gateway' in path) {
@@ -562,13 +579,14 @@ export class KubernetesTarget implements DeployTarget {
       options.onProgress?.({
         message: `HTTPRoute ${name}: ${routeStatus(route, this.namespace)?.message ?? 'applied'}; clients reach the split through the Gateway ${gateway} (${path.urls.length ? path.urls.join(', ') : 'no address yet: its controller assigns one'})`,
       });
-      // A split the router ran before: production takes its Service back.
-      if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === router)
+      // A split the proxy ran before: production takes its Service back, and the proxy goes.
+      if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === proxy)
         await this.selectPods(name, name);
+      await this.removeProxy(name);
     } else {
-      options.onProgress?.({ message: `Sending the traffic of Service ${name} through ${router}` });
-      await this.selectPods(name, router);
-      // A split an HTTPRoute ran before: the router has the traffic now.
+      options.onProgress?.({ message: `Sending the traffic of Service ${name} through ${proxy}` });
+      await this.selectPods(name, proxy);
+      // A split an HTTPRoute ran before: the proxy has the traffic now.
       if (previous?.via === 'httproute')
         await this.deleteIfPresent(`delete HTTPRoute ${name}`, () =>
           this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
@@ -581,7 +599,88 @@ export class KubernetesTarget implements DeployTarget {
     return (await this.splitStatus(name))!;
   }
 
-  /** The split, read back from the HTTPRoute's or the router's annotation. */
+  /**
+   * The router-api's Deployment for a split (its groups at the variants' Services, the newest
+   * variant's image, which has the current router code), and the proxy's ConfigMap and Deployment.
+   */
+  private routerManifests(
+    name: string,
+    record: SplitRecord,
+    progressDeadlineSeconds: number | undefined,
+    proxyImage = this.proxyImage,
+  ) {
+    const common = { deployment: name, namespace: this.namespace, record, progressDeadlineSeconds };
+    const direct = productionDirectService(name);
+    const backends = splitBackends(name, record, (w) => serviceAddress(w === name ? direct : w, this.namespace));
+    const image = record.variants.filter((variant) => variant.name !== PRODUCTION_VARIANT).at(-1)?.image ?? '';
+    const configMap = proxyConfigMapManifest(name, this.namespace, proxyFiles(name, this.namespace, record));
+    const configName = configMap.metadata!.name!;
+    return {
+      api: routerApiDeploymentManifest({ ...common, image, backends }),
+      configMap,
+      proxy: proxyDeploymentManifest({ ...common, image: proxyImage, configMap: configName }),
+    };
+  }
+
+  /** Applies a Deployment and its Service, and waits for its rollout; one that passes its deadline fails, saying why. */
+  private async rollOut(name: string, manifest: V1Deployment, options: DeployOptions): Promise<void> {
+    const workload = manifest.metadata!.name!;
+    await this.apply(splitServiceManifest({ deployment: name, workload, namespace: this.namespace }));
+    const outcome = await this.waitForRollout((await this.apply(manifest)) as V1Deployment, workload, options);
+    if (outcome.kind === 'deadlineExceeded')
+      throw new MlopsError(`${workload} did not become ready: ${await this.explainFailure(workload, outcome.message)}`);
+  }
+
+  /**
+   * After a router-api or proxy that did not become ready: both as the previous split had them (a
+   * template seen before rolls back at once), or gone when there was none. The deployment's
+   * Service moves only once the proxy is ready, so it still selects what it did.
+   */
+  private async restoreSplit(
+    name: string,
+    previous: { record: SplitRecord; via: SplitStatus['via']; proxyImage?: string } | null,
+    progressDeadlineSeconds: number | undefined,
+  ): Promise<void> {
+    if (!previous) {
+      await this.removeWorkloads([routerWorkload(name), routerApiWorkload(name), productionDirectService(name)]);
+      return void (await this.removeProxyConfigs(name, null));
+    }
+    const manifests = this.routerManifests(name, previous.record, progressDeadlineSeconds, previous.proxyImage);
+    await this.apply(manifests.api);
+    if (previous.via === 'httproute') return this.removeProxy(name);
+    await this.apply(manifests.configMap);
+    await this.apply(manifests.proxy);
+    await this.removeProxyConfigs(name, manifests.configMap.metadata!.name!);
+  }
+
+  /** The proxy's Deployment, Service and ConfigMaps, when an HTTPRoute runs the split. */
+  private async removeProxy(name: string): Promise<void> {
+    await this.removeWorkloads([routerWorkload(name)]);
+    await this.removeProxyConfigs(name, null);
+  }
+
+  /** Deletes the proxy's ConfigMaps but `keep`. */
+  private async removeProxyConfigs(name: string, keep: string | null): Promise<boolean> {
+    const list = await this.call(`list the proxy configs of ${name}`, () =>
+      this.core.listNamespacedConfigMap({
+        namespace: this.namespace,
+        labelSelector: `${LABEL.deployment}=${routerWorkload(name)},${LABEL.splitOf}=${name}`,
+      }),
+    );
+    const removed = await Promise.all(
+      list.items
+        .map((configMap) => configMap.metadata?.name ?? '')
+        .filter((configName) => configName && configName !== keep)
+        .map((configName) =>
+          this.deleteIfPresent(`delete configmap ${configName}`, () =>
+            this.core.deleteNamespacedConfigMap({ name: configName, namespace: this.namespace }),
+          ),
+        ),
+    );
+    return removed.some(Boolean);
+  }
+
+  /** The split, read back from the HTTPRoute's or the proxy's annotation. */
   async splitStatus(name: string): Promise<SplitStatus | null> {
     await this.requireDeployment(name);
     const found = await this.splitRecord(name, await this.servesHttpRoutes());
@@ -610,7 +709,7 @@ export class KubernetesTarget implements DeployTarget {
     };
   }
 
-  /** Removes the HTTPRoute or router first, so production's Service takes all traffic, then the variants. */
+  /** Removes the HTTPRoute or proxy first, so production's Service takes all traffic, then the variants. */
   async endSplit(name: string, options: DeployOptions = {}): Promise<void> {
     await this.requireDeployment(name);
     options.onProgress?.({ message: `Routing all traffic of ${name} to production and removing its variants` });
@@ -1068,11 +1167,11 @@ export class KubernetesTarget implements DeployTarget {
     }
   }
 
-  /** The split's record and what runs it: the HTTPRoute NAME (with its status), or else the router Deployment. */
+  /** The split's record and what runs it: the HTTPRoute NAME (with its status), or else the proxy's Deployment. */
   private async splitRecord(
     name: string,
     servesHttpRoutes: boolean,
-  ): Promise<{ record: SplitRecord; via: SplitStatus['via']; route?: RouteStatus } | null> {
+  ): Promise<{ record: SplitRecord; via: SplitStatus['via']; route?: RouteStatus; proxyImage?: string } | null> {
     if (servesHttpRoutes) {
       const route: unknown = await this.unlessMissing(`read HTTPRoute ${name}`, () =>
         this.custom.getNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
@@ -1083,7 +1182,9 @@ export class KubernetesTarget implements DeployTarget {
     }
     const router = await this.readDeployment(routerWorkload(name));
     const record = parseSplitRecord(router?.metadata?.annotations?.[ANNOTATION.split]);
-    return record ? { record, via: 'router' } : null;
+    // The proxy's image, to restore it as it ran (a Python router from before the proxy has none).
+    const proxyImage = router?.spec?.template.spec?.containers.find((c) => c.name === 'proxy')?.image;
+    return record ? { record, via: 'router', ...(proxyImage ? { proxyImage } : {}) } : null;
   }
 
   /** The variants' Deployments by variant name. */
@@ -1097,20 +1198,26 @@ export class KubernetesTarget implements DeployTarget {
     return new Map(list.items.map((deployment) => [deployment.metadata?.labels?.[LABEL.variant] ?? '', deployment]));
   }
 
-  /** Deletes the HTTPRoute, the router and the variants of a split; false when there were none. */
+  /** Deletes the HTTPRoute, the proxy, the router-api and the variants of a split; false when there were none. */
   private async removeSplitObjects(name: string): Promise<boolean> {
     const route = await this.deleteIfPresent(`delete HTTPRoute ${name}`, () =>
       this.custom.deleteNamespacedCustomObject({ ...HTTPROUTES, namespace: this.namespace, name }),
     );
-    // The deployment's Service selects production's pods again before the router goes.
+    // The deployment's Service selects production's pods again before the proxy goes.
     if ((await this.readService(name))?.spec?.selector?.[LABEL.deployment] === routerWorkload(name))
       await this.selectPods(name, name);
     const variants = [...(await this.variantDeployments(name)).keys()].map((variant) => variantWorkload(name, variant));
-    const workloads = await this.removeWorkloads([routerWorkload(name), productionDirectService(name), ...variants]);
-    return route || workloads;
+    const workloads = await this.removeWorkloads([
+      routerWorkload(name),
+      routerApiWorkload(name),
+      productionDirectService(name),
+      ...variants,
+    ]);
+    const configs = await this.removeProxyConfigs(name, null);
+    return route || workloads || configs;
   }
 
-  /** Points the deployment's Service at the pods of `workload` (its own, or the router's). */
+  /** Points the deployment's Service at the pods of `workload` (its own, or the proxy's). */
   private async selectPods(name: string, workload: string): Promise<void> {
     await this.call(`point service ${name} at ${workload}`, () =>
       this.core.patchNamespacedService(

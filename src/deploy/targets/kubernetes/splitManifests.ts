@@ -1,22 +1,13 @@
 // The objects of a traffic split on Kubernetes, as plain manifests: a Deployment and a Service
 // per variant (NAME--VARIANT, their own selector, so the production Service never reaches them),
-// and either a Gateway API HTTPRoute with weighted backendRefs and RequestMirror filters, or our
-// router as a Deployment and Service (NAME-router) when the cluster has no Gateway for it.
+// the Python router beside the request path (NAME-router-api), and either a Gateway API HTTPRoute
+// with weighted backendRefs and RequestMirror filters, or HAProxy (proxyManifests.ts) when the
+// cluster has no Gateway for it.
 import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
 import { variantEnv, variantWorkload, type SplitRecord } from '../splitPlan';
 import { GATEWAY_GROUP, type GatewayRef } from './gatewayRoute';
-import { ANNOTATION, commonLabels, dataTokenEnv, LABEL, selectorLabels } from './manifests';
-
-/** Where the Services of a deployment and of its variants listen. */
-const SERVICE_PORT = 80;
-
-export function routerWorkload(deployment: string): string {
-  return `${deployment}-router`;
-}
-
-function splitLabels(workload: string, deployment: string, variant?: string): Record<string, string> {
-  return { ...commonLabels(workload), [LABEL.splitOf]: deployment, ...(variant ? { [LABEL.variant]: variant } : {}) };
-}
+import { ANNOTATION, dataTokenEnv, selectorLabels } from './manifests';
+import { PROXY_PORT, routerApiWorkload, SERVICE_PORT, splitLabels } from './proxyManifests';
 
 /**
  * A variant's Deployment: the production pod template (ports, env, resources, probes, pull secret)
@@ -77,7 +68,7 @@ export function variantDeploymentManifest(
   };
 }
 
-/** A ClusterIP Service on port 80 for a variant or the router. */
+/** A ClusterIP Service on port 80 for a variant, the proxy or the router-api. */
 export function splitServiceManifest(input: {
   deployment: string;
   workload: string;
@@ -99,15 +90,6 @@ export function splitServiceManifest(input: {
       ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }],
     },
   };
-}
-
-/**
- * While our router splits the traffic, the deployment's own Service (and its NodePort) selects the
- * router's pods, so clients keep their address; the router reaches production's pods through this
- * Service instead.
- */
-export function productionDirectService(deployment: string): string {
-  return `${deployment}--production`;
 }
 
 /** Gateway API weights are whole numbers: weights with a fraction are scaled by 100 first. */
@@ -136,12 +118,12 @@ const PREDICTION_MATCHES = [
 /**
  * The HTTPRoute of a split, attached to `gateway`: live variants as weighted backendRefs to their
  * Services, each shadow as a RequestMirror filter with its share on the prediction paths (both in
- * the standard channel since Gateway API v1.3). `POST /feedback` goes to the router's Service
+ * the standard channel since Gateway API v1.3). `POST /feedback` goes to the router-api's Service
  * instead (an Exact path match wins over a prefix): a variant refuses feedback for a client's own
  * request id it did not log (ids the servers issue are signed, and any variant takes those), and
  * the router asks the others. A sticky key has no HTTPRoute form (sessionPersistence, experimental,
  * pins a client to a backend by a cookie or header the gateway issues, not by a hash of the
- * client's own header), so sticky splits go through the router instead.
+ * client's own header), so sticky splits go through the proxy instead.
  */
 export function httpRouteManifest(input: {
   deployment: string;
@@ -181,7 +163,7 @@ export function httpRouteManifest(input: {
       rules: [
         {
           matches: [{ path: { type: 'Exact', value: '/feedback' } }],
-          backendRefs: [{ name: routerWorkload(deployment), port: SERVICE_PORT }],
+          backendRefs: [{ name: routerApiWorkload(deployment), port: SERVICE_PORT }],
         },
         ...(mirrors.length ? [{ matches: PREDICTION_MATCHES, backendRefs, filters: mirrors }] : []),
         { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs },
@@ -190,33 +172,35 @@ export function httpRouteManifest(input: {
   };
 }
 
-/** Our router as a Deployment, with the split's groups at the variants' Services and the record as an annotation. */
-export function routerDeploymentManifest(input: {
+/**
+ * The Python router as a Deployment, with the split's groups at the variants' Services: the
+ * proxy's api (everything but predictions, and every request of a field: sticky key), or what
+ * takes /feedback beside an HTTPRoute. Off the request path of predictions either way.
+ */
+export function routerApiDeploymentManifest(input: {
   deployment: string;
   namespace: string;
   image: string;
   record: SplitRecord;
   backends: string;
+  /** The production Deployment's, so a router that never gets ready fails as soon. */
+  progressDeadlineSeconds?: number | undefined;
 }): V1Deployment {
-  const workload = routerWorkload(input.deployment);
+  const workload = routerApiWorkload(input.deployment);
   const labels = splitLabels(workload, input.deployment);
   const env = [
     { name: 'MLOPS_ROUTER_BACKENDS', value: input.backends },
     ...(input.record.stickyKey ? [{ name: 'MLOPS_ROUTER_STICKY_KEY', value: input.record.stickyKey }] : []),
-    { name: 'PORT', value: '8080' },
+    { name: 'PORT', value: String(PROXY_PORT) },
     dataTokenEnv(input.deployment),
   ];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: workload,
-      namespace: input.namespace,
-      labels,
-      annotations: { [ANNOTATION.split]: JSON.stringify(input.record), [ANNOTATION.image]: input.image },
-    },
+    metadata: { name: workload, namespace: input.namespace, labels, annotations: { [ANNOTATION.image]: input.image } },
     spec: {
       replicas: 1,
+      ...(input.progressDeadlineSeconds ? { progressDeadlineSeconds: input.progressDeadlineSeconds } : {}),
       selector: { matchLabels: selectorLabels(workload) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
@@ -229,7 +213,7 @@ export function routerDeploymentManifest(input: {
               name: 'router',
               image: input.image,
               command: ['python3', '-m', 'mlops_runtime.router'],
-              ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+              ports: [{ name: 'http', containerPort: PROXY_PORT, protocol: 'TCP' }],
               env,
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
               readinessProbe: {
@@ -246,7 +230,7 @@ export function routerDeploymentManifest(input: {
   };
 }
 
-/** The router's address for a workload's Service in the namespace. */
+/** The router-api's address for a workload's Service in the namespace. */
 export function serviceAddress(workload: string, namespace: string): string {
   return `${workload}.${namespace}.svc:${SERVICE_PORT}`;
 }
