@@ -14,7 +14,6 @@ import type { DeployTarget } from '../../src/deploy/targets/deployTarget';
 import { openSwarmTarget } from '../../src/deploy/targets/swarm/swarmTarget';
 import { modelImages } from '../support/modelImages';
 import { needService } from '../support/services';
-import type { Locator } from 'playwright-core';
 import {
   openWorkbench,
   rowFinder,
@@ -189,14 +188,26 @@ describe('the monitor panel on a real swarm', { timeout: 1_200_000 }, () => {
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 
     // The alert and the revert are in the deployment's history in the Deployments view.
-    // A row is expanded by the keyboard, and only when it is not already (a click would toggle it).
-    const expand = async (row: Locator) => {
-      if ((await row.getAttribute('aria-expanded')) === 'true') return;
-      await row.click();
-      if ((await row.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
+    // A row is expanded only when it is not already (a click would toggle it), and again until its
+    // child shows: a refresh of the view (the status is polled) can land on the click.
+    const expand = async (parent: string | { label: string }, child: string | RegExp | { label: string }) => {
+      for (let attempt = 1; ; attempt++) {
+        const row = await finder.row(parent, 60_000);
+        if ((await row.getAttribute('aria-expanded')) !== 'true') {
+          await row.click();
+          if ((await row.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
+        }
+        try {
+          return await finder.row(child, 15_000);
+        } catch (error) {
+          if (attempt === 4) throw error;
+          // Expanded with no child: closed, to be opened afresh.
+          if ((await row.getAttribute('aria-expanded').catch(() => null)) === 'true') await row.click().catch(() => {});
+        }
+      }
     };
-    await expand(await finder.row(name, 60_000));
-    await expand(await finder.row({ label: 'Release History' }, 60_000));
+    await expand(name, { label: 'Release History' });
+    await expand({ label: 'Release History' }, /Drift on monthly_charges/);
     await finder.row(/Drift on monthly_charges/, 30_000);
     await finder.row(/Reverted to revision 1/, 30_000);
     assert.equal(

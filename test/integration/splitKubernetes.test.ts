@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { ensureGatewayApiCrds } from '../../scripts/lib/gatewayApi.mjs';
 import { ensureHaproxy } from '../../scripts/lib/haproxy.mjs';
 import { PROXY_COMMAND, PROXY_CONFIG_DIR } from '../../src/serving/haproxyConfig';
+import { DEFAULT_PROXY_IMAGE } from '../../src/serving/proxyImage';
 import { apiRequest, UNPULLABLE_IMAGE } from '../../scripts/lib/kubernetes.mjs';
 import { MlopsError } from '../../src/shared/errors';
 import { openKubernetesTarget, type KubernetesTarget } from '../../src/deploy/targets/kubernetes/kubernetesTarget';
@@ -196,7 +197,7 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     const proxyContainer = proxy.spec!.template.spec!.containers[0]!;
     assert.deepEqual(
       [proxyContainer.image, proxyContainer.command, proxyContainer.ports, proxyContainer.readinessProbe?.tcpSocket],
-      ['haproxy:2.6', PROXY_COMMAND, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }], { port: 'http' }],
+      [DEFAULT_PROXY_IMAGE, PROXY_COMMAND, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }], { port: 'http' }],
     );
     const [firstConfig] = await proxyConfigMaps('default', 'churn');
     assert.match(firstConfig ?? '', /^churn-proxy-[0-9a-f]{10}$/);
@@ -300,7 +301,7 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     assert.equal(first.via, 'router');
     assert.ok(
       progress.includes(
-        'The cluster has no Gateway: applying the router fraud-router-api and the proxy fraud-router (haproxy:2.6)',
+        `The cluster has no Gateway: applying the router fraud-router-api and the proxy fraud-router (${DEFAULT_PROXY_IMAGE})`,
       ),
       progress.join('\n'),
     );
@@ -572,7 +573,7 @@ describe('traffic splits on a real control plane', { timeout: 300_000 }, () => {
     );
     assert.deepEqual(await target.splitStatus('slow'), running);
     const proxy = (await deployment('default', 'slow-router')).body.spec!.template.spec!;
-    assert.equal(proxy.containers[0]!.image, 'haproxy:2.6');
+    assert.equal(proxy.containers[0]!.image, DEFAULT_PROXY_IMAGE);
     assert.equal(proxy.volumes![0]!.configMap!.name, config);
     assert.deepEqual(await proxyConfigMaps('default', 'slow'), [config]);
     assert.equal((await service('default', 'slow')).body.spec?.selector?.['mlops.dev/deployment'], 'slow-router');

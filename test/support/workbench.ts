@@ -80,11 +80,27 @@ export async function openMlopsContainer(page: Page): Promise<void> {
   await page.locator('.pane-header[aria-label^="Datasets"]').first().waitFor({ timeout: 30_000 });
 }
 
+/** The command palette's input, once it shows. F1 can be lost (a dialog or a quick pick closing as
+ * it is pressed): then Escape closes what is open and F1 is pressed again. */
+async function openPalette(page: Page): Promise<Locator> {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      return input;
+    } catch (error) {
+      if (attempt === 3)
+        throw new Error(`the command palette did not open; ${await workbenchState(page)}`, { cause: error });
+      console.log(`F1 did not open the command palette; ${await workbenchState(page)}`);
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
 /** Opens the command palette with a query and returns the labels it lists. */
 export async function paletteEntries(page: Page, query: string): Promise<string[]> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
+  const input = await openPalette(page);
   await input.fill(`>${query}`);
   await page.waitForTimeout(500);
   const rows = page.locator('.quick-input-list .monaco-list-row');
@@ -95,9 +111,7 @@ export async function paletteEntries(page: Page, query: string): Promise<string[
 }
 
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
+  const input = await openPalette(page);
   await input.fill(`>${title}`);
   // The list filters as it is typed into; waiting for the row with the title (not just any first
   // row) keeps a slow machine from running whatever the unfiltered list showed first.
