@@ -183,7 +183,7 @@ export interface SplitStatus {
   deployment: string;
   variants: SplitVariantStatus[];
   stickyKey: string | null;
-  /** What shares the traffic: our router, or a Gateway API HTTPRoute. */
+  /** What shares the traffic: the deployment's proxy (HAProxy, NAME-router), or a Gateway API HTTPRoute. */
   via: 'router' | 'httproute';
   startedAt: string | null;
   /** With an HTTPRoute: its Gateway and what the Gateway's controller says of it. */
