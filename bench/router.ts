@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/lib/codeServer.mjs';
 import { repoRoot, say } from '../scripts/lib/setup.mjs';
@@ -88,6 +88,10 @@ interface Configuration {
   /** The process whose CPU is counted: the proxy's (HAProxy's master, whose worker is its child), the
    * model server's when direct. */
   pid?: number;
+  /** Direct only: every tenth request goes to this port, a split made by the client. */
+  candidatePort?: number;
+  /** The configuration its p50 and throughput are compared with; the first (direct) when absent. */
+  peer?: string;
   shadowMetrics?: boolean;
   byInFlight: Map<number, Measured>;
   variants: Map<string, number>;
@@ -129,7 +133,8 @@ async function measure(configuration: Configuration, inFlight: number, offset: n
       Array.from({ length: inFlight }, async (_, worker) => {
         for (let i = offset + worker; performance.now() < deadline; i += inFlight) {
           const sent = performance.now();
-          const variant = await invoke(agent, configuration.port, i);
+          const { port, candidatePort } = configuration;
+          const variant = await invoke(agent, candidatePort !== undefined && i % 10 === 9 ? candidatePort : port, i);
           measured.latencies.push(performance.now() - sent);
           measured.done++;
           configuration.variants.set(variant, (configuration.variants.get(variant) ?? 0) + 1);
@@ -158,6 +163,12 @@ function percentile(values: number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)];
 }
 
+/** Binds every thread of a process to the given CPUs (as `taskset -c` reads them); children inherit it. */
+function pin(pid: number, cpus: string): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`taskset could not pin process ${pid} to CPU ${cpus}: ${result.stderr}`);
+}
+
 /** The value of a counter labelled only by group in Prometheus text, 0 when absent. */
 function counter(text: string, name: string): number {
   const match = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
@@ -174,6 +185,11 @@ export const routerSuite: BenchSuite = {
     const runtime = join(repoRoot, 'runtime');
     const processes: Running[] = [];
     const load = loadavg()[0];
+    // The live model servers get a core of their own, and the client, the proxies and the shadow's model
+    // server the other, as on a deployment where the proxy and the shadow are containers apart from the
+    // live model's: what the proxy then costs is its own latency, not CPU taken from the model server.
+    const pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+    if (pinned) pin(process.pid, '1');
     try {
       const [modelA, modelB] = [join(dir, 'a'), join(dir, 'b')];
       const written = spawnSync(python, ['-c', WRITE_MODELS, modelA, modelB], {
@@ -190,8 +206,9 @@ export const routerSuite: BenchSuite = {
         processes.push(started);
         return started.port;
       };
-      const [a, b] = [await server(modelA), await server(modelB)];
+      const [a, b, c] = [await server(modelA), await server(modelB), await server(modelB)];
       const modelServer = processes[0].process.pid;
+      if (pinned) for (const started of processes.slice(0, 2)) pin(started.process.pid!, '0');
       const production: ProxyGroup = {
         name: 'production',
         weight: 90,
@@ -237,15 +254,21 @@ export const routerSuite: BenchSuite = {
       const split = [production, candidate];
       const shadow = (percent: number) => [
         { ...production, weight: 100 },
-        { ...candidate, name: 'shadow', weight: percent, shadow: true },
+        { name: 'shadow', weight: percent, shadow: true, server: { address: `127.0.0.1:${c}` } },
       ];
       const measuredAgain = 'direct to the model server, measured again (the noise floor)';
-      const routes: [string, { port: number; pid?: number }][] = [
+      const clientSplit = 'direct to both model servers, 90/10 by the client (the peer of the splits)';
+      const splitPeer = { peer: clientSplit };
+      const routes: [string, Pick<Configuration, 'port' | 'pid' | 'candidatePort' | 'peer'>][] = [
         ['direct to the model server (the peer)', { port: a, pid: modelServer }],
         [measuredAgain, { port: a, pid: modelServer }],
+        [clientSplit, { port: a, candidatePort: b, pid: modelServer }],
         ['HAProxy, one group', await haproxy(one)],
-        ['HAProxy, split 90/10 by request id', await haproxy(split)],
-        ['HAProxy, split 90/10, sticky on `X-User-Id`', await haproxy(split, 'header:X-User-Id')],
+        ['HAProxy, split 90/10 by request id', { ...(await haproxy(split)), ...splitPeer }],
+        [
+          'HAProxy, split 90/10, sticky on `X-User-Id`',
+          { ...(await haproxy(split, 'header:X-User-Id')), ...splitPeer },
+        ],
         ['HAProxy, one group + a shadow mirroring 10%', await haproxy(shadow(10))],
         ['HAProxy, one group + a shadow mirroring 100%', await haproxy(shadow(100))],
         ['Python router alone (before), one group', await pythonRouter(one)],
@@ -279,19 +302,20 @@ export const routerSuite: BenchSuite = {
       }
 
       const [direct, ...others] = configurations;
+      const peerOf = (c: Configuration) => configurations.find((other) => other.name === c.peer) ?? direct;
       const figures = (c: Configuration, inFlight: number) => {
         const measured = c.byInFlight.get(inFlight)!;
         return { p50: percentile(measured.latencies, 0.5), perSecond: measured.done / measured.seconds };
       };
       const latencyRow = (c: Configuration) =>
         `| ${c.name} | ${IN_FLIGHT.map((inFlight) => {
-          const [own, peer] = [figures(c, inFlight), figures(direct, inFlight)];
+          const [own, peer] = [figures(c, inFlight), figures(peerOf(c), inFlight)];
           return c === direct ? `${ms(own.p50)} | ` : `${ms(own.p50)} | ${ms(own.p50 - peer.p50)}`;
         }).join(' | ')} |`;
       const cpu = (c: Configuration) => `${Math.round((c.cpuSeconds / c.requests) * 1_000_000)} ms`;
       const throughputRow = (c: Configuration) =>
         `| ${c.name} | ${THROUGHPUT_IN_FLIGHT.map((inFlight) => {
-          const [own, peer] = [figures(c, inFlight), figures(direct, inFlight)];
+          const [own, peer] = [figures(c, inFlight), figures(peerOf(c), inFlight)];
           const rate = Math.round(own.perSecond).toLocaleString('en');
           return c === direct ? `${rate} | ` : `${rate} | ${(own.perSecond / peer.perSecond).toFixed(2)}`;
         }).join(' | ')} | ${cpu(c)} |`;
@@ -303,14 +327,14 @@ export const routerSuite: BenchSuite = {
       return [
         '## Request path overhead: HAProxy (and the Python router) against direct',
         '',
-        `HAProxy 2.6 (Debian's package) with the configuration \`src/serving/haproxyConfig.ts\` generates, in front of the model server (\`python3 -m mlops_runtime\`), all on loopback, serving a scikit-learn LogisticRegression on the churn model's three named features; the candidate and shadow groups are a second model server with another such model. Ours: requests through HAProxy in each configuration (the Python router runs beside it for everything but predictions), and through the Python router alone as before. The peer: the same requests sent directly to the model server. Each request is one row as \`dataframe_split\` with an \`X-User-Id\` header (${USERS} users in turn), sent by a Node client on kept-alive connections (\`node:http\` Agent). For each number in flight, ${ROUNDS} rounds of ${SECONDS} s per configuration, taking the configurations in turn, after ${WARM_UP} warm-up requests each; p50 over every request of the rounds, throughput over their time. The model server measured twice shows how far two runs of the same thing differ on this machine. The proxy's CPU is the user and system time of its processes (HAProxy's master and worker, or the Python router; the model server's own in the direct rows) over all the rounds, per 1,000 requests: on shared cores it is what the proxy takes from the model server. The client, HAProxy, the routers and the model servers share the machine's 2 cores, whose load average was ${load.toFixed(1)} when the run started; a shadow's model server works on the same cores as the live one.`,
+        `HAProxy 2.6 (Debian's package) with the configuration \`src/serving/haproxyConfig.ts\` generates, in front of the model server (\`python3 -m mlops_runtime\`), all on loopback, serving a scikit-learn LogisticRegression on the churn model's three named features; the candidate and shadow groups are model servers with another such model. Ours: requests through HAProxy in each configuration (the Python router runs beside it for everything but predictions), and through the Python router alone as before. The peer: the same requests sent directly to the model server; for the splits, sent directly to the two model servers, every tenth to the candidate. Each request is one row as \`dataframe_split\` with an \`X-User-Id\` header (${USERS} users in turn), sent by a Node client on kept-alive connections (\`node:http\` Agent). For each number in flight, ${ROUNDS} rounds of ${SECONDS} s per configuration, taking the configurations in turn, after ${WARM_UP} warm-up requests each; p50 over every request of the rounds, throughput over their time. The model server measured twice shows how far two runs of the same thing differ on this machine. The proxy's CPU is the user and system time of its processes (HAProxy's master and worker, or the Python router; the model server's own in the direct rows) over all the rounds, per 1,000 requests: on shared cores it is what the proxy takes from the model server. ${pinned ? "The production and candidate model servers run on one core (`taskset`), the client, HAProxy, the routers and the shadow's model server on the other, as on a deployment where the proxy and the shadow run in containers apart from the live model server's: the latency the proxy adds is its own, not CPU it takes from the model server (the CPU column says what it would take on shared cores)." : "The client, HAProxy, the routers and the model servers share the machine's cores (`taskset` was not available to give the model servers a core of their own)."} The machine's load average was ${load.toFixed(1)} when the run started.`,
         '',
-        `| configuration | ${IN_FLIGHT.map((n) => `p50 (${n} in flight) | p50 added`).join(' | ')} |`,
+        `| configuration | ${IN_FLIGHT.map((n) => `p50 (${n} in flight) | p50 added to the peer's`).join(' | ')} |`,
         `| --- | ${IN_FLIGHT.map(() => '--- | ---').join(' | ')} |`,
         latencyRow(direct),
         ...others.map(latencyRow),
         '',
-        `| configuration | ${THROUGHPUT_IN_FLIGHT.map((n) => `requests/s (${n} in flight) | ratio to direct`).join(' | ')} | CPU per 1,000 requests: the proxy's (direct: the model server's) |`,
+        `| configuration | ${THROUGHPUT_IN_FLIGHT.map((n) => `requests/s (${n} in flight) | ratio to the peer`).join(' | ')} | CPU per 1,000 requests: the proxy's (direct: the model server's) |`,
         `| --- | ${THROUGHPUT_IN_FLIGHT.map(() => '--- | ---').join(' | ')} | --- |`,
         throughputRow(direct),
         ...others.map(throughputRow),
@@ -319,6 +343,7 @@ export const routerSuite: BenchSuite = {
         '',
       ].join('\n');
     } finally {
+      if (pinned) pin(process.pid, `0-${availableParallelism() - 1}`);
       await Promise.all(processes.map((started) => started.stop()));
       rmSync(dir, { recursive: true, force: true });
     }
