@@ -103,7 +103,11 @@ test('the proxy Deployment runs HAProxy with its ConfigMap where it reads it, th
   assert.deepEqual(container?.volumeMounts, [{ name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true }]);
   assert.deepEqual(pod.volumes, [{ name: 'config', configMap: { name: 'churn-proxy-0123456789' } }]);
   assert.deepEqual(container?.readinessProbe?.tcpSocket, { port: 'http' });
-  assert.match(container?.lifecycle?.preStop?.exec?.command?.join(' ') ?? '', /kill -USR1 1/);
+  assert.deepEqual(
+    container?.lifecycle?.preStop?.exec?.command,
+    ['sleep', '5'],
+    "no shell: the stop signal is the image's",
+  );
   assert.ok((pod.terminationGracePeriodSeconds ?? 0) > 35, 'longer than the wait and the longest request');
 });
 

@@ -173,7 +173,7 @@ function renderLead(): void {
     ? ` · updated ${state.refreshedAt.toLocaleTimeString()}${state.live ? ' · live' : ''}`
     : '';
   lead.textContent = split
-    ? `Since ${new Date(split.startedAt ?? state.report?.from ?? Date.now()).toLocaleString()} via ${split.via === 'httproute' ? 'a Gateway API HTTPRoute' : 'the router'}${split.stickyKey ? `, sticky on ${split.stickyKey}` : ', assigned by request id'}${when}`
+    ? `Since ${new Date(split.startedAt ?? state.report?.from ?? Date.now()).toLocaleString()} via ${split.via === 'httproute' ? 'a Gateway API HTTPRoute' : "the deployment's proxy"}${split.stickyKey ? `, sticky on ${split.stickyKey}` : ', assigned by request id'}${when}`
     : `No test is running: the last hour is shown${when}`;
 }
 
@@ -211,7 +211,7 @@ function renderAll(): void {
     el('span', {
       className: 'muted',
       text: running
-        ? 'Send requests to the endpoint; the figures appear as the router logs them.'
+        ? 'Send requests to the endpoint; the figures appear as the model servers log them.'
         : 'Start one with MLOps: Start A/B Test or Shadow.',
     }),
   );

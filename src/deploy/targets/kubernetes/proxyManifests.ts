@@ -119,13 +119,10 @@ export function proxyDeploymentManifest(input: {
               resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '256Mi' } },
               // The image has nothing to run an HTTP check with; HAProxy listening is what counts.
               readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
-              // Kubernetes stops with SIGTERM, HAProxy's hard stop: wait for the pod to leave the
-              // Service's endpoints, then stop it softly (SIGUSR1 finishes the requests in flight).
-              lifecycle: {
-                preStop: {
-                  exec: { command: ['/bin/sh', '-c', 'sleep 5; kill -USR1 1; while kill -0 1; do sleep 1; done'] },
-                },
-              },
+              // The pod first leaves the Service's endpoints; then the container runtime stops it with
+              // the image's STOPSIGNAL, SIGUSR1 in the official image: HAProxy's soft stop, which
+              // finishes the requests in flight.
+              lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
             },
           ],
           volumes: [{ name: 'config', configMap: { name: input.configMap } }],
