@@ -2,8 +2,10 @@
 
 One thread calls the model. A request that finds nothing else queued and no other request on its
 way is predicted at once; while other requests are arriving (their bodies being read), the batch
-waits for them up to max_wait seconds or max_rows rows. Each request's rows are parsed and checked
-before they are queued, so a bad request fails alone; if a batched call raises, each request of
+waits for them up to max_wait seconds or max_rows rows. Under steady load the requests of the next
+batch are not all visible yet when it opens (their threads wait for the interpreter while the model
+runs), so a batch also waits, up to max_wait, until it has as many requests as the last call had.
+Each request's rows are parsed and checked before they are queued, so a bad request fails alone; if a batched call raises, each request of
 the batch is predicted alone, so that only the culprit fails.
 """
 
@@ -63,6 +65,7 @@ class Batcher:
         self._changed = threading.Condition()
         self._queue = collections.deque()
         self._arriving = 0  # requests whose bodies are being read: a batch may wait for them
+        self._last_size = 1  # requests in the last model call: what the next batch expects under load
         if max_rows > 1:
             threading.Thread(target=self._run, name="mlops-batcher", daemon=True).start()
 
@@ -122,8 +125,11 @@ class Batcher:
                         batch.append(item)
                         rows += len(item.rows)
                 left = deadline - time.monotonic()
-                # Wait only for requests already on their way, so a lone request never waits.
-                if rows >= self.max_rows or self._arriving == 0 or left <= 0:
+                # Wait only for requests on their way or expected as the last call had them, so a
+                # lone request after a lone request never waits.
+                expected = self._arriving > 0 or len(batch) < self._last_size
+                if rows >= self.max_rows or not expected or left <= 0:
+                    self._last_size = len(batch)
                     return batch
                 self._changed.wait(left)
 

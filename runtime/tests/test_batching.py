@@ -45,6 +45,21 @@ def in_threads(batcher, requests):
     return threads, answers
 
 
+def in_threads_apart(batcher, requests, seconds):
+    """As in_threads, `seconds` apart."""
+    answers = [None] * len(requests)
+
+    def send(i, rows):
+        with batcher.arriving() as ticket:
+            answers[i] = ticket.predict(rows)[0]
+
+    threads = [threading.Thread(target=send, args=(i, rows)) for i, rows in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+        time.sleep(seconds)
+    return threads, answers
+
+
 class BatcherTest(unittest.TestCase):
     def run_behind_a_first_call(self, predict, requests, max_rows=64, names=None):
         """The first request holds the model while the others queue; then all are answered."""
@@ -84,6 +99,27 @@ class BatcherTest(unittest.TestCase):
         answers = self.run_behind_a_first_call(picky, [[{"x": 1}], [{"x": -1}], [{"x": 2}, {"x": 3}]], names=["x"])
         self.assertEqual((answers[0], answers[2]), ([1], [2, 3]))
         self.assertIsInstance(answers[1], ValueError)
+
+    def test_under_load_a_batch_waits_for_as_many_requests_as_the_last_call_had(self):
+        predict = Recording()
+        batcher = Batcher(model(predict), 64, 0.5)
+        threads, _ = in_threads(batcher, [[{"x": 0}], [{"x": 1}], [{"x": 2}], [{"x": 3}]])
+        time.sleep(0.1)
+        predict.release.set()  # the three behind the first went together: the load is three
+        for thread in threads:
+            thread.join(10)
+        # Three more, 50 ms apart, none on its way when the first is queued: one call still.
+        threads, answers = in_threads_apart(batcher, [[{"x": 4}], [{"x": 5}], [{"x": 6}]], 0.05)
+        for thread in threads:
+            thread.join(10)
+        self.assertEqual(answers, [[4], [5], [6]])
+        self.assertEqual(predict.calls[-1], [{"x": 4}, {"x": 5}, {"x": 6}])
+        # A lone request after a lone one is predicted at once.
+        for x in (7, 8):
+            started = time.monotonic()
+            with batcher.arriving() as ticket:
+                self.assertEqual(ticket.predict([{"x": x}])[0], [x])
+        self.assertLess(time.monotonic() - started, 0.25)
 
     def test_batching_off_calls_the_model_in_each_thread(self):
         names = []
