@@ -4,4 +4,5 @@ import sys
 
 from .server import main
 
-sys.exit(main())
+if __name__ == "__main__":  # the model's process (model_worker.py) imports this module too
+    sys.exit(main())

@@ -18,7 +18,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from . import connections, open_inference, scoring
+from . import connections, model_worker, open_inference, scoring
 from .batching import Batcher
 from .data_access import PROTECTED_PATHS, DataAccess, Denied, KnownIds, TokenError, read_token
 from .draining import Draining
@@ -72,6 +72,7 @@ class Config:
         if not self.max_batch_rows:
             raise ConfigError("MLOPS_MAX_BATCH_SIZE must be more than 0 (1 turns batching off)")
         self.max_batch_wait = _setting(env, "MLOPS_MAX_BATCH_WAIT_MS", MAX_BATCH_WAIT_MS, float) / 1000
+        self.model_process = _setting(env, "MLOPS_MODEL_PROCESS", 1, int) != 0
         self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
         self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
         self.log_backups = _setting(env, "MLOPS_REQUEST_LOG_BACKUPS", 5, int)
@@ -597,7 +598,7 @@ def main():
     try:
         config = Config(os.environ)
         labels = read_labels(config.labels_file)
-        model = scoring.load_model(config.model_dir)
+        model = (model_worker if config.model_process else scoring).load_model(config.model_dir)
     except (ConfigError, scoring.ModelLoadError) as error:
         log.error("cannot start: %s", error)
         return 1
