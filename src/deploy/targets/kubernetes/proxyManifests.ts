@@ -3,7 +3,7 @@
 // rolls the proxy, and each ReplicaSet keeps the files it started with), routing predictions to
 // the variants' Services and everything else to the Python router NAME-router-api beside it.
 import { createHash } from 'node:crypto';
-import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import { PRODUCTION_VARIANT } from '../deployTarget';
 import { haproxyConfig, PROXY_COMMAND, PROXY_CONFIG_DIR, type ProxyFiles } from '../../../serving/haproxyConfig';
 import { variantWorkload, type SplitRecord } from '../splitPlan';
@@ -88,46 +88,62 @@ export function proxyDeploymentManifest(input: {
   progressDeadlineSeconds?: number | undefined;
 }): V1Deployment {
   const workload = routerWorkload(input.deployment);
-  const labels = splitLabels(workload, input.deployment);
+  return oneReplicaDeployment({
+    workload,
+    namespace: input.namespace,
+    labels: splitLabels(workload, input.deployment),
+    annotations: { [ANNOTATION.split]: JSON.stringify(input.record), [ANNOTATION.image]: input.image },
+    progressDeadlineSeconds: input.progressDeadlineSeconds,
+    pod: {
+      // Longer than the preStop wait and HAProxy's longest request (30 s), so requests in flight finish.
+      terminationGracePeriodSeconds: 45,
+      containers: [
+        {
+          name: 'proxy',
+          image: input.image,
+          command: PROXY_COMMAND,
+          ports: [{ name: 'http', containerPort: PROXY_PORT, protocol: 'TCP' }],
+          env: [dataTokenEnv(input.deployment)],
+          volumeMounts: [{ name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true }],
+          resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '256Mi' } },
+          // The image has nothing to run an HTTP check with; HAProxy listening is what counts.
+          readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
+          // The pod first leaves the Service's endpoints; then the container runtime stops it with
+          // the image's STOPSIGNAL, SIGUSR1 in the official image: HAProxy's soft stop, which
+          // finishes the requests in flight.
+          lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
+        },
+      ],
+      volumes: [{ name: 'config', configMap: { name: input.configMap } }],
+    },
+  });
+}
+
+/** A Deployment of one replica beside a split's variants (its proxy, its router-api): a new pod is
+ * ready before the old one goes, so one always answers. */
+export function oneReplicaDeployment(input: {
+  workload: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  progressDeadlineSeconds?: number | undefined;
+  pod: V1PodSpec;
+}): V1Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: {
-      name: workload,
+      name: input.workload,
       namespace: input.namespace,
-      labels,
-      annotations: { [ANNOTATION.split]: JSON.stringify(input.record), [ANNOTATION.image]: input.image },
+      labels: input.labels,
+      annotations: input.annotations,
     },
     spec: {
       replicas: 1,
       ...(input.progressDeadlineSeconds ? { progressDeadlineSeconds: input.progressDeadlineSeconds } : {}),
-      selector: { matchLabels: selectorLabels(workload) },
+      selector: { matchLabels: selectorLabels(input.workload) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels },
-        spec: {
-          // Longer than the preStop wait and HAProxy's longest request (30 s), so requests in flight finish.
-          terminationGracePeriodSeconds: 45,
-          containers: [
-            {
-              name: 'proxy',
-              image: input.image,
-              command: PROXY_COMMAND,
-              ports: [{ name: 'http', containerPort: PROXY_PORT, protocol: 'TCP' }],
-              env: [dataTokenEnv(input.deployment)],
-              volumeMounts: [{ name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true }],
-              resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '256Mi' } },
-              // The image has nothing to run an HTTP check with; HAProxy listening is what counts.
-              readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
-              // The pod first leaves the Service's endpoints; then the container runtime stops it with
-              // the image's STOPSIGNAL, SIGUSR1 in the official image: HAProxy's soft stop, which
-              // finishes the requests in flight.
-              lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
-            },
-          ],
-          volumes: [{ name: 'config', configMap: { name: input.configMap } }],
-        },
-      },
+      template: { metadata: { labels: input.labels }, spec: input.pod },
     },
   };
 }

@@ -7,7 +7,7 @@ import type { KubernetesObject, V1Container, V1Deployment, V1Service } from '@ku
 import { variantEnv, variantWorkload, type SplitRecord } from '../splitPlan';
 import { GATEWAY_GROUP, type GatewayRef } from './gatewayRoute';
 import { ANNOTATION, dataTokenEnv, selectorLabels } from './manifests';
-import { PROXY_PORT, routerApiWorkload, SERVICE_PORT, splitLabels } from './proxyManifests';
+import { oneReplicaDeployment, PROXY_PORT, routerApiWorkload, SERVICE_PORT, splitLabels } from './proxyManifests';
 
 /**
  * A variant's Deployment: the production pod template (ports, env, resources, probes, pull secret)
@@ -194,40 +194,33 @@ export function routerApiDeploymentManifest(input: {
     { name: 'PORT', value: String(PROXY_PORT) },
     dataTokenEnv(input.deployment),
   ];
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: workload, namespace: input.namespace, labels, annotations: { [ANNOTATION.image]: input.image } },
-    spec: {
-      replicas: 1,
-      ...(input.progressDeadlineSeconds ? { progressDeadlineSeconds: input.progressDeadlineSeconds } : {}),
-      selector: { matchLabels: selectorLabels(workload) },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels },
-        spec: {
-          // Longer than the router's longest request (retries and timeout), so requests in flight finish.
-          terminationGracePeriodSeconds: 45,
-          containers: [
-            {
-              name: 'router',
-              image: input.image,
-              command: ['python3', '-m', 'mlops_runtime.router'],
-              ports: [{ name: 'http', containerPort: PROXY_PORT, protocol: 'TCP' }],
-              env,
-              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-              readinessProbe: {
-                httpGet: { path: '/router/health', port: 'http' },
-                periodSeconds: 2,
-                timeoutSeconds: 2,
-                failureThreshold: 3,
-              },
-            },
-          ],
+  return oneReplicaDeployment({
+    workload,
+    namespace: input.namespace,
+    labels,
+    annotations: { [ANNOTATION.image]: input.image },
+    progressDeadlineSeconds: input.progressDeadlineSeconds,
+    pod: {
+      // Longer than the router's longest request (retries and timeout), so requests in flight finish.
+      terminationGracePeriodSeconds: 45,
+      containers: [
+        {
+          name: 'router',
+          image: input.image,
+          command: ['python3', '-m', 'mlops_runtime.router'],
+          ports: [{ name: 'http', containerPort: PROXY_PORT, protocol: 'TCP' }],
+          env,
+          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+          readinessProbe: {
+            httpGet: { path: '/router/health', port: 'http' },
+            periodSeconds: 2,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+          },
         },
-      },
+      ],
     },
-  };
+  });
 }
 
 /** The router-api's address for a workload's Service in the namespace. */
