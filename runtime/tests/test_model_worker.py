@@ -1,7 +1,6 @@
 """The model in a process of its own (MLOPS_MODEL_PROCESS): predictions are made there, the
 server keeps answering, and a worker that dies is started again."""
 
-import os
 import shutil
 import tempfile
 import unittest
