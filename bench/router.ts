@@ -163,10 +163,31 @@ function percentile(values: number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)];
 }
 
-/** Binds every thread of a process to the given CPUs (as `taskset -c` reads them); children inherit it. */
-function pin(pid: number, cpus: string): void {
-  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`taskset could not pin process ${pid} to CPU ${cpus}: ${result.stderr}`);
+/** A process and its descendants (a model server's model runs in a child process), from /proc. */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // a process that ended meanwhile
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, parent] of parents) if (parent === tree[i]) tree.push(pid);
+  return tree;
+}
+
+/** Binds every thread of a process and of its descendants to the given CPUs (as `taskset -c` reads
+ * them); processes started later inherit it. */
+function pin(root: number, cpus: string): void {
+  for (const pid of processTree(root)) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+    if (result.status !== 0 && readdirSync('/proc').includes(String(pid)))
+      throw new Error(`taskset could not pin process ${pid} to CPU ${cpus}: ${result.stderr}`);
+  }
 }
 
 /** The value of a counter labelled only by group in Prometheus text, 0 when absent. */

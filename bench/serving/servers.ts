@@ -91,6 +91,7 @@ export async function startOurs(
       MLOPS_REQUEST_LOG_DIR: logDir,
       MLOPS_DRAIN_SECONDS: '0',
       MLOPS_MODEL_NAME: name,
+      MLOPS_MODEL_PROCESS: '1', // the model in a process of its own, as MLServer's inference worker
       MLOPS_HOST: '127.0.0.1',
       PORT: String(port),
     },

@@ -72,7 +72,7 @@ class Config:
         if not self.max_batch_rows:
             raise ConfigError("MLOPS_MAX_BATCH_SIZE must be more than 0 (1 turns batching off)")
         self.max_batch_wait = _setting(env, "MLOPS_MAX_BATCH_WAIT_MS", MAX_BATCH_WAIT_MS, float) / 1000
-        self.model_process = _setting(env, "MLOPS_MODEL_PROCESS", 1, int) != 0
+        self.model_process = _setting(env, "MLOPS_MODEL_PROCESS", 0, int) != 0
         self.log_dir = env.get("MLOPS_REQUEST_LOG_DIR") or None
         self.log_max_bytes = _setting(env, "MLOPS_REQUEST_LOG_MAX_BYTES", 10 * MIB, int)
         self.log_backups = _setting(env, "MLOPS_REQUEST_LOG_BACKUPS", 5, int)

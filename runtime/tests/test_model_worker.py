@@ -1,4 +1,4 @@
-"""The model in a process of its own (MLOPS_MODEL_PROCESS): predictions are made there, the
+"""The model in a process of its own (MLOPS_MODEL_PROCESS=1): predictions are made there, the
 server keeps answering, and a worker that dies is started again."""
 
 import shutil
@@ -28,15 +28,15 @@ class ModelProcess(unittest.TestCase):
         self.addCleanup(server.close)
         return server
 
-    def test_the_model_predicts_in_another_process_unless_turned_off(self):
-        apart = self.serve()
+    def test_the_model_predicts_in_another_process_when_turned_on(self):
+        apart = self.serve(MLOPS_MODEL_PROCESS="1")
         [pid] = apart.predict({"instances": [{"x": 1}]})
         self.assertNotEqual(pid, apart.process.pid)
-        inside = self.serve(MLOPS_MODEL_PROCESS="0")
+        inside = self.serve()
         self.assertEqual(inside.predict({"instances": [{"x": 1}]}), [inside.process.pid])
 
     def test_a_worker_that_dies_fails_its_request_and_is_started_again(self):
-        server = self.serve()
+        server = self.serve(MLOPS_MODEL_PROCESS="1")
         [before] = server.predict({"instances": [{"x": 1}]})
         status, answer, _ = server.post({"instances": [{"x": -1}]})
         self.assertGreaterEqual(status, 500, answer)
